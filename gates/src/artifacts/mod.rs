@@ -1,0 +1,38 @@
+//! Pass-root artifacts written by the tool itself: the append-only orchestrator scratchpad
+//! and the machine-readable record of the last run.
+
+pub mod scratchpad;
+
+use std::path::{Path, PathBuf};
+
+/// The directory (inside the target repository) where the tool keeps its own state: the run
+/// lock and the last run's record. Cleanliness checks ignore it; targets should gitignore it.
+pub const STATE_DIR: &str = ".rawr-gates";
+pub const LAST_RUN: &str = "last-run.json";
+pub const SCRATCHPAD: &str = "ORCHESTRATOR_SCRATCHPAD.md";
+
+pub fn state_dir(repo: &Path) -> PathBuf {
+    repo.join(STATE_DIR)
+}
+
+pub fn last_run_path(repo: &Path) -> PathBuf {
+    state_dir(repo).join(LAST_RUN)
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same directory, synced,
+/// then renamed over the target. A crash leaves either the old file or the new one.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
+}

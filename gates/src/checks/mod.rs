@@ -1,0 +1,92 @@
+//! Built-in checks. One file per check; each opens with what it checks, why, and how to fix.
+//!
+//! A check is registered in [`registry`] with a name (the `check = "..."` value in the
+//! pipeline file), a parameter validator that runs when the pipeline is loaded (so bad
+//! parameters are reported with their position before anything runs) and a `run` function.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use serde::de::DeserializeOwned;
+
+use crate::error::GateError;
+use crate::finding::Finding;
+use crate::pipeline::Pipeline;
+use crate::run::command::CommandRun;
+
+/// What a check needs to judge the target.
+pub struct CheckCtx<'a> {
+    pub gate_id: &'a str,
+    /// The target repository root (absolute, canonical).
+    pub repo: &'a Path,
+    /// The pass root, absolute (`repo` joined with the pipeline's `target.pass_root`).
+    pub pass_root: &'a Path,
+    pub params: &'a toml::Table,
+    pub pipeline: &'a Pipeline,
+    /// For gates that run a command first: its outcome.
+    pub command: Option<&'a CommandRun>,
+    /// Set when the run is interrupted or the gate timed out; long checks should poll it.
+    pub cancel: &'a AtomicBool,
+}
+
+impl CheckCtx<'_> {
+    /// Deserializes this gate's parameters (already validated at load time).
+    pub fn params<P: DeserializeOwned>(&self) -> Result<P, GateError> {
+        parse_params(self.params).map_err(|e| GateError::msg(format!("invalid params: {}", e.message)))
+    }
+
+    pub fn cancelled(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed)
+    }
+
+    /// Resolves a repository-relative path, refusing paths that escape the repository.
+    pub fn repo_path(&self, rel: &str) -> Result<PathBuf, GateError> {
+        resolve_inside(self.repo, rel)
+    }
+}
+
+/// Joins `rel` onto `root`, refusing absolute paths and `..` components.
+pub fn resolve_inside(root: &Path, rel: &str) -> Result<PathBuf, GateError> {
+    let p = Path::new(rel);
+    if p.is_absolute() || p.components().any(|c| matches!(c, std::path::Component::ParentDir)) {
+        return Err(GateError::msg(format!("path {rel:?} escapes the target repository")));
+    }
+    Ok(root.join(p))
+}
+
+/// What a check reports: findings (a gate fails when any has `Severity::Error`) and notes
+/// (context printed with the result, e.g. which paths were excluded).
+#[derive(Debug, Default)]
+pub struct CheckOutput {
+    pub findings: Vec<Finding>,
+    pub notes: Vec<String>,
+}
+
+/// A parameter problem found at load time; `key` lets the loader point at the key.
+#[derive(Debug)]
+pub struct ParamError {
+    pub message: String,
+    pub key: Option<String>,
+}
+
+/// Deserializes a params table into `P`, naming the offending key when serde does.
+pub fn parse_params<P: DeserializeOwned>(table: &toml::Table) -> Result<P, ParamError> {
+    toml::Value::Table(table.clone()).try_into::<P>().map_err(|e| {
+        let message = e.message().trim().to_string();
+        // serde names fields in backticks: "unknown field `foo`, expected ...".
+        let key = message.split('`').nth(1).map(str::to_string);
+        ParamError { message, key }
+    })
+}
+
+pub struct CheckDef {
+    pub name: &'static str,
+    pub summary: &'static str,
+    pub validate: fn(&toml::Table) -> Result<(), ParamError>,
+    pub run: fn(&CheckCtx) -> Result<CheckOutput, GateError>,
+}
+
+/// Every built-in check.
+pub fn registry() -> Vec<CheckDef> {
+    vec![]
+}

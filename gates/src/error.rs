@@ -1,0 +1,48 @@
+//! Typed errors that carry their place.
+
+use std::path::PathBuf;
+
+/// The pipeline file could not be loaded or is invalid. Always carries `file:line:col` and
+/// the offending text, so the user can jump straight to it. Exit code 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}:{line}:{col}: {message}{}", snippet_suffix(.snippet))]
+pub struct LoadError {
+    pub file: String,
+    pub line: u32,
+    pub col: u32,
+    pub message: String,
+    /// The offending text, as written in the file.
+    pub snippet: String,
+}
+
+fn snippet_suffix(snippet: &str) -> String {
+    if snippet.is_empty() {
+        String::new()
+    } else {
+        format!("\n  | {snippet}")
+    }
+}
+
+/// A gate could not judge the target (bad parameters, unreadable input, a command that could
+/// not be started). The gate's status becomes `Errored` with this message.
+#[derive(Debug, thiserror::Error)]
+pub enum GateError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Message(String),
+}
+
+impl GateError {
+    pub fn msg(message: impl Into<String>) -> Self {
+        GateError::Message(message.into())
+    }
+
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        GateError::Io { path: path.into(), source }
+    }
+}

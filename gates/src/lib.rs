@@ -1,0 +1,18 @@
+//! The Phase A gate library.
+//!
+//! `xtask` is a thin command-line layer over this crate. Everything with logic lives here:
+//! the pipeline model and its loader ([`pipeline`]), the executor that runs gates in
+//! dependency order ([`run`]), the built-in checks ([`checks`]), the renderers for every
+//! output format ([`report`]) and the pass-root artifacts ([`artifacts`]).
+
+pub mod artifacts;
+pub mod checks;
+pub mod error;
+pub mod finding;
+pub mod pipeline;
+pub mod report;
+pub mod run;
+pub mod text;
+
+pub use error::{GateError, LoadError};
+pub use finding::{Finding, Severity};

@@ -1,0 +1,148 @@
+//! The validated, resolved pipeline model.
+//!
+//! Everything here has been checked by the loader: ids are unique, references resolve, the
+//! slice graph is acyclic and stage order is respected. Positions of the declarations are
+//! kept (`Pos`) so later stages (checks, CI rendering) can still point into the file.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// A place in the pipeline file (1-based).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Pos {
+    pub line: u32,
+    pub col: u32,
+}
+
+#[derive(Clone, Debug)]
+pub struct Pipeline {
+    /// The pipeline file as given (used in messages).
+    pub file: PathBuf,
+    /// The directory relative paths in the file are resolved against: the workspace root,
+    /// i.e. the parent of the directory holding the file (`ci/phase-a.toml` → `.`).
+    pub base_dir: PathBuf,
+    pub name: String,
+    pub target: Target,
+    pub stages: Vec<Stage>,
+    /// In file order.
+    pub slices: Vec<Slice>,
+    /// By id (sorted, for determinism).
+    pub gates: BTreeMap<String, Gate>,
+    /// The raw `[ci]` table: setup steps and options for the generated workflow.
+    pub ci: toml::Table,
+    /// Default timeout for gates that do not set one.
+    pub default_timeout: Duration,
+}
+
+#[derive(Clone, Debug)]
+pub struct Target {
+    /// The target repository, relative to `Pipeline::base_dir` unless absolute.
+    pub repo: PathBuf,
+    /// The pass root, relative to the target repository.
+    pub pass_root: PathBuf,
+}
+
+#[derive(Clone, Debug)]
+pub struct Stage {
+    pub number: u32,
+    pub title: String,
+    pub pos: Pos,
+}
+
+#[derive(Clone, Debug)]
+pub struct Slice {
+    pub id: String,
+    pub stage: u32,
+    pub title: String,
+    pub owner: String,
+    pub depends_on: Vec<String>,
+    pub gates: Vec<String>,
+    pub pos: Pos,
+}
+
+#[derive(Clone, Debug)]
+pub struct Gate {
+    pub id: String,
+    pub title: String,
+    pub kind: GateKind,
+    pub timeout: Duration,
+    pub pos: Pos,
+}
+
+/// What a gate runs.
+#[derive(Clone, Debug)]
+pub enum GateKind {
+    /// A built-in check, parameterised from the file.
+    Check { check: String, params: toml::Table },
+    /// An external command. Passes when it exits 0.
+    Command(CommandSpec),
+    /// An external command whose outcome (exit status, report file) is judged by a
+    /// built-in check, e.g. a test run judged by the harness matrix.
+    CommandWithCheck { command: CommandSpec, check: String, params: toml::Table },
+}
+
+impl GateKind {
+    pub fn check_name(&self) -> Option<&str> {
+        match self {
+            GateKind::Check { check, .. } | GateKind::CommandWithCheck { check, .. } => Some(check),
+            GateKind::Command(_) => None,
+        }
+    }
+
+    pub fn command(&self) -> Option<&CommandSpec> {
+        match self {
+            GateKind::Command(c) | GateKind::CommandWithCheck { command: c, .. } => Some(c),
+            GateKind::Check { .. } => None,
+        }
+    }
+
+    pub fn params(&self) -> Option<&toml::Table> {
+        match self {
+            GateKind::Check { params, .. } | GateKind::CommandWithCheck { params, .. } => Some(params),
+            GateKind::Command(_) => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct CommandSpec {
+    /// Program and arguments; run without a shell.
+    pub argv: Vec<String>,
+    /// Working directory, relative to the target repository.
+    pub cwd: PathBuf,
+    pub env: BTreeMap<String, String>,
+    pub report: Option<ReportSpec>,
+}
+
+/// A report file the command writes, and its format.
+#[derive(Clone, Debug)]
+pub struct ReportSpec {
+    /// Relative to the target repository.
+    pub path: PathBuf,
+    pub format: String,
+}
+
+impl Pipeline {
+    pub fn slice(&self, id: &str) -> Option<&Slice> {
+        self.slices.iter().find(|s| s.id == id)
+    }
+
+    pub fn stage(&self, number: u32) -> Option<&Stage> {
+        self.stages.iter().find(|s| s.number == number)
+    }
+
+    /// The target repository as a path (relative to the current directory or absolute).
+    pub fn repo_path(&self) -> PathBuf {
+        if self.target.repo.is_absolute() {
+            self.target.repo.clone()
+        } else {
+            self.base_dir.join(&self.target.repo)
+        }
+    }
+
+    /// The slices that require `gate`, in file order.
+    pub fn slices_of_gate<'a>(&'a self, gate: &'a str) -> impl Iterator<Item = &'a Slice> + 'a {
+        self.slices.iter().filter(move |s| s.gates.iter().any(|g| g == gate))
+    }
+}

@@ -1,0 +1,245 @@
+//! Human output: a live line per running gate on a terminal, plain lines otherwise, and a
+//! closing summary whose counts add up and which repeats every failure with its first
+//! findings. Colour only on a terminal and never under `NO_COLOR`.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::finding::Severity;
+use crate::run::executor::Observer;
+use crate::run::{GateResult, RunRecord, SliceResult, Status};
+
+/// How many findings per failed gate the summary repeats.
+pub const SUMMARY_FINDINGS: usize = 5;
+
+#[derive(Clone, Copy, Debug)]
+pub struct Style {
+    pub colour: bool,
+}
+
+impl Style {
+    /// Colour when stderr is a terminal and `NO_COLOR` is unset or empty.
+    pub fn detect(is_tty: bool) -> Style {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        Style { colour: is_tty && !no_color }
+    }
+
+    fn paint(&self, code: &str, s: &str) -> String {
+        if self.colour { format!("\x1b[{code}m{s}\x1b[0m") } else { s.to_string() }
+    }
+
+    pub fn status(&self, st: Status) -> String {
+        let (code, word) = match st {
+            Status::Passed => ("32", "PASS"),
+            Status::Failed => ("31", "FAIL"),
+            Status::Skipped => ("33", "SKIP"),
+            Status::TimedOut => ("31", "TIME"),
+            Status::Errored => ("35", "ERR "),
+        };
+        self.paint(code, word)
+    }
+
+    pub fn dim(&self, s: &str) -> String {
+        self.paint("2", s)
+    }
+
+    pub fn bold(&self, s: &str) -> String {
+        self.paint("1", s)
+    }
+}
+
+pub fn secs(ms: u64) -> String {
+    format!("{:.2}s", ms as f64 / 1000.0)
+}
+
+/// One finished gate as a line.
+pub fn gate_line(style: &Style, g: &GateResult) -> String {
+    let mut line = format!("{} {:<28} {:>7}", style.status(g.status), g.id, secs(g.duration_ms));
+    let errors = g.error_count();
+    let other = g.findings.len() - errors;
+    if errors > 0 {
+        line.push_str(&format!("  {errors} finding{}", if errors == 1 { "" } else { "s" }));
+    }
+    if other > 0 {
+        line.push_str(&format!("  {other} note{}", if other == 1 { "" } else { "s" }));
+    }
+    if let Some(r) = &g.reason {
+        line.push_str(&format!("  {}", style.dim(r)));
+    }
+    line
+}
+
+/// Live progress. On a terminal it keeps one line per running gate at the bottom and
+/// redraws it; elsewhere it prints one plain line per finished gate.
+pub struct Live {
+    style: Style,
+    tty: bool,
+    state: Arc<Mutex<LiveState>>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    ticker: Option<std::thread::JoinHandle<()>>,
+}
+
+#[derive(Default)]
+struct LiveState {
+    running: Vec<(String, Instant)>,
+    drawn: usize,
+}
+
+impl Live {
+    pub fn new(style: Style, tty: bool) -> Live {
+        let state = Arc::new(Mutex::new(LiveState::default()));
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let ticker = tty.then(|| {
+            let state = state.clone();
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    std::thread::sleep(Duration::from_millis(200));
+                    let mut s = state.lock().expect("lock");
+                    redraw(&style, &mut s, None);
+                }
+            })
+        });
+        Live { style, tty, state, stop, ticker }
+    }
+
+    /// Stops the ticker and clears the live lines.
+    pub fn finish(mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(t) = self.ticker.take() {
+            let _ = t.join();
+        }
+        if self.tty {
+            let mut s = self.state.lock().expect("lock");
+            s.running.clear();
+            redraw(&self.style, &mut s, None);
+        }
+    }
+}
+
+fn redraw(style: &Style, s: &mut LiveState, above: Option<&str>) {
+    let mut err = std::io::stderr().lock();
+    let mut buf = String::new();
+    if s.drawn > 0 {
+        buf.push_str(&format!("\x1b[{}A\x1b[J", s.drawn));
+    }
+    if let Some(line) = above {
+        buf.push_str(line);
+        buf.push('\n');
+    }
+    for (g, t) in &s.running {
+        buf.push_str(&format!("{} {g} {}\n", style.dim("  ..."), style.dim(&format!("{:.1}s", t.elapsed().as_secs_f64()))));
+    }
+    s.drawn = s.running.len();
+    let _ = err.write_all(buf.as_bytes());
+    let _ = err.flush();
+}
+
+impl Observer for Live {
+    fn gate_started(&self, gate: &str) {
+        if self.tty {
+            let mut s = self.state.lock().expect("lock");
+            s.running.push((gate.to_string(), Instant::now()));
+            redraw(&self.style, &mut s, None);
+        }
+    }
+
+    fn gate_finished(&self, r: &GateResult) {
+        let line = gate_line(&self.style, r);
+        if self.tty {
+            let mut s = self.state.lock().expect("lock");
+            s.running.retain(|(g, _)| g != &r.id);
+            redraw(&self.style, &mut s, Some(&line));
+        } else {
+            eprintln!("{line}");
+        }
+    }
+
+    fn slice_finished(&self, _r: &SliceResult) {}
+}
+
+/// The closing summary.
+pub fn summary(style: &Style, record: &RunRecord) -> String {
+    let c = &record.counts;
+    let mut out = String::new();
+    out.push_str(&format!("\n{}\n", style.bold(&format!("Phase A gates: {} ({})", record.pipeline, record.selection))));
+    out.push_str("slices:");
+    for s in &record.slices {
+        out.push_str(&format!(" {}={}", s.id, s.status.as_str()));
+    }
+    out.push('\n');
+
+    let bad: Vec<&GateResult> = record
+        .gates
+        .iter()
+        .filter(|g| matches!(g.status, Status::Failed | Status::TimedOut | Status::Errored))
+        .collect();
+    if !bad.is_empty() {
+        out.push_str(&format!("\n{}\n", style.bold("failures:")));
+        for g in &bad {
+            out.push_str(&format!("{} {} [{}]", style.status(g.status), g.id, g.slices.join(", ")));
+            if let Some(r) = &g.reason {
+                out.push_str(&format!(": {r}"));
+            }
+            out.push('\n');
+            let errors: Vec<_> = g.findings.iter().filter(|f| f.severity == Severity::Error).collect();
+            for f in errors.iter().take(SUMMARY_FINDINGS) {
+                let loc = f.location();
+                if loc.is_empty() {
+                    out.push_str(&format!("    {} {}\n", style.dim(&format!("[{}]", f.rule)), f.message));
+                } else {
+                    out.push_str(&format!("    {loc} {} {}\n", style.dim(&format!("[{}]", f.rule)), f.message));
+                }
+            }
+            if errors.len() > SUMMARY_FINDINGS {
+                out.push_str(&format!("    ... and {} more\n", errors.len() - SUMMARY_FINDINGS));
+            }
+        }
+    }
+    let skipped = record.gates.iter().filter(|g| g.status == Status::Skipped).count();
+    if skipped > 0 {
+        out.push_str(&format!("\n{skipped} gate(s) skipped; see the lines above for each reason.\n"));
+    }
+    out.push_str(&format!(
+        "\n{} planned = {} passed + {} failed + {} skipped + {} timed out + {} errored  in {}{}\n",
+        c.planned,
+        c.passed,
+        c.failed,
+        c.skipped,
+        c.timed_out,
+        c.errored,
+        secs(record.duration_ms),
+        if record.interrupted { "  (interrupted)" } else { "" }
+    ));
+    out
+}
+
+/// Full details of one gate, for `cargo xtask gate ID`.
+pub fn gate_details(style: &Style, g: &GateResult) -> String {
+    let mut out = format!("{}\n", gate_line(style, g));
+    for n in &g.notes {
+        out.push_str(&format!("  note: {n}\n"));
+    }
+    for f in &g.findings {
+        let loc = f.location();
+        let sev = if f.severity == Severity::Error { String::new() } else { format!("{}: ", f.severity.as_str()) };
+        if loc.is_empty() {
+            out.push_str(&format!("  {sev}[{}] {}\n", f.rule, f.message));
+        } else {
+            out.push_str(&format!("  {loc}: {sev}[{}] {}\n", f.rule, f.message));
+        }
+        if let Some(h) = &f.help {
+            for l in h.lines() {
+                out.push_str(&format!("      {l}\n"));
+            }
+        }
+    }
+    if !g.output.is_empty() && g.status != Status::Passed {
+        out.push_str("  output (tail):\n");
+        for l in g.output.lines() {
+            out.push_str(&format!("    {l}\n"));
+        }
+    }
+    out
+}

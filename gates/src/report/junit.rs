@@ -1,0 +1,56 @@
+//! `--junit FILE`: one test suite per slice, one test case per gate in it. Failed gates
+//! carry their findings; skipped gates their reason; timed-out and errored gates are errors.
+
+use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+
+use crate::run::{RunRecord, Status};
+
+pub fn render(record: &RunRecord) -> String {
+    let mut report = Report::new(format!("rawr-gates {}", record.pipeline));
+    report.set_time(std::time::Duration::from_millis(record.duration_ms));
+    for slice in &record.slices {
+        let mut suite = TestSuite::new(format!("{} (stage {})", slice.id, slice.stage));
+        for gid in &slice.gates {
+            let Some(g) = record.gates.iter().find(|g| &g.id == gid) else { continue };
+            let mut status = match g.status {
+                Status::Passed => TestCaseStatus::success(),
+                Status::Failed => {
+                    let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                    s.set_message(format!("{} findings", g.error_count()));
+                    s.set_type("findings");
+                    s
+                }
+                Status::TimedOut | Status::Errored => {
+                    let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
+                    s.set_message(g.reason.clone().unwrap_or_default());
+                    s.set_type(g.status.as_str());
+                    s
+                }
+                Status::Skipped => {
+                    let mut s = TestCaseStatus::skipped();
+                    s.set_message(g.reason.clone().unwrap_or_default());
+                    s
+                }
+            };
+            if let TestCaseStatus::NonSuccess { description, .. } = &mut status {
+                let text: Vec<String> = g
+                    .findings
+                    .iter()
+                    .map(|f| format!("{} [{}] {}", f.location(), f.rule, f.message))
+                    .collect();
+                if !text.is_empty() {
+                    *description = Some(text.join("\n").into());
+                }
+            }
+            let mut case = TestCase::new(g.id.clone(), status);
+            case.set_classname(format!("phase-a.{}", slice.id));
+            case.set_time(std::time::Duration::from_millis(g.duration_ms));
+            if !g.output.is_empty() {
+                case.set_system_out(g.output.clone());
+            }
+            suite.add_test_case(case);
+        }
+        report.add_test_suite(suite);
+    }
+    report.to_string().expect("JUnit XML serializes")
+}

@@ -1,0 +1,8 @@
+//! One renderer per output format. Every renderer reads the same [`RunRecord`], so the
+//! human summary, JSON and JUnit always agree.
+//!
+//! [`RunRecord`]: crate::run::RunRecord
+
+pub mod human;
+pub mod json;
+pub mod junit;

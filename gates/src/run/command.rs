@@ -1,0 +1,207 @@
+//! Command gates: run an argv without a shell, in its own process group, with a timeout
+//! that kills the whole group (grandchildren included), and capture its output.
+//!
+//! Why a process group: a test runner typically forks workers; killing only the direct child
+//! on timeout would leave them running as orphans. The child is made leader of a new group
+//! (`process_group(0)`), and on timeout, cancellation or normal exit the whole group gets
+//! SIGTERM and then SIGKILL, so nothing it started outlives the gate.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::error::GateError;
+
+/// How much output is kept per stream (the tail).
+const KEEP_BYTES: usize = 64 * 1024;
+/// Grace between SIGTERM and SIGKILL.
+const GRACE: Duration = Duration::from_millis(500);
+
+/// The outcome of a command that was started.
+#[derive(Clone, Debug)]
+pub struct CommandRun {
+    pub argv: Vec<String>,
+    pub cwd: PathBuf,
+    /// `None` when killed by a signal (including our own timeout kill).
+    pub exit_code: Option<i32>,
+    pub timed_out: bool,
+    pub cancelled: bool,
+    pub duration: Duration,
+    /// Tail of stdout and stderr, interleaved per stream (stdout first).
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl CommandRun {
+    pub fn success(&self) -> bool {
+        self.exit_code == Some(0) && !self.timed_out && !self.cancelled
+    }
+
+    /// The last `n` lines of combined output, for summaries.
+    pub fn tail(&self, n: usize) -> String {
+        let mut lines: Vec<&str> = self.stdout.lines().chain(self.stderr.lines()).collect();
+        if lines.len() > n {
+            lines.drain(..lines.len() - n);
+        }
+        lines.join("\n")
+    }
+}
+
+/// Runs `argv` in `cwd` with `env` added, until it exits, `timeout` passes or `cancel` is set.
+pub fn run(
+    argv: &[String],
+    cwd: &Path,
+    env: &[(String, String)],
+    timeout: Duration,
+    cancel: &AtomicBool,
+) -> Result<CommandRun, GateError> {
+    let (program, args) = argv.split_first().ok_or_else(|| GateError::msg("empty argv"))?;
+    if !cwd.is_dir() {
+        return Err(GateError::msg(format!("working directory {} does not exist", cwd.display())));
+    }
+    let mut cmd = Command::new(program);
+    cmd.args(args)
+        .current_dir(cwd)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        cmd.process_group(0);
+    }
+    let start = Instant::now();
+    let mut child = cmd.spawn().map_err(|e| {
+        GateError::msg(format!("cannot start `{program}` in {}: {e}", cwd.display()))
+    })?;
+    let pid = child.id();
+    let out = Arc::new(Mutex::new(Tail::default()));
+    let err = Arc::new(Mutex::new(Tail::default()));
+    let readers = [
+        spawn_reader(child.stdout.take().map(|s| Box::new(s) as Box<dyn Read + Send>), out.clone()),
+        spawn_reader(child.stderr.take().map(|s| Box::new(s) as Box<dyn Read + Send>), err.clone()),
+    ];
+
+    let mut timed_out = false;
+    let mut cancelled = false;
+    let mut poll = Duration::from_millis(2);
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break Some(status),
+            Ok(None) => {}
+            Err(e) => return Err(GateError::msg(format!("waiting for `{program}`: {e}"))),
+        }
+        if start.elapsed() >= timeout {
+            timed_out = true;
+            break None;
+        }
+        if cancel.load(Ordering::Relaxed) {
+            cancelled = true;
+            break None;
+        }
+        thread::sleep(poll.min(timeout.saturating_sub(start.elapsed())));
+        poll = (poll * 2).min(Duration::from_millis(50));
+    };
+    // Whatever happened, the group goes: a gate's command may not leave processes behind.
+    kill_group(pid, &mut child);
+    let status = match status {
+        Some(s) => Some(s),
+        None => child.wait().ok(),
+    };
+    let duration = start.elapsed();
+    for r in readers.into_iter().flatten() {
+        let _ = r.join();
+    }
+    let exit_code = if timed_out || cancelled { None } else { status.and_then(|s| s.code()) };
+    let stdout = out.lock().map(|t| t.text()).unwrap_or_default();
+    let stderr = err.lock().map(|t| t.text()).unwrap_or_default();
+    Ok(CommandRun {
+        argv: argv.to_vec(),
+        cwd: cwd.to_path_buf(),
+        exit_code,
+        timed_out,
+        cancelled,
+        duration,
+        stdout,
+        stderr,
+    })
+}
+
+#[cfg(unix)]
+#[allow(unsafe_code)]
+fn kill_group(pid: u32, child: &mut std::process::Child) {
+    let pgid = pid as libc::pid_t;
+    // SAFETY: killpg only sends a signal; a stale or empty group yields ESRCH, which is fine.
+    let alive = unsafe { libc::killpg(pgid, libc::SIGTERM) } == 0;
+    if alive {
+        let deadline = Instant::now() + GRACE;
+        while Instant::now() < deadline {
+            // SAFETY: signal 0 only probes for existence of the group.
+            if unsafe { libc::killpg(pgid, 0) } != 0 {
+                break;
+            }
+            // Reap the leader so it does not linger as a zombie that keeps the group alive.
+            let _ = child.try_wait();
+            thread::sleep(Duration::from_millis(10));
+        }
+        // SAFETY: as above.
+        unsafe { libc::killpg(pgid, libc::SIGKILL) };
+    }
+}
+
+#[cfg(not(unix))]
+fn kill_group(_pid: u32, child: &mut std::process::Child) {
+    let _ = child.kill();
+}
+
+#[derive(Default)]
+struct Tail {
+    buf: Vec<u8>,
+    dropped: usize,
+}
+
+impl Tail {
+    fn push(&mut self, bytes: &[u8]) {
+        self.buf.extend_from_slice(bytes);
+        if self.buf.len() > KEEP_BYTES * 2 {
+            let cut = self.buf.len() - KEEP_BYTES;
+            self.dropped += cut;
+            self.buf.drain(..cut);
+        }
+    }
+
+    fn text(&self) -> String {
+        let keep = self.buf.len().saturating_sub(KEEP_BYTES);
+        let mut s = String::new();
+        if self.dropped + keep > 0 {
+            s.push_str(&format!("[... {} earlier bytes not kept ...]\n", self.dropped + keep));
+        }
+        s.push_str(&String::from_utf8_lossy(&self.buf[keep..]));
+        s
+    }
+}
+
+fn spawn_reader(
+    stream: Option<Box<dyn Read + Send>>,
+    sink: Arc<Mutex<Tail>>,
+) -> Option<thread::JoinHandle<()>> {
+    let mut stream = stream?;
+    Some(thread::spawn(move || {
+        let mut buf = [0u8; 8192];
+        loop {
+            match stream.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    if let Ok(mut t) = sink.lock() {
+                        t.push(&buf[..n]);
+                    }
+                }
+            }
+        }
+    }))
+}

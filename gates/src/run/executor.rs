@@ -1,0 +1,473 @@
+//! The DAG scheduler.
+//!
+//! Gates run on worker threads, at most `jobs` at a time. A gate becomes runnable when at
+//! least one selected slice that requires it can start, i.e. every selected slice that slice
+//! depends on is green (all its gates passed). A gate required by several slices runs once
+//! and its result is shared. When every slice requiring a gate is blocked by a dependency
+//! that is not green, the gate is skipped with a reason that names the root cause (the
+//! first gate that failed, timed out or errored upstream). Without `keep_going` the run
+//! stops scheduling after the first such failure; running gates finish, the rest are skipped.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, mpsc};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use super::command::{self, CommandRun};
+use super::{GateResult, SliceResult, Status};
+use crate::checks::{self, CheckCtx, CheckOutput};
+use crate::error::GateError;
+use crate::finding::{Finding, Severity, sort_findings};
+use crate::pipeline::{Gate, GateKind, Pipeline, Plan, Selection};
+
+#[derive(Clone, Debug)]
+pub struct ExecOptions {
+    pub jobs: usize,
+    pub keep_going: bool,
+    /// The target repository, absolute.
+    pub repo: PathBuf,
+}
+
+/// Told about progress as it happens (live output, scratchpad entries).
+pub trait Observer: Sync {
+    fn gate_started(&self, _gate: &str) {}
+    fn gate_finished(&self, _result: &GateResult) {}
+    fn slice_finished(&self, _result: &SliceResult) {}
+}
+
+pub struct NoopObserver;
+impl Observer for NoopObserver {}
+
+/// The outcome of executing a selection.
+pub struct Execution {
+    pub gates: Vec<GateResult>,
+    pub slices: Vec<SliceResult>,
+    pub interrupted: bool,
+}
+
+enum GateState {
+    Pending,
+    Running { started: Instant, cancel: Arc<AtomicBool>, timeout: Duration, watch: bool },
+    Done(GateResult),
+}
+
+/// Runs the selected gates of `pipeline`. `interrupt` is polled; when it is set, running
+/// gates are cancelled (command gates are killed) and pending ones are skipped.
+pub fn execute(
+    pipeline: &Arc<Pipeline>,
+    selection: &Selection,
+    opts: &ExecOptions,
+    observer: &dyn Observer,
+    interrupt: &AtomicBool,
+) -> Execution {
+    let plan = Plan::new(pipeline);
+    let selected: HashSet<&str> = selection.slices.iter().map(|(s, _)| s.as_str()).collect();
+    // Slices in plan order, with their selected gates.
+    let slices: Vec<(&str, &[String])> = plan
+        .order
+        .iter()
+        .filter(|s| selected.contains(s.as_str()))
+        .map(|s| (s.as_str(), selection.gates_of(s)))
+        .collect();
+    let gate_order: Vec<String> = plan
+        .gate_order
+        .iter()
+        .filter(|g| slices.iter().any(|(_, gs)| gs.contains(g)))
+        .cloned()
+        .collect();
+    let slices_of: HashMap<&str, Vec<&str>> = gate_order
+        .iter()
+        .map(|g| (g.as_str(), slices.iter().filter(|(_, gs)| gs.contains(g)).map(|(s, _)| *s).collect()))
+        .collect();
+
+    let pass_root = opts.repo.join(&pipeline.target.pass_root);
+    let mut state: HashMap<String, GateState> =
+        gate_order.iter().map(|g| (g.clone(), GateState::Pending)).collect();
+    let mut slice_done: HashMap<&str, SliceResult> = HashMap::new();
+    let (tx, rx) = mpsc::channel::<(String, GateResult)>();
+    let mut running = 0usize;
+    let mut stop_cause: Option<String> = None;
+    let mut interrupted = false;
+    let jobs = opts.jobs.max(1);
+
+    loop {
+        if interrupt.load(Ordering::Relaxed) && !interrupted {
+            interrupted = true;
+            for st in state.values() {
+                if let GateState::Running { cancel, .. } = st {
+                    cancel.store(true, Ordering::SeqCst);
+                }
+            }
+        }
+
+        // Settle slices whose gates are all done, and decide pending gates.
+        settle_slices(pipeline, &slices, &state, &mut slice_done, observer);
+        for g in &gate_order {
+            if !matches!(state[g], GateState::Pending) {
+                continue;
+            }
+            let reason = if interrupted {
+                Some("not run: the run was interrupted".to_string())
+            } else if let Some(cause) = &stop_cause {
+                Some(format!("not run: the run stopped after {cause} (pass --keep-going to run independent gates)"))
+            } else {
+                blocked_reason(pipeline, &slices_of[g.as_str()], &selected, &slice_done)
+            };
+            if let Some(reason) = reason {
+                let r = skeleton(pipeline, g, &slices_of[g.as_str()], Status::Skipped, Some(reason));
+                observer.gate_finished(&r);
+                state.insert(g.clone(), GateState::Done(r));
+            }
+        }
+        settle_slices(pipeline, &slices, &state, &mut slice_done, observer);
+
+        // Launch what is ready.
+        for g in &gate_order {
+            if running >= jobs || interrupted || stop_cause.is_some() {
+                break;
+            }
+            if !matches!(state[g], GateState::Pending) {
+                continue;
+            }
+            let ready = slices_of[g.as_str()].iter().any(|s| {
+                let slice = pipeline.slice(s).expect("slice");
+                slice
+                    .depends_on
+                    .iter()
+                    .filter(|d| selected.contains(d.as_str()))
+                    .all(|d| slice_done.get(d.as_str()).is_some_and(|r| r.status == Status::Passed))
+            });
+            if !ready {
+                continue;
+            }
+            let gate = pipeline.gates[g].clone();
+            let cancel = Arc::new(AtomicBool::new(false));
+            // Command gates enforce their own timeout (and kill their process group); a
+            // built-in check is watched here and abandoned if it overruns.
+            let watch = gate.kind.command().is_none();
+            state.insert(
+                g.clone(),
+                GateState::Running { started: Instant::now(), cancel: cancel.clone(), timeout: gate.timeout, watch },
+            );
+            running += 1;
+            observer.gate_started(g);
+            let tx = tx.clone();
+            let p = pipeline.clone();
+            let repo = opts.repo.clone();
+            let pass_root = pass_root.clone();
+            thread::Builder::new()
+                .name(format!("gate-{g}"))
+                .spawn(move || {
+                    let r = run_gate(&p, &gate, &repo, &pass_root, &cancel);
+                    let _ = tx.send((gate.id.clone(), r));
+                })
+                .expect("spawning a gate thread");
+        }
+
+        if running == 0 && state.values().all(|s| matches!(s, GateState::Done(_))) {
+            break;
+        }
+
+        match rx.recv_timeout(Duration::from_millis(20)) {
+            Ok((id, mut r)) => {
+                if matches!(state.get(&id), Some(GateState::Running { .. })) {
+                    running -= 1;
+                    if interrupted && r.status != Status::Passed && r.status != Status::Failed {
+                        r.status = Status::Errored;
+                        r.reason = Some("interrupted: the gate was stopped by Ctrl-C".into());
+                    }
+                    let r = finish(pipeline, &id, &slices_of[id.as_str()], r);
+                    if !keep_going_ok(opts, &r) && stop_cause.is_none() {
+                        stop_cause = Some(format!("gate `{}` {}", r.id, r.status.as_str()));
+                    }
+                    observer.gate_finished(&r);
+                    state.insert(id, GateState::Done(r));
+                }
+                // A result for a gate already marked timed out is dropped.
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => unreachable!("the scheduler holds a sender"),
+        }
+
+        // Built-in checks that overran their timeout.
+        let overdue: Vec<String> = state
+            .iter()
+            .filter_map(|(g, s)| match s {
+                GateState::Running { started, timeout, watch: true, .. } if started.elapsed() > *timeout => {
+                    Some(g.clone())
+                }
+                _ => None,
+            })
+            .collect();
+        for g in overdue {
+            if let Some(GateState::Running { cancel, timeout, started, .. }) = state.get(&g) {
+                cancel.store(true, Ordering::SeqCst);
+                let mut r = skeleton(
+                    pipeline,
+                    &g,
+                    &slices_of[g.as_str()],
+                    Status::TimedOut,
+                    Some(format!("did not finish within {}", humantime::format_duration(*timeout))),
+                );
+                r.duration_ms = started.elapsed().as_millis() as u64;
+                running -= 1;
+                if !opts.keep_going && stop_cause.is_none() {
+                    stop_cause = Some(format!("gate `{g}` timed out"));
+                }
+                observer.gate_finished(&r);
+                state.insert(g, GateState::Done(r));
+            }
+        }
+    }
+    settle_slices(pipeline, &slices, &state, &mut slice_done, observer);
+
+    let gates = gate_order
+        .iter()
+        .map(|g| match state.remove(g) {
+            Some(GateState::Done(r)) => r,
+            _ => unreachable!("every gate is done when the loop ends"),
+        })
+        .collect();
+    let slices = slices
+        .iter()
+        .map(|(s, _)| slice_done.remove(s).expect("every slice settles"))
+        .collect();
+    Execution { gates, slices, interrupted }
+}
+
+fn keep_going_ok(opts: &ExecOptions, r: &GateResult) -> bool {
+    opts.keep_going || r.status == Status::Passed
+}
+
+/// A result with everything but the outcome filled in.
+fn skeleton(p: &Pipeline, gate: &str, slices: &[&str], status: Status, reason: Option<String>) -> GateResult {
+    let g = &p.gates[gate];
+    GateResult {
+        id: gate.to_string(),
+        check: g.kind.check_name().map(str::to_string),
+        command: g.kind.command().map(|c| c.argv.clone()),
+        slices: slices.iter().map(|s| s.to_string()).collect(),
+        stage: slices.first().and_then(|s| p.slice(s)).map(|s| s.stage).unwrap_or(0),
+        status,
+        reason,
+        duration_ms: 0,
+        findings: Vec::new(),
+        notes: Vec::new(),
+        output: String::new(),
+    }
+}
+
+fn finish(p: &Pipeline, gate: &str, slices: &[&str], r: GateResult) -> GateResult {
+    let s = skeleton(p, gate, slices, r.status, r.reason);
+    GateResult { duration_ms: r.duration_ms, findings: r.findings, notes: r.notes, output: r.output, ..s }
+}
+
+/// Why a pending gate cannot run, if every slice requiring it is blocked.
+fn blocked_reason(
+    p: &Pipeline,
+    slices: &[&str],
+    selected: &HashSet<&str>,
+    done: &HashMap<&str, SliceResult>,
+) -> Option<String> {
+    let mut first = None;
+    for s in slices {
+        let slice = p.slice(s).expect("slice");
+        let bad = slice
+            .depends_on
+            .iter()
+            .filter(|d| selected.contains(d.as_str()))
+            .find_map(|d| done.get(d.as_str()).filter(|r| r.status != Status::Passed));
+        match bad {
+            None => return None,
+            Some(dep) => {
+                if first.is_none() {
+                    first = Some(format!(
+                        "slice {} depends on {}, which is not green: {}",
+                        s,
+                        dep.id,
+                        dep.reason.as_deref().unwrap_or("not passed")
+                    ));
+                }
+            }
+        }
+    }
+    first
+}
+
+/// Marks slices done once all their selected gates are, and tells the observer.
+fn settle_slices<'a>(
+    p: &Pipeline,
+    slices: &[(&'a str, &[String])],
+    state: &HashMap<String, GateState>,
+    done: &mut HashMap<&'a str, SliceResult>,
+    observer: &dyn Observer,
+) {
+    for (id, gates) in slices {
+        if done.contains_key(id) {
+            continue;
+        }
+        let results: Option<Vec<&GateResult>> = gates
+            .iter()
+            .map(|g| match &state[g] {
+                GateState::Done(r) => Some(r),
+                _ => None,
+            })
+            .collect();
+        let Some(results) = results else { continue };
+        let slice = p.slice(id).expect("slice");
+        // A slice whose dependency is not green is not green either, even if the gates it
+        // shares with other slices happened to pass.
+        let blocked_dep = slice
+            .depends_on
+            .iter()
+            .find_map(|d| done.get(d.as_str()).filter(|r| r.status != Status::Passed));
+        let (status, reason) = if let Some(dep) = blocked_dep {
+            (
+                Status::Skipped,
+                Some(format!(
+                    "depends on {}, which is not green: {}",
+                    dep.id,
+                    dep.reason.as_deref().unwrap_or("not passed")
+                )),
+            )
+        } else if results.iter().all(|r| r.status == Status::Passed) {
+            (Status::Passed, None)
+        } else {
+            let worst = [Status::Errored, Status::TimedOut, Status::Failed]
+                .into_iter()
+                .find(|st| results.iter().any(|r| r.status == *st))
+                .unwrap_or(Status::Skipped);
+            let reason = match results.iter().find(|r| r.status == worst && worst != Status::Skipped) {
+                Some(r) => format!("gate `{}` {} (in {})", r.id, r.status.as_str(), r.slices.join(", ")),
+                None => results
+                    .iter()
+                    .find_map(|r| r.reason.clone())
+                    .unwrap_or_else(|| "gates were skipped".into()),
+            };
+            (worst, Some(reason))
+        };
+        let r = SliceResult {
+            id: id.to_string(),
+            stage: slice.stage,
+            title: slice.title.clone(),
+            owner: slice.owner.clone(),
+            status,
+            reason,
+            gates: gates.to_vec(),
+        };
+        observer.slice_finished(&r);
+        done.insert(id, r);
+    }
+}
+
+/// Runs one gate to completion (no scheduling, no dependencies). Used by the scheduler's
+/// workers and by `cargo xtask gate ID`.
+pub fn run_gate(p: &Pipeline, gate: &Gate, repo: &Path, pass_root: &Path, cancel: &AtomicBool) -> GateResult {
+    let start = Instant::now();
+    let mut r = skeleton_free(gate);
+    let command_run = match gate.kind.command() {
+        None => None,
+        Some(spec) => {
+            let cwd = match checks::resolve_inside(repo, &spec.cwd.to_string_lossy()) {
+                Ok(c) => c,
+                Err(e) => return errored(r, start, e),
+            };
+            let env: Vec<(String, String)> = spec.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+            match command::run(&spec.argv, &cwd, &env, gate.timeout, cancel) {
+                Err(e) => return errored(r, start, e),
+                Ok(run) => Some(run),
+            }
+        }
+    };
+    if let Some(run) = &command_run {
+        r.output = run.tail(40);
+        if run.timed_out {
+            r.status = Status::TimedOut;
+            r.reason = Some(format!(
+                "`{}` did not finish within {}; its process group was killed",
+                run.argv.join(" "),
+                humantime::format_duration(gate.timeout)
+            ));
+            r.duration_ms = start.elapsed().as_millis() as u64;
+            return r;
+        }
+        if run.cancelled {
+            r.status = Status::Errored;
+            r.reason = Some("interrupted: the command was killed".into());
+            r.duration_ms = start.elapsed().as_millis() as u64;
+            return r;
+        }
+    }
+    match &gate.kind {
+        GateKind::Command(_) => {
+            let run = command_run.as_ref().expect("command gates ran their command");
+            if !run.success() {
+                r.findings.push(command_failed(run));
+            }
+        }
+        GateKind::Check { check, params } | GateKind::CommandWithCheck { check, params, .. } => {
+            let defs = checks::registry();
+            let Some(def) = defs.iter().find(|d| d.name == check) else {
+                return errored(r, start, GateError::msg(format!("unknown check `{check}`")));
+            };
+            let ctx = CheckCtx {
+                gate_id: &gate.id,
+                repo,
+                pass_root,
+                params,
+                pipeline: p,
+                command: command_run.as_ref(),
+                cancel,
+            };
+            match (def.run)(&ctx) {
+                Ok(CheckOutput { findings, notes }) => {
+                    r.findings = findings;
+                    r.notes = notes;
+                }
+                Err(e) => return errored(r, start, e),
+            }
+        }
+    }
+    sort_findings(&mut r.findings);
+    r.status = if r.findings.iter().any(|f| f.severity == Severity::Error) { Status::Failed } else { Status::Passed };
+    r.duration_ms = start.elapsed().as_millis() as u64;
+    r
+}
+
+fn skeleton_free(gate: &Gate) -> GateResult {
+    GateResult {
+        id: gate.id.clone(),
+        check: gate.kind.check_name().map(str::to_string),
+        command: gate.kind.command().map(|c| c.argv.clone()),
+        slices: Vec::new(),
+        stage: 0,
+        status: Status::Passed,
+        reason: None,
+        duration_ms: 0,
+        findings: Vec::new(),
+        notes: Vec::new(),
+        output: String::new(),
+    }
+}
+
+fn errored(mut r: GateResult, start: Instant, e: GateError) -> GateResult {
+    r.status = Status::Errored;
+    r.reason = Some(e.to_string());
+    r.duration_ms = start.elapsed().as_millis() as u64;
+    r
+}
+
+fn command_failed(run: &CommandRun) -> Finding {
+    let how = match run.exit_code {
+        Some(c) => format!("exited with status {c}"),
+        None => "was killed by a signal".to_string(),
+    };
+    let mut f = Finding::general("command-failed", format!("`{}` {how}", run.argv.join(" ")));
+    let tail = run.tail(20);
+    if !tail.trim().is_empty() {
+        f = f.with_help(tail);
+    }
+    f
+}

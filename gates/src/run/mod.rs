@@ -1,0 +1,134 @@
+//! Running a pipeline: the scheduler ([`executor`]), command gates ([`command`]) and the
+//! result model every renderer reads ([`RunRecord`]).
+
+pub mod command;
+pub mod executor;
+pub mod interrupt;
+pub mod session;
+
+use serde::{Deserialize, Serialize};
+
+use crate::finding::{Finding, Severity};
+
+/// The outcome of one gate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    Passed,
+    Failed,
+    Skipped,
+    TimedOut,
+    Errored,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Passed => "passed",
+            Status::Failed => "failed",
+            Status::Skipped => "skipped",
+            Status::TimedOut => "timed out",
+            Status::Errored => "errored",
+        }
+    }
+}
+
+/// One gate's result. `reason` says why a gate was skipped, timed out or errored.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct GateResult {
+    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub check: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub command: Option<Vec<String>>,
+    /// The selected slices that require this gate.
+    pub slices: Vec<String>,
+    pub stage: u32,
+    pub status: Status,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub duration_ms: u64,
+    pub findings: Vec<Finding>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    /// The tail of a command gate's combined output.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub output: String,
+}
+
+impl GateResult {
+    pub fn error_count(&self) -> usize {
+        self.findings.iter().filter(|f| f.severity == Severity::Error).count()
+    }
+}
+
+/// One slice's result: green only when every one of its selected gates passed.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SliceResult {
+    pub id: String,
+    pub stage: u32,
+    pub title: String,
+    pub owner: String,
+    pub status: Status,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub gates: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    pub planned: usize,
+    pub passed: usize,
+    pub failed: usize,
+    pub skipped: usize,
+    pub timed_out: usize,
+    pub errored: usize,
+}
+
+impl Counts {
+    pub fn of(gates: &[GateResult]) -> Counts {
+        let mut c = Counts { planned: gates.len(), ..Counts::default() };
+        for g in gates {
+            match g.status {
+                Status::Passed => c.passed += 1,
+                Status::Failed => c.failed += 1,
+                Status::Skipped => c.skipped += 1,
+                Status::TimedOut => c.timed_out += 1,
+                Status::Errored => c.errored += 1,
+            }
+        }
+        c
+    }
+
+    /// 0 all passed, 1 a gate failed or timed out, 2 a gate errored (the tool could not
+    /// judge) or the run was interrupted.
+    pub fn exit_code(&self, interrupted: bool) -> i32 {
+        if interrupted || self.errored > 0 {
+            2
+        } else if self.failed > 0 || self.timed_out > 0 || self.skipped > 0 {
+            1
+        } else {
+            0
+        }
+    }
+}
+
+/// The machine-readable result of a run: what every renderer and the report generator read.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RunRecord {
+    pub tool: String,
+    pub pipeline: String,
+    pub pipeline_file: String,
+    pub repo: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revision: Option<String>,
+    pub selection: String,
+    pub started_at: String,
+    pub finished_at: String,
+    pub duration_ms: u64,
+    pub interrupted: bool,
+    pub exit_code: i32,
+    pub counts: Counts,
+    pub slices: Vec<SliceResult>,
+    pub gates: Vec<GateResult>,
+}

@@ -1,0 +1,225 @@
+//! A whole run against a target: take the run lock, log to the scratchpad, execute, and
+//! keep the machine-readable record for report generation.
+
+use std::fs::{File, OpenOptions};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use super::executor::{self, ExecOptions, Observer};
+use super::{Counts, GateResult, RunRecord, SliceResult};
+use crate::artifacts::{self, scratchpad};
+use crate::error::GateError;
+use crate::pipeline::{Pipeline, Selection};
+
+pub struct RunOptions {
+    pub jobs: usize,
+    pub keep_going: bool,
+    /// The target repository, absolute.
+    pub repo: PathBuf,
+    pub selection: Selection,
+}
+
+/// Holds the per-target run lock for the life of a run. Two runs on one target would race
+/// on the scratchpad order and the run record, so the second waits for the first.
+pub struct RunLock {
+    _file: File,
+}
+
+impl RunLock {
+    pub fn acquire(repo: &Path, on_wait: impl FnOnce(&Path)) -> Result<RunLock, GateError> {
+        let dir = artifacts::state_dir(repo);
+        std::fs::create_dir_all(&dir).map_err(|e| GateError::io(&dir, e))?;
+        let path = dir.join("run.lock");
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| GateError::io(&path, e))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                on_wait(&path);
+                file.lock().map_err(|e| GateError::io(&path, e))?;
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(GateError::io(&path, e)),
+        }
+        Ok(RunLock { _file: file })
+    }
+}
+
+struct Logging<'a> {
+    inner: &'a dyn Observer,
+    scratchpad: Option<PathBuf>,
+    run_id: String,
+    problems: Mutex<Vec<String>>,
+    gates: Mutex<Vec<GateResult>>,
+}
+
+impl Logging<'_> {
+    fn log(&self, entry: &str) {
+        if let Some(path) = &self.scratchpad {
+            if let Err(e) = scratchpad::append(path, entry) {
+                self.problems
+                    .lock()
+                    .expect("lock")
+                    .push(format!("could not append to {}: {e}", path.display()));
+            }
+        }
+    }
+}
+
+impl Observer for Logging<'_> {
+    fn gate_started(&self, gate: &str) {
+        self.inner.gate_started(gate);
+    }
+    fn gate_finished(&self, result: &GateResult) {
+        self.gates.lock().expect("lock").push(result.clone());
+        self.inner.gate_finished(result);
+    }
+    fn slice_finished(&self, r: &SliceResult) {
+        let gates = self.gates.lock().expect("lock");
+        let detail: Vec<String> = r
+            .gates
+            .iter()
+            .filter_map(|g| gates.iter().find(|x| &x.id == g))
+            .map(|g| {
+                let n = g.error_count();
+                if n > 0 { format!("{} {} ({n} findings)", g.id, g.status.as_str()) } else { format!("{} {}", g.id, g.status.as_str()) }
+            })
+            .collect();
+        drop(gates);
+        let mut entry = format!(
+            "- {} [run {}] slice {} {}: {}",
+            scratchpad::now_rfc3339(),
+            self.run_id,
+            r.id,
+            r.status.as_str().to_uppercase(),
+            detail.join(", ")
+        );
+        if let Some(reason) = &r.reason {
+            entry.push_str(&format!(" — {reason}"));
+        }
+        self.log(&entry);
+        self.inner.slice_finished(r);
+    }
+}
+
+/// Runs the selection against the target and returns the record (also written to
+/// `.rawr-gates/last-run.json` in the target). Problems writing the scratchpad are returned
+/// as warnings; they do not change gate outcomes.
+pub fn run_pipeline(
+    pipeline: &Arc<Pipeline>,
+    opts: &RunOptions,
+    observer: &dyn Observer,
+    interrupt: &AtomicBool,
+) -> Result<(RunRecord, Vec<String>), GateError> {
+    let _lock = RunLock::acquire(&opts.repo, |path| {
+        eprintln!(
+            "waiting: another run holds the lock on this target ({}); it will go on when that run ends",
+            path.display()
+        );
+    })?;
+    let started_at = scratchpad::now_rfc3339();
+    let clock = Instant::now();
+    let run_id = run_id();
+    let pass_root = opts.repo.join(&pipeline.target.pass_root);
+    let mut warnings = Vec::new();
+    let scratch = if pass_root.is_dir() {
+        Some(pass_root.join(artifacts::SCRATCHPAD))
+    } else {
+        warnings.push(format!(
+            "scratchpad not written: the pass root {} does not exist (create it with `cargo xtask artifacts init`)",
+            pipeline.target.pass_root.display()
+        ));
+        None
+    };
+    let revision = git_revision(&opts.repo);
+    let logging = Logging {
+        inner: observer,
+        scratchpad: scratch,
+        run_id: run_id.clone(),
+        problems: Mutex::new(Vec::new()),
+        gates: Mutex::new(Vec::new()),
+    };
+    logging.log(&format!(
+        "\n## {started_at} run {run_id} started\n\n- pipeline `{}` ({}), selection: {}, revision: {}",
+        pipeline.name,
+        pipeline.file.display(),
+        opts.selection.description,
+        revision.as_deref().unwrap_or("unknown")
+    ));
+    let exec = executor::execute(
+        pipeline,
+        &opts.selection,
+        &ExecOptions { jobs: opts.jobs, keep_going: opts.keep_going, repo: opts.repo.clone() },
+        &logging,
+        interrupt,
+    );
+    let counts = Counts::of(&exec.gates);
+    let exit_code = counts.exit_code(exec.interrupted);
+    let record = RunRecord {
+        tool: format!("rawr-gates {}", env!("CARGO_PKG_VERSION")),
+        pipeline: pipeline.name.clone(),
+        pipeline_file: pipeline.file.display().to_string(),
+        repo: opts.repo.display().to_string(),
+        revision,
+        selection: opts.selection.description.clone(),
+        started_at,
+        finished_at: scratchpad::now_rfc3339(),
+        duration_ms: clock.elapsed().as_millis() as u64,
+        interrupted: exec.interrupted,
+        exit_code,
+        counts,
+        slices: exec.slices,
+        gates: exec.gates,
+    };
+    logging.log(&format!(
+        "- {} [run {run_id}] finished: {} planned, {} passed, {} failed, {} skipped, {} timed out, {} errored{}",
+        record.finished_at,
+        counts.planned,
+        counts.passed,
+        counts.failed,
+        counts.skipped,
+        counts.timed_out,
+        counts.errored,
+        if record.interrupted { " (interrupted)" } else { "" }
+    ));
+    warnings.extend(logging.problems.into_inner().expect("lock"));
+    let json = serde_json::to_vec_pretty(&record).expect("the record serializes");
+    let last = artifacts::last_run_path(&opts.repo);
+    if let Err(e) = artifacts::write_atomic(&last, &json) {
+        warnings.push(format!("could not write the run record {}: {e}", last.display()));
+    }
+    Ok((record, warnings))
+}
+
+/// Reads the last run's record of a target.
+pub fn read_last_run(repo: &Path) -> Result<RunRecord, GateError> {
+    let path = artifacts::last_run_path(repo);
+    let bytes = std::fs::read(&path).map_err(|e| GateError::io(&path, e))?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        GateError::msg(format!("{}:{}:{}: not a run record: {e}", path.display(), e.line(), e.column()))
+    })
+}
+
+fn run_id() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!("{:08x}", (nanos as u64 ^ ((std::process::id() as u64) << 32)) & 0xffff_ffff)
+}
+
+fn git_revision(repo: &Path) -> Option<String> {
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(repo)
+        .args(["rev-parse", "HEAD"])
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
