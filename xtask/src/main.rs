@@ -188,7 +188,7 @@ fn gate(pipeline_file: &Option<PathBuf>, id: &str, repo: &Option<PathBuf>, forma
     };
     let repo = target_repo(&p, repo)?;
     let interrupt = run::interrupt::flag();
-    let mut r = executor::run_gate(&p, g, &repo, &repo.join(&p.target.pass_root), &interrupt);
+    let mut r = executor::run_gate(&p, g, &repo, &repo.join(&p.target.pass_root), &interrupt, None);
     r.slices = p.slices_of_gate(id).map(|s| s.id.clone()).collect();
     r.stage = p.slices_of_gate(id).next().map(|s| s.stage).unwrap_or(0);
     match format {

@@ -27,6 +27,18 @@ pub struct CheckCtx<'a> {
     pub command: Option<&'a CommandRun>,
     /// Set when the run is interrupted or the gate timed out; long checks should poll it.
     pub cancel: &'a AtomicBool,
+    /// When the gate runs inside `phase-a`: what this run has decided so far. `None` when the
+    /// gate runs alone (`cargo xtask gate ID`).
+    pub run: Option<&'a RunSoFar>,
+}
+
+/// The part of the current run a gate can see: results of the gates that finished before it
+/// started, and which gates the run selected at all (gates outside the selection, e.g. earlier
+/// stages under `--stage N`, are taken as passed by the selection).
+#[derive(Clone, Debug, Default)]
+pub struct RunSoFar {
+    pub earlier: Vec<crate::run::GateResult>,
+    pub selected: std::collections::BTreeSet<String>,
 }
 
 impl CheckCtx<'_> {

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use super::command::{self, CommandRun};
 use super::{GateResult, SliceResult, Status};
-use crate::checks::{self, CheckCtx, CheckOutput};
+use crate::checks::{self, CheckCtx, CheckOutput, RunSoFar};
 use crate::error::GateError;
 use crate::finding::{Finding, Severity, sort_findings};
 use crate::pipeline::{Gate, GateKind, Pipeline, Plan, Selection};
@@ -153,6 +153,16 @@ pub fn execute(
             );
             running += 1;
             observer.gate_started(g);
+            let so_far = RunSoFar {
+                earlier: state
+                    .values()
+                    .filter_map(|s| match s {
+                        GateState::Done(r) => Some(r.clone()),
+                        _ => None,
+                    })
+                    .collect(),
+                selected: gate_order.iter().cloned().collect(),
+            };
             let tx = tx.clone();
             let p = pipeline.clone();
             let repo = opts.repo.clone();
@@ -160,7 +170,7 @@ pub fn execute(
             thread::Builder::new()
                 .name(format!("gate-{g}"))
                 .spawn(move || {
-                    let r = run_gate(&p, &gate, &repo, &pass_root, &cancel);
+                    let r = run_gate(&p, &gate, &repo, &pass_root, &cancel, Some(&so_far));
                     let _ = tx.send((gate.id.clone(), r));
                 })
                 .expect("spawning a gate thread");
@@ -364,7 +374,14 @@ fn settle_slices<'a>(
 
 /// Runs one gate to completion (no scheduling, no dependencies). Used by the scheduler's
 /// workers and by `cargo xtask gate ID`.
-pub fn run_gate(p: &Pipeline, gate: &Gate, repo: &Path, pass_root: &Path, cancel: &AtomicBool) -> GateResult {
+pub fn run_gate(
+    p: &Pipeline,
+    gate: &Gate,
+    repo: &Path,
+    pass_root: &Path,
+    cancel: &AtomicBool,
+    run: Option<&RunSoFar>,
+) -> GateResult {
     let start = Instant::now();
     let mut r = skeleton_free(gate);
     let command_run = match gate.kind.command() {
@@ -420,6 +437,7 @@ pub fn run_gate(p: &Pipeline, gate: &Gate, repo: &Path, pass_root: &Path, cancel
                 pipeline: p,
                 command: command_run.as_ref(),
                 cancel,
+                run,
             };
             match (def.run)(&ctx) {
                 Ok(CheckOutput { findings, notes }) => {
