@@ -43,6 +43,62 @@ enum Cmd {
     },
     /// List stages, slices and gates.
     List,
+    /// Orchestrator artifacts of the pass root: write the plan, check agent outputs.
+    Artifacts {
+        #[command(subcommand)]
+        cmd: ArtifactsCmd,
+    },
+    /// The A8 cleanup manifest: plan it, check it against the tree, apply it with git.
+    Cleanup {
+        #[command(subcommand)]
+        cmd: CleanupCmd,
+    },
+    /// Write PHASE_A_EXECUTION_REPORT.md and FINAL_PHASE_A_HANDOFF.md from the last run.
+    Report {
+        /// The target repository (default: the pipeline's `target.repo`).
+        #[arg(long, value_name = "DIR")]
+        repo: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ArtifactsCmd {
+    /// Write ORCHESTRATOR_PLAN_VERBATIM.md (the runbook verbatim, with its checksum) and start
+    /// ORCHESTRATOR_SCRATCHPAD.md. Refuses to overwrite an existing plan.
+    Init {
+        /// The runbook to write down.
+        #[arg(long, value_name = "FILE")]
+        runbook: PathBuf,
+        #[arg(long, value_name = "DIR")]
+        repo: Option<PathBuf>,
+    },
+    /// Run the orchestrator-artifacts and agent-outputs gates.
+    Check {
+        #[arg(long, value_name = "DIR")]
+        repo: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum CleanupCmd {
+    /// Classify every file of the pass root and write the manifest (keeps a person's edits).
+    Plan {
+        #[arg(long, value_name = "DIR")]
+        repo: Option<PathBuf>,
+    },
+    /// Verify the manifest agrees with the tree (the docs-cleanup gate).
+    Check {
+        #[arg(long, value_name = "DIR")]
+        repo: Option<PathBuf>,
+    },
+    /// Carry the manifest out with git rm / git mv. Dry-run unless --yes.
+    Apply {
+        #[arg(long, value_name = "DIR")]
+        repo: Option<PathBuf>,
+        /// Really do it (otherwise only print what would be done).
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 #[derive(clap::Args)]
@@ -143,7 +199,79 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             print!("{}", gates::pipeline::plan::render_list(&p));
             Ok(0)
         }
+        Cmd::Artifacts { cmd: ArtifactsCmd::Init { runbook, repo } } => {
+            let p = load(&cli.pipeline)?;
+            let repo = target_repo(&p, &repo)?;
+            let out = gates::artifacts::plan::init(&repo.join(&p.target.pass_root), &runbook)?;
+            println!("wrote {}", out.plan.display());
+            let verb = if out.scratchpad_existed { "appended to" } else { "started" };
+            println!("{verb} {}", out.scratchpad.display());
+            Ok(0)
+        }
+        Cmd::Artifacts { cmd: ArtifactsCmd::Check { repo } } => {
+            run_checks(&cli.pipeline, &repo, &["orchestrator-artifacts", "agent-outputs"])
+        }
+        Cmd::Cleanup { cmd: CleanupCmd::Check { repo } } => run_checks(&cli.pipeline, &repo, &["docs-cleanup"]),
+        Cmd::Cleanup { cmd: CleanupCmd::Plan { repo } } => {
+            let p = load(&cli.pipeline)?;
+            let repo = target_repo(&p, &repo)?;
+            let cfg = gates::checks::docs_cleanup::config_of(&p)?;
+            let pass_rel = gates::artifacts::git::rel_str(&p.target.pass_root);
+            let (path, m) = gates::artifacts::cleanup::write_plan(&repo, &pass_rel, &cfg)?;
+            for e in &m.entries {
+                println!("{:<8} {}  ({})", e.action.as_str(), e.path, e.rationale);
+            }
+            println!("wrote {}", path.display());
+            Ok(0)
+        }
+        Cmd::Cleanup { cmd: CleanupCmd::Apply { repo, yes } } => {
+            let p = load(&cli.pipeline)?;
+            let repo = target_repo(&p, &repo)?;
+            let cfg = gates::checks::docs_cleanup::config_of(&p)?;
+            let pass_rel = gates::artifacts::git::rel_str(&p.target.pass_root);
+            let out = gates::artifacts::cleanup::apply(&repo, &pass_rel, &cfg, yes)?;
+            let prefix = if out.dry_run { "would " } else { "" };
+            for a in &out.actions {
+                println!("{prefix}{a}");
+            }
+            if out.actions.is_empty() {
+                println!("nothing to do: the tree already matches the manifest");
+            } else if out.dry_run {
+                println!("dry run: nothing was changed; pass --yes to apply");
+            }
+            Ok(0)
+        }
+        Cmd::Report { repo } => {
+            let p = load(&cli.pipeline)?;
+            let repo = target_repo(&p, &repo)?;
+            let record = session::read_last_run(&repo)?;
+            let docs = gates::artifacts::report::Docs::of(&p);
+            for path in gates::artifacts::report::write(&repo, &repo.join(&p.target.pass_root), &record, &docs)? {
+                println!("wrote {}", path.display());
+            }
+            Ok(0)
+        }
     }
+}
+
+/// Runs the gates whose check is one of `checks`, alone, and prints their details.
+fn run_checks(pipeline_file: &Option<PathBuf>, repo: &Option<PathBuf>, checks: &[&str]) -> anyhow::Result<u8> {
+    let p = load(pipeline_file)?;
+    let repo = target_repo(&p, repo)?;
+    let interrupt = run::interrupt::flag();
+    let style = Style::detect(std::io::stdout().is_terminal());
+    let mut results = Vec::new();
+    for check in checks {
+        let gate = p.gates.values().find(|g| g.kind.check_name() == Some(*check));
+        let Some(g) = gate else {
+            anyhow::bail!("the pipeline {} has no gate with `check = \"{check}\"`", p.file.display());
+        };
+        let mut r = executor::run_gate(&p, g, &repo, &repo.join(&p.target.pass_root), &interrupt, None);
+        r.slices = p.slices_of_gate(&g.id).map(|s| s.id.clone()).collect();
+        print!("{}", report::human::gate_details(&style, &r));
+        results.push(r);
+    }
+    Ok(run::Counts::of(&results).exit_code(false) as u8)
 }
 
 fn phase_a(pipeline_file: &Option<PathBuf>, a: PhaseAArgs) -> anyhow::Result<u8> {

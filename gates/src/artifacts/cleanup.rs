@@ -706,3 +706,31 @@ pub fn apply(repo: &Path, pass_rel: &str, cfg: &Config, yes: bool) -> Result<App
     }
     Ok(outcome)
 }
+
+/// `cleanup plan`: classifies the pass root (keeping an existing manifest's decisions) and
+/// writes the manifest atomically. Returns its path and content.
+pub fn write_plan(repo: &Path, pass_rel: &str, cfg: &Config) -> Result<(std::path::PathBuf, Manifest), GateError> {
+    let pass_root = repo.join(pass_rel);
+    if !pass_root.is_dir() {
+        return Err(GateError::msg(format!("the pass root {} does not exist", pass_root.display())));
+    }
+    let path = pass_root.join(&cfg.manifest);
+    let existing = match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            let rel = format!("{pass_rel}/{}", cfg.manifest);
+            let (m, problems) = parse(&rel, &text);
+            if let Some(p) = problems.iter().find(|p| p.rule != "rationale-missing") {
+                return Err(GateError::msg(format!(
+                    "{rel}:{}:{}: {}; fix it by hand (the plan keeps a person's edits, so it will not overwrite a manifest it cannot read)",
+                    p.line, p.col, p.message
+                )));
+            }
+            Some(m)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(GateError::io(path, e)),
+    };
+    let m = plan(&pass_root, cfg, existing.as_ref())?;
+    write_atomic(&path, render(&m, cfg).as_bytes()).map_err(|e| GateError::io(&path, e))?;
+    Ok((path, m))
+}

@@ -140,6 +140,35 @@ impl Default for Docs {
     }
 }
 
+impl Docs {
+    /// The document names a pipeline configures (its closure, readiness and handoff gates'
+    /// params), defaults otherwise.
+    pub fn of(p: &crate::pipeline::Pipeline) -> Docs {
+        let mut d = Docs::default();
+        let param = |check: &str, key: &str| {
+            p.gates
+                .values()
+                .find(|g| g.kind.check_name() == Some(check))
+                .and_then(|g| g.kind.params())
+                .and_then(|t| t.get(key).cloned())
+        };
+        let s = |v: Option<toml::Value>| v.and_then(|v| v.as_str().map(str::to_string));
+        if let Some(x) = s(param("review-closure", "document")) {
+            d.review = x;
+        }
+        if let Some(x) = s(param("structural-closure", "document")) {
+            d.structural = x;
+        }
+        if let Some(x) = s(param("phase-b-readiness", "document")) {
+            d.readiness = x;
+        }
+        if let Some(toml::Value::Array(a)) = param("handoff", "required") {
+            d.required = a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect();
+        }
+        d
+    }
+}
+
 pub fn read_closure(repo: &Path, pass_root: &Path, docs: &Docs) -> Closure {
     let mut c = Closure::default();
     let mut resolver = Resolver::new(repo, &[]);
