@@ -7,8 +7,9 @@
 //! this run already finished (gates outside the run's selection are taken as passed, as CI
 //! runs one stage per job); run alone, with the last run's record (`.rawr-gates/last-run.json`).
 //! A report claiming green where the run is red fails, and so does the reverse (a stale
-//! report). This gate's own claim is not compared (it cannot know its own outcome). Finally
-//! the git work tree under the target is clean (the tool's own files excepted).
+//! report). This gate's own claim is not compared (it cannot know its own outcome). The run
+//! itself must be green (`run-not-green`, only possible when the gate runs alone after a red
+//! run). Finally the git work tree under the target is clean (the tool's own files excepted).
 //!
 //! **Why.** The runbook's Stage 6: outputs integrated, everything committed, clean worktree.
 //! A hand-written "all green" is what let the user's broken state pass before.
@@ -103,6 +104,22 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
         } else {
             "claims compared with the last run's record (.rawr-gates/last-run.json)".into()
         }),
+    }
+    // The run being handed off must be green (this gate's own result aside). Inside
+    // `phase-a` this always holds, since the handoff only runs after every slice before it
+    // is green; run alone, the last run may be red.
+    if let Reference::Known(actual) = &reference {
+        let red: Vec<String> = actual
+            .iter()
+            .filter(|(id, st)| id.as_str() != ctx.gate_id && matches!(st, Some(s) if *s != Status::Passed))
+            .map(|(id, st)| format!("{id} {}", status_word(st.expect("filtered"))))
+            .collect();
+        if !red.is_empty() {
+            out.findings.push(
+                Finding::general("run-not-green", format!("the run being handed off is not green: {}", red.join(", ")))
+                    .with_help("fix the failing slices in place and run again; a red phase is not handed off"),
+            );
+        }
     }
     for doc in [names::EXECUTION_REPORT, names::HANDOFF] {
         let path = ctx.pass_root.join(doc);
