@@ -8,10 +8,22 @@ use closure_support::*;
 #[test]
 fn complete_pass_root_passes_every_file_gate() {
     let t = fixture("complete");
-    for gate in ["orchestrator-artifacts", "agent-outputs", "review-closure", "structural-closure", "docs-cleanup", "phase-b-readiness"] {
+    for gate in [
+        "orchestrator-artifacts",
+        "agent-outputs",
+        "review-closure",
+        "structural-closure",
+        "docs-cleanup",
+        "phase-b-readiness",
+    ] {
         let r = run(gate, t.path(), None);
         assert_eq!(errors(&r), vec![], "{gate}: {:#?}", r.findings);
-        assert_eq!(r.status, gates::run::Status::Passed, "{gate}: {:?}", r.reason);
+        assert_eq!(
+            r.status,
+            gates::run::Status::Passed,
+            "{gate}: {:?}",
+            r.reason
+        );
     }
 }
 
@@ -20,11 +32,29 @@ fn complete_pass_root_passes_preflight_and_handoff_in_a_full_run() {
     let t = fixture("complete");
     git_repo(t.path());
     let (record, _) = run_pipeline(t.path());
-    let statuses: Vec<(String, gates::run::Status)> = record.gates.iter().map(|g| (g.id.clone(), g.status)).collect();
-    assert!(record.gates.iter().all(|g| g.status == gates::run::Status::Passed), "{statuses:#?}\n{:#?}", record.gates);
+    let statuses: Vec<(String, gates::run::Status)> = record
+        .gates
+        .iter()
+        .map(|g| (g.id.clone(), g.status))
+        .collect();
+    assert!(
+        record
+            .gates
+            .iter()
+            .all(|g| g.status == gates::run::Status::Passed),
+        "{statuses:#?}\n{:#?}",
+        record.gates
+    );
     // The run appended to the scratchpad and wrote .rawr-gates/; neither makes the tree dirty.
     let handoff = record.gates.iter().find(|g| g.id == "handoff").unwrap();
-    assert!(handoff.notes.iter().any(|n| n.contains("ORCHESTRATOR_SCRATCHPAD.md")), "{:?}", handoff.notes);
+    assert!(
+        handoff
+            .notes
+            .iter()
+            .any(|n| n.contains("ORCHESTRATOR_SCRATCHPAD.md")),
+        "{:?}",
+        handoff.notes
+    );
 }
 
 #[test]
@@ -34,8 +64,18 @@ fn manifest_listing_retained_files_that_do_not_exist() {
     assert_eq!(
         errors(&r),
         vec![
-            f("retained-path-missing", "pass/A8_CLEANUP_MANIFEST.md", 12, 3),
-            f("retained-path-missing", "pass/A8_CLEANUP_MANIFEST.md", 20, 3),
+            f(
+                "retained-path-missing",
+                "pass/A8_CLEANUP_MANIFEST.md",
+                12,
+                3
+            ),
+            f(
+                "retained-path-missing",
+                "pass/A8_CLEANUP_MANIFEST.md",
+                20,
+                3
+            ),
         ]
     );
 }
@@ -46,14 +86,34 @@ fn dangling_evidence_in_finals_and_disposition() {
     assert_eq!(
         errors(&run("agent-outputs", t.path(), None)),
         vec![
-            f("evidence-line-out-of-range", "pass/AGENT_1_FINAL_HOST.md", 9, 17),
-            f("evidence-file-missing", "pass/AGENT_1_FINAL_HOST.md", 10, 13),
-            f("evidence-outside-repo", "pass/AGENT_1_FINAL_HOST.md", 11, 14),
+            f(
+                "evidence-line-out-of-range",
+                "pass/AGENT_1_FINAL_HOST.md",
+                9,
+                17
+            ),
+            f(
+                "evidence-file-missing",
+                "pass/AGENT_1_FINAL_HOST.md",
+                10,
+                13
+            ),
+            f(
+                "evidence-outside-repo",
+                "pass/AGENT_1_FINAL_HOST.md",
+                11,
+                14
+            ),
         ]
     );
     assert_eq!(
         errors(&run("review-closure", t.path(), None)),
-        vec![f("evidence-file-missing", "pass/A7_REVIEW_DISPOSITION.md", 7, 44)]
+        vec![f(
+            "evidence-file-missing",
+            "pass/A7_REVIEW_DISPOSITION.md",
+            7,
+            44
+        )]
     );
 }
 
@@ -62,7 +122,12 @@ fn open_high_finding_fails_review_closure() {
     let t = fixture("open-high-finding");
     assert_eq!(
         errors(&run("review-closure", t.path(), None)),
-        vec![f("blocking-or-high-not-resolved", "pass/A7_REVIEW_DISPOSITION.md", 7, 16)]
+        vec![f(
+            "blocking-or-high-not-resolved",
+            "pass/A7_REVIEW_DISPOSITION.md",
+            7,
+            16
+        )]
     );
 }
 
@@ -72,8 +137,18 @@ fn deferred_medium_without_owner_and_target_slice() {
     assert_eq!(
         errors(&run("review-closure", t.path(), None)),
         vec![
-            f("medium-disposition-incomplete", "pass/A7_REVIEW_DISPOSITION.md", 8, 46),
-            f("medium-disposition-incomplete", "pass/A7_REVIEW_DISPOSITION.md", 8, 83),
+            f(
+                "medium-disposition-incomplete",
+                "pass/A7_REVIEW_DISPOSITION.md",
+                8,
+                46
+            ),
+            f(
+                "medium-disposition-incomplete",
+                "pass/A7_REVIEW_DISPOSITION.md",
+                8,
+                83
+            ),
         ]
     );
 }
@@ -84,11 +159,20 @@ fn not_ready_with_blockers_is_a_consistent_posture_reported_as_a_warning() {
     let r = run("phase-b-readiness", t.path(), None);
     assert_eq!(r.status, gates::run::Status::Passed);
     assert_eq!(errors(&r), vec![]);
-    assert_eq!(warnings(&r), vec![f("phase-b-not-ready", "pass/A9_PHASE_B_READINESS.md", 3, 1)]);
+    assert_eq!(
+        warnings(&r),
+        vec![f("phase-b-not-ready", "pass/A9_PHASE_B_READINESS.md", 3, 1)]
+    );
     // With require_ready, the same posture fails.
-    let p = pipeline_with("[gate.phase-b-readiness]\ncheck = \"phase-b-readiness\"\n", "[gate.phase-b-readiness]\ncheck = \"phase-b-readiness\"\nparams = { require_ready = true }\n");
+    let p = pipeline_with(
+        "[gate.phase-b-readiness]\ncheck = \"phase-b-readiness\"\n",
+        "[gate.phase-b-readiness]\ncheck = \"phase-b-readiness\"\nparams = { require_ready = true }\n",
+    );
     let r = run_in(&p, "phase-b-readiness", t.path(), None);
-    assert_eq!(errors(&r), vec![f("phase-b-not-ready", "pass/A9_PHASE_B_READINESS.md", 3, 1)]);
+    assert_eq!(
+        errors(&r),
+        vec![f("phase-b-not-ready", "pass/A9_PHASE_B_READINESS.md", 3, 1)]
+    );
 }
 
 #[test]
@@ -110,7 +194,12 @@ fn pruned_pass_root_with_only_closure_documents() {
         errors(&run("orchestrator-artifacts", t.path(), None)),
         vec![
             f("plan-missing", "pass/ORCHESTRATOR_PLAN_VERBATIM.md", 0, 0),
-            f("scratchpad-missing", "pass/ORCHESTRATOR_SCRATCHPAD.md", 0, 0),
+            f(
+                "scratchpad-missing",
+                "pass/ORCHESTRATOR_SCRATCHPAD.md",
+                0,
+                0
+            ),
         ]
     );
     assert_eq!(
@@ -118,24 +207,84 @@ fn pruned_pass_root_with_only_closure_documents() {
         vec![
             f("agent-finals-missing", "pass", 0, 0),
             // The disposition cites three reports that are not in the tree.
-            f("cited-artifact-missing", "pass/A7_REVIEW_DISPOSITION.md", 5, 23),
-            f("cited-artifact-missing", "pass/A7_REVIEW_DISPOSITION.md", 6, 17),
-            f("cited-artifact-missing", "pass/A7_REVIEW_DISPOSITION.md", 7, 4),
+            f(
+                "cited-artifact-missing",
+                "pass/A7_REVIEW_DISPOSITION.md",
+                5,
+                23
+            ),
+            f(
+                "cited-artifact-missing",
+                "pass/A7_REVIEW_DISPOSITION.md",
+                6,
+                17
+            ),
+            f(
+                "cited-artifact-missing",
+                "pass/A7_REVIEW_DISPOSITION.md",
+                7,
+                4
+            ),
             // The handoff names outputs that were pruned.
-            f("cited-artifact-missing", "pass/FINAL_PHASE_A_HANDOFF.md", 12, 17),
-            f("cited-artifact-missing", "pass/FINAL_PHASE_A_HANDOFF.md", 29, 8),
-            f("cited-artifact-missing", "pass/FINAL_PHASE_A_HANDOFF.md", 30, 8),
-            f("cited-artifact-missing", "pass/FINAL_PHASE_A_HANDOFF.md", 31, 8),
+            f(
+                "cited-artifact-missing",
+                "pass/FINAL_PHASE_A_HANDOFF.md",
+                12,
+                17
+            ),
+            f(
+                "cited-artifact-missing",
+                "pass/FINAL_PHASE_A_HANDOFF.md",
+                29,
+                8
+            ),
+            f(
+                "cited-artifact-missing",
+                "pass/FINAL_PHASE_A_HANDOFF.md",
+                30,
+                8
+            ),
+            f(
+                "cited-artifact-missing",
+                "pass/FINAL_PHASE_A_HANDOFF.md",
+                31,
+                8
+            ),
         ]
     );
     assert_eq!(
         errors(&run("docs-cleanup", t.path(), None)),
         vec![
-            f("retained-path-missing", "pass/A8_CLEANUP_MANIFEST.md", 10, 3),
-            f("retained-path-missing", "pass/A8_CLEANUP_MANIFEST.md", 12, 3),
-            f("archived-path-missing", "pass/A8_CLEANUP_MANIFEST.md", 13, 34),
-            f("retained-path-missing", "pass/A8_CLEANUP_MANIFEST.md", 16, 3),
-            f("retained-path-missing", "pass/A8_CLEANUP_MANIFEST.md", 18, 3),
+            f(
+                "retained-path-missing",
+                "pass/A8_CLEANUP_MANIFEST.md",
+                10,
+                3
+            ),
+            f(
+                "retained-path-missing",
+                "pass/A8_CLEANUP_MANIFEST.md",
+                12,
+                3
+            ),
+            f(
+                "archived-path-missing",
+                "pass/A8_CLEANUP_MANIFEST.md",
+                13,
+                34
+            ),
+            f(
+                "retained-path-missing",
+                "pass/A8_CLEANUP_MANIFEST.md",
+                16,
+                3
+            ),
+            f(
+                "retained-path-missing",
+                "pass/A8_CLEANUP_MANIFEST.md",
+                18,
+                3
+            ),
         ]
     );
     // The closure documents themselves are fine: the gates that read only them pass.
@@ -148,16 +297,28 @@ fn pruned_pass_root_with_only_closure_documents() {
 fn edited_plan_fails_its_checksum() {
     let t = fixture("complete");
     let plan = t.path().join("pass/ORCHESTRATOR_PLAN_VERBATIM.md");
-    let text = std::fs::read_to_string(&plan).unwrap().replace("Run the slices.", "Run some slices.");
+    let text = std::fs::read_to_string(&plan)
+        .unwrap()
+        .replace("Run the slices.", "Run some slices.");
     std::fs::write(&plan, text).unwrap();
     assert_eq!(
         errors(&run("orchestrator-artifacts", t.path(), None)),
-        vec![f("plan-checksum-mismatch", "pass/ORCHESTRATOR_PLAN_VERBATIM.md", 1, 1)]
+        vec![f(
+            "plan-checksum-mismatch",
+            "pass/ORCHESTRATOR_PLAN_VERBATIM.md",
+            1,
+            1
+        )]
     );
     std::fs::write(&plan, "# Runbook\n\nno header\n").unwrap();
     assert_eq!(
         errors(&run("orchestrator-artifacts", t.path(), None)),
-        vec![f("plan-checksum-missing", "pass/ORCHESTRATOR_PLAN_VERBATIM.md", 1, 1)]
+        vec![f(
+            "plan-checksum-missing",
+            "pass/ORCHESTRATOR_PLAN_VERBATIM.md",
+            1,
+            1
+        )]
     );
 }
 
@@ -170,12 +331,20 @@ fn rewritten_committed_scratchpad_fails() {
     let mut text = std::fs::read_to_string(&sp).unwrap();
     text.push_str("- 2026-02-20T09:00:00Z A0 green\n");
     std::fs::write(&sp, &text).unwrap();
-    assert_eq!(errors(&run("orchestrator-artifacts", t.path(), None)), vec![]);
+    assert_eq!(
+        errors(&run("orchestrator-artifacts", t.path(), None)),
+        vec![]
+    );
     // Rewriting a committed entry is not.
     std::fs::write(&sp, text.replace("agents 1 and 2 fresh", "agents reused")).unwrap();
     assert_eq!(
         errors(&run("orchestrator-artifacts", t.path(), None)),
-        vec![f("scratchpad-rewritten", "pass/ORCHESTRATOR_SCRATCHPAD.md", 3, 1)]
+        vec![f(
+            "scratchpad-rewritten",
+            "pass/ORCHESTRATOR_SCRATCHPAD.md",
+            3,
+            1
+        )]
     );
 }
 
@@ -193,7 +362,12 @@ fn agent_final_missing_and_empty_sections() {
             f("final-section-missing", "pass/AGENT_3_FINAL_DOCS.md", 0, 0),
             f("final-section-missing", "pass/AGENT_3_FINAL_DOCS.md", 0, 0),
             f("final-section-empty", "pass/AGENT_3_FINAL_DOCS.md", 3, 1),
-            f("evidence-map-without-anchors", "pass/AGENT_3_FINAL_DOCS.md", 7, 1),
+            f(
+                "evidence-map-without-anchors",
+                "pass/AGENT_3_FINAL_DOCS.md",
+                7,
+                1
+            ),
         ]
     );
 }

@@ -16,7 +16,10 @@ fn cfg() -> Config {
 }
 
 fn actions(m: &cleanup::Manifest) -> Vec<(String, Action)> {
-    m.entries.iter().map(|e| (e.path.clone(), e.action)).collect()
+    m.entries
+        .iter()
+        .map(|e| (e.path.clone(), e.action))
+        .collect()
 }
 
 fn status(dir: &Path) -> String {
@@ -103,19 +106,34 @@ fn check_before_apply_then_apply_then_fix_links() {
     assert!(!t.path().join("pass/AGENT_1_PLAN_VERBATIM.md").exists());
     let st = status(t.path());
     assert!(st.contains("D  pass/AGENT_1_PLAN_VERBATIM.md"), "{st}");
-    assert!(st.contains("R  pass/notes.txt -> pass/_archive/notes.txt"), "{st}");
+    assert!(
+        st.contains("R  pass/notes.txt -> pass/_archive/notes.txt"),
+        "{st}"
+    );
 
     // The tree now agrees with the manifest; the canonical guide still links to the deleted plan.
     let r = run("docs-cleanup", t.path(), None);
-    assert_eq!(errors(&r), vec![f("link-to-deleted-path", "docs/guide.md", 3, 45)]);
-    std::fs::write(t.path().join("docs/guide.md"), "# Guide\n\nSee [agent 1's final](../pass/AGENT_1_FINAL_HOST.md).\n").unwrap();
+    assert_eq!(
+        errors(&r),
+        vec![f("link-to-deleted-path", "docs/guide.md", 3, 45)]
+    );
+    std::fs::write(
+        t.path().join("docs/guide.md"),
+        "# Guide\n\nSee [agent 1's final](../pass/AGENT_1_FINAL_HOST.md).\n",
+    )
+    .unwrap();
     assert_eq!(errors(&run("docs-cleanup", t.path(), None)), vec![]);
 
     // Idempotent: nothing left to do, and planning again changes nothing.
     git(t.path(), &["add", "-A"]);
     git(t.path(), &["commit", "-q", "-m", "cleanup"]);
     let before = std::fs::read(t.path().join(m)).unwrap();
-    assert!(cleanup::apply(t.path(), PASS, &cfg(), true).unwrap().actions.is_empty());
+    assert!(
+        cleanup::apply(t.path(), PASS, &cfg(), true)
+            .unwrap()
+            .actions
+            .is_empty()
+    );
     cleanup::write_plan(t.path(), PASS, &cfg()).unwrap();
     assert_eq!(std::fs::read(t.path().join(m)).unwrap(), before);
 }
@@ -132,8 +150,15 @@ fn plan_keeps_a_persons_edits() {
     std::fs::write(t.path().join("pass/AGENT_4_PLAN_VERBATIM.md"), "# new\n").unwrap();
     let (_, m) = cleanup::write_plan(t.path(), PASS, &cfg()).unwrap();
     let notes = m.entries.iter().find(|e| e.path == "notes.txt").unwrap();
-    assert_eq!((notes.action, notes.rationale.as_str()), (Action::Delete, "duplicate of the scratchpad"));
-    assert!(m.entries.iter().any(|e| e.path == "AGENT_4_PLAN_VERBATIM.md" && e.action == Action::Archive));
+    assert_eq!(
+        (notes.action, notes.rationale.as_str()),
+        (Action::Delete, "duplicate of the scratchpad")
+    );
+    assert!(
+        m.entries
+            .iter()
+            .any(|e| e.path == "AGENT_4_PLAN_VERBATIM.md" && e.action == Action::Archive)
+    );
 }
 
 #[test]
@@ -151,10 +176,16 @@ fn dry_run_changes_nothing() {
 
 fn refused(t: &Path, needle: &str) {
     let before = (snapshot(t), status(t));
-    let err = cleanup::apply(t, PASS, &cfg(), true).unwrap_err().to_string();
+    let err = cleanup::apply(t, PASS, &cfg(), true)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains(needle), "{err}");
     assert!(err.contains("nothing was changed"), "{err}");
-    assert_eq!((snapshot(t), status(t)), before, "a refused apply changed the tree");
+    assert_eq!(
+        (snapshot(t), status(t)),
+        before,
+        "a refused apply changed the tree"
+    );
 }
 
 fn edit_manifest(t: &Path, row: &str) {
@@ -189,7 +220,10 @@ fn apply_refuses_paths_escaping_the_pass_root() {
     let t = fixture("cleanup-before");
     std::os::unix::fs::symlink(t.path().join("src"), t.path().join("pass/linked")).unwrap();
     git_repo(t.path());
-    edit_manifest(t.path(), "| `linked/app.ts` | delete | — | through a symlink |\n");
+    edit_manifest(
+        t.path(),
+        "| `linked/app.ts` | delete | — | through a symlink |\n",
+    );
     refused(t.path(), "goes through the symlink `linked`");
 }
 
@@ -198,24 +232,43 @@ fn apply_refuses_to_remove_protected_or_untracked_files() {
     let t = fixture("cleanup-before");
     git_repo(t.path());
     let (path, _) = cleanup::write_plan(t.path(), PASS, &cfg()).unwrap();
-    let text = std::fs::read_to_string(&path)
-        .unwrap()
-        .replace("| `AGENT_1_FINAL_HOST.md` | retain |", "| `AGENT_1_FINAL_HOST.md` | delete |");
+    let text = std::fs::read_to_string(&path).unwrap().replace(
+        "| `AGENT_1_FINAL_HOST.md` | retain |",
+        "| `AGENT_1_FINAL_HOST.md` | delete |",
+    );
     std::fs::write(&path, text).unwrap();
-    refused(t.path(), "`AGENT_1_FINAL_HOST.md` is an orchestrator file, final or closure output");
+    refused(
+        t.path(),
+        "`AGENT_1_FINAL_HOST.md` is an orchestrator file, final or closure output",
+    );
     // The gate says the same, at the row.
     let r = run("docs-cleanup", t.path(), None);
-    assert!(errors(&r).contains(&f("protected-file-not-retained", "pass/A8_CLEANUP_MANIFEST.md", 12, 3)), "{:?}", errors(&r));
+    assert!(
+        errors(&r).contains(&f(
+            "protected-file-not-retained",
+            "pass/A8_CLEANUP_MANIFEST.md",
+            12,
+            3
+        )),
+        "{:?}",
+        errors(&r)
+    );
 
     let t = fixture("cleanup-before");
     std::fs::write(t.path().join(".gitignore"), "pass/notes.txt\n").unwrap();
     git_repo(t.path());
     let (path, _) = cleanup::write_plan(t.path(), PASS, &cfg()).unwrap();
-    let text = std::fs::read_to_string(&path).unwrap().replace("| `notes.txt` | archive | `_archive/notes.txt` |", "| `notes.txt` | delete | — |");
+    let text = std::fs::read_to_string(&path).unwrap().replace(
+        "| `notes.txt` | archive | `_archive/notes.txt` |",
+        "| `notes.txt` | delete | — |",
+    );
     std::fs::write(&path, text).unwrap();
     git(t.path(), &["add", "-A"]);
     git(t.path(), &["commit", "-q", "-m", "manifest"]);
-    refused(t.path(), "`notes.txt` is not tracked by git, so deleting it would lose it");
+    refused(
+        t.path(),
+        "`notes.txt` is not tracked by git, so deleting it would lose it",
+    );
 }
 
 #[test]
@@ -233,7 +286,12 @@ fn check_reports_unaccounted_files_and_bad_rows() {
         vec![
             f("duplicate-entry", "pass/A8_CLEANUP_MANIFEST.md", 19, 3),
             f("invalid-action", "pass/A8_CLEANUP_MANIFEST.md", 20, 12),
-            f("retained-path-missing", "pass/A8_CLEANUP_MANIFEST.md", 21, 3),
+            f(
+                "retained-path-missing",
+                "pass/A8_CLEANUP_MANIFEST.md",
+                21,
+                3
+            ),
             f("rationale-missing", "pass/A8_CLEANUP_MANIFEST.md", 21, 25),
             f("unaccounted-file", "pass/STRAY.md", 0, 0),
             f("unaccounted-file", "pass/_archive/LOOSE.md", 0, 0),

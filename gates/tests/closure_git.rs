@@ -16,7 +16,11 @@ fn preflight_with(params: &str) -> gates::pipeline::Pipeline {
 }
 
 fn general(r: &gates::run::GateResult) -> Vec<String> {
-    r.findings.iter().filter(|f| f.path.is_none()).map(|f| f.rule.clone()).collect()
+    r.findings
+        .iter()
+        .filter(|f| f.path.is_none())
+        .map(|f| f.rule.clone())
+        .collect()
 }
 
 #[test]
@@ -25,8 +29,18 @@ fn preflight_passes_on_a_clean_repo_and_says_the_branch_is_not_checked() {
     git_repo(t.path());
     let r = run("preflight", t.path(), None);
     assert_eq!(errors(&r), vec![]);
-    assert!(r.notes.iter().any(|n| n.contains("branch is not checked")), "{:?}", r.notes);
-    assert!(r.notes.iter().any(|n| n.contains(".rawr-gates/") && n.contains("ORCHESTRATOR_SCRATCHPAD.md")), "{:?}", r.notes);
+    assert!(
+        r.notes.iter().any(|n| n.contains("branch is not checked")),
+        "{:?}",
+        r.notes
+    );
+    assert!(
+        r.notes
+            .iter()
+            .any(|n| n.contains(".rawr-gates/") && n.contains("ORCHESTRATOR_SCRATCHPAD.md")),
+        "{:?}",
+        r.notes
+    );
 
     let p = preflight_with("{ branch = \"main\", parent_branch = \"main\" }");
     assert_eq!(errors(&run_in(&p, "preflight", t.path(), None)), vec![]);
@@ -74,10 +88,16 @@ fn preflight_checks_branch_and_parent() {
 
     git(t.path(), &["switch", "-q", "-c", "codex/phase-a"]);
     git(t.path(), &["branch", "codex/assessment", "main"]);
-    assert_eq!(general(&run_in(&p, "preflight", t.path(), None)), Vec::<String>::new());
+    assert_eq!(
+        general(&run_in(&p, "preflight", t.path(), None)),
+        Vec::<String>::new()
+    );
 
     git(t.path(), &["switch", "-q", "--detach"]);
-    assert_eq!(general(&run_in(&p, "preflight", t.path(), None)), vec!["detached-head"]);
+    assert_eq!(
+        general(&run_in(&p, "preflight", t.path(), None)),
+        vec!["detached-head"]
+    );
 }
 
 #[test]
@@ -87,19 +107,43 @@ fn preflight_prints_the_worktree_creation_command_when_it_is_missing() {
     let wt = tempfile::tempdir().unwrap();
     let wt_path = wt.path().join("wt-phase-a");
     let cmd = format!("git worktree add -b phase-a {} main", wt_path.display());
-    let p = preflight_with(&format!("{{ worktree = {:?}, create_command = {:?} }}", wt_path.display().to_string(), cmd));
+    let p = preflight_with(&format!(
+        "{{ worktree = {:?}, create_command = {:?} }}",
+        wt_path.display().to_string(),
+        cmd
+    ));
     let r = run_in(&p, "preflight", t.path(), None);
     assert_eq!(general(&r), vec!["worktree-missing"]);
-    assert_eq!(r.findings[0].help.as_deref(), Some(format!("create it with: {cmd}").as_str()));
+    assert_eq!(
+        r.findings[0].help.as_deref(),
+        Some(format!("create it with: {cmd}").as_str())
+    );
     assert!(r.notes.iter().any(|n| n.contains(&cmd)));
     // The gate did not create it.
     assert!(!wt_path.exists());
 
     std::fs::create_dir_all(&wt_path).unwrap();
-    assert_eq!(general(&run_in(&p, "preflight", t.path(), None)), vec!["worktree-not-registered"]);
+    assert_eq!(
+        general(&run_in(&p, "preflight", t.path(), None)),
+        vec!["worktree-not-registered"]
+    );
     std::fs::remove_dir(&wt_path).unwrap();
-    git(t.path(), &["worktree", "add", "-q", "-b", "phase-a", &wt_path.display().to_string(), "main"]);
-    assert_eq!(general(&run_in(&p, "preflight", t.path(), None)), Vec::<String>::new());
+    git(
+        t.path(),
+        &[
+            "worktree",
+            "add",
+            "-q",
+            "-b",
+            "phase-a",
+            &wt_path.display().to_string(),
+            "main",
+        ],
+    );
+    assert_eq!(
+        general(&run_in(&p, "preflight", t.path(), None)),
+        Vec::<String>::new()
+    );
 }
 
 #[test]
@@ -115,10 +159,17 @@ fn preflight_judges_only_the_target_inside_a_larger_repository() {
     std::fs::write(outer.path().join("Cargo.toml"), "[workspace]\n").unwrap();
     git_repo(outer.path());
     // Dirt outside the target does not count; dirt inside does, relative to the target.
-    std::fs::write(outer.path().join("Cargo.toml"), "[workspace]\nmembers = []\n").unwrap();
+    std::fs::write(
+        outer.path().join("Cargo.toml"),
+        "[workspace]\nmembers = []\n",
+    )
+    .unwrap();
     assert_eq!(errors(&run("preflight", &target, None)), vec![]);
     std::fs::write(target.join("src/app.ts"), "export {};\n").unwrap();
-    assert_eq!(errors(&run("preflight", &target, None)), vec![f("worktree-dirty", "src/app.ts", 0, 0)]);
+    assert_eq!(
+        errors(&run("preflight", &target, None)),
+        vec![f("worktree-dirty", "src/app.ts", 0, 0)]
+    );
 }
 
 #[test]
@@ -142,14 +193,21 @@ fn preflight_never_changes_git_state() {
     let head = git(t.path(), &["rev-parse", "HEAD"]);
     let p = preflight_with("{ branch = \"main\", parent_branch = \"main\" }");
     assert_eq!(errors(&run_in(&p, "preflight", t.path(), None)), vec![]);
-    assert_eq!(std::fs::read(&index).unwrap(), before, "the index was rewritten");
+    assert_eq!(
+        std::fs::read(&index).unwrap(),
+        before,
+        "the index was rewritten"
+    );
     assert_eq!(git(t.path(), &["rev-parse", "HEAD"]), head);
     assert!(!t.path().join(".git/index.lock").exists());
 }
 
 fn line_of(path: &Path, needle: &str) -> u32 {
     let text = std::fs::read_to_string(path).unwrap();
-    text.lines().position(|l| l.trim() == needle).unwrap_or_else(|| panic!("{needle:?} not in {}", path.display())) as u32 + 1
+    text.lines()
+        .position(|l| l.trim() == needle)
+        .unwrap_or_else(|| panic!("{needle:?} not in {}", path.display())) as u32
+        + 1
 }
 
 const REPORT: &str = "pass/PHASE_A_EXECUTION_REPORT.md";
@@ -178,23 +236,39 @@ fn a_report_claiming_green_after_a_red_run_fails() {
     let t = fixture("complete");
     // Make the review red: an open high finding.
     let a7 = t.path().join("pass/A7_REVIEW_DISPOSITION.md");
-    let text = std::fs::read_to_string(&a7).unwrap().replace("| R-1 | high | resolved |", "| R-1 | high | open |");
+    let text = std::fs::read_to_string(&a7)
+        .unwrap()
+        .replace("| R-1 | high | resolved |", "| R-1 | high | open |");
     std::fs::write(&a7, text).unwrap();
     git_repo(t.path());
     let (record, _) = run_pipeline(t.path());
-    let red: Vec<(&str, Status)> =
-        record.gates.iter().filter(|g| g.status != Status::Passed).map(|g| (g.id.as_str(), g.status)).collect();
+    let red: Vec<(&str, Status)> = record
+        .gates
+        .iter()
+        .filter(|g| g.status != Status::Passed)
+        .map(|g| (g.id.as_str(), g.status))
+        .collect();
     assert_eq!(red[0], ("review-closure", Status::Failed));
     // The committed report still claims everything passed.
     let r = run("handoff", t.path(), None);
     let mut want = Vec::new();
     for doc in [REPORT, HANDOFF] {
         let path = t.path().join(doc);
-        want.push(f("report-claims-green-but-run-red", doc, line_of(&path, "gate review-closure: passed"), 1));
+        want.push(f(
+            "report-claims-green-but-run-red",
+            doc,
+            line_of(&path, "gate review-closure: passed"),
+            1,
+        ));
         // Under --keep-going the dependents ran or were skipped; each disagreeing claim is
         // reported, except the handoff gate's own (it cannot know its own outcome).
         for (id, _) in red.iter().skip(1).filter(|(id, _)| *id != "handoff") {
-            want.push(f("report-claims-green-but-run-red", doc, line_of(&path, &format!("gate {id}: passed")), 1));
+            want.push(f(
+                "report-claims-green-but-run-red",
+                doc,
+                line_of(&path, &format!("gate {id}: passed")),
+                1,
+            ));
         }
     }
     want.sort();
@@ -208,7 +282,9 @@ fn a_stale_report_claiming_red_after_a_green_run_fails_inside_the_run() {
     let t = fixture("complete");
     for doc in [REPORT, HANDOFF] {
         let p = t.path().join(doc);
-        let text = std::fs::read_to_string(&p).unwrap().replace("gate docs-cleanup: passed", "gate docs-cleanup: failed");
+        let text = std::fs::read_to_string(&p)
+            .unwrap()
+            .replace("gate docs-cleanup: passed", "gate docs-cleanup: failed");
         std::fs::write(&p, text).unwrap();
     }
     git_repo(t.path());
@@ -216,21 +292,46 @@ fn a_stale_report_claiming_red_after_a_green_run_fails_inside_the_run() {
     // everything before A9, as under `--stage 5 --stage 6`) count as passed.
     let so_far = RunSoFar {
         earlier: vec![],
-        selected: ["phase-b-readiness", "handoff"].iter().map(|s| s.to_string()).collect(),
+        selected: ["phase-b-readiness", "handoff"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
     };
     let r = run("handoff", t.path(), Some(&so_far));
     assert_eq!(
         errors(&r),
         vec![
-            f("report-stale", HANDOFF, line_of(&t.path().join(HANDOFF), "gate docs-cleanup: failed"), 1),
-            f("report-stale", REPORT, line_of(&t.path().join(REPORT), "gate docs-cleanup: failed"), 1),
+            f(
+                "report-stale",
+                HANDOFF,
+                line_of(&t.path().join(HANDOFF), "gate docs-cleanup: failed"),
+                1
+            ),
+            f(
+                "report-stale",
+                REPORT,
+                line_of(&t.path().join(REPORT), "gate docs-cleanup: failed"),
+                1
+            ),
         ]
     );
     // A gate of this run that has not finished is not compared, and says so.
-    let so_far = RunSoFar { earlier: vec![], selected: ["docs-cleanup", "handoff"].iter().map(|s| s.to_string()).collect() };
+    let so_far = RunSoFar {
+        earlier: vec![],
+        selected: ["docs-cleanup", "handoff"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+    };
     let r = run("handoff", t.path(), Some(&so_far));
     assert_eq!(errors(&r), vec![]);
-    assert!(r.notes.iter().any(|n| n.contains("`docs-cleanup` has not finished")), "{:?}", r.notes);
+    assert!(
+        r.notes
+            .iter()
+            .any(|n| n.contains("`docs-cleanup` has not finished")),
+        "{:?}",
+        r.notes
+    );
 }
 
 #[test]
@@ -241,14 +342,27 @@ fn handoff_inside_a_run_uses_this_runs_results() {
     earlier.status = Status::Failed;
     let so_far = RunSoFar {
         earlier: vec![earlier],
-        selected: ["docs-cleanup", "handoff"].iter().map(|s| s.to_string()).collect(),
+        selected: ["docs-cleanup", "handoff"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
     };
     let r = run("handoff", t.path(), Some(&so_far));
     assert_eq!(
         errors(&r),
         vec![
-            f("report-claims-green-but-run-red", HANDOFF, line_of(&t.path().join(HANDOFF), "gate docs-cleanup: passed"), 1),
-            f("report-claims-green-but-run-red", REPORT, line_of(&t.path().join(REPORT), "gate docs-cleanup: passed"), 1),
+            f(
+                "report-claims-green-but-run-red",
+                HANDOFF,
+                line_of(&t.path().join(HANDOFF), "gate docs-cleanup: passed"),
+                1
+            ),
+            f(
+                "report-claims-green-but-run-red",
+                REPORT,
+                line_of(&t.path().join(REPORT), "gate docs-cleanup: passed"),
+                1
+            ),
         ]
     );
 }
@@ -282,7 +396,10 @@ fn handoff_flags_unknown_and_missing_gate_claims() {
         let p = t.path().join(doc);
         let text = std::fs::read_to_string(&p)
             .unwrap()
-            .replace("gate agent-outputs: passed\n", "gate agent-output: passed\n")
+            .replace(
+                "gate agent-outputs: passed\n",
+                "gate agent-output: passed\n",
+            )
             .replace("gate docs-cleanup: passed\n", "gate docs-cleanup: green\n");
         std::fs::write(&p, text).unwrap();
     }
@@ -291,10 +408,25 @@ fn handoff_flags_unknown_and_missing_gate_claims() {
     let mut want = Vec::new();
     for doc in [REPORT, HANDOFF] {
         let path = t.path().join(doc);
-        want.push(f("report-unknown-gate", doc, line_of(&path, "gate agent-output: passed"), 1));
-        want.push(f("report-claim-invalid", doc, line_of(&path, "gate docs-cleanup: green"), 1));
+        want.push(f(
+            "report-unknown-gate",
+            doc,
+            line_of(&path, "gate agent-output: passed"),
+            1,
+        ));
+        want.push(f(
+            "report-claim-invalid",
+            doc,
+            line_of(&path, "gate docs-cleanup: green"),
+            1,
+        ));
         // `agent-outputs` has no claim left; `docs-cleanup` has one, invalid, reported once.
-        want.push(f("report-missing-gate", doc, line_of(&path, "<!-- rawr-gates:claims"), 1));
+        want.push(f(
+            "report-missing-gate",
+            doc,
+            line_of(&path, "<!-- rawr-gates:claims"),
+            1,
+        ));
     }
     want.sort();
     let mut got = errors(&r);

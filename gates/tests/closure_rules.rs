@@ -12,7 +12,11 @@ use gates::finding::{Finding, Severity};
 type R = (String, u32, u32);
 
 fn rules(findings: &[Finding], severity: Severity) -> Vec<R> {
-    let mut v: Vec<R> = findings.iter().filter(|f| f.severity == severity).map(|f| (f.rule.clone(), f.line, f.col)).collect();
+    let mut v: Vec<R> = findings
+        .iter()
+        .filter(|f| f.severity == severity)
+        .map(|f| (f.rule.clone(), f.line, f.col))
+        .collect();
     v.sort_by_key(|r| (r.1, r.2, r.0.clone()));
     v
 }
@@ -24,7 +28,10 @@ fn r(rule: &str, line: u32, col: u32) -> R {
 fn disposition_findings(text: &str) -> Vec<R> {
     let t = fixture("complete");
     let mut resolver = Resolver::new(t.path(), &[]);
-    rules(&disposition::check("D.md", text, &mut resolver).findings, Severity::Error)
+    rules(
+        &disposition::check("D.md", text, &mut resolver).findings,
+        Severity::Error,
+    )
 }
 
 const HEAD: &str = "| id | severity | status | evidence | owner | rationale | target slice |\n| --- | --- | --- | --- | --- | --- | --- |\n";
@@ -61,26 +68,47 @@ fn disposition_values_ids_and_evidence() {
 #[test]
 fn disposition_decision_rules() {
     let base = format!("# D\n\n{HEAD}| R-1 | low | resolved | `src/app.ts:1` | a | b | c |\n\n");
-    assert_eq!(disposition_findings(&base), vec![r("decision-missing", 0, 0)]);
-    assert_eq!(disposition_findings(&format!("{base}Decision: reject\n")), vec![r("decision-reject", 7, 11)]);
-    assert_eq!(disposition_findings(&format!("{base}Decision: maybe\n")), vec![r("decision-invalid", 7, 11)]);
     assert_eq!(
-        disposition_findings(&format!("{base}Decision: approve\n\n- **Decision:** approve\n")),
+        disposition_findings(&base),
+        vec![r("decision-missing", 0, 0)]
+    );
+    assert_eq!(
+        disposition_findings(&format!("{base}Decision: reject\n")),
+        vec![r("decision-reject", 7, 11)]
+    );
+    assert_eq!(
+        disposition_findings(&format!("{base}Decision: maybe\n")),
+        vec![r("decision-invalid", 7, 11)]
+    );
+    assert_eq!(
+        disposition_findings(&format!(
+            "{base}Decision: approve\n\n- **Decision:** approve\n"
+        )),
         vec![r("decision-duplicate", 9, 17)]
     );
     // A decision inside a code fence or a comment does not count.
     assert_eq!(
-        disposition_findings(&format!("{base}```\nDecision: approve\n```\n<!--\nDecision: approve\n-->\n")),
+        disposition_findings(&format!(
+            "{base}```\nDecision: approve\n```\n<!--\nDecision: approve\n-->\n"
+        )),
         vec![r("decision-missing", 0, 0)]
     );
-    assert_eq!(disposition_findings(&format!("{base}**Decision:** `approve`\n")), vec![]);
+    assert_eq!(
+        disposition_findings(&format!("{base}**Decision:** `approve`\n")),
+        vec![]
+    );
 }
 
 #[test]
 fn disposition_table_shape() {
-    assert_eq!(disposition_findings("# D\n\nDecision: approve\n"), vec![r("findings-table-missing", 0, 0)]);
     assert_eq!(
-        disposition_findings("# D\n\n| ID | Severity | Status | Evidence |\n| - | - | - | - |\n| R-1 | low | resolved | `src/app.ts:2` |\n\nDecision: approve\n"),
+        disposition_findings("# D\n\nDecision: approve\n"),
+        vec![r("findings-table-missing", 0, 0)]
+    );
+    assert_eq!(
+        disposition_findings(
+            "# D\n\n| ID | Severity | Status | Evidence |\n| - | - | - | - |\n| R-1 | low | resolved | `src/app.ts:2` |\n\nDecision: approve\n"
+        ),
         vec![r("findings-table-column-missing", 3, 3)]
     );
     // Column order, header spelling and extra columns are free; an empty table is a clean review.
@@ -92,7 +120,9 @@ fn disposition_table_shape() {
     );
     // A table in a code fence is an example, not the findings table.
     assert_eq!(
-        disposition_findings(&format!("# D\n\n```markdown\n{HEAD}| R-1 | high | open | x | a | b | c |\n```\n\nDecision: approve\n")),
+        disposition_findings(&format!(
+            "# D\n\n```markdown\n{HEAD}| R-1 | high | open | x | a | b | c |\n```\n\nDecision: approve\n"
+        )),
         vec![r("findings-table-missing", 0, 0)]
     );
 }
@@ -100,34 +130,59 @@ fn disposition_table_shape() {
 #[test]
 fn medium_open_is_a_warning() {
     let t = fixture("complete");
-    let text = format!("# D\n\n{HEAD}| R-1 | medium | open | `src/app.ts:1` | | | |\n\nDecision: approve\n");
+    let text = format!(
+        "# D\n\n{HEAD}| R-1 | medium | open | `src/app.ts:1` | | | |\n\nDecision: approve\n"
+    );
     let d = disposition::check("D.md", &text, &mut Resolver::new(t.path(), &[]));
     assert_eq!(rules(&d.findings, Severity::Error), vec![]);
-    assert_eq!(rules(&d.findings, Severity::Warning), vec![r("medium-open", 5, 18)]);
+    assert_eq!(
+        rules(&d.findings, Severity::Warning),
+        vec![r("medium-open", 5, 18)]
+    );
 }
 
 fn readiness_findings(text: &str) -> Vec<R> {
-    rules(&readiness::check("A9.md", text, false).findings, Severity::Error)
+    rules(
+        &readiness::check("A9.md", text, false).findings,
+        Severity::Error,
+    )
 }
 
 const OWNERS: &str = "## Owners\n\n| slice | owner |\n| --- | --- |\n| B0 | agent-1 |\n\n";
 
 #[test]
 fn readiness_posture_rules() {
-    let rest = format!("## Blockers\n\nNone.\n\n{OWNERS}## Order\n\n| slice | depends on |\n| --- | --- |\n| B0 | — |\n");
-    assert_eq!(readiness_findings(&format!("# A9\n\n{rest}")), vec![r("posture-missing", 0, 0)]);
-    assert_eq!(readiness_findings(&format!("# A9\n\nPosture: almost\n\n{rest}")), vec![r("posture-invalid", 3, 10)]);
+    let rest = format!(
+        "## Blockers\n\nNone.\n\n{OWNERS}## Order\n\n| slice | depends on |\n| --- | --- |\n| B0 | — |\n"
+    );
+    assert_eq!(
+        readiness_findings(&format!("# A9\n\n{rest}")),
+        vec![r("posture-missing", 0, 0)]
+    );
+    assert_eq!(
+        readiness_findings(&format!("# A9\n\nPosture: almost\n\n{rest}")),
+        vec![r("posture-invalid", 3, 10)]
+    );
     assert_eq!(
         readiness_findings(&format!("# A9\n\nPosture: ready\nPosture: ready\n\n{rest}")),
         vec![r("posture-duplicate", 4, 10)]
     );
-    assert_eq!(readiness_findings(&format!("# A9\n\nPosture: not-ready\n\n{rest}")), vec![r("not-ready-without-blockers", 3, 1)]);
-    assert_eq!(readiness_findings(&format!("# A9\n\n**Posture:** ready\n\n{rest}")), vec![]);
+    assert_eq!(
+        readiness_findings(&format!("# A9\n\nPosture: not-ready\n\n{rest}")),
+        vec![r("not-ready-without-blockers", 3, 1)]
+    );
+    assert_eq!(
+        readiness_findings(&format!("# A9\n\n**Posture:** ready\n\n{rest}")),
+        vec![]
+    );
     // Blockers in a table count too.
     let table = format!(
         "# A9\n\nPosture: ready\n\n## Blockers\n\n| blocker | owner |\n| --- | --- |\n| no reviewer for B1 | agent-2 |\n\n{OWNERS}## Order\n\n| slice | depends on |\n| --- | --- |\n| B0 | — |\n"
     );
-    assert_eq!(readiness_findings(&table), vec![r("ready-with-blockers", 9, 1)]);
+    assert_eq!(
+        readiness_findings(&table),
+        vec![r("ready-with-blockers", 9, 1)]
+    );
 }
 
 #[test]
@@ -146,7 +201,10 @@ fn readiness_owner_and_order_rules() {
     );
     assert_eq!(
         readiness_findings("# A9\n\nPosture: ready\n\n## Blockers\n\nNone.\n"),
-        vec![r("order-section-missing", 0, 0), r("owners-section-missing", 0, 0)]
+        vec![
+            r("order-section-missing", 0, 0),
+            r("owners-section-missing", 0, 0)
+        ]
     );
 }
 
@@ -202,20 +260,43 @@ fn report_keeps_human_sections_and_records_the_closure() {
     std::fs::write(&path, &old).unwrap();
     report::write(t.path(), &pass, &rec, &docs).unwrap();
     let text = std::fs::read_to_string(&path).unwrap();
-    assert!(text.contains("<!-- human:begin notes -->\nA1 and A3 ran in parallel.\n\n| kept | table |\n"), "{text}");
-    assert!(text.contains("<!-- human:begin retired -->\nold words\n<!-- human:end retired -->"), "{text}");
+    assert!(
+        text.contains(
+            "<!-- human:begin notes -->\nA1 and A3 ran in parallel.\n\n| kept | table |\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("<!-- human:begin retired -->\nold words\n<!-- human:end retired -->"),
+        "{text}"
+    );
     assert!(text.contains("- A7 review disposition (`A7_REVIEW_DISPOSITION.md`): **approve**"));
-    assert!(text.contains("- A9 Phase B posture (`A9_PHASE_B_READINESS.md`): **ready**, 0 blocker(s)"));
-    assert!(text.contains("| `docs-cleanup` | A7 | failed | 12 ms | 0 | 0 | check `docs-cleanup` |"), "{text}");
+    assert!(
+        text.contains("- A9 Phase B posture (`A9_PHASE_B_READINESS.md`): **ready**, 0 blocker(s)")
+    );
+    assert!(
+        text.contains("| `docs-cleanup` | A7 | failed | 12 ms | 0 | 0 | check `docs-cleanup` |"),
+        "{text}"
+    );
     let (_, claims) = report::parse_claims(&text).unwrap();
-    let got: Vec<(String, Option<gates::run::Status>)> = claims.into_iter().map(|c| (c.gate, c.status)).collect();
-    assert_eq!(got, vec![("review-closure".into(), Some(Passed)), ("docs-cleanup".into(), Some(Failed))]);
+    let got: Vec<(String, Option<gates::run::Status>)> =
+        claims.into_iter().map(|c| (c.gate, c.status)).collect();
+    assert_eq!(
+        got,
+        vec![
+            ("review-closure".into(), Some(Passed)),
+            ("docs-cleanup".into(), Some(Failed))
+        ]
+    );
     // Regenerating is stable.
     report::write(t.path(), &pass, &rec, &docs).unwrap();
     assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
     // The handoff lists follow-ups from the dispositions.
     let handoff = std::fs::read_to_string(pass.join("FINAL_PHASE_A_HANDOFF.md")).unwrap();
-    assert!(handoff.contains("| `A7_REVIEW_DISPOSITION.md` | R-2 | medium | deferred | agent-1 | B1 |"), "{handoff}");
+    assert!(
+        handoff.contains("| `A7_REVIEW_DISPOSITION.md` | R-2 | medium | deferred | agent-1 | B1 |"),
+        "{handoff}"
+    );
 }
 
 #[test]
@@ -223,24 +304,61 @@ fn report_refuses_a_malformed_human_section_and_writes_nothing() {
     let t = fixture("complete");
     let pass = t.path().join("pass");
     let path = pass.join("FINAL_PHASE_A_HANDOFF.md");
-    let broken = std::fs::read_to_string(&path).unwrap().replace("<!-- human:end notes -->", "");
+    let broken = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("<!-- human:end notes -->", "");
     std::fs::write(&path, &broken).unwrap();
     let report_before = std::fs::read(pass.join("PHASE_A_EXECUTION_REPORT.md")).unwrap();
-    let err = report::write(t.path(), &pass, &record(&[]), &report::Docs::default()).unwrap_err().to_string();
-    assert!(err.contains("never closed") && err.contains("nothing was written"), "{err}");
+    let err = report::write(t.path(), &pass, &record(&[]), &report::Docs::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("never closed") && err.contains("nothing was written"),
+        "{err}"
+    );
     assert_eq!(std::fs::read_to_string(&path).unwrap(), broken);
-    assert_eq!(std::fs::read(pass.join("PHASE_A_EXECUTION_REPORT.md")).unwrap(), report_before);
+    assert_eq!(
+        std::fs::read(pass.join("PHASE_A_EXECUTION_REPORT.md")).unwrap(),
+        report_before
+    );
 }
 
 #[test]
 fn binary_and_non_utf8_documents_are_findings_not_panics() {
     let t = fixture("complete");
-    std::fs::write(t.path().join("pass/A7_REVIEW_DISPOSITION.md"), [0xff, 0xfe, 0x00, 0x41]).unwrap();
-    std::fs::write(t.path().join("pass/AGENT_3_FINAL_BIN.md"), [0x00, 0xc3, 0x28]).unwrap();
-    assert_eq!(errors(&run("review-closure", t.path(), None)), vec![f("document-not-utf8", "pass/A7_REVIEW_DISPOSITION.md", 0, 0)]);
+    std::fs::write(
+        t.path().join("pass/A7_REVIEW_DISPOSITION.md"),
+        [0xff, 0xfe, 0x00, 0x41],
+    )
+    .unwrap();
+    std::fs::write(
+        t.path().join("pass/AGENT_3_FINAL_BIN.md"),
+        [0x00, 0xc3, 0x28],
+    )
+    .unwrap();
+    assert_eq!(
+        errors(&run("review-closure", t.path(), None)),
+        vec![f(
+            "document-not-utf8",
+            "pass/A7_REVIEW_DISPOSITION.md",
+            0,
+            0
+        )]
+    );
     let e = errors(&run("agent-outputs", t.path(), None));
-    assert!(e.contains(&f("document-not-utf8", "pass/AGENT_3_FINAL_BIN.md", 0, 0)), "{e:?}");
-    assert!(e.contains(&f("document-not-utf8", "pass/A7_REVIEW_DISPOSITION.md", 0, 0)), "{e:?}");
+    assert!(
+        e.contains(&f("document-not-utf8", "pass/AGENT_3_FINAL_BIN.md", 0, 0)),
+        "{e:?}"
+    );
+    assert!(
+        e.contains(&f(
+            "document-not-utf8",
+            "pass/A7_REVIEW_DISPOSITION.md",
+            0,
+            0
+        )),
+        "{e:?}"
+    );
     // Evidence pointing at a binary file counts its lines like any other file.
     std::fs::write(t.path().join("src/blob.bin"), [0u8, 1, 2, b'\n', 3]).unwrap();
     let mut res = Resolver::new(t.path(), &[]);

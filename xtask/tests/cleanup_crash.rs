@@ -11,7 +11,10 @@ use std::process::Command;
 use assert_cmd::cargo::CommandCargoExt;
 
 fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -31,11 +34,22 @@ fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
         .arg("-C")
         .arg(dir)
-        .args(["-c", "user.name=test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false"])
+        .args([
+            "-c",
+            "user.name=test",
+            "-c",
+            "user.email=test@example.com",
+            "-c",
+            "commit.gpgsign=false",
+        ])
         .args(args)
         .output()
         .unwrap();
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -43,7 +57,10 @@ fn git(dir: &Path, args: &[&str]) -> String {
 /// plans and writes it as its first step).
 fn target() -> tempfile::TempDir {
     let t = tempfile::tempdir().unwrap();
-    copy_dir(&workspace().join("tests/fixtures/closure/cleanup-before"), t.path());
+    copy_dir(
+        &workspace().join("tests/fixtures/closure/cleanup-before"),
+        t.path(),
+    );
     git(t.path(), &["init", "-q", "-b", "main"]);
     git(t.path(), &["add", "-A"]);
     git(t.path(), &["commit", "-q", "-m", "before cleanup"]);
@@ -69,7 +86,10 @@ fn apply(dir: &Path, abort_after: Option<usize>) -> std::process::Output {
         .args(["cleanup", "apply", "--yes", "--repo"])
         .arg(dir);
     match abort_after {
-        Some(k) => c.env(gates::artifacts::cleanup::ABORT_AFTER_STEP_ENV, k.to_string()),
+        Some(k) => c.env(
+            gates::artifacts::cleanup::ABORT_AFTER_STEP_ENV,
+            k.to_string(),
+        ),
         None => c.env_remove(gates::artifacts::cleanup::ABORT_AFTER_STEP_ENV),
     };
     c.output().unwrap()
@@ -83,9 +103,13 @@ fn assert_nothing_lost(dir: &Path, before: &BTreeMap<String, Vec<u8>>, k: usize)
         let archived = format!("pass/_archive/{}", path.trim_start_matches("pass/"));
         let in_place = now.get(path) == Some(bytes);
         let at_archive = path.starts_with("pass/") && now.get(&archived) == Some(bytes);
-        let deletable = ["AGENT_1_PLAN_VERBATIM.md", "AGENT_1_SCRATCHPAD.md", "AGENT_3_REVIEW_DRAFT.md"]
-            .iter()
-            .any(|d| path == &format!("pass/{d}"));
+        let deletable = [
+            "AGENT_1_PLAN_VERBATIM.md",
+            "AGENT_1_SCRATCHPAD.md",
+            "AGENT_3_REVIEW_DRAFT.md",
+        ]
+        .iter()
+        .any(|d| path == &format!("pass/{d}"));
         let in_head = git(dir, &["show", &format!("HEAD:{path}")]).into_bytes() == *bytes;
         assert!(
             in_place ^ at_archive || (deletable && !in_place && in_head),
@@ -100,33 +124,64 @@ fn a_crash_after_any_step_loses_nothing_and_a_rerun_finishes() {
     let reference = target();
     let before = files(reference.path());
     let out = apply(reference.path(), None);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let steps = String::from_utf8_lossy(&out.stdout).lines().count();
     // The manifest write plus six actions (three deletions, three archives).
     assert_eq!(steps, 7, "{}", String::from_utf8_lossy(&out.stdout));
     let want_files = files(reference.path());
-    let want_status = git(reference.path(), &["status", "--porcelain=v1", "--untracked-files=all"]);
+    let want_status = git(
+        reference.path(),
+        &["status", "--porcelain=v1", "--untracked-files=all"],
+    );
 
     for k in 1..=steps {
         let t = target();
         let out = apply(t.path(), Some(k));
-        assert!(!out.status.success(), "step {k}: the process was meant to die");
+        assert!(
+            !out.status.success(),
+            "step {k}: the process was meant to die"
+        );
         assert!(
             String::from_utf8_lossy(&out.stderr).contains(&format!("aborting after step {k}")),
             "step {k}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
         assert_nothing_lost(t.path(), &before, k);
-        assert!(!t.path().join(".git/index.lock").exists(), "step {k}: a git lock was left behind");
+        assert!(
+            !t.path().join(".git/index.lock").exists(),
+            "step {k}: a git lock was left behind"
+        );
 
         // Re-running finishes the job and ends where the uninterrupted run ended.
         let out = apply(t.path(), None);
-        assert!(out.status.success(), "step {k}: re-run failed: {}", String::from_utf8_lossy(&out.stderr));
-        assert_eq!(files(t.path()), want_files, "step {k}: the re-run ended elsewhere");
-        assert_eq!(git(t.path(), &["status", "--porcelain=v1", "--untracked-files=all"]), want_status, "step {k}");
+        assert!(
+            out.status.success(),
+            "step {k}: re-run failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            files(t.path()),
+            want_files,
+            "step {k}: the re-run ended elsewhere"
+        );
+        assert_eq!(
+            git(
+                t.path(),
+                &["status", "--porcelain=v1", "--untracked-files=all"]
+            ),
+            want_status,
+            "step {k}"
+        );
         // And once more: nothing to do.
         let out = apply(t.path(), None);
-        assert!(String::from_utf8_lossy(&out.stdout).contains("nothing to do"), "step {k}");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("nothing to do"),
+            "step {k}"
+        );
     }
 
     // There is no step after the last one: the hook past the end lets the run complete.

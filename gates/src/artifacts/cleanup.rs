@@ -40,7 +40,10 @@ impl Default for Config {
             manifest: names::CLEANUP_MANIFEST.into(),
             archive_dir: "_archive".into(),
             canonical_docs: vec!["docs".into()],
-            closure_documents: names::CLOSURE_DOCUMENTS.iter().map(|s| s.to_string()).collect(),
+            closure_documents: names::CLOSURE_DOCUMENTS
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
         }
     }
 }
@@ -77,7 +80,9 @@ pub struct Entry {
 impl Entry {
     /// The archive destination: the given one, or the path under the archive folder.
     pub fn archive_destination(&self, cfg: &Config) -> String {
-        self.destination.clone().unwrap_or_else(|| format!("{}/{}", cfg.archive_dir.trim_end_matches('/'), self.path))
+        self.destination
+            .clone()
+            .unwrap_or_else(|| format!("{}/{}", cfg.archive_dir.trim_end_matches('/'), self.path))
     }
 }
 
@@ -93,25 +98,46 @@ pub fn parse(path: &str, text: &str) -> (Manifest, Vec<Finding>) {
     let mut m = Manifest::default();
     let mut problems = Vec::new();
     let tables = doc.tables(doc.all());
-    let Some(t) = tables.iter().find(|t| t.column("path").is_some() && t.column("action").is_some()) else {
+    let Some(t) = tables
+        .iter()
+        .find(|t| t.column("path").is_some() && t.column("action").is_some())
+    else {
         problems.push(
-            Finding::error("manifest-table-missing", path, 0, 0, "no table with the columns path, action, destination, rationale")
-                .with_help("regenerate it with `cargo xtask cleanup plan`"),
+            Finding::error(
+                "manifest-table-missing",
+                path,
+                0,
+                0,
+                "no table with the columns path, action, destination, rationale",
+            )
+            .with_help("regenerate it with `cargo xtask cleanup plan`"),
         );
         return (m, problems);
     };
-    let (pi, ai) = (t.column("path").expect("found"), t.column("action").expect("found"));
+    let (pi, ai) = (
+        t.column("path").expect("found"),
+        t.column("action").expect("found"),
+    );
     let di = t.column("destination");
     let ri = t.column("rationale");
     if ri.is_none() {
-        problems.push(Finding::error("manifest-column-missing", path, t.header_line, 1, "the manifest lacks the `rationale` column"));
+        problems.push(Finding::error(
+            "manifest-column-missing",
+            path,
+            t.header_line,
+            1,
+            "the manifest lacks the `rationale` column",
+        ));
     }
     for row in &t.rows {
         let get = |i: Option<usize>| i.and_then(|i| row.cells.get(i));
         let Some(pc) = get(Some(pi)) else { continue };
         let p = strip_emphasis(&pc.text);
         let ac = get(Some(ai));
-        let action = match ac.map(|c| strip_emphasis(&c.text).to_ascii_lowercase()).as_deref() {
+        let action = match ac
+            .map(|c| strip_emphasis(&c.text).to_ascii_lowercase())
+            .as_deref()
+        {
             Some("delete") => Action::Delete,
             Some("archive") => Action::Archive,
             Some("retain") => Action::Retain,
@@ -121,13 +147,22 @@ pub fn parse(path: &str, text: &str) -> (Manifest, Vec<Finding>) {
                     path,
                     row.line,
                     ac.map(|c| c.col).unwrap_or(1),
-                    format!("action `{}` is not one of delete, archive, retain", other.unwrap_or("")),
+                    format!(
+                        "action `{}` is not one of delete, archive, retain",
+                        other.unwrap_or("")
+                    ),
                 ));
                 continue;
             }
         };
         if p.is_empty() {
-            problems.push(Finding::error("manifest-path-missing", path, row.line, pc.col, "a manifest row names no path"));
+            problems.push(Finding::error(
+                "manifest-path-missing",
+                path,
+                row.line,
+                pc.col,
+                "a manifest row names no path",
+            ));
             continue;
         }
         let dest = get(di).filter(|c| !is_blank_value(&c.text));
@@ -197,7 +232,9 @@ pub fn is_protected(path: &str, cfg: &Config) -> bool {
 fn cited(pass_root: &Path, cfg: &Config) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     for d in &cfg.closure_documents {
-        let Ok(text) = std::fs::read_to_string(pass_root.join(d)) else { continue };
+        let Ok(text) = std::fs::read_to_string(pass_root.join(d)) else {
+            continue;
+        };
         let doc = Doc::parse(&text);
         for l in doc.visible(doc.all()) {
             for i in markdown::inlines(&markdown::strip_inline_comments(l.text)) {
@@ -207,7 +244,9 @@ fn cited(pass_root: &Path, cfg: &Config) -> BTreeSet<String> {
                     }
                     markdown::InlineKind::LinkTarget => {
                         if let Some(t) = markdown::local_link_path(&i.text) {
-                            let t = super::evidence::parse_anchor(t).map(|(p, _, _)| p).unwrap_or_else(|| t.to_string());
+                            let t = super::evidence::parse_anchor(t)
+                                .map(|(p, _, _)| p)
+                                .unwrap_or_else(|| t.to_string());
                             let t = t.strip_prefix("./").unwrap_or(&t);
                             if !t.contains("..") {
                                 out.insert(t.to_string());
@@ -225,7 +264,11 @@ fn cited(pass_root: &Path, cfg: &Config) -> BTreeSet<String> {
 /// Classifies every file of the pass root. Entries of an existing manifest win for files
 /// still present (a person may have changed them) and are kept for files already deleted or
 /// archived, so planning again after `apply` changes nothing.
-pub fn plan(pass_root: &Path, cfg: &Config, existing: Option<&Manifest>) -> Result<Manifest, GateError> {
+pub fn plan(
+    pass_root: &Path,
+    cfg: &Config,
+    existing: Option<&Manifest>,
+) -> Result<Manifest, GateError> {
     let files = names::walk(pass_root)?;
     let present: BTreeSet<&str> = files.iter().map(String::as_str).collect();
     let cited = cited(pass_root, cfg);
@@ -240,7 +283,11 @@ pub fn plan(pass_root: &Path, cfg: &Config, existing: Option<&Manifest>) -> Resu
     let mut entries: Vec<Entry> = Vec::new();
     let prior = |p: &str| existing.and_then(|m| m.entries.iter().find(|e| e.path == p));
     let archived_dest = |p: &str| {
-        existing.is_some_and(|m| m.entries.iter().any(|e| e.action == Action::Archive && e.archive_destination(cfg) == p))
+        existing.is_some_and(|m| {
+            m.entries
+                .iter()
+                .any(|e| e.action == Action::Archive && e.archive_destination(cfg) == p)
+        })
     };
     for f in &files {
         if f == &cfg.manifest {
@@ -250,11 +297,22 @@ pub fn plan(pass_root: &Path, cfg: &Config, existing: Option<&Manifest>) -> Resu
             continue;
         }
         if let Some(e) = prior(f) {
-            entries.push(Entry { line: 0, ..e.clone() });
+            entries.push(Entry {
+                line: 0,
+                ..e.clone()
+            });
             continue;
         }
         let (action, rationale) = classify(f, cfg, &cited, final_of);
-        entries.push(Entry { path: f.clone(), action, destination: None, rationale, line: 0, path_col: 0, dest_col: 0 });
+        entries.push(Entry {
+            path: f.clone(),
+            action,
+            destination: None,
+            rationale,
+            line: 0,
+            path_col: 0,
+            dest_col: 0,
+        });
     }
     if !files.iter().any(|f| f == SCRATCHPAD) && !entries.iter().any(|e| e.path == SCRATCHPAD) {
         entries.push(Entry {
@@ -270,7 +328,10 @@ pub fn plan(pass_root: &Path, cfg: &Config, existing: Option<&Manifest>) -> Resu
     if let Some(m) = existing {
         for e in &m.entries {
             if !present.contains(e.path.as_str()) && !entries.iter().any(|x| x.path == e.path) {
-                entries.push(Entry { line: 0, ..e.clone() });
+                entries.push(Entry {
+                    line: 0,
+                    ..e.clone()
+                });
             }
         }
     }
@@ -287,7 +348,12 @@ pub fn plan(pass_root: &Path, cfg: &Config, existing: Option<&Manifest>) -> Resu
     Ok(Manifest { entries })
 }
 
-fn classify(f: &str, cfg: &Config, cited: &BTreeSet<String>, final_of: impl Fn(u32) -> Option<String>) -> (Action, String) {
+fn classify(
+    f: &str,
+    cfg: &Config,
+    cited: &BTreeSet<String>,
+    final_of: impl Fn(u32) -> Option<String>,
+) -> (Action, String) {
     let archive_prefix = format!("{}/", cfg.archive_dir.trim_end_matches('/'));
     if f.starts_with(&archive_prefix) {
         return (Action::Retain, "already archived".into());
@@ -297,7 +363,9 @@ fn classify(f: &str, cfg: &Config, cited: &BTreeSet<String>, final_of: impl Fn(u
     }
     if is_protected(f, cfg) {
         return match names::agent_file(f) {
-            Some((n, AgentFile::Final(_))) => (Action::Retain, format!("final output of agent {n}")),
+            Some((n, AgentFile::Final(_))) => {
+                (Action::Retain, format!("final output of agent {n}"))
+            }
             _ => (Action::Retain, "closure output".into()),
         };
     }
@@ -306,20 +374,38 @@ fn classify(f: &str, cfg: &Config, cited: &BTreeSet<String>, final_of: impl Fn(u
     }
     match (names::agent_file(f), f.contains('/')) {
         (Some((n, kind)), false) => match (kind, final_of(n)) {
-            (AgentFile::Plan, Some(fin)) => (Action::Delete, format!("superseded plan: agent {n}'s final `{fin}` exists")),
-            (AgentFile::Scratchpad, Some(fin)) => {
-                (Action::Delete, format!("superseded scratch notes: agent {n}'s final `{fin}` exists"))
+            (AgentFile::Plan, Some(fin)) => (
+                Action::Delete,
+                format!("superseded plan: agent {n}'s final `{fin}` exists"),
+            ),
+            (AgentFile::Scratchpad, Some(fin)) => (
+                Action::Delete,
+                format!("superseded scratch notes: agent {n}'s final `{fin}` exists"),
+            ),
+            (AgentFile::Other(o), Some(fin))
+                if o.to_ascii_uppercase().split('_').any(|w| w == "DRAFT") =>
+            {
+                (
+                    Action::Delete,
+                    format!("intermediate draft: agent {n}'s final `{fin}` exists"),
+                )
             }
-            (AgentFile::Other(o), Some(fin)) if o.to_ascii_uppercase().split('_').any(|w| w == "DRAFT") => {
-                (Action::Delete, format!("intermediate draft: agent {n}'s final `{fin}` exists"))
+            (AgentFile::Other(_), Some(fin)) => (
+                Action::Archive,
+                format!("record value beyond agent {n}'s final `{fin}`; archived, not deleted"),
+            ),
+            (AgentFile::Final(_), Some(_)) => {
+                (Action::Retain, format!("final output of agent {n}"))
             }
-            (AgentFile::Other(_), Some(fin)) => {
-                (Action::Archive, format!("record value beyond agent {n}'s final `{fin}`; archived, not deleted"))
-            }
-            (AgentFile::Final(_), Some(_)) => (Action::Retain, format!("final output of agent {n}")),
-            (_, None) => (Action::Archive, format!("record value: agent {n} has no final output")),
+            (_, None) => (
+                Action::Archive,
+                format!("record value: agent {n} has no final output"),
+            ),
         },
-        _ => (Action::Archive, "not a known pass artifact: archived rather than deleted".into()),
+        _ => (
+            Action::Archive,
+            "not a known pass artifact: archived rather than deleted".into(),
+        ),
     }
 }
 
@@ -330,7 +416,12 @@ fn path_problem(pass_root: &Path, rel: &str) -> Option<String> {
     if rel.is_empty() || p.is_absolute() || rel.starts_with('/') || rel.starts_with('\\') {
         return Some(format!("`{rel}` is absolute"));
     }
-    if p.components().any(|c| !matches!(c, std::path::Component::Normal(_) | std::path::Component::CurDir)) {
+    if p.components().any(|c| {
+        !matches!(
+            c,
+            std::path::Component::Normal(_) | std::path::Component::CurDir
+        )
+    }) {
         return Some(format!("`{rel}` climbs out of the pass root with `..`"));
     }
     let mut cur = pass_root.to_path_buf();
@@ -338,7 +429,10 @@ fn path_problem(pass_root: &Path, rel: &str) -> Option<String> {
         cur.push(c);
         match std::fs::symlink_metadata(&cur) {
             Ok(md) if md.file_type().is_symlink() => {
-                return Some(format!("`{rel}` goes through the symlink `{}`", cur.strip_prefix(pass_root).unwrap_or(&cur).display()));
+                return Some(format!(
+                    "`{rel}` goes through the symlink `{}`",
+                    cur.strip_prefix(pass_root).unwrap_or(&cur).display()
+                ));
             }
             Ok(_) => {}
             Err(_) => break,
@@ -354,16 +448,29 @@ struct Paths<'a> {
 }
 
 /// `cleanup check`: the manifest agrees with the tree.
-pub fn check(repo: &Path, pass_rel: &str, cfg: &Config) -> Result<(Vec<Finding>, Vec<String>), GateError> {
+pub fn check(
+    repo: &Path,
+    pass_rel: &str,
+    cfg: &Config,
+) -> Result<(Vec<Finding>, Vec<String>), GateError> {
     let pass_root = repo.join(pass_rel);
-    let paths = Paths { pass_rel, manifest_rel: format!("{pass_rel}/{}", cfg.manifest) };
+    let paths = Paths {
+        pass_rel,
+        manifest_rel: format!("{pass_rel}/{}", cfg.manifest),
+    };
     let mut findings = Vec::new();
     let mut notes = Vec::new();
     let text = match std::fs::read(pass_root.join(&cfg.manifest)) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             findings.push(
-                Finding::error("manifest-missing", &paths.manifest_rel, 0, 0, "the cleanup manifest does not exist")
-                    .with_help("write it with `cargo xtask cleanup plan`"),
+                Finding::error(
+                    "manifest-missing",
+                    &paths.manifest_rel,
+                    0,
+                    0,
+                    "the cleanup manifest does not exist",
+                )
+                .with_help("write it with `cargo xtask cleanup plan`"),
             );
             return Ok((findings, notes));
         }
@@ -372,14 +479,21 @@ pub fn check(repo: &Path, pass_rel: &str, cfg: &Config) -> Result<(Vec<Finding>,
     };
     let (m, problems) = parse(&paths.manifest_rel, &text);
     findings.extend(problems);
-    let mf = |rule: &str, e: &Entry, col: u32, msg: String| Finding::error(rule, &paths.manifest_rel, e.line, col, msg);
+    let mf = |rule: &str, e: &Entry, col: u32, msg: String| {
+        Finding::error(rule, &paths.manifest_rel, e.line, col, msg)
+    };
 
     let mut seen: Vec<(&str, u32)> = Vec::new();
     let mut accounted: BTreeSet<String> = BTreeSet::from([cfg.manifest.clone()]);
     let mut gone: Vec<(String, Action, Option<String>)> = Vec::new();
     for e in &m.entries {
         if let Some((_, first)) = seen.iter().find(|(p, _)| *p == e.path) {
-            findings.push(mf("duplicate-entry", e, e.path_col, format!("`{}` is listed again (first on line {first})", e.path)));
+            findings.push(mf(
+                "duplicate-entry",
+                e,
+                e.path_col,
+                format!("`{}` is listed again (first on line {first})", e.path),
+            ));
             continue;
         }
         seen.push((&e.path, e.line));
@@ -390,9 +504,16 @@ pub fn check(repo: &Path, pass_rel: &str, cfg: &Config) -> Result<(Vec<Finding>,
         accounted.insert(e.path.clone());
         let exists = std::fs::symlink_metadata(pass_root.join(&e.path)).is_ok();
         if e.action != Action::Retain && is_protected(&e.path, cfg) {
-            findings.push(
-                mf("protected-file-not-retained", e, e.path_col, format!("`{}` must be retained (orchestrator file, final or closure output), not {}d", e.path, e.action.as_str())),
-            );
+            findings.push(mf(
+                "protected-file-not-retained",
+                e,
+                e.path_col,
+                format!(
+                    "`{}` must be retained (orchestrator file, final or closure output), not {}d",
+                    e.path,
+                    e.action.as_str()
+                ),
+            ));
         }
         match e.action {
             Action::Retain => {
@@ -400,15 +521,25 @@ pub fn check(repo: &Path, pass_rel: &str, cfg: &Config) -> Result<(Vec<Finding>,
                     if e.path == SCRATCHPAD {
                         notes.push(format!("{SCRATCHPAD} is absent; every run writes it, so its retain entry is accepted"));
                     } else {
-                        findings.push(mf("retained-path-missing", e, e.path_col, format!("`{}` is to be retained but does not exist", e.path)));
+                        findings.push(mf(
+                            "retained-path-missing",
+                            e,
+                            e.path_col,
+                            format!("`{}` is to be retained but does not exist", e.path),
+                        ));
                     }
                 }
             }
             Action::Delete => {
                 if exists {
                     findings.push(
-                        mf("deleted-path-present", e, e.path_col, format!("`{}` is listed as deleted but still exists", e.path))
-                            .with_help("run `cargo xtask cleanup apply --yes`"),
+                        mf(
+                            "deleted-path-present",
+                            e,
+                            e.path_col,
+                            format!("`{}` is listed as deleted but still exists", e.path),
+                        )
+                        .with_help("run `cargo xtask cleanup apply --yes`"),
                     );
                 }
                 gone.push((e.path.clone(), Action::Delete, None));
@@ -424,20 +555,34 @@ pub fn check(repo: &Path, pass_rel: &str, cfg: &Config) -> Result<(Vec<Finding>,
                 match (exists, dest_exists) {
                     (false, true) => {}
                     (true, false) => findings.push(
-                        mf("archive-not-applied", e, e.path_col, format!("`{}` is to be archived to `{dest}` but has not moved", e.path))
-                            .with_help("run `cargo xtask cleanup apply --yes`"),
+                        mf(
+                            "archive-not-applied",
+                            e,
+                            e.path_col,
+                            format!(
+                                "`{}` is to be archived to `{dest}` but has not moved",
+                                e.path
+                            ),
+                        )
+                        .with_help("run `cargo xtask cleanup apply --yes`"),
                     ),
                     (true, true) => findings.push(mf(
                         "archive-source-present",
                         e,
                         e.path_col,
-                        format!("`{}` is archived to `{dest}` but also still exists in place", e.path),
+                        format!(
+                            "`{}` is archived to `{dest}` but also still exists in place",
+                            e.path
+                        ),
                     )),
                     (false, false) => findings.push(mf(
                         "archived-path-missing",
                         e,
                         e.dest_col.max(e.path_col),
-                        format!("`{}` was to be archived to `{dest}`, which does not exist", e.path),
+                        format!(
+                            "`{}` was to be archived to `{dest}`, which does not exist",
+                            e.path
+                        ),
                     )),
                 }
                 gone.push((e.path.clone(), Action::Archive, Some(dest)));
@@ -447,14 +592,28 @@ pub fn check(repo: &Path, pass_rel: &str, cfg: &Config) -> Result<(Vec<Finding>,
     for f in names::walk(&pass_root)? {
         if !accounted.contains(&f) {
             findings.push(
-                Finding::error("unaccounted-file", format!("{}/{f}", paths.pass_rel), 0, 0, format!("`{f}` is not listed in {}", cfg.manifest))
-                    .with_help("run `cargo xtask cleanup plan` to classify it"),
+                Finding::error(
+                    "unaccounted-file",
+                    format!("{}/{f}", paths.pass_rel),
+                    0,
+                    0,
+                    format!("`{f}` is not listed in {}", cfg.manifest),
+                )
+                .with_help("run `cargo xtask cleanup plan` to classify it"),
             );
         }
     }
     // No canonical or closure document links to a path that is gone.
-    let gone_rel: Vec<(String, Action, Option<String>)> =
-        gone.into_iter().map(|(p, a, d)| (format!("{pass_rel}/{p}"), a, d.map(|d| format!("{pass_rel}/{d}")))).collect();
+    let gone_rel: Vec<(String, Action, Option<String>)> = gone
+        .into_iter()
+        .map(|(p, a, d)| {
+            (
+                format!("{pass_rel}/{p}"),
+                a,
+                d.map(|d| format!("{pass_rel}/{d}")),
+            )
+        })
+        .collect();
     if !gone_rel.is_empty() {
         let archive_rel = format!("{pass_rel}/{}/", cfg.archive_dir.trim_end_matches('/'));
         let mut docs: BTreeSet<String> = BTreeSet::new();
@@ -474,25 +633,43 @@ pub fn check(repo: &Path, pass_rel: &str, cfg: &Config) -> Result<(Vec<Finding>,
             }
         }
         for doc in docs.iter().filter(|d| !d.starts_with(&archive_rel)) {
-            let Ok(text) = std::fs::read_to_string(repo.join(doc)) else { continue };
-            let dir = Path::new(doc).parent().map(git::rel_str).unwrap_or_default();
+            let Ok(text) = std::fs::read_to_string(repo.join(doc)) else {
+                continue;
+            };
+            let dir = Path::new(doc)
+                .parent()
+                .map(git::rel_str)
+                .unwrap_or_default();
             let md = Doc::parse(&text);
             for l in md.visible(md.all()) {
                 for i in markdown::inlines(&markdown::strip_inline_comments(l.text)) {
                     if i.kind != markdown::InlineKind::LinkTarget {
                         continue;
                     }
-                    let Some(t) = markdown::local_link_path(&i.text) else { continue };
-                    let Some(target) = crate::checks::agent_outputs::join_rel(&dir, t) else { continue };
+                    let Some(t) = markdown::local_link_path(&i.text) else {
+                        continue;
+                    };
+                    let Some(target) = crate::checks::agent_outputs::join_rel(&dir, t) else {
+                        continue;
+                    };
                     if let Some((_, a, d)) = gone_rel.iter().find(|(p, _, _)| *p == target) {
                         let (rule, msg) = match a {
                             Action::Archive => (
                                 "link-to-archived-path",
-                                format!("links to `{t}`, which the cleanup archived to `{}`", d.as_deref().unwrap_or("")),
+                                format!(
+                                    "links to `{t}`, which the cleanup archived to `{}`",
+                                    d.as_deref().unwrap_or("")
+                                ),
                             ),
-                            _ => ("link-to-deleted-path", format!("links to `{t}`, which the cleanup deletes")),
+                            _ => (
+                                "link-to-deleted-path",
+                                format!("links to `{t}`, which the cleanup deletes"),
+                            ),
                         };
-                        findings.push(Finding::error(rule, doc, l.no, i.col, msg).with_help("update or remove the link"));
+                        findings.push(
+                            Finding::error(rule, doc, l.no, i.col, msg)
+                                .with_help("update or remove the link"),
+                        );
                     }
                 }
             }
@@ -537,16 +714,31 @@ enum Op {
     WriteManifest(String),
     GitRm(String),
     StageDeletion(String),
-    Move { src: String, dst: String, tracked: bool },
-    StageMove { src: String, dst: String },
+    Move {
+        src: String,
+        dst: String,
+        tracked: bool,
+    },
+    StageMove {
+        src: String,
+        dst: String,
+    },
 }
 
 /// `cleanup apply`: carry out the manifest with git. Dry-run unless `yes`.
-pub fn apply(repo: &Path, pass_rel: &str, cfg: &Config, yes: bool) -> Result<ApplyOutcome, GateError> {
+pub fn apply(
+    repo: &Path,
+    pass_rel: &str,
+    cfg: &Config,
+    yes: bool,
+) -> Result<ApplyOutcome, GateError> {
     let pass_root = repo.join(pass_rel);
     let manifest_rel = format!("{pass_rel}/{}", cfg.manifest);
     if git::place(repo)?.is_none() {
-        return Err(GateError::msg(format!("{} is not inside a git work tree; cleanup apply works through git", repo.display())));
+        return Err(GateError::msg(format!(
+            "{} is not inside a git work tree; cleanup apply works through git",
+            repo.display()
+        )));
     }
     if let Some(why) = path_problem(repo, pass_rel) {
         return Err(GateError::msg(format!("the pass root is unsafe: {why}")));
@@ -557,7 +749,10 @@ pub fn apply(repo: &Path, pass_rel: &str, cfg: &Config, yes: bool) -> Result<App
         Ok(text) => {
             let (m, problems) = parse(&manifest_rel, &text);
             if let Some(p) = problems.first() {
-                return Err(GateError::msg(format!("{}:{}: {}; fix the manifest first", manifest_rel, p.line, p.message)));
+                return Err(GateError::msg(format!(
+                    "{}:{}: {}; fix the manifest first",
+                    manifest_rel, p.line, p.message
+                )));
             }
             m
         }
@@ -617,14 +812,23 @@ pub fn apply(repo: &Path, pass_rel: &str, cfg: &Config, yes: bool) -> Result<App
                 match (exists, dest_exists) {
                     (true, false) => {
                         let tracked = git::is_tracked(repo, &src_rel)?;
-                        ops.push(Op::Move { src: src_rel, dst: dst_rel, tracked });
+                        ops.push(Op::Move {
+                            src: src_rel,
+                            dst: dst_rel,
+                            tracked,
+                        });
                     }
                     (false, true) => {
                         let src_tracked = git::is_tracked(repo, &src_rel)?;
                         let dst_tracked = git::is_tracked(repo, &dst_rel)?;
-                        let dst_ignored = git::run(repo, &["check-ignore", "-q", "--", &dst_rel])?.status.success();
+                        let dst_ignored = git::run(repo, &["check-ignore", "-q", "--", &dst_rel])?
+                            .status
+                            .success();
                         if src_tracked || (!dst_tracked && !dst_ignored) {
-                            ops.push(Op::StageMove { src: src_rel, dst: dst_rel });
+                            ops.push(Op::StageMove {
+                                src: src_rel,
+                                dst: dst_rel,
+                            });
                         }
                     }
                     (true, true) => refusals.push(format!(
@@ -643,24 +847,44 @@ pub fn apply(repo: &Path, pass_rel: &str, cfg: &Config, yes: bool) -> Result<App
     // that was interrupted).
     let pass_note = git::rel_str(Path::new(pass_rel));
     for c in git::dirty_paths(repo, &pass_note)? {
-        let ok = explained.contains(&c.path) && c.from.as_ref().is_none_or(|f| explained.contains(f));
+        let ok =
+            explained.contains(&c.path) && c.from.as_ref().is_none_or(|f| explained.contains(f));
         if !ok {
-            refusals.push(format!("uncommitted change `{}` {} (commit or stash it first)", c.code, c.path));
+            refusals.push(format!(
+                "uncommitted change `{}` {} (commit or stash it first)",
+                c.code, c.path
+            ));
         }
     }
     if !refusals.is_empty() {
-        return Err(GateError::msg(format!("cleanup apply refused, nothing was changed:\n  - {}", refusals.join("\n  - "))));
+        return Err(GateError::msg(format!(
+            "cleanup apply refused, nothing was changed:\n  - {}",
+            refusals.join("\n  - ")
+        )));
     }
 
-    let mut outcome = ApplyOutcome { dry_run: !yes, ..ApplyOutcome::default() };
+    let mut outcome = ApplyOutcome {
+        dry_run: !yes,
+        ..ApplyOutcome::default()
+    };
     let mut step = 0usize;
     for op in ops {
         let desc = match &op {
             Op::WriteManifest(_) => format!("write {manifest_rel}"),
             Op::GitRm(p) => format!("git rm -- {p}"),
-            Op::StageDeletion(p) => format!("git rm --cached -- {p} (already gone from the work tree)"),
-            Op::Move { src, dst, tracked: true } => format!("git mv -- {src} {dst}"),
-            Op::Move { src, dst, tracked: false } => format!("mv {src} {dst} (not tracked by git)"),
+            Op::StageDeletion(p) => {
+                format!("git rm --cached -- {p} (already gone from the work tree)")
+            }
+            Op::Move {
+                src,
+                dst,
+                tracked: true,
+            } => format!("git mv -- {src} {dst}"),
+            Op::Move {
+                src,
+                dst,
+                tracked: false,
+            } => format!("mv {src} {dst} (not tracked by git)"),
             Op::StageMove { src, dst } => format!("git add -A -- {src} {dst} (already moved)"),
         };
         outcome.actions.push(desc);
@@ -672,14 +896,18 @@ pub fn apply(repo: &Path, pass_rel: &str, cfg: &Config, yes: bool) -> Result<App
         }
         match op {
             Op::WriteManifest(text) => {
-                write_atomic(&manifest_path, text.as_bytes()).map_err(|e| GateError::io(&manifest_path, e))?;
+                write_atomic(&manifest_path, text.as_bytes())
+                    .map_err(|e| GateError::io(&manifest_path, e))?;
                 outcome.wrote_manifest = true;
             }
             Op::GitRm(p) => {
                 git::run_ok(repo, &["rm", "-q", "--", &p])?;
             }
             Op::StageDeletion(p) => {
-                git::run_ok(repo, &["rm", "-q", "--cached", "--ignore-unmatch", "--", &p])?;
+                git::run_ok(
+                    repo,
+                    &["rm", "-q", "--cached", "--ignore-unmatch", "--", &p],
+                )?;
             }
             Op::Move { src, dst, tracked } => {
                 let full_dst = repo.join(&dst);
@@ -689,14 +917,17 @@ pub fn apply(repo: &Path, pass_rel: &str, cfg: &Config, yes: bool) -> Result<App
                 if tracked {
                     git::run_ok(repo, &["mv", "--", &src, &dst])?;
                 } else {
-                    std::fs::rename(repo.join(&src), &full_dst).map_err(|e| GateError::io(repo.join(&src), e))?;
+                    std::fs::rename(repo.join(&src), &full_dst)
+                        .map_err(|e| GateError::io(repo.join(&src), e))?;
                 }
             }
             Op::StageMove { src, dst } => {
                 if git::is_tracked(repo, &src)? {
                     git::run_ok(repo, &["rm", "-q", "--cached", "--", &src])?;
                 }
-                let ignored = git::run(repo, &["check-ignore", "-q", "--", &dst])?.status.success();
+                let ignored = git::run(repo, &["check-ignore", "-q", "--", &dst])?
+                    .status
+                    .success();
                 if !ignored {
                     git::run_ok(repo, &["add", "--", &dst])?;
                 }
@@ -709,10 +940,17 @@ pub fn apply(repo: &Path, pass_rel: &str, cfg: &Config, yes: bool) -> Result<App
 
 /// `cleanup plan`: classifies the pass root (keeping an existing manifest's decisions) and
 /// writes the manifest atomically. Returns its path and content.
-pub fn write_plan(repo: &Path, pass_rel: &str, cfg: &Config) -> Result<(std::path::PathBuf, Manifest), GateError> {
+pub fn write_plan(
+    repo: &Path,
+    pass_rel: &str,
+    cfg: &Config,
+) -> Result<(std::path::PathBuf, Manifest), GateError> {
     let pass_root = repo.join(pass_rel);
     if !pass_root.is_dir() {
-        return Err(GateError::msg(format!("the pass root {} does not exist", pass_root.display())));
+        return Err(GateError::msg(format!(
+            "the pass root {} does not exist",
+            pass_root.display()
+        )));
     }
     let path = pass_root.join(&cfg.manifest);
     let existing = match std::fs::read_to_string(&path) {

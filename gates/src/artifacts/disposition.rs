@@ -11,7 +11,15 @@ use super::markdown::{self, Doc, is_blank_value, strip_emphasis};
 use crate::finding::{Finding, Severity};
 
 /// The columns of the findings table, by their normalised names.
-pub const COLUMNS: &[&str] = &["id", "severity", "status", "evidence", "owner", "rationale", "target slice"];
+pub const COLUMNS: &[&str] = &[
+    "id",
+    "severity",
+    "status",
+    "evidence",
+    "owner",
+    "rationale",
+    "target slice",
+];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Decision {
@@ -73,11 +81,14 @@ fn parse_decision(v: &str) -> Option<Decision> {
 pub fn check(path: &str, text: &str, resolver: &mut Resolver) -> Disposition {
     let doc = Doc::parse(text);
     let mut d = Disposition::default();
-    let err = |rule: &str, line: u32, col: u32, msg: String| Finding::error(rule, path, line, col, msg);
+    let err =
+        |rule: &str, line: u32, col: u32, msg: String| Finding::error(rule, path, line, col, msg);
 
     // The findings table: the first table with an `id` and a `severity` column.
     let tables = doc.tables(doc.all());
-    let table = tables.iter().find(|t| t.column("id").is_some() && t.column("severity").is_some());
+    let table = tables
+        .iter()
+        .find(|t| t.column("id").is_some() && t.column("severity").is_some());
     match table {
         None => d.findings.push(
             err("findings-table-missing", 0, 0, "no findings table (a table with the columns id, severity, status, evidence, owner, rationale, target slice)".into())
@@ -203,14 +214,24 @@ pub fn check(path: &str, text: &str, resolver: &mut Resolver) -> Disposition {
     let kv = markdown::key_value_lines(&doc, "decision");
     match kv.as_slice() {
         [] => d.findings.push(
-            err("decision-missing", 0, 0, "no decision line (`Decision: approve` or `Decision: reject`)".into())
-                .with_help("state the outcome of the re-review on its own line"),
+            err(
+                "decision-missing",
+                0,
+                0,
+                "no decision line (`Decision: approve` or `Decision: reject`)".into(),
+            )
+            .with_help("state the outcome of the re-review on its own line"),
         ),
         [(line, v, col)] => match parse_decision(v) {
             Some(Decision::Approve) => d.decision = Some((Decision::Approve, *line)),
             Some(Decision::Reject) => {
                 d.decision = Some((Decision::Reject, *line));
-                d.findings.push(err("decision-reject", *line, *col, "the decision is `reject`: the slice is not closed".into()));
+                d.findings.push(err(
+                    "decision-reject",
+                    *line,
+                    *col,
+                    "the decision is `reject`: the slice is not closed".into(),
+                ));
             }
             None => d.findings.push(err(
                 "decision-invalid",
@@ -225,7 +246,9 @@ pub fn check(path: &str, text: &str, resolver: &mut Resolver) -> Disposition {
                     "decision-duplicate",
                     *line,
                     *col,
-                    format!("a second decision line (the first is on line {first}); state one decision"),
+                    format!(
+                        "a second decision line (the first is on line {first}); state one decision"
+                    ),
                 ));
             }
         }

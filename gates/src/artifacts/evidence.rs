@@ -25,7 +25,12 @@ pub struct Anchor {
 /// Parses one token as an anchor: `<path>:<n>` or `<path>:<n>-<m>`. The path must look like
 /// a file path (contain `/` or `.`), which keeps times (`10:30`) and URLs out.
 pub fn parse_anchor(token: &str) -> Option<(String, u32, u32)> {
-    let t = token.trim_matches(|c: char| matches!(c, '(' | ')' | ',' | ';' | '"' | '\'' | '[' | ']' | '<' | '>'));
+    let t = token.trim_matches(|c: char| {
+        matches!(
+            c,
+            '(' | ')' | ',' | ';' | '"' | '\'' | '[' | ']' | '<' | '>'
+        )
+    });
     let t = t.strip_suffix('.').unwrap_or(t);
     let colon = t.rfind(':')?;
     let (path, spec) = (&t[..colon], &t[colon + 1..]);
@@ -36,7 +41,11 @@ pub fn parse_anchor(token: &str) -> Option<(String, u32, u32)> {
         Some((a, b)) => (a, b),
         None => (spec, spec),
     };
-    if a.is_empty() || b.is_empty() || !a.bytes().all(|c| c.is_ascii_digit()) || !b.bytes().all(|c| c.is_ascii_digit()) {
+    if a.is_empty()
+        || b.is_empty()
+        || !a.bytes().all(|c| c.is_ascii_digit())
+        || !b.bytes().all(|c| c.is_ascii_digit())
+    {
         return None;
     }
     Some((path.to_string(), a.parse().ok()?, b.parse().ok()?))
@@ -49,7 +58,13 @@ pub fn anchors_in_line(line: &str) -> Vec<Anchor> {
     let mut push = |raw: &str, col: u32| {
         if let Some((path, start, end)) = parse_anchor(raw) {
             if !out.iter().any(|a| a.col == col) {
-                out.push(Anchor { raw: raw.to_string(), path, start, end, col });
+                out.push(Anchor {
+                    raw: raw.to_string(),
+                    path,
+                    start,
+                    end,
+                    col,
+                });
             }
         }
     };
@@ -165,16 +180,31 @@ impl Resolver {
     /// (the worktrees the agents ran in). The repository's own absolute path always does.
     pub fn new(repo: &Path, prefixes: &[String]) -> Resolver {
         let repo_canon = std::fs::canonicalize(repo).unwrap_or_else(|_| repo.to_path_buf());
-        let mut prefixes: Vec<String> = prefixes.iter().map(|p| p.trim_end_matches('/').to_string()).collect();
-        prefixes.push(repo_canon.to_string_lossy().trim_end_matches('/').to_string());
-        Resolver { repo: repo.to_path_buf(), repo_canon, prefixes, lines: HashMap::new() }
+        let mut prefixes: Vec<String> = prefixes
+            .iter()
+            .map(|p| p.trim_end_matches('/').to_string())
+            .collect();
+        prefixes.push(
+            repo_canon
+                .to_string_lossy()
+                .trim_end_matches('/')
+                .to_string(),
+        );
+        Resolver {
+            repo: repo.to_path_buf(),
+            repo_canon,
+            prefixes,
+            lines: HashMap::new(),
+        }
     }
 
     /// The repository-relative path an anchor's path stands for.
     pub fn map_path(&self, path: &str) -> Result<String, Unresolved> {
         let rel = if path.starts_with('/') {
             let hit = self.prefixes.iter().find_map(|pre| {
-                path.strip_prefix(pre.as_str()).and_then(|rest| rest.strip_prefix('/')).map(str::to_string)
+                path.strip_prefix(pre.as_str())
+                    .and_then(|rest| rest.strip_prefix('/'))
+                    .map(str::to_string)
             });
             match hit {
                 Some(r) => r,
@@ -190,7 +220,10 @@ impl Resolver {
         } else {
             path.strip_prefix("./").unwrap_or(path).to_string()
         };
-        if Path::new(&rel).components().any(|c| matches!(c, std::path::Component::ParentDir)) {
+        if Path::new(&rel)
+            .components()
+            .any(|c| matches!(c, std::path::Component::ParentDir))
+        {
             return Err(Unresolved {
                 rule: "evidence-outside-repo",
                 message: format!("`{path}` climbs out of the repository with `..`"),
@@ -209,7 +242,10 @@ impl Resolver {
             Err(_) => {
                 return Err(Unresolved {
                     rule: "evidence-file-missing",
-                    message: format!("`{}` cites `{rel}`, which does not exist in the target", a.raw),
+                    message: format!(
+                        "`{}` cites `{rel}`, which does not exist in the target",
+                        a.raw
+                    ),
                 });
             }
         };
@@ -225,12 +261,22 @@ impl Resolver {
                 message: format!("`{}` cites `{rel}`, which is not a file", a.raw),
             });
         }
-        let count = self.lines.entry(canon.clone()).or_insert_with(|| count_lines(&canon)).clone();
-        let count = count.map_err(|e| Unresolved { rule: "evidence-file-missing", message: e })?;
+        let count = self
+            .lines
+            .entry(canon.clone())
+            .or_insert_with(|| count_lines(&canon))
+            .clone();
+        let count = count.map_err(|e| Unresolved {
+            rule: "evidence-file-missing",
+            message: e,
+        })?;
         if a.start == 0 || a.end < a.start {
             return Err(Unresolved {
                 rule: "evidence-line-out-of-range",
-                message: format!("`{}`: line numbers start at 1 and a range must not run backwards", a.raw),
+                message: format!(
+                    "`{}`: line numbers start at 1 and a range must not run backwards",
+                    a.raw
+                ),
             });
         }
         if a.end > count {
@@ -257,16 +303,37 @@ mod tests {
 
     #[test]
     fn anchors_are_found_in_code_links_and_words() {
-        let v = anchors_in_line("- `a/b.ts:3`, see [c](docs/x.md:4-9) and pkg/y.json:2. Not 10:30 nor http://h:80");
-        let got: Vec<(&str, u32, u32, u32)> = v.iter().map(|a| (a.path.as_str(), a.start, a.end, a.col)).collect();
-        assert_eq!(got, vec![("a/b.ts", 3, 3, 4), ("docs/x.md", 4, 9, 23), ("pkg/y.json", 2, 2, 42)]);
+        let v = anchors_in_line(
+            "- `a/b.ts:3`, see [c](docs/x.md:4-9) and pkg/y.json:2. Not 10:30 nor http://h:80",
+        );
+        let got: Vec<(&str, u32, u32, u32)> = v
+            .iter()
+            .map(|a| (a.path.as_str(), a.start, a.end, a.col))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("a/b.ts", 3, 3, 4),
+                ("docs/x.md", 4, 9, 23),
+                ("pkg/y.json", 2, 2, 42)
+            ]
+        );
     }
 
     #[test]
     fn absolute_paths_map_through_prefixes() {
-        let r = Resolver::new(Path::new("/nonexistent-repo"), &["/Users/x/wt/".to_string()]);
+        let r = Resolver::new(
+            Path::new("/nonexistent-repo"),
+            &["/Users/x/wt/".to_string()],
+        );
         assert_eq!(r.map_path("/Users/x/wt/src/a.ts").unwrap(), "src/a.ts");
-        assert_eq!(r.map_path("/elsewhere/a.ts").unwrap_err().rule, "evidence-outside-repo");
-        assert_eq!(r.map_path("../a.ts").unwrap_err().rule, "evidence-outside-repo");
+        assert_eq!(
+            r.map_path("/elsewhere/a.ts").unwrap_err().rule,
+            "evidence-outside-repo"
+        );
+        assert_eq!(
+            r.map_path("../a.ts").unwrap_err().rule,
+            "evidence-outside-repo"
+        );
     }
 }

@@ -14,7 +14,10 @@ use crate::error::GateError;
 
 fn git(repo: &Path) -> Command {
     let mut c = Command::new("git");
-    c.arg("--no-optional-locks").arg("-C").arg(repo).env("GIT_OPTIONAL_LOCKS", "0");
+    c.arg("--no-optional-locks")
+        .arg("-C")
+        .arg(repo)
+        .env("GIT_OPTIONAL_LOCKS", "0");
     // A user's pager or colour settings must not leak into parsed output.
     c.env("GIT_PAGER", "cat").env("LC_ALL", "C");
     c
@@ -52,7 +55,15 @@ pub struct Place {
 }
 
 pub fn place(repo: &Path) -> Result<Option<Place>, GateError> {
-    let out = run(repo, &["rev-parse", "--is-inside-work-tree", "--show-toplevel", "--show-prefix"])?;
+    let out = run(
+        repo,
+        &[
+            "rev-parse",
+            "--is-inside-work-tree",
+            "--show-toplevel",
+            "--show-prefix",
+        ],
+    )?;
     if !out.status.success() {
         return Ok(None);
     }
@@ -79,9 +90,25 @@ pub struct Change {
 /// Every change under the target directory (staged, unstaged, untracked; ignored files
 /// excluded), with paths relative to the target.
 pub fn changes(repo: &Path) -> Result<Vec<Change>, GateError> {
-    let place = place(repo)?.ok_or_else(|| GateError::msg(format!("{} is not inside a git work tree", repo.display())))?;
-    let out = run_ok(repo, &["status", "--porcelain=v1", "-z", "--untracked-files=all", "--", "."])?;
-    let strip = |p: &str| p.strip_prefix(place.prefix.as_str()).unwrap_or(p).to_string();
+    let place = place(repo)?.ok_or_else(|| {
+        GateError::msg(format!("{} is not inside a git work tree", repo.display()))
+    })?;
+    let out = run_ok(
+        repo,
+        &[
+            "status",
+            "--porcelain=v1",
+            "-z",
+            "--untracked-files=all",
+            "--",
+            ".",
+        ],
+    )?;
+    let strip = |p: &str| {
+        p.strip_prefix(place.prefix.as_str())
+            .unwrap_or(p)
+            .to_string()
+    };
     let mut fields = out.split('\0').filter(|s| !s.is_empty());
     let mut v = Vec::new();
     while let Some(entry) = fields.next() {
@@ -90,7 +117,11 @@ pub fn changes(repo: &Path) -> Result<Vec<Change>, GateError> {
         }
         let code = entry[..2].to_string();
         let path = strip(&entry[3..]);
-        let from = if code.starts_with('R') || code.starts_with('C') { fields.next().map(strip) } else { None };
+        let from = if code.starts_with('R') || code.starts_with('C') {
+            fields.next().map(strip)
+        } else {
+            None
+        };
         v.push(Change { code, path, from });
     }
     Ok(v)
@@ -116,7 +147,10 @@ pub fn tool_files_note(pass_root_rel: &str) -> String {
 
 /// Changes under the target that are not the tool's own files.
 pub fn dirty_paths(repo: &Path, pass_root_rel: &str) -> Result<Vec<Change>, GateError> {
-    Ok(changes(repo)?.into_iter().filter(|c| !is_tool_file(&c.path, pass_root_rel)).collect())
+    Ok(changes(repo)?
+        .into_iter()
+        .filter(|c| !is_tool_file(&c.path, pass_root_rel))
+        .collect())
 }
 
 /// Whether `rel` (relative to the target) is tracked in the index.
@@ -127,5 +161,8 @@ pub fn is_tracked(repo: &Path, rel: &str) -> Result<bool, GateError> {
 
 /// The pass root relative to the target, '/'-separated.
 pub fn rel_str(p: &Path) -> String {
-    p.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect::<Vec<_>>().join("/")
+    p.components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/")
 }

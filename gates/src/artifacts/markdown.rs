@@ -51,14 +51,19 @@ impl Table {
     /// and `-` ignored).
     pub fn column(&self, name: &str) -> Option<usize> {
         let want = normalise_key(name);
-        self.header.iter().position(|c| normalise_key(&strip_emphasis(&c.text)) == want)
+        self.header
+            .iter()
+            .position(|c| normalise_key(&strip_emphasis(&c.text)) == want)
     }
 }
 
 /// Lower-cases and drops spaces, `_` and `-`, so `Target slice`, `target_slice` and
 /// `target-slice` name the same column.
 pub fn normalise_key(s: &str) -> String {
-    s.chars().filter(|c| !matches!(c, ' ' | '_' | '-' | '\t')).flat_map(char::to_lowercase).collect()
+    s.chars()
+        .filter(|c| !matches!(c, ' ' | '_' | '-' | '\t'))
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 /// Removes surrounding `**`, `*`, `_` and backticks: `**approve**` → `approve`.
@@ -81,7 +86,10 @@ pub fn strip_emphasis(s: &str) -> String {
 pub fn is_blank_value(s: &str) -> bool {
     let t = strip_emphasis(s);
     let t = t.trim().trim_end_matches('.').to_ascii_lowercase();
-    matches!(t.as_str(), "" | "-" | "--" | "—" | "–" | "n/a" | "na" | "none" | "tbd" | "todo" | "?")
+    matches!(
+        t.as_str(),
+        "" | "-" | "--" | "—" | "–" | "n/a" | "na" | "none" | "tbd" | "todo" | "?"
+    )
 }
 
 #[derive(Debug)]
@@ -106,14 +114,22 @@ impl<'a> Doc<'a> {
                 if closing {
                     fence = None;
                 }
-                lines.push(MdLine { no, text: t, hidden: true });
+                lines.push(MdLine {
+                    no,
+                    text: t,
+                    hidden: true,
+                });
                 continue;
             }
             if in_comment {
                 if t.contains("-->") {
                     in_comment = false;
                 }
-                lines.push(MdLine { no, text: t, hidden: true });
+                lines.push(MdLine {
+                    no,
+                    text: t,
+                    hidden: true,
+                });
                 continue;
             }
             if indent < 4 {
@@ -124,7 +140,11 @@ impl<'a> Doc<'a> {
                     }
                 }
                 if fence.is_some() {
-                    lines.push(MdLine { no, text: t, hidden: true });
+                    lines.push(MdLine {
+                        no,
+                        text: t,
+                        hidden: true,
+                    });
                     continue;
                 }
             }
@@ -135,11 +155,19 @@ impl<'a> Doc<'a> {
                 if !closes_after {
                     in_comment = true;
                     let before = &t[..open];
-                    lines.push(MdLine { no, text: t, hidden: before.trim().is_empty() });
+                    lines.push(MdLine {
+                        no,
+                        text: t,
+                        hidden: before.trim().is_empty(),
+                    });
                     continue;
                 }
             }
-            lines.push(MdLine { no, text: t, hidden: false });
+            lines.push(MdLine {
+                no,
+                text: t,
+                hidden: false,
+            });
         }
         Doc { lines }
     }
@@ -164,7 +192,12 @@ impl<'a> Doc<'a> {
                     return None;
                 }
                 let title = rest.trim().trim_end_matches('#').trim();
-                Some(Heading { level, title: strip_emphasis(title), line: l.no, index: i })
+                Some(Heading {
+                    level,
+                    title: strip_emphasis(title),
+                    line: l.no,
+                    index: i,
+                })
             })
             .collect()
     }
@@ -172,11 +205,18 @@ impl<'a> Doc<'a> {
     /// The section under the first heading whose title matches `pred`: the heading and the
     /// range of line indexes up to (not including) the next heading of the same or a higher
     /// level.
-    pub fn section(&self, pred: impl Fn(&str) -> bool) -> Option<(Heading, std::ops::Range<usize>)> {
+    pub fn section(
+        &self,
+        pred: impl Fn(&str) -> bool,
+    ) -> Option<(Heading, std::ops::Range<usize>)> {
         let hs = self.headings();
         let pos = hs.iter().position(|h| pred(&h.title))?;
         let h = hs[pos].clone();
-        let end = hs[pos + 1..].iter().find(|n| n.level <= h.level).map(|n| n.index).unwrap_or(self.lines.len());
+        let end = hs[pos + 1..]
+            .iter()
+            .find(|n| n.level <= h.level)
+            .map(|n| n.index)
+            .unwrap_or(self.lines.len());
         Some((h.clone(), h.index + 1..end))
     }
 
@@ -208,10 +248,17 @@ impl<'a> Doc<'a> {
                     if l.text.trim().is_empty() || !l.text.contains('|') {
                         break;
                     }
-                    rows.push(Row { line: l.no, cells: split_row(l.text) });
+                    rows.push(Row {
+                        line: l.no,
+                        cells: split_row(l.text),
+                    });
                     j += 1;
                 }
-                out.push(Table { header_line: h.no, header, rows });
+                out.push(Table {
+                    header_line: h.no,
+                    header,
+                    rows,
+                });
                 i = j;
             } else {
                 i += 1;
@@ -275,7 +322,10 @@ pub fn split_row(line: &str) -> Vec<Cell> {
         let seg: String = chars[a..b].iter().map(|(_, c)| *c).collect();
         let lead = seg.chars().take_while(|c| c.is_whitespace()).count();
         let text = seg.trim().replace("\\|", "|");
-        cells.push(Cell { text, col: (a + lead) as u32 + 1 });
+        cells.push(Cell {
+            text,
+            col: (a + lead) as u32 + 1,
+        });
     }
     cells
 }
@@ -353,9 +403,18 @@ pub fn inlines(line: &str) -> Vec<Inline> {
                 if j < chars.len() {
                     let raw: String = chars[start..j].iter().collect();
                     // `[t](path "title")`: the target is the first word.
-                    let target = raw.split_whitespace().next().unwrap_or("").trim_matches(['<', '>']).to_string();
+                    let target = raw
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or("")
+                        .trim_matches(['<', '>'])
+                        .to_string();
                     let lead = raw.chars().take_while(|c| c.is_whitespace()).count();
-                    out.push(Inline { kind: InlineKind::LinkTarget, text: target, col: (start + lead) as u32 + 1 });
+                    out.push(Inline {
+                        kind: InlineKind::LinkTarget,
+                        text: target,
+                        col: (start + lead) as u32 + 1,
+                    });
                     i = j + 1;
                 } else {
                     i += 1;
@@ -376,7 +435,11 @@ pub fn local_link_path(target: &str) -> Option<&str> {
     }
     if let Some(colon) = t.find(':') {
         let scheme = &t[..colon];
-        if !scheme.is_empty() && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')) {
+        if !scheme.is_empty()
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        {
             return None;
         }
     }
@@ -413,7 +476,10 @@ pub fn key_value_lines(doc: &Doc<'_>, key: &str) -> Vec<(u32, String, u32)> {
         let text = strip_inline_comments(l.text);
         let t = text.trim_start();
         // Allow a list marker before the key: `- Decision: approve`.
-        let t = t.strip_prefix("- ").or_else(|| t.strip_prefix("* ")).unwrap_or(t);
+        let t = t
+            .strip_prefix("- ")
+            .or_else(|| t.strip_prefix("* "))
+            .unwrap_or(t);
         let Some(colon) = t.find(':') else { continue };
         let (k, v) = (&t[..colon], &t[colon + 1..]);
         // `**Decision:** approve` puts the colon inside the emphasis.
@@ -445,7 +511,13 @@ mod tests {
         let t = &tables[0];
         assert_eq!(t.header_line, 9);
         assert_eq!(t.rows.len(), 2);
-        assert_eq!(t.rows[0].cells[1], Cell { text: "`a|b`".into(), col: 9 });
+        assert_eq!(
+            t.rows[0].cells[1],
+            Cell {
+                text: "`a|b`".into(),
+                col: 9
+            }
+        );
         assert_eq!(t.rows[1].line, 12);
         assert_eq!(t.column("SEV"), Some(1));
     }
@@ -462,7 +534,14 @@ mod tests {
     #[test]
     fn inlines_find_code_and_links() {
         let v = inlines("see `a.ts:3` and [x](docs/b.md#top) or [y](https://e.com)");
-        assert_eq!(v[0], Inline { kind: InlineKind::Code, text: "a.ts:3".into(), col: 6 });
+        assert_eq!(
+            v[0],
+            Inline {
+                kind: InlineKind::Code,
+                text: "a.ts:3".into(),
+                col: 6
+            }
+        );
         assert_eq!(v[1].text, "docs/b.md#top");
         assert_eq!(local_link_path(&v[1].text), Some("docs/b.md"));
         assert_eq!(local_link_path(&v[2].text), None);
@@ -470,9 +549,14 @@ mod tests {
 
     #[test]
     fn key_values_accept_emphasis() {
-        let doc = Doc::parse("x\n**Decision:** `approve`\n<!-- Decision: reject -->\n- Decision: reject\n");
+        let doc = Doc::parse(
+            "x\n**Decision:** `approve`\n<!-- Decision: reject -->\n- Decision: reject\n",
+        );
         let kv = key_value_lines(&doc, "decision");
-        assert_eq!(kv, vec![(2, "approve".into(), 15), (4, "reject".into(), 13)]);
+        assert_eq!(
+            kv,
+            vec![(2, "approve".into(), 15), (4, "reject".into(), 13)]
+        );
     }
 
     #[test]

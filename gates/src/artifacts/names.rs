@@ -73,7 +73,9 @@ pub fn is_artifact_name(name: &str) -> bool {
         || name.starts_with("B4A_")
         || (name.starts_with('A')
             && name[1..].chars().take_while(char::is_ascii_digit).count() > 0
-            && name[1..].trim_start_matches(|c: char| c.is_ascii_digit()).starts_with('_'))
+            && name[1..]
+                .trim_start_matches(|c: char| c.is_ascii_digit())
+                .starts_with('_'))
 }
 
 /// Files of the pass root, recursively, as '/'-separated paths relative to it, sorted.
@@ -89,7 +91,11 @@ pub fn walk(root: &Path) -> Result<Vec<String>, GateError> {
             if name == ".git" {
                 continue;
             }
-            let rel = if prefix.is_empty() { name.clone() } else { format!("{prefix}/{name}") };
+            let rel = if prefix.is_empty() {
+                name.clone()
+            } else {
+                format!("{prefix}/{name}")
+            };
             let ft = e.file_type().map_err(|err| GateError::io(e.path(), err))?;
             if ft.is_dir() {
                 stack.push((e.path(), rel));
@@ -108,9 +114,18 @@ mod tests {
 
     #[test]
     fn agent_names() {
-        assert_eq!(agent_file("AGENT_4_PLAN_VERBATIM.md"), Some((4, AgentFile::Plan)));
-        assert_eq!(agent_file("AGENT_12_FINAL_REVIEW.md"), Some((12, AgentFile::Final("REVIEW".into()))));
-        assert_eq!(agent_file("AGENT_4_REVIEW_DRAFT.md"), Some((4, AgentFile::Other("REVIEW_DRAFT".into()))));
+        assert_eq!(
+            agent_file("AGENT_4_PLAN_VERBATIM.md"),
+            Some((4, AgentFile::Plan))
+        );
+        assert_eq!(
+            agent_file("AGENT_12_FINAL_REVIEW.md"),
+            Some((12, AgentFile::Final("REVIEW".into())))
+        );
+        assert_eq!(
+            agent_file("AGENT_4_REVIEW_DRAFT.md"),
+            Some((4, AgentFile::Other("REVIEW_DRAFT".into())))
+        );
         assert_eq!(agent_file("AGENT_X_FINAL.md"), None);
         assert!(is_artifact_name("A7_REVIEW_DISPOSITION.md"));
         assert!(is_artifact_name("B4A_STRUCTURAL_DISPOSITION.md"));

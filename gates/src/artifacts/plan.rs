@@ -22,7 +22,10 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// The plan file's full text for `runbook` bytes read from a file named `source_name`.
 pub fn render(runbook: &[u8], source_name: &str) -> Vec<u8> {
-    let name: String = source_name.chars().filter(|c| !matches!(c, '"' | '\n' | '\r' | '>')).collect();
+    let name: String = source_name
+        .chars()
+        .filter(|c| !matches!(c, '"' | '\n' | '\r' | '>'))
+        .collect();
     let mut out = format!(
         "{MARK}sha256={} bytes={} source=\"{name}\" written={} (the runbook below is verbatim; `cargo xtask artifacts check` verifies it) -->\n",
         sha256_hex(runbook),
@@ -43,15 +46,25 @@ pub struct Header {
 
 /// Splits a plan file into its header and body. `Err` says what is wrong with the header.
 pub fn parse(file: &[u8]) -> Result<(Header, &[u8]), String> {
-    let nl = file.iter().position(|b| *b == b'\n').ok_or("the file has no header line")?;
+    let nl = file
+        .iter()
+        .position(|b| *b == b'\n')
+        .ok_or("the file has no header line")?;
     let first = std::str::from_utf8(&file[..nl]).map_err(|_| "the header line is not UTF-8")?;
-    let rest = first.strip_prefix(MARK).ok_or("the first line is not the `rawr-gates:plan-verbatim` header")?;
+    let rest = first
+        .strip_prefix(MARK)
+        .ok_or("the first line is not the `rawr-gates:plan-verbatim` header")?;
     let field = |k: &str| {
-        rest.split_whitespace().find_map(|w| w.strip_prefix(k).and_then(|v| v.strip_prefix('='))).map(str::to_string)
+        rest.split_whitespace()
+            .find_map(|w| w.strip_prefix(k).and_then(|v| v.strip_prefix('=')))
+            .map(str::to_string)
     };
-    let sha256 = field("sha256").filter(|h| h.len() == 64 && h.bytes().all(|c| c.is_ascii_hexdigit()));
+    let sha256 =
+        field("sha256").filter(|h| h.len() == 64 && h.bytes().all(|c| c.is_ascii_hexdigit()));
     let sha256 = sha256.ok_or("the header has no valid `sha256=` field")?;
-    let bytes = field("bytes").and_then(|b| b.parse().ok()).ok_or("the header has no valid `bytes=` field")?;
+    let bytes = field("bytes")
+        .and_then(|b| b.parse().ok())
+        .ok_or("the header has no valid `bytes=` field")?;
     Ok((Header { sha256, bytes }, &file[nl + 1..]))
 }
 
@@ -68,7 +81,10 @@ pub struct InitOutcome {
 pub fn init(pass_root: &Path, runbook: &Path) -> Result<InitOutcome, GateError> {
     let bytes = std::fs::read(runbook).map_err(|e| GateError::io(runbook, e))?;
     if std::str::from_utf8(&bytes).is_err() {
-        return Err(GateError::msg(format!("{}: the runbook is not UTF-8 text", runbook.display())));
+        return Err(GateError::msg(format!(
+            "{}: the runbook is not UTF-8 text",
+            runbook.display()
+        )));
     }
     let plan = pass_root.join(PLAN);
     if plan.exists() {
@@ -77,7 +93,10 @@ pub fn init(pass_root: &Path, runbook: &Path) -> Result<InitOutcome, GateError> 
             plan.display()
         )));
     }
-    let name = runbook.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = runbook
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     std::fs::create_dir_all(pass_root).map_err(|e| GateError::io(pass_root, e))?;
     // `create_new` so two concurrent inits cannot both write the plan.
     {
@@ -87,10 +106,12 @@ pub fn init(pass_root: &Path, runbook: &Path) -> Result<InitOutcome, GateError> 
             .create_new(true)
             .open(&plan)
             .map_err(|e| GateError::io(&plan, e))?;
-        f.write_all(&render(&bytes, &name)).and_then(|_| f.sync_all()).map_err(|e| {
-            let _ = std::fs::remove_file(&plan);
-            GateError::io(&plan, e)
-        })?;
+        f.write_all(&render(&bytes, &name))
+            .and_then(|_| f.sync_all())
+            .map_err(|e| {
+                let _ = std::fs::remove_file(&plan);
+                GateError::io(&plan, e)
+            })?;
     }
     let scratch = pass_root.join(SCRATCHPAD);
     let existed = scratch.exists();
@@ -103,7 +124,11 @@ pub fn init(pass_root: &Path, runbook: &Path) -> Result<InitOutcome, GateError> 
         ),
     )
     .map_err(|e| GateError::io(&scratch, e))?;
-    Ok(InitOutcome { plan, scratchpad: scratch, scratchpad_existed: existed })
+    Ok(InitOutcome {
+        plan,
+        scratchpad: scratch,
+        scratchpad_existed: existed,
+    })
 }
 
 #[cfg(test)]

@@ -44,7 +44,10 @@ pub struct Readiness {
     pub findings: Vec<Finding>,
 }
 
-fn section_named<'a>(doc: &'a Doc<'a>, name: &str) -> Option<(markdown::Heading, std::ops::Range<usize>)> {
+fn section_named<'a>(
+    doc: &'a Doc<'a>,
+    name: &str,
+) -> Option<(markdown::Heading, std::ops::Range<usize>)> {
     let want = normalise_key(name);
     doc.section(|t| normalise_key(t.trim_end_matches(':')) == want)
 }
@@ -54,19 +57,31 @@ fn section_named<'a>(doc: &'a Doc<'a>, name: &str) -> Option<(markdown::Heading,
 pub fn check(path: &str, text: &str, require_ready: bool) -> Readiness {
     let doc = Doc::parse(text);
     let mut r = Readiness::default();
-    let err = |rule: &str, line: u32, col: u32, msg: String| Finding::error(rule, path, line, col, msg);
+    let err =
+        |rule: &str, line: u32, col: u32, msg: String| Finding::error(rule, path, line, col, msg);
 
     // Posture.
     let kv = markdown::key_value_lines(&doc, "posture");
     let mut posture_line = 0;
     match kv.as_slice() {
         [] => r.findings.push(
-            err("posture-missing", 0, 0, "no posture line (`Posture: ready` or `Posture: not-ready`)".into())
-                .with_help("state the Phase B kickoff posture explicitly"),
+            err(
+                "posture-missing",
+                0,
+                0,
+                "no posture line (`Posture: ready` or `Posture: not-ready`)".into(),
+            )
+            .with_help("state the Phase B kickoff posture explicitly"),
         ),
         [(line, v, col), rest @ ..] => {
             posture_line = *line;
-            match v.trim().trim_end_matches('.').to_ascii_lowercase().replace(['_', ' '], "-").as_str() {
+            match v
+                .trim()
+                .trim_end_matches('.')
+                .to_ascii_lowercase()
+                .replace(['_', ' '], "-")
+                .as_str()
+            {
                 "ready" => r.posture = Some(Posture::Ready),
                 "not-ready" => r.posture = Some(Posture::NotReady),
                 _ => r.findings.push(err(
@@ -77,18 +92,32 @@ pub fn check(path: &str, text: &str, require_ready: bool) -> Readiness {
                 )),
             }
             for (l, _, c) in rest {
-                r.findings.push(err("posture-duplicate", *l, *c, format!("a second posture line (the first is on line {line})")));
+                r.findings.push(err(
+                    "posture-duplicate",
+                    *l,
+                    *c,
+                    format!("a second posture line (the first is on line {line})"),
+                ));
             }
         }
     }
 
     // Blockers: list items or table rows under `## Blockers`; "None" items do not count.
     match section_named(&doc, "Blockers") {
-        None => r.findings.push(err("blockers-section-missing", 0, 0, "no `Blockers` section".into())),
+        None => r.findings.push(err(
+            "blockers-section-missing",
+            0,
+            0,
+            "no `Blockers` section".into(),
+        )),
         Some((_, range)) => {
             let tables = doc.tables(range.clone());
-            let table_lines: Vec<u32> =
-                tables.iter().flat_map(|t| std::iter::once(t.header_line).chain(std::iter::once(t.header_line + 1))).collect();
+            let table_lines: Vec<u32> = tables
+                .iter()
+                .flat_map(|t| {
+                    std::iter::once(t.header_line).chain(std::iter::once(t.header_line + 1))
+                })
+                .collect();
             for t in &tables {
                 for row in &t.rows {
                     let text: Vec<String> = row.cells.iter().map(|c| c.text.clone()).collect();
@@ -98,7 +127,9 @@ pub fn check(path: &str, text: &str, require_ready: bool) -> Readiness {
                 }
             }
             for l in doc.visible(range) {
-                if table_lines.contains(&l.no) || tables.iter().any(|t| t.rows.iter().any(|x| x.line == l.no)) {
+                if table_lines.contains(&l.no)
+                    || tables.iter().any(|t| t.rows.iter().any(|x| x.line == l.no))
+                {
                     continue;
                 }
                 let t = markdown::strip_inline_comments(l.text);
@@ -109,7 +140,13 @@ pub fn check(path: &str, text: &str, require_ready: bool) -> Readiness {
                     .or_else(|| t.strip_prefix("+ "))
                     .or_else(|| {
                         let d = t.chars().take_while(char::is_ascii_digit).count();
-                        (d > 0).then(|| t[d..].strip_prefix(". ").or_else(|| t[d..].strip_prefix(") "))).flatten()
+                        (d > 0)
+                            .then(|| {
+                                t[d..]
+                                    .strip_prefix(". ")
+                                    .or_else(|| t[d..].strip_prefix(") "))
+                            })
+                            .flatten()
                     });
                 if let Some(item) = item {
                     if !is_blank_value(item) {
@@ -123,7 +160,12 @@ pub fn check(path: &str, text: &str, require_ready: bool) -> Readiness {
 
     // Order: the ordered sequence with dependency rules.
     match section_named(&doc, "Order") {
-        None => r.findings.push(err("order-section-missing", 0, 0, "no `Order` section".into())),
+        None => r.findings.push(err(
+            "order-section-missing",
+            0,
+            0,
+            "no `Order` section".into(),
+        )),
         Some((h, range)) => {
             let tables = doc.tables(range);
             let t = tables.iter().find(|t| t.column("slice").is_some());
@@ -146,10 +188,17 @@ pub fn check(path: &str, text: &str, require_ready: bool) -> Readiness {
                         ));
                     }
                     for row in &t.rows {
-                        let Some(sc) = row.cells.get(si) else { continue };
+                        let Some(sc) = row.cells.get(si) else {
+                            continue;
+                        };
                         let slice = strip_emphasis(&sc.text);
                         if is_blank_value(&slice) {
-                            r.findings.push(err("order-slice-missing", row.line, sc.col, "an order row names no slice".into()));
+                            r.findings.push(err(
+                                "order-slice-missing",
+                                row.line,
+                                sc.col,
+                                "an order row names no slice".into(),
+                            ));
                             continue;
                         }
                         if r.order.iter().any(|(s, _)| *s == slice) {
@@ -164,7 +213,12 @@ pub fn check(path: &str, text: &str, require_ready: bool) -> Readiness {
                         let mut deps = Vec::new();
                         if let Some(dc) = di.and_then(|i| row.cells.get(i)) {
                             if !is_blank_value(&dc.text) {
-                                for dep in dc.text.split([',', ';']).map(strip_emphasis).filter(|d| !d.is_empty()) {
+                                for dep in dc
+                                    .text
+                                    .split([',', ';'])
+                                    .map(strip_emphasis)
+                                    .filter(|d| !d.is_empty())
+                                {
                                     if dep == slice {
                                         r.findings.push(err(
                                             "dependency-cycle",
@@ -175,10 +229,14 @@ pub fn check(path: &str, text: &str, require_ready: bool) -> Readiness {
                                     } else if !r.order.iter().any(|(s, _)| *s == dep) {
                                         // Declared later (out of order) or not at all.
                                         let later = t.rows.iter().any(|x| {
-                                            x.cells.get(si).map(|c| strip_emphasis(&c.text)) == Some(dep.clone())
+                                            x.cells.get(si).map(|c| strip_emphasis(&c.text))
+                                                == Some(dep.clone())
                                         });
                                         let (rule, why) = if later {
-                                            ("dependency-out-of-order", "is declared later in the order")
+                                            (
+                                                "dependency-out-of-order",
+                                                "is declared later in the order",
+                                            )
                                         } else {
                                             ("dependency-undeclared", "is not a declared slice")
                                         };
@@ -186,7 +244,9 @@ pub fn check(path: &str, text: &str, require_ready: bool) -> Readiness {
                                             rule,
                                             row.line,
                                             dc.col,
-                                            format!("slice `{slice}` depends on `{dep}`, which {why}"),
+                                            format!(
+                                                "slice `{slice}` depends on `{dep}`, which {why}"
+                                            ),
                                         ));
                                     }
                                     deps.push(dep);
@@ -196,7 +256,12 @@ pub fn check(path: &str, text: &str, require_ready: bool) -> Readiness {
                         r.order.push((slice, deps));
                     }
                     if r.order.is_empty() {
-                        r.findings.push(err("order-empty", t.header_line, 1, "the order declares no slice".into()));
+                        r.findings.push(err(
+                            "order-empty",
+                            t.header_line,
+                            1,
+                            "the order declares no slice".into(),
+                        ));
                     }
                 }
             }
@@ -205,10 +270,18 @@ pub fn check(path: &str, text: &str, require_ready: bool) -> Readiness {
 
     // Owners: each opening slice (no dependencies) has one; no owner row for an undeclared slice.
     match section_named(&doc, "Owners") {
-        None => r.findings.push(err("owners-section-missing", 0, 0, "no `Owners` section".into())),
+        None => r.findings.push(err(
+            "owners-section-missing",
+            0,
+            0,
+            "no `Owners` section".into(),
+        )),
         Some((h, range)) => {
             let tables = doc.tables(range);
-            match tables.iter().find(|t| t.column("slice").is_some() && t.column("owner").is_some()) {
+            match tables
+                .iter()
+                .find(|t| t.column("slice").is_some() && t.column("owner").is_some())
+            {
                 None => r.findings.push(err(
                     "owners-table-missing",
                     h.line,
@@ -216,11 +289,20 @@ pub fn check(path: &str, text: &str, require_ready: bool) -> Readiness {
                     "the `Owners` section has no table with the columns slice, owner".into(),
                 )),
                 Some(t) => {
-                    let (si, oi) = (t.column("slice").expect("found"), t.column("owner").expect("found"));
+                    let (si, oi) = (
+                        t.column("slice").expect("found"),
+                        t.column("owner").expect("found"),
+                    );
                     for row in &t.rows {
-                        let Some(sc) = row.cells.get(si) else { continue };
+                        let Some(sc) = row.cells.get(si) else {
+                            continue;
+                        };
                         let slice = strip_emphasis(&sc.text);
-                        let owner = row.cells.get(oi).map(|c| c.text.clone()).unwrap_or_default();
+                        let owner = row
+                            .cells
+                            .get(oi)
+                            .map(|c| c.text.clone())
+                            .unwrap_or_default();
                         if !r.order.is_empty() && !r.order.iter().any(|(s, _)| *s == slice) {
                             r.findings.push(err(
                                 "owner-for-undeclared-slice",
@@ -253,8 +335,13 @@ pub fn check(path: &str, text: &str, require_ready: bool) -> Readiness {
         Some(Posture::Ready) => {
             for (line, b) in &r.blockers {
                 r.findings.push(
-                    err("ready-with-blockers", *line, 1, format!("the posture is `ready` but a blocker is listed: {b}"))
-                        .with_help("resolve the blocker and remove it, or state `Posture: not-ready`"),
+                    err(
+                        "ready-with-blockers",
+                        *line,
+                        1,
+                        format!("the posture is `ready` but a blocker is listed: {b}"),
+                    )
+                    .with_help("resolve the blocker and remove it, or state `Posture: not-ready`"),
                 );
             }
         }
@@ -271,9 +358,16 @@ pub fn check(path: &str, text: &str, require_ready: bool) -> Readiness {
                     "phase-b-not-ready",
                     posture_line,
                     1,
-                    format!("Phase B is not ready: {} blocker(s) listed", r.blockers.len()),
+                    format!(
+                        "Phase B is not ready: {} blocker(s) listed",
+                        r.blockers.len()
+                    ),
                 );
-                r.findings.push(if require_ready { f } else { f.with_severity(Severity::Warning) });
+                r.findings.push(if require_ready {
+                    f
+                } else {
+                    f.with_severity(Severity::Warning)
+                });
             }
         }
         None => {}
@@ -284,5 +378,6 @@ pub fn check(path: &str, text: &str, require_ready: bool) -> Readiness {
 /// The posture a readiness document states, if exactly one valid line is present.
 pub fn posture_of(text: &str) -> Option<Posture> {
     let r = check("", text, false);
-    r.posture.filter(|_| !r.findings.iter().any(|f| f.rule == "posture-duplicate"))
+    r.posture
+        .filter(|_| !r.findings.iter().any(|f| f.rule == "posture-duplicate"))
 }

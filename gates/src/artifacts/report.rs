@@ -58,7 +58,10 @@ pub struct Claim {
 /// The claims block of a document: its opening line and the claims. `None` when absent.
 pub fn parse_claims(text: &str) -> Option<(u32, Vec<Claim>)> {
     let mut lines = text.lines().enumerate();
-    let open = lines.find(|(_, l)| l.trim_start().starts_with(CLAIMS_OPEN))?.0 as u32 + 1;
+    let open = lines
+        .find(|(_, l)| l.trim_start().starts_with(CLAIMS_OPEN))?
+        .0 as u32
+        + 1;
     let mut claims = Vec::new();
     for (i, l) in lines {
         let t = l.trim();
@@ -68,7 +71,12 @@ pub fn parse_claims(text: &str) -> Option<(u32, Vec<Claim>)> {
         if let Some(rest) = t.strip_prefix("gate ") {
             if let Some((id, st)) = rest.split_once(':') {
                 let raw = st.trim().to_string();
-                claims.push(Claim { gate: id.trim().to_string(), status: parse_status(&raw), raw, line: i as u32 + 1 });
+                claims.push(Claim {
+                    gate: id.trim().to_string(),
+                    status: parse_status(&raw),
+                    raw,
+                    line: i as u32 + 1,
+                });
             }
         }
     }
@@ -84,10 +92,16 @@ pub fn human_sections(text: &str) -> Result<Vec<(String, String)>, String> {
         if let Some(rest) = t.strip_prefix(HUMAN_BEGIN) {
             let id = rest.trim_end_matches("-->").trim().to_string();
             if let Some((open, line, _)) = &cur {
-                return Err(format!("line {}: section `{id}` opens inside `{open}` (opened on line {line})", i + 1));
+                return Err(format!(
+                    "line {}: section `{id}` opens inside `{open}` (opened on line {line})",
+                    i + 1
+                ));
             }
             if out.iter().any(|(x, _)| *x == id) {
-                return Err(format!("line {}: a second human-written section `{id}`", i + 1));
+                return Err(format!(
+                    "line {}: a second human-written section `{id}`",
+                    i + 1
+                ));
             }
             cur = Some((id, i + 1, Vec::new()));
         } else if let Some(rest) = t.strip_prefix(HUMAN_END) {
@@ -95,16 +109,26 @@ pub fn human_sections(text: &str) -> Result<Vec<(String, String)>, String> {
             match cur.take() {
                 Some((open, _, body)) if open == id => out.push((id, body.join("\n"))),
                 Some((open, line, _)) => {
-                    return Err(format!("line {}: `{id}` closes, but `{open}` (line {line}) is open", i + 1));
+                    return Err(format!(
+                        "line {}: `{id}` closes, but `{open}` (line {line}) is open",
+                        i + 1
+                    ));
                 }
-                None => return Err(format!("line {}: `{id}` closes but was never opened", i + 1)),
+                None => {
+                    return Err(format!(
+                        "line {}: `{id}` closes but was never opened",
+                        i + 1
+                    ));
+                }
             }
         } else if let Some((_, _, body)) = &mut cur {
             body.push(l);
         }
     }
     if let Some((id, line, _)) = cur {
-        return Err(format!("line {line}: human-written section `{id}` is never closed"));
+        return Err(format!(
+            "line {line}: human-written section `{id}` is never closed"
+        ));
     }
     Ok(out)
 }
@@ -135,7 +159,10 @@ impl Default for Docs {
             review: crate::checks::closure::REVIEW_DOCUMENT.into(),
             structural: crate::checks::closure::STRUCTURAL_DOCUMENT.into(),
             readiness: names::READINESS.into(),
-            required: names::ORCHESTRATOR_OUTPUTS.iter().map(|s| s.to_string()).collect(),
+            required: names::ORCHESTRATOR_OUTPUTS
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
         }
     }
 }
@@ -163,7 +190,10 @@ impl Docs {
             d.readiness = x;
         }
         if let Some(toml::Value::Array(a)) = param("handoff", "required") {
-            d.required = a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect();
+            d.required = a
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect();
         }
         d
     }
@@ -173,7 +203,9 @@ pub fn read_closure(repo: &Path, pass_root: &Path, docs: &Docs) -> Closure {
     let mut c = Closure::default();
     let mut resolver = Resolver::new(repo, &[]);
     for (doc, slot) in [(&docs.review, 0), (&docs.structural, 1)] {
-        let Ok(text) = std::fs::read_to_string(pass_root.join(doc)) else { continue };
+        let Ok(text) = std::fs::read_to_string(pass_root.join(doc)) else {
+            continue;
+        };
         let d = disposition::check(doc, &text, &mut resolver);
         let decision = disposition::decision_of(&text);
         if slot == 0 {
@@ -181,7 +213,11 @@ pub fn read_closure(repo: &Path, pass_root: &Path, docs: &Docs) -> Closure {
         } else {
             c.structural = decision;
         }
-        for i in d.items.iter().filter(|i| matches!(i.status.as_str(), "deferred" | "accepted")) {
+        for i in d
+            .items
+            .iter()
+            .filter(|i| matches!(i.status.as_str(), "deferred" | "accepted"))
+        {
             c.follow_ups.push([
                 doc.clone(),
                 i.id.clone(),
@@ -201,7 +237,11 @@ pub fn read_closure(repo: &Path, pass_root: &Path, docs: &Docs) -> Closure {
 }
 
 fn dur(ms: u64) -> String {
-    if ms < 1000 { format!("{ms} ms") } else { format!("{:.1} s", ms as f64 / 1000.0) }
+    if ms < 1000 {
+        format!("{ms} ms")
+    } else {
+        format!("{:.1} s", ms as f64 / 1000.0)
+    }
 }
 
 fn cell(s: &str) -> String {
@@ -234,20 +274,29 @@ fn human(id: &str, title: &str, default: &str, kept: &BTreeMap<String, String>) 
 }
 
 fn leftovers(kept: &[(String, String)], used: &[&str]) -> String {
-    let rest: Vec<&(String, String)> = kept.iter().filter(|(id, _)| !used.contains(&id.as_str())).collect();
+    let rest: Vec<&(String, String)> = kept
+        .iter()
+        .filter(|(id, _)| !used.contains(&id.as_str()))
+        .collect();
     if rest.is_empty() {
         return String::new();
     }
     let mut s = "## Kept human-written sections\n\nThese sections are no longer part of the template; they are kept so nothing written by hand is lost.\n\n".to_string();
     for (id, body) in rest {
-        s.push_str(&format!("{HUMAN_BEGIN}{id} -->\n{body}\n{HUMAN_END}{id} -->\n\n"));
+        s.push_str(&format!(
+            "{HUMAN_BEGIN}{id} -->\n{body}\n{HUMAN_END}{id} -->\n\n"
+        ));
     }
     s
 }
 
 fn overall(r: &RunRecord) -> String {
     let c = &r.counts;
-    let word = if r.exit_code == 0 { "all gates passed" } else { "NOT green" };
+    let word = if r.exit_code == 0 {
+        "all gates passed"
+    } else {
+        "NOT green"
+    };
     format!(
         "{word}: {} planned, {} passed, {} failed, {} skipped, {} timed out, {} errored (exit {}){}",
         c.planned,
@@ -276,16 +325,36 @@ fn decisions(c: &Closure, docs: &Docs) -> String {
 }
 
 /// The execution report's text.
-pub fn execution_report(r: &RunRecord, c: &Closure, docs: &Docs, existing: Option<&str>) -> Result<String, String> {
-    let kept_list = existing.map(human_sections).transpose()?.unwrap_or_default();
+pub fn execution_report(
+    r: &RunRecord,
+    c: &Closure,
+    docs: &Docs,
+    existing: Option<&str>,
+) -> Result<String, String> {
+    let kept_list = existing
+        .map(human_sections)
+        .transpose()?
+        .unwrap_or_default();
     let kept: BTreeMap<String, String> = kept_list.iter().cloned().collect();
     let mut s = header("Phase A execution report");
     s.push_str("## Run\n\n| | |\n| --- | --- |\n");
     s.push_str(&format!("| pipeline | `{}` |\n", r.pipeline));
     s.push_str(&format!("| selection | {} |\n", cell(&r.selection)));
-    s.push_str(&format!("| revision | `{}` |\n", r.revision.as_deref().unwrap_or("unknown")));
-    s.push_str(&format!("| started | {} |\n| finished | {} |\n| duration | {} |\n", r.started_at, r.finished_at, dur(r.duration_ms)));
-    s.push_str(&format!("| result | {} |\n| tool | {} |\n\n", overall(r), r.tool));
+    s.push_str(&format!(
+        "| revision | `{}` |\n",
+        r.revision.as_deref().unwrap_or("unknown")
+    ));
+    s.push_str(&format!(
+        "| started | {} |\n| finished | {} |\n| duration | {} |\n",
+        r.started_at,
+        r.finished_at,
+        dur(r.duration_ms)
+    ));
+    s.push_str(&format!(
+        "| result | {} |\n| tool | {} |\n\n",
+        overall(r),
+        r.tool
+    ));
     s.push_str("## Slices\n\n| slice | stage | title | owner | status | note |\n| --- | --- | --- | --- | --- | --- |\n");
     for sl in &r.slices {
         s.push_str(&format!(
@@ -301,9 +370,15 @@ pub fn execution_report(r: &RunRecord, c: &Closure, docs: &Docs, existing: Optio
     s.push_str("\n## Gates\n\n| gate | slices | status | duration | errors | warnings | runs |\n| --- | --- | --- | --- | --- | --- | --- |\n");
     for g in &r.gates {
         let errors = g.error_count();
-        let warnings = g.findings.iter().filter(|f| f.severity == crate::finding::Severity::Warning).count();
+        let warnings = g
+            .findings
+            .iter()
+            .filter(|f| f.severity == crate::finding::Severity::Warning)
+            .count();
         let runs = match (&g.command, &g.check) {
-            (Some(argv), Some(ch)) => format!("`{}`, judged by check `{ch}`", cell(&argv.join(" "))),
+            (Some(argv), Some(ch)) => {
+                format!("`{}`, judged by check `{ch}`", cell(&argv.join(" ")))
+            }
             (Some(argv), None) => format!("`{}`", cell(&argv.join(" "))),
             (None, Some(ch)) => format!("check `{ch}`"),
             (None, None) => "—".into(),
@@ -323,7 +398,15 @@ pub fn execution_report(r: &RunRecord, c: &Closure, docs: &Docs, existing: Optio
         "- The run: `cargo xtask phase-a` (selection: {}); one gate alone: `cargo xtask gate <id>`.\n- This report: `cargo xtask report`.\n",
         r.selection
     ));
-    let cmds: Vec<String> = r.gates.iter().filter_map(|g| g.command.as_ref().map(|a| format!("- `{}`: `{}`", g.id, a.join(" ")))).collect();
+    let cmds: Vec<String> = r
+        .gates
+        .iter()
+        .filter_map(|g| {
+            g.command
+                .as_ref()
+                .map(|a| format!("- `{}`: `{}`", g.id, a.join(" ")))
+        })
+        .collect();
     if !cmds.is_empty() {
         s.push_str("- Commands run by gates:\n");
         for c in cmds {
@@ -331,21 +414,47 @@ pub fn execution_report(r: &RunRecord, c: &Closure, docs: &Docs, existing: Optio
         }
     }
     s.push('\n');
-    s.push_str(&human("notes", "Notes", "_Write observations about this pass here; `cargo xtask report` keeps this section._", &kept));
+    s.push_str(&human(
+        "notes",
+        "Notes",
+        "_Write observations about this pass here; `cargo xtask report` keeps this section._",
+        &kept,
+    ));
     s.push_str(&leftovers(&kept_list, &["notes"]));
     s.push_str(&claims_block(r));
     Ok(s)
 }
 
 /// The handoff's text.
-pub fn handoff(r: &RunRecord, c: &Closure, docs: &Docs, pass_root: &Path, existing: Option<&str>) -> Result<String, String> {
-    let kept_list = existing.map(human_sections).transpose()?.unwrap_or_default();
+pub fn handoff(
+    r: &RunRecord,
+    c: &Closure,
+    docs: &Docs,
+    pass_root: &Path,
+    existing: Option<&str>,
+) -> Result<String, String> {
+    let kept_list = existing
+        .map(human_sections)
+        .transpose()?
+        .unwrap_or_default();
     let kept: BTreeMap<String, String> = kept_list.iter().cloned().collect();
     let mut s = header("Final Phase A handoff");
     s.push_str("## Status\n\n");
-    s.push_str(&format!("- Result of the last run ({}): {}\n", r.started_at, overall(r)));
-    s.push_str(&format!("- Revision: `{}`\n", r.revision.as_deref().unwrap_or("unknown")));
-    let red: Vec<String> = r.slices.iter().filter(|x| x.status != Status::Passed).map(|x| format!("{} ({})", x.id, status_word(x.status))).collect();
+    s.push_str(&format!(
+        "- Result of the last run ({}): {}\n",
+        r.started_at,
+        overall(r)
+    ));
+    s.push_str(&format!(
+        "- Revision: `{}`\n",
+        r.revision.as_deref().unwrap_or("unknown")
+    ));
+    let red: Vec<String> = r
+        .slices
+        .iter()
+        .filter(|x| x.status != Status::Passed)
+        .map(|x| format!("{} ({})", x.id, status_word(x.status)))
+        .collect();
     if red.is_empty() {
         s.push_str(&format!("- Slices: all {} green\n", r.slices.len()));
     } else {
@@ -360,25 +469,49 @@ pub fn handoff(r: &RunRecord, c: &Closure, docs: &Docs, pass_root: &Path, existi
     } else {
         s.push_str("| source | id | severity | status | owner | target slice |\n| --- | --- | --- | --- | --- | --- |\n");
         for f in &c.follow_ups {
-            s.push_str(&format!("| `{}` | {} | {} | {} | {} | {} |\n", f[0], cell(&f[1]), f[2], f[3], cell(&f[4]), cell(&f[5])));
+            s.push_str(&format!(
+                "| `{}` | {} | {} | {} | {} | {} |\n",
+                f[0],
+                cell(&f[1]),
+                f[2],
+                f[3],
+                cell(&f[4]),
+                cell(&f[5])
+            ));
         }
         s.push('\n');
     }
     s.push_str("## Required outputs\n\n");
     for o in &docs.required {
-        let present = pass_root.join(o).exists() || o == names::HANDOFF || o == names::EXECUTION_REPORT;
+        let present =
+            pass_root.join(o).exists() || o == names::HANDOFF || o == names::EXECUTION_REPORT;
         s.push_str(&format!("- [{}] `{o}`\n", if present { "x" } else { " " }));
     }
     s.push('\n');
-    s.push_str(&human("next-steps", "Next steps", "_Who picks up Phase B, and what they do first._", &kept));
-    s.push_str(&human("notes", "Notes", "_Anything the next team should know that the gates cannot say._", &kept));
+    s.push_str(&human(
+        "next-steps",
+        "Next steps",
+        "_Who picks up Phase B, and what they do first._",
+        &kept,
+    ));
+    s.push_str(&human(
+        "notes",
+        "Notes",
+        "_Anything the next team should know that the gates cannot say._",
+        &kept,
+    ));
     s.push_str(&leftovers(&kept_list, &["next-steps", "notes"]));
     s.push_str(&claims_block(r));
     Ok(s)
 }
 
 /// Writes both documents into the pass root (atomically, each); returns their paths.
-pub fn write(repo: &Path, pass_root: &Path, record: &RunRecord, docs: &Docs) -> Result<Vec<std::path::PathBuf>, GateError> {
+pub fn write(
+    repo: &Path,
+    pass_root: &Path,
+    record: &RunRecord,
+    docs: &Docs,
+) -> Result<Vec<std::path::PathBuf>, GateError> {
     let closure = read_closure(repo, pass_root, docs);
     let report_path = pass_root.join(names::EXECUTION_REPORT);
     let handoff_path = pass_root.join(names::HANDOFF);
@@ -389,10 +522,18 @@ pub fn write(repo: &Path, pass_root: &Path, record: &RunRecord, docs: &Docs) -> 
     };
     let (old_report, old_handoff) = (read(&report_path)?, read(&handoff_path)?);
     // Render both before writing either, so a malformed human section stops everything.
-    let report = execution_report(record, &closure, docs, old_report.as_deref())
-        .map_err(|e| GateError::msg(format!("{}: {e}; fix it by hand, nothing was written", report_path.display())))?;
-    let hand = handoff(record, &closure, docs, pass_root, old_handoff.as_deref())
-        .map_err(|e| GateError::msg(format!("{}: {e}; fix it by hand, nothing was written", handoff_path.display())))?;
+    let report = execution_report(record, &closure, docs, old_report.as_deref()).map_err(|e| {
+        GateError::msg(format!(
+            "{}: {e}; fix it by hand, nothing was written",
+            report_path.display()
+        ))
+    })?;
+    let hand = handoff(record, &closure, docs, pass_root, old_handoff.as_deref()).map_err(|e| {
+        GateError::msg(format!(
+            "{}: {e}; fix it by hand, nothing was written",
+            handoff_path.display()
+        ))
+    })?;
     std::fs::create_dir_all(pass_root).map_err(|e| GateError::io(pass_root, e))?;
     write_atomic(&report_path, report.as_bytes()).map_err(|e| GateError::io(&report_path, e))?;
     write_atomic(&handoff_path, hand.as_bytes()).map_err(|e| GateError::io(&handoff_path, e))?;
@@ -406,8 +547,15 @@ mod tests {
     #[test]
     fn human_sections_round_trip_and_refuse_malformed() {
         let t = "x\n<!-- human:begin notes -->\nkeep *me*\n\nand me\n<!-- human:end notes -->\n";
-        assert_eq!(human_sections(t).unwrap(), vec![("notes".to_string(), "keep *me*\n\nand me".to_string())]);
-        assert!(human_sections("<!-- human:begin a -->\nx\n").unwrap_err().contains("never closed"));
+        assert_eq!(
+            human_sections(t).unwrap(),
+            vec![("notes".to_string(), "keep *me*\n\nand me".to_string())]
+        );
+        assert!(
+            human_sections("<!-- human:begin a -->\nx\n")
+                .unwrap_err()
+                .contains("never closed")
+        );
         assert!(human_sections("<!-- human:end a -->\n").is_err());
     }
 
@@ -417,7 +565,15 @@ mod tests {
         let (open, claims) = parse_claims(t).unwrap();
         assert_eq!(open, 2);
         assert_eq!(claims.len(), 3);
-        assert_eq!(claims[1], Claim { gate: "b".into(), status: Some(Status::TimedOut), raw: "timed-out".into(), line: 5 });
+        assert_eq!(
+            claims[1],
+            Claim {
+                gate: "b".into(),
+                status: Some(Status::TimedOut),
+                raw: "timed-out".into(),
+                line: 5
+            }
+        );
         assert_eq!(claims[2].status, None);
     }
 }

@@ -20,13 +20,19 @@ use serde::Deserialize;
 
 use super::{CheckCtx, CheckOutput, ParamError, parse_params};
 use crate::artifacts::evidence::{self, Resolver};
+use crate::artifacts::git;
 use crate::artifacts::markdown::{self, Doc, InlineKind, normalise_key};
 use crate::artifacts::names::{self, AgentFile};
-use crate::artifacts::git;
 use crate::error::GateError;
 use crate::finding::Finding;
 
-pub const SECTIONS: &[&str] = &["Skills Introspected", "Evidence Map", "Assumptions", "Risks", "Unresolved Questions"];
+pub const SECTIONS: &[&str] = &[
+    "Skills Introspected",
+    "Evidence Map",
+    "Assumptions",
+    "Risks",
+    "Unresolved Questions",
+];
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -47,47 +53,86 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
     let pass_rel = git::rel_str(&ctx.pipeline.target.pass_root);
     let mut out = CheckOutput::default();
     if !ctx.pass_root.is_dir() {
-        out.findings.push(Finding::error("pass-root-missing", &pass_rel, 0, 0, "the pass root does not exist"));
+        out.findings.push(Finding::error(
+            "pass-root-missing",
+            &pass_rel,
+            0,
+            0,
+            "the pass root does not exist",
+        ));
         return Ok(out);
     }
     let mut resolver = Resolver::new(ctx.repo, &p.worktree_prefixes);
-    let files: Vec<String> = names::walk(ctx.pass_root)?.into_iter().filter(|f| !f.contains('/')).collect();
-    let finals: Vec<&String> =
-        files.iter().filter(|f| matches!(names::agent_file(f), Some((_, AgentFile::Final(_))))).collect();
+    let files: Vec<String> = names::walk(ctx.pass_root)?
+        .into_iter()
+        .filter(|f| !f.contains('/'))
+        .collect();
+    let finals: Vec<&String> = files
+        .iter()
+        .filter(|f| matches!(names::agent_file(f), Some((_, AgentFile::Final(_)))))
+        .collect();
     if finals.is_empty() {
         out.findings.push(
-            Finding::error("agent-finals-missing", &pass_rel, 0, 0, "the pass root holds no `AGENT_<N>_FINAL_<OBJECTIVE>.md`")
-                .with_help("every agent publishes its final output in the pass root"),
+            Finding::error(
+                "agent-finals-missing",
+                &pass_rel,
+                0,
+                0,
+                "the pass root holds no `AGENT_<N>_FINAL_<OBJECTIVE>.md`",
+            )
+            .with_help("every agent publishes its final output in the pass root"),
         );
     }
     for f in &finals {
         let rel = format!("{pass_rel}/{f}");
-        let Some(text) = read_text(&ctx.pass_root.join(f), &rel, &mut out)? else { continue };
+        let Some(text) = read_text(&ctx.pass_root.join(f), &rel, &mut out)? else {
+            continue;
+        };
         check_final(&rel, &text, &mut resolver, &mut out.findings);
     }
-    out.notes.push(format!("{} agent final(s) checked", finals.len()));
+    out.notes
+        .push(format!("{} agent final(s) checked", finals.len()));
 
-    let docs: Vec<String> =
-        p.closure_documents.clone().unwrap_or_else(|| names::CLOSURE_DOCUMENTS.iter().map(|s| s.to_string()).collect());
+    let docs: Vec<String> = p.closure_documents.clone().unwrap_or_else(|| {
+        names::CLOSURE_DOCUMENTS
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    });
     for d in &docs {
         let full = super::resolve_inside(ctx.pass_root, d)?;
         if !full.is_file() {
             continue;
         }
         let rel = format!("{pass_rel}/{d}");
-        let Some(text) = read_text(&full, &rel, &mut out)? else { continue };
-        let doc_dir = std::path::Path::new(&rel).parent().map(git::rel_str).unwrap_or_default();
+        let Some(text) = read_text(&full, &rel, &mut out)? else {
+            continue;
+        };
+        let doc_dir = std::path::Path::new(&rel)
+            .parent()
+            .map(git::rel_str)
+            .unwrap_or_default();
         check_citations(ctx, &rel, &doc_dir, &pass_rel, &text, &mut out.findings);
     }
     Ok(out)
 }
 
-fn read_text(path: &std::path::Path, rel: &str, out: &mut CheckOutput) -> Result<Option<String>, GateError> {
+fn read_text(
+    path: &std::path::Path,
+    rel: &str,
+    out: &mut CheckOutput,
+) -> Result<Option<String>, GateError> {
     let bytes = std::fs::read(path).map_err(|e| GateError::io(path, e))?;
     match String::from_utf8(bytes) {
         Ok(t) => Ok(Some(t)),
         Err(e) => {
-            out.findings.push(Finding::error("document-not-utf8", rel, 0, 0, format!("not UTF-8 text: {e}")));
+            out.findings.push(Finding::error(
+                "document-not-utf8",
+                rel,
+                0,
+                0,
+                format!("not UTF-8 text: {e}"),
+            ));
             Ok(None)
         }
     }
@@ -98,15 +143,30 @@ pub fn check_final(rel: &str, text: &str, resolver: &mut Resolver, findings: &mu
     let doc = Doc::parse(text);
     for name in SECTIONS {
         let want = normalise_key(name);
-        let Some((h, range)) = doc.section(|t| normalise_key(t.trim_end_matches(':')) == want) else {
+        let Some((h, range)) = doc.section(|t| normalise_key(t.trim_end_matches(':')) == want)
+        else {
             findings.push(
-                Finding::error("final-section-missing", rel, 0, 0, format!("no `{name}` section"))
-                    .with_help(format!("add a `## {name}` heading; write \"None.\" when there is nothing to say")),
+                Finding::error(
+                    "final-section-missing",
+                    rel,
+                    0,
+                    0,
+                    format!("no `{name}` section"),
+                )
+                .with_help(format!(
+                    "add a `## {name}` heading; write \"None.\" when there is nothing to say"
+                )),
             );
             continue;
         };
         if !markdown::has_content(doc.visible(range.clone())) {
-            findings.push(Finding::error("final-section-empty", rel, h.line, 1, format!("the `{name}` section is empty")));
+            findings.push(Finding::error(
+                "final-section-empty",
+                rel,
+                h.line,
+                1,
+                format!("the `{name}` section is empty"),
+            ));
             continue;
         }
         if want == normalise_key("Evidence Map") {
@@ -133,7 +193,14 @@ pub fn check_final(rel: &str, text: &str, resolver: &mut Resolver, findings: &mu
 }
 
 /// Relative links and artifact names in code spans must exist.
-fn check_citations(ctx: &CheckCtx, rel: &str, doc_dir: &str, pass_rel: &str, text: &str, findings: &mut Vec<Finding>) {
+fn check_citations(
+    ctx: &CheckCtx,
+    rel: &str,
+    doc_dir: &str,
+    pass_rel: &str,
+    text: &str,
+    findings: &mut Vec<Finding>,
+) {
     let doc = Doc::parse(text);
     for l in doc.visible(doc.all()) {
         for i in markdown::inlines(&markdown::strip_inline_comments(l.text)) {
@@ -141,12 +208,16 @@ fn check_citations(ctx: &CheckCtx, rel: &str, doc_dir: &str, pass_rel: &str, tex
                 InlineKind::LinkTarget => match markdown::local_link_path(&i.text) {
                     // A link may carry a line anchor: `AGENT_4_FINAL_X.md:12`.
                     Some(t) => {
-                        let file = evidence::parse_anchor(t).map(|(p, _, _)| p).unwrap_or_else(|| t.to_string());
+                        let file = evidence::parse_anchor(t)
+                            .map(|(p, _, _)| p)
+                            .unwrap_or_else(|| t.to_string());
                         join_rel(doc_dir, &file)
                     }
                     None => continue,
                 },
-                InlineKind::Code if names::is_artifact_name(&i.text) => Some(format!("{pass_rel}/{}", i.text)),
+                InlineKind::Code if names::is_artifact_name(&i.text) => {
+                    Some(format!("{pass_rel}/{}", i.text))
+                }
                 InlineKind::Code => continue,
             };
             let Some(target) = target else {
@@ -177,7 +248,11 @@ fn check_citations(ctx: &CheckCtx, rel: &str, doc_dir: &str, pass_rel: &str, tex
 
 /// `dir/rel` normalised; `None` when `..` climbs above the repository root.
 pub fn join_rel(dir: &str, rel: &str) -> Option<String> {
-    let mut parts: Vec<&str> = if dir.is_empty() { Vec::new() } else { dir.split('/').collect() };
+    let mut parts: Vec<&str> = if dir.is_empty() {
+        Vec::new()
+    } else {
+        dir.split('/').collect()
+    };
     for c in rel.split('/') {
         match c {
             "" | "." => {}

@@ -61,14 +61,26 @@ fn run(ctx: &CheckCtx, default_doc: &str) -> Result<CheckOutput, GateError> {
         Ok(b) => match String::from_utf8(b) {
             Ok(t) => t,
             Err(e) => {
-                out.findings.push(Finding::error("document-not-utf8", &rel, 0, 0, format!("not UTF-8 text: {e}")));
+                out.findings.push(Finding::error(
+                    "document-not-utf8",
+                    &rel,
+                    0,
+                    0,
+                    format!("not UTF-8 text: {e}"),
+                ));
                 return Ok(out);
             }
         },
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             out.findings.push(
-                Finding::error("disposition-missing", &rel, 0, 0, format!("`{doc}` does not exist in the pass root"))
-                    .with_help("write it in the format of docs/closure-format.md"),
+                Finding::error(
+                    "disposition-missing",
+                    &rel,
+                    0,
+                    0,
+                    format!("`{doc}` does not exist in the pass root"),
+                )
+                .with_help("write it in the format of docs/closure-format.md"),
             );
             return Ok(out);
         }

@@ -50,9 +50,16 @@ pub fn validate(t: &toml::Table) -> Result<(), ParamError> {
     let p: Params = parse_params(t)?;
     if let Some(a) = &p.archive_dir {
         let path = std::path::Path::new(a);
-        if a.is_empty() || path.is_absolute() || path.components().any(|c| !matches!(c, std::path::Component::Normal(_))) {
+        if a.is_empty()
+            || path.is_absolute()
+            || path
+                .components()
+                .any(|c| !matches!(c, std::path::Component::Normal(_)))
+        {
             return Err(ParamError {
-                message: format!("`archive_dir` = {a:?} must be a relative folder inside the pass root"),
+                message: format!(
+                    "`archive_dir` = {a:?} must be a relative folder inside the pass root"
+                ),
                 key: Some("archive_dir".into()),
             });
         }
@@ -62,7 +69,11 @@ pub fn validate(t: &toml::Table) -> Result<(), ParamError> {
 
 /// The cleanup configuration of a pipeline: the params of its `docs-cleanup` gate, if any.
 pub fn config_of(p: &crate::pipeline::Pipeline) -> Result<Config, GateError> {
-    let params = p.gates.values().find(|g| g.kind.check_name() == Some("docs-cleanup")).and_then(|g| g.kind.params());
+    let params = p
+        .gates
+        .values()
+        .find(|g| g.kind.check_name() == Some("docs-cleanup"))
+        .and_then(|g| g.kind.params());
     match params {
         Some(t) => parse_params::<Params>(t)
             .map(Params::config)

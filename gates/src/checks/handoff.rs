@@ -64,7 +64,12 @@ fn reference(ctx: &CheckCtx) -> Reference {
         None => match crate::run::session::read_last_run(ctx.repo) {
             Ok(rec) => {
                 for id in ctx.pipeline.gates.keys() {
-                    let st = rec.gates.iter().find(|g| &g.id == id).map(|g| g.status).unwrap_or(Status::Passed);
+                    let st = rec
+                        .gates
+                        .iter()
+                        .find(|g| &g.id == id)
+                        .map(|g| g.status)
+                        .unwrap_or(Status::Passed);
                     m.insert(id.clone(), Some(st));
                 }
                 Reference::Known(m)
@@ -78,17 +83,29 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
     let p: Params = ctx.params()?;
     let pass_rel = git::rel_str(&ctx.pipeline.target.pass_root);
     let mut out = CheckOutput::default();
-    let required: Vec<String> =
-        p.required.unwrap_or_else(|| names::ORCHESTRATOR_OUTPUTS.iter().map(|s| s.to_string()).collect());
+    let required: Vec<String> = p.required.unwrap_or_else(|| {
+        names::ORCHESTRATOR_OUTPUTS
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    });
     for r in &required {
         if !super::resolve_inside(ctx.pass_root, r)?.exists() {
             out.findings.push(
-                Finding::error("required-output-missing", format!("{pass_rel}/{r}"), 0, 0, format!("required output `{r}` does not exist"))
-                    .with_help(if r == names::EXECUTION_REPORT || r == names::HANDOFF {
+                Finding::error(
+                    "required-output-missing",
+                    format!("{pass_rel}/{r}"),
+                    0,
+                    0,
+                    format!("required output `{r}` does not exist"),
+                )
+                .with_help(
+                    if r == names::EXECUTION_REPORT || r == names::HANDOFF {
                         "generate it with `cargo xtask report`"
                     } else {
                         "write it; see docs/closure-format.md"
-                    }),
+                    },
+                ),
             );
         }
     }
@@ -96,11 +113,15 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
     let reference = reference(ctx);
     match &reference {
         Reference::Missing(why) => out.findings.push(
-            Finding::general("last-run-missing", format!("no run to compare the report with: {why}"))
-                .with_help("run `cargo xtask phase-a` first (or run this gate inside it)"),
+            Finding::general(
+                "last-run-missing",
+                format!("no run to compare the report with: {why}"),
+            )
+            .with_help("run `cargo xtask phase-a` first (or run this gate inside it)"),
         ),
         Reference::Known(_) => out.notes.push(if ctx.run.is_some() {
-            "claims compared with this run's results (gates outside the selection taken as passed)".into()
+            "claims compared with this run's results (gates outside the selection taken as passed)"
+                .into()
         } else {
             "claims compared with the last run's record (.rawr-gates/last-run.json)".into()
         }),
@@ -111,13 +132,20 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
     if let Reference::Known(actual) = &reference {
         let red: Vec<String> = actual
             .iter()
-            .filter(|(id, st)| id.as_str() != ctx.gate_id && matches!(st, Some(s) if *s != Status::Passed))
+            .filter(|(id, st)| {
+                id.as_str() != ctx.gate_id && matches!(st, Some(s) if *s != Status::Passed)
+            })
             .map(|(id, st)| format!("{id} {}", status_word(st.expect("filtered"))))
             .collect();
         if !red.is_empty() {
             out.findings.push(
-                Finding::general("run-not-green", format!("the run being handed off is not green: {}", red.join(", ")))
-                    .with_help("fix the failing slices in place and run again; a red phase is not handed off"),
+                Finding::general(
+                    "run-not-green",
+                    format!("the run being handed off is not green: {}", red.join(", ")),
+                )
+                .with_help(
+                    "fix the failing slices in place and run again; a red phase is not handed off",
+                ),
             );
         }
     }
@@ -131,15 +159,29 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
         };
         let Some((open, claims)) = report::parse_claims(&text) else {
             out.findings.push(
-                Finding::error("report-claims-missing", &rel, 0, 0, "no `rawr-gates:claims` block: the document's claims cannot be checked")
-                    .with_help("generate it with `cargo xtask report`"),
+                Finding::error(
+                    "report-claims-missing",
+                    &rel,
+                    0,
+                    0,
+                    "no `rawr-gates:claims` block: the document's claims cannot be checked",
+                )
+                .with_help("generate it with `cargo xtask report`"),
             );
             continue;
         };
-        let Reference::Known(actual) = &reference else { continue };
+        let Reference::Known(actual) = &reference else {
+            continue;
+        };
         for c in &claims {
             let Some(claimed) = c.status else {
-                out.findings.push(Finding::error("report-claim-invalid", &rel, c.line, 1, format!("`{}` is not a status", c.raw)));
+                out.findings.push(Finding::error(
+                    "report-claim-invalid",
+                    &rel,
+                    c.line,
+                    1,
+                    format!("`{}` is not a status", c.raw),
+                ));
                 continue;
             };
             if c.gate == ctx.gate_id {
@@ -151,9 +193,15 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
                     &rel,
                     c.line,
                     1,
-                    format!("claims gate `{}`, which the pipeline does not declare", c.gate),
+                    format!(
+                        "claims gate `{}`, which the pipeline does not declare",
+                        c.gate
+                    ),
                 )),
-                Some(None) => out.notes.push(format!("{rel}: `{}` has not finished in this run; its claim was not compared", c.gate)),
+                Some(None) => out.notes.push(format!(
+                    "{rel}: `{}` has not finished in this run; its claim was not compared",
+                    c.gate
+                )),
                 Some(Some(st)) if *st == claimed => {}
                 Some(Some(st)) => {
                     let rule = if claimed == Status::Passed {
@@ -169,9 +217,16 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
                             &rel,
                             c.line,
                             1,
-                            format!("claims `{}` {}, but the run says {}", c.gate, status_word(claimed), status_word(*st)),
+                            format!(
+                                "claims `{}` {}, but the run says {}",
+                                c.gate,
+                                status_word(claimed),
+                                status_word(*st)
+                            ),
                         )
-                        .with_help("regenerate with `cargo xtask report` after the run you hand off"),
+                        .with_help(
+                            "regenerate with `cargo xtask report` after the run you hand off",
+                        ),
                     );
                 }
             }
@@ -191,13 +246,22 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
 
     // Everything committed.
     if git::place(ctx.repo)?.is_none() {
-        out.findings.push(Finding::general("not-a-git-repo", "the target is not inside a git work tree: nothing is committed"));
+        out.findings.push(Finding::general(
+            "not-a-git-repo",
+            "the target is not inside a git work tree: nothing is committed",
+        ));
     } else {
         out.notes.push(git::tool_files_note(&pass_rel));
         for c in git::dirty_paths(ctx.repo, &pass_rel)? {
             out.findings.push(
-                Finding::error("worktree-dirty", &c.path, 0, 0, format!("not committed (`git status`: `{}`)", c.code))
-                    .with_help("commit it: the handoff is the committed state"),
+                Finding::error(
+                    "worktree-dirty",
+                    &c.path,
+                    0,
+                    0,
+                    format!("not committed (`git status`: `{}`)", c.code),
+                )
+                .with_help("commit it: the handoff is the committed state"),
             );
         }
     }

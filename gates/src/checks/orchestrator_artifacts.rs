@@ -43,15 +43,27 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
     match std::fs::read(&plan_path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             out.findings.push(
-                Finding::error("plan-missing", &plan_rel, 0, 0, "the orchestrator plan has not been written down")
-                    .with_help(fix),
+                Finding::error(
+                    "plan-missing",
+                    &plan_rel,
+                    0,
+                    0,
+                    "the orchestrator plan has not been written down",
+                )
+                .with_help(fix),
             );
         }
         Err(e) => return Err(GateError::io(plan_path, e)),
         Ok(bytes) => match plan::parse(&bytes) {
             Err(why) => out.findings.push(
-                Finding::error("plan-checksum-missing", &plan_rel, 1, 1, format!("{why}; the plan's integrity cannot be verified"))
-                    .with_help(fix),
+                Finding::error(
+                    "plan-checksum-missing",
+                    &plan_rel,
+                    1,
+                    1,
+                    format!("{why}; the plan's integrity cannot be verified"),
+                )
+                .with_help(fix),
             ),
             Ok((h, body)) => {
                 let actual = plan::sha256_hex(body);
@@ -95,11 +107,24 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
     let sp_path = ctx.pass_root.join(SCRATCHPAD);
     match std::fs::read(&sp_path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => out.findings.push(
-            Finding::error("scratchpad-missing", &sp_rel, 0, 0, "the orchestrator scratchpad does not exist").with_help(fix),
+            Finding::error(
+                "scratchpad-missing",
+                &sp_rel,
+                0,
+                0,
+                "the orchestrator scratchpad does not exist",
+            )
+            .with_help(fix),
         ),
         Err(e) => return Err(GateError::io(sp_path, e)),
         Ok(bytes) if bytes.iter().all(u8::is_ascii_whitespace) => {
-            out.findings.push(Finding::error("scratchpad-empty", &sp_rel, 0, 0, "the orchestrator scratchpad is empty"))
+            out.findings.push(Finding::error(
+                "scratchpad-empty",
+                &sp_rel,
+                0,
+                0,
+                "the orchestrator scratchpad is empty",
+            ))
         }
         Ok(bytes) => {
             // Append-only: a committed version must be a prefix of the current file.
@@ -107,7 +132,12 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
                 let spec = format!("HEAD:./{sp_rel}");
                 let head = git::run(ctx.repo, &["show", &spec])?;
                 if head.status.success() && !bytes.starts_with(&head.stdout) {
-                    let common = head.stdout.iter().zip(&bytes).take_while(|(a, b)| a == b).count();
+                    let common = head
+                        .stdout
+                        .iter()
+                        .zip(&bytes)
+                        .take_while(|(a, b)| a == b)
+                        .count();
                     let line = bytes[..common].iter().filter(|b| **b == b'\n').count() as u32 + 1;
                     out.findings.push(
                         Finding::error(

@@ -44,7 +44,10 @@ pub fn validate(t: &toml::Table) -> Result<(), ParamError> {
     for (k, v) in [("branch", &p.branch), ("parent_branch", &p.parent_branch)] {
         if let Some(b) = v {
             if b.trim().is_empty() || b.starts_with('-') || b.contains(char::is_whitespace) {
-                return Err(ParamError { message: format!("`{k}` = {b:?} is not a branch name"), key: Some(k.into()) });
+                return Err(ParamError {
+                    message: format!("`{k}` = {b:?} is not a branch name"),
+                    key: Some(k.into()),
+                });
             }
         }
     }
@@ -58,15 +61,24 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
 
     // The worktree first: when it is missing, nothing else can be judged there.
     if let Some(wt) = &p.worktree {
-        let path = if std::path::Path::new(wt).is_absolute() { wt.into() } else { ctx.repo.join(wt) };
+        let path = if std::path::Path::new(wt).is_absolute() {
+            wt.into()
+        } else {
+            ctx.repo.join(wt)
+        };
         if !path.is_dir() {
-            let mut f = Finding::general("worktree-missing", format!("the implementation worktree `{wt}` does not exist"));
+            let mut f = Finding::general(
+                "worktree-missing",
+                format!("the implementation worktree `{wt}` does not exist"),
+            );
             match &p.create_command {
                 Some(cmd) => {
                     f = f.with_help(format!("create it with: {cmd}"));
                     out.notes.push(format!("create the worktree with: {cmd}"));
                 }
-                None => f = f.with_help("create it with `git worktree add -b <branch> <path> <parent>`"),
+                None => {
+                    f = f.with_help("create it with `git worktree add -b <branch> <path> <parent>`")
+                }
             }
             out.findings.push(f);
         }
@@ -74,13 +86,23 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
 
     let Some(place) = git::place(ctx.repo)? else {
         out.findings.push(
-            Finding::general("not-a-git-repo", format!("the target {} is not inside a git work tree", ctx.repo.display()))
-                .with_help("the runbook's work happens on a branch of a git repository"),
+            Finding::general(
+                "not-a-git-repo",
+                format!(
+                    "the target {} is not inside a git work tree",
+                    ctx.repo.display()
+                ),
+            )
+            .with_help("the runbook's work happens on a branch of a git repository"),
         );
         return Ok(out);
     };
     if let Some(wt) = &p.worktree {
-        let path = if std::path::Path::new(wt).is_absolute() { wt.into() } else { ctx.repo.join(wt) };
+        let path = if std::path::Path::new(wt).is_absolute() {
+            wt.into()
+        } else {
+            ctx.repo.join(wt)
+        };
         if path.is_dir() {
             let listed = git::run_ok(ctx.repo, &["worktree", "list", "--porcelain"])?;
             let want = std::fs::canonicalize(&path).unwrap_or(path);
@@ -102,31 +124,58 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
     for c in git::dirty_paths(ctx.repo, &pass_rel)? {
         let what = describe(&c.code);
         out.findings.push(
-            Finding::error("worktree-dirty", &c.path, 0, 0, format!("{what} (`git status`: `{}`)", c.code))
-                .with_help("commit or stash it before the run starts"),
+            Finding::error(
+                "worktree-dirty",
+                &c.path,
+                0,
+                0,
+                format!("{what} (`git status`: `{}`)", c.code),
+            )
+            .with_help("commit or stash it before the run starts"),
         );
     }
 
     // Branch context.
     let head = git::run(ctx.repo, &["symbolic-ref", "--quiet", "--short", "HEAD"])?;
-    let current = head.status.success().then(|| String::from_utf8_lossy(&head.stdout).trim().to_string());
+    let current = head
+        .status
+        .success()
+        .then(|| String::from_utf8_lossy(&head.stdout).trim().to_string());
     match (&p.branch, &current) {
         (None, _) => out.notes.push(format!(
             "the branch is not checked (no `branch` param); HEAD is {}",
             current.as_deref().unwrap_or("detached")
         )),
         (Some(want), None) => out.findings.push(
-            Finding::general("detached-head", format!("HEAD is detached; expected branch `{want}`"))
-                .with_help(format!("git switch {want}")),
+            Finding::general(
+                "detached-head",
+                format!("HEAD is detached; expected branch `{want}`"),
+            )
+            .with_help(format!("git switch {want}")),
         ),
         (Some(want), Some(cur)) if cur != want => out.findings.push(
-            Finding::general("wrong-branch", format!("HEAD is on `{cur}`; expected `{want}`")).with_help(format!("git switch {want}")),
+            Finding::general(
+                "wrong-branch",
+                format!("HEAD is on `{cur}`; expected `{want}`"),
+            )
+            .with_help(format!("git switch {want}")),
         ),
         _ => {}
     }
     if let Some(parent) = &p.parent_branch {
         let spec = format!("{parent}^{{commit}}");
-        let ok = git::run(ctx.repo, &["rev-parse", "--verify", "--quiet", "--end-of-options", &spec])?.status.success();
+        let ok = git::run(
+            ctx.repo,
+            &[
+                "rev-parse",
+                "--verify",
+                "--quiet",
+                "--end-of-options",
+                &spec,
+            ],
+        )?
+        .status
+        .success();
         if !ok {
             out.findings.push(Finding::general(
                 "parent-branch-missing",
@@ -134,7 +183,10 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
             ));
         }
     }
-    out.notes.push(format!("git work tree: {} (target prefix `{}`)", place.toplevel, place.prefix));
+    out.notes.push(format!(
+        "git work tree: {} (target prefix `{}`)",
+        place.toplevel, place.prefix
+    ));
     Ok(out)
 }
 

@@ -43,14 +43,26 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
     let mut out = CheckOutput::default();
     let text = match std::fs::read(&full) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            out.findings.push(Finding::error("readiness-missing", &rel, 0, 0, format!("`{doc}` does not exist in the pass root")));
+            out.findings.push(Finding::error(
+                "readiness-missing",
+                &rel,
+                0,
+                0,
+                format!("`{doc}` does not exist in the pass root"),
+            ));
             return Ok(out);
         }
         Err(e) => return Err(GateError::io(full, e)),
         Ok(b) => match String::from_utf8(b) {
             Ok(t) => t,
             Err(e) => {
-                out.findings.push(Finding::error("document-not-utf8", &rel, 0, 0, format!("not UTF-8 text: {e}")));
+                out.findings.push(Finding::error(
+                    "document-not-utf8",
+                    &rel,
+                    0,
+                    0,
+                    format!("not UTF-8 text: {e}"),
+                ));
                 return Ok(out);
             }
         },

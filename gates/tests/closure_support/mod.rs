@@ -14,7 +14,10 @@ use gates::pipeline::{self, Pipeline, Selection};
 use gates::run::{GateResult, RunRecord, executor, session};
 
 pub fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 pub fn fixtures() -> PathBuf {
@@ -45,11 +48,22 @@ pub fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
         .arg("-C")
         .arg(dir)
-        .args(["-c", "user.name=test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false"])
+        .args([
+            "-c",
+            "user.name=test",
+            "-c",
+            "user.email=test@example.com",
+            "-c",
+            "commit.gpgsign=false",
+        ])
         .args(args)
         .output()
         .unwrap();
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -78,8 +92,19 @@ pub fn run(gate: &str, repo: &Path, so_far: Option<&RunSoFar>) -> GateResult {
 
 pub fn run_in(p: &Pipeline, gate: &str, repo: &Path, so_far: Option<&RunSoFar>) -> GateResult {
     let repo = std::fs::canonicalize(repo).unwrap();
-    let r = executor::run_gate(p, &p.gates[gate], &repo, &repo.join(&p.target.pass_root), &AtomicBool::new(false), so_far);
-    assert!(r.status != gates::run::Status::Errored, "{gate} errored: {:?}", r.reason);
+    let r = executor::run_gate(
+        p,
+        &p.gates[gate],
+        &repo,
+        &repo.join(&p.target.pass_root),
+        &AtomicBool::new(false),
+        so_far,
+    );
+    assert!(
+        r.status != gates::run::Status::Errored,
+        "{gate} errored: {:?}",
+        r.reason
+    );
     r
 }
 
@@ -105,7 +130,14 @@ fn of(r: &GateResult, s: Severity) -> Vec<F> {
     r.findings
         .iter()
         .filter(|x| x.severity == s)
-        .map(|x| (x.rule.clone(), x.path.clone().unwrap_or_default(), x.line, x.col))
+        .map(|x| {
+            (
+                x.rule.clone(),
+                x.path.clone().unwrap_or_default(),
+                x.line,
+                x.col,
+            )
+        })
         .collect()
 }
 
