@@ -12,6 +12,7 @@ pub mod finding;
 pub mod pipeline;
 pub mod report;
 pub mod run;
+pub mod target;
 pub mod text;
 
 pub use error::{GateError, LoadError};

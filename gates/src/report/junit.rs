@@ -11,7 +11,9 @@ pub fn render(record: &RunRecord) -> String {
     for slice in &record.slices {
         let mut suite = TestSuite::new(format!("{} (stage {})", slice.id, slice.stage));
         for gid in &slice.gates {
-            let Some(g) = record.gates.iter().find(|g| &g.id == gid) else { continue };
+            let Some(g) = record.gates.iter().find(|g| &g.id == gid) else {
+                continue;
+            };
             let mut status = match g.status {
                 Status::Passed => TestCaseStatus::success(),
                 Status::Failed => {

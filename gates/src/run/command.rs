@@ -59,9 +59,14 @@ pub fn run(
     timeout: Duration,
     cancel: &AtomicBool,
 ) -> Result<CommandRun, GateError> {
-    let (program, args) = argv.split_first().ok_or_else(|| GateError::msg("empty argv"))?;
+    let (program, args) = argv
+        .split_first()
+        .ok_or_else(|| GateError::msg("empty argv"))?;
     if !cwd.is_dir() {
-        return Err(GateError::msg(format!("working directory {} does not exist", cwd.display())));
+        return Err(GateError::msg(format!(
+            "working directory {} does not exist",
+            cwd.display()
+        )));
     }
     let mut cmd = Command::new(program);
     cmd.args(args)
@@ -77,14 +82,29 @@ pub fn run(
     }
     let start = Instant::now();
     let mut child = cmd.spawn().map_err(|e| {
-        GateError::msg(format!("cannot start `{program}` in {}: {e}", cwd.display()))
+        GateError::msg(format!(
+            "cannot start `{program}` in {}: {e}",
+            cwd.display()
+        ))
     })?;
     let pid = child.id();
     let out = Arc::new(Mutex::new(Tail::default()));
     let err = Arc::new(Mutex::new(Tail::default()));
     let readers = [
-        spawn_reader(child.stdout.take().map(|s| Box::new(s) as Box<dyn Read + Send>), out.clone()),
-        spawn_reader(child.stderr.take().map(|s| Box::new(s) as Box<dyn Read + Send>), err.clone()),
+        spawn_reader(
+            child
+                .stdout
+                .take()
+                .map(|s| Box::new(s) as Box<dyn Read + Send>),
+            out.clone(),
+        ),
+        spawn_reader(
+            child
+                .stderr
+                .take()
+                .map(|s| Box::new(s) as Box<dyn Read + Send>),
+            err.clone(),
+        ),
     ];
 
     let mut timed_out = false;
@@ -117,7 +137,11 @@ pub fn run(
     for r in readers.into_iter().flatten() {
         let _ = r.join();
     }
-    let exit_code = if timed_out || cancelled { None } else { status.and_then(|s| s.code()) };
+    let exit_code = if timed_out || cancelled {
+        None
+    } else {
+        status.and_then(|s| s.code())
+    };
     let stdout = out.lock().map(|t| t.text()).unwrap_or_default();
     let stderr = err.lock().map(|t| t.text()).unwrap_or_default();
     Ok(CommandRun {
@@ -179,7 +203,10 @@ impl Tail {
         let keep = self.buf.len().saturating_sub(KEEP_BYTES);
         let mut s = String::new();
         if self.dropped + keep > 0 {
-            s.push_str(&format!("[... {} earlier bytes not kept ...]\n", self.dropped + keep));
+            s.push_str(&format!(
+                "[... {} earlier bytes not kept ...]\n",
+                self.dropped + keep
+            ));
         }
         s.push_str(&String::from_utf8_lossy(&self.buf[keep..]));
         s

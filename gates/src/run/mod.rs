@@ -58,7 +58,10 @@ pub struct GateResult {
 
 impl GateResult {
     pub fn error_count(&self) -> usize {
-        self.findings.iter().filter(|f| f.severity == Severity::Error).count()
+        self.findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+            .count()
     }
 }
 
@@ -87,7 +90,10 @@ pub struct Counts {
 
 impl Counts {
     pub fn of(gates: &[GateResult]) -> Counts {
-        let mut c = Counts { planned: gates.len(), ..Counts::default() };
+        let mut c = Counts {
+            planned: gates.len(),
+            ..Counts::default()
+        };
         for g in gates {
             match g.status {
                 Status::Passed => c.passed += 1,
