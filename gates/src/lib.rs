@@ -6,6 +6,7 @@
 //! output format ([`report`]) and the pass-root artifacts ([`artifacts`]).
 
 pub mod artifacts;
+pub mod bench;
 pub mod checks;
 pub mod error;
 pub mod finding;
