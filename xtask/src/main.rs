@@ -48,6 +48,20 @@ enum Cmd {
     },
     /// List stages, slices and gates.
     List,
+    /// Benchmarks over generated inputs.
+    #[command(subcommand)]
+    Bench(BenchCmd),
+}
+
+#[derive(Subcommand)]
+enum BenchCmd {
+    /// The executor's overhead per gate over a generated pipeline of trivial gates.
+    Executor {
+        #[arg(long, default_value_t = 200)]
+        gates: usize,
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
 }
 
 #[derive(clap::Args)]
@@ -149,6 +163,14 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
                 PlanFormat::Json => pipeline::plan::render_json(&p, &plan),
             };
             print!("{out}");
+            Ok(0)
+        }
+        Cmd::Bench(b) => {
+            match b {
+                BenchCmd::Executor { gates: n, runs } => {
+                    print!("{}", gates::bench::executor::run(n, runs))
+                }
+            }
             Ok(0)
         }
         Cmd::List => {
