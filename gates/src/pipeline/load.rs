@@ -644,10 +644,10 @@ fn find_cycle(n: usize, deps: &[Vec<usize>]) -> Option<Vec<usize>> {
         None
     }
     for u in 0..n {
-        if colour[u] == C::White {
-            if let Some(c) = visit(u, deps, &mut colour, &mut stack) {
-                return Some(c);
-            }
+        if colour[u] == C::White
+            && let Some(c) = visit(u, deps, &mut colour, &mut stack)
+        {
+            return Some(c);
         }
     }
     None
