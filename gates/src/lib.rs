@@ -6,12 +6,14 @@
 //! output format ([`report`]) and the pass-root artifacts ([`artifacts`]).
 
 pub mod artifacts;
+pub mod bench;
 pub mod checks;
 pub mod error;
 pub mod finding;
 pub mod pipeline;
 pub mod report;
 pub mod run;
+pub mod target;
 pub mod text;
 
 pub use error::{GateError, LoadError};

@@ -13,7 +13,12 @@ use gates::report::{self, human::Style};
 use gates::run::{self, executor, session};
 
 #[derive(Parser)]
-#[command(name = "cargo xtask", bin_name = "cargo xtask", version, about = "Phase A gates: the runbook as machine-checked gates")]
+#[command(
+    name = "cargo xtask",
+    bin_name = "cargo xtask",
+    version,
+    about = "Phase A gates: the runbook as machine-checked gates"
+)]
 struct Cli {
     /// The pipeline file (default: ci/phase-a.toml of this workspace).
     #[arg(long, global = true, value_name = "FILE")]
@@ -59,6 +64,9 @@ enum Cmd {
         #[arg(long, value_name = "DIR")]
         repo: Option<PathBuf>,
     },
+    /// Benchmarks over generated inputs.
+    #[command(subcommand)]
+    Bench(BenchCmd),
 }
 
 #[derive(Subcommand)]
@@ -98,6 +106,17 @@ enum CleanupCmd {
         /// Really do it (otherwise only print what would be done).
         #[arg(long)]
         yes: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCmd {
+    /// The executor's overhead per gate over a generated pipeline of trivial gates.
+    Executor {
+        #[arg(long, default_value_t = 200)]
+        gates: usize,
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
     },
 }
 
@@ -163,18 +182,26 @@ fn main() -> ExitCode {
 
 /// The workspace this xtask belongs to, whatever the current directory.
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask sits in the workspace").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask sits in the workspace")
+        .to_path_buf()
 }
 
 fn load(cli_pipeline: &Option<PathBuf>) -> anyhow::Result<Arc<Pipeline>> {
-    let path = cli_pipeline.clone().unwrap_or_else(|| workspace_root().join("ci").join("phase-a.toml"));
+    let path = cli_pipeline
+        .clone()
+        .unwrap_or_else(|| workspace_root().join("ci").join("phase-a.toml"));
     Ok(Arc::new(pipeline::load_file(&path)?))
 }
 
 fn target_repo(p: &Pipeline, repo: &Option<PathBuf>) -> anyhow::Result<PathBuf> {
     let path = repo.clone().unwrap_or_else(|| p.repo_path());
     if !path.is_dir() {
-        anyhow::bail!("the target repository {} does not exist or is not a directory", path.display());
+        anyhow::bail!(
+            "the target repository {} does not exist or is not a directory",
+            path.display()
+        );
     }
     Ok(std::fs::canonicalize(&path)?)
 }
@@ -194,25 +221,47 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             print!("{out}");
             Ok(0)
         }
+        Cmd::Bench(b) => {
+            match b {
+                BenchCmd::Executor { gates: n, runs } => {
+                    print!("{}", gates::bench::executor::run(n, runs))
+                }
+            }
+            Ok(0)
+        }
         Cmd::List => {
             let p = load(&cli.pipeline)?;
             print!("{}", gates::pipeline::plan::render_list(&p));
             Ok(0)
         }
-        Cmd::Artifacts { cmd: ArtifactsCmd::Init { runbook, repo } } => {
+        Cmd::Artifacts {
+            cmd: ArtifactsCmd::Init { runbook, repo },
+        } => {
             let p = load(&cli.pipeline)?;
             let repo = target_repo(&p, &repo)?;
             let out = gates::artifacts::plan::init(&repo.join(&p.target.pass_root), &runbook)?;
             println!("wrote {}", out.plan.display());
-            let verb = if out.scratchpad_existed { "appended to" } else { "started" };
+            let verb = if out.scratchpad_existed {
+                "appended to"
+            } else {
+                "started"
+            };
             println!("{verb} {}", out.scratchpad.display());
             Ok(0)
         }
-        Cmd::Artifacts { cmd: ArtifactsCmd::Check { repo } } => {
-            run_checks(&cli.pipeline, &repo, &["orchestrator-artifacts", "agent-outputs"])
-        }
-        Cmd::Cleanup { cmd: CleanupCmd::Check { repo } } => run_checks(&cli.pipeline, &repo, &["docs-cleanup"]),
-        Cmd::Cleanup { cmd: CleanupCmd::Plan { repo } } => {
+        Cmd::Artifacts {
+            cmd: ArtifactsCmd::Check { repo },
+        } => run_checks(
+            &cli.pipeline,
+            &repo,
+            &["orchestrator-artifacts", "agent-outputs"],
+        ),
+        Cmd::Cleanup {
+            cmd: CleanupCmd::Check { repo },
+        } => run_checks(&cli.pipeline, &repo, &["docs-cleanup"]),
+        Cmd::Cleanup {
+            cmd: CleanupCmd::Plan { repo },
+        } => {
             let p = load(&cli.pipeline)?;
             let repo = target_repo(&p, &repo)?;
             let cfg = gates::checks::docs_cleanup::config_of(&p)?;
@@ -224,7 +273,9 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             println!("wrote {}", path.display());
             Ok(0)
         }
-        Cmd::Cleanup { cmd: CleanupCmd::Apply { repo, yes } } => {
+        Cmd::Cleanup {
+            cmd: CleanupCmd::Apply { repo, yes },
+        } => {
             let p = load(&cli.pipeline)?;
             let repo = target_repo(&p, &repo)?;
             let cfg = gates::checks::docs_cleanup::config_of(&p)?;
@@ -246,7 +297,12 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             let repo = target_repo(&p, &repo)?;
             let record = session::read_last_run(&repo)?;
             let docs = gates::artifacts::report::Docs::of(&p);
-            for path in gates::artifacts::report::write(&repo, &repo.join(&p.target.pass_root), &record, &docs)? {
+            for path in gates::artifacts::report::write(
+                &repo,
+                &repo.join(&p.target.pass_root),
+                &record,
+                &docs,
+            )? {
                 println!("wrote {}", path.display());
             }
             Ok(0)
@@ -255,18 +311,35 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
 }
 
 /// Runs the gates whose check is one of `checks`, alone, and prints their details.
-fn run_checks(pipeline_file: &Option<PathBuf>, repo: &Option<PathBuf>, checks: &[&str]) -> anyhow::Result<u8> {
+fn run_checks(
+    pipeline_file: &Option<PathBuf>,
+    repo: &Option<PathBuf>,
+    checks: &[&str],
+) -> anyhow::Result<u8> {
     let p = load(pipeline_file)?;
     let repo = target_repo(&p, repo)?;
     let interrupt = run::interrupt::flag();
     let style = Style::detect(std::io::stdout().is_terminal());
     let mut results = Vec::new();
     for check in checks {
-        let gate = p.gates.values().find(|g| g.kind.check_name() == Some(*check));
+        let gate = p
+            .gates
+            .values()
+            .find(|g| g.kind.check_name() == Some(*check));
         let Some(g) = gate else {
-            anyhow::bail!("the pipeline {} has no gate with `check = \"{check}\"`", p.file.display());
+            anyhow::bail!(
+                "the pipeline {} has no gate with `check = \"{check}\"`",
+                p.file.display()
+            );
         };
-        let mut r = executor::run_gate(&p, g, &repo, &repo.join(&p.target.pass_root), &interrupt, None);
+        let mut r = executor::run_gate(
+            &p,
+            g,
+            &repo,
+            &repo.join(&p.target.pass_root),
+            &interrupt,
+            None,
+        );
         r.slices = p.slices_of_gate(&g.id).map(|s| s.id.clone()).collect();
         print!("{}", report::human::gate_details(&style, &r));
         results.push(r);
@@ -278,11 +351,19 @@ fn phase_a(pipeline_file: &Option<PathBuf>, a: PhaseAArgs) -> anyhow::Result<u8>
     let p = load(pipeline_file)?;
     let selection: Selection = pipeline::select::select(
         &p,
-        &SelectArgs { stages: a.stage.clone(), only: a.only.clone(), from: a.from.clone() },
+        &SelectArgs {
+            stages: a.stage.clone(),
+            only: a.only.clone(),
+            from: a.from.clone(),
+        },
     )
     .map_err(anyhow::Error::msg)?;
     let repo = target_repo(&p, &a.repo)?;
-    let jobs = a.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    let jobs = a.jobs.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    });
     if jobs == 0 {
         anyhow::bail!("-j 0: at least one gate must be able to run");
     }
@@ -290,7 +371,12 @@ fn phase_a(pipeline_file: &Option<PathBuf>, a: PhaseAArgs) -> anyhow::Result<u8>
     let style = Style::detect(tty);
     let live = report::human::Live::new(style, tty);
     let interrupt: Arc<AtomicBool> = run::interrupt::flag();
-    let opts = session::RunOptions { jobs, keep_going: a.keep_going, repo, selection };
+    let opts = session::RunOptions {
+        jobs,
+        keep_going: a.keep_going,
+        repo,
+        selection,
+    };
     let result = session::run_pipeline(&p, &opts, &live, &interrupt);
     live.finish();
     let (record, warnings) = result?;
@@ -302,13 +388,21 @@ fn phase_a(pipeline_file: &Option<PathBuf>, a: PhaseAArgs) -> anyhow::Result<u8>
             .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
     }
     match a.format {
-        Format::Human => print!("{}", report::human::summary(&Style::detect(std::io::stdout().is_terminal()), &record)),
+        Format::Human => print!(
+            "{}",
+            report::human::summary(&Style::detect(std::io::stdout().is_terminal()), &record)
+        ),
         Format::Json => print!("{}", report::json::render(&record)),
     }
     Ok(record.exit_code as u8)
 }
 
-fn gate(pipeline_file: &Option<PathBuf>, id: &str, repo: &Option<PathBuf>, format: Format) -> anyhow::Result<u8> {
+fn gate(
+    pipeline_file: &Option<PathBuf>,
+    id: &str,
+    repo: &Option<PathBuf>,
+    format: Format,
+) -> anyhow::Result<u8> {
     let p = load(pipeline_file)?;
     let Some(g) = p.gates.get(id) else {
         let known: Vec<&str> = p.gates.keys().map(String::as_str).collect();
@@ -316,11 +410,21 @@ fn gate(pipeline_file: &Option<PathBuf>, id: &str, repo: &Option<PathBuf>, forma
     };
     let repo = target_repo(&p, repo)?;
     let interrupt = run::interrupt::flag();
-    let mut r = executor::run_gate(&p, g, &repo, &repo.join(&p.target.pass_root), &interrupt, None);
+    let mut r = executor::run_gate(
+        &p,
+        g,
+        &repo,
+        &repo.join(&p.target.pass_root),
+        &interrupt,
+        None,
+    );
     r.slices = p.slices_of_gate(id).map(|s| s.id.clone()).collect();
     r.stage = p.slices_of_gate(id).next().map(|s| s.stage).unwrap_or(0);
     match format {
-        Format::Human => print!("{}", report::human::gate_details(&Style::detect(std::io::stdout().is_terminal()), &r)),
+        Format::Human => print!(
+            "{}",
+            report::human::gate_details(&Style::detect(std::io::stdout().is_terminal()), &r)
+        ),
         Format::Json => println!("{}", serde_json_string(&r)),
     }
     let counts = run::Counts::of(std::slice::from_ref(&r));

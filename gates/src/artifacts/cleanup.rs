@@ -700,11 +700,11 @@ pub const ABORT_AFTER_STEP_ENV: &str = "RAWR_GATES_TEST_ABORT_AFTER_STEP";
 
 fn step_done(step: &mut usize) {
     *step += 1;
-    if let Ok(k) = std::env::var(ABORT_AFTER_STEP_ENV) {
-        if k.trim().parse::<usize>().ok() == Some(*step) {
-            eprintln!("{ABORT_AFTER_STEP_ENV}={k}: aborting after step {step}");
-            std::process::abort();
-        }
+    if let Ok(k) = std::env::var(ABORT_AFTER_STEP_ENV)
+        && k.trim().parse::<usize>().ok() == Some(*step)
+    {
+        eprintln!("{ABORT_AFTER_STEP_ENV}={k}: aborting after step {step}");
+        std::process::abort();
     }
 }
 

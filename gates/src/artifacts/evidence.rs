@@ -56,16 +56,16 @@ pub fn parse_anchor(token: &str) -> Option<(String, u32, u32)> {
 pub fn anchors_in_line(line: &str) -> Vec<Anchor> {
     let mut out: Vec<Anchor> = Vec::new();
     let mut push = |raw: &str, col: u32| {
-        if let Some((path, start, end)) = parse_anchor(raw) {
-            if !out.iter().any(|a| a.col == col) {
-                out.push(Anchor {
-                    raw: raw.to_string(),
-                    path,
-                    start,
-                    end,
-                    col,
-                });
-            }
+        if let Some((path, start, end)) = parse_anchor(raw)
+            && !out.iter().any(|a| a.col == col)
+        {
+            out.push(Anchor {
+                raw: raw.to_string(),
+                path,
+                start,
+                end,
+                col,
+            });
         }
     };
     let inl = markdown::inlines(line);
@@ -140,8 +140,8 @@ fn mask_inlines(line: &str) -> String {
 fn words(s: &str) -> Vec<(u32, &str)> {
     let mut out = Vec::new();
     let mut start: Option<(usize, u32)> = None;
-    let mut col = 0u32;
-    for (b, c) in s.char_indices() {
+    for (col, (b, c)) in s.char_indices().enumerate() {
+        let col = col as u32;
         let sep = c.is_whitespace() || c == ',' || c == '|';
         match (sep, start) {
             (true, Some((sb, sc))) => {
@@ -151,7 +151,6 @@ fn words(s: &str) -> Vec<(u32, &str)> {
             (false, None) => start = Some((b, col)),
             _ => {}
         }
-        col += 1;
     }
     if let Some((sb, sc)) = start {
         out.push((sc, &s[sb..]));

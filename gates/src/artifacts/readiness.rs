@@ -148,10 +148,10 @@ pub fn check(path: &str, text: &str, require_ready: bool) -> Readiness {
                             })
                             .flatten()
                     });
-                if let Some(item) = item {
-                    if !is_blank_value(item) {
-                        r.blockers.push((l.no, strip_emphasis(item)));
-                    }
+                if let Some(item) = item
+                    && !is_blank_value(item)
+                {
+                    r.blockers.push((l.no, strip_emphasis(item)));
                 }
             }
             r.blockers.sort();
@@ -211,46 +211,44 @@ pub fn check(path: &str, text: &str, require_ready: bool) -> Readiness {
                             continue;
                         }
                         let mut deps = Vec::new();
-                        if let Some(dc) = di.and_then(|i| row.cells.get(i)) {
-                            if !is_blank_value(&dc.text) {
-                                for dep in dc
-                                    .text
-                                    .split([',', ';'])
-                                    .map(strip_emphasis)
-                                    .filter(|d| !d.is_empty())
-                                {
-                                    if dep == slice {
-                                        r.findings.push(err(
-                                            "dependency-cycle",
-                                            row.line,
-                                            dc.col,
-                                            format!("slice `{slice}` depends on itself"),
-                                        ));
-                                    } else if !r.order.iter().any(|(s, _)| *s == dep) {
-                                        // Declared later (out of order) or not at all.
-                                        let later = t.rows.iter().any(|x| {
-                                            x.cells.get(si).map(|c| strip_emphasis(&c.text))
-                                                == Some(dep.clone())
-                                        });
-                                        let (rule, why) = if later {
-                                            (
-                                                "dependency-out-of-order",
-                                                "is declared later in the order",
-                                            )
-                                        } else {
-                                            ("dependency-undeclared", "is not a declared slice")
-                                        };
-                                        r.findings.push(err(
-                                            rule,
-                                            row.line,
-                                            dc.col,
-                                            format!(
-                                                "slice `{slice}` depends on `{dep}`, which {why}"
-                                            ),
-                                        ));
-                                    }
-                                    deps.push(dep);
+                        if let Some(dc) = di.and_then(|i| row.cells.get(i))
+                            && !is_blank_value(&dc.text)
+                        {
+                            for dep in dc
+                                .text
+                                .split([',', ';'])
+                                .map(strip_emphasis)
+                                .filter(|d| !d.is_empty())
+                            {
+                                if dep == slice {
+                                    r.findings.push(err(
+                                        "dependency-cycle",
+                                        row.line,
+                                        dc.col,
+                                        format!("slice `{slice}` depends on itself"),
+                                    ));
+                                } else if !r.order.iter().any(|(s, _)| *s == dep) {
+                                    // Declared later (out of order) or not at all.
+                                    let later = t.rows.iter().any(|x| {
+                                        x.cells.get(si).map(|c| strip_emphasis(&c.text))
+                                            == Some(dep.clone())
+                                    });
+                                    let (rule, why) = if later {
+                                        (
+                                            "dependency-out-of-order",
+                                            "is declared later in the order",
+                                        )
+                                    } else {
+                                        ("dependency-undeclared", "is not a declared slice")
+                                    };
+                                    r.findings.push(err(
+                                        rule,
+                                        row.line,
+                                        dc.col,
+                                        format!("slice `{slice}` depends on `{dep}`, which {why}"),
+                                    ));
                                 }
+                                deps.push(dep);
                             }
                         }
                         r.order.push((slice, deps));

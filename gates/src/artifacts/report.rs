@@ -68,16 +68,16 @@ pub fn parse_claims(text: &str) -> Option<(u32, Vec<Claim>)> {
         if t.starts_with("-->") {
             break;
         }
-        if let Some(rest) = t.strip_prefix("gate ") {
-            if let Some((id, st)) = rest.split_once(':') {
-                let raw = st.trim().to_string();
-                claims.push(Claim {
-                    gate: id.trim().to_string(),
-                    status: parse_status(&raw),
-                    raw,
-                    line: i as u32 + 1,
-                });
-            }
+        if let Some(rest) = t.strip_prefix("gate ")
+            && let Some((id, st)) = rest.split_once(':')
+        {
+            let raw = st.trim().to_string();
+            claims.push(Claim {
+                gate: id.trim().to_string(),
+                status: parse_status(&raw),
+                raw,
+                line: i as u32 + 1,
+            });
         }
     }
     Some((open, claims))

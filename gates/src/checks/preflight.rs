@@ -42,13 +42,13 @@ pub struct Params {
 pub fn validate(t: &toml::Table) -> Result<(), ParamError> {
     let p: Params = parse_params(t)?;
     for (k, v) in [("branch", &p.branch), ("parent_branch", &p.parent_branch)] {
-        if let Some(b) = v {
-            if b.trim().is_empty() || b.starts_with('-') || b.contains(char::is_whitespace) {
-                return Err(ParamError {
-                    message: format!("`{k}` = {b:?} is not a branch name"),
-                    key: Some(k.into()),
-                });
-            }
+        if let Some(b) = v
+            && (b.trim().is_empty() || b.starts_with('-') || b.contains(char::is_whitespace))
+        {
+            return Err(ParamError {
+                message: format!("`{k}` = {b:?} is not a branch name"),
+                key: Some(k.into()),
+            });
         }
     }
     Ok(())
