@@ -272,6 +272,27 @@ fn apply_refuses_to_remove_protected_or_untracked_files() {
 }
 
 #[test]
+fn a_manifest_split_over_several_tables_is_read_whole() {
+    let t = fixture("complete");
+    let m = t.path().join("pass/A8_CLEANUP_MANIFEST.md");
+    let text = std::fs::read_to_string(&m).unwrap();
+    // Move the delete row into a second table under its own heading.
+    let row = "| `AGENT_1_PLAN_VERBATIM.md` | delete | — | superseded plan |\n";
+    assert!(text.contains(row));
+    let text = text.replace(row, "")
+        + "\n## Deleted\n\n| path | action | destination | rationale |\n| --- | --- | --- | --- |\n"
+        + row;
+    std::fs::write(&m, &text).unwrap();
+    assert_eq!(errors(&run("docs-cleanup", t.path(), None)), vec![]);
+    // The second table is really read: the deleted file reappearing is caught there.
+    std::fs::write(t.path().join("pass/AGENT_1_PLAN_VERBATIM.md"), "# back\n").unwrap();
+    assert_eq!(
+        errors(&run("docs-cleanup", t.path(), None)),
+        vec![f("deleted-path-present", "pass/A8_CLEANUP_MANIFEST.md", 23, 3)]
+    );
+}
+
+#[test]
 fn check_reports_unaccounted_files_and_bad_rows() {
     let t = fixture("complete");
     std::fs::write(t.path().join("pass/STRAY.md"), "# stray\n").unwrap();

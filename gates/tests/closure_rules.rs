@@ -128,6 +128,19 @@ fn disposition_table_shape() {
 }
 
 #[test]
+fn every_findings_table_is_read() {
+    // Findings split over two tables (one per perspective): an open high in the second one
+    // still fails, and ids are unique across both.
+    let text = format!(
+        "# D\n\n## TypeScript\n\n{HEAD}| R-1 | low | resolved | `src/app.ts:1` | a | b | c |\n\n## oRPC\n\n{HEAD}| R-2 | high | open | `src/app.ts:2` | a | b | c |\n| R-1 | low | resolved | `src/app.ts:3` | a | b | c |\n\nDecision: approve\n"
+    );
+    assert_eq!(
+        disposition_findings(&text),
+        vec![r("blocking-or-high-not-resolved", 13, 19), r("finding-id-duplicate", 14, 3)]
+    );
+}
+
+#[test]
 fn medium_open_is_a_warning() {
     let t = fixture("complete");
     let text = format!(

@@ -98,10 +98,12 @@ pub fn parse(path: &str, text: &str) -> (Manifest, Vec<Finding>) {
     let mut m = Manifest::default();
     let mut problems = Vec::new();
     let tables = doc.tables(doc.all());
-    let Some(t) = tables
+    // Every table with `path` and `action` columns (a person may split the manifest by action).
+    let manifest_tables: Vec<_> = tables
         .iter()
-        .find(|t| t.column("path").is_some() && t.column("action").is_some())
-    else {
+        .filter(|t| t.column("path").is_some() && t.column("action").is_some())
+        .collect();
+    if manifest_tables.is_empty() {
         problems.push(
             Finding::error(
                 "manifest-table-missing",
@@ -113,78 +115,80 @@ pub fn parse(path: &str, text: &str) -> (Manifest, Vec<Finding>) {
             .with_help("regenerate it with `cargo xtask cleanup plan`"),
         );
         return (m, problems);
-    };
-    let (pi, ai) = (
-        t.column("path").expect("found"),
-        t.column("action").expect("found"),
-    );
-    let di = t.column("destination");
-    let ri = t.column("rationale");
-    if ri.is_none() {
-        problems.push(Finding::error(
-            "manifest-column-missing",
-            path,
-            t.header_line,
-            1,
-            "the manifest lacks the `rationale` column",
-        ));
     }
-    for row in &t.rows {
-        let get = |i: Option<usize>| i.and_then(|i| row.cells.get(i));
-        let Some(pc) = get(Some(pi)) else { continue };
-        let p = strip_emphasis(&pc.text);
-        let ac = get(Some(ai));
-        let action = match ac
-            .map(|c| strip_emphasis(&c.text).to_ascii_lowercase())
-            .as_deref()
-        {
-            Some("delete") => Action::Delete,
-            Some("archive") => Action::Archive,
-            Some("retain") => Action::Retain,
-            other => {
+    for t in manifest_tables {
+        let (pi, ai) = (
+            t.column("path").expect("found"),
+            t.column("action").expect("found"),
+        );
+        let di = t.column("destination");
+        let ri = t.column("rationale");
+        if ri.is_none() {
+            problems.push(Finding::error(
+                "manifest-column-missing",
+                path,
+                t.header_line,
+                1,
+                "the manifest lacks the `rationale` column",
+            ));
+        }
+        for row in &t.rows {
+            let get = |i: Option<usize>| i.and_then(|i| row.cells.get(i));
+            let Some(pc) = get(Some(pi)) else { continue };
+            let p = strip_emphasis(&pc.text);
+            let ac = get(Some(ai));
+            let action = match ac
+                .map(|c| strip_emphasis(&c.text).to_ascii_lowercase())
+                .as_deref()
+            {
+                Some("delete") => Action::Delete,
+                Some("archive") => Action::Archive,
+                Some("retain") => Action::Retain,
+                other => {
+                    problems.push(Finding::error(
+                        "invalid-action",
+                        path,
+                        row.line,
+                        ac.map(|c| c.col).unwrap_or(1),
+                        format!(
+                            "action `{}` is not one of delete, archive, retain",
+                            other.unwrap_or("")
+                        ),
+                    ));
+                    continue;
+                }
+            };
+            if p.is_empty() {
                 problems.push(Finding::error(
-                    "invalid-action",
+                    "manifest-path-missing",
                     path,
                     row.line,
-                    ac.map(|c| c.col).unwrap_or(1),
-                    format!(
-                        "action `{}` is not one of delete, archive, retain",
-                        other.unwrap_or("")
-                    ),
+                    pc.col,
+                    "a manifest row names no path",
                 ));
                 continue;
             }
-        };
-        if p.is_empty() {
-            problems.push(Finding::error(
-                "manifest-path-missing",
-                path,
-                row.line,
-                pc.col,
-                "a manifest row names no path",
-            ));
-            continue;
+            let dest = get(di).filter(|c| !is_blank_value(&c.text));
+            let rationale = get(ri).map(|c| c.text.clone()).unwrap_or_default();
+            if ri.is_some() && is_blank_value(&rationale) {
+                problems.push(Finding::error(
+                    "rationale-missing",
+                    path,
+                    row.line,
+                    get(ri).map(|c| c.col).unwrap_or(1),
+                    format!("`{p}` has no rationale"),
+                ));
+            }
+            m.entries.push(Entry {
+                path: p,
+                action,
+                destination: dest.map(|c| strip_emphasis(&c.text)),
+                rationale,
+                line: row.line,
+                path_col: pc.col,
+                dest_col: dest.map(|c| c.col).unwrap_or(0),
+            });
         }
-        let dest = get(di).filter(|c| !is_blank_value(&c.text));
-        let rationale = get(ri).map(|c| c.text.clone()).unwrap_or_default();
-        if ri.is_some() && is_blank_value(&rationale) {
-            problems.push(Finding::error(
-                "rationale-missing",
-                path,
-                row.line,
-                get(ri).map(|c| c.col).unwrap_or(1),
-                format!("`{p}` has no rationale"),
-            ));
-        }
-        m.entries.push(Entry {
-            path: p,
-            action,
-            destination: dest.map(|c| strip_emphasis(&c.text)),
-            rationale,
-            line: row.line,
-            path_col: pc.col,
-            dest_col: dest.map(|c| c.col).unwrap_or(0),
-        });
     }
     (m, problems)
 }

@@ -84,69 +84,98 @@ pub fn check(path: &str, text: &str, resolver: &mut Resolver) -> Disposition {
     let err =
         |rule: &str, line: u32, col: u32, msg: String| Finding::error(rule, path, line, col, msg);
 
-    // The findings table: the first table with an `id` and a `severity` column.
+    // The findings tables: every table with an `id` and a `severity` column (a document may
+    // split its findings, e.g. one table per review perspective; none may be skipped).
     let tables = doc.tables(doc.all());
-    let table = tables
+    let findings_tables: Vec<_> = tables
         .iter()
-        .find(|t| t.column("id").is_some() && t.column("severity").is_some());
-    match table {
-        None => d.findings.push(
+        .filter(|t| t.column("id").is_some() && t.column("severity").is_some())
+        .collect();
+    if findings_tables.is_empty() {
+        d.findings.push(
             err("findings-table-missing", 0, 0, "no findings table (a table with the columns id, severity, status, evidence, owner, rationale, target slice)".into())
                 .with_help("add the table even when the review found nothing; see docs/closure-format.md"),
-        ),
-        Some(t) => {
-            let idx: Vec<Option<usize>> = COLUMNS.iter().map(|c| t.column(c)).collect();
-            let missing: Vec<&str> = COLUMNS.iter().zip(&idx).filter(|(_, i)| i.is_none()).map(|(c, _)| *c).collect();
-            if !missing.is_empty() {
+        );
+    }
+    let mut seen: Vec<(String, u32)> = Vec::new();
+    for t in findings_tables {
+        let idx: Vec<Option<usize>> = COLUMNS.iter().map(|c| t.column(c)).collect();
+        let missing: Vec<&str> = COLUMNS
+            .iter()
+            .zip(&idx)
+            .filter(|(_, i)| i.is_none())
+            .map(|(c, _)| *c)
+            .collect();
+        if !missing.is_empty() {
+            d.findings.push(err(
+                "findings-table-column-missing",
+                t.header_line,
+                t.header.first().map(|c| c.col).unwrap_or(1),
+                format!(
+                    "the findings table lacks the column(s): {}",
+                    missing.join(", ")
+                ),
+            ));
+        }
+        for row in &t.rows {
+            let cell = |k: usize| idx[k].and_then(|i| row.cells.get(i));
+            let text_of = |k: usize| cell(k).map(|c| c.text.clone()).unwrap_or_default();
+            let col_of = |k: usize| cell(k).map(|c| c.col).unwrap_or(1);
+            let id = strip_emphasis(&text_of(0));
+            let label = if id.is_empty() {
+                format!("the finding on line {}", row.line)
+            } else {
+                format!("finding `{id}`")
+            };
+            if id.is_empty() {
                 d.findings.push(err(
-                    "findings-table-column-missing",
-                    t.header_line,
-                    t.header.first().map(|c| c.col).unwrap_or(1),
-                    format!("the findings table lacks the column(s): {}", missing.join(", ")),
+                    "finding-id-missing",
+                    row.line,
+                    col_of(0),
+                    "a finding row has no id".into(),
+                ));
+            } else if let Some((_, first)) = seen.iter().find(|(s, _)| *s == id) {
+                d.findings.push(err(
+                    "finding-id-duplicate",
+                    row.line,
+                    col_of(0),
+                    format!("finding id `{id}` is used again (first on line {first})"),
+                ));
+            } else {
+                seen.push((id.clone(), row.line));
+            }
+            let severity = strip_emphasis(&text_of(1)).to_ascii_lowercase();
+            let status = strip_emphasis(&text_of(2)).to_ascii_lowercase();
+            let sev_ok = matches!(severity.as_str(), "blocking" | "high" | "medium" | "low");
+            let status_ok = matches!(
+                status.as_str(),
+                "open" | "resolved" | "deferred" | "accepted"
+            );
+            if idx[1].is_some() && !sev_ok {
+                d.findings.push(err(
+                    "invalid-severity",
+                    row.line,
+                    col_of(1),
+                    format!(
+                        "{label}: severity `{}` is not one of blocking, high, medium, low",
+                        text_of(1)
+                    ),
                 ));
             }
-            let mut seen: Vec<(String, u32)> = Vec::new();
-            for row in &t.rows {
-                let cell = |k: usize| idx[k].and_then(|i| row.cells.get(i));
-                let text_of = |k: usize| cell(k).map(|c| c.text.clone()).unwrap_or_default();
-                let col_of = |k: usize| cell(k).map(|c| c.col).unwrap_or(1);
-                let id = strip_emphasis(&text_of(0));
-                let label = if id.is_empty() { format!("the finding on line {}", row.line) } else { format!("finding `{id}`") };
-                if id.is_empty() {
-                    d.findings.push(err("finding-id-missing", row.line, col_of(0), "a finding row has no id".into()));
-                } else if let Some((_, first)) = seen.iter().find(|(s, _)| *s == id) {
-                    d.findings.push(err(
-                        "finding-id-duplicate",
-                        row.line,
-                        col_of(0),
-                        format!("finding id `{id}` is used again (first on line {first})"),
-                    ));
-                } else {
-                    seen.push((id.clone(), row.line));
-                }
-                let severity = strip_emphasis(&text_of(1)).to_ascii_lowercase();
-                let status = strip_emphasis(&text_of(2)).to_ascii_lowercase();
-                let sev_ok = matches!(severity.as_str(), "blocking" | "high" | "medium" | "low");
-                let status_ok = matches!(status.as_str(), "open" | "resolved" | "deferred" | "accepted");
-                if idx[1].is_some() && !sev_ok {
-                    d.findings.push(err(
-                        "invalid-severity",
-                        row.line,
-                        col_of(1),
-                        format!("{label}: severity `{}` is not one of blocking, high, medium, low", text_of(1)),
-                    ));
-                }
-                if idx[2].is_some() && !status_ok {
-                    d.findings.push(err(
-                        "invalid-status",
-                        row.line,
-                        col_of(2),
-                        format!("{label}: status `{}` is not one of open, resolved, deferred, accepted", text_of(2)),
-                    ));
-                }
-                if sev_ok && status_ok {
-                    if matches!(severity.as_str(), "blocking" | "high") && status != "resolved" {
-                        d.findings.push(
+            if idx[2].is_some() && !status_ok {
+                d.findings.push(err(
+                    "invalid-status",
+                    row.line,
+                    col_of(2),
+                    format!(
+                        "{label}: status `{}` is not one of open, resolved, deferred, accepted",
+                        text_of(2)
+                    ),
+                ));
+            }
+            if sev_ok && status_ok {
+                if matches!(severity.as_str(), "blocking" | "high") && status != "resolved" {
+                    d.findings.push(
                             err(
                                 "blocking-or-high-not-resolved",
                                 row.line,
@@ -155,21 +184,21 @@ pub fn check(path: &str, text: &str, resolver: &mut Resolver) -> Disposition {
                             )
                             .with_help("fix it, re-test, re-review, then mark it resolved with the evidence of the fix"),
                         );
-                    }
-                    if severity == "medium" && matches!(status.as_str(), "deferred" | "accepted") {
-                        for (k, name) in [(4, "owner"), (5, "rationale"), (6, "target slice")] {
-                            if idx[k].is_some() && is_blank_value(&text_of(k)) {
-                                d.findings.push(err(
-                                    "medium-disposition-incomplete",
-                                    row.line,
-                                    col_of(k),
-                                    format!("{label} is a {status} medium without {name}"),
-                                ));
-                            }
+                }
+                if severity == "medium" && matches!(status.as_str(), "deferred" | "accepted") {
+                    for (k, name) in [(4, "owner"), (5, "rationale"), (6, "target slice")] {
+                        if idx[k].is_some() && is_blank_value(&text_of(k)) {
+                            d.findings.push(err(
+                                "medium-disposition-incomplete",
+                                row.line,
+                                col_of(k),
+                                format!("{label} is a {status} medium without {name}"),
+                            ));
                         }
                     }
-                    if severity == "medium" && status == "open" {
-                        d.findings.push(
+                }
+                if severity == "medium" && status == "open" {
+                    d.findings.push(
                             err(
                                 "medium-open",
                                 row.line,
@@ -178,35 +207,37 @@ pub fn check(path: &str, text: &str, resolver: &mut Resolver) -> Disposition {
                             )
                             .with_severity(Severity::Warning),
                         );
-                    }
                 }
-                if idx[3].is_some() {
-                    let ev = cell(3);
-                    let anchors = ev.map(|c| evidence::anchors_in_line(&c.text)).unwrap_or_default();
-                    if anchors.is_empty() {
-                        d.findings.push(err(
-                            "evidence-missing",
-                            row.line,
-                            col_of(3),
-                            format!("{label} has no `path:line` evidence"),
-                        ));
-                    }
-                    for a in anchors {
-                        if let Err(u) = resolver.resolve(&a) {
-                            d.findings.push(err(u.rule, row.line, col_of(3) + a.col - 1, u.message));
-                        }
-                    }
-                }
-                d.items.push(Item {
-                    line: row.line,
-                    id,
-                    severity,
-                    status,
-                    owner: text_of(4),
-                    rationale: text_of(5),
-                    target_slice: text_of(6),
-                });
             }
+            if idx[3].is_some() {
+                let ev = cell(3);
+                let anchors = ev
+                    .map(|c| evidence::anchors_in_line(&c.text))
+                    .unwrap_or_default();
+                if anchors.is_empty() {
+                    d.findings.push(err(
+                        "evidence-missing",
+                        row.line,
+                        col_of(3),
+                        format!("{label} has no `path:line` evidence"),
+                    ));
+                }
+                for a in anchors {
+                    if let Err(u) = resolver.resolve(&a) {
+                        d.findings
+                            .push(err(u.rule, row.line, col_of(3) + a.col - 1, u.message));
+                    }
+                }
+            }
+            d.items.push(Item {
+                line: row.line,
+                id,
+                severity,
+                status,
+                owner: text_of(4),
+                rationale: text_of(5),
+                target_slice: text_of(6),
+            });
         }
     }
 
