@@ -371,3 +371,41 @@ fn agent_final_missing_and_empty_sections() {
         ]
     );
 }
+
+#[test]
+fn plan_must_equal_the_configured_runbook() {
+    let t = fixture("complete");
+    let p = pipeline_with(
+        "[gate.orchestrator-artifacts]\ncheck = \"orchestrator-artifacts\"\n",
+        "[gate.orchestrator-artifacts]\ncheck = \"orchestrator-artifacts\"\nparams = { runbook = \"docs/runbook.md\" }\n",
+    );
+    let plan = std::fs::read(t.path().join("pass/ORCHESTRATOR_PLAN_VERBATIM.md")).unwrap();
+    let (_, body) = gates::artifacts::plan::parse(&plan).unwrap();
+    std::fs::write(t.path().join("docs/runbook.md"), body).unwrap();
+    assert_eq!(errors(&run_in(&p, "orchestrator-artifacts", t.path(), None)), vec![]);
+    // The runbook moved on after the plan was written down: the plan is not that runbook.
+    let mut newer = body.to_vec();
+    newer.extend_from_slice(b"3. Hand off.\n");
+    std::fs::write(t.path().join("docs/runbook.md"), newer).unwrap();
+    assert_eq!(
+        errors(&run_in(&p, "orchestrator-artifacts", t.path(), None)),
+        vec![f("plan-differs-from-runbook", "pass/ORCHESTRATOR_PLAN_VERBATIM.md", 2, 1)]
+    );
+}
+
+#[test]
+fn unknown_params_are_load_errors_with_their_position() {
+    let file = fixtures().join("pipeline.toml");
+    let text = std::fs::read_to_string(&file).unwrap().replace(
+        "params = { archive_dir = \"_archive\", canonical_docs = [\"docs\"] }",
+        "params = { archive_dir = \"_archive\", canonical_doc = [\"docs\"] }",
+    );
+    let err = gates::pipeline::load_str(&text, &file, &workspace()).unwrap_err();
+    assert!(err.message.contains("canonical_doc"), "{err}");
+    let text = std::fs::read_to_string(&file).unwrap().replace(
+        "params = { archive_dir = \"_archive\", canonical_docs = [\"docs\"] }",
+        "params = { archive_dir = \"../out\" }",
+    );
+    let err = gates::pipeline::load_str(&text, &file, &workspace()).unwrap_err();
+    assert!(err.message.contains("archive_dir"), "{err}");
+}
