@@ -382,14 +382,22 @@ fn plan_must_equal_the_configured_runbook() {
     let plan = std::fs::read(t.path().join("pass/ORCHESTRATOR_PLAN_VERBATIM.md")).unwrap();
     let (_, body) = gates::artifacts::plan::parse(&plan).unwrap();
     std::fs::write(t.path().join("docs/runbook.md"), body).unwrap();
-    assert_eq!(errors(&run_in(&p, "orchestrator-artifacts", t.path(), None)), vec![]);
+    assert_eq!(
+        errors(&run_in(&p, "orchestrator-artifacts", t.path(), None)),
+        vec![]
+    );
     // The runbook moved on after the plan was written down: the plan is not that runbook.
     let mut newer = body.to_vec();
     newer.extend_from_slice(b"3. Hand off.\n");
     std::fs::write(t.path().join("docs/runbook.md"), newer).unwrap();
     assert_eq!(
         errors(&run_in(&p, "orchestrator-artifacts", t.path(), None)),
-        vec![f("plan-differs-from-runbook", "pass/ORCHESTRATOR_PLAN_VERBATIM.md", 2, 1)]
+        vec![f(
+            "plan-differs-from-runbook",
+            "pass/ORCHESTRATOR_PLAN_VERBATIM.md",
+            2,
+            1
+        )]
     );
 }
 
@@ -408,4 +416,22 @@ fn unknown_params_are_load_errors_with_their_position() {
     );
     let err = gates::pipeline::load_str(&text, &file, &workspace()).unwrap_err();
     assert!(err.message.contains("archive_dir"), "{err}");
+}
+
+#[test]
+fn a_repeated_evidence_map_is_checked_too() {
+    let t = fixture("complete");
+    let p = t.path().join("pass/AGENT_2_FINAL_REVIEW.md");
+    let mut text = std::fs::read_to_string(&p).unwrap();
+    text.push_str("\n## Evidence Map\n\n- later addition: `src/app.ts:7`\n");
+    std::fs::write(&p, text).unwrap();
+    assert_eq!(
+        errors(&run("agent-outputs", t.path(), None)),
+        vec![f(
+            "evidence-line-out-of-range",
+            "pass/AGENT_2_FINAL_REVIEW.md",
+            29,
+            22
+        )]
+    );
 }

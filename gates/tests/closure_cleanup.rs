@@ -288,7 +288,12 @@ fn a_manifest_split_over_several_tables_is_read_whole() {
     std::fs::write(t.path().join("pass/AGENT_1_PLAN_VERBATIM.md"), "# back\n").unwrap();
     assert_eq!(
         errors(&run("docs-cleanup", t.path(), None)),
-        vec![f("deleted-path-present", "pass/A8_CLEANUP_MANIFEST.md", 23, 3)]
+        vec![f(
+            "deleted-path-present",
+            "pass/A8_CLEANUP_MANIFEST.md",
+            23,
+            3
+        )]
     );
 }
 

@@ -136,7 +136,10 @@ fn every_findings_table_is_read() {
     );
     assert_eq!(
         disposition_findings(&text),
-        vec![r("blocking-or-high-not-resolved", 13, 19), r("finding-id-duplicate", 14, 3)]
+        vec![
+            r("blocking-or-high-not-resolved", 13, 19),
+            r("finding-id-duplicate", 14, 3)
+        ]
     );
 }
 

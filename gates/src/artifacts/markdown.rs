@@ -220,6 +220,23 @@ impl<'a> Doc<'a> {
         Some((h.clone(), h.index + 1..end))
     }
 
+    /// Every section whose heading title matches `pred`, in document order.
+    pub fn sections(&self, pred: impl Fn(&str) -> bool) -> Vec<(Heading, std::ops::Range<usize>)> {
+        let hs = self.headings();
+        hs.iter()
+            .enumerate()
+            .filter(|(_, h)| pred(&h.title))
+            .map(|(pos, h)| {
+                let end = hs[pos + 1..]
+                    .iter()
+                    .find(|n| n.level <= h.level)
+                    .map(|n| n.index)
+                    .unwrap_or(self.lines.len());
+                (h.clone(), h.index + 1..end)
+            })
+            .collect()
+    }
+
     /// The visible lines in `range`.
     pub fn visible(&self, range: std::ops::Range<usize>) -> impl Iterator<Item = &MdLine<'a>> {
         self.lines[range].iter().filter(|l| !l.hidden)

@@ -143,8 +143,9 @@ pub fn check_final(rel: &str, text: &str, resolver: &mut Resolver, findings: &mu
     let doc = Doc::parse(text);
     for name in SECTIONS {
         let want = normalise_key(name);
-        let Some((h, range)) = doc.section(|t| normalise_key(t.trim_end_matches(':')) == want)
-        else {
+        // A heading repeated (e.g. a second Evidence Map) is checked like the first.
+        let sections = doc.sections(|t| normalise_key(t.trim_end_matches(':')) == want);
+        if sections.is_empty() {
             findings.push(
                 Finding::error(
                     "final-section-missing",
@@ -158,35 +159,37 @@ pub fn check_final(rel: &str, text: &str, resolver: &mut Resolver, findings: &mu
                 )),
             );
             continue;
-        };
-        if !markdown::has_content(doc.visible(range.clone())) {
-            findings.push(Finding::error(
-                "final-section-empty",
-                rel,
-                h.line,
-                1,
-                format!("the `{name}` section is empty"),
-            ));
-            continue;
         }
-        if want == normalise_key("Evidence Map") {
-            let mut n = 0;
-            for l in doc.visible(range) {
-                for a in evidence::anchors_in_line(&markdown::strip_inline_comments(l.text)) {
-                    n += 1;
-                    if let Err(u) = resolver.resolve(&a) {
-                        findings.push(Finding::error(u.rule, rel, l.no, a.col, u.message));
-                    }
-                }
-            }
-            if n == 0 {
+        for (h, range) in sections {
+            if !markdown::has_content(doc.visible(range.clone())) {
                 findings.push(Finding::error(
-                    "evidence-map-without-anchors",
+                    "final-section-empty",
                     rel,
                     h.line,
                     1,
-                    "the Evidence Map has no `path:line` anchor",
+                    format!("the `{name}` section is empty"),
                 ));
+                continue;
+            }
+            if want == normalise_key("Evidence Map") {
+                let mut n = 0;
+                for l in doc.visible(range) {
+                    for a in evidence::anchors_in_line(&markdown::strip_inline_comments(l.text)) {
+                        n += 1;
+                        if let Err(u) = resolver.resolve(&a) {
+                            findings.push(Finding::error(u.rule, rel, l.no, a.col, u.message));
+                        }
+                    }
+                }
+                if n == 0 {
+                    findings.push(Finding::error(
+                        "evidence-map-without-anchors",
+                        rel,
+                        h.line,
+                        1,
+                        "the Evidence Map has no `path:line` anchor",
+                    ));
+                }
             }
         }
     }
