@@ -430,8 +430,8 @@ fn a_repeated_evidence_map_is_checked_too() {
         vec![f(
             "evidence-line-out-of-range",
             "pass/AGENT_2_FINAL_REVIEW.md",
-            29,
-            22
+            27,
+            20
         )]
     );
 }
