@@ -396,3 +396,36 @@ fn evidence_through_a_symlink_out_of_the_repo_does_not_resolve() {
     let a = gates::artifacts::evidence::anchors_in_line("`src/loop:1`").remove(0);
     assert_eq!(res.resolve(&a).unwrap_err().rule, "evidence-file-missing");
 }
+
+#[test]
+fn generated_report_and_handoff_text() {
+    use gates::run::Status::*;
+    let t = fixture("complete");
+    let pass = t.path().join("pass");
+    let docs = report::Docs::default();
+    let mut rec = record(&[
+        ("preflight", Passed),
+        ("review-closure", Passed),
+        ("docs-cleanup", Failed),
+        ("handoff", Skipped),
+    ]);
+    rec.gates[2].command = Some(vec!["npm".into(), "test".into()]);
+    rec.gates[2].findings.push(Finding::error(
+        "deleted-path-present",
+        "pass/A8.md",
+        3,
+        3,
+        "still there",
+    ));
+    rec.exit_code = 1;
+    rec.counts = gates::run::Counts::of(&rec.gates);
+    let closure = report::read_closure(t.path(), &pass, &docs);
+    insta::assert_snapshot!(
+        "execution_report",
+        report::execution_report(&rec, &closure, &docs, None).unwrap()
+    );
+    insta::assert_snapshot!(
+        "handoff",
+        report::handoff(&rec, &closure, &docs, &pass, None).unwrap()
+    );
+}

@@ -391,6 +391,44 @@ pub fn execution_report(
             dur(g.duration_ms)
         ));
     }
+    let red: Vec<&crate::run::GateResult> = r
+        .gates
+        .iter()
+        .filter(|g| g.status != Status::Passed)
+        .collect();
+    if !red.is_empty() {
+        s.push_str("\n## Gates that did not pass\n\n");
+        for g in red {
+            let why = g
+                .reason
+                .as_deref()
+                .map(|x| format!(": {x}"))
+                .unwrap_or_default();
+            s.push_str(&format!(
+                "- `{}` {}{}\n",
+                g.id,
+                status_word(g.status),
+                cell(&why)
+            ));
+            for f in g
+                .findings
+                .iter()
+                .filter(|f| f.severity == crate::finding::Severity::Error)
+            {
+                let at = f.location();
+                let at = if at.is_empty() {
+                    String::new()
+                } else {
+                    format!("`{at}` ")
+                };
+                s.push_str(&format!(
+                    "  - {at}[{}] {}\n",
+                    f.rule,
+                    f.message.replace('\n', " ")
+                ));
+            }
+        }
+    }
     s.push_str("\n## Closure decisions\n\n");
     s.push_str(&decisions(c, docs));
     s.push_str("\n## Commands\n\n");
@@ -455,10 +493,21 @@ pub fn handoff(
         .filter(|x| x.status != Status::Passed)
         .map(|x| format!("{} ({})", x.id, status_word(x.status)))
         .collect();
-    if red.is_empty() {
+    if r.slices.is_empty() {
+        s.push_str("- Slices: none recorded\n");
+    } else if red.is_empty() {
         s.push_str(&format!("- Slices: all {} green\n", r.slices.len()));
     } else {
         s.push_str(&format!("- Slices not green: {}\n", red.join(", ")));
+    }
+    let red_gates: Vec<String> = r
+        .gates
+        .iter()
+        .filter(|g| g.status != Status::Passed)
+        .map(|g| format!("`{}` ({})", g.id, status_word(g.status)))
+        .collect();
+    if !red_gates.is_empty() {
+        s.push_str(&format!("- Gates not green: {}\n", red_gates.join(", ")));
     }
     s.push_str(&format!("- Full detail: `{}`\n\n", names::EXECUTION_REPORT));
     s.push_str("## Closure\n\n");
