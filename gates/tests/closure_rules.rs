@@ -137,7 +137,7 @@ fn every_findings_table_is_read() {
     assert_eq!(
         disposition_findings(&text),
         vec![
-            r("blocking-or-high-not-resolved", 13, 19),
+            r("blocking-or-high-not-resolved", 13, 16),
             r("finding-id-duplicate", 14, 3)
         ]
     );
