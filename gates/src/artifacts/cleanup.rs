@@ -136,6 +136,8 @@ pub fn parse(path: &str, text: &str) -> (Manifest, Vec<Finding>) {
             let get = |i: Option<usize>| i.and_then(|i| row.cells.get(i));
             let Some(pc) = get(Some(pi)) else { continue };
             let p = strip_emphasis(&pc.text);
+            // `./X.md` and `X.md` name the same file.
+            let p = p.strip_prefix("./").map(str::to_string).unwrap_or(p);
             let ac = get(Some(ai));
             let action = match ac
                 .map(|c| strip_emphasis(&c.text).to_ascii_lowercase())
@@ -445,12 +447,6 @@ fn path_problem(pass_root: &Path, rel: &str) -> Option<String> {
     None
 }
 
-/// The manifest's repository-relative path and the pass root's.
-struct Paths<'a> {
-    pass_rel: &'a str,
-    manifest_rel: String,
-}
-
 /// `cleanup check`: the manifest agrees with the tree.
 pub fn check(
     repo: &Path,
@@ -458,10 +454,7 @@ pub fn check(
     cfg: &Config,
 ) -> Result<(Vec<Finding>, Vec<String>), GateError> {
     let pass_root = repo.join(pass_rel);
-    let paths = Paths {
-        pass_rel,
-        manifest_rel: format!("{pass_rel}/{}", cfg.manifest),
-    };
+    let manifest_rel = format!("{pass_rel}/{}", cfg.manifest);
     let mut findings = Vec::new();
     let mut notes = Vec::new();
     let text = match std::fs::read(pass_root.join(&cfg.manifest)) {
@@ -469,7 +462,7 @@ pub fn check(
             findings.push(
                 Finding::error(
                     "manifest-missing",
-                    &paths.manifest_rel,
+                    &manifest_rel,
                     0,
                     0,
                     "the cleanup manifest does not exist",
@@ -481,10 +474,10 @@ pub fn check(
         Err(e) => return Err(GateError::io(pass_root.join(&cfg.manifest), e)),
         Ok(b) => String::from_utf8_lossy(&b).into_owned(),
     };
-    let (m, problems) = parse(&paths.manifest_rel, &text);
+    let (m, problems) = parse(&manifest_rel, &text);
     findings.extend(problems);
     let mf = |rule: &str, e: &Entry, col: u32, msg: String| {
-        Finding::error(rule, &paths.manifest_rel, e.line, col, msg)
+        Finding::error(rule, &manifest_rel, e.line, col, msg)
     };
 
     let mut seen: Vec<(&str, u32)> = Vec::new();
@@ -598,7 +591,7 @@ pub fn check(
             findings.push(
                 Finding::error(
                     "unaccounted-file",
-                    format!("{}/{f}", paths.pass_rel),
+                    format!("{}/{f}", pass_rel),
                     0,
                     0,
                     format!("`{f}` is not listed in {}", cfg.manifest),
@@ -849,8 +842,7 @@ pub fn apply(
     }
     // A dirty tree is refused, except for changes this manifest explains (a previous apply
     // that was interrupted).
-    let pass_note = git::rel_str(Path::new(pass_rel));
-    for c in git::dirty_paths(repo, &pass_note)? {
+    for c in git::dirty_paths(repo, pass_rel)? {
         let ok =
             explained.contains(&c.path) && c.from.as_ref().is_none_or(|f| explained.contains(f));
         if !ok {
@@ -893,9 +885,6 @@ pub fn apply(
         };
         outcome.actions.push(desc);
         if !yes {
-            if matches!(op, Op::WriteManifest(_)) {
-                outcome.wrote_manifest = false;
-            }
             continue;
         }
         match op {
