@@ -144,6 +144,15 @@ fn preflight_prints_the_worktree_creation_command_when_it_is_missing() {
         general(&run_in(&p, "preflight", t.path(), None)),
         Vec::<String>::new()
     );
+    // The execution worktree must be clean too.
+    std::fs::write(wt_path.join("src/app.ts"), "export {};\n").unwrap();
+    let r = run_in(&p, "preflight", t.path(), None);
+    assert_eq!(general(&r), vec!["worktree-dirty"]);
+    assert!(
+        r.findings[0].message.contains("`src/app.ts`"),
+        "{}",
+        r.findings[0].message
+    );
 }
 
 #[test]

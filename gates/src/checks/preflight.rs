@@ -3,8 +3,9 @@
 //! **What it checks.** The target directory is inside a git work tree; nothing under it is
 //! modified, staged or untracked (the tool's own files excepted, see below); when `branch` is
 //! configured, HEAD is that branch; when `parent_branch` is configured, it exists; when
-//! `worktree` is configured, that directory exists and is a registered worktree, otherwise
-//! the finding carries `create_command` so the user can create it.
+//! `worktree` is configured, that directory exists and is a registered worktree (and, when it
+//! is not the target itself, is clean too), otherwise the finding carries `create_command` so
+//! the user can create it.
 //!
 //! It never changes git state: only read-only git commands run, with optional locks off,
 //! so not even the index is refreshed.
@@ -110,11 +111,29 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
                 .lines()
                 .filter_map(|l| l.strip_prefix("worktree "))
                 .any(|w| std::fs::canonicalize(w).map(|c| c == want).unwrap_or(false));
+            let target_top = std::fs::canonicalize(&place.toplevel).ok();
             if !registered {
                 out.findings.push(Finding::general(
                     "worktree-not-registered",
                     format!("`{wt}` exists but is not a worktree of this repository (`git worktree list`)"),
                 ));
+            } else if target_top.as_ref() != Some(&want) {
+                // The runbook verifies clean state "in repo root and execution worktree": when
+                // the worktree is not the target itself, it must be clean too.
+                for c in git::dirty_paths(&want, &pass_rel)? {
+                    out.findings.push(
+                        Finding::general(
+                            "worktree-dirty",
+                            format!(
+                                "in the worktree `{wt}`: {} `{}` (`git status`: `{}`)",
+                                describe(&c.code),
+                                c.path,
+                                c.code
+                            ),
+                        )
+                        .with_help("commit or stash it before the run starts"),
+                    );
+                }
             }
         }
     }
