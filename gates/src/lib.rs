@@ -7,6 +7,7 @@
 
 pub mod artifacts;
 pub mod checks;
+pub mod ci;
 pub mod error;
 pub mod finding;
 pub mod pipeline;

@@ -43,6 +43,17 @@ enum Cmd {
     },
     /// List stages, slices and gates.
     List,
+    /// The GitHub Actions workflow generated from the pipeline.
+    #[command(subcommand)]
+    Ci(CiCmd),
+}
+
+#[derive(Subcommand)]
+enum CiCmd {
+    /// Write the workflow (default: .github/workflows/phase-a.yml) from the pipeline.
+    Render,
+    /// Re-render and compare with the file on disk; on drift print a unified diff and exit 1.
+    Check,
 }
 
 #[derive(clap::Args)]
@@ -138,10 +149,32 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             print!("{out}");
             Ok(0)
         }
+        Cmd::Ci(c) => ci(&cli.pipeline, c),
         Cmd::List => {
             let p = load(&cli.pipeline)?;
             print!("{}", gates::pipeline::plan::render_list(&p));
             Ok(0)
+        }
+    }
+}
+
+fn ci(pipeline_file: &Option<PathBuf>, c: CiCmd) -> anyhow::Result<u8> {
+    let p = load(pipeline_file)?;
+    match c {
+        CiCmd::Render => {
+            let (path, changed) = gates::ci::write(&p)?;
+            println!("{} {}", if changed { "wrote" } else { "unchanged:" }, path.display());
+            Ok(0)
+        }
+        CiCmd::Check => {
+            let r = gates::ci::check(&p, None)?;
+            if r.drift == gates::ci::Drift::UpToDate {
+                print!("{}", r.report());
+                Ok(0)
+            } else {
+                eprint!("{}", r.report());
+                Ok(1)
+            }
         }
     }
 }

@@ -4,6 +4,8 @@
 //! pipeline file), a parameter validator that runs when the pipeline is loaded (so bad
 //! parameters are reported with their position before anything runs) and a `run` function.
 
+pub mod ci_drift;
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -100,5 +102,10 @@ pub struct CheckDef {
 
 /// Every built-in check.
 pub fn registry() -> Vec<CheckDef> {
-    vec![]
+    vec![CheckDef {
+        name: "ci-drift",
+        summary: "the generated GitHub Actions workflow matches the pipeline file",
+        validate: ci_drift::validate,
+        run: ci_drift::run,
+    }]
 }
