@@ -206,6 +206,12 @@ fn phase_a(pipeline_file: &Option<PathBuf>, a: PhaseAArgs) -> anyhow::Result<u8>
         gates::artifacts::write_atomic(path, report::junit::render(&record).as_bytes())
             .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
     }
+    if report::github_summary::enabled() {
+        let summary = report::github_summary::summary_path();
+        for w in report::github_summary::emit(&record, &mut std::io::stdout().lock(), summary.as_deref()) {
+            eprintln!("warning: {w}");
+        }
+    }
     match a.format {
         Format::Human => print!("{}", report::human::summary(&Style::detect(std::io::stdout().is_terminal()), &record)),
         Format::Json => print!("{}", report::json::render(&record)),

@@ -47,9 +47,8 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
     let result = ci::check(ctx.pipeline, params.workflow.as_deref()).map_err(|e| GateError::msg(e.0))?;
     let mut out = CheckOutput::default();
     out.notes.push(format!(
-        "compared {} in the pipeline's workspace {} (not the target repository)",
-        result.path,
-        ctx.pipeline.base_dir.display()
+        "compared {} of the pipeline's workspace (the repository holding the pipeline file, not the target)",
+        result.path
     ));
     match &result.drift {
         Drift::UpToDate => {}
