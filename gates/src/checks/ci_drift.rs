@@ -45,6 +45,16 @@ pub fn validate(table: &toml::Table) -> Result<(), ParamError> {
 pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
     let params: Params = ctx.params()?;
     let result = ci::check(ctx.pipeline, params.workflow.as_deref()).map_err(|e| GateError::msg(e.0))?;
+    // `ci render` writes the path `[ci]` declares; when the parameter names another file,
+    // say so, or the advice would not fix what this gate compares.
+    let fix = if result.path == result.rendered.path {
+        format!("run `{}` and commit the file", result.regenerate)
+    } else {
+        format!(
+            "`{}` writes {} ([ci] workflow); this gate compares {} (its `workflow` parameter): make them name the same file, re-render and commit",
+            result.regenerate, result.rendered.path, result.path
+        )
+    };
     let mut out = CheckOutput::default();
     out.notes.push(format!(
         "compared {} of the pipeline's workspace (the repository holding the pipeline file, not the target)",
@@ -60,7 +70,7 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
                 0,
                 format!("the generated workflow {} does not exist", result.path),
             )
-            .with_help(format!("run `{}` and commit the file", result.regenerate)),
+            .with_help(fix),
         ),
         Drift::Differs { diff, line } => {
             let mut shown: Vec<&str> = diff.lines().take(HELP_DIFF_LINES).collect();
@@ -79,7 +89,7 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
                     1,
                     format!("{} differs from what the pipeline renders (first difference at line {line})", result.path),
                 )
-                .with_help(format!("run `{}` and commit the file{}{more}", result.regenerate, shown.join("\n"))),
+                .with_help(format!("{fix}{}{more}", shown.join("\n"))),
             );
         }
     }
