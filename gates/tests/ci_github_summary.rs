@@ -26,7 +26,13 @@ fn record() -> RunRecord {
     let passed = gate("ci-drift", &["A0"], Status::Passed);
     let mut failed = gate("metadata-contract", &["A1", "A6"], Status::Failed);
     failed.findings = vec![
-        Finding::error("missing-capability", "plugins/api/x/package.json", 3, 5, "`rawr.capability` is missing"),
+        Finding::error(
+            "missing-capability",
+            "plugins/api/x/package.json",
+            3,
+            5,
+            "`rawr.capability` is missing",
+        ),
         Finding::error(
             "forbidden-legacy-key",
             "plugins/web/y|z/package.json",
@@ -34,20 +40,44 @@ fn record() -> RunRecord {
             9,
             "key `channel` <script>alert(1)</script> is **forbidden** | [link](http://x)",
         ),
-        Finding::error("forbidden-legacy-key", "plugins/web/y/package.json", 8, 1, "second line follows\n::error::injected"),
-        Finding::error("forbidden-legacy-key", "plugins/web/y/package.json", 9, 1, "fourth"),
+        Finding::error(
+            "forbidden-legacy-key",
+            "plugins/web/y/package.json",
+            8,
+            1,
+            "second line follows\n::error::injected",
+        ),
+        Finding::error(
+            "forbidden-legacy-key",
+            "plugins/web/y/package.json",
+            9,
+            1,
+            "fourth",
+        ),
         Finding::general("kind-mismatch", "fifth"),
     ];
-    failed.findings.insert(0, Finding::error("report-only", "a.ts", 1, 1, "a warning first in the list").with_severity(Severity::Warning));
+    failed.findings.insert(
+        0,
+        Finding::error("report-only", "a.ts", 1, 1, "a warning first in the list")
+            .with_severity(Severity::Warning),
+    );
     failed.notes = vec!["excluded: **/_archive/**".into()];
     let mut command = gate("harness-matrix", &["A5"], Status::Failed);
-    command.findings = vec![Finding::general("command-failed", "`vitest run` exited with status 1")];
-    command.output = "FAIL test/a.test.ts\n::error::not from us\n::endgroup::\n::stop-commands::guess\n".into();
+    command.findings = vec![Finding::general(
+        "command-failed",
+        "`vitest run` exited with status 1",
+    )];
+    command.output =
+        "FAIL test/a.test.ts\n::error::not from us\n::endgroup::\n::stop-commands::guess\n".into();
     let mut skipped = gate("discovery-roots", &["A2"], Status::Skipped);
-    skipped.reason = Some("slice A2 depends on A1, which is not green: gate `metadata-contract` failed (in A1)".into());
+    skipped.reason = Some(
+        "slice A2 depends on A1, which is not green: gate `metadata-contract` failed (in A1)"
+            .into(),
+    );
     skipped.duration_ms = 0;
     let mut timed = gate("route-probe", &["A5"], Status::TimedOut);
-    timed.reason = Some("`bun run host` did not finish within 10m; its process group was killed".into());
+    timed.reason =
+        Some("`bun run host` did not finish within 10m; its process group was killed".into());
     let mut errored = gate("manifest-smoke", &["A4"], Status::Errored);
     errored.reason = Some("rawr.hq.ts: cannot read: permission denied (100%)".into());
     let gates = vec![passed, failed, command, skipped, timed, errored];
@@ -102,7 +132,10 @@ fn untrusted_text_never_reaches_the_runner_as_a_command() {
             assert!(fenced);
             fenced = false;
         } else if !fenced {
-            assert!(line.starts_with("::group::") || line == "::endgroup::", "unfenced line: {line:?}");
+            assert!(
+                line.starts_with("::group::") || line == "::endgroup::",
+                "unfenced line: {line:?}"
+            );
         }
     }
     assert!(!fenced);
@@ -115,13 +148,19 @@ fn tokens_are_fresh() {
     let a = github_summary::stop_token();
     let b = github_summary::stop_token();
     assert_ne!(a, b);
-    assert!(a.len() >= 32 && a.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-'), "{a}");
+    assert!(
+        a.len() >= 32 && a.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-'),
+        "{a}"
+    );
 }
 
 #[test]
 fn escaping() {
     assert_eq!(escape_data("50% done\r\nnext"), "50%25 done%0D%0Anext");
-    assert_eq!(md_cell("a|b <i>&</i> `c` *d* _e_ [f](g) \\ #h\ni"), "a\\|b &lt;i&gt;&amp;&lt;/i&gt; \\`c\\` \\*d\\* \\_e\\_ \\[f\\](g) \\\\ \\#h<br>i");
+    assert_eq!(
+        md_cell("a|b <i>&</i> `c` *d* _e_ [f](g) \\ #h\ni"),
+        "a\\|b &lt;i&gt;&amp;&lt;/i&gt; \\`c\\` \\*d\\* \\_e\\_ \\[f\\](g) \\\\ \\#h<br>i"
+    );
 }
 
 #[test]
@@ -135,12 +174,25 @@ fn emit_prints_groups_and_appends_the_summary() {
     let out = String::from_utf8(out).unwrap();
     assert_eq!(out.matches("::group::").count(), 6);
     let written = std::fs::read_to_string(&summary).unwrap();
-    assert_eq!(written, format!("earlier step\n{}", step_summary(&record())));
+    assert_eq!(
+        written,
+        format!("earlier step\n{}", step_summary(&record()))
+    );
 
     let mut out = Vec::new();
     let warnings = emit(&record(), &mut out, None);
-    assert_eq!(warnings, ["GITHUB_STEP_SUMMARY is not set; no step summary written"]);
-    let warnings = emit(&record(), &mut Vec::new(), Some(&dir.path().join("no/such/dir/summary.md")));
+    assert_eq!(
+        warnings,
+        ["GITHUB_STEP_SUMMARY is not set; no step summary written"]
+    );
+    let warnings = emit(
+        &record(),
+        &mut Vec::new(),
+        Some(&dir.path().join("no/such/dir/summary.md")),
+    );
     assert_eq!(warnings.len(), 1);
-    assert!(warnings[0].starts_with("could not append the step summary to "), "{warnings:?}");
+    assert!(
+        warnings[0].starts_with("could not append the step summary to "),
+        "{warnings:?}"
+    );
 }

@@ -37,14 +37,18 @@ const HELP_DIFF_LINES: usize = 60;
 pub fn validate(table: &toml::Table) -> Result<(), ParamError> {
     let p: Params = parse_params(table)?;
     if let Some(w) = &p.workflow {
-        check_workflow_path(w).map_err(|message| ParamError { message, key: Some("workflow".into()) })?;
+        check_workflow_path(w).map_err(|message| ParamError {
+            message,
+            key: Some("workflow".into()),
+        })?;
     }
     Ok(())
 }
 
 pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
     let params: Params = ctx.params()?;
-    let result = ci::check(ctx.pipeline, params.workflow.as_deref()).map_err(|e| GateError::msg(e.0))?;
+    let result =
+        ci::check(ctx.pipeline, params.workflow.as_deref()).map_err(|e| GateError::msg(e.0))?;
     // `ci render` writes the path `[ci]` declares; when the parameter names another file,
     // say so, or the advice would not fix what this gate compares.
     let fix = if result.path == result.rendered.path {
@@ -76,7 +80,10 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
             let mut shown: Vec<&str> = diff.lines().take(HELP_DIFF_LINES).collect();
             let total = diff.lines().count();
             let more = if total > HELP_DIFF_LINES {
-                format!("\n... {} more diff lines (`cargo xtask ci check` shows all)", total - HELP_DIFF_LINES)
+                format!(
+                    "\n... {} more diff lines (`cargo xtask ci check` shows all)",
+                    total - HELP_DIFF_LINES
+                )
             } else {
                 String::new()
             };

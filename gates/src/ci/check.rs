@@ -16,7 +16,10 @@ pub enum Drift {
     /// The workflow file does not exist.
     Missing,
     /// The file differs; `line` is the first line of the file on disk that differs (1-based).
-    Differs { diff: String, line: u32 },
+    Differs {
+        diff: String,
+        line: u32,
+    },
 }
 
 /// The outcome of a check: what was compared, and how it went.
@@ -58,13 +61,23 @@ pub fn check(p: &Pipeline, workflow: Option<&str>) -> Result<CheckResult, CiErro
     let on_disk = match std::fs::read(&path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Ok(CheckResult { path: rel, rendered, drift: Drift::Missing, regenerate });
+            return Ok(CheckResult {
+                path: rel,
+                rendered,
+                drift: Drift::Missing,
+                regenerate,
+            });
         }
         Err(e) => return Err(CiError(format!("cannot read {}: {e}", path.display()))),
     };
     let old = String::from_utf8_lossy(&on_disk);
     let drift = compare(&old, &rendered.text, &rel);
-    Ok(CheckResult { path: rel, rendered, drift, regenerate })
+    Ok(CheckResult {
+        path: rel,
+        rendered,
+        drift,
+        regenerate,
+    })
 }
 
 /// Compares `old` (on disk) with `new` (rendered).

@@ -25,7 +25,16 @@ pub const DEFAULT_UPLOAD_ACTION: &str = "actions/upload-artifact@v4";
 
 /// `phase-a` flags the generated jobs set themselves; `args` may not repeat them, or the
 /// jobs would not run what the pipeline says (and the parity test could not hold).
-const RESERVED_FLAGS: &[&str] = &["--stage", "--only", "--from", "--repo", "--pipeline", "--format", "--help", "-h"];
+const RESERVED_FLAGS: &[&str] = &[
+    "--stage",
+    "--only",
+    "--from",
+    "--repo",
+    "--pipeline",
+    "--format",
+    "--help",
+    "-h",
+];
 
 /// The typed `[ci]` table.
 #[derive(Clone, Debug, Deserialize)]
@@ -102,7 +111,11 @@ pub struct NonEmpty(pub String);
 impl TryFrom<String> for NonEmpty {
     type Error = String;
     fn try_from(s: String) -> Result<Self, String> {
-        if s.trim().is_empty() { Err("must not be empty".into()) } else { Ok(NonEmpty(s)) }
+        if s.trim().is_empty() {
+            Err("must not be empty".into())
+        } else {
+            Ok(NonEmpty(s))
+        }
     }
 }
 
@@ -122,7 +135,9 @@ impl TryFrom<i64> for Minutes {
     fn try_from(n: i64) -> Result<Self, String> {
         match u32::try_from(n) {
             Ok(m) if (1..=4320).contains(&m) => Ok(Minutes(m)),
-            _ => Err(format!("timeout_minutes must be between 1 and 4320 (GitHub's limit is 72 hours), not {n}")),
+            _ => Err(format!(
+                "timeout_minutes must be between 1 and 4320 (GitHub's limit is 72 hours), not {n}"
+            )),
         }
     }
 }
@@ -150,7 +165,9 @@ impl WorkflowPath {
 pub fn check_workflow_path(s: &str) -> Result<(), String> {
     let p = Path::new(s);
     if p.is_absolute() || p.components().any(|c| !matches!(c, Component::Normal(_))) {
-        return Err(format!("workflow path {s:?} must be relative, without `.` or `..` components"));
+        return Err(format!(
+            "workflow path {s:?} must be relative, without `.` or `..` components"
+        ));
     }
     let parent_ok = p.parent() == Some(Path::new(".github/workflows"));
     let ext_ok = matches!(p.extension().and_then(|e| e.to_str()), Some("yml" | "yaml"));
@@ -205,9 +222,14 @@ impl TryFrom<RawReport> for Report {
     fn try_from(r: RawReport) -> Result<Self, String> {
         let flag_ok = r.flag.starts_with("--")
             && r.flag.len() > 2
-            && r.flag[2..].bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            && r.flag[2..]
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
         if !flag_ok {
-            return Err(format!("report flag {:?} must be a long `phase-a` option such as \"--junit\"", r.flag));
+            return Err(format!(
+                "report flag {:?} must be a long `phase-a` option such as \"--junit\"",
+                r.flag
+            ));
         }
         if RESERVED_FLAGS.contains(&r.flag.as_str()) {
             return Err(format!("`{}` is not a report flag", r.flag));
@@ -215,14 +237,19 @@ impl TryFrom<RawReport> for Report {
         let file_ok = !r.file.is_empty()
             && r.file != "."
             && r.file != ".."
-            && r.file.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'));
+            && r.file
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'));
         if !file_ok {
             return Err(format!(
                 "report file {:?} must be a plain file name (letters, digits, `.`, `-`, `_`): it is placed in the job's report directory",
                 r.file
             ));
         }
-        Ok(Report { flag: r.flag, file: r.file })
+        Ok(Report {
+            flag: r.flag,
+            file: r.file,
+        })
     }
 }
 
@@ -271,8 +298,15 @@ pub struct Step {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum StepAction {
-    Uses { uses: String, with: BTreeMap<String, Scalar> },
-    Run { run: String, shell: Option<String>, working_directory: Option<String> },
+    Uses {
+        uses: String,
+        with: BTreeMap<String, Scalar>,
+    },
+    Run {
+        run: String,
+        shell: Option<String>,
+        working_directory: Option<String>,
+    },
 }
 
 #[derive(Deserialize)]
@@ -297,49 +331,91 @@ impl TryFrom<RawStep> for Step {
     fn try_from(r: RawStep) -> Result<Self, String> {
         let name = r.name.trim().to_string();
         if name.is_empty() {
-            return Err("a setup step needs a non-empty `name` (it is what the job log shows)".into());
+            return Err(
+                "a setup step needs a non-empty `name` (it is what the job log shows)".into(),
+            );
         }
         if let Some(id) = &r.id {
             let ok = id.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
-                && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
             if !ok {
-                return Err(format!("step `{name}`: id {id:?} must start with a letter or `_` and contain only letters, digits, `_` and `-`"));
+                return Err(format!(
+                    "step `{name}`: id {id:?} must start with a letter or `_` and contain only letters, digits, `_` and `-`"
+                ));
             }
         }
         for k in r.env.keys() {
             if !is_env_name(k) {
-                return Err(format!("step `{name}`: environment variable name {k:?} must be letters, digits and `_`, not starting with a digit"));
+                return Err(format!(
+                    "step `{name}`: environment variable name {k:?} must be letters, digits and `_`, not starting with a digit"
+                ));
             }
         }
         let action = match (r.uses, r.run) {
             (Some(uses), None) => {
                 if r.shell.is_some() || r.working_directory.is_some() {
-                    return Err(format!("step `{name}`: `shell` and `working_directory` apply to `run` steps, not to `uses`"));
+                    return Err(format!(
+                        "step `{name}`: `shell` and `working_directory` apply to `run` steps, not to `uses`"
+                    ));
                 }
-                if uses.trim().is_empty() || !(uses.contains('@') || uses.starts_with("./") || uses.starts_with("docker://")) {
-                    return Err(format!("step `{name}`: `uses = {uses:?}` must name an action with a version (`owner/repo@ref`), a local action (`./path`) or `docker://image`"));
+                if uses.trim().is_empty()
+                    || !(uses.contains('@')
+                        || uses.starts_with("./")
+                        || uses.starts_with("docker://"))
+                {
+                    return Err(format!(
+                        "step `{name}`: `uses = {uses:?}` must name an action with a version (`owner/repo@ref`), a local action (`./path`) or `docker://image`"
+                    ));
                 }
-                StepAction::Uses { uses, with: r.with.unwrap_or_default() }
+                StepAction::Uses {
+                    uses,
+                    with: r.with.unwrap_or_default(),
+                }
             }
             (None, Some(run)) => {
                 if r.with.is_some() {
-                    return Err(format!("step `{name}`: `with` applies to `uses` steps, not to `run`"));
+                    return Err(format!(
+                        "step `{name}`: `with` applies to `uses` steps, not to `run`"
+                    ));
                 }
                 if run.trim().is_empty() {
                     return Err(format!("step `{name}`: `run` is empty"));
                 }
                 if let Some(wd) = &r.working_directory {
                     let p = Path::new(wd);
-                    if p.is_absolute() || p.components().any(|c| matches!(c, Component::ParentDir)) {
-                        return Err(format!("step `{name}`: working_directory {wd:?} must be inside the checkout (relative, without `..`)"));
+                    if p.is_absolute() || p.components().any(|c| matches!(c, Component::ParentDir))
+                    {
+                        return Err(format!(
+                            "step `{name}`: working_directory {wd:?} must be inside the checkout (relative, without `..`)"
+                        ));
                     }
                 }
-                StepAction::Run { run, shell: r.shell, working_directory: r.working_directory }
+                StepAction::Run {
+                    run,
+                    shell: r.shell,
+                    working_directory: r.working_directory,
+                }
             }
-            (Some(_), Some(_)) => return Err(format!("step `{name}` sets both `uses` and `run`; a step is one or the other")),
-            (None, None) => return Err(format!("step `{name}` needs `uses` (an action) or `run` (a script)")),
+            (Some(_), Some(_)) => {
+                return Err(format!(
+                    "step `{name}` sets both `uses` and `run`; a step is one or the other"
+                ));
+            }
+            (None, None) => {
+                return Err(format!(
+                    "step `{name}` needs `uses` (an action) or `run` (a script)"
+                ));
+            }
         };
-        Ok(Step { name, id: r.id, condition: r.condition, action, env: r.env })
+        Ok(Step {
+            name,
+            id: r.id,
+            condition: r.condition,
+            action,
+            env: r.env,
+        })
     }
 }
 
@@ -361,7 +437,12 @@ struct CiOnly {
 pub fn validate_text(text: &str) -> Result<(), (Range<usize>, String)> {
     toml::from_str::<CiOnly>(text)
         .map(|doc| drop(doc.ci))
-        .map_err(|e| (e.span().unwrap_or(0..0), format!("[ci]: {}", e.message().trim_end())))
+        .map_err(|e| {
+            (
+                e.span().unwrap_or(0..0),
+                format!("[ci]: {}", e.message().trim_end()),
+            )
+        })
 }
 
 impl CiConfig {
@@ -375,6 +456,10 @@ impl CiConfig {
 
     /// The `phase-a` flags a job passes for its reports, given the job's report directory.
     pub fn report_args(&self, dir: &str) -> Vec<String> {
-        self.report.0.iter().flat_map(|r| [r.flag.clone(), format!("{dir}/{}", r.file)]).collect()
+        self.report
+            .0
+            .iter()
+            .flat_map(|r| [r.flag.clone(), format!("{dir}/{}", r.file)])
+            .collect()
     }
 }

@@ -29,7 +29,11 @@ pub struct CiError(pub String);
 /// The stage DAG: for every stage, the stages it needs. Stage A needs stage B (B ≠ A) when a
 /// slice of A depends on a slice of B. Every declared stage has an entry.
 pub fn stage_needs(p: &Pipeline) -> BTreeMap<u32, BTreeSet<u32>> {
-    let mut needs: BTreeMap<u32, BTreeSet<u32>> = p.stages.iter().map(|s| (s.number, BTreeSet::new())).collect();
+    let mut needs: BTreeMap<u32, BTreeSet<u32>> = p
+        .stages
+        .iter()
+        .map(|s| (s.number, BTreeSet::new()))
+        .collect();
     for s in &p.slices {
         for d in &s.depends_on {
             let dep_stage = p.slice(d).expect("validated: dependencies resolve").stage;
@@ -61,7 +65,10 @@ pub fn pipeline_rel(p: &Pipeline) -> Result<String, CiError> {
         .collect();
     match parts {
         Some(parts) if !parts.is_empty() => Ok(parts.join("/")),
-        _ => Err(CiError(format!("{}: cannot express the pipeline file relative to its workspace", p.file.display()))),
+        _ => Err(CiError(format!(
+            "{}: cannot express the pipeline file relative to its workspace",
+            p.file.display()
+        ))),
     }
 }
 
@@ -77,14 +84,20 @@ fn default_pipeline() -> PathBuf {
 /// The command that regenerates `p`'s workflow, run from the root of its workspace.
 pub fn regenerate_command(p: &Pipeline) -> Result<String, CiError> {
     let rel = pipeline_rel(p)?;
-    let is_default = match (std::fs::canonicalize(&p.file), std::fs::canonicalize(default_pipeline())) {
+    let is_default = match (
+        std::fs::canonicalize(&p.file),
+        std::fs::canonicalize(default_pipeline()),
+    ) {
         (Ok(a), Ok(b)) => a == b,
         _ => false,
     };
     Ok(if is_default {
         "cargo xtask ci render".to_string()
     } else {
-        format!("cargo xtask --pipeline {} ci render", render::shell_quote(&rel))
+        format!(
+            "cargo xtask --pipeline {} ci render",
+            render::shell_quote(&rel)
+        )
     })
 }
 

@@ -46,16 +46,43 @@ pub fn render(p: &Pipeline) -> Result<Rendered, CiError> {
     let mut w = Writer::new();
 
     let regen = regenerate_command(p)?;
-    w.line(0, &format!("# Generated from {rel} by `{regen}`; do not edit by hand."));
-    w.line(0, &format!("# To change it, edit {rel} and run the command again (at the repository root)."));
-    w.line(0, "# `cargo xtask ci check` and the ci-drift gate fail while the two disagree.");
+    w.line(
+        0,
+        &format!("# Generated from {rel} by `{regen}`; do not edit by hand."),
+    );
+    w.line(
+        0,
+        &format!("# To change it, edit {rel} and run the command again (at the repository root)."),
+    );
+    w.line(
+        0,
+        "# `cargo xtask ci check` and the ci-drift gate fail while the two disagree.",
+    );
     w.line(0, "#");
-    w.line(0, "# One job per stage; `needs:` mirrors the stage DAG (a stage needs every stage one of its");
-    w.line(0, "# slices depends on). Each job runs its stage with earlier stages taken as passed. The");
-    w.line(0, &format!("# `{AGGREGATE_JOB}` job is the check to mark required: it fails unless every stage job"));
-    w.line(0, "# succeeded, so a skipped or cancelled stage is never a pass.");
+    w.line(
+        0,
+        "# One job per stage; `needs:` mirrors the stage DAG (a stage needs every stage one of its",
+    );
+    w.line(
+        0,
+        "# slices depends on). Each job runs its stage with earlier stages taken as passed. The",
+    );
+    w.line(
+        0,
+        &format!(
+            "# `{AGGREGATE_JOB}` job is the check to mark required: it fails unless every stage job"
+        ),
+    );
+    w.line(
+        0,
+        "# succeeded, so a skipped or cancelled stage is never a pass.",
+    );
     w.blank();
-    w.kv(0, "name", cfg.name.as_ref().map(|n| n.as_str()).unwrap_or(&p.name));
+    w.kv(
+        0,
+        "name",
+        cfg.name.as_ref().map(|n| n.as_str()).unwrap_or(&p.name),
+    );
     w.blank();
     // No path filters, on purpose: a workflow skipped by a filter leaves the required check
     // missing, and any file of the repository can change a gate's verdict.
@@ -76,7 +103,11 @@ pub fn render(p: &Pipeline) -> Result<Rendered, CiError> {
     w.kv(2, "group", &format!("{}-${{{{ github.ref }}}}", p.name));
     // A newer push to a pull request supersedes the older run; pushes to branches keep
     // every run so each landed revision gets its verdict.
-    w.kv(2, "cancel-in-progress", "${{ github.event_name == 'pull_request' }}");
+    w.kv(
+        2,
+        "cancel-in-progress",
+        "${{ github.event_name == 'pull_request' }}",
+    );
     w.blank();
     w.open(0, "defaults");
     w.open(2, "run");
@@ -103,13 +134,26 @@ pub fn render(p: &Pipeline) -> Result<Rendered, CiError> {
         }
         w.kv_prefixed(6, "- ", "name", &format!("Gates of stage {}", st.number));
         w.kv(8, "run", &phase_a_script(&cfg, &rel, st.number));
-        w.kv_prefixed(6, "- ", "name", &format!("Upload the reports of stage {}", st.number));
+        w.kv_prefixed(
+            6,
+            "- ",
+            "name",
+            &format!("Upload the reports of stage {}", st.number),
+        );
         w.kv(8, "if", "always()");
         w.kv(8, "uses", cfg.upload_action.as_str());
         w.open(8, "with");
         w.kv(10, "name", &format!("{}-{id}", p.name));
         w.kv(10, "path", &format!("${{{{ runner.temp }}}}/{REPORT_DIR}/"));
-        w.kv(10, "if-no-files-found", if cfg.report.0.is_empty() { "ignore" } else { "warn" });
+        w.kv(
+            10,
+            "if-no-files-found",
+            if cfg.report.0.is_empty() {
+                "ignore"
+            } else {
+                "warn"
+            },
+        );
         w.blank();
     }
 
@@ -126,11 +170,18 @@ pub fn render(p: &Pipeline) -> Result<Rendered, CiError> {
     w.kv_prefixed(6, "- ", "name", "Every stage job succeeded");
     w.open(8, "env");
     for st in &p.stages {
-        w.kv(10, &format!("STAGE_{}", st.number), &format!("${{{{ needs.{}.result }}}}", stage_job_id(st.number)));
+        w.kv(
+            10,
+            &format!("STAGE_{}", st.number),
+            &format!("${{{{ needs.{}.result }}}}", stage_job_id(st.number)),
+        );
     }
     w.kv(8, "run", &aggregate_script(p));
 
-    Ok(Rendered { path: cfg.workflow.as_str().to_string(), text: w.finish() })
+    Ok(Rendered {
+        path: cfg.workflow.as_str().to_string(),
+        text: w.finish(),
+    })
 }
 
 fn write_step(w: &mut Writer, indent: usize, step: &Step) {
@@ -157,7 +208,11 @@ fn write_step(w: &mut Writer, indent: usize, step: &Step) {
                 }
             }
         }
-        StepAction::Run { run, shell, working_directory } => {
+        StepAction::Run {
+            run,
+            shell,
+            working_directory,
+        } => {
             if let Some(wd) = working_directory {
                 w.kv(inner, "working-directory", wd);
             }
@@ -211,7 +266,12 @@ fn aggregate_script(p: &Pipeline) -> String {
     s.push_str("  fi\n");
     s.push_str("}\n");
     for st in &p.stages {
-        let _ = writeln!(s, "check {} \"$STAGE_{}\"", quoted(&format!("Stage {}", st.number)), st.number);
+        let _ = writeln!(
+            s,
+            "check {} \"$STAGE_{}\"",
+            quoted(&format!("Stage {}", st.number)),
+            st.number
+        );
     }
     s.push_str("exit \"$status\"\n");
     s
@@ -219,7 +279,10 @@ fn aggregate_script(p: &Pipeline) -> String {
 
 /// Quotes `s` for bash when it holds anything but safe characters.
 pub fn shell_quote(s: &str) -> String {
-    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./=:@,+".contains(&b)) {
+    if !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./=:@,+".contains(&b))
+    {
         s.to_string()
     } else {
         format!("'{}'", s.replace('\'', "'\\''"))

@@ -8,7 +8,11 @@
 
 /// A YAML scalar for `s`: plain when unambiguous, double-quoted otherwise.
 pub fn scalar(s: &str) -> String {
-    if is_plain_safe(s) { s.to_string() } else { quoted(s) }
+    if is_plain_safe(s) {
+        s.to_string()
+    } else {
+        quoted(s)
+    }
 }
 
 /// `s` double-quoted (JSON string syntax is valid YAML double-quoted syntax).
@@ -17,15 +21,22 @@ pub fn quoted(s: &str) -> String {
 }
 
 fn is_plain_safe(s: &str) -> bool {
-    let Some(first) = s.chars().next() else { return false };
-    let words = ["true", "false", "yes", "no", "on", "off", "y", "n", "null", "~"];
+    let Some(first) = s.chars().next() else {
+        return false;
+    };
+    let words = [
+        "true", "false", "yes", "no", "on", "off", "y", "n", "null", "~",
+    ];
     (first.is_ascii_alphanumeric() || first == '_' || s.starts_with("./"))
         && !s.ends_with(' ')
         && !s.contains("  ")
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || " -_./@()".contains(c))
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || " -_./@()".contains(c))
         && !words.iter().any(|w| s.eq_ignore_ascii_case(w))
         && s.parse::<f64>().is_err()
-        && !(first.is_ascii_digit() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+        && !(first.is_ascii_digit()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.'))
 }
 
 /// Writes `key: value` lines and nested blocks at a given indentation.
@@ -72,7 +83,8 @@ impl Writer {
         if let Some(block) = block_literal(value, indent + prefix.len() + 2) {
             self.out.push_str(&format!("{pad}{prefix}{key}: {block}"));
         } else {
-            self.out.push_str(&format!("{pad}{prefix}{key}: {}\n", scalar(value)));
+            self.out
+                .push_str(&format!("{pad}{prefix}{key}: {}\n", scalar(value)));
         }
     }
 
@@ -146,8 +158,24 @@ mod tests {
         let mut w = Writer::new();
         w.kv(2, "run", "a\nb\n");
         w.kv(2, "x", "a\n\nb");
-        w.kv(2, "y", " lead\nz\n\n");
+        w.kv(2, "lead", " lead\nz\n\n");
         let out = w.finish();
-        assert_eq!(out, "  run: |\n    a\n    b\n  x: |-\n    a\n\n    b\n  y: |2+\n     lead\n    z\n\n");
+        assert_eq!(
+            out,
+            "  run: |\n    a\n    b\n  x: |-\n    a\n\n    b\n  lead: |2+\n     lead\n    z\n\n"
+        );
+        // And a YAML parser reads back exactly the text that went in.
+        let doc: serde_yaml_ng::Value = serde_yaml_ng::from_str(&format!("m:\n{out}")).unwrap();
+        assert_eq!(doc["m"]["run"].as_str(), Some("a\nb\n"));
+        assert_eq!(doc["m"]["x"].as_str(), Some("a\n\nb"));
+        assert_eq!(doc["m"]["lead"].as_str(), Some(" lead\nz\n\n"));
+    }
+
+    #[test]
+    fn scalars_read_back_as_the_same_strings() {
+        for s in ["true", "On", "20", "1.89", "", "-x", "a # b", "${{ x }}", "a: b", "'q'", "\"d\"", "tab\there", "é"] {
+            let doc: serde_yaml_ng::Value = serde_yaml_ng::from_str(&format!("k: {}\n", scalar(s))).unwrap();
+            assert_eq!(doc["k"].as_str(), Some(s), "{s:?}");
+        }
     }
 }

@@ -30,7 +30,9 @@ pub fn enabled() -> bool {
 
 /// The step summary file the runner gives this step (`GITHUB_STEP_SUMMARY`).
 pub fn summary_path() -> Option<PathBuf> {
-    std::env::var_os("GITHUB_STEP_SUMMARY").filter(|v| !v.is_empty()).map(PathBuf::from)
+    std::env::var_os("GITHUB_STEP_SUMMARY")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
 }
 
 /// Prints the groups to `out` and appends the step summary to `summary` (the runner's
@@ -38,7 +40,10 @@ pub fn summary_path() -> Option<PathBuf> {
 /// do not change the run's verdict.
 pub fn emit(record: &RunRecord, out: &mut dyn Write, summary: Option<&Path>) -> Vec<String> {
     let mut warnings = Vec::new();
-    if let Err(e) = out.write_all(groups(record, &stop_token()).as_bytes()).and_then(|()| out.flush()) {
+    if let Err(e) = out
+        .write_all(groups(record, &stop_token()).as_bytes())
+        .and_then(|()| out.flush())
+    {
         warnings.push(format!("could not print the gate groups: {e}"));
     }
     match summary {
@@ -51,7 +56,10 @@ pub fn emit(record: &RunRecord, out: &mut dyn Write, summary: Option<&Path>) -> 
                 .open(path)
                 .and_then(|mut f| f.write_all(step_summary(record).as_bytes()));
             if let Err(e) = written {
-                warnings.push(format!("could not append the step summary to {}: {e}", path.display()));
+                warnings.push(format!(
+                    "could not append the step summary to {}: {e}",
+                    path.display()
+                ));
             }
         }
     }
@@ -61,9 +69,16 @@ pub fn emit(record: &RunRecord, out: &mut dyn Write, summary: Option<&Path>) -> 
 /// A fresh, unguessable token for `::stop-commands::`, so text inside a group cannot
 /// resume command processing by naming it.
 pub fn stop_token() -> String {
-    let a = std::collections::hash_map::RandomState::new().build_hasher().finish();
+    let a = std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish();
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0));
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0),
+    );
     h.write_u32(std::process::id());
     format!("rawr-gates-{a:016x}{:016x}", h.finish())
 }
@@ -84,10 +99,23 @@ pub fn groups(record: &RunRecord, token: &str) -> String {
 }
 
 fn group_title(g: &GateResult) -> String {
-    let slices = if g.slices.is_empty() { String::new() } else { format!(" [{}]", g.slices.join(", ")) };
+    let slices = if g.slices.is_empty() {
+        String::new()
+    } else {
+        format!(" [{}]", g.slices.join(", "))
+    };
     let errors = g.error_count();
-    let count = if errors > 0 { format!(", {errors} finding{}", if errors == 1 { "" } else { "s" }) } else { String::new() };
-    format!("{} {}{slices} ({}{count})", label(g.status), g.id, secs(g.duration_ms))
+    let count = if errors > 0 {
+        format!(", {errors} finding{}", if errors == 1 { "" } else { "s" })
+    } else {
+        String::new()
+    };
+    format!(
+        "{} {}{slices} ({}{count})",
+        label(g.status),
+        g.id,
+        secs(g.duration_ms)
+    )
 }
 
 fn label(s: Status) -> &'static str {
@@ -112,7 +140,9 @@ fn icon(s: Status) -> &'static str {
 
 /// Escapes workflow-command data (`%`, CR, LF), as the runner decodes it.
 pub fn escape_data(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 /// Escapes text for a markdown table cell: table pipes, markdown emphasis and links, HTML,
@@ -157,18 +187,28 @@ fn first_findings(g: &GateResult) -> String {
         .take(SUMMARY_FINDINGS)
         .map(|f| {
             let loc = f.location();
-            let sev = if f.severity == Severity::Error { String::new() } else { format!("{}: ", f.severity.as_str()) };
-            let text = format!("{sev}[{}] {}", f.rule, truncate(&f.message, CELL_MESSAGE_CHARS));
-            if loc.is_empty() { md_cell(&text) } else { format!("{} {}", md_cell(&loc), md_cell(&text)) }
+            let sev = if f.severity == Severity::Error {
+                String::new()
+            } else {
+                format!("{}: ", f.severity.as_str())
+            };
+            let text = format!(
+                "{sev}[{}] {}",
+                f.rule,
+                truncate(&f.message, CELL_MESSAGE_CHARS)
+            );
+            if loc.is_empty() {
+                md_cell(&text)
+            } else {
+                format!("{} {}", md_cell(&loc), md_cell(&text))
+            }
         })
         .collect();
     if findings.len() > SUMMARY_FINDINGS {
         parts.push(format!("… and {} more", findings.len() - SUMMARY_FINDINGS));
     }
-    if let Some(r) = &g.reason {
-        if g.status != Status::Passed {
-            parts.insert(0, md_cell(&truncate(r, CELL_MESSAGE_CHARS)));
-        }
+    if let Some(r) = g.reason.as_ref().filter(|_| g.status != Status::Passed) {
+        parts.insert(0, md_cell(&truncate(r, CELL_MESSAGE_CHARS)));
     }
     parts.join("<br>")
 }
@@ -178,7 +218,11 @@ pub fn step_summary(record: &RunRecord) -> String {
     let c = &record.counts;
     let mut out = format!(
         "### {} Phase A gates: {} ({})\n\n",
-        icon(if record.exit_code == 0 { Status::Passed } else { Status::Failed }),
+        icon(if record.exit_code == 0 {
+            Status::Passed
+        } else {
+            Status::Failed
+        }),
         md_cell(&record.pipeline),
         md_cell(&record.selection)
     );
