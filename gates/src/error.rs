@@ -43,6 +43,9 @@ impl GateError {
     }
 
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        GateError::Io { path: path.into(), source }
+        GateError::Io {
+            path: path.into(),
+            source,
+        }
     }
 }

@@ -96,6 +96,7 @@ impl Finding {
 /// Sorts findings by path, line, column and rule so every renderer lists them alike.
 pub fn sort_findings(findings: &mut [Finding]) {
     findings.sort_by(|a, b| {
-        (&a.path, a.line, a.col, &a.rule, &a.message).cmp(&(&b.path, b.line, b.col, &b.rule, &b.message))
+        (&a.path, a.line, a.col, &a.rule, &a.message)
+            .cmp(&(&b.path, b.line, b.col, &b.rule, &b.message))
     });
 }

@@ -6,6 +6,7 @@
 //! output format ([`report`]) and the pass-root artifacts ([`artifacts`]).
 
 pub mod artifacts;
+pub mod bench;
 pub mod checks;
 pub mod ci;
 pub mod error;
@@ -13,6 +14,7 @@ pub mod finding;
 pub mod pipeline;
 pub mod report;
 pub mod run;
+pub mod target;
 pub mod text;
 
 pub use error::{GateError, LoadError};

@@ -13,7 +13,12 @@ use gates::report::{self, human::Style};
 use gates::run::{self, executor, session};
 
 #[derive(Parser)]
-#[command(name = "cargo xtask", bin_name = "cargo xtask", version, about = "Phase A gates: the runbook as machine-checked gates")]
+#[command(
+    name = "cargo xtask",
+    bin_name = "cargo xtask",
+    version,
+    about = "Phase A gates: the runbook as machine-checked gates"
+)]
 struct Cli {
     /// The pipeline file (default: ci/phase-a.toml of this workspace).
     #[arg(long, global = true, value_name = "FILE")]
@@ -46,6 +51,20 @@ enum Cmd {
     /// The GitHub Actions workflow generated from the pipeline.
     #[command(subcommand)]
     Ci(CiCmd),
+    /// Benchmarks over generated inputs.
+    #[command(subcommand)]
+    Bench(BenchCmd),
+}
+
+#[derive(Subcommand)]
+enum BenchCmd {
+    /// The executor's overhead per gate over a generated pipeline of trivial gates.
+    Executor {
+        #[arg(long, default_value_t = 200)]
+        gates: usize,
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
 }
 
 #[derive(Subcommand)]
@@ -118,18 +137,26 @@ fn main() -> ExitCode {
 
 /// The workspace this xtask belongs to, whatever the current directory.
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask sits in the workspace").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask sits in the workspace")
+        .to_path_buf()
 }
 
 fn load(cli_pipeline: &Option<PathBuf>) -> anyhow::Result<Arc<Pipeline>> {
-    let path = cli_pipeline.clone().unwrap_or_else(|| workspace_root().join("ci").join("phase-a.toml"));
+    let path = cli_pipeline
+        .clone()
+        .unwrap_or_else(|| workspace_root().join("ci").join("phase-a.toml"));
     Ok(Arc::new(pipeline::load_file(&path)?))
 }
 
 fn target_repo(p: &Pipeline, repo: &Option<PathBuf>) -> anyhow::Result<PathBuf> {
     let path = repo.clone().unwrap_or_else(|| p.repo_path());
     if !path.is_dir() {
-        anyhow::bail!("the target repository {} does not exist or is not a directory", path.display());
+        anyhow::bail!(
+            "the target repository {} does not exist or is not a directory",
+            path.display()
+        );
     }
     Ok(std::fs::canonicalize(&path)?)
 }
@@ -150,6 +177,14 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             Ok(0)
         }
         Cmd::Ci(c) => ci(&cli.pipeline, c),
+        Cmd::Bench(b) => {
+            match b {
+                BenchCmd::Executor { gates: n, runs } => {
+                    print!("{}", gates::bench::executor::run(n, runs))
+                }
+            }
+            Ok(0)
+        }
         Cmd::List => {
             let p = load(&cli.pipeline)?;
             print!("{}", gates::pipeline::plan::render_list(&p));
@@ -163,7 +198,11 @@ fn ci(pipeline_file: &Option<PathBuf>, c: CiCmd) -> anyhow::Result<u8> {
     match c {
         CiCmd::Render => {
             let (path, changed) = gates::ci::write(&p)?;
-            println!("{} {}", if changed { "wrote" } else { "unchanged:" }, path.display());
+            println!(
+                "{} {}",
+                if changed { "wrote" } else { "unchanged:" },
+                path.display()
+            );
             Ok(0)
         }
         CiCmd::Check => {
@@ -183,11 +222,19 @@ fn phase_a(pipeline_file: &Option<PathBuf>, a: PhaseAArgs) -> anyhow::Result<u8>
     let p = load(pipeline_file)?;
     let selection: Selection = pipeline::select::select(
         &p,
-        &SelectArgs { stages: a.stage.clone(), only: a.only.clone(), from: a.from.clone() },
+        &SelectArgs {
+            stages: a.stage.clone(),
+            only: a.only.clone(),
+            from: a.from.clone(),
+        },
     )
     .map_err(anyhow::Error::msg)?;
     let repo = target_repo(&p, &a.repo)?;
-    let jobs = a.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    let jobs = a.jobs.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    });
     if jobs == 0 {
         anyhow::bail!("-j 0: at least one gate must be able to run");
     }
@@ -195,7 +242,12 @@ fn phase_a(pipeline_file: &Option<PathBuf>, a: PhaseAArgs) -> anyhow::Result<u8>
     let style = Style::detect(tty);
     let live = report::human::Live::new(style, tty);
     let interrupt: Arc<AtomicBool> = run::interrupt::flag();
-    let opts = session::RunOptions { jobs, keep_going: a.keep_going, repo, selection };
+    let opts = session::RunOptions {
+        jobs,
+        keep_going: a.keep_going,
+        repo,
+        selection,
+    };
     let result = session::run_pipeline(&p, &opts, &live, &interrupt);
     live.finish();
     let (record, warnings) = result?;
@@ -208,18 +260,28 @@ fn phase_a(pipeline_file: &Option<PathBuf>, a: PhaseAArgs) -> anyhow::Result<u8>
     }
     if report::github_summary::enabled() {
         let summary = report::github_summary::summary_path();
-        for w in report::github_summary::emit(&record, &mut std::io::stdout().lock(), summary.as_deref()) {
+        for w in
+            report::github_summary::emit(&record, &mut std::io::stdout().lock(), summary.as_deref())
+        {
             eprintln!("warning: {w}");
         }
     }
     match a.format {
-        Format::Human => print!("{}", report::human::summary(&Style::detect(std::io::stdout().is_terminal()), &record)),
+        Format::Human => print!(
+            "{}",
+            report::human::summary(&Style::detect(std::io::stdout().is_terminal()), &record)
+        ),
         Format::Json => print!("{}", report::json::render(&record)),
     }
     Ok(record.exit_code as u8)
 }
 
-fn gate(pipeline_file: &Option<PathBuf>, id: &str, repo: &Option<PathBuf>, format: Format) -> anyhow::Result<u8> {
+fn gate(
+    pipeline_file: &Option<PathBuf>,
+    id: &str,
+    repo: &Option<PathBuf>,
+    format: Format,
+) -> anyhow::Result<u8> {
     let p = load(pipeline_file)?;
     let Some(g) = p.gates.get(id) else {
         let known: Vec<&str> = p.gates.keys().map(String::as_str).collect();
@@ -227,11 +289,21 @@ fn gate(pipeline_file: &Option<PathBuf>, id: &str, repo: &Option<PathBuf>, forma
     };
     let repo = target_repo(&p, repo)?;
     let interrupt = run::interrupt::flag();
-    let mut r = executor::run_gate(&p, g, &repo, &repo.join(&p.target.pass_root), &interrupt, None);
+    let mut r = executor::run_gate(
+        &p,
+        g,
+        &repo,
+        &repo.join(&p.target.pass_root),
+        &interrupt,
+        None,
+    );
     r.slices = p.slices_of_gate(id).map(|s| s.id.clone()).collect();
     r.stage = p.slices_of_gate(id).next().map(|s| s.stage).unwrap_or(0);
     match format {
-        Format::Human => print!("{}", report::human::gate_details(&Style::detect(std::io::stdout().is_terminal()), &r)),
+        Format::Human => print!(
+            "{}",
+            report::human::gate_details(&Style::detect(std::io::stdout().is_terminal()), &r)
+        ),
         Format::Json => println!("{}", serde_json_string(&r)),
     }
     let counts = run::Counts::of(std::slice::from_ref(&r));

@@ -22,7 +22,11 @@ pub fn now_rfc3339() -> String {
 /// Appends `entry` (one or more lines; a trailing newline is added if missing) to the
 /// scratchpad at `path`, creating it with a title if it does not exist.
 pub fn append(path: &Path, entry: &str) -> std::io::Result<()> {
-    let mut f = OpenOptions::new().create(true).append(true).read(true).open(path)?;
+    let mut f = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .read(true)
+        .open(path)?;
     f.lock()?;
     let len = f.metadata()?.len();
     let mut block = String::new();

@@ -46,7 +46,8 @@ pub struct RunSoFar {
 impl CheckCtx<'_> {
     /// Deserializes this gate's parameters (already validated at load time).
     pub fn params<P: DeserializeOwned>(&self) -> Result<P, GateError> {
-        parse_params(self.params).map_err(|e| GateError::msg(format!("invalid params: {}", e.message)))
+        parse_params(self.params)
+            .map_err(|e| GateError::msg(format!("invalid params: {}", e.message)))
     }
 
     pub fn cancelled(&self) -> bool {
@@ -62,8 +63,13 @@ impl CheckCtx<'_> {
 /// Joins `rel` onto `root`, refusing absolute paths and `..` components.
 pub fn resolve_inside(root: &Path, rel: &str) -> Result<PathBuf, GateError> {
     let p = Path::new(rel);
-    if p.is_absolute() || p.components().any(|c| matches!(c, std::path::Component::ParentDir)) {
-        return Err(GateError::msg(format!("path {rel:?} escapes the target repository")));
+    if p.is_absolute()
+        || p.components()
+            .any(|c| matches!(c, std::path::Component::ParentDir))
+    {
+        return Err(GateError::msg(format!(
+            "path {rel:?} escapes the target repository"
+        )));
     }
     Ok(root.join(p))
 }
@@ -85,12 +91,14 @@ pub struct ParamError {
 
 /// Deserializes a params table into `P`, naming the offending key when serde does.
 pub fn parse_params<P: DeserializeOwned>(table: &toml::Table) -> Result<P, ParamError> {
-    toml::Value::Table(table.clone()).try_into::<P>().map_err(|e| {
-        let message = e.message().trim().to_string();
-        // serde names fields in backticks: "unknown field `foo`, expected ...".
-        let key = message.split('`').nth(1).map(str::to_string);
-        ParamError { message, key }
-    })
+    toml::Value::Table(table.clone())
+        .try_into::<P>()
+        .map_err(|e| {
+            let message = e.message().trim().to_string();
+            // serde names fields in backticks: "unknown field `foo`, expected ...".
+            let key = message.split('`').nth(1).map(str::to_string);
+            ParamError { message, key }
+        })
 }
 
 pub struct CheckDef {

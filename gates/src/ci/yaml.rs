@@ -173,8 +173,23 @@ mod tests {
 
     #[test]
     fn scalars_read_back_as_the_same_strings() {
-        for s in ["true", "On", "20", "1.89", "", "-x", "a # b", "${{ x }}", "a: b", "'q'", "\"d\"", "tab\there", "é"] {
-            let doc: serde_yaml_ng::Value = serde_yaml_ng::from_str(&format!("k: {}\n", scalar(s))).unwrap();
+        for s in [
+            "true",
+            "On",
+            "20",
+            "1.89",
+            "",
+            "-x",
+            "a # b",
+            "${{ x }}",
+            "a: b",
+            "'q'",
+            "\"d\"",
+            "tab\there",
+            "é",
+        ] {
+            let doc: serde_yaml_ng::Value =
+                serde_yaml_ng::from_str(&format!("k: {}\n", scalar(s))).unwrap();
             assert_eq!(doc["k"].as_str(), Some(s), "{s:?}");
         }
     }

@@ -136,7 +136,11 @@ pub fn load_file(path: &Path) -> Result<Pipeline, LoadError> {
 
 /// Validates pipeline text. `file` is used in messages, `base_dir` resolves relative paths.
 pub fn load_str(text: &str, file: &Path, base_dir: &Path) -> Result<Pipeline, LoadError> {
-    let cx = Cx { text, file: file.display().to_string(), idx: LineIndex::new(text) };
+    let cx = Cx {
+        text,
+        file: file.display().to_string(),
+        idx: LineIndex::new(text),
+    };
     let raw: RawPipeline = toml::from_str(text).map_err(|e| {
         let span = e.span().unwrap_or(0..0);
         cx.err(span, e.message().trim_end().to_string())
@@ -162,7 +166,13 @@ impl Cx<'_> {
             .map(|s| s.lines().next().unwrap_or("").trim().to_string())
             .filter(|s| !s.is_empty())
             .unwrap_or_else(|| self.idx.line_text(self.text, line).trim().to_string());
-        LoadError { file: self.file.clone(), line, col, message: message.into(), snippet }
+        LoadError {
+            file: self.file.clone(),
+            line,
+            col,
+            message: message.into(),
+            snippet,
+        }
     }
 
     fn pos(&self, span: &Range<usize>) -> Pos {
@@ -178,7 +188,8 @@ impl Cx<'_> {
         while let Some(i) = hay[from..].find(key) {
             let at = from + i;
             let before_ok = at == 0
-                || !hay.as_bytes()[at - 1].is_ascii_alphanumeric() && hay.as_bytes()[at - 1] != b'_';
+                || !hay.as_bytes()[at - 1].is_ascii_alphanumeric()
+                    && hay.as_bytes()[at - 1] != b'_';
             let rest = hay[at + key.len()..].trim_start_matches([' ', '\t', '"', '\'']);
             if before_ok && (rest.starts_with('=') || rest.starts_with('.')) {
                 let start = within.start + at;
@@ -194,16 +205,27 @@ fn parse_timeout(cx: &Cx, s: &Spanned<String>) -> Result<Duration, LoadError> {
     let d = humantime::parse_duration(s.get_ref().trim()).map_err(|e| {
         cx.err(
             s.span(),
-            format!("unparseable timeout {:?}: {e} (write e.g. \"90s\", \"10m\" or \"1h 30m\")", s.get_ref()),
+            format!(
+                "unparseable timeout {:?}: {e} (write e.g. \"90s\", \"10m\" or \"1h 30m\")",
+                s.get_ref()
+            ),
         )
     })?;
     if d.is_zero() {
-        return Err(cx.err(s.span(), "a timeout of zero would stop the gate before it starts"));
+        return Err(cx.err(
+            s.span(),
+            "a timeout of zero would stop the gate before it starts",
+        ));
     }
     Ok(d)
 }
 
-fn validate(cx: &Cx, raw: RawPipeline, file: &Path, base_dir: &Path) -> Result<Pipeline, LoadError> {
+fn validate(
+    cx: &Cx,
+    raw: RawPipeline,
+    file: &Path,
+    base_dir: &Path,
+) -> Result<Pipeline, LoadError> {
     let default_timeout = match raw.defaults.as_ref().and_then(|d| d.timeout.as_ref()) {
         Some(t) => parse_timeout(cx, t)?,
         None => DEFAULT_TIMEOUT,
@@ -216,7 +238,11 @@ fn validate(cx: &Cx, raw: RawPipeline, file: &Path, base_dir: &Path) -> Result<P
         return Err(cx.err(target.repo.span(), "`target.repo` is empty"));
     }
     let pass_root = PathBuf::from(target.pass_root.get_ref());
-    if pass_root.is_absolute() || pass_root.components().any(|c| matches!(c, std::path::Component::ParentDir)) {
+    if pass_root.is_absolute()
+        || pass_root
+            .components()
+            .any(|c| matches!(c, std::path::Component::ParentDir))
+    {
         return Err(cx.err(
             target.pass_root.span(),
             "`target.pass_root` must be a path inside the target repository (relative, without `..`)",
@@ -237,7 +263,11 @@ fn validate(cx: &Cx, raw: RawPipeline, file: &Path, base_dir: &Path) -> Result<P
             ));
         }
         stage_numbers.insert(n, st.get_ref().number.span());
-        stages.push(Stage { number: n, title: st.get_ref().title.clone(), pos: cx.pos(&st.span()) });
+        stages.push(Stage {
+            number: n,
+            title: st.get_ref().title.clone(),
+            pos: cx.pos(&st.span()),
+        });
     }
     stages.sort_by_key(|s| s.number);
     if stages.is_empty() {
@@ -250,7 +280,10 @@ fn validate(cx: &Cx, raw: RawPipeline, file: &Path, base_dir: &Path) -> Result<P
     for (id, g) in &raw.gate {
         let gid = id.get_ref().clone();
         if !is_kebab_id(&gid) {
-            return Err(cx.err(id.span(), format!("gate id {gid:?} is not kebab-case (a-z, 0-9, `-`)")));
+            return Err(cx.err(
+                id.span(),
+                format!("gate id {gid:?} is not kebab-case (a-z, 0-9, `-`)"),
+            ));
         }
         let rg = g.get_ref();
         let timeout = match &rg.timeout {
@@ -269,7 +302,10 @@ fn validate(cx: &Cx, raw: RawPipeline, file: &Path, base_dir: &Path) -> Result<P
             }
             Some(argv) => {
                 if argv.get_ref().is_empty() || argv.get_ref()[0].trim().is_empty() {
-                    return Err(cx.err(argv.span(), format!("gate `{gid}` has an empty `command` argv")));
+                    return Err(cx.err(
+                        argv.span(),
+                        format!("gate `{gid}` has an empty `command` argv"),
+                    ));
                 }
                 let report = match &rg.report {
                     None => None,
@@ -285,7 +321,10 @@ fn validate(cx: &Cx, raw: RawPipeline, file: &Path, base_dir: &Path) -> Result<P
                                 ),
                             ));
                         }
-                        Some(ReportSpec { path: PathBuf::from(&r.path), format: r.format.get_ref().clone() })
+                        Some(ReportSpec {
+                            path: PathBuf::from(&r.path),
+                            format: r.format.get_ref().clone(),
+                        })
                     }
                 };
                 Some(CommandSpec {
@@ -296,11 +335,18 @@ fn validate(cx: &Cx, raw: RawPipeline, file: &Path, base_dir: &Path) -> Result<P
                 })
             }
         };
-        let params_table = rg.params.as_ref().map(|p| p.get_ref().clone()).unwrap_or_default();
+        let params_table = rg
+            .params
+            .as_ref()
+            .map(|p| p.get_ref().clone())
+            .unwrap_or_default();
         let check = match &rg.check {
             None => {
                 if let Some(p) = &rg.params {
-                    return Err(cx.err(p.span(), format!("gate `{gid}` has `params` but no `check`")));
+                    return Err(cx.err(
+                        p.span(),
+                        format!("gate `{gid}` has `params` but no `check`"),
+                    ));
                 }
                 None
             }
@@ -309,7 +355,11 @@ fn validate(cx: &Cx, raw: RawPipeline, file: &Path, base_dir: &Path) -> Result<P
                     let known: Vec<_> = registry.iter().map(|d| d.name).collect();
                     return Err(cx.err(
                         c.span(),
-                        format!("unknown check {:?} (known: {})", c.get_ref(), known.join(", ")),
+                        format!(
+                            "unknown check {:?} (known: {})",
+                            c.get_ref(),
+                            known.join(", ")
+                        ),
                     ));
                 };
                 if let Err(e) = (def.validate)(&params_table) {
@@ -318,22 +368,44 @@ fn validate(cx: &Cx, raw: RawPipeline, file: &Path, base_dir: &Path) -> Result<P
                         (Some(p), None) => p.span(),
                         (None, _) => c.span(),
                     };
-                    return Err(cx.err(span, format!("gate `{gid}`: invalid params for check `{}`: {}", def.name, e.message)));
+                    return Err(cx.err(
+                        span,
+                        format!(
+                            "gate `{gid}`: invalid params for check `{}`: {}",
+                            def.name, e.message
+                        ),
+                    ));
                 }
                 Some(c.get_ref().clone())
             }
         };
         let kind = match (check, command) {
-            (Some(check), None) => GateKind::Check { check, params: params_table },
+            (Some(check), None) => GateKind::Check {
+                check,
+                params: params_table,
+            },
             (None, Some(cmd)) => GateKind::Command(cmd),
-            (Some(check), Some(command)) => GateKind::CommandWithCheck { command, check, params: params_table },
+            (Some(check), Some(command)) => GateKind::CommandWithCheck {
+                command,
+                check,
+                params: params_table,
+            },
             (None, None) => {
-                return Err(cx.err(id.span(), format!("gate `{gid}` has neither `check` nor `command`")));
+                return Err(cx.err(
+                    id.span(),
+                    format!("gate `{gid}` has neither `check` nor `command`"),
+                ));
             }
         };
         gates.insert(
             gid.clone(),
-            Gate { id: gid.clone(), title: rg.title.clone().unwrap_or_else(|| gid.clone()), kind, timeout, pos: cx.pos(&id.span()) },
+            Gate {
+                id: gid.clone(),
+                title: rg.title.clone().unwrap_or_else(|| gid.clone()),
+                kind,
+                timeout,
+                pos: cx.pos(&id.span()),
+            },
         );
     }
 
@@ -346,15 +418,27 @@ fn validate(cx: &Cx, raw: RawPipeline, file: &Path, base_dir: &Path) -> Result<P
             let p = cx.pos(&raw.slice[prev].get_ref().id.span());
             return Err(cx.err(
                 s.id.span(),
-                format!("duplicate slice id `{id}` (first declared at line {}, column {})", p.line, p.col),
+                format!(
+                    "duplicate slice id `{id}` (first declared at line {}, column {})",
+                    p.line, p.col
+                ),
             ));
         }
         if !is_slice_id(id) {
-            return Err(cx.err(s.id.span(), format!("slice id {id:?} must be letters, digits and `-`")));
+            return Err(cx.err(
+                s.id.span(),
+                format!("slice id {id:?} must be letters, digits and `-`"),
+            ));
         }
         slice_index.insert(id.clone(), i);
         if !stage_numbers.contains_key(s.stage.get_ref()) {
-            return Err(cx.err(s.stage.span(), format!("slice `{id}` names stage {} which is not declared", s.stage.get_ref())));
+            return Err(cx.err(
+                s.stage.span(),
+                format!(
+                    "slice `{id}` names stage {} which is not declared",
+                    s.stage.get_ref()
+                ),
+            ));
         }
         if s.gates.get_ref().is_empty() {
             return Err(cx.err(
@@ -365,24 +449,48 @@ fn validate(cx: &Cx, raw: RawPipeline, file: &Path, base_dir: &Path) -> Result<P
         let mut seen = HashSet::new();
         for g in s.gates.get_ref() {
             if !gates.contains_key(g.get_ref()) {
-                return Err(cx.err(g.span(), format!("slice `{id}` requires unknown gate `{}`", g.get_ref())));
+                return Err(cx.err(
+                    g.span(),
+                    format!("slice `{id}` requires unknown gate `{}`", g.get_ref()),
+                ));
             }
             if !seen.insert(g.get_ref()) {
-                return Err(cx.err(g.span(), format!("slice `{id}` lists gate `{}` twice", g.get_ref())));
+                return Err(cx.err(
+                    g.span(),
+                    format!("slice `{id}` lists gate `{}` twice", g.get_ref()),
+                ));
             }
         }
     }
     for st in &stages {
-        if !raw.slice.iter().any(|s| *s.get_ref().stage.get_ref() == st.number) {
-            let span = raw.stage.iter().find(|s| *s.get_ref().number.get_ref() == st.number).unwrap().span();
+        if !raw
+            .slice
+            .iter()
+            .any(|s| *s.get_ref().stage.get_ref() == st.number)
+        {
+            let span = raw
+                .stage
+                .iter()
+                .find(|s| *s.get_ref().number.get_ref() == st.number)
+                .unwrap()
+                .span();
             return Err(cx.err(span, format!("stage {} has no slices", st.number)));
         }
     }
     for (id, g) in &raw.gate {
-        if !raw.slice.iter().any(|s| s.get_ref().gates.get_ref().iter().any(|x| x.get_ref() == id.get_ref())) {
+        if !raw.slice.iter().any(|s| {
+            s.get_ref()
+                .gates
+                .get_ref()
+                .iter()
+                .any(|x| x.get_ref() == id.get_ref())
+        }) {
             return Err(cx.err(
                 g.span().start.min(id.span().start)..id.span().end,
-                format!("gate `{}` is not required by any slice, so it would never run", id.get_ref()),
+                format!(
+                    "gate `{}` is not required by any slice, so it would never run",
+                    id.get_ref()
+                ),
             ));
         }
     }
@@ -393,10 +501,24 @@ fn validate(cx: &Cx, raw: RawPipeline, file: &Path, base_dir: &Path) -> Result<P
         let mut seen = HashSet::new();
         for d in &s.depends_on {
             let Some(&di) = slice_index.get(d.get_ref()) else {
-                return Err(cx.err(d.span(), format!("slice `{}` depends on unknown slice `{}`", s.id.get_ref(), d.get_ref())));
+                return Err(cx.err(
+                    d.span(),
+                    format!(
+                        "slice `{}` depends on unknown slice `{}`",
+                        s.id.get_ref(),
+                        d.get_ref()
+                    ),
+                ));
             };
             if !seen.insert(d.get_ref()) {
-                return Err(cx.err(d.span(), format!("slice `{}` lists dependency `{}` twice", s.id.get_ref(), d.get_ref())));
+                return Err(cx.err(
+                    d.span(),
+                    format!(
+                        "slice `{}` lists dependency `{}` twice",
+                        s.id.get_ref(),
+                        d.get_ref()
+                    ),
+                ));
             }
             let dep_stage = *raw.slice[di].get_ref().stage.get_ref();
             if dep_stage > *s.stage.get_ref() {
@@ -419,10 +541,19 @@ fn validate(cx: &Cx, raw: RawPipeline, file: &Path, base_dir: &Path) -> Result<P
     let deps: Vec<Vec<usize>> = raw
         .slice
         .iter()
-        .map(|s| s.get_ref().depends_on.iter().map(|d| slice_index[d.get_ref()]).collect())
+        .map(|s| {
+            s.get_ref()
+                .depends_on
+                .iter()
+                .map(|d| slice_index[d.get_ref()])
+                .collect()
+        })
         .collect();
     if let Some(cycle) = find_cycle(n, &deps) {
-        let names: Vec<&str> = cycle.iter().map(|&i| raw.slice[i].get_ref().id.get_ref().as_str()).collect();
+        let names: Vec<&str> = cycle
+            .iter()
+            .map(|&i| raw.slice[i].get_ref().id.get_ref().as_str())
+            .collect();
         let first = cycle[0];
         let second = cycle[1];
         // Point at the dependency entry that closes the cycle's first edge.
@@ -447,7 +578,12 @@ fn validate(cx: &Cx, raw: RawPipeline, file: &Path, base_dir: &Path) -> Result<P
                 title: r.title.clone(),
                 owner: r.owner.clone(),
                 depends_on: r.depends_on.iter().map(|d| d.get_ref().clone()).collect(),
-                gates: r.gates.get_ref().iter().map(|g| g.get_ref().clone()).collect(),
+                gates: r
+                    .gates
+                    .get_ref()
+                    .iter()
+                    .map(|g| g.get_ref().clone())
+                    .collect(),
                 pos: cx.pos(&s.span()),
             }
         })
@@ -456,8 +592,14 @@ fn validate(cx: &Cx, raw: RawPipeline, file: &Path, base_dir: &Path) -> Result<P
     Ok(Pipeline {
         file: file.to_path_buf(),
         base_dir: base_dir.to_path_buf(),
-        name: raw.pipeline.and_then(|h| h.name).unwrap_or_else(|| "phase-a".into()),
-        target: Target { repo: PathBuf::from(target.repo.into_inner()), pass_root },
+        name: raw
+            .pipeline
+            .and_then(|h| h.name)
+            .unwrap_or_else(|| "phase-a".into()),
+        target: Target {
+            repo: PathBuf::from(target.repo.into_inner()),
+            pass_root,
+        },
         stages,
         slices,
         gates,
@@ -476,7 +618,12 @@ fn find_cycle(n: usize, deps: &[Vec<usize>]) -> Option<Vec<usize>> {
     }
     let mut colour = vec![C::White; n];
     let mut stack: Vec<usize> = Vec::new();
-    fn visit(u: usize, deps: &[Vec<usize>], colour: &mut [C], stack: &mut Vec<usize>) -> Option<Vec<usize>> {
+    fn visit(
+        u: usize,
+        deps: &[Vec<usize>],
+        colour: &mut [C],
+        stack: &mut Vec<usize>,
+    ) -> Option<Vec<usize>> {
         colour[u] = C::Grey;
         stack.push(u);
         for &v in &deps[u] {
@@ -500,10 +647,10 @@ fn find_cycle(n: usize, deps: &[Vec<usize>]) -> Option<Vec<usize>> {
         None
     }
     for u in 0..n {
-        if colour[u] == C::White {
-            if let Some(c) = visit(u, deps, &mut colour, &mut stack) {
-                return Some(c);
-            }
+        if colour[u] == C::White
+            && let Some(c) = visit(u, deps, &mut colour, &mut stack)
+        {
+            return Some(c);
         }
     }
     None
@@ -511,7 +658,8 @@ fn find_cycle(n: usize, deps: &[Vec<usize>]) -> Option<Vec<usize>> {
 
 fn is_kebab_id(s: &str) -> bool {
     !s.is_empty()
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !s.starts_with('-')
         && !s.ends_with('-')
 }

@@ -79,7 +79,11 @@ pub enum GateKind {
     Command(CommandSpec),
     /// An external command whose outcome (exit status, report file) is judged by a
     /// built-in check, e.g. a test run judged by the harness matrix.
-    CommandWithCheck { command: CommandSpec, check: String, params: toml::Table },
+    CommandWithCheck {
+        command: CommandSpec,
+        check: String,
+        params: toml::Table,
+    },
 }
 
 impl GateKind {
@@ -99,7 +103,9 @@ impl GateKind {
 
     pub fn params(&self) -> Option<&toml::Table> {
         match self {
-            GateKind::Check { params, .. } | GateKind::CommandWithCheck { params, .. } => Some(params),
+            GateKind::Check { params, .. } | GateKind::CommandWithCheck { params, .. } => {
+                Some(params)
+            }
             GateKind::Command(_) => None,
         }
     }
@@ -143,6 +149,8 @@ impl Pipeline {
 
     /// The slices that require `gate`, in file order.
     pub fn slices_of_gate<'a>(&'a self, gate: &'a str) -> impl Iterator<Item = &'a Slice> + 'a {
-        self.slices.iter().filter(move |s| s.gates.iter().any(|g| g == gate))
+        self.slices
+            .iter()
+            .filter(move |s| s.gates.iter().any(|g| g == gate))
     }
 }

@@ -21,7 +21,12 @@ pub struct Plan {
 impl Plan {
     pub fn new(p: &Pipeline) -> Plan {
         let n = p.slices.len();
-        let index = |id: &str| p.slices.iter().position(|s| s.id == id).expect("validated reference");
+        let index = |id: &str| {
+            p.slices
+                .iter()
+                .position(|s| s.id == id)
+                .expect("validated reference")
+        };
         let mut level = vec![usize::MAX; n];
         // The loader rejected cycles, so repeated relaxation terminates in at most n rounds.
         let mut changed = true;
@@ -58,12 +63,18 @@ impl Plan {
                 }
             }
         }
-        Plan { order, levels, gate_order }
+        Plan {
+            order,
+            levels,
+            gate_order,
+        }
     }
 
     /// Level of a slice.
     pub fn level_of(&self, slice: &str) -> Option<usize> {
-        self.levels.iter().position(|l| l.iter().any(|s| s == slice))
+        self.levels
+            .iter()
+            .position(|l| l.iter().any(|s| s == slice))
     }
 }
 
@@ -74,7 +85,11 @@ pub fn render_text(p: &Pipeline, plan: &Plan) -> String {
         out.push_str(&format!("level {k}:\n"));
         for id in level {
             let s = p.slice(id).expect("slice");
-            let deps = if s.depends_on.is_empty() { "-".to_string() } else { s.depends_on.join(", ") };
+            let deps = if s.depends_on.is_empty() {
+                "-".to_string()
+            } else {
+                s.depends_on.join(", ")
+            };
             out.push_str(&format!(
                 "  {id:<8} stage {}  after {deps:<12} gates: {}\n",
                 s.stage,
@@ -95,7 +110,12 @@ pub fn render_dot(p: &Pipeline, _plan: &Plan) -> String {
             t = st.title.replace('"', "\\\"")
         ));
         for s in p.slices.iter().filter(|s| s.stage == st.number) {
-            out.push_str(&format!("    \"{}\" [label=\"{}\\n{}\"];\n", s.id, s.id, s.gates.join("\\n")));
+            out.push_str(&format!(
+                "    \"{}\" [label=\"{}\\n{}\"];\n",
+                s.id,
+                s.id,
+                s.gates.join("\\n")
+            ));
         }
         out.push_str("  }\n");
     }
@@ -164,7 +184,10 @@ pub fn render_list(p: &Pipeline) -> String {
             (Some(c), Some(cmd)) => format!("command {} judged by check {c}", cmd.argv.join(" ")),
             (None, None) => unreachable!("the loader rejects gates with neither"),
         };
-        out.push_str(&format!("  {id:<28} {what}  (timeout {})\n", humantime::format_duration(g.timeout)));
+        out.push_str(&format!(
+            "  {id:<28} {what}  (timeout {})\n",
+            humantime::format_duration(g.timeout)
+        ));
     }
     out
 }

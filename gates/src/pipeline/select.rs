@@ -36,19 +36,29 @@ impl Selection {
     }
 
     pub fn gates_of(&self, slice: &str) -> &[String] {
-        self.slices.iter().find(|(s, _)| s == slice).map(|(_, g)| g.as_slice()).unwrap_or(&[])
+        self.slices
+            .iter()
+            .find(|(s, _)| s == slice)
+            .map(|(_, g)| g.as_slice())
+            .unwrap_or(&[])
     }
 
     /// Every selected gate once.
     pub fn gate_set(&self) -> BTreeSet<String> {
-        self.slices.iter().flat_map(|(_, g)| g.iter().cloned()).collect()
+        self.slices
+            .iter()
+            .flat_map(|(_, g)| g.iter().cloned())
+            .collect()
     }
 }
 
 pub fn select(p: &Pipeline, a: &SelectArgs) -> Result<Selection, String> {
     let mut desc = Vec::new();
-    let mut slices: Vec<(String, Vec<String>)> =
-        p.slices.iter().map(|s| (s.id.clone(), s.gates.clone())).collect();
+    let mut slices: Vec<(String, Vec<String>)> = p
+        .slices
+        .iter()
+        .map(|s| (s.id.clone(), s.gates.clone()))
+        .collect();
 
     if !a.stages.is_empty() {
         for n in &a.stages {
@@ -60,7 +70,11 @@ pub fn select(p: &Pipeline, a: &SelectArgs) -> Result<Selection, String> {
         slices.retain(|(id, _)| a.stages.contains(&p.slice(id).expect("slice").stage));
         desc.push(format!(
             "stage {}",
-            a.stages.iter().map(u32::to_string).collect::<Vec<_>>().join(",")
+            a.stages
+                .iter()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(",")
         ));
     }
 
@@ -100,7 +114,10 @@ pub fn select(p: &Pipeline, a: &SelectArgs) -> Result<Selection, String> {
                 if want_slices.contains(&id) {
                     Some((id, gates))
                 } else {
-                    let g: Vec<String> = gates.into_iter().filter(|g| want_gates.contains(g)).collect();
+                    let g: Vec<String> = gates
+                        .into_iter()
+                        .filter(|g| want_gates.contains(g))
+                        .collect();
                     (!g.is_empty()).then_some((id, g))
                 }
             })
@@ -109,11 +126,18 @@ pub fn select(p: &Pipeline, a: &SelectArgs) -> Result<Selection, String> {
     }
 
     if slices.is_empty() {
-        return Err(format!("the selection ({}) matches no slice", desc.join(", ")));
+        return Err(format!(
+            "the selection ({}) matches no slice",
+            desc.join(", ")
+        ));
     }
     Ok(Selection {
         slices,
-        description: if desc.is_empty() { "all stages".into() } else { desc.join(", ") },
+        description: if desc.is_empty() {
+            "all stages".into()
+        } else {
+            desc.join(", ")
+        },
     })
 }
 
@@ -122,7 +146,12 @@ fn resolve_slice(p: &Pipeline, id: &str) -> Result<String, String> {
         return Ok(id.to_string());
     }
     if p.gates.contains_key(id) {
-        return Ok(p.slices_of_gate(id).next().expect("validated: every gate has a slice").id.clone());
+        return Ok(p
+            .slices_of_gate(id)
+            .next()
+            .expect("validated: every gate has a slice")
+            .id
+            .clone());
     }
     Err(unknown(p, id))
 }

@@ -22,11 +22,17 @@ impl Style {
     /// Colour when stderr is a terminal and `NO_COLOR` is unset or empty.
     pub fn detect(is_tty: bool) -> Style {
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        Style { colour: is_tty && !no_color }
+        Style {
+            colour: is_tty && !no_color,
+        }
     }
 
     fn paint(&self, code: &str, s: &str) -> String {
-        if self.colour { format!("\x1b[{code}m{s}\x1b[0m") } else { s.to_string() }
+        if self.colour {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
     }
 
     pub fn status(&self, st: Status) -> String {
@@ -55,14 +61,25 @@ pub fn secs(ms: u64) -> String {
 
 /// One finished gate as a line.
 pub fn gate_line(style: &Style, g: &GateResult) -> String {
-    let mut line = format!("{} {:<28} {:>7}", style.status(g.status), g.id, secs(g.duration_ms));
+    let mut line = format!(
+        "{} {:<28} {:>7}",
+        style.status(g.status),
+        g.id,
+        secs(g.duration_ms)
+    );
     let errors = g.error_count();
     let other = g.findings.len() - errors;
     if errors > 0 {
-        line.push_str(&format!("  {errors} finding{}", if errors == 1 { "" } else { "s" }));
+        line.push_str(&format!(
+            "  {errors} finding{}",
+            if errors == 1 { "" } else { "s" }
+        ));
     }
     if other > 0 {
-        line.push_str(&format!("  {other} note{}", if other == 1 { "" } else { "s" }));
+        line.push_str(&format!(
+            "  {other} note{}",
+            if other == 1 { "" } else { "s" }
+        ));
     }
     if let Some(r) = &g.reason {
         line.push_str(&format!("  {}", style.dim(r)));
@@ -101,7 +118,13 @@ impl Live {
                 }
             })
         });
-        Live { style, tty, state, stop, ticker }
+        Live {
+            style,
+            tty,
+            state,
+            stop,
+            ticker,
+        }
     }
 
     /// Stops the ticker and clears the live lines.
@@ -129,7 +152,11 @@ fn redraw(style: &Style, s: &mut LiveState, above: Option<&str>) {
         buf.push('\n');
     }
     for (g, t) in &s.running {
-        buf.push_str(&format!("{} {g} {}\n", style.dim("  ..."), style.dim(&format!("{:.1}s", t.elapsed().as_secs_f64()))));
+        buf.push_str(&format!(
+            "{} {g} {}\n",
+            style.dim("  ..."),
+            style.dim(&format!("{:.1}s", t.elapsed().as_secs_f64()))
+        ));
     }
     s.drawn = s.running.len();
     let _ = err.write_all(buf.as_bytes());
@@ -163,7 +190,13 @@ impl Observer for Live {
 pub fn summary(style: &Style, record: &RunRecord) -> String {
     let c = &record.counts;
     let mut out = String::new();
-    out.push_str(&format!("\n{}\n", style.bold(&format!("Phase A gates: {} ({})", record.pipeline, record.selection))));
+    out.push_str(&format!(
+        "\n{}\n",
+        style.bold(&format!(
+            "Phase A gates: {} ({})",
+            record.pipeline, record.selection
+        ))
+    ));
     out.push_str("slices:");
     for s in &record.slices {
         out.push_str(&format!(" {}={}", s.id, s.status.as_str()));
@@ -173,33 +206,71 @@ pub fn summary(style: &Style, record: &RunRecord) -> String {
     let bad: Vec<&GateResult> = record
         .gates
         .iter()
-        .filter(|g| matches!(g.status, Status::Failed | Status::TimedOut | Status::Errored))
+        .filter(|g| {
+            matches!(
+                g.status,
+                Status::Failed | Status::TimedOut | Status::Errored
+            )
+        })
         .collect();
     if !bad.is_empty() {
         out.push_str(&format!("\n{}\n", style.bold("failures:")));
         for g in &bad {
-            out.push_str(&format!("{} {} [{}]", style.status(g.status), g.id, g.slices.join(", ")));
+            out.push_str(&format!(
+                "{} {} [{}]",
+                style.status(g.status),
+                g.id,
+                g.slices.join(", ")
+            ));
             if let Some(r) = &g.reason {
                 out.push_str(&format!(": {r}"));
             }
             out.push('\n');
-            let errors: Vec<_> = g.findings.iter().filter(|f| f.severity == Severity::Error).collect();
+            let errors: Vec<_> = g
+                .findings
+                .iter()
+                .filter(|f| f.severity == Severity::Error)
+                .collect();
             for f in errors.iter().take(SUMMARY_FINDINGS) {
                 let loc = f.location();
                 if loc.is_empty() {
-                    out.push_str(&format!("    {} {}\n", style.dim(&format!("[{}]", f.rule)), f.message));
+                    out.push_str(&format!(
+                        "    {} {}\n",
+                        style.dim(&format!("[{}]", f.rule)),
+                        f.message
+                    ));
                 } else {
-                    out.push_str(&format!("    {loc} {} {}\n", style.dim(&format!("[{}]", f.rule)), f.message));
+                    out.push_str(&format!(
+                        "    {loc} {} {}\n",
+                        style.dim(&format!("[{}]", f.rule)),
+                        f.message
+                    ));
+                }
+                if let Some(help) = &f.help {
+                    let lines: Vec<&str> = help.lines().collect();
+                    let shown = lines.len().min(3);
+                    for l in &lines[lines.len() - shown..] {
+                        out.push_str(&format!("      {}\n", style.dim(l)));
+                    }
                 }
             }
             if errors.len() > SUMMARY_FINDINGS {
-                out.push_str(&format!("    ... and {} more\n", errors.len() - SUMMARY_FINDINGS));
+                out.push_str(&format!(
+                    "    ... and {} more\n",
+                    errors.len() - SUMMARY_FINDINGS
+                ));
             }
         }
     }
-    let skipped = record.gates.iter().filter(|g| g.status == Status::Skipped).count();
+    let skipped = record
+        .gates
+        .iter()
+        .filter(|g| g.status == Status::Skipped)
+        .count();
     if skipped > 0 {
-        out.push_str(&format!("\n{skipped} gate(s) skipped; see the lines above for each reason.\n"));
+        out.push_str(&format!(
+            "\n{skipped} gate(s) skipped; see the lines above for each reason.\n"
+        ));
     }
     out.push_str(&format!(
         "\n{} planned = {} passed + {} failed + {} skipped + {} timed out + {} errored  in {}{}\n",
@@ -210,7 +281,11 @@ pub fn summary(style: &Style, record: &RunRecord) -> String {
         c.timed_out,
         c.errored,
         secs(record.duration_ms),
-        if record.interrupted { "  (interrupted)" } else { "" }
+        if record.interrupted {
+            "  (interrupted)"
+        } else {
+            ""
+        }
     ));
     out
 }
@@ -223,7 +298,11 @@ pub fn gate_details(style: &Style, g: &GateResult) -> String {
     }
     for f in &g.findings {
         let loc = f.location();
-        let sev = if f.severity == Severity::Error { String::new() } else { format!("{}: ", f.severity.as_str()) };
+        let sev = if f.severity == Severity::Error {
+            String::new()
+        } else {
+            format!("{}: ", f.severity.as_str())
+        };
         if loc.is_empty() {
             out.push_str(&format!("  {sev}[{}] {}\n", f.rule, f.message));
         } else {

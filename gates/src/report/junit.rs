@@ -11,12 +11,15 @@ pub fn render(record: &RunRecord) -> String {
     for slice in &record.slices {
         let mut suite = TestSuite::new(format!("{} (stage {})", slice.id, slice.stage));
         for gid in &slice.gates {
-            let Some(g) = record.gates.iter().find(|g| &g.id == gid) else { continue };
+            let Some(g) = record.gates.iter().find(|g| &g.id == gid) else {
+                continue;
+            };
             let mut status = match g.status {
                 Status::Passed => TestCaseStatus::success(),
                 Status::Failed => {
                     let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
-                    s.set_message(format!("{} findings", g.error_count()));
+                    let n = g.error_count();
+                    s.set_message(format!("{n} finding{}", if n == 1 { "" } else { "s" }));
                     s.set_type("findings");
                     s
                 }
@@ -36,7 +39,11 @@ pub fn render(record: &RunRecord) -> String {
                 let text: Vec<String> = g
                     .findings
                     .iter()
-                    .map(|f| format!("{} [{}] {}", f.location(), f.rule, f.message))
+                    .map(|f| {
+                        format!("{} [{}] {}", f.location(), f.rule, f.message)
+                            .trim_start()
+                            .to_string()
+                    })
                     .collect();
                 if !text.is_empty() {
                     *description = Some(text.join("\n").into());

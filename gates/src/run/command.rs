@@ -59,9 +59,14 @@ pub fn run(
     timeout: Duration,
     cancel: &AtomicBool,
 ) -> Result<CommandRun, GateError> {
-    let (program, args) = argv.split_first().ok_or_else(|| GateError::msg("empty argv"))?;
+    let (program, args) = argv
+        .split_first()
+        .ok_or_else(|| GateError::msg("empty argv"))?;
     if !cwd.is_dir() {
-        return Err(GateError::msg(format!("working directory {} does not exist", cwd.display())));
+        return Err(GateError::msg(format!(
+            "working directory {} does not exist",
+            cwd.display()
+        )));
     }
     let mut cmd = Command::new(program);
     cmd.args(args)
@@ -77,24 +82,48 @@ pub fn run(
     }
     let start = Instant::now();
     let mut child = cmd.spawn().map_err(|e| {
-        GateError::msg(format!("cannot start `{program}` in {}: {e}", cwd.display()))
+        GateError::msg(format!(
+            "cannot start `{program}` in {}: {e}",
+            cwd.display()
+        ))
     })?;
     let pid = child.id();
     let out = Arc::new(Mutex::new(Tail::default()));
     let err = Arc::new(Mutex::new(Tail::default()));
     let readers = [
-        spawn_reader(child.stdout.take().map(|s| Box::new(s) as Box<dyn Read + Send>), out.clone()),
-        spawn_reader(child.stderr.take().map(|s| Box::new(s) as Box<dyn Read + Send>), err.clone()),
+        spawn_reader(
+            child
+                .stdout
+                .take()
+                .map(|s| Box::new(s) as Box<dyn Read + Send>),
+            out.clone(),
+        ),
+        spawn_reader(
+            child
+                .stderr
+                .take()
+                .map(|s| Box::new(s) as Box<dyn Read + Send>),
+            err.clone(),
+        ),
     ];
 
+    // A waiter thread owns the child and reports its exit at once; this thread only wakes
+    // for the timeout and to notice cancellation.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let waiter = thread::spawn(move || {
+        let _ = tx.send(child.wait());
+    });
     let mut timed_out = false;
     let mut cancelled = false;
-    let mut poll = Duration::from_millis(2);
     let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break Some(status),
-            Ok(None) => {}
-            Err(e) => return Err(GateError::msg(format!("waiting for `{program}`: {e}"))),
+        let left = timeout.saturating_sub(start.elapsed());
+        match rx.recv_timeout(left.min(Duration::from_millis(50))) {
+            Ok(Ok(status)) => break Some(status),
+            Ok(Err(e)) => return Err(GateError::msg(format!("waiting for `{program}`: {e}"))),
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                return Err(GateError::msg(format!("lost track of `{program}`")));
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
         }
         if start.elapsed() >= timeout {
             timed_out = true;
@@ -104,20 +133,23 @@ pub fn run(
             cancelled = true;
             break None;
         }
-        thread::sleep(poll.min(timeout.saturating_sub(start.elapsed())));
-        poll = (poll * 2).min(Duration::from_millis(50));
     };
     // Whatever happened, the group goes: a gate's command may not leave processes behind.
-    kill_group(pid, &mut child);
+    kill_group(pid);
     let status = match status {
         Some(s) => Some(s),
-        None => child.wait().ok(),
+        None => rx.recv().ok().and_then(Result::ok),
     };
+    let _ = waiter.join();
     let duration = start.elapsed();
     for r in readers.into_iter().flatten() {
         let _ = r.join();
     }
-    let exit_code = if timed_out || cancelled { None } else { status.and_then(|s| s.code()) };
+    let exit_code = if timed_out || cancelled {
+        None
+    } else {
+        status.and_then(|s| s.code())
+    };
     let stdout = out.lock().map(|t| t.text()).unwrap_or_default();
     let stderr = err.lock().map(|t| t.text()).unwrap_or_default();
     Ok(CommandRun {
@@ -134,20 +166,18 @@ pub fn run(
 
 #[cfg(unix)]
 #[allow(unsafe_code)]
-fn kill_group(pid: u32, child: &mut std::process::Child) {
+fn kill_group(pid: u32) {
     let pgid = pid as libc::pid_t;
-    // SAFETY: killpg only sends a signal; a stale or empty group yields ESRCH, which is fine.
+    // SAFETY: killpg only sends a signal; a group that no longer exists yields ESRCH.
     let alive = unsafe { libc::killpg(pgid, libc::SIGTERM) } == 0;
     if alive {
         let deadline = Instant::now() + GRACE;
         while Instant::now() < deadline {
-            // SAFETY: signal 0 only probes for existence of the group.
+            // SAFETY: signal 0 only probes whether the group still has members.
             if unsafe { libc::killpg(pgid, 0) } != 0 {
-                break;
+                return;
             }
-            // Reap the leader so it does not linger as a zombie that keeps the group alive.
-            let _ = child.try_wait();
-            thread::sleep(Duration::from_millis(10));
+            thread::sleep(Duration::from_millis(5));
         }
         // SAFETY: as above.
         unsafe { libc::killpg(pgid, libc::SIGKILL) };
@@ -155,9 +185,7 @@ fn kill_group(pid: u32, child: &mut std::process::Child) {
 }
 
 #[cfg(not(unix))]
-fn kill_group(_pid: u32, child: &mut std::process::Child) {
-    let _ = child.kill();
-}
+fn kill_group(_pid: u32) {}
 
 #[derive(Default)]
 struct Tail {
@@ -179,7 +207,10 @@ impl Tail {
         let keep = self.buf.len().saturating_sub(KEEP_BYTES);
         let mut s = String::new();
         if self.dropped + keep > 0 {
-            s.push_str(&format!("[... {} earlier bytes not kept ...]\n", self.dropped + keep));
+            s.push_str(&format!(
+                "[... {} earlier bytes not kept ...]\n",
+                self.dropped + keep
+            ));
         }
         s.push_str(&String::from_utf8_lossy(&self.buf[keep..]));
         s

@@ -49,7 +49,12 @@ pub struct Execution {
 
 enum GateState {
     Pending,
-    Running { started: Instant, cancel: Arc<AtomicBool>, timeout: Duration, watch: bool },
+    Running {
+        started: Instant,
+        cancel: Arc<AtomicBool>,
+        timeout: Duration,
+        watch: bool,
+    },
     Done(GateResult),
 }
 
@@ -79,12 +84,23 @@ pub fn execute(
         .collect();
     let slices_of: HashMap<&str, Vec<&str>> = gate_order
         .iter()
-        .map(|g| (g.as_str(), slices.iter().filter(|(_, gs)| gs.contains(g)).map(|(s, _)| *s).collect()))
+        .map(|g| {
+            (
+                g.as_str(),
+                slices
+                    .iter()
+                    .filter(|(_, gs)| gs.contains(g))
+                    .map(|(s, _)| *s)
+                    .collect(),
+            )
+        })
         .collect();
 
     let pass_root = opts.repo.join(&pipeline.target.pass_root);
-    let mut state: HashMap<String, GateState> =
-        gate_order.iter().map(|g| (g.clone(), GateState::Pending)).collect();
+    let mut state: HashMap<String, GateState> = gate_order
+        .iter()
+        .map(|g| (g.clone(), GateState::Pending))
+        .collect();
     let mut slice_done: HashMap<&str, SliceResult> = HashMap::new();
     let (tx, rx) = mpsc::channel::<(String, GateResult)>();
     let mut running = 0usize;
@@ -102,26 +118,61 @@ pub fn execute(
             }
         }
 
-        // Settle slices whose gates are all done, and decide pending gates.
-        settle_slices(pipeline, &slices, &state, &mut slice_done, observer);
-        for g in &gate_order {
-            if !matches!(state[g], GateState::Pending) {
-                continue;
+        // Settle slices whose gates are all done, and skip pending gates whose every slice is
+        // blocked by a dependency that is not green. Repeat until nothing changes, so a skip
+        // propagates down a whole chain with the root cause in each reason.
+        loop {
+            settle_slices(pipeline, &slices, &state, &mut slice_done, observer);
+            let mut changed = false;
+            for g in &gate_order {
+                if !matches!(state[g], GateState::Pending) {
+                    continue;
+                }
+                if let Some(reason) =
+                    blocked_reason(pipeline, &slices_of[g.as_str()], &selected, &slice_done)
+                {
+                    let r = skeleton(
+                        pipeline,
+                        g,
+                        &slices_of[g.as_str()],
+                        Status::Skipped,
+                        Some(reason),
+                    );
+                    observer.gate_finished(&r);
+                    state.insert(g.clone(), GateState::Done(r));
+                    changed = true;
+                }
             }
-            let reason = if interrupted {
-                Some("not run: the run was interrupted".to_string())
-            } else if let Some(cause) = &stop_cause {
-                Some(format!("not run: the run stopped after {cause} (pass --keep-going to run independent gates)"))
-            } else {
-                blocked_reason(pipeline, &slices_of[g.as_str()], &selected, &slice_done)
-            };
-            if let Some(reason) = reason {
-                let r = skeleton(pipeline, g, &slices_of[g.as_str()], Status::Skipped, Some(reason));
-                observer.gate_finished(&r);
-                state.insert(g.clone(), GateState::Done(r));
+            if !changed {
+                break;
             }
         }
-        settle_slices(pipeline, &slices, &state, &mut slice_done, observer);
+        // After a failure without --keep-going (or an interrupt), once the running gates have
+        // settled, whatever is still pending will not run.
+        if running == 0 && (interrupted || stop_cause.is_some()) {
+            let reason = if interrupted {
+                "not run: the run was interrupted".to_string()
+            } else {
+                format!(
+                    "not run: the run stopped after {} (pass --keep-going to run independent gates)",
+                    stop_cause.as_deref().unwrap_or("a failure")
+                )
+            };
+            for g in &gate_order {
+                if matches!(state[g], GateState::Pending) {
+                    let r = skeleton(
+                        pipeline,
+                        g,
+                        &slices_of[g.as_str()],
+                        Status::Skipped,
+                        Some(reason.clone()),
+                    );
+                    observer.gate_finished(&r);
+                    state.insert(g.clone(), GateState::Done(r));
+                }
+            }
+            settle_slices(pipeline, &slices, &state, &mut slice_done, observer);
+        }
 
         // Launch what is ready.
         for g in &gate_order {
@@ -137,7 +188,11 @@ pub fn execute(
                     .depends_on
                     .iter()
                     .filter(|d| selected.contains(d.as_str()))
-                    .all(|d| slice_done.get(d.as_str()).is_some_and(|r| r.status == Status::Passed))
+                    .all(|d| {
+                        slice_done
+                            .get(d.as_str())
+                            .is_some_and(|r| r.status == Status::Passed)
+                    })
             });
             if !ready {
                 continue;
@@ -149,7 +204,12 @@ pub fn execute(
             let watch = gate.kind.command().is_none();
             state.insert(
                 g.clone(),
-                GateState::Running { started: Instant::now(), cancel: cancel.clone(), timeout: gate.timeout, watch },
+                GateState::Running {
+                    started: Instant::now(),
+                    cancel: cancel.clone(),
+                    timeout: gate.timeout,
+                    watch,
+                },
             );
             running += 1;
             observer.gate_started(g);
@@ -198,28 +258,42 @@ pub fn execute(
                 // A result for a gate already marked timed out is dropped.
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {}
-            Err(mpsc::RecvTimeoutError::Disconnected) => unreachable!("the scheduler holds a sender"),
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                unreachable!("the scheduler holds a sender")
+            }
         }
 
         // Built-in checks that overran their timeout.
         let overdue: Vec<String> = state
             .iter()
             .filter_map(|(g, s)| match s {
-                GateState::Running { started, timeout, watch: true, .. } if started.elapsed() > *timeout => {
-                    Some(g.clone())
-                }
+                GateState::Running {
+                    started,
+                    timeout,
+                    watch: true,
+                    ..
+                } if started.elapsed() > *timeout => Some(g.clone()),
                 _ => None,
             })
             .collect();
         for g in overdue {
-            if let Some(GateState::Running { cancel, timeout, started, .. }) = state.get(&g) {
+            if let Some(GateState::Running {
+                cancel,
+                timeout,
+                started,
+                ..
+            }) = state.get(&g)
+            {
                 cancel.store(true, Ordering::SeqCst);
                 let mut r = skeleton(
                     pipeline,
                     &g,
                     &slices_of[g.as_str()],
                     Status::TimedOut,
-                    Some(format!("did not finish within {}", humantime::format_duration(*timeout))),
+                    Some(format!(
+                        "did not finish within {}",
+                        humantime::format_duration(*timeout)
+                    )),
                 );
                 r.duration_ms = started.elapsed().as_millis() as u64;
                 running -= 1;
@@ -244,7 +318,11 @@ pub fn execute(
         .iter()
         .map(|(s, _)| slice_done.remove(s).expect("every slice settles"))
         .collect();
-    Execution { gates, slices, interrupted }
+    Execution {
+        gates,
+        slices,
+        interrupted,
+    }
 }
 
 fn keep_going_ok(opts: &ExecOptions, r: &GateResult) -> bool {
@@ -252,14 +330,24 @@ fn keep_going_ok(opts: &ExecOptions, r: &GateResult) -> bool {
 }
 
 /// A result with everything but the outcome filled in.
-fn skeleton(p: &Pipeline, gate: &str, slices: &[&str], status: Status, reason: Option<String>) -> GateResult {
+fn skeleton(
+    p: &Pipeline,
+    gate: &str,
+    slices: &[&str],
+    status: Status,
+    reason: Option<String>,
+) -> GateResult {
     let g = &p.gates[gate];
     GateResult {
         id: gate.to_string(),
         check: g.kind.check_name().map(str::to_string),
         command: g.kind.command().map(|c| c.argv.clone()),
         slices: slices.iter().map(|s| s.to_string()).collect(),
-        stage: slices.first().and_then(|s| p.slice(s)).map(|s| s.stage).unwrap_or(0),
+        stage: slices
+            .first()
+            .and_then(|s| p.slice(s))
+            .map(|s| s.stage)
+            .unwrap_or(0),
         status,
         reason,
         duration_ms: 0,
@@ -271,7 +359,13 @@ fn skeleton(p: &Pipeline, gate: &str, slices: &[&str], status: Status, reason: O
 
 fn finish(p: &Pipeline, gate: &str, slices: &[&str], r: GateResult) -> GateResult {
     let s = skeleton(p, gate, slices, r.status, r.reason);
-    GateResult { duration_ms: r.duration_ms, findings: r.findings, notes: r.notes, output: r.output, ..s }
+    GateResult {
+        duration_ms: r.duration_ms,
+        findings: r.findings,
+        notes: r.notes,
+        output: r.output,
+        ..s
+    }
 }
 
 /// Why a pending gate cannot run, if every slice requiring it is blocked.
@@ -294,10 +388,9 @@ fn blocked_reason(
             Some(dep) => {
                 if first.is_none() {
                     first = Some(format!(
-                        "slice {} depends on {}, which is not green: {}",
-                        s,
+                        "slice {s} is blocked by {}: {}",
                         dep.id,
-                        dep.reason.as_deref().unwrap_or("not passed")
+                        dep.cause.as_deref().unwrap_or("not green")
                     ));
                 }
             }
@@ -333,30 +426,34 @@ fn settle_slices<'a>(
             .depends_on
             .iter()
             .find_map(|d| done.get(d.as_str()).filter(|r| r.status != Status::Passed));
-        let (status, reason) = if let Some(dep) = blocked_dep {
+        let (status, reason, cause) = if let Some(dep) = blocked_dep {
+            let cause = dep
+                .cause
+                .clone()
+                .unwrap_or_else(|| format!("{} is not green", dep.id));
             (
                 Status::Skipped,
-                Some(format!(
-                    "depends on {}, which is not green: {}",
-                    dep.id,
-                    dep.reason.as_deref().unwrap_or("not passed")
-                )),
+                Some(format!("blocked by {}: {cause}", dep.id)),
+                Some(cause),
             )
         } else if results.iter().all(|r| r.status == Status::Passed) {
-            (Status::Passed, None)
+            (Status::Passed, None, None)
         } else {
             let worst = [Status::Errored, Status::TimedOut, Status::Failed]
                 .into_iter()
                 .find(|st| results.iter().any(|r| r.status == *st))
                 .unwrap_or(Status::Skipped);
-            let reason = match results.iter().find(|r| r.status == worst && worst != Status::Skipped) {
-                Some(r) => format!("gate `{}` {} (in {})", r.id, r.status.as_str(), r.slices.join(", ")),
+            let cause = match results
+                .iter()
+                .find(|r| r.status == worst && worst != Status::Skipped)
+            {
+                Some(r) => format!("gate `{}` {} in {}", r.id, r.status.as_str(), id),
                 None => results
                     .iter()
                     .find_map(|r| r.reason.clone())
                     .unwrap_or_else(|| "gates were skipped".into()),
             };
-            (worst, Some(reason))
+            (worst, Some(cause.clone()), Some(cause))
         };
         let r = SliceResult {
             id: id.to_string(),
@@ -365,6 +462,7 @@ fn settle_slices<'a>(
             owner: slice.owner.clone(),
             status,
             reason,
+            cause,
             gates: gates.to_vec(),
         };
         observer.slice_finished(&r);
@@ -391,7 +489,11 @@ pub fn run_gate(
                 Ok(c) => c,
                 Err(e) => return errored(r, start, e),
             };
-            let env: Vec<(String, String)> = spec.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+            let env: Vec<(String, String)> = spec
+                .env
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
             match command::run(&spec.argv, &cwd, &env, gate.timeout, cancel) {
                 Err(e) => return errored(r, start, e),
                 Ok(run) => Some(run),
@@ -419,7 +521,9 @@ pub fn run_gate(
     }
     match &gate.kind {
         GateKind::Command(_) => {
-            let run = command_run.as_ref().expect("command gates ran their command");
+            let run = command_run
+                .as_ref()
+                .expect("command gates ran their command");
             if !run.success() {
                 r.findings.push(command_failed(run));
             }
@@ -449,7 +553,11 @@ pub fn run_gate(
         }
     }
     sort_findings(&mut r.findings);
-    r.status = if r.findings.iter().any(|f| f.severity == Severity::Error) { Status::Failed } else { Status::Passed };
+    r.status = if r.findings.iter().any(|f| f.severity == Severity::Error) {
+        Status::Failed
+    } else {
+        Status::Passed
+    };
     r.duration_ms = start.elapsed().as_millis() as u64;
     r
 }

@@ -58,7 +58,10 @@ pub struct GateResult {
 
 impl GateResult {
     pub fn error_count(&self) -> usize {
-        self.findings.iter().filter(|f| f.severity == Severity::Error).count()
+        self.findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+            .count()
     }
 }
 
@@ -72,6 +75,10 @@ pub struct SliceResult {
     pub status: Status,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// For a slice that is not green: the first gate upstream that failed, timed out or
+    /// errored (or why nothing ran), e.g. "gate `preflight` failed in stage-0".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
     pub gates: Vec<String>,
 }
 
@@ -87,7 +94,10 @@ pub struct Counts {
 
 impl Counts {
     pub fn of(gates: &[GateResult]) -> Counts {
-        let mut c = Counts { planned: gates.len(), ..Counts::default() };
+        let mut c = Counts {
+            planned: gates.len(),
+            ..Counts::default()
+        };
         for g in gates {
             match g.status {
                 Status::Passed => c.passed += 1,

@@ -60,13 +60,13 @@ struct Logging<'a> {
 
 impl Logging<'_> {
     fn log(&self, entry: &str) {
-        if let Some(path) = &self.scratchpad {
-            if let Err(e) = scratchpad::append(path, entry) {
-                self.problems
-                    .lock()
-                    .expect("lock")
-                    .push(format!("could not append to {}: {e}", path.display()));
-            }
+        if let Some(path) = &self.scratchpad
+            && let Err(e) = scratchpad::append(path, entry)
+        {
+            self.problems
+                .lock()
+                .expect("lock")
+                .push(format!("could not append to {}: {e}", path.display()));
         }
     }
 }
@@ -87,7 +87,11 @@ impl Observer for Logging<'_> {
             .filter_map(|g| gates.iter().find(|x| &x.id == g))
             .map(|g| {
                 let n = g.error_count();
-                if n > 0 { format!("{} {} ({n} findings)", g.id, g.status.as_str()) } else { format!("{} {}", g.id, g.status.as_str()) }
+                if n > 0 {
+                    format!("{} {} ({n} findings)", g.id, g.status.as_str())
+                } else {
+                    format!("{} {}", g.id, g.status.as_str())
+                }
             })
             .collect();
         drop(gates);
@@ -154,7 +158,11 @@ pub fn run_pipeline(
     let exec = executor::execute(
         pipeline,
         &opts.selection,
-        &ExecOptions { jobs: opts.jobs, keep_going: opts.keep_going, repo: opts.repo.clone() },
+        &ExecOptions {
+            jobs: opts.jobs,
+            keep_going: opts.keep_going,
+            repo: opts.repo.clone(),
+        },
         &logging,
         interrupt,
     );
@@ -191,7 +199,10 @@ pub fn run_pipeline(
     let json = serde_json::to_vec_pretty(&record).expect("the record serializes");
     let last = artifacts::last_run_path(&opts.repo);
     if let Err(e) = artifacts::write_atomic(&last, &json) {
-        warnings.push(format!("could not write the run record {}: {e}", last.display()));
+        warnings.push(format!(
+            "could not write the run record {}: {e}",
+            last.display()
+        ));
     }
     Ok((record, warnings))
 }
@@ -201,7 +212,12 @@ pub fn read_last_run(repo: &Path) -> Result<RunRecord, GateError> {
     let path = artifacts::last_run_path(repo);
     let bytes = std::fs::read(&path).map_err(|e| GateError::io(&path, e))?;
     serde_json::from_slice(&bytes).map_err(|e| {
-        GateError::msg(format!("{}:{}:{}: not a run record: {e}", path.display(), e.line(), e.column()))
+        GateError::msg(format!(
+            "{}:{}:{}: not a run record: {e}",
+            path.display(),
+            e.line(),
+            e.column()
+        ))
     })
 }
 
@@ -210,7 +226,10 @@ fn run_id() -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())
         .unwrap_or(0);
-    format!("{:08x}", (nanos as u64 ^ ((std::process::id() as u64) << 32)) & 0xffff_ffff)
+    format!(
+        "{:08x}",
+        (nanos as u64 ^ ((std::process::id() as u64) << 32)) & 0xffff_ffff
+    )
 }
 
 fn git_revision(repo: &Path) -> Option<String> {
@@ -221,5 +240,7 @@ fn git_revision(repo: &Path) -> Option<String> {
         .stderr(std::process::Stdio::null())
         .output()
         .ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
 }

@@ -1,0 +1,7 @@
+//! The target repository as the checks see it: files read safely ([`source`]), TypeScript
+//! parsed with positions ([`ts`]), and workspace packages with `exports`-aware import
+//! resolution ([`workspace`]).
+
+pub mod source;
+pub mod ts;
+pub mod workspace;
