@@ -721,6 +721,40 @@ fn editing_the_pipeline_makes_ci_check_fail_with_a_diff() {
 }
 
 #[test]
+fn line_ends_alone_are_not_drift_but_content_is() {
+    let (tmp, file) = example_copy();
+    let wf = tmp.path().join(".github/workflows/phase-a.yml");
+    let text = std::fs::read_to_string(&wf).unwrap();
+    std::fs::write(&wf, text.replace('\n', "\r\n")).unwrap();
+    let p = load_file(&file).unwrap();
+    assert_eq!(ci::check(&p, None).unwrap().drift, Drift::UpToDate);
+    // A hand edit (here: a path filter added to the push trigger) is drift, at its line.
+    let edited = text.replace(
+        "    branches:\n",
+        "    paths:\n      - src/**\n    branches:\n",
+    );
+    std::fs::write(&wf, &edited).unwrap();
+    let Drift::Differs { line, .. } = ci::check(&p, None).unwrap().drift else {
+        panic!("expected drift")
+    };
+    assert_eq!(edited.lines().nth(line as usize - 1), Some("    paths:"));
+    // Not UTF-8 at all: drift, not a crash.
+    std::fs::write(&wf, b"\xff\xfe\x00garbage").unwrap();
+    assert!(matches!(
+        ci::check(&p, None).unwrap().drift,
+        Drift::Differs { line: 1, .. }
+    ));
+    // A directory where the file should be: the check cannot judge, and says which path.
+    std::fs::remove_file(&wf).unwrap();
+    std::fs::create_dir(&wf).unwrap();
+    let err = ci::check(&p, None).unwrap_err().to_string();
+    assert!(
+        err.starts_with(&format!("cannot read {}: ", wf.display())),
+        "{err}"
+    );
+}
+
+#[test]
 fn gate_edits_do_not_change_the_workflow() {
     // Other gates' definitions change often; the per-stage workflow must not depend on them.
     let (_tmp, file) = example_copy();
@@ -853,7 +887,7 @@ fn ci_drift_fails_on_a_stale_workflow() {
         .collect();
     assert_eq!(
         f,
-        [("workflow-drift", Some(".github/workflows/stale.yml"), 70, 1)]
+        [("workflow-drift", Some(".github/workflows/stale.yml"), 82, 1)]
     );
     let help = r.findings[0].help.as_deref().unwrap();
     assert!(help.contains("\n+      - stage-0\n"), "{help}");

@@ -70,7 +70,9 @@ pub fn check(p: &Pipeline, workflow: Option<&str>) -> Result<CheckResult, CiErro
         }
         Err(e) => return Err(CiError(format!("cannot read {}: {e}", path.display()))),
     };
-    let old = String::from_utf8_lossy(&on_disk);
+    // A checkout with `core.autocrlf` has CRLF line ends; GitHub reads the committed blob,
+    // so line ends alone are not drift.
+    let old = String::from_utf8_lossy(&on_disk).replace("\r\n", "\n");
     let drift = compare(&old, &rendered.text, &rel);
     Ok(CheckResult {
         path: rel,

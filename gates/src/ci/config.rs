@@ -60,15 +60,44 @@ pub struct CiConfig {
     /// The action that uploads each job's reports.
     #[serde(default = "default_upload_action")]
     pub upload_action: NonEmpty,
-    /// Steps every stage job runs before the gates, in order.
-    #[serde(default)]
+    /// Steps every stage job runs before the gates, in order. Absent: check out, install
+    /// the stable Rust toolchain and cache cargo ([`default_setup`]), the least a job needs
+    /// to run `cargo xtask`; an explicit list (even `setup = []`) replaces them.
+    #[serde(default = "default_setup")]
     pub setup: Vec<Step>,
     /// Extra `phase-a` flags for every stage job, e.g. `--keep-going`.
     #[serde(default)]
     pub args: Vec<Arg>,
     /// Report files each stage job writes (`--junit FILE`, `--sarif FILE`) and uploads.
-    #[serde(default)]
+    /// Absent: JUnit only.
+    #[serde(default = "default_reports")]
     pub report: ReportList,
+}
+
+/// The setup steps when `[ci]` declares none.
+pub fn default_setup() -> Vec<Step> {
+    let uses = |name: &str, action: &str| Step {
+        name: name.into(),
+        id: None,
+        condition: None,
+        action: StepAction::Uses {
+            uses: action.into(),
+            with: BTreeMap::new(),
+        },
+        env: BTreeMap::new(),
+    };
+    vec![
+        uses("Check out", "actions/checkout@v4"),
+        uses("Rust toolchain", "dtolnay/rust-toolchain@stable"),
+        uses("Cargo cache", "Swatinem/rust-cache@v2"),
+    ]
+}
+
+fn default_reports() -> ReportList {
+    ReportList(vec![Report {
+        flag: "--junit".into(),
+        file: "junit.xml".into(),
+    }])
 }
 
 fn default_workflow() -> WorkflowPath {
@@ -96,9 +125,9 @@ impl Default for CiConfig {
             timeout_minutes: default_timeout(),
             branches: default_branches(),
             upload_action: default_upload_action(),
-            setup: Vec::new(),
+            setup: default_setup(),
             args: Vec::new(),
-            report: ReportList::default(),
+            report: default_reports(),
         }
     }
 }
