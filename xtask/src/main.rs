@@ -260,9 +260,14 @@ fn phase_a(pipeline_file: &Option<PathBuf>, a: PhaseAArgs) -> anyhow::Result<u8>
     }
     if report::github_summary::enabled() {
         let summary = report::github_summary::summary_path();
-        for w in
-            report::github_summary::emit(&record, &mut std::io::stdout().lock(), summary.as_deref())
-        {
+        // Groups go with the human output; with `--format json`, stdout stays pure JSON.
+        let mut out: Box<dyn std::io::Write> = match a.format {
+            Format::Human => Box::new(std::io::stdout().lock()),
+            Format::Json => Box::new(std::io::stderr().lock()),
+        };
+        let warnings = report::github_summary::emit(&record, &mut out, summary.as_deref());
+        drop(out);
+        for w in warnings {
             eprintln!("warning: {w}");
         }
     }
