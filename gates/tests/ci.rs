@@ -1112,6 +1112,29 @@ with = { node-version = 20, check-latest = true, cache = "npm" }
         doc["jobs"]["stage-0"]["runs-on"].as_str(),
         Some("ubuntu-24.04")
     );
+    // Text from the pipeline never becomes an expression or a bad artifact name.
+    let odd = text
+        .replace("title = \"only\"", "title = \"costs ${{ secrets.TOKEN }}\"")
+        .replace("[target]", "[pipeline]\nname = \"a/b: c\"\n\n[target]")
+        .replace("name = \"gates\"\n", "");
+    let r2 = ci::render(&load_str(&odd, &file, tmp.path()).unwrap()).unwrap();
+    let doc2 = yaml(&r2.text);
+    assert_eq!(
+        doc2["jobs"]["stage-0"]["name"].as_str(),
+        Some("Stage 0: costs ${{ '${{' }} secrets.TOKEN }}")
+    );
+    assert_eq!(doc2["name"].as_str(), Some("a/b: c"));
+    let upload = doc2["jobs"]["stage-0"]["steps"]
+        .as_sequence()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(upload["with"]["name"].as_str(), Some("a-b--c-stage-0"));
+    assert_eq!(
+        doc2["concurrency"]["group"].as_str(),
+        Some("a-b--c-${{ github.ref }}")
+    );
     // Not the workspace's default pipeline: the header and the job name the file.
     assert!(r.text.starts_with(
         "# Generated from ci/phase-a.toml by `cargo xtask --pipeline ci/phase-a.toml ci render`"

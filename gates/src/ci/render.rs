@@ -81,7 +81,7 @@ pub fn render(p: &Pipeline) -> Result<Rendered, CiError> {
     w.kv(
         0,
         "name",
-        cfg.name.as_ref().map(|n| n.as_str()).unwrap_or(&p.name),
+        &literal(cfg.name.as_ref().map(|n| n.as_str()).unwrap_or(&p.name)),
     );
     w.blank();
     // No path filters, on purpose: a workflow skipped by a filter leaves the required check
@@ -100,7 +100,11 @@ pub fn render(p: &Pipeline) -> Result<Rendered, CiError> {
     w.kv(2, "contents", "read");
     w.blank();
     w.open(0, "concurrency");
-    w.kv(2, "group", &format!("{}-${{{{ github.ref }}}}", p.name));
+    w.kv(
+        2,
+        "group",
+        &format!("{}-${{{{ github.ref }}}}", slug(&p.name)),
+    );
     // A newer push to a pull request supersedes the older run; pushes to branches keep
     // every run so each landed revision gets its verdict.
     w.kv(
@@ -118,7 +122,11 @@ pub fn render(p: &Pipeline) -> Result<Rendered, CiError> {
     for st in &p.stages {
         let id = stage_job_id(st.number);
         w.open(2, &id);
-        w.kv(4, "name", &format!("Stage {}: {}", st.number, st.title));
+        w.kv(
+            4,
+            "name",
+            &literal(&format!("Stage {}: {}", st.number, st.title)),
+        );
         let deps = &needs[&st.number];
         if !deps.is_empty() {
             w.open(4, "needs");
@@ -143,7 +151,7 @@ pub fn render(p: &Pipeline) -> Result<Rendered, CiError> {
         w.kv(8, "if", "always()");
         w.kv(8, "uses", cfg.upload_action.as_str());
         w.open(8, "with");
-        w.kv(10, "name", &format!("{}-{id}", p.name));
+        w.kv(10, "name", &format!("{}-{id}", slug(&p.name)));
         w.kv(10, "path", &format!("${{{{ runner.temp }}}}/{REPORT_DIR}/"));
         w.kv(
             10,
@@ -275,6 +283,26 @@ fn aggregate_script(p: &Pipeline) -> String {
     }
     s.push_str("exit \"$status\"\n");
     s
+}
+
+/// Text GitHub shows as is: `${{` would start an expression in a name, so it is written as
+/// an expression producing `${{`.
+fn literal(s: &str) -> String {
+    s.replace("${{", "${{ '${{' }}")
+}
+
+/// `s` reduced to characters every GitHub identifier-like value accepts (artifact names,
+/// concurrency groups): letters, digits, `-`, `_`, `.`; anything else becomes `-`.
+fn slug(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
 }
 
 /// Quotes `s` for bash when it holds anything but safe characters.
