@@ -8,6 +8,7 @@
 pub mod artifacts;
 pub mod bench;
 pub mod checks;
+pub mod devtest;
 pub mod ci;
 pub mod error;
 pub mod finding;

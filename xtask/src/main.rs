@@ -31,6 +31,12 @@ struct Cli {
 enum Cmd {
     /// Run every gate of the pipeline in dependency order.
     PhaseA(PhaseAArgs),
+    /// The project's tests: installs what they need, then `cargo nextest run --workspace ARGS`.
+    Test {
+        /// Passed on to `cargo nextest run`.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
     /// Run one gate alone (dependencies ignored), for iterating.
     Gate {
         /// The gate id.
@@ -177,6 +183,10 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             Ok(0)
         }
         Cmd::Ci(c) => ci(&cli.pipeline, c),
+        Cmd::Test { args } => {
+            let code = gates::devtest::run(&workspace_root(), &args).map_err(anyhow::Error::msg)?;
+            Ok(code.clamp(0, 255) as u8)
+        }
         Cmd::Bench(b) => {
             match b {
                 BenchCmd::Executor { gates: n, runs } => {
