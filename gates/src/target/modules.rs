@@ -61,7 +61,8 @@ impl<'a> ModuleSet<'a> {
     pub fn new(alloc: &'a Allocator, repo: &Path, workspace: Workspace) -> Self {
         ModuleSet {
             alloc,
-            repo: repo.to_path_buf(),
+            // Canonical, so module paths (canonical too) are reported relative to it.
+            repo: std::fs::canonicalize(repo).unwrap_or_else(|_| repo.to_path_buf()),
             workspace,
             modules: RefCell::new(Vec::new()),
             by_path: RefCell::new(HashMap::new()),
@@ -83,7 +84,16 @@ impl<'a> ModuleSet<'a> {
         if let Some(r) = self.by_path.borrow().get(&key) {
             return r.clone();
         }
-        let result = match source::read(&self.repo, abs) {
+        // Read through the canonical directory but the file's own name, so a symlinked file
+        // is still judged (and refused) as the repository path that names it.
+        let named = match (
+            abs.parent().and_then(|d| std::fs::canonicalize(d).ok()),
+            abs.file_name(),
+        ) {
+            (Some(dir), Some(name)) => dir.join(name),
+            _ => abs.to_path_buf(),
+        };
+        let result = match source::read(&self.repo, &named) {
             Err(e) => Err(e.finding),
             Ok(file) => Ok(self.parse(file)),
         };

@@ -1,0 +1,493 @@
+//! The host route gates (`manifest-smoke`, `host-composition-guard`) on one fixture tree per
+//! scenario under `tests/fixtures/host/`, asserting the exact findings.
+
+use std::path::PathBuf;
+
+use gates::checks::{host_composition_guard, manifest_smoke};
+use gates::finding::Severity;
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures/host")
+        .join(name)
+}
+
+type Row = (String, u32, u32, String, Severity);
+
+fn rows(out: &gates::checks::CheckOutput) -> Vec<Row> {
+    let mut v: Vec<Row> = out
+        .findings
+        .iter()
+        .map(|f| {
+            (
+                f.path.clone().unwrap_or_default(),
+                f.line,
+                f.col,
+                f.rule.clone(),
+                f.severity,
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn smoke(name: &str, mode: &str) -> Vec<Row> {
+    let p: manifest_smoke::Params = toml::from_str(&format!("mode = \"{mode}\"")).unwrap();
+    rows(&manifest_smoke::check(&fixture(name), &p))
+}
+
+fn guard(name: &str) -> Vec<Row> {
+    let p: host_composition_guard::Params = toml::from_str("").unwrap();
+    rows(&host_composition_guard::check(&fixture(name), &p))
+}
+
+/// An expected error finding.
+fn e(path: &str, line: u32, col: u32, rule: &str) -> Row {
+    (
+        path.to_string(),
+        line,
+        col,
+        rule.to_string(),
+        Severity::Error,
+    )
+}
+
+#[test]
+fn baseline_missing_orpc_mount() {
+    assert_eq!(
+        smoke("baseline-missing-orpc-mount", "baseline"),
+        vec![e("apps/server/src/rawr.ts", 7, 17, "mount-missing"),]
+    );
+    assert_eq!(
+        smoke("baseline-missing-orpc-mount", "completion"),
+        vec![e("apps/server/src/rawr.ts", 7, 17, "mount-missing"),]
+    );
+    assert_eq!(guard("baseline-missing-orpc-mount"), vec![]);
+}
+
+#[test]
+fn baseline_only() {
+    assert_eq!(smoke("baseline-only", "baseline"), vec![]);
+    assert_eq!(
+        smoke("baseline-only", "completion"),
+        vec![
+            e("apps/server/src/rawr.ts", 7, 17, "manifest-not-imported"),
+            e("apps/server/src/rawr.ts", 7, 17, "mount-missing"),
+            e(
+                "apps/server/src/rawr.ts",
+                19,
+                27,
+                "host-composes-seam-locally"
+            ),
+            e("rawr.hq.ts", 3, 31, "manifest-seam-missing"),
+            e("rawr.hq.ts", 3, 31, "manifest-seam-missing"),
+        ]
+    );
+    assert_eq!(guard("baseline-only"), vec![]);
+}
+
+#[test]
+fn decorative_mount_order() {
+    assert_eq!(smoke("decorative-mount-order", "baseline"), vec![]);
+    assert_eq!(smoke("decorative-mount-order", "completion"), vec![]);
+    assert_eq!(
+        guard("decorative-mount-order"),
+        vec![
+            e("apps/server/src/rawr.ts", 16, 3, "mount-order"),
+            e("apps/server/src/rawr.ts", 24, 3, "mount-order"),
+        ]
+    );
+}
+
+#[test]
+fn host_composes_locally() {
+    assert_eq!(smoke("host-composes-locally", "baseline"), vec![]);
+    assert_eq!(
+        smoke("host-composes-locally", "completion"),
+        vec![
+            e("apps/server/src/rawr.ts", 8, 17, "seam-not-consumed"),
+            e("apps/server/src/rawr.ts", 8, 17, "seam-not-consumed"),
+            e(
+                "apps/server/src/rawr.ts",
+                10,
+                19,
+                "host-composes-seam-locally"
+            ),
+            e(
+                "apps/server/src/rawr.ts",
+                11,
+                17,
+                "host-composes-seam-locally"
+            ),
+        ]
+    );
+    assert_eq!(guard("host-composes-locally"), vec![]);
+}
+
+#[test]
+fn ingress_dispatch_before_verification() {
+    assert_eq!(
+        smoke("ingress-dispatch-before-verification", "baseline"),
+        vec![]
+    );
+    assert_eq!(
+        smoke("ingress-dispatch-before-verification", "completion"),
+        vec![]
+    );
+    assert_eq!(
+        guard("ingress-dispatch-before-verification"),
+        vec![e(
+            "apps/server/src/rawr.ts",
+            14,
+            28,
+            "ingress-dispatch-before-verification"
+        ),]
+    );
+}
+
+#[test]
+fn ingress_header_only() {
+    assert_eq!(smoke("ingress-header-only", "baseline"), vec![]);
+    assert_eq!(smoke("ingress-header-only", "completion"), vec![]);
+    assert_eq!(
+        guard("ingress-header-only"),
+        vec![e(
+            "apps/server/src/rawr.ts",
+            11,
+            3,
+            "ingress-signature-not-verified"
+        ),]
+    );
+}
+
+#[test]
+fn ingress_verification_ignored() {
+    assert_eq!(smoke("ingress-verification-ignored", "baseline"), vec![]);
+    assert_eq!(smoke("ingress-verification-ignored", "completion"), vec![]);
+    assert_eq!(
+        guard("ingress-verification-ignored"),
+        vec![e(
+            "apps/server/src/rawr.ts",
+            16,
+            12,
+            "ingress-dispatch-before-verification"
+        ),]
+    );
+}
+
+#[test]
+fn manifest_bad_capabilities() {
+    assert_eq!(smoke("manifest-bad-capabilities", "baseline"), vec![]);
+    assert_eq!(
+        smoke("manifest-bad-capabilities", "completion"),
+        vec![
+            e("rawr.hq.ts", 12, 7, "capability-path-prefix-missing"),
+            e("rawr.hq.ts", 13, 30, "capability-path-prefix-invalid"),
+        ]
+    );
+    assert_eq!(guard("manifest-bad-capabilities"), vec![]);
+}
+
+#[test]
+fn manifest_missing_seams() {
+    assert_eq!(smoke("manifest-missing-seams", "baseline"), vec![]);
+    assert_eq!(
+        smoke("manifest-missing-seams", "completion"),
+        vec![
+            e("rawr.hq.ts", 3, 19, "manifest-seam-missing"),
+            e("rawr.hq.ts", 10, 9, "manifest-seam-missing"),
+            e("rawr.hq.ts", 14, 12, "manifest-seam-missing"),
+            e("rawr.hq.ts", 14, 12, "manifest-seam-missing"),
+        ]
+    );
+    assert_eq!(guard("manifest-missing-seams"), vec![]);
+}
+
+#[test]
+fn manifest_not_exported() {
+    assert_eq!(
+        smoke("manifest-not-exported", "baseline"),
+        vec![e("rawr.hq.ts", 0, 0, "manifest-export-missing"),]
+    );
+    assert_eq!(
+        smoke("manifest-not-exported", "completion"),
+        vec![e("rawr.hq.ts", 0, 0, "manifest-export-missing"),]
+    );
+    assert_eq!(guard("manifest-not-exported"), vec![]);
+}
+
+#[test]
+fn manifest_syntax_error() {
+    assert_eq!(
+        smoke("manifest-syntax-error", "baseline"),
+        vec![e("rawr.hq.ts", 2, 19, "syntax-error"),]
+    );
+    assert_eq!(
+        smoke("manifest-syntax-error", "completion"),
+        vec![e("rawr.hq.ts", 2, 19, "syntax-error"),]
+    );
+    assert_eq!(guard("manifest-syntax-error"), vec![]);
+}
+
+#[test]
+fn missing_host() {
+    assert_eq!(
+        smoke("missing-host", "baseline"),
+        vec![e("apps/server/src/rawr.ts", 0, 0, "host-missing"),]
+    );
+    assert_eq!(
+        smoke("missing-host", "completion"),
+        vec![e("apps/server/src/rawr.ts", 0, 0, "host-missing"),]
+    );
+    assert_eq!(
+        guard("missing-host"),
+        vec![e("apps/server/src/rawr.ts", 0, 0, "host-missing"),]
+    );
+}
+
+#[test]
+fn missing_manifest() {
+    assert_eq!(
+        smoke("missing-manifest", "baseline"),
+        vec![e("rawr.hq.ts", 0, 0, "manifest-missing"),]
+    );
+    assert_eq!(
+        smoke("missing-manifest", "completion"),
+        vec![e("rawr.hq.ts", 0, 0, "manifest-missing"),]
+    );
+    assert_eq!(guard("missing-manifest"), vec![]);
+}
+
+#[test]
+fn module_level_context() {
+    assert_eq!(smoke("module-level-context", "baseline"), vec![]);
+    assert_eq!(smoke("module-level-context", "completion"), vec![]);
+    assert_eq!(
+        guard("module-level-context"),
+        vec![
+            e(
+                "apps/server/src/orpc.ts",
+                4,
+                23,
+                "module-level-request-context"
+            ),
+            e(
+                "apps/server/src/orpc.ts",
+                8,
+                22,
+                "request-context-outside-handler"
+            ),
+            e(
+                "apps/server/src/orpc.ts",
+                14,
+                5,
+                "request-context-stored-globally"
+            ),
+        ]
+    );
+}
+
+#[test]
+fn passing() {
+    assert_eq!(smoke("passing", "baseline"), vec![]);
+    assert_eq!(smoke("passing", "completion"), vec![]);
+    assert_eq!(guard("passing"), vec![]);
+}
+
+#[test]
+fn passing_aliases_and_middleware() {
+    assert_eq!(smoke("passing-aliases-and-middleware", "baseline"), vec![]);
+    assert_eq!(
+        smoke("passing-aliases-and-middleware", "completion"),
+        vec![]
+    );
+    assert_eq!(guard("passing-aliases-and-middleware"), vec![]);
+}
+
+#[test]
+fn passing_throwing_verifier() {
+    assert_eq!(smoke("passing-throwing-verifier", "baseline"), vec![]);
+    assert_eq!(smoke("passing-throwing-verifier", "completion"), vec![]);
+    assert_eq!(guard("passing-throwing-verifier"), vec![]);
+}
+
+#[test]
+fn rpc_workflows_mount() {
+    assert_eq!(smoke("rpc-workflows-mount", "baseline"), vec![]);
+    assert_eq!(smoke("rpc-workflows-mount", "completion"), vec![]);
+    assert_eq!(
+        guard("rpc-workflows-mount"),
+        vec![e("apps/server/src/orpc.ts", 5, 3, "rpc-workflows-mount"),]
+    );
+}
+
+#[test]
+fn stub_workflow_mount() {
+    assert_eq!(smoke("stub-workflow-mount", "baseline"), vec![]);
+    assert_eq!(
+        smoke("stub-workflow-mount", "completion"),
+        vec![
+            e("apps/server/src/rawr.ts", 7, 17, "seam-not-consumed"),
+            e("apps/server/src/rawr.ts", 7, 17, "seam-not-consumed"),
+            e(
+                "apps/server/src/rawr.ts",
+                21,
+                3,
+                "capability-routing-not-from-manifest"
+            ),
+        ]
+    );
+    assert_eq!(
+        guard("stub-workflow-mount"),
+        vec![e("apps/server/src/rawr.ts", 21, 3, "stub-mount"),]
+    );
+}
+
+fn messages_of(out: &gates::checks::CheckOutput, rule: &str) -> Vec<String> {
+    let mut v: Vec<String> = out
+        .findings
+        .iter()
+        .filter(|f| f.rule == rule)
+        .map(|f| f.message.clone())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn findings_at_one_place_name_their_seam() {
+    let p: manifest_smoke::Params = toml::from_str("mode = \"completion\"").unwrap();
+    let out = manifest_smoke::check(&fixture("manifest-missing-seams"), &p);
+    assert_eq!(
+        messages_of(&out, "manifest-seam-missing"),
+        vec![
+            "rawrHqManifest.inngest.bundleFactory is not declared",
+            "rawrHqManifest.inngest.serveHandlerFactory is not declared",
+            "rawrHqManifest.orpc.router is not declared",
+            "rawrHqManifest.workflows.triggerRouter is not declared",
+        ]
+    );
+    let out = manifest_smoke::check(&fixture("host-composes-locally"), &p);
+    assert_eq!(
+        messages_of(&out, "seam-not-consumed"),
+        vec![
+            "`createHostApp` never reads rawrHqManifest.inngest.bundleFactory",
+            "`createHostApp` never reads rawrHqManifest.inngest.serveHandlerFactory",
+        ]
+    );
+    let out = manifest_smoke::check(&fixture("baseline-only"), &p);
+    assert_eq!(
+        messages_of(&out, "manifest-seam-missing"),
+        vec![
+            "rawrHqManifest.inngest is not declared",
+            "rawrHqManifest.workflows is not declared",
+        ]
+    );
+}
+
+#[test]
+fn mount_order_names_both_mounts() {
+    let p: host_composition_guard::Params = toml::from_str("").unwrap();
+    let out = host_composition_guard::check(&fixture("decorative-mount-order"), &p);
+    let msgs = messages_of(&out, "mount-order");
+    assert_eq!(msgs.len(), 2);
+    assert!(
+        msgs[0].starts_with("/api/inngest (/api/inngest) is mounted after /rpc (/rpc/* at apps/server/src/orpc.ts:5:3)"),
+        "{}",
+        msgs[0]
+    );
+    assert!(msgs[1].starts_with("/api/workflows/*"), "{}", msgs[1]);
+}
+
+/// The bundled example is in the passing state for every mode of both gates.
+#[test]
+fn example_passes() {
+    let example = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/hq");
+    for mode in ["baseline", "completion"] {
+        let p: manifest_smoke::Params = toml::from_str(&format!("mode = \"{mode}\"")).unwrap();
+        let out = manifest_smoke::check(&example, &p);
+        assert_eq!(rows(&out), vec![], "{mode}: {:?}", out.findings);
+        assert!(
+            out.notes[0].contains("all /api/inngest (apps/server/src/rawr.ts:"),
+            "{:?}",
+            out.notes
+        );
+    }
+    let p: host_composition_guard::Params = toml::from_str("").unwrap();
+    let out = host_composition_guard::check(&example, &p);
+    assert_eq!(rows(&out), vec![], "{:?}", out.findings);
+}
+
+/// Bad input gives positioned findings, never a panic.
+#[test]
+fn binary_and_escaping_manifests_are_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    std::fs::create_dir_all(repo.join("apps/server/src")).unwrap();
+    std::fs::write(
+        repo.join("rawr.hq.ts"),
+        b"export const rawrHqManifest = {\n\0};\n",
+    )
+    .unwrap();
+    std::fs::write(
+        repo.join("apps/server/src/rawr.ts"),
+        "export function createHostApp() {\n",
+    )
+    .unwrap();
+    let p: manifest_smoke::Params = toml::from_str("mode = \"completion\"").unwrap();
+    let out = manifest_smoke::check(&repo, &p);
+    assert_eq!(
+        rows(&out),
+        vec![
+            e("apps/server/src/rawr.ts", 2, 1, "syntax-error"),
+            e("rawr.hq.ts", 2, 1, "unreadable-file"),
+        ]
+    );
+    #[cfg(unix)]
+    {
+        std::fs::write(
+            dir.path().join("outside.ts"),
+            "export const rawrHqManifest = {};\n",
+        )
+        .unwrap();
+        std::fs::remove_file(repo.join("rawr.hq.ts")).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("outside.ts"), repo.join("rawr.hq.ts")).unwrap();
+        let out = manifest_smoke::check(&repo, &p);
+        let f = out
+            .findings
+            .iter()
+            .find(|f| f.path.as_deref() == Some("rawr.hq.ts"))
+            .unwrap();
+        assert_eq!((f.rule.as_str(), f.line, f.col), ("unreadable-file", 0, 0));
+        assert!(
+            f.message.contains("outside the repository"),
+            "{}",
+            f.message
+        );
+    }
+}
+
+#[test]
+fn unknown_params_are_rejected_with_their_key() {
+    for def in gates::checks::registry()
+        .into_iter()
+        .filter(|d| d.name == "manifest-smoke" || d.name == "host-composition-guard")
+    {
+        let t: toml::Table = toml::from_str("mode = \"baseline\"\nhots = \"x\"").unwrap();
+        let err = (def.validate)(&t).unwrap_err();
+        assert_eq!(
+            err.key.as_deref(),
+            Some("hots"),
+            "{}: {}",
+            def.name,
+            err.message
+        );
+    }
+    let t: toml::Table = toml::from_str("mode = \"finished\"").unwrap();
+    let def = gates::checks::registry()
+        .into_iter()
+        .find(|d| d.name == "manifest-smoke")
+        .unwrap();
+    assert!((def.validate)(&t).is_err());
+}
