@@ -198,9 +198,10 @@ fn judge_order(set: &ModuleSet, reg: &Registration, out: &mut CheckOutput) {
         }
     }
     for m in routes(reg) {
-        if let Some(p) = &m.path {
-            if p == "/rpc/workflows" || p.starts_with("/rpc/workflows/") {
-                out.findings.push(
+        if let Some(p) = &m.path
+            && (p == "/rpc/workflows" || p.starts_with("/rpc/workflows/"))
+        {
+            out.findings.push(
                     finding_at(
                         set,
                         m.module,
@@ -210,7 +211,6 @@ fn judge_order(set: &ModuleSet, reg: &Registration, out: &mut CheckOutput) {
                     )
                     .with_help("remove the /rpc/workflows mount"),
                 );
-            }
         }
     }
 }
@@ -353,10 +353,9 @@ fn judge_ingress<'a>(
                         for (i, pn) in factory.param_names().into_iter().enumerate() {
                             if let (Some(pn), Some(arg)) =
                                 (pn, call.arguments.get(i).and_then(arg_expr))
+                                && flow.is_dispatch_value(&owner.scope, arg)
                             {
-                                if flow.is_dispatch_value(&owner.scope, arg) {
-                                    names.insert(pn);
-                                }
+                                names.insert(pn);
                             }
                         }
                         let saved = std::mem::replace(&mut flow.dispatch_names, names);
@@ -483,10 +482,10 @@ impl<'a> Flow<'_, 'a> {
             }
             Statement::ExpressionStatement(e) => {
                 self.expr(scope, &e.expression);
-                if let Some(call) = direct_call(&e.expression) {
-                    if self.verifier_throws(scope, call) {
-                        self.guarded = true;
-                    }
+                if let Some(call) = direct_call(&e.expression)
+                    && self.verifier_throws(scope, call)
+                {
+                    self.guarded = true;
                 }
             }
             Statement::IfStatement(i) => {
@@ -601,10 +600,10 @@ impl<'a> Flow<'_, 'a> {
         let inner = scope.scope_of(self.set, &f);
         let mut names = HashSet::new();
         for (i, pn) in f.param_names().into_iter().enumerate() {
-            if let (Some(pn), Some(arg)) = (pn, c.arguments.get(i).and_then(arg_expr)) {
-                if self.is_dispatch_value(scope, arg) {
-                    names.insert(pn);
-                }
+            if let (Some(pn), Some(arg)) = (pn, c.arguments.get(i).and_then(arg_expr))
+                && self.is_dispatch_value(scope, arg)
+            {
+                names.insert(pn);
             }
         }
         if f.module == scope.module {
@@ -671,10 +670,11 @@ impl<'a> Flow<'_, 'a> {
             return true;
         }
         // `handler.fetch(req)` on the runtime handler object.
-        if let Some((root, props)) = member_chain(callee) {
-            if !props.is_empty() && (self.dispatch_names.contains(&root)) {
-                return true;
-            }
+        if let Some((root, props)) = member_chain(callee)
+            && !props.is_empty()
+            && (self.dispatch_names.contains(&root))
+        {
+            return true;
         }
         false
     }
@@ -694,10 +694,10 @@ impl<'a> Flow<'_, 'a> {
 
     /// A call of a configured verifier, or of a function of the target that computes an HMAC.
     fn is_verification_call(&self, scope: &Scope<'a>, c: &'a CallExpression<'a>) -> bool {
-        if let Some(n) = callee_name(c) {
-            if self.p.verifiers.iter().any(|v| v == n) {
-                return true;
-            }
+        if let Some(n) = callee_name(c)
+            && self.p.verifiers.iter().any(|v| v == n)
+        {
+            return true;
         }
         let Expression::Identifier(id) = c.callee.get_inner_expression() else {
             return false;
@@ -713,10 +713,10 @@ impl<'a> Flow<'_, 'a> {
         if !self.is_verification_call(scope, c) {
             return false;
         }
-        if let Some(n) = callee_name(c) {
-            if self.p.verifiers.iter().any(|v| v == n) {
-                return true;
-            }
+        if let Some(n) = callee_name(c)
+            && self.p.verifiers.iter().any(|v| v == n)
+        {
+            return true;
         }
         let Expression::Identifier(id) = c.callee.get_inner_expression() else {
             return false;
@@ -851,29 +851,23 @@ fn computes_hmac<'a>(set: &ModuleSet<'a>, scope: &Scope<'a>, f: &FnRef<'a>, dept
             if matches!(last, Some("sign" | "verify")) && props.iter().any(|p| p == "subtle") {
                 return true;
             }
-            if props.is_empty() {
-                if let Some(Binding::Import(ImportTarget::External { specifier, export })) =
+            if props.is_empty()
+                && let Some(Binding::Import(ImportTarget::External { specifier, export })) =
                     scope.resolve(set, &root)
-                {
-                    if (export == "createHmac"
-                        && matches!(specifier.as_str(), "crypto" | "node:crypto"))
-                        || export == "hmac"
-                    {
-                        return true;
-                    }
-                }
+                && ((export == "createHmac"
+                    && matches!(specifier.as_str(), "crypto" | "node:crypto"))
+                    || export == "hmac")
+            {
+                return true;
             }
         }
-        if depth < 4 {
-            if let Expression::Identifier(id) = callee {
-                if let Some(g) = scope.resolve_function(set, &id.name) {
-                    if g.span != f.span
-                        && computes_hmac(set, &scope.scope_of(set, &g), &g, depth + 1)
-                    {
-                        return true;
-                    }
-                }
-            }
+        if depth < 4
+            && let Expression::Identifier(id) = callee
+            && let Some(g) = scope.resolve_function(set, &id.name)
+            && g.span != f.span
+            && computes_hmac(set, &scope.scope_of(set, &g), &g, depth + 1)
+        {
+            return true;
         }
     }
     false
@@ -967,10 +961,11 @@ fn judge_context<'a>(
     for (name, f) in &factories {
         let fscope = Scope::module(set, f.module).enter(f);
         for k in nodes_of_body(f.body, true) {
-            if let AstKind::AssignmentExpression(a) = k {
-                if let Some(target) = assigned_root(&a.left) {
-                    if is_module_level(set, &fscope, &target) {
-                        out.findings.push(
+            if let AstKind::AssignmentExpression(a) = k
+                && let Some(target) = assigned_root(&a.left)
+                && is_module_level(set, &fscope, &target)
+            {
+                out.findings.push(
                             finding_at(
                                 set,
                                 f.module,
@@ -980,8 +975,6 @@ fn judge_context<'a>(
                             )
                             .with_help("build a fresh context on every call"),
                         );
-                    }
-                }
             }
         }
     }
@@ -1111,13 +1104,12 @@ fn collect_registration_calls<'a>(
         if depth >= calls::MAX_FOLLOW_DEPTH {
             continue;
         }
-        if let Expression::Identifier(id) = c.callee.get_inner_expression() {
-            if let Some(f) = scope.resolve_function(set, &id.name) {
-                if seen.insert((f.module, f.span.start)) {
-                    let inner = scope.scope_of(set, &f);
-                    collect_registration_calls(set, f.body, &inner, seen, out, depth + 1);
-                }
-            }
+        if let Expression::Identifier(id) = c.callee.get_inner_expression()
+            && let Some(f) = scope.resolve_function(set, &id.name)
+            && seen.insert((f.module, f.span.start))
+        {
+            let inner = scope.scope_of(set, &f);
+            collect_registration_calls(set, f.body, &inner, seen, out, depth + 1);
         }
     }
 }

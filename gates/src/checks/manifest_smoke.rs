@@ -112,10 +112,10 @@ pub fn check(repo: &std::path::Path, p: &Params) -> CheckOutput {
         Ok(reg) => {
             out.notes.push(mount_note(&set, &reg));
             judge_mounts(&set, p.mode, &reg, &mut out);
-            if p.mode == Mode::Completion {
-                if let Some(m) = manifest {
-                    judge_consumption(&set, p, m, &reg, &mut out);
-                }
+            if p.mode == Mode::Completion
+                && let Some(m) = manifest
+            {
+                judge_consumption(&set, p, m, &reg, &mut out);
             }
         }
     }
@@ -577,10 +577,10 @@ fn composition_primitives(set: &ModuleSet, manifest: ModId) -> Vec<(String, Stri
         if set.import_of(manifest, &id.name).is_none() {
             continue;
         }
-        if let Some(ident) = identity(set, &scope, &id.name) {
-            if !out.iter().any(|(i, _)| *i == ident) {
-                out.push((ident, id.name.to_string()));
-            }
+        if let Some(ident) = identity(set, &scope, &id.name)
+            && !out.iter().any(|(i, _)| *i == ident)
+        {
+            out.push((ident, id.name.to_string()));
         }
     }
     out
@@ -649,9 +649,10 @@ fn judge_local_composition<'a>(
             let Some(ident) = identity(set, s, &id.name) else {
                 continue;
             };
-            if let Some((_, mname)) = primitives.iter().find(|(i, _)| *i == ident) {
-                if reported.insert((s.module, span.start)) {
-                    out.findings.push(
+            if let Some((_, mname)) = primitives.iter().find(|(i, _)| *i == ident)
+                && reported.insert((s.module, span.start))
+            {
+                out.findings.push(
                         finding_at(
                             set,
                             s.module,
@@ -664,7 +665,6 @@ fn judge_local_composition<'a>(
                         )
                         .with_help("take the composed seam from rawrHqManifest instead of building it in the host"),
                     );
-                }
             }
         }
     }

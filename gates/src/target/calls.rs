@@ -164,12 +164,11 @@ pub fn declared_in<'a>(stmts: &'a [Statement<'a>], name: &str) -> Option<Decl<'a
         if let Some(found) = decl.and_then(|d| decl_binds(d, name)) {
             return Some(found);
         }
-        if let Statement::ExportDefaultDeclaration(d) = s {
-            if let ExportDefaultDeclarationKind::FunctionDeclaration(f) = &d.declaration {
-                if f.id.as_ref().is_some_and(|i| i.name == name) {
-                    return Some(Decl::Function(f));
-                }
-            }
+        if let Statement::ExportDefaultDeclaration(d) = s
+            && let ExportDefaultDeclarationKind::FunctionDeclaration(f) = &d.declaration
+            && f.id.as_ref().is_some_and(|i| i.name == name)
+        {
+            return Some(Decl::Function(f));
         }
     }
     None

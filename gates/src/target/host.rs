@@ -283,10 +283,9 @@ pub fn exported_functions<'a>(set: &ModuleSet<'a>, module: ModId) -> Vec<(String
                     for dc in &v.declarations {
                         if let (Some(name), Some(init)) =
                             (calls::binding_ident(&dc.id), dc.init.as_ref())
+                            && let Some(fr) = fn_of_expr(module, init)
                         {
-                            if let Some(fr) = fn_of_expr(module, init) {
-                                out.push((name, fr));
-                            }
+                            out.push((name, fr));
                         }
                     }
                 }
@@ -445,10 +444,10 @@ fn reads_in<'a>(
                 continue;
             };
             for (name, sub) in pattern_bindings(&d.id) {
-                if !aliases.iter().any(|(n, _)| *n == name) {
-                    if let Some(p) = extend_path(&base, sub) {
-                        aliases.push((name, p));
-                    }
+                if !aliases.iter().any(|(n, _)| *n == name)
+                    && let Some(p) = extend_path(&base, sub)
+                {
+                    aliases.push((name, p));
                 }
             }
         }

@@ -210,10 +210,10 @@ impl<'a> ModuleSet<'a> {
                     }
                 }
                 ImportKind::ExportAll if r.names.is_empty() && export != "default" => {
-                    if let Ok(target) = self.resolve_specifier(id, &r.specifier) {
-                        if let Some(found) = self.origin_inner(target, export, depth + 1) {
-                            return Some(found);
-                        }
+                    if let Ok(target) = self.resolve_specifier(id, &r.specifier)
+                        && let Some(found) = self.origin_inner(target, export, depth + 1)
+                    {
+                        return Some(found);
                     }
                 }
                 _ => {}
