@@ -53,6 +53,7 @@ fn e(path: &str, line: u32, col: u32, rule: &str) -> Row {
     )
 }
 
+/// A route listed in a constant is not a mount: the baseline fails without a real /api/orpc mount.
 #[test]
 fn baseline_missing_orpc_mount() {
     assert_eq!(
@@ -66,6 +67,7 @@ fn baseline_missing_orpc_mount() {
     assert_eq!(guard("baseline-missing-orpc-mount"), vec![]);
 }
 
+/// An A0-state host passes the baseline and fails the completion.
 #[test]
 fn baseline_only() {
     assert_eq!(smoke("baseline-only", "baseline"), vec![]);
@@ -87,6 +89,38 @@ fn baseline_only() {
     assert_eq!(guard("baseline-only"), vec![]);
 }
 
+/// Chained registrations run left to right: a late /api/inngest mount in a chain is out of order (and unguarded).
+#[test]
+fn chained_mount_order() {
+    assert_eq!(
+        smoke("chained-mount-order", "baseline"),
+        vec![e("apps/server/src/rawr.ts", 7, 17, "mount-missing"),]
+    );
+    assert_eq!(
+        smoke("chained-mount-order", "completion"),
+        vec![e("apps/server/src/rawr.ts", 7, 17, "mount-missing"),]
+    );
+    assert_eq!(
+        guard("chained-mount-order"),
+        vec![
+            e(
+                "apps/server/src/orpc.ts",
+                7,
+                6,
+                "ingress-dispatch-not-found"
+            ),
+            e(
+                "apps/server/src/orpc.ts",
+                7,
+                6,
+                "ingress-signature-not-verified"
+            ),
+            e("apps/server/src/orpc.ts", 7, 6, "mount-order"),
+        ]
+    );
+}
+
+/// A constant listing the right order does not hide the real (wrong) order of the registration calls.
 #[test]
 fn decorative_mount_order() {
     assert_eq!(smoke("decorative-mount-order", "baseline"), vec![]);
@@ -94,12 +128,24 @@ fn decorative_mount_order() {
     assert_eq!(
         guard("decorative-mount-order"),
         vec![
-            e("apps/server/src/rawr.ts", 16, 3, "mount-order"),
-            e("apps/server/src/rawr.ts", 24, 3, "mount-order"),
+            e("apps/server/src/rawr.ts", 16, 7, "mount-order"),
+            e("apps/server/src/rawr.ts", 24, 7, "mount-order"),
         ]
     );
 }
 
+/// Elysia-style mounts (route options after the handler), Inngest's `serve` under another name reached through an object a helper returns, chained mounts: the guard passes; the host builds the runtime handler itself, so the serve-handler seam is not consumed.
+#[test]
+fn elysia_style() {
+    assert_eq!(smoke("elysia-style", "baseline"), vec![]);
+    assert_eq!(
+        smoke("elysia-style", "completion"),
+        vec![e("apps/server/src/rawr.ts", 29, 17, "seam-not-consumed"),]
+    );
+    assert_eq!(guard("elysia-style"), vec![]);
+}
+
+/// The host builds the Inngest bundle and serve handler itself instead of taking them from the manifest.
 #[test]
 fn host_composes_locally() {
     assert_eq!(smoke("host-composes-locally", "baseline"), vec![]);
@@ -125,6 +171,7 @@ fn host_composes_locally() {
     assert_eq!(guard("host-composes-locally"), vec![]);
 }
 
+/// The runtime handler is called before the signature is checked.
 #[test]
 fn ingress_dispatch_before_verification() {
     assert_eq!(
@@ -146,6 +193,7 @@ fn ingress_dispatch_before_verification() {
     );
 }
 
+/// An ingress guard that only checks the signature header is present is not verification.
 #[test]
 fn ingress_header_only() {
     assert_eq!(smoke("ingress-header-only", "baseline"), vec![]);
@@ -155,12 +203,13 @@ fn ingress_header_only() {
         vec![e(
             "apps/server/src/rawr.ts",
             11,
-            3,
+            7,
             "ingress-signature-not-verified"
         ),]
     );
 }
 
+/// The verification result is computed but a failure does not leave the handler.
 #[test]
 fn ingress_verification_ignored() {
     assert_eq!(smoke("ingress-verification-ignored", "baseline"), vec![]);
@@ -176,6 +225,7 @@ fn ingress_verification_ignored() {
     );
 }
 
+/// A capability without a pathPrefix, or with one outside /api/workflows/.
 #[test]
 fn manifest_bad_capabilities() {
     assert_eq!(smoke("manifest-bad-capabilities", "baseline"), vec![]);
@@ -189,6 +239,7 @@ fn manifest_bad_capabilities() {
     assert_eq!(guard("manifest-bad-capabilities"), vec![]);
 }
 
+/// Each seam missing from the manifest is reported at the object that lacks it.
 #[test]
 fn manifest_missing_seams() {
     assert_eq!(smoke("manifest-missing-seams", "baseline"), vec![]);
@@ -204,6 +255,7 @@ fn manifest_missing_seams() {
     assert_eq!(guard("manifest-missing-seams"), vec![]);
 }
 
+/// rawr.hq.ts that does not export rawrHqManifest.
 #[test]
 fn manifest_not_exported() {
     assert_eq!(
@@ -217,6 +269,7 @@ fn manifest_not_exported() {
     assert_eq!(guard("manifest-not-exported"), vec![]);
 }
 
+/// A syntax error in the manifest is a positioned finding.
 #[test]
 fn manifest_syntax_error() {
     assert_eq!(
@@ -230,6 +283,7 @@ fn manifest_syntax_error() {
     assert_eq!(guard("manifest-syntax-error"), vec![]);
 }
 
+/// No host module is a finding for both gates.
 #[test]
 fn missing_host() {
     assert_eq!(
@@ -246,6 +300,7 @@ fn missing_host() {
     );
 }
 
+/// No rawr.hq.ts is a finding, not a crash.
 #[test]
 fn missing_manifest() {
     assert_eq!(
@@ -259,6 +314,7 @@ fn missing_manifest() {
     assert_eq!(guard("missing-manifest"), vec![]);
 }
 
+/// Boundary context created at module level, at registration time, and stored in a module-level binding.
 #[test]
 fn module_level_context() {
     assert_eq!(smoke("module-level-context", "baseline"), vec![]);
@@ -288,6 +344,7 @@ fn module_level_context() {
     );
 }
 
+/// A host and manifest in the contract's shape pass both gates in every mode.
 #[test]
 fn passing() {
     assert_eq!(smoke("passing", "baseline"), vec![]);
@@ -295,6 +352,7 @@ fn passing() {
     assert_eq!(guard("passing"), vec![]);
 }
 
+/// Namespace imports, destructured aliases, the manifest passed as an argument, `use` middleware and a handler factory are all followed.
 #[test]
 fn passing_aliases_and_middleware() {
     assert_eq!(smoke("passing-aliases-and-middleware", "baseline"), vec![]);
@@ -305,6 +363,7 @@ fn passing_aliases_and_middleware() {
     assert_eq!(guard("passing-aliases-and-middleware"), vec![]);
 }
 
+/// A verifier that throws, caught by a `catch` that returns 401, guards the dispatch.
 #[test]
 fn passing_throwing_verifier() {
     assert_eq!(smoke("passing-throwing-verifier", "baseline"), vec![]);
@@ -312,16 +371,18 @@ fn passing_throwing_verifier() {
     assert_eq!(guard("passing-throwing-verifier"), vec![]);
 }
 
+/// A dedicated /rpc/workflows mount.
 #[test]
 fn rpc_workflows_mount() {
     assert_eq!(smoke("rpc-workflows-mount", "baseline"), vec![]);
     assert_eq!(smoke("rpc-workflows-mount", "completion"), vec![]);
     assert_eq!(
         guard("rpc-workflows-mount"),
-        vec![e("apps/server/src/orpc.ts", 5, 3, "rpc-workflows-mount"),]
+        vec![e("apps/server/src/orpc.ts", 5, 7, "rpc-workflows-mount"),]
     );
 }
 
+/// A workflow mount that always answers 404 is a stub and does not route capabilities.
 #[test]
 fn stub_workflow_mount() {
     assert_eq!(smoke("stub-workflow-mount", "baseline"), vec![]);
@@ -333,14 +394,14 @@ fn stub_workflow_mount() {
             e(
                 "apps/server/src/rawr.ts",
                 21,
-                3,
+                7,
                 "capability-routing-not-from-manifest"
             ),
         ]
     );
     assert_eq!(
         guard("stub-workflow-mount"),
-        vec![e("apps/server/src/rawr.ts", 21, 3, "stub-mount"),]
+        vec![e("apps/server/src/rawr.ts", 21, 7, "stub-mount"),]
     );
 }
 
@@ -393,7 +454,7 @@ fn mount_order_names_both_mounts() {
     let msgs = messages_of(&out, "mount-order");
     assert_eq!(msgs.len(), 2);
     assert!(
-        msgs[0].starts_with("/api/inngest (/api/inngest) is mounted after /rpc (/rpc/* at apps/server/src/orpc.ts:5:3)"),
+        msgs[0].starts_with("/api/inngest (/api/inngest) is mounted after /rpc (/rpc/* at apps/server/src/orpc.ts:5:7)"),
         "{}",
         msgs[0]
     );

@@ -135,7 +135,7 @@ pub fn check(repo: &std::path::Path, p: &Params) -> CheckOutput {
             finding_at(
                 &set,
                 m.module,
-                m.call.span,
+                m.pos,
                 "mount-path-unresolved",
                 "this mount's path is computed; its place in the mount order is not judged",
             )
@@ -181,7 +181,7 @@ fn judge_order(set: &ModuleSet, reg: &Registration, out: &mut CheckOutput) {
                 finding_at(
                     set,
                     m.module,
-                    m.call.span,
+                    m.pos,
                     "mount-order",
                     format!(
                         "{} ({}) is mounted after {} ({} at {}){}; the contract's order is /api/inngest → /api/workflows/* → /rpc + /api/orpc/*",
@@ -189,7 +189,7 @@ fn judge_order(set: &ModuleSet, reg: &Registration, out: &mut CheckOutput) {
                         m.path.as_deref().unwrap_or_default(),
                         efam.label(),
                         earlier.path.as_deref().unwrap_or_default(),
-                        host::place(set, earlier.module, earlier.call.span),
+                        host::place(set, earlier.module, earlier.pos),
                         via_text(set, m)
                     ),
                 )
@@ -205,7 +205,7 @@ fn judge_order(set: &ModuleSet, reg: &Registration, out: &mut CheckOutput) {
                     finding_at(
                         set,
                         m.module,
-                        m.call.span,
+                        m.pos,
                         "rpc-workflows-mount",
                         format!("dedicated {p} mount; workflows are served under /api/workflows/<capability>/*"),
                     )
@@ -226,7 +226,7 @@ fn judge_stubs<'a>(set: &ModuleSet<'a>, reg: &Registration<'a>, out: &mut CheckO
                 finding_at(
                     set,
                     m.module,
-                    m.call.span,
+                    m.pos,
                     "stub-mount",
                     format!(
                         "the handler of {} always answers 404: the family is mounted in name only",
@@ -317,8 +317,10 @@ fn judge_ingress<'a>(
     for m in ingress {
         // Middleware registered with `use` on the same path before the mount runs first.
         let mut chain: Vec<(&Mount<'a>, &'a Expression<'a>)> = Vec::new();
-        for u in reg.mounts.iter().filter(|u| u.method == "use") {
-            if u.call.span.start < m.call.span.start || u.module != m.module {
+        // Mounts are in execution order: the middleware registered before this mount.
+        let earlier = reg.mounts.iter().take_while(|u| !std::ptr::eq(*u, m));
+        for u in earlier.filter(|u| u.method == "use") {
+            {
                 let covers = u.path.as_deref().is_some_and(|up| {
                     up == "*"
                         || up == "/*"
@@ -384,7 +386,7 @@ fn judge_ingress<'a>(
                 finding_at(
                     set,
                     m.module,
-                    m.call.span,
+                    m.pos,
                     "ingress-signature-not-verified",
                     format!(
                         "the {path} handler never verifies the Inngest signature (no call computes an HMAC of the request); checking that a signature header is present is not verification{}",
@@ -414,7 +416,7 @@ fn judge_ingress<'a>(
                 finding_at(
                     set,
                     m.module,
-                    m.call.span,
+                    m.pos,
                     "ingress-dispatch-not-found",
                     format!(
                         "the {path} handler never calls a runtime handler made by {}",
@@ -626,42 +628,7 @@ impl<'a> Flow<'_, 'a> {
     /// Whether `e` denotes the runtime handler: a name bound to it, or a call of a dispatch
     /// factory (`manifest.inngest.serveHandlerFactory(bundle)`).
     fn is_dispatch_value(&self, scope: &Scope<'a>, e: &'a Expression<'a>) -> bool {
-        let e = strip_await(e);
-        match e {
-            Expression::Identifier(id) => {
-                if self.dispatch_names.contains(id.name.as_str())
-                    || self
-                        .p
-                        .dispatch_functions
-                        .iter()
-                        .any(|n| n == id.name.as_str())
-                {
-                    return true;
-                }
-                match scope.resolve(self.set, &id.name) {
-                    Some(Binding::Decl {
-                        module,
-                        decl:
-                            Decl::Var {
-                                init: Some(init), ..
-                            },
-                    }) => {
-                        let s = if module == scope.module {
-                            scope.clone()
-                        } else {
-                            Scope::module(self.set, module)
-                        };
-                        is_factory_call(self.p, strip_await(init)) && {
-                            let _ = s;
-                            true
-                        }
-                    }
-                    _ => false,
-                }
-            }
-            Expression::CallExpression(_) => is_factory_call(self.p, e),
-            _ => false,
-        }
+        dispatch_value(self.set, self.p, &self.dispatch_names, scope, e, 0)
     }
 
     fn is_dispatch_call(&self, scope: &Scope<'a>, c: &'a CallExpression<'a>) -> bool {
@@ -770,12 +737,204 @@ fn direct_call<'a>(e: &'a Expression<'a>) -> Option<&'a CallExpression<'a>> {
     }
 }
 
-fn is_factory_call(p: &Params, e: &Expression) -> bool {
-    match e.get_inner_expression() {
-        Expression::CallExpression(c) => {
-            callee_name(c).is_some_and(|n| p.dispatch_factories.iter().any(|f| f == n))
+/// Whether `e` denotes the runtime handler: a name bound to it, a call of a dispatch factory
+/// (`manifest.inngest.serveHandlerFactory(bundle)`, Inngest's `serve({...})` under any local
+/// name), or a member of an object that holds one (`bundle.handler`, where `bundle` comes from
+/// a function of the target returning `{ handler: serve(...) }`).
+fn dispatch_value<'a>(
+    set: &ModuleSet<'a>,
+    p: &Params,
+    names: &HashSet<String>,
+    scope: &Scope<'a>,
+    e: &'a Expression<'a>,
+    depth: usize,
+) -> bool {
+    if depth > 6 {
+        return false;
+    }
+    let e = strip_await(e);
+    match e {
+        Expression::Identifier(id) => {
+            let name = id.name.as_str();
+            if names.contains(name) || p.dispatch_functions.iter().any(|n| n == name) {
+                return true;
+            }
+            match scope.resolve(set, name) {
+                Some(Binding::Decl {
+                    module,
+                    decl:
+                        Decl::Var {
+                            declarator,
+                            init: Some(init),
+                            ..
+                        },
+                }) => {
+                    let s = scope_in(set, scope, module);
+                    let sub = pattern_bindings(&declarator.id)
+                        .into_iter()
+                        .find(|(n, _)| n == name)
+                        .map(|(_, sub)| sub)
+                        .unwrap_or_default();
+                    if sub.is_empty() {
+                        dispatch_value(set, p, names, &s, init, depth + 1)
+                    } else {
+                        member_dispatch(set, p, names, &s, init, &sub, depth + 1)
+                    }
+                }
+                Some(Binding::Import(ImportTarget::External { export, .. })) => {
+                    p.dispatch_functions.iter().any(|n| *n == export)
+                }
+                _ => false,
+            }
         }
-        _ => false,
+        Expression::CallExpression(c) => is_factory_call(set, p, scope, c, depth),
+        other => {
+            let Some((root, props)) = member_chain(other) else {
+                return false;
+            };
+            if props.is_empty() {
+                return false;
+            }
+            if names.contains(&root) {
+                return true;
+            }
+            match scope.resolve(set, &root) {
+                Some(Binding::Decl {
+                    module,
+                    decl:
+                        Decl::Var {
+                            declarator,
+                            init: Some(init),
+                            ..
+                        },
+                }) if calls::binding_ident(&declarator.id).is_some() => {
+                    let s = scope_in(set, scope, module);
+                    member_dispatch(set, p, names, &s, init, &props, depth + 1)
+                }
+                _ => false,
+            }
+        }
+    }
+}
+
+/// The scope to judge a declaration of `module` found from `scope`.
+fn scope_in<'a>(set: &ModuleSet<'a>, scope: &Scope<'a>, module: ModId) -> Scope<'a> {
+    if module == scope.module {
+        scope.clone()
+    } else {
+        Scope::module(set, module)
+    }
+}
+
+/// Whether `base.props...` is the runtime handler, reading `base` as an object literal (also
+/// the object a function of the target returns).
+fn member_dispatch<'a>(
+    set: &ModuleSet<'a>,
+    p: &Params,
+    names: &HashSet<String>,
+    scope: &Scope<'a>,
+    base: &'a Expression<'a>,
+    props: &[String],
+    depth: usize,
+) -> bool {
+    if depth > 6 {
+        return false;
+    }
+    let Some((s, obj)) = object_value(set, scope, base, depth) else {
+        return false;
+    };
+    let Some((first, rest)) = props.split_first() else {
+        return false;
+    };
+    let Some((_, value)) = calls::object_property(obj, first) else {
+        return false;
+    };
+    if rest.is_empty() {
+        dispatch_value(set, p, names, &s, value, depth + 1)
+    } else {
+        member_dispatch(set, p, names, &s, value, rest, depth + 1)
+    }
+}
+
+/// The object literal an expression evaluates to, with the scope its properties are read in:
+/// a literal, a name bound to one, or the result of a function of the target returning one.
+fn object_value<'a>(
+    set: &ModuleSet<'a>,
+    scope: &Scope<'a>,
+    e: &'a Expression<'a>,
+    depth: usize,
+) -> Option<(Scope<'a>, &'a oxc_ast::ast::ObjectExpression<'a>)> {
+    if depth > 8 {
+        return None;
+    }
+    match strip_await(e) {
+        Expression::ObjectExpression(o) => Some((scope.clone(), o)),
+        Expression::Identifier(id) => match scope.resolve(set, &id.name)? {
+            Binding::Decl {
+                module,
+                decl: Decl::Var {
+                    init: Some(init), ..
+                },
+            } => object_value(set, &scope_in(set, scope, module), init, depth + 1),
+            _ => None,
+        },
+        Expression::CallExpression(c) => {
+            let Expression::Identifier(id) = c.callee.get_inner_expression() else {
+                return None;
+            };
+            let f = scope.resolve_function(set, &id.name)?;
+            let fs = scope.scope_of(set, &f);
+            let ret = returned_expr(&f)?;
+            object_value(set, &fs, ret, depth + 1)
+        }
+        _ => None,
+    }
+}
+
+/// The expression a function returns on its last top-level `return` (or an arrow's body).
+fn returned_expr<'a>(f: &FnRef<'a>) -> Option<&'a Expression<'a>> {
+    match f.body {
+        Body::Expr(e) => Some(e),
+        Body::Block(stmts) => stmts.iter().rev().find_map(|s| match s {
+            Statement::ReturnStatement(r) => r.argument.as_ref(),
+            _ => None,
+        }),
+    }
+}
+
+/// A call of a dispatch factory: by its local name, by the name it is imported under, or a
+/// function of the target that returns such a call.
+fn is_factory_call<'a>(
+    set: &ModuleSet<'a>,
+    p: &Params,
+    scope: &Scope<'a>,
+    c: &'a CallExpression<'a>,
+    depth: usize,
+) -> bool {
+    let named = |n: &str| p.dispatch_factories.iter().any(|f| f == n);
+    if callee_name(c).is_some_and(named) {
+        return true;
+    }
+    let Expression::Identifier(id) = c.callee.get_inner_expression() else {
+        return false;
+    };
+    match scope.resolve(set, &id.name) {
+        Some(Binding::Import(ImportTarget::External { export, .. })) => named(&export),
+        _ => {
+            if depth > 4 {
+                return false;
+            }
+            let Some(f) = scope.resolve_function(set, &id.name) else {
+                return false;
+            };
+            let fs = scope.scope_of(set, &f);
+            match returned_expr(&f).map(strip_await) {
+                Some(Expression::CallExpression(inner)) => {
+                    is_factory_call(set, p, &fs, inner, depth + 1)
+                }
+                _ => false,
+            }
+        }
     }
 }
 
@@ -1099,7 +1258,7 @@ fn collect_registration_calls<'a>(
     out: &mut HashSet<(ModId, u32)>,
     depth: usize,
 ) {
-    for c in calls::calls(&nodes_of_body(body, false)) {
+    for c in calls::calls_in_order(body, false) {
         out.insert((scope.module, c.span.start));
         if depth >= calls::MAX_FOLLOW_DEPTH {
             continue;

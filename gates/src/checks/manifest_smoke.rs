@@ -396,7 +396,7 @@ fn mount_note(set: &ModuleSet, reg: &Registration) -> String {
                 "{} {} ({})",
                 m.method,
                 m.path.as_deref().unwrap_or("<computed path>"),
-                host::place(set, m.module, m.call.span)
+                host::place(set, m.module, m.pos)
             )
         })
         .collect();
@@ -526,7 +526,7 @@ fn judge_consumption<'a>(
                 finding_at(
                     set,
                     m.module,
-                    m.call.span,
+                    m.pos,
                     "capability-routing-not-from-manifest",
                     format!(
                         "the handler of {} does not resolve the capability from {}.workflows.capabilities",

@@ -381,12 +381,19 @@ fn contains(stmts: &[Statement], span: Span) -> bool {
 /// Collects AST nodes in source order.
 struct Collector<'a> {
     nodes: Vec<AstKind<'a>>,
+    /// Calls in the order they complete (a call runs after its callee and arguments).
+    finished: Vec<&'a CallExpression<'a>>,
     nested: bool,
 }
 
 impl<'a> Visit<'a> for Collector<'a> {
     fn enter_node(&mut self, kind: AstKind<'a>) {
         self.nodes.push(kind);
+    }
+    fn leave_node(&mut self, kind: AstKind<'a>) {
+        if let AstKind::CallExpression(c) = kind {
+            self.finished.push(c);
+        }
     }
     fn visit_function(&mut self, it: &Function<'a>, flags: ScopeFlags) {
         if self.nested {
@@ -410,6 +417,7 @@ impl<'a> Visit<'a> for Collector<'a> {
 pub fn nodes_of_body<'a>(body: Body<'a>, nested: bool) -> Vec<AstKind<'a>> {
     let mut c = Collector {
         nodes: Vec::new(),
+        finished: Vec::new(),
         nested,
     };
     match body {
@@ -423,6 +431,7 @@ pub fn nodes_of_body<'a>(body: Body<'a>, nested: bool) -> Vec<AstKind<'a>> {
 pub fn nodes_of_statement<'a>(stmt: &'a Statement<'a>, nested: bool) -> Vec<AstKind<'a>> {
     let mut c = Collector {
         nodes: Vec::new(),
+        finished: Vec::new(),
         nested,
     };
     c.visit_statement(stmt);
@@ -433,10 +442,27 @@ pub fn nodes_of_statement<'a>(stmt: &'a Statement<'a>, nested: bool) -> Vec<AstK
 pub fn nodes_of_expr<'a>(e: &'a Expression<'a>, nested: bool) -> Vec<AstKind<'a>> {
     let mut c = Collector {
         nodes: Vec::new(),
+        finished: Vec::new(),
         nested,
     };
     c.visit_expression(e);
     c.nodes
+}
+
+/// The calls a body makes, in the order they run: a call runs after its callee and its
+/// arguments (`app.get(a).post(b)` registers `a` first). Nested functions are skipped unless
+/// `nested`.
+pub fn calls_in_order<'a>(body: Body<'a>, nested: bool) -> Vec<&'a CallExpression<'a>> {
+    let mut c = Collector {
+        nodes: Vec::new(),
+        finished: Vec::new(),
+        nested,
+    };
+    match body {
+        Body::Block(stmts) => c.visit_statements(stmts),
+        Body::Expr(e) => c.visit_expression(e),
+    }
+    c.finished
 }
 
 /// The calls among `nodes`.

@@ -77,6 +77,9 @@ pub struct Mount<'a> {
     /// The path, when it is a known string.
     pub path: Option<String>,
     pub call: &'a CallExpression<'a>,
+    /// Where findings about the mount point: the method name (`all` in `app.all(...)`), which
+    /// stays distinct when calls are chained.
+    pub pos: Span,
     /// The module the call is in, and the scope at the call (to resolve handlers).
     pub module: ModId,
     pub scope: Scope<'a>,
@@ -135,8 +138,7 @@ fn walk<'a>(
     seen: &mut HashSet<(ModId, u32)>,
     out: &mut Vec<Mount<'a>>,
 ) {
-    let nodes = nodes_of_body(body, false);
-    for call in calls::calls(&nodes) {
+    for call in calls::calls_in_order(body, false) {
         if let Some(m) = as_mount(set, scope, call, via) {
             out.push(m);
             continue;
@@ -178,6 +180,16 @@ fn as_mount<'a>(
         return None;
     }
     let path_expr = args[path_index];
+    // Handlers are functions or values naming one; an object after the handler is a
+    // framework's route options (Elysia's `{ parse: "none" }`), not a handler.
+    let handlers: Vec<&'a Expression<'a>> = args[path_index + 1..]
+        .iter()
+        .copied()
+        .filter(|h| is_handler_like(h))
+        .collect();
+    if handlers.is_empty() {
+        return None;
+    }
     let path = const_string(set, scope, path_expr);
     if let Some(p) = &path {
         if !p.starts_with('/') {
@@ -201,12 +213,31 @@ fn as_mount<'a>(
         method: method.to_string(),
         path,
         call,
+        pos: member
+            .static_property_info()
+            .map_or(call.span, |(sp, _)| sp),
         module: scope.module,
         scope: scope.clone(),
-        handlers: args[path_index + 1..].to_vec(),
+        handlers,
         receiver,
         via: via.to_vec(),
     })
+}
+
+fn is_handler_like(e: &Expression) -> bool {
+    matches!(
+        e.get_inner_expression(),
+        Expression::ArrowFunctionExpression(_)
+            | Expression::FunctionExpression(_)
+            | Expression::Identifier(_)
+            | Expression::CallExpression(_)
+            | Expression::StaticMemberExpression(_)
+            | Expression::ComputedMemberExpression(_)
+            | Expression::ChainExpression(_)
+            | Expression::AwaitExpression(_)
+            | Expression::ConditionalExpression(_)
+            | Expression::LogicalExpression(_)
+    )
 }
 
 /// Finds the registration: `name` when given, else the exported function of `entry` that
