@@ -782,7 +782,7 @@ fn dispatch_value<'a>(
                     }
                 }
                 Some(Binding::Import(ImportTarget::External { export, .. })) => {
-                    p.dispatch_functions.iter().any(|n| *n == export)
+                    p.dispatch_functions.contains(&export)
                 }
                 _ => false,
             }
