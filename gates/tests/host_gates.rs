@@ -552,3 +552,19 @@ fn unknown_params_are_rejected_with_their_key() {
         .unwrap();
     assert!((def.validate)(&t).is_err());
 }
+
+/// The landed shape: a relative `pathPrefix`, a capability table computed at module level from
+/// `workflows.capabilities` and read by the handler through a helper, a verdict compared
+/// with `!== true`.
+#[test]
+fn passing_derived_capability_table() {
+    assert_eq!(
+        smoke("passing-derived-capability-table", "baseline"),
+        vec![]
+    );
+    assert_eq!(
+        smoke("passing-derived-capability-table", "completion"),
+        vec![]
+    );
+    assert_eq!(guard("passing-derived-capability-table"), vec![]);
+}

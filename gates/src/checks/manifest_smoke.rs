@@ -352,7 +352,13 @@ fn judge_capabilities<'a>(
             ));
             continue;
         };
-        let segment = prefix.strip_prefix("/api/workflows/").unwrap_or("");
+        // Either the full path (`/api/workflows/<cap>`) or the part below `/api/workflows`
+        // (`/<cap>`): one non-empty segment, no wildcard.
+        let segment = prefix
+            .strip_prefix("/api/workflows/")
+            .or_else(|| prefix.strip_prefix('/'))
+            .unwrap_or("")
+            .trim_end_matches('/');
         if segment.is_empty() || segment.contains('/') || segment.contains('*') {
             out.findings.push(finding_at(
                 set,
@@ -360,7 +366,7 @@ fn judge_capabilities<'a>(
                 prefix_expr.span(),
                 "capability-path-prefix-invalid",
                 format!(
-                    "capability `{cap}`: pathPrefix {prefix:?} is not `/api/workflows/<capability>`"
+                    "capability `{cap}`: pathPrefix {prefix:?} is neither `/api/workflows/<segment>` nor `/<segment>`"
                 ),
             ));
             continue;

@@ -545,6 +545,50 @@ fn reads_in<'a>(
     if depth >= MAX_FOLLOW_DEPTH {
         return;
     }
+    // Values the body uses that were computed from the manifest elsewhere: a module-level
+    // `const table = Object.entries(rawrHqManifest.workflows.capabilities)...` read by the
+    // body counts as the body reading `workflows.capabilities`.
+    for k in &nodes {
+        let AstKind::IdentifierReference(id) = k else {
+            continue;
+        };
+        let Some(Binding::Decl {
+            module,
+            decl:
+                Decl::Var {
+                    declarator,
+                    init: Some(init),
+                    ..
+                },
+        }) = scope.resolve(set, &id.name)
+        else {
+            continue;
+        };
+        if fn_of_expr(module, init).is_some()
+            || (module == scope.module && contains_fn(body, declarator.span))
+            || !seen.insert((module, declarator.span.start))
+        {
+            continue;
+        }
+        let outer = Scope::module(set, module);
+        let before = out.len();
+        reads_in(
+            set,
+            manifest,
+            export,
+            Body::Expr(init),
+            &outer,
+            Vec::new(),
+            depth + 1,
+            seen,
+            out,
+        );
+        // Attribute the reads to the use, so a check can tell which body depends on them.
+        for r in &mut out[before..] {
+            r.module = scope.module;
+            r.span = id.span;
+        }
+    }
     for call in calls::calls(&nodes) {
         let Expression::Identifier(id) = call.callee.get_inner_expression() else {
             continue;
