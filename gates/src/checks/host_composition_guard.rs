@@ -142,6 +142,7 @@ pub fn check(repo: &std::path::Path, p: &Params) -> CheckOutput {
             .with_severity(Severity::Warning),
         );
     }
+    out.notes.push(host::mount_note(&set, &reg));
     judge_order(&set, &reg, &mut out);
     judge_stubs(&set, &reg, &mut out);
     judge_ingress(&set, p, &reg, &mut out);
@@ -339,6 +340,7 @@ fn judge_ingress<'a>(
             verdicts: HashSet::new(),
             guarded: false,
             verified: false,
+            first_verification: None,
             dispatches: Vec::new(),
             unreadable: Vec::new(),
             depth: 0,
@@ -379,6 +381,26 @@ fn judge_ingress<'a>(
                 *sp,
                 "ingress-handler-unreadable",
                 format!("the {path} handler is not a function the gate can read, so its signature guard cannot be shown"),
+            ));
+        }
+        if let (Some((vm, vs, vn)), false) = (&flow.first_verification, flow.dispatches.is_empty())
+        {
+            let dispatch: Vec<String> = flow
+                .dispatches
+                .iter()
+                .map(|(md, sp, g)| {
+                    format!(
+                        "{}{}",
+                        host::place(set, *md, *sp),
+                        if *g { "" } else { " (unguarded)" }
+                    )
+                })
+                .collect();
+            out.notes.push(format!(
+                "{path} ({}): signature verified by `{vn}` at {}; runtime handler called at {}",
+                host::place(set, m.module, m.pos),
+                host::place(set, *vm, *vs),
+                dispatch.join(", ")
             ));
         }
         if !flow.verified {
@@ -442,6 +464,8 @@ struct Flow<'s, 'a> {
     guarded: bool,
     /// Some verification call was seen.
     verified: bool,
+    /// The first verification call: (module, span, callee).
+    first_verification: Option<(ModId, Span, String)>,
     /// Calls into the runtime handler: (module, span, guarded).
     dispatches: Vec<(ModId, Span, bool)>,
     unreadable: Vec<(ModId, Span)>,
@@ -583,6 +607,13 @@ impl<'a> Flow<'_, 'a> {
     fn call(&mut self, scope: &Scope<'a>, c: &'a CallExpression<'a>) {
         if self.is_verification_call(scope, c) {
             self.verified = true;
+            if self.first_verification.is_none() {
+                self.first_verification = Some((
+                    scope.module,
+                    c.span,
+                    callee_name(c).unwrap_or("<call>").to_string(),
+                ));
+            }
             return;
         }
         if self.is_dispatch_call(scope, c) {

@@ -110,7 +110,7 @@ pub fn check(repo: &std::path::Path, p: &Params) -> CheckOutput {
     match host::load_host(&set, &spec) {
         Err(fs) => out.findings.extend(fs),
         Ok(reg) => {
-            out.notes.push(mount_note(&set, &reg));
+            out.notes.push(host::mount_note(&set, &reg));
             judge_mounts(&set, p.mode, &reg, &mut out);
             if p.mode == Mode::Completion
                 && let Some(m) = manifest
@@ -391,30 +391,6 @@ fn judge_capabilities<'a>(
             format!("{}.workflows.capabilities declares no capability", p.export),
         ));
     }
-}
-
-fn mount_note(set: &ModuleSet, reg: &Registration) -> String {
-    let list: Vec<String> = reg
-        .mounts
-        .iter()
-        .map(|m| {
-            format!(
-                "{} {} ({})",
-                m.method,
-                m.path.as_deref().unwrap_or("<computed path>"),
-                host::place(set, m.module, m.pos)
-            )
-        })
-        .collect();
-    format!(
-        "mounts of `{}` in registration order: {}",
-        reg.name,
-        if list.is_empty() {
-            "none".to_string()
-        } else {
-            list.join(", ")
-        }
-    )
 }
 
 fn judge_mounts(set: &ModuleSet, mode: Mode, reg: &Registration, out: &mut CheckOutput) {

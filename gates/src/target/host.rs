@@ -817,3 +817,28 @@ pub fn finding_at(
         .file
         .finding_at(rule, span.start as usize, message)
 }
+
+/// A one-line account of the mounts in registration order, for a gate's notes.
+pub fn mount_note(set: &ModuleSet, reg: &Registration) -> String {
+    let list: Vec<String> = reg
+        .mounts
+        .iter()
+        .map(|m| {
+            format!(
+                "{} {} ({})",
+                m.method,
+                m.path.as_deref().unwrap_or("<computed path>"),
+                place(set, m.module, m.pos)
+            )
+        })
+        .collect();
+    format!(
+        "mounts of `{}` in registration order: {}",
+        reg.name,
+        if list.is_empty() {
+            "none".to_string()
+        } else {
+            list.join(", ")
+        }
+    )
+}
