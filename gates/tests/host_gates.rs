@@ -568,3 +568,28 @@ fn passing_derived_capability_table() {
     );
     assert_eq!(guard("passing-derived-capability-table"), vec![]);
 }
+
+/// The text a user reads for each way the host can fail the guard.
+#[test]
+fn guard_messages_snapshot() {
+    let p: host_composition_guard::Params = toml::from_str("").unwrap();
+    let mut text = String::new();
+    for name in [
+        "decorative-mount-order",
+        "ingress-header-only",
+        "ingress-dispatch-before-verification",
+        "module-level-context",
+        "rpc-workflows-mount",
+        "stub-workflow-mount",
+    ] {
+        let out = host_composition_guard::check(&fixture(name), &p);
+        text.push_str(&format!("== {name}\n"));
+        for f in &out.findings {
+            text.push_str(&format!("{} {} {}\n", f.location(), f.rule, f.message));
+            if let Some(h) = &f.help {
+                text.push_str(&format!("  help: {h}\n"));
+            }
+        }
+    }
+    insta::assert_snapshot!(text);
+}

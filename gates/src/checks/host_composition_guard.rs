@@ -701,7 +701,12 @@ impl<'a> Flow<'_, 'a> {
             return false;
         };
         match scope.resolve_function(self.set, &id.name) {
-            Some(f) => computes_hmac(self.set, &scope.scope_of(self.set, &f), &f, 0),
+            Some(f) => computes_hmac(
+                self.set,
+                &scope.scope_of(self.set, &f),
+                &f,
+                &mut HashSet::new(),
+            ),
             None => false,
         }
     }
@@ -719,9 +724,14 @@ impl<'a> Flow<'_, 'a> {
         let Expression::Identifier(id) = c.callee.get_inner_expression() else {
             return false;
         };
-        scope
-            .resolve_function(self.set, &id.name)
-            .is_some_and(|f| throws(self.set, &scope.scope_of(self.set, &f), &f, 0))
+        scope.resolve_function(self.set, &id.name).is_some_and(|f| {
+            throws(
+                self.set,
+                &scope.scope_of(self.set, &f),
+                &f,
+                &mut HashSet::new(),
+            )
+        })
     }
 }
 
@@ -1030,7 +1040,15 @@ fn negated(e: &Expression) -> bool {
 
 /// Whether `f` (or a function of the target it calls) computes an HMAC: `createHmac` from
 /// Node's crypto, `crypto.subtle.sign/verify`, or an imported `hmac`.
-fn computes_hmac<'a>(set: &ModuleSet<'a>, scope: &Scope<'a>, f: &FnRef<'a>, depth: usize) -> bool {
+fn computes_hmac<'a>(
+    set: &ModuleSet<'a>,
+    scope: &Scope<'a>,
+    f: &FnRef<'a>,
+    seen: &mut HashSet<(ModId, u32)>,
+) -> bool {
+    if !seen.insert((f.module, f.span.start)) || seen.len() > 64 {
+        return false;
+    }
     for c in calls::calls(&nodes_of_body(f.body, true)) {
         let callee = c.callee.get_inner_expression();
         if let Some((root, props)) = member_chain(callee) {
@@ -1051,11 +1069,10 @@ fn computes_hmac<'a>(set: &ModuleSet<'a>, scope: &Scope<'a>, f: &FnRef<'a>, dept
                 return true;
             }
         }
-        if depth < 4
-            && let Expression::Identifier(id) = callee
+        if let Expression::Identifier(id) = callee
             && let Some(g) = scope.resolve_function(set, &id.name)
             && g.span != f.span
-            && computes_hmac(set, &scope.scope_of(set, &g), &g, depth + 1)
+            && computes_hmac(set, &scope.scope_of(set, &g), &g, seen)
         {
             return true;
         }
@@ -1064,7 +1081,15 @@ fn computes_hmac<'a>(set: &ModuleSet<'a>, scope: &Scope<'a>, f: &FnRef<'a>, dept
 }
 
 /// Whether `f` (or a function of the target it calls directly) throws.
-fn throws<'a>(set: &ModuleSet<'a>, scope: &Scope<'a>, f: &FnRef<'a>, depth: usize) -> bool {
+fn throws<'a>(
+    set: &ModuleSet<'a>,
+    scope: &Scope<'a>,
+    f: &FnRef<'a>,
+    seen: &mut HashSet<(ModId, u32)>,
+) -> bool {
+    if !seen.insert((f.module, f.span.start)) || seen.len() > 16 {
+        return false;
+    }
     let nodes = nodes_of_body(f.body, false);
     if nodes
         .iter()
@@ -1072,16 +1097,13 @@ fn throws<'a>(set: &ModuleSet<'a>, scope: &Scope<'a>, f: &FnRef<'a>, depth: usiz
     {
         return true;
     }
-    if depth >= 3 {
-        return false;
-    }
     calls::calls(&nodes).iter().any(|c| {
         let Expression::Identifier(id) = c.callee.get_inner_expression() else {
             return false;
         };
-        scope.resolve_function(set, &id.name).is_some_and(|g| {
-            g.span != f.span && throws(set, &scope.scope_of(set, &g), &g, depth + 1)
-        })
+        scope
+            .resolve_function(set, &id.name)
+            .is_some_and(|g| g.span != f.span && throws(set, &scope.scope_of(set, &g), &g, seen))
     })
 }
 
