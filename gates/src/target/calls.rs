@@ -659,3 +659,71 @@ pub fn always_exits(s: &Statement) -> bool {
         _ => false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::target::workspace::Workspace;
+    use oxc_allocator::Allocator;
+
+    fn repo(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for (rel, text) in files {
+            let p = dir.path().join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+        dir
+    }
+
+    #[test]
+    fn chained_calls_run_left_to_right_and_nested_functions_are_skipped() {
+        let dir = repo(&[(
+            "a.ts",
+            "app.get('/a', h).post('/b', () => inner());\nlater();\n",
+        )]);
+        let alloc = Allocator::default();
+        let set = ModuleSet::new(&alloc, dir.path(), Workspace::default());
+        let id = set.load(&dir.path().join("a.ts")).unwrap();
+        let body = Body::Block(&set.module(id).program.body);
+        let names: Vec<_> = calls_in_order(body, false)
+            .iter()
+            .map(|c| callee_name(c).unwrap().to_string())
+            .collect();
+        assert_eq!(names, ["get", "post", "later"]);
+        let all: Vec<_> = calls_in_order(body, true)
+            .iter()
+            .map(|c| callee_name(c).unwrap().to_string())
+            .collect();
+        assert_eq!(all, ["get", "inner", "post", "later"]);
+    }
+
+    #[test]
+    fn names_resolve_through_imports_and_reexports_to_their_function() {
+        let dir = repo(&[
+            (
+                "main.ts",
+                "import { reg as r } from './index';\nconst P = `/api/${'x'}`;\nconst Q = P;\n",
+            ),
+            ("index.ts", "export { register as reg } from './impl';\n"),
+            (
+                "impl.ts",
+                "export const register = (app) => { app.all('/rpc', h); };\n",
+            ),
+        ]);
+        let alloc = Allocator::default();
+        let set = ModuleSet::new(&alloc, dir.path(), Workspace::default());
+        let id = set.load(&dir.path().join("main.ts")).unwrap();
+        let scope = Scope::module(&set, id);
+        let f = scope
+            .resolve_function(&set, "r")
+            .expect("followed to impl.ts");
+        assert!(set.module(f.module).file.rel.ends_with("impl.ts"));
+        assert_eq!(f.param_names(), vec![Some("app".to_string())]);
+        let Some(Decl::Var { init: Some(q), .. }) = declared_in(&set.module(id).program.body, "Q")
+        else {
+            panic!("Q is declared");
+        };
+        assert_eq!(const_string(&set, &scope, q).as_deref(), Some("/api/x"));
+    }
+}
