@@ -95,11 +95,13 @@ fn default_host() -> String {
 fn default_context_module() -> String {
     "apps/server/src/workflows/context.ts".into()
 }
-/// The manifest seam, the stand-in's factory and Inngest's own `serve` adapter.
+/// The manifest seam, common wrapper names and Inngest's own `serve` adapter (also matched
+/// under a local alias, and through wrappers of the target that return its result).
 fn default_dispatch_factories() -> Vec<String> {
     vec![
         "serveHandlerFactory".into(),
         "createServeHandler".into(),
+        "createInngestServeHandler".into(),
         "serve".into(),
     ]
 }
