@@ -42,6 +42,17 @@ fn guard(name: &str) -> Vec<Row> {
     rows(&host_composition_guard::check(&fixture(name), &p))
 }
 
+/// An expected warning (reported, not failing).
+fn w(path: &str, line: u32, col: u32, rule: &str) -> Row {
+    (
+        path.to_string(),
+        line,
+        col,
+        rule.to_string(),
+        Severity::Warning,
+    )
+}
+
 /// An expected error finding.
 fn e(path: &str, line: u32, col: u32, rule: &str) -> Row {
     (
@@ -592,4 +603,173 @@ fn guard_messages_snapshot() {
         }
     }
     insta::assert_snapshot!(text);
+}
+
+/// `rawrHqManifest` bound to a call the gate cannot read as an object literal.
+#[test]
+fn manifest_not_object() {
+    assert_eq!(
+        smoke("manifest-not-object", "baseline"),
+        vec![e("rawr.hq.ts", 3, 31, "manifest-not-object"),]
+    );
+    assert_eq!(
+        smoke("manifest-not-object", "completion"),
+        vec![e("rawr.hq.ts", 3, 31, "manifest-not-object"),]
+    );
+    assert_eq!(guard("manifest-not-object"), vec![]);
+}
+
+/// `workflows.capabilities` declares no capability.
+#[test]
+fn manifest_capabilities_empty() {
+    assert_eq!(smoke("manifest-capabilities-empty", "baseline"), vec![]);
+    assert_eq!(
+        smoke("manifest-capabilities-empty", "completion"),
+        vec![e("rawr.hq.ts", 10, 19, "capabilities-empty"),]
+    );
+    assert_eq!(guard("manifest-capabilities-empty"), vec![]);
+}
+
+/// `workflows.capabilities` computed at runtime cannot be shown to declare path prefixes.
+#[test]
+fn manifest_capabilities_computed() {
+    assert_eq!(smoke("manifest-capabilities-computed", "baseline"), vec![]);
+    assert_eq!(
+        smoke("manifest-capabilities-computed", "completion"),
+        vec![e("rawr.hq.ts", 10, 19, "capabilities-not-object"),]
+    );
+    assert_eq!(guard("manifest-capabilities-computed"), vec![]);
+}
+
+/// A context factory that keeps its result in module state shares it between requests.
+#[test]
+fn context_factory_caches() {
+    assert_eq!(smoke("context-factory-caches", "baseline"), vec![]);
+    assert_eq!(smoke("context-factory-caches", "completion"), vec![]);
+    assert_eq!(
+        guard("context-factory-caches"),
+        vec![e(
+            "apps/server/src/workflows/context.ts",
+            4,
+            3,
+            "context-factory-caches"
+        ),]
+    );
+}
+
+/// No handler creates a boundary context.
+#[test]
+fn context_never_created() {
+    assert_eq!(smoke("context-never-created", "baseline"), vec![]);
+    assert_eq!(smoke("context-never-created", "completion"), vec![]);
+    assert_eq!(
+        guard("context-never-created"),
+        vec![e(
+            "apps/server/src/rawr.ts",
+            6,
+            17,
+            "request-context-not-created"
+        ),]
+    );
+}
+
+/// The boundary-context module does not exist.
+#[test]
+fn context_module_missing() {
+    assert_eq!(smoke("context-module-missing", "baseline"), vec![]);
+    assert_eq!(smoke("context-module-missing", "completion"), vec![]);
+    assert_eq!(
+        guard("context-module-missing"),
+        vec![e(
+            "apps/server/src/workflows/context.ts",
+            0,
+            0,
+            "context-module-missing"
+        ),]
+    );
+}
+
+/// The boundary-context module exports no factory.
+#[test]
+fn context_factory_missing() {
+    assert_eq!(smoke("context-factory-missing", "baseline"), vec![]);
+    assert_eq!(smoke("context-factory-missing", "completion"), vec![]);
+    assert_eq!(
+        guard("context-factory-missing"),
+        vec![e(
+            "apps/server/src/workflows/context.ts",
+            0,
+            0,
+            "context-factory-missing"
+        ),]
+    );
+}
+
+/// No /api/inngest mount: the baseline fails and the guard cannot show the signature check.
+#[test]
+fn ingress_missing() {
+    assert_eq!(
+        smoke("ingress-missing", "baseline"),
+        vec![e("apps/server/src/rawr.ts", 7, 17, "mount-missing"),]
+    );
+    assert_eq!(
+        smoke("ingress-missing", "completion"),
+        vec![e("apps/server/src/rawr.ts", 7, 17, "mount-missing"),]
+    );
+    assert_eq!(
+        guard("ingress-missing"),
+        vec![e("apps/server/src/rawr.ts", 7, 17, "ingress-mount-missing"),]
+    );
+}
+
+/// An ingress handler taken from a package the gate cannot read is reported, not trusted; a mount with a computed path is a warning.
+#[test]
+fn ingress_opaque_handler() {
+    assert_eq!(smoke("ingress-opaque-handler", "baseline"), vec![]);
+    assert_eq!(smoke("ingress-opaque-handler", "completion"), vec![]);
+    assert_eq!(
+        guard("ingress-opaque-handler"),
+        vec![
+            e(
+                "apps/server/src/rawr.ts",
+                15,
+                27,
+                "ingress-handler-unreadable"
+            ),
+            w("apps/server/src/rawr.ts", 16, 7, "mount-path-unresolved"),
+        ]
+    );
+}
+
+/// A throwing verifier whose `catch` does not leave the handler guards nothing.
+#[test]
+fn ingress_catch_swallows() {
+    assert_eq!(smoke("ingress-catch-swallows", "baseline"), vec![]);
+    assert_eq!(smoke("ingress-catch-swallows", "completion"), vec![]);
+    assert_eq!(
+        guard("ingress-catch-swallows"),
+        vec![e(
+            "apps/server/src/rawr.ts",
+            19,
+            12,
+            "ingress-dispatch-before-verification"
+        ),]
+    );
+}
+
+/// A registration function named in the params that does not exist is a finding.
+#[test]
+fn named_registration_that_does_not_exist() {
+    let p: host_composition_guard::Params =
+        toml::from_str("registration = \"mountEverything\"").unwrap();
+    assert_eq!(
+        rows(&host_composition_guard::check(&fixture("passing"), &p)),
+        vec![e("apps/server/src/rawr.ts", 0, 0, "registration-missing")]
+    );
+    let p: host_composition_guard::Params =
+        toml::from_str("registration = \"createHostApp\"").unwrap();
+    assert_eq!(
+        rows(&host_composition_guard::check(&fixture("passing"), &p)),
+        vec![]
+    );
 }

@@ -405,7 +405,8 @@ fn judge_ingress<'a>(
                 dispatch.join(", ")
             ));
         }
-        if !flow.verified {
+        // An unreadable handler was reported above; it may well verify.
+        if !flow.verified && flow.unreadable.is_empty() {
             out.findings.push(
                 finding_at(
                     set,
