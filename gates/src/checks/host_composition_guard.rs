@@ -505,6 +505,23 @@ impl<'a> Flow<'_, 'a> {
                     }
                     if self.is_dispatch_value(scope, init) {
                         self.dispatch_names.extend(names);
+                    } else {
+                        // `const { handler } = bundle`: a destructured runtime handler.
+                        for (name, sub) in pattern_bindings(&d.id) {
+                            if !sub.is_empty()
+                                && member_dispatch(
+                                    self.set,
+                                    self.p,
+                                    &self.dispatch_names,
+                                    scope,
+                                    init,
+                                    &sub,
+                                    0,
+                                )
+                            {
+                                self.dispatch_names.insert(name);
+                            }
+                        }
                     }
                     self.expr(scope, init);
                 }
