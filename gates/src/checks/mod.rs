@@ -5,6 +5,8 @@
 //! parameters are reported with their position before anything runs) and a `run` function.
 
 pub mod ci_drift;
+pub mod host_composition_guard;
+pub mod manifest_smoke;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -110,10 +112,14 @@ pub struct CheckDef {
 
 /// Every built-in check.
 pub fn registry() -> Vec<CheckDef> {
-    vec![CheckDef {
-        name: "ci-drift",
-        summary: "the generated GitHub Actions workflow matches the pipeline file",
-        validate: ci_drift::validate,
-        run: ci_drift::run,
-    }]
+    vec![
+        CheckDef {
+            name: "ci-drift",
+            summary: "the generated GitHub Actions workflow matches the pipeline file",
+            validate: ci_drift::validate,
+            run: ci_drift::run,
+        },
+        manifest_smoke::def(),
+        host_composition_guard::def(),
+    ]
 }
