@@ -5,9 +5,12 @@
 //! parameters are reported with their position before anything runs) and a `run` function.
 
 pub mod agent_outputs;
+pub mod ci_drift;
 pub mod closure;
 pub mod docs_cleanup;
 pub mod handoff;
+pub mod host_composition_guard;
+pub mod manifest_smoke;
 pub mod orchestrator_artifacts;
 pub mod preflight;
 pub mod readiness;
@@ -165,5 +168,13 @@ pub fn registry() -> Vec<CheckDef> {
             validate: closure::validate,
             run: closure::run_structural,
         },
+        CheckDef {
+            name: "ci-drift",
+            summary: "the generated GitHub Actions workflow matches the pipeline file",
+            validate: ci_drift::validate,
+            run: ci_drift::run,
+        },
+        manifest_smoke::def(),
+        host_composition_guard::def(),
     ]
 }
