@@ -3,5 +3,6 @@
 //! resolution ([`workspace`]).
 
 pub mod source;
+pub mod testsrc;
 pub mod ts;
 pub mod workspace;
