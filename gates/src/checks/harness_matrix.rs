@@ -56,7 +56,11 @@ pub const DEFAULT_ASSERTIONS: &[&str] = &[
 ];
 
 /// SPEC §5: where the user's suites live.
-pub const DEFAULT_TEST_ROOTS: &[&str] = &["apps/server/test", "packages/hq/test", "plugins/cli/plugins/test"];
+pub const DEFAULT_TEST_ROOTS: &[&str] = &[
+    "apps/server/test",
+    "packages/hq/test",
+    "plugins/cli/plugins/test",
+];
 
 /// Source files scanned to explain IDs the report does not carry.
 const SOURCE_EXTENSIONS: &[&str] = &["ts", "tsx", "mts", "cts", "js", "jsx", "mjs", "cjs"];
@@ -123,12 +127,18 @@ fn validate(table: &toml::Table) -> Result<(), ParamError> {
     for (key, list) in [("suites", &p.suites), ("assertions", &p.assertions)] {
         for id in list.iter().flatten() {
             if id.is_empty() || id.chars().any(char::is_whitespace) {
-                return bad(key, format!("{key}: {id:?} is not an ID (empty or with whitespace)"));
+                return bad(
+                    key,
+                    format!("{key}: {id:?} is not an ID (empty or with whitespace)"),
+                );
             }
         }
     }
     if p.ids().is_empty() {
-        return bad("suites", "no IDs to check: `suites` and `assertions` are both empty".into());
+        return bad(
+            "suites",
+            "no IDs to check: `suites` and `assertions` are both empty".into(),
+        );
     }
     if let Some(f) = &p.report_format
         && ReportFormat::parse(f).is_none()
@@ -138,19 +148,22 @@ fn validate(table: &toml::Table) -> Result<(), ParamError> {
             format!("unknown report_format {f:?} (known: vitest-json, junit)"),
         );
     }
-    for (key, path) in [
-        ("report", &p.report),
-        ("nextest_list", &p.nextest_list),
-    ] {
+    for (key, path) in [("report", &p.report), ("nextest_list", &p.nextest_list)] {
         if let Some(path) = path
             && super::resolve_inside(Path::new("."), path).is_err()
         {
-            return bad(key, format!("{key}: {path:?} must be a path inside the target repository"));
+            return bad(
+                key,
+                format!("{key}: {path:?} must be a path inside the target repository"),
+            );
         }
     }
     for root in p.test_roots() {
         if super::resolve_inside(Path::new("."), &root).is_err() {
-            return bad("test_roots", format!("test_roots: {root:?} must be inside the target repository"));
+            return bad(
+                "test_roots",
+                format!("test_roots: {root:?} must be inside the target repository"),
+            );
         }
     }
     Ok(())
@@ -160,8 +173,12 @@ fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
     let params: Params = ctx.params()?;
     let gate = ctx.pipeline.gates.get(ctx.gate_id);
     let spec = gate.and_then(|g| g.kind.command());
-    let (report_rel, declared_format) = match (spec.and_then(|s| s.report.as_ref()), &params.report) {
-        (Some(r), _) => (r.path.to_string_lossy().into_owned(), Some(r.format.clone())),
+    let (report_rel, declared_format) = match (spec.and_then(|s| s.report.as_ref()), &params.report)
+    {
+        (Some(r), _) => (
+            r.path.to_string_lossy().into_owned(),
+            Some(r.format.clone()),
+        ),
         (None, Some(p)) => (p.clone(), None),
         (None, None) => {
             return Err(GateError::msg(
@@ -170,7 +187,11 @@ fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
             ));
         }
     };
-    let format = match params.report_format.as_deref().or(declared_format.as_deref()) {
+    let format = match params
+        .report_format
+        .as_deref()
+        .or(declared_format.as_deref())
+    {
         None => None,
         Some(f) => Some(ReportFormat::parse(f).ok_or_else(|| {
             GateError::msg(format!(
@@ -220,7 +241,9 @@ fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
                 source::rel_path(ctx.repo, &report),
                 prov.revision_text()
             )),
-            Err(e) => out.notes.push(format!("could not record the report's revision: {e}")),
+            Err(e) => out
+                .notes
+                .push(format!("could not record the report's revision: {e}")),
         }
     }
     Ok(out)
@@ -228,14 +251,10 @@ fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
 
 /// Judges an existing report without running anything (`cargo xtask gate ID --report FILE`):
 /// the gate's params decide the IDs; the notes state the report's age and revision.
-pub fn judge_existing(
-    gate: &Gate,
-    repo: &Path,
-    report: &Path,
-) -> Result<CheckOutput, GateError> {
+pub fn judge_existing(gate: &Gate, repo: &Path, report: &Path) -> Result<CheckOutput, GateError> {
     let table = gate.kind.params().cloned().unwrap_or_default();
-    let params: Params =
-        parse_params(&table).map_err(|e| GateError::msg(format!("invalid params: {}", e.message)))?;
+    let params: Params = parse_params(&table)
+        .map_err(|e| GateError::msg(format!("invalid params: {}", e.message)))?;
     let declared = gate
         .kind
         .command()
@@ -263,7 +282,9 @@ pub fn judge_existing(
 fn provenance_note(repo: &Path, report: &Path) -> String {
     let now = SystemTime::now();
     let recorded = Provenance::read(report);
-    let from_report = testreport::read(report, None).ok().and_then(|r| r.started_at);
+    let from_report = testreport::read(report, None)
+        .ok()
+        .and_then(|r| r.started_at);
     let (made, how) = match (from_report, testreport::mtime(report)) {
         (Some(t), _) => (Some(t), "the report's own start time"),
         (None, Some(m)) => (Some(m), "the file's modification time"),
@@ -280,13 +301,23 @@ fn provenance_note(repo: &Path, report: &Path) -> String {
         None => "of unknown age".into(),
     };
     let revision = match recorded {
-        Some(p) => format!("{} (recorded by gate `{}` when it ran the suites)", p.revision_text(), p.gate),
+        Some(p) => format!(
+            "{} (recorded by gate `{}` when it ran the suites)",
+            p.revision_text(),
+            p.gate
+        ),
         None => match git_revision(repo) {
             Some((rev, dirty)) => format!(
                 "unknown: no provenance was recorded next to the report; the target is now at {rev}{}",
-                if dirty { " with uncommitted changes" } else { "" }
+                if dirty {
+                    " with uncommitted changes"
+                } else {
+                    ""
+                }
             ),
-            None => "unknown: no provenance was recorded and the target is not a git checkout".into(),
+            None => {
+                "unknown: no provenance was recorded and the target is not a git checkout".into()
+            }
         },
     };
     format!("report {}: {age}; revision: {revision}", report.display())
@@ -352,7 +383,10 @@ fn judge(
                     "the runner wrote no report here, so nothing can be judged".to_string(),
                 )
             } else {
-                ("harness-report-unreadable", format!("{report_rel} {}", e.message))
+                (
+                    "harness-report-unreadable",
+                    format!("{report_rel} {}", e.message),
+                )
             };
             let mut f = Finding::error(rule, report_rel, e.line, e.col, message);
             if let Some(cmd) = command {
@@ -387,7 +421,8 @@ fn judge(
         // A test file that does not parse cannot be explained; say so, but the report
         // (what ran) still decides.
         for e in &s.errors {
-            out.findings.push(e.clone().with_severity(Severity::Warning));
+            out.findings
+                .push(e.clone().with_severity(Severity::Warning));
         }
     }
 
@@ -398,7 +433,10 @@ fn judge(
             file,
             0,
             0,
-            format!("the test file failed before running its tests: {}", fe.message),
+            format!(
+                "the test file failed before running its tests: {}",
+                fe.message
+            ),
         ));
     }
 
@@ -427,7 +465,10 @@ fn judge(
                 format!(
                     "test `{}` failed{}",
                     c.display_name(),
-                    c.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default()
+                    c.message
+                        .as_deref()
+                        .map(|m| format!(": {m}"))
+                        .unwrap_or_default()
                 ),
             );
             if f.path.as_deref() == Some("") {
@@ -438,7 +479,10 @@ fn judge(
         if others.len() > MAX_OTHER_FAILURES {
             out.findings.push(Finding::general(
                 "harness-test-failed",
-                format!("... and {} more failing tests", others.len() - MAX_OTHER_FAILURES),
+                format!(
+                    "... and {} more failing tests",
+                    others.len() - MAX_OTHER_FAILURES
+                ),
             ));
         }
     }
@@ -501,7 +545,13 @@ fn judge_id(
     let empty: Vec<&TestCase> = cases.iter().copied().filter(|c| c.empty_suite).collect();
     let at = |c: &TestCase, outcome: Outcome, message: String| {
         let (path, line, col) = case_position(repo, cwd, c, Some(id), sources);
-        let mut f = Finding::error(outcome.rule(), path.clone().unwrap_or_default(), line, col, message);
+        let mut f = Finding::error(
+            outcome.rule(),
+            path.clone().unwrap_or_default(),
+            line,
+            col,
+            message,
+        );
         if path.is_none() {
             f.path = None;
         }
@@ -513,12 +563,18 @@ fn judge_id(
             failed.len(),
             cases.len(),
             c.display_name(),
-            c.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default()
+            c.message
+                .as_deref()
+                .map(|m| format!(": {m}"))
+                .unwrap_or_default()
         );
         return (Outcome::Failed, vec![at(c, Outcome::Failed, msg)]);
     }
     if let Some(c) = empty.first() {
-        let msg = format!("`{id}`: zero tests: suite `{}` declares no test", c.display_name());
+        let msg = format!(
+            "`{id}`: zero tests: suite `{}` declares no test",
+            c.display_name()
+        );
         return (Outcome::ZeroTests, vec![at(c, Outcome::ZeroTests, msg)]);
     }
     if !passed.is_empty() {
@@ -561,33 +617,58 @@ fn judge_id(
     }
 
     // Nothing executed carries the ID. Explain why from the declared set and the sources.
-    if let Some(t) = listed.iter().find(|t| t.names.iter().any(|n| name_carries(n, id))) {
+    if let Some(t) = listed
+        .iter()
+        .find(|t| t.names.iter().any(|n| name_carries(n, id)))
+    {
         let name = t.names.join("::");
         let (outcome, why) = if t.ignored {
-            (Outcome::Skipped, "is #[ignore]d, so the run skipped it".to_string())
+            (
+                Outcome::Skipped,
+                "is #[ignore]d, so the run skipped it".to_string(),
+            )
         } else {
             (Outcome::DeclaredOnly, "is listed by `cargo nextest list` but is not in the run's results (filtered out or not run)".to_string())
         };
         return (
             outcome,
-            vec![Finding::general(
-                outcome.rule(),
-                format!("`{id}`: {}: test `{name}` in `{}` {why}", outcome.as_str(), t.binary_id),
-            )
-            .with_help(help(outcome, id))],
+            vec![
+                Finding::general(
+                    outcome.rule(),
+                    format!(
+                        "`{id}`: {}: test `{name}` in `{}` {why}",
+                        outcome.as_str(),
+                        t.binary_id
+                    ),
+                )
+                .with_help(help(outcome, id)),
+            ],
         );
     }
     for s in sources {
-        if let Some(d) = s.declarations.iter().find(|d| testsrc::find_token(&d.title, id).is_some()) {
+        if let Some(d) = s
+            .declarations
+            .iter()
+            .find(|d| testsrc::find_token(&d.title, id).is_some())
+        {
             let (line, col) = s.file.line_col(d.offset);
             let what = match d.kind {
                 DeclKind::Suite => "suite",
                 DeclKind::Test => "test",
             };
             let (outcome, message) = if d.kind == DeclKind::Suite && d.tests_inside == 0 {
-                (Outcome::ZeroTests, format!("`{id}`: zero tests: suite `{}` declares no test", d.title))
+                (
+                    Outcome::ZeroTests,
+                    format!("`{id}`: zero tests: suite `{}` declares no test", d.title),
+                )
             } else if d.is_todo() {
-                (Outcome::Todo, format!("`{id}`: todo: {what} `{}` is a todo placeholder and did not run", d.title))
+                (
+                    Outcome::Todo,
+                    format!(
+                        "`{id}`: todo: {what} `{}` is a todo placeholder and did not run",
+                        d.title
+                    ),
+                )
             } else if d.is_skip() {
                 (
                     Outcome::Skipped,
@@ -608,7 +689,10 @@ fn judge_id(
             };
             return (
                 outcome,
-                vec![Finding::error(outcome.rule(), s.file.rel.clone(), line, col, message).with_help(help(outcome, id))],
+                vec![
+                    Finding::error(outcome.rule(), s.file.rel.clone(), line, col, message)
+                        .with_help(help(outcome, id)),
+                ],
             );
         }
     }
@@ -616,7 +700,11 @@ fn judge_id(
         for t in &s.texts {
             if let Some(i) = testsrc::find_token(&t.text, id) {
                 let (line, col) = s.file.line_col(t.offset + i);
-                let kind = if t.comment { "a comment" } else { "a string that names no test" };
+                let kind = if t.comment {
+                    "a comment"
+                } else {
+                    "a string that names no test"
+                };
                 return (
                     Outcome::DeclaredOnly,
                     vec![Finding::error(
@@ -633,11 +721,13 @@ fn judge_id(
     }
     (
         Outcome::Missing,
-        vec![Finding::general(
-            Outcome::Missing.rule(),
-            format!("`{id}`: missing: no executed test carries it and no test source names it"),
-        )
-        .with_help(help(Outcome::Missing, id))],
+        vec![
+            Finding::general(
+                Outcome::Missing.rule(),
+                format!("`{id}`: missing: no executed test carries it and no test source names it"),
+            )
+            .with_help(help(Outcome::Missing, id)),
+        ],
     )
 }
 
@@ -646,9 +736,13 @@ fn help(outcome: Outcome, id: &str) -> String {
         Outcome::Missing | Outcome::DeclaredOnly => format!(
             "name an executed test after it, e.g. `describe(\"{id}\", () => {{ it(...) }})` or `it(\"{id} ...\")`, in a file the runner includes"
         ),
-        Outcome::Skipped | Outcome::Todo => "remove `.skip`/`.todo`/`skipIf` and make the test run".into(),
+        Outcome::Skipped | Outcome::Todo => {
+            "remove `.skip`/`.todo`/`skipIf` and make the test run".into()
+        }
         Outcome::ZeroTests => "add at least one test to the suite".into(),
-        Outcome::Failed => "make the failing test pass; the gate reads the runner's own report".into(),
+        Outcome::Failed => {
+            "make the failing test pass; the gate reads the runner's own report".into()
+        }
         Outcome::Passed => String::new(),
     }
 }
@@ -679,7 +773,11 @@ pub fn rust_ident(id: &str) -> String {
 /// A report's file name as a repository-relative path, if it is inside the repository.
 fn case_file(repo: &Path, cwd: &Path, file: &str) -> Option<String> {
     let p = Path::new(file);
-    let abs = if p.is_absolute() { p.to_path_buf() } else { cwd.join(p) };
+    let abs = if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        cwd.join(p)
+    };
     let repo_c = std::fs::canonicalize(repo).unwrap_or_else(|_| repo.to_path_buf());
     let abs_c = std::fs::canonicalize(&abs).unwrap_or(abs);
     abs_c
@@ -711,13 +809,19 @@ fn case_position(
         // The innermost declaration carrying the ID (or, without an ID, the test's title).
         let hit = if let Some(id) = id {
             let title_hit = c.names.iter().rev().find(|n| name_carries(n, id));
-            title_hit.and_then(|t| s.declarations.iter().find(|d| &d.title == t)).or_else(|| {
-                s.declarations
-                    .iter()
-                    .find(|d| wanted.iter().any(|w| testsrc::find_token(&d.title, w).is_some()))
-            })
+            title_hit
+                .and_then(|t| s.declarations.iter().find(|d| &d.title == t))
+                .or_else(|| {
+                    s.declarations.iter().find(|d| {
+                        wanted
+                            .iter()
+                            .any(|w| testsrc::find_token(&d.title, w).is_some())
+                    })
+                })
         } else {
-            c.names.last().and_then(|t| s.declarations.iter().find(|d| &d.title == t))
+            c.names
+                .last()
+                .and_then(|t| s.declarations.iter().find(|d| &d.title == t))
         };
         if let Some(d) = hit {
             let (line, col) = s.file.line_col(d.offset);
@@ -737,7 +841,9 @@ fn scan_sources(
 ) -> Vec<TestSource> {
     let mut files = BTreeSet::new();
     for root in roots {
-        let Ok(dir) = super::resolve_inside(repo, root) else { continue };
+        let Ok(dir) = super::resolve_inside(repo, root) else {
+            continue;
+        };
         if !dir.is_dir() {
             continue;
         }
@@ -757,7 +863,11 @@ fn scan_sources(
             }
         }
     }
-    for f in run.files.iter().chain(run.cases.iter().filter_map(|c| c.file.as_ref())) {
+    for f in run
+        .files
+        .iter()
+        .chain(run.cases.iter().filter_map(|c| c.file.as_ref()))
+    {
         if let Some(rel) = case_file(repo, cwd, f) {
             let p = repo.join(&rel);
             if p.is_file() {
@@ -800,7 +910,9 @@ pub struct Provenance {
 }
 
 fn unix(t: SystemTime) -> u64 {
-    t.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    t.duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 impl Provenance {
@@ -829,7 +941,8 @@ impl Provenance {
 
     fn write(&self, report: &Path) -> Result<(), String> {
         let json = serde_json::to_string_pretty(self).map_err(|e| e.to_string())?;
-        crate::artifacts::write_atomic(&Self::path_for(report), json.as_bytes()).map_err(|e| e.to_string())
+        crate::artifacts::write_atomic(&Self::path_for(report), json.as_bytes())
+            .map_err(|e| e.to_string())
     }
 
     /// The record for `report`, if one exists and still describes the file as it is.
@@ -877,13 +990,22 @@ mod tests {
 
     #[test]
     fn rust_idents() {
-        assert_eq!(rust_ident("suite:web:first-party-rpc"), "suite_web_first_party_rpc");
+        assert_eq!(
+            rust_ident("suite:web:first-party-rpc"),
+            "suite_web_first_party_rpc"
+        );
         assert_eq!(
             rust_ident("assertion:reject-rpc-from-external-callers"),
             "assertion_reject_rpc_from_external_callers"
         );
-        assert!(name_carries("suite_web_first_party_rpc", "suite:web:first-party-rpc"));
-        assert!(!name_carries("suite_web_first_party_rpc_more", "suite:web:first-party-rpc"));
+        assert!(name_carries(
+            "suite_web_first_party_rpc",
+            "suite:web:first-party-rpc"
+        ));
+        assert!(!name_carries(
+            "suite_web_first_party_rpc_more",
+            "suite:web:first-party-rpc"
+        ));
         assert!(name_carries("assertion:x rejects", "assertion:x"));
         assert!(!name_carries("assertion:x-y rejects", "assertion:x"));
     }

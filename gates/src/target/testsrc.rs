@@ -98,7 +98,10 @@ fn classify(callee: &Expression) -> Option<(DeclKind, Vec<String>)> {
     match callee.get_inner_expression() {
         Expression::Identifier(id) => {
             let (kind, implied) = base_kind(id.name.as_str())?;
-            Some((kind, implied.map(|m| vec![m.to_string()]).unwrap_or_default()))
+            Some((
+                kind,
+                implied.map(|m| vec![m.to_string()]).unwrap_or_default(),
+            ))
         }
         Expression::StaticMemberExpression(m) => {
             let prop = m.property.name.as_str();

@@ -131,7 +131,13 @@ mod tests {
         assert_eq!(
             got,
             vec![
-                ("suite:x > assertion:y does".into(), CaseStatus::Passed, 5, 3, None),
+                (
+                    "suite:x > assertion:y does".into(),
+                    CaseStatus::Passed,
+                    5,
+                    3,
+                    None
+                ),
                 ("suite:x > later".into(), CaseStatus::Todo, 0, 0, None),
                 ("skipped one".into(), CaseStatus::Skipped, 0, 0, None),
                 (
