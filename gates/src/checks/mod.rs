@@ -5,6 +5,7 @@
 //! parameters are reported with their position before anything runs) and a `run` function.
 
 pub mod harness_matrix;
+pub mod route_probe;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -110,5 +111,5 @@ pub struct CheckDef {
 
 /// Every built-in check.
 pub fn registry() -> Vec<CheckDef> {
-    vec![harness_matrix::def()]
+    vec![harness_matrix::def(), route_probe::def()]
 }

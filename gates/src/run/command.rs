@@ -158,7 +158,7 @@ pub fn run(
 
 #[cfg(unix)]
 #[allow(unsafe_code)]
-fn kill_group(pid: u32, child: &mut std::process::Child) {
+pub(crate) fn kill_group(pid: u32, child: &mut std::process::Child) {
     let pgid = pid as libc::pid_t;
     // SAFETY: killpg only sends a signal; a stale or empty group yields ESRCH, which is fine.
     let alive = unsafe { libc::killpg(pgid, libc::SIGTERM) } == 0;
@@ -179,18 +179,18 @@ fn kill_group(pid: u32, child: &mut std::process::Child) {
 }
 
 #[cfg(not(unix))]
-fn kill_group(_pid: u32, child: &mut std::process::Child) {
+pub(crate) fn kill_group(_pid: u32, child: &mut std::process::Child) {
     let _ = child.kill();
 }
 
 #[derive(Default)]
-struct Tail {
+pub(crate) struct Tail {
     buf: Vec<u8>,
     dropped: usize,
 }
 
 impl Tail {
-    fn push(&mut self, bytes: &[u8]) {
+    pub(crate) fn push(&mut self, bytes: &[u8]) {
         self.buf.extend_from_slice(bytes);
         if self.buf.len() > KEEP_BYTES * 2 {
             let cut = self.buf.len() - KEEP_BYTES;
@@ -199,7 +199,7 @@ impl Tail {
         }
     }
 
-    fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         let keep = self.buf.len().saturating_sub(KEEP_BYTES);
         let mut s = String::new();
         if self.dropped + keep > 0 {
@@ -213,7 +213,7 @@ impl Tail {
     }
 }
 
-fn spawn_reader(
+pub(crate) fn spawn_reader(
     stream: Option<Box<dyn Read + Send>>,
     sink: Arc<Mutex<Tail>>,
 ) -> Option<thread::JoinHandle<()>> {
