@@ -5,6 +5,8 @@
 //! parameters are reported with their position before anything runs) and a `run` function.
 
 pub mod harness_matrix;
+pub mod host_composition_guard;
+pub mod manifest_smoke;
 pub mod route_probe;
 
 use std::path::{Path, PathBuf};
@@ -111,5 +113,10 @@ pub struct CheckDef {
 
 /// Every built-in check.
 pub fn registry() -> Vec<CheckDef> {
-    vec![harness_matrix::def(), route_probe::def()]
+    vec![
+        manifest_smoke::def(),
+        host_composition_guard::def(),
+        harness_matrix::def(),
+        route_probe::def(),
+    ]
 }

@@ -2,6 +2,9 @@
 //! parsed with positions ([`ts`]), and workspace packages with `exports`-aware import
 //! resolution ([`workspace`]).
 
+pub mod calls;
+pub mod host;
+pub mod modules;
 pub mod source;
 pub mod testsrc;
 pub mod ts;
