@@ -118,17 +118,29 @@ fn route(bug: Bug, _method: &str, target: &str, h: &HashMap<String, String>, bod
         return if open { 200 } else { 403 };
     }
     if path.starts_with("/api/orpc/") {
-        return if path == "/api/orpc/hq/health" { 200 } else { 404 };
+        return if path == "/api/orpc/hq/health" {
+            200
+        } else {
+            404
+        };
     }
     if let Some(rest) = path.strip_prefix("/api/workflows/") {
-        return if rest.split('/').next() == Some("support") { 200 } else { 404 };
+        return if rest.split('/').next() == Some("support") {
+            200
+        } else {
+            404
+        };
     }
     if path == "/api/inngest" {
         let header = h.get("x-inngest-signature");
         let valid = header.is_some_and(|s| verify(s, body));
         return match bug {
             Bug::IngressHeaderPresenceOnly if header.is_some() => {
-                if valid { 200 } else { 500 }
+                if valid {
+                    200
+                } else {
+                    500
+                }
             }
             _ if valid => 200,
             _ => 401,
@@ -148,7 +160,9 @@ fn verify(header: &str, body: &[u8]) -> bool {
             _ => {}
         }
     }
-    let (Some(t), Some(s)) = (t, s) else { return false };
+    let (Some(t), Some(s)) = (t, s) else {
+        return false;
+    };
     let now = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
         .unwrap()
@@ -199,7 +213,14 @@ timeout = "2m"
 fn run_in(repo: &Path, gate_body: &str) -> GateResult {
     let p = pipeline_with(gate_body);
     let g = &p.gates["route-probe"];
-    executor::run_gate(&p, g, repo, &repo.join("pass"), &AtomicBool::new(false), None)
+    executor::run_gate(
+        &p,
+        g,
+        repo,
+        &repo.join("pass"),
+        &AtomicBool::new(false),
+        None,
+    )
 }
 
 fn probe(port: u16) -> GateResult {
@@ -311,7 +332,11 @@ fn expectations_can_be_overridden_skipped_and_extended() {
                 .to_string()
         )]
     );
-    assert!(summary_note(&r).starts_with("probed 23 cells"), "{:?}", r.notes);
+    assert!(
+        summary_note(&r).starts_with("probed 23 cells"),
+        "{:?}",
+        r.notes
+    );
 }
 
 #[test]
@@ -324,7 +349,10 @@ fn a_host_that_does_not_answer_gives_no_response_findings() {
     assert_eq!(r.status, Status::Failed);
     let rules: Vec<String> = messages(&r).into_iter().map(|(rule, _)| rule).collect();
     assert_eq!(rules.len(), 23);
-    assert!(rules.iter().all(|r| r == "route-probe-no-response"), "{rules:?}");
+    assert!(
+        rules.iter().all(|r| r == "route-probe-no-response"),
+        "{rules:?}"
+    );
 }
 
 #[test]
@@ -386,7 +414,9 @@ start = {{ command = ["node", "host.mjs"], env = {{ INNGEST_SIGNING_KEY = "{KEY}
     let r = run_in(&fixture_dir().canonicalize().unwrap(), &body);
     assert_eq!(r.status, Status::Passed, "{r:#?}");
     assert!(
-        r.notes.iter().any(|n| n.starts_with("started `node host.mjs`")),
+        r.notes
+            .iter()
+            .any(|n| n.starts_with("started `node host.mjs`")),
         "{:?}",
         r.notes
     );
@@ -411,7 +441,11 @@ start = { command = ["sh", "-c", "echo boom >&2; exit 3"], ready_timeout = "10s"
 "#,
     );
     assert_eq!(r.status, Status::Failed);
-    let f = &r.findings.iter().find(|f| f.severity == Severity::Error).unwrap();
+    let f = &r
+        .findings
+        .iter()
+        .find(|f| f.severity == Severity::Error)
+        .unwrap();
     assert_eq!(f.rule, "route-probe-host-not-ready");
     assert!(f.message.contains("exited (status 3)"), "{}", f.message);
     assert!(f.help.as_deref().unwrap().contains("boom"));

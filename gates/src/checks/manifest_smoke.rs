@@ -448,7 +448,10 @@ fn judge_consumption<'a>(
                     p.export, p.manifest
                 ),
             )
-            .with_help(format!("import {{ {} }} from the manifest module", p.export)),
+            .with_help(format!(
+                "import {{ {} }} from the manifest module",
+                p.export
+            )),
         );
         // Seam reads and capability routing cannot be shown without the import.
         judge_local_composition(set, manifest.module, &bodies, out);
@@ -463,9 +466,9 @@ fn judge_consumption<'a>(
         &Vec::new(),
     );
     for seam in SEAMS {
-        let hit = reads
-            .iter()
-            .any(|r| r.path.len() >= seam.len() && r.path.iter().zip(seam.iter()).all(|(a, b)| a == b));
+        let hit = reads.iter().any(|r| {
+            r.path.len() >= seam.len() && r.path.iter().zip(seam.iter()).all(|(a, b)| a == b)
+        });
         if !hit {
             out.findings.push(
                 finding_at(
@@ -473,12 +476,7 @@ fn judge_consumption<'a>(
                     reg.module,
                     reg.span,
                     "seam-not-consumed",
-                    format!(
-                        "`{}` never reads {}.{}",
-                        reg.name,
-                        p.export,
-                        seam.join(".")
-                    ),
+                    format!("`{}` never reads {}.{}", reg.name, p.export, seam.join(".")),
                 )
                 .with_help("take the seam from the manifest where the routes are registered"),
             );
@@ -503,9 +501,9 @@ fn judge_consumption<'a>(
             r.path.len() >= 2
                 && r.path[0] == "workflows"
                 && r.path[1] == "capabilities"
-                && spans
-                    .iter()
-                    .any(|(md, sp)| *md == r.module && sp.start <= r.span.start && r.span.end <= sp.end)
+                && spans.iter().any(|(md, sp)| {
+                    *md == r.module && sp.start <= r.span.start && r.span.end <= sp.end
+                })
         }) || handler_reads_capabilities(set, p, manifest.module, m);
         if !routed {
             out.findings.push(
@@ -538,7 +536,9 @@ fn handler_reads_capabilities<'a>(
         handler_fn(set, m, h).is_some_and(|(f, s)| {
             manifest_reads(set, manifest, &p.export, f.body, &s, &Vec::new())
                 .iter()
-                .any(|r| r.path.len() >= 2 && r.path[0] == "workflows" && r.path[1] == "capabilities")
+                .any(|r| {
+                    r.path.len() >= 2 && r.path[0] == "workflows" && r.path[1] == "capabilities"
+                })
         })
     })
 }
@@ -602,14 +602,20 @@ fn judge_local_composition<'a>(
     let mut reported = std::collections::HashSet::new();
     // The bodies the registration reaches, and the top level of every module they are in
     // (a bundle composed at module level is composed locally too).
-    let mut all: Vec<(calls::Body<'a>, Scope<'a>, bool)> =
-        bodies.iter().map(|(b, s, _)| (*b, s.clone(), true)).collect();
+    let mut all: Vec<(calls::Body<'a>, Scope<'a>, bool)> = bodies
+        .iter()
+        .map(|(b, s, _)| (*b, s.clone(), true))
+        .collect();
     let mut modules: Vec<ModId> = bodies.iter().map(|(_, s, _)| s.module).collect();
     modules.sort_unstable();
     modules.dedup();
     for m in modules {
         let program = set.module(m).program;
-        all.push((calls::Body::Block(&program.body), Scope::module(set, m), false));
+        all.push((
+            calls::Body::Block(&program.body),
+            Scope::module(set, m),
+            false,
+        ));
     }
     for (b, s, nested) in &all {
         if s.module == manifest {

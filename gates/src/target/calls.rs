@@ -9,8 +9,8 @@
 use oxc_ast::AstKind;
 use oxc_ast::ast::{
     Argument, BindingPattern, CallExpression, Declaration, ExportDefaultDeclarationKind,
-    Expression, FormalParameters, Function, ModuleExportName, ObjectExpression,
-    ObjectPropertyKind, Program, PropertyKey, Statement, VariableDeclarationKind, VariableDeclarator,
+    Expression, FormalParameters, Function, ModuleExportName, ObjectExpression, ObjectPropertyKind,
+    Program, PropertyKey, Statement, VariableDeclarationKind, VariableDeclarator,
 };
 use oxc_ast_visit::Visit;
 use oxc_span::{GetSpan, Span};
@@ -77,7 +77,11 @@ pub fn pattern_bindings(p: &BindingPattern) -> Vec<(String, Vec<String>)> {
     out
 }
 
-fn collect_pattern(p: &BindingPattern, path: &mut Vec<String>, out: &mut Vec<(String, Vec<String>)>) {
+fn collect_pattern(
+    p: &BindingPattern,
+    path: &mut Vec<String>,
+    out: &mut Vec<(String, Vec<String>)>,
+) {
     match p {
         BindingPattern::BindingIdentifier(id) => out.push((id.name.to_string(), path.clone())),
         BindingPattern::AssignmentPattern(a) => collect_pattern(&a.left, path, out),
@@ -223,11 +227,11 @@ pub fn local_name_of_export(program: &Program, export: &str) -> Option<String> {
             }
             Statement::ExportDefaultDeclaration(d) if export == "default" => {
                 return Some(match &d.declaration {
-                    ExportDefaultDeclarationKind::FunctionDeclaration(f) => f
-                        .id
-                        .as_ref()
-                        .map(|i| i.name.to_string())
-                        .unwrap_or_else(|| "default".into()),
+                    ExportDefaultDeclarationKind::FunctionDeclaration(f) => {
+                        f.id.as_ref()
+                            .map(|i| i.name.to_string())
+                            .unwrap_or_else(|| "default".into())
+                    }
                     ExportDefaultDeclarationKind::Identifier(i) => i.name.to_string(),
                     _ => "default".into(),
                 });
@@ -349,21 +353,22 @@ impl<'a> Scope<'a> {
     /// The scope a function found through [`Scope::resolve_function`] runs in: entered from
     /// this scope when it is local, from its module's top level otherwise.
     pub fn scope_of(&self, set: &ModuleSet<'a>, f: &FnRef<'a>) -> Scope<'a> {
-        let outer = if f.module == self.module && self.frames.iter().any(|fr| contains(fr.stmts, f.span)) {
-            // A function nested in one of our frames: its lexical scope starts at the
-            // innermost frame that contains it.
-            let idx = self
-                .frames
-                .iter()
-                .position(|fr| contains(fr.stmts, f.span))
-                .unwrap_or(self.frames.len() - 1);
-            Scope {
-                module: self.module,
-                frames: self.frames[idx..].to_vec(),
-            }
-        } else {
-            Scope::module(set, f.module)
-        };
+        let outer =
+            if f.module == self.module && self.frames.iter().any(|fr| contains(fr.stmts, f.span)) {
+                // A function nested in one of our frames: its lexical scope starts at the
+                // innermost frame that contains it.
+                let idx = self
+                    .frames
+                    .iter()
+                    .position(|fr| contains(fr.stmts, f.span))
+                    .unwrap_or(self.frames.len() - 1);
+                Scope {
+                    module: self.module,
+                    frames: self.frames[idx..].to_vec(),
+                }
+            } else {
+                Scope::module(set, f.module)
+            };
         outer.enter(f)
     }
 }
@@ -495,7 +500,11 @@ pub fn literal_string(e: &Expression) -> Option<String> {
 
 /// A string known from the code: a literal, a `const` bound to one (through the scope), or a
 /// template whose substitutions are such constants.
-pub fn const_string<'a>(set: &ModuleSet<'a>, scope: &Scope<'a>, e: &'a Expression<'a>) -> Option<String> {
+pub fn const_string<'a>(
+    set: &ModuleSet<'a>,
+    scope: &Scope<'a>,
+    e: &'a Expression<'a>,
+) -> Option<String> {
     const_string_depth(set, scope, e, 0)
 }
 
@@ -513,7 +522,13 @@ fn const_string_depth<'a>(
         Expression::TemplateLiteral(t) => {
             let mut out = String::new();
             for (i, q) in t.quasis.iter().enumerate() {
-                out.push_str(q.value.cooked.as_ref().map(|c| c.as_str()).unwrap_or(q.value.raw.as_str()));
+                out.push_str(
+                    q.value
+                        .cooked
+                        .as_ref()
+                        .map(|c| c.as_str())
+                        .unwrap_or(q.value.raw.as_str()),
+                );
                 if let Some(x) = t.expressions.get(i) {
                     out.push_str(&const_string_depth(set, scope, x, depth + 1)?);
                 }
@@ -529,10 +544,13 @@ fn const_string_depth<'a>(
                         init: Some(init),
                         is_const: true,
                     },
-            } if matches!(declarator.id, BindingPattern::BindingIdentifier(_)) =>
-            {
+            } if matches!(declarator.id, BindingPattern::BindingIdentifier(_)) => {
                 let s = Scope::module(set, module);
-                let s = if module == scope.module { scope.clone() } else { s };
+                let s = if module == scope.module {
+                    scope.clone()
+                } else {
+                    s
+                };
                 const_string_depth(set, &s, init, depth + 1)
             }
             _ => None,

@@ -13,8 +13,8 @@ use oxc_ast::ast::{CallExpression, Expression, Statement};
 use oxc_span::{GetSpan, Span};
 
 use super::calls::{
-    self, Binding, Body, Decl, FnRef, MAX_FOLLOW_DEPTH, Scope, arg_expr, const_string,
-    fn_of_expr, fn_of_function, member_chain, nodes_of_body, pattern_bindings,
+    self, Binding, Body, Decl, FnRef, MAX_FOLLOW_DEPTH, Scope, arg_expr, const_string, fn_of_expr,
+    fn_of_function, member_chain, nodes_of_body, pattern_bindings,
 };
 use super::modules::{ImportTarget, ModId, ModuleSet};
 
@@ -106,7 +106,11 @@ pub struct Registration<'a> {
 
 /// Walks `body` in execution order, collecting mounts and following calls to functions the
 /// analysis can resolve (locals and imports of the target's own modules).
-pub fn collect_mounts<'a>(set: &ModuleSet<'a>, body: Body<'a>, scope: &Scope<'a>) -> Vec<Mount<'a>> {
+pub fn collect_mounts<'a>(
+    set: &ModuleSet<'a>,
+    body: Body<'a>,
+    scope: &Scope<'a>,
+) -> Vec<Mount<'a>> {
     let mut out = Vec::new();
     let mut seen = HashSet::new();
     walk(set, body, scope, &mut Vec::new(), &mut seen, &mut out);
@@ -179,12 +183,17 @@ fn as_mount<'a>(
         }
     } else if !matches!(
         path_expr.get_inner_expression(),
-        Expression::Identifier(_) | Expression::TemplateLiteral(_) | Expression::StaticMemberExpression(_)
+        Expression::Identifier(_)
+            | Expression::TemplateLiteral(_)
+            | Expression::StaticMemberExpression(_)
     ) {
         return None;
     }
     let receiver = member_chain(member.object()).map(|(root, props)| {
-        std::iter::once(root).chain(props).collect::<Vec<_>>().join(".")
+        std::iter::once(root)
+            .chain(props)
+            .collect::<Vec<_>>()
+            .join(".")
     });
     Some(Mount {
         method: method.to_string(),
@@ -286,7 +295,9 @@ pub fn exported_functions<'a>(set: &ModuleSet<'a>, module: ModId) -> Vec<(String
                     let local = spec.local.name().to_string();
                     let fr = match calls::declared_in(&program.body, &local) {
                         Some(Decl::Function(f)) => fn_of_function(module, f),
-                        Some(Decl::Var { init: Some(init), .. }) => fn_of_expr(module, init),
+                        Some(Decl::Var {
+                            init: Some(init), ..
+                        }) => fn_of_expr(module, init),
                         _ => None,
                     };
                     if let Some(fr) = fr {
@@ -322,9 +333,16 @@ pub type Aliases = Vec<(String, Vec<String>)>;
 pub fn manifest_imports(set: &ModuleSet, module: ModId, manifest: ModId, export: &str) -> Aliases {
     let m = set.module(module);
     let mut out = Vec::new();
-    for r in m.refs.iter().filter(|r| r.kind == super::ts::ImportKind::Import && !r.type_only) {
+    for r in m
+        .refs
+        .iter()
+        .filter(|r| r.kind == super::ts::ImportKind::Import && !r.type_only)
+    {
         for n in &r.names {
-            let Some(ImportTarget::Module { id, export: imported }) = set.import_of(module, &n.local)
+            let Some(ImportTarget::Module {
+                id,
+                export: imported,
+            }) = set.import_of(module, &n.local)
             else {
                 continue;
             };
@@ -333,7 +351,8 @@ pub fn manifest_imports(set: &ModuleSet, module: ModId, manifest: ModId, export:
                 continue;
             }
             if let Some((origin, local)) = set.origin_of_export(id, &imported) {
-                let export_local = calls::local_name_of_export(set.module(manifest).program, export);
+                let export_local =
+                    calls::local_name_of_export(set.module(manifest).program, export);
                 if origin == manifest && export_local.as_deref() == Some(local.as_str()) {
                     out.push((n.local.clone(), Vec::new()));
                 }
@@ -365,7 +384,17 @@ pub fn manifest_reads<'a>(
 ) -> Vec<Read> {
     let mut out = Vec::new();
     let mut seen = HashSet::new();
-    reads_in(set, manifest, export, body, scope, aliases.clone(), 0, &mut seen, &mut out);
+    reads_in(
+        set,
+        manifest,
+        export,
+        body,
+        scope,
+        aliases.clone(),
+        0,
+        &mut seen,
+        &mut out,
+    );
     out
 }
 
@@ -404,8 +433,12 @@ fn reads_in<'a>(
     for _ in 0..4 {
         let before = aliases.len();
         for d in &decls {
-            let Some(init) = d.init.as_ref() else { continue };
-            let Some(base) = alias_path(&aliases, init) else { continue };
+            let Some(init) = d.init.as_ref() else {
+                continue;
+            };
+            let Some(base) = alias_path(&aliases, init) else {
+                continue;
+            };
             for (name, sub) in pattern_bindings(&d.id) {
                 if !aliases.iter().any(|(n, _)| *n == name) {
                     let mut p = base.clone();
@@ -424,12 +457,16 @@ fn reads_in<'a>(
     for k in &nodes {
         let (span, expr_path) = match k {
             AstKind::StaticMemberExpression(m) => {
-                let Some((root, mut props)) = member_chain(&m.object) else { continue };
+                let Some((root, mut props)) = member_chain(&m.object) else {
+                    continue;
+                };
                 props.push(m.property.name.to_string());
                 (m.span, (root, props))
             }
             AstKind::ComputedMemberExpression(m) => {
-                let Some((root, mut props)) = member_chain(&m.object) else { continue };
+                let Some((root, mut props)) = member_chain(&m.object) else {
+                    continue;
+                };
                 match calls::literal_string(&m.expression) {
                     Some(p) => props.push(p),
                     None => props.push("[]".into()),
@@ -451,8 +488,12 @@ fn reads_in<'a>(
     }
     // Destructuring reads: `const { workflows } = rawrHqManifest` reads `workflows`.
     for d in &decls {
-        let Some(init) = d.init.as_ref() else { continue };
-        let Some(base) = alias_path(&aliases, init) else { continue };
+        let Some(init) = d.init.as_ref() else {
+            continue;
+        };
+        let Some(base) = alias_path(&aliases, init) else {
+            continue;
+        };
         for (_, sub) in pattern_bindings(&d.id) {
             let mut p = base.clone();
             p.extend(sub);
@@ -499,15 +540,28 @@ fn reads_in<'a>(
                 }
             }
         }
-        reads_in(set, manifest, export, f.body, &inner, inner_aliases, depth + 1, seen, out);
+        reads_in(
+            set,
+            manifest,
+            export,
+            f.body,
+            &inner,
+            inner_aliases,
+            depth + 1,
+            seen,
+            out,
+        );
     }
 }
 
 fn contains_fn(body: Body, span: Span) -> bool {
     let outer = match body {
-        Body::Block(stmts) => stmts
-            .first()
-            .map(|s| Span::new(s.span().start, stmts.last().map_or(s.span().end, |l| l.span().end))),
+        Body::Block(stmts) => stmts.first().map(|s| {
+            Span::new(
+                s.span().start,
+                stmts.last().map_or(s.span().end, |l| l.span().end),
+            )
+        }),
         Body::Expr(e) => Some(e.span()),
     };
     outer.is_some_and(|o| o.start <= span.start && span.end <= o.end)
@@ -574,7 +628,11 @@ pub fn body_span(body: Body) -> Span {
 
 /// The function a handler argument denotes: an inline function, or a name resolved from the
 /// mount's scope. `None` for anything else (e.g. the result of a call).
-pub fn handler_fn<'a>(set: &ModuleSet<'a>, mount: &Mount<'a>, h: &'a Expression<'a>) -> Option<(FnRef<'a>, Scope<'a>)> {
+pub fn handler_fn<'a>(
+    set: &ModuleSet<'a>,
+    mount: &Mount<'a>,
+    h: &'a Expression<'a>,
+) -> Option<(FnRef<'a>, Scope<'a>)> {
     if let Some(f) = fn_of_expr(mount.module, h) {
         let s = mount.scope.enter(&f);
         return Some((f, s));

@@ -242,8 +242,16 @@ pub fn find_token(text: &str, id: &str) -> Option<usize> {
     while let Some(i) = text[from..].find(id) {
         let at = from + i;
         let before = text[..at].chars().next_back();
-        let after = text[at + id.len()..].chars().next();
-        if !before.is_some_and(is_id_char) && !after.is_some_and(is_id_char) {
+        let mut rest = text[at + id.len()..].chars();
+        let after = rest.next();
+        // A colon closing the ID, as in `it("assertion:x: does y")`, is punctuation, not
+        // part of a longer ID, when no ID character follows it.
+        let after_ok = match after {
+            None => true,
+            Some(':') => !rest.next().is_some_and(is_id_char),
+            Some(c) => !is_id_char(c),
+        };
+        if !before.is_some_and(is_id_char) && after_ok {
             return Some(at);
         }
         from = at + id.len().max(1);
@@ -276,6 +284,9 @@ mod tests {
         assert_eq!(find_token("suite:a-bc", "suite:a-b"), None);
         assert_eq!(find_token("my-suite:a-b", "suite:a-b"), None);
         assert_eq!(find_token("é suite:a-b", "suite:a-b"), Some(3));
+        assert_eq!(find_token("assertion:x: does y", "assertion:x"), Some(0));
+        assert_eq!(find_token("assertion:x:", "assertion:x"), Some(0));
+        assert_eq!(find_token("assertion:x:y does", "assertion:x"), None);
     }
 
     #[test]
