@@ -984,33 +984,6 @@ fn git_revision(repo: &Path) -> Option<(String, bool)> {
     Some((rev, dirty))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rust_idents() {
-        assert_eq!(
-            rust_ident("suite:web:first-party-rpc"),
-            "suite_web_first_party_rpc"
-        );
-        assert_eq!(
-            rust_ident("assertion:reject-rpc-from-external-callers"),
-            "assertion_reject_rpc_from_external_callers"
-        );
-        assert!(name_carries(
-            "suite_web_first_party_rpc",
-            "suite:web:first-party-rpc"
-        ));
-        assert!(!name_carries(
-            "suite_web_first_party_rpc_more",
-            "suite:web:first-party-rpc"
-        ));
-        assert!(name_carries("assertion:x rejects", "assertion:x"));
-        assert!(!name_carries("assertion:x-y rejects", "assertion:x"));
-    }
-}
-
 /// [`judge_existing`] as a gate result, for `cargo xtask gate ID --report FILE`.
 pub fn judge_existing_result(gate: &Gate, repo: &Path, report: &Path) -> crate::run::GateResult {
     use crate::run::{GateResult, Status};
@@ -1044,4 +1017,31 @@ pub fn judge_existing_result(gate: &Gate, repo: &Path, report: &Path) -> crate::
     }
     r.duration_ms = start.elapsed().as_millis() as u64;
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rust_idents() {
+        assert_eq!(
+            rust_ident("suite:web:first-party-rpc"),
+            "suite_web_first_party_rpc"
+        );
+        assert_eq!(
+            rust_ident("assertion:reject-rpc-from-external-callers"),
+            "assertion_reject_rpc_from_external_callers"
+        );
+        assert!(name_carries(
+            "suite_web_first_party_rpc",
+            "suite:web:first-party-rpc"
+        ));
+        assert!(!name_carries(
+            "suite_web_first_party_rpc_more",
+            "suite:web:first-party-rpc"
+        ));
+        assert!(name_carries("assertion:x rejects", "assertion:x"));
+        assert!(!name_carries("assertion:x-y rejects", "assertion:x"));
+    }
 }

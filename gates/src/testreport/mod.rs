@@ -97,8 +97,7 @@ impl ReportFormat {
         let first = bytes
             .iter()
             .copied()
-            .skip_while(|b| b.is_ascii_whitespace() || *b == 0xEF || *b == 0xBB || *b == 0xBF)
-            .next()?;
+            .find(|b| !(b.is_ascii_whitespace() || *b == 0xEF || *b == 0xBB || *b == 0xBF))?;
         match first {
             b'<' => Some(ReportFormat::Junit),
             b'{' => Some(ReportFormat::VitestJson),
