@@ -65,8 +65,9 @@ pub fn parse(text: &str) -> Result<TestRun, ReportError> {
     };
     for file in report.test_results {
         run.files.push(file.name.clone());
-        if file.status == "failed" && file.assertion_results.is_empty() {
-            // The file itself failed (it did not load or a hook threw): no case ran.
+        if file.status == "failed" && !file.assertion_results.iter().any(|a| a.status == "failed") {
+            // The file itself failed (it did not load, or a hook such as `afterAll` threw)
+            // while none of its cases did: the runner counts it as a failure, and so do we.
             run.file_errors.push(FileError {
                 file: file.name.clone(),
                 message: first_line(&file.message)
