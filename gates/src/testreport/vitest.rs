@@ -65,9 +65,14 @@ pub fn parse(text: &str) -> Result<TestRun, ReportError> {
     };
     for file in report.test_results {
         run.files.push(file.name.clone());
-        if file.status == "failed" && !file.assertion_results.iter().any(|a| a.status == "failed") {
+        let case_failed = file.assertion_results.iter().any(|a| a.status == "failed");
+        if file.status == "failed"
+            && !case_failed
+            && (file.assertion_results.is_empty() || !file.message.trim().is_empty())
+        {
             // The file itself failed (it did not load, or a hook such as `afterAll` threw)
-            // while none of its cases did: the runner counts it as a failure, and so do we.
+            // while none of its cases did. (A file failed only by a suite without tests
+            // carries no message; the empty suite is reported from the source instead.)
             run.file_errors.push(FileError {
                 file: file.name.clone(),
                 message: first_line(&file.message)
@@ -121,11 +126,16 @@ mod tests {
             {"ancestorTitles": [], "title": "skipped one", "status": "skipped"},
             {"ancestorTitles": [], "title": "bad", "status": "failed", "failureMessages": ["\nAssertionError: no\n at x"]}
           ]},
-          {"name": "/r/broken.test.ts", "status": "failed", "message": "SyntaxError: Unexpected token\n  at y", "assertionResults": []}
+          {"name": "/r/broken.test.ts", "status": "failed", "message": "SyntaxError: Unexpected token\n  at y", "assertionResults": []},
+          {"name": "/r/hook.test.ts", "status": "failed", "message": "Error: afterAll boom", "assertionResults": [
+            {"ancestorTitles": [], "title": "fine", "status": "passed"}
+          ]},
+          {"name": "/r/empty-suite.test.ts", "status": "failed", "message": "", "assertionResults": [
+            {"ancestorTitles": [], "title": "fine", "status": "passed"}
+          ]}
         ]}"#;
         let run = parse(text).unwrap();
-        let got: Vec<_> = run
-            .cases
+        let got: Vec<_> = run.cases[..4]
             .iter()
             .map(|c| (c.display_name(), c.status, c.line, c.col, c.message.clone()))
             .collect();
@@ -152,10 +162,16 @@ mod tests {
         );
         assert_eq!(
             run.file_errors,
-            vec![FileError {
-                file: "/r/broken.test.ts".into(),
-                message: "SyntaxError: Unexpected token".into()
-            }]
+            vec![
+                FileError {
+                    file: "/r/broken.test.ts".into(),
+                    message: "SyntaxError: Unexpected token".into()
+                },
+                FileError {
+                    file: "/r/hook.test.ts".into(),
+                    message: "Error: afterAll boom".into()
+                }
+            ]
         );
         assert_eq!(
             run.started_at,
