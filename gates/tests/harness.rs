@@ -285,15 +285,45 @@ params = { report = "junit.xml", report_format = "junit" }"#,
 
 #[test]
 fn nextest_list_and_junit_give_every_outcome_for_rust_targets() {
+    nextest_outcomes(r#"nextest_list = "list.json""#);
+}
+
+#[test]
+fn the_nextest_list_can_come_from_a_command() {
+    // `cat` stands in for `cargo nextest list --message-format json`: what matters here is
+    // that the whole stdout is kept and parsed, not only the output tail.
+    nextest_outcomes(r#"nextest_list_command = ["cat", "list.json"]"#);
+}
+
+#[test]
+fn a_failing_list_command_is_a_finding() {
     let r = judge(
         "nextest",
         r#"check = "harness-matrix"
+params = { report = "junit.xml", nextest_list_command = ["sh", "-c", "echo does not compile >&2; exit 101"] }"#,
+    );
+    assert_eq!(errors(&r), vec![row("harness-list-failed", None, 0, 0)]);
+    assert!(
+        r.findings[0]
+            .help
+            .as_deref()
+            .unwrap()
+            .contains("does not compile")
+    );
+}
+
+fn nextest_outcomes(list: &str) {
+    let r = judge(
+        "nextest",
+        &format!(
+            r#"check = "harness-matrix"
 [gate.harness-matrix.params]
 report = "junit.xml"
-nextest_list = "list.json"
+{list}
 test_roots = ["src"]
 suites = ["suite:web:first-party-rpc", "suite:runtime:ingress", "suite:api:boundary"]
-assertions = ["assertion:reject-rpc-from-external-callers"]"#,
+assertions = ["assertion:reject-rpc-from-external-callers"]"#
+        ),
     );
     let got: Vec<(String, String)> = r
         .findings

@@ -83,6 +83,9 @@ struct Params {
     report_format: Option<String>,
     /// `cargo nextest list --message-format json` output: the tests a Rust target declares.
     nextest_list: Option<String>,
+    /// Or the command that prints it (run by the check, in the gate command's directory,
+    /// after the tests ran; its output is kept under `.rawr-gates/harness/`).
+    nextest_list_command: Option<Vec<String>>,
     /// Also fail on failing tests that carry none of the required IDs (default true).
     fail_on_other_failures: Option<bool>,
 }
@@ -147,6 +150,20 @@ fn validate(table: &toml::Table) -> Result<(), ParamError> {
             "report_format",
             format!("unknown report_format {f:?} (known: vitest-json, junit)"),
         );
+    }
+    if let Some(argv) = &p.nextest_list_command {
+        if argv.is_empty() || argv[0].trim().is_empty() {
+            return bad(
+                "nextest_list_command",
+                "nextest_list_command is empty".into(),
+            );
+        }
+        if p.nextest_list.is_some() {
+            return bad(
+                "nextest_list_command",
+                "give `nextest_list` (a file) or `nextest_list_command`, not both".into(),
+            );
+        }
     }
     for (key, path) in [("report", &p.report), ("nextest_list", &p.nextest_list)] {
         if let Some(path) = path
@@ -228,6 +245,16 @@ fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
             return Ok(out);
         }
     }
+    let mut params = params;
+    if let Some(argv) = params.nextest_list_command.clone() {
+        match list_tests(ctx, &argv, &cwd)? {
+            Ok(rel) => params.nextest_list = Some(rel),
+            Err(f) => {
+                out.findings.push(f);
+                return Ok(out);
+            }
+        }
+    }
     let judged = judge(ctx.repo, &cwd, &params, &report, format, ctx.command)?;
     out.findings.extend(judged.findings);
     out.notes.extend(judged.notes);
@@ -247,6 +274,47 @@ fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
         }
     }
     Ok(out)
+}
+
+/// Runs the `nextest_list_command`, its stdout kept in a file under the target's state
+/// directory; returns that file's repository-relative path, or a finding when it failed.
+fn list_tests(
+    ctx: &CheckCtx,
+    argv: &[String],
+    cwd: &Path,
+) -> Result<Result<String, Finding>, GateError> {
+    let rel = format!(
+        "{}/harness/{}-nextest-list.json",
+        crate::artifacts::STATE_DIR,
+        ctx.gate_id
+    );
+    let path = ctx.repo_path(&rel)?;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| GateError::io(dir, e))?;
+    }
+    let timeout = ctx
+        .pipeline
+        .gates
+        .get(ctx.gate_id)
+        .map(|g| g.timeout)
+        .unwrap_or(Duration::from_secs(600));
+    let run = crate::run::command::run_to_file(argv, cwd, &[], timeout, ctx.cancel, &path)?;
+    if run.cancelled {
+        return Err(GateError::msg("interrupted while listing the tests"));
+    }
+    if !run.success() {
+        let how = match (run.timed_out, run.exit_code) {
+            (true, _) => "did not finish in time".to_string(),
+            (false, Some(c)) => format!("exited with status {c}"),
+            (false, None) => "was killed by a signal".to_string(),
+        };
+        return Ok(Err(Finding::general(
+            "harness-list-failed",
+            format!("`{}` {how}: the declared tests are unknown", argv.join(" ")),
+        )
+        .with_help(run.tail(20))));
+    }
+    Ok(Ok(rel))
 }
 
 /// Judges an existing report without running anything (`cargo xtask gate ID --report FILE`):
