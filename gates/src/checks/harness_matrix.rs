@@ -870,27 +870,20 @@ fn case_position(
         return (Some(file), c.line, c.col);
     }
     if let Some(s) = sources.iter().find(|s| s.file.rel == file) {
-        let wanted: Vec<&str> = match id {
-            Some(id) => vec![id],
-            None => c.names.iter().map(String::as_str).collect(),
+        // The innermost title of the case that carries the ID (without an ID: the test's own
+        // title), found among the file's declarations; else any declaration carrying the ID.
+        let title = match id {
+            Some(id) => c.names.iter().rev().find(|n| name_carries(n, id)),
+            None => c.names.last(),
         };
-        // The innermost declaration carrying the ID (or, without an ID, the test's title).
-        let hit = if let Some(id) = id {
-            let title_hit = c.names.iter().rev().find(|n| name_carries(n, id));
-            title_hit
-                .and_then(|t| s.declarations.iter().find(|d| &d.title == t))
-                .or_else(|| {
-                    s.declarations.iter().find(|d| {
-                        wanted
-                            .iter()
-                            .any(|w| testsrc::find_token(&d.title, w).is_some())
-                    })
-                })
-        } else {
-            c.names
-                .last()
-                .and_then(|t| s.declarations.iter().find(|d| &d.title == t))
-        };
+        let hit = title
+            .and_then(|t| s.declarations.iter().find(|d| &d.title == t))
+            .or_else(|| {
+                let id = id?;
+                s.declarations
+                    .iter()
+                    .find(|d| testsrc::find_token(&d.title, id).is_some())
+            });
         if let Some(d) = hit {
             let (line, col) = s.file.line_col(d.offset);
             return (Some(file), line, col);

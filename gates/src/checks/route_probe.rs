@@ -301,18 +301,19 @@ fn validate(table: &toml::Table) -> Result<(), ParamError> {
             format!("{t:?} is not a duration like \"10s\""),
         );
     }
-    for path in [
-        &p.rpc_path,
-        &p.orpc_path,
-        &p.workflow_undeclared,
-        &p.inngest_path,
-    ]
-    .into_iter()
-    .flatten()
-    .chain(p.workflow_declared.iter())
+    let paths = [
+        ("rpc_path", &p.rpc_path),
+        ("orpc_path", &p.orpc_path),
+        ("workflow_undeclared", &p.workflow_undeclared),
+        ("inngest_path", &p.inngest_path),
+    ];
+    for (key, path) in paths
+        .into_iter()
+        .filter_map(|(k, p)| p.as_ref().map(|p| (k, p)))
+        .chain(p.workflow_declared.iter().map(|p| ("workflow_declared", p)))
     {
         if !path.starts_with('/') {
-            return bad("rpc_path", format!("path {path:?} must start with `/`"));
+            return bad(key, format!("{key}: path {path:?} must start with `/`"));
         }
     }
     let defaults: Vec<String> = default_cells(&p, &DefaultsCtx::placeholder())
