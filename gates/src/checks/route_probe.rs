@@ -610,7 +610,12 @@ fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
     let key = match (&p.signing_key, &p.signing_key_env) {
         (Some(k), _) => Some(k.clone()),
         (None, Some(var)) => std::env::var(var).ok().filter(|k| !k.is_empty()),
-        (None, None) => None,
+        // A host the probe starts itself gets its key from `start.env`: use the same one.
+        (None, None) => p
+            .start
+            .as_ref()
+            .and_then(|s| s.env.get("INNGEST_SIGNING_KEY"))
+            .cloned(),
     };
     if key.is_none() {
         out.findings.push(
