@@ -753,6 +753,22 @@ fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
                     return Ok(out);
                 }
             }
+            // Something else answering on the port while the started host died (it lost the
+            // port race) must not be probed in its place.
+            if let Some(code) = svc.exited() {
+                let tail = svc.stop();
+                out.findings.push(
+                    Finding::general(
+                        "route-probe-host-not-ready",
+                        format!(
+                            "the host `{}` exited ({code:?}) although {base} answered: another process holds the port",
+                            s.command.join(" ")
+                        ),
+                    )
+                    .with_help(tail),
+                );
+                return Ok(out);
+            }
             host = Some(svc);
             base
         }
