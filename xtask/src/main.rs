@@ -31,6 +31,12 @@ struct Cli {
 enum Cmd {
     /// Run every gate of the pipeline in dependency order.
     PhaseA(PhaseAArgs),
+    /// The project's tests: installs what they need, then `cargo nextest run --workspace ARGS`.
+    Test {
+        /// Passed on to `cargo nextest run`.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
     /// Run one gate alone (dependencies ignored), for iterating.
     Gate {
         /// The gate id.
@@ -52,6 +58,31 @@ enum Cmd {
     },
     /// List stages, slices and gates.
     List,
+    /// The GitHub Actions workflow generated from the pipeline.
+    #[command(subcommand)]
+    Ci(CiCmd),
+    /// Benchmarks over generated inputs.
+    #[command(subcommand)]
+    Bench(BenchCmd),
+}
+
+#[derive(Subcommand)]
+enum BenchCmd {
+    /// The executor's overhead per gate over a generated pipeline of trivial gates.
+    Executor {
+        #[arg(long, default_value_t = 200)]
+        gates: usize,
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
+}
+
+#[derive(Subcommand)]
+enum CiCmd {
+    /// Write the workflow (default: .github/workflows/phase-a.yml) from the pipeline.
+    Render,
+    /// Re-render and compare with the file on disk; on drift print a unified diff and exit 1.
+    Check,
 }
 
 #[derive(clap::Args)]
@@ -160,10 +191,48 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             print!("{out}");
             Ok(0)
         }
+        Cmd::Ci(c) => ci(&cli.pipeline, c),
+        Cmd::Test { args } => {
+            let code = gates::devtest::run(&workspace_root(), &args).map_err(anyhow::Error::msg)?;
+            Ok(code.clamp(0, 255) as u8)
+        }
+        Cmd::Bench(b) => {
+            match b {
+                BenchCmd::Executor { gates: n, runs } => {
+                    print!("{}", gates::bench::executor::run(n, runs))
+                }
+            }
+            Ok(0)
+        }
         Cmd::List => {
             let p = load(&cli.pipeline)?;
             print!("{}", gates::pipeline::plan::render_list(&p));
             Ok(0)
+        }
+    }
+}
+
+fn ci(pipeline_file: &Option<PathBuf>, c: CiCmd) -> anyhow::Result<u8> {
+    let p = load(pipeline_file)?;
+    match c {
+        CiCmd::Render => {
+            let (path, changed) = gates::ci::write(&p)?;
+            println!(
+                "{} {}",
+                if changed { "wrote" } else { "unchanged:" },
+                path.display()
+            );
+            Ok(0)
+        }
+        CiCmd::Check => {
+            let r = gates::ci::check(&p, None)?;
+            if r.drift == gates::ci::Drift::UpToDate {
+                print!("{}", r.report());
+                Ok(0)
+            } else {
+                eprint!("{}", r.report());
+                Ok(1)
+            }
         }
     }
 }
@@ -207,6 +276,19 @@ fn phase_a(pipeline_file: &Option<PathBuf>, a: PhaseAArgs) -> anyhow::Result<u8>
     if let Some(path) = &a.junit {
         gates::artifacts::write_atomic(path, report::junit::render(&record).as_bytes())
             .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+    }
+    if report::github_summary::enabled() {
+        let summary = report::github_summary::summary_path();
+        // Groups go with the human output; with `--format json`, stdout stays pure JSON.
+        let mut out: Box<dyn std::io::Write> = match a.format {
+            Format::Human => Box::new(std::io::stdout().lock()),
+            Format::Json => Box::new(std::io::stderr().lock()),
+        };
+        let warnings = report::github_summary::emit(&record, &mut out, summary.as_deref());
+        drop(out);
+        for w in warnings {
+            eprintln!("warning: {w}");
+        }
     }
     match a.format {
         Format::Human => print!(

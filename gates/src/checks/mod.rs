@@ -4,6 +4,7 @@
 //! pipeline file), a parameter validator that runs when the pipeline is loaded (so bad
 //! parameters are reported with their position before anything runs) and a `run` function.
 
+pub mod ci_drift;
 pub mod harness_matrix;
 pub mod host_composition_guard;
 pub mod manifest_smoke;
@@ -114,6 +115,12 @@ pub struct CheckDef {
 /// Every built-in check.
 pub fn registry() -> Vec<CheckDef> {
     vec![
+        CheckDef {
+            name: "ci-drift",
+            summary: "the generated GitHub Actions workflow matches the pipeline file",
+            validate: ci_drift::validate,
+            run: ci_drift::run,
+        },
         manifest_smoke::def(),
         host_composition_guard::def(),
         harness_matrix::def(),

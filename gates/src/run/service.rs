@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use super::command::{Tail, kill_group, spawn_reader};
+use super::command::{Tail, spawn_reader};
 use crate::error::GateError;
 
 /// A started process group. Dropping it kills the group (SIGTERM, then SIGKILL).
@@ -173,6 +173,37 @@ impl Service {
         }
         lines.join("\n")
     }
+}
+
+/// Grace between SIGTERM and SIGKILL.
+const GRACE: Duration = Duration::from_millis(500);
+
+/// SIGTERM to the whole group, SIGKILL to whatever is left after [`GRACE`]. The leader is
+/// reaped while waiting, so that as a zombie it does not keep the group looking alive.
+#[cfg(unix)]
+#[allow(unsafe_code)]
+fn kill_group(pid: u32, child: &mut Child) {
+    let pgid = pid as libc::pid_t;
+    // SAFETY: killpg only sends a signal; a group that no longer exists yields ESRCH.
+    let alive = unsafe { libc::killpg(pgid, libc::SIGTERM) } == 0;
+    if alive {
+        let deadline = Instant::now() + GRACE;
+        while Instant::now() < deadline {
+            let _ = child.try_wait();
+            // SAFETY: signal 0 only probes whether the group still has members.
+            if unsafe { libc::killpg(pgid, 0) } != 0 {
+                return;
+            }
+            thread::sleep(Duration::from_millis(5));
+        }
+        // SAFETY: as above.
+        unsafe { libc::killpg(pgid, libc::SIGKILL) };
+    }
+}
+
+#[cfg(not(unix))]
+fn kill_group(_pid: u32, child: &mut Child) {
+    let _ = child.kill();
 }
 
 impl Drop for Service {
