@@ -16,6 +16,7 @@ pub mod pipeline;
 pub mod report;
 pub mod run;
 pub mod target;
+pub mod testreport;
 pub mod text;
 
 pub use error::{GateError, LoadError};

@@ -46,6 +46,10 @@ enum Cmd {
         repo: Option<PathBuf>,
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
+        /// Judge this existing test report instead of running the gate's command (gates
+        /// whose check is `harness-matrix`); prints the report's age and revision.
+        #[arg(long, value_name = "FILE")]
+        report: Option<PathBuf>,
     },
     /// Print the order and levels of the pipeline; runs nothing.
     Plan {
@@ -226,7 +230,12 @@ fn target_repo(p: &Pipeline, repo: &Option<PathBuf>) -> anyhow::Result<PathBuf> 
 fn dispatch(cli: Cli) -> anyhow::Result<u8> {
     match cli.cmd {
         Cmd::PhaseA(a) => phase_a(&cli.pipeline, a),
-        Cmd::Gate { id, repo, format } => gate(&cli.pipeline, &id, &repo, format),
+        Cmd::Gate {
+            id,
+            repo,
+            format,
+            report,
+        } => gate(&cli.pipeline, &id, &repo, format, report.as_deref()),
         Cmd::Plan { format } => {
             let p = load(&cli.pipeline)?;
             let plan = Plan::new(&p);
@@ -462,6 +471,7 @@ fn gate(
     id: &str,
     repo: &Option<PathBuf>,
     format: Format,
+    report_file: Option<&Path>,
 ) -> anyhow::Result<u8> {
     let p = load(pipeline_file)?;
     let Some(g) = p.gates.get(id) else {
@@ -469,15 +479,27 @@ fn gate(
         anyhow::bail!("unknown gate `{id}` (known: {})", known.join(", "));
     };
     let repo = target_repo(&p, repo)?;
-    let interrupt = run::interrupt::flag();
-    let mut r = executor::run_gate(
-        &p,
-        g,
-        &repo,
-        &repo.join(&p.target.pass_root),
-        &interrupt,
-        None,
-    );
+    let mut r = match report_file {
+        Some(file) => {
+            if g.kind.check_name() != Some("harness-matrix") {
+                anyhow::bail!(
+                    "gate `{id}` does not judge a test report (--report works with gates whose check is `harness-matrix`)"
+                );
+            }
+            gates::checks::harness_matrix::judge_existing_result(g, &repo, file)
+        }
+        None => {
+            let interrupt = run::interrupt::flag();
+            executor::run_gate(
+                &p,
+                g,
+                &repo,
+                &repo.join(&p.target.pass_root),
+                &interrupt,
+                None,
+            )
+        }
+    };
     r.slices = p.slices_of_gate(id).map(|s| s.id.clone()).collect();
     r.stage = p.slices_of_gate(id).next().map(|s| s.stage).unwrap_or(0);
     match format {

@@ -9,11 +9,13 @@ pub mod ci_drift;
 pub mod closure;
 pub mod docs_cleanup;
 pub mod handoff;
+pub mod harness_matrix;
 pub mod host_composition_guard;
 pub mod manifest_smoke;
 pub mod orchestrator_artifacts;
 pub mod preflight;
 pub mod readiness;
+pub mod route_probe;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -176,5 +178,7 @@ pub fn registry() -> Vec<CheckDef> {
         },
         manifest_smoke::def(),
         host_composition_guard::def(),
+        harness_matrix::def(),
+        route_probe::def(),
     ]
 }

@@ -87,6 +87,15 @@ struct RawGate {
     env: BTreeMap<String, String>,
     timeout: Option<Spanned<String>>,
     report: Option<Spanned<RawReport>>,
+    setup: Option<Spanned<RawSetup>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSetup {
+    command: Vec<String>,
+    cwd: Option<String>,
+    unless_exists: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -397,6 +406,33 @@ fn validate(
                 ));
             }
         };
+        let setup = match &rg.setup {
+            None => None,
+            Some(st) => {
+                let raw = st.get_ref();
+                if raw.command.is_empty() || raw.command[0].trim().is_empty() {
+                    return Err(cx.err(
+                        st.span(),
+                        format!("gate `{gid}` has an empty `setup.command` argv"),
+                    ));
+                }
+                for p in raw.cwd.iter().chain(raw.unless_exists.iter()) {
+                    if checks::resolve_inside(Path::new("."), p).is_err() {
+                        return Err(cx.err(
+                            st.span(),
+                            format!(
+                                "gate `{gid}`: setup path {p:?} must be relative and inside the target repository"
+                            ),
+                        ));
+                    }
+                }
+                Some(SetupSpec {
+                    argv: raw.command.clone(),
+                    cwd: PathBuf::from(raw.cwd.clone().unwrap_or_else(|| ".".into())),
+                    unless_exists: raw.unless_exists.as_ref().map(PathBuf::from),
+                })
+            }
+        };
         gates.insert(
             gid.clone(),
             Gate {
@@ -404,6 +440,7 @@ fn validate(
                 title: rg.title.clone().unwrap_or_else(|| gid.clone()),
                 kind,
                 timeout,
+                setup,
                 pos: cx.pos(&id.span()),
             },
         );

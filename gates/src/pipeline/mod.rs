@@ -10,6 +10,8 @@ pub mod plan;
 pub mod select;
 
 pub use load::{load_file, load_str};
-pub use model::{CommandSpec, Gate, GateKind, Pipeline, ReportSpec, Slice, Stage, Target};
+pub use model::{
+    CommandSpec, Gate, GateKind, Pipeline, ReportSpec, SetupSpec, Slice, Stage, Target,
+};
 pub use plan::Plan;
 pub use select::Selection;

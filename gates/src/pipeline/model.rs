@@ -67,7 +67,19 @@ pub struct Gate {
     pub title: String,
     pub kind: GateKind,
     pub timeout: Duration,
+    /// Run before the gate (e.g. installing the target's dependencies when they are missing).
+    pub setup: Option<SetupSpec>,
     pub pos: Pos,
+}
+
+/// A preparation step of a gate: `argv` runs in `cwd` unless `unless_exists` already exists
+/// (both relative to the target repository). Steps of all gates run one at a time, so two
+/// gates needing the same installation do not run it concurrently.
+#[derive(Clone, Debug)]
+pub struct SetupSpec {
+    pub argv: Vec<String>,
+    pub cwd: PathBuf,
+    pub unless_exists: Option<PathBuf>,
 }
 
 /// What a gate runs.

@@ -59,6 +59,31 @@ pub fn run(
     timeout: Duration,
     cancel: &AtomicBool,
 ) -> Result<CommandRun, GateError> {
+    run_with(argv, cwd, env, timeout, cancel, None)
+}
+
+/// Like [`run`], but the whole stdout goes to `stdout_file` (for machine output too large for
+/// the kept tail, e.g. `cargo nextest list --message-format json`); `CommandRun::stdout` is
+/// then empty.
+pub fn run_to_file(
+    argv: &[String],
+    cwd: &Path,
+    env: &[(String, String)],
+    timeout: Duration,
+    cancel: &AtomicBool,
+    stdout_file: &Path,
+) -> Result<CommandRun, GateError> {
+    run_with(argv, cwd, env, timeout, cancel, Some(stdout_file))
+}
+
+fn run_with(
+    argv: &[String],
+    cwd: &Path,
+    env: &[(String, String)],
+    timeout: Duration,
+    cancel: &AtomicBool,
+    stdout_file: Option<&Path>,
+) -> Result<CommandRun, GateError> {
     let (program, args) = argv
         .split_first()
         .ok_or_else(|| GateError::msg("empty argv"))?;
@@ -73,8 +98,14 @@ pub fn run(
         .current_dir(cwd)
         .envs(env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
-        .stdout(Stdio::piped())
         .stderr(Stdio::piped());
+    match stdout_file {
+        None => cmd.stdout(Stdio::piped()),
+        Some(path) => {
+            let file = std::fs::File::create(path).map_err(|e| GateError::io(path, e))?;
+            cmd.stdout(Stdio::from(file))
+        }
+    };
     #[cfg(unix)]
     {
         use std::os::unix::process::CommandExt;
@@ -188,13 +219,13 @@ fn kill_group(pid: u32) {
 fn kill_group(_pid: u32) {}
 
 #[derive(Default)]
-struct Tail {
+pub(crate) struct Tail {
     buf: Vec<u8>,
     dropped: usize,
 }
 
 impl Tail {
-    fn push(&mut self, bytes: &[u8]) {
+    pub(crate) fn push(&mut self, bytes: &[u8]) {
         self.buf.extend_from_slice(bytes);
         if self.buf.len() > KEEP_BYTES * 2 {
             let cut = self.buf.len() - KEEP_BYTES;
@@ -203,7 +234,7 @@ impl Tail {
         }
     }
 
-    fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         let keep = self.buf.len().saturating_sub(KEEP_BYTES);
         let mut s = String::new();
         if self.dropped + keep > 0 {
@@ -217,7 +248,7 @@ impl Tail {
     }
 }
 
-fn spawn_reader(
+pub(crate) fn spawn_reader(
     stream: Option<Box<dyn Read + Send>>,
     sink: Arc<Mutex<Tail>>,
 ) -> Option<thread::JoinHandle<()>> {

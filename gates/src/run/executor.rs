@@ -20,7 +20,7 @@ use super::{GateResult, SliceResult, Status};
 use crate::checks::{self, CheckCtx, CheckOutput, RunSoFar};
 use crate::error::GateError;
 use crate::finding::{Finding, Severity, sort_findings};
-use crate::pipeline::{Gate, GateKind, Pipeline, Plan, Selection};
+use crate::pipeline::{Gate, GateKind, Pipeline, Plan, Selection, SetupSpec};
 
 #[derive(Clone, Debug)]
 pub struct ExecOptions {
@@ -482,6 +482,36 @@ pub fn run_gate(
 ) -> GateResult {
     let start = Instant::now();
     let mut r = skeleton_free(gate);
+    if let Some(setup) = &gate.setup {
+        match run_setup(setup, repo, gate.timeout, cancel) {
+            Ok(None) => {}
+            Ok(Some(run)) => {
+                r.output = run.tail(40);
+                if run.timed_out {
+                    r.status = Status::TimedOut;
+                    r.reason = Some(format!(
+                        "setup `{}` did not finish within {}; its process group was killed",
+                        run.argv.join(" "),
+                        humantime::format_duration(gate.timeout)
+                    ));
+                } else if run.cancelled {
+                    r.status = Status::Errored;
+                    r.reason = Some("interrupted: the setup command was killed".into());
+                } else if !run.success() {
+                    let mut f = command_failed(&run);
+                    f.rule = "setup-failed".into();
+                    f.message = format!("setup {}", f.message);
+                    r.findings.push(f);
+                    r.status = Status::Failed;
+                }
+                if r.status != Status::Passed {
+                    r.duration_ms = start.elapsed().as_millis() as u64;
+                    return r;
+                }
+            }
+            Err(e) => return errored(r, start, e),
+        }
+    }
     let command_run = match gate.kind.command() {
         None => None,
         Some(spec) => {
@@ -560,6 +590,27 @@ pub fn run_gate(
     };
     r.duration_ms = start.elapsed().as_millis() as u64;
     r
+}
+
+/// Setup steps run one at a time across the whole process (see [`SetupSpec`]).
+static SETUP_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Runs a gate's setup step unless its marker exists; `None` when there was nothing to do.
+fn run_setup(
+    setup: &SetupSpec,
+    repo: &Path,
+    timeout: Duration,
+    cancel: &AtomicBool,
+) -> Result<Option<CommandRun>, GateError> {
+    let _guard = SETUP_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(marker) = &setup.unless_exists {
+        let marker = checks::resolve_inside(repo, &marker.to_string_lossy())?;
+        if marker.exists() {
+            return Ok(None);
+        }
+    }
+    let cwd = checks::resolve_inside(repo, &setup.cwd.to_string_lossy())?;
+    command::run(&setup.argv, &cwd, &[], timeout, cancel).map(Some)
 }
 
 fn skeleton_free(gate: &Gate) -> GateResult {

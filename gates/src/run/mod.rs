@@ -4,6 +4,7 @@
 pub mod command;
 pub mod executor;
 pub mod interrupt;
+pub mod service;
 pub mod session;
 
 use serde::{Deserialize, Serialize};

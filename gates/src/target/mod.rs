@@ -6,5 +6,6 @@ pub mod calls;
 pub mod host;
 pub mod modules;
 pub mod source;
+pub mod testsrc;
 pub mod ts;
 pub mod workspace;

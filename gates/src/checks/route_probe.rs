@@ -1,0 +1,978 @@
+//! `route-probe`: a live black-box probe of a running host over the matrix of caller × route
+//! family, including signed, forged, expired and unsigned runtime ingress.
+//!
+//! **What it checks.** Against a base URL (loopback only unless `allow_remote = true`),
+//! optionally after starting the host itself (`start`: a command, an env, a readiness path),
+//! it sends one request per cell and compares the status with the cell's expectation:
+//! - `/rpc` (POST and GET) from first-party, external and unlabeled callers: only first-party
+//!   gets through; the others are rejected (401/403);
+//! - `/api/orpc/*` (GET and POST) from each caller: not rejected;
+//! - `/api/workflows/<capability>/*`: a declared capability is served, an undeclared one is 404;
+//! - `/api/inngest`: unsigned, forged (wrong key), expired (older than 5 minutes) → rejected;
+//!   validly signed (SPEC §4: `X-Inngest-Signature: t=<unix>&s=<hex HMAC-SHA256(body ‖ t)>`,
+//!   keyed with the signing key minus its `signkey-<env>-` prefix) → not rejected; first-party
+//!   and external caller labels without a signature → rejected.
+//!
+//! Each cell's expectation can be overridden in the pipeline file (`expect`), cells can be
+//! skipped (`skip`) or added (`cells`). A failing cell's finding names caller, method, path,
+//! what was expected and what came back.
+//!
+//! **Why.** Static checks and the target's own tests missed two shipped bugs: an external
+//! POST to `/rpc` got 200, and a forged ingress signature reached dispatch (500). Only
+//! asking the running host shows what it really does.
+//!
+//! **How to fix.** Make the host's route guards match SPEC §4: default-deny `/rpc` for
+//! anything but first-party callers, verify the ingress signature on the raw body before
+//! dispatch, resolve workflow capabilities from the manifest.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::net::IpAddr;
+use std::path::Path;
+use std::time::{Duration, Instant, SystemTime};
+
+use hmac::{KeyInit, Mac};
+use serde::Deserialize;
+
+use super::{CheckCtx, CheckDef, CheckOutput, ParamError, parse_params, resolve_inside};
+use crate::error::GateError;
+use crate::finding::{Finding, Severity};
+use crate::run::service::{self, Service, WaitError};
+
+/// The header that labels the caller (SPEC §4).
+pub const DEFAULT_CALLER_HEADER: &str = "x-rawr-caller-surface";
+/// The ingress signature header (SPEC §4).
+pub const SIGNATURE_HEADER: &str = "X-Inngest-Signature";
+/// Signatures older than this are expired (SPEC §4).
+pub const MAX_SIGNATURE_AGE: Duration = Duration::from_secs(5 * 60);
+/// How far in the past the probe dates an expired signature.
+const EXPIRED_BY: Duration = Duration::from_secs(10 * 60);
+const DEFAULT_INGRESS_BODY: &str = r#"{"event":{"name":"rawr/probe","data":{}}}"#;
+const DEFAULT_UNDECLARED: &str = "/api/workflows/rawr-probe-undeclared-capability";
+/// The key the forged signature is made with: not any host's key.
+const FORGERY_KEY: &str = "signkey-forged-00000000000000000000000000000000";
+
+/// The Inngest signature of `body` at unix time `t`: hex HMAC-SHA256 over the body bytes
+/// followed by the decimal `t`, keyed with `signing_key` minus its `signkey-<env>-` prefix
+/// (the remainder used as text, not hex-decoded).
+pub fn inngest_signature(signing_key: &str, body: &[u8], t: u64) -> String {
+    let key = signing_key_text(signing_key);
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(key.as_bytes())
+        .expect("HMAC accepts keys of any length");
+    mac.update(body);
+    mac.update(t.to_string().as_bytes());
+    let bytes = mac.finalize().into_bytes();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `signkey-<env>-<rest>` → `<rest>`; other keys are used as they are.
+pub fn signing_key_text(key: &str) -> &str {
+    if let Some(rest) = key.strip_prefix("signkey-")
+        && let Some(i) = rest.find('-')
+    {
+        return &rest[i + 1..];
+    }
+    key
+}
+
+/// The `X-Inngest-Signature` header value for `body` at `t`.
+pub fn signature_header(signing_key: &str, body: &[u8], t: u64) -> String {
+    format!("t={t}&s={}", inngest_signature(signing_key, body, t))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Params {
+    /// Where the host answers, e.g. `http://127.0.0.1:4317`. With `start` and no `base_url`,
+    /// a free loopback port is chosen and passed in `start.port_env`.
+    base_url: Option<String>,
+    /// Allow a base URL that is not loopback (the probe sends forged requests).
+    #[serde(default)]
+    allow_remote: bool,
+    start: Option<StartParams>,
+    caller_header: Option<String>,
+    rpc_path: Option<String>,
+    orpc_path: Option<String>,
+    /// Paths under a declared capability, e.g. `/api/workflows/support`.
+    #[serde(default)]
+    workflow_declared: Vec<String>,
+    workflow_undeclared: Option<String>,
+    inngest_path: Option<String>,
+    /// The host's signing key, or the name of an env var holding it.
+    signing_key: Option<String>,
+    signing_key_env: Option<String>,
+    inngest_body: Option<String>,
+    /// Per-request timeout (humantime, default 10s).
+    request_timeout: Option<String>,
+    /// Overrides of default cells' expectations, by cell id.
+    #[serde(default)]
+    expect: BTreeMap<String, Expect>,
+    /// Default cells not to probe.
+    #[serde(default)]
+    skip: Vec<String>,
+    /// Additional cells.
+    #[serde(default)]
+    cells: Vec<ExtraCell>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StartParams {
+    command: Vec<String>,
+    #[serde(default)]
+    cwd: Option<String>,
+    #[serde(default)]
+    env: BTreeMap<String, String>,
+    /// The env var that carries the port (default `PORT`).
+    port_env: Option<String>,
+    /// Polled with GET until it answers 2xx (default `/health`).
+    ready_path: Option<String>,
+    /// How long the host may take to become ready (humantime, default 60s).
+    ready_timeout: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExtraCell {
+    id: String,
+    #[serde(default = "unlabeled")]
+    caller: String,
+    method: String,
+    path: String,
+    #[serde(default)]
+    sign: Option<String>,
+    #[serde(default)]
+    body: Option<String>,
+    expect: Expect,
+}
+
+fn unlabeled() -> String {
+    "unlabeled".into()
+}
+
+/// What a cell expects: a class or exact status codes.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum Expect {
+    Class(String),
+    Codes(Vec<u16>),
+}
+
+impl Expect {
+    fn class(s: &str) -> Expect {
+        Expect::Class(s.to_string())
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        match self {
+            Expect::Class(c) if EXPECT_CLASSES.contains(&c.as_str()) => Ok(()),
+            Expect::Class(c) => Err(format!(
+                "unknown expectation {c:?} (known: {}, or a list of status codes)",
+                EXPECT_CLASSES.join(", ")
+            )),
+            Expect::Codes(c) if c.is_empty() => Err("an empty list of status codes".into()),
+            Expect::Codes(c) => match c.iter().find(|s| !(100..=599).contains(*s)) {
+                Some(s) => Err(format!("{s} is not an HTTP status")),
+                None => Ok(()),
+            },
+        }
+    }
+
+    fn matches(&self, status: u16) -> bool {
+        match self {
+            Expect::Codes(c) => c.contains(&status),
+            Expect::Class(c) => match c.as_str() {
+                "ok" => (200..300).contains(&status),
+                "rejected" => status == 401 || status == 403,
+                "not-found" => status == 404,
+                // Not refused by the caller policy, and not a crash.
+                "allowed" => status != 401 && status != 403 && status < 500,
+                _ => false,
+            },
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Expect::Codes(c) => c
+                .iter()
+                .map(u16::to_string)
+                .collect::<Vec<_>>()
+                .join(" or "),
+            Expect::Class(c) => match c.as_str() {
+                "ok" => "ok (2xx)".into(),
+                "rejected" => "rejected (401/403)".into(),
+                "not-found" => "not found (404)".into(),
+                "allowed" => "allowed (not 401/403, not 5xx)".into(),
+                other => other.to_string(),
+            },
+        }
+    }
+}
+
+const EXPECT_CLASSES: &[&str] = &["ok", "rejected", "not-found", "allowed"];
+const CALLERS: &[&str] = &["first-party", "external", "unlabeled"];
+const SIGNS: &[&str] = &["none", "valid", "forged", "expired"];
+
+/// How a cell signs its ingress request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Sign {
+    None,
+    Valid,
+    Forged,
+    Expired,
+}
+
+/// One request of the matrix and what must come back.
+#[derive(Clone, Debug)]
+struct Cell {
+    id: String,
+    caller: String,
+    method: String,
+    path: String,
+    sign: Sign,
+    body: Option<String>,
+    expect: Expect,
+}
+
+pub fn def() -> CheckDef {
+    CheckDef {
+        name: "route-probe",
+        summary: "live probe of the host: caller × route family, signed/forged/expired ingress",
+        validate,
+        run,
+    }
+}
+
+fn validate(table: &toml::Table) -> Result<(), ParamError> {
+    let p: Params = parse_params(table)?;
+    let bad = |key: &str, message: String| {
+        Err(ParamError {
+            message,
+            key: Some(key.to_string()),
+        })
+    };
+    if p.base_url.is_none() && p.start.is_none() {
+        return bad(
+            "base_url",
+            "give `base_url`, or `start` to let the probe start the host".into(),
+        );
+    }
+    if let Some(url) = &p.base_url {
+        match parse_base_url(url) {
+            Err(e) => return bad("base_url", e),
+            Ok((host, _)) if !p.allow_remote && !is_loopback(&host) => {
+                return bad(
+                    "base_url",
+                    format!(
+                        "{url} is not a loopback address; the probe sends forged requests, so set `allow_remote = true` to probe it"
+                    ),
+                );
+            }
+            Ok(_) => {}
+        }
+    }
+    if let Some(s) = &p.start {
+        if s.command.is_empty() || s.command[0].trim().is_empty() {
+            return bad("start", "`start.command` is empty".into());
+        }
+        if let Some(cwd) = &s.cwd
+            && resolve_inside(Path::new("."), cwd).is_err()
+        {
+            return bad(
+                "start",
+                format!("start.cwd {cwd:?} must be inside the target repository"),
+            );
+        }
+        if let Some(t) = &s.ready_timeout
+            && humantime::parse_duration(t).is_err()
+        {
+            return bad(
+                "start",
+                format!("start.ready_timeout {t:?} is not a duration like \"60s\""),
+            );
+        }
+    }
+    if let Some(t) = &p.request_timeout
+        && humantime::parse_duration(t).is_err()
+    {
+        return bad(
+            "request_timeout",
+            format!("{t:?} is not a duration like \"10s\""),
+        );
+    }
+    let paths = [
+        ("rpc_path", &p.rpc_path),
+        ("orpc_path", &p.orpc_path),
+        ("workflow_undeclared", &p.workflow_undeclared),
+        ("inngest_path", &p.inngest_path),
+    ];
+    for (key, path) in paths
+        .into_iter()
+        .filter_map(|(k, p)| p.as_ref().map(|p| (k, p)))
+        .chain(p.workflow_declared.iter().map(|p| ("workflow_declared", p)))
+    {
+        if !path.starts_with('/') {
+            return bad(key, format!("{key}: path {path:?} must start with `/`"));
+        }
+    }
+    let defaults: Vec<String> = default_cells(&p, &DefaultsCtx::placeholder())
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    for (id, e) in &p.expect {
+        if !defaults.contains(id) {
+            return bad(
+                "expect",
+                format!(
+                    "expect: no default cell `{id}` (cells: {})",
+                    defaults.join(", ")
+                ),
+            );
+        }
+        if let Err(m) = e.validate() {
+            return bad("expect", format!("expect.{id}: {m}"));
+        }
+    }
+    for id in &p.skip {
+        if !defaults.contains(id) {
+            return bad(
+                "skip",
+                format!(
+                    "skip: no default cell `{id}` (cells: {})",
+                    defaults.join(", ")
+                ),
+            );
+        }
+    }
+    for c in &p.cells {
+        if defaults.contains(&c.id) || p.cells.iter().filter(|o| o.id == c.id).count() > 1 {
+            return bad("cells", format!("cells: duplicate cell id `{}`", c.id));
+        }
+        if !CALLERS.contains(&c.caller.as_str()) {
+            return bad(
+                "cells",
+                format!(
+                    "cells.{}: caller {:?} is not one of {}",
+                    c.id,
+                    c.caller,
+                    CALLERS.join(", ")
+                ),
+            );
+        }
+        if !matches!(
+            c.method.as_str(),
+            "GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD" | "OPTIONS"
+        ) {
+            return bad(
+                "cells",
+                format!("cells.{}: unsupported method {:?}", c.id, c.method),
+            );
+        }
+        if !c.path.starts_with('/') {
+            return bad(
+                "cells",
+                format!("cells.{}: path {:?} must start with `/`", c.id, c.path),
+            );
+        }
+        if let Some(s) = &c.sign
+            && !SIGNS.contains(&s.as_str())
+        {
+            return bad(
+                "cells",
+                format!(
+                    "cells.{}: sign {s:?} is not one of {}",
+                    c.id,
+                    SIGNS.join(", ")
+                ),
+            );
+        }
+        if let Err(m) = c.expect.validate() {
+            return bad("cells", format!("cells.{}: {m}", c.id));
+        }
+    }
+    Ok(())
+}
+
+/// `http://host:port` → `(host, port)`; only plain HTTP (the probe talks to a local host).
+fn parse_base_url(url: &str) -> Result<(String, u16), String> {
+    let rest = url
+        .strip_prefix("http://")
+        .ok_or_else(|| format!("base_url {url:?} must start with http://"))?;
+    let authority = rest.split('/').next().unwrap_or("");
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+        let (h, after) = v6
+            .split_once(']')
+            .ok_or_else(|| format!("base_url {url:?}: unterminated IPv6 address"))?;
+        (h.to_string(), after.strip_prefix(':').unwrap_or(""))
+    } else {
+        match authority.rsplit_once(':') {
+            Some((h, p)) => (h.to_string(), p),
+            None => (authority.to_string(), ""),
+        }
+    };
+    if host.is_empty() {
+        return Err(format!("base_url {url:?} has no host"));
+    }
+    let port = if port.is_empty() {
+        80
+    } else {
+        port.parse::<u16>()
+            .map_err(|_| format!("base_url {url:?}: {port:?} is not a port"))?
+    };
+    Ok((host, port))
+}
+
+fn is_loopback(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// What default cells depend on besides the params.
+struct DefaultsCtx {
+    has_key: bool,
+}
+
+impl DefaultsCtx {
+    fn placeholder() -> DefaultsCtx {
+        DefaultsCtx { has_key: true }
+    }
+}
+
+/// The default matrix (SPEC §4), with the params' paths.
+fn default_cells(p: &Params, dc: &DefaultsCtx) -> Vec<Cell> {
+    let rpc = p.rpc_path.clone().unwrap_or_else(|| "/rpc".into());
+    let orpc = p.orpc_path.clone().unwrap_or_else(|| "/api/orpc".into());
+    let inngest = p
+        .inngest_path
+        .clone()
+        .unwrap_or_else(|| "/api/inngest".into());
+    let undeclared = p
+        .workflow_undeclared
+        .clone()
+        .unwrap_or_else(|| DEFAULT_UNDECLARED.into());
+    let body = p
+        .inngest_body
+        .clone()
+        .unwrap_or_else(|| DEFAULT_INGRESS_BODY.into());
+    let mut cells = Vec::new();
+    let mut cell = |id: String,
+                    caller: &str,
+                    method: &str,
+                    path: &str,
+                    sign: Sign,
+                    body: Option<&str>,
+                    expect: Expect| {
+        cells.push(Cell {
+            id,
+            caller: caller.into(),
+            method: method.into(),
+            path: path.into(),
+            sign,
+            body: body.map(str::to_string),
+            expect,
+        });
+    };
+    for method in ["POST", "GET"] {
+        for caller in CALLERS {
+            let expect = if *caller == "first-party" {
+                "allowed"
+            } else {
+                "rejected"
+            };
+            let body = (method == "POST").then_some("{}");
+            cell(
+                format!("rpc-{}-{caller}", method.to_lowercase()),
+                caller,
+                method,
+                &rpc,
+                Sign::None,
+                body,
+                Expect::class(expect),
+            );
+        }
+    }
+    for method in ["GET", "POST"] {
+        for caller in CALLERS {
+            let body = (method == "POST").then_some("{}");
+            cell(
+                format!("orpc-{}-{caller}", method.to_lowercase()),
+                caller,
+                method,
+                &orpc,
+                Sign::None,
+                body,
+                Expect::class("allowed"),
+            );
+        }
+    }
+    for (i, path) in p.workflow_declared.iter().enumerate() {
+        for caller in ["first-party", "external"] {
+            let id = if p.workflow_declared.len() == 1 {
+                format!("workflows-declared-{caller}")
+            } else {
+                format!("workflows-declared-{}-{caller}", i + 1)
+            };
+            cell(
+                id,
+                caller,
+                "GET",
+                path,
+                Sign::None,
+                None,
+                Expect::class("allowed"),
+            );
+        }
+    }
+    for caller in CALLERS {
+        cell(
+            format!("workflows-undeclared-{caller}"),
+            caller,
+            "GET",
+            &undeclared,
+            Sign::None,
+            None,
+            Expect::class("not-found"),
+        );
+    }
+    cell(
+        "inngest-unsigned".into(),
+        "unlabeled",
+        "POST",
+        &inngest,
+        Sign::None,
+        Some(&body),
+        Expect::class("rejected"),
+    );
+    cell(
+        "inngest-forged".into(),
+        "unlabeled",
+        "POST",
+        &inngest,
+        Sign::Forged,
+        Some(&body),
+        Expect::class("rejected"),
+    );
+    if dc.has_key {
+        cell(
+            "inngest-expired".into(),
+            "unlabeled",
+            "POST",
+            &inngest,
+            Sign::Expired,
+            Some(&body),
+            Expect::class("rejected"),
+        );
+        cell(
+            "inngest-valid".into(),
+            "unlabeled",
+            "POST",
+            &inngest,
+            Sign::Valid,
+            Some(&body),
+            Expect::class("allowed"),
+        );
+    }
+    for caller in ["first-party", "external"] {
+        cell(
+            format!("inngest-caller-{caller}"),
+            caller,
+            "POST",
+            &inngest,
+            Sign::None,
+            Some(&body),
+            Expect::class("rejected"),
+        );
+    }
+    cells
+}
+
+fn parse_sign(s: Option<&str>) -> Sign {
+    match s {
+        Some("valid") => Sign::Valid,
+        Some("forged") => Sign::Forged,
+        Some("expired") => Sign::Expired,
+        _ => Sign::None,
+    }
+}
+
+/// The outcome of probing one cell.
+#[derive(Debug)]
+struct Probed {
+    status: Option<u16>,
+    error: Option<String>,
+    body_head: String,
+}
+
+fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
+    let p: Params = ctx.params()?;
+    let mut out = CheckOutput::default();
+    let key = match (&p.signing_key, &p.signing_key_env) {
+        (Some(k), _) => Some(k.clone()),
+        (None, Some(var)) => std::env::var(var).ok().filter(|k| !k.is_empty()),
+        // A host the probe starts itself gets its key from `start.env`: use the same one.
+        (None, None) => p
+            .start
+            .as_ref()
+            .and_then(|s| s.env.get("INNGEST_SIGNING_KEY"))
+            .cloned(),
+    };
+    if key.is_none() {
+        out.findings.push(
+            Finding::general(
+                "route-probe-no-signing-key",
+                "no signing key configured: the expired and validly signed /api/inngest cells cannot be probed",
+            )
+            .with_severity(Severity::Warning)
+            .with_help("set `signing_key` (a test key) or `signing_key_env` in the gate's params"),
+        );
+    }
+    if p.workflow_declared.is_empty() {
+        out.findings.push(
+            Finding::general(
+                "route-probe-no-declared-capability",
+                "no `workflow_declared` path configured: the declared-capability cells are not probed",
+            )
+            .with_severity(Severity::Warning),
+        );
+    }
+    let mut cells: Vec<Cell> = default_cells(
+        &p,
+        &DefaultsCtx {
+            has_key: key.is_some(),
+        },
+    )
+    .into_iter()
+    .filter(|c| !p.skip.contains(&c.id))
+    .map(|mut c| {
+        if let Some(e) = p.expect.get(&c.id) {
+            c.expect = e.clone();
+        }
+        c
+    })
+    .collect();
+    for c in &p.cells {
+        cells.push(Cell {
+            id: c.id.clone(),
+            caller: c.caller.clone(),
+            method: c.method.clone(),
+            path: c.path.clone(),
+            sign: parse_sign(c.sign.as_deref()),
+            body: c.body.clone(),
+            expect: c.expect.clone(),
+        });
+    }
+    if key.is_none()
+        && cells
+            .iter()
+            .any(|c| matches!(c.sign, Sign::Valid | Sign::Expired))
+    {
+        return Err(GateError::msg(
+            "a cell signs its request but no signing key is configured (`signing_key` or `signing_key_env`)",
+        ));
+    }
+
+    // The host: started here (torn down when `host` drops) or already running.
+    let mut host: Option<Service> = None;
+    let base_url = match &p.start {
+        None => p.base_url.clone().expect("validated: base_url or start"),
+        Some(s) => {
+            let (base, port) = match &p.base_url {
+                Some(u) => {
+                    let (h, port) = parse_base_url(u).map_err(GateError::msg)?;
+                    if service::port_in_use(&h, port) {
+                        return Err(GateError::msg(format!(
+                            "something already listens on {u}; the probe would test it instead of the host it starts"
+                        )));
+                    }
+                    (u.trim_end_matches('/').to_string(), port)
+                }
+                None => {
+                    let port = service::free_loopback_port()?;
+                    (format!("http://127.0.0.1:{port}"), port)
+                }
+            };
+            let cwd = resolve_inside(ctx.repo, s.cwd.as_deref().unwrap_or("."))?;
+            let mut env: Vec<(String, String)> =
+                s.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+            env.push((
+                s.port_env.clone().unwrap_or_else(|| "PORT".into()),
+                port.to_string(),
+            ));
+            let ready_timeout = s
+                .ready_timeout
+                .as_deref()
+                .map(|t| humantime::parse_duration(t).expect("validated"))
+                .unwrap_or(Duration::from_secs(60))
+                .min(
+                    ctx.pipeline
+                        .gates
+                        .get(ctx.gate_id)
+                        .map(|g| g.timeout)
+                        .unwrap_or(Duration::MAX),
+                );
+            let ready_url = format!("{base}{}", s.ready_path.as_deref().unwrap_or("/health"));
+            let mut svc = Service::start(&s.command, &cwd, &env)?;
+            let agent = agent(Duration::from_secs(2));
+            let waited = svc.wait_ready(ready_timeout, ctx.cancel, || {
+                agent
+                    .get(&ready_url)
+                    .call()
+                    .is_ok_and(|r| r.status().is_success())
+            });
+            match waited {
+                Ok(d) => out.notes.push(format!(
+                    "started `{}` (pid {}), ready at {ready_url} after {} ms",
+                    s.command.join(" "),
+                    svc.pid(),
+                    d.as_millis()
+                )),
+                Err(e) => {
+                    let tail = svc.stop();
+                    let why = match e {
+                        WaitError::Exited(code) => format!(
+                            "exited ({}) before {ready_url} answered",
+                            code.map(|c| format!("status {c}"))
+                                .unwrap_or_else(|| "killed by a signal".into())
+                        ),
+                        WaitError::TimedOut => format!(
+                            "did not answer 2xx on {ready_url} within {}",
+                            humantime::format_duration(ready_timeout)
+                        ),
+                        WaitError::Cancelled => {
+                            return Err(GateError::msg("interrupted while waiting for the host"));
+                        }
+                    };
+                    out.findings.push(
+                        Finding::general(
+                            "route-probe-host-not-ready",
+                            format!("the host `{}` {why}", s.command.join(" ")),
+                        )
+                        .with_help(tail),
+                    );
+                    return Ok(out);
+                }
+            }
+            // Something else answering on the port while the started host died (it lost the
+            // port race) must not be probed in its place.
+            if let Some(code) = svc.exited() {
+                let tail = svc.stop();
+                out.findings.push(
+                    Finding::general(
+                        "route-probe-host-not-ready",
+                        format!(
+                            "the host `{}` exited ({code:?}) although {base} answered: another process holds the port",
+                            s.command.join(" ")
+                        ),
+                    )
+                    .with_help(tail),
+                );
+                return Ok(out);
+            }
+            host = Some(svc);
+            base
+        }
+    };
+
+    let timeout = p
+        .request_timeout
+        .as_deref()
+        .map(|t| humantime::parse_duration(t).expect("validated"))
+        .unwrap_or(Duration::from_secs(10));
+    let agent = agent(timeout);
+    let caller_header = p
+        .caller_header
+        .clone()
+        .unwrap_or_else(|| DEFAULT_CALLER_HEADER.into());
+    let start = Instant::now();
+    let mut requests = 0usize;
+    let mut failed = 0usize;
+    for cell in &cells {
+        if ctx.cancelled() {
+            return Err(GateError::msg("interrupted during the probe"));
+        }
+        let probed = probe(&agent, &base_url, &caller_header, key.as_deref(), cell);
+        requests += 1;
+        let ok = probed.status.is_some_and(|s| cell.expect.matches(s));
+        if !ok {
+            failed += 1;
+            out.findings.push(cell_finding(cell, &probed));
+        }
+    }
+    let elapsed = start.elapsed();
+    if let Some(mut h) = host.take() {
+        if let Some(code) = h.exited() {
+            out.notes
+                .push(format!("the host exited during the probe ({code:?})"));
+        }
+        let tail = h.stop();
+        if failed > 0 && !tail.trim().is_empty() {
+            out.notes.push(format!("host output (tail):\n{tail}"));
+        }
+    }
+    out.notes.push(format!(
+        "probed {requests} cells against {base_url}: {} as expected, {failed} not; {requests} requests in {} ms",
+        requests - failed,
+        elapsed.as_millis()
+    ));
+    Ok(out)
+}
+
+fn agent(timeout: Duration) -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .proxy(None)
+        .max_redirects(0)
+        .timeout_global(Some(timeout))
+        .build()
+        .into()
+}
+
+fn probe(
+    agent: &ureq::Agent,
+    base: &str,
+    caller_header: &str,
+    key: Option<&str>,
+    cell: &Cell,
+) -> Probed {
+    let url = format!("{}{}", base.trim_end_matches('/'), cell.path);
+    let body = cell.body.clone().unwrap_or_default();
+    let now = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let signature = match cell.sign {
+        Sign::None => None,
+        Sign::Valid => key.map(|k| signature_header(k, body.as_bytes(), now)),
+        Sign::Expired => {
+            key.map(|k| signature_header(k, body.as_bytes(), now - EXPIRED_BY.as_secs()))
+        }
+        Sign::Forged => Some(signature_header(FORGERY_KEY, body.as_bytes(), now)),
+    };
+    let mut req = ureq::http::Request::builder()
+        .method(cell.method.as_str())
+        .uri(&url);
+    if cell.caller != "unlabeled" {
+        req = req.header(caller_header, cell.caller.as_str());
+    }
+    if let Some(sig) = &signature {
+        req = req.header(SIGNATURE_HEADER, sig.as_str());
+    }
+    if cell.body.is_some() {
+        req = req.header("content-type", "application/json");
+    }
+    let result = match req.body(body.into_bytes()) {
+        Ok(r) => agent.run(r),
+        Err(e) => {
+            return Probed {
+                status: None,
+                error: Some(format!("cannot build the request: {e}")),
+                body_head: String::new(),
+            };
+        }
+    };
+    match result {
+        Ok(mut resp) => {
+            let mut head = String::new();
+            let _ = resp
+                .body_mut()
+                .as_reader()
+                .take(400)
+                .read_to_string(&mut head);
+            Probed {
+                status: Some(resp.status().as_u16()),
+                error: None,
+                body_head: head,
+            }
+        }
+        Err(e) => Probed {
+            status: None,
+            error: Some(e.to_string()),
+            body_head: String::new(),
+        },
+    }
+}
+
+fn cell_finding(cell: &Cell, probed: &Probed) -> Finding {
+    let sign = match cell.sign {
+        Sign::None => "",
+        Sign::Valid => " validly signed",
+        Sign::Forged => " with a forged signature",
+        Sign::Expired => " with an expired signature",
+    };
+    let got = match (probed.status, &probed.error) {
+        (Some(s), _) => s.to_string(),
+        (None, Some(e)) => format!("no response ({e})"),
+        (None, None) => "no response".into(),
+    };
+    let rule = if probed.status.is_some() {
+        "route-probe-unexpected-status"
+    } else {
+        "route-probe-no-response"
+    };
+    let mut f = Finding::general(
+        rule,
+        format!(
+            "cell `{}`: {} {} {}{sign}: expected {}, got {got}",
+            cell.id,
+            cell.caller,
+            cell.method,
+            cell.path,
+            cell.expect.describe()
+        ),
+    );
+    if !probed.body_head.trim().is_empty() {
+        f = f.with_help(format!("response body: {}", probed.body_head.trim()));
+    }
+    f
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Computed independently with
+    /// `printf '%s%s' '{"event":{"name":"rawr/probe","data":{}}}' 1700000000 | openssl dgst -sha256 -hmac 8f3c2a1b9d7e6f5a4c3b2a1908f7e6d5`.
+    #[test]
+    fn signature_matches_an_independently_computed_vector() {
+        let key = "signkey-test-8f3c2a1b9d7e6f5a4c3b2a1908f7e6d5";
+        assert_eq!(signing_key_text(key), "8f3c2a1b9d7e6f5a4c3b2a1908f7e6d5");
+        assert_eq!(
+            inngest_signature(
+                key,
+                br#"{"event":{"name":"rawr/probe","data":{}}}"#,
+                1_700_000_000
+            ),
+            "9cc17ca29e77e6216b544d10c6b119f5db4540e340c7f0e93ebe8b7ea364dcae"
+        );
+        assert_eq!(signing_key_text("plain"), "plain");
+    }
+
+    #[test]
+    fn base_urls_and_loopback() {
+        assert_eq!(
+            parse_base_url("http://127.0.0.1:4317"),
+            Ok(("127.0.0.1".into(), 4317))
+        );
+        assert_eq!(parse_base_url("http://[::1]:80/x"), Ok(("::1".into(), 80)));
+        assert_eq!(
+            parse_base_url("http://localhost"),
+            Ok(("localhost".into(), 80))
+        );
+        assert!(parse_base_url("https://x").is_err());
+        assert!(parse_base_url("http://h:99999").is_err());
+        assert!(is_loopback("127.0.0.2") && is_loopback("::1") && is_loopback("LOCALHOST"));
+        assert!(!is_loopback("10.0.0.1") && !is_loopback("example.com"));
+    }
+
+    #[test]
+    fn expectations() {
+        let e = Expect::class("rejected");
+        assert!(e.matches(401) && e.matches(403) && !e.matches(200) && !e.matches(500));
+        let a = Expect::class("allowed");
+        assert!(a.matches(200) && a.matches(404) && !a.matches(403) && !a.matches(500));
+        assert!(Expect::Codes(vec![202]).matches(202));
+        assert!(Expect::class("nope").validate().is_err());
+        assert!(Expect::Codes(vec![]).validate().is_err());
+    }
+}

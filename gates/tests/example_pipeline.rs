@@ -1,0 +1,64 @@
+//! The bundled pipeline wires the A5/A6 harness gates for real: the example's vitest suites
+//! judged from vitest's JSON report, the live probe starting the example host, and A6's
+//! instance-isolation assertions through the same check. (Running them needs the example's
+//! npm dependencies; `cargo xtask phase-a` installs them through the gates' setup step.)
+
+use std::path::Path;
+
+use gates::pipeline::{self, GateKind};
+
+fn pipeline() -> gates::pipeline::Pipeline {
+    pipeline::load_file(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../ci/phase-a.toml")).unwrap()
+}
+
+#[test]
+fn the_harness_gates_run_the_example_suites_and_probe_its_host() {
+    let p = pipeline();
+    for id in ["harness-matrix", "instance-isolation"] {
+        let g = &p.gates[id];
+        let GateKind::CommandWithCheck { command, check, .. } = &g.kind else {
+            panic!("{id} is not a command judged by a check: {:?}", g.kind);
+        };
+        assert_eq!(check, "harness-matrix");
+        assert_eq!(&command.argv[..3], ["npx", "vitest", "run"]);
+        assert_eq!(command.report.as_ref().unwrap().format, "vitest-json");
+        let setup = g
+            .setup
+            .as_ref()
+            .expect("dependencies are installed when missing");
+        assert_eq!(&setup.argv[..2], ["npm", "install"]);
+    }
+    let iso = p.gates["instance-isolation"].kind.params().unwrap();
+    assert_eq!(
+        iso["assertions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect::<Vec<_>>(),
+        [
+            "assertion:instance-local-canonical-root-default",
+            "assertion:no-singleton-global-owner"
+        ]
+    );
+    assert!(
+        p.slice("A6")
+            .unwrap()
+            .gates
+            .contains(&"instance-isolation".to_string())
+    );
+
+    let probe = &p.gates["route-probe"];
+    assert_eq!(probe.kind.check_name(), Some("route-probe"));
+    let start = probe.kind.params().unwrap()["start"].as_table().unwrap();
+    assert_eq!(
+        start["command"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["npx", "tsx", "apps/server/src/main.ts"]
+    );
+    assert!(probe.setup.is_some());
+}

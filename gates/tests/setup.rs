@@ -1,0 +1,112 @@
+//! Gate setup steps (`setup = { command, unless_exists }`): run before the gate's command,
+//! skipped when their marker exists, run one at a time so two gates needing the same
+//! installation do not run it concurrently, and a failing step fails the gate.
+
+use std::path::Path;
+use std::sync::atomic::AtomicBool;
+use std::thread;
+
+use gates::pipeline;
+use gates::run::{Status, executor};
+
+fn pipeline_text(setup: &str) -> String {
+    format!(
+        r#"
+[target]
+repo = "."
+pass_root = "pass"
+
+[[stage]]
+number = 1
+title = "core"
+
+[[slice]]
+id = "A5"
+stage = 1
+title = "t"
+owner = "o"
+gates = ["one", "two"]
+
+[gate.one]
+command = ["true"]
+setup = {setup}
+
+[gate.two]
+command = ["true"]
+setup = {setup}
+"#
+    )
+}
+
+#[test]
+fn a_shared_setup_runs_once_even_when_gates_run_concurrently() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().to_path_buf();
+    // The step is slow and creates its marker last, like an installation.
+    let p = pipeline::load_str(
+        &pipeline_text(
+            r#"{ command = ["sh", "-c", "echo run >> count; sleep 0.3; mkdir -p deps/done"], unless_exists = "deps/done" }"#,
+        ),
+        Path::new("ci/t.toml"),
+        Path::new("."),
+    )
+    .unwrap();
+    let results: Vec<Status> = thread::scope(|s| {
+        let hs: Vec<_> = ["one", "two"]
+            .iter()
+            .map(|g| {
+                let (p, repo) = (&p, &repo);
+                s.spawn(move || {
+                    executor::run_gate(
+                        p,
+                        &p.gates[*g],
+                        repo,
+                        &repo.join("pass"),
+                        &AtomicBool::new(false),
+                        None,
+                    )
+                    .status
+                })
+            })
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(results, vec![Status::Passed, Status::Passed]);
+    assert_eq!(
+        std::fs::read_to_string(repo.join("count")).unwrap(),
+        "run\n"
+    );
+}
+
+#[test]
+fn a_failing_setup_fails_the_gate_before_its_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = pipeline::load_str(
+        &pipeline_text(r#"{ command = ["sh", "-c", "echo no network >&2; exit 7"] }"#),
+        Path::new("ci/t.toml"),
+        Path::new("."),
+    )
+    .unwrap();
+    let r = executor::run_gate(
+        &p,
+        &p.gates["one"],
+        dir.path(),
+        &dir.path().join("pass"),
+        &AtomicBool::new(false),
+        None,
+    );
+    assert_eq!(r.status, Status::Failed);
+    assert_eq!(r.findings.len(), 1);
+    assert_eq!(r.findings[0].rule, "setup-failed");
+    assert_eq!(
+        r.findings[0].message,
+        "setup `sh -c echo no network >&2; exit 7` exited with status 7"
+    );
+    assert!(
+        r.findings[0]
+            .help
+            .as_deref()
+            .unwrap()
+            .contains("no network")
+    );
+}
