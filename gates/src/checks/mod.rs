@@ -4,6 +4,10 @@
 //! pipeline file), a parameter validator that runs when the pipeline is loaded (so bad
 //! parameters are reported with their position before anything runs) and a `run` function.
 
+pub mod discovery_roots;
+pub mod import_boundary;
+pub mod metadata_contract;
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -108,5 +112,9 @@ pub struct CheckDef {
 
 /// Every built-in check.
 pub fn registry() -> Vec<CheckDef> {
-    vec![]
+    vec![
+        metadata_contract::def(),
+        discovery_roots::def(),
+        import_boundary::def(),
+    ]
 }
