@@ -179,7 +179,11 @@ pub fn check_repo(
                 );
             }
             Some((rel, line, col)) if !missing.is_empty() => {
-                let covered: Vec<&str> = covered.iter().map(String::as_str).collect();
+                let covered: Vec<&str> = roots
+                    .iter()
+                    .filter(|r| covered.contains(*r))
+                    .map(String::as_str)
+                    .collect();
                 out.findings.push(
                     Finding::error(
                         "missing-discovery-roots",

@@ -1050,6 +1050,13 @@ impl<'a> ModuleCx<'a, '_> {
     }
 
     fn scan_roots_of(&self, pieces: Pieces) -> Option<Strs> {
+        // Prose is not a path: a message that mentions `plugins/api` scans nothing.
+        if pieces
+            .iter()
+            .any(|p| matches!(p, Piece::Lit(l) if l.chars().any(char::is_whitespace)))
+        {
+            return None;
+        }
         let segs = segments(&pieces);
         let mut found: Option<Strs> = None;
         let mut add = |s: Strs| {
