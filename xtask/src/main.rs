@@ -48,6 +48,24 @@ enum Cmd {
     },
     /// List stages, slices and gates.
     List,
+    /// Benchmarks over generated inputs (figures printed; exit 1 if a target is missed).
+    Bench {
+        #[command(subcommand)]
+        which: BenchCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCmd {
+    /// The metadata-contract check over a generated tree of plugin manifests.
+    MetadataContract {
+        /// How many manifests to generate.
+        #[arg(long, default_value_t = 10_000)]
+        manifests: usize,
+        /// Measured runs (after one warm-up).
+        #[arg(long, default_value_t = 15)]
+        runs: usize,
+    },
 }
 
 #[derive(clap::Args)]
@@ -151,6 +169,12 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             print!("{out}");
             Ok(0)
         }
+        Cmd::Bench { which } => match which {
+            BenchCmd::MetadataContract { manifests, runs } => {
+                let met = gates::bench::metadata_contract::run(manifests, runs)?;
+                Ok(if met { 0 } else { 1 })
+            }
+        },
         Cmd::List => {
             let p = load(&cli.pipeline)?;
             print!("{}", gates::pipeline::plan::render_list(&p));

@@ -132,7 +132,7 @@ struct Identity {
 /// Runs the whole check on `repo` (also used by the benchmark).
 pub fn check_repo(repo: &std::path::Path, cfg: &Config) -> Result<CheckOutput, GateError> {
     let roots: Vec<&str> = cfg.roots.iter().map(|(r, _)| r.as_str()).collect();
-    let found = plugins::discover(repo, &cfg.plugins_dir, &roots)?;
+    let found = plugins::candidates(repo, &cfg.plugins_dir, &roots)?;
     let mut out = CheckOutput {
         findings: found.problems,
         notes: Vec::new(),
@@ -148,19 +148,24 @@ pub fn check_repo(repo: &std::path::Path, cfg: &Config) -> Result<CheckOutput, G
                 .join(", ")
         ));
     }
-    out.notes.push(format!(
-        "{} plugin manifest(s) checked under {}/{{{}}}",
-        found.plugins.len(),
-        cfg.plugins_dir,
-        roots.join(",")
-    ));
-
     let results = check_manifests(repo, cfg, &found.plugins);
     let mut identities = Vec::new();
-    for (findings, identity) in results {
+    let mut checked = 0;
+    for r in results {
+        // `None`: the directory holds no package.json, so it is not a plugin.
+        let Some((findings, identity)) = r else {
+            continue;
+        };
+        checked += 1;
         out.findings.extend(findings);
         identities.extend(identity);
     }
+
+    out.notes.push(format!(
+        "{checked} plugin manifest(s) checked under {}/{{{}}}",
+        cfg.plugins_dir,
+        roots.join(",")
+    ));
 
     // Two plugins with one kind + capability: reported at each later claim.
     let mut seen: BTreeMap<(String, String), &Identity> = BTreeMap::new();
@@ -193,7 +198,7 @@ fn check_manifests(
     repo: &std::path::Path,
     cfg: &Config,
     plugins: &[PluginDir],
-) -> Vec<(Vec<Finding>, Option<Identity>)> {
+) -> Vec<Option<(Vec<Finding>, Option<Identity>)>> {
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
@@ -224,13 +229,13 @@ fn check_one(
     repo: &std::path::Path,
     cfg: &Config,
     plugin: &PluginDir,
-) -> (Vec<Finding>, Option<Identity>) {
-    let file = match source::read(repo, &plugin.manifest) {
+) -> Option<(Vec<Finding>, Option<Identity>)> {
+    let file = match read_manifest(repo, plugin)? {
         Ok(f) => f,
         Err(e) => {
             let mut f = e.finding;
             f.rule = "manifest-unreadable".into();
-            return (vec![f], None);
+            return Some((vec![f], None));
         }
     };
     let mut findings = Vec::new();
@@ -254,7 +259,7 @@ fn check_one(
                 e.offset,
                 format!("invalid JSON: {}", e.message),
             ));
-            return (findings, None);
+            return Some((findings, None));
         }
     };
     for d in &doc.duplicates {
@@ -282,7 +287,49 @@ fn check_one(
         &plugin.root,
         &mut findings,
     );
-    (findings, identity)
+    Some((findings, identity))
+}
+
+/// Reads a manifest; `None` when there is none (the directory is not a plugin).
+///
+/// When the plugin directory is known to lie inside the repository without symlinks, the
+/// file is opened without following links and read with no other system call (a link, a
+/// directory or anything unusual falls back to the full, canonicalising [`source::read`]):
+/// the check is bound by system calls, and this is a third of them.
+fn read_manifest(
+    repo: &std::path::Path,
+    plugin: &PluginDir,
+) -> Option<Result<SourceFile, source::ReadError>> {
+    #[cfg(unix)]
+    if plugin.direct {
+        use std::io::Read;
+        use std::os::unix::fs::OpenOptionsExt;
+        match std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(&plugin.manifest)
+        {
+            Ok(f) => {
+                let mut bytes = Vec::with_capacity(16 * 1024);
+                // A directory fails here (EISDIR) and takes the full path below.
+                if f.take(source::MAX_FILE_BYTES + 1)
+                    .read_to_end(&mut bytes)
+                    .is_ok()
+                    && bytes.len() as u64 <= source::MAX_FILE_BYTES
+                {
+                    return Some(source::from_bytes(
+                        &plugin.manifest,
+                        plugin.manifest_rel.clone(),
+                        bytes,
+                    ));
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+            Err(_) => {}
+        }
+    }
+    std::fs::symlink_metadata(&plugin.manifest).ok()?;
+    Some(source::read(repo, &plugin.manifest))
 }
 
 /// Judges the parsed manifest; returns its identity when kind and capability are valid.
@@ -442,7 +489,7 @@ fn forbidden_under(
             Value::Object(members) => {
                 for m in members {
                     let here = format!("{path}.{}", m.key);
-                    if cfg.forbidden_keys.iter().any(|k| *k == m.key) {
+                    if cfg.forbidden_keys.contains(&m.key) {
                         findings.push(
                             file.finding_at(
                                 "forbidden-legacy-key",

@@ -365,19 +365,19 @@ impl<'a> Visit<'a> for Collector<'a> {
                     (None, Some(init)) => (Some(init), Vec::new()),
                     (None, None) => (None, Vec::new()),
                 };
-                if let (BindingPattern::BindingIdentifier(id), Some(init)) = (&d.id, &d.init) {
-                    if matches!(
+                if let (BindingPattern::BindingIdentifier(id), Some(init)) = (&d.id, &d.init)
+                    && matches!(
                         init.get_inner_expression(),
                         Expression::ArrowFunctionExpression(_) | Expression::FunctionExpression(_)
-                    ) {
-                        self.fn_names.insert(
-                            init.get_inner_expression().span().start,
-                            id.name.to_string(),
-                        );
-                        self.facts
-                            .functions
-                            .push((id.name.to_string(), id.span.start));
-                    }
+                    )
+                {
+                    self.fn_names.insert(
+                        init.get_inner_expression().span().start,
+                        id.name.to_string(),
+                    );
+                    self.facts
+                        .functions
+                        .push((id.name.to_string(), id.span.start));
                 }
                 for (name, at, path) in pattern_names(&d.id, prefix) {
                     let kind = match (init, path) {
@@ -416,39 +416,31 @@ impl<'a> Visit<'a> for Collector<'a> {
             }
             AstKind::CallExpression(c) => {
                 self.facts.calls.push(c);
-                if let Some(m) = c.callee.get_inner_expression().as_member_expression() {
-                    if let Some(method) = m.static_property_name() {
-                        if ELEMENT_CALLBACKS.contains(&method) {
-                            if let Some(cb) = c.arguments.first().and_then(Argument::as_expression)
-                            {
-                                let cb = cb.get_inner_expression();
-                                if matches!(
-                                    cb,
-                                    Expression::ArrowFunctionExpression(_)
-                                        | Expression::FunctionExpression(_)
-                                ) {
-                                    self.callback_of.insert(cb.span().start, m.object());
-                                }
-                            }
-                        }
+                if let Some(m) = c.callee.get_inner_expression().as_member_expression()
+                    && let Some(method) = m.static_property_name()
+                    && ELEMENT_CALLBACKS.contains(&method)
+                    && let Some(cb) = c.arguments.first().and_then(Argument::as_expression)
+                {
+                    let cb = cb.get_inner_expression();
+                    if matches!(
+                        cb,
+                        Expression::ArrowFunctionExpression(_) | Expression::FunctionExpression(_)
+                    ) {
+                        self.callback_of.insert(cb.span().start, m.object());
                     }
                 }
                 self.facts.builds.push(PathBuild::Call(c));
             }
-            AstKind::TemplateLiteral(t) => {
-                if !t.expressions.is_empty() {
-                    self.facts.builds.push(PathBuild::Template(t));
-                }
+            AstKind::TemplateLiteral(t) if !t.expressions.is_empty() => {
+                self.facts.builds.push(PathBuild::Template(t));
             }
-            AstKind::BinaryExpression(b) => {
-                if b.operator == BinaryOperator::Addition {
-                    self.facts.builds.push(PathBuild::Concat(b));
-                }
+            AstKind::BinaryExpression(b) if b.operator == BinaryOperator::Addition => {
+                self.facts.builds.push(PathBuild::Concat(b));
             }
-            AstKind::StringLiteral(s) => {
-                if s.value.contains('/') && s.value.contains(['*', '{', '?', '[']) {
-                    self.facts.builds.push(PathBuild::Glob(s));
-                }
+            AstKind::StringLiteral(s)
+                if s.value.contains('/') && s.value.contains(['*', '{', '?', '[']) =>
+            {
+                self.facts.builds.push(PathBuild::Glob(s));
             }
             AstKind::IdentifierReference(i) => {
                 self.facts.referenced.insert(i.name.to_string());
@@ -555,12 +547,12 @@ impl<'m> Modules<'m> {
                 ImportKind::ExportAll if r.names.is_empty() => Some(name.to_string()),
                 _ => None,
             };
-            if let Some(t) = target_name {
-                if let Resolution::File(p) = self.ws.resolve(file, &r.specifier) {
-                    let v = self.eval_export(&p, &t, steps, depth + 1);
-                    if v != Strs::unresolved() {
-                        return v;
-                    }
+            if let Some(t) = target_name
+                && let Resolution::File(p) = self.ws.resolve(file, &r.specifier)
+            {
+                let v = self.eval_export(&p, &t, steps, depth + 1);
+                if v != Strs::unresolved() {
+                    return v;
                 }
             }
         }
@@ -622,16 +614,14 @@ impl<'a> ModuleCx<'a, '_> {
                 let mut out = Strs::default();
                 let mut any_call = false;
                 for c in &self.facts.calls {
-                    if let Expression::Identifier(id) = c.callee.get_inner_expression() {
-                        if id.name == func.as_str() {
-                            any_call = true;
-                            out = match c.arguments.get(*index).and_then(Argument::as_expression) {
-                                Some(arg) => {
-                                    out.union(self.eval(arg, &concat(path, steps), depth + 1))
-                                }
-                                None => out.union(Strs::unresolved()),
-                            };
-                        }
+                    if let Expression::Identifier(id) = c.callee.get_inner_expression()
+                        && id.name == func.as_str()
+                    {
+                        any_call = true;
+                        out = match c.arguments.get(*index).and_then(Argument::as_expression) {
+                            Some(arg) => out.union(self.eval(arg, &concat(path, steps), depth + 1)),
+                            None => out.union(Strs::unresolved()),
+                        };
                     }
                 }
                 if any_call { out } else { Strs::unresolved() }
@@ -781,10 +771,11 @@ impl<'a> ModuleCx<'a, '_> {
             Expression::AwaitExpression(a) => self.eval(&a.argument, steps, depth + 1),
             Expression::NewExpression(n) => {
                 // `new Set(xs)`: the same elements.
-                if n.callee.is_specific_id("Set") && matches!(steps.first(), Some(Step::Elems)) {
-                    if let Some(x) = n.arguments.first().and_then(Argument::as_expression) {
-                        return self.eval(x, steps, depth + 1);
-                    }
+                if n.callee.is_specific_id("Set")
+                    && matches!(steps.first(), Some(Step::Elems))
+                    && let Some(x) = n.arguments.first().and_then(Argument::as_expression)
+                {
+                    return self.eval(x, steps, depth + 1);
                 }
                 Strs::unresolved()
             }
@@ -842,24 +833,19 @@ impl<'a> ModuleCx<'a, '_> {
             // A directory listing of `plugins/`: every root that exists.
             if matches!(method, "readdir" | "readdirSync")
                 && matches!(steps.first(), Some(Step::Elems))
+                && let Some(dir) = arg0
+                && self.ends_in_plugins(dir, depth)
             {
-                if let Some(dir) = arg0 {
-                    if self.ends_in_plugins(dir, depth) {
-                        return Strs::any();
-                    }
-                }
+                return Strs::any();
             }
         }
-        if let Expression::Identifier(id) = callee {
-            if matches!(id.name.as_str(), "readdir" | "readdirSync")
-                && matches!(steps.first(), Some(Step::Elems))
-            {
-                if let Some(dir) = arg0 {
-                    if self.ends_in_plugins(dir, depth) {
-                        return Strs::any();
-                    }
-                }
-            }
+        if let Expression::Identifier(id) = callee
+            && matches!(id.name.as_str(), "readdir" | "readdirSync")
+            && matches!(steps.first(), Some(Step::Elems))
+            && let Some(dir) = arg0
+            && self.ends_in_plugins(dir, depth)
+        {
+            return Strs::any();
         }
         Strs::unresolved()
     }
@@ -884,17 +870,15 @@ impl<'a> ModuleCx<'a, '_> {
         };
         if !matches!(method, "join" | "resolve" | "normalize") {
             // `import { join as pathJoin } from "node:path"`.
-            if let (None, Expression::Identifier(id)) = (obj, callee) {
-                if let Some(b) = self.binding_at(&id.name, id.span.start) {
-                    if let BindingKind::Import {
-                        specifier,
-                        imported,
-                    } = &b.kind
-                    {
-                        return self.modules.path_modules.contains(&specifier.as_str())
-                            && matches!(imported.as_str(), "join" | "resolve" | "normalize");
-                    }
-                }
+            if let (None, Expression::Identifier(id)) = (obj, callee)
+                && let Some(b) = self.binding_at(&id.name, id.span.start)
+                && let BindingKind::Import {
+                    specifier,
+                    imported,
+                } = &b.kind
+            {
+                return self.modules.path_modules.contains(&specifier.as_str())
+                    && matches!(imported.as_str(), "join" | "resolve" | "normalize");
             }
             return false;
         }
@@ -902,10 +886,10 @@ impl<'a> ModuleCx<'a, '_> {
             None => true,
             Some(o) => match o.get_inner_expression() {
                 Expression::Identifier(id) => {
-                    if let Some(b) = self.binding_at(&id.name, id.span.start) {
-                        if let BindingKind::Import { specifier, .. } = &b.kind {
-                            return self.modules.path_modules.contains(&specifier.as_str());
-                        }
+                    if let Some(b) = self.binding_at(&id.name, id.span.start)
+                        && let BindingKind::Import { specifier, .. } = &b.kind
+                    {
+                        return self.modules.path_modules.contains(&specifier.as_str());
                     }
                     matches!(id.name.as_str(), "path" | "posix" | "nodePath")
                 }
@@ -961,21 +945,19 @@ impl<'a> ModuleCx<'a, '_> {
             }
             Expression::Identifier(id) => {
                 // A constant holding a path built elsewhere: inline it.
-                if let Some(b) = self.binding_at(&id.name, id.span.start) {
-                    if let BindingKind::Value { init, path } = &b.kind {
-                        if path.is_empty()
-                            && matches!(
-                                init.get_inner_expression(),
-                                Expression::CallExpression(_)
-                                    | Expression::TemplateLiteral(_)
-                                    | Expression::BinaryExpression(_)
-                            )
-                        {
-                            let inner = self.flatten(init, depth + 1);
-                            if inner.iter().any(|p| matches!(p, Piece::Lit(_))) {
-                                return inner;
-                            }
-                        }
+                if let Some(b) = self.binding_at(&id.name, id.span.start)
+                    && let BindingKind::Value { init, path } = &b.kind
+                    && path.is_empty()
+                    && matches!(
+                        init.get_inner_expression(),
+                        Expression::CallExpression(_)
+                            | Expression::TemplateLiteral(_)
+                            | Expression::BinaryExpression(_)
+                    )
+                {
+                    let inner = self.flatten(init, depth + 1);
+                    if inner.iter().any(|p| matches!(p, Piece::Lit(_))) {
+                        return inner;
                     }
                 }
                 self.value_piece(e, depth)
@@ -1038,11 +1020,10 @@ impl<'a> ModuleCx<'a, '_> {
 
     fn flatten_call(&self, c: &'a CallExpression<'a>) -> Pieces {
         if is_array_join(c) {
-            if let Some(m) = c.callee.get_inner_expression().as_member_expression() {
-                if let Expression::ArrayExpression(a) = m.object().get_inner_expression() {
-                    return self
-                        .join_pieces(a.elements.iter().filter_map(|x| x.as_expression()), 0);
-                }
+            if let Some(m) = c.callee.get_inner_expression().as_member_expression()
+                && let Expression::ArrayExpression(a) = m.object().get_inner_expression()
+            {
+                return self.join_pieces(a.elements.iter().filter_map(|x| x.as_expression()), 0);
             }
             return Vec::new();
         }
@@ -1072,10 +1053,10 @@ impl<'a> ModuleCx<'a, '_> {
                     let mut roots = Strs::default();
                     for v in &s.values {
                         let parts: Vec<&str> = v.split('/').collect();
-                        if let Some(k) = parts.iter().position(|x| *x == PLUGINS_SEGMENT) {
-                            if let Some(r) = parts.get(k + 1) {
-                                roots.values.insert(r.to_string());
-                            }
+                        if let Some(k) = parts.iter().position(|x| *x == PLUGINS_SEGMENT)
+                            && let Some(r) = parts.get(k + 1)
+                        {
+                            roots.values.insert(r.to_string());
                         }
                     }
                     if !roots.values.is_empty() {
@@ -1304,11 +1285,11 @@ impl Modules<'_> {
         };
         let mut seen = HashSet::new();
         for b in &facts.builds {
-            if let Some(roots) = cx.scan_roots(b) {
-                if seen.insert(b.offset()) {
-                    let (line, col) = src.line_col(b.offset() as usize);
-                    out.scans.push(Scan { line, col, roots });
-                }
+            if let Some(roots) = cx.scan_roots(b)
+                && seen.insert(b.offset())
+            {
+                let (line, col) = src.line_col(b.offset() as usize);
+                out.scans.push(Scan { line, col, roots });
             }
         }
         out.scans.sort_by_key(|s| (s.line, s.col));
