@@ -446,6 +446,60 @@ fn a_helper_called_once_per_root_is_judged_by_its_calls() {
 }
 
 #[test]
+fn roots_passed_by_a_forwarding_adapter_are_what_it_scans() {
+    // The shared function scans its `roots` parameter (default: all five); the cli adapter
+    // calls it with three. The hq implementation passes, the cli one does not.
+    let repo = fixture("adapter-passes-three-roots-to-shared");
+    let out = discovery(&repo);
+    expect(&out, &[("missing-discovery-roots", HQ, 17, 21)]);
+    assert!(out.findings[0].message.contains(&format!(
+        "implementation {CLI} does not scan plugins/api, plugins/workflows"
+    )));
+    expect(&boundary(&repo), &[]);
+}
+
+#[test]
+fn an_implementation_with_a_syntax_error_is_a_positioned_finding() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = fixture("passing");
+    copy_tree(&src, tmp.path());
+    std::fs::write(
+        tmp.path().join(CLI),
+        "export function listWorkspacePlugins( {\n  return [];\n}\n",
+    )
+    .unwrap();
+    let repo = tmp.path().canonicalize().unwrap();
+    let d = discovery(&repo);
+    assert!(!d.findings.is_empty());
+    assert!(
+        d.findings
+            .iter()
+            .all(|f| f.rule == "syntax-error" && f.path.as_deref() == Some(CLI) && f.line >= 1),
+        "{:#?}",
+        d.findings
+    );
+    let b = boundary(&repo);
+    assert!(
+        b.findings.iter().any(|f| f.rule == "syntax-error"),
+        "{:#?}",
+        b.findings
+    );
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dst = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&dst).unwrap();
+            copy_tree(&e.path(), &dst);
+        } else {
+            std::fs::copy(e.path(), dst).unwrap();
+        }
+    }
+}
+
+#[test]
 fn an_implementation_that_builds_no_scan_path_is_reported() {
     let repo = fixture("no-scan-path");
     expect(&discovery(&repo), &[("no-scan-path", CLI, 5, 8)]);

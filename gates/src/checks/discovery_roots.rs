@@ -27,7 +27,7 @@ use serde::Deserialize;
 use crate::checks::{CheckCtx, CheckDef, CheckOutput, ParamError, parse_params};
 use crate::error::GateError;
 use crate::finding::Finding;
-use crate::target::flow::{self, Modules};
+use crate::target::flow::{self, Modules, Strs};
 use crate::target::plugins::DEFAULT_ROOTS;
 use crate::target::workspace::Workspace;
 
@@ -91,6 +91,57 @@ fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
     check_repo(ctx.repo, &implementations, &roots)
 }
 
+/// Replaces the holes of a scan's roots (parameters of an exported function) by what the
+/// callers in the implementation's module closure pass, or by the parameter's default when
+/// no module of the closure calls it. One level deep: a hole filled with another hole is
+/// taken at its default.
+fn fill_holes(
+    modules: &Modules,
+    closure: &[flow::Summary],
+    at: &flow::Summary,
+    roots: &Strs,
+) -> Strs {
+    let mut out = Strs {
+        holes: Default::default(),
+        ..roots.clone()
+    };
+    for hole in &roots.holes {
+        let mut supplied: Option<Strs> = None;
+        for caller in closure.iter().filter(|c| c.path != at.path) {
+            if let Some(v) = modules.call_args(&caller.path, &at.path, hole) {
+                supplied = Some(match supplied {
+                    Some(s) => s.union(v),
+                    None => v,
+                });
+            }
+        }
+        let v = supplied
+            .or_else(|| hole.default.as_deref().cloned())
+            .unwrap_or_else(|| Strs {
+                unresolved: true,
+                ..Strs::default()
+            });
+        let inner_holes = v.holes.clone();
+        out = out.union(Strs {
+            holes: Default::default(),
+            ..v
+        });
+        for h in inner_holes {
+            out = out.union(match h.default {
+                Some(d) => Strs {
+                    holes: Default::default(),
+                    ..*d
+                },
+                None => Strs {
+                    unresolved: true,
+                    ..Strs::default()
+                },
+            });
+        }
+    }
+    out
+}
+
 /// Runs the check on `repo`.
 pub fn check_repo(
     repo: &std::path::Path,
@@ -129,8 +180,9 @@ pub fn check_repo(
         let mut first_scan = None;
         for s in &closure {
             for scan in &s.scans {
-                covered.extend(scan.roots.covers(roots));
-                if scan.roots.unresolved {
+                let effective = fill_holes(&modules, &closure, s, &scan.roots);
+                covered.extend(effective.covers(roots));
+                if effective.unresolved {
                     unresolved.push(format!("{}:{}:{}", s.rel, scan.line, scan.col));
                 }
                 first_scan.get_or_insert((s.rel.clone(), scan.line, scan.col));

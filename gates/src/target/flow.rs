@@ -36,7 +36,7 @@ use crate::finding::Finding;
 const MAX_DEPTH: usize = 24;
 
 /// A navigation step from a value to a part of it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Step {
     /// Property `.name` / `["name"]`.
     Prop(String),
@@ -51,13 +51,27 @@ pub enum Step {
 }
 
 /// The strings an expression can evaluate to.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Strs {
     pub values: BTreeSet<String>,
     /// Any string at all (e.g. each entry of a directory listing).
     pub any: bool,
     /// Some of the possible values could not be determined.
     pub unresolved: bool,
+    /// Values that come from a parameter of an exported function no caller in its own
+    /// module supplies: the callers in other modules decide (see [`Modules::call_args`]).
+    pub holes: BTreeSet<Hole>,
+}
+
+/// A parameter whose value the callers of an exported function supply.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Hole {
+    pub func: String,
+    pub index: usize,
+    /// Navigation from the argument to the value.
+    pub path: Vec<Step>,
+    /// What the parameter's default gives when a caller leaves it out.
+    pub default: Option<Box<Strs>>,
 }
 
 impl Strs {
@@ -79,15 +93,16 @@ impl Strs {
             ..Strs::default()
         }
     }
-    fn union(mut self, o: Strs) -> Strs {
+    pub fn union(mut self, o: Strs) -> Strs {
         self.values.extend(o.values);
         self.any |= o.any;
         self.unresolved |= o.unresolved;
+        self.holes.extend(o.holes);
         self
     }
     /// The single known value, if there is exactly one and nothing else.
     fn single(&self) -> Option<&str> {
-        (self.values.len() == 1 && !self.any && !self.unresolved)
+        (self.values.len() == 1 && !self.any && !self.unresolved && self.holes.is_empty())
             .then(|| self.values.iter().next().map(String::as_str))
             .flatten()
     }
@@ -109,6 +124,8 @@ pub enum BindingKind<'a> {
         callback_of: Option<&'a Expression<'a>>,
         index: usize,
         path: Vec<Step>,
+        /// The parameter's default value (`root = "cli"`).
+        default: Option<&'a Expression<'a>>,
     },
     /// `import { imported as name } from "specifier"`.
     Import { specifier: String, imported: String },
@@ -318,6 +335,7 @@ impl<'a> Collector<'a> {
                         callback_of: if index == 0 { callback_of } else { None },
                         index,
                         path,
+                        default: p.initializer.as_deref(),
                     },
                     None => BindingKind::Opaque,
                 };
@@ -560,6 +578,108 @@ impl<'m> Modules<'m> {
     }
 }
 
+impl Modules<'_> {
+    /// The module that declares export `name` of `file` (following re-exports), and the
+    /// name it has there.
+    pub fn export_origin(
+        &self,
+        file: &Path,
+        name: &str,
+        depth: usize,
+    ) -> Option<(PathBuf, String)> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        let src = source::read(self.repo, file).ok()?;
+        let alloc = Allocator::default();
+        let parsed = ts::parse(&alloc, &src);
+        let program = alloc.alloc(parsed.program);
+        let facts = collect(program);
+        if let Some(local) = facts.exports.get(name) {
+            return Some((normalize_path(file), local.clone()));
+        }
+        for r in ts::module_refs(program) {
+            let target = match r.kind {
+                ImportKind::ReExport => r
+                    .names
+                    .iter()
+                    .find(|n| n.local == name)
+                    .map(|n| n.imported.clone()),
+                ImportKind::ExportAll if r.names.is_empty() => Some(name.to_string()),
+                _ => None,
+            };
+            if let (Some(t), Resolution::File(p)) = (target, self.ws.resolve(file, &r.specifier)) {
+                if let Some(o) = self.export_origin(&p, &t, depth + 1) {
+                    return Some(o);
+                }
+            }
+        }
+        None
+    }
+
+    /// What the module `caller` passes for a hole of a function declared in `callee`:
+    /// `None` when `caller` does not call it.
+    pub fn call_args(&self, caller: &Path, callee: &Path, hole: &Hole) -> Option<Strs> {
+        let src = source::read(self.repo, caller).ok()?;
+        let alloc = Allocator::default();
+        let parsed = ts::parse(&alloc, &src);
+        if parsed.panicked {
+            return None;
+        }
+        let program = alloc.alloc(parsed.program);
+        let facts = collect(program);
+        let cx = ModuleCx {
+            facts: &facts,
+            file: caller,
+            modules: self,
+        };
+        let callee = normalize_path(callee);
+        let mut out: Option<Strs> = None;
+        for c in &facts.calls {
+            let Expression::Identifier(id) = c.callee.get_inner_expression() else {
+                continue;
+            };
+            let Some(b) = cx.binding_at(&id.name, id.span.start) else {
+                continue;
+            };
+            let BindingKind::Import {
+                specifier,
+                imported,
+            } = &b.kind
+            else {
+                continue;
+            };
+            let Resolution::File(p) = self.ws.resolve(caller, specifier) else {
+                continue;
+            };
+            if self.export_origin(&p, imported, 0) != Some((callee.clone(), hole.func.clone())) {
+                continue;
+            }
+            let v = match c
+                .arguments
+                .get(hole.index)
+                .and_then(Argument::as_expression)
+            {
+                Some(_) => cx.eval_arg(c, hole.index, None, &hole.path, 0),
+                None => hole
+                    .default
+                    .as_deref()
+                    .cloned()
+                    .unwrap_or_else(Strs::unresolved),
+            };
+            out = Some(match out {
+                Some(o) => o.union(v),
+                None => v,
+            });
+        }
+        out
+    }
+}
+
+fn normalize_path(p: &Path) -> PathBuf {
+    super::workspace::normalize(p)
+}
+
 impl<'a> ModuleCx<'a, '_> {
     /// The binding `name` refers to at `offset` (innermost enclosing scope).
     pub fn binding_at(&self, name: &str, offset: u32) -> Option<&'a Binding<'a>> {
@@ -601,6 +721,7 @@ impl<'a> ModuleCx<'a, '_> {
                 callback_of,
                 index,
                 path,
+                default,
             } => {
                 if let Some(coll) = callback_of {
                     let mut s = vec![Step::Elems];
@@ -618,13 +739,31 @@ impl<'a> ModuleCx<'a, '_> {
                         && id.name == func.as_str()
                     {
                         any_call = true;
-                        out = match c.arguments.get(*index).and_then(Argument::as_expression) {
-                            Some(arg) => out.union(self.eval(arg, &concat(path, steps), depth + 1)),
-                            None => out.union(Strs::unresolved()),
-                        };
+                        out = out.union(self.eval_arg(
+                            c,
+                            *index,
+                            *default,
+                            &concat(path, steps),
+                            depth,
+                        ));
                     }
                 }
-                if any_call { out } else { Strs::unresolved() }
+                if any_call {
+                    return out;
+                }
+                // No caller here: the callers elsewhere supply it (or the default does).
+                let default =
+                    default.map(|d| Box::new(self.eval(d, &concat(path, steps), depth + 1)));
+                Strs {
+                    holes: [Hole {
+                        func: func.clone(),
+                        index: *index,
+                        path: concat(path, steps),
+                        default,
+                    }]
+                    .into(),
+                    ..Strs::default()
+                }
             }
             BindingKind::Import {
                 specifier,
@@ -634,6 +773,31 @@ impl<'a> ModuleCx<'a, '_> {
                 _ => Strs::unresolved(),
             },
             BindingKind::Opaque => Strs::unresolved(),
+        }
+    }
+
+    /// The value a call passes for parameter `index` (its default when left out).
+    pub fn eval_arg(
+        &self,
+        c: &'a CallExpression<'a>,
+        index: usize,
+        default: Option<&'a Expression<'a>>,
+        steps: &[Step],
+        depth: usize,
+    ) -> Strs {
+        if c.arguments
+            .iter()
+            .take(index + 1)
+            .any(|a| matches!(a, Argument::SpreadElement(_)))
+        {
+            return Strs::unresolved();
+        }
+        match c.arguments.get(index).and_then(Argument::as_expression) {
+            Some(arg) => self.eval(arg, steps, depth + 1),
+            None => match default {
+                Some(d) => self.eval(d, steps, depth + 1),
+                None => Strs::unresolved(),
+            },
         }
     }
 
@@ -1075,12 +1239,7 @@ impl<'a> ModuleCx<'a, '_> {
             match next.as_slice() {
                 [Piece::Lit(l)] => {
                     if l.contains(['*', '{', '?', '[']) {
-                        add(Strs {
-                            values: BTreeSet::new(),
-                            any: false,
-                            unresolved: false,
-                        }
-                        .union(glob_roots(l)));
+                        add(glob_roots(l));
                     } else {
                         add(Strs::one(l));
                     }
