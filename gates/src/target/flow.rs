@@ -608,10 +608,10 @@ impl Modules<'_> {
                 ImportKind::ExportAll if r.names.is_empty() => Some(name.to_string()),
                 _ => None,
             };
-            if let (Some(t), Resolution::File(p)) = (target, self.ws.resolve(file, &r.specifier)) {
-                if let Some(o) = self.export_origin(&p, &t, depth + 1) {
-                    return Some(o);
-                }
+            if let (Some(t), Resolution::File(p)) = (target, self.ws.resolve(file, &r.specifier))
+                && let Some(o) = self.export_origin(&p, &t, depth + 1)
+            {
+                return Some(o);
             }
         }
         None
