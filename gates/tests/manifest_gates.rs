@@ -304,6 +304,20 @@ fn two_plugins_with_one_kind_and_capability_are_reported_at_the_later() {
 }
 
 #[test]
+fn a_repository_without_any_plugin_is_not_a_pass() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(tmp.path().join("plugins/cli/empty")).unwrap();
+    let out = metadata(&tmp.path().canonicalize().unwrap());
+    assert_eq!(
+        out.findings
+            .iter()
+            .map(|f| (f.rule.as_str(), f.path.clone(), f.line, f.col))
+            .collect::<Vec<_>>(),
+        vec![("no-plugins", None, 0, 0)]
+    );
+}
+
+#[test]
 fn a_manifest_that_is_not_an_object_is_reported() {
     expect(
         &metadata(&fixture("manifest-not-object")),

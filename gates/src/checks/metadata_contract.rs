@@ -166,6 +166,20 @@ pub fn check_repo(repo: &std::path::Path, cfg: &Config) -> Result<CheckOutput, G
         cfg.plugins_dir,
         roots.join(",")
     ));
+    if checked == 0 && out.findings.is_empty() {
+        // Nothing to judge is not a pass: a wrong `plugins_dir` or target would look green.
+        out.findings.push(
+            Finding::general(
+                "no-plugins",
+                format!(
+                    "no plugin manifest found under {}/{{{}}}/*/package.json",
+                    cfg.plugins_dir,
+                    roots.join(",")
+                ),
+            )
+            .with_help("check the gate's `plugins_dir` and `roots` and the target repository"),
+        );
+    }
 
     // Two plugins with one kind + capability: reported at each later claim.
     let mut seen: BTreeMap<(String, String), &Identity> = BTreeMap::new();
