@@ -552,15 +552,41 @@ fn own_parser_without_the_contract_is_reported_at_each_read() {
 #[test]
 fn a_type_only_contract_import_does_not_count() {
     let out = boundary(&fixture("type-only-contract-import"));
+    // The cli implementation forwards to the hq one, so neither really uses the contract.
     expect(
         &out,
         &[
+            ("contract-not-imported", HQ, 4, 1),
             ("contract-not-imported", HQ, 4, 1),
             ("duplicate-parser", HQ, 14, 35),
             ("duplicate-parser", HQ, 14, 58),
         ],
     );
-    assert!(out.findings[0].message.contains("only as types"));
+    assert!(out.findings[0].message.contains(&format!(
+        "implementation {HQ} imports the contract only as types"
+    )));
+    assert!(out.findings[1].message.contains(&format!(
+        "implementation {CLI} imports the contract only as types"
+    )));
+}
+
+#[test]
+fn a_barrel_reexporting_the_contract_does_not_count_when_nothing_used_comes_from_it() {
+    let repo = fixture("barrel-passes-contract-through-unused");
+    expect(&discovery(&repo), &[]);
+    let out = boundary(&repo);
+    expect(
+        &out,
+        &[(
+            "contract-not-imported",
+            "packages/hq/src/workspace/index.ts",
+            1,
+            1,
+        )],
+    );
+    assert!(out.findings[0].message.contains(&format!(
+        "implementation {CLI} only passes the contract through a re-export"
+    )));
 }
 
 #[test]

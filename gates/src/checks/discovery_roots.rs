@@ -178,7 +178,7 @@ pub fn check_repo(
         let mut covered = std::collections::BTreeSet::new();
         let mut unresolved = Vec::new();
         let mut first_scan = None;
-        for s in &closure {
+        for s in closure.iter().filter(|s| s.used) {
             for scan in &s.scans {
                 let effective = fill_holes(&modules, &closure, s, &scan.roots);
                 covered.extend(effective.covers(roots));
@@ -188,7 +188,11 @@ pub fn check_repo(
                 first_scan.get_or_insert((s.rel.clone(), scan.line, scan.col));
             }
         }
-        let via: Vec<&str> = closure.iter().map(|s| s.rel.as_str()).collect();
+        let via: Vec<&str> = closure
+            .iter()
+            .filter(|s| s.used)
+            .map(|s| s.rel.as_str())
+            .collect();
         let missing: Vec<&str> = roots
             .iter()
             .filter(|r| !covered.contains(*r))

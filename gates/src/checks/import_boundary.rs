@@ -173,23 +173,34 @@ pub fn check_repo(repo: &std::path::Path, cfg: &Config) -> Result<CheckOutput, G
         out.findings.extend(problems);
         let mut ok = None;
         let mut weak = None;
+        // The contract counts when the implementation really uses something it declares
+        // (not when a barrel on the way merely re-exports it).
+        let contract_used = closure
+            .iter()
+            .any(|s| s.used && normalize(&s.path) == contract);
         for s in &closure {
             out.findings.extend(s.errors.iter().cloned());
-            for e in &s.edges {
-                if !matches!(&e.target, Resolution::File(t) if normalize(t) == contract) {
-                    continue;
-                }
-                if e.forwards() {
-                    ok.get_or_insert((s.rel.clone(), e.line, e.col));
-                } else {
-                    let why = if e.type_only {
-                        "imports the contract only as types (erased at runtime)"
-                    } else {
-                        "imports the contract but never uses what it imports"
-                    };
-                    weak.get_or_insert((s.rel.clone(), e.line, e.col, why));
-                }
+        }
+        // Where the contract comes in: the edges into it, from used modules first.
+        let mut edges: Vec<(&flow::Summary, &flow::Edge)> = closure
+            .iter()
+            .flat_map(|s| s.edges.iter().map(move |e| (s, e)))
+            .filter(|(_, e)| matches!(&e.target, Resolution::File(t) if normalize(t) == contract))
+            .collect();
+        edges.sort_by_key(|(s, _)| !s.used);
+        if contract_used {
+            if let Some((s, e)) = edges.iter().find(|(_, e)| e.forwards()) {
+                ok = Some((s.rel.clone(), e.line, e.col));
             }
+        } else if let Some((s, e)) = edges.first() {
+            let why = if e.type_only {
+                "imports the contract only as types (erased at runtime)"
+            } else if e.kind == ts::ImportKind::Import {
+                "imports the contract but never uses what it imports"
+            } else {
+                "only passes the contract through a re-export and never uses it"
+            };
+            weak = Some((s.rel.clone(), e.line, e.col, why));
         }
         match (ok, weak) {
             (Some((rel, l, c)), _) => out

@@ -1365,6 +1365,10 @@ pub struct Edge {
     pub type_only: bool,
     /// Whether the module's code uses what it imports (re-exports always count).
     pub used: bool,
+    /// For imports: the imported names the code uses (`*` for a namespace, `default`).
+    /// For re-exports: (name in the target, name exported here) pairs.
+    pub used_names: Vec<String>,
+    pub reexports: Vec<(String, String)>,
     pub target: Resolution,
     pub line: u32,
     pub col: u32,
@@ -1397,6 +1401,12 @@ pub struct Summary {
     pub first_function: Option<(String, u32, u32)>,
     /// Syntax errors: the module cannot be judged.
     pub errors: Vec<Finding>,
+    /// Names this module exports from its own declarations.
+    pub local_exports: HashSet<String>,
+    /// Set by [`forwarding_closure`]: the implementation really uses this module (it is the
+    /// implementation, or declares something the implementation uses), as opposed to a
+    /// barrel passed through on the way.
+    pub used: bool,
 }
 
 impl Modules<'_> {
@@ -1412,6 +1422,8 @@ impl Modules<'_> {
             scans: Vec::new(),
             first_function: None,
             errors: parsed.errors.clone(),
+            local_exports: HashSet::new(),
+            used: false,
         };
         if parsed.panicked {
             return Ok(out);
@@ -1427,7 +1439,26 @@ impl Modules<'_> {
                 }
                 _ => true,
             };
+            let used_names = match r.kind {
+                ImportKind::Import => r
+                    .names
+                    .iter()
+                    .filter(|n| facts.referenced.contains(&n.local))
+                    .map(|n| n.imported.clone())
+                    .collect(),
+                _ => Vec::new(),
+            };
+            let reexports = match r.kind {
+                ImportKind::Import => Vec::new(),
+                _ => r
+                    .names
+                    .iter()
+                    .map(|n| (n.imported.clone(), n.local.clone()))
+                    .collect(),
+            };
             out.edges.push(Edge {
+                used_names,
+                reexports,
                 target: self.ws.resolve(path, &r.specifier),
                 specifier: r.specifier,
                 kind: r.kind,
@@ -1437,6 +1468,7 @@ impl Modules<'_> {
                 col,
             });
         }
+        out.local_exports = facts.exports.keys().cloned().collect();
         let cx = ModuleCx {
             facts: &facts,
             file: path,
@@ -1460,43 +1492,142 @@ impl Modules<'_> {
     }
 }
 
-/// Modules reached from `start` by forwarding edges (breadth-first, `start` first), with
-/// the problems met on the way (unreadable modules, unresolved relative imports).
+/// What a module is reached for.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum Want {
+    /// All of it (the implementation itself, a namespace or side-effect import).
+    Whole,
+    /// These exported names (the importer uses only them).
+    Names(std::collections::BTreeSet<String>),
+}
+
+fn want_of(names: impl IntoIterator<Item = String>) -> Want {
+    let set: std::collections::BTreeSet<String> = names.into_iter().collect();
+    if set.is_empty() || set.contains("*") {
+        Want::Whole
+    } else {
+        Want::Names(set)
+    }
+}
+
+/// Modules reached from `start` by forwarding, breadth-first (`start` first), with the
+/// problems met on the way (unreadable modules, unresolved relative imports).
+///
+/// Forwarding is followed by name: the implementation's used imports and its re-exports;
+/// in a module reached for some names, only the re-exports that provide them (a barrel's
+/// `export *` passes the names on); a module that declares one of the names it is reached
+/// for is *used* ([`Summary::used`]) and its own used imports are followed in turn.
 pub fn forwarding_closure(
     modules: &Modules,
     start: &Path,
     max_modules: usize,
 ) -> (Vec<Summary>, Vec<Finding>) {
-    let mut out = Vec::new();
+    let mut order: Vec<PathBuf> = Vec::new();
+    let mut summaries: HashMap<PathBuf, Summary> = HashMap::new();
     let mut problems = Vec::new();
-    let mut seen = HashSet::new();
-    let mut queue = std::collections::VecDeque::from([start.to_path_buf()]);
-    while let Some(p) = queue.pop_front() {
-        if !seen.insert(p.clone()) || out.len() >= max_modules {
+    let mut seen: HashSet<(PathBuf, Want)> = HashSet::new();
+    let start = start.to_path_buf();
+    let mut queue = std::collections::VecDeque::from([(start.clone(), Want::Whole)]);
+    while let Some((p, want)) = queue.pop_front() {
+        if !seen.insert((p.clone(), want.clone())) {
             continue;
         }
-        match modules.summarize(&p) {
-            Ok(s) => {
-                for e in &s.edges {
-                    if !e.forwards() {
-                        continue;
-                    }
-                    match &e.target {
-                        Resolution::File(t) => queue.push_back(t.clone()),
-                        Resolution::NotFound(why) => problems.push(Finding::error(
-                            "unresolved-import",
-                            s.rel.clone(),
-                            e.line,
-                            e.col,
-                            format!("cannot follow import: {why}"),
-                        )),
-                        Resolution::External(_) => {}
+        if !summaries.contains_key(&p) {
+            if summaries.len() >= max_modules {
+                continue;
+            }
+            match modules.summarize(&p) {
+                Ok(s) => {
+                    order.push(p.clone());
+                    summaries.insert(p.clone(), s);
+                }
+                Err(f) => {
+                    problems.push(f);
+                    continue;
+                }
+            }
+        }
+        let s = summaries.get_mut(&p).expect("summarised above");
+        let is_start = p == start;
+        let used = match &want {
+            Want::Whole => true,
+            Want::Names(ns) => ns.iter().any(|n| s.local_exports.contains(n)),
+        };
+        s.used |= used;
+        let mut next: Vec<(usize, Want)> = Vec::new();
+        for (i, e) in s.edges.iter().enumerate() {
+            if !e.forwards() {
+                continue;
+            }
+            match e.kind {
+                ImportKind::Import if used => next.push((i, want_of(e.used_names.clone()))),
+                ImportKind::Import => {}
+                ImportKind::ReExport => {
+                    let pass: Vec<String> = e
+                        .reexports
+                        .iter()
+                        .filter(|(_, exported)| match &want {
+                            Want::Whole => is_start,
+                            Want::Names(ns) => ns.contains(exported),
+                        })
+                        .map(|(imported, _)| imported.clone())
+                        .collect();
+                    if !pass.is_empty() {
+                        next.push((i, want_of(pass)));
                     }
                 }
-                out.push(s);
+                ImportKind::ExportAll => {
+                    if !e.reexports.is_empty() {
+                        // `export * as ns from`: the namespace, whole.
+                        let wanted = match &want {
+                            Want::Whole => is_start,
+                            Want::Names(ns) => e.reexports.iter().any(|(_, x)| ns.contains(x)),
+                        };
+                        if wanted {
+                            next.push((i, Want::Whole));
+                        }
+                        continue;
+                    }
+                    match &want {
+                        Want::Whole if is_start => next.push((i, Want::Whole)),
+                        Want::Whole => {}
+                        Want::Names(ns) => {
+                            let rest: Vec<String> = ns
+                                .iter()
+                                .filter(|n| !s.local_exports.contains(*n))
+                                .cloned()
+                                .collect();
+                            if !rest.is_empty() {
+                                next.push((i, Want::Names(rest.into_iter().collect())));
+                            }
+                        }
+                    }
+                }
             }
-            Err(f) => problems.push(f),
+        }
+        for (i, w) in next {
+            let e = &s.edges[i];
+            match &e.target {
+                Resolution::File(t) => queue.push_back((t.clone(), w)),
+                Resolution::NotFound(why) => {
+                    let f = Finding::error(
+                        "unresolved-import",
+                        s.rel.clone(),
+                        e.line,
+                        e.col,
+                        format!("cannot follow import: {why}"),
+                    );
+                    if !problems.contains(&f) {
+                        problems.push(f);
+                    }
+                }
+                Resolution::External(_) => {}
+            }
         }
     }
+    let out = order
+        .into_iter()
+        .filter_map(|p| summaries.remove(&p))
+        .collect();
     (out, problems)
 }
