@@ -618,3 +618,23 @@ fn pipeline_params_are_validated_at_load_time() {
     let e = (discovery_roots::def().validate)(&bad).unwrap_err();
     assert_eq!(e.key.as_deref(), Some("implementation"));
 }
+
+/// The messages of the pre-migration findings, as a user reads them.
+#[test]
+fn pre_migration_messages() {
+    let repo = fixture("pre-migration");
+    let mut text = String::new();
+    for (gate, out) in [
+        ("metadata-contract", metadata(&repo)),
+        ("discovery-roots", discovery(&repo)),
+        ("import-boundary", boundary(&repo)),
+    ] {
+        text.push_str(&format!("== {gate}\n"));
+        let mut findings = out.findings.clone();
+        gates::finding::sort_findings(&mut findings);
+        for f in findings {
+            text.push_str(&format!("{}: [{}] {}\n", f.location(), f.rule, f.message));
+        }
+    }
+    insta::assert_snapshot!(text);
+}
