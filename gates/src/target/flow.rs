@@ -12,7 +12,15 @@
 //!
 //! Forwarding: an implementation that re-exports another module, or whose code calls a
 //! function it imports, is judged together with that module (resolved through relative
-//! imports and workspace `package.json` `exports`, see [`super::workspace`]).
+//! imports and workspace `package.json` `exports`, see [`super::workspace`]), following only
+//! the names it uses (see [`forwarding_closure`]).
+//!
+//! Limits, by design of a static check (each errs towards "unresolved", i.e. a red gate,
+//! except the last): values computed by calls other than the array/object helpers listed in
+//! [`ModuleCx::eval`] are unresolved; a parameter takes the union of what every caller in
+//! its module passes (entry points are not told apart); a callback's parameter is any
+//! element of the collection (`filter` is assumed to keep every root); and a used module
+//! counts as a whole, so a scan path anywhere in it counts for the implementation.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -1630,4 +1638,92 @@ pub fn forwarding_closure(
         .filter_map(|p| summaries.remove(&p))
         .collect();
     (out, problems)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::LineIndex;
+
+    /// The roots covered by the scan paths of one module (no imports).
+    fn covered(code: &str) -> Vec<String> {
+        let file = SourceFile {
+            path: "m.ts".into(),
+            rel: "m.ts".into(),
+            text: code.into(),
+            had_bom: false,
+            lines: LineIndex::new(code),
+        };
+        let alloc = Allocator::default();
+        let parsed = ts::parse(&alloc, &file);
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+        let program = alloc.alloc(parsed.program);
+        let facts = collect(program);
+        let ws = Workspace::default();
+        let modules = Modules::new(Path::new("."), &ws);
+        let cx = ModuleCx {
+            facts: &facts,
+            file: Path::new("m.ts"),
+            modules: &modules,
+        };
+        let roots: Vec<String> = ["cli", "agents", "web", "api", "workflows"]
+            .map(String::from)
+            .to_vec();
+        let mut out = BTreeSet::new();
+        for b in &facts.builds {
+            if let Some(s) = cx.scan_roots(b) {
+                out.extend(s.covers(&roots));
+            }
+        }
+        roots.into_iter().filter(|r| out.contains(r)).collect()
+    }
+
+    #[test]
+    fn evaluates_the_usual_ways_of_iterating_roots() {
+        let all = ["cli", "agents", "web", "api", "workflows"];
+        assert_eq!(
+            covered(
+                "import path from 'node:path';\nconst R = { cli: 1, agents: 2, web: 3, api: 4, workflows: 5 } as const;\nfor (const [r] of Object.entries(R)) path.join(ws, 'plugins', r);"
+            ),
+            all
+        );
+        assert_eq!(
+            covered("const roots = ['cli', 'web'];\nroots.map((root) => `${ws}/plugins/${root}`);"),
+            ["cli", "web"]
+        );
+        assert_eq!(
+            covered(
+                "const base = ws + '/plugins/';\n['api', 'workflows'].forEach((r) => load(base + r));"
+            ),
+            ["api", "workflows"]
+        );
+        assert_eq!(
+            covered(
+                "const dirs = ['plugins/cli', 'plugins/agents'];\nfor (const d of dirs) path.join(ws, d);"
+            ),
+            ["cli", "agents"]
+        );
+        assert_eq!(
+            covered("glob('plugins/{cli,web}/*/package.json');"),
+            ["cli", "web"]
+        );
+        assert_eq!(
+            covered(
+                "function scan(root) { return path.join(ws, 'plugins', root); }\nscan('cli'); scan(cond ? 'web' : 'api');"
+            ),
+            ["cli", "web", "api"]
+        );
+        let none: [&str; 0] = [];
+        // Prose, unrelated joins and unresolvable values credit nothing.
+        assert_eq!(
+            covered("log(`see plugins/api and ${x}`);\n['a','b'].join('-');"),
+            none
+        );
+        assert_eq!(covered("path.join(ws, 'plugins', pick());"), none);
+        // An array join with '/' is a path.
+        assert_eq!(
+            covered("['plugins', 'workflows'].join('/');"),
+            ["workflows"]
+        );
+    }
 }
