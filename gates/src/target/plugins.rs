@@ -71,8 +71,37 @@ pub fn discover(repo: &Path, plugins_dir: &str, roots: &[&str]) -> Result<Discov
 /// (`ENOENT` when opening it) as "not a plugin".
 pub fn candidates(repo: &Path, plugins_dir: &str, roots: &[&str]) -> Result<Discovery, GateError> {
     let base = crate::checks::resolve_inside(repo, plugins_dir)?;
+    // The roots are listed in parallel (listing is bound by system calls), merged in order.
+    let parts: Vec<Result<Discovery, GateError>> = std::thread::scope(|s| {
+        let handles: Vec<_> = roots
+            .iter()
+            .map(|root| {
+                let base = &base;
+                s.spawn(move || list_root(repo, base, root))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(GateError::msg("plugin discovery thread panicked")))
+            })
+            .collect()
+    });
     let mut out = Discovery::default();
-    for root in roots {
+    for part in parts {
+        let part = part?;
+        out.plugins.extend(part.plugins);
+        out.missing_roots.extend(part.missing_roots);
+        out.problems.extend(part.problems);
+    }
+    Ok(out)
+}
+
+/// The plugin candidates of one root.
+fn list_root(repo: &Path, base: &Path, root: &str) -> Result<Discovery, GateError> {
+    let mut out = Discovery::default();
+    {
         let root_dir = base.join(root);
         // Whether the root directory is inside the repository without symlinks.
         let root_direct = std::fs::canonicalize(&root_dir)
@@ -85,8 +114,8 @@ pub fn candidates(repo: &Path, plugins_dir: &str, roots: &[&str]) -> Result<Disc
         let entries = match std::fs::read_dir(&root_dir) {
             Ok(rd) => rd,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                out.missing_roots.push((*root).to_string());
-                continue;
+                out.missing_roots.push(root.to_string());
+                return Ok(out);
             }
             Err(e) if root_dir.is_file() => {
                 let _ = e;
@@ -100,7 +129,7 @@ pub fn candidates(repo: &Path, plugins_dir: &str, roots: &[&str]) -> Result<Disc
                         rel_path(repo, &root_dir)
                     ),
                 ));
-                continue;
+                return Ok(out);
             }
             Err(e) => return Err(GateError::io(&root_dir, e)),
         };
@@ -145,7 +174,7 @@ pub fn candidates(repo: &Path, plugins_dir: &str, roots: &[&str]) -> Result<Disc
             }
             let manifest = dir.join("package.json");
             out.plugins.push(PluginDir {
-                root: (*root).to_string(),
+                root: root.to_string(),
                 name,
                 manifest_rel: rel_path(repo, &manifest),
                 dir,
