@@ -253,6 +253,8 @@ pub fn check_repo(repo: &std::path::Path, cfg: &Config) -> Result<CheckOutput, G
     for entry in ignore::WalkBuilder::new(repo)
         .hidden(true)
         .require_git(false)
+        // Dependencies are never the target's own code; do not even descend.
+        .filter_entry(|e| e.file_name() != "node_modules")
         .build()
     {
         let Ok(entry) = entry else { continue };
