@@ -3,6 +3,7 @@
 //!
 //! [`RunRecord`]: crate::run::RunRecord
 
+pub mod github_summary;
 pub mod human;
 pub mod json;
 pub mod junit;
