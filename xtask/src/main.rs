@@ -124,6 +124,15 @@ enum CleanupCmd {
 
 #[derive(Subcommand)]
 enum BenchCmd {
+    /// The metadata-contract check over a generated tree of plugin manifests.
+    MetadataContract {
+        /// How many manifests to generate.
+        #[arg(long, default_value_t = 10_000)]
+        manifests: usize,
+        /// Measured runs (after one warm-up).
+        #[arg(long, default_value_t = 15)]
+        runs: usize,
+    },
     /// The executor's overhead per gate over a generated pipeline of trivial gates.
     Executor {
         #[arg(long, default_value_t = 200)]
@@ -252,14 +261,16 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             let code = gates::devtest::run(&workspace_root(), &args).map_err(anyhow::Error::msg)?;
             Ok(code.clamp(0, 255) as u8)
         }
-        Cmd::Bench(b) => {
-            match b {
-                BenchCmd::Executor { gates: n, runs } => {
-                    print!("{}", gates::bench::executor::run(n, runs))
-                }
+        Cmd::Bench(b) => match b {
+            BenchCmd::Executor { gates: n, runs } => {
+                print!("{}", gates::bench::executor::run(n, runs));
+                Ok(0)
             }
-            Ok(0)
-        }
+            BenchCmd::MetadataContract { manifests, runs } => {
+                let met = gates::bench::metadata_contract::run(manifests, runs)?;
+                Ok(if met { 0 } else { 1 })
+            }
+        },
         Cmd::List => {
             let p = load(&cli.pipeline)?;
             print!("{}", gates::pipeline::plan::render_list(&p));

@@ -7,11 +7,14 @@
 pub mod agent_outputs;
 pub mod ci_drift;
 pub mod closure;
+pub mod discovery_roots;
 pub mod docs_cleanup;
 pub mod handoff;
 pub mod harness_matrix;
 pub mod host_composition_guard;
+pub mod import_boundary;
 pub mod manifest_smoke;
+pub mod metadata_contract;
 pub mod orchestrator_artifacts;
 pub mod preflight;
 pub mod readiness;
@@ -180,5 +183,8 @@ pub fn registry() -> Vec<CheckDef> {
         host_composition_guard::def(),
         harness_matrix::def(),
         route_probe::def(),
+        metadata_contract::def(),
+        discovery_roots::def(),
+        import_boundary::def(),
     ]
 }

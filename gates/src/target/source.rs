@@ -98,8 +98,18 @@ pub fn read(repo: &Path, abs: &Path) -> Result<SourceFile, ReadError> {
             ),
         ));
     }
-    let mut bytes =
+    let bytes =
         std::fs::read(&real).map_err(|e| fail(0, 0, format!("{rel} cannot be read: {e}")))?;
+    from_bytes(abs, rel, bytes)
+}
+
+/// Checks bytes already read from `abs` (shown as `rel`) the way [`read`] does: no NUL
+/// bytes, valid UTF-8 (reported at the first bad byte), a leading BOM stripped and noted.
+/// For callers that opened the file themselves (e.g. without following symlinks).
+pub fn from_bytes(abs: &Path, rel: String, mut bytes: Vec<u8>) -> Result<SourceFile, ReadError> {
+    let fail = |line: u32, col: u32, msg: String| ReadError {
+        finding: Finding::error("unreadable-file", rel.clone(), line, col, msg),
+    };
     if let Some(nul) = memchr::memchr(0, &bytes) {
         let (line, col) = position_in_bytes(&bytes, nul);
         return Err(fail(
