@@ -23,6 +23,12 @@ export type DiscoveryRoot = keyof typeof DISCOVERY_ROOT_KINDS;
 /** Every discovery root, in scan order. */
 export const DISCOVERY_ROOTS = Object.keys(DISCOVERY_ROOT_KINDS) as DiscoveryRoot[];
 
+/**
+ * Metadata keys removed by the migration. They are rejected wherever they appear under
+ * `rawr`: runtime identity is kind + capability, never a template role or a channel.
+ */
+export const HARD_DELETED_KEYS = ["templateRole", "channel", "publishTier", "published"] as const;
+
 export interface PluginManifest {
   name: string;
   kind: PluginKind;
@@ -50,6 +56,10 @@ export function parsePluginManifest(
   const rawr = json.rawr;
   if (!isRecord(rawr)) {
     throw new PluginManifestError(manifestPath, "missing `rawr` object");
+  }
+  const deleted = HARD_DELETED_KEYS.filter((key) => Object.hasOwn(rawr, key));
+  if (deleted.length > 0) {
+    throw new PluginManifestError(manifestPath, `hard-deleted metadata key(s) under rawr: ${deleted.join(", ")}`);
   }
   const kind = rawr.kind;
   if (typeof kind !== "string" || !isPluginKind(kind)) {
