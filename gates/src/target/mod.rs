@@ -1,7 +1,10 @@
-//! The target repository as the checks see it: files read safely ([`source`]), TypeScript
+//! The target repository as the checks see it: files read safely ([`source`]), JSON with spans
+//! ([`json`]), plugin manifests discovered ([`plugins`]), TypeScript
 //! parsed with positions ([`ts`]), and workspace packages with `exports`-aware import
 //! resolution ([`workspace`]).
 
+pub mod json;
+pub mod plugins;
 pub mod source;
 pub mod ts;
 pub mod workspace;
