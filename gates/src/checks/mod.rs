@@ -4,6 +4,8 @@
 //! pipeline file), a parameter validator that runs when the pipeline is loaded (so bad
 //! parameters are reported with their position before anything runs) and a `run` function.
 
+pub mod legacy_metadata_guard;
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -108,5 +110,5 @@ pub struct CheckDef {
 
 /// Every built-in check.
 pub fn registry() -> Vec<CheckDef> {
-    vec![]
+    vec![legacy_metadata_guard::def()]
 }

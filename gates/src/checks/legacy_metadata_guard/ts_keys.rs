@@ -488,7 +488,7 @@ mod tests {
     fn hits(src: &str) -> Vec<(String, &'static str, &'static str)> {
         let alloc = Allocator::default();
         let ret = Parser::new(&alloc, src, SourceType::tsx()).parse();
-        assert!(ret.errors.is_empty(), "{:?}", ret.errors);
+        assert!(ret.diagnostics.is_empty(), "{:?}", ret.diagnostics);
         scan(&ret.program, src, &keys())
             .into_iter()
             .map(|h| {
@@ -517,14 +517,14 @@ mod tests {
             vec![
                 ("channel@2", "member access (dot)"),
                 ("published@15", "member access (bracket)"),
-                ("publishTier@36", "destructuring binding"),
-                ("channel@58", "destructuring assignment"),
-                ("templateRole@86", "object property key"),
-                ("channel@103", "object property key (shorthand)"),
-                ("channel@124", "indexed-access type key"),
-                ("published@151", "type member"),
-                ("channel@180", "parameter"),
-                ("channel@192", "string literal mentions rawr.<key>"),
+                ("publishTier@37", "destructuring binding"),
+                ("channel@59", "destructuring assignment"),
+                ("templateRole@90", "object property key"),
+                ("channel@107", "object property key (shorthand)"),
+                ("channel@129", "indexed-access type key"),
+                ("published@155", "type member"),
+                ("channel@187", "parameter"),
+                ("channel@200", "string literal mentions rawr.<key>"),
             ]
         );
     }
