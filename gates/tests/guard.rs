@@ -363,3 +363,118 @@ fn example_target_passes_in_both_modes() {
     }
     let _ = Severity::Error;
 }
+
+// ---- outputs: SARIF and GitHub annotations over the guard's findings ----------------------
+
+fn gate_result(id: &str, r: ScanReport) -> gates::run::GateResult {
+    let failed = r
+        .output
+        .findings
+        .iter()
+        .any(|f| f.severity == Severity::Error);
+    gates::run::GateResult {
+        id: id.into(),
+        check: Some("legacy-metadata-guard".into()),
+        command: None,
+        slices: vec!["A6".into()],
+        stage: 1,
+        status: if failed {
+            gates::run::Status::Failed
+        } else {
+            gates::run::Status::Passed
+        },
+        reason: None,
+        duration_ms: 0,
+        findings: r.output.findings,
+        notes: r.output.notes,
+        output: String::new(),
+    }
+}
+
+#[test]
+fn sarif_has_one_rule_per_rule_id_and_repo_relative_locations() {
+    let g = gate_result(
+        "legacy-metadata-guard",
+        scan("pre-migration", Params::defaults(Mode::Enforce)),
+    );
+    let mut errored = gate_result("metadata-contract", ScanReport::default());
+    errored.status = gates::run::Status::Errored;
+    errored.reason = Some("cannot read the pipeline's contract path".into());
+    let text = gates::report::sarif::render_gates(&[g.clone(), errored]);
+    let v: serde_json::Value = serde_json::from_str(&text).expect("SARIF is JSON");
+    assert_eq!(v["version"], "2.1.0");
+    let run = &v["runs"][0];
+    let rules: Vec<&str> = run["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        rules,
+        [
+            "legacy-key-access",
+            "legacy-key-destructuring",
+            "legacy-key-identifier",
+            "legacy-key-manifest",
+            "legacy-key-property"
+        ]
+    );
+    let results = run["results"].as_array().unwrap();
+    assert_eq!(results.len(), g.findings.len());
+    for (r, f) in results.iter().zip(&g.findings) {
+        assert_eq!(r["ruleId"], f.rule.as_str());
+        assert_eq!(rules[r["ruleIndex"].as_u64().unwrap() as usize], f.rule);
+        assert_eq!(r["level"], "error");
+        let loc = &r["locations"][0]["physicalLocation"];
+        let uri = loc["artifactLocation"]["uri"].as_str().unwrap();
+        assert_eq!(Some(uri), f.path.as_deref());
+        assert!(!uri.starts_with('/'), "repo-relative: {uri}");
+        assert_eq!(loc["artifactLocation"]["uriBaseId"], "%SRCROOT%");
+        assert_eq!(loc["region"]["startLine"], f.line);
+        assert_eq!(loc["region"]["startColumn"], f.col);
+        assert_eq!(r["properties"]["gate"], "legacy-metadata-guard");
+    }
+    let inv = &run["invocations"][0];
+    assert_eq!(inv["executionSuccessful"], false);
+    assert_eq!(
+        inv["toolExecutionNotifications"][0]["message"]["text"],
+        "gate metadata-contract errored: cannot read the pipeline's contract path"
+    );
+}
+
+#[test]
+fn sarif_snapshot_of_allow_markers() {
+    let g = gate_result(
+        "legacy-metadata-guard",
+        scan("allow-markers", src_only(Mode::Enforce)),
+    );
+    insta::assert_snapshot!(gates::report::sarif::render_gates(&[g]));
+}
+
+#[test]
+fn annotations_are_capped_per_gate_errors_first() {
+    let g = gate_result(
+        "legacy-metadata-guard",
+        scan("pre-migration", Params::defaults(Mode::Enforce)),
+    );
+    assert_eq!(g.findings.len(), 37);
+    let text = gates::report::github::render(&[g]);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), gates::report::github::MAX_PER_GATE + 1);
+    assert_eq!(
+        lines[0],
+        "::error file=packages/hq/src/install/state.ts,line=2,col=3,title=legacy-metadata-guard%3A legacy-key-property::legacy key `templateRole` as type member%0Ahelp: runtime identity is rawr.kind + rawr.capability; delete `templateRole` here, or keep the line with `// rawr-gates: allow(templateRole) <reason>`"
+    );
+    assert_eq!(
+        lines[10],
+        "::notice title=legacy-metadata-guard::27 more finding(s) of gate legacy-metadata-guard not annotated (at most 10 per gate); see the job log or the SARIF report"
+    );
+    // Report-only findings are warnings.
+    let ro = gate_result(
+        "legacy-metadata-guard-report",
+        scan("role-member-access-dot", src_only(Mode::ReportOnly)),
+    );
+    let text = gates::report::github::render(&[ro]);
+    assert!(text.lines().all(|l| l.starts_with("::warning ")), "{text}");
+}

@@ -40,6 +40,9 @@ enum Cmd {
         repo: Option<PathBuf>,
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
+        /// Also write the findings as SARIF 2.1.0.
+        #[arg(long, value_name = "FILE")]
+        sarif: Option<PathBuf>,
     },
     /// Print the order and levels of the pipeline; runs nothing.
     Plan {
@@ -75,6 +78,9 @@ struct PhaseAArgs {
     /// Also write a JUnit XML report.
     #[arg(long, value_name = "FILE")]
     junit: Option<PathBuf>,
+    /// Also write the findings of every gate as SARIF 2.1.0.
+    #[arg(long, value_name = "FILE")]
+    sarif: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -139,7 +145,12 @@ fn target_repo(p: &Pipeline, repo: &Option<PathBuf>) -> anyhow::Result<PathBuf> 
 fn dispatch(cli: Cli) -> anyhow::Result<u8> {
     match cli.cmd {
         Cmd::PhaseA(a) => phase_a(&cli.pipeline, a),
-        Cmd::Gate { id, repo, format } => gate(&cli.pipeline, &id, &repo, format),
+        Cmd::Gate {
+            id,
+            repo,
+            format,
+            sarif,
+        } => gate(&cli.pipeline, &id, &repo, format, &sarif),
         Cmd::Plan { format } => {
             let p = load(&cli.pipeline)?;
             let plan = Plan::new(&p);
@@ -199,6 +210,10 @@ fn phase_a(pipeline_file: &Option<PathBuf>, a: PhaseAArgs) -> anyhow::Result<u8>
         gates::artifacts::write_atomic(path, report::junit::render(&record).as_bytes())
             .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
     }
+    if let Some(path) = &a.sarif {
+        write_report(path, &report::sarif::render(&record))?;
+    }
+    github_annotations(&record.gates, a.format);
     match a.format {
         Format::Human => print!(
             "{}",
@@ -214,6 +229,7 @@ fn gate(
     id: &str,
     repo: &Option<PathBuf>,
     format: Format,
+    sarif: &Option<PathBuf>,
 ) -> anyhow::Result<u8> {
     let p = load(pipeline_file)?;
     let Some(g) = p.gates.get(id) else {
@@ -232,6 +248,10 @@ fn gate(
     );
     r.slices = p.slices_of_gate(id).map(|s| s.id.clone()).collect();
     r.stage = p.slices_of_gate(id).next().map(|s| s.stage).unwrap_or(0);
+    if let Some(path) = sarif {
+        write_report(path, &report::sarif::render_gates(std::slice::from_ref(&r)))?;
+    }
+    github_annotations(std::slice::from_ref(&r), format);
     match format {
         Format::Human => print!(
             "{}",
@@ -241,6 +261,24 @@ fn gate(
     }
     let counts = run::Counts::of(std::slice::from_ref(&r));
     Ok(counts.exit_code(false) as u8)
+}
+
+fn write_report(path: &Path, text: &str) -> anyhow::Result<()> {
+    gates::artifacts::write_atomic(path, text.as_bytes())
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))
+}
+
+/// Under GitHub Actions, findings become annotations: on stdout with human output, on stderr
+/// when stdout carries JSON (the runner reads workflow commands from both).
+fn github_annotations(gates: &[run::GateResult], format: Format) {
+    if !report::github::enabled() {
+        return;
+    }
+    let text = report::github::render(gates);
+    match format {
+        Format::Human => print!("{text}"),
+        Format::Json => eprint!("{text}"),
+    }
 }
 
 fn serde_json_string(r: &run::GateResult) -> String {

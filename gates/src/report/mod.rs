@@ -3,6 +3,8 @@
 //!
 //! [`RunRecord`]: crate::run::RunRecord
 
+pub mod github;
 pub mod human;
 pub mod json;
 pub mod junit;
+pub mod sarif;
