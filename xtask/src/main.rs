@@ -51,6 +51,23 @@ enum Cmd {
     },
     /// List stages, slices and gates.
     List,
+    /// Benchmarks over generated inputs (build with --release for real figures).
+    Bench(BenchArgs),
+}
+
+#[derive(clap::Args)]
+struct BenchArgs {
+    /// Which benchmark: `guard` (legacy-metadata guard vs ripgrep).
+    name: String,
+    /// Tree sizes in files (default 10000,100000).
+    #[arg(long, value_delimiter = ',', value_name = "N,...")]
+    sizes: Vec<usize>,
+    /// Timed runs per measurement.
+    #[arg(long, default_value_t = 5)]
+    runs: usize,
+    /// Generate here (kept) instead of a temporary directory (removed).
+    #[arg(long, value_name = "DIR")]
+    dir: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -162,6 +179,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             print!("{out}");
             Ok(0)
         }
+        Cmd::Bench(b) => bench(b),
         Cmd::List => {
             let p = load(&cli.pipeline)?;
             print!("{}", gates::pipeline::plan::render_list(&p));
@@ -261,6 +279,30 @@ fn gate(
     }
     let counts = run::Counts::of(std::slice::from_ref(&r));
     Ok(counts.exit_code(false) as u8)
+}
+
+fn bench(b: BenchArgs) -> anyhow::Result<u8> {
+    if cfg!(debug_assertions) {
+        eprintln!(
+            "warning: this xtask is an unoptimized build; for real figures run `cargo run --release -p xtask -- bench {}`",
+            b.name
+        );
+    }
+    match b.name.as_str() {
+        "guard" => {
+            let mut opts = gates::bench::guard::Options {
+                runs: b.runs,
+                dir: b.dir,
+                ..Default::default()
+            };
+            if !b.sizes.is_empty() {
+                opts.sizes = b.sizes;
+            }
+            gates::bench::guard::run(&opts)?;
+            Ok(0)
+        }
+        other => anyhow::bail!("unknown benchmark `{other}` (known: guard)"),
+    }
 }
 
 fn write_report(path: &Path, text: &str) -> anyhow::Result<()> {

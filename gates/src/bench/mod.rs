@@ -2,6 +2,8 @@
 //! checked here, never by timed unit tests. Each benchmark generates its input in a temporary
 //! directory, runs the measured code several times and prints the median and spread.
 
+pub mod guard;
+
 use std::time::{Duration, Instant};
 
 /// Runs `f` `runs` times after one warm-up and returns the sorted durations.
