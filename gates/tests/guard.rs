@@ -67,7 +67,7 @@ fn clean_tree_with_regex_traps_passes_in_both_modes() {
         assert_eq!(rows(&r), vec![], "{mode:?}");
         // All 13 default surfaces were read; the prefilter let the ones mentioning a key
         // (in comments, prose and near-miss names) through to the parser.
-        assert_eq!((r.files, r.parsed), (13, 10));
+        assert_eq!((r.files, r.parsed), (13, 9));
     }
 }
 
@@ -251,6 +251,20 @@ fn comments_prose_and_near_misses_are_not_findings() {
     assert_eq!(rows(&r), vec![no_manifests()]);
     // The file mentions every key, so it was parsed, not skipped by the prefilter.
     assert_eq!((r.files, r.parsed), (1, 1));
+}
+
+#[test]
+fn the_prefilter_skips_near_misses_but_not_escaped_keys() {
+    // Only near-miss names: not even parsed.
+    let r = scan("near-miss-only", src_only(Mode::Enforce));
+    assert_eq!(rows(&r), vec![no_manifests()]);
+    assert_eq!((r.files, r.parsed), (1, 0));
+    // `"chan\u006eel"` is `channel` once decoded: the escape sends the file to the parser.
+    let r = scan("escaped-key", src_only(Mode::Enforce));
+    assert_eq!(
+        rows(&r),
+        vec![no_manifests(), row("src/surface.ts", 1, 35, "legacy-key-access", "error")]
+    );
 }
 
 #[test]

@@ -58,6 +58,7 @@ use crate::target::source::{self, MAX_FILE_BYTES, SourceFile};
 use crate::target::ts;
 
 pub use ts_keys::{Family, rawr_mentions};
+use ts_keys::is_ident_byte;
 
 /// The check's registry entry.
 pub fn def() -> CheckDef {
@@ -244,9 +245,16 @@ impl Guard {
             .build()
             .map_err(|e| perr("exclude", format!("exclude globs: {e}")))?;
         let mut patterns: Vec<String> = p.keys.clone();
-        // Escapes can spell a key without its bytes (`"chan\u006eel"`); files with escapes are
-        // parsed so the decoded names are judged. Markers are parsed to check their reason.
-        patterns.extend(["\\u".to_string(), "\\x".to_string(), "rawr-gates".to_string()]);
+        // Escapes (unicode, hex, octal, line continuations) can spell a key without its bytes
+        // (`"chan\u006eel"`); files with them are parsed so the decoded names are judged.
+        // Markers are parsed to check their reason.
+        patterns.extend(
+            [
+                "\\u", "\\x", "\\\n", "\\\r", "\\0", "\\1", "\\2", "\\3", "\\4",
+                "\\5", "\\6", "\\7", "rawr-gates",
+            ]
+            .map(String::from),
+        );
         let prefilter = AhoCorasick::new(&patterns)
             .map_err(|e| perr("keys", format!("cannot build the key prefilter: {e}")))?;
         Ok(Guard {
@@ -295,7 +303,7 @@ impl Guard {
                 ]);
                 continue;
             }
-            self.visit_file(repo, &abs, rel.clone(), &acc);
+            self.visit_file(repo, &abs, rel.clone(), &acc, false);
         }
         if !self.globs.is_empty() {
             self.walk(repo, &listed, &acc, cancel);
@@ -345,7 +353,8 @@ impl Guard {
                     acc.exclude(i, &rel);
                     return;
                 }
-                self.visit_file(repo, entry.path(), rel, acc);
+                let walked = ft.is_file();
+                self.visit_file(repo, entry.path(), rel, acc, walked);
             };
             if deep {
                 // Deep globs can cover the whole repository: walk it on every core.
@@ -378,17 +387,27 @@ impl Guard {
         }
     }
 
-    /// Prefilters, parses and judges one surface file.
-    fn visit_file(&self, repo: &Path, abs: &Path, rel: String, acc: &Accumulator) {
+    /// Prefilters, parses and judges one surface file. `walked` files were reached by the
+    /// directory walk without following symlinks, so they are inside the repository and can
+    /// be read once; listed files go through the careful reader (symlinks, escapes).
+    fn visit_file(&self, repo: &Path, abs: &Path, rel: String, acc: &Accumulator, walked: bool) {
         acc.files.fetch_add(1, Ordering::Relaxed);
-        match quick_read(abs) {
-            Ok(bytes) if !self.prefilter.is_match(&bytes) => return,
-            // Whatever else (too big, unreadable, a symlink, a directory) goes to the careful
-            // reader, which says exactly what is wrong.
-            _ => {}
-        }
+        let file = if walked {
+            match quick_read(abs) {
+                Ok(bytes) if !self.worth_parsing(&bytes) => return,
+                Ok(bytes) => source::from_bytes(repo, abs, bytes),
+                // A symlink, a special file, an oversized or unreadable file: the careful
+                // reader says exactly what is wrong.
+                Err(_) => source::read(repo, abs),
+            }
+        } else {
+            match source::read(repo, abs) {
+                Ok(f) if !self.worth_parsing(f.text.as_bytes()) => return,
+                other => other,
+            }
+        };
         acc.parsed.fetch_add(1, Ordering::Relaxed);
-        let file = match source::read(repo, abs) {
+        let file = match file {
             Ok(f) => f,
             Err(e) => return acc.add_findings(vec![e.finding]),
         };
@@ -397,6 +416,20 @@ impl Guard {
         if !allowed.is_empty() {
             acc.allowed.lock().expect("lock").extend(allowed);
         }
+    }
+
+    /// The prefilter: could this text hold a finding? Yes when a key occurs as a whole word
+    /// (a key used as a name or key is always delimited by non-identifier bytes; `channelId`
+    /// is not), when an escape could spell a key without its bytes, or when a marker is there.
+    fn worth_parsing(&self, bytes: &[u8]) -> bool {
+        let n = self.keys.len();
+        self.prefilter.find_overlapping_iter(bytes).any(|m| {
+            if m.pattern().as_usize() >= n {
+                return true;
+            }
+            let (s, e) = (m.start(), m.end());
+            (s == 0 || !is_ident_byte(bytes[s - 1])) && (e == bytes.len() || !is_ident_byte(bytes[e]))
+        })
     }
 
     /// Findings of one readable file, and notes for the hits its markers allowed.
@@ -427,8 +460,19 @@ impl Guard {
     }
 
     fn judge_ts(&self, file: &SourceFile) -> (Vec<Finding>, Vec<String>) {
-        let alloc = Allocator::default();
-        let parsed = ts::parse(&alloc, file);
+        // One arena per walker thread, reset between files, instead of a fresh one per file.
+        thread_local! {
+            static ARENA: std::cell::RefCell<Allocator> = std::cell::RefCell::new(Allocator::default());
+        }
+        ARENA.with(|arena| {
+            let mut alloc = arena.borrow_mut();
+            alloc.reset();
+            self.judge_parsed(file, &alloc)
+        })
+    }
+
+    fn judge_parsed(&self, file: &SourceFile, alloc: &Allocator) -> (Vec<Finding>, Vec<String>) {
+        let parsed = ts::parse(alloc, file);
         let mut findings = parsed.errors;
         if parsed.panicked {
             if findings.is_empty() {

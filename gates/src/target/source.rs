@@ -98,8 +98,19 @@ pub fn read(repo: &Path, abs: &Path) -> Result<SourceFile, ReadError> {
             ),
         ));
     }
-    let mut bytes =
+    let bytes =
         std::fs::read(&real).map_err(|e| fail(0, 0, format!("{rel} cannot be read: {e}")))?;
+    from_bytes(repo, abs, bytes)
+}
+
+/// Builds a source file from bytes already read from `abs` (a regular file the caller
+/// reached without following symlinks, e.g. through a directory walk): the same binary,
+/// UTF-8 and BOM handling as [`read`], without reading the file again.
+pub fn from_bytes(repo: &Path, abs: &Path, mut bytes: Vec<u8>) -> Result<SourceFile, ReadError> {
+    let rel = rel_path(repo, abs);
+    let fail = |line: u32, col: u32, msg: String| ReadError {
+        finding: Finding::error("unreadable-file", rel.clone(), line, col, msg),
+    };
     if let Some(nul) = memchr::memchr(0, &bytes) {
         let (line, col) = position_in_bytes(&bytes, nul);
         return Err(fail(

@@ -168,7 +168,8 @@ impl KeyVisitor<'_> {
     }
 }
 
-fn is_ident_byte(b: u8) -> bool {
+/// Whether `b` can be part of an identifier (non-ASCII bytes count: they may be).
+pub(super) fn is_ident_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b >= 0x80
 }
 
