@@ -252,6 +252,11 @@ pub fn run(opts: &Options) -> std::io::Result<String> {
     };
     let guard = Guard::new(&params).map_err(|e| std::io::Error::other(e.message))?;
     let cancel = std::sync::atomic::AtomicBool::new(false);
+    let floor = Guard::new(&Params {
+        keys: vec!["keyThatNoGeneratedFileContains".into()],
+        ..params.clone()
+    })
+    .map_err(|e| std::io::Error::other(e.message))?;
 
     // The default set first: it is what A0 and A6 run on every change.
     let small = base.join("default-set");
@@ -298,6 +303,10 @@ pub fn run(opts: &Options) -> std::io::Result<String> {
         let walk_t = measure(opts.runs, || {
             walk_only(&dir);
         });
+        // The same walk, reads and prefilter with a key no file contains: the I/O floor.
+        let floor_t = measure(opts.runs, || {
+            floor.scan(&dir, &cancel);
+        });
         say(format!(
             "{size} files: guard {} — {} files, {} parsed after the prefilter, findings {:?}",
             describe(&guard_t),
@@ -306,6 +315,10 @@ pub fn run(opts: &Options) -> std::io::Result<String> {
             by_rule
         ));
         say(format!("{size} files: walk alone (ignore, 1 thread) {}", describe(&walk_t)));
+        say(format!(
+            "{size} files: guard I/O floor (parallel walk + read + prefilter, nothing parsed) {}",
+            describe(&floor_t)
+        ));
         if rg {
             let rg_t = measure(opts.runs, || run_rg(&dir));
             let ratio = ms(median(&guard_t)) / ms(median(&rg_t));

@@ -255,7 +255,9 @@ impl Guard {
             ]
             .map(String::from),
         );
-        let prefilter = AhoCorasick::new(&patterns)
+        let prefilter = AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+            .build(&patterns)
             .map_err(|e| perr("keys", format!("cannot build the key prefilter: {e}")))?;
         Ok(Guard {
             mode: p.mode,
@@ -341,15 +343,33 @@ impl Guard {
                 if ft.is_dir() {
                     return;
                 }
-                let rel = source::rel_path(repo, entry.path());
-                let matched = self.glob_set.matches(&rel);
-                if matched.is_empty() || listed.contains(rel.as_str()) {
+                let rel = match entry.path().strip_prefix(repo).ok().and_then(Path::to_str) {
+                    Some(r) if std::path::MAIN_SEPARATOR == '/' => r.to_string(),
+                    _ => source::rel_path(repo, entry.path()),
+                };
+                let cand = globset::Candidate::new(&rel);
+                // Which globs matched is only needed until each has matched once (to warn
+                // about globs that match nothing); after that a yes/no is enough.
+                if acc.all_globs_seen.load(Ordering::Relaxed) {
+                    if !self.glob_set.is_match_candidate(&cand) {
+                        return;
+                    }
+                } else {
+                    let matched = self.glob_set.matches_candidate(&cand);
+                    if matched.is_empty() {
+                        return;
+                    }
+                    for &i in &matched {
+                        acc.glob_hits[i].fetch_add(1, Ordering::Relaxed);
+                    }
+                    if acc.glob_hits.iter().all(|h| h.load(Ordering::Relaxed) > 0) {
+                        acc.all_globs_seen.store(true, Ordering::Relaxed);
+                    }
+                }
+                if listed.contains(rel.as_str()) {
                     return;
                 }
-                for &i in &matched {
-                    acc.glob_hits[i].fetch_add(1, Ordering::Relaxed);
-                }
-                if let Some(i) = self.excluded_by(&rel) {
+                if let Some(&i) = self.exclude_set.matches_candidate(&cand).first() {
                     acc.exclude(i, &rel);
                     return;
                 }
@@ -393,12 +413,22 @@ impl Guard {
     fn visit_file(&self, repo: &Path, abs: &Path, rel: String, acc: &Accumulator, walked: bool) {
         acc.files.fetch_add(1, Ordering::Relaxed);
         let file = if walked {
-            match quick_read(abs) {
-                Ok(bytes) if !self.worth_parsing(&bytes) => return,
-                Ok(bytes) => source::from_bytes(repo, abs, bytes),
-                // A symlink, a special file, an oversized or unreadable file: the careful
-                // reader says exactly what is wrong.
-                Err(_) => source::read(repo, abs),
+            thread_local! {
+                static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+            }
+            let read = BUF.with(|b| {
+                let mut buf = b.borrow_mut();
+                match quick_read(abs, &mut buf) {
+                    Ok(()) if !self.worth_parsing(&buf) => None,
+                    Ok(()) => Some(source::from_bytes(repo, abs, buf.clone())),
+                    // A special or oversized or unreadable file: the careful reader says
+                    // exactly what is wrong.
+                    Err(_) => Some(source::read(repo, abs)),
+                }
+            });
+            match read {
+                None => return,
+                Some(r) => r,
             }
         } else {
             match source::read(repo, abs) {
@@ -422,14 +452,25 @@ impl Guard {
     /// (a key used as a name or key is always delimited by non-identifier bytes; `channelId`
     /// is not), when an escape could spell a key without its bytes, or when a marker is there.
     fn worth_parsing(&self, bytes: &[u8]) -> bool {
+        // A leftmost (not overlapping) search keeps the automaton's SIMD prefilter; after a
+        // near-miss the search restarts one byte later, so a match hidden inside or behind
+        // the near-miss is still seen.
         let n = self.keys.len();
-        self.prefilter.find_overlapping_iter(bytes).any(|m| {
+        let mut pos = 0;
+        while let Some(m) = self
+            .prefilter
+            .find(aho_corasick::Input::new(bytes).range(pos..))
+        {
             if m.pattern().as_usize() >= n {
                 return true;
             }
             let (s, e) = (m.start(), m.end());
-            (s == 0 || !is_ident_byte(bytes[s - 1])) && (e == bytes.len() || !is_ident_byte(bytes[e]))
-        })
+            if (s == 0 || !is_ident_byte(bytes[s - 1])) && (e == bytes.len() || !is_ident_byte(bytes[e])) {
+                return true;
+            }
+            pos = s + 1;
+        }
+        false
     }
 
     /// Findings of one readable file, and notes for the hits its markers allowed.
@@ -567,17 +608,16 @@ fn help(key: &str) -> String {
     )
 }
 
-/// Reads a regular file for the prefilter. Anything else (a symlink, a directory, a file over
-/// the size limit) is an error here and goes to [`source::read`], which reports it precisely.
-fn quick_read(abs: &Path) -> std::io::Result<Vec<u8>> {
-    let meta = std::fs::symlink_metadata(abs)?;
-    if !meta.is_file() || meta.len() > MAX_FILE_BYTES {
-        return Err(std::io::Error::other("not a plain file within the size limit"));
+/// Reads a regular file found by the walk into `buf` (reused across files). An error (or a
+/// file over the size limit) sends the file to [`source::read`], which reports it precisely.
+fn quick_read(abs: &Path, buf: &mut Vec<u8>) -> std::io::Result<()> {
+    buf.clear();
+    let f = std::fs::File::open(abs)?;
+    f.take(MAX_FILE_BYTES + 1).read_to_end(buf)?;
+    if buf.len() as u64 > MAX_FILE_BYTES {
+        return Err(std::io::Error::other("over the size limit"));
     }
-    let mut f = std::fs::File::open(abs)?;
-    let mut bytes = Vec::with_capacity(meta.len() as usize + 1);
-    f.read_to_end(&mut bytes)?;
-    Ok(bytes)
+    Ok(())
 }
 
 /// The directories to walk for `globs`: each glob's literal prefix, with the depth its
@@ -625,6 +665,7 @@ struct Accumulator {
     allowed: Mutex<Vec<String>>,
     excluded: Mutex<BTreeMap<usize, Vec<String>>>,
     glob_hits: Vec<AtomicUsize>,
+    all_globs_seen: AtomicBool,
     files: AtomicUsize,
     parsed: AtomicUsize,
 }
@@ -636,6 +677,7 @@ impl Accumulator {
             allowed: Mutex::default(),
             excluded: Mutex::default(),
             glob_hits: g.globs.iter().map(|_| AtomicUsize::new(0)).collect(),
+            all_globs_seen: AtomicBool::new(false),
             files: AtomicUsize::new(0),
             parsed: AtomicUsize::new(0),
         }
