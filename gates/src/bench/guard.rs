@@ -223,6 +223,22 @@ fn walk_only(dir: &Path) -> usize {
     n
 }
 
+/// Every generated file as (repository-relative path, text).
+fn load_texts(dir: &Path) -> std::io::Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for e in ignore::WalkBuilder::new(dir.join("plugins"))
+        .standard_filters(false)
+        .build()
+        .flatten()
+    {
+        if e.file_type().is_some_and(|t| t.is_file()) {
+            let rel = crate::target::source::rel_path(dir, e.path());
+            out.push((rel, std::fs::read_to_string(e.path())?));
+        }
+    }
+    Ok(out)
+}
+
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
@@ -315,6 +331,18 @@ pub fn run(opts: &Options) -> std::io::Result<String> {
             by_rule
         ));
         say(format!("{size} files: walk alone (ignore, 1 thread) {}", describe(&walk_t)));
+        let texts = load_texts(&dir)?;
+        let mut parsed = 0;
+        let parse_t = measure(opts.runs, || {
+            parsed = texts
+                .iter()
+                .filter(|(rel, text)| guard.judge_text(rel, text).is_some())
+                .count();
+        });
+        say(format!(
+            "{size} files: prefilter + parse + judge from memory, 1 thread: {} ({parsed} files parsed)",
+            describe(&parse_t)
+        ));
         say(format!(
             "{size} files: guard I/O floor (parallel walk + read + prefilter, nothing parsed) {}",
             describe(&floor_t)

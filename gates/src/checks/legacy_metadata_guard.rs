@@ -331,9 +331,6 @@ impl Guard {
             let mut wb = ignore::WalkBuilder::new(&dir);
             wb.standard_filters(false)
                 .hidden(true)
-                .git_ignore(true)
-                .require_git(false)
-                .parents(false)
                 .max_depth(*depth)
                 .filter_entry(|e| e.file_name() != "node_modules");
             let handle = |entry: ignore::DirEntry| {
@@ -419,7 +416,7 @@ impl Guard {
             let read = BUF.with(|b| {
                 let mut buf = b.borrow_mut();
                 match quick_read(abs, &mut buf) {
-                    Ok(()) if !self.worth_parsing(&buf) => None,
+                    Ok(()) if !self.worth_parsing(&rel, &buf) => None,
                     Ok(()) => Some(source::from_bytes(repo, abs, buf.clone())),
                     // A special or oversized or unreadable file: the careful reader says
                     // exactly what is wrong.
@@ -432,7 +429,7 @@ impl Guard {
             }
         } else {
             match source::read(repo, abs) {
-                Ok(f) if !self.worth_parsing(f.text.as_bytes()) => return,
+                Ok(f) if !self.worth_parsing(&rel, f.text.as_bytes()) => return,
                 other => other,
             }
         };
@@ -450,12 +447,16 @@ impl Guard {
 
     /// The prefilter: could this text hold a finding? Yes when a key occurs as a whole word
     /// (a key used as a name or key is always delimited by non-identifier bytes; `channelId`
-    /// is not), when an escape could spell a key without its bytes, or when a marker is there.
-    fn worth_parsing(&self, bytes: &[u8]) -> bool {
+    /// is not) outside a comment, when an escape could spell a key without its bytes, or when
+    /// a marker is there. Comments are told apart only in `.ts`/`.mts`/`.cts` files and only
+    /// when [`ts_keys::comment_ranges`] is certain of them; otherwise the file is parsed.
+    fn worth_parsing(&self, rel: &str, bytes: &[u8]) -> bool {
         // A leftmost (not overlapping) search keeps the automaton's SIMD prefilter; after a
         // near-miss the search restarts one byte later, so a match hidden inside or behind
         // the near-miss is still seen.
         let n = self.keys.len();
+        let plain_ts = [".ts", ".mts", ".cts"].iter().any(|e| rel.ends_with(e));
+        let mut comments: Option<Option<Vec<(usize, usize)>>> = None;
         let mut pos = 0;
         while let Some(m) = self
             .prefilter
@@ -465,12 +466,38 @@ impl Guard {
                 return true;
             }
             let (s, e) = (m.start(), m.end());
-            if (s == 0 || !is_ident_byte(bytes[s - 1])) && (e == bytes.len() || !is_ident_byte(bytes[e])) {
+            pos = s + 1;
+            let whole_word = (s == 0 || !is_ident_byte(bytes[s - 1]))
+                && (e == bytes.len() || !is_ident_byte(bytes[e]));
+            if !whole_word {
+                continue;
+            }
+            if !plain_ts {
                 return true;
             }
-            pos = s + 1;
+            let ranges = comments.get_or_insert_with(|| ts_keys::comment_ranges(bytes));
+            let in_comment = ranges.as_ref().is_some_and(|r| {
+                let i = r.partition_point(|(start, _)| *start <= s);
+                i > 0 && s < r[i - 1].1
+            });
+            if !in_comment {
+                return true;
+            }
         }
         false
+    }
+
+    /// Judges one in-memory file as if it were the surface `rel` (for the benchmark, which
+    /// separates parse time from I/O). `None` when the prefilter skips it.
+    pub fn judge_text(&self, rel: &str, text: &str) -> Option<Vec<Finding>> {
+        if !self.worth_parsing(rel, text.as_bytes()) {
+            return None;
+        }
+        let file = match source::from_bytes(Path::new(""), Path::new(rel), text.as_bytes().to_vec()) {
+            Ok(f) => f,
+            Err(e) => return Some(vec![e.finding]),
+        };
+        Some(self.judge(&file, rel.to_string()).0)
     }
 
     /// Findings of one readable file, and notes for the hits its markers allowed.
@@ -748,7 +775,7 @@ impl Accumulator {
         }
         if !g.globs.is_empty() {
             notes.push(
-                "glob walks skip hidden entries, node_modules and .gitignore'd paths".into(),
+                "glob walks skip hidden entries and node_modules directories".into(),
             );
         }
         let mut allowed = self.allowed.into_inner().expect("lock");

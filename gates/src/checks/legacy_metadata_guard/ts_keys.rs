@@ -384,6 +384,9 @@ impl<'a> Visit<'a> for KeyVisitor<'_> {
         self.with_binding_role("variable", |v| {
             v.visit_binding_pattern(&it.id);
         });
+        if let Some(t) = &it.type_annotation {
+            self.visit_ts_type_annotation(t);
+        }
         if let Some(init) = &it.init {
             self.visit_expression(init);
         }
@@ -509,6 +512,12 @@ mod tests {
     }
 
     #[test]
+    fn variable_type_annotations_are_visited() {
+        let got = hits("const r: M[\"channel\"] = 1;\n");
+        assert_eq!(got, vec![("channel@11".to_string(), "legacy-key-access", "indexed-access type key")]);
+    }
+
+    #[test]
     fn every_role_is_found_once() {
         let src = "x.channel; x?.[\"published\"]; const { publishTier } = m; ({ channel: c } = m);\nconst o = { templateRole: 1, channel }; type T = M[\"channel\"]; interface I { published: boolean }\nfunction f(channel) {} 'rawr.channel';\n";
         let got = hits(src);
@@ -528,5 +537,157 @@ mod tests {
                 ("channel@200", "string literal mentions rawr.<key>"),
             ]
         );
+    }
+}
+
+/// Byte ranges of the comments of a TypeScript (not TSX) text, found without parsing, or
+/// `None` when the text has something this scanner does not follow exactly: a `/` that is not
+/// a comment (division or a regular expression), an unterminated string, comment or template,
+/// unbalanced braces. The prefilter uses it to skip parsing files whose every mention of a key
+/// sits in a comment; on `None` the file is parsed, so a shortcut is only ever taken when the
+/// scan is certain.
+pub(super) fn comment_ranges(text: &[u8]) -> Option<Vec<(usize, usize)>> {
+    enum Ctx {
+        Code { braces: usize },
+        Template,
+    }
+    let len = text.len();
+    let mut out = Vec::new();
+    let mut stack = vec![Ctx::Code { braces: 0 }];
+    let mut i = 0;
+    if text.starts_with(b"#!") {
+        let end = memchr::memchr(b'\n', text).unwrap_or(len);
+        out.push((0, end));
+        i = end;
+    }
+    while i < len {
+        match stack.last_mut().expect("the bottom frame is never popped") {
+            Ctx::Code { braces } => match text[i] {
+                b'/' => match text.get(i + 1) {
+                    Some(b'/') => {
+                        let end = memchr::memchr(b'\n', &text[i..]).map_or(len, |e| i + e);
+                        out.push((i, end));
+                        i = end;
+                    }
+                    Some(b'*') => {
+                        let close = memchr::memmem::find(&text[i + 2..], b"*/")?;
+                        let end = i + 2 + close + 2;
+                        out.push((i, end));
+                        i = end;
+                    }
+                    _ => return None,
+                },
+                q @ (b'\'' | b'"') => {
+                    i += 1;
+                    loop {
+                        match *text.get(i)? {
+                            b'\\' => i += 2,
+                            b'\n' | b'\r' => return None,
+                            c if c == q => {
+                                i += 1;
+                                break;
+                            }
+                            _ => i += 1,
+                        }
+                    }
+                }
+                b'`' => {
+                    stack.push(Ctx::Template);
+                    i += 1;
+                }
+                b'{' => {
+                    *braces += 1;
+                    i += 1;
+                }
+                b'}' => {
+                    if *braces > 0 {
+                        *braces -= 1;
+                    } else if stack.len() > 1 {
+                        // The end of a `${ … }` substitution: back into the template.
+                        stack.pop();
+                    } else {
+                        return None;
+                    }
+                    i += 1;
+                }
+                _ => i += 1,
+            },
+            Ctx::Template => match text[i] {
+                b'\\' => i += 2,
+                b'`' => {
+                    stack.pop();
+                    i += 1;
+                }
+                b'$' if text.get(i + 1) == Some(&b'{') => {
+                    stack.push(Ctx::Code { braces: 0 });
+                    i += 2;
+                }
+                _ => i += 1,
+            },
+        }
+    }
+    (stack.len() == 1).then_some(out)
+}
+
+#[cfg(test)]
+mod comment_scan_tests {
+    use super::*;
+
+    fn comments(src: &str) -> Option<Vec<&str>> {
+        comment_ranges(src.as_bytes()).map(|r| r.iter().map(|(s, e)| &src[*s..*e]).collect())
+    }
+
+    #[test]
+    fn finds_comments_outside_strings_and_templates() {
+        let src = "#!/usr/bin/env bun\nconst a = \"// not\"; // one\nconst b = `x ${ { k: '/* no */' }.k } // no`; /* two */\n";
+        assert_eq!(
+            comments(src),
+            Some(vec!["#!/usr/bin/env bun", "// one", "/* two */"])
+        );
+    }
+
+    #[test]
+    fn gives_up_when_unsure() {
+        // Division or a regular expression: the scanner does not guess.
+        assert_eq!(comments("const r = /channel/; // x"), None);
+        assert_eq!(comments("const h = w / 2;"), None);
+        assert_eq!(comments("const s = 'open\n';"), None);
+        assert_eq!(comments("const t = `open ${ a "), None);
+        assert_eq!(comments("/* open"), None);
+        assert_eq!(comments("}"), None);
+    }
+
+    /// Whenever the scanner puts every key mention in a comment, the parser agrees there is
+    /// nothing to report: the shortcut never hides a finding.
+    #[test]
+    fn the_shortcut_agrees_with_the_parser() {
+        use oxc_allocator::Allocator;
+        use oxc_parser::Parser;
+        use oxc_span::SourceType;
+        let keys: Vec<String> = ["templateRole", "channel", "publishTier", "published"]
+            .map(String::from)
+            .to_vec();
+        let cases = [
+            ("// channel\nconst a = 1;\n", true),
+            ("/* x.channel */ const a = `${b}`; // publishTier\n", true),
+            ("const a = `// ${x.channel}`;\n", false),
+            ("const a = \"// channel\";\n", false),
+            ("const a = `\n// rawr.channel\n`;\n", false),
+            ("const a = { b: `${ { channel: 1 }.channel }` }; // channel\n", false),
+        ];
+        for (src, skippable) in cases {
+            let ranges = comment_ranges(src.as_bytes()).expect("scannable");
+            let all_in_comments = src
+                .match_indices("channel")
+                .chain(src.match_indices("publishTier"))
+                .all(|(at, _)| ranges.iter().any(|(s, e)| *s <= at && at < *e));
+            assert_eq!(all_in_comments, skippable, "{src}");
+            let alloc = Allocator::default();
+            let ret = Parser::new(&alloc, src, SourceType::ts()).parse();
+            let hits = scan(&ret.program, src, &keys);
+            if skippable {
+                assert!(hits.is_empty(), "{src}: {hits:?}");
+            }
+        }
     }
 }
