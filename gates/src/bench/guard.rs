@@ -175,8 +175,9 @@ pub fn generate_default_set(dir: &Path) -> std::io::Result<()> {
     {
         let p = dir.join(rel);
         std::fs::create_dir_all(p.parent().expect("has a parent"))?;
-        // Realistic: the files talk about the removed keys in comments, so they are parsed.
-        std::fs::write(&p, ts_module("plugins", 0, Mention::Comment))?;
+        // The worst case: every file reads a legacy key in code, so all eight are parsed
+        // (comment-only or near-miss files would be skipped by the prefilter).
+        std::fs::write(&p, ts_module("plugins", 0, Mention::Code))?;
     }
     for (root, kind) in ROOTS {
         let pdir = dir.join("plugins").join(root).join(format!("{root}-one"));
@@ -243,18 +244,15 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
 
-/// Runs the benchmark and returns its report (also printed as it goes).
-pub fn run(opts: &Options) -> std::io::Result<String> {
+/// Runs the benchmark, printing the figures as it goes; `Ok(false)` when a target is missed
+/// (the default set over 2 ms, or the guard slower than ripgrep at 100k files).
+pub fn run(opts: &Options) -> std::io::Result<bool> {
     let base = opts.dir.clone().unwrap_or_else(|| {
         std::env::temp_dir().join(format!("rawr-gates-bench-guard-{}", std::process::id()))
     });
     let cleanup = opts.dir.is_none();
-    let mut report = String::new();
-    let mut say = |line: String| {
-        println!("{line}");
-        report.push_str(&line);
-        report.push('\n');
-    };
+    let mut met = true;
+    let say = |line: String| println!("{line}");
     let rg = rg_available();
     if !rg {
         say("ripgrep (rg) is not installed: the comparison is skipped (apt-get install -y ripgrep)".into());
@@ -268,6 +266,7 @@ pub fn run(opts: &Options) -> std::io::Result<String> {
     };
     let guard = Guard::new(&params).map_err(|e| std::io::Error::other(e.message))?;
     let cancel = std::sync::atomic::AtomicBool::new(false);
+    // The same walk, reads and prefilter with a key no file contains: the I/O floor.
     let floor = Guard::new(&Params {
         keys: vec!["keyThatNoGeneratedFileContains".into()],
         ..params.clone()
@@ -283,6 +282,7 @@ pub fn run(opts: &Options) -> std::io::Result<String> {
     let times = measure(opts.runs.max(50), || {
         defaults.scan(&small, &cancel);
     });
+    met &= median(&times) <= Duration::from_millis(2);
     say(format!(
         "default set: {} files ({} parsed), {} findings: guard {} [target <= 2 ms: {}]",
         check.files,
@@ -313,15 +313,31 @@ pub fn run(opts: &Options) -> std::io::Result<String> {
             }
             m
         };
-        let guard_t = measure(opts.runs, || {
+        // Guard, I/O floor and ripgrep are timed in turns, run after run, so that load from
+        // other processes on the machine hits all three alike.
+        let (mut guard_t, mut floor_t, mut rg_t) = (Vec::new(), Vec::new(), Vec::new());
+        if rg {
+            run_rg(&dir);
+        }
+        floor.scan(&dir, &cancel);
+        for _ in 0..opts.runs.max(1) {
+            let t = Instant::now();
             guard.scan(&dir, &cancel);
-        });
+            guard_t.push(t.elapsed());
+            let t = Instant::now();
+            floor.scan(&dir, &cancel);
+            floor_t.push(t.elapsed());
+            if rg {
+                let t = Instant::now();
+                run_rg(&dir);
+                rg_t.push(t.elapsed());
+            }
+        }
+        guard_t.sort();
+        floor_t.sort();
+        rg_t.sort();
         let walk_t = measure(opts.runs, || {
             walk_only(&dir);
-        });
-        // The same walk, reads and prefilter with a key no file contains: the I/O floor.
-        let floor_t = measure(opts.runs, || {
-            floor.scan(&dir, &cancel);
         });
         say(format!(
             "{size} files: guard {} — {} files, {} parsed after the prefilter, findings {:?}",
@@ -348,16 +364,19 @@ pub fn run(opts: &Options) -> std::io::Result<String> {
             describe(&floor_t)
         ));
         if rg {
-            let rg_t = measure(opts.runs, || run_rg(&dir));
             let ratio = ms(median(&guard_t)) / ms(median(&rg_t));
+            if size >= 100_000 {
+                met &= ratio <= 1.0;
+            }
             let verdict = match (size >= 100_000, ratio <= 1.0) {
                 (false, _) => String::new(),
                 (true, true) => " [target guard <= rg at 100k: met]".into(),
                 (true, false) => " [target guard <= rg at 100k: MISSED]".into(),
             };
             say(format!(
-                "{size} files: rg -w -c {} — guard/rg = {ratio:.2}{verdict}",
-                describe(&rg_t)
+                "{size} files: rg -w -c {} — guard/rg = {ratio:.2} (fastest runs: {:.2}){verdict}",
+                describe(&rg_t),
+                ms(guard_t[0]) / ms(rg_t[0])
             ));
         }
         if cleanup {
@@ -367,5 +386,5 @@ pub fn run(opts: &Options) -> std::io::Result<String> {
     if cleanup {
         let _ = std::fs::remove_dir_all(&base);
     }
-    Ok(report)
+    Ok(met)
 }

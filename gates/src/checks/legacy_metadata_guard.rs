@@ -417,7 +417,7 @@ impl Guard {
                 let mut buf = b.borrow_mut();
                 match quick_read(abs, &mut buf) {
                     Ok(()) if !self.worth_parsing(&rel, &buf) => None,
-                    Ok(()) => Some(source::from_bytes(repo, abs, buf.clone())),
+                    Ok(()) => Some(source::from_bytes(abs, rel.clone(), buf.clone())),
                     // A special or oversized or unreadable file: the careful reader says
                     // exactly what is wrong.
                     Err(_) => Some(source::read(repo, abs)),
@@ -493,7 +493,7 @@ impl Guard {
         if !self.worth_parsing(rel, text.as_bytes()) {
             return None;
         }
-        let file = match source::from_bytes(Path::new(""), Path::new(rel), text.as_bytes().to_vec()) {
+        let file = match source::from_bytes(Path::new(rel), rel.to_string(), text.as_bytes().to_vec()) {
             Ok(f) => f,
             Err(e) => return Some(vec![e.finding]),
         };

@@ -5,6 +5,9 @@
 //! parameters are reported with their position before anything runs) and a `run` function.
 
 pub mod legacy_metadata_guard;
+pub mod discovery_roots;
+pub mod import_boundary;
+pub mod metadata_contract;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -110,5 +113,10 @@ pub struct CheckDef {
 
 /// Every built-in check.
 pub fn registry() -> Vec<CheckDef> {
-    vec![legacy_metadata_guard::def()]
+    vec![
+        metadata_contract::def(),
+        discovery_roots::def(),
+        import_boundary::def(),
+        legacy_metadata_guard::def(),
+    ]
 }

@@ -3,6 +3,7 @@
 //! parsed with positions ([`ts`]), and workspace packages with `exports`-aware import
 //! resolution ([`workspace`]).
 
+pub mod flow;
 pub mod json;
 pub mod plugins;
 pub mod source;

@@ -38,6 +38,10 @@ pub struct PluginDir {
     pub manifest: PathBuf,
     /// Repository-relative path of the manifest, `/`-separated.
     pub manifest_rel: String,
+    /// The plugin directory lies inside the repository with no symlink on the way (the
+    /// manifest itself may still be one): opening the manifest without following links
+    /// is then as safe as [`super::source::read`], and much cheaper.
+    pub direct: bool,
 }
 
 /// What discovery found: the plugins (sorted by root order, then name), the roots that do
@@ -54,10 +58,30 @@ pub struct Discovery {
 ///
 /// Fails (the gate cannot judge) only when `plugins_dir` itself exists but cannot be listed.
 pub fn discover(repo: &Path, plugins_dir: &str, roots: &[&str]) -> Result<Discovery, GateError> {
+    let mut d = candidates(repo, plugins_dir, roots)?;
+    // Any entry named package.json (file, directory, link) makes a plugin; only its
+    // absence means "not a plugin".
+    d.plugins
+        .retain(|p| std::fs::symlink_metadata(&p.manifest).is_ok());
+    Ok(d)
+}
+
+/// Like [`discover`], but without checking that each directory holds a `package.json`
+/// (saving one system call per plugin): the caller must treat a manifest that does not exist
+/// (`ENOENT` when opening it) as "not a plugin".
+pub fn candidates(repo: &Path, plugins_dir: &str, roots: &[&str]) -> Result<Discovery, GateError> {
     let base = crate::checks::resolve_inside(repo, plugins_dir)?;
     let mut out = Discovery::default();
     for root in roots {
         let root_dir = base.join(root);
+        // Whether the root directory is inside the repository without symlinks.
+        let root_direct = std::fs::canonicalize(&root_dir)
+            .ok()
+            .zip(std::fs::canonicalize(repo).ok())
+            .is_some_and(|(real, repo_real)| {
+                real.starts_with(&repo_real)
+                    && real == crate::target::workspace::normalize(&root_dir)
+            });
         let entries = match std::fs::read_dir(&root_dir) {
             Ok(rd) => rd,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -80,20 +104,28 @@ pub fn discover(repo: &Path, plugins_dir: &str, roots: &[&str]) -> Result<Discov
             }
             Err(e) => return Err(GateError::io(&root_dir, e)),
         };
-        let mut names: Vec<(String, PathBuf)> = Vec::new();
+        let mut names: Vec<(String, PathBuf, bool)> = Vec::new();
         for e in entries {
             let e = e.map_err(|e| GateError::io(&root_dir, e))?;
             let name = e.file_name().to_string_lossy().into_owned();
             if name.starts_with('.') {
                 continue;
             }
-            names.push((name, e.path()));
+            // A real directory (not a link) needs no further stat.
+            let real_dir = e.file_type().is_ok_and(|t| t.is_dir());
+            names.push((name, e.path(), real_dir));
         }
         names.sort();
-        for (name, dir) in names {
+        for (name, dir, real_dir) in names {
             // Follow a symlinked plugin directory; a loop or dangling link is reported.
-            match std::fs::metadata(&dir) {
-                Ok(m) if m.is_dir() => {}
+            let meta = if real_dir {
+                Ok(None)
+            } else {
+                std::fs::metadata(&dir).map(Some)
+            };
+            match meta {
+                Ok(None) => {}
+                Ok(Some(m)) if m.is_dir() => {}
                 Ok(_) => continue, // a plain file in a root is not a plugin
                 Err(e) => {
                     let why = if e.raw_os_error() == Some(libc::ELOOP) {
@@ -112,17 +144,13 @@ pub fn discover(repo: &Path, plugins_dir: &str, roots: &[&str]) -> Result<Discov
                 }
             }
             let manifest = dir.join("package.json");
-            // Any entry named package.json (file, directory, link) makes this a plugin;
-            // only its absence means "not a plugin".
-            if std::fs::symlink_metadata(&manifest).is_err() {
-                continue;
-            }
             out.plugins.push(PluginDir {
                 root: (*root).to_string(),
                 name,
                 manifest_rel: rel_path(repo, &manifest),
                 dir,
                 manifest,
+                direct: root_direct && real_dir,
             });
         }
     }

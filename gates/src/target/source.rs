@@ -100,14 +100,13 @@ pub fn read(repo: &Path, abs: &Path) -> Result<SourceFile, ReadError> {
     }
     let bytes =
         std::fs::read(&real).map_err(|e| fail(0, 0, format!("{rel} cannot be read: {e}")))?;
-    from_bytes(repo, abs, bytes)
+    from_bytes(abs, rel, bytes)
 }
 
-/// Builds a source file from bytes already read from `abs` (a regular file the caller
-/// reached without following symlinks, e.g. through a directory walk): the same binary,
-/// UTF-8 and BOM handling as [`read`], without reading the file again.
-pub fn from_bytes(repo: &Path, abs: &Path, mut bytes: Vec<u8>) -> Result<SourceFile, ReadError> {
-    let rel = rel_path(repo, abs);
+/// Checks bytes already read from `abs` (shown as `rel`) the way [`read`] does: no NUL
+/// bytes, valid UTF-8 (reported at the first bad byte), a leading BOM stripped and noted.
+/// For callers that opened the file themselves (e.g. without following symlinks).
+pub fn from_bytes(abs: &Path, rel: String, mut bytes: Vec<u8>) -> Result<SourceFile, ReadError> {
     let fail = |line: u32, col: u32, msg: String| ReadError {
         finding: Finding::error("unreadable-file", rel.clone(), line, col, msg),
     };

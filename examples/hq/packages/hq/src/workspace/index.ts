@@ -1,0 +1,2 @@
+export * from "./plugin-manifest-contract";
+export * from "./plugins";
