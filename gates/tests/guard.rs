@@ -52,12 +52,9 @@ fn errors(rows: &[Row]) -> usize {
     rows.iter().filter(|r| r.4 == "error").count()
 }
 
-const NO_MATCH_MANIFESTS: (&str, u32, u32, &str, &str) =
-    ("", 0, 0, "legacy-guard-no-match", "warning");
-
+/// The warning a single-file scenario gets for the manifest glob that matches nothing there.
 fn no_manifests() -> Row {
-    let (p, l, c, r, s) = NO_MATCH_MANIFESTS;
-    row(p, l, c, r, if s == "warning" { "warning" } else { "error" })
+    row("", 0, 0, "legacy-guard-no-match", "warning")
 }
 
 #[test]
@@ -77,12 +74,48 @@ fn pre_migration_tree_reports_every_legacy_use() {
     let r = scan("pre-migration", Params::defaults(Mode::Enforce));
     let m = |root: &str, name: &str| format!("plugins/{root}/{name}/package.json");
     let mut expected = vec![
-        row("packages/hq/src/install/state.ts", 2, 3, "legacy-key-property", "error"),
-        row("packages/hq/src/install/state.ts", 3, 3, "legacy-key-property", "error"),
-        row("packages/hq/src/workspace/plugins.ts", 4, 5, "legacy-key-property", "error"),
-        row("packages/hq/src/workspace/plugins.ts", 4, 24, "legacy-key-access", "error"),
-        row("packages/hq/src/workspace/plugins.ts", 5, 5, "legacy-key-property", "error"),
-        row("packages/hq/src/workspace/plugins.ts", 5, 29, "legacy-key-access", "error"),
+        row(
+            "packages/hq/src/install/state.ts",
+            2,
+            3,
+            "legacy-key-property",
+            "error",
+        ),
+        row(
+            "packages/hq/src/install/state.ts",
+            3,
+            3,
+            "legacy-key-property",
+            "error",
+        ),
+        row(
+            "packages/hq/src/workspace/plugins.ts",
+            4,
+            5,
+            "legacy-key-property",
+            "error",
+        ),
+        row(
+            "packages/hq/src/workspace/plugins.ts",
+            4,
+            24,
+            "legacy-key-access",
+            "error",
+        ),
+        row(
+            "packages/hq/src/workspace/plugins.ts",
+            5,
+            5,
+            "legacy-key-property",
+            "error",
+        ),
+        row(
+            "packages/hq/src/workspace/plugins.ts",
+            5,
+            29,
+            "legacy-key-access",
+            "error",
+        ),
     ];
     for (root, name) in [("agents", "planner"), ("api", "status"), ("cli", "plugins")] {
         for line in 5..=7 {
@@ -91,22 +124,118 @@ fn pre_migration_tree_reports_every_legacy_use() {
     }
     let cmd = "plugins/cli/plugins/src/commands/plugins";
     expected.extend([
-        row(&format!("{cmd}/cli/install/all.ts"), 1, 27, "legacy-key-property", "error"),
-        row(&format!("{cmd}/cli/install/all.ts"), 2, 53, "legacy-key-access", "error"),
-        row(&format!("{cmd}/cli/install/all.ts"), 2, 79, "legacy-key-access", "error"),
-        row(&format!("{cmd}/scaffold/web-plugin.ts"), 2, 33, "legacy-key-property", "error"),
-        row(&format!("{cmd}/scaffold/web-plugin.ts"), 2, 54, "legacy-key-property", "error"),
-        row(&format!("{cmd}/scaffold/web-plugin.ts"), 2, 68, "legacy-key-property", "error"),
-        row(&format!("{cmd}/scaffold/web-plugin.ts"), 2, 93, "legacy-key-property", "error"),
-        row(&format!("{cmd}/web/enable.ts"), 1, 57, "legacy-key-access", "error"),
-        row(&format!("{cmd}/web/enable/all.ts"), 1, 35, "legacy-key-property", "error"),
-        row(&format!("{cmd}/web/enable/all.ts"), 1, 85, "legacy-key-access", "error"),
-        row("plugins/cli/plugins/src/lib/install-state.ts", 1, 24, "legacy-key-destructuring", "error"),
-        row("plugins/cli/plugins/src/lib/install-state.ts", 1, 33, "legacy-key-destructuring", "error"),
-        row("plugins/cli/plugins/src/lib/install-state.ts", 2, 13, "legacy-key-identifier", "error"),
-        row("plugins/cli/plugins/src/lib/install-state.ts", 2, 24, "legacy-key-identifier", "error"),
-        row("plugins/cli/plugins/src/lib/workspace-plugins.ts", 1, 33, "legacy-key-property", "error"),
-        row("plugins/cli/plugins/src/lib/workspace-plugins.ts", 2, 17, "legacy-key-access", "error"),
+        row(
+            &format!("{cmd}/cli/install/all.ts"),
+            1,
+            27,
+            "legacy-key-property",
+            "error",
+        ),
+        row(
+            &format!("{cmd}/cli/install/all.ts"),
+            2,
+            53,
+            "legacy-key-access",
+            "error",
+        ),
+        row(
+            &format!("{cmd}/cli/install/all.ts"),
+            2,
+            79,
+            "legacy-key-access",
+            "error",
+        ),
+        row(
+            &format!("{cmd}/scaffold/web-plugin.ts"),
+            2,
+            33,
+            "legacy-key-property",
+            "error",
+        ),
+        row(
+            &format!("{cmd}/scaffold/web-plugin.ts"),
+            2,
+            54,
+            "legacy-key-property",
+            "error",
+        ),
+        row(
+            &format!("{cmd}/scaffold/web-plugin.ts"),
+            2,
+            68,
+            "legacy-key-property",
+            "error",
+        ),
+        row(
+            &format!("{cmd}/scaffold/web-plugin.ts"),
+            2,
+            93,
+            "legacy-key-property",
+            "error",
+        ),
+        row(
+            &format!("{cmd}/web/enable.ts"),
+            1,
+            57,
+            "legacy-key-access",
+            "error",
+        ),
+        row(
+            &format!("{cmd}/web/enable/all.ts"),
+            1,
+            35,
+            "legacy-key-property",
+            "error",
+        ),
+        row(
+            &format!("{cmd}/web/enable/all.ts"),
+            1,
+            85,
+            "legacy-key-access",
+            "error",
+        ),
+        row(
+            "plugins/cli/plugins/src/lib/install-state.ts",
+            1,
+            24,
+            "legacy-key-destructuring",
+            "error",
+        ),
+        row(
+            "plugins/cli/plugins/src/lib/install-state.ts",
+            1,
+            33,
+            "legacy-key-destructuring",
+            "error",
+        ),
+        row(
+            "plugins/cli/plugins/src/lib/install-state.ts",
+            2,
+            13,
+            "legacy-key-identifier",
+            "error",
+        ),
+        row(
+            "plugins/cli/plugins/src/lib/install-state.ts",
+            2,
+            24,
+            "legacy-key-identifier",
+            "error",
+        ),
+        row(
+            "plugins/cli/plugins/src/lib/workspace-plugins.ts",
+            1,
+            33,
+            "legacy-key-property",
+            "error",
+        ),
+        row(
+            "plugins/cli/plugins/src/lib/workspace-plugins.ts",
+            2,
+            17,
+            "legacy-key-access",
+            "error",
+        ),
     ]);
     for (root, name) in [("web", "dashboard"), ("workflows", "sync")] {
         for line in 5..=7 {
@@ -126,7 +255,11 @@ fn pre_migration_tree_reports_every_legacy_use() {
         .collect();
     assert_eq!(rows(&ro), warned);
     assert_eq!(errors(&rows(&ro)), 0);
-    assert!(ro.output.notes[0].starts_with("mode report-only"), "{:?}", ro.output.notes);
+    assert!(
+        ro.output.notes[0].starts_with("mode report-only"),
+        "{:?}",
+        ro.output.notes
+    );
 }
 
 #[test]
@@ -149,9 +282,16 @@ fn a_missing_listed_file_is_an_error_in_both_modes() {
 /// Each syntactic role, one tree each: exact place and rule.
 #[test]
 fn every_syntactic_role_is_reported_at_its_place() {
-    let cases: Vec<(&str, Vec<(u32, u32, &str)>)> = vec![
-        ("role-member-access-dot", vec![(2, 22, "legacy-key-access"), (2, 45, "legacy-key-access")]),
-        ("role-member-access-bracket", vec![(2, 12, "legacy-key-access"), (3, 14, "legacy-key-access")]),
+    type Expected = Vec<(u32, u32, &'static str)>;
+    let cases: Vec<(&str, Expected)> = vec![
+        (
+            "role-member-access-dot",
+            vec![(2, 22, "legacy-key-access"), (2, 45, "legacy-key-access")],
+        ),
+        (
+            "role-member-access-bracket",
+            vec![(2, 12, "legacy-key-access"), (3, 14, "legacy-key-access")],
+        ),
         (
             "role-destructuring",
             vec![
@@ -194,15 +334,26 @@ fn every_syntactic_role_is_reported_at_its_place() {
         ),
         (
             "role-indexed-access-type",
-            vec![(3, 35, "legacy-key-access"), (4, 35, "legacy-key-access"), (5, 41, "legacy-key-access")],
+            vec![
+                (3, 35, "legacy-key-access"),
+                (4, 35, "legacy-key-access"),
+                (5, 41, "legacy-key-access"),
+            ],
         ),
         (
             "role-string-key",
-            vec![(2, 10, "legacy-key-access"), (2, 45, "legacy-key-access"), (2, 78, "legacy-key-access")],
+            vec![
+                (2, 10, "legacy-key-access"),
+                (2, 45, "legacy-key-access"),
+                (2, 78, "legacy-key-access"),
+            ],
         ),
         (
             "role-string-mention",
-            vec![(1, 26, "legacy-key-string-mention"), (2, 26, "legacy-key-string-mention")],
+            vec![
+                (1, 26, "legacy-key-string-mention"),
+                (2, 26, "legacy-key-string-mention"),
+            ],
         ),
     ];
     for (scenario, want) in cases {
@@ -243,7 +394,11 @@ fn manifest_keys_count_only_under_rawr_at_any_depth() {
             row(p, 8, 18, "legacy-key-manifest", "error"),
         ]
     );
-    assert!(r.output.findings[2].message.contains("`rawr.routes[0].published`"));
+    assert!(
+        r.output.findings[2]
+            .message
+            .contains("`rawr.routes[0].published`")
+    );
 }
 
 #[test]
@@ -264,7 +419,10 @@ fn the_prefilter_skips_near_misses_but_not_escaped_keys() {
     let r = scan("escaped-key", src_only(Mode::Enforce));
     assert_eq!(
         rows(&r),
-        vec![no_manifests(), row("src/surface.ts", 1, 35, "legacy-key-access", "error")]
+        vec![
+            no_manifests(),
+            row("src/surface.ts", 1, 35, "legacy-key-access", "error")
+        ]
     );
 }
 
@@ -278,9 +436,27 @@ fn allow_markers_need_a_guarded_key_and_a_reason() {
             // `templateRole` read with a marker that gives no reason: still a finding, and
             // the marker itself is one.
             row("src/surface.ts", 5, 20, "legacy-key-access", "error"),
-            row("src/surface.ts", 5, 37, "legacy-guard-allow-without-reason", "error"),
-            row("src/surface.ts", 6, 6, "legacy-guard-allow-unused", "warning"),
-            row("src/surface.ts", 8, 26, "legacy-guard-allow-unknown-key", "error"),
+            row(
+                "src/surface.ts",
+                5,
+                37,
+                "legacy-guard-allow-without-reason",
+                "error"
+            ),
+            row(
+                "src/surface.ts",
+                6,
+                6,
+                "legacy-guard-allow-unused",
+                "warning"
+            ),
+            row(
+                "src/surface.ts",
+                8,
+                26,
+                "legacy-guard-allow-unknown-key",
+                "error"
+            ),
         ]
     );
     let allowed: Vec<&String> = r
@@ -317,7 +493,10 @@ fn archival_surfaces_are_excluded_and_listed() {
         "excluded as archival by `**/__fixtures__/**`: 0 file(s)",
         "excluded as archival by `**/test/fixtures/**`: 1 file(s): test/fixtures/legacy-manifest.ts",
     ] {
-        assert!(notes.iter().any(|n| n == expected), "missing note {expected:?} in {notes:#?}");
+        assert!(
+            notes.iter().any(|n| n == expected),
+            "missing note {expected:?} in {notes:#?}"
+        );
     }
     // Without the exclusions the archived files are judged like any other.
     let all = Params {
@@ -329,10 +508,34 @@ fn archival_surfaces_are_excluded_and_listed() {
     assert_eq!(
         rows(&r),
         vec![
-            row("docs/projects/spec/_phase-a-pass-01/notes.ts", 1, 24, "legacy-key-property", "error"),
-            row("src/_archive/old-discovery.ts", 1, 26, "legacy-key-property", "error"),
-            row("src/_archive/old-discovery.ts", 1, 50, "legacy-key-access", "error"),
-            row("test/fixtures/legacy-manifest.ts", 1, 27, "legacy-key-property", "error"),
+            row(
+                "docs/projects/spec/_phase-a-pass-01/notes.ts",
+                1,
+                24,
+                "legacy-key-property",
+                "error"
+            ),
+            row(
+                "src/_archive/old-discovery.ts",
+                1,
+                26,
+                "legacy-key-property",
+                "error"
+            ),
+            row(
+                "src/_archive/old-discovery.ts",
+                1,
+                50,
+                "legacy-key-access",
+                "error"
+            ),
+            row(
+                "test/fixtures/legacy-manifest.ts",
+                1,
+                27,
+                "legacy-key-property",
+                "error"
+            ),
         ]
     );
 }
@@ -344,7 +547,13 @@ fn malformed_files_are_positioned_errors_in_both_modes() {
         assert_eq!(
             rows(&r),
             vec![
-                row("plugins/web/dashboard/package.json", 3, 43, "syntax-error", "error"),
+                row(
+                    "plugins/web/dashboard/package.json",
+                    3,
+                    43,
+                    "syntax-error",
+                    "error"
+                ),
                 row("src/broken.ts", 2, 26, "syntax-error", "error"),
             ],
             "{mode:?}"
@@ -355,10 +564,34 @@ fn malformed_files_are_positioned_errors_in_both_modes() {
 #[test]
 fn bad_params_are_rejected_at_load_time() {
     for (params, key) in [
-        (Params { surfaces: vec![], ..Params::defaults(Mode::Enforce) }, "surfaces"),
-        (Params { surfaces: vec!["../outside.ts".into()], ..Params::defaults(Mode::Enforce) }, "surfaces"),
-        (Params { exclude: vec!["[".into()], ..Params::defaults(Mode::Enforce) }, "exclude"),
-        (Params { keys: vec!["rawr.channel".into()], ..Params::defaults(Mode::Enforce) }, "keys"),
+        (
+            Params {
+                surfaces: vec![],
+                ..Params::defaults(Mode::Enforce)
+            },
+            "surfaces",
+        ),
+        (
+            Params {
+                surfaces: vec!["../outside.ts".into()],
+                ..Params::defaults(Mode::Enforce)
+            },
+            "surfaces",
+        ),
+        (
+            Params {
+                exclude: vec!["[".into()],
+                ..Params::defaults(Mode::Enforce)
+            },
+            "exclude",
+        ),
+        (
+            Params {
+                keys: vec!["rawr.channel".into()],
+                ..Params::defaults(Mode::Enforce)
+            },
+            "keys",
+        ),
     ] {
         let e = scan_with(&fixture("clean"), &params).unwrap_err();
         assert_eq!(e.key.as_deref(), Some(key), "{}", e.message);
@@ -367,10 +600,9 @@ fn bad_params_are_rejected_at_load_time() {
 
 #[test]
 fn example_target_passes_in_both_modes() {
-    let repo = std::fs::canonicalize(
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/hq"),
-    )
-    .unwrap();
+    let repo =
+        std::fs::canonicalize(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/hq"))
+            .unwrap();
     for mode in [Mode::ReportOnly, Mode::Enforce] {
         let r = scan_with(&repo, &Params::defaults(mode)).unwrap();
         assert_eq!(rows(&r), vec![], "{mode:?}");

@@ -204,7 +204,8 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
                         "warning: this xtask is an unoptimized build; for real figures run `cargo run --release -p xtask -- bench guard`"
                     );
                 }
-                let met = gates::bench::guard::run(&gates::bench::guard::Options { sizes, runs, dir })?;
+                let met =
+                    gates::bench::guard::run(&gates::bench::guard::Options { sizes, runs, dir })?;
                 Ok(if met { 0 } else { 1 })
             }
         },

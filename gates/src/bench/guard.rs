@@ -90,7 +90,10 @@ fn pick_mention(rng: &mut Rng) -> Mention {
 /// About 200 lines of plausible plugin code; `m` decides where a key appears.
 fn ts_module(plugin: &str, n: usize, m: Mention) -> String {
     let mut s = String::with_capacity(7000);
-    let _ = writeln!(s, "/**\n * {plugin}: module {n}. Generated for the guard benchmark.\n */");
+    let _ = writeln!(
+        s,
+        "/**\n * {plugin}: module {n}. Generated for the guard benchmark.\n */"
+    );
     let _ = writeln!(s, "import {{ readFile }} from \"node:fs/promises\";\n");
     for block in 0..12 {
         let _ = writeln!(
@@ -160,7 +163,10 @@ pub fn generate(dir: &Path, files: usize) -> std::io::Result<usize> {
         written += 1;
         for n in 0..FILES_PER_PLUGIN - 1 {
             let m = pick_mention(&mut rng);
-            std::fs::write(pdir.join("src").join(format!("m{n}.ts")), ts_module(&name, n, m))?;
+            std::fs::write(
+                pdir.join("src").join(format!("m{n}.ts")),
+                ts_module(&name, n, m),
+            )?;
             written += 1;
         }
     }
@@ -255,7 +261,10 @@ pub fn run(opts: &Options) -> std::io::Result<bool> {
     let say = |line: String| println!("{line}");
     let rg = rg_available();
     if !rg {
-        say("ripgrep (rg) is not installed: the comparison is skipped (apt-get install -y ripgrep)".into());
+        say(
+            "ripgrep (rg) is not installed: the comparison is skipped (apt-get install -y ripgrep)"
+                .into(),
+        );
     }
     let params = Params {
         surfaces: vec![
@@ -346,7 +355,10 @@ pub fn run(opts: &Options) -> std::io::Result<bool> {
             first.parsed,
             by_rule
         ));
-        say(format!("{size} files: walk alone (ignore, 1 thread) {}", describe(&walk_t)));
+        say(format!(
+            "{size} files: walk alone (ignore, 1 thread) {}",
+            describe(&walk_t)
+        ));
         let texts = load_texts(&dir)?;
         let mut parsed = 0;
         let parse_t = measure(opts.runs, || {

@@ -57,8 +57,8 @@ use crate::finding::{Finding, Severity};
 use crate::target::source::{self, MAX_FILE_BYTES, SourceFile};
 use crate::target::ts;
 
-pub use ts_keys::{Family, rawr_mentions};
 use ts_keys::is_ident_byte;
+pub use ts_keys::{Family, rawr_mentions};
 
 /// The check's registry entry.
 pub fn def() -> CheckDef {
@@ -197,7 +197,10 @@ impl Guard {
             return Err(perr("keys", "`keys` must name at least one key".into()));
         }
         for k in &p.keys {
-            if k.is_empty() || !k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'$')
+            if k.is_empty()
+                || !k
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'$')
             {
                 return Err(perr(
                     "keys",
@@ -216,18 +219,15 @@ impl Guard {
         let mut gsb = GlobSetBuilder::new();
         for s in &p.surfaces {
             let rel = s.trim_start_matches("./");
-            if rel.is_empty()
-                || Path::new(rel).is_absolute()
-                || rel.split('/').any(|c| c == "..")
-            {
+            if rel.is_empty() || Path::new(rel).is_absolute() || rel.split('/').any(|c| c == "..") {
                 return Err(perr(
                     "surfaces",
                     format!("surface {s:?} must be a path inside the repository"),
                 ));
             }
             if has_glob_meta(rel) {
-                let g = glob(rel)
-                    .map_err(|e| perr("surfaces", format!("surface glob {s:?}: {e}")))?;
+                let g =
+                    glob(rel).map_err(|e| perr("surfaces", format!("surface glob {s:?}: {e}")))?;
                 gsb.add(g);
                 globs.push(rel.to_string());
             } else {
@@ -250,8 +250,19 @@ impl Guard {
         // Markers are parsed to check their reason.
         patterns.extend(
             [
-                "\\u", "\\x", "\\\n", "\\\r", "\\0", "\\1", "\\2", "\\3", "\\4",
-                "\\5", "\\6", "\\7", "rawr-gates",
+                "\\u",
+                "\\x",
+                "\\\n",
+                "\\\r",
+                "\\0",
+                "\\1",
+                "\\2",
+                "\\3",
+                "\\4",
+                "\\5",
+                "\\6",
+                "\\7",
+                "rawr-gates",
             ]
             .map(String::from),
         );
@@ -493,10 +504,11 @@ impl Guard {
         if !self.worth_parsing(rel, text.as_bytes()) {
             return None;
         }
-        let file = match source::from_bytes(Path::new(rel), rel.to_string(), text.as_bytes().to_vec()) {
-            Ok(f) => f,
-            Err(e) => return Some(vec![e.finding]),
-        };
+        let file =
+            match source::from_bytes(Path::new(rel), rel.to_string(), text.as_bytes().to_vec()) {
+                Ok(f) => f,
+                Err(e) => return Some(vec![e.finding]),
+            };
         Some(self.judge(&file, rel.to_string()).0)
     }
 
@@ -522,7 +534,13 @@ impl Guard {
         }
     }
 
-    fn key_finding(&self, file: &SourceFile, offset: usize, rule: &str, message: String) -> Finding {
+    fn key_finding(
+        &self,
+        file: &SourceFile,
+        offset: usize,
+        rule: &str,
+        message: String,
+    ) -> Finding {
         file.finding_at(rule, offset, message)
             .with_severity(self.key_severity())
     }
@@ -660,7 +678,10 @@ fn walk_roots(globs: &[String]) -> Vec<(String, Option<usize>)> {
         } else {
             Some(segs.len())
         };
-        roots.push((segs[..lit.min(segs.len().saturating_sub(1))].to_vec(), depth));
+        roots.push((
+            segs[..lit.min(segs.len().saturating_sub(1))].to_vec(),
+            depth,
+        ));
     }
     roots.sort();
     let mut merged: Vec<(Vec<&str>, Option<usize>)> = Vec::new();
@@ -735,7 +756,9 @@ impl Accumulator {
                         format!("surface glob `{pattern}` matched no file"),
                     )
                     .with_severity(Severity::Warning)
-                    .with_help("check the gate's `surfaces`: a glob that matches nothing checks nothing"),
+                    .with_help(
+                        "check the gate's `surfaces`: a glob that matches nothing checks nothing",
+                    ),
                 );
             }
         }
@@ -774,9 +797,7 @@ impl Accumulator {
             ));
         }
         if !g.globs.is_empty() {
-            notes.push(
-                "glob walks skip hidden entries and node_modules directories".into(),
-            );
+            notes.push("glob walks skip hidden entries and node_modules directories".into());
         }
         let mut allowed = self.allowed.into_inner().expect("lock");
         allowed.sort();
@@ -819,18 +840,13 @@ fn markers(file: &SourceFile, comments: &[oxc_ast::Comment]) -> Vec<Marker> {
             };
             let offset = start + at;
             let args = args.trim_start();
-            let (key, after) = match args
-                .strip_prefix('(')
-                .and_then(|a| a.split_once(')'))
-            {
+            let (key, after) = match args.strip_prefix('(').and_then(|a| a.split_once(')')) {
                 Some((k, after)) => (k.trim().to_string(), after),
                 // `allow` without `(key)`: the key is unknown, report it as such.
                 None => (String::new(), ""),
             };
             let reason_text = after.lines().next().unwrap_or("").trim();
-            let reason_text = reason_text
-                .trim_start_matches([':', '-', '—', '–'])
-                .trim();
+            let reason_text = reason_text.trim_start_matches([':', '-', '—', '–']).trim();
             let reason = (!reason_text.is_empty()).then(|| reason_text.to_string());
             let (line, _) = file.line_col(offset);
             let (c_line, c_col) = file.line_col(c.span.start as usize);

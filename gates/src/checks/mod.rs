@@ -4,9 +4,9 @@
 //! pipeline file), a parameter validator that runs when the pipeline is loaded (so bad
 //! parameters are reported with their position before anything runs) and a `run` function.
 
-pub mod legacy_metadata_guard;
 pub mod discovery_roots;
 pub mod import_boundary;
+pub mod legacy_metadata_guard;
 pub mod metadata_contract;
 
 use std::path::{Path, PathBuf};

@@ -19,7 +19,9 @@ pub fn enabled() -> bool {
 
 /// Escapes the message part of a workflow command.
 pub fn escape_data(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 /// Escapes a property value (`file=`, `title=`) of a workflow command.
@@ -47,7 +49,10 @@ pub fn annotation(gate: &str, f: &Finding) -> String {
             }
         }
     }
-    props.push(format!("title={}", escape_property(&format!("{gate}: {}", f.rule))));
+    props.push(format!(
+        "title={}",
+        escape_property(&format!("{gate}: {}", f.rule))
+    ));
     let mut message = f.message.clone();
     if let Some(help) = &f.help {
         message.push_str("\nhelp: ");
@@ -111,13 +116,20 @@ mod tests {
 
     #[test]
     fn annotation_has_file_line_col_title() {
-        let f = Finding::error("legacy-key-access", "src/a,b:c.ts", 3, 7, "x.channel: 50%\nread")
-            .with_help("delete it");
+        let f = Finding::error(
+            "legacy-key-access",
+            "src/a,b:c.ts",
+            3,
+            7,
+            "x.channel: 50%\nread",
+        )
+        .with_help("delete it");
         assert_eq!(
             annotation("legacy-metadata-guard", &f),
             "::error file=src/a%2Cb%3Ac.ts,line=3,col=7,title=legacy-metadata-guard%3A legacy-key-access::x.channel: 50%25%0Aread%0Ahelp: delete it"
         );
-        let w = Finding::general("legacy-guard-no-match", "nothing").with_severity(Severity::Warning);
+        let w =
+            Finding::general("legacy-guard-no-match", "nothing").with_severity(Severity::Warning);
         assert_eq!(
             annotation("g", &w),
             "::warning title=g%3A legacy-guard-no-match::nothing"

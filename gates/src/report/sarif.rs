@@ -43,9 +43,11 @@ pub fn log(gates: &[GateResult]) -> Value {
     let mut rules: BTreeMap<&str, (Vec<&str>, Severity, &str)> = BTreeMap::new();
     for g in gates {
         for f in &g.findings {
-            let e = rules
-                .entry(f.rule.as_str())
-                .or_insert((Vec::new(), f.severity, f.message.as_str()));
+            let e = rules.entry(f.rule.as_str()).or_insert((
+                Vec::new(),
+                f.severity,
+                f.message.as_str(),
+            ));
             if !e.0.contains(&g.id.as_str()) {
                 e.0.push(g.id.as_str());
             }
@@ -149,7 +151,10 @@ mod tests {
 
     #[test]
     fn uris_are_relative_and_percent_encoded() {
-        assert_eq!(uri_path("plugins/web/a b/package.json"), "plugins/web/a%20b/package.json");
+        assert_eq!(
+            uri_path("plugins/web/a b/package.json"),
+            "plugins/web/a%20b/package.json"
+        );
         assert_eq!(uri_path("src/100%#é.ts"), "src/100%25%23%C3%A9.ts");
     }
 }

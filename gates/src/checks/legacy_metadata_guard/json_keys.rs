@@ -35,7 +35,7 @@ fn walk(guard: &Guard, file: &SourceFile, node: &Node, path: &str, out: &mut Vec
         Value::Object(members) => {
             for m in members {
                 let here = format!("{path}.{}", m.key);
-                if guard.keys.iter().any(|k| *k == m.key) {
+                if guard.keys.contains(&m.key) {
                     out.push(
                         guard
                             .key_finding(

@@ -86,15 +86,15 @@ impl KeyVisitor<'_> {
 
     fn hit(&mut self, offset: u32, name: &str, family: Family, role: &'static str) {
         let offset = offset as usize;
-        if let Some(key) = self.key_of(name) {
-            if self.seen.insert(offset) {
-                self.hits.push(Hit {
-                    offset,
-                    key,
-                    family,
-                    role,
-                });
-            }
+        if let Some(key) = self.key_of(name)
+            && self.seen.insert(offset)
+        {
+            self.hits.push(Hit {
+                offset,
+                key,
+                family,
+                role,
+            });
         }
     }
 
@@ -210,7 +210,11 @@ fn reflective_key_arg(callee: &Expression<'_>) -> Option<(usize, &'static str)> 
         }
         (
             Some("Reflect"),
-            "has" | "get" | "set" | "deleteProperty" | "defineProperty"
+            "has"
+            | "get"
+            | "set"
+            | "deleteProperty"
+            | "defineProperty"
             | "getOwnPropertyDescriptor",
         ) => Some((1, "key argument of Reflect")),
         (_, "hasOwnProperty" | "propertyIsEnumerable") => {
@@ -324,12 +328,10 @@ impl<'a> Visit<'a> for KeyVisitor<'_> {
         // `Pick<T, "channel">` / `Omit<T, "channel">` name keys of T.
         if let (TSTypeName::IdentifierReference(name), Some(args)) =
             (&it.type_name, &it.type_arguments)
+            && matches!(name.name.as_str(), "Pick" | "Omit")
+            && let Some(keys) = args.params.get(1)
         {
-            if matches!(name.name.as_str(), "Pick" | "Omit") {
-                if let Some(keys) = args.params.get(1) {
-                    self.key_type(keys, "key of a Pick/Omit type");
-                }
-            }
+            self.key_type(keys, "key of a Pick/Omit type");
         }
         walk::walk_ts_type_reference(self, it);
     }
@@ -342,10 +344,10 @@ impl<'a> Visit<'a> for KeyVisitor<'_> {
     }
 
     fn visit_call_expression(&mut self, it: &CallExpression<'a>) {
-        if let Some((index, role)) = reflective_key_arg(&it.callee) {
-            if let Some(arg) = it.arguments.get(index).and_then(|a| a.as_expression()) {
-                self.key_expression(arg, role);
-            }
+        if let Some((index, role)) = reflective_key_arg(&it.callee)
+            && let Some(arg) = it.arguments.get(index).and_then(|a| a.as_expression())
+        {
+            self.key_expression(arg, role);
         }
         walk::walk_call_expression(self, it);
     }
@@ -406,12 +408,7 @@ impl<'a> Visit<'a> for KeyVisitor<'_> {
 
     fn visit_function(&mut self, it: &Function<'a>, flags: ScopeFlags) {
         if let Some(id) = &it.id {
-            self.hit(
-                id.span.start,
-                &id.name,
-                Family::Identifier,
-                "function name",
-            );
+            self.hit(id.span.start, &id.name, Family::Identifier, "function name");
         }
         self.with_binding_role("binding", |v| walk::walk_function(v, it, flags));
     }
@@ -495,13 +492,7 @@ mod tests {
         assert!(ret.diagnostics.is_empty(), "{:?}", ret.diagnostics);
         scan(&ret.program, src, &keys())
             .into_iter()
-            .map(|h| {
-                (
-                    format!("{}@{}", h.key, h.offset),
-                    h.family.rule(),
-                    h.role,
-                )
-            })
+            .map(|h| (format!("{}@{}", h.key, h.offset), h.family.rule(), h.role))
             .collect()
     }
 
@@ -514,7 +505,14 @@ mod tests {
     #[test]
     fn variable_type_annotations_are_visited() {
         let got = hits("const r: M[\"channel\"] = 1;\n");
-        assert_eq!(got, vec![("channel@11".to_string(), "legacy-key-access", "indexed-access type key")]);
+        assert_eq!(
+            got,
+            vec![(
+                "channel@11".to_string(),
+                "legacy-key-access",
+                "indexed-access type key"
+            )]
+        );
     }
 
     #[test]
@@ -673,7 +671,10 @@ mod comment_scan_tests {
             ("const a = `// ${x.channel}`;\n", false),
             ("const a = \"// channel\";\n", false),
             ("const a = `\n// rawr.channel\n`;\n", false),
-            ("const a = { b: `${ { channel: 1 }.channel }` }; // channel\n", false),
+            (
+                "const a = { b: `${ { channel: 1 }.channel }` }; // channel\n",
+                false,
+            ),
         ];
         for (src, skippable) in cases {
             let ranges = comment_ranges(src.as_bytes()).expect("scannable");
