@@ -34,9 +34,11 @@
 //! legacy key (from the manifest, the type, the reader). If a line must keep the word as a key
 //! (e.g. a migration shim that strips it), add `// rawr-gates: allow(channel) <why>`.
 //!
-//! Speed: a byte prefilter (Aho-Corasick over the keys, `\u`/`\x` escapes and the marker
-//! prefix) means only files that could contain a finding are parsed; globs are walked in
-//! parallel with the `ignore` crate from their literal prefix only.
+//! Speed: a byte prefilter (Aho-Corasick over the keys, escapes and the marker prefix) means
+//! only files that could contain a finding are parsed: a key must occur as a whole word, and
+//! in `.ts` files outside the comments an exact comment scan is certain of (when unsure, the
+//! file is parsed). Globs are walked in parallel with the `ignore` crate from their literal
+//! prefix only. `cargo xtask bench guard` measures it against `rg -w -c`.
 
 mod ts_keys;
 
@@ -377,7 +379,8 @@ impl Guard {
                 if listed.contains(rel.as_str()) {
                     return;
                 }
-                if let Some(&i) = self.exclude_set.matches_candidate(&cand).first() {
+                if self.exclude_set.is_match_candidate(&cand) {
+                    let i = self.exclude_set.matches_candidate(&cand)[0];
                     acc.exclude(i, &rel);
                     return;
                 }
