@@ -8,6 +8,8 @@
 pub mod artifacts;
 pub mod bench;
 pub mod checks;
+pub mod ci;
+pub mod devtest;
 pub mod error;
 pub mod finding;
 pub mod pipeline;

@@ -31,6 +31,12 @@ struct Cli {
 enum Cmd {
     /// Run every gate of the pipeline in dependency order.
     PhaseA(PhaseAArgs),
+    /// The project's tests: installs what they need, then `cargo nextest run --workspace ARGS`.
+    Test {
+        /// Passed on to `cargo nextest run`.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
     /// Run one gate alone (dependencies ignored), for iterating.
     Gate {
         /// The gate id.
@@ -51,10 +57,67 @@ enum Cmd {
     },
     /// List stages, slices and gates.
     List,
-    /// Benchmarks over generated inputs (figures printed; exit 1 if a target is missed).
-    Bench {
+    /// Orchestrator artifacts of the pass root: write the plan, check agent outputs.
+    Artifacts {
         #[command(subcommand)]
-        which: BenchCmd,
+        cmd: ArtifactsCmd,
+    },
+    /// The A8 cleanup manifest: plan it, check it against the tree, apply it with git.
+    Cleanup {
+        #[command(subcommand)]
+        cmd: CleanupCmd,
+    },
+    /// Write PHASE_A_EXECUTION_REPORT.md and FINAL_PHASE_A_HANDOFF.md from the last run.
+    Report {
+        /// The target repository (default: the pipeline's `target.repo`).
+        #[arg(long, value_name = "DIR")]
+        repo: Option<PathBuf>,
+    },
+    /// The GitHub Actions workflow generated from the pipeline.
+    #[command(subcommand)]
+    Ci(CiCmd),
+    /// Benchmarks over generated inputs.
+    #[command(subcommand)]
+    Bench(BenchCmd),
+}
+
+#[derive(Subcommand)]
+enum ArtifactsCmd {
+    /// Write ORCHESTRATOR_PLAN_VERBATIM.md (the runbook verbatim, with its checksum) and start
+    /// ORCHESTRATOR_SCRATCHPAD.md. Refuses to overwrite an existing plan.
+    Init {
+        /// The runbook to write down.
+        #[arg(long, value_name = "FILE")]
+        runbook: PathBuf,
+        #[arg(long, value_name = "DIR")]
+        repo: Option<PathBuf>,
+    },
+    /// Run the orchestrator-artifacts and agent-outputs gates.
+    Check {
+        #[arg(long, value_name = "DIR")]
+        repo: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum CleanupCmd {
+    /// Classify every file of the pass root and write the manifest (keeps a person's edits).
+    Plan {
+        #[arg(long, value_name = "DIR")]
+        repo: Option<PathBuf>,
+    },
+    /// Verify the manifest agrees with the tree (the docs-cleanup gate).
+    Check {
+        #[arg(long, value_name = "DIR")]
+        repo: Option<PathBuf>,
+    },
+    /// Carry the manifest out with git rm / git mv. Dry-run unless --yes.
+    Apply {
+        #[arg(long, value_name = "DIR")]
+        repo: Option<PathBuf>,
+        /// Really do it (otherwise only print what would be done).
+        #[arg(long)]
+        yes: bool,
     },
 }
 
@@ -82,6 +145,21 @@ enum BenchCmd {
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
     },
+    /// The executor's overhead per gate over a generated pipeline of trivial gates.
+    Executor {
+        #[arg(long, default_value_t = 200)]
+        gates: usize,
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
+}
+
+#[derive(Subcommand)]
+enum CiCmd {
+    /// Write the workflow (default: .github/workflows/phase-a.yml) from the pipeline.
+    Render,
+    /// Re-render and compare with the file on disk; on drift print a unified diff and exit 1.
+    Check,
 }
 
 #[derive(clap::Args)]
@@ -193,7 +271,16 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             print!("{out}");
             Ok(0)
         }
-        Cmd::Bench { which } => match which {
+        Cmd::Ci(c) => ci(&cli.pipeline, c),
+        Cmd::Test { args } => {
+            let code = gates::devtest::run(&workspace_root(), &args).map_err(anyhow::Error::msg)?;
+            Ok(code.clamp(0, 255) as u8)
+        }
+        Cmd::Bench(b) => match b {
+            BenchCmd::Executor { gates: n, runs } => {
+                print!("{}", gates::bench::executor::run(n, runs));
+                Ok(0)
+            }
             BenchCmd::MetadataContract { manifests, runs } => {
                 let met = gates::bench::metadata_contract::run(manifests, runs)?;
                 Ok(if met { 0 } else { 1 })
@@ -213,6 +300,141 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             let p = load(&cli.pipeline)?;
             print!("{}", gates::pipeline::plan::render_list(&p));
             Ok(0)
+        }
+        Cmd::Artifacts {
+            cmd: ArtifactsCmd::Init { runbook, repo },
+        } => {
+            let p = load(&cli.pipeline)?;
+            let repo = target_repo(&p, &repo)?;
+            let out = gates::artifacts::plan::init(&repo.join(&p.target.pass_root), &runbook)?;
+            println!("wrote {}", out.plan.display());
+            let verb = if out.scratchpad_existed {
+                "appended to"
+            } else {
+                "started"
+            };
+            println!("{verb} {}", out.scratchpad.display());
+            Ok(0)
+        }
+        Cmd::Artifacts {
+            cmd: ArtifactsCmd::Check { repo },
+        } => run_checks(
+            &cli.pipeline,
+            &repo,
+            &["orchestrator-artifacts", "agent-outputs"],
+        ),
+        Cmd::Cleanup {
+            cmd: CleanupCmd::Check { repo },
+        } => run_checks(&cli.pipeline, &repo, &["docs-cleanup"]),
+        Cmd::Cleanup {
+            cmd: CleanupCmd::Plan { repo },
+        } => {
+            let p = load(&cli.pipeline)?;
+            let repo = target_repo(&p, &repo)?;
+            let cfg = gates::checks::docs_cleanup::config_of(&p)?;
+            let pass_rel = gates::artifacts::git::rel_str(&p.target.pass_root);
+            let (path, m) = gates::artifacts::cleanup::write_plan(&repo, &pass_rel, &cfg)?;
+            for e in &m.entries {
+                println!("{:<8} {}  ({})", e.action.as_str(), e.path, e.rationale);
+            }
+            println!("wrote {}", path.display());
+            Ok(0)
+        }
+        Cmd::Cleanup {
+            cmd: CleanupCmd::Apply { repo, yes },
+        } => {
+            let p = load(&cli.pipeline)?;
+            let repo = target_repo(&p, &repo)?;
+            let cfg = gates::checks::docs_cleanup::config_of(&p)?;
+            let pass_rel = gates::artifacts::git::rel_str(&p.target.pass_root);
+            let out = gates::artifacts::cleanup::apply(&repo, &pass_rel, &cfg, yes)?;
+            let prefix = if out.dry_run { "would " } else { "" };
+            for a in &out.actions {
+                println!("{prefix}{a}");
+            }
+            if out.actions.is_empty() {
+                println!("nothing to do: the tree already matches the manifest");
+            } else if out.dry_run {
+                println!("dry run: nothing was changed; pass --yes to apply");
+            }
+            Ok(0)
+        }
+        Cmd::Report { repo } => {
+            let p = load(&cli.pipeline)?;
+            let repo = target_repo(&p, &repo)?;
+            let record = session::read_last_run(&repo)?;
+            let docs = gates::artifacts::report::Docs::of(&p);
+            for path in gates::artifacts::report::write(
+                &repo,
+                &repo.join(&p.target.pass_root),
+                &record,
+                &docs,
+            )? {
+                println!("wrote {}", path.display());
+            }
+            Ok(0)
+        }
+    }
+}
+
+/// Runs the gates whose check is one of `checks`, alone, and prints their details.
+fn run_checks(
+    pipeline_file: &Option<PathBuf>,
+    repo: &Option<PathBuf>,
+    checks: &[&str],
+) -> anyhow::Result<u8> {
+    let p = load(pipeline_file)?;
+    let repo = target_repo(&p, repo)?;
+    let interrupt = run::interrupt::flag();
+    let style = Style::detect(std::io::stdout().is_terminal());
+    let mut results = Vec::new();
+    for check in checks {
+        let gate = p
+            .gates
+            .values()
+            .find(|g| g.kind.check_name() == Some(*check));
+        let Some(g) = gate else {
+            anyhow::bail!(
+                "the pipeline {} has no gate with `check = \"{check}\"`",
+                p.file.display()
+            );
+        };
+        let mut r = executor::run_gate(
+            &p,
+            g,
+            &repo,
+            &repo.join(&p.target.pass_root),
+            &interrupt,
+            None,
+        );
+        r.slices = p.slices_of_gate(&g.id).map(|s| s.id.clone()).collect();
+        print!("{}", report::human::gate_details(&style, &r));
+        results.push(r);
+    }
+    Ok(run::Counts::of(&results).exit_code(false) as u8)
+}
+
+fn ci(pipeline_file: &Option<PathBuf>, c: CiCmd) -> anyhow::Result<u8> {
+    let p = load(pipeline_file)?;
+    match c {
+        CiCmd::Render => {
+            let (path, changed) = gates::ci::write(&p)?;
+            println!(
+                "{} {}",
+                if changed { "wrote" } else { "unchanged:" },
+                path.display()
+            );
+            Ok(0)
+        }
+        CiCmd::Check => {
+            let r = gates::ci::check(&p, None)?;
+            if r.drift == gates::ci::Drift::UpToDate {
+                print!("{}", r.report());
+                Ok(0)
+            } else {
+                eprint!("{}", r.report());
+                Ok(1)
+            }
         }
     }
 }
@@ -261,6 +483,19 @@ fn phase_a(pipeline_file: &Option<PathBuf>, a: PhaseAArgs) -> anyhow::Result<u8>
         write_report(path, &report::sarif::render(&record))?;
     }
     github_annotations(&record.gates, a.format);
+    if report::github_summary::enabled() {
+        let summary = report::github_summary::summary_path();
+        // Groups go with the human output; with `--format json`, stdout stays pure JSON.
+        let mut out: Box<dyn std::io::Write> = match a.format {
+            Format::Human => Box::new(std::io::stdout().lock()),
+            Format::Json => Box::new(std::io::stderr().lock()),
+        };
+        let warnings = report::github_summary::emit(&record, &mut out, summary.as_deref());
+        drop(out);
+        for w in warnings {
+            eprintln!("warning: {w}");
+        }
+    }
     match a.format {
         Format::Human => print!(
             "{}",

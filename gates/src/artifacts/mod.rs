@@ -1,6 +1,15 @@
 //! Pass-root artifacts written by the tool itself: the append-only orchestrator scratchpad
 //! and the machine-readable record of the last run.
 
+pub mod cleanup;
+pub mod disposition;
+pub mod evidence;
+pub mod git;
+pub mod markdown;
+pub mod names;
+pub mod plan;
+pub mod readiness;
+pub mod report;
 pub mod scratchpad;
 
 use std::path::{Path, PathBuf};

@@ -145,6 +145,9 @@ pub fn load_str(text: &str, file: &Path, base_dir: &Path) -> Result<Pipeline, Lo
         let span = e.span().unwrap_or(0..0);
         cx.err(span, e.message().trim_end().to_string())
     })?;
+    // The `[ci]` table stays raw in the model, but is typed here so a bad one is a load
+    // error pointing at the offending key.
+    crate::ci::config::validate_text(text).map_err(|(span, message)| cx.err(span, message))?;
     validate(&cx, raw, file, base_dir)
 }
 
@@ -644,10 +647,10 @@ fn find_cycle(n: usize, deps: &[Vec<usize>]) -> Option<Vec<usize>> {
         None
     }
     for u in 0..n {
-        if colour[u] == C::White {
-            if let Some(c) = visit(u, deps, &mut colour, &mut stack) {
-                return Some(c);
-            }
+        if colour[u] == C::White
+            && let Some(c) = visit(u, deps, &mut colour, &mut stack)
+        {
+            return Some(c);
         }
     }
     None

@@ -246,6 +246,13 @@ pub fn summary(style: &Style, record: &RunRecord) -> String {
                         f.message
                     ));
                 }
+                if let Some(help) = &f.help {
+                    let lines: Vec<&str> = help.lines().collect();
+                    let shown = lines.len().min(3);
+                    for l in &lines[lines.len() - shown..] {
+                        out.push_str(&format!("      {}\n", style.dim(l)));
+                    }
+                }
             }
             if errors.len() > SUMMARY_FINDINGS {
                 out.push_str(&format!(

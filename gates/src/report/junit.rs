@@ -18,7 +18,8 @@ pub fn render(record: &RunRecord) -> String {
                 Status::Passed => TestCaseStatus::success(),
                 Status::Failed => {
                     let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
-                    s.set_message(format!("{} findings", g.error_count()));
+                    let n = g.error_count();
+                    s.set_message(format!("{n} finding{}", if n == 1 { "" } else { "s" }));
                     s.set_type("findings");
                     s
                 }
@@ -38,7 +39,11 @@ pub fn render(record: &RunRecord) -> String {
                 let text: Vec<String> = g
                     .findings
                     .iter()
-                    .map(|f| format!("{} [{}] {}", f.location(), f.rule, f.message))
+                    .map(|f| {
+                        format!("{} [{}] {}", f.location(), f.rule, f.message)
+                            .trim_start()
+                            .to_string()
+                    })
                     .collect();
                 if !text.is_empty() {
                     *description = Some(text.join("\n").into());

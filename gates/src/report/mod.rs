@@ -4,6 +4,7 @@
 //! [`RunRecord`]: crate::run::RunRecord
 
 pub mod github;
+pub mod github_summary;
 pub mod human;
 pub mod json;
 pub mod junit;

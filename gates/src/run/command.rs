@@ -107,14 +107,23 @@ pub fn run(
         ),
     ];
 
+    // A waiter thread owns the child and reports its exit at once; this thread only wakes
+    // for the timeout and to notice cancellation.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let waiter = thread::spawn(move || {
+        let _ = tx.send(child.wait());
+    });
     let mut timed_out = false;
     let mut cancelled = false;
-    let mut poll = Duration::from_millis(2);
     let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break Some(status),
-            Ok(None) => {}
-            Err(e) => return Err(GateError::msg(format!("waiting for `{program}`: {e}"))),
+        let left = timeout.saturating_sub(start.elapsed());
+        match rx.recv_timeout(left.min(Duration::from_millis(50))) {
+            Ok(Ok(status)) => break Some(status),
+            Ok(Err(e)) => return Err(GateError::msg(format!("waiting for `{program}`: {e}"))),
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                return Err(GateError::msg(format!("lost track of `{program}`")));
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
         }
         if start.elapsed() >= timeout {
             timed_out = true;
@@ -124,15 +133,14 @@ pub fn run(
             cancelled = true;
             break None;
         }
-        thread::sleep(poll.min(timeout.saturating_sub(start.elapsed())));
-        poll = (poll * 2).min(Duration::from_millis(50));
     };
     // Whatever happened, the group goes: a gate's command may not leave processes behind.
-    kill_group(pid, &mut child);
+    kill_group(pid);
     let status = match status {
         Some(s) => Some(s),
-        None => child.wait().ok(),
+        None => rx.recv().ok().and_then(Result::ok),
     };
+    let _ = waiter.join();
     let duration = start.elapsed();
     for r in readers.into_iter().flatten() {
         let _ = r.join();
@@ -158,20 +166,18 @@ pub fn run(
 
 #[cfg(unix)]
 #[allow(unsafe_code)]
-fn kill_group(pid: u32, child: &mut std::process::Child) {
+fn kill_group(pid: u32) {
     let pgid = pid as libc::pid_t;
-    // SAFETY: killpg only sends a signal; a stale or empty group yields ESRCH, which is fine.
+    // SAFETY: killpg only sends a signal; a group that no longer exists yields ESRCH.
     let alive = unsafe { libc::killpg(pgid, libc::SIGTERM) } == 0;
     if alive {
         let deadline = Instant::now() + GRACE;
         while Instant::now() < deadline {
-            // SAFETY: signal 0 only probes for existence of the group.
+            // SAFETY: signal 0 only probes whether the group still has members.
             if unsafe { libc::killpg(pgid, 0) } != 0 {
-                break;
+                return;
             }
-            // Reap the leader so it does not linger as a zombie that keeps the group alive.
-            let _ = child.try_wait();
-            thread::sleep(Duration::from_millis(10));
+            thread::sleep(Duration::from_millis(5));
         }
         // SAFETY: as above.
         unsafe { libc::killpg(pgid, libc::SIGKILL) };
@@ -179,9 +185,7 @@ fn kill_group(pid: u32, child: &mut std::process::Child) {
 }
 
 #[cfg(not(unix))]
-fn kill_group(_pid: u32, child: &mut std::process::Child) {
-    let _ = child.kill();
-}
+fn kill_group(_pid: u32) {}
 
 #[derive(Default)]
 struct Tail {

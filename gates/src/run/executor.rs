@@ -118,34 +118,61 @@ pub fn execute(
             }
         }
 
-        // Settle slices whose gates are all done, and decide pending gates.
-        settle_slices(pipeline, &slices, &state, &mut slice_done, observer);
-        for g in &gate_order {
-            if !matches!(state[g], GateState::Pending) {
-                continue;
+        // Settle slices whose gates are all done, and skip pending gates whose every slice is
+        // blocked by a dependency that is not green. Repeat until nothing changes, so a skip
+        // propagates down a whole chain with the root cause in each reason.
+        loop {
+            settle_slices(pipeline, &slices, &state, &mut slice_done, observer);
+            let mut changed = false;
+            for g in &gate_order {
+                if !matches!(state[g], GateState::Pending) {
+                    continue;
+                }
+                if let Some(reason) =
+                    blocked_reason(pipeline, &slices_of[g.as_str()], &selected, &slice_done)
+                {
+                    let r = skeleton(
+                        pipeline,
+                        g,
+                        &slices_of[g.as_str()],
+                        Status::Skipped,
+                        Some(reason),
+                    );
+                    observer.gate_finished(&r);
+                    state.insert(g.clone(), GateState::Done(r));
+                    changed = true;
+                }
             }
-            let reason = if interrupted {
-                Some("not run: the run was interrupted".to_string())
-            } else if let Some(cause) = &stop_cause {
-                Some(format!(
-                    "not run: the run stopped after {cause} (pass --keep-going to run independent gates)"
-                ))
-            } else {
-                blocked_reason(pipeline, &slices_of[g.as_str()], &selected, &slice_done)
-            };
-            if let Some(reason) = reason {
-                let r = skeleton(
-                    pipeline,
-                    g,
-                    &slices_of[g.as_str()],
-                    Status::Skipped,
-                    Some(reason),
-                );
-                observer.gate_finished(&r);
-                state.insert(g.clone(), GateState::Done(r));
+            if !changed {
+                break;
             }
         }
-        settle_slices(pipeline, &slices, &state, &mut slice_done, observer);
+        // After a failure without --keep-going (or an interrupt), once the running gates have
+        // settled, whatever is still pending will not run.
+        if running == 0 && (interrupted || stop_cause.is_some()) {
+            let reason = if interrupted {
+                "not run: the run was interrupted".to_string()
+            } else {
+                format!(
+                    "not run: the run stopped after {} (pass --keep-going to run independent gates)",
+                    stop_cause.as_deref().unwrap_or("a failure")
+                )
+            };
+            for g in &gate_order {
+                if matches!(state[g], GateState::Pending) {
+                    let r = skeleton(
+                        pipeline,
+                        g,
+                        &slices_of[g.as_str()],
+                        Status::Skipped,
+                        Some(reason.clone()),
+                    );
+                    observer.gate_finished(&r);
+                    state.insert(g.clone(), GateState::Done(r));
+                }
+            }
+            settle_slices(pipeline, &slices, &state, &mut slice_done, observer);
+        }
 
         // Launch what is ready.
         for g in &gate_order {
@@ -361,10 +388,9 @@ fn blocked_reason(
             Some(dep) => {
                 if first.is_none() {
                     first = Some(format!(
-                        "slice {} depends on {}, which is not green: {}",
-                        s,
+                        "slice {s} is blocked by {}: {}",
                         dep.id,
-                        dep.reason.as_deref().unwrap_or("not passed")
+                        dep.cause.as_deref().unwrap_or("not green")
                     ));
                 }
             }
@@ -400,38 +426,34 @@ fn settle_slices<'a>(
             .depends_on
             .iter()
             .find_map(|d| done.get(d.as_str()).filter(|r| r.status != Status::Passed));
-        let (status, reason) = if let Some(dep) = blocked_dep {
+        let (status, reason, cause) = if let Some(dep) = blocked_dep {
+            let cause = dep
+                .cause
+                .clone()
+                .unwrap_or_else(|| format!("{} is not green", dep.id));
             (
                 Status::Skipped,
-                Some(format!(
-                    "depends on {}, which is not green: {}",
-                    dep.id,
-                    dep.reason.as_deref().unwrap_or("not passed")
-                )),
+                Some(format!("blocked by {}: {cause}", dep.id)),
+                Some(cause),
             )
         } else if results.iter().all(|r| r.status == Status::Passed) {
-            (Status::Passed, None)
+            (Status::Passed, None, None)
         } else {
             let worst = [Status::Errored, Status::TimedOut, Status::Failed]
                 .into_iter()
                 .find(|st| results.iter().any(|r| r.status == *st))
                 .unwrap_or(Status::Skipped);
-            let reason = match results
+            let cause = match results
                 .iter()
                 .find(|r| r.status == worst && worst != Status::Skipped)
             {
-                Some(r) => format!(
-                    "gate `{}` {} (in {})",
-                    r.id,
-                    r.status.as_str(),
-                    r.slices.join(", ")
-                ),
+                Some(r) => format!("gate `{}` {} in {}", r.id, r.status.as_str(), id),
                 None => results
                     .iter()
                     .find_map(|r| r.reason.clone())
                     .unwrap_or_else(|| "gates were skipped".into()),
             };
-            (worst, Some(reason))
+            (worst, Some(cause.clone()), Some(cause))
         };
         let r = SliceResult {
             id: id.to_string(),
@@ -440,6 +462,7 @@ fn settle_slices<'a>(
             owner: slice.owner.clone(),
             status,
             reason,
+            cause,
             gates: gates.to_vec(),
         };
         observer.slice_finished(&r);

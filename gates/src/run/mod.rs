@@ -75,6 +75,10 @@ pub struct SliceResult {
     pub status: Status,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// For a slice that is not green: the first gate upstream that failed, timed out or
+    /// errored (or why nothing ran), e.g. "gate `preflight` failed in stage-0".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
     pub gates: Vec<String>,
 }
 

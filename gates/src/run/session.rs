@@ -60,13 +60,13 @@ struct Logging<'a> {
 
 impl Logging<'_> {
     fn log(&self, entry: &str) {
-        if let Some(path) = &self.scratchpad {
-            if let Err(e) = scratchpad::append(path, entry) {
-                self.problems
-                    .lock()
-                    .expect("lock")
-                    .push(format!("could not append to {}: {e}", path.display()));
-            }
+        if let Some(path) = &self.scratchpad
+            && let Err(e) = scratchpad::append(path, entry)
+        {
+            self.problems
+                .lock()
+                .expect("lock")
+                .push(format!("could not append to {}: {e}", path.display()));
         }
     }
 }

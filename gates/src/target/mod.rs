@@ -3,8 +3,11 @@
 //! parsed with positions ([`ts`]), and workspace packages with `exports`-aware import
 //! resolution ([`workspace`]).
 
+pub mod calls;
 pub mod flow;
+pub mod host;
 pub mod json;
+pub mod modules;
 pub mod plugins;
 pub mod source;
 pub mod ts;

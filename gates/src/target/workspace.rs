@@ -79,14 +79,14 @@ impl Workspace {
                 continue;
             }
             for dir in expand_dir_glob(repo, &g) {
-                if let Some(m) = read_json(&dir.join("package.json")) {
-                    if let Some(name) = m.get("name").and_then(Value::as_str) {
-                        ws.packages.entry(name.to_string()).or_insert(Package {
-                            name: name.to_string(),
-                            dir: dir.clone(),
-                            manifest: m.clone(),
-                        });
-                    }
+                if let Some(m) = read_json(&dir.join("package.json"))
+                    && let Some(name) = m.get("name").and_then(Value::as_str)
+                {
+                    ws.packages.entry(name.to_string()).or_insert(Package {
+                        name: name.to_string(),
+                        dir: dir.clone(),
+                        manifest: m.clone(),
+                    });
                 }
             }
         }

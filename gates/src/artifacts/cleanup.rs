@@ -1,0 +1,967 @@
+//! The A8 cleanup manifest (`A8_CLEANUP_MANIFEST.md`): plan it, check it against the tree,
+//! apply it with git.
+//!
+//! The manifest is a markdown table, one row per file of the pass root: `path` (relative to
+//! the pass root), `action` (`delete` | `archive` | `retain`), `destination` (for archives)
+//! and `rationale`. It is human-editable; `cleanup plan` keeps what a person changed.
+//!
+//! Crash safety of `apply`: the manifest (the intent) is on disk before any file moves; each
+//! action is one git operation that leaves the file either in place or at its archive
+//! destination (`git mv` is a rename); deletions only remove files whose committed content
+//! git still holds. Re-running `apply` after a crash finishes the remaining actions: the
+//! changes it finds are exactly those the manifest explains, so the clean-tree rule lets it
+//! go on, and every action is idempotent.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use super::markdown::{self, Doc, is_blank_value, strip_emphasis};
+use super::names::{self, AgentFile};
+use super::{SCRATCHPAD, git, write_atomic};
+use crate::error::GateError;
+use crate::finding::Finding;
+
+/// Where things are and what counts as a closure document.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The manifest, relative to the pass root.
+    pub manifest: String,
+    /// The archive folder, relative to the pass root.
+    pub archive_dir: String,
+    /// Directories (relative to the target) whose markdown must not link to deleted paths.
+    pub canonical_docs: Vec<String>,
+    /// Closure documents (relative to the pass root): their citations are retained.
+    pub closure_documents: Vec<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            manifest: names::CLEANUP_MANIFEST.into(),
+            archive_dir: "_archive".into(),
+            canonical_docs: vec!["docs".into()],
+            closure_documents: names::CLOSURE_DOCUMENTS
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    Delete,
+    Archive,
+    Retain,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Delete => "delete",
+            Action::Archive => "archive",
+            Action::Retain => "retain",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    pub path: String,
+    pub action: Action,
+    pub destination: Option<String>,
+    pub rationale: String,
+    /// 1-based line in the manifest (0 for entries not read from a file).
+    pub line: u32,
+    pub path_col: u32,
+    pub dest_col: u32,
+}
+
+impl Entry {
+    /// The archive destination: the given one, or the path under the archive folder.
+    pub fn archive_destination(&self, cfg: &Config) -> String {
+        self.destination
+            .clone()
+            .unwrap_or_else(|| format!("{}/{}", cfg.archive_dir.trim_end_matches('/'), self.path))
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Manifest {
+    pub entries: Vec<Entry>,
+}
+
+/// Parses a manifest. Problems come back as findings at `path` (the manifest's
+/// repository-relative path).
+pub fn parse(path: &str, text: &str) -> (Manifest, Vec<Finding>) {
+    let doc = Doc::parse(text);
+    let mut m = Manifest::default();
+    let mut problems = Vec::new();
+    let tables = doc.tables(doc.all());
+    // Every table with `path` and `action` columns (a person may split the manifest by action).
+    let manifest_tables: Vec<_> = tables
+        .iter()
+        .filter(|t| t.column("path").is_some() && t.column("action").is_some())
+        .collect();
+    if manifest_tables.is_empty() {
+        problems.push(
+            Finding::error(
+                "manifest-table-missing",
+                path,
+                0,
+                0,
+                "no table with the columns path, action, destination, rationale",
+            )
+            .with_help("regenerate it with `cargo xtask cleanup plan`"),
+        );
+        return (m, problems);
+    }
+    for t in manifest_tables {
+        let (pi, ai) = (
+            t.column("path").expect("found"),
+            t.column("action").expect("found"),
+        );
+        let di = t.column("destination");
+        let ri = t.column("rationale");
+        if ri.is_none() {
+            problems.push(Finding::error(
+                "manifest-column-missing",
+                path,
+                t.header_line,
+                1,
+                "the manifest lacks the `rationale` column",
+            ));
+        }
+        for row in &t.rows {
+            let get = |i: Option<usize>| i.and_then(|i| row.cells.get(i));
+            let Some(pc) = get(Some(pi)) else { continue };
+            let p = strip_emphasis(&pc.text);
+            // `./X.md` and `X.md` name the same file.
+            let p = p.strip_prefix("./").map(str::to_string).unwrap_or(p);
+            let ac = get(Some(ai));
+            let action = match ac
+                .map(|c| strip_emphasis(&c.text).to_ascii_lowercase())
+                .as_deref()
+            {
+                Some("delete") => Action::Delete,
+                Some("archive") => Action::Archive,
+                Some("retain") => Action::Retain,
+                other => {
+                    problems.push(Finding::error(
+                        "invalid-action",
+                        path,
+                        row.line,
+                        ac.map(|c| c.col).unwrap_or(1),
+                        format!(
+                            "action `{}` is not one of delete, archive, retain",
+                            other.unwrap_or("")
+                        ),
+                    ));
+                    continue;
+                }
+            };
+            if p.is_empty() {
+                problems.push(Finding::error(
+                    "manifest-path-missing",
+                    path,
+                    row.line,
+                    pc.col,
+                    "a manifest row names no path",
+                ));
+                continue;
+            }
+            let dest = get(di).filter(|c| !is_blank_value(&c.text));
+            let rationale = get(ri).map(|c| c.text.clone()).unwrap_or_default();
+            if ri.is_some() && is_blank_value(&rationale) {
+                problems.push(Finding::error(
+                    "rationale-missing",
+                    path,
+                    row.line,
+                    get(ri).map(|c| c.col).unwrap_or(1),
+                    format!("`{p}` has no rationale"),
+                ));
+            }
+            m.entries.push(Entry {
+                path: p,
+                action,
+                destination: dest.map(|c| strip_emphasis(&c.text)),
+                rationale,
+                line: row.line,
+                path_col: pc.col,
+                dest_col: dest.map(|c| c.col).unwrap_or(0),
+            });
+        }
+    }
+    (m, problems)
+}
+
+/// Renders a manifest (entries sorted by path).
+pub fn render(m: &Manifest, cfg: &Config) -> String {
+    let mut entries = m.entries.clone();
+    entries.sort_by(|a, b| a.path.cmp(&b.path));
+    let mut s = String::new();
+    s.push_str("# A8 Cleanup Manifest\n\n");
+    s.push_str(
+        "<!-- Written by `cargo xtask cleanup plan`. Human-editable: change an action or a rationale and\n     `cleanup plan` keeps it. Paths are relative to the pass root. Format: docs/closure-format.md. -->\n\n",
+    );
+    s.push_str(&format!("Archive folder: `{}`\n\n", cfg.archive_dir));
+    s.push_str("| path | action | destination | rationale |\n| --- | --- | --- | --- |\n");
+    for e in &entries {
+        let dest = match e.action {
+            Action::Archive => format!("`{}`", e.archive_destination(cfg)),
+            _ => "—".into(),
+        };
+        s.push_str(&format!(
+            "| `{}` | {} | {} | {} |\n",
+            e.path,
+            e.action.as_str(),
+            dest,
+            e.rationale.replace('|', "\\|").replace('\n', " ")
+        ));
+    }
+    s
+}
+
+/// Whether a pass-root path is one the runbook says must be retained: orchestrator files,
+/// finals and closure outputs.
+pub fn is_protected(path: &str, cfg: &Config) -> bool {
+    if path.contains('/') {
+        return false;
+    }
+    path == cfg.manifest
+        || names::ORCHESTRATOR_OUTPUTS.contains(&path)
+        || cfg.closure_documents.iter().any(|d| d == path)
+        || matches!(names::agent_file(path), Some((_, AgentFile::Final(_))))
+}
+
+/// Artifacts the closure documents cite (pass-root-relative), so the plan never drops them.
+fn cited(pass_root: &Path, cfg: &Config) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for d in &cfg.closure_documents {
+        let Ok(text) = std::fs::read_to_string(pass_root.join(d)) else {
+            continue;
+        };
+        let doc = Doc::parse(&text);
+        for l in doc.visible(doc.all()) {
+            for i in markdown::inlines(&markdown::strip_inline_comments(l.text)) {
+                match i.kind {
+                    markdown::InlineKind::Code if names::is_artifact_name(&i.text) => {
+                        out.insert(i.text.clone());
+                    }
+                    markdown::InlineKind::LinkTarget => {
+                        if let Some(t) = markdown::local_link_path(&i.text) {
+                            let t = super::evidence::parse_anchor(t)
+                                .map(|(p, _, _)| p)
+                                .unwrap_or_else(|| t.to_string());
+                            let t = t.strip_prefix("./").unwrap_or(&t);
+                            if !t.contains("..") {
+                                out.insert(t.to_string());
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Classifies every file of the pass root. Entries of an existing manifest win for files
+/// still present (a person may have changed them) and are kept for files already deleted or
+/// archived, so planning again after `apply` changes nothing.
+pub fn plan(
+    pass_root: &Path,
+    cfg: &Config,
+    existing: Option<&Manifest>,
+) -> Result<Manifest, GateError> {
+    let files = names::walk(pass_root)?;
+    let present: BTreeSet<&str> = files.iter().map(String::as_str).collect();
+    let cited = cited(pass_root, cfg);
+    let finals: Vec<(u32, String)> = files
+        .iter()
+        .filter_map(|f| match names::agent_file(f) {
+            Some((n, AgentFile::Final(_))) if !f.contains('/') => Some((n, f.clone())),
+            _ => None,
+        })
+        .collect();
+    let final_of = |n: u32| finals.iter().find(|(m, _)| *m == n).map(|(_, f)| f.clone());
+    let mut entries: Vec<Entry> = Vec::new();
+    let prior = |p: &str| existing.and_then(|m| m.entries.iter().find(|e| e.path == p));
+    let archived_dest = |p: &str| {
+        existing.is_some_and(|m| {
+            m.entries
+                .iter()
+                .any(|e| e.action == Action::Archive && e.archive_destination(cfg) == p)
+        })
+    };
+    for f in &files {
+        if f == &cfg.manifest {
+            continue;
+        }
+        if archived_dest(f) {
+            continue;
+        }
+        if let Some(e) = prior(f) {
+            entries.push(Entry {
+                line: 0,
+                ..e.clone()
+            });
+            continue;
+        }
+        let (action, rationale) = classify(f, cfg, &cited, final_of);
+        entries.push(Entry {
+            path: f.clone(),
+            action,
+            destination: None,
+            rationale,
+            line: 0,
+            path_col: 0,
+            dest_col: 0,
+        });
+    }
+    if !files.iter().any(|f| f == SCRATCHPAD) && !entries.iter().any(|e| e.path == SCRATCHPAD) {
+        entries.push(Entry {
+            path: SCRATCHPAD.into(),
+            action: Action::Retain,
+            destination: None,
+            rationale: "orchestrator scratchpad: written by every run, append-only".into(),
+            line: 0,
+            path_col: 0,
+            dest_col: 0,
+        });
+    }
+    if let Some(m) = existing {
+        for e in &m.entries {
+            if !present.contains(e.path.as_str()) && !entries.iter().any(|x| x.path == e.path) {
+                entries.push(Entry {
+                    line: 0,
+                    ..e.clone()
+                });
+            }
+        }
+    }
+    entries.push(Entry {
+        path: cfg.manifest.clone(),
+        action: Action::Retain,
+        destination: None,
+        rationale: "closure output: this manifest".into(),
+        line: 0,
+        path_col: 0,
+        dest_col: 0,
+    });
+    entries.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(Manifest { entries })
+}
+
+fn classify(
+    f: &str,
+    cfg: &Config,
+    cited: &BTreeSet<String>,
+    final_of: impl Fn(u32) -> Option<String>,
+) -> (Action, String) {
+    let archive_prefix = format!("{}/", cfg.archive_dir.trim_end_matches('/'));
+    if f.starts_with(&archive_prefix) {
+        return (Action::Retain, "already archived".into());
+    }
+    if f == SCRATCHPAD || f == "ORCHESTRATOR_PLAN_VERBATIM.md" {
+        return (Action::Retain, "orchestrator file".into());
+    }
+    if is_protected(f, cfg) {
+        return match names::agent_file(f) {
+            Some((n, AgentFile::Final(_))) => {
+                (Action::Retain, format!("final output of agent {n}"))
+            }
+            _ => (Action::Retain, "closure output".into()),
+        };
+    }
+    if cited.contains(f) {
+        return (Action::Retain, "cited by a closure document".into());
+    }
+    match (names::agent_file(f), f.contains('/')) {
+        (Some((n, kind)), false) => match (kind, final_of(n)) {
+            (AgentFile::Plan, Some(fin)) => (
+                Action::Delete,
+                format!("superseded plan: agent {n}'s final `{fin}` exists"),
+            ),
+            (AgentFile::Scratchpad, Some(fin)) => (
+                Action::Delete,
+                format!("superseded scratch notes: agent {n}'s final `{fin}` exists"),
+            ),
+            (AgentFile::Other(o), Some(fin))
+                if o.to_ascii_uppercase().split('_').any(|w| w == "DRAFT") =>
+            {
+                (
+                    Action::Delete,
+                    format!("intermediate draft: agent {n}'s final `{fin}` exists"),
+                )
+            }
+            (AgentFile::Other(_), Some(fin)) => (
+                Action::Archive,
+                format!("record value beyond agent {n}'s final `{fin}`; archived, not deleted"),
+            ),
+            (AgentFile::Final(_), Some(_)) => {
+                (Action::Retain, format!("final output of agent {n}"))
+            }
+            (_, None) => (
+                Action::Archive,
+                format!("record value: agent {n} has no final output"),
+            ),
+        },
+        _ => (
+            Action::Archive,
+            "not a known pass artifact: archived rather than deleted".into(),
+        ),
+    }
+}
+
+/// Whether a pass-root-relative path stays inside the pass root: not absolute, no `..`,
+/// no symlink on the way (existing components are inspected).
+fn path_problem(pass_root: &Path, rel: &str) -> Option<String> {
+    let p = Path::new(rel);
+    if rel.is_empty() || p.is_absolute() || rel.starts_with('/') || rel.starts_with('\\') {
+        return Some(format!("`{rel}` is absolute"));
+    }
+    if p.components().any(|c| {
+        !matches!(
+            c,
+            std::path::Component::Normal(_) | std::path::Component::CurDir
+        )
+    }) {
+        return Some(format!("`{rel}` climbs out of the pass root with `..`"));
+    }
+    let mut cur = pass_root.to_path_buf();
+    for c in p.components() {
+        cur.push(c);
+        match std::fs::symlink_metadata(&cur) {
+            Ok(md) if md.file_type().is_symlink() => {
+                return Some(format!(
+                    "`{rel}` goes through the symlink `{}`",
+                    cur.strip_prefix(pass_root).unwrap_or(&cur).display()
+                ));
+            }
+            Ok(_) => {}
+            Err(_) => break,
+        }
+    }
+    None
+}
+
+/// `cleanup check`: the manifest agrees with the tree.
+pub fn check(
+    repo: &Path,
+    pass_rel: &str,
+    cfg: &Config,
+) -> Result<(Vec<Finding>, Vec<String>), GateError> {
+    let pass_root = repo.join(pass_rel);
+    let manifest_rel = format!("{pass_rel}/{}", cfg.manifest);
+    let mut findings = Vec::new();
+    let mut notes = Vec::new();
+    let text = match std::fs::read(pass_root.join(&cfg.manifest)) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            findings.push(
+                Finding::error(
+                    "manifest-missing",
+                    &manifest_rel,
+                    0,
+                    0,
+                    "the cleanup manifest does not exist",
+                )
+                .with_help("write it with `cargo xtask cleanup plan`"),
+            );
+            return Ok((findings, notes));
+        }
+        Err(e) => return Err(GateError::io(pass_root.join(&cfg.manifest), e)),
+        Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+    };
+    let (m, problems) = parse(&manifest_rel, &text);
+    findings.extend(problems);
+    let mf = |rule: &str, e: &Entry, col: u32, msg: String| {
+        Finding::error(rule, &manifest_rel, e.line, col, msg)
+    };
+
+    let mut seen: Vec<(&str, u32)> = Vec::new();
+    let mut accounted: BTreeSet<String> = BTreeSet::from([cfg.manifest.clone()]);
+    let mut gone: Vec<(String, Action, Option<String>)> = Vec::new();
+    for e in &m.entries {
+        if let Some((_, first)) = seen.iter().find(|(p, _)| *p == e.path) {
+            findings.push(mf(
+                "duplicate-entry",
+                e,
+                e.path_col,
+                format!("`{}` is listed again (first on line {first})", e.path),
+            ));
+            continue;
+        }
+        seen.push((&e.path, e.line));
+        if let Some(why) = path_problem(&pass_root, &e.path) {
+            findings.push(mf("path-outside-pass-root", e, e.path_col, why));
+            continue;
+        }
+        accounted.insert(e.path.clone());
+        let exists = std::fs::symlink_metadata(pass_root.join(&e.path)).is_ok();
+        if e.action != Action::Retain && is_protected(&e.path, cfg) {
+            findings.push(mf(
+                "protected-file-not-retained",
+                e,
+                e.path_col,
+                format!(
+                    "`{}` must be retained (orchestrator file, final or closure output), not {}d",
+                    e.path,
+                    e.action.as_str()
+                ),
+            ));
+        }
+        match e.action {
+            Action::Retain => {
+                if !exists {
+                    if e.path == SCRATCHPAD {
+                        notes.push(format!("{SCRATCHPAD} is absent; every run writes it, so its retain entry is accepted"));
+                    } else {
+                        findings.push(mf(
+                            "retained-path-missing",
+                            e,
+                            e.path_col,
+                            format!("`{}` is to be retained but does not exist", e.path),
+                        ));
+                    }
+                }
+            }
+            Action::Delete => {
+                if exists {
+                    findings.push(
+                        mf(
+                            "deleted-path-present",
+                            e,
+                            e.path_col,
+                            format!("`{}` is listed as deleted but still exists", e.path),
+                        )
+                        .with_help("run `cargo xtask cleanup apply --yes`"),
+                    );
+                }
+                gone.push((e.path.clone(), Action::Delete, None));
+            }
+            Action::Archive => {
+                let dest = e.archive_destination(cfg);
+                if let Some(why) = path_problem(&pass_root, &dest) {
+                    findings.push(mf("path-outside-pass-root", e, e.dest_col.max(1), why));
+                    continue;
+                }
+                accounted.insert(dest.clone());
+                let dest_exists = pass_root.join(&dest).exists();
+                match (exists, dest_exists) {
+                    (false, true) => {}
+                    (true, false) => findings.push(
+                        mf(
+                            "archive-not-applied",
+                            e,
+                            e.path_col,
+                            format!(
+                                "`{}` is to be archived to `{dest}` but has not moved",
+                                e.path
+                            ),
+                        )
+                        .with_help("run `cargo xtask cleanup apply --yes`"),
+                    ),
+                    (true, true) => findings.push(mf(
+                        "archive-source-present",
+                        e,
+                        e.path_col,
+                        format!(
+                            "`{}` is archived to `{dest}` but also still exists in place",
+                            e.path
+                        ),
+                    )),
+                    (false, false) => findings.push(mf(
+                        "archived-path-missing",
+                        e,
+                        e.dest_col.max(e.path_col),
+                        format!(
+                            "`{}` was to be archived to `{dest}`, which does not exist",
+                            e.path
+                        ),
+                    )),
+                }
+                gone.push((e.path.clone(), Action::Archive, Some(dest)));
+            }
+        }
+    }
+    for f in names::walk(&pass_root)? {
+        if !accounted.contains(&f) {
+            findings.push(
+                Finding::error(
+                    "unaccounted-file",
+                    format!("{}/{f}", pass_rel),
+                    0,
+                    0,
+                    format!("`{f}` is not listed in {}", cfg.manifest),
+                )
+                .with_help("run `cargo xtask cleanup plan` to classify it"),
+            );
+        }
+    }
+    // No canonical or closure document links to a path that is gone.
+    let gone_rel: Vec<(String, Action, Option<String>)> = gone
+        .into_iter()
+        .map(|(p, a, d)| {
+            (
+                format!("{pass_rel}/{p}"),
+                a,
+                d.map(|d| format!("{pass_rel}/{d}")),
+            )
+        })
+        .collect();
+    if !gone_rel.is_empty() {
+        let archive_rel = format!("{pass_rel}/{}/", cfg.archive_dir.trim_end_matches('/'));
+        let mut docs: BTreeSet<String> = BTreeSet::new();
+        for dir in &cfg.canonical_docs {
+            let d = crate::checks::resolve_inside(repo, dir)?;
+            if d.is_dir() {
+                for f in names::walk(&d)? {
+                    if f.ends_with(".md") {
+                        docs.insert(format!("{}/{f}", dir.trim_end_matches('/')));
+                    }
+                }
+            }
+        }
+        for f in names::walk(&pass_root)? {
+            if f.ends_with(".md") {
+                docs.insert(format!("{pass_rel}/{f}"));
+            }
+        }
+        for doc in docs.iter().filter(|d| !d.starts_with(&archive_rel)) {
+            let Ok(text) = std::fs::read_to_string(repo.join(doc)) else {
+                continue;
+            };
+            let dir = Path::new(doc)
+                .parent()
+                .map(git::rel_str)
+                .unwrap_or_default();
+            let md = Doc::parse(&text);
+            for l in md.visible(md.all()) {
+                for i in markdown::inlines(&markdown::strip_inline_comments(l.text)) {
+                    if i.kind != markdown::InlineKind::LinkTarget {
+                        continue;
+                    }
+                    let Some(t) = markdown::local_link_path(&i.text) else {
+                        continue;
+                    };
+                    let Some(target) = crate::checks::agent_outputs::join_rel(&dir, t) else {
+                        continue;
+                    };
+                    if let Some((_, a, d)) = gone_rel.iter().find(|(p, _, _)| *p == target) {
+                        let (rule, msg) = match a {
+                            Action::Archive => (
+                                "link-to-archived-path",
+                                format!(
+                                    "links to `{t}`, which the cleanup archived to `{}`",
+                                    d.as_deref().unwrap_or("")
+                                ),
+                            ),
+                            _ => (
+                                "link-to-deleted-path",
+                                format!("links to `{t}`, which the cleanup deletes"),
+                            ),
+                        };
+                        findings.push(
+                            Finding::error(rule, doc, l.no, i.col, msg)
+                                .with_help("update or remove the link"),
+                        );
+                    }
+                }
+            }
+        }
+        notes.push(format!(
+            "links checked in {} markdown document(s) under {} and the pass root (the archive folder is history and is not checked)",
+            docs.len(),
+            cfg.canonical_docs.join(", ")
+        ));
+    }
+    notes.push(format!("{} manifest entries", m.entries.len()));
+    Ok((findings, notes))
+}
+
+/// What `apply` did or would do.
+#[derive(Debug, Default)]
+pub struct ApplyOutcome {
+    pub wrote_manifest: bool,
+    /// Human-readable actions, in order (`git rm ...`, `git mv ...`).
+    pub actions: Vec<String>,
+    pub dry_run: bool,
+}
+
+/// The environment variable of the crash-test hook: when set to `k`, `apply` aborts the
+/// process right after its k-th step (the manifest write and each git action are steps).
+/// Tests use it to prove a crash at any point loses nothing.
+pub const ABORT_AFTER_STEP_ENV: &str = "RAWR_GATES_TEST_ABORT_AFTER_STEP";
+
+fn step_done(step: &mut usize) {
+    *step += 1;
+    if let Ok(k) = std::env::var(ABORT_AFTER_STEP_ENV)
+        && k.trim().parse::<usize>().ok() == Some(*step)
+    {
+        eprintln!("{ABORT_AFTER_STEP_ENV}={k}: aborting after step {step}");
+        std::process::abort();
+    }
+}
+
+/// One planned git operation.
+enum Op {
+    /// Write the manifest (it did not exist).
+    WriteManifest(String),
+    GitRm(String),
+    StageDeletion(String),
+    Move {
+        src: String,
+        dst: String,
+        tracked: bool,
+    },
+    StageMove {
+        src: String,
+        dst: String,
+    },
+}
+
+/// `cleanup apply`: carry out the manifest with git. Dry-run unless `yes`.
+pub fn apply(
+    repo: &Path,
+    pass_rel: &str,
+    cfg: &Config,
+    yes: bool,
+) -> Result<ApplyOutcome, GateError> {
+    let pass_root = repo.join(pass_rel);
+    let manifest_rel = format!("{pass_rel}/{}", cfg.manifest);
+    if git::place(repo)?.is_none() {
+        return Err(GateError::msg(format!(
+            "{} is not inside a git work tree; cleanup apply works through git",
+            repo.display()
+        )));
+    }
+    if let Some(why) = path_problem(repo, pass_rel) {
+        return Err(GateError::msg(format!("the pass root is unsafe: {why}")));
+    }
+    let manifest_path = pass_root.join(&cfg.manifest);
+    let mut ops: Vec<Op> = Vec::new();
+    let m = match std::fs::read_to_string(&manifest_path) {
+        Ok(text) => {
+            let (m, problems) = parse(&manifest_rel, &text);
+            if let Some(p) = problems.first() {
+                return Err(GateError::msg(format!(
+                    "{}:{}: {}; fix the manifest first",
+                    manifest_rel, p.line, p.message
+                )));
+            }
+            m
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let m = plan(&pass_root, cfg, None)?;
+            ops.push(Op::WriteManifest(render(&m, cfg)));
+            m
+        }
+        Err(e) => return Err(GateError::io(manifest_path, e)),
+    };
+
+    // Validate everything before touching anything.
+    let mut refusals = Vec::new();
+    let mut explained: BTreeSet<String> = BTreeSet::from([manifest_rel.clone()]);
+    let mut seen = BTreeSet::new();
+    for e in &m.entries {
+        if !seen.insert(e.path.clone()) {
+            refusals.push(format!("line {}: `{}` is listed twice", e.line, e.path));
+            continue;
+        }
+        if let Some(why) = path_problem(&pass_root, &e.path) {
+            refusals.push(format!("line {}: {why}", e.line));
+            continue;
+        }
+        if e.action != Action::Retain && is_protected(&e.path, cfg) {
+            refusals.push(format!("line {}: `{}` is an orchestrator file, final or closure output and must be retained", e.line, e.path));
+            continue;
+        }
+        let src_rel = format!("{pass_rel}/{}", e.path);
+        let exists = std::fs::symlink_metadata(pass_root.join(&e.path)).is_ok();
+        match e.action {
+            Action::Retain => {}
+            Action::Delete => {
+                explained.insert(src_rel.clone());
+                let tracked = git::is_tracked(repo, &src_rel)?;
+                if exists && !tracked {
+                    refusals.push(format!(
+                        "line {}: `{}` is not tracked by git, so deleting it would lose it; commit it or archive it instead",
+                        e.line, e.path
+                    ));
+                } else if exists {
+                    ops.push(Op::GitRm(src_rel));
+                } else if tracked {
+                    ops.push(Op::StageDeletion(src_rel));
+                }
+            }
+            Action::Archive => {
+                let dest = e.archive_destination(cfg);
+                if let Some(why) = path_problem(&pass_root, &dest) {
+                    refusals.push(format!("line {}: destination {why}", e.line));
+                    continue;
+                }
+                let dst_rel = format!("{pass_rel}/{dest}");
+                explained.insert(src_rel.clone());
+                explained.insert(dst_rel.clone());
+                let dest_exists = std::fs::symlink_metadata(pass_root.join(&dest)).is_ok();
+                match (exists, dest_exists) {
+                    (true, false) => {
+                        let tracked = git::is_tracked(repo, &src_rel)?;
+                        ops.push(Op::Move {
+                            src: src_rel,
+                            dst: dst_rel,
+                            tracked,
+                        });
+                    }
+                    (false, true) => {
+                        let src_tracked = git::is_tracked(repo, &src_rel)?;
+                        let dst_tracked = git::is_tracked(repo, &dst_rel)?;
+                        let dst_ignored = git::run(repo, &["check-ignore", "-q", "--", &dst_rel])?
+                            .status
+                            .success();
+                        if src_tracked || (!dst_tracked && !dst_ignored) {
+                            ops.push(Op::StageMove {
+                                src: src_rel,
+                                dst: dst_rel,
+                            });
+                        }
+                    }
+                    (true, true) => refusals.push(format!(
+                        "line {}: both `{}` and its archive `{dest}` exist; resolve by hand",
+                        e.line, e.path
+                    )),
+                    (false, false) => refusals.push(format!(
+                        "line {}: neither `{}` nor its archive `{dest}` exists",
+                        e.line, e.path
+                    )),
+                }
+            }
+        }
+    }
+    // A dirty tree is refused, except for changes this manifest explains (a previous apply
+    // that was interrupted).
+    for c in git::dirty_paths(repo, pass_rel)? {
+        let ok =
+            explained.contains(&c.path) && c.from.as_ref().is_none_or(|f| explained.contains(f));
+        if !ok {
+            refusals.push(format!(
+                "uncommitted change `{}` {} (commit or stash it first)",
+                c.code, c.path
+            ));
+        }
+    }
+    if !refusals.is_empty() {
+        return Err(GateError::msg(format!(
+            "cleanup apply refused, nothing was changed:\n  - {}",
+            refusals.join("\n  - ")
+        )));
+    }
+
+    let mut outcome = ApplyOutcome {
+        dry_run: !yes,
+        ..ApplyOutcome::default()
+    };
+    let mut step = 0usize;
+    for op in ops {
+        let desc = match &op {
+            Op::WriteManifest(_) => format!("write {manifest_rel}"),
+            Op::GitRm(p) => format!("git rm -- {p}"),
+            Op::StageDeletion(p) => {
+                format!("git rm --cached -- {p} (already gone from the work tree)")
+            }
+            Op::Move {
+                src,
+                dst,
+                tracked: true,
+            } => format!("git mv -- {src} {dst}"),
+            Op::Move {
+                src,
+                dst,
+                tracked: false,
+            } => format!("mv {src} {dst} (not tracked by git)"),
+            Op::StageMove { src, dst } => format!("git add -A -- {src} {dst} (already moved)"),
+        };
+        outcome.actions.push(desc);
+        if !yes {
+            continue;
+        }
+        match op {
+            Op::WriteManifest(text) => {
+                write_atomic(&manifest_path, text.as_bytes())
+                    .map_err(|e| GateError::io(&manifest_path, e))?;
+                outcome.wrote_manifest = true;
+            }
+            Op::GitRm(p) => {
+                git::run_ok(repo, &["rm", "-q", "--", &p])?;
+            }
+            Op::StageDeletion(p) => {
+                git::run_ok(
+                    repo,
+                    &["rm", "-q", "--cached", "--ignore-unmatch", "--", &p],
+                )?;
+            }
+            Op::Move { src, dst, tracked } => {
+                let full_dst = repo.join(&dst);
+                if let Some(parent) = full_dst.parent() {
+                    std::fs::create_dir_all(parent).map_err(|e| GateError::io(parent, e))?;
+                }
+                if tracked {
+                    git::run_ok(repo, &["mv", "--", &src, &dst])?;
+                } else {
+                    std::fs::rename(repo.join(&src), &full_dst)
+                        .map_err(|e| GateError::io(repo.join(&src), e))?;
+                }
+            }
+            Op::StageMove { src, dst } => {
+                if git::is_tracked(repo, &src)? {
+                    git::run_ok(repo, &["rm", "-q", "--cached", "--", &src])?;
+                }
+                let ignored = git::run(repo, &["check-ignore", "-q", "--", &dst])?
+                    .status
+                    .success();
+                if !ignored {
+                    git::run_ok(repo, &["add", "--", &dst])?;
+                }
+            }
+        }
+        step_done(&mut step);
+    }
+    Ok(outcome)
+}
+
+/// `cleanup plan`: classifies the pass root (keeping an existing manifest's decisions) and
+/// writes the manifest atomically. Returns its path and content.
+pub fn write_plan(
+    repo: &Path,
+    pass_rel: &str,
+    cfg: &Config,
+) -> Result<(std::path::PathBuf, Manifest), GateError> {
+    let pass_root = repo.join(pass_rel);
+    if !pass_root.is_dir() {
+        return Err(GateError::msg(format!(
+            "the pass root {} does not exist",
+            pass_root.display()
+        )));
+    }
+    let path = pass_root.join(&cfg.manifest);
+    let existing = match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            let rel = format!("{pass_rel}/{}", cfg.manifest);
+            let (m, problems) = parse(&rel, &text);
+            if let Some(p) = problems.iter().find(|p| p.rule != "rationale-missing") {
+                return Err(GateError::msg(format!(
+                    "{rel}:{}:{}: {}; fix it by hand (the plan keeps a person's edits, so it will not overwrite a manifest it cannot read)",
+                    p.line, p.col, p.message
+                )));
+            }
+            Some(m)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(GateError::io(path, e)),
+    };
+    let m = plan(&pass_root, cfg, existing.as_ref())?;
+    write_atomic(&path, render(&m, cfg).as_bytes()).map_err(|e| GateError::io(&path, e))?;
+    Ok((path, m))
+}

@@ -1,0 +1,168 @@
+//! Read-only git queries about the target, and the few writes `cleanup apply` makes.
+//!
+//! Every query runs with `--no-optional-locks` (and `GIT_OPTIONAL_LOCKS=0`), so asking
+//! `git status` never rewrites the index: the gates must not change git state. The target
+//! may be a subdirectory of a larger repository (the bundled example sits inside the tool's
+//! own repository), so status is asked for the target directory only and paths are made
+//! relative to it.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use crate::artifacts::{SCRATCHPAD, STATE_DIR};
+use crate::error::GateError;
+
+fn git(repo: &Path) -> Command {
+    let mut c = Command::new("git");
+    c.arg("--no-optional-locks")
+        .arg("-C")
+        .arg(repo)
+        .env("GIT_OPTIONAL_LOCKS", "0");
+    // A user's pager or colour settings must not leak into parsed output.
+    c.env("GIT_PAGER", "cat").env("LC_ALL", "C");
+    c
+}
+
+/// Runs git with `args` in `repo` and returns its output (whatever the exit status).
+pub fn run(repo: &Path, args: &[&str]) -> Result<Output, GateError> {
+    git(repo)
+        .args(args)
+        .output()
+        .map_err(|e| GateError::msg(format!("cannot run git (is it installed?): {e}")))
+}
+
+/// Runs git and returns stdout, or an error quoting git's stderr.
+pub fn run_ok(repo: &Path, args: &[&str]) -> Result<String, GateError> {
+    let out = run(repo, args)?;
+    if !out.status.success() {
+        return Err(GateError::msg(format!(
+            "`git {}` failed in {}: {}",
+            args.join(" "),
+            repo.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// The target's place in its repository: `None` when `repo` is not inside a git work tree.
+#[derive(Clone, Debug)]
+pub struct Place {
+    /// The work tree's top level, absolute.
+    pub toplevel: String,
+    /// The target directory relative to the top level, with a trailing `/` (empty at the top).
+    pub prefix: String,
+}
+
+pub fn place(repo: &Path) -> Result<Option<Place>, GateError> {
+    let out = run(
+        repo,
+        &[
+            "rev-parse",
+            "--is-inside-work-tree",
+            "--show-toplevel",
+            "--show-prefix",
+        ],
+    )?;
+    if !out.status.success() {
+        return Ok(None);
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut lines = text.lines();
+    if lines.next() != Some("true") {
+        return Ok(None);
+    }
+    let toplevel = lines.next().unwrap_or("").to_string();
+    let prefix = lines.next().unwrap_or("").to_string();
+    Ok(Some(Place { toplevel, prefix }))
+}
+
+/// One changed path from `git status`, relative to the target directory.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Change {
+    /// The two status letters (`XY` of porcelain v1), e.g. `??`, ` M`, `D `, `R `.
+    pub code: String,
+    pub path: String,
+    /// For renames and copies: the source path.
+    pub from: Option<String>,
+}
+
+/// Every change under the target directory (staged, unstaged, untracked; ignored files
+/// excluded), with paths relative to the target.
+pub fn changes(repo: &Path) -> Result<Vec<Change>, GateError> {
+    let place = place(repo)?.ok_or_else(|| {
+        GateError::msg(format!("{} is not inside a git work tree", repo.display()))
+    })?;
+    let out = run_ok(
+        repo,
+        &[
+            "status",
+            "--porcelain=v1",
+            "-z",
+            "--untracked-files=all",
+            "--",
+            ".",
+        ],
+    )?;
+    let strip = |p: &str| {
+        p.strip_prefix(place.prefix.as_str())
+            .unwrap_or(p)
+            .to_string()
+    };
+    let mut fields = out.split('\0').filter(|s| !s.is_empty());
+    let mut v = Vec::new();
+    while let Some(entry) = fields.next() {
+        if entry.len() < 4 {
+            continue;
+        }
+        let code = entry[..2].to_string();
+        let path = strip(&entry[3..]);
+        let from = if code.starts_with('R') || code.starts_with('C') {
+            fields.next().map(strip)
+        } else {
+            None
+        };
+        v.push(Change { code, path, from });
+    }
+    Ok(v)
+}
+
+/// Whether `rel` (relative to the target) is one of the tool's own files, which every
+/// cleanliness check ignores: the state directory (run lock, last run) and the pass root's
+/// orchestrator scratchpad, which each run appends to before Stage 0 runs.
+pub fn is_tool_file(rel: &str, pass_root_rel: &str) -> bool {
+    let rel = rel.trim_start_matches("./");
+    rel == STATE_DIR
+        || rel.starts_with(&format!("{STATE_DIR}/"))
+        || rel == format!("{}/{SCRATCHPAD}", pass_root_rel.trim_end_matches('/'))
+}
+
+/// The note every cleanliness check prints, so the exclusion is never silent.
+pub fn tool_files_note(pass_root_rel: &str) -> String {
+    format!(
+        "the tool's own files are ignored when judging cleanliness: `{STATE_DIR}/` (run lock, last run record) and `{}/{SCRATCHPAD}` (appended by the current run before Stage 0)",
+        pass_root_rel.trim_end_matches('/')
+    )
+}
+
+/// Changes under the target that are not the tool's own files.
+pub fn dirty_paths(repo: &Path, pass_root_rel: &str) -> Result<Vec<Change>, GateError> {
+    Ok(changes(repo)?
+        .into_iter()
+        .filter(|c| !is_tool_file(&c.path, pass_root_rel))
+        .collect())
+}
+
+/// Whether `rel` (relative to the target) is tracked in the index.
+pub fn is_tracked(repo: &Path, rel: &str) -> Result<bool, GateError> {
+    let out = run(repo, &["ls-files", "--error-unmatch", "--", rel])?;
+    Ok(out.status.success())
+}
+
+/// The pass root relative to the target, '/'-separated.
+pub fn rel_str(p: &Path) -> String {
+    p.components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/")
+}

@@ -1,0 +1,80 @@
+//! `phase-b-readiness` (A9): the Phase B kickoff posture is explicit and consistent.
+//!
+//! **What it checks.** `A9_PHASE_B_READINESS.md` states `Posture: ready` or
+//! `Posture: not-ready`; `ready` lists no blockers and `not-ready` lists at least one; the
+//! owner matrix names an owner for each opening slice (a slice of the order with no
+//! dependency) and no undeclared slice; the ordered sequence's dependency rules form a valid
+//! chain over declared slices (every dependency is declared earlier in the order). A
+//! consistent `not-ready` posture is reported as a warning (an error with
+//! `require_ready = true`).
+//!
+//! **Why.** The runbook ends Phase A with an explicit Phase B posture: "ready or not-ready,
+//! blockers, owners, order". A `ready` with blockers, or an order that cannot be executed,
+//! hands the next phase a contradiction.
+//!
+//! **How to fix.** Edit the document in the format of `docs/closure-format.md`.
+
+use serde::Deserialize;
+
+use super::{CheckCtx, CheckOutput, ParamError, parse_params};
+use crate::artifacts::{git, names, readiness};
+use crate::error::GateError;
+use crate::finding::Finding;
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Params {
+    /// The readiness document, relative to the pass root.
+    pub document: Option<String>,
+    /// Fail (instead of warn) on a consistent `not-ready` posture.
+    #[serde(default)]
+    pub require_ready: bool,
+}
+
+pub fn validate(t: &toml::Table) -> Result<(), ParamError> {
+    parse_params::<Params>(t).map(|_| ())
+}
+
+pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
+    let p: Params = ctx.params()?;
+    let doc = p.document.as_deref().unwrap_or(names::READINESS);
+    let full = super::resolve_inside(ctx.pass_root, doc)?;
+    let rel = format!("{}/{doc}", git::rel_str(&ctx.pipeline.target.pass_root));
+    let mut out = CheckOutput::default();
+    let text = match std::fs::read(&full) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            out.findings.push(Finding::error(
+                "readiness-missing",
+                &rel,
+                0,
+                0,
+                format!("`{doc}` does not exist in the pass root"),
+            ));
+            return Ok(out);
+        }
+        Err(e) => return Err(GateError::io(full, e)),
+        Ok(b) => match String::from_utf8(b) {
+            Ok(t) => t,
+            Err(e) => {
+                out.findings.push(Finding::error(
+                    "document-not-utf8",
+                    &rel,
+                    0,
+                    0,
+                    format!("not UTF-8 text: {e}"),
+                ));
+                return Ok(out);
+            }
+        },
+    };
+    let r = readiness::check(&rel, &text, p.require_ready);
+    out.notes.push(format!(
+        "{rel}: posture {}, {} blocker(s), {} slice(s) in order, {} owner(s)",
+        r.posture.map(|x| x.as_str()).unwrap_or("none"),
+        r.blockers.len(),
+        r.order.len(),
+        r.owners.len()
+    ));
+    out.findings = r.findings;
+    Ok(out)
+}

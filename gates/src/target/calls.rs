@@ -1,0 +1,729 @@
+//! Functions and calls of TypeScript modules: which function a name denotes (a local
+//! declaration, an arrow bound to a `const`, or an import followed into its module), the
+//! calls a function body makes in the order they run, member chains (`a.b.c`), constant
+//! strings and simple control-flow facts (does this statement always return or throw?).
+//!
+//! These are the pieces a check needs to judge what code *does* rather than what text it
+//! contains: a list of route strings in a constant is not a mount, a call is.
+
+use oxc_ast::AstKind;
+use oxc_ast::ast::{
+    Argument, BindingPattern, CallExpression, Declaration, ExportDefaultDeclarationKind,
+    Expression, FormalParameters, Function, ModuleExportName, ObjectExpression, ObjectPropertyKind,
+    Program, PropertyKey, Statement, VariableDeclarationKind, VariableDeclarator,
+};
+use oxc_ast_visit::Visit;
+use oxc_span::{GetSpan, Span};
+use oxc_syntax::scope::ScopeFlags;
+
+use super::modules::{ImportTarget, ModId, ModuleSet};
+
+/// How deep calls are followed into other functions (a guard against pathological chains;
+/// real registration code nests two or three levels).
+pub const MAX_FOLLOW_DEPTH: usize = 8;
+
+/// A function body: a block of statements or an arrow's expression.
+#[derive(Clone, Copy)]
+pub enum Body<'a> {
+    Block(&'a oxc_allocator::Vec<'a, Statement<'a>>),
+    Expr(&'a Expression<'a>),
+}
+
+/// A function found in some module: its parameters and body.
+#[derive(Clone, Copy)]
+pub struct FnRef<'a> {
+    pub module: ModId,
+    pub params: &'a FormalParameters<'a>,
+    pub body: Body<'a>,
+    /// The whole function (for positions and identity).
+    pub span: Span,
+    /// Where the function's name is declared, if it has one.
+    pub name_span: Option<Span>,
+}
+
+impl<'a> FnRef<'a> {
+    /// The simple identifier of each positional parameter (`None` for patterns).
+    pub fn param_names(&self) -> Vec<Option<String>> {
+        self.params
+            .items
+            .iter()
+            .map(|p| binding_ident(&p.pattern))
+            .collect()
+    }
+
+    /// The statements of a block body (empty for an expression body).
+    pub fn statements(&self) -> &'a [Statement<'a>] {
+        match self.body {
+            Body::Block(s) => s.as_slice(),
+            Body::Expr(_) => &[],
+        }
+    }
+}
+
+/// The name bound by a simple binding pattern (`x`, `x = 1`).
+pub fn binding_ident(p: &BindingPattern) -> Option<String> {
+    match p {
+        BindingPattern::BindingIdentifier(id) => Some(id.name.to_string()),
+        BindingPattern::AssignmentPattern(a) => binding_ident(&a.left),
+        _ => None,
+    }
+}
+
+/// Every name a binding pattern binds, with the property path that leads to it from the
+/// bound value (`const { a: { b }, c } = v` → `b` ← `["a","b"]`, `c` ← `["c"]`).
+pub fn pattern_bindings(p: &BindingPattern) -> Vec<(String, Vec<String>)> {
+    let mut out = Vec::new();
+    collect_pattern(p, &mut Vec::new(), &mut out);
+    out
+}
+
+fn collect_pattern(
+    p: &BindingPattern,
+    path: &mut Vec<String>,
+    out: &mut Vec<(String, Vec<String>)>,
+) {
+    match p {
+        BindingPattern::BindingIdentifier(id) => out.push((id.name.to_string(), path.clone())),
+        BindingPattern::AssignmentPattern(a) => collect_pattern(&a.left, path, out),
+        BindingPattern::ObjectPattern(o) => {
+            for prop in &o.properties {
+                if let Some(key) = property_key_name(&prop.key) {
+                    path.push(key);
+                    collect_pattern(&prop.value, path, out);
+                    path.pop();
+                }
+            }
+        }
+        // Array elements and rest elements carry no stable property path.
+        BindingPattern::ArrayPattern(_) => {}
+    }
+}
+
+/// The static name of a property key (`a`, `"a"`, `` `a` ``), if it has one.
+pub fn property_key_name(k: &PropertyKey) -> Option<String> {
+    match k {
+        PropertyKey::StaticIdentifier(id) => Some(id.name.to_string()),
+        PropertyKey::StringLiteral(s) => Some(s.value.to_string()),
+        PropertyKey::TemplateLiteral(t) => t.single_quasi().map(|s| s.to_string()),
+        _ => None,
+    }
+}
+
+/// The function an expression is, looking through parentheses and type assertions.
+pub fn fn_of_expr<'a>(module: ModId, e: &'a Expression<'a>) -> Option<FnRef<'a>> {
+    match e.get_inner_expression() {
+        Expression::ArrowFunctionExpression(a) => Some(FnRef {
+            module,
+            params: &a.params,
+            body: match &a.body {
+                oxc_ast::ast::ArrowFunctionBody::FunctionBody(b) => Body::Block(&b.statements),
+                other => Body::Expr(other.as_expression()?),
+            },
+            span: a.span,
+            name_span: None,
+        }),
+        Expression::FunctionExpression(f) => fn_of_function(module, f),
+        _ => None,
+    }
+}
+
+/// A function declaration or expression with a body.
+pub fn fn_of_function<'a>(module: ModId, f: &'a Function<'a>) -> Option<FnRef<'a>> {
+    let body = f.body.as_ref()?;
+    Some(FnRef {
+        module,
+        params: &f.params,
+        body: Body::Block(&body.statements),
+        span: f.span,
+        name_span: f.id.as_ref().map(|i| i.span),
+    })
+}
+
+/// A declaration of a name in one statement list.
+#[derive(Clone, Copy)]
+pub enum Decl<'a> {
+    Function(&'a Function<'a>),
+    /// A variable; `path` is the property path from `init` to the bound name when the
+    /// declarator destructures (empty for a plain `const x = init`).
+    Var {
+        declarator: &'a VariableDeclarator<'a>,
+        init: Option<&'a Expression<'a>>,
+        /// Declared with `const` (its value cannot be rebound).
+        is_const: bool,
+    },
+}
+
+/// Finds where `name` is declared among `stmts` (not looking into nested blocks), including
+/// declarations wrapped in `export`.
+pub fn declared_in<'a>(stmts: &'a [Statement<'a>], name: &str) -> Option<Decl<'a>> {
+    for s in stmts {
+        let decl: Option<&'a Declaration<'a>> = match s {
+            Statement::ExportDeclaration(e) => Some(&e.declaration),
+            _ => s.as_declaration(),
+        };
+        if let Some(found) = decl.and_then(|d| decl_binds(d, name)) {
+            return Some(found);
+        }
+        if let Statement::ExportDefaultDeclaration(d) = s
+            && let ExportDefaultDeclarationKind::FunctionDeclaration(f) = &d.declaration
+            && f.id.as_ref().is_some_and(|i| i.name == name)
+        {
+            return Some(Decl::Function(f));
+        }
+    }
+    None
+}
+
+fn decl_binds<'a>(d: &'a Declaration<'a>, name: &str) -> Option<Decl<'a>> {
+    match d {
+        Declaration::FunctionDeclaration(f) if f.id.as_ref().is_some_and(|i| i.name == name) => {
+            Some(Decl::Function(f))
+        }
+        Declaration::VariableDeclaration(v) => v.declarations.iter().find_map(|dc| {
+            pattern_bindings(&dc.id)
+                .iter()
+                .any(|(n, _)| n == name)
+                .then_some(Decl::Var {
+                    declarator: dc,
+                    init: dc.init.as_ref(),
+                    is_const: v.kind == VariableDeclarationKind::Const,
+                })
+        }),
+        _ => None,
+    }
+}
+
+/// The local name under which `program` declares its export `export` (`export const x`,
+/// `export function x`, `export { local as x }`, `export default function f`), or `None`.
+pub fn local_name_of_export(program: &Program, export: &str) -> Option<String> {
+    for s in &program.body {
+        match s {
+            Statement::ExportDeclaration(e) => {
+                let names: Vec<String> = match &e.declaration {
+                    Declaration::FunctionDeclaration(f) => {
+                        f.id.iter().map(|i| i.name.to_string()).collect()
+                    }
+                    Declaration::VariableDeclaration(v) => v
+                        .declarations
+                        .iter()
+                        .flat_map(|dc| pattern_bindings(&dc.id).into_iter().map(|(n, _)| n))
+                        .collect(),
+                    Declaration::ClassDeclaration(c) => {
+                        c.id.iter().map(|i| i.name.to_string()).collect()
+                    }
+                    _ => Vec::new(),
+                };
+                if names.iter().any(|n| n == export) {
+                    return Some(export.to_string());
+                }
+            }
+            Statement::ExportNamedDeclaration(e) => {
+                for spec in &e.specifiers {
+                    if export_name(&spec.exported) == export {
+                        return Some(export_name(&spec.local));
+                    }
+                }
+            }
+            Statement::ExportDefaultDeclaration(d) if export == "default" => {
+                return Some(match &d.declaration {
+                    ExportDefaultDeclarationKind::FunctionDeclaration(f) => {
+                        f.id.as_ref()
+                            .map(|i| i.name.to_string())
+                            .unwrap_or_else(|| "default".into())
+                    }
+                    ExportDefaultDeclarationKind::Identifier(i) => i.name.to_string(),
+                    _ => "default".into(),
+                });
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+fn export_name(n: &ModuleExportName) -> String {
+    match n {
+        ModuleExportName::IdentifierName(i) => i.name.to_string(),
+        ModuleExportName::IdentifierReference(i) => i.name.to_string(),
+        ModuleExportName::StringLiteral(s) => s.value.to_string(),
+    }
+}
+
+/// The statement lists visible from a point of a module, innermost first; the last is the
+/// module's top level. Parameters of the enclosing functions shadow outer declarations.
+#[derive(Clone)]
+pub struct Scope<'a> {
+    pub module: ModId,
+    pub frames: Vec<Frame<'a>>,
+}
+
+#[derive(Clone)]
+pub struct Frame<'a> {
+    pub stmts: &'a [Statement<'a>],
+    pub params: Vec<String>,
+}
+
+/// What a name refers to from some scope.
+#[derive(Clone)]
+pub enum Binding<'a> {
+    /// Declared in module `module` (a local or, followed through imports, the origin).
+    Decl { module: ModId, decl: Decl<'a> },
+    /// A parameter of frame `frame` (0 = innermost).
+    Param { frame: usize, name: String },
+    /// Imported from outside the target, or not resolvable.
+    Import(ImportTarget),
+}
+
+impl<'a> Scope<'a> {
+    /// The top level of module `module`.
+    pub fn module(set: &ModuleSet<'a>, module: ModId) -> Scope<'a> {
+        Scope {
+            module,
+            frames: vec![Frame {
+                stmts: set.module(module).program.body.as_slice(),
+                params: Vec::new(),
+            }],
+        }
+    }
+
+    /// This scope extended with the body and parameters of `f` (which must be in the same module).
+    pub fn enter(&self, f: &FnRef<'a>) -> Scope<'a> {
+        let mut frames = vec![Frame {
+            stmts: f.statements(),
+            params: f.param_names().into_iter().flatten().collect(),
+        }];
+        frames.extend(self.frames.iter().cloned());
+        Scope {
+            module: self.module,
+            frames,
+        }
+    }
+
+    /// Resolves `name`, following imports of the target's own modules to their origin.
+    pub fn resolve(&self, set: &ModuleSet<'a>, name: &str) -> Option<Binding<'a>> {
+        for (i, fr) in self.frames.iter().enumerate() {
+            if fr.params.iter().any(|p| p == name) {
+                return Some(Binding::Param {
+                    frame: i,
+                    name: name.to_string(),
+                });
+            }
+            if let Some(decl) = declared_in(fr.stmts, name) {
+                return Some(Binding::Decl {
+                    module: self.module,
+                    decl,
+                });
+            }
+        }
+        let target = set.import_of(self.module, name)?;
+        Some(match target {
+            ImportTarget::Module { id, export } => match set.origin_of_export(id, &export) {
+                Some((origin, local)) => {
+                    let stmts = set.module(origin).program.body.as_slice();
+                    match declared_in(stmts, &local) {
+                        Some(decl) => Binding::Decl {
+                            module: origin,
+                            decl,
+                        },
+                        None => Binding::Import(ImportTarget::Module { id: origin, export }),
+                    }
+                }
+                None => Binding::Import(ImportTarget::Module { id, export }),
+            },
+            other => Binding::Import(other),
+        })
+    }
+
+    /// The function `name` denotes from this scope, if it is one the analysis can read.
+    pub fn resolve_function(&self, set: &ModuleSet<'a>, name: &str) -> Option<FnRef<'a>> {
+        match self.resolve(set, name)? {
+            Binding::Decl {
+                module,
+                decl: Decl::Function(f),
+            } => fn_of_function(module, f),
+            Binding::Decl {
+                module,
+                decl: Decl::Var { init: Some(e), .. },
+            } => fn_of_expr(module, e),
+            _ => None,
+        }
+    }
+
+    /// The scope a function found through [`Scope::resolve_function`] runs in: entered from
+    /// this scope when it is local, from its module's top level otherwise.
+    pub fn scope_of(&self, set: &ModuleSet<'a>, f: &FnRef<'a>) -> Scope<'a> {
+        let outer =
+            if f.module == self.module && self.frames.iter().any(|fr| contains(fr.stmts, f.span)) {
+                // A function nested in one of our frames: its lexical scope starts at the
+                // innermost frame that contains it.
+                let idx = self
+                    .frames
+                    .iter()
+                    .position(|fr| contains(fr.stmts, f.span))
+                    .unwrap_or(self.frames.len() - 1);
+                Scope {
+                    module: self.module,
+                    frames: self.frames[idx..].to_vec(),
+                }
+            } else {
+                Scope::module(set, f.module)
+            };
+        outer.enter(f)
+    }
+}
+
+fn contains(stmts: &[Statement], span: Span) -> bool {
+    stmts
+        .iter()
+        .any(|s| s.span().start <= span.start && span.end <= s.span().end)
+}
+
+/// Collects AST nodes in source order.
+struct Collector<'a> {
+    nodes: Vec<AstKind<'a>>,
+    /// Calls in the order they complete (a call runs after its callee and arguments).
+    finished: Vec<&'a CallExpression<'a>>,
+    nested: bool,
+}
+
+impl<'a> Visit<'a> for Collector<'a> {
+    fn enter_node(&mut self, kind: AstKind<'a>) {
+        self.nodes.push(kind);
+    }
+    fn leave_node(&mut self, kind: AstKind<'a>) {
+        if let AstKind::CallExpression(c) = kind {
+            self.finished.push(c);
+        }
+    }
+    fn visit_function(&mut self, it: &Function<'a>, flags: ScopeFlags) {
+        if self.nested {
+            oxc_ast_visit::walk::walk_function(self, it, flags);
+        }
+    }
+    fn visit_arrow_function_expression(&mut self, it: &oxc_ast::ast::ArrowFunctionExpression<'a>) {
+        if self.nested {
+            oxc_ast_visit::walk::walk_arrow_function_expression(self, it);
+        }
+    }
+    fn visit_class(&mut self, it: &oxc_ast::ast::Class<'a>) {
+        if self.nested {
+            oxc_ast_visit::walk::walk_class(self, it);
+        }
+    }
+}
+
+/// Every node of a body in source order. With `nested = false`, nested functions and classes
+/// are skipped (their code does not run when the body runs).
+pub fn nodes_of_body<'a>(body: Body<'a>, nested: bool) -> Vec<AstKind<'a>> {
+    let mut c = Collector {
+        nodes: Vec::new(),
+        finished: Vec::new(),
+        nested,
+    };
+    match body {
+        Body::Block(stmts) => c.visit_statements(stmts),
+        Body::Expr(e) => c.visit_expression(e),
+    }
+    c.nodes
+}
+
+/// Every node of one statement in source order (see [`nodes_of_body`]).
+pub fn nodes_of_statement<'a>(stmt: &'a Statement<'a>, nested: bool) -> Vec<AstKind<'a>> {
+    let mut c = Collector {
+        nodes: Vec::new(),
+        finished: Vec::new(),
+        nested,
+    };
+    c.visit_statement(stmt);
+    c.nodes
+}
+
+/// Every node of one expression in source order (see [`nodes_of_body`]).
+pub fn nodes_of_expr<'a>(e: &'a Expression<'a>, nested: bool) -> Vec<AstKind<'a>> {
+    let mut c = Collector {
+        nodes: Vec::new(),
+        finished: Vec::new(),
+        nested,
+    };
+    c.visit_expression(e);
+    c.nodes
+}
+
+/// The calls a body makes, in the order they run: a call runs after its callee and its
+/// arguments (`app.get(a).post(b)` registers `a` first). Nested functions are skipped unless
+/// `nested`.
+pub fn calls_in_order<'a>(body: Body<'a>, nested: bool) -> Vec<&'a CallExpression<'a>> {
+    let mut c = Collector {
+        nodes: Vec::new(),
+        finished: Vec::new(),
+        nested,
+    };
+    match body {
+        Body::Block(stmts) => c.visit_statements(stmts),
+        Body::Expr(e) => c.visit_expression(e),
+    }
+    c.finished
+}
+
+/// The calls among `nodes`.
+pub fn calls<'a>(nodes: &[AstKind<'a>]) -> Vec<&'a CallExpression<'a>> {
+    nodes
+        .iter()
+        .filter_map(|k| match k {
+            AstKind::CallExpression(c) => Some(*c),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The name of a call's callee: `f` for `f()`, `m` for `x.y.m()`.
+pub fn callee_name<'a>(call: &'a CallExpression<'a>) -> Option<&'a str> {
+    match call.callee.get_inner_expression() {
+        Expression::Identifier(i) => Some(i.name.as_str()),
+        e => e.get_member_expr().and_then(|m| m.static_property_name()),
+    }
+}
+
+/// `a.b.c` → (`a`, [`b`, `c`]): a member chain rooted at an identifier, with static
+/// property names only (`a["b"]` counts as `a.b`).
+pub fn member_chain(e: &Expression) -> Option<(String, Vec<String>)> {
+    let mut props = Vec::new();
+    let mut cur = e.get_inner_expression();
+    loop {
+        match cur {
+            Expression::Identifier(i) => {
+                props.reverse();
+                return Some((i.name.to_string(), props));
+            }
+            Expression::ChainExpression(c) => {
+                let m = c.expression.as_member_expression()?;
+                props.push(m.static_property_name()?.to_string());
+                cur = m.object().get_inner_expression();
+            }
+            other => {
+                let m = other.as_member_expression()?;
+                props.push(m.static_property_name()?.to_string());
+                cur = m.object().get_inner_expression();
+            }
+        }
+    }
+}
+
+/// The expression of an argument (`None` for a spread).
+pub fn arg_expr<'a>(a: &'a Argument<'a>) -> Option<&'a Expression<'a>> {
+    a.as_expression()
+}
+
+/// A constant string: a string literal or a template without substitutions.
+pub fn literal_string(e: &Expression) -> Option<String> {
+    match e.get_inner_expression() {
+        Expression::StringLiteral(s) => Some(s.value.to_string()),
+        Expression::TemplateLiteral(t) => t.single_quasi().map(|s| s.to_string()),
+        _ => None,
+    }
+}
+
+/// A string known from the code: a literal, a `const` bound to one (through the scope), or a
+/// template whose substitutions are such constants.
+pub fn const_string<'a>(
+    set: &ModuleSet<'a>,
+    scope: &Scope<'a>,
+    e: &'a Expression<'a>,
+) -> Option<String> {
+    const_string_depth(set, scope, e, 0)
+}
+
+fn const_string_depth<'a>(
+    set: &ModuleSet<'a>,
+    scope: &Scope<'a>,
+    e: &'a Expression<'a>,
+    depth: usize,
+) -> Option<String> {
+    if depth > 8 {
+        return None;
+    }
+    match e.get_inner_expression() {
+        Expression::StringLiteral(s) => Some(s.value.to_string()),
+        Expression::TemplateLiteral(t) => {
+            let mut out = String::new();
+            for (i, q) in t.quasis.iter().enumerate() {
+                out.push_str(
+                    q.value
+                        .cooked
+                        .as_ref()
+                        .map(|c| c.as_str())
+                        .unwrap_or(q.value.raw.as_str()),
+                );
+                if let Some(x) = t.expressions.get(i) {
+                    out.push_str(&const_string_depth(set, scope, x, depth + 1)?);
+                }
+            }
+            Some(out)
+        }
+        Expression::Identifier(i) => match scope.resolve(set, &i.name)? {
+            Binding::Decl {
+                module,
+                decl:
+                    Decl::Var {
+                        declarator,
+                        init: Some(init),
+                        is_const: true,
+                    },
+            } if matches!(declarator.id, BindingPattern::BindingIdentifier(_)) => {
+                let s = Scope::module(set, module);
+                let s = if module == scope.module {
+                    scope.clone()
+                } else {
+                    s
+                };
+                const_string_depth(set, &s, init, depth + 1)
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The object literal an expression is, looking through type assertions, a local `const`
+/// bound to one, and a call that wraps one as its first argument (`define({...})`).
+pub fn object_of<'a>(
+    set: &ModuleSet<'a>,
+    scope: &Scope<'a>,
+    e: &'a Expression<'a>,
+) -> Option<(ModId, &'a ObjectExpression<'a>)> {
+    object_of_depth(set, scope, e, 0)
+}
+
+fn object_of_depth<'a>(
+    set: &ModuleSet<'a>,
+    scope: &Scope<'a>,
+    e: &'a Expression<'a>,
+    depth: usize,
+) -> Option<(ModId, &'a ObjectExpression<'a>)> {
+    if depth > 8 {
+        return None;
+    }
+    match e.get_inner_expression() {
+        Expression::ObjectExpression(o) => Some((scope.module, o)),
+        Expression::CallExpression(c) => {
+            let first = c.arguments.first().and_then(arg_expr)?;
+            object_of_depth(set, scope, first, depth + 1)
+        }
+        Expression::Identifier(i) => match scope.resolve(set, &i.name)? {
+            Binding::Decl {
+                module,
+                decl:
+                    Decl::Var {
+                        declarator,
+                        init: Some(init),
+                        ..
+                    },
+            } if matches!(declarator.id, BindingPattern::BindingIdentifier(_)) => {
+                let s = if module == scope.module {
+                    scope.clone()
+                } else {
+                    Scope::module(set, module)
+                };
+                object_of_depth(set, &s, init, depth + 1)
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The value of property `name` of an object literal (shorthand `{ a }` gives the
+/// identifier `a`), with the key's span. Later properties win, as at runtime.
+pub fn object_property<'a>(
+    o: &'a ObjectExpression<'a>,
+    name: &str,
+) -> Option<(Span, &'a Expression<'a>)> {
+    o.properties.iter().rev().find_map(|p| match p {
+        ObjectPropertyKind::ObjectProperty(p)
+            if !p.computed || matches!(p.key, PropertyKey::StringLiteral(_)) =>
+        {
+            (property_key_name(&p.key).as_deref() == Some(name)).then(|| (p.key.span(), &p.value))
+        }
+        _ => None,
+    })
+}
+
+/// Whether a statement always leaves the function (ends in `return` or `throw` on every path).
+pub fn always_exits(s: &Statement) -> bool {
+    match s {
+        Statement::ReturnStatement(_) | Statement::ThrowStatement(_) => true,
+        Statement::BlockStatement(b) => b.body.iter().any(always_exits),
+        Statement::IfStatement(i) => {
+            always_exits(&i.consequent) && i.alternate.as_ref().is_some_and(always_exits)
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::target::workspace::Workspace;
+    use oxc_allocator::Allocator;
+
+    fn repo(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for (rel, text) in files {
+            let p = dir.path().join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+        dir
+    }
+
+    #[test]
+    fn chained_calls_run_left_to_right_and_nested_functions_are_skipped() {
+        let dir = repo(&[(
+            "a.ts",
+            "app.get('/a', h).post('/b', () => inner());\nlater();\n",
+        )]);
+        let alloc = Allocator::default();
+        let set = ModuleSet::new(&alloc, dir.path(), Workspace::default());
+        let id = set.load(&dir.path().join("a.ts")).unwrap();
+        let body = Body::Block(&set.module(id).program.body);
+        let names: Vec<_> = calls_in_order(body, false)
+            .iter()
+            .map(|c| callee_name(c).unwrap().to_string())
+            .collect();
+        assert_eq!(names, ["get", "post", "later"]);
+        let all: Vec<_> = calls_in_order(body, true)
+            .iter()
+            .map(|c| callee_name(c).unwrap().to_string())
+            .collect();
+        assert_eq!(all, ["get", "inner", "post", "later"]);
+    }
+
+    #[test]
+    fn names_resolve_through_imports_and_reexports_to_their_function() {
+        let dir = repo(&[
+            (
+                "main.ts",
+                "import { reg as r } from './index';\nconst P = `/api/${'x'}`;\nconst Q = P;\n",
+            ),
+            ("index.ts", "export { register as reg } from './impl';\n"),
+            (
+                "impl.ts",
+                "export const register = (app) => { app.all('/rpc', h); };\n",
+            ),
+        ]);
+        let alloc = Allocator::default();
+        let set = ModuleSet::new(&alloc, dir.path(), Workspace::default());
+        let id = set.load(&dir.path().join("main.ts")).unwrap();
+        let scope = Scope::module(&set, id);
+        let f = scope
+            .resolve_function(&set, "r")
+            .expect("followed to impl.ts");
+        assert!(set.module(f.module).file.rel.ends_with("impl.ts"));
+        assert_eq!(f.param_names(), vec![Some("app".to_string())]);
+        let Some(Decl::Var { init: Some(q), .. }) = declared_in(&set.module(id).program.body, "Q")
+        else {
+            panic!("Q is declared");
+        };
+        assert_eq!(const_string(&set, &scope, q).as_deref(), Some("/api/x"));
+    }
+}

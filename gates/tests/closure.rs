@@ -1,0 +1,437 @@
+//! The closure gates on the fixture pass roots of `tests/fixtures/closure/`: one tree per
+//! scenario, exact findings (rule, path, line, column) per gate.
+
+mod closure_support;
+
+use closure_support::*;
+
+#[test]
+fn complete_pass_root_passes_every_file_gate() {
+    let t = fixture("complete");
+    for gate in [
+        "orchestrator-artifacts",
+        "agent-outputs",
+        "review-closure",
+        "structural-closure",
+        "docs-cleanup",
+        "phase-b-readiness",
+    ] {
+        let r = run(gate, t.path(), None);
+        assert_eq!(errors(&r), vec![], "{gate}: {:#?}", r.findings);
+        assert_eq!(
+            r.status,
+            gates::run::Status::Passed,
+            "{gate}: {:?}",
+            r.reason
+        );
+    }
+}
+
+#[test]
+fn complete_pass_root_passes_preflight_and_handoff_in_a_full_run() {
+    let t = fixture("complete");
+    git_repo(t.path());
+    let (record, _) = run_pipeline(t.path());
+    let statuses: Vec<(String, gates::run::Status)> = record
+        .gates
+        .iter()
+        .map(|g| (g.id.clone(), g.status))
+        .collect();
+    assert!(
+        record
+            .gates
+            .iter()
+            .all(|g| g.status == gates::run::Status::Passed),
+        "{statuses:#?}\n{:#?}",
+        record.gates
+    );
+    // The run appended to the scratchpad and wrote .rawr-gates/; neither makes the tree dirty.
+    let handoff = record.gates.iter().find(|g| g.id == "handoff").unwrap();
+    assert!(
+        handoff
+            .notes
+            .iter()
+            .any(|n| n.contains("ORCHESTRATOR_SCRATCHPAD.md")),
+        "{:?}",
+        handoff.notes
+    );
+}
+
+#[test]
+fn manifest_listing_retained_files_that_do_not_exist() {
+    let t = fixture("manifest-retains-missing-files");
+    let r = run("docs-cleanup", t.path(), None);
+    assert_eq!(
+        errors(&r),
+        vec![
+            f(
+                "retained-path-missing",
+                "pass/A8_CLEANUP_MANIFEST.md",
+                12,
+                3
+            ),
+            f(
+                "retained-path-missing",
+                "pass/A8_CLEANUP_MANIFEST.md",
+                20,
+                3
+            ),
+        ]
+    );
+}
+
+#[test]
+fn dangling_evidence_in_finals_and_disposition() {
+    let t = fixture("dangling-evidence");
+    assert_eq!(
+        errors(&run("agent-outputs", t.path(), None)),
+        vec![
+            f(
+                "evidence-line-out-of-range",
+                "pass/AGENT_1_FINAL_HOST.md",
+                9,
+                17
+            ),
+            f(
+                "evidence-file-missing",
+                "pass/AGENT_1_FINAL_HOST.md",
+                10,
+                13
+            ),
+            f(
+                "evidence-outside-repo",
+                "pass/AGENT_1_FINAL_HOST.md",
+                11,
+                14
+            ),
+        ]
+    );
+    assert_eq!(
+        errors(&run("review-closure", t.path(), None)),
+        vec![f(
+            "evidence-file-missing",
+            "pass/A7_REVIEW_DISPOSITION.md",
+            7,
+            44
+        )]
+    );
+}
+
+#[test]
+fn open_high_finding_fails_review_closure() {
+    let t = fixture("open-high-finding");
+    assert_eq!(
+        errors(&run("review-closure", t.path(), None)),
+        vec![f(
+            "blocking-or-high-not-resolved",
+            "pass/A7_REVIEW_DISPOSITION.md",
+            7,
+            16
+        )]
+    );
+}
+
+#[test]
+fn deferred_medium_without_owner_and_target_slice() {
+    let t = fixture("deferred-medium-without-owner");
+    assert_eq!(
+        errors(&run("review-closure", t.path(), None)),
+        vec![
+            f(
+                "medium-disposition-incomplete",
+                "pass/A7_REVIEW_DISPOSITION.md",
+                8,
+                46
+            ),
+            f(
+                "medium-disposition-incomplete",
+                "pass/A7_REVIEW_DISPOSITION.md",
+                8,
+                83
+            ),
+        ]
+    );
+}
+
+#[test]
+fn not_ready_with_blockers_is_a_consistent_posture_reported_as_a_warning() {
+    let t = fixture("not-ready-with-blockers");
+    let r = run("phase-b-readiness", t.path(), None);
+    assert_eq!(r.status, gates::run::Status::Passed);
+    assert_eq!(errors(&r), vec![]);
+    assert_eq!(
+        warnings(&r),
+        vec![f("phase-b-not-ready", "pass/A9_PHASE_B_READINESS.md", 3, 1)]
+    );
+    // With require_ready, the same posture fails.
+    let p = pipeline_with(
+        "[gate.phase-b-readiness]\ncheck = \"phase-b-readiness\"\n",
+        "[gate.phase-b-readiness]\ncheck = \"phase-b-readiness\"\nparams = { require_ready = true }\n",
+    );
+    let r = run_in(&p, "phase-b-readiness", t.path(), None);
+    assert_eq!(
+        errors(&r),
+        vec![f("phase-b-not-ready", "pass/A9_PHASE_B_READINESS.md", 3, 1)]
+    );
+}
+
+#[test]
+fn ready_with_blockers_fails_at_each_blocker() {
+    let t = fixture("ready-with-blockers");
+    assert_eq!(
+        errors(&run("phase-b-readiness", t.path(), None)),
+        vec![
+            f("ready-with-blockers", "pass/A9_PHASE_B_READINESS.md", 7, 1),
+            f("ready-with-blockers", "pass/A9_PHASE_B_READINESS.md", 9, 1),
+        ]
+    );
+}
+
+#[test]
+fn pruned_pass_root_with_only_closure_documents() {
+    let t = fixture("pruned-pass-root");
+    assert_eq!(
+        errors(&run("orchestrator-artifacts", t.path(), None)),
+        vec![
+            f("plan-missing", "pass/ORCHESTRATOR_PLAN_VERBATIM.md", 0, 0),
+            f(
+                "scratchpad-missing",
+                "pass/ORCHESTRATOR_SCRATCHPAD.md",
+                0,
+                0
+            ),
+        ]
+    );
+    assert_eq!(
+        errors(&run("agent-outputs", t.path(), None)),
+        vec![
+            f("agent-finals-missing", "pass", 0, 0),
+            // The disposition cites three reports that are not in the tree.
+            f(
+                "cited-artifact-missing",
+                "pass/A7_REVIEW_DISPOSITION.md",
+                5,
+                23
+            ),
+            f(
+                "cited-artifact-missing",
+                "pass/A7_REVIEW_DISPOSITION.md",
+                6,
+                17
+            ),
+            f(
+                "cited-artifact-missing",
+                "pass/A7_REVIEW_DISPOSITION.md",
+                7,
+                4
+            ),
+            // The handoff names outputs that were pruned.
+            f(
+                "cited-artifact-missing",
+                "pass/FINAL_PHASE_A_HANDOFF.md",
+                12,
+                17
+            ),
+            f(
+                "cited-artifact-missing",
+                "pass/FINAL_PHASE_A_HANDOFF.md",
+                29,
+                8
+            ),
+            f(
+                "cited-artifact-missing",
+                "pass/FINAL_PHASE_A_HANDOFF.md",
+                30,
+                8
+            ),
+            f(
+                "cited-artifact-missing",
+                "pass/FINAL_PHASE_A_HANDOFF.md",
+                31,
+                8
+            ),
+        ]
+    );
+    assert_eq!(
+        errors(&run("docs-cleanup", t.path(), None)),
+        vec![
+            f(
+                "retained-path-missing",
+                "pass/A8_CLEANUP_MANIFEST.md",
+                10,
+                3
+            ),
+            f(
+                "retained-path-missing",
+                "pass/A8_CLEANUP_MANIFEST.md",
+                12,
+                3
+            ),
+            f(
+                "archived-path-missing",
+                "pass/A8_CLEANUP_MANIFEST.md",
+                13,
+                34
+            ),
+            f(
+                "retained-path-missing",
+                "pass/A8_CLEANUP_MANIFEST.md",
+                16,
+                3
+            ),
+            f(
+                "retained-path-missing",
+                "pass/A8_CLEANUP_MANIFEST.md",
+                18,
+                3
+            ),
+        ]
+    );
+    // The closure documents themselves are fine: the gates that read only them pass.
+    for gate in ["review-closure", "structural-closure", "phase-b-readiness"] {
+        assert_eq!(errors(&run(gate, t.path(), None)), vec![], "{gate}");
+    }
+}
+
+#[test]
+fn edited_plan_fails_its_checksum() {
+    let t = fixture("complete");
+    let plan = t.path().join("pass/ORCHESTRATOR_PLAN_VERBATIM.md");
+    let text = std::fs::read_to_string(&plan)
+        .unwrap()
+        .replace("Run the slices.", "Run some slices.");
+    std::fs::write(&plan, text).unwrap();
+    assert_eq!(
+        errors(&run("orchestrator-artifacts", t.path(), None)),
+        vec![f(
+            "plan-checksum-mismatch",
+            "pass/ORCHESTRATOR_PLAN_VERBATIM.md",
+            1,
+            1
+        )]
+    );
+    std::fs::write(&plan, "# Runbook\n\nno header\n").unwrap();
+    assert_eq!(
+        errors(&run("orchestrator-artifacts", t.path(), None)),
+        vec![f(
+            "plan-checksum-missing",
+            "pass/ORCHESTRATOR_PLAN_VERBATIM.md",
+            1,
+            1
+        )]
+    );
+}
+
+#[test]
+fn rewritten_committed_scratchpad_fails() {
+    let t = fixture("complete");
+    git_repo(t.path());
+    let sp = t.path().join("pass/ORCHESTRATOR_SCRATCHPAD.md");
+    // Appending is fine.
+    let mut text = std::fs::read_to_string(&sp).unwrap();
+    text.push_str("- 2026-02-20T09:00:00Z A0 green\n");
+    std::fs::write(&sp, &text).unwrap();
+    assert_eq!(
+        errors(&run("orchestrator-artifacts", t.path(), None)),
+        vec![]
+    );
+    // Rewriting a committed entry is not.
+    std::fs::write(&sp, text.replace("agents 1 and 2 fresh", "agents reused")).unwrap();
+    assert_eq!(
+        errors(&run("orchestrator-artifacts", t.path(), None)),
+        vec![f(
+            "scratchpad-rewritten",
+            "pass/ORCHESTRATOR_SCRATCHPAD.md",
+            3,
+            1
+        )]
+    );
+}
+
+#[test]
+fn agent_final_missing_and_empty_sections() {
+    let t = fixture("complete");
+    std::fs::write(
+        t.path().join("pass/AGENT_3_FINAL_DOCS.md"),
+        "# Agent 3\n\n## Skills Introspected\n\n<!-- to do -->\n\n## Evidence Map\n\nSee the code.\n\n## Risks:\n\nNone.\n",
+    )
+    .unwrap();
+    assert_eq!(
+        errors(&run("agent-outputs", t.path(), None)),
+        vec![
+            f("final-section-missing", "pass/AGENT_3_FINAL_DOCS.md", 0, 0),
+            f("final-section-missing", "pass/AGENT_3_FINAL_DOCS.md", 0, 0),
+            f("final-section-empty", "pass/AGENT_3_FINAL_DOCS.md", 3, 1),
+            f(
+                "evidence-map-without-anchors",
+                "pass/AGENT_3_FINAL_DOCS.md",
+                7,
+                1
+            ),
+        ]
+    );
+}
+
+#[test]
+fn plan_must_equal_the_configured_runbook() {
+    let t = fixture("complete");
+    let p = pipeline_with(
+        "[gate.orchestrator-artifacts]\ncheck = \"orchestrator-artifacts\"\n",
+        "[gate.orchestrator-artifacts]\ncheck = \"orchestrator-artifacts\"\nparams = { runbook = \"docs/runbook.md\" }\n",
+    );
+    let plan = std::fs::read(t.path().join("pass/ORCHESTRATOR_PLAN_VERBATIM.md")).unwrap();
+    let (_, body) = gates::artifacts::plan::parse(&plan).unwrap();
+    std::fs::write(t.path().join("docs/runbook.md"), body).unwrap();
+    assert_eq!(
+        errors(&run_in(&p, "orchestrator-artifacts", t.path(), None)),
+        vec![]
+    );
+    // The runbook moved on after the plan was written down: the plan is not that runbook.
+    let mut newer = body.to_vec();
+    newer.extend_from_slice(b"3. Hand off.\n");
+    std::fs::write(t.path().join("docs/runbook.md"), newer).unwrap();
+    assert_eq!(
+        errors(&run_in(&p, "orchestrator-artifacts", t.path(), None)),
+        vec![f(
+            "plan-differs-from-runbook",
+            "pass/ORCHESTRATOR_PLAN_VERBATIM.md",
+            2,
+            1
+        )]
+    );
+}
+
+#[test]
+fn unknown_params_are_load_errors_with_their_position() {
+    let file = fixtures().join("pipeline.toml");
+    let text = std::fs::read_to_string(&file).unwrap().replace(
+        "params = { archive_dir = \"_archive\", canonical_docs = [\"docs\"] }",
+        "params = { archive_dir = \"_archive\", canonical_doc = [\"docs\"] }",
+    );
+    let err = gates::pipeline::load_str(&text, &file, &workspace()).unwrap_err();
+    assert!(err.message.contains("canonical_doc"), "{err}");
+    let text = std::fs::read_to_string(&file).unwrap().replace(
+        "params = { archive_dir = \"_archive\", canonical_docs = [\"docs\"] }",
+        "params = { archive_dir = \"../out\" }",
+    );
+    let err = gates::pipeline::load_str(&text, &file, &workspace()).unwrap_err();
+    assert!(err.message.contains("archive_dir"), "{err}");
+}
+
+#[test]
+fn a_repeated_evidence_map_is_checked_too() {
+    let t = fixture("complete");
+    let p = t.path().join("pass/AGENT_2_FINAL_REVIEW.md");
+    let mut text = std::fs::read_to_string(&p).unwrap();
+    text.push_str("\n## Evidence Map\n\n- later addition: `src/app.ts:7`\n");
+    std::fs::write(&p, text).unwrap();
+    assert_eq!(
+        errors(&run("agent-outputs", t.path(), None)),
+        vec![f(
+            "evidence-line-out-of-range",
+            "pass/AGENT_2_FINAL_REVIEW.md",
+            27,
+            20
+        )]
+    );
+}

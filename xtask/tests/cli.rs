@@ -1,0 +1,392 @@
+//! The command line end to end: output formats (snapshots), exit codes, the scratchpad under
+//! concurrent runs, and Ctrl-C.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use assert_cmd::cargo::CommandCargoExt;
+
+/// A workspace in a temporary directory: `ci/phase-a.toml` and a target `repo/` with a pass root.
+struct Ws {
+    dir: tempfile::TempDir,
+}
+
+impl Ws {
+    fn new(pipeline_body: &str) -> Ws {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("ci")).unwrap();
+        std::fs::create_dir_all(dir.path().join("repo/pass")).unwrap();
+        let text = format!("[target]\nrepo = \"repo\"\npass_root = \"pass\"\n\n{pipeline_body}");
+        std::fs::write(dir.path().join("ci/phase-a.toml"), text).unwrap();
+        Ws { dir }
+    }
+
+    fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::cargo_bin("xtask").unwrap();
+        c.arg("--pipeline")
+            .arg(self.root().join("ci/phase-a.toml"))
+            .args(args);
+        c.current_dir(self.root())
+            .env_remove("GITHUB_ACTIONS")
+            .env("NO_COLOR", "1");
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> (i32, String, String) {
+        let out = self.cmd(args).stdin(Stdio::null()).output().unwrap();
+        let f = |b: &[u8]| {
+            String::from_utf8_lossy(b).replace(&self.root().display().to_string(), "[WS]")
+        };
+        (
+            out.status.code().unwrap_or(-1),
+            f(&out.stdout),
+            f(&out.stderr),
+        )
+    }
+}
+
+const MIXED: &str = r#"[[stage]]
+number = 0
+title = "Preflight"
+
+[[stage]]
+number = 1
+title = "Work"
+
+[[slice]]
+id = "S0"
+stage = 0
+title = "preflight"
+owner = "orchestrator"
+gates = ["ok"]
+
+[[slice]]
+id = "A"
+stage = 1
+title = "fails"
+owner = "agent-1"
+depends_on = ["S0"]
+gates = ["bad"]
+
+[[slice]]
+id = "B"
+stage = 1
+title = "after the failure"
+owner = "agent-1"
+depends_on = ["A"]
+gates = ["after"]
+
+[[slice]]
+id = "C"
+stage = 1
+title = "independent"
+owner = "agent-2"
+depends_on = ["S0"]
+gates = ["indep"]
+
+[gate.ok]
+command = ["true"]
+
+[gate.bad]
+command = ["sh", "-c", "echo 'boom: the thing broke' >&2; exit 3"]
+
+[gate.after]
+command = ["true"]
+
+[gate.indep]
+command = ["true"]
+"#;
+
+fn settings() -> insta::Settings {
+    let mut s = insta::Settings::clone_current();
+    s.add_filter(r"\d+\.\d+s\b", "[T]s");
+    s.add_filter(r#""duration_ms": \d+"#, r#""duration_ms": "[MS]""#);
+    s.add_filter(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", "[TIMESTAMP]");
+    s.add_filter(r#"time="[0-9.]+""#, r#"time="[T]""#);
+    s.add_filter(
+        r#""tool": "rawr-gates [^"]+""#,
+        r#""tool": "rawr-gates [VERSION]""#,
+    );
+    s.add_filter(r#""revision": "[0-9a-f]+",\n\s*"#, "");
+    s.add_filter(r"/private/", "/");
+    s
+}
+
+#[test]
+fn human_output() {
+    let ws = Ws::new(MIXED);
+    let (code, stdout, stderr) = ws.run(&["phase-a", "--keep-going", "-j", "1"]);
+    assert_eq!(code, 1);
+    settings().bind(|| {
+        insta::assert_snapshot!("human_stdout", stdout);
+        insta::assert_snapshot!("human_stderr", stderr);
+    });
+}
+
+#[test]
+fn json_output() {
+    let ws = Ws::new(MIXED);
+    let (code, stdout, _) = ws.run(&["phase-a", "--keep-going", "-j", "1", "--format", "json"]);
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let c = &v["counts"];
+    assert_eq!(c["planned"], 4);
+    assert_eq!(
+        c["planned"].as_u64().unwrap(),
+        ["passed", "failed", "skipped", "timed_out", "errored"]
+            .iter()
+            .map(|k| c[k].as_u64().unwrap())
+            .sum::<u64>()
+    );
+    settings().bind(|| insta::assert_snapshot!("json_stdout", stdout));
+}
+
+#[test]
+fn junit_output() {
+    let ws = Ws::new(MIXED);
+    let junit = ws.root().join("out/junit.xml");
+    let (code, _, _) = ws.run(&[
+        "phase-a",
+        "--keep-going",
+        "-j",
+        "1",
+        "--junit",
+        junit.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1);
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    settings().bind(|| insta::assert_snapshot!("junit", xml));
+}
+
+#[test]
+fn the_run_record_is_kept_and_matches_the_json_output() {
+    let ws = Ws::new(MIXED);
+    let out = ws
+        .cmd(&["phase-a", "--keep-going", "-j", "1", "--format", "json"])
+        .output()
+        .unwrap();
+    let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let kept: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(ws.root().join("repo/.rawr-gates/last-run.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(printed, kept);
+}
+
+#[test]
+fn exit_codes() {
+    let ws = Ws::new(MIXED);
+    assert_eq!(ws.run(&["phase-a", "--only", "S0", "C"]).0, 0);
+    assert_eq!(ws.run(&["phase-a"]).0, 1);
+    assert_eq!(ws.run(&["gate", "ok"]).0, 0);
+    assert_eq!(ws.run(&["gate", "bad"]).0, 1);
+
+    let (code, _, stderr) = ws.run(&["phase-a", "--only", "nope"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("unknown slice or gate id `nope`"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = ws.run(&["gate", "nope"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("unknown gate `nope`"), "{stderr}");
+    let (code, _, stderr) = ws.run(&["phase-a", "--repo", "no/such/dir"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("does not exist"), "{stderr}");
+    let (code, _, _) = ws.run(&["phase-a", "--bogus-flag"]);
+    assert_eq!(code, 2);
+
+    let broken = Ws::new(&MIXED.replace("gates = [\"after\"]", "gates = [\"aftr\"]"));
+    let (code, _, stderr) = broken.run(&["phase-a"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("ci/phase-a.toml:34:10: slice `B` requires unknown gate `aftr`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("| \"aftr\""), "{stderr}");
+}
+
+#[test]
+fn plan_and_list() {
+    let ws = Ws::new(MIXED);
+    let (code, text, _) = ws.run(&["plan"]);
+    assert_eq!(code, 0);
+    insta::assert_snapshot!("plan_text", text);
+    let (_, dot, _) = ws.run(&["plan", "--format", "dot"]);
+    assert!(
+        dot.contains("\"S0\" -> \"A\";") && dot.contains("\"A\" -> \"B\";"),
+        "{dot}"
+    );
+    let (_, json, _) = ws.run(&["plan", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["levels"], serde_json::json!([["S0"], ["A", "C"], ["B"]]));
+    let (code, list, _) = ws.run(&["list"]);
+    assert_eq!(code, 0);
+    assert!(
+        list.contains("Stage 1: Work") && list.contains("bad") && list.contains("command sh -c"),
+        "{list}"
+    );
+}
+
+const SLOW: &str = r#"[[stage]]
+number = 0
+title = "s"
+
+[[slice]]
+id = "S"
+stage = 0
+title = "t"
+owner = "o"
+gates = ["one"]
+
+[[slice]]
+id = "T"
+stage = 0
+title = "t"
+owner = "o"
+depends_on = ["S"]
+gates = ["two"]
+
+[gate.one]
+command = ["sleep", "0.4"]
+
+[gate.two]
+command = ["sleep", "0.2"]
+"#;
+
+#[test]
+fn the_scratchpad_under_two_concurrent_runs() {
+    let ws = Ws::new(SLOW);
+    let children: Vec<_> = (0..2)
+        .map(|_| {
+            ws.cmd(&["phase-a"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut waited = false;
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        waited |=
+            String::from_utf8_lossy(&out.stderr).contains("waiting: another run holds the lock");
+    }
+    assert!(waited, "the second run should have waited for the first");
+    let pad =
+        std::fs::read_to_string(ws.root().join("repo/pass/ORCHESTRATOR_SCRATCHPAD.md")).unwrap();
+    assert!(pad.starts_with("# Orchestrator scratchpad\n"), "{pad}");
+    // Two runs, each a contiguous block: header, slice S, slice T, finished.
+    let entries: Vec<&str> = pad
+        .lines()
+        .filter(|l| l.starts_with("## ") || l.starts_with("- "))
+        .collect();
+    assert_eq!(entries.len(), 10, "{pad}");
+    for block in entries.chunks(5) {
+        assert!(
+            block[0].starts_with("## ") && block[0].ends_with("started"),
+            "{pad}"
+        );
+        let id = block[0].split_whitespace().nth(3).unwrap();
+        assert!(
+            block[2].contains(&format!("[run {id}] slice S PASSED: one passed")),
+            "{pad}"
+        );
+        assert!(
+            block[3].contains(&format!("[run {id}] slice T PASSED: two passed")),
+            "{pad}"
+        );
+        assert!(
+            block[4].contains(&format!("[run {id}] finished: 2 planned, 2 passed")),
+            "{pad}"
+        );
+    }
+}
+
+#[test]
+fn the_scratchpad_survives_a_torn_write_and_is_never_rewritten() {
+    let ws = Ws::new(SLOW);
+    let pad = ws.root().join("repo/pass/ORCHESTRATOR_SCRATCHPAD.md");
+    // An earlier writer died in the middle of a line.
+    std::fs::write(&pad, "# Orchestrator scratchpad\n\n- 2026-01-01T00:00:00Z earlier entry\n- 2026-01-01T00:00:01Z half an en").unwrap();
+    let before = std::fs::read(&pad).unwrap();
+    assert_eq!(ws.run(&["phase-a"]).0, 0);
+    let after = std::fs::read_to_string(&pad).unwrap();
+    assert!(
+        after.as_bytes().starts_with(&before),
+        "earlier bytes were rewritten"
+    );
+    assert!(
+        after.contains("half an en <!-- entry cut short by an interrupted write -->\n"),
+        "{after}"
+    );
+}
+
+#[test]
+fn without_a_pass_root_the_run_warns_and_writes_no_scratchpad() {
+    let ws = Ws::new(SLOW);
+    std::fs::remove_dir(ws.root().join("repo/pass")).unwrap();
+    let (code, _, stderr) = ws.run(&["phase-a"]);
+    assert_eq!(code, 0);
+    assert!(
+        stderr.contains("warning: scratchpad not written: the pass root pass does not exist"),
+        "{stderr}"
+    );
+    assert!(!ws.root().join("repo/pass").exists());
+}
+
+#[test]
+fn ctrl_c_stops_running_gates_and_still_prints_the_summary() {
+    let ws = Ws::new(&SLOW.replace(
+        r#"command = ["sleep", "0.4"]"#,
+        r#"command = ["sh", "-c", "sleep 300 & echo $! > gc.pid; sleep 300"]"#,
+    ));
+    let child = ws
+        .cmd(&["phase-a"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid_file: PathBuf = ws.root().join("repo/gc.pid");
+    for _ in 0..500 {
+        if pid_file.exists() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(pid_file.exists(), "the gate never started");
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{stdout}");
+    assert!(
+        stdout.contains("2 planned = 0 passed + 0 failed + 1 skipped + 0 timed out + 1 errored"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("(interrupted)"), "{stdout}");
+    let gc = std::fs::read_to_string(&pid_file).unwrap();
+    let mut gone = false;
+    for _ in 0..100 {
+        if !Command::new("kill")
+            .args(["-0", gc.trim()])
+            .status()
+            .unwrap()
+            .success()
+        {
+            gone = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(gone, "the gate's grandchild survived Ctrl-C");
+}
