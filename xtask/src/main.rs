@@ -50,6 +50,9 @@ enum Cmd {
         /// whose check is `harness-matrix`); prints the report's age and revision.
         #[arg(long, value_name = "FILE")]
         report: Option<PathBuf>,
+        /// Also write the findings as SARIF 2.1.0.
+        #[arg(long, value_name = "FILE")]
+        sarif: Option<PathBuf>,
     },
     /// Print the order and levels of the pipeline; runs nothing.
     Plan {
@@ -133,6 +136,19 @@ enum BenchCmd {
         #[arg(long, default_value_t = 15)]
         runs: usize,
     },
+    /// The legacy-metadata guard over generated monorepos, against `rg -w -c` on the same
+    /// files, and on the 13-file default set. Build with --release for real figures.
+    Guard {
+        /// Tree sizes in files.
+        #[arg(long, value_delimiter = ',', value_name = "N,...", default_values_t = [10_000, 100_000])]
+        sizes: Vec<usize>,
+        /// Measured runs (after one warm-up).
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+        /// Generate here (kept) instead of a temporary directory (removed).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
     /// The executor's overhead per gate over a generated pipeline of trivial gates.
     Executor {
         #[arg(long, default_value_t = 200)]
@@ -175,6 +191,9 @@ struct PhaseAArgs {
     /// Also write a JUnit XML report.
     #[arg(long, value_name = "FILE")]
     junit: Option<PathBuf>,
+    /// Also write the findings of every gate as SARIF 2.1.0.
+    #[arg(long, value_name = "FILE")]
+    sarif: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -244,7 +263,8 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             repo,
             format,
             report,
-        } => gate(&cli.pipeline, &id, &repo, format, report.as_deref()),
+            sarif,
+        } => gate(&cli.pipeline, &id, &repo, format, report.as_deref(), &sarif),
         Cmd::Plan { format } => {
             let p = load(&cli.pipeline)?;
             let plan = Plan::new(&p);
@@ -268,6 +288,16 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             }
             BenchCmd::MetadataContract { manifests, runs } => {
                 let met = gates::bench::metadata_contract::run(manifests, runs)?;
+                Ok(if met { 0 } else { 1 })
+            }
+            BenchCmd::Guard { sizes, runs, dir } => {
+                if cfg!(debug_assertions) {
+                    eprintln!(
+                        "warning: this xtask is an unoptimized build; for real figures run `cargo run --release -p xtask -- bench guard`"
+                    );
+                }
+                let met =
+                    gates::bench::guard::run(&gates::bench::guard::Options { sizes, runs, dir })?;
                 Ok(if met { 0 } else { 1 })
             }
         },
@@ -454,6 +484,10 @@ fn phase_a(pipeline_file: &Option<PathBuf>, a: PhaseAArgs) -> anyhow::Result<u8>
         gates::artifacts::write_atomic(path, report::junit::render(&record).as_bytes())
             .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
     }
+    if let Some(path) = &a.sarif {
+        write_report(path, &report::sarif::render(&record))?;
+    }
+    github_annotations(&record.gates, a.format);
     if report::github_summary::enabled() {
         let summary = report::github_summary::summary_path();
         // Groups go with the human output; with `--format json`, stdout stays pure JSON.
@@ -483,6 +517,7 @@ fn gate(
     repo: &Option<PathBuf>,
     format: Format,
     report_file: Option<&Path>,
+    sarif: &Option<PathBuf>,
 ) -> anyhow::Result<u8> {
     let p = load(pipeline_file)?;
     let Some(g) = p.gates.get(id) else {
@@ -513,6 +548,10 @@ fn gate(
     };
     r.slices = p.slices_of_gate(id).map(|s| s.id.clone()).collect();
     r.stage = p.slices_of_gate(id).next().map(|s| s.stage).unwrap_or(0);
+    if let Some(path) = sarif {
+        write_report(path, &report::sarif::render_gates(std::slice::from_ref(&r)))?;
+    }
+    github_annotations(std::slice::from_ref(&r), format);
     match format {
         Format::Human => print!(
             "{}",
@@ -522,6 +561,24 @@ fn gate(
     }
     let counts = run::Counts::of(std::slice::from_ref(&r));
     Ok(counts.exit_code(false) as u8)
+}
+
+fn write_report(path: &Path, text: &str) -> anyhow::Result<()> {
+    gates::artifacts::write_atomic(path, text.as_bytes())
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))
+}
+
+/// Under GitHub Actions, findings become annotations: on stdout with human output, on stderr
+/// when stdout carries JSON (the runner reads workflow commands from both).
+fn github_annotations(gates: &[run::GateResult], format: Format) {
+    if !report::github::enabled() {
+        return;
+    }
+    let text = report::github::render(gates);
+    match format {
+        Format::Human => print!("{text}"),
+        Format::Json => eprint!("{text}"),
+    }
 }
 
 fn serde_json_string(r: &run::GateResult) -> String {

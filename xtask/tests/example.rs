@@ -27,12 +27,23 @@ fn copy_tree(from: &Path, to: &Path) {
 
 fn git(dir: &Path, args: &[&str]) {
     let ok = Command::new("git")
-        .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid", "-c", "commit.gpgsign=false"])
+        .args([
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@example.invalid",
+            "-c",
+            "commit.gpgsign=false",
+        ])
         .args(args)
         .current_dir(dir)
         .output()
         .unwrap();
-    assert!(ok.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&ok.stderr));
+    assert!(
+        ok.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
 }
 
 #[test]
@@ -60,19 +71,33 @@ fn the_bundled_pipeline_passes_on_a_fresh_copy_of_the_example() {
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    let record: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}\n{stdout}\n{stderr}"));
+    let record: serde_json::Value =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}\n{stdout}\n{stderr}"));
     let bad: Vec<String> = record["gates"]
         .as_array()
         .unwrap()
         .iter()
         .filter(|g| g["status"] != "passed")
-        .map(|g| format!("{} {}: {} {}", g["id"], g["status"], g["reason"], g["findings"]))
+        .map(|g| {
+            format!(
+                "{} {}: {} {}",
+                g["id"], g["status"], g["reason"], g["findings"]
+            )
+        })
         .collect();
-    assert!(bad.is_empty(), "gates not green on the example:\n{}\n{stderr}", bad.join("\n"));
+    assert!(
+        bad.is_empty(),
+        "gates not green on the example:\n{}\n{stderr}",
+        bad.join("\n")
+    );
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(record["counts"]["planned"], record["counts"]["passed"]);
     assert_eq!(record["slices"].as_array().unwrap().len(), 13);
     // The run kept the tree clean apart from the tool's own (ignored) state.
-    let status = Command::new("git").args(["status", "--porcelain"]).current_dir(&repo).output().unwrap();
+    let status = Command::new("git")
+        .args(["status", "--porcelain"])
+        .current_dir(&repo)
+        .output()
+        .unwrap();
     assert_eq!(String::from_utf8_lossy(&status.stdout), "");
 }

@@ -3,6 +3,7 @@
 //! directory, runs the measured code several times and prints the median and spread.
 
 pub mod executor;
+pub mod guard;
 pub mod metadata_contract;
 
 use std::time::{Duration, Instant};

@@ -13,6 +13,7 @@ pub mod handoff;
 pub mod harness_matrix;
 pub mod host_composition_guard;
 pub mod import_boundary;
+pub mod legacy_metadata_guard;
 pub mod manifest_smoke;
 pub mod metadata_contract;
 pub mod orchestrator_artifacts;
@@ -186,5 +187,6 @@ pub fn registry() -> Vec<CheckDef> {
         metadata_contract::def(),
         discovery_roots::def(),
         import_boundary::def(),
+        legacy_metadata_guard::def(),
     ]
 }

@@ -3,7 +3,9 @@
 //!
 //! [`RunRecord`]: crate::run::RunRecord
 
+pub mod github;
 pub mod github_summary;
 pub mod human;
 pub mod json;
 pub mod junit;
+pub mod sarif;

@@ -1,0 +1,885 @@
+//! `legacy-metadata-guard`: the structure-aware static guard for the hard-deleted plugin
+//! metadata keys (`templateRole`, `channel`, `publishTier`, `published`).
+//!
+//! **What it checks.** Every configured non-archival surface (files and globs; by default the
+//! eight runtime/tooling/scaffold files of the runbook and every active plugin manifest
+//! `plugins/*/*/package.json`) is read structurally:
+//! - JSON files: any key named like a forbidden key anywhere under `rawr` (rule
+//!   `legacy-key-manifest`);
+//! - TypeScript/JavaScript (oxc parser): a forbidden key used as a key or a name — object,
+//!   class, type and enum members (`legacy-key-property`), member accesses with dot or
+//!   bracket, indexed-access type keys, `in` checks and reflective key arguments
+//!   (`legacy-key-access`), destructuring (`legacy-key-destructuring`), variables,
+//!   parameters, functions and imports (`legacy-key-identifier`); and string or template
+//!   text that mentions `rawr.<key>` (`legacy-key-string-mention`).
+//!
+//! Comments are never findings, nor are longer names that merely contain a key (`channelId`,
+//! `publishedAt`) or prose and ids in strings (`"suite:web:published-openapi"`). Archival
+//! surfaces (globs) are excluded and every exclusion is printed as a note. A listed file that
+//! does not exist is an error. A line may keep a key only with an inline comment
+//! `rawr-gates: allow(<key>) <reason>` on that line (or alone on the line above it); a marker
+//! without a reason is itself a finding, and a marker that allows nothing is a warning.
+//!
+//! **Modes.** `report-only` (slice A0, the "scaffold" guard): key findings are warnings and
+//! the gate passes. `enforce` (slice A6 on): they are errors. In both modes a missing listed
+//! surface, an unreadable file or a syntax error is an error: the guard cannot vouch for a
+//! file it could not read.
+//!
+//! **Why.** The runbook hard-deletes these keys: runtime identity is `rawr.kind` +
+//! `rawr.capability` + manifest registration. The original guard was a whole-word regex over a
+//! file list; it flagged comments and could not tell a property access from prose, so people
+//! learnt to ignore it.
+//!
+//! **How to fix.** Key lifecycle decisions on `rawr.kind` and `rawr.capability`; delete the
+//! legacy key (from the manifest, the type, the reader). If a line must keep the word as a key
+//! (e.g. a migration shim that strips it), add `// rawr-gates: allow(channel) <why>`.
+//!
+//! Speed: a byte prefilter (Aho-Corasick over the keys, escapes and the marker prefix) means
+//! only files that could contain a finding are parsed: a key must occur as a whole word, and
+//! in `.ts` files outside the comments an exact comment scan is certain of (when unsure, the
+//! file is parsed). Globs are walked in parallel with the `ignore` crate from their literal
+//! prefix only. `cargo xtask bench guard` measures it against `rg -w -c`.
+
+mod ts_keys;
+
+use std::collections::{BTreeMap, HashSet};
+use std::io::Read;
+use std::path::Path;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use aho_corasick::AhoCorasick;
+use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
+use oxc_allocator::Allocator;
+use serde::Deserialize;
+
+use super::{CheckCtx, CheckDef, CheckOutput, ParamError, parse_params};
+use crate::error::GateError;
+use crate::finding::{Finding, Severity};
+use crate::target::source::{self, MAX_FILE_BYTES, SourceFile};
+use crate::target::ts;
+
+use ts_keys::is_ident_byte;
+pub use ts_keys::{Family, rawr_mentions};
+
+/// The check's registry entry.
+pub fn def() -> CheckDef {
+    CheckDef {
+        name: "legacy-metadata-guard",
+        summary: "structure-aware static guard: the hard-deleted legacy plugin metadata keys are not declared or read on runtime/tooling/scaffold surfaces or active manifests",
+        validate,
+        run,
+    }
+}
+
+/// The forbidden keys of SPEC §2.
+pub const DEFAULT_KEYS: [&str; 4] = ["templateRole", "channel", "publishTier", "published"];
+
+/// The default surfaces of SPEC §3: the active manifests and the eight runtime, tooling and
+/// scaffold files named in the runbook's execution packet.
+pub const DEFAULT_SURFACES: [&str; 9] = [
+    "plugins/*/*/package.json",
+    "packages/hq/src/workspace/plugins.ts",
+    "plugins/cli/plugins/src/lib/workspace-plugins.ts",
+    "packages/hq/src/install/state.ts",
+    "plugins/cli/plugins/src/lib/install-state.ts",
+    "plugins/cli/plugins/src/commands/plugins/web/enable.ts",
+    "plugins/cli/plugins/src/commands/plugins/web/enable/all.ts",
+    "plugins/cli/plugins/src/commands/plugins/cli/install/all.ts",
+    "plugins/cli/plugins/src/commands/plugins/scaffold/web-plugin.ts",
+];
+
+/// Archival surfaces excluded by default: archive folders, the spec packet's pass
+/// directories, and test fixtures (which exist to assert the rejection).
+pub const DEFAULT_EXCLUDE: [&str; 4] = [
+    "**/_archive/**",
+    "docs/projects/*/_*pass*/**",
+    "**/__fixtures__/**",
+    "**/test/fixtures/**",
+];
+
+/// `report-only` (A0) or `enforce` (A6).
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    ReportOnly,
+    Enforce,
+}
+
+/// The gate's parameters in the pipeline file.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Params {
+    pub mode: Mode,
+    /// Repository-relative files and globs (`*` stays within a path segment, `**` crosses).
+    #[serde(default = "default_surfaces")]
+    pub surfaces: Vec<String>,
+    /// Archival globs; matching files are not scanned and are listed in the notes.
+    #[serde(default = "default_exclude")]
+    pub exclude: Vec<String>,
+    #[serde(default = "default_keys")]
+    pub keys: Vec<String>,
+}
+
+fn default_surfaces() -> Vec<String> {
+    DEFAULT_SURFACES.map(String::from).to_vec()
+}
+fn default_exclude() -> Vec<String> {
+    DEFAULT_EXCLUDE.map(String::from).to_vec()
+}
+fn default_keys() -> Vec<String> {
+    DEFAULT_KEYS.map(String::from).to_vec()
+}
+
+impl Params {
+    /// The default configuration in the given mode.
+    pub fn defaults(mode: Mode) -> Params {
+        Params {
+            mode,
+            surfaces: default_surfaces(),
+            exclude: default_exclude(),
+            keys: default_keys(),
+        }
+    }
+}
+
+fn validate(table: &toml::Table) -> Result<(), ParamError> {
+    let p: Params = parse_params(table)?;
+    Guard::new(&p).map(|_| ())
+}
+
+fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
+    let p: Params = ctx.params()?;
+    let guard = Guard::new(&p).map_err(|e| GateError::msg(e.message))?;
+    Ok(guard.scan(ctx.repo, ctx.cancel).output)
+}
+
+fn has_glob_meta(s: &str) -> bool {
+    s.contains(['*', '?', '[', '{', '\\'])
+}
+
+fn glob(pattern: &str) -> Result<Glob, globset::Error> {
+    GlobBuilder::new(pattern).literal_separator(true).build()
+}
+
+/// A compiled guard configuration.
+#[derive(Debug)]
+pub struct Guard {
+    mode: Mode,
+    keys: Vec<String>,
+    /// Listed files (no glob characters), in configuration order.
+    files: Vec<String>,
+    /// Surface globs, and the set matching them (indices line up).
+    globs: Vec<String>,
+    glob_set: GlobSet,
+    /// Where to walk for the globs: (root relative to the repo, max depth or unlimited).
+    walk_roots: Vec<(String, Option<usize>)>,
+    exclude: Vec<String>,
+    exclude_set: GlobSet,
+    prefilter: AhoCorasick,
+}
+
+/// What a scan found, with the counts the benchmark reports.
+#[derive(Debug, Default)]
+pub struct ScanReport {
+    pub output: CheckOutput,
+    /// Surface files considered (after exclusions).
+    pub files: usize,
+    /// Of those, the files the prefilter let through to a parser.
+    pub parsed: usize,
+}
+
+impl Guard {
+    pub fn new(p: &Params) -> Result<Guard, ParamError> {
+        let perr = |key: &str, message: String| ParamError {
+            message,
+            key: Some(key.to_string()),
+        };
+        if p.keys.is_empty() {
+            return Err(perr("keys", "`keys` must name at least one key".into()));
+        }
+        for k in &p.keys {
+            if k.is_empty()
+                || !k
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'$')
+            {
+                return Err(perr(
+                    "keys",
+                    format!("`keys`: {k:?} is not an identifier-like key"),
+                ));
+            }
+        }
+        if p.surfaces.is_empty() {
+            return Err(perr(
+                "surfaces",
+                "`surfaces` is empty: the guard would check nothing".into(),
+            ));
+        }
+        let mut files = Vec::new();
+        let mut globs = Vec::new();
+        let mut gsb = GlobSetBuilder::new();
+        for s in &p.surfaces {
+            let rel = s.trim_start_matches("./");
+            if rel.is_empty() || Path::new(rel).is_absolute() || rel.split('/').any(|c| c == "..") {
+                return Err(perr(
+                    "surfaces",
+                    format!("surface {s:?} must be a path inside the repository"),
+                ));
+            }
+            if has_glob_meta(rel) {
+                let g =
+                    glob(rel).map_err(|e| perr("surfaces", format!("surface glob {s:?}: {e}")))?;
+                gsb.add(g);
+                globs.push(rel.to_string());
+            } else {
+                files.push(rel.to_string());
+            }
+        }
+        let glob_set = gsb
+            .build()
+            .map_err(|e| perr("surfaces", format!("surface globs: {e}")))?;
+        let mut esb = GlobSetBuilder::new();
+        for e in &p.exclude {
+            esb.add(glob(e).map_err(|err| perr("exclude", format!("exclude glob {e:?}: {err}")))?);
+        }
+        let exclude_set = esb
+            .build()
+            .map_err(|e| perr("exclude", format!("exclude globs: {e}")))?;
+        let mut patterns: Vec<String> = p.keys.clone();
+        // Escapes (unicode, hex, octal, line continuations) can spell a key without its bytes
+        // (`"chan\u006eel"`); files with them are parsed so the decoded names are judged.
+        // Markers are parsed to check their reason.
+        patterns.extend(
+            [
+                "\\u",
+                "\\x",
+                "\\\n",
+                "\\\r",
+                "\\0",
+                "\\1",
+                "\\2",
+                "\\3",
+                "\\4",
+                "\\5",
+                "\\6",
+                "\\7",
+                "rawr-gates",
+            ]
+            .map(String::from),
+        );
+        let prefilter = AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+            .build(&patterns)
+            .map_err(|e| perr("keys", format!("cannot build the key prefilter: {e}")))?;
+        Ok(Guard {
+            mode: p.mode,
+            keys: p.keys.clone(),
+            walk_roots: walk_roots(&globs),
+            files,
+            globs,
+            glob_set,
+            exclude: p.exclude.clone(),
+            exclude_set,
+            prefilter,
+        })
+    }
+
+    /// The severity of key and marker findings in this mode.
+    fn key_severity(&self) -> Severity {
+        match self.mode {
+            Mode::ReportOnly => Severity::Warning,
+            Mode::Enforce => Severity::Error,
+        }
+    }
+
+    /// Scans `repo` (absolute). Never fails: problems with the target are findings.
+    pub fn scan(&self, repo: &Path, cancel: &AtomicBool) -> ScanReport {
+        let acc = Accumulator::new(self);
+        let listed: HashSet<&str> = self.files.iter().map(String::as_str).collect();
+        for rel in &self.files {
+            if let Some(i) = self.excluded_by(rel) {
+                acc.exclude(i, rel);
+                continue;
+            }
+            let abs = repo.join(rel);
+            if std::fs::symlink_metadata(&abs).is_err() {
+                acc.add_findings(vec![
+                    Finding::error(
+                        "legacy-guard-missing-surface",
+                        rel.clone(),
+                        0,
+                        0,
+                        format!("listed surface {rel} does not exist"),
+                    )
+                    .with_help(
+                        "a listed file that is missing is not a pass: restore it, or change the gate's `surfaces` if it moved",
+                    ),
+                ]);
+                continue;
+            }
+            self.visit_file(repo, &abs, rel.clone(), &acc, false);
+        }
+        if !self.globs.is_empty() {
+            self.walk(repo, &listed, &acc, cancel);
+        }
+        acc.finish(self)
+    }
+
+    fn excluded_by(&self, rel: &str) -> Option<usize> {
+        self.exclude_set.matches(rel).first().copied()
+    }
+
+    fn walk(&self, repo: &Path, listed: &HashSet<&str>, acc: &Accumulator, cancel: &AtomicBool) {
+        let deep = self.walk_roots.iter().any(|(_, d)| d.is_none());
+        for (root, depth) in &self.walk_roots {
+            let dir = if root.is_empty() {
+                repo.to_path_buf()
+            } else {
+                repo.join(root)
+            };
+            if !dir.is_dir() {
+                continue;
+            }
+            let mut wb = ignore::WalkBuilder::new(&dir);
+            wb.standard_filters(false)
+                .hidden(true)
+                .max_depth(*depth)
+                .filter_entry(|e| e.file_name() != "node_modules");
+            let handle = |entry: ignore::DirEntry| {
+                let Some(ft) = entry.file_type() else {
+                    return;
+                };
+                if ft.is_dir() {
+                    return;
+                }
+                let rel = match entry.path().strip_prefix(repo).ok().and_then(Path::to_str) {
+                    Some(r) if std::path::MAIN_SEPARATOR == '/' => r.to_string(),
+                    _ => source::rel_path(repo, entry.path()),
+                };
+                let cand = globset::Candidate::new(&rel);
+                // Which globs matched is only needed until each has matched once (to warn
+                // about globs that match nothing); after that a yes/no is enough.
+                if acc.all_globs_seen.load(Ordering::Relaxed) {
+                    if !self.glob_set.is_match_candidate(&cand) {
+                        return;
+                    }
+                } else {
+                    let matched = self.glob_set.matches_candidate(&cand);
+                    if matched.is_empty() {
+                        return;
+                    }
+                    for &i in &matched {
+                        acc.glob_hits[i].fetch_add(1, Ordering::Relaxed);
+                    }
+                    if acc.glob_hits.iter().all(|h| h.load(Ordering::Relaxed) > 0) {
+                        acc.all_globs_seen.store(true, Ordering::Relaxed);
+                    }
+                }
+                if listed.contains(rel.as_str()) {
+                    return;
+                }
+                if self.exclude_set.is_match_candidate(&cand) {
+                    let i = self.exclude_set.matches_candidate(&cand)[0];
+                    acc.exclude(i, &rel);
+                    return;
+                }
+                let walked = ft.is_file();
+                self.visit_file(repo, entry.path(), rel, acc, walked);
+            };
+            if deep {
+                // Deep globs can cover the whole repository: walk it on every core.
+                wb.threads(
+                    std::thread::available_parallelism()
+                        .map(|n| n.get())
+                        .unwrap_or(1),
+                );
+                wb.build_parallel().run(|| {
+                    Box::new(|r| {
+                        if cancel.load(Ordering::Relaxed) {
+                            return ignore::WalkState::Quit;
+                        }
+                        if let Ok(e) = r {
+                            handle(e);
+                        }
+                        ignore::WalkState::Continue
+                    })
+                });
+            } else {
+                // Shallow globs (`plugins/*/*/package.json`) touch a few directories; threads
+                // would cost more than they save.
+                for e in wb.build().flatten() {
+                    if cancel.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    handle(e);
+                }
+            }
+        }
+    }
+
+    /// Prefilters, parses and judges one surface file. `walked` files were reached by the
+    /// directory walk without following symlinks, so they are inside the repository and can
+    /// be read once; listed files go through the careful reader (symlinks, escapes).
+    fn visit_file(&self, repo: &Path, abs: &Path, rel: String, acc: &Accumulator, walked: bool) {
+        acc.files.fetch_add(1, Ordering::Relaxed);
+        let file = if walked {
+            thread_local! {
+                static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+            }
+            let read = BUF.with(|b| {
+                let mut buf = b.borrow_mut();
+                match quick_read(abs, &mut buf) {
+                    Ok(()) if !self.worth_parsing(&rel, &buf) => None,
+                    Ok(()) => Some(source::from_bytes(abs, rel.clone(), buf.clone())),
+                    // A special or oversized or unreadable file: the careful reader says
+                    // exactly what is wrong.
+                    Err(_) => Some(source::read(repo, abs)),
+                }
+            });
+            match read {
+                None => return,
+                Some(r) => r,
+            }
+        } else {
+            match source::read(repo, abs) {
+                Ok(f) if !self.worth_parsing(&rel, f.text.as_bytes()) => return,
+                other => other,
+            }
+        };
+        acc.parsed.fetch_add(1, Ordering::Relaxed);
+        let file = match file {
+            Ok(f) => f,
+            Err(e) => return acc.add_findings(vec![e.finding]),
+        };
+        let (findings, allowed) = self.judge(&file, rel);
+        acc.add_findings(findings);
+        if !allowed.is_empty() {
+            acc.allowed.lock().expect("lock").extend(allowed);
+        }
+    }
+
+    /// The prefilter: could this text hold a finding? Yes when a key occurs as a whole word
+    /// (a key used as a name or key is always delimited by non-identifier bytes; `channelId`
+    /// is not) outside a comment, when an escape could spell a key without its bytes, or when
+    /// a marker is there. Comments are told apart only in `.ts`/`.mts`/`.cts` files and only
+    /// when [`ts_keys::comment_ranges`] is certain of them; otherwise the file is parsed.
+    fn worth_parsing(&self, rel: &str, bytes: &[u8]) -> bool {
+        // A leftmost (not overlapping) search keeps the automaton's SIMD prefilter; after a
+        // near-miss the search restarts one byte later, so a match hidden inside or behind
+        // the near-miss is still seen.
+        let n = self.keys.len();
+        let plain_ts = [".ts", ".mts", ".cts"].iter().any(|e| rel.ends_with(e));
+        let mut comments: Option<Option<Vec<(usize, usize)>>> = None;
+        let mut pos = 0;
+        while let Some(m) = self
+            .prefilter
+            .find(aho_corasick::Input::new(bytes).range(pos..))
+        {
+            if m.pattern().as_usize() >= n {
+                return true;
+            }
+            let (s, e) = (m.start(), m.end());
+            pos = s + 1;
+            let whole_word = (s == 0 || !is_ident_byte(bytes[s - 1]))
+                && (e == bytes.len() || !is_ident_byte(bytes[e]));
+            if !whole_word {
+                continue;
+            }
+            if !plain_ts {
+                return true;
+            }
+            let ranges = comments.get_or_insert_with(|| ts_keys::comment_ranges(bytes));
+            let in_comment = ranges.as_ref().is_some_and(|r| {
+                let i = r.partition_point(|(start, _)| *start <= s);
+                i > 0 && s < r[i - 1].1
+            });
+            if !in_comment {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Judges one in-memory file as if it were the surface `rel` (for the benchmark, which
+    /// separates parse time from I/O). `None` when the prefilter skips it.
+    pub fn judge_text(&self, rel: &str, text: &str) -> Option<Vec<Finding>> {
+        if !self.worth_parsing(rel, text.as_bytes()) {
+            return None;
+        }
+        let file =
+            match source::from_bytes(Path::new(rel), rel.to_string(), text.as_bytes().to_vec()) {
+                Ok(f) => f,
+                Err(e) => return Some(vec![e.finding]),
+            };
+        Some(self.judge(&file, rel.to_string()).0)
+    }
+
+    /// Findings of one readable file, and notes for the hits its markers allowed.
+    fn judge(&self, file: &SourceFile, rel: String) -> (Vec<Finding>, Vec<String>) {
+        let ext = rel.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
+        match ext {
+            "json" => (self.judge_json(file), Vec::new()),
+            "ts" | "tsx" | "mts" | "cts" | "js" | "jsx" | "mjs" | "cjs" => self.judge_ts(file),
+            _ => (
+                vec![Finding::error(
+                    "legacy-guard-unsupported-file",
+                    rel.clone(),
+                    0,
+                    0,
+                    format!(
+                        "{rel} is neither JSON nor TypeScript/JavaScript; the guard cannot read it structurally"
+                    ),
+                )
+                .with_help("list only .json and .ts/.tsx/.mts/.cts/.js/.jsx/.mjs/.cjs surfaces")],
+                Vec::new(),
+            ),
+        }
+    }
+
+    fn key_finding(
+        &self,
+        file: &SourceFile,
+        offset: usize,
+        rule: &str,
+        message: String,
+    ) -> Finding {
+        file.finding_at(rule, offset, message)
+            .with_severity(self.key_severity())
+    }
+
+    fn judge_ts(&self, file: &SourceFile) -> (Vec<Finding>, Vec<String>) {
+        // One arena per walker thread, reset between files, instead of a fresh one per file.
+        thread_local! {
+            static ARENA: std::cell::RefCell<Allocator> = std::cell::RefCell::new(Allocator::default());
+        }
+        ARENA.with(|arena| {
+            let mut alloc = arena.borrow_mut();
+            alloc.reset();
+            self.judge_parsed(file, &alloc)
+        })
+    }
+
+    fn judge_parsed(&self, file: &SourceFile, alloc: &Allocator) -> (Vec<Finding>, Vec<String>) {
+        let parsed = ts::parse(alloc, file);
+        let mut findings = parsed.errors;
+        if parsed.panicked {
+            if findings.is_empty() {
+                findings.push(file.finding_at(
+                    "syntax-error",
+                    0,
+                    format!("{} could not be parsed", file.rel),
+                ));
+            }
+            return (findings, Vec::new());
+        }
+        let hits = ts_keys::scan(&parsed.program, &file.text, &self.keys);
+        let mut markers = markers(file, &parsed.program.comments);
+        let mut allowed = Vec::new();
+        for h in hits {
+            let (line, col) = file.line_col(h.offset);
+            if let Some(m) = markers
+                .iter_mut()
+                .find(|m| m.reason.is_some() && m.key == h.key && m.lines.contains(&line))
+            {
+                m.used = true;
+                allowed.push(format!(
+                    "{}:{line}:{col} `{}` ({}) allowed by inline marker: {}",
+                    file.rel,
+                    h.key,
+                    h.role,
+                    m.reason.as_deref().unwrap_or_default()
+                ));
+                continue;
+            }
+            let message = match h.family {
+                Family::StringMention => format!(
+                    "legacy key `{}` named in text ({}): rawr.{} no longer exists",
+                    h.key, h.role, h.key
+                ),
+                _ => format!("legacy key `{}` as {}", h.key, h.role),
+            };
+            findings.push(
+                self.key_finding(file, h.offset, h.family.rule(), message)
+                    .with_help(help(&h.key)),
+            );
+        }
+        for m in markers {
+            let f = if !self.keys.contains(&m.key) {
+                self.key_finding(
+                    file,
+                    m.offset,
+                    "legacy-guard-allow-unknown-key",
+                    format!(
+                        "allow marker names `{}`, which is not a guarded key ({})",
+                        m.key,
+                        self.keys.join(", ")
+                    ),
+                )
+            } else if m.reason.is_none() {
+                self.key_finding(
+                    file,
+                    m.offset,
+                    "legacy-guard-allow-without-reason",
+                    format!("allow marker for `{}` gives no reason", m.key),
+                )
+                .with_help(format!(
+                    "write the reason after the marker: `rawr-gates: allow({}) <why this line must keep the key>`",
+                    m.key
+                ))
+            } else if !m.used {
+                file.finding_at(
+                    "legacy-guard-allow-unused",
+                    m.offset,
+                    format!(
+                        "allow marker for `{}` allows nothing on its line; remove it",
+                        m.key
+                    ),
+                )
+                .with_severity(Severity::Warning)
+            } else {
+                continue;
+            };
+            findings.push(f);
+        }
+        (findings, allowed)
+    }
+
+    fn judge_json(&self, file: &SourceFile) -> Vec<Finding> {
+        json_keys::judge(self, file)
+    }
+}
+
+fn help(key: &str) -> String {
+    format!(
+        "runtime identity is rawr.kind + rawr.capability; delete `{key}` here, or keep the line with `// rawr-gates: allow({key}) <reason>`"
+    )
+}
+
+/// Reads a regular file found by the walk into `buf` (reused across files). An error (or a
+/// file over the size limit) sends the file to [`source::read`], which reports it precisely.
+fn quick_read(abs: &Path, buf: &mut Vec<u8>) -> std::io::Result<()> {
+    buf.clear();
+    let f = std::fs::File::open(abs)?;
+    f.take(MAX_FILE_BYTES + 1).read_to_end(buf)?;
+    if buf.len() as u64 > MAX_FILE_BYTES {
+        return Err(std::io::Error::other("over the size limit"));
+    }
+    Ok(())
+}
+
+/// The directories to walk for `globs`: each glob's literal prefix, with the depth its
+/// remaining segments need (unlimited under `**`). Roots inside another root are merged.
+fn walk_roots(globs: &[String]) -> Vec<(String, Option<usize>)> {
+    // (prefix segments, absolute depth needed or None)
+    let mut roots: Vec<(Vec<&str>, Option<usize>)> = Vec::new();
+    for g in globs {
+        let segs: Vec<&str> = g.split('/').filter(|s| !s.is_empty()).collect();
+        let lit = segs.iter().take_while(|s| !has_glob_meta(s)).count();
+        let depth = if segs[lit..].iter().any(|s| s.contains("**")) {
+            None
+        } else {
+            Some(segs.len())
+        };
+        roots.push((
+            segs[..lit.min(segs.len().saturating_sub(1))].to_vec(),
+            depth,
+        ));
+    }
+    roots.sort();
+    let mut merged: Vec<(Vec<&str>, Option<usize>)> = Vec::new();
+    for (prefix, depth) in roots {
+        if let Some(last) = merged
+            .iter_mut()
+            .find(|(p, _)| prefix.starts_with(p.as_slice()))
+        {
+            last.1 = match (last.1, depth) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                _ => None,
+            };
+        } else {
+            merged.push((prefix, depth));
+        }
+    }
+    merged
+        .into_iter()
+        .map(|(p, d)| {
+            let len = p.len();
+            (p.join("/"), d.map(|d| d.saturating_sub(len)))
+        })
+        .collect()
+}
+
+/// Results gathered from walker threads.
+struct Accumulator {
+    findings: Mutex<Vec<Finding>>,
+    allowed: Mutex<Vec<String>>,
+    excluded: Mutex<BTreeMap<usize, Vec<String>>>,
+    glob_hits: Vec<AtomicUsize>,
+    all_globs_seen: AtomicBool,
+    files: AtomicUsize,
+    parsed: AtomicUsize,
+}
+
+impl Accumulator {
+    fn new(g: &Guard) -> Self {
+        Accumulator {
+            findings: Mutex::default(),
+            allowed: Mutex::default(),
+            excluded: Mutex::default(),
+            glob_hits: g.globs.iter().map(|_| AtomicUsize::new(0)).collect(),
+            all_globs_seen: AtomicBool::new(false),
+            files: AtomicUsize::new(0),
+            parsed: AtomicUsize::new(0),
+        }
+    }
+
+    fn add_findings(&self, f: Vec<Finding>) {
+        if !f.is_empty() {
+            self.findings.lock().expect("lock").extend(f);
+        }
+    }
+
+    fn exclude(&self, idx: usize, rel: &str) {
+        self.excluded
+            .lock()
+            .expect("lock")
+            .entry(idx)
+            .or_default()
+            .push(rel.to_string());
+    }
+
+    fn finish(self, g: &Guard) -> ScanReport {
+        let mut findings = self.findings.into_inner().expect("lock");
+        for (i, pattern) in g.globs.iter().enumerate() {
+            if self.glob_hits[i].load(Ordering::Relaxed) == 0 {
+                findings.push(
+                    Finding::general(
+                        "legacy-guard-no-match",
+                        format!("surface glob `{pattern}` matched no file"),
+                    )
+                    .with_severity(Severity::Warning)
+                    .with_help(
+                        "check the gate's `surfaces`: a glob that matches nothing checks nothing",
+                    ),
+                );
+            }
+        }
+        crate::finding::sort_findings(&mut findings);
+        let files = self.files.into_inner();
+        let parsed = self.parsed.into_inner();
+        let mut notes = vec![format!(
+            "mode {}: {files} surface file(s) scanned, {parsed} parsed after the key prefilter",
+            match g.mode {
+                Mode::ReportOnly => "report-only (findings are warnings; the gate passes)",
+                Mode::Enforce => "enforce",
+            }
+        )];
+        let excluded = self.excluded.into_inner().expect("lock");
+        if g.exclude.is_empty() {
+            notes.push("archival exclusions: none configured".into());
+        }
+        for (i, pattern) in g.exclude.iter().enumerate() {
+            let mut paths = excluded.get(&i).cloned().unwrap_or_default();
+            paths.sort();
+            let shown: Vec<&str> = paths.iter().take(20).map(String::as_str).collect();
+            let more = paths.len().saturating_sub(shown.len());
+            notes.push(format!(
+                "excluded as archival by `{pattern}`: {} file(s){}{}",
+                paths.len(),
+                if shown.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", shown.join(", "))
+                },
+                if more > 0 {
+                    format!(" (+{more} more)")
+                } else {
+                    String::new()
+                }
+            ));
+        }
+        if !g.globs.is_empty() {
+            notes.push("glob walks skip hidden entries and node_modules directories".into());
+        }
+        let mut allowed = self.allowed.into_inner().expect("lock");
+        allowed.sort();
+        notes.extend(allowed);
+        ScanReport {
+            output: CheckOutput { findings, notes },
+            files,
+            parsed,
+        }
+    }
+}
+
+/// An inline `rawr-gates: allow(<key>) <reason>` marker.
+#[derive(Debug)]
+struct Marker {
+    /// Byte offset of `rawr-gates:`.
+    offset: usize,
+    key: String,
+    reason: Option<String>,
+    /// The lines it covers: its own, and the next one when the comment stands alone.
+    lines: Vec<u32>,
+    used: bool,
+}
+
+const MARKER: &str = "rawr-gates:";
+
+/// The allow markers in `comments` (markers in strings or code are not markers).
+fn markers(file: &SourceFile, comments: &[oxc_ast::Comment]) -> Vec<Marker> {
+    let mut out = Vec::new();
+    for c in comments {
+        let span = c.content_span();
+        let (start, end) = (span.start as usize, span.end as usize);
+        let Some(content) = file.text.get(start..end) else {
+            continue;
+        };
+        for at in memchr::memmem::find_iter(content.as_bytes(), MARKER.as_bytes()) {
+            let rest = content[at + MARKER.len()..].trim_start();
+            let Some(args) = rest.strip_prefix("allow") else {
+                continue;
+            };
+            let offset = start + at;
+            let args = args.trim_start();
+            let (key, after) = match args.strip_prefix('(').and_then(|a| a.split_once(')')) {
+                Some((k, after)) => (k.trim().to_string(), after),
+                // `allow` without `(key)`: the key is unknown, report it as such.
+                None => (String::new(), ""),
+            };
+            let reason_text = after.lines().next().unwrap_or("").trim();
+            let reason_text = reason_text.trim_start_matches([':', '-', '—', '–']).trim();
+            let reason = (!reason_text.is_empty()).then(|| reason_text.to_string());
+            let (line, _) = file.line_col(offset);
+            let (c_line, c_col) = file.line_col(c.span.start as usize);
+            let before = &file.lines.line_text(&file.text, c_line);
+            let standalone = before
+                .chars()
+                .take(c_col.saturating_sub(1) as usize)
+                .all(char::is_whitespace);
+            let mut lines = vec![line];
+            if standalone {
+                let (end_line, _) = file.line_col(c.span.end as usize);
+                lines.push(end_line + 1);
+            }
+            out.push(Marker {
+                offset,
+                key,
+                reason,
+                lines,
+                used: false,
+            });
+        }
+    }
+    out
+}
+
+mod json_keys;
+
+/// Runs the guard with default surfaces in `mode` over `repo` (for the benchmark and tests).
+pub fn scan_with(repo: &Path, params: &Params) -> Result<ScanReport, ParamError> {
+    let g = Guard::new(params)?;
+    let cancel = AtomicBool::new(false);
+    Ok(g.scan(repo, &cancel))
+}
