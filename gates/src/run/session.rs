@@ -151,7 +151,7 @@ pub fn run_pipeline(
     logging.log(&format!(
         "\n## {started_at} run {run_id} started\n\n- pipeline `{}` ({}), selection: {}, revision: {}",
         pipeline.name,
-        pipeline.file.display(),
+        shown_path(&pipeline.file),
         opts.selection.description,
         revision.as_deref().unwrap_or("unknown")
     ));
@@ -243,4 +243,19 @@ fn git_revision(repo: &Path) -> Option<String> {
     out.status
         .success()
         .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// A path as it is safe to write into a tracked log: relative to the current directory when
+/// it lies below it, else its file name, never an absolute path of this machine.
+fn shown_path(path: &Path) -> String {
+    let abs = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    if let Ok(cwd) = std::env::current_dir().and_then(std::fs::canonicalize)
+        && let Ok(rel) = abs.strip_prefix(&cwd)
+    {
+        return rel.display().to_string();
+    }
+    if path.is_relative() {
+        return path.display().to_string();
+    }
+    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
 }
