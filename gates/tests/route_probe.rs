@@ -393,7 +393,7 @@ fn fixture_dir() -> PathBuf {
 fn alive(pid: i32) -> bool {
     // `kill -0` through /proc: the process exists and is not a zombie.
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|s| !s.split_whitespace().nth(2).is_some_and(|st| st == "Z"))
+        .map(|s| s.split_whitespace().nth(2).is_none_or(|st| st != "Z"))
         .unwrap_or(false)
 }
 
