@@ -8,7 +8,7 @@
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -84,59 +84,15 @@ fn run_with(
     cancel: &AtomicBool,
     stdout_file: Option<&Path>,
 ) -> Result<CommandRun, GateError> {
-    let (program, args) = argv
-        .split_first()
-        .ok_or_else(|| GateError::msg("empty argv"))?;
-    if !cwd.is_dir() {
-        return Err(GateError::msg(format!(
-            "working directory {} does not exist",
-            cwd.display()
-        )));
-    }
-    let mut cmd = Command::new(program);
-    cmd.args(args)
-        .current_dir(cwd)
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::null())
-        .stderr(Stdio::piped());
-    match stdout_file {
-        None => cmd.stdout(Stdio::piped()),
-        Some(path) => {
-            let file = std::fs::File::create(path).map_err(|e| GateError::io(path, e))?;
-            cmd.stdout(Stdio::from(file))
-        }
-    };
-    #[cfg(unix)]
-    {
-        use std::os::unix::process::CommandExt;
-        cmd.process_group(0);
-    }
+    let program = argv.first().cloned().unwrap_or_default();
     let start = Instant::now();
-    let mut child = cmd.spawn().map_err(|e| {
-        GateError::msg(format!(
-            "cannot start `{program}` in {}: {e}",
-            cwd.display()
-        ))
-    })?;
-    let pid = child.id();
-    let out = Arc::new(Mutex::new(Tail::default()));
-    let err = Arc::new(Mutex::new(Tail::default()));
-    let readers = [
-        spawn_reader(
-            child
-                .stdout
-                .take()
-                .map(|s| Box::new(s) as Box<dyn Read + Send>),
-            out.clone(),
-        ),
-        spawn_reader(
-            child
-                .stderr
-                .take()
-                .map(|s| Box::new(s) as Box<dyn Read + Send>),
-            err.clone(),
-        ),
-    ];
+    let Grouped {
+        mut child,
+        pid,
+        out,
+        err,
+        readers,
+    } = spawn_grouped(argv, cwd, env, stdout_file)?;
 
     // A waiter thread owns the child and reports its exit at once; this thread only wakes
     // for the timeout and to notice cancellation.
@@ -166,14 +122,14 @@ fn run_with(
         }
     };
     // Whatever happened, the group goes: a gate's command may not leave processes behind.
-    kill_group(pid);
+    kill_group(pid, || {});
     let status = match status {
         Some(s) => Some(s),
         None => rx.recv().ok().and_then(Result::ok),
     };
     let _ = waiter.join();
     let duration = start.elapsed();
-    for r in readers.into_iter().flatten() {
+    for r in readers {
         let _ = r.join();
     }
     let exit_code = if timed_out || cancelled {
@@ -195,15 +151,102 @@ fn run_with(
     })
 }
 
+/// A process started as the leader of a new process group, with its output being captured.
+pub(crate) struct Grouped {
+    pub child: Child,
+    /// Process id, also the process group id.
+    pub pid: u32,
+    pub out: Arc<Mutex<Tail>>,
+    pub err: Arc<Mutex<Tail>>,
+    pub readers: Vec<thread::JoinHandle<()>>,
+}
+
+/// Starts `argv` (no shell) in `cwd` with `env` added, stdin closed, as the leader of a new
+/// process group, capturing the tails of stderr and of stdout (or sending the whole stdout
+/// to `stdout_file`). Shared by command gates and long-running services.
+pub(crate) fn spawn_grouped(
+    argv: &[String],
+    cwd: &Path,
+    env: &[(String, String)],
+    stdout_file: Option<&Path>,
+) -> Result<Grouped, GateError> {
+    let (program, args) = argv
+        .split_first()
+        .ok_or_else(|| GateError::msg("empty argv"))?;
+    if !cwd.is_dir() {
+        return Err(GateError::msg(format!(
+            "working directory {} does not exist",
+            cwd.display()
+        )));
+    }
+    let mut cmd = Command::new(program);
+    cmd.args(args)
+        .current_dir(cwd)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null())
+        .stderr(Stdio::piped());
+    match stdout_file {
+        None => cmd.stdout(Stdio::piped()),
+        Some(path) => {
+            let file = std::fs::File::create(path).map_err(|e| GateError::io(path, e))?;
+            cmd.stdout(Stdio::from(file))
+        }
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        cmd.process_group(0);
+    }
+    let mut child = cmd.spawn().map_err(|e| {
+        GateError::msg(format!(
+            "cannot start `{program}` in {}: {e}",
+            cwd.display()
+        ))
+    })?;
+    let pid = child.id();
+    let out = Arc::new(Mutex::new(Tail::default()));
+    let err = Arc::new(Mutex::new(Tail::default()));
+    let readers = [
+        spawn_reader(
+            child
+                .stdout
+                .take()
+                .map(|s| Box::new(s) as Box<dyn Read + Send>),
+            out.clone(),
+        ),
+        spawn_reader(
+            child
+                .stderr
+                .take()
+                .map(|s| Box::new(s) as Box<dyn Read + Send>),
+            err.clone(),
+        ),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    Ok(Grouped {
+        child,
+        pid,
+        out,
+        err,
+        readers,
+    })
+}
+
+/// SIGTERM to the whole group, SIGKILL to whatever is left after [`GRACE`]. `reap` is called
+/// while waiting, so a caller that owns the leader can reap it and keep a zombie leader from
+/// making the group look alive.
 #[cfg(unix)]
 #[allow(unsafe_code)]
-fn kill_group(pid: u32) {
+pub(crate) fn kill_group(pid: u32, mut reap: impl FnMut()) {
     let pgid = pid as libc::pid_t;
     // SAFETY: killpg only sends a signal; a group that no longer exists yields ESRCH.
     let alive = unsafe { libc::killpg(pgid, libc::SIGTERM) } == 0;
     if alive {
         let deadline = Instant::now() + GRACE;
         while Instant::now() < deadline {
+            reap();
             // SAFETY: signal 0 only probes whether the group still has members.
             if unsafe { libc::killpg(pgid, 0) } != 0 {
                 return;
@@ -216,7 +259,7 @@ fn kill_group(pid: u32) {
 }
 
 #[cfg(not(unix))]
-fn kill_group(_pid: u32) {}
+pub(crate) fn kill_group(_pid: u32, _reap: impl FnMut()) {}
 
 #[derive(Default)]
 pub(crate) struct Tail {

@@ -2,16 +2,15 @@
 //! started in its own process group, waited for until it answers, and torn down, whole group
 //! included, when the [`Service`] is dropped, whatever path the gate takes out.
 
-use std::io::Read;
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use super::command::{Tail, spawn_reader};
+use super::command::{Grouped, Tail, kill_group, spawn_grouped};
 use crate::error::GateError;
 
 /// A started process group. Dropping it kills the group (SIGTERM, then SIGKILL).
@@ -52,55 +51,13 @@ impl Service {
         cwd: &Path,
         env: &[(String, String)],
     ) -> Result<Service, GateError> {
-        let (program, args) = argv
-            .split_first()
-            .ok_or_else(|| GateError::msg("empty argv"))?;
-        if !cwd.is_dir() {
-            return Err(GateError::msg(format!(
-                "working directory {} does not exist",
-                cwd.display()
-            )));
-        }
-        let mut cmd = Command::new(program);
-        cmd.args(args)
-            .current_dir(cwd)
-            .envs(env.iter().map(|(k, v)| (k, v)))
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        #[cfg(unix)]
-        {
-            use std::os::unix::process::CommandExt;
-            cmd.process_group(0);
-        }
-        let mut child = cmd.spawn().map_err(|e| {
-            GateError::msg(format!(
-                "cannot start `{program}` in {}: {e}",
-                cwd.display()
-            ))
-        })?;
-        let pid = child.id();
-        let out = Arc::new(Mutex::new(Tail::default()));
-        let err = Arc::new(Mutex::new(Tail::default()));
-        let readers = [
-            spawn_reader(
-                child
-                    .stdout
-                    .take()
-                    .map(|s| Box::new(s) as Box<dyn Read + Send>),
-                out.clone(),
-            ),
-            spawn_reader(
-                child
-                    .stderr
-                    .take()
-                    .map(|s| Box::new(s) as Box<dyn Read + Send>),
-                err.clone(),
-            ),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
+        let Grouped {
+            child,
+            pid,
+            out,
+            err,
+            readers,
+        } = spawn_grouped(argv, cwd, env, None)?;
         Ok(Service {
             child,
             pid,
@@ -153,7 +110,10 @@ impl Service {
     /// Kills the group and returns the tail of its output (stdout then stderr).
     pub fn stop(&mut self) -> String {
         if !self.stopped {
-            kill_group(self.pid, &mut self.child);
+            let child = &mut self.child;
+            kill_group(self.pid, || {
+                let _ = child.try_wait();
+            });
             let _ = self.child.wait();
             for r in self.readers.drain(..) {
                 let _ = r.join();
@@ -173,37 +133,6 @@ impl Service {
         }
         lines.join("\n")
     }
-}
-
-/// Grace between SIGTERM and SIGKILL.
-const GRACE: Duration = Duration::from_millis(500);
-
-/// SIGTERM to the whole group, SIGKILL to whatever is left after [`GRACE`]. The leader is
-/// reaped while waiting, so that as a zombie it does not keep the group looking alive.
-#[cfg(unix)]
-#[allow(unsafe_code)]
-fn kill_group(pid: u32, child: &mut Child) {
-    let pgid = pid as libc::pid_t;
-    // SAFETY: killpg only sends a signal; a group that no longer exists yields ESRCH.
-    let alive = unsafe { libc::killpg(pgid, libc::SIGTERM) } == 0;
-    if alive {
-        let deadline = Instant::now() + GRACE;
-        while Instant::now() < deadline {
-            let _ = child.try_wait();
-            // SAFETY: signal 0 only probes whether the group still has members.
-            if unsafe { libc::killpg(pgid, 0) } != 0 {
-                return;
-            }
-            thread::sleep(Duration::from_millis(5));
-        }
-        // SAFETY: as above.
-        unsafe { libc::killpg(pgid, libc::SIGKILL) };
-    }
-}
-
-#[cfg(not(unix))]
-fn kill_group(_pid: u32, child: &mut Child) {
-    let _ = child.kill();
 }
 
 impl Drop for Service {
