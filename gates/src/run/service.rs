@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use super::command::{Tail, spawn_reader};
+use super::command::{READER_GRACE, Tail, join_readers, spawn_reader};
 use crate::error::GateError;
 
 /// A started process group. Dropping it kills the group (SIGTERM, then SIGKILL).
@@ -155,9 +155,8 @@ impl Service {
         if !self.stopped {
             kill_group(self.pid, &mut self.child);
             let _ = self.child.wait();
-            for r in self.readers.drain(..) {
-                let _ = r.join();
-            }
+            // Bounded: a process that left the group may hold the pipes open forever.
+            join_readers(self.readers.drain(..), READER_GRACE);
             self.stopped = true;
         }
         self.output_tail(30)
