@@ -122,8 +122,9 @@ impl<'a> Doc<'a> {
                 continue;
             }
             if in_comment {
-                if t.contains("-->") {
-                    in_comment = false;
+                if let Some(close) = t.find("-->") {
+                    // `--> text <!--` closes one comment and opens the next.
+                    in_comment = unclosed_comment(&t[close + 3..]).is_some();
                 }
                 lines.push(MdLine {
                     no,
@@ -150,18 +151,16 @@ impl<'a> Doc<'a> {
             }
             // A comment that opens on this line and does not close on it hides the lines
             // up to its end. A line that is only a comment is hidden too.
-            if let Some(open) = t.find("<!--") {
-                let closes_after = t[open + 4..].contains("-->");
-                if !closes_after {
-                    in_comment = true;
-                    let before = &t[..open];
-                    lines.push(MdLine {
-                        no,
-                        text: t,
-                        hidden: before.trim().is_empty(),
-                    });
-                    continue;
-                }
+            // Not just the first `<!--`: `<!-- a --> text <!--` leaves a comment open.
+            if let Some(open) = unclosed_comment(t) {
+                in_comment = true;
+                let before = &t[..open];
+                lines.push(MdLine {
+                    no,
+                    text: t,
+                    hidden: before.trim().is_empty(),
+                });
+                continue;
             }
             lines.push(MdLine {
                 no,
@@ -288,6 +287,19 @@ impl<'a> Doc<'a> {
     pub fn all(&self) -> std::ops::Range<usize> {
         0..self.lines.len()
     }
+}
+
+/// The byte offset of a `<!--` in `s` that no `-->` after it closes, if any.
+fn unclosed_comment(s: &str) -> Option<usize> {
+    let mut pos = 0;
+    while let Some(o) = s[pos..].find("<!--") {
+        let open = pos + o;
+        match s[open + 4..].find("-->") {
+            Some(c) => pos = open + 4 + c + 3,
+            None => return Some(open),
+        }
+    }
+    None
 }
 
 fn is_delimiter_row(s: &str) -> bool {
@@ -627,6 +639,17 @@ mod tests {
                 (5, "reject", 19),
             ]
         );
+    }
+
+    #[test]
+    fn a_comment_opened_after_a_closed_one_hides_the_lines_up_to_its_end() {
+        let text =
+            "x <!-- a --> y <!--\n## Hidden\n--> <!-- again\n## Also hidden\n-->\n## Shown\n";
+        let doc = Doc::parse(text);
+        let hidden: Vec<bool> = doc.lines.iter().map(|l| l.hidden).collect();
+        assert_eq!(hidden, vec![false, true, true, true, true, false, false]);
+        let titles: Vec<String> = doc.headings().into_iter().map(|h| h.title).collect();
+        assert_eq!(titles, vec!["Shown"]);
     }
 
     #[test]
