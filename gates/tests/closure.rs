@@ -373,6 +373,26 @@ fn agent_final_missing_and_empty_sections() {
 }
 
 #[test]
+fn agent_final_sections_end_at_the_next_required_section_whatever_its_level() {
+    let t = fixture("complete");
+    // `# Evidence Map` and `# Risks` are empty: the level-2 sections under them are their
+    // own. (They passed: Risks "held" the Unresolved Questions, the Evidence Map borrowed
+    // the Assumptions' anchor.)
+    std::fs::write(
+        t.path().join("pass/AGENT_3_FINAL_DOCS.md"),
+        "# Agent 3\n\n## Skills Introspected\n\nNone.\n\n# Evidence Map\n\n## Assumptions\n\n`src/app.ts:1` holds it.\n\n# Risks\n## Unresolved Questions\n\nNone.\n",
+    )
+    .unwrap();
+    assert_eq!(
+        errors(&run("agent-outputs", t.path(), None)),
+        vec![
+            f("final-section-empty", "pass/AGENT_3_FINAL_DOCS.md", 7, 1),
+            f("final-section-empty", "pass/AGENT_3_FINAL_DOCS.md", 13, 1),
+        ]
+    );
+}
+
+#[test]
 fn plan_must_equal_the_configured_runbook() {
     let t = fixture("complete");
     let p = pipeline_with(

@@ -100,6 +100,39 @@ fn preflight_checks_branch_and_parent() {
     );
 }
 
+/// Leaves a merge in progress whose result is HEAD's tree: `git status` lists nothing.
+fn start_a_clean_looking_merge(dir: &Path) {
+    git(dir, &["switch", "-q", "-c", "other"]);
+    std::fs::write(dir.join("docs/other.md"), "# other\n").unwrap();
+    git(dir, &["add", "docs/other.md"]);
+    git(dir, &["commit", "-q", "-m", "other"]);
+    git(dir, &["switch", "-q", "main"]);
+    git(dir, &["merge", "-q", "-s", "ours", "--no-commit", "other"]);
+    // Nothing but the tool's own files (a run's record and scratchpad entries).
+    let status = git(dir, &["status", "--porcelain"]);
+    let other: Vec<&str> = status
+        .lines()
+        .filter(|l| !l.ends_with(".rawr-gates/") && !l.ends_with("ORCHESTRATOR_SCRATCHPAD.md"))
+        .collect();
+    assert_eq!(other, Vec::<&str>::new());
+}
+
+#[test]
+fn preflight_refuses_a_merge_in_progress_even_with_a_clean_status() {
+    let t = fixture("complete");
+    git_repo(t.path());
+    start_a_clean_looking_merge(t.path());
+    let r = run("preflight", t.path(), None);
+    assert_eq!(errors(&r), vec![f("git-operation-in-progress", "", 0, 0)]);
+    assert!(
+        r.findings[0].message.contains("a merge"),
+        "{:?}",
+        r.findings
+    );
+    git(t.path(), &["merge", "--abort"]);
+    assert_eq!(errors(&run("preflight", t.path(), None)), vec![]);
+}
+
 #[test]
 fn preflight_prints_the_worktree_creation_command_when_it_is_missing() {
     let t = fixture("complete");
@@ -238,6 +271,52 @@ fn handoff_alone_compares_with_the_last_run() {
     assert_eq!(record.exit_code, 0, "{:#?}", record.gates);
     // The run wrote .rawr-gates/ and appended to the scratchpad: the tree still counts as clean.
     assert_eq!(errors(&run("handoff", t.path(), None)), vec![]);
+}
+
+#[test]
+fn handoff_alone_after_a_one_gate_run_does_not_take_the_rest_as_passed() {
+    let t = fixture("complete");
+    // Make the review red, run everything: the phase is red.
+    let a7 = t.path().join("pass/A7_REVIEW_DISPOSITION.md");
+    let text = std::fs::read_to_string(&a7)
+        .unwrap()
+        .replace("| R-1 | high | resolved |", "| R-1 | high | open |");
+    std::fs::write(&a7, text).unwrap();
+    git_repo(t.path());
+    let (record, _) = run_pipeline(t.path());
+    assert_ne!(record.exit_code, 0);
+    // Then one green gate alone (`cargo xtask gate preflight`) overwrites the record: it
+    // holds that gate only. The committed report still claims everything passed.
+    let last = t.path().join(".rawr-gates/last-run.json");
+    let mut json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&last).unwrap()).unwrap();
+    json["gates"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|g| g["id"] == "preflight");
+    json["selection"] = "gate preflight".into();
+    std::fs::write(&last, serde_json::to_vec(&json).unwrap()).unwrap();
+    let r = run("handoff", t.path(), None);
+    // Before: review-closure and the rest were taken as passed, and the handoff was green.
+    assert_eq!(errors(&r), vec![f("last-run-partial", "", 0, 0)]);
+    let msg = &r.findings[0].message;
+    assert!(
+        msg.contains("selection: gate preflight") && msg.contains("review-closure"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn handoff_refuses_a_merge_in_progress_even_with_a_clean_status() {
+    let t = fixture("complete");
+    git_repo(t.path());
+    let (record, _) = run_pipeline(t.path());
+    assert_eq!(record.exit_code, 0, "{:#?}", record.gates);
+    start_a_clean_looking_merge(t.path());
+    assert_eq!(
+        errors(&run("handoff", t.path(), None)),
+        vec![f("git-operation-in-progress", "", 0, 0)]
+    );
 }
 
 #[test]

@@ -97,6 +97,17 @@ fn disposition_decision_rules() {
         disposition_findings(&format!("{base}**Decision:** `approve`\n")),
         vec![]
     );
+    // A reject a renderer shows (quoted, as a heading) next to an approve is a second
+    // decision, not invisible (it was ignored, and the document approved).
+    assert_eq!(
+        disposition_findings(&format!(
+            "{base}Decision: approve\n\n> **Decision:** reject\n\n## Decision: reject\n"
+        )),
+        vec![
+            r("decision-duplicate", 9, 17),
+            r("decision-duplicate", 11, 14)
+        ]
+    );
 }
 
 #[test]
@@ -198,6 +209,13 @@ fn readiness_posture_rules() {
     assert_eq!(
         readiness_findings(&table),
         vec![r("ready-with-blockers", 9, 1)]
+    );
+    // A second `Blockers` section further down is read too (only the first, "None.", was).
+    assert_eq!(
+        readiness_findings(&format!(
+            "# A9\n\nPosture: ready\n\n{rest}\n## Blockers:\n\n- B0 has no reviewer\n"
+        )),
+        vec![r("ready-with-blockers", 23, 1)]
     );
 }
 

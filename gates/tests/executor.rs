@@ -243,6 +243,26 @@ fn a_command_that_exits_leaves_no_grandchild_behind() {
 }
 
 #[test]
+fn a_process_that_leaves_the_group_holding_stdout_does_not_hang_the_gate() {
+    let d = tempfile::tempdir().unwrap();
+    // `setsid` puts the sleeper in a new session, out of reach of the group kill, with the
+    // gate's stdout and stderr still open: reading to end-of-file would wait 30 s.
+    let script = "setsid sleep 30 & echo $! > daemon.pid; echo started; exit 0";
+    let p = pipeline(
+        d.path(),
+        &[("S", &[], &["daemon"])],
+        &[("daemon", &[SH, "-c", script], "20s")],
+    );
+    let t = Instant::now();
+    let r = run(&p, d.path(), &Selection::all(&p), 1, false);
+    let took = t.elapsed();
+    let pid = std::fs::read_to_string(d.path().join("daemon.pid")).unwrap();
+    let _ = std::process::Command::new("kill").arg(pid.trim()).status();
+    assert_eq!(status(&r, "daemon").status, Status::Passed);
+    assert!(took < Duration::from_secs(15), "the gate took {took:?}");
+}
+
+#[test]
 fn a_command_that_cannot_start_is_errored() {
     let d = tempfile::tempdir().unwrap();
     let p = pipeline(

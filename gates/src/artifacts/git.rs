@@ -77,6 +77,28 @@ pub fn place(repo: &Path) -> Result<Option<Place>, GateError> {
     Ok(Some(Place { toplevel, prefix }))
 }
 
+/// The git operation left in progress in the target's work tree, if any: a merge, rebase,
+/// cherry-pick, revert, `git am` or bisect. `git status --porcelain` can be empty then (a
+/// merge resolved to HEAD's tree, a rebase stopped at an `edit` step), so a clean status
+/// alone does not mean the state is committed.
+pub fn operation_in_progress(repo: &Path) -> Result<Option<&'static str>, GateError> {
+    // The per-worktree git dir, where these markers live.
+    let dir = run_ok(repo, &["rev-parse", "--absolute-git-dir"])?;
+    let dir = Path::new(dir.trim());
+    let markers: [(&str, &str); 6] = [
+        ("MERGE_HEAD", "a merge"),
+        ("rebase-merge", "a rebase"),
+        ("rebase-apply", "a rebase or `git am`"),
+        ("CHERRY_PICK_HEAD", "a cherry-pick"),
+        ("REVERT_HEAD", "a revert"),
+        ("BISECT_LOG", "a bisect"),
+    ];
+    Ok(markers
+        .iter()
+        .find(|(m, _)| dir.join(m).exists())
+        .map(|(_, what)| *what))
+}
+
 /// One changed path from `git status`, relative to the target directory.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Change {

@@ -122,8 +122,9 @@ impl<'a> Doc<'a> {
                 continue;
             }
             if in_comment {
-                if t.contains("-->") {
-                    in_comment = false;
+                if let Some(close) = t.find("-->") {
+                    // `--> text <!--` closes one comment and opens the next.
+                    in_comment = unclosed_comment(&t[close + 3..]).is_some();
                 }
                 lines.push(MdLine {
                     no,
@@ -150,18 +151,16 @@ impl<'a> Doc<'a> {
             }
             // A comment that opens on this line and does not close on it hides the lines
             // up to its end. A line that is only a comment is hidden too.
-            if let Some(open) = t.find("<!--") {
-                let closes_after = t[open + 4..].contains("-->");
-                if !closes_after {
-                    in_comment = true;
-                    let before = &t[..open];
-                    lines.push(MdLine {
-                        no,
-                        text: t,
-                        hidden: before.trim().is_empty(),
-                    });
-                    continue;
-                }
+            // Not just the first `<!--`: `<!-- a --> text <!--` leaves a comment open.
+            if let Some(open) = unclosed_comment(t) {
+                in_comment = true;
+                let before = &t[..open];
+                lines.push(MdLine {
+                    no,
+                    text: t,
+                    hidden: before.trim().is_empty(),
+                });
+                continue;
             }
             lines.push(MdLine {
                 no,
@@ -288,6 +287,19 @@ impl<'a> Doc<'a> {
     pub fn all(&self) -> std::ops::Range<usize> {
         0..self.lines.len()
     }
+}
+
+/// The byte offset of a `<!--` in `s` that no `-->` after it closes, if any.
+fn unclosed_comment(s: &str) -> Option<usize> {
+    let mut pos = 0;
+    while let Some(o) = s[pos..].find("<!--") {
+        let open = pos + o;
+        match s[open + 4..].find("-->") {
+            Some(c) => pos = open + 4 + c + 3,
+            None => return Some(open),
+        }
+    }
+    None
 }
 
 fn is_delimiter_row(s: &str) -> bool {
@@ -483,6 +495,39 @@ pub fn strip_inline_comments(line: &str) -> String {
     out
 }
 
+/// Drops the leading markdown block markers of a line, nested in any order: blockquote
+/// `>`s, an ATX heading's `#`s, list markers (`- `, `* `, `+ `, `1. `, `1) `).
+fn strip_line_markers(mut t: &str) -> &str {
+    loop {
+        let before = t;
+        if let Some(rest) = t.strip_prefix('>') {
+            t = rest.trim_start();
+        }
+        let hashes = t.chars().take_while(|c| *c == '#').count();
+        if (1..=6).contains(&hashes) && t[hashes..].starts_with([' ', '\t']) {
+            t = t[hashes..].trim_start();
+        }
+        if let Some(rest) = t
+            .strip_prefix("- ")
+            .or_else(|| t.strip_prefix("* "))
+            .or_else(|| t.strip_prefix("+ "))
+        {
+            t = rest.trim_start();
+        }
+        let digits = t.chars().take_while(char::is_ascii_digit).count();
+        if (1..=9).contains(&digits)
+            && let Some(rest) = t[digits..]
+                .strip_prefix(". ")
+                .or_else(|| t[digits..].strip_prefix(") "))
+        {
+            t = rest.trim_start();
+        }
+        if t == before {
+            return t;
+        }
+    }
+}
+
 /// A "key: value" line such as `Decision: approve` or `**Posture:** ready`, outside code
 /// and comments: returns the value and its 1-based column for the first line whose key
 /// normalises to `key`. All such lines are returned, in order.
@@ -492,11 +537,11 @@ pub fn key_value_lines(doc: &Doc<'_>, key: &str) -> Vec<(u32, String, u32)> {
     for l in doc.lines.iter().filter(|l| !l.hidden) {
         let text = strip_inline_comments(l.text);
         let t = text.trim_start();
-        // Allow a list marker before the key: `- Decision: approve`.
-        let t = t
-            .strip_prefix("- ")
-            .or_else(|| t.strip_prefix("* "))
-            .unwrap_or(t);
+        // Allow what a renderer shows as the same statement: a blockquote (`> Decision:
+        // reject`), a heading (`## Decision: reject`), a list marker (`-`, `*`, `+`, `1.`,
+        // `1)`). Missing any of these would let a visible second decision go unseen next to
+        // an `approve`.
+        let t = strip_line_markers(t);
         let Some(colon) = t.find(':') else { continue };
         let (k, v) = (&t[..colon], &t[colon + 1..]);
         // `**Decision:** approve` puts the colon inside the emphasis.
@@ -574,6 +619,37 @@ mod tests {
             kv,
             vec![(2, "approve".into(), 15), (4, "reject".into(), 13)]
         );
+    }
+
+    #[test]
+    fn key_values_behind_blockquotes_headings_and_list_markers() {
+        let doc = Doc::parse(
+            "Decision: approve\n> Decision: reject\n## Decision: reject\n1. Decision: reject\n+ > **Decision:** reject\n#Decision: x\n",
+        );
+        let kv = key_value_lines(&doc, "decision");
+        let got: Vec<(u32, &str, u32)> = kv.iter().map(|(l, v, c)| (*l, v.as_str(), *c)).collect();
+        // `#Decision` is not a heading (no space after `#`); markers nest (`+ >`).
+        assert_eq!(
+            got,
+            vec![
+                (1, "approve", 11),
+                (2, "reject", 13),
+                (3, "reject", 14),
+                (4, "reject", 14),
+                (5, "reject", 19),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_comment_opened_after_a_closed_one_hides_the_lines_up_to_its_end() {
+        let text =
+            "x <!-- a --> y <!--\n## Hidden\n--> <!-- again\n## Also hidden\n-->\n## Shown\n";
+        let doc = Doc::parse(text);
+        let hidden: Vec<bool> = doc.lines.iter().map(|l| l.hidden).collect();
+        assert_eq!(hidden, vec![false, true, true, true, true, false, false]);
+        let titles: Vec<String> = doc.headings().into_iter().map(|h| h.title).collect();
+        assert_eq!(titles, vec!["Shown"]);
     }
 
     #[test]

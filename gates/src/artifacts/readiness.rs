@@ -103,14 +103,21 @@ pub fn check(path: &str, text: &str, require_ready: bool) -> Readiness {
     }
 
     // Blockers: list items or table rows under `## Blockers`; "None" items do not count.
-    match section_named(&doc, "Blockers") {
-        None => r.findings.push(err(
+    // Every `Blockers` section is read: a document with a "None." section and, further
+    // down, a second one listing a real blocker is not ready.
+    let want_blockers = normalise_key("Blockers");
+    let blocker_sections =
+        doc.sections(|t| normalise_key(t.trim_end_matches(':')) == want_blockers);
+    if blocker_sections.is_empty() {
+        r.findings.push(err(
             "blockers-section-missing",
             0,
             0,
             "no `Blockers` section".into(),
-        )),
-        Some((_, range)) => {
+        ));
+    }
+    for (_, range) in blocker_sections {
+        {
             let tables = doc.tables(range.clone());
             let table_lines: Vec<u32> = tables
                 .iter()
@@ -154,9 +161,11 @@ pub fn check(path: &str, text: &str, require_ready: bool) -> Readiness {
                     r.blockers.push((l.no, strip_emphasis(item)));
                 }
             }
-            r.blockers.sort();
         }
     }
+    // Nested `Blockers` sections overlap: one blocker per line.
+    r.blockers.sort();
+    r.blockers.dedup();
 
     // Order: the ordered sequence with dependency rules.
     match section_named(&doc, "Order") {

@@ -141,6 +141,7 @@ fn read_text(
 /// The five sections and the Evidence Map's anchors of one final.
 pub fn check_final(rel: &str, text: &str, resolver: &mut Resolver, findings: &mut Vec<Finding>) {
     let doc = Doc::parse(text);
+    let headings = doc.headings();
     for name in SECTIONS {
         let want = normalise_key(name);
         // A heading repeated (e.g. a second Evidence Map) is checked like the first.
@@ -161,6 +162,18 @@ pub fn check_final(rel: &str, text: &str, resolver: &mut Resolver, findings: &mu
             continue;
         }
         for (h, range) in sections {
+            // A section ends at the next of the five sections whatever its level: under
+            // `# Risks`, a `## Unresolved Questions` is not Risks' content (it made an
+            // empty Risks look filled, and lent its anchors to an Evidence Map above it).
+            let end = headings
+                .iter()
+                .filter(|x| range.contains(&x.index))
+                .find(|x| {
+                    let k = normalise_key(x.title.trim_end_matches(':'));
+                    SECTIONS.iter().any(|s| normalise_key(s) == k)
+                })
+                .map_or(range.end, |x| x.index);
+            let range = range.start..end;
             if !markdown::has_content(doc.visible(range.clone())) {
                 findings.push(Finding::error(
                     "final-section-empty",

@@ -42,6 +42,9 @@ pub fn validate(t: &toml::Table) -> Result<(), ParamError> {
 enum Reference {
     /// Gate id → status; `None` for a selected gate that has not finished yet.
     Known(BTreeMap<String, Option<Status>>),
+    /// The last run's record lacks some gates (it was a partial run): the statuses it has,
+    /// the gates it lacks, and its selection.
+    Partial(BTreeMap<String, Option<Status>>, Vec<String>, String),
     Missing(String),
 }
 
@@ -63,16 +66,23 @@ fn reference(ctx: &CheckCtx) -> Reference {
         }
         None => match crate::run::session::read_last_run(ctx.repo) {
             Ok(rec) => {
+                // Every run writes the record, `cargo xtask gate <id>` included, so the last
+                // run may have covered a single gate. A gate it did not run proves nothing:
+                // taking it as passed would hand off a phase whose last full run was red
+                // (or that never ran at all). Such gates are listed, not compared.
+                let mut not_run = Vec::new();
                 for id in ctx.pipeline.gates.keys() {
-                    let st = rec
-                        .gates
-                        .iter()
-                        .find(|g| &g.id == id)
-                        .map(|g| g.status)
-                        .unwrap_or(Status::Passed);
-                    m.insert(id.clone(), Some(st));
+                    let st = rec.gates.iter().find(|g| &g.id == id).map(|g| g.status);
+                    if st.is_none() && id.as_str() != ctx.gate_id {
+                        not_run.push(id.clone());
+                    }
+                    m.insert(id.clone(), st);
                 }
-                Reference::Known(m)
+                if not_run.is_empty() {
+                    Reference::Known(m)
+                } else {
+                    Reference::Partial(m, not_run, rec.selection)
+                }
             }
             Err(e) => Reference::Missing(e.to_string()),
         },
@@ -119,6 +129,17 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
             )
             .with_help("run `cargo xtask phase-a` first (or run this gate inside it)"),
         ),
+        Reference::Partial(_, not_run, selection) => out.findings.push(
+            Finding::general(
+                "last-run-partial",
+                format!(
+                    "the last run (selection: {selection}) did not run {} gate(s) of the pipeline ({}): it cannot vouch for the phase",
+                    not_run.len(),
+                    not_run.join(", ")
+                ),
+            )
+            .with_help("run the whole pipeline (`cargo xtask phase-a`), or run this gate inside it"),
+        ),
         Reference::Known(_) => out.notes.push(if ctx.run.is_some() {
             "claims compared with this run's results (gates outside the selection taken as passed)"
                 .into()
@@ -129,7 +150,7 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
     // The run being handed off must be green (this gate's own result aside). Inside
     // `phase-a` this always holds, since the handoff only runs after every slice before it
     // is green; run alone, the last run may be red.
-    if let Reference::Known(actual) = &reference {
+    if let Reference::Known(actual) | Reference::Partial(actual, ..) = &reference {
         let red: Vec<String> = actual
             .iter()
             .filter(|(id, st)| {
@@ -170,7 +191,7 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
             );
             continue;
         };
-        let Reference::Known(actual) = &reference else {
+        let (Reference::Known(actual) | Reference::Partial(actual, ..)) = &reference else {
             continue;
         };
         for c in &claims {
@@ -199,7 +220,7 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
                     ),
                 )),
                 Some(None) => out.notes.push(format!(
-                    "{rel}: `{}` has not finished in this run; its claim was not compared",
+                    "{rel}: `{}` has not finished in this run (or is not in the last run); its claim was not compared",
                     c.gate
                 )),
                 Some(Some(st)) if *st == claimed => {}
@@ -252,6 +273,16 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
         ));
     } else {
         out.notes.push(git::tool_files_note(&pass_rel));
+        // A half-done merge or rebase is not a committed state, even with a clean status.
+        if let Some(what) = git::operation_in_progress(ctx.repo)? {
+            out.findings.push(
+                Finding::general(
+                    "git-operation-in-progress",
+                    format!("{what} is in progress in the target's work tree: the handoff is not committed"),
+                )
+                .with_help("finish it (commit / `--continue`) or abort it (`--abort`), then run again"),
+            );
+        }
         for c in git::dirty_paths(ctx.repo, &pass_rel)? {
             out.findings.push(
                 Finding::error(

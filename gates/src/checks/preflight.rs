@@ -154,6 +154,18 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
         );
     }
 
+    // A merge, rebase, ... left half-done is no clean start, even when `git status` lists
+    // nothing (e.g. a merge that resolved to HEAD's tree, a rebase stopped at `edit`).
+    if let Some(what) = git::operation_in_progress(ctx.repo)? {
+        out.findings.push(
+            Finding::general(
+                "git-operation-in-progress",
+                format!("{what} is in progress in the target's work tree"),
+            )
+            .with_help("finish it (commit / `--continue`) or abort it (`--abort`) first"),
+        );
+    }
+
     // Branch context.
     let head = git::run(ctx.repo, &["symbolic-ref", "--quiet", "--short", "HEAD"])?;
     let current = head

@@ -20,6 +20,8 @@ use crate::error::GateError;
 const KEEP_BYTES: usize = 64 * 1024;
 /// Grace between SIGTERM and SIGKILL.
 const GRACE: Duration = Duration::from_millis(500);
+/// How long the output readers may take to reach end-of-file once the group is gone.
+pub(crate) const READER_GRACE: Duration = Duration::from_secs(2);
 
 /// The outcome of a command that was started.
 #[derive(Clone, Debug)]
@@ -129,8 +131,16 @@ fn run_with(
     };
     let _ = waiter.join();
     let duration = start.elapsed();
-    for r in readers {
-        let _ = r.join();
+    let held = join_readers(readers, READER_GRACE);
+    let mut stderr_note = String::new();
+    if held {
+        // A process that left the group (`setsid`, a daemon) still holds the pipe open:
+        // waiting for end-of-file would hang the gate past its timeout, for as long as that
+        // process lives. Keep what was read and say so.
+        stderr_note = format!(
+            "\n[rawr-gates: output still open {}s after the command ended (a process outside its group holds it); stopped reading]\n",
+            READER_GRACE.as_secs()
+        );
     }
     let exit_code = if timed_out || cancelled {
         None
@@ -138,7 +148,8 @@ fn run_with(
         status.and_then(|s| s.code())
     };
     let stdout = out.lock().map(|t| t.text()).unwrap_or_default();
-    let stderr = err.lock().map(|t| t.text()).unwrap_or_default();
+    let mut stderr = err.lock().map(|t| t.text()).unwrap_or_default();
+    stderr.push_str(&stderr_note);
     Ok(CommandRun {
         argv: argv.to_vec(),
         cwd: cwd.to_path_buf(),
@@ -260,6 +271,27 @@ pub(crate) fn kill_group(pid: u32, mut reap: impl FnMut()) {
 
 #[cfg(not(unix))]
 pub(crate) fn kill_group(_pid: u32, _reap: impl FnMut()) {}
+
+/// Waits up to `grace` for the reader threads to finish; returns true when one is still
+/// blocked (it is left detached: it ends when the last writer closes the pipe).
+pub(crate) fn join_readers(
+    readers: impl IntoIterator<Item = thread::JoinHandle<()>>,
+    grace: Duration,
+) -> bool {
+    let deadline = Instant::now() + grace;
+    let mut held = false;
+    for r in readers {
+        while !r.is_finished() && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(5));
+        }
+        if r.is_finished() {
+            let _ = r.join();
+        } else {
+            held = true;
+        }
+    }
+    held
+}
 
 #[derive(Default)]
 pub(crate) struct Tail {

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use super::command::{Grouped, Tail, kill_group, spawn_grouped};
+use super::command::{Grouped, READER_GRACE, Tail, join_readers, kill_group, spawn_grouped};
 use crate::error::GateError;
 
 /// A started process group. Dropping it kills the group (SIGTERM, then SIGKILL).
@@ -115,9 +115,8 @@ impl Service {
                 let _ = child.try_wait();
             });
             let _ = self.child.wait();
-            for r in self.readers.drain(..) {
-                let _ = r.join();
-            }
+            // Bounded: a process that left the group may hold the pipes open forever.
+            join_readers(self.readers.drain(..), READER_GRACE);
             self.stopped = true;
         }
         self.output_tail(30)
