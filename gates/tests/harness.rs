@@ -481,7 +481,11 @@ report = { path = "report.json", format = "vitest-json" }"#,
         errors(&r),
         vec![row("harness-report-stale", Some("report.json"), 0, 0)]
     );
-    assert!(r.findings[0].message.contains("`startTime`"), "{:#?}", r.findings);
+    assert!(
+        r.findings[0].message.contains("`startTime`"),
+        "{:#?}",
+        r.findings
+    );
 }
 
 #[test]

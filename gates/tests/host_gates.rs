@@ -393,6 +393,24 @@ fn rpc_workflows_mount() {
     );
 }
 
+/// A dedicated /rpc/workflows mount made by a sub-router under the /rpc prefix.
+#[test]
+fn rpc_workflows_via_router_prefix() {
+    assert_eq!(
+        guard("rpc-workflows-via-router-prefix"),
+        vec![e("apps/server/src/orpc.ts", 7, 7, "rpc-workflows-mount"),]
+    );
+}
+
+/// Routes registered after `return app;` are dead code: not mounts.
+#[test]
+fn mounts_after_early_return() {
+    assert_eq!(
+        smoke("mounts-after-early-return", "baseline"),
+        vec![e("apps/server/src/rawr.ts", 7, 17, "mount-missing"),]
+    );
+}
+
 /// A workflow mount that always answers 404 is a stub and does not route capabilities.
 #[test]
 fn stub_workflow_mount() {

@@ -361,15 +361,21 @@ fn unmounted_workflows_and_an_undispatched_valid_ingress_are_not_served() {
         vec![
             (
                 "route-probe-unexpected-status".to_string(),
-                format!("cell `inngest-valid`: unlabeled POST /api/inngest validly signed: {served}")
+                format!(
+                    "cell `inngest-valid`: unlabeled POST /api/inngest validly signed: {served}"
+                )
             ),
             (
                 "route-probe-unexpected-status".to_string(),
-                format!("cell `workflows-declared-external`: external GET /api/workflows/support: {served}")
+                format!(
+                    "cell `workflows-declared-external`: external GET /api/workflows/support: {served}"
+                )
             ),
             (
                 "route-probe-unexpected-status".to_string(),
-                format!("cell `workflows-declared-first-party`: first-party GET /api/workflows/support: {served}")
+                format!(
+                    "cell `workflows-declared-first-party`: first-party GET /api/workflows/support: {served}"
+                )
             ),
         ]
     );

@@ -892,7 +892,9 @@ fn declared_fails(repo: &Path, cwd: &Path, c: &TestCase, sources: &[TestSource])
         .filter(|s| s.file.rel == file)
         .flat_map(|s| &s.declarations)
         .any(|d| {
-            d.kind == DeclKind::Test && &d.title == title && d.modifiers.iter().any(|m| m == "fails")
+            d.kind == DeclKind::Test
+                && &d.title == title
+                && d.modifiers.iter().any(|m| m == "fails")
         })
 }
 

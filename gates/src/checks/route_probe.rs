@@ -190,7 +190,9 @@ impl Expect {
                 "not-found" => status == 404,
                 // Not refused by the caller policy, not a crash, and not a redirect: the
                 // probe follows no redirect, so a 3xx (e.g. to a login page) served nothing.
-                "allowed" => status != 401 && status != 403 && !(300..400).contains(&status) && status < 500,
+                "allowed" => {
+                    status != 401 && status != 403 && !(300..400).contains(&status) && status < 500
+                }
                 // Allowed and routed: a 404 here means the family is not mounted (a declared
                 // capability must differ from an undeclared one; a valid ingress must reach
                 // dispatch), so it does not count.

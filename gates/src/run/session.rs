@@ -257,5 +257,7 @@ fn shown_path(path: &Path) -> String {
     if path.is_relative() {
         return path.display().to_string();
     }
-    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
