@@ -500,13 +500,13 @@ fn an_assertion_declared_fails_is_failed_although_the_runner_says_passed() {
                 "harness-failed",
                 Some("apps/server/test/route-boundary-matrix.test.ts"),
                 5,
-                10
+                11
             ),
             row(
                 "harness-failed",
                 Some("apps/server/test/route-boundary-matrix.test.ts"),
                 10,
-                12
+                13
             ),
         ]
     );

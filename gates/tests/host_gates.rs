@@ -407,7 +407,10 @@ fn rpc_workflows_via_router_prefix() {
 fn mounts_after_early_return() {
     assert_eq!(
         smoke("mounts-after-early-return", "baseline"),
-        vec![e("apps/server/src/rawr.ts", 7, 17, "mount-missing"),]
+        vec![
+            e("apps/server/src/rawr.ts", 7, 17, "mount-missing"),
+            e("apps/server/src/rawr.ts", 7, 17, "mount-missing"),
+        ]
     );
 }
 
