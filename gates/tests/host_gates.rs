@@ -778,6 +778,35 @@ fn ingress_catch_swallows() {
     );
 }
 
+/// Verification in `finally` runs after dispatch.
+#[test]
+fn ingress_verify_in_finally() {
+    assert_eq!(
+        guard("ingress-verify-in-finally"),
+        vec![e(
+            "apps/server/src/rawr.ts",
+            16,
+            14,
+            "ingress-dispatch-before-verification"
+        ),]
+    );
+}
+
+/// A 401 returned from a callback (`keys.forEach(k => { ... return 401 })`) does not leave
+/// the handler: dispatch follows for every request.
+#[test]
+fn ingress_reject_returned_from_callback() {
+    assert_eq!(
+        guard("ingress-reject-returned-from-callback"),
+        vec![e(
+            "apps/server/src/rawr.ts",
+            20,
+            12,
+            "ingress-dispatch-before-verification"
+        ),]
+    );
+}
+
 /// A registration function named in the params that does not exist is a finding.
 #[test]
 fn named_registration_that_does_not_exist() {
