@@ -355,15 +355,21 @@ assertions = ["assertion:reject-rpc-from-external-callers"]"#
     );
 }
 
-/// The all-passing fixture with its report moved aside, so a command can "write" it.
+/// The all-passing fixture with its report moved aside, so a command can "write" it: the
+/// run's `startTime` becomes `@START@`, which the command stamps with the time it runs (a
+/// copied report that keeps its old start time is an earlier run's, and stale).
 fn with_report_source() -> (tempfile::TempDir, PathBuf) {
     let (dir, root) = copy_fixture("all-passing");
-    std::fs::rename(root.join("report.json"), root.join("recorded.json")).unwrap();
+    let text = std::fs::read_to_string(root.join("report.json")).unwrap();
+    let stamped = text.replacen("\"startTime\": 1795492673868", "\"startTime\": @START@", 1);
+    assert_ne!(stamped, text, "the fixture's run start time");
+    std::fs::write(root.join("recorded.json"), stamped).unwrap();
+    std::fs::remove_file(root.join("report.json")).unwrap();
     (dir, root)
 }
 
 const COMMAND_GATE: &str = r#"check = "harness-matrix"
-command = ["cp", "recorded.json", ".rawr-gates/report.json"]
+command = ["sh", "-c", "sed \"s/@START@/$(date +%s)000/\" recorded.json > .rawr-gates/report.json"]
 report = { path = ".rawr-gates/report.json", format = "vitest-json" }
 setup = { command = ["mkdir", "-p", ".rawr-gates"], unless_exists = ".rawr-gates" }"#;
 
@@ -460,12 +466,64 @@ report = { path = "report.json", format = "vitest-json" }"#,
 }
 
 #[test]
+fn a_copied_report_from_an_earlier_run_is_stale_despite_its_fresh_mtime() {
+    // `cp` gives the old report a new mtime; its own `startTime` still says when it ran.
+    let (_dir, root) = copy_fixture("all-passing");
+    std::fs::rename(root.join("report.json"), root.join("old.json")).unwrap();
+    let r = run(
+        &root,
+        r#"check = "harness-matrix"
+command = ["cp", "old.json", "report.json"]
+report = { path = "report.json", format = "vitest-json" }"#,
+    );
+    assert_eq!(r.status, Status::Failed, "{r:#?}");
+    assert_eq!(
+        errors(&r),
+        vec![row("harness-report-stale", Some("report.json"), 0, 0)]
+    );
+    assert!(
+        r.findings[0].message.contains("`startTime`"),
+        "{:#?}",
+        r.findings
+    );
+}
+
+#[test]
+fn an_assertion_declared_fails_is_failed_although_the_runner_says_passed() {
+    // vitest reports `it.fails(...)` as passed when its body throws: the negative does not hold.
+    let r = judge("assertion-declared-fails", VITEST);
+    assert_eq!(r.status, Status::Failed, "{r:#?}");
+    assert_eq!(
+        errors(&r),
+        vec![
+            row(
+                "harness-failed",
+                Some("apps/server/test/route-boundary-matrix.test.ts"),
+                5,
+                11
+            ),
+            row(
+                "harness-failed",
+                Some("apps/server/test/route-boundary-matrix.test.ts"),
+                10,
+                13
+            ),
+        ]
+    );
+    assert!(
+        r.findings.iter().all(|f| f.message.contains("`.fails`")),
+        "{:#?}",
+        r.findings
+    );
+}
+
+#[test]
 fn a_runner_failing_although_every_case_passed_is_a_finding() {
     let (_dir, root) = with_report_source();
     let r = run(
         &root,
         r#"check = "harness-matrix"
-command = ["sh", "-c", "cp recorded.json report.json; exit 1"]
+command = ["sh", "-c", "sed \"s/@START@/$(date +%s)000/\" recorded.json > report.json; exit 1"]
 report = { path = "report.json", format = "vitest-json" }"#,
     );
     assert_eq!(errors(&r), vec![row("harness-runner-failed", None, 0, 0)]);

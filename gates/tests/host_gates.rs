@@ -393,6 +393,27 @@ fn rpc_workflows_mount() {
     );
 }
 
+/// A dedicated /rpc/workflows mount made by a sub-router under the /rpc prefix.
+#[test]
+fn rpc_workflows_via_router_prefix() {
+    assert_eq!(
+        guard("rpc-workflows-via-router-prefix"),
+        vec![e("apps/server/src/orpc.ts", 7, 7, "rpc-workflows-mount"),]
+    );
+}
+
+/// Routes registered after `return app;` are dead code: not mounts.
+#[test]
+fn mounts_after_early_return() {
+    assert_eq!(
+        smoke("mounts-after-early-return", "baseline"),
+        vec![
+            e("apps/server/src/rawr.ts", 7, 17, "mount-missing"),
+            e("apps/server/src/rawr.ts", 7, 17, "mount-missing"),
+        ]
+    );
+}
+
 /// A workflow mount that always answers 404 is a stub and does not route capabilities.
 #[test]
 fn stub_workflow_mount() {
@@ -751,6 +772,35 @@ fn ingress_catch_swallows() {
         vec![e(
             "apps/server/src/rawr.ts",
             19,
+            12,
+            "ingress-dispatch-before-verification"
+        ),]
+    );
+}
+
+/// Verification in `finally` runs after dispatch.
+#[test]
+fn ingress_verify_in_finally() {
+    assert_eq!(
+        guard("ingress-verify-in-finally"),
+        vec![e(
+            "apps/server/src/rawr.ts",
+            16,
+            14,
+            "ingress-dispatch-before-verification"
+        ),]
+    );
+}
+
+/// A 401 returned from a callback (`keys.forEach(k => { ... return 401 })`) does not leave
+/// the handler: dispatch follows for every request.
+#[test]
+fn ingress_reject_returned_from_callback() {
+    assert_eq!(
+        guard("ingress-reject-returned-from-callback"),
+        vec![e(
+            "apps/server/src/rawr.ts",
+            20,
             12,
             "ingress-dispatch-before-verification"
         ),]

@@ -31,6 +31,12 @@ enum Bug {
     /// The ingress guard only checks that a signature header is present; the runtime then
     /// fails on requests it cannot trust (500).
     IngressHeaderPresenceOnly,
+    /// First-party `/rpc` callers are redirected (302) to a login page instead of served.
+    RpcRedirectsFirstParty,
+    /// Neither workflows nor ingress dispatch is mounted: every `/api/workflows/*` is 404, and
+    /// a guard in front of `/api/inngest` rejects bad signatures but passes valid ones on to
+    /// nothing (404).
+    WorkflowsAndIngressUnmounted,
 }
 
 struct TestHost {
@@ -115,6 +121,9 @@ fn route(bug: Bug, _method: &str, target: &str, h: &HashMap<String, String>, bod
     if path == "/rpc" || path.starts_with("/rpc/") {
         let open = caller == Some("first-party")
             || (bug == Bug::RpcOpenToExternal && caller == Some("external"));
+        if open && bug == Bug::RpcRedirectsFirstParty {
+            return 302;
+        }
         return if open { 200 } else { 403 };
     }
     if path.starts_with("/api/orpc/") {
@@ -125,7 +134,9 @@ fn route(bug: Bug, _method: &str, target: &str, h: &HashMap<String, String>, bod
         };
     }
     if let Some(rest) = path.strip_prefix("/api/workflows/") {
-        return if rest.split('/').next() == Some("support") {
+        return if rest.split('/').next() == Some("support")
+            && bug != Bug::WorkflowsAndIngressUnmounted
+        {
             200
         } else {
             404
@@ -142,6 +153,7 @@ fn route(bug: Bug, _method: &str, target: &str, h: &HashMap<String, String>, bod
                     500
                 }
             }
+            Bug::WorkflowsAndIngressUnmounted if valid => 404,
             _ if valid => 200,
             _ => 401,
         };
@@ -312,6 +324,60 @@ fn a_forged_signature_reaching_dispatch_is_named_by_cell() {
     assert_eq!(
         r.findings[1].help.as_deref(),
         Some("response body: {\"status\":500}")
+    );
+}
+
+#[test]
+fn a_redirect_is_not_an_allowed_first_party_call() {
+    // The probe follows no redirect: a 302 to a login page served the caller nothing.
+    let host = start_host(Bug::RpcRedirectsFirstParty);
+    let r = probe(host.port);
+    assert_eq!(r.status, Status::Failed);
+    assert_eq!(
+        messages(&r),
+        vec![
+            (
+                "route-probe-unexpected-status".to_string(),
+                "cell `rpc-get-first-party`: first-party GET /rpc/hq/health: expected allowed (not 401/403, not 3xx, not 5xx), got 302".to_string()
+            ),
+            (
+                "route-probe-unexpected-status".to_string(),
+                "cell `rpc-post-first-party`: first-party POST /rpc/hq/health: expected allowed (not 401/403, not 3xx, not 5xx), got 302".to_string()
+            ),
+        ]
+    );
+}
+
+#[test]
+fn unmounted_workflows_and_an_undispatched_valid_ingress_are_not_served() {
+    // A declared capability answering 404 like an undeclared one, and a valid signature that
+    // reaches no handler, are not served.
+    let host = start_host(Bug::WorkflowsAndIngressUnmounted);
+    let r = probe(host.port);
+    assert_eq!(r.status, Status::Failed);
+    let served = "expected served (not 401/403, not 3xx, not 404, not 5xx), got 404";
+    assert_eq!(
+        messages(&r),
+        vec![
+            (
+                "route-probe-unexpected-status".to_string(),
+                format!(
+                    "cell `inngest-valid`: unlabeled POST /api/inngest validly signed: {served}"
+                )
+            ),
+            (
+                "route-probe-unexpected-status".to_string(),
+                format!(
+                    "cell `workflows-declared-external`: external GET /api/workflows/support: {served}"
+                )
+            ),
+            (
+                "route-probe-unexpected-status".to_string(),
+                format!(
+                    "cell `workflows-declared-first-party`: first-party GET /api/workflows/support: {served}"
+                )
+            ),
+        ]
     );
 }
 

@@ -244,6 +244,36 @@ fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
             );
             return Ok(out);
         }
+        // A fresh mtime proves nothing when the command copied or touched an old report: a
+        // vitest JSON report states when its run started (epoch milliseconds, no timezone
+        // to misread), and a run that started before this command did is an earlier run.
+        // (JUnit timestamps are left alone: some runners write local time without an offset.)
+        let bytes_format = || {
+            std::fs::read(&report)
+                .ok()
+                .and_then(|b| ReportFormat::sniff(&b))
+        };
+        if format.or_else(bytes_format) == Some(ReportFormat::VitestJson)
+            && let Ok(r) = testreport::read(&report, Some(ReportFormat::VitestJson))
+            && let Some(t) = r.started_at
+            && t < started
+        {
+            out.findings.push(
+                Finding::error(
+                    "harness-report-stale",
+                    source::rel_path(ctx.repo, &report),
+                    0,
+                    0,
+                    format!(
+                        "the report's run started at {} (its `startTime`), before `{}` did: it is an earlier run's report, refusing to judge it",
+                        humantime::format_rfc3339_seconds(t),
+                        cmd.argv.join(" ")
+                    ),
+                )
+                .with_help(cmd.tail(20)),
+            );
+            return Ok(out);
+        }
     }
     let mut params = params;
     if let Some(argv) = params.nextest_list_command.clone() {
@@ -606,8 +636,13 @@ fn judge_id(
             .filter(|c| c.status == s && !c.empty_suite)
             .collect()
     };
-    let failed = of(CaseStatus::Failed);
-    let passed = of(CaseStatus::Passed);
+    // A test declared `it.fails(...)` is reported as passed when its body FAILS: vitest
+    // inverts the result. Such a "pass" says the assertion does not hold, so it is a failure.
+    let (inverted, passed): (Vec<&TestCase>, Vec<&TestCase>) = of(CaseStatus::Passed)
+        .into_iter()
+        .partition(|c| declared_fails(repo, cwd, c, sources));
+    let mut failed = of(CaseStatus::Failed);
+    failed.extend(inverted.iter().copied());
     let skipped = of(CaseStatus::Skipped);
     let todo = of(CaseStatus::Todo);
     let empty: Vec<&TestCase> = cases.iter().copied().filter(|c| c.empty_suite).collect();
@@ -626,15 +661,20 @@ fn judge_id(
         f.with_help(help(outcome, id))
     };
     if let Some(c) = failed.first() {
-        let msg = format!(
-            "`{id}`: failed: {} of {} executed tests carrying it failed, first `{}`{}",
-            failed.len(),
-            cases.len(),
-            c.display_name(),
+        let why = if inverted.iter().any(|i| std::ptr::eq(*i, *c)) {
+            ": it is declared with `.fails`, so the runner reports it passed because its body failed"
+                .to_string()
+        } else {
             c.message
                 .as_deref()
                 .map(|m| format!(": {m}"))
                 .unwrap_or_default()
+        };
+        let msg = format!(
+            "`{id}`: failed: {} of {} executed tests carrying it failed, first `{}`{why}",
+            failed.len(),
+            cases.len(),
+            c.display_name(),
         );
         return (Outcome::Failed, vec![at(c, Outcome::Failed, msg)]);
     }
@@ -836,6 +876,26 @@ pub fn rust_ident(id: &str) -> String {
         }
     }
     s.trim_matches('_').to_string()
+}
+
+/// Whether case `c` is declared with vitest's `.fails` modifier (`it.fails`, `test.fails`,
+/// `it.concurrent.fails`...) in its source file: matched by the test's own title.
+fn declared_fails(repo: &Path, cwd: &Path, c: &TestCase, sources: &[TestSource]) -> bool {
+    let (Some(file), Some(title)) = (
+        c.file.as_deref().and_then(|f| case_file(repo, cwd, f)),
+        c.names.last(),
+    ) else {
+        return false;
+    };
+    sources
+        .iter()
+        .filter(|s| s.file.rel == file)
+        .flat_map(|s| &s.declarations)
+        .any(|d| {
+            d.kind == DeclKind::Test
+                && &d.title == title
+                && d.modifiers.iter().any(|m| m == "fails")
+        })
 }
 
 /// A report's file name as a repository-relative path, if it is inside the repository.

@@ -216,6 +216,40 @@ fn judge_order(set: &ModuleSet, reg: &Registration, out: &mut CheckOutput) {
                 );
         }
     }
+    // A sub-router mounted under a prefix (`app.route("/rpc", sub)` with
+    // `sub.all("/workflows/*", ...)`) serves the joined path: judge that, at the sub mount.
+    for parent in reg
+        .mounts
+        .iter()
+        .filter(|m| matches!(m.method.as_str(), "route" | "mount" | "use"))
+    {
+        let (Some(prefix), Some(Expression::Identifier(sub))) = (
+            parent.path.as_deref(),
+            parent.handlers.last().map(|h| h.get_inner_expression()),
+        ) else {
+            continue;
+        };
+        for m in routes(reg).filter(|m| m.receiver.as_deref() == Some(sub.name.as_str())) {
+            let Some(p) = m.path.as_deref() else { continue };
+            let joined = format!("{}{}", prefix.trim_end_matches('/'), p);
+            if joined == "/rpc/workflows" || joined.starts_with("/rpc/workflows/") {
+                out.findings.push(
+                    finding_at(
+                        set,
+                        m.module,
+                        m.pos,
+                        "rpc-workflows-mount",
+                        format!(
+                            "dedicated {joined} mount ({p} on `{}`, which is mounted under {prefix} at {}); workflows are served under /api/workflows/<capability>/*",
+                            sub.name,
+                            host::place(set, parent.module, parent.pos)
+                        ),
+                    )
+                    .with_help("remove the /rpc/workflows mount"),
+                );
+            }
+        }
+    }
 }
 
 fn judge_stubs<'a>(set: &ModuleSet<'a>, reg: &Registration<'a>, out: &mut CheckOutput) {

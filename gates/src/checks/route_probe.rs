@@ -7,14 +7,17 @@
 //! - `/rpc` (POST and GET) from first-party, external and unlabeled callers: only first-party
 //!   gets through; the others are rejected (401/403);
 //! - `/api/orpc/*` (GET and POST) from each caller: not rejected;
-//! - `/api/workflows/<capability>/*`: a declared capability is served, an undeclared one is 404;
+//! - `/api/workflows/<capability>/*`: a declared capability is served (not 404), an undeclared
+//!   one is 404;
 //! - `/api/inngest`: unsigned, forged (wrong key), expired (older than 5 minutes) → rejected;
 //!   validly signed (SPEC §4: `X-Inngest-Signature: t=<unix>&s=<hex HMAC-SHA256(body ‖ t)>`,
-//!   keyed with the signing key minus its `signkey-<env>-` prefix) → not rejected; first-party
+//!   keyed with the signing key minus its `signkey-<env>-` prefix) → served (neither rejected
+//!   nor 404: it must reach dispatch); first-party
 //!   and external caller labels without a signature → rejected.
 //!
 //! Each cell's expectation can be overridden in the pipeline file (`expect`), cells can be
-//! skipped (`skip`) or added (`cells`). A failing cell's finding names caller, method, path,
+//! skipped (`skip`) or added (`cells`). No expectation but an explicit list of codes accepts a
+//! redirect: the probe does not follow it, so a 3xx served nothing. A failing cell's finding names caller, method, path,
 //! what was expected and what came back.
 //!
 //! **Why.** Static checks and the target's own tests missed two shipped bugs: an external
@@ -185,8 +188,15 @@ impl Expect {
                 "ok" => (200..300).contains(&status),
                 "rejected" => status == 401 || status == 403,
                 "not-found" => status == 404,
-                // Not refused by the caller policy, and not a crash.
-                "allowed" => status != 401 && status != 403 && status < 500,
+                // Not refused by the caller policy, not a crash, and not a redirect: the
+                // probe follows no redirect, so a 3xx (e.g. to a login page) served nothing.
+                "allowed" => {
+                    status != 401 && status != 403 && !(300..400).contains(&status) && status < 500
+                }
+                // Allowed and routed: a 404 here means the family is not mounted (a declared
+                // capability must differ from an undeclared one; a valid ingress must reach
+                // dispatch), so it does not count.
+                "served" => Expect::class("allowed").matches(status) && status != 404,
                 _ => false,
             },
         }
@@ -203,14 +213,15 @@ impl Expect {
                 "ok" => "ok (2xx)".into(),
                 "rejected" => "rejected (401/403)".into(),
                 "not-found" => "not found (404)".into(),
-                "allowed" => "allowed (not 401/403, not 5xx)".into(),
+                "allowed" => "allowed (not 401/403, not 3xx, not 5xx)".into(),
+                "served" => "served (not 401/403, not 3xx, not 404, not 5xx)".into(),
                 other => other.to_string(),
             },
         }
     }
 }
 
-const EXPECT_CLASSES: &[&str] = &["ok", "rejected", "not-found", "allowed"];
+const EXPECT_CLASSES: &[&str] = &["ok", "rejected", "not-found", "allowed", "served"];
 const CALLERS: &[&str] = &["first-party", "external", "unlabeled"];
 const SIGNS: &[&str] = &["none", "valid", "forged", "expired"];
 
@@ -520,7 +531,7 @@ fn default_cells(p: &Params, dc: &DefaultsCtx) -> Vec<Cell> {
                 path,
                 Sign::None,
                 None,
-                Expect::class("allowed"),
+                Expect::class("served"),
             );
         }
     }
@@ -570,7 +581,7 @@ fn default_cells(p: &Params, dc: &DefaultsCtx) -> Vec<Cell> {
             &inngest,
             Sign::Valid,
             Some(&body),
-            Expect::class("allowed"),
+            Expect::class("served"),
         );
     }
     for caller in ["first-party", "external"] {
@@ -971,6 +982,10 @@ mod tests {
         assert!(e.matches(401) && e.matches(403) && !e.matches(200) && !e.matches(500));
         let a = Expect::class("allowed");
         assert!(a.matches(200) && a.matches(404) && !a.matches(403) && !a.matches(500));
+        assert!(!a.matches(302) && !a.matches(307));
+        let s = Expect::class("served");
+        assert!(s.matches(200) && s.matches(202) && !s.matches(404) && !s.matches(302));
+        assert!(!s.matches(401) && !s.matches(500));
         assert!(Expect::Codes(vec![202]).matches(202));
         assert!(Expect::class("nope").validate().is_err());
         assert!(Expect::Codes(vec![]).validate().is_err());

@@ -387,6 +387,19 @@ struct Collector<'a> {
 }
 
 impl<'a> Visit<'a> for Collector<'a> {
+    /// Statements after one that always returns or throws never run: a mount registered
+    /// after `return app;` is dead code, not a mount. Function declarations there are
+    /// still visited, because they are hoisted and may be called from above.
+    fn visit_statements(&mut self, it: &oxc_allocator::Vec<'a, Statement<'a>>) {
+        let mut exited = false;
+        for s in it {
+            if exited && !matches!(s, Statement::FunctionDeclaration(_)) {
+                continue;
+            }
+            self.visit_statement(s);
+            exited |= always_exits(s);
+        }
+    }
     fn enter_node(&mut self, kind: AstKind<'a>) {
         self.nodes.push(kind);
     }
