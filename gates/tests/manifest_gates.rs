@@ -452,6 +452,37 @@ fn a_contract_constant_listing_five_roots_does_not_count_when_discovery_scans_th
 }
 
 #[test]
+fn a_filter_or_slice_that_drops_roots_is_not_every_root() {
+    // `DISCOVERY_ROOTS.filter((r) => r !== "api" && !["workflows"].includes(r))`: the
+    // predicate certainly drops two roots. Both implementations reach it (the cli one by
+    // forwarding).
+    let out = discovery(&fixture("filter-drops-two-roots"));
+    expect(
+        &out,
+        &[
+            ("missing-discovery-roots", HQ, 25, 21),
+            ("missing-discovery-roots", HQ, 25, 21),
+        ],
+    );
+    assert!(out.findings[0]
+        .message
+        .contains("does not scan plugins/api, plugins/workflows (scans: plugins/cli, plugins/agents, plugins/web)"));
+    // `DISCOVERY_ROOTS.slice(0, 3)`: which roots a range keeps cannot be told statically.
+    let out = discovery(&fixture("slice-of-roots"));
+    expect(
+        &out,
+        &[
+            ("missing-discovery-roots", HQ, 24, 21),
+            ("missing-discovery-roots", HQ, 24, 21),
+        ],
+    );
+    assert!(out.findings[0].message.contains("could not be determined statically"));
+    // A predicate the check cannot decide (`!r.startsWith(".") && r !== "legacy"`) may keep
+    // every root: no false red.
+    expect(&discovery(&fixture("filter-keeps-existing-roots")), &[]);
+}
+
+#[test]
 fn a_helper_called_once_per_root_is_judged_by_its_calls() {
     expect(
         &discovery(&fixture("helper-called-per-root")),

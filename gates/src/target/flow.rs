@@ -29,8 +29,9 @@ use oxc_allocator::Allocator;
 use oxc_ast::AstKind;
 use oxc_ast::ast::{
     Argument, ArrayExpressionElement, BinaryOperator, BindingPattern, CallExpression, ChainElement,
-    Declaration, Expression, ForStatementLeft, FormalParameters, ModuleDeclaration,
-    ModuleExportName, ObjectPropertyKind, Program, PropertyKey,
+    Declaration, Expression, ForStatementLeft, FormalParameters, LogicalOperator,
+    ModuleDeclaration, ModuleExportName, ObjectPropertyKind, Program, PropertyKey,
+    UnaryOperator,
 };
 use oxc_ast_visit::Visit;
 use oxc_span::Span;
@@ -983,8 +984,25 @@ impl<'a> ModuleCx<'a, '_> {
                 {
                     return self.eval(x, steps, depth + 1);
                 }
-                // Same elements, possibly fewer or reordered: the roots still come from the
-                // receiver (a `filter` that drops a root is beyond a static check).
+                // A `filter` whose predicate compares the element with literals
+                // (`r !== "api"`, `["cli", "web"].includes(r)`) drops the roots it certainly
+                // rejects; any other predicate (`existsSync(…)`) may keep every root.
+                (false, "filter", Some((Step::Elems, [])), Some(f)) => {
+                    let mut recv = self.eval(m.object(), steps, depth + 1);
+                    if let Some((param, body)) = predicate(f) {
+                        recv.values.retain(|v| {
+                            v.starts_with("glob:")
+                                || self.keeps(body, param, v, depth + 1) != Some(false)
+                        });
+                    }
+                    return recv;
+                }
+                // `slice(a, b)` keeps a range of the receiver, which a set of values cannot
+                // tell: unresolved (credits no root) rather than "every root". A bare
+                // `slice()` is a copy.
+                (false, "slice", Some((Step::Elems, _)), Some(_)) => return Strs::unresolved(),
+                // Same elements, possibly reordered (or filtered by a predicate the check
+                // cannot judge): the roots still come from the receiver.
                 (
                     false,
                     "filter" | "slice" | "toSorted" | "sort" | "reverse" | "toReversed",
@@ -1020,6 +1038,74 @@ impl<'a> ModuleCx<'a, '_> {
             return Strs::any();
         }
         Strs::unresolved()
+    }
+
+    /// Whether a `filter` predicate `body` over parameter `param` keeps the element `value`:
+    /// `Some(false)` only when it certainly drops it. Understood: `param === lit` (and `!==`,
+    /// `==`, `!=`, either side), `list.includes(param)`, `!`, `&&`, `||`; anything else is
+    /// `None` (may keep).
+    fn keeps(&self, body: &'a Expression<'a>, param: &str, value: &str, depth: usize) -> Option<bool> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        let is_param = |e: &Expression| {
+            matches!(e.get_inner_expression(), Expression::Identifier(id) if id.name == param)
+        };
+        match body.get_inner_expression() {
+            Expression::UnaryExpression(u) if u.operator == UnaryOperator::LogicalNot => self
+                .keeps(&u.argument, param, value, depth + 1)
+                .map(|b| !b),
+            Expression::LogicalExpression(l) => {
+                let a = self.keeps(&l.left, param, value, depth + 1);
+                let b = self.keeps(&l.right, param, value, depth + 1);
+                match l.operator {
+                    LogicalOperator::And => match (a, b) {
+                        (Some(false), _) | (_, Some(false)) => Some(false),
+                        (Some(true), Some(true)) => Some(true),
+                        _ => None,
+                    },
+                    LogicalOperator::Or => match (a, b) {
+                        (Some(true), _) | (_, Some(true)) => Some(true),
+                        (Some(false), Some(false)) => Some(false),
+                        _ => None,
+                    },
+                    LogicalOperator::Coalesce => None,
+                }
+            }
+            Expression::BinaryExpression(b) => {
+                let equal = match b.operator {
+                    BinaryOperator::StrictEquality | BinaryOperator::Equality => true,
+                    BinaryOperator::StrictInequality | BinaryOperator::Inequality => false,
+                    _ => return None,
+                };
+                let other = if is_param(&b.left) {
+                    &b.right
+                } else if is_param(&b.right) {
+                    &b.left
+                } else {
+                    return None;
+                };
+                let lit = self.eval(other, &[], depth + 1);
+                let lit = lit.single()?;
+                Some((lit == value) == equal)
+            }
+            Expression::CallExpression(c) => {
+                let m = c.callee.get_inner_expression().as_member_expression()?;
+                if m.static_property_name() != Some("includes")
+                    || c.arguments.len() != 1
+                    || !c.arguments[0].as_expression().is_some_and(is_param)
+                    || !matches!(m.object().get_inner_expression(), Expression::ArrayExpression(_) | Expression::Identifier(_))
+                {
+                    return None;
+                }
+                let list = self.eval(m.object(), &[Step::Elems], depth + 1);
+                if list.any || list.unresolved || !list.holes.is_empty() {
+                    return None;
+                }
+                Some(list.values.contains(value))
+            }
+            _ => None,
+        }
     }
 
     fn ends_in_plugins(&self, e: &'a Expression<'a>, depth: usize) -> bool {
@@ -1290,6 +1376,40 @@ impl Strs {
             }
         }
         out
+    }
+}
+
+/// The parameter name and the returned expression of a one-expression predicate:
+/// `(r) => expr`, `function (r) { return expr; }`.
+fn predicate<'a>(f: &'a Expression<'a>) -> Option<(&'a str, &'a Expression<'a>)> {
+    let (params, body) = match f.get_inner_expression() {
+        Expression::ArrowFunctionExpression(a) => match &a.body {
+            // `(r) => r !== "api"`: the body is the expression itself.
+            oxc_ast::ast::ArrowFunctionBody::FunctionBody(b) => (&*a.params, &**b),
+            body => {
+                let id = simple_param(&a.params)?;
+                return body.as_expression().map(|e| (id, e));
+            }
+        },
+        Expression::FunctionExpression(func) => (&*func.params, &**func.body.as_ref()?),
+        _ => return None,
+    };
+    let id = simple_param(params)?;
+    let [stmt] = body.statements.as_slice() else {
+        return None;
+    };
+    let e = match stmt {
+        oxc_ast::ast::Statement::ReturnStatement(r) => r.argument.as_ref()?,
+        _ => return None,
+    };
+    Some((id, e))
+}
+
+/// The name of a function's first parameter when it is a plain identifier.
+fn simple_param<'a>(params: &'a FormalParameters<'a>) -> Option<&'a str> {
+    match &params.items.first()?.pattern {
+        BindingPattern::BindingIdentifier(id) => Some(id.name.as_str()),
+        _ => None,
     }
 }
 
