@@ -581,6 +581,24 @@ fn own_parser_without_the_contract_is_reported_at_each_read() {
 }
 
 #[test]
+fn a_contract_import_used_only_in_a_type_does_not_count() {
+    // `import { parsePluginManifest }` (a value import) whose only use is
+    // `JSON.parse(text) as ReturnType<typeof parsePluginManifest>`: erased at runtime, so the
+    // manifests are never parsed by the contract. The cli implementation forwards to it.
+    let out = boundary(&fixture("contract-used-only-in-typeof"));
+    expect(
+        &out,
+        &[
+            ("contract-not-imported", HQ, 9, 1),
+            ("contract-not-imported", HQ, 9, 1),
+        ],
+    );
+    assert!(out.findings[0].message.contains(&format!(
+        "implementation {HQ} imports the contract but never uses what it imports"
+    )));
+}
+
+#[test]
 fn a_type_only_contract_import_does_not_count() {
     let out = boundary(&fixture("type-only-contract-import"));
     // The cli implementation forwards to the hq one, so neither really uses the contract.

@@ -179,7 +179,9 @@ pub struct Facts<'a> {
     pub bindings: Vec<Binding<'a>>,
     pub calls: Vec<&'a CallExpression<'a>>,
     pub builds: Vec<PathBuild<'a>>,
-    /// Names read anywhere in the code (identifier references).
+    /// Names read anywhere in the code (identifier references), outside types: a name
+    /// that appears only in a type (`x as PluginManifest`, `ReturnType<typeof parse>`) is
+    /// erased at runtime and uses nothing.
     pub referenced: HashSet<String>,
     /// Functions by name, with the offset of their declaration (for positions).
     pub functions: Vec<(String, u32)>,
@@ -195,6 +197,7 @@ pub fn collect<'a>(program: &'a Program<'a>) -> Facts<'a> {
         for_of_decl: HashMap::new(),
         callback_of: HashMap::new(),
         fn_names: HashMap::new(),
+        type_depth: 0,
     };
     c.visit_program(program);
     // Imports and local exports.
@@ -314,6 +317,21 @@ struct Collector<'a> {
     callback_of: HashMap<u32, &'a Expression<'a>>,
     /// Function span start → the name it is assigned to (`const f = () => …`).
     fn_names: HashMap<u32, String>,
+    /// How many type nodes that can name a value enclose the current node (see
+    /// [`is_type_context`]); references inside them are not value uses.
+    type_depth: usize,
+}
+
+/// Type nodes whose names are erased at runtime: a type reference (`PluginManifest`,
+/// `Foo<…>`), a type query (`typeof parse`), `implements` and interface `extends` clauses.
+fn is_type_context(kind: &AstKind) -> bool {
+    matches!(
+        kind,
+        AstKind::TSTypeReference(_)
+            | AstKind::TSTypeQuery(_)
+            | AstKind::TSClassImplements(_)
+            | AstKind::TSInterfaceHeritage(_)
+    )
 }
 
 /// Array methods whose first callback parameter is an element of the receiver.
@@ -469,14 +487,20 @@ impl<'a> Visit<'a> for Collector<'a> {
             {
                 self.facts.builds.push(PathBuild::Glob(s));
             }
-            AstKind::IdentifierReference(i) => {
+            AstKind::IdentifierReference(i) if self.type_depth == 0 => {
                 self.facts.referenced.insert(i.name.to_string());
             }
             _ => {}
         }
+        if is_type_context(&kind) {
+            self.type_depth += 1;
+        }
     }
 
     fn leave_node(&mut self, kind: AstKind<'a>) {
+        if is_type_context(&kind) {
+            self.type_depth -= 1;
+        }
         if matches!(
             kind,
             AstKind::BlockStatement(_)
