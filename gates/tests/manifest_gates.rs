@@ -476,7 +476,11 @@ fn a_filter_or_slice_that_drops_roots_is_not_every_root() {
             ("missing-discovery-roots", HQ, 24, 21),
         ],
     );
-    assert!(out.findings[0].message.contains("could not be determined statically"));
+    assert!(
+        out.findings[0]
+            .message
+            .contains("could not be determined statically")
+    );
     // A predicate the check cannot decide (`!r.startsWith(".") && r !== "legacy"`) may keep
     // every root: no false red.
     expect(&discovery(&fixture("filter-keeps-existing-roots")), &[]);

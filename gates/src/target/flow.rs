@@ -30,8 +30,7 @@ use oxc_ast::AstKind;
 use oxc_ast::ast::{
     Argument, ArrayExpressionElement, BinaryOperator, BindingPattern, CallExpression, ChainElement,
     Declaration, Expression, ForStatementLeft, FormalParameters, LogicalOperator,
-    ModuleDeclaration, ModuleExportName, ObjectPropertyKind, Program, PropertyKey,
-    UnaryOperator,
+    ModuleDeclaration, ModuleExportName, ObjectPropertyKind, Program, PropertyKey, UnaryOperator,
 };
 use oxc_ast_visit::Visit;
 use oxc_span::Span;
@@ -1068,17 +1067,21 @@ impl<'a> ModuleCx<'a, '_> {
     /// `Some(false)` only when it certainly drops it. Understood: `param === lit` (and `!==`,
     /// `==`, `!=`, either side), `list.includes(param)`, `!`, `&&`, `||`; anything else is
     /// `None` (may keep).
-    fn keeps(&self, body: &'a Expression<'a>, param: &str, value: &str, depth: usize) -> Option<bool> {
+    fn keeps(
+        &self,
+        body: &'a Expression<'a>,
+        param: &str,
+        value: &str,
+        depth: usize,
+    ) -> Option<bool> {
         if depth > MAX_DEPTH {
             return None;
         }
-        let is_param = |e: &Expression| {
-            matches!(e.get_inner_expression(), Expression::Identifier(id) if id.name == param)
-        };
+        let is_param = |e: &Expression| matches!(e.get_inner_expression(), Expression::Identifier(id) if id.name == param);
         match body.get_inner_expression() {
-            Expression::UnaryExpression(u) if u.operator == UnaryOperator::LogicalNot => self
-                .keeps(&u.argument, param, value, depth + 1)
-                .map(|b| !b),
+            Expression::UnaryExpression(u) if u.operator == UnaryOperator::LogicalNot => {
+                self.keeps(&u.argument, param, value, depth + 1).map(|b| !b)
+            }
             Expression::LogicalExpression(l) => {
                 let a = self.keeps(&l.left, param, value, depth + 1);
                 let b = self.keeps(&l.right, param, value, depth + 1);
@@ -1118,7 +1121,10 @@ impl<'a> ModuleCx<'a, '_> {
                 if m.static_property_name() != Some("includes")
                     || c.arguments.len() != 1
                     || !c.arguments[0].as_expression().is_some_and(is_param)
-                    || !matches!(m.object().get_inner_expression(), Expression::ArrayExpression(_) | Expression::Identifier(_))
+                    || !matches!(
+                        m.object().get_inner_expression(),
+                        Expression::ArrayExpression(_) | Expression::Identifier(_)
+                    )
                 {
                     return None;
                 }

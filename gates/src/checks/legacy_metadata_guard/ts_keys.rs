@@ -562,10 +562,22 @@ mod tests {
             vec![
                 ("channel@13", "legacy-key-property", "object property key"),
                 ("published@39", "legacy-key-property", "object property key"),
-                ("publishTier@68", "legacy-key-destructuring", "destructuring binding"),
+                (
+                    "publishTier@68",
+                    "legacy-key-destructuring",
+                    "destructuring binding"
+                ),
                 ("channel@120", "legacy-key-property", "class property"),
-                ("channel@152", "legacy-key-access", "member access (private field)"),
-                ("templateRole@182", "legacy-key-access", "key of a Record type"),
+                (
+                    "channel@152",
+                    "legacy-key-access",
+                    "member access (private field)"
+                ),
+                (
+                    "templateRole@182",
+                    "legacy-key-access",
+                    "key of a Record type"
+                ),
                 ("channel@219", "legacy-key-access", "key of a mapped type"),
             ]
         );
@@ -748,4 +760,3 @@ mod comment_scan_tests {
         }
     }
 }
-
