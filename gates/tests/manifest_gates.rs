@@ -487,6 +487,23 @@ fn a_filter_or_slice_that_drops_roots_is_not_every_root() {
 }
 
 #[test]
+fn a_dead_helper_scanning_five_roots_does_not_stand_in_for_live_discovery() {
+    // Live discovery scans three roots; an unexported function nothing calls builds all
+    // five. Dead code scans nothing at runtime.
+    let out = discovery(&fixture("dead-helper-scans-five"));
+    expect(
+        &out,
+        &[
+            ("missing-discovery-roots", HQ, 24, 21),
+            ("missing-discovery-roots", HQ, 24, 21),
+        ],
+    );
+    assert!(out.findings[0]
+        .message
+        .contains("does not scan plugins/api, plugins/workflows (scans: plugins/cli, plugins/agents, plugins/web)"));
+}
+
+#[test]
 fn a_helper_called_once_per_root_is_judged_by_its_calls() {
     expect(
         &discovery(&fixture("helper-called-per-root")),

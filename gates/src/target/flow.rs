@@ -19,8 +19,10 @@
 //! except the last): values computed by calls other than the array/object helpers listed in
 //! [`ModuleCx::eval`] are unresolved; a parameter takes the union of what every caller in
 //! its module passes (entry points are not told apart); a callback's parameter is any
-//! element of the collection (`filter` is assumed to keep every root); and a used module
-//! counts as a whole, so a scan path anywhere in it counts for the implementation.
+//! element of the collection (a `filter` drops only the roots its predicate certainly rejects
+//! by comparing with literals); and a used module counts as a whole, so a scan path anywhere
+//! in it counts for the implementation, except inside a named function nothing in the module
+//! mentions and that is not exported (dead code).
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -178,6 +180,9 @@ pub struct Facts<'a> {
     pub bindings: Vec<Binding<'a>>,
     pub calls: Vec<&'a CallExpression<'a>>,
     pub builds: Vec<PathBuild<'a>>,
+    /// For each of `builds` (same index): the names of the named functions enclosing it,
+    /// outermost first (`function f`, `const f = () => …`).
+    pub build_owners: Vec<Vec<String>>,
     /// Names read anywhere in the code (identifier references), outside types: a name
     /// that appears only in a type (`x as PluginManifest`, `ReturnType<typeof parse>`) is
     /// erased at runtime and uses nothing.
@@ -197,6 +202,7 @@ pub fn collect<'a>(program: &'a Program<'a>) -> Facts<'a> {
         callback_of: HashMap::new(),
         fn_names: HashMap::new(),
         type_depth: 0,
+        fn_stack: Vec::new(),
     };
     c.visit_program(program);
     // Imports and local exports.
@@ -316,6 +322,8 @@ struct Collector<'a> {
     callback_of: HashMap<u32, &'a Expression<'a>>,
     /// Function span start → the name it is assigned to (`const f = () => …`).
     fn_names: HashMap<u32, String>,
+    /// The functions enclosing the current node: their names, if they have one.
+    fn_stack: Vec<Option<String>>,
     /// How many type nodes that can name a value enclose the current node (see
     /// [`is_type_context`]); references inside them are not value uses.
     type_depth: usize,
@@ -347,6 +355,13 @@ const ELEMENT_CALLBACKS: &[&str] = &[
 ];
 
 impl<'a> Collector<'a> {
+    fn build(&mut self, b: PathBuild<'a>) {
+        self.facts.builds.push(b);
+        self.facts
+            .build_owners
+            .push(self.fn_stack.iter().flatten().cloned().collect());
+    }
+
     fn scope(&self) -> Span {
         *self.scopes.last().unwrap_or(&Span::default())
     }
@@ -450,11 +465,19 @@ impl<'a> Visit<'a> for Collector<'a> {
                         .push((id.name.to_string(), f.span.start));
                 }
                 let name = name.or_else(|| self.fn_names.get(&f.span.start).cloned());
+                // A named function *expression*'s own name is only visible inside it, so only
+                // declarations and functions assigned to a name can be told dead by name.
+                self.fn_stack.push(if f.is_declaration() {
+                    name.clone()
+                } else {
+                    self.fn_names.get(&f.span.start).cloned()
+                });
                 self.scopes.push(f.span);
                 self.params(f.span, &f.params, name);
             }
             AstKind::ArrowFunctionExpression(f) => {
                 let name = self.fn_names.get(&f.span.start).cloned();
+                self.fn_stack.push(name.clone());
                 self.scopes.push(f.span);
                 self.params(f.span, &f.params, name);
             }
@@ -473,18 +496,18 @@ impl<'a> Visit<'a> for Collector<'a> {
                         self.callback_of.insert(cb.span().start, m.object());
                     }
                 }
-                self.facts.builds.push(PathBuild::Call(c));
+                self.build(PathBuild::Call(c));
             }
             AstKind::TemplateLiteral(t) if !t.expressions.is_empty() => {
-                self.facts.builds.push(PathBuild::Template(t));
+                self.build(PathBuild::Template(t));
             }
             AstKind::BinaryExpression(b) if b.operator == BinaryOperator::Addition => {
-                self.facts.builds.push(PathBuild::Concat(b));
+                self.build(PathBuild::Concat(b));
             }
             AstKind::StringLiteral(s)
                 if s.value.contains('/') && s.value.contains(['*', '{', '?', '[']) =>
             {
-                self.facts.builds.push(PathBuild::Glob(s));
+                self.build(PathBuild::Glob(s));
             }
             AstKind::IdentifierReference(i) if self.type_depth == 0 => {
                 self.facts.referenced.insert(i.name.to_string());
@@ -499,6 +522,12 @@ impl<'a> Visit<'a> for Collector<'a> {
     fn leave_node(&mut self, kind: AstKind<'a>) {
         if is_type_context(&kind) {
             self.type_depth -= 1;
+        }
+        if matches!(
+            kind,
+            AstKind::Function(_) | AstKind::ArrowFunctionExpression(_)
+        ) {
+            self.fn_stack.pop();
         }
         if matches!(
             kind,
@@ -1633,7 +1662,31 @@ impl Modules<'_> {
             modules: self,
         };
         let mut seen = HashSet::new();
-        for b in &facts.builds {
+        // A scan path inside a named function that nothing in the module calls or mentions
+        // and that is not exported is dead code: a leftover helper scanning five roots must
+        // not stand in for the live discovery that scans three.
+        let default_export = program.body.iter().find_map(|st| match st {
+            oxc_ast::ast::Statement::ExportDefaultDeclaration(d) => match &d.declaration {
+                oxc_ast::ast::ExportDefaultDeclarationKind::FunctionDeclaration(f) => {
+                    f.id.as_ref().map(|i| i.name.to_string())
+                }
+                _ => None,
+            },
+            _ => None,
+        });
+        let dead = |name: &String| {
+            !facts.referenced.contains(name)
+                && !facts.exports.values().any(|l| l == name)
+                && default_export.as_ref() != Some(name)
+        };
+        for (i, b) in facts.builds.iter().enumerate() {
+            if facts
+                .build_owners
+                .get(i)
+                .is_some_and(|owners| owners.iter().any(dead))
+            {
+                continue;
+            }
             if let Some(roots) = cx.scan_roots(b)
                 && seen.insert(b.offset())
             {
