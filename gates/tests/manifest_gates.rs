@@ -660,6 +660,20 @@ fn a_barrel_reexporting_the_contract_does_not_count_when_nothing_used_comes_from
 }
 
 #[test]
+fn template_literal_keys_are_duplicate_reads_too() {
+    // `pkg.rawr?.[`kind`]` and `const { [`capability`]: c } = pkg.rawr ?? {}` (the `??`
+    // fallback still destructures the rawr object).
+    let p = "apps/server/src/plugin-registry.ts";
+    expect(
+        &boundary(&fixture("duplicate-parser-template-keys")),
+        &[
+            ("duplicate-parser", p, 3, 27),
+            ("duplicate-parser", p, 4, 11),
+        ],
+    );
+}
+
+#[test]
 fn duplicate_parsers_elsewhere_are_found_but_archives_and_tests_are_excluded() {
     let out = boundary(&fixture("duplicate-parser-elsewhere"));
     let p = "apps/server/src/plugin-registry.ts";
