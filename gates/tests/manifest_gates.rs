@@ -668,7 +668,7 @@ fn template_literal_keys_are_duplicate_reads_too() {
         &boundary(&fixture("duplicate-parser-template-keys")),
         &[
             ("duplicate-parser", p, 3, 27),
-            ("duplicate-parser", p, 4, 11),
+            ("duplicate-parser", p, 4, 12),
         ],
     );
 }
