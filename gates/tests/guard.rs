@@ -349,6 +349,20 @@ fn every_syntactic_role_is_reported_at_its_place() {
             ],
         ),
         (
+            // A computed key behind a cast or parentheses, a private field and its read,
+            // `Record<"key", …>` and a mapped type's key.
+            "role-cast-computed-key",
+            vec![
+                (2, 24, "legacy-key-property"),
+                (2, 52, "legacy-key-property"),
+                (3, 17, "legacy-key-destructuring"),
+                (5, 3, "legacy-key-property"),
+                (7, 17, "legacy-key-access"),
+                (10, 29, "legacy-key-access"),
+                (10, 58, "legacy-key-access"),
+            ],
+        ),
+        (
             "role-string-mention",
             vec![
                 (1, 26, "legacy-key-string-mention"),

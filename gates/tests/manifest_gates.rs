@@ -452,6 +452,58 @@ fn a_contract_constant_listing_five_roots_does_not_count_when_discovery_scans_th
 }
 
 #[test]
+fn a_filter_or_slice_that_drops_roots_is_not_every_root() {
+    // `DISCOVERY_ROOTS.filter((r) => r !== "api" && !["workflows"].includes(r))`: the
+    // predicate certainly drops two roots. Both implementations reach it (the cli one by
+    // forwarding).
+    let out = discovery(&fixture("filter-drops-two-roots"));
+    expect(
+        &out,
+        &[
+            ("missing-discovery-roots", HQ, 25, 21),
+            ("missing-discovery-roots", HQ, 25, 21),
+        ],
+    );
+    assert!(out.findings[0]
+        .message
+        .contains("does not scan plugins/api, plugins/workflows (scans: plugins/cli, plugins/agents, plugins/web)"));
+    // `DISCOVERY_ROOTS.slice(0, 3)`: which roots a range keeps cannot be told statically.
+    let out = discovery(&fixture("slice-of-roots"));
+    expect(
+        &out,
+        &[
+            ("missing-discovery-roots", HQ, 24, 21),
+            ("missing-discovery-roots", HQ, 24, 21),
+        ],
+    );
+    assert!(
+        out.findings[0]
+            .message
+            .contains("could not be determined statically")
+    );
+    // A predicate the check cannot decide (`!r.startsWith(".") && r !== "legacy"`) may keep
+    // every root: no false red.
+    expect(&discovery(&fixture("filter-keeps-existing-roots")), &[]);
+}
+
+#[test]
+fn a_dead_helper_scanning_five_roots_does_not_stand_in_for_live_discovery() {
+    // Live discovery scans three roots; an unexported function nothing calls builds all
+    // five. Dead code scans nothing at runtime.
+    let out = discovery(&fixture("dead-helper-scans-five"));
+    expect(
+        &out,
+        &[
+            ("missing-discovery-roots", HQ, 24, 21),
+            ("missing-discovery-roots", HQ, 24, 21),
+        ],
+    );
+    assert!(out.findings[0]
+        .message
+        .contains("does not scan plugins/api, plugins/workflows (scans: plugins/cli, plugins/agents, plugins/web)"));
+}
+
+#[test]
 fn a_helper_called_once_per_root_is_judged_by_its_calls() {
     expect(
         &discovery(&fixture("helper-called-per-root")),
@@ -550,6 +602,24 @@ fn own_parser_without_the_contract_is_reported_at_each_read() {
 }
 
 #[test]
+fn a_contract_import_used_only_in_a_type_does_not_count() {
+    // `import { parsePluginManifest }` (a value import) whose only use is
+    // `JSON.parse(text) as ReturnType<typeof parsePluginManifest>`: erased at runtime, so the
+    // manifests are never parsed by the contract. The cli implementation forwards to it.
+    let out = boundary(&fixture("contract-used-only-in-typeof"));
+    expect(
+        &out,
+        &[
+            ("contract-not-imported", HQ, 9, 1),
+            ("contract-not-imported", HQ, 9, 1),
+        ],
+    );
+    assert!(out.findings[0].message.contains(&format!(
+        "implementation {HQ} imports the contract but never uses what it imports"
+    )));
+}
+
+#[test]
 fn a_type_only_contract_import_does_not_count() {
     let out = boundary(&fixture("type-only-contract-import"));
     // The cli implementation forwards to the hq one, so neither really uses the contract.
@@ -587,6 +657,20 @@ fn a_barrel_reexporting_the_contract_does_not_count_when_nothing_used_comes_from
     assert!(out.findings[0].message.contains(&format!(
         "implementation {CLI} only passes the contract through a re-export"
     )));
+}
+
+#[test]
+fn template_literal_keys_are_duplicate_reads_too() {
+    // `pkg.rawr?.[`kind`]` and `const { [`capability`]: c } = pkg.rawr ?? {}` (the `??`
+    // fallback still destructures the rawr object).
+    let p = "apps/server/src/plugin-registry.ts";
+    expect(
+        &boundary(&fixture("duplicate-parser-template-keys")),
+        &[
+            ("duplicate-parser", p, 3, 27),
+            ("duplicate-parser", p, 4, 12),
+        ],
+    );
 }
 
 #[test]

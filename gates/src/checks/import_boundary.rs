@@ -335,6 +335,17 @@ impl<'a> RawrReads<'a, '_> {
         if let Some(m) = e.as_member_expression() {
             return member_name(m) == Some("rawr".into());
         }
+        // `pkg.rawr ?? {}`, `pkg.rawr || fallback`, `ok ? pkg.rawr : {}`: still the rawr object.
+        match e {
+            Expression::LogicalExpression(l) => {
+                return self.is_rawr(&l.left, depth + 1) || self.is_rawr(&l.right, depth + 1);
+            }
+            Expression::ConditionalExpression(c) => {
+                return self.is_rawr(&c.consequent, depth + 1)
+                    || self.is_rawr(&c.alternate, depth + 1);
+            }
+            _ => {}
+        }
         if let Expression::Identifier(id) = e {
             let cx = flow::ModuleCx {
                 facts: self.facts,
@@ -378,10 +389,8 @@ impl<'a> RawrReads<'a, '_> {
                     let key = if prop.computed {
                         prop.key
                             .as_expression()
-                            .and_then(|e| match e.get_inner_expression() {
-                                Expression::StringLiteral(s) => Some(s.value.to_string()),
-                                _ => None,
-                            })
+                            .and_then(literal_key)
+                            .map(|(_, k)| k)
                     } else {
                         prop.key.static_name().map(|s| s.to_string())
                     };
@@ -404,6 +413,16 @@ impl<'a> RawrReads<'a, '_> {
 }
 
 use oxc_span::GetSpan;
+
+/// A key written as a string or an expression-free template literal (`["kind"]`,
+/// `` [`kind`] ``, also behind parentheses or a cast), with its start offset.
+fn literal_key(e: &Expression) -> Option<(u32, String)> {
+    match e.get_inner_expression() {
+        Expression::StringLiteral(s) => Some((s.span.start, s.value.to_string())),
+        Expression::TemplateLiteral(t) => t.single_quasi().map(|q| (t.span.start, q.to_string())),
+        _ => None,
+    }
+}
 
 fn member_name(m: &oxc_ast::ast::MemberExpression) -> Option<String> {
     match m {
@@ -435,11 +454,11 @@ impl<'a> Visit<'a> for RawrReads<'a, '_> {
                 }
             }
             AstKind::ComputedMemberExpression(m) => {
-                if let Expression::StringLiteral(s) = m.expression.get_inner_expression() {
-                    let name = s.value.as_str();
-                    if CONTRACT_FIELDS.contains(&name) && self.is_rawr(&m.object, 0) {
-                        self.report(s.span.start, name, "reads");
-                    }
+                if let Some((at, name)) = literal_key(&m.expression)
+                    && CONTRACT_FIELDS.contains(&name.as_str())
+                    && self.is_rawr(&m.object, 0)
+                {
+                    self.report(at, &name, "reads");
                 }
             }
             AstKind::ForOfStatement(f) => {

@@ -19,8 +19,10 @@
 //! except the last): values computed by calls other than the array/object helpers listed in
 //! [`ModuleCx::eval`] are unresolved; a parameter takes the union of what every caller in
 //! its module passes (entry points are not told apart); a callback's parameter is any
-//! element of the collection (`filter` is assumed to keep every root); and a used module
-//! counts as a whole, so a scan path anywhere in it counts for the implementation.
+//! element of the collection (a `filter` drops only the roots its predicate certainly rejects
+//! by comparing with literals); and a used module counts as a whole, so a scan path anywhere
+//! in it counts for the implementation, except inside a named function nothing in the module
+//! mentions and that is not exported (dead code).
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -29,8 +31,8 @@ use oxc_allocator::Allocator;
 use oxc_ast::AstKind;
 use oxc_ast::ast::{
     Argument, ArrayExpressionElement, BinaryOperator, BindingPattern, CallExpression, ChainElement,
-    Declaration, Expression, ForStatementLeft, FormalParameters, ModuleDeclaration,
-    ModuleExportName, ObjectPropertyKind, Program, PropertyKey,
+    Declaration, Expression, ForStatementLeft, FormalParameters, LogicalOperator,
+    ModuleDeclaration, ModuleExportName, ObjectPropertyKind, Program, PropertyKey, UnaryOperator,
 };
 use oxc_ast_visit::Visit;
 use oxc_span::Span;
@@ -178,7 +180,12 @@ pub struct Facts<'a> {
     pub bindings: Vec<Binding<'a>>,
     pub calls: Vec<&'a CallExpression<'a>>,
     pub builds: Vec<PathBuild<'a>>,
-    /// Names read anywhere in the code (identifier references).
+    /// For each of `builds` (same index): the names of the named functions enclosing it,
+    /// outermost first (`function f`, `const f = () => …`).
+    pub build_owners: Vec<Vec<String>>,
+    /// Names read anywhere in the code (identifier references), outside types: a name
+    /// that appears only in a type (`x as PluginManifest`, `ReturnType<typeof parse>`) is
+    /// erased at runtime and uses nothing.
     pub referenced: HashSet<String>,
     /// Functions by name, with the offset of their declaration (for positions).
     pub functions: Vec<(String, u32)>,
@@ -194,6 +201,8 @@ pub fn collect<'a>(program: &'a Program<'a>) -> Facts<'a> {
         for_of_decl: HashMap::new(),
         callback_of: HashMap::new(),
         fn_names: HashMap::new(),
+        type_depth: 0,
+        fn_stack: Vec::new(),
     };
     c.visit_program(program);
     // Imports and local exports.
@@ -313,6 +322,23 @@ struct Collector<'a> {
     callback_of: HashMap<u32, &'a Expression<'a>>,
     /// Function span start → the name it is assigned to (`const f = () => …`).
     fn_names: HashMap<u32, String>,
+    /// The functions enclosing the current node: their names, if they have one.
+    fn_stack: Vec<Option<String>>,
+    /// How many type nodes that can name a value enclose the current node (see
+    /// [`is_type_context`]); references inside them are not value uses.
+    type_depth: usize,
+}
+
+/// Type nodes whose names are erased at runtime: a type reference (`PluginManifest`,
+/// `Foo<…>`), a type query (`typeof parse`), `implements` and interface `extends` clauses.
+fn is_type_context(kind: &AstKind) -> bool {
+    matches!(
+        kind,
+        AstKind::TSTypeReference(_)
+            | AstKind::TSTypeQuery(_)
+            | AstKind::TSClassImplements(_)
+            | AstKind::TSInterfaceHeritage(_)
+    )
 }
 
 /// Array methods whose first callback parameter is an element of the receiver.
@@ -329,6 +355,13 @@ const ELEMENT_CALLBACKS: &[&str] = &[
 ];
 
 impl<'a> Collector<'a> {
+    fn build(&mut self, b: PathBuild<'a>) {
+        self.facts.builds.push(b);
+        self.facts
+            .build_owners
+            .push(self.fn_stack.iter().flatten().cloned().collect());
+    }
+
     fn scope(&self) -> Span {
         *self.scopes.last().unwrap_or(&Span::default())
     }
@@ -432,11 +465,19 @@ impl<'a> Visit<'a> for Collector<'a> {
                         .push((id.name.to_string(), f.span.start));
                 }
                 let name = name.or_else(|| self.fn_names.get(&f.span.start).cloned());
+                // A named function *expression*'s own name is only visible inside it, so only
+                // declarations and functions assigned to a name can be told dead by name.
+                self.fn_stack.push(if f.is_declaration() {
+                    name.clone()
+                } else {
+                    self.fn_names.get(&f.span.start).cloned()
+                });
                 self.scopes.push(f.span);
                 self.params(f.span, &f.params, name);
             }
             AstKind::ArrowFunctionExpression(f) => {
                 let name = self.fn_names.get(&f.span.start).cloned();
+                self.fn_stack.push(name.clone());
                 self.scopes.push(f.span);
                 self.params(f.span, &f.params, name);
             }
@@ -455,27 +496,39 @@ impl<'a> Visit<'a> for Collector<'a> {
                         self.callback_of.insert(cb.span().start, m.object());
                     }
                 }
-                self.facts.builds.push(PathBuild::Call(c));
+                self.build(PathBuild::Call(c));
             }
             AstKind::TemplateLiteral(t) if !t.expressions.is_empty() => {
-                self.facts.builds.push(PathBuild::Template(t));
+                self.build(PathBuild::Template(t));
             }
             AstKind::BinaryExpression(b) if b.operator == BinaryOperator::Addition => {
-                self.facts.builds.push(PathBuild::Concat(b));
+                self.build(PathBuild::Concat(b));
             }
             AstKind::StringLiteral(s)
                 if s.value.contains('/') && s.value.contains(['*', '{', '?', '[']) =>
             {
-                self.facts.builds.push(PathBuild::Glob(s));
+                self.build(PathBuild::Glob(s));
             }
-            AstKind::IdentifierReference(i) => {
+            AstKind::IdentifierReference(i) if self.type_depth == 0 => {
                 self.facts.referenced.insert(i.name.to_string());
             }
             _ => {}
         }
+        if is_type_context(&kind) {
+            self.type_depth += 1;
+        }
     }
 
     fn leave_node(&mut self, kind: AstKind<'a>) {
+        if is_type_context(&kind) {
+            self.type_depth -= 1;
+        }
+        if matches!(
+            kind,
+            AstKind::Function(_) | AstKind::ArrowFunctionExpression(_)
+        ) {
+            self.fn_stack.pop();
+        }
         if matches!(
             kind,
             AstKind::BlockStatement(_)
@@ -983,8 +1036,25 @@ impl<'a> ModuleCx<'a, '_> {
                 {
                     return self.eval(x, steps, depth + 1);
                 }
-                // Same elements, possibly fewer or reordered: the roots still come from the
-                // receiver (a `filter` that drops a root is beyond a static check).
+                // A `filter` whose predicate compares the element with literals
+                // (`r !== "api"`, `["cli", "web"].includes(r)`) drops the roots it certainly
+                // rejects; any other predicate (`existsSync(…)`) may keep every root.
+                (false, "filter", Some((Step::Elems, [])), Some(f)) => {
+                    let mut recv = self.eval(m.object(), steps, depth + 1);
+                    if let Some((param, body)) = predicate(f) {
+                        recv.values.retain(|v| {
+                            v.starts_with("glob:")
+                                || self.keeps(body, param, v, depth + 1) != Some(false)
+                        });
+                    }
+                    return recv;
+                }
+                // `slice(a, b)` keeps a range of the receiver, which a set of values cannot
+                // tell: unresolved (credits no root) rather than "every root". A bare
+                // `slice()` is a copy.
+                (false, "slice", Some((Step::Elems, _)), Some(_)) => return Strs::unresolved(),
+                // Same elements, possibly reordered (or filtered by a predicate the check
+                // cannot judge): the roots still come from the receiver.
                 (
                     false,
                     "filter" | "slice" | "toSorted" | "sort" | "reverse" | "toReversed",
@@ -1020,6 +1090,81 @@ impl<'a> ModuleCx<'a, '_> {
             return Strs::any();
         }
         Strs::unresolved()
+    }
+
+    /// Whether a `filter` predicate `body` over parameter `param` keeps the element `value`:
+    /// `Some(false)` only when it certainly drops it. Understood: `param === lit` (and `!==`,
+    /// `==`, `!=`, either side), `list.includes(param)`, `!`, `&&`, `||`; anything else is
+    /// `None` (may keep).
+    fn keeps(
+        &self,
+        body: &'a Expression<'a>,
+        param: &str,
+        value: &str,
+        depth: usize,
+    ) -> Option<bool> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        let is_param = |e: &Expression| matches!(e.get_inner_expression(), Expression::Identifier(id) if id.name == param);
+        match body.get_inner_expression() {
+            Expression::UnaryExpression(u) if u.operator == UnaryOperator::LogicalNot => {
+                self.keeps(&u.argument, param, value, depth + 1).map(|b| !b)
+            }
+            Expression::LogicalExpression(l) => {
+                let a = self.keeps(&l.left, param, value, depth + 1);
+                let b = self.keeps(&l.right, param, value, depth + 1);
+                match l.operator {
+                    LogicalOperator::And => match (a, b) {
+                        (Some(false), _) | (_, Some(false)) => Some(false),
+                        (Some(true), Some(true)) => Some(true),
+                        _ => None,
+                    },
+                    LogicalOperator::Or => match (a, b) {
+                        (Some(true), _) | (_, Some(true)) => Some(true),
+                        (Some(false), Some(false)) => Some(false),
+                        _ => None,
+                    },
+                    LogicalOperator::Coalesce => None,
+                }
+            }
+            Expression::BinaryExpression(b) => {
+                let equal = match b.operator {
+                    BinaryOperator::StrictEquality | BinaryOperator::Equality => true,
+                    BinaryOperator::StrictInequality | BinaryOperator::Inequality => false,
+                    _ => return None,
+                };
+                let other = if is_param(&b.left) {
+                    &b.right
+                } else if is_param(&b.right) {
+                    &b.left
+                } else {
+                    return None;
+                };
+                let lit = self.eval(other, &[], depth + 1);
+                let lit = lit.single()?;
+                Some((lit == value) == equal)
+            }
+            Expression::CallExpression(c) => {
+                let m = c.callee.get_inner_expression().as_member_expression()?;
+                if m.static_property_name() != Some("includes")
+                    || c.arguments.len() != 1
+                    || !c.arguments[0].as_expression().is_some_and(is_param)
+                    || !matches!(
+                        m.object().get_inner_expression(),
+                        Expression::ArrayExpression(_) | Expression::Identifier(_)
+                    )
+                {
+                    return None;
+                }
+                let list = self.eval(m.object(), &[Step::Elems], depth + 1);
+                if list.any || list.unresolved || !list.holes.is_empty() {
+                    return None;
+                }
+                Some(list.values.contains(value))
+            }
+            _ => None,
+        }
     }
 
     fn ends_in_plugins(&self, e: &'a Expression<'a>, depth: usize) -> bool {
@@ -1293,6 +1438,40 @@ impl Strs {
     }
 }
 
+/// The parameter name and the returned expression of a one-expression predicate:
+/// `(r) => expr`, `function (r) { return expr; }`.
+fn predicate<'a>(f: &'a Expression<'a>) -> Option<(&'a str, &'a Expression<'a>)> {
+    let (params, body) = match f.get_inner_expression() {
+        Expression::ArrowFunctionExpression(a) => match &a.body {
+            // `(r) => r !== "api"`: the body is the expression itself.
+            oxc_ast::ast::ArrowFunctionBody::FunctionBody(b) => (&*a.params, &**b),
+            body => {
+                let id = simple_param(&a.params)?;
+                return body.as_expression().map(|e| (id, e));
+            }
+        },
+        Expression::FunctionExpression(func) => (&*func.params, &**func.body.as_ref()?),
+        _ => return None,
+    };
+    let id = simple_param(params)?;
+    let [stmt] = body.statements.as_slice() else {
+        return None;
+    };
+    let e = match stmt {
+        oxc_ast::ast::Statement::ReturnStatement(r) => r.argument.as_ref()?,
+        _ => return None,
+    };
+    Some((id, e))
+}
+
+/// The name of a function's first parameter when it is a plain identifier.
+fn simple_param<'a>(params: &'a FormalParameters<'a>) -> Option<&'a str> {
+    match &params.items.first()?.pattern {
+        BindingPattern::BindingIdentifier(id) => Some(id.name.as_str()),
+        _ => None,
+    }
+}
+
 fn is_array_join(c: &CallExpression) -> bool {
     let Some(m) = c.callee.get_inner_expression().as_member_expression() else {
         return false;
@@ -1483,7 +1662,31 @@ impl Modules<'_> {
             modules: self,
         };
         let mut seen = HashSet::new();
-        for b in &facts.builds {
+        // A scan path inside a named function that nothing in the module calls or mentions
+        // and that is not exported is dead code: a leftover helper scanning five roots must
+        // not stand in for the live discovery that scans three.
+        let default_export = program.body.iter().find_map(|st| match st {
+            oxc_ast::ast::Statement::ExportDefaultDeclaration(d) => match &d.declaration {
+                oxc_ast::ast::ExportDefaultDeclarationKind::FunctionDeclaration(f) => {
+                    f.id.as_ref().map(|i| i.name.to_string())
+                }
+                _ => None,
+            },
+            _ => None,
+        });
+        let dead = |name: &String| {
+            !facts.referenced.contains(name)
+                && !facts.exports.values().any(|l| l == name)
+                && default_export.as_ref() != Some(name)
+        };
+        for (i, b) in facts.builds.iter().enumerate() {
+            if facts
+                .build_owners
+                .get(i)
+                .is_some_and(|owners| owners.iter().any(dead))
+            {
+                continue;
+            }
             if let Some(roots) = cx.scan_roots(b)
                 && seen.insert(b.offset())
             {

@@ -101,22 +101,22 @@ impl KeyVisitor<'_> {
     fn property_key(&mut self, key: &PropertyKey<'_>, family: Family, role: &'static str) {
         if let Some(name) = key.static_name() {
             self.hit(key.span().start, &name, family, role);
+        } else if let PropertyKey::PrivateIdentifier(p) = key {
+            // `#channel` declares the key on the class as surely as `channel` does.
+            self.hit(p.span.start, &p.name, family, role);
+        } else if let Some(e) = key.as_expression()
+            && let Some((start, name)) = literal_key(e)
+        {
+            // A computed key wrapped in parentheses or a cast (`["channel" as const]`,
+            // `[("channel")]`) is still that literal key; `static_name` only sees bare literals.
+            self.hit(start, name, family, role);
         }
     }
 
     /// A string used as a key in expression position: `"channel"` or `` `channel` ``.
     fn key_expression(&mut self, e: &Expression<'_>, role: &'static str) {
-        match e.get_inner_expression() {
-            Expression::StringLiteral(s) => {
-                let (start, value) = (s.span.start, s.value.as_str());
-                self.hit(start, value, Family::Access, role);
-            }
-            Expression::TemplateLiteral(t) => {
-                if let Some(value) = t.single_quasi() {
-                    self.hit(t.span.start, value.as_str(), Family::Access, role);
-                }
-            }
-            _ => {}
+        if let Some((start, value)) = literal_key(e) {
+            self.hit(start, value, Family::Access, role);
         }
     }
 
@@ -165,6 +165,16 @@ impl KeyVisitor<'_> {
         let saved = std::mem::replace(&mut self.binding_role, role);
         f(self);
         self.binding_role = saved;
+    }
+}
+
+/// The text and start of a string or expression-free template literal, seen through
+/// parentheses and TypeScript casts (`("channel")`, `"channel" as const`, `` `channel`! ``).
+fn literal_key<'e>(e: &'e Expression<'_>) -> Option<(u32, &'e str)> {
+    match e.get_inner_expression() {
+        Expression::StringLiteral(s) => Some((s.span.start, s.value.as_str())),
+        Expression::TemplateLiteral(t) => t.single_quasi().map(|v| (t.span.start, v.as_str())),
+        _ => None,
     }
 }
 
@@ -314,6 +324,16 @@ impl<'a> Visit<'a> for KeyVisitor<'_> {
         walk::walk_static_member_expression(self, it);
     }
 
+    fn visit_private_field_expression(&mut self, it: &PrivateFieldExpression<'a>) {
+        self.hit(
+            it.field.span.start,
+            &it.field.name,
+            Family::Access,
+            "member access (private field)",
+        );
+        walk::walk_private_field_expression(self, it);
+    }
+
     fn visit_computed_member_expression(&mut self, it: &ComputedMemberExpression<'a>) {
         self.key_expression(&it.expression, "member access (bracket)");
         walk::walk_computed_member_expression(self, it);
@@ -325,15 +345,32 @@ impl<'a> Visit<'a> for KeyVisitor<'_> {
     }
 
     fn visit_ts_type_reference(&mut self, it: &TSTypeReference<'a>) {
-        // `Pick<T, "channel">` / `Omit<T, "channel">` name keys of T.
+        // `Pick<T, "channel">` / `Omit<T, "channel">` name keys of T; `Record<"channel", V>`
+        // declares them.
         if let (TSTypeName::IdentifierReference(name), Some(args)) =
             (&it.type_name, &it.type_arguments)
-            && matches!(name.name.as_str(), "Pick" | "Omit")
-            && let Some(keys) = args.params.get(1)
         {
-            self.key_type(keys, "key of a Pick/Omit type");
+            match name.name.as_str() {
+                "Pick" | "Omit" => {
+                    if let Some(keys) = args.params.get(1) {
+                        self.key_type(keys, "key of a Pick/Omit type");
+                    }
+                }
+                "Record" => {
+                    if let Some(keys) = args.params.first() {
+                        self.key_type(keys, "key of a Record type");
+                    }
+                }
+                _ => {}
+            }
         }
         walk::walk_ts_type_reference(self, it);
+    }
+
+    fn visit_ts_mapped_type(&mut self, it: &TSMappedType<'a>) {
+        // `{ [K in "channel"]: V }` declares the key `channel`.
+        self.key_type(&it.constraint, "key of a mapped type");
+        walk::walk_ts_mapped_type(self, it);
     }
 
     fn visit_binary_expression(&mut self, it: &BinaryExpression<'a>) {
@@ -512,6 +549,37 @@ mod tests {
                 "legacy-key-access",
                 "indexed-access type key"
             )]
+        );
+    }
+
+    #[test]
+    fn cast_or_parenthesized_computed_keys_private_fields_and_key_types_are_hits() {
+        let src = "const o = { [\"channel\" as const]: 1, [(`published`)]: 2 };\nconst { [\"publishTier\" satisfies string]: p } = o;\nclass C { #channel = 1; m() { return this.#channel; } }\ntype R = Record<\"templateRole\", 1>; type S = { [K in \"channel\"]: 1 };\n";
+        let got = hits(src);
+        let roles: Vec<_> = got.iter().map(|h| (h.0.as_str(), h.1, h.2)).collect();
+        assert_eq!(
+            roles,
+            vec![
+                ("channel@13", "legacy-key-property", "object property key"),
+                ("published@39", "legacy-key-property", "object property key"),
+                (
+                    "publishTier@68",
+                    "legacy-key-destructuring",
+                    "destructuring binding"
+                ),
+                ("channel@120", "legacy-key-property", "class property"),
+                (
+                    "channel@152",
+                    "legacy-key-access",
+                    "member access (private field)"
+                ),
+                (
+                    "templateRole@182",
+                    "legacy-key-access",
+                    "key of a Record type"
+                ),
+                ("channel@219", "legacy-key-access", "key of a mapped type"),
+            ]
         );
     }
 
