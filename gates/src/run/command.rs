@@ -281,8 +281,12 @@ pub(crate) fn join_readers(
     let deadline = Instant::now() + grace;
     let mut held = false;
     for r in readers {
+        // The readers normally reach end-of-file microseconds after the group is gone:
+        // start polling fast and back off, so the common case costs no fixed sleep.
+        let mut pause = Duration::from_micros(20);
         while !r.is_finished() && Instant::now() < deadline {
-            thread::sleep(Duration::from_millis(5));
+            thread::sleep(pause);
+            pause = (pause * 2).min(Duration::from_millis(5));
         }
         if r.is_finished() {
             let _ = r.join();
