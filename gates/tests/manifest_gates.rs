@@ -722,3 +722,26 @@ fn pre_migration_messages() {
     }
     insta::assert_snapshot!(text);
 }
+
+#[test]
+fn a_directory_at_an_implementation_path_is_reported_as_unreadable_by_both_gates() {
+    // Nothing at the CLI path: missing. A directory at the HQ path: it exists, so both gates
+    // leave it to the reader, which says what is wrong instead of "does not exist".
+    let d = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(d.path().join(HQ)).unwrap();
+    let repo = d.path().canonicalize().unwrap();
+    for out in [discovery(&repo), boundary(&repo)] {
+        let got = rows(&out);
+        assert!(
+            got.contains(&("implementation-missing".into(), CLI.into(), 0, 0)),
+            "{got:?}"
+        );
+        let hq: Vec<_> = got.iter().filter(|r| r.1 == HQ).collect();
+        assert_eq!(
+            hq,
+            [&("unreadable-file".to_string(), HQ.to_string(), 0, 0)],
+            "{:#?}",
+            out.findings
+        );
+    }
+}

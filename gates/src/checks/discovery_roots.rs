@@ -152,17 +152,9 @@ pub fn check_repo(
     let modules = Modules::new(repo, &ws);
     let mut out = CheckOutput::default();
     for imp in implementations {
-        let path = crate::checks::resolve_inside(repo, imp)?;
-        if !path.exists() && path.symlink_metadata().is_err() {
-            out.findings.push(Finding::error(
-                "implementation-missing",
-                imp.clone(),
-                0,
-                0,
-                format!("discovery implementation {imp} does not exist"),
-            ));
+        let Some(path) = crate::checks::discovery_implementation(repo, imp, &mut out)? else {
             continue;
-        }
+        };
         let (closure, problems) = flow::forwarding_closure(&modules, &path, MAX_MODULES);
         out.findings.extend(problems);
         let mut judgeable = true;

@@ -733,7 +733,7 @@ fn judge_id(
         let (outcome, why) = if t.ignored {
             (
                 Outcome::Skipped,
-                "is #[ignore]d, so the run skipped it".to_string(),
+                "is marked ignored in its source, so the run skipped it".to_string(),
             )
         } else {
             (Outcome::DeclaredOnly, "is listed by `cargo nextest list` but is not in the run's results (filtered out or not run)".to_string())

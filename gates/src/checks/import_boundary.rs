@@ -158,18 +158,12 @@ pub fn check_repo(repo: &std::path::Path, cfg: &Config) -> Result<CheckOutput, G
 
     // 1. Each implementation reaches the contract.
     for imp in &cfg.implementations {
-        let path = crate::checks::resolve_inside(repo, imp)?;
-        if !path.is_file() {
-            out.findings.push(Finding::error(
-                "implementation-missing",
-                imp.clone(),
-                0,
-                0,
-                format!("discovery implementation {imp} does not exist"),
-            ));
+        let Some(path) = crate::checks::discovery_implementation(repo, imp, &mut out)? else {
             continue;
-        }
+        };
         let (closure, problems) = flow::forwarding_closure(&modules, &path, MAX_MODULES);
+        let is_error = |f: &Finding| f.severity == crate::finding::Severity::Error;
+        let unreadable = problems.iter().any(is_error);
         out.findings.extend(problems);
         let mut ok = None;
         let mut weak = None;
@@ -180,6 +174,11 @@ pub fn check_repo(repo: &std::path::Path, cfg: &Config) -> Result<CheckOutput, G
             .any(|s| s.used && normalize(&s.path) == contract);
         for s in &closure {
             out.findings.extend(s.errors.iter().cloned());
+        }
+        // A module on the way could not be read or parsed: that error already fails the
+        // gate, and judging the rest would only add a finding the reader cannot act on.
+        if unreadable || closure.iter().any(|s| s.errors.iter().any(is_error)) {
+            continue;
         }
         // Where the contract comes in: the edges into it, from used modules first.
         let mut edges: Vec<(&flow::Summary, &flow::Edge)> = closure

@@ -89,6 +89,29 @@ pub fn resolve_inside(root: &Path, rel: &str) -> Result<PathBuf, GateError> {
     Ok(root.join(p))
 }
 
+/// Resolves a configured discovery implementation inside the repository. When nothing at
+/// all is there, reports `implementation-missing` and returns `None`. Anything else (a
+/// directory, a dangling link, a symlink loop) is returned and left to the reader, which
+/// reports the precise problem with its position.
+pub(crate) fn discovery_implementation(
+    repo: &Path,
+    imp: &str,
+    out: &mut CheckOutput,
+) -> Result<Option<PathBuf>, GateError> {
+    let path = resolve_inside(repo, imp)?;
+    if !path.exists() && path.symlink_metadata().is_err() {
+        out.findings.push(Finding::error(
+            "implementation-missing",
+            imp.to_string(),
+            0,
+            0,
+            format!("discovery implementation {imp} does not exist"),
+        ));
+        return Ok(None);
+    }
+    Ok(Some(path))
+}
+
 /// What a check reports: findings (a gate fails when any has `Severity::Error`) and notes
 /// (context printed with the result, e.g. which paths were excluded).
 #[derive(Debug, Default)]

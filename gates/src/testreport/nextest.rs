@@ -3,7 +3,7 @@
 //!
 //! nextest's JUnit report only holds the tests that ran; the list says which exist, so a
 //! required test that is listed but absent from the results was not executed (filtered or
-//! `#[ignore]`d), which the harness matrix reports instead of "missing".
+//! marked ignored), which the harness matrix reports instead of "missing".
 
 use nextest_metadata::TestListSummary;
 
@@ -16,7 +16,7 @@ pub struct ListedTest {
     pub binary_id: String,
     /// The test's Rust path split at `::`.
     pub names: Vec<String>,
-    /// `#[ignore]`d: listed but not run unless asked for.
+    /// Marked ignored: listed but not run unless asked for.
     pub ignored: bool,
 }
 
