@@ -429,15 +429,47 @@ fn the_prefilter_skips_near_misses_but_not_escaped_keys() {
     let r = scan("near-miss-only", src_only(Mode::Enforce));
     assert_eq!(rows(&r), vec![no_manifests()]);
     assert_eq!((r.files, r.parsed), (1, 0));
-    // `"chan\u006eel"` is `channel` once decoded: the escape sends the file to the parser.
+    // `"chan\u006eel"`, `"\x63hannel"` and `"ch\annel"` are `channel` once decoded.
     let r = scan("escaped-key", src_only(Mode::Enforce));
     assert_eq!(
         rows(&r),
         vec![
             no_manifests(),
-            row("src/surface.ts", 1, 35, "legacy-key-access", "error")
+            row("src/surface.ts", 1, 35, "legacy-key-access", "error"),
+            row("src/surface.ts", 3, 34, "legacy-key-access", "error"),
+            row("src/surface.ts", 4, 39, "legacy-key-access", "error"),
         ]
     );
+}
+
+#[test]
+fn each_escape_that_can_spell_a_key_sends_the_file_to_the_parser() {
+    let guard = gates::checks::legacy_metadata_guard::Guard::new(&src_only(Mode::Enforce))
+        .expect("valid params");
+    let judged = |src: &str| {
+        guard.judge_text("src/a.ts", src).map(|f| {
+            f.iter()
+                .map(|f| (f.line, f.col, f.rule.clone()))
+                .collect::<Vec<_>>()
+        })
+    };
+    let access = |col| Some(vec![(1, col, "legacy-key-access".to_string())]);
+    // Each escape alone, so nothing else in the text could have sent it to the parser.
+    assert_eq!(judged(r#"m["chan\u006eel"];"#), access(3));
+    assert_eq!(judged(r#"m["chan\u{6e}el"];"#), access(3));
+    assert_eq!(judged(r#"m["\x63hannel"];"#), access(3));
+    assert_eq!(judged(r#"m["\143hannel"];"#), access(3));
+    assert_eq!(judged(r#"m["ch\annel"];"#), access(3));
+    assert_eq!(judged(r#"m["\c\h\annel"];"#), access(3));
+    assert_eq!(judged("m[\"chan\\\nnel\"];"), access(3));
+    // Escapes that cannot spell a name, and identity escapes that spell no key: skipped.
+    assert_eq!(
+        judged(r#"const s = "line\nchannelled\tpublishedAt\\";"#),
+        None
+    );
+    assert_eq!(judged(r#"const r = "\d+\s\w";"#), None);
+    assert_eq!(judged(r#"m["\chanel"];"#), None);
+    assert_eq!(judged(r#"m["\c\h\a\n\nel"];"#), None);
 }
 
 #[test]

@@ -275,9 +275,17 @@ pub fn run(opts: &Options) -> std::io::Result<bool> {
     };
     let guard = Guard::new(&params).map_err(|e| std::io::Error::other(e.message))?;
     let cancel = std::sync::atomic::AtomicBool::new(false);
-    // The same walk, reads and prefilter with a key no file contains: the I/O floor.
+    // The same walk, reads and prefilter with keys no file contains (as many, as long): the
+    // I/O floor.
     let floor = Guard::new(&Params {
-        keys: vec!["keyThatNoGeneratedFileContains".into()],
+        keys: [
+            "zqtemplateRole",
+            "zqchannel",
+            "zqpublishTier",
+            "zqpublished",
+        ]
+        .map(String::from)
+        .to_vec(),
         ..params.clone()
     })
     .map_err(|e| std::io::Error::other(e.message))?;

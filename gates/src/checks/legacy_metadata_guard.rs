@@ -40,6 +40,7 @@
 //! file is parsed). Globs are walked in parallel with the `ignore` crate from their literal
 //! prefix only. `cargo xtask bench guard` measures it against `rg -w -c`.
 
+mod comment_scan;
 mod ts_keys;
 
 use std::collections::{BTreeMap, HashSet};
@@ -246,28 +247,10 @@ impl Guard {
         let exclude_set = esb
             .build()
             .map_err(|e| perr("exclude", format!("exclude globs: {e}")))?;
+        // Keys and the marker prefix, all at least two bytes long, so the automaton keeps its
+        // fast SIMD search. Escapes are looked for separately (see `has_escape`).
         let mut patterns: Vec<String> = p.keys.clone();
-        // Escapes (unicode, hex, octal, line continuations) can spell a key without its bytes
-        // (`"chan\u006eel"`); files with them are parsed so the decoded names are judged.
-        // Markers are parsed to check their reason.
-        patterns.extend(
-            [
-                "\\u",
-                "\\x",
-                "\\\n",
-                "\\\r",
-                "\\0",
-                "\\1",
-                "\\2",
-                "\\3",
-                "\\4",
-                "\\5",
-                "\\6",
-                "\\7",
-                "rawr-gates",
-            ]
-            .map(String::from),
-        );
+        patterns.push(MARKER_PREFIX.to_string());
         let prefilter = AhoCorasick::builder()
             .match_kind(aho_corasick::MatchKind::LeftmostLongest)
             .build(&patterns)
@@ -461,16 +444,21 @@ impl Guard {
 
     /// The prefilter: could this text hold a finding? Yes when a key occurs as a whole word
     /// (a key used as a name or key is always delimited by non-identifier bytes; `channelId`
-    /// is not) outside a comment, when an escape could spell a key without its bytes, or when
-    /// a marker is there. Comments are told apart only in `.ts`/`.mts`/`.cts` files and only
-    /// when [`ts_keys::comment_ranges`] is certain of them; otherwise the file is parsed.
+    /// is not) outside a comment, when a marker is there, or when an escape could spell a
+    /// key without its bytes (`"chan\u006eel"`, `\x`, octal, `"ch\annel"`). Comments
+    /// are told apart only in `.ts`/`.mts`/`.cts` files and only where
+    /// [`comment_scan::CommentScan`] is certain; otherwise the file is parsed.
     fn worth_parsing(&self, rel: &str, bytes: &[u8]) -> bool {
+        self.mentions_outside_comments(rel, bytes) || self.escape_could_spell_key(bytes)
+    }
+
+    fn mentions_outside_comments(&self, rel: &str, bytes: &[u8]) -> bool {
         // A leftmost (not overlapping) search keeps the automaton's SIMD prefilter; after a
         // near-miss the search restarts one byte later, so a match hidden inside or behind
         // the near-miss is still seen.
         let n = self.keys.len();
         let plain_ts = [".ts", ".mts", ".cts"].iter().any(|e| rel.ends_with(e));
-        let mut comments: Option<Option<Vec<(usize, usize)>>> = None;
+        let mut comments: Option<comment_scan::CommentScan> = None;
         let mut pos = 0;
         while let Some(m) = self
             .prefilter
@@ -489,16 +477,57 @@ impl Guard {
             if !plain_ts {
                 return true;
             }
-            let ranges = comments.get_or_insert_with(|| ts_keys::comment_ranges(bytes));
-            let in_comment = ranges.as_ref().is_some_and(|r| {
-                let i = r.partition_point(|(start, _)| *start <= s);
-                i > 0 && s < r[i - 1].1
-            });
-            if !in_comment {
+            let scan = comments.get_or_insert_with(|| comment_scan::CommentScan::new(bytes));
+            if scan.in_comment(s) != Some(true) {
                 return true;
             }
         }
         false
+    }
+
+    /// Whether an escape in `bytes` could spell a key without the key's bytes. `\u`, `\x`,
+    /// octal escapes and line continuations (`\` before a line break, U+2028 or U+2029)
+    /// always count. An identity escape in a string (`"ch\annel"` is `"channel"`) counts when
+    /// the run of name characters around it, with its escapes decoded, contains a key. The
+    /// common escapes (`\n`, `\t`, `\\`, `\"`) cannot spell a name and are passed over.
+    fn escape_could_spell_key(&self, bytes: &[u8]) -> bool {
+        memchr::memchr_iter(b'\\', bytes).any(|i| match bytes.get(i + 1) {
+            Some(b'u' | b'x' | b'0'..=b'7' | b'\n' | b'\r' | 0xE2) => true,
+            Some(&c) if is_identity_escape(c) => self.decoded_run_has_key(bytes, i),
+            _ => false,
+        })
+    }
+
+    /// Decodes the run of name characters and escapes around the escape at `at` and looks
+    /// for a key in it (as a substring: this only decides whether to parse).
+    fn decoded_run_has_key(&self, bytes: &[u8], at: usize) -> bool {
+        let in_run = |b: &u8| is_ident_byte(*b) || *b == b'\\';
+        let start = bytes[..at]
+            .iter()
+            .rposition(|b| !in_run(b))
+            .map_or(0, |p| p + 1);
+        let end = bytes[at..]
+            .iter()
+            .position(|b| !in_run(b))
+            .map_or(bytes.len(), |p| at + p);
+        let mut decoded = Vec::with_capacity(end - start);
+        let mut j = start;
+        while j < end {
+            if bytes[j] == b'\\' {
+                match bytes.get(j + 1) {
+                    Some(&c) if j + 1 < end && is_identity_escape(c) => decoded.push(c),
+                    // Any other escape stands for something that is not a name character.
+                    _ => decoded.push(b' '),
+                }
+                j += 2;
+            } else {
+                decoded.push(bytes[j]);
+                j += 1;
+            }
+        }
+        self.keys
+            .iter()
+            .any(|k| memchr::memmem::find(&decoded, k.as_bytes()).is_some())
     }
 
     /// Judges one in-memory file as if it were the surface `rel` (for the benchmark, which
@@ -654,6 +683,20 @@ fn help(key: &str) -> String {
     format!(
         "runtime identity is rawr.kind + rawr.capability; delete `{key}` here, or keep the line with `// rawr-gates: allow({key}) <reason>`"
     )
+}
+
+/// The marker prefix the prefilter looks for (a file with a marker is parsed, so that the
+/// marker's key and reason are checked).
+const MARKER_PREFIX: &str = "rawr-gates";
+
+/// Whether `\<c>` in a string stands for `c` itself: a name character that is not one of
+/// the escapes with a meaning of their own (`\b \f \n \r \t \v`, `\u`, `\x`, octal).
+fn is_identity_escape(c: u8) -> bool {
+    is_ident_byte(c)
+        && !matches!(
+            c,
+            b'b' | b'f' | b'n' | b'r' | b't' | b'v' | b'u' | b'x' | b'0'..=b'7'
+        )
 }
 
 /// Reads a regular file found by the walk into `buf` (reused across files). An error (or a
@@ -829,14 +872,20 @@ const MARKER: &str = "rawr-gates:";
 
 /// The allow markers in `comments` (markers in strings or code are not markers).
 fn markers(file: &SourceFile, comments: &[oxc_ast::Comment]) -> Vec<Marker> {
+    static FINDER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(MARKER.as_bytes()));
+    let marker_finder = &*FINDER;
     let mut out = Vec::new();
+    if marker_finder.find(file.text.as_bytes()).is_none() {
+        return out;
+    }
     for c in comments {
         let span = c.content_span();
         let (start, end) = (span.start as usize, span.end as usize);
         let Some(content) = file.text.get(start..end) else {
             continue;
         };
-        for at in memchr::memmem::find_iter(content.as_bytes(), MARKER.as_bytes()) {
+        for at in marker_finder.find_iter(content.as_bytes()) {
             let rest = content[at + MARKER.len()..].trim_start();
             let Some(args) = rest.strip_prefix("allow") else {
                 continue;
