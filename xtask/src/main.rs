@@ -145,7 +145,7 @@ enum BenchCmd {
         /// Measured runs (after one warm-up).
         #[arg(long, default_value_t = 5)]
         runs: usize,
-        /// Generate here (kept) instead of a temporary directory (removed).
+        /// Generate here (kept, and reused by later runs) instead of a temporary directory (removed).
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
     },

@@ -22,8 +22,9 @@
 //!
 //! **Modes.** `report-only` (slice A0, the "scaffold" guard): key findings are warnings and
 //! the gate passes. `enforce` (slice A6 on): they are errors. In both modes a missing listed
-//! surface, an unreadable file or a syntax error is an error: the guard cannot vouch for a
-//! file it could not read.
+//! surface, an unreadable file or a syntax error in what the guard parses is an error: the
+//! guard cannot vouch for a file it could not read. (A file that never mentions a key is not
+//! parsed, nor, in a `.ts` file, a top-level declaration that does not; see Speed.)
 //!
 //! **Why.** The runbook hard-deletes these keys: runtime identity is `rawr.kind` +
 //! `rawr.capability` + manifest registration. The original guard was a whole-word regex over a
@@ -34,13 +35,17 @@
 //! legacy key (from the manifest, the type, the reader). If a line must keep the word as a key
 //! (e.g. a migration shim that strips it), add `// rawr-gates: allow(channel) <why>`.
 //!
-//! Speed: a byte prefilter (Aho-Corasick over the keys, escapes and the marker prefix) means
-//! only files that could contain a finding are parsed: a key must occur as a whole word, and
-//! in `.ts` files outside the comments an exact comment scan is certain of (when unsure, the
-//! file is parsed). Globs are walked in parallel with the `ignore` crate from their literal
-//! prefix only. `cargo xtask bench guard` measures it against `rg -w -c`.
+//! Speed: a byte prefilter (Aho-Corasick over the keys and the marker prefix, `memchr` for
+//! escapes) means only files that could contain a finding are parsed: a key must occur as a
+//! whole word, and in `.ts` files outside the comments an exact scan is certain of. In those
+//! files the same scan finds the top-level `export` declarations holding the mentions, and
+//! only they are parsed, each on its own; whenever the scan is unsure, the file has a marker
+//! or an escape, or a declaration does not parse cleanly alone, the whole file is parsed. A
+//! test holds the two ways to the same findings over every fixture and example file. Globs
+//! are walked in parallel with the `ignore` crate from their literal prefix only.
+//! `cargo xtask bench guard` measures it against `rg -w -c`.
 
-mod comment_scan;
+mod prescan;
 mod ts_keys;
 
 use std::collections::{BTreeMap, HashSet};
@@ -406,18 +411,20 @@ impl Guard {
     /// be read once; listed files go through the careful reader (symlinks, escapes).
     fn visit_file(&self, repo: &Path, abs: &Path, rel: String, acc: &Accumulator, walked: bool) {
         acc.files.fetch_add(1, Ordering::Relaxed);
-        let file = if walked {
+        let (file, plan) = if walked {
             thread_local! {
                 static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
             }
             let read = BUF.with(|b| {
                 let mut buf = b.borrow_mut();
                 match quick_read(abs, &mut buf) {
-                    Ok(()) if !self.worth_parsing(&rel, &buf) => None,
-                    Ok(()) => Some(source::from_bytes(abs, rel.clone(), buf.clone())),
+                    Ok(()) => match self.plan(&rel, without_bom(&buf)) {
+                        Plan::Skip => None,
+                        plan => Some((source::from_bytes(abs, rel.clone(), buf.clone()), plan)),
+                    },
                     // A special or oversized or unreadable file: the careful reader says
                     // exactly what is wrong.
-                    Err(_) => Some(source::read(repo, abs)),
+                    Err(_) => Some((source::read(repo, abs), Plan::Whole)),
                 }
             });
             match read {
@@ -426,8 +433,11 @@ impl Guard {
             }
         } else {
             match source::read(repo, abs) {
-                Ok(f) if !self.worth_parsing(&rel, f.text.as_bytes()) => return,
-                other => other,
+                Ok(f) => match self.plan(&rel, f.text.as_bytes()) {
+                    Plan::Skip => return,
+                    plan => (Ok(f), plan),
+                },
+                Err(e) => (Err(e), Plan::Whole),
             }
         };
         acc.parsed.fetch_add(1, Ordering::Relaxed);
@@ -435,37 +445,49 @@ impl Guard {
             Ok(f) => f,
             Err(e) => return acc.add_findings(vec![e.finding]),
         };
-        let (findings, allowed) = self.judge(&file, rel);
+        let (findings, allowed) = self.judge(&file, rel, &plan);
         acc.add_findings(findings);
         if !allowed.is_empty() {
             acc.allowed.lock().expect("lock").extend(allowed);
         }
     }
 
-    /// The prefilter: could this text hold a finding? Yes when a key occurs as a whole word
-    /// (a key used as a name or key is always delimited by non-identifier bytes; `channelId`
-    /// is not) outside a comment, when a marker is there, or when an escape could spell a
-    /// key without its bytes (`"chan\u006eel"`, `\x`, octal, `"ch\annel"`). Comments
-    /// are told apart only in `.ts`/`.mts`/`.cts` files and only where
-    /// [`comment_scan::CommentScan`] is certain; otherwise the file is parsed.
-    fn worth_parsing(&self, rel: &str, bytes: &[u8]) -> bool {
-        self.mentions_outside_comments(rel, bytes) || self.escape_could_spell_key(bytes)
-    }
-
-    fn mentions_outside_comments(&self, rel: &str, bytes: &[u8]) -> bool {
+    /// The prefilter: could this text hold a finding, and where? It could when a key occurs
+    /// as a whole word (a key used as a name or key is always delimited by non-identifier
+    /// bytes; `channelId` is not) outside a comment, when a marker is there, or when an escape
+    /// could spell a key without its bytes (`"chan\u006eel"`, `\x`, octal, `"ch\annel"`).
+    ///
+    /// In `.ts`/`.mts`/`.cts` files, [`prescan::Prescan`] tells comments apart and finds the
+    /// top-level `export` declarations around each mention; only those declarations are
+    /// parsed ([`Plan::Regions`]). Whenever the scan is not certain, a marker is present, an
+    /// escape could spell a key, or the file is of another kind, the whole file is parsed.
+    fn plan(&self, rel: &str, bytes: &[u8]) -> Plan {
+        static EXPORT_LINE: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+            std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"\nexport"));
+        let n = self.keys.len();
+        let plain_ts = [".ts", ".mts", ".cts"].iter().any(|e| rel.ends_with(e));
+        let mut scan: Option<prescan::Prescan> = None;
+        // Whole-word mentions in code, and the starts of the top-level declarations seen so
+        // far (the start of the text counts as one).
+        let mut hits: Vec<usize> = Vec::new();
+        let mut starts: Vec<usize> = vec![0];
+        // Lines that begin with the keyword `export`: candidate declaration starts, confirmed
+        // by the scan when it finds them in top-level code.
+        let mut candidates = EXPORT_LINE
+            .find_iter(bytes)
+            .map(|p| p + 1)
+            .filter(|&p| !bytes.get(p + 6).is_some_and(|b| is_ident_byte(*b)))
+            .peekable();
         // A leftmost (not overlapping) search keeps the automaton's SIMD prefilter; after a
         // near-miss the search restarts one byte later, so a match hidden inside or behind
         // the near-miss is still seen.
-        let n = self.keys.len();
-        let plain_ts = [".ts", ".mts", ".cts"].iter().any(|e| rel.ends_with(e));
-        let mut comments: Option<comment_scan::CommentScan> = None;
         let mut pos = 0;
         while let Some(m) = self
             .prefilter
             .find(aho_corasick::Input::new(bytes).range(pos..))
         {
             if m.pattern().as_usize() >= n {
-                return true;
+                return Plan::Whole;
             }
             let (s, e) = (m.start(), m.end());
             pos = s + 1;
@@ -475,14 +497,62 @@ impl Guard {
                 continue;
             }
             if !plain_ts {
-                return true;
+                return Plan::Whole;
             }
-            let scan = comments.get_or_insert_with(|| comment_scan::CommentScan::new(bytes));
-            if scan.in_comment(s) != Some(true) {
-                return true;
+            let scan = scan.get_or_insert_with(|| prescan::Prescan::new(bytes));
+            while let Some(&c) = candidates.peek()
+                && c <= s
+            {
+                candidates.next();
+                match scan.starts_statement(c) {
+                    Some(true) => starts.push(c),
+                    Some(false) => {}
+                    None => return Plan::Whole,
+                }
+            }
+            match scan.at(s) {
+                Some(prescan::Where::Comment) => {}
+                Some(_) => hits.push(s),
+                None => return Plan::Whole,
             }
         }
-        false
+        if self.escape_could_spell_key(bytes) {
+            return Plan::Whole;
+        }
+        let (Some(&last), Some(scan)) = (hits.last(), scan.as_mut()) else {
+            return Plan::Skip;
+        };
+        // The declaration holding the last mention ends where the next one starts (or, when
+        // the scan cannot tell, at the end of the text).
+        let mut end = bytes.len();
+        for c in candidates {
+            match scan.starts_statement(c) {
+                Some(true) if c > last => {
+                    end = c;
+                    break;
+                }
+                Some(_) => {}
+                None => break,
+            }
+        }
+        starts.push(end);
+        let mut regions: Vec<(usize, usize)> = Vec::new();
+        for h in hits {
+            let i = starts.partition_point(|&b| b <= h);
+            let region = (starts[i - 1], starts[i]);
+            match regions.last_mut() {
+                // Already covered (mentions come in order, so only the last region can).
+                Some(r) if region.0 < r.1 => {}
+                // Neighbouring declarations are parsed together.
+                Some(r) if r.1 == region.0 => r.1 = region.1,
+                _ => regions.push(region),
+            }
+        }
+        if regions == [(0, bytes.len())] {
+            Plan::Whole
+        } else {
+            Plan::Regions(regions)
+        }
     }
 
     /// Whether an escape in `bytes` could spell a key without the key's bytes. `\u`, `\x`,
@@ -533,7 +603,8 @@ impl Guard {
     /// Judges one in-memory file as if it were the surface `rel` (for the benchmark, which
     /// separates parse time from I/O). `None` when the prefilter skips it.
     pub fn judge_text(&self, rel: &str, text: &str) -> Option<Vec<Finding>> {
-        if !self.worth_parsing(rel, text.as_bytes()) {
+        let plan = self.plan(rel, without_bom(text.as_bytes()));
+        if let Plan::Skip = plan {
             return None;
         }
         let file =
@@ -541,15 +612,24 @@ impl Guard {
                 Ok(f) => f,
                 Err(e) => return Some(vec![e.finding]),
             };
-        Some(self.judge(&file, rel.to_string()).0)
+        Some(self.judge(&file, rel.to_string(), &plan).0)
+    }
+
+    /// Like [`Guard::judge_text`], but always parsing the whole file: the reference the
+    /// region plan is tested against.
+    pub fn judge_text_whole(&self, rel: &str, text: &str) -> Vec<Finding> {
+        match source::from_bytes(Path::new(rel), rel.to_string(), text.as_bytes().to_vec()) {
+            Ok(file) => self.judge(&file, rel.to_string(), &Plan::Whole).0,
+            Err(e) => vec![e.finding],
+        }
     }
 
     /// Findings of one readable file, and notes for the hits its markers allowed.
-    fn judge(&self, file: &SourceFile, rel: String) -> (Vec<Finding>, Vec<String>) {
+    fn judge(&self, file: &SourceFile, rel: String, plan: &Plan) -> (Vec<Finding>, Vec<String>) {
         let ext = rel.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
         match ext {
             "json" => (self.judge_json(file), Vec::new()),
-            "ts" | "tsx" | "mts" | "cts" | "js" | "jsx" | "mjs" | "cjs" => self.judge_ts(file),
+            "ts" | "tsx" | "mts" | "cts" | "js" | "jsx" | "mjs" | "cjs" => self.judge_ts(file, plan),
             _ => (
                 vec![Finding::error(
                     "legacy-guard-unsupported-file",
@@ -577,16 +657,52 @@ impl Guard {
             .with_severity(self.key_severity())
     }
 
-    fn judge_ts(&self, file: &SourceFile) -> (Vec<Finding>, Vec<String>) {
-        // One arena per walker thread, reset between files, instead of a fresh one per file.
+    fn judge_ts(&self, file: &SourceFile, plan: &Plan) -> (Vec<Finding>, Vec<String>) {
+        // One arena per walker thread, reset between parses, instead of a fresh one per file.
         thread_local! {
             static ARENA: std::cell::RefCell<Allocator> = std::cell::RefCell::new(Allocator::default());
         }
         ARENA.with(|arena| {
             let mut alloc = arena.borrow_mut();
+            if let Plan::Regions(regions) = plan
+                && let Some(hits) = self.region_hits(file, regions, &mut alloc)
+            {
+                // No markers: a file with one is always parsed whole.
+                return self.findings_for(file, hits, Vec::new());
+            }
             alloc.reset();
             self.judge_parsed(file, &alloc)
         })
+    }
+
+    /// The hits of the planned regions of `file`, each parsed on its own; `None` when a
+    /// region does not parse cleanly (the caller then parses the whole file, so that syntax
+    /// errors are reported exactly as they would be without the plan).
+    fn region_hits(
+        &self,
+        file: &SourceFile,
+        regions: &[(usize, usize)],
+        alloc: &mut Allocator,
+    ) -> Option<Vec<ts_keys::Hit>> {
+        let source_type = ts::source_type(&file.path);
+        let mut hits = Vec::new();
+        for &(start, end) in regions {
+            alloc.reset();
+            let text = file.text.get(start..end)?;
+            let ret = oxc_parser::Parser::new(alloc, text, source_type).parse();
+            if ret.panicked || !ret.diagnostics.is_empty() {
+                return None;
+            }
+            hits.extend(
+                ts_keys::scan(&ret.program, text, &self.keys)
+                    .into_iter()
+                    .map(|h| ts_keys::Hit {
+                        offset: h.offset + start,
+                        ..h
+                    }),
+            );
+        }
+        Some(hits)
     }
 
     fn judge_parsed(&self, file: &SourceFile, alloc: &Allocator) -> (Vec<Finding>, Vec<String>) {
@@ -603,7 +719,21 @@ impl Guard {
             return (findings, Vec::new());
         }
         let hits = ts_keys::scan(&parsed.program, &file.text, &self.keys);
-        let mut markers = markers(file, &parsed.program.comments);
+        let markers = markers(file, &parsed.program.comments);
+        let (more, allowed) = self.findings_for(file, hits, markers);
+        findings.extend(more);
+        (findings, allowed)
+    }
+
+    /// Findings for the hits of `file` and for its allow markers, and notes for the hits the
+    /// markers allowed.
+    fn findings_for(
+        &self,
+        file: &SourceFile,
+        hits: Vec<ts_keys::Hit>,
+        mut markers: Vec<Marker>,
+    ) -> (Vec<Finding>, Vec<String>) {
+        let mut findings = Vec::new();
         let mut allowed = Vec::new();
         for h in hits {
             let (line, col) = file.line_col(h.offset);
@@ -683,6 +813,23 @@ fn help(key: &str) -> String {
     format!(
         "runtime identity is rawr.kind + rawr.capability; delete `{key}` here, or keep the line with `// rawr-gates: allow({key}) <reason>`"
     )
+}
+
+/// What the prefilter decided for one file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Plan {
+    /// Nothing in it could be a finding.
+    Skip,
+    /// Parse all of it.
+    Whole,
+    /// Parse only these byte ranges of the text: top-level declarations holding every
+    /// mention of a key outside comments.
+    Regions(Vec<(usize, usize)>),
+}
+
+/// `bytes` without a leading UTF-8 BOM (offsets then match the text a [`SourceFile`] holds).
+fn without_bom(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes)
 }
 
 /// The marker prefix the prefilter looks for (a file with a marker is parsed, so that the
@@ -931,4 +1078,213 @@ pub fn scan_with(repo: &Path, params: &Params) -> Result<ScanReport, ParamError>
     let g = Guard::new(params)?;
     let cancel = AtomicBool::new(false);
     Ok(g.scan(repo, &cancel))
+}
+
+#[cfg(test)]
+mod plan_tests {
+    //! The region plan must never change what the guard reports: on every text where it
+    //! parses only some declarations, the findings are those of a whole-file parse.
+
+    use super::*;
+
+    fn guard() -> Guard {
+        Guard::new(&Params::defaults(Mode::Enforce)).expect("defaults are valid")
+    }
+
+    /// Asserts that judging `src` with the plan equals judging it whole; returns the plan.
+    fn agrees(g: &Guard, rel: &str, src: &str) -> Plan {
+        let plan = g.plan(rel, src.as_bytes());
+        if plan != Plan::Skip {
+            let planned = g.judge_text(rel, src).expect("not skipped");
+            assert_eq!(planned, g.judge_text_whole(rel, src), "{rel}:\n{src}");
+        }
+        plan
+    }
+
+    fn regions(plan: &Plan) -> Vec<(usize, usize)> {
+        match plan {
+            Plan::Regions(r) => r.clone(),
+            _ => Vec::new(),
+        }
+    }
+
+    #[test]
+    fn regions_are_the_export_declarations_around_each_mention() {
+        let g = guard();
+        let src = "import { x } from \"y\";\n\nexport const a = 1;\n// channel in a comment\nexport function f(row: any) {\n  return row.channel;\n}\nexport const b = 2;\nexport const c = 3;\nexport type T = { publishTier: string };\n";
+        let plan = agrees(&g, "src/a.ts", src);
+        let at = |s: &str| src.find(s).unwrap();
+        assert_eq!(
+            regions(&plan),
+            vec![
+                (at("export function"), at("export const b")),
+                (at("export type"), src.len()),
+            ]
+        );
+        // Neighbouring declarations are one region.
+        let src = "export const a = 1;\nexport const b = x.channel;\nexport const c = y.published;\nexport const d = 4;\n";
+        let plan = agrees(&g, "src/a.ts", src);
+        assert_eq!(
+            regions(&plan),
+            vec![(
+                src.find("export const b").unwrap(),
+                src.find("export const d").unwrap()
+            )]
+        );
+    }
+
+    #[test]
+    fn lines_that_only_look_like_declaration_starts_are_not_cut() {
+        let g = guard();
+        let cases = [
+            // Inside a template, a string continued over lines, a block, a namespace.
+            "export const t = `\nexport const channel = 1;\n`;\nexport const z = 1;\n",
+            "export const s = \"a\\\nexport const channel = 1\";\nexport const z = 1;\n",
+            "export namespace N {\nexport const channel = 1;\n}\nexport const z = 1;\n",
+            "export const o = {\nexport: 1, channel: 2 };\nexport const z = 1;\n",
+            // A property named `export`, also behind a comment.
+            "export const a = x.\nexport;\nexport const b = x.channel;\n",
+            "const v = x. /* c */\nexport\nconst channel = 1;\n",
+            "const v = x. // c\nexport\nconst channel = 1;\n",
+            "const v = x?.\nexport.channel;\n",
+            // `exported` is not the keyword.
+            "export const a = 1;\nexported.channel = 2;\n",
+        ];
+        for src in cases {
+            let plan = agrees(&g, "src/a.ts", src);
+            for (start, _) in regions(&plan) {
+                let line_start = start == 0 || src.as_bytes()[start - 1] == b'\n';
+                assert!(
+                    line_start && src[start..].starts_with("export"),
+                    "{src}: {plan:?}"
+                );
+            }
+            for bad in [
+                "export const channel",
+                "export: 1",
+                "export;",
+                "export\n",
+                "export.channel",
+                "exported",
+            ] {
+                if let Some(at) = src.find(bad) {
+                    assert!(
+                        !regions(&plan).iter().any(|r| r.0 == at),
+                        "{src}: cut at {bad:?}: {plan:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn unsure_scans_markers_escapes_and_broken_regions_parse_the_whole_file() {
+        let g = guard();
+        // Division before the mention: the scanner gives up.
+        assert_eq!(
+            agrees(
+                &g,
+                "src/a.ts",
+                "export const a = b / 2;\nexport const c = x.channel;\n"
+            ),
+            Plan::Whole
+        );
+        // A marker anywhere: its reason must be checked.
+        assert_eq!(
+            agrees(
+                &g,
+                "src/a.ts",
+                "export const a = 1;\n// rawr-gates: allow(channel) shim\nexport const c = x.channel;\n"
+            ),
+            Plan::Whole
+        );
+        // An escape anywhere.
+        assert_eq!(
+            agrees(
+                &g,
+                "src/a.ts",
+                "export const a = \"\\u0041\";\nexport const c = x.channel;\n"
+            ),
+            Plan::Whole
+        );
+        // Other dialects.
+        assert_eq!(
+            agrees(
+                &g,
+                "src/a.tsx",
+                "export const a = 1;\nexport const c = x.channel;\n"
+            ),
+            Plan::Whole
+        );
+        // A decorator before a cut: the region holding it does not parse alone, so the whole
+        // file is parsed and the findings are the whole file's.
+        let src = "export const a = 1;\n@dec({ channel: 1 })\nexport class A {}\n";
+        assert!(matches!(agrees(&g, "src/a.ts", src), Plan::Regions(_)));
+        // A syntax error inside a region is reported as the whole parse reports it.
+        let src = "export const a = 1;\nexport const c = x.channel +;\n";
+        assert!(matches!(agrees(&g, "src/a.ts", src), Plan::Regions(_)));
+    }
+
+    #[test]
+    fn syntax_errors_are_reported_where_the_guard_parses() {
+        // A declaration without any mention is not parsed, so its syntax error is not
+        // reported (as in a file without any mention); every mention is still judged.
+        let g = guard();
+        let src = "export const a = ;\nexport const c = x.channel;\n";
+        assert!(matches!(
+            g.plan("src/a.ts", src.as_bytes()),
+            Plan::Regions(_)
+        ));
+        let found: Vec<_> = g
+            .judge_text("src/a.ts", src)
+            .expect("planned")
+            .iter()
+            .map(|f| (f.line, f.col, f.rule.clone()))
+            .collect();
+        assert_eq!(found, vec![(2, 20, "legacy-key-access".to_string())]);
+    }
+
+    #[test]
+    fn the_plan_agrees_with_whole_parses_on_every_corpus_text() {
+        use crate::bench::guard::{Mention, ts_module};
+        let g = guard();
+        let mut texts: Vec<(String, String)> = Vec::new();
+        for m in [
+            Mention::None,
+            Mention::Code,
+            Mention::Comment,
+            Mention::NearMiss,
+        ] {
+            texts.push(("gen.ts".into(), ts_module("p000001", 3, m)));
+        }
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        for dir in ["tests/fixtures", "examples/hq"] {
+            for e in ignore::WalkBuilder::new(root.join(dir))
+                .standard_filters(false)
+                .filter_entry(|e| e.file_name() != "node_modules")
+                .build()
+                .flatten()
+            {
+                let p = e.path();
+                if p.extension().is_some_and(|x| x == "ts")
+                    && let Ok(text) = std::fs::read_to_string(p)
+                {
+                    texts.push((source::rel_path(&root, p), text));
+                }
+            }
+        }
+        let mut planned = 0;
+        for (rel, text) in &texts {
+            // Every text as it is, and with a mention added after each declaration start.
+            if let Plan::Regions(_) = agrees(&g, rel, text) {
+                planned += 1;
+            }
+            let salted = text.replace("\nexport const ", "\nexport const channel = 1, ");
+            if let Plan::Regions(_) = agrees(&g, rel, &salted) {
+                planned += 1;
+            }
+        }
+        assert!(texts.len() > 100, "corpus: {}", texts.len());
+        assert!(planned > 50, "only {planned} texts were planned by regions");
+    }
 }

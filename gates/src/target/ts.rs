@@ -18,11 +18,15 @@ pub struct Parsed<'a> {
     pub panicked: bool,
 }
 
+/// The dialect of a file, from its extension (TypeScript when the extension is unknown).
+pub fn source_type(path: &std::path::Path) -> SourceType {
+    SourceType::from_path(path).unwrap_or_else(|_| SourceType::ts())
+}
+
 /// Parses `file` as TypeScript/JavaScript, choosing the dialect from its extension (files
 /// of unknown extension are parsed as TypeScript).
 pub fn parse<'a>(alloc: &'a Allocator, file: &'a SourceFile) -> Parsed<'a> {
-    let source_type = SourceType::from_path(&file.path).unwrap_or_else(|_| SourceType::ts());
-    let ret = Parser::new(alloc, &file.text, source_type).parse();
+    let ret = Parser::new(alloc, &file.text, source_type(&file.path)).parse();
     let errors = ret
         .diagnostics
         .iter()

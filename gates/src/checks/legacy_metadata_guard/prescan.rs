@@ -1,13 +1,13 @@
-//! The guard prefilter's comment scanner: tells, without parsing, whether a byte of a
-//! TypeScript (not TSX) text lies inside a comment.
+//! The guard prefilter's scanner: tells, without parsing, whether a byte of a TypeScript
+//! (not TSX) text lies inside a comment, and whether it lies in plain code at the top level of
+//! the module (outside every brace, string and template).
 //!
-//! It follows comments, string literals and template literals (with their `${ … }`
-//! substitutions) and nothing else. It gives up, and the caller parses the file, as soon as
-//! it meets something it does not follow exactly: a `/` that does not open a comment
-//! (division or a regular expression), a line break in a string, an unterminated comment,
-//! or a `}` with no opening brace. The scan is incremental: it goes only as far into the text
-//! as the position asked about, so a file whose first mention of a key sits in code costs a
-//! scan of its head, not of all of it, and whatever follows that position (an unsure `/`, an
+//! It follows comments, string literals, template literals (with their `${ … }`
+//! substitutions) and braces, and nothing else. It gives up, and the caller parses the whole
+//! file, as soon as it meets something it does not follow exactly: a `/` that does not open a
+//! comment (division or a regular expression), a line break in a string, an unterminated
+//! comment, or a `}` with no opening brace. The scan is incremental: it goes only as far into
+//! the text as the positions asked about, and whatever follows a position (an unsure `/`, an
 //! unterminated template) cannot change what it said about the bytes before.
 
 /// Bytes that end a run of plain code: comment starts, quotes, template starts and braces.
@@ -31,38 +31,54 @@ enum Ctx {
     Template,
 }
 
-/// An incremental comment scanner over one text.
-pub(super) struct CommentScan<'t> {
+/// Where a byte lies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Where {
+    Comment,
+    /// Plain code (not a string, template, comment or brace) outside every brace and template.
+    TopLevel,
+    /// Anywhere else: nested code, a string, a template's text, a brace.
+    Other,
+}
+
+/// An incremental scanner over one text.
+pub(super) struct Prescan<'t> {
     text: &'t [u8],
     /// The first byte not yet scanned.
     i: usize,
     stack: Vec<Ctx>,
-    /// The last comment scanned, as a byte range.
-    last_comment: (usize, usize),
+    /// The last span scanned, and where its bytes lie.
+    last: (usize, usize, Where),
+    /// The last code byte other than ASCII whitespace before the last span (comments are not
+    /// code); 0 at the start of the text.
+    sig_before_last: u8,
+    /// The same, up to the end of the last span.
+    sig: u8,
     unsure: bool,
 }
 
-impl<'t> CommentScan<'t> {
+impl<'t> Prescan<'t> {
     pub(super) fn new(text: &'t [u8]) -> Self {
-        let mut scan = CommentScan {
+        let mut scan = Prescan {
             text,
             i: 0,
             stack: vec![Ctx::Code { braces: 0 }],
-            last_comment: (0, 0),
+            last: (0, 0, Where::Other),
+            sig_before_last: 0,
+            sig: 0,
             unsure: false,
         };
         if text.starts_with(b"#!") {
             let end = memchr::memchr(b'\n', text).unwrap_or(text.len());
-            scan.last_comment = (0, end);
+            scan.last = (0, end, Where::Comment);
             scan.i = end;
         }
         scan
     }
 
-    /// Whether byte `at` lies inside a comment: `Some(true)` or `Some(false)` when the scan
-    /// is certain, `None` when it gave up before reaching `at`. Successive calls must ask
-    /// about non-decreasing positions.
-    pub(super) fn in_comment(&mut self, at: usize) -> Option<bool> {
+    /// Where byte `at` lies, or `None` when the scan gave up before reaching it. Successive
+    /// calls must ask about non-decreasing positions.
+    pub(super) fn at(&mut self, at: usize) -> Option<Where> {
         while !self.unsure && self.i <= at && self.i < self.text.len() {
             if self.step().is_none() {
                 self.unsure = true;
@@ -71,8 +87,35 @@ impl<'t> CommentScan<'t> {
         if self.unsure {
             return None;
         }
-        let (start, end) = self.last_comment;
-        Some(start <= at && at < end)
+        let (start, end, w) = self.last;
+        Some(if start <= at && at < end {
+            w
+        } else {
+            Where::Other
+        })
+    }
+
+    /// Whether byte `at` starts a top-level statement that no token before it can continue:
+    /// it lies in top-level code and the last code byte before it (other than whitespace and
+    /// comments) is not a `.` (`x.\nexport` names a property) or outside ASCII. `None` when
+    /// the scan gave up before reaching it. Same ordering rule as [`Prescan::at`].
+    pub(super) fn starts_statement(&mut self, at: usize) -> Option<bool> {
+        if self.at(at)? != Where::TopLevel {
+            return Some(false);
+        }
+        let before = self.text[self.last.0..at]
+            .iter()
+            .rev()
+            .find(|b| !b.is_ascii_whitespace())
+            .copied()
+            .unwrap_or(self.sig_before_last);
+        Some(before != b'.' && before < 0x80)
+    }
+
+    /// Whether byte `at` lies inside a comment (see [`Prescan::at`]).
+    #[cfg(test)]
+    pub(super) fn in_comment(&mut self, at: usize) -> Option<bool> {
+        self.at(at).map(|w| w == Where::Comment)
     }
 
     /// Scans one token (or one run of plain code) from `self.i`; `None` when unsure.
@@ -80,7 +123,8 @@ impl<'t> CommentScan<'t> {
         let text = self.text;
         let len = text.len();
         let i = self.i;
-        match self
+        let top = self.stack.len() == 1;
+        let (end, w) = match self
             .stack
             .last_mut()
             .expect("the bottom frame is never popped")
@@ -89,14 +133,11 @@ impl<'t> CommentScan<'t> {
                 b'/' => match text.get(i + 1) {
                     Some(b'/') => {
                         let end = memchr::memchr(b'\n', &text[i..]).map_or(len, |e| i + e);
-                        self.last_comment = (i, end);
-                        self.i = end;
+                        (end, Where::Comment)
                     }
                     Some(b'*') => {
                         let close = memchr::memmem::find(&text[i + 2..], b"*/")?;
-                        let end = i + 2 + close + 2;
-                        self.last_comment = (i, end);
-                        self.i = end;
+                        (i + 2 + close + 2, Where::Comment)
                     }
                     _ => return None,
                 },
@@ -110,15 +151,15 @@ impl<'t> CommentScan<'t> {
                             _ => j += 1,
                         }
                     }
-                    self.i = j + 1;
+                    (j + 1, Where::Other)
                 }
                 b'`' => {
                     self.stack.push(Ctx::Template);
-                    self.i = i + 1;
+                    (i + 1, Where::Other)
                 }
                 b'{' => {
                     *braces += 1;
-                    self.i = i + 1;
+                    (i + 1, Where::Other)
                 }
                 b'}' => {
                     if *braces > 0 {
@@ -129,36 +170,51 @@ impl<'t> CommentScan<'t> {
                     } else {
                         return None;
                     }
-                    self.i = i + 1;
+                    (i + 1, Where::Other)
                 }
                 _ => {
                     let run = text[i..]
                         .iter()
                         .position(|b| CODE_SPECIAL[*b as usize])
                         .unwrap_or(len - i);
-                    self.i = i + run;
+                    let w = if top && *braces == 0 {
+                        Where::TopLevel
+                    } else {
+                        Where::Other
+                    };
+                    (i + run, w)
                 }
             },
             Ctx::Template => match memchr::memchr3(b'\\', b'`', b'$', &text[i..]) {
                 // An unterminated template: everything after is template text.
-                None => self.i = len,
+                None => (len, Where::Other),
                 Some(d) => {
                     let j = i + d;
-                    match text[j] {
-                        b'\\' => self.i = j + 2,
+                    let end = match text[j] {
+                        b'\\' => j + 2,
                         b'`' => {
                             self.stack.pop();
-                            self.i = j + 1;
+                            j + 1
                         }
                         _ if text.get(j + 1) == Some(&b'{') => {
                             self.stack.push(Ctx::Code { braces: 0 });
-                            self.i = j + 2;
+                            j + 2
                         }
-                        _ => self.i = j + 1,
-                    }
+                        _ => j + 1,
+                    };
+                    (end, Where::Other)
                 }
             },
+        };
+        let end = end.min(len);
+        self.last = (i, end, w);
+        self.sig_before_last = self.sig;
+        if w != Where::Comment
+            && let Some(b) = text[i..end].iter().rev().find(|b| !b.is_ascii_whitespace())
+        {
+            self.sig = *b;
         }
+        self.i = end;
         Some(())
     }
 }
@@ -170,11 +226,11 @@ mod tests {
     /// Every comment of `src`, found by asking about each byte in turn, or `None` when the
     /// scanner gives up anywhere.
     fn comments(src: &str) -> Option<Vec<&str>> {
-        let mut scan = CommentScan::new(src.as_bytes());
+        let mut scan = Prescan::new(src.as_bytes());
         let mut ranges: Vec<(usize, usize)> = Vec::new();
         for at in 0..src.len() {
-            if scan.in_comment(at)? && ranges.last() != Some(&scan.last_comment) {
-                ranges.push(scan.last_comment);
+            if scan.in_comment(at)? && ranges.last() != Some(&(scan.last.0, scan.last.1)) {
+                ranges.push((scan.last.0, scan.last.1));
             }
         }
         Some(ranges.iter().map(|(s, e)| &src[*s..*e]).collect())
@@ -207,7 +263,7 @@ mod tests {
     fn what_follows_a_position_does_not_change_the_answer() {
         // An unsure `/` after the comment: the comment is still certain.
         let src = "// channel\nconst h = w / 2;";
-        let mut scan = CommentScan::new(src.as_bytes());
+        let mut scan = Prescan::new(src.as_bytes());
         assert_eq!(scan.in_comment(3), Some(true));
         assert_eq!(scan.in_comment(src.find("w /").unwrap()), Some(false));
         assert_eq!(scan.in_comment(src.len() - 1), None);
@@ -215,11 +271,11 @@ mod tests {
         assert_eq!(scan.in_comment(src.len() - 1), None);
         // An unterminated template: the text after its start is not a comment.
         let src = "const t = `open // channel";
-        let mut scan = CommentScan::new(src.as_bytes());
+        let mut scan = Prescan::new(src.as_bytes());
         assert_eq!(scan.in_comment(src.find("channel").unwrap()), Some(false));
         // Positions inside a string are not comments.
         let src = "const a = \"// channel\"; // channel";
-        let mut scan = CommentScan::new(src.as_bytes());
+        let mut scan = Prescan::new(src.as_bytes());
         assert_eq!(scan.in_comment(src.find("channel").unwrap()), Some(false));
         assert_eq!(scan.in_comment(src.rfind("channel").unwrap()), Some(true));
     }
@@ -253,7 +309,7 @@ mod tests {
                 .map(|(at, _)| at)
                 .collect();
             at.sort();
-            let mut scan = CommentScan::new(src.as_bytes());
+            let mut scan = Prescan::new(src.as_bytes());
             let all_in_comments = at.iter().all(|a| scan.in_comment(*a) == Some(true));
             assert_eq!(all_in_comments, skippable, "{src}");
             let alloc = Allocator::default();
