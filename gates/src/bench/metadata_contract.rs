@@ -60,6 +60,8 @@ pub fn run(manifests: usize, runs: usize) -> Result<bool, GateError> {
     let _ = std::fs::remove_dir_all(&dir);
     let tree = Tree(dir);
     let bad = generate(&tree.0, manifests).map_err(|e| GateError::io(&tree.0, e))?;
+    // Write the tree back to disk first, so that writeback does not overlap the timed runs.
+    let _ = std::process::Command::new("sync").status();
     let repo = std::fs::canonicalize(&tree.0).map_err(|e| GateError::io(&tree.0, e))?;
     let cfg = Config::default();
     // Sanity: the check must see every manifest and every planted violation.

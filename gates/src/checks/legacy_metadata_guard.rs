@@ -1049,7 +1049,7 @@ fn markers(file: &SourceFile, comments: &[oxc_ast::Comment]) -> Vec<Marker> {
             let reason = (!reason_text.is_empty()).then(|| reason_text.to_string());
             let (line, _) = file.line_col(offset);
             let (c_line, c_col) = file.line_col(c.span.start as usize);
-            let before = &file.lines.line_text(&file.text, c_line);
+            let before = &file.lines().line_text(&file.text, c_line);
             let standalone = before
                 .chars()
                 .take(c_col.saturating_sub(1) as usize)

@@ -1846,17 +1846,10 @@ pub fn forwarding_closure(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::text::LineIndex;
 
     /// The roots covered by the scan paths of one module (no imports).
     fn covered(code: &str) -> Vec<String> {
-        let file = SourceFile {
-            path: "m.ts".into(),
-            rel: "m.ts".into(),
-            text: code.into(),
-            had_bom: false,
-            lines: LineIndex::new(code),
-        };
+        let file = SourceFile::new("m.ts".into(), "m.ts".into(), code.into(), false);
         let alloc = Allocator::default();
         let parsed = ts::parse(&alloc, &file);
         assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);

@@ -21,13 +21,30 @@ pub struct SourceFile {
     pub text: String,
     /// Whether the file started with a UTF-8 BOM (offsets in `text` are after it).
     pub had_bom: bool,
-    pub lines: LineIndex,
+    /// Line starts, found on first use (most files read by a check yield no finding).
+    lines: std::sync::OnceLock<LineIndex>,
 }
 
 impl SourceFile {
+    /// A source file of `text` (already checked and without a BOM).
+    pub fn new(path: PathBuf, rel: String, text: String, had_bom: bool) -> SourceFile {
+        SourceFile {
+            path,
+            rel,
+            text,
+            had_bom,
+            lines: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The line index of `text`.
+    pub fn lines(&self) -> &LineIndex {
+        self.lines.get_or_init(|| LineIndex::new(&self.text))
+    }
+
     /// 1-based line and column of a byte offset into `text`.
     pub fn line_col(&self, offset: usize) -> (u32, u32) {
-        self.lines.line_col(&self.text, offset)
+        self.lines().line_col(&self.text, offset)
     }
 
     /// An error finding at a byte offset of this file.
@@ -131,14 +148,7 @@ pub fn from_bytes(abs: &Path, rel: String, mut bytes: Vec<u8>) -> Result<SourceF
             format!("{rel} is not valid UTF-8 (at byte {at})"),
         )
     })?;
-    let lines = LineIndex::new(&text);
-    Ok(SourceFile {
-        path: abs.to_path_buf(),
-        rel,
-        text,
-        had_bom,
-        lines,
-    })
+    Ok(SourceFile::new(abs.to_path_buf(), rel, text, had_bom))
 }
 
 /// Line and column of a byte offset in bytes that may not be valid UTF-8.

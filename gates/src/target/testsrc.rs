@@ -265,16 +265,9 @@ pub fn find_token(text: &str, id: &str) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::text::LineIndex;
 
     fn file(text: &str) -> SourceFile {
-        SourceFile {
-            path: "t.test.ts".into(),
-            rel: "t.test.ts".into(),
-            text: text.into(),
-            had_bom: false,
-            lines: LineIndex::new(text),
-        }
+        SourceFile::new("t.test.ts".into(), "t.test.ts".into(), text.into(), false)
     }
 
     #[test]

@@ -164,16 +164,9 @@ pub fn is_module_statement(stmt: &Statement) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::text::LineIndex;
 
     fn file(text: &str) -> SourceFile {
-        SourceFile {
-            path: "m.ts".into(),
-            rel: "m.ts".into(),
-            text: text.into(),
-            had_bom: false,
-            lines: LineIndex::new(text),
-        }
+        SourceFile::new("m.ts".into(), "m.ts".into(), text.into(), false)
     }
 
     #[test]
