@@ -265,7 +265,8 @@ fn check_one(
             .with_help("save the file as UTF-8 without BOM"),
         );
     }
-    let doc = match json::parse(&file.text) {
+    // Only `rawr` is judged; the rest is still checked for syntax and repeated keys.
+    let doc = match json::parse_keeping(&file.text, &["rawr"]) {
         Ok(d) => d,
         Err(e) => {
             findings.push(file.finding_at(

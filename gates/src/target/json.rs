@@ -144,11 +144,24 @@ impl Node {
 
 /// Parses `text` as one JSON value (surrounding whitespace allowed).
 pub fn parse(text: &str) -> Result<Document, SyntaxError> {
+    parse_with(text, None)
+}
+
+/// Like [`parse`], but keeps only the members of the root object named in `keep`. The
+/// others are checked just as thoroughly (syntax errors and repeated keys at any depth are
+/// reported the same) but not built, which saves their allocations.
+pub fn parse_keeping(text: &str, keep: &[&str]) -> Result<Document, SyntaxError> {
+    parse_with(text, Some(keep))
+}
+
+fn parse_with(text: &str, keep: Option<&[&str]>) -> Result<Document, SyntaxError> {
     let mut p = Parser {
         src: text.as_bytes(),
         text,
         pos: 0,
         duplicates: Vec::new(),
+        keep,
+        discard: 0,
     };
     p.skip_ws();
     if p.pos == p.src.len() {
@@ -173,9 +186,13 @@ struct Parser<'t> {
     text: &'t str,
     pos: usize,
     duplicates: Vec<DuplicateKey>,
+    /// The root members to build (`None`: all).
+    keep: Option<&'t [&'t str]>,
+    /// Above zero inside a value that is checked but not built.
+    discard: usize,
 }
 
-impl Parser<'_> {
+impl<'t> Parser<'t> {
     fn err_at(&self, offset: usize, message: impl Into<String>) -> SyntaxError {
         SyntaxError {
             offset,
@@ -212,6 +229,10 @@ impl Parser<'_> {
         let value = match self.peek() {
             Some(b'{') => self.object(depth)?,
             Some(b'[') => self.array(depth)?,
+            Some(b'"') if self.discard > 0 => {
+                self.string_cow()?;
+                Value::String(String::new())
+            }
             Some(b'"') => Value::String(self.string()?),
             Some(b't') => self.literal("true", Value::Bool(true))?,
             Some(b'f') => self.literal("false", Value::Bool(false))?,
@@ -264,6 +285,9 @@ impl Parser<'_> {
             }
             self.digits();
         }
+        if self.discard > 0 {
+            return Ok(Value::Number(String::new()));
+        }
         Ok(Value::Number(self.text[start..self.pos].to_string()))
     }
 
@@ -271,6 +295,23 @@ impl Parser<'_> {
         while let Some(b'0'..=b'9') = self.peek() {
             self.pos += 1;
         }
+    }
+
+    /// A string borrowed from the text when it has no escapes (the common case for keys),
+    /// decoded otherwise.
+    fn string_cow(&mut self) -> Result<std::borrow::Cow<'t, str>, SyntaxError> {
+        let open = self.pos;
+        let text = self.text;
+        let rest = &self.src[open + 1..];
+        let run = rest
+            .iter()
+            .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+            .unwrap_or(rest.len());
+        if rest.get(run) == Some(&b'"') {
+            self.pos = open + 1 + run + 1;
+            return Ok(std::borrow::Cow::Borrowed(&text[open + 1..open + 1 + run]));
+        }
+        self.string().map(std::borrow::Cow::Owned)
     }
 
     fn string(&mut self) -> Result<String, SyntaxError> {
@@ -377,7 +418,10 @@ impl Parser<'_> {
         }
         loop {
             self.skip_ws();
-            items.push(self.value(depth + 1)?);
+            let item = self.value(depth + 1)?;
+            if self.discard == 0 {
+                items.push(item);
+            }
             self.skip_ws();
             match self.peek() {
                 Some(b',') => {
@@ -400,6 +444,9 @@ impl Parser<'_> {
         self.enter(depth)?;
         self.pos += 1;
         let mut members: Vec<Member> = Vec::new();
+        // Keys of the members that are checked but not built (inside a discarded value, or
+        // root members not kept), for the repeated-key check.
+        let mut dropped: Vec<(std::borrow::Cow<'t, str>, Span)> = Vec::new();
         self.skip_ws();
         if self.peek() == Some(b'}') {
             self.pos += 1;
@@ -411,7 +458,7 @@ impl Parser<'_> {
                 return Err(self.unexpected("a string key"));
             }
             let key_start = self.pos;
-            let key = self.string()?;
+            let key = self.string_cow()?;
             let key_span = Span {
                 start: key_start,
                 end: self.pos,
@@ -422,19 +469,37 @@ impl Parser<'_> {
             }
             self.pos += 1;
             self.skip_ws();
-            let value = self.value(depth + 1)?;
-            if let Some(first) = members.iter().find(|m| m.key == key) {
+            let build = self.discard == 0
+                && (depth > 0 || self.keep.is_none_or(|k| k.contains(&key.as_ref())));
+            if !build {
+                self.discard += 1;
+            }
+            let value = self.value(depth + 1);
+            if !build {
+                self.discard -= 1;
+            }
+            let value = value?;
+            let first = if build {
+                members.iter().find(|m| m.key == key).map(|m| m.key_span)
+            } else {
+                dropped.iter().find(|(k, _)| *k == key).map(|(_, s)| *s)
+            };
+            if let Some(first) = first {
                 self.duplicates.push(DuplicateKey {
-                    key: key.clone(),
-                    first: first.key_span,
+                    key: key.to_string(),
+                    first,
                     duplicate: key_span,
                 });
             }
-            members.push(Member {
-                key,
-                key_span,
-                value,
-            });
+            if build {
+                members.push(Member {
+                    key: key.into_owned(),
+                    key_span,
+                    value,
+                });
+            } else {
+                dropped.push((key, key_span));
+            }
             self.skip_ws();
             match self.peek() {
                 Some(b',') => {
@@ -464,6 +529,41 @@ fn describe_char(c: char) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn keeping_some_root_members_checks_the_others_just_as_thoroughly() {
+        let docs = [
+            r#"{"name": "a", "rawr": {"kind": "web", "kind": "api"}, "scripts": {"x": 1, "x": [1, {"y": 2, "y": 3}]}}"#,
+            r#"{"a\u0062": 1, "ab": 2, "rawr": {}, "rawr": {"kind": "cli"}}"#,
+            r#"{"deps": {"x": [1, 2,]}, "rawr": {}}"#,
+            r#"{"deps": {"x": "\q"}, "rawr": {}}"#,
+            r#"{"deps": {"x": 01}, "rawr": {}}"#,
+            r#"{"deps": [[[{"x": "tab	here"}]]], "rawr": {"capability": "c"}}"#,
+            r#"{"deps": {"x": 1e5, "s": "\ud83d\ude00"}, "rawr": {"kind": 1.5}}"#,
+            "[1, 2]",
+            r#"{"rawr": "#,
+        ];
+        for text in docs {
+            let full = parse(text);
+            let kept = parse_keeping(text, &["rawr"]);
+            match (full, kept) {
+                (Ok(full), Ok(kept)) => {
+                    assert_eq!(kept.duplicates, full.duplicates, "{text}");
+                    match (full.root.as_object(), kept.root.as_object()) {
+                        (Some(all), Some(some)) => {
+                            let want: Vec<&Member> =
+                                all.iter().filter(|m| m.key == "rawr").collect();
+                            let got: Vec<&Member> = some.iter().collect();
+                            assert_eq!(got, want, "{text}");
+                        }
+                        _ => assert_eq!(kept.root, full.root, "{text}"),
+                    }
+                }
+                (Err(full), Err(kept)) => assert_eq!(kept, full, "{text}"),
+                (full, kept) => panic!("{text}: {full:?} vs {kept:?}"),
+            }
+        }
+    }
+
     use super::*;
 
     fn err(text: &str) -> (usize, String) {
