@@ -1121,6 +1121,15 @@ mod plan_tests {
                 (at("export type"), src.len()),
             ]
         );
+        // A byte order mark: regions are planned on the text after it, as the file holds it.
+        let src = "\u{feff}export const a = 1;\nexport const b = x.channel;\n";
+        let found = g.judge_text("src/a.ts", src).expect("planned");
+        assert_eq!(found, g.judge_text_whole("src/a.ts", src));
+        assert_eq!((found[0].line, found[0].col), (2, 20));
+        assert!(matches!(
+            g.plan("src/a.ts", without_bom(src.as_bytes())),
+            Plan::Regions(_)
+        ));
         // Neighbouring declarations are one region.
         let src = "export const a = 1;\nexport const b = x.channel;\nexport const c = y.published;\nexport const d = 4;\n";
         let plan = agrees(&g, "src/a.ts", src);
