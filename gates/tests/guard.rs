@@ -771,3 +771,99 @@ fn annotations_are_capped_per_gate_errors_first() {
     let text = gates::report::github::render(&[ro]);
     assert!(text.lines().all(|l| l.starts_with("::warning ")), "{text}");
 }
+
+/// Plugin directories and source folders reached through symlinks are scanned under the
+/// path they have in the tree; a link out of the repository is an error, a link loop ends.
+#[cfg(unix)]
+#[test]
+fn linked_plugin_directories_are_scanned_and_links_out_are_errors() {
+    use std::os::unix::fs::symlink;
+    let t = tempfile::tempdir().expect("tempdir");
+    let repo = t.path().join("repo");
+    let outside = t.path().join("outside");
+    let write = |rel: &str, text: &str| {
+        let p = repo.join(rel);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        std::fs::write(p, text).expect("write");
+    };
+    write(
+        "shared/foo/package.json",
+        "{\n  \"rawr\": { \"kind\": \"web\", \"capability\": \"foo\", \"channel\": \"B\" }\n}\n",
+    );
+    write(
+        "shared/barsrc/a.ts",
+        "export const c = (p: any) => p.channel;\n",
+    );
+    write(
+        "plugins/web/bar/package.json",
+        "{ \"rawr\": { \"kind\": \"web\", \"capability\": \"bar\" } }\n",
+    );
+    std::fs::create_dir_all(outside.join("ext")).expect("mkdir");
+    std::fs::write(outside.join("ext/package.json"), "{}").expect("write");
+    symlink("../../shared/foo", repo.join("plugins/web/foo")).expect("link");
+    symlink("../../../shared/barsrc", repo.join("plugins/web/bar/src")).expect("link");
+    symlink("..", repo.join("plugins/web/loop")).expect("link");
+    std::fs::create_dir_all(repo.join("plugins/api")).expect("mkdir");
+    symlink(outside.join("ext"), repo.join("plugins/api/ext")).expect("link");
+    let repo = std::fs::canonicalize(&repo).expect("canonical");
+
+    let params = Params {
+        surfaces: vec![
+            "plugins/*/*/package.json".into(),
+            "plugins/*/*/src/**/*.ts".into(),
+        ],
+        ..Params::defaults(Mode::Enforce)
+    };
+    let r = scan_with(&repo, &params).expect("valid params");
+    assert_eq!(
+        rows(&r),
+        vec![
+            row(
+                "plugins/api/ext",
+                0,
+                0,
+                "legacy-guard-link-outside",
+                "error"
+            ),
+            row(
+                "plugins/web/bar/src/a.ts",
+                1,
+                32,
+                "legacy-key-access",
+                "error"
+            ),
+            row(
+                "plugins/web/foo/package.json",
+                2,
+                49,
+                "legacy-key-manifest",
+                "error"
+            ),
+        ]
+    );
+    // The same with only the shallow manifest glob (a walk limited in depth).
+    let r = scan_with(&repo, &Params::defaults(Mode::Enforce)).expect("valid params");
+    let got: Vec<Row> = rows(&r)
+        .into_iter()
+        .filter(|r| !r.3.starts_with("legacy-guard-missing"))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            row(
+                "plugins/api/ext",
+                0,
+                0,
+                "legacy-guard-link-outside",
+                "error"
+            ),
+            row(
+                "plugins/web/foo/package.json",
+                2,
+                49,
+                "legacy-key-manifest",
+                "error"
+            ),
+        ]
+    );
+}

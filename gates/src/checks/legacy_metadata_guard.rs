@@ -16,7 +16,9 @@
 //! Comments are never findings, nor are longer names that merely contain a key (`channelId`,
 //! `publishedAt`) or prose and ids in strings (`"suite:web:published-openapi"`). Archival
 //! surfaces (globs) are excluded and every exclusion is printed as a note. A listed file that
-//! does not exist is an error. A line may keep a key only with an inline comment
+//! does not exist is an error. Directories linked into the tree (a symlinked plugin) are
+//! scanned under the path they have there; a link to a directory outside the repository is
+//! an error, and link loops end. A line may keep a key only with an inline comment
 //! `rawr-gates: allow(<key>) <reason>` on that line (or alone on the line above it); a marker
 //! without a reason is itself a finding, and a marker that allows nothing is a warning.
 //!
@@ -320,6 +322,7 @@ impl Guard {
 
     fn walk(&self, repo: &Path, listed: &HashSet<&str>, acc: &Accumulator, cancel: &AtomicBool) {
         let deep = self.walk_roots.iter().any(|(_, d)| d.is_none());
+        let repo_real = std::fs::canonicalize(repo).unwrap_or_else(|_| repo.to_path_buf());
         for (root, depth) in &self.walk_roots {
             let dir = if root.is_empty() {
                 repo.to_path_buf()
@@ -329,86 +332,155 @@ impl Guard {
             if !dir.is_dir() {
                 continue;
             }
-            let mut wb = ignore::WalkBuilder::new(&dir);
-            wb.standard_filters(false)
-                .hidden(true)
-                .max_depth(*depth)
-                .filter_entry(|e| e.file_name() != "node_modules");
-            let handle = |entry: ignore::DirEntry| {
-                let Some(ft) = entry.file_type() else {
-                    return;
-                };
-                if ft.is_dir() {
-                    return;
-                }
-                let rel = match entry.path().strip_prefix(repo).ok().and_then(Path::to_str) {
-                    Some(r) if std::path::MAIN_SEPARATOR == '/' => r.to_string(),
-                    _ => source::rel_path(repo, entry.path()),
-                };
-                let cand = globset::Candidate::new(&rel);
-                // Which globs matched is only needed until each has matched once (to warn
-                // about globs that match nothing); after that a yes/no is enough.
-                if acc.all_globs_seen.load(Ordering::Relaxed) {
-                    if !self.glob_set.is_match_candidate(&cand) {
-                        return;
-                    }
-                } else {
-                    let matched = self.glob_set.matches_candidate(&cand);
-                    if matched.is_empty() {
-                        return;
-                    }
-                    for &i in &matched {
-                        acc.glob_hits[i].fetch_add(1, Ordering::Relaxed);
-                    }
-                    if acc.glob_hits.iter().all(|h| h.load(Ordering::Relaxed) > 0) {
-                        acc.all_globs_seen.store(true, Ordering::Relaxed);
-                    }
-                }
-                if listed.contains(rel.as_str()) {
-                    return;
-                }
-                if self.exclude_set.is_match_candidate(&cand) {
-                    let i = self.exclude_set.matches_candidate(&cand)[0];
-                    acc.exclude(i, &rel);
-                    return;
-                }
-                let walked = ft.is_file();
-                self.visit_file(repo, entry.path(), rel, acc, walked);
-            };
-            if deep {
-                // Deep globs can cover the whole repository: walk it on every core.
-                wb.threads(
-                    std::thread::available_parallelism()
-                        .map(|n| n.get())
-                        .unwrap_or(1),
-                );
-                wb.build_parallel().run(|| {
-                    Box::new(|r| {
-                        if cancel.load(Ordering::Relaxed) {
-                            return ignore::WalkState::Quit;
+            // Directories reached through a symlink are walked after the tree they sit in,
+            // each once (by real path, which also ends link loops), with the depth that is
+            // left below the link. Their files are read by the careful reader.
+            let mut seen: HashSet<std::path::PathBuf> = HashSet::new();
+            seen.extend(std::fs::canonicalize(&dir).ok());
+            let mut pending: Vec<(std::path::PathBuf, Option<usize>, bool)> =
+                vec![(dir, *depth, false)];
+            while let Some((dir, depth, linked)) = pending.pop() {
+                let links = Mutex::new(Vec::new());
+                self.walk_dir(repo, &dir, depth, linked, deep, listed, acc, cancel, &links);
+                for (link, left) in links.into_inner().expect("lock") {
+                    let rel = source::rel_path(repo, &link);
+                    match std::fs::canonicalize(&link) {
+                        Ok(real) if !real.starts_with(&repo_real) => acc.add_findings(vec![
+                            Finding::error(
+                                "legacy-guard-link-outside",
+                                rel.clone(),
+                                0,
+                                0,
+                                format!(
+                                    "{rel} links to a directory outside the repository ({}); the guard does not follow it",
+                                    real.display()
+                                ),
+                            )
+                            .with_help(
+                                "the surfaces must be files of this repository: replace the link, or exclude it if it is archival",
+                            ),
+                        ]),
+                        Ok(real) => {
+                            if seen.insert(real) {
+                                pending.push((link, left, true));
+                            }
                         }
-                        if let Ok(e) = r {
-                            handle(e);
-                        }
-                        ignore::WalkState::Continue
-                    })
-                });
-            } else {
-                // Shallow globs (`plugins/*/*/package.json`) touch a few directories; threads
-                // would cost more than they save.
-                for e in wb.build().flatten() {
-                    if cancel.load(Ordering::Relaxed) {
-                        break;
+                        // Dangling by now: nothing to read.
+                        Err(_) => {}
                     }
-                    handle(e);
                 }
             }
         }
     }
 
+    /// Walks one directory for the surface globs. Symlinks to directories are not followed
+    /// but collected in `links`, with the depth left below them, for [`Guard::walk`].
+    #[allow(clippy::too_many_arguments)]
+    fn walk_dir(
+        &self,
+        repo: &Path,
+        dir: &Path,
+        depth: Option<usize>,
+        linked: bool,
+        parallel: bool,
+        listed: &HashSet<&str>,
+        acc: &Accumulator,
+        cancel: &AtomicBool,
+        links: &Mutex<Vec<(std::path::PathBuf, Option<usize>)>>,
+    ) {
+        let mut wb = ignore::WalkBuilder::new(dir);
+        wb.standard_filters(false)
+            .hidden(true)
+            .max_depth(depth)
+            .filter_entry(|e| e.file_name() != "node_modules");
+        let handle = |entry: ignore::DirEntry| {
+            let Some(ft) = entry.file_type() else {
+                return;
+            };
+            // Depth 0 is the directory walked (possibly through a link).
+            if ft.is_dir() || entry.depth() == 0 {
+                return;
+            }
+            if ft.is_symlink() && entry.path().is_dir() {
+                let left = depth.map(|d| d.saturating_sub(entry.depth()));
+                if left != Some(0) {
+                    links
+                        .lock()
+                        .expect("lock")
+                        .push((entry.path().to_path_buf(), left));
+                }
+                return;
+            }
+            let rel = match entry.path().strip_prefix(repo).ok().and_then(Path::to_str) {
+                Some(r) if std::path::MAIN_SEPARATOR == '/' => r.to_string(),
+                _ => source::rel_path(repo, entry.path()),
+            };
+            let cand = globset::Candidate::new(&rel);
+            // Which globs matched is only needed until each has matched once (to warn
+            // about globs that match nothing); after that a yes/no is enough.
+            if acc.all_globs_seen.load(Ordering::Relaxed) {
+                if !self.glob_set.is_match_candidate(&cand) {
+                    return;
+                }
+            } else {
+                let matched = self.glob_set.matches_candidate(&cand);
+                if matched.is_empty() {
+                    return;
+                }
+                for &i in &matched {
+                    acc.glob_hits[i].fetch_add(1, Ordering::Relaxed);
+                }
+                if acc.glob_hits.iter().all(|h| h.load(Ordering::Relaxed) > 0) {
+                    acc.all_globs_seen.store(true, Ordering::Relaxed);
+                }
+            }
+            if listed.contains(rel.as_str()) {
+                return;
+            }
+            if self.exclude_set.is_match_candidate(&cand) {
+                let i = self.exclude_set.matches_candidate(&cand)[0];
+                acc.exclude(i, &rel);
+                return;
+            }
+            // A regular file reached without any symlink can be read directly; anything
+            // else goes through the careful reader (escapes, loops, special files).
+            let walked = ft.is_file() && !linked;
+            self.visit_file(repo, entry.path(), rel, acc, walked);
+        };
+        if parallel {
+            // Deep globs can cover the whole repository: walk it on every core.
+            wb.threads(
+                std::thread::available_parallelism()
+                    .map(|n| n.get())
+                    .unwrap_or(1),
+            );
+            wb.build_parallel().run(|| {
+                Box::new(|r| {
+                    if cancel.load(Ordering::Relaxed) {
+                        return ignore::WalkState::Quit;
+                    }
+                    if let Ok(e) = r {
+                        handle(e);
+                    }
+                    ignore::WalkState::Continue
+                })
+            });
+        } else {
+            // Shallow globs (`plugins/*/*/package.json`) touch a few directories; threads
+            // would cost more than they save.
+            for e in wb.build().flatten() {
+                if cancel.load(Ordering::Relaxed) {
+                    break;
+                }
+                handle(e);
+            }
+        }
+    }
+
     /// Prefilters, parses and judges one surface file. `walked` files were reached by the
-    /// directory walk without following symlinks, so they are inside the repository and can
-    /// be read once; listed files go through the careful reader (symlinks, escapes).
+    /// directory walk through no symlink, so they are inside the repository and can be read
+    /// once; listed files and files under linked directories go through the careful reader
+    /// (symlinks, escapes).
     fn visit_file(&self, repo: &Path, abs: &Path, rel: String, acc: &Accumulator, walked: bool) {
         acc.files.fetch_add(1, Ordering::Relaxed);
         let (file, plan) = if walked {
