@@ -484,6 +484,18 @@ fn a_filter_or_slice_that_drops_roots_is_not_every_root() {
     // A predicate the check cannot decide (`!r.startsWith(".") && r !== "legacy"`) may keep
     // every root: no false red.
     expect(&discovery(&fixture("filter-keeps-existing-roots")), &[]);
+    // `for (const root of DISCOVERY_ROOTS) { if (root === "api") continue; … }`.
+    let out = discovery(&fixture("continue-skips-a-root"));
+    expect(
+        &out,
+        &[
+            ("missing-discovery-roots", HQ, 25, 21),
+            ("missing-discovery-roots", HQ, 25, 21),
+        ],
+    );
+    assert!(out.findings[0].message.contains(
+        "does not scan plugins/api (scans: plugins/cli, plugins/agents, plugins/web, plugins/workflows)"
+    ));
 }
 
 #[test]

@@ -20,7 +20,9 @@
 //! [`ModuleCx::eval`] are unresolved; a parameter takes the union of what every caller in
 //! its module passes (entry points are not told apart); a callback's parameter is any
 //! element of the collection (a `filter` drops only the roots its predicate certainly rejects
-//! by comparing with literals); and a used module counts as a whole, so a scan path anywhere
+//! by comparing with literals, and so does an `if (…) continue;` at the top of a `for … of`
+//! body, while an `if (…) break;` or `return` that certainly ends the loop at some root makes
+//! the loop variable unresolved); and a used module counts as a whole, so a scan path anywhere
 //! in it counts for the implementation, except inside a named function nothing in the module
 //! mentions and that is not exported (dead code).
 
@@ -191,6 +193,36 @@ pub struct Facts<'a> {
     pub functions: Vec<(String, u32)>,
     /// Exported name → local name, for local exports.
     pub exports: HashMap<String, String>,
+    /// For a `for … of` loop variable (by declaration offset): how its loop body skips
+    /// elements (see [`LoopSkips`]).
+    pub loop_skips: HashMap<u32, LoopSkips<'a>>,
+}
+
+/// How a `for (const x of xs)` body skips elements before they reach the rest of it.
+#[derive(Debug, Default)]
+pub struct LoopSkips<'a> {
+    /// Conditions of `if (cond) continue;` statements at the top of the body: an element
+    /// for which one is certainly true (compared with literals) is skipped.
+    pub continue_if: Vec<&'a Expression<'a>>,
+    /// Conditions of `if (cond) …; else continue;`: an element for which one is certainly
+    /// false is skipped.
+    pub continue_unless: Vec<&'a Expression<'a>>,
+    /// Conditions of `if (cond) break;` / `return`: when one is certainly true for some
+    /// element, the elements after it are not reached, which a set of values cannot tell.
+    /// (A condition that does not compare the element, such as a missing directory, may
+    /// hold for none.)
+    pub end_if: Vec<&'a Expression<'a>>,
+    /// Conditions of `if (cond) …; else break;` (or `return`): the same when certainly false.
+    pub end_unless: Vec<&'a Expression<'a>>,
+}
+
+impl LoopSkips<'_> {
+    fn is_empty(&self) -> bool {
+        self.continue_if.is_empty()
+            && self.continue_unless.is_empty()
+            && self.end_if.is_empty()
+            && self.end_unless.is_empty()
+    }
 }
 
 /// Collects [`Facts`] from a program.
@@ -401,6 +433,12 @@ impl<'a> Visit<'a> for Collector<'a> {
                 if let ForStatementLeft::VariableDeclaration(v) = &f.left {
                     for d in &v.declarations {
                         self.for_of_decl.insert(d.span.start, &f.right);
+                        if let BindingPattern::BindingIdentifier(id) = &d.id {
+                            let skips = loop_skips(&f.body);
+                            if !skips.is_empty() {
+                                self.facts.loop_skips.insert(id.span.start, skips);
+                            }
+                        }
                     }
                 }
             }
@@ -776,7 +814,33 @@ impl<'a> ModuleCx<'a, '_> {
             return Strs::unresolved();
         }
         match &b.kind {
-            BindingKind::Value { init, path } => self.eval(init, &concat(path, steps), depth + 1),
+            BindingKind::Value { init, path } => {
+                let mut out = self.eval(init, &concat(path, steps), depth + 1);
+                if let Some(skips) = self.facts.loop_skips.get(&b.at) {
+                    // The guards compare the loop variable itself: judged on its own values
+                    // (for a path below it, `steps`, the values are parts of elements).
+                    let own = self.eval(init, path, depth + 1);
+                    let certainly = |c: &&'a Expression<'a>, v: &String, truth: bool| {
+                        !v.starts_with("glob:")
+                            && self.keeps(c, &b.name, v, depth + 1) == Some(truth)
+                    };
+                    let ends = |conds: &[&'a Expression<'a>], truth: bool| {
+                        conds
+                            .iter()
+                            .any(|c| own.values.iter().any(|v| certainly(c, v, truth)))
+                    };
+                    if ends(&skips.end_if, true) || ends(&skips.end_unless, false) {
+                        return Strs::unresolved();
+                    }
+                    if steps.is_empty() {
+                        out.values.retain(|v| {
+                            !skips.continue_if.iter().any(|c| certainly(c, v, true))
+                                && !skips.continue_unless.iter().any(|c| certainly(c, v, false))
+                        });
+                    }
+                }
+                out
+            }
             BindingKind::Param {
                 func,
                 callback_of,
@@ -1438,6 +1502,44 @@ impl Strs {
     }
 }
 
+/// The `if (…) continue;` guards and early exits (`break`, `return`) at the top level of a
+/// loop body (a statement nested deeper, e.g. in another `if`, is not looked at: it may keep
+/// every element).
+fn loop_skips<'a>(body: &'a oxc_ast::ast::Statement<'a>) -> LoopSkips<'a> {
+    use oxc_ast::ast::Statement;
+    let mut out = LoopSkips::default();
+    let stmts: &[Statement] = match body {
+        Statement::BlockStatement(b) => &b.body,
+        other => std::slice::from_ref(other),
+    };
+    for st in stmts {
+        let Statement::IfStatement(i) = st else {
+            continue;
+        };
+        let mut exits = vec![&i.consequent];
+        exits.extend(i.alternate.as_ref());
+        for (n, exit) in exits.into_iter().enumerate() {
+            let exit = match exit {
+                Statement::BlockStatement(b) if b.body.len() == 1 => &b.body[0],
+                other => other,
+            };
+            match (exit, n) {
+                (Statement::ContinueStatement(_), 0) => out.continue_if.push(&i.test),
+                (Statement::ContinueStatement(_), _) => out.continue_unless.push(&i.test),
+                (Statement::BreakStatement(_) | Statement::ReturnStatement(_), 0) => {
+                    out.end_if.push(&i.test);
+                }
+                // `else break`: ends the loop when the condition is false.
+                (Statement::BreakStatement(_) | Statement::ReturnStatement(_), _) => {
+                    out.end_unless.push(&i.test);
+                }
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
 /// The parameter name and the returned expression of a one-expression predicate:
 /// `(r) => expr`, `function (r) { return expr; }`.
 fn predicate<'a>(f: &'a Expression<'a>) -> Option<(&'a str, &'a Expression<'a>)> {
@@ -1872,6 +1974,51 @@ mod tests {
             }
         }
         roots.into_iter().filter(|r| out.contains(r)).collect()
+    }
+
+    #[test]
+    fn loop_guards_drop_the_roots_they_certainly_skip() {
+        let head = "const ROOTS = ['cli', 'agents', 'web', 'api', 'workflows'];\n";
+        let all = ["cli", "agents", "web", "api", "workflows"];
+        let cov = |body: &str| covered(&format!("{head}{body}"));
+        // `continue` on a literal comparison drops those roots, in every spelling.
+        assert_eq!(
+            cov(
+                "for (const r of ROOTS) { if (r === 'api') continue; path.join(ws, 'plugins', r); }"
+            ),
+            ["cli", "agents", "web", "workflows"]
+        );
+        assert_eq!(
+            cov(
+                "for (const r of ROOTS) { if (['web', 'api'].includes(r)) { continue; } path.join(ws, 'plugins', r); }"
+            ),
+            ["cli", "agents", "workflows"]
+        );
+        assert_eq!(
+            cov(
+                "for (const r of ROOTS) { if (r === 'cli' || r === 'web') { load(r); } else continue; path.join(ws, 'plugins', r); }"
+            ),
+            ["cli", "web"]
+        );
+        // A guard that does not compare the root (a missing directory) may keep them all.
+        assert_eq!(
+            cov(
+                "function f() { for (const r of ROOTS) { const d = path.join(ws, 'plugins', r); if (!existsSync(d)) continue; if (!ok) return []; scan(d); } }\nf();"
+            ),
+            all
+        );
+        // Ending the loop at a root leaves the later ones unscanned: unresolved.
+        let none: [&str; 0] = [];
+        assert_eq!(
+            cov("for (const r of ROOTS) { if (r === 'web') break; path.join(ws, 'plugins', r); }"),
+            none
+        );
+        assert_eq!(
+            cov(
+                "function f() { for (const r of ROOTS) { if (r !== 'web') path.join(ws, 'plugins', r); else return; } }\nf();"
+            ),
+            none
+        );
     }
 
     #[test]
