@@ -805,6 +805,8 @@ fn linked_plugin_directories_are_scanned_and_links_out_are_errors() {
     symlink("..", repo.join("plugins/web/loop")).expect("link");
     std::fs::create_dir_all(repo.join("plugins/api")).expect("mkdir");
     symlink(outside.join("ext"), repo.join("plugins/api/ext")).expect("link");
+    // A link out of the repository where no surface glob reaches is not looked at.
+    symlink(&outside, repo.join("plugins/web/bar/dist")).expect("link");
     let repo = std::fs::canonicalize(&repo).expect("canonical");
 
     let params = Params {

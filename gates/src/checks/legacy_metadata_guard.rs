@@ -254,8 +254,9 @@ impl Guard {
         let exclude_set = esb
             .build()
             .map_err(|e| perr("exclude", format!("exclude globs: {e}")))?;
-        // Keys and the marker prefix, all at least two bytes long, so the automaton keeps its
-        // fast SIMD search. Escapes are looked for separately (see `has_escape`).
+        // Only the keys and the marker prefix: short patterns such as the two-byte escapes
+        // would cost the automaton its fast SIMD search, so escapes are looked for separately
+        // (see `Guard::escape_could_spell_key`).
         let mut patterns: Vec<String> = p.keys.clone();
         patterns.push(MARKER_PREFIX.to_string());
         let prefilter = AhoCorasick::builder()
@@ -344,6 +345,9 @@ impl Guard {
                 self.walk_dir(repo, &dir, depth, linked, deep, listed, acc, cancel, &links);
                 for (link, left) in links.into_inner().expect("lock") {
                     let rel = source::rel_path(repo, &link);
+                    if !self.globs.iter().any(|g| could_match_below(g, &rel)) {
+                        continue;
+                    }
                     match std::fs::canonicalize(&link) {
                         Ok(real) if !real.starts_with(&repo_real) => acc.add_findings(vec![
                             Finding::error(
@@ -885,6 +889,26 @@ fn help(key: &str) -> String {
     format!(
         "runtime identity is rawr.kind + rawr.capability; delete `{key}` here, or keep the line with `// rawr-gates: allow({key}) <reason>`"
     )
+}
+
+/// Whether glob `g` could match a path below directory `rel` (both repository-relative):
+/// each segment of `rel` matches the glob's segment at its place, and the glob goes deeper
+/// (a `**` segment matches any depth).
+fn could_match_below(g: &str, rel: &str) -> bool {
+    let pattern: Vec<&str> = g.split('/').filter(|s| !s.is_empty()).collect();
+    for (i, seg) in rel.split('/').enumerate() {
+        let Some(p) = pattern.get(i) else {
+            return false;
+        };
+        if p.contains("**") {
+            return true;
+        }
+        let matches = glob(p).is_ok_and(|g| g.compile_matcher().is_match(seg));
+        if !matches {
+            return false;
+        }
+    }
+    pattern.len() > rel.split('/').count()
 }
 
 /// What the prefilter decided for one file.
