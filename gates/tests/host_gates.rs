@@ -363,6 +363,31 @@ fn passing() {
     assert_eq!(guard("passing"), vec![]);
 }
 
+/// A family mounted only in a branch, or after an early `return`, is not mounted by every
+/// host that starts; a `throw` guard before the mounts is not a condition on them.
+#[test]
+fn conditional_mounts() {
+    let rpc = ("apps/server/src/orpc.ts", 5, 7);
+    let orpc = ("apps/server/src/orpc.ts", 10, 7);
+    assert_eq!(
+        smoke("conditional-mounts", "baseline"),
+        vec![
+            e(rpc.0, rpc.1, rpc.2, "mount-conditional"),
+            e(orpc.0, orpc.1, orpc.2, "mount-conditional"),
+        ]
+    );
+    assert_eq!(
+        smoke("conditional-mounts", "completion"),
+        vec![
+            e(rpc.0, rpc.1, rpc.2, "mount-conditional"),
+            e(orpc.0, orpc.1, orpc.2, "mount-conditional"),
+            e("apps/server/src/rawr.ts", 22, 9, "mount-conditional"),
+        ]
+    );
+    // The composition guard judges order, stubs and ingress of the mounts that exist.
+    assert_eq!(guard("conditional-mounts"), vec![]);
+}
+
 /// Namespace imports, destructured aliases, the manifest passed as an argument, `use` middleware and a handler factory are all followed.
 #[test]
 fn passing_aliases_and_middleware() {

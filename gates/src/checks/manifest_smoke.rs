@@ -3,7 +3,9 @@
 //! **What it checks.** Mode `baseline` (A0): `rawr.hq.ts` exists and exports
 //! `rawrHqManifest` as an object, and the host really mounts `/api/inngest`, `/rpc` and
 //! `/api/orpc` (route-registration calls, followed into registration functions of other
-//! modules). Mode `completion` (phase exit) adds: the manifest declares every seam
+//! modules), and mounts them unconditionally: a family registered only in a branch, on the
+//! right of `&&`/`||`/`?:`, in a `catch`, or after an early `return` is `mount-conditional`
+//! (a `throw` guard is not a condition). Mode `completion` (phase exit) adds: the manifest declares every seam
 //! (`orpc.router`, `workflows.capabilities.<cap>.pathPrefix`, `workflows.triggerRouter`,
 //! `inngest.bundleFactory`, `inngest.serveHandlerFactory`); the host imports the manifest and
 //! reads each seam's exact member path where it registers routes; it does not call the
@@ -399,11 +401,32 @@ fn judge_mounts(set: &ModuleSet, mode: Mode, reg: &Registration, out: &mut Check
         required.insert(1, Family::Workflows);
     }
     for fam in required {
-        if !reg
+        let mounts: Vec<&host::Mount> = reg
             .mounts
             .iter()
-            .any(|m| m.method != "use" && m.family() == Some(fam))
-        {
+            .filter(|m| m.method != "use" && m.family() == Some(fam))
+            .collect();
+        if mounts.iter().any(|m| !m.conditional) {
+            continue;
+        }
+        // Mounted only where a condition holds (`if (flag) app.all(…)`, after
+        // `if (!enabled) return app;`): the host may start without the family.
+        if let Some(m) = mounts.first() {
+            out.findings.push(
+                finding_at(
+                    set,
+                    m.module,
+                    m.pos,
+                    "mount-conditional",
+                    format!(
+                        "`{}` mounts {} only under a condition (a branch, `&&`/`||`/`?:`, a `catch`, or after an early `return`)",
+                        reg.name,
+                        fam.label()
+                    ),
+                )
+                .with_help("mount every route family unconditionally; a host started without it fails its callers"),
+            );
+        } else {
             out.findings.push(
                 finding_at(
                     set,

@@ -379,33 +379,75 @@ fn contains(stmts: &[Statement], span: Span) -> bool {
 }
 
 /// Collects AST nodes in source order.
+#[derive(Default)]
 struct Collector<'a> {
     nodes: Vec<AstKind<'a>>,
-    /// Calls in the order they complete (a call runs after its callee and arguments).
-    finished: Vec<&'a CallExpression<'a>>,
+    /// Calls in the order they complete (a call runs after its callee and arguments), each
+    /// with whether it runs only under a condition (see [`calls_in_order_conditional`]).
+    finished: Vec<(&'a CallExpression<'a>, bool)>,
     nested: bool,
+    /// The nodes being visited, outermost first.
+    open: Vec<AstKind<'a>>,
+    /// Above zero after a statement that may return early, until its statement list ends.
+    after_early_return: usize,
+}
+
+impl<'a> Collector<'a> {
+    fn new(nested: bool) -> Self {
+        Collector {
+            nested,
+            ..Collector::default()
+        }
+    }
+
+    /// Whether code at `span` (inside every open node) runs only under a condition: in a
+    /// branch of an `if`, `?:`, `switch` or the right side of `&&`/`||`/`??`, in a `catch`,
+    /// or after a statement that may return early.
+    fn conditional(&self, span: Span) -> bool {
+        let within = |outer: Span| outer.start <= span.start && span.end <= outer.end;
+        self.after_early_return > 0
+            || self.open.iter().any(|k| match k {
+                AstKind::IfStatement(i) => !within(i.test.span()),
+                AstKind::ConditionalExpression(c) => !within(c.test.span()),
+                AstKind::LogicalExpression(l) => within(l.right.span()),
+                AstKind::SwitchCase(_) | AstKind::CatchClause(_) => true,
+                _ => false,
+            })
+    }
 }
 
 impl<'a> Visit<'a> for Collector<'a> {
     /// Statements after one that always returns or throws never run: a mount registered
     /// after `return app;` is dead code, not a mount. Function declarations there are
-    /// still visited, because they are hoisted and may be called from above.
+    /// still visited, because they are hoisted and may be called from above. Statements
+    /// after one that may return (`if (!enabled) return app;`) run only under a condition.
     fn visit_statements(&mut self, it: &oxc_allocator::Vec<'a, Statement<'a>>) {
         let mut exited = false;
+        let mut may_have_returned = false;
         for s in it {
             if exited && !matches!(s, Statement::FunctionDeclaration(_)) {
                 continue;
             }
             self.visit_statement(s);
             exited |= always_exits(s);
+            if !may_have_returned && may_return(s) {
+                may_have_returned = true;
+                self.after_early_return += 1;
+            }
+        }
+        if may_have_returned {
+            self.after_early_return -= 1;
         }
     }
     fn enter_node(&mut self, kind: AstKind<'a>) {
         self.nodes.push(kind);
+        self.open.push(kind);
     }
     fn leave_node(&mut self, kind: AstKind<'a>) {
+        self.open.pop();
         if let AstKind::CallExpression(c) = kind {
-            self.finished.push(c);
+            let conditional = self.conditional(c.span);
+            self.finished.push((c, conditional));
         }
     }
     fn visit_function(&mut self, it: &Function<'a>, flags: ScopeFlags) {
@@ -428,11 +470,7 @@ impl<'a> Visit<'a> for Collector<'a> {
 /// Every node of a body in source order. With `nested = false`, nested functions and classes
 /// are skipped (their code does not run when the body runs).
 pub fn nodes_of_body<'a>(body: Body<'a>, nested: bool) -> Vec<AstKind<'a>> {
-    let mut c = Collector {
-        nodes: Vec::new(),
-        finished: Vec::new(),
-        nested,
-    };
+    let mut c = Collector::new(nested);
     match body {
         Body::Block(stmts) => c.visit_statements(stmts),
         Body::Expr(e) => c.visit_expression(e),
@@ -442,22 +480,14 @@ pub fn nodes_of_body<'a>(body: Body<'a>, nested: bool) -> Vec<AstKind<'a>> {
 
 /// Every node of one statement in source order (see [`nodes_of_body`]).
 pub fn nodes_of_statement<'a>(stmt: &'a Statement<'a>, nested: bool) -> Vec<AstKind<'a>> {
-    let mut c = Collector {
-        nodes: Vec::new(),
-        finished: Vec::new(),
-        nested,
-    };
+    let mut c = Collector::new(nested);
     c.visit_statement(stmt);
     c.nodes
 }
 
 /// Every node of one expression in source order (see [`nodes_of_body`]).
 pub fn nodes_of_expr<'a>(e: &'a Expression<'a>, nested: bool) -> Vec<AstKind<'a>> {
-    let mut c = Collector {
-        nodes: Vec::new(),
-        finished: Vec::new(),
-        nested,
-    };
+    let mut c = Collector::new(nested);
     c.visit_expression(e);
     c.nodes
 }
@@ -466,11 +496,22 @@ pub fn nodes_of_expr<'a>(e: &'a Expression<'a>, nested: bool) -> Vec<AstKind<'a>
 /// arguments (`app.get(a).post(b)` registers `a` first). Nested functions are skipped unless
 /// `nested`.
 pub fn calls_in_order<'a>(body: Body<'a>, nested: bool) -> Vec<&'a CallExpression<'a>> {
-    let mut c = Collector {
-        nodes: Vec::new(),
-        finished: Vec::new(),
-        nested,
-    };
+    calls_in_order_conditional(body, nested)
+        .into_iter()
+        .map(|(c, _)| c)
+        .collect()
+}
+
+/// [`calls_in_order`], each call with whether it runs only under a condition: in a branch
+/// of an `if`, `?:` or `switch`, on the right of `&&`/`||`/`??`, in a `catch`, or after a
+/// statement that may return early (`if (!enabled) return app;`). A `throw` is not an early
+/// return: code after `if (!x) throw …` runs whenever the body completes. Loops are not
+/// conditions (a loop over a constant list runs).
+pub fn calls_in_order_conditional<'a>(
+    body: Body<'a>,
+    nested: bool,
+) -> Vec<(&'a CallExpression<'a>, bool)> {
+    let mut c = Collector::new(nested);
     match body {
         Body::Block(stmts) => c.visit_statements(stmts),
         Body::Expr(e) => c.visit_expression(e),
@@ -662,6 +703,37 @@ pub fn object_property<'a>(
 }
 
 /// Whether a statement always leaves the function (ends in `return` or `throw` on every path).
+/// Whether statement `s` may `return` (outside nested functions), so that what follows it
+/// may not run.
+fn may_return(s: &Statement) -> bool {
+    match s {
+        Statement::ReturnStatement(_) => true,
+        Statement::BlockStatement(b) => b.body.iter().any(may_return),
+        Statement::IfStatement(i) => {
+            may_return(&i.consequent) || i.alternate.as_ref().is_some_and(may_return)
+        }
+        Statement::TryStatement(t) => {
+            t.block.body.iter().any(may_return)
+                || t.handler
+                    .as_ref()
+                    .is_some_and(|h| h.body.body.iter().any(may_return))
+                || t.finalizer
+                    .as_ref()
+                    .is_some_and(|f| f.body.iter().any(may_return))
+        }
+        Statement::SwitchStatement(sw) => {
+            sw.cases.iter().any(|c| c.consequent.iter().any(may_return))
+        }
+        Statement::LabeledStatement(l) => may_return(&l.body),
+        Statement::ForStatement(f) => may_return(&f.body),
+        Statement::ForInStatement(f) => may_return(&f.body),
+        Statement::ForOfStatement(f) => may_return(&f.body),
+        Statement::WhileStatement(w) => may_return(&w.body),
+        Statement::DoWhileStatement(d) => may_return(&d.body),
+        _ => false,
+    }
+}
+
 pub fn always_exits(s: &Statement) -> bool {
     match s {
         Statement::ReturnStatement(_) | Statement::ThrowStatement(_) => true,
@@ -687,6 +759,38 @@ mod tests {
             std::fs::write(p, text).unwrap();
         }
         dir
+    }
+
+    #[test]
+    fn calls_that_run_only_under_a_condition_are_marked() {
+        let src = "if (!keys) throw new Error('x');\nalways(check());\nif (a) inIf(); else inElse();\nx && right();\ny ? t() : f();\nswitch (k) { case 1: inCase(); }\ntry { inTry(); } catch { inCatch(); } finally { inFinally(); }\nfor (const r of rs) inLoop(r);\nif (!enabled) { return; }\nafterReturn();\n";
+        let dir = repo(&[("a.ts", src)]);
+        let alloc = Allocator::default();
+        let set = ModuleSet::new(&alloc, dir.path(), Workspace::default());
+        let id = set.load(&dir.path().join("a.ts")).unwrap();
+        let body = Body::Block(&set.module(id).program.body);
+        let got: Vec<(String, bool)> = calls_in_order_conditional(body, false)
+            .iter()
+            .filter(|(c, _)| callee_name(c) != Some("Error"))
+            .map(|(c, cond)| (callee_name(c).unwrap().to_string(), *cond))
+            .collect();
+        let want = [
+            ("check", false),
+            ("always", false),
+            ("inIf", true),
+            ("inElse", true),
+            ("right", true),
+            ("t", true),
+            ("f", true),
+            ("inCase", true),
+            ("inTry", false),
+            ("inCatch", true),
+            ("inFinally", false),
+            ("inLoop", false),
+            ("afterReturn", true),
+        ]
+        .map(|(n, c)| (n.to_string(), c));
+        assert_eq!(got, want);
     }
 
     #[test]

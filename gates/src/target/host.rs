@@ -6,6 +6,7 @@
 //! (or `x.on(method, path, ...handlers)`) whose path is a known string. Strings that merely
 //! sit in a constant or an array are not mounts: only calls count. `x.use(path, ...)`
 //! middleware is collected too (method `use`): it runs before the handlers of its path.
+//! Each mount records whether it runs only under a condition ([`Mount::conditional`]).
 
 use std::collections::HashSet;
 
@@ -89,6 +90,9 @@ pub struct Mount<'a> {
     pub receiver: Option<String>,
     /// The calls followed to reach this mount (module, call span), outermost first.
     pub via: Vec<(ModId, Span, String)>,
+    /// Whether the mount (or a call followed to reach it) runs only under a condition (see
+    /// [`calls::calls_in_order_conditional`]).
+    pub conditional: bool,
 }
 
 impl Mount<'_> {
@@ -118,7 +122,15 @@ pub fn collect_mounts<'a>(
 ) -> Vec<Mount<'a>> {
     let mut out = Vec::new();
     let mut seen = HashSet::new();
-    walk(set, body, scope, &mut Vec::new(), &mut seen, &mut out);
+    walk(
+        set,
+        body,
+        scope,
+        false,
+        &mut Vec::new(),
+        &mut seen,
+        &mut out,
+    );
     // A mount whose path is not a known string is kept only when its receiver also receives
     // mounts with known paths (so `cache.get(key, fallback)` is not taken for a route).
     let receivers: HashSet<Option<String>> = out
@@ -130,16 +142,20 @@ pub fn collect_mounts<'a>(
     out
 }
 
+#[allow(clippy::too_many_arguments)]
 fn walk<'a>(
     set: &ModuleSet<'a>,
     body: Body<'a>,
     scope: &Scope<'a>,
+    conditional: bool,
     via: &mut Vec<(ModId, Span, String)>,
     seen: &mut HashSet<(ModId, u32)>,
     out: &mut Vec<Mount<'a>>,
 ) {
-    for call in calls::calls_in_order(body, false) {
-        if let Some(m) = as_mount(set, scope, call, via) {
+    for (call, call_conditional) in calls::calls_in_order_conditional(body, false) {
+        let conditional = conditional || call_conditional;
+        if let Some(mut m) = as_mount(set, scope, call, via) {
+            m.conditional = conditional;
             out.push(m);
             continue;
         }
@@ -157,7 +173,7 @@ fn walk<'a>(
         }
         let inner = scope.scope_of(set, &f);
         via.push((scope.module, call.span, id.name.to_string()));
-        walk(set, f.body, &inner, via, seen, out);
+        walk(set, f.body, &inner, conditional, via, seen, out);
         via.pop();
         seen.remove(&(f.module, f.span.start));
     }
@@ -221,6 +237,7 @@ fn as_mount<'a>(
         handlers,
         receiver,
         via: via.to_vec(),
+        conditional: false,
     })
 }
 
