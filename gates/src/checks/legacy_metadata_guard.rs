@@ -1349,6 +1349,24 @@ mod plan_tests {
         assert_eq!(found, vec![(2, 20, "legacy-key-access".to_string())]);
     }
 
+    /// `text` with every whole-word `from` replaced by `to`.
+    fn rename_word(text: &str, from: &str, to: &str) -> String {
+        let b = text.as_bytes();
+        let mut out = String::with_capacity(text.len());
+        let mut last = 0;
+        for (at, _) in text.match_indices(from) {
+            let end = at + from.len();
+            if (at == 0 || !is_ident_byte(b[at - 1])) && (end == b.len() || !is_ident_byte(b[end]))
+            {
+                out.push_str(&text[last..at]);
+                out.push_str(to);
+                last = end;
+            }
+        }
+        out.push_str(&text[last..]);
+        out
+    }
+
     #[test]
     fn the_plan_agrees_with_whole_parses_on_every_corpus_text() {
         use crate::bench::guard::{Mention, ts_module};
@@ -1387,6 +1405,16 @@ mod plan_tests {
             let salted = text.replace("\nexport const ", "\nexport const channel = 1, ");
             if let Plan::Regions(_) = agrees(&g, rel, &salted) {
                 planned += 1;
+            }
+            // Common names renamed to a key: mentions in every syntactic position the
+            // corpus has (parameters, properties, accesses, types, destructuring).
+            for name in ["name", "id", "path", "text", "value", "root", "kind", "dir"] {
+                let renamed = rename_word(text, name, "channel");
+                if renamed != *text
+                    && let Plan::Regions(_) = agrees(&g, rel, &renamed)
+                {
+                    planned += 1;
+                }
             }
         }
         assert!(texts.len() > 100, "corpus: {}", texts.len());
