@@ -172,7 +172,10 @@ fn the_run_record_is_kept_and_matches_the_json_output() {
         .unwrap();
     let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let kept: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(ws.root().join("repo/.rawr-gates/last-run.json")).unwrap(),
+        &std::fs::read(gates::artifacts::last_run_path(
+            &std::fs::canonicalize(ws.root().join("repo")).unwrap(),
+        ))
+        .unwrap(),
     )
     .unwrap();
     assert_eq!(printed, kept);

@@ -822,3 +822,66 @@ fn live_bodies<'a>(
     }
     out
 }
+
+/// The declared workflow capabilities of the manifest (`<export>.workflows.capabilities`) as
+/// `(capability, path below /api/workflows)` pairs, e.g. `("support", "/support")`, for the
+/// route probe's declared-capability cells. Empty when the manifest is missing or cannot be
+/// read that far (manifest-smoke reports why).
+pub fn declared_capabilities(
+    repo: &std::path::Path,
+    manifest: &str,
+    export: &str,
+) -> Vec<(String, String)> {
+    let abs = repo.join(manifest);
+    if !abs.is_file() {
+        return Vec::new();
+    }
+    let alloc = Allocator::default();
+    let set = ModuleSet::new(&alloc, repo, Workspace::load(repo));
+    let Ok(id) = set.load(&abs) else {
+        return Vec::new();
+    };
+    let Some((_, Some(init))) = export_init(&set, id, export) else {
+        return Vec::new();
+    };
+    let mut cur = object_of(&set, &Scope::module(&set, id), init);
+    for key in ["workflows", "capabilities"] {
+        let Some((m, o)) = cur else {
+            return Vec::new();
+        };
+        let Some((_, v)) = object_property(o, key) else {
+            return Vec::new();
+        };
+        cur = object_of(&set, &Scope::module(&set, m), v);
+    }
+    let Some((m, caps)) = cur else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for prop in &caps.properties {
+        let oxc_ast::ast::ObjectPropertyKind::ObjectProperty(prop) = prop else {
+            continue;
+        };
+        let Some(cap) = calls::property_key_name(&prop.key) else {
+            continue;
+        };
+        let Some((pm, pobj)) = object_of(&set, &Scope::module(&set, m), &prop.value) else {
+            continue;
+        };
+        let Some((_, e)) = object_property(pobj, "pathPrefix") else {
+            continue;
+        };
+        let Some(prefix) = const_string(&set, &Scope::module(&set, pm), e) else {
+            continue;
+        };
+        let segment = prefix
+            .strip_prefix("/api/workflows/")
+            .or_else(|| prefix.strip_prefix('/'))
+            .unwrap_or("")
+            .trim_end_matches('/');
+        if !segment.is_empty() && !segment.contains('/') && !segment.contains('*') {
+            out.push((cap, format!("/{segment}")));
+        }
+    }
+    out
+}
