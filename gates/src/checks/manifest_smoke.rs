@@ -696,6 +696,15 @@ fn judge_local_composition<'a>(
     }
 }
 
+/// A call reached from the registration: the callee's identity, the caller's scope, the
+/// arguments and the callee.
+type CallSite<'a> = (
+    (ModId, u32),
+    Scope<'a>,
+    &'a oxc_allocator::Vec<'a, oxc_ast::ast::Argument<'a>>,
+    calls::FnRef<'a>,
+);
+
 /// The right operands of `param.member ?? <expr>` (or `||`) in the functions the registration
 /// reaches whose every call, from the bodies the registration reaches, passes `member`: those
 /// fallbacks never run, so what they compose is not local composition. A call that omits the
@@ -710,12 +719,7 @@ fn dead_fallbacks<'a>(
     let mut dead = Vec::new();
     // Every call in the reached bodies that resolves to a function of the walk, with that
     // function's identity: (module, function span start) → the calls' (scope, arguments).
-    let mut callers: Vec<(
-        (ModId, u32),
-        Scope<'a>,
-        &'a oxc_allocator::Vec<'a, oxc_ast::ast::Argument<'a>>,
-        calls::FnRef<'a>,
-    )> = Vec::new();
+    let mut callers: Vec<CallSite<'a>> = Vec::new();
     for (b, s, _) in bodies {
         for call in calls::calls(&calls::nodes_of_body(*b, true)) {
             let Expression::Identifier(id) = call.callee.get_inner_expression() else {
@@ -755,12 +759,7 @@ fn dead_fallbacks<'a>(
             else {
                 continue;
             };
-            let passes = |(_, cs, args, _): &&(
-                _,
-                Scope<'a>,
-                &'a oxc_allocator::Vec<'a, oxc_ast::ast::Argument<'a>>,
-                _,
-            )| {
+            let passes = |(_, cs, args, _): &&CallSite<'a>| {
                 let Some(arg) = args.get(index).and_then(calls::arg_expr) else {
                     return false;
                 };

@@ -1030,60 +1030,6 @@ fn cell_finding(cell: &Cell, probed: &Probed) -> Finding {
     f
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Computed independently with
-    /// `printf '%s%s' '{"event":{"name":"rawr/probe","data":{}}}' 1700000000 | openssl dgst -sha256 -hmac 8f3c2a1b9d7e6f5a4c3b2a1908f7e6d5`.
-    #[test]
-    fn signature_matches_an_independently_computed_vector() {
-        let key = "signkey-test-8f3c2a1b9d7e6f5a4c3b2a1908f7e6d5";
-        assert_eq!(signing_key_text(key), "8f3c2a1b9d7e6f5a4c3b2a1908f7e6d5");
-        assert_eq!(
-            inngest_signature(
-                key,
-                br#"{"event":{"name":"rawr/probe","data":{}}}"#,
-                1_700_000_000
-            ),
-            "9cc17ca29e77e6216b544d10c6b119f5db4540e340c7f0e93ebe8b7ea364dcae"
-        );
-        assert_eq!(signing_key_text("plain"), "plain");
-    }
-
-    #[test]
-    fn base_urls_and_loopback() {
-        assert_eq!(
-            parse_base_url("http://127.0.0.1:4317"),
-            Ok(("127.0.0.1".into(), 4317))
-        );
-        assert_eq!(parse_base_url("http://[::1]:80/x"), Ok(("::1".into(), 80)));
-        assert_eq!(
-            parse_base_url("http://localhost"),
-            Ok(("localhost".into(), 80))
-        );
-        assert!(parse_base_url("https://x").is_err());
-        assert!(parse_base_url("http://h:99999").is_err());
-        assert!(is_loopback("127.0.0.2") && is_loopback("::1") && is_loopback("LOCALHOST"));
-        assert!(!is_loopback("10.0.0.1") && !is_loopback("example.com"));
-    }
-
-    #[test]
-    fn expectations() {
-        let e = Expect::class("rejected");
-        assert!(e.matches(401) && e.matches(403) && !e.matches(200) && !e.matches(500));
-        let a = Expect::class("allowed");
-        assert!(a.matches(200) && a.matches(404) && !a.matches(403) && !a.matches(500));
-        assert!(!a.matches(302) && !a.matches(307));
-        let s = Expect::class("served");
-        assert!(s.matches(200) && s.matches(202) && !s.matches(404) && !s.matches(302));
-        assert!(!s.matches(401) && !s.matches(500));
-        assert!(Expect::Codes(vec![202]).matches(202));
-        assert!(Expect::class("nope").validate().is_err());
-        assert!(Expect::Codes(vec![]).validate().is_err());
-    }
-}
-
 /// Fills `workflow_declared` and `orpc_path` from the target when the params leave them
 /// out (see the module doc), saying so in the notes.
 fn derive_paths(repo: &Path, p: &mut Params, out: &mut CheckOutput) {
@@ -1222,4 +1168,58 @@ fn get_routes(repo: &Path) -> Vec<(String, String)> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Computed independently with
+    /// `printf '%s%s' '{"event":{"name":"rawr/probe","data":{}}}' 1700000000 | openssl dgst -sha256 -hmac 8f3c2a1b9d7e6f5a4c3b2a1908f7e6d5`.
+    #[test]
+    fn signature_matches_an_independently_computed_vector() {
+        let key = "signkey-test-8f3c2a1b9d7e6f5a4c3b2a1908f7e6d5";
+        assert_eq!(signing_key_text(key), "8f3c2a1b9d7e6f5a4c3b2a1908f7e6d5");
+        assert_eq!(
+            inngest_signature(
+                key,
+                br#"{"event":{"name":"rawr/probe","data":{}}}"#,
+                1_700_000_000
+            ),
+            "9cc17ca29e77e6216b544d10c6b119f5db4540e340c7f0e93ebe8b7ea364dcae"
+        );
+        assert_eq!(signing_key_text("plain"), "plain");
+    }
+
+    #[test]
+    fn base_urls_and_loopback() {
+        assert_eq!(
+            parse_base_url("http://127.0.0.1:4317"),
+            Ok(("127.0.0.1".into(), 4317))
+        );
+        assert_eq!(parse_base_url("http://[::1]:80/x"), Ok(("::1".into(), 80)));
+        assert_eq!(
+            parse_base_url("http://localhost"),
+            Ok(("localhost".into(), 80))
+        );
+        assert!(parse_base_url("https://x").is_err());
+        assert!(parse_base_url("http://h:99999").is_err());
+        assert!(is_loopback("127.0.0.2") && is_loopback("::1") && is_loopback("LOCALHOST"));
+        assert!(!is_loopback("10.0.0.1") && !is_loopback("example.com"));
+    }
+
+    #[test]
+    fn expectations() {
+        let e = Expect::class("rejected");
+        assert!(e.matches(401) && e.matches(403) && !e.matches(200) && !e.matches(500));
+        let a = Expect::class("allowed");
+        assert!(a.matches(200) && a.matches(404) && !a.matches(403) && !a.matches(500));
+        assert!(!a.matches(302) && !a.matches(307));
+        let s = Expect::class("served");
+        assert!(s.matches(200) && s.matches(202) && !s.matches(404) && !s.matches(302));
+        assert!(!s.matches(401) && !s.matches(500));
+        assert!(Expect::Codes(vec![202]).matches(202));
+        assert!(Expect::class("nope").validate().is_err());
+        assert!(Expect::Codes(vec![]).validate().is_err());
+    }
 }

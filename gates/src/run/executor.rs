@@ -671,9 +671,32 @@ fn run_setup(
         }
     }
     let argv = tc.expand(&setup.argv, None);
-    tc.ensure_available(&argv)?;
+    let mut installed_tool = None;
+    if tc.ensure_available(&argv).is_err() {
+        // A missing package manager comes from the npm registry (`npm install -g bun`), as
+        // a person would get it; when that fails, the error names the command.
+        if let Some(install) = tc.tool_install_argv(&argv) {
+            let run = command::run(&install, repo, &[], timeout, cancel)?;
+            if run.cancelled || run.timed_out {
+                return Ok(Some(run));
+            }
+            installed_tool = Some(run);
+        }
+        tc.ensure_available(&argv)?;
+    }
     let cwd = checks::resolve_inside(repo, &setup.cwd.to_string_lossy())?;
-    command::run(&argv, &cwd, &[], timeout, cancel).map(Some)
+    let mut run = command::run(&argv, &cwd, &[], timeout, cancel)?;
+    if let Some(first) = installed_tool {
+        run.stdout = format!(
+            "$ {}\n{}{}\n$ {}\n{}",
+            first.argv.join(" "),
+            first.stdout,
+            first.stderr,
+            run.argv.join(" "),
+            run.stdout
+        );
+    }
+    Ok(Some(run))
 }
 
 fn skeleton_free(gate: &Gate) -> GateResult {

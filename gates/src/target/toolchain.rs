@@ -173,6 +173,21 @@ impl Toolchain {
         Some(self.expand_str(marker))
     }
 
+    /// The command that installs the package manager's own tool `argv[0]` from the npm
+    /// registry (`npm install -g bun`), when it is one and npm is there to run it.
+    pub fn tool_install_argv(&self, argv: &[String]) -> Option<Vec<String>> {
+        let tool = match argv.first()?.as_str() {
+            "bun" | "bunx" => "bun",
+            "pnpm" => "pnpm",
+            _ => return None,
+        };
+        on_path("npm").then(|| {
+            ["npm", "install", "-g", "--no-audit", "--no-fund", tool]
+                .map(String::from)
+                .to_vec()
+        })
+    }
+
     /// Fails with the command that installs the program when `argv[0]` is the package
     /// manager's own tool (`bun`/`bunx`, `pnpm`) and it is not on `PATH`.
     pub fn ensure_available(&self, argv: &[String]) -> Result<(), GateError> {
