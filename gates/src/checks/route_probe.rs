@@ -1222,4 +1222,92 @@ mod tests {
         assert!(Expect::class("nope").validate().is_err());
         assert!(Expect::Codes(vec![]).validate().is_err());
     }
+
+    fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let t = tempfile::tempdir().unwrap();
+        for (p, text) in files {
+            let p = t.path().join(p);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+        t
+    }
+
+    fn params(toml_text: &str) -> Params {
+        toml::from_str(toml_text).unwrap()
+    }
+
+    #[test]
+    fn probe_paths_come_from_the_manifest_and_the_declared_routes() {
+        // The capability's prefix is `/coordination`; the contract declares a GET route
+        // below it (and one with a path parameter, and a POST, which are not probed); a test
+        // file's route is not the target's.
+        let t = tree(&[
+            (
+                "rawr.hq.ts",
+                "export const rawrHqManifest = {\n  workflows: { capabilities: { coordination: { pathPrefix: \"/coordination\" } } },\n};\n",
+            ),
+            (
+                "packages/coordination/src/contract.ts",
+                "export const c = {\n  run: route({ method: \"POST\", path: \"/coordination/run\" }),\n  one: route({ method: \"GET\", path: \"/coordination/workflows/{id}\" }),\n  list: route({ method: \"GET\", path: \"/coordination/workflows\" }),\n};\n",
+            ),
+            (
+                "packages/coordination/test/contract.test.ts",
+                "const x = { method: \"GET\", path: \"/aaa\" };\n",
+            ),
+        ]);
+        let mut p = params("");
+        let mut out = CheckOutput::default();
+        derive_paths(t.path(), &mut p, &mut out);
+        assert_eq!(
+            p.workflow_declared,
+            ["/api/workflows/coordination/workflows"]
+        );
+        assert_eq!(
+            p.orpc_path.as_deref(),
+            Some("/api/orpc/coordination/workflows")
+        );
+        assert_eq!(
+            out.notes,
+            [
+                "declared capability `coordination` (rawr.hq.ts) probed at /api/workflows/coordination/workflows (a GET route at packages/coordination/src/contract.ts:4)",
+                "orpc path /api/orpc/coordination/workflows (the GET route at packages/coordination/src/contract.ts:4)",
+            ]
+        );
+    }
+
+    #[test]
+    fn without_routes_the_prefixes_are_probed_and_configured_paths_win() {
+        let t = tree(&[(
+            "rawr.hq.ts",
+            "const capabilities = { support: { pathPrefix: \"/api/workflows/support\" } } as const;\nexport const rawrHqManifest = { workflows: { capabilities } };\n",
+        )]);
+        let mut p = params("");
+        let mut out = CheckOutput::default();
+        derive_paths(t.path(), &mut p, &mut out);
+        assert_eq!(p.workflow_declared, ["/api/workflows/support"]);
+        assert_eq!(p.orpc_path, None);
+        let mut p =
+            params("workflow_declared = [\"/api/workflows/x/y\"]\norpc_path = \"/api/orpc/a\"");
+        let mut out = CheckOutput::default();
+        derive_paths(t.path(), &mut p, &mut out);
+        assert_eq!(p.workflow_declared, ["/api/workflows/x/y"]);
+        assert!(out.notes.is_empty());
+        // No manifest (before A4): no declared-capability cells.
+        let t = tree(&[]);
+        let mut p = params("");
+        derive_paths(t.path(), &mut p, &mut CheckOutput::default());
+        assert!(p.workflow_declared.is_empty());
+    }
+
+    #[test]
+    fn dispatched_needs_the_runtime_mark_on_a_5xx() {
+        let d = Expect::class("dispatched");
+        assert!(d.matches_response(200, false) && d.matches_response(202, false));
+        assert!(d.matches_response(400, false));
+        assert!(d.matches_response(500, true));
+        assert!(!d.matches_response(500, false));
+        assert!(!d.matches_response(401, true) && !d.matches_response(403, false));
+        assert!(!d.matches_response(404, true) && !d.matches_response(302, false));
+    }
 }
