@@ -652,6 +652,9 @@ pub fn run_gate(
 
 /// Setup steps run one at a time across the whole process (see [`SetupSpec`]).
 static SETUP_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+/// Marker-less setup steps (argv, directory) that succeeded in this process.
+static SETUP_DONE: std::sync::Mutex<std::collections::BTreeSet<(Vec<String>, PathBuf)>> =
+    std::sync::Mutex::new(std::collections::BTreeSet::new());
 
 /// Runs a gate's setup step unless its marker exists; `None` when there was nothing to do.
 fn run_setup(
@@ -662,15 +665,29 @@ fn run_setup(
     cancel: &AtomicBool,
 ) -> Result<Option<CommandRun>, GateError> {
     let _guard = SETUP_LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(marker) = &setup.unless_exists
-        && let Some(marker) = tc.expand_marker(&marker.to_string_lossy())
-    {
-        let marker = checks::resolve_inside(repo, &marker)?;
-        if marker.exists() {
-            return Ok(None);
+    let argv = tc.expand(&setup.argv, None);
+    let cwd = checks::resolve_inside(repo, &setup.cwd.to_string_lossy())?;
+    // Without a marker file (bun's install leaves none), a step that already succeeded in
+    // this process for the same directory is not run again by the next gate that needs it.
+    let key = (argv.clone(), cwd.clone());
+    if let Some(marker) = &setup.unless_exists {
+        match tc.expand_marker(&marker.to_string_lossy()) {
+            Some(marker) => {
+                if checks::resolve_inside(repo, &marker)?.exists() {
+                    return Ok(None);
+                }
+            }
+            None => {
+                if SETUP_DONE
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .contains(&key)
+                {
+                    return Ok(None);
+                }
+            }
         }
     }
-    let argv = tc.expand(&setup.argv, None);
     let mut installed_tool = None;
     if tc.ensure_available(&argv).is_err() {
         // A missing package manager comes from the npm registry (`npm install -g bun`), as
@@ -684,8 +701,13 @@ fn run_setup(
         }
         tc.ensure_available(&argv)?;
     }
-    let cwd = checks::resolve_inside(repo, &setup.cwd.to_string_lossy())?;
     let mut run = command::run(&argv, &cwd, &[], timeout, cancel)?;
+    if run.success() && !run.timed_out && !run.cancelled {
+        SETUP_DONE
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key);
+    }
     if let Some(first) = installed_tool {
         run.stdout = format!(
             "$ {}\n{}{}\n$ {}\n{}",
