@@ -8,7 +8,7 @@
 //! | `{install}` (a whole argument) | the install command: `bun install --frozen-lockfile`, `npm install --no-audit --no-fund --no-save`, `pnpm install --frozen-lockfile` |
 //! | `{exec}` (a whole argument) | the runner of installed binaries: `bunx`, `npx`, `pnpm exec` |
 //! | `{host}` (a whole argument) | the host's start command (route-probe's `start.command`; see [`HostEntry`]) |
-//! | `{installed}` (in `unless_exists`) | the file an install leaves (`node_modules/.package-lock.json`, `node_modules/.modules.yaml`); bun has none, so its install always runs (it takes a second when nothing changed) |
+//! | `{installed}` (in `unless_exists`) | the file an install leaves (`node_modules/.package-lock.json`, `node_modules/.modules.yaml`); bun has none, so its install runs once per process (a second when nothing changed) |
 //! | `{state}` (anywhere in an argument or report path) | the tool's state directory for this target ([`crate::artifacts::state_dir`]), outside the work tree |
 //!
 //! Lockfiles: `bun.lock`/`bun.lockb` → bun, `pnpm-lock.yaml` → pnpm, `package-lock.json` →
@@ -162,7 +162,7 @@ impl Toolchain {
     }
 
     /// `unless_exists` with `{installed}` expanded; `None` when the marker is `{installed}`
-    /// and the package manager leaves none (the setup always runs).
+    /// and the package manager leaves none (the setup then runs once per process).
     pub fn expand_marker(&self, marker: &str) -> Option<String> {
         if marker.contains("{installed}") {
             return self
