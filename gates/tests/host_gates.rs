@@ -864,6 +864,7 @@ fn named_registration_that_does_not_exist() {
 fn fallback_never_reached() {
     assert_eq!(smoke("fallback-never-reached", "completion"), vec![]);
     assert_eq!(smoke("fallback-never-reached", "baseline"), vec![]);
+    assert_eq!(guard("fallback-never-reached"), vec![]);
 }
 
 /// The same fallback when the registration call omits `router`: the host composes the
