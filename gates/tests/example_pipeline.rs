@@ -1,7 +1,9 @@
 //! The bundled pipeline wires the A5/A6 harness gates for real: the example's vitest suites
 //! judged from vitest's JSON report, the live probe starting the example host, and A6's
-//! instance-isolation assertions through the same check. (Running them needs the example's
-//! npm dependencies; `cargo xtask phase-a` installs them through the gates' setup step.)
+//! instance-isolation assertions through the same check, each through the target's own
+//! package manager (placeholders the executor expands from the target's lockfile). (Running
+//! them needs the example's dependencies; `cargo xtask phase-a` installs them through the
+//! gates' setup step.)
 
 use std::path::Path;
 
@@ -20,13 +22,27 @@ fn the_harness_gates_run_the_example_suites_and_probe_its_host() {
             panic!("{id} is not a command judged by a check: {:?}", g.kind);
         };
         assert_eq!(check, "harness-matrix");
-        assert_eq!(&command.argv[..3], ["npx", "vitest", "run"]);
+        assert_eq!(
+            &command.argv[..6],
+            [
+                "{exec}",
+                "vitest",
+                "run",
+                "apps/server/test",
+                "packages/hq/test",
+                "plugins/cli/plugins/test"
+            ]
+        );
+        assert!(
+            command.report.as_ref().unwrap().path.starts_with("{state}"),
+            "the report is written outside the work tree"
+        );
         assert_eq!(command.report.as_ref().unwrap().format, "vitest-json");
         let setup = g
             .setup
             .as_ref()
             .expect("dependencies are installed when missing");
-        assert_eq!(&setup.argv[..2], ["npm", "install"]);
+        assert_eq!(setup.argv, ["{install}"]);
     }
     let iso = p.gates["instance-isolation"].kind.params().unwrap();
     assert_eq!(
@@ -58,7 +74,13 @@ fn the_harness_gates_run_the_example_suites_and_probe_its_host() {
             .iter()
             .map(|v| v.as_str().unwrap())
             .collect::<Vec<_>>(),
-        ["npx", "tsx", "apps/server/src/main.ts"]
+        ["{host}"]
     );
+    // The example is a bun workspace: the placeholders become bun's commands there.
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/hq");
+    let tc = gates::target::toolchain::Toolchain::detect(&example);
+    assert_eq!(tc.pm, gates::target::toolchain::PackageManager::Bun);
+    let host = gates::target::toolchain::host_entry(&example, &tc, "apps/server", None).unwrap();
+    assert_eq!(host.argv, ["bun", "apps/server/src/main.ts"]);
     assert!(probe.setup.is_some());
 }

@@ -43,6 +43,7 @@ fn run(
     let opts = ExecOptions {
         jobs,
         keep_going,
+        all: false,
         repo: repo.to_path_buf(),
     };
     execute(p, sel, &opts, &NoopObserver, &AtomicBool::new(false)).gates
@@ -312,6 +313,7 @@ fn interrupting_cancels_running_gates_and_skips_the_rest() {
     let opts = ExecOptions {
         jobs: 2,
         keep_going: false,
+        all: false,
         repo: repo.clone(),
     };
     let e = execute(&p, &Selection::all(&p), &opts, &NoopObserver, &flag);

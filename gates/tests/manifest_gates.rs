@@ -757,3 +757,96 @@ fn a_directory_at_an_implementation_path_is_reported_as_unreadable_by_both_gates
         );
     }
 }
+
+// ---------------------------------------------------------------- single field vs second parser
+
+/// The passing tree with `files` written over it, in a temporary directory.
+fn passing_with(files: &[(&str, &str)]) -> tempfile::TempDir {
+    fn copy(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for e in std::fs::read_dir(from).unwrap() {
+            let e = e.unwrap();
+            let dest = to.join(e.file_name());
+            if e.file_type().unwrap().is_dir() {
+                copy(&e.path(), &dest);
+            } else {
+                std::fs::copy(e.path(), dest).unwrap();
+            }
+        }
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    copy(&fixture("passing"), tmp.path());
+    for (rel, text) in files {
+        let p = tmp.path().join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    tmp
+}
+
+const KIND_VALIDATOR: &str = "packages/agent-sync/src/lib/workspace.ts";
+
+#[test]
+fn a_module_checking_only_the_kind_is_a_validator_not_a_parser() {
+    // Another package reads the manifest's `rawr` object for one field, to check the kind
+    // of a plugin it was pointed at: no second parser of the manifest's identity.
+    let tmp = passing_with(&[(
+        KIND_VALIDATOR,
+        "import { readFile } from \"node:fs/promises\";\n\
+         \n\
+         export async function pluginKind(pkgPath: string) {\n\
+         \x20 const pkg = JSON.parse(await readFile(pkgPath, \"utf8\"));\n\
+         \x20 const rawr = pkg.rawr && typeof pkg.rawr === \"object\" ? pkg.rawr : undefined;\n\
+         \x20 return normalizeKind(rawr?.kind);\n\
+         }\n\
+         \n\
+         function normalizeKind(v: unknown) {\n\
+         \x20 return v === \"toolkit\" || v === \"agent\" ? v : undefined;\n\
+         }\n",
+    )]);
+    let out = boundary(tmp.path());
+    expect(&out, &[]);
+    assert!(
+        out.notes.iter().any(|n| n
+            == &format!("{KIND_VALIDATOR}:6:30: reads only `rawr.kind` (a single-field validator, not a second manifest parser)")),
+        "{:#?}",
+        out.notes
+    );
+}
+
+#[test]
+fn a_module_reading_kind_and_capability_is_a_second_parser_at_each_read() {
+    // The same module also reads the capability (in another function): together the two
+    // reads rebuild the manifest's runtime identity outside the contract.
+    let tmp = passing_with(&[(
+        KIND_VALIDATOR,
+        "export function pluginKind(pkg: any) {\n\
+         \x20 const rawr = pkg.rawr ?? {};\n\
+         \x20 return rawr?.kind;\n\
+         }\n\
+         \n\
+         export function pluginCapability(pkg: any) {\n\
+         \x20 return String(pkg.rawr.capability).trim();\n\
+         }\n",
+    )]);
+    expect(
+        &boundary(tmp.path()),
+        &[
+            ("duplicate-parser", KIND_VALIDATOR, 3, 16),
+            ("duplicate-parser", KIND_VALIDATOR, 7, 26),
+        ],
+    );
+}
+
+#[test]
+fn a_single_field_read_in_a_discovery_implementation_is_still_a_duplicate_read() {
+    // The exemption is for validators elsewhere: a discovery path that reads even one field
+    // itself parses manifests beside the contract.
+    let tmp = passing_with(&[]);
+    let hq_text = std::fs::read_to_string(tmp.path().join(HQ)).unwrap();
+    let with_read =
+        format!("{hq_text}\nexport function kindOf(pkg: any) {{\n  return pkg.rawr?.kind;\n}}\n");
+    std::fs::write(tmp.path().join(HQ), &with_read).unwrap();
+    let line = with_read.lines().count() as u32 - 1;
+    expect(&boundary(tmp.path()), &[("duplicate-parser", HQ, line, 20)]);
+}

@@ -37,6 +37,11 @@ enum Bug {
     /// a guard in front of `/api/inngest` rejects bad signatures but passes valid ones on to
     /// nothing (404).
     WorkflowsAndIngressUnmounted,
+    /// Not a bug: like a real Inngest serve handler, dispatch answers the probe's generic
+    /// body (which names no function) with 500 and marks the answer with `x-inngest-sdk`.
+    DispatchAnswersProbeBody500,
+    /// The guard crashes on a valid signature (500, no runtime mark): never dispatched.
+    GuardCrashesOnValid,
 }
 
 struct TestHost {
@@ -104,9 +109,15 @@ fn serve(mut conn: TcpStream, bug: Bug) -> std::io::Result<()> {
     reader.read_exact(&mut body)?;
     let status = route(bug, &method, &target, &headers, &body);
     let text = format!("{{\"status\":{status}}}");
+    // Only the ingress runtime marks its answers (as Inngest's serve handler does).
+    let mark = if bug == Bug::DispatchAnswersProbeBody500 && status == 500 {
+        "x-inngest-sdk: inngest-js:v3\r\n"
+    } else {
+        ""
+    };
     write!(
         conn,
-        "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{text}",
+        "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\n{mark}content-length: {}\r\nconnection: close\r\n\r\n{text}",
         text.len()
     )?;
     conn.flush()
@@ -154,6 +165,7 @@ fn route(bug: Bug, _method: &str, target: &str, h: &HashMap<String, String>, bod
                 }
             }
             Bug::WorkflowsAndIngressUnmounted if valid => 404,
+            Bug::DispatchAnswersProbeBody500 | Bug::GuardCrashesOnValid if valid => 500,
             _ if valid => 200,
             _ => 401,
         };
@@ -356,13 +368,14 @@ fn unmounted_workflows_and_an_undispatched_valid_ingress_are_not_served() {
     let r = probe(host.port);
     assert_eq!(r.status, Status::Failed);
     let served = "expected served (not 401/403, not 3xx, not 404, not 5xx), got 404";
+    let dispatched = "expected dispatched (past the guard: not 401/403, 3xx or 404; a 5xx only from the ingress runtime itself), got 404";
     assert_eq!(
         messages(&r),
         vec![
             (
                 "route-probe-unexpected-status".to_string(),
                 format!(
-                    "cell `inngest-valid`: unlabeled POST /api/inngest validly signed: {served}"
+                    "cell `inngest-valid`: unlabeled POST /api/inngest validly signed: {dispatched}"
                 )
             ),
             (
@@ -515,4 +528,27 @@ start = { command = ["sh", "-c", "echo boom >&2; exit 3"], ready_timeout = "10s"
     assert_eq!(f.rule, "route-probe-host-not-ready");
     assert!(f.message.contains("exited (status 3)"), "{}", f.message);
     assert!(f.help.as_deref().unwrap().contains("boom"));
+}
+
+#[test]
+fn a_valid_signature_that_reaches_dispatch_passes_even_when_dispatch_answers_500() {
+    // Past the guard, the runtime itself fails the probe's generic body (no function named):
+    // its answer carries the runtime's mark, so the request was dispatched.
+    let host = start_host(Bug::DispatchAnswersProbeBody500);
+    let r = probe(host.port);
+    assert_eq!(r.status, Status::Passed, "{:#?}", messages(&r));
+}
+
+#[test]
+fn a_guard_that_fails_a_valid_signature_with_500_never_dispatched() {
+    // The same 500 without the runtime's mark came from in front of dispatch.
+    let host = start_host(Bug::GuardCrashesOnValid);
+    let r = probe(host.port);
+    assert_eq!(
+        messages(&r),
+        vec![(
+            "route-probe-unexpected-status".to_string(),
+            "cell `inngest-valid`: unlabeled POST /api/inngest validly signed: expected dispatched (past the guard: not 401/403, 3xx or 404; a 5xx only from the ingress runtime itself), got 500".to_string()
+        )]
+    );
 }

@@ -110,3 +110,54 @@ fn a_failing_setup_fails_the_gate_before_its_command() {
             .contains("no network")
     );
 }
+
+#[test]
+fn a_markerless_install_of_a_bun_workspace_runs_once_per_process() {
+    // `{installed}` has no marker for bun: the step runs for the first gate and, having
+    // succeeded, not again for the second. The stand-in `{install}` would be `bun install`,
+    // so this pipeline spells the command itself and keeps the marker placeholder.
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().to_path_buf();
+    std::fs::write(repo.join("bun.lock"), "{}\n").unwrap();
+    let p = pipeline::load_str(
+        &pipeline_text(
+            r#"{ command = ["sh", "-c", "echo run >> count"], unless_exists = "{installed}" }"#,
+        ),
+        Path::new("ci/t.toml"),
+        Path::new("."),
+    )
+    .unwrap();
+    for g in ["one", "two"] {
+        let r = executor::run_gate(
+            &p,
+            &p.gates[g],
+            &repo,
+            &repo.join("pass"),
+            &AtomicBool::new(false),
+            None,
+        );
+        assert_eq!(r.status, Status::Passed);
+    }
+    assert_eq!(
+        std::fs::read_to_string(repo.join("count")).unwrap(),
+        "run\n"
+    );
+    // With npm's marker the marker decides: it is missing, so the step runs each time.
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().to_path_buf();
+    std::fs::write(repo.join("package-lock.json"), "{}\n").unwrap();
+    for g in ["one", "two"] {
+        executor::run_gate(
+            &p,
+            &p.gates[g],
+            &repo,
+            &repo.join("pass"),
+            &AtomicBool::new(false),
+            None,
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(repo.join("count")).unwrap(),
+        "run\nrun\n"
+    );
+}

@@ -183,6 +183,14 @@ struct PhaseAArgs {
     /// After a failure, still run every gate that does not depend on it.
     #[arg(long)]
     keep_going: bool,
+    /// Run every gate whatever failed before it (still in dependency order) and mark the
+    /// slices that would have been blocked: for assessing a repository.
+    #[arg(long)]
+    all: bool,
+    /// Append the run's outcomes to the pass root's ORCHESTRATOR_SCRATCHPAD.md (a tracked
+    /// file of the target; nothing else a run writes is in its work tree).
+    #[arg(long)]
+    log_scratchpad: bool,
     /// Gates to run at once (default: the number of cores).
     #[arg(short = 'j', long = "jobs", value_name = "N")]
     jobs: Option<usize>,
@@ -471,6 +479,8 @@ fn phase_a(pipeline_file: &Option<PathBuf>, a: PhaseAArgs) -> anyhow::Result<u8>
     let opts = session::RunOptions {
         jobs,
         keep_going: a.keep_going,
+        all: a.all,
+        log_scratchpad: a.log_scratchpad,
         repo,
         selection,
     };

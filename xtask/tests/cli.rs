@@ -172,7 +172,10 @@ fn the_run_record_is_kept_and_matches_the_json_output() {
         .unwrap();
     let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let kept: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(ws.root().join("repo/.rawr-gates/last-run.json")).unwrap(),
+        &std::fs::read(gates::artifacts::last_run_path(
+            &std::fs::canonicalize(ws.root().join("repo")).unwrap(),
+        ))
+        .unwrap(),
     )
     .unwrap();
     assert_eq!(printed, kept);
@@ -264,7 +267,7 @@ fn the_scratchpad_under_two_concurrent_runs() {
     let ws = Ws::new(SLOW);
     let children: Vec<_> = (0..2)
         .map(|_| {
-            ws.cmd(&["phase-a"])
+            ws.cmd(&["phase-a", "--log-scratchpad"])
                 .stdout(Stdio::null())
                 .stderr(Stdio::piped())
                 .spawn()
@@ -316,7 +319,7 @@ fn the_scratchpad_survives_a_torn_write_and_is_never_rewritten() {
     // An earlier writer died in the middle of a line.
     std::fs::write(&pad, "# Orchestrator scratchpad\n\n- 2026-01-01T00:00:00Z earlier entry\n- 2026-01-01T00:00:01Z half an en").unwrap();
     let before = std::fs::read(&pad).unwrap();
-    assert_eq!(ws.run(&["phase-a"]).0, 0);
+    assert_eq!(ws.run(&["phase-a", "--log-scratchpad"]).0, 0);
     let after = std::fs::read_to_string(&pad).unwrap();
     assert!(
         after.as_bytes().starts_with(&before),
@@ -332,7 +335,7 @@ fn the_scratchpad_survives_a_torn_write_and_is_never_rewritten() {
 fn without_a_pass_root_the_run_warns_and_writes_no_scratchpad() {
     let ws = Ws::new(SLOW);
     std::fs::remove_dir(ws.root().join("repo/pass")).unwrap();
-    let (code, _, stderr) = ws.run(&["phase-a"]);
+    let (code, _, stderr) = ws.run(&["phase-a", "--log-scratchpad"]);
     assert_eq!(code, 0);
     assert!(
         stderr.contains("warning: scratchpad not written: the pass root pass does not exist"),
@@ -389,4 +392,237 @@ fn ctrl_c_stops_running_gates_and_still_prints_the_summary() {
         std::thread::sleep(Duration::from_millis(20));
     }
     assert!(gone, "the gate's grandchild survived Ctrl-C");
+}
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args([
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@example.invalid",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// What `git status` says about the target, untracked and ignored files included.
+fn tree_state(repo: &Path) -> (String, String) {
+    (
+        git(repo, &["status", "--porcelain", "--untracked-files=all"]),
+        git(
+            repo,
+            &[
+                "status",
+                "--porcelain",
+                "--ignored",
+                "--untracked-files=all",
+            ],
+        ),
+    )
+}
+
+#[test]
+fn no_command_but_report_changes_the_targets_work_tree() {
+    // A git target with a scratchpad, an untracked and an ignored file of its own: every
+    // judging command (runs with and without --all, one gate, the checks, dry runs, plans)
+    // leaves `git status` (untracked and ignored files included) exactly as it was. The
+    // run's state lives under the target's git directory instead.
+    let ws = Ws::new(MIXED);
+    let repo = ws.root().join("repo");
+    std::fs::write(
+        repo.join("pass/ORCHESTRATOR_SCRATCHPAD.md"),
+        "# Orchestrator scratchpad\n\n- 2026-01-01T00:00:00Z started\n",
+    )
+    .unwrap();
+    std::fs::write(repo.join(".gitignore"), "ignored.log\n").unwrap();
+    git(&repo, &["init", "-q", "-b", "main"]);
+    git(&repo, &["add", "-A"]);
+    git(&repo, &["commit", "-q", "-m", "target"]);
+    std::fs::write(repo.join("notes.txt"), "mine\n").unwrap();
+    std::fs::write(repo.join("ignored.log"), "mine\n").unwrap();
+    let before = tree_state(&repo);
+    assert!(before.0.contains("?? notes.txt") && before.1.contains("!! ignored.log"));
+    let runs: &[&[&str]] = &[
+        &["phase-a"],
+        &["phase-a", "--keep-going"],
+        &["phase-a", "--all", "--format", "json"],
+        &["gate", "bad"],
+        &["plan"],
+        &["list"],
+    ];
+    for args in runs {
+        let (code, _, stderr) = ws.run(args);
+        assert!(code == 0 || code == 1, "{args:?}: {code} {stderr}");
+        assert_eq!(tree_state(&repo), before, "after {args:?}");
+    }
+    let canonical = std::fs::canonicalize(&repo).unwrap();
+    let git_dir = std::fs::canonicalize(repo.join(".git")).unwrap();
+    assert!(
+        gates::artifacts::last_run_path(&canonical).starts_with(&git_dir),
+        "the run record belongs under the git directory"
+    );
+    // Asked to log, the run appends to the scratchpad and to nothing else.
+    assert_eq!(ws.run(&["phase-a", "--log-scratchpad"]).0, 1);
+    let after = tree_state(&repo);
+    let changed: Vec<&str> = after
+        .0
+        .lines()
+        .filter(|l| !before.0.lines().any(|b| b == *l))
+        .collect();
+    assert_eq!(changed, [" M pass/ORCHESTRATOR_SCRATCHPAD.md"]);
+}
+
+#[test]
+fn all_runs_every_gate_and_marks_the_slices_that_would_have_been_blocked() {
+    let ws = Ws::new(MIXED);
+    let (code, stdout, _) = ws.run(&["phase-a", "--all", "--format", "json"]);
+    assert_eq!(code, 1);
+    let record: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let status = |id: &str| {
+        record["gates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["id"] == id)
+            .unwrap()["status"]
+            .clone()
+    };
+    // `after` depends on the failing slice A; with --keep-going it is skipped, with --all it runs.
+    assert_eq!(status("bad"), "failed");
+    assert_eq!(status("after"), "passed");
+    assert_eq!(status("indep"), "passed");
+    let slice = |id: &str| {
+        record["slices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(slice("B")["status"], "passed");
+    assert_eq!(slice("B")["blocked_by"], "A: gate `bad` failed in A");
+    assert_eq!(
+        slice("B")["reason"],
+        "would have been blocked by A: gate `bad` failed in A"
+    );
+    assert!(slice("C").get("blocked_by").is_none());
+    assert_eq!(slice("A")["status"], "failed");
+    let (_, human, _) = ws.run(&["phase-a", "--all"]);
+    assert!(
+        human.contains("slices: S0=passed A=failed C=passed B=passed(blocked)\n"),
+        "{human}"
+    );
+    assert!(
+        human.contains("would have been blocked in a gating run (--all ran them anyway):\n  B by A: gate `bad` failed in A\n"),
+        "{human}"
+    );
+    let (_, kept, _) = ws.run(&["phase-a", "--keep-going", "--format", "json"]);
+    let kept: serde_json::Value = serde_json::from_str(&kept).unwrap();
+    let after = kept["gates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["id"] == "after")
+        .unwrap()
+        .clone();
+    assert_eq!(after["status"], "skipped");
+}
+
+const BUN_TARGET: &str = r#"[[stage]]
+number = 0
+title = "Deps"
+
+[[slice]]
+id = "S"
+stage = 0
+title = "deps"
+owner = "orchestrator"
+gates = ["deps"]
+
+[gate.deps]
+setup = { command = ["{install}"], unless_exists = "{installed}" }
+command = ["/bin/sh", "-c", "exit 0"]
+"#;
+
+/// A PATH of one directory holding a stand-in `npm` (`ok`: it "installs" a stand-in bun that
+/// records its arguments; else it fails), and nothing else.
+fn fake_npm_path(ws: &Ws, ok: bool) -> PathBuf {
+    let bin = ws.root().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let log = ws.root().join("calls.log");
+    let body = if ok {
+        format!(
+            "echo \"npm $*\" >> {log}\nprintf '#!/bin/sh\\necho \"bun $*\" >> {log}\\n' > {bun}\n/bin/chmod +x {bun}\n",
+            log = log.display(),
+            bun = bin.join("bun").display()
+        )
+    } else {
+        "echo 'npm ERR! network unreachable' >&2\nexit 1\n".to_string()
+    };
+    let npm = bin.join("npm");
+    std::fs::write(&npm, format!("#!/bin/sh\n{body}")).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&npm, std::fs::Permissions::from_mode(0o755)).unwrap();
+    bin
+}
+
+#[test]
+fn a_missing_bun_is_installed_from_the_npm_registry_before_the_install() {
+    let ws = Ws::new(BUN_TARGET);
+    std::fs::write(ws.root().join("repo/bun.lock"), "{}\n").unwrap();
+    let path = fake_npm_path(&ws, true);
+    let out = ws
+        .cmd(&["gate", "deps"])
+        .env("PATH", &path)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let calls = std::fs::read_to_string(ws.root().join("calls.log")).unwrap();
+    assert_eq!(
+        calls,
+        "npm install -g --no-audit --no-fund bun\nbun install --frozen-lockfile\n"
+    );
+}
+
+#[test]
+fn a_bun_that_cannot_be_installed_is_named_with_its_install_command() {
+    let ws = Ws::new(BUN_TARGET);
+    std::fs::write(ws.root().join("repo/bun.lock"), "{}\n").unwrap();
+    let path = fake_npm_path(&ws, false);
+    let (code, stdout, _) = {
+        let out = ws
+            .cmd(&["gate", "deps"])
+            .env("PATH", &path)
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            (),
+        )
+    };
+    assert_eq!(code, 2, "{stdout}");
+    assert!(
+        stdout.contains(
+            "`bun` is not installed, and the target is a bun workspace (bun.lock): install it with `npm install -g bun`, then run again"
+        ),
+        "{stdout}"
+    );
 }

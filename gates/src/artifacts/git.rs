@@ -150,8 +150,9 @@ pub fn changes(repo: &Path) -> Result<Vec<Change>, GateError> {
 }
 
 /// Whether `rel` (relative to the target) is one of the tool's own files, which every
-/// cleanliness check ignores: the state directory (run lock, last run) and the pass root's
-/// orchestrator scratchpad, which each run appends to before Stage 0 runs.
+/// cleanliness check ignores: a state directory in the work tree left by earlier versions,
+/// and the pass root's orchestrator scratchpad, which a run with `--log-scratchpad` appends
+/// to before Stage 0 runs.
 pub fn is_tool_file(rel: &str, pass_root_rel: &str) -> bool {
     let rel = rel.trim_start_matches("./");
     rel == STATE_DIR
@@ -162,7 +163,7 @@ pub fn is_tool_file(rel: &str, pass_root_rel: &str) -> bool {
 /// The note every cleanliness check prints, so the exclusion is never silent.
 pub fn tool_files_note(pass_root_rel: &str) -> String {
     format!(
-        "the tool's own files are ignored when judging cleanliness: `{STATE_DIR}/` (run lock, last run record) and `{}/{SCRATCHPAD}` (appended by the current run before Stage 0)",
+        "the tool's own files are ignored when judging cleanliness: `{STATE_DIR}/` (left by earlier versions; runs keep their state under the git directory) and `{}/{SCRATCHPAD}` (appended before Stage 0 by a run with --log-scratchpad)",
         pass_root_rel.trim_end_matches('/')
     )
 }

@@ -97,6 +97,7 @@ pub fn run(gates: usize, runs: usize) -> String {
         let p = generate(gates, chain, &dir);
         let sel = Selection::all(&p);
         let opts = ExecOptions {
+            all: false,
             jobs,
             keep_going: false,
             repo: dir.clone(),

@@ -5,7 +5,7 @@
 //! `FINAL_PHASE_A_HANDOFF.md` carry the claims block `cargo xtask report` writes, and every
 //! claim agrees with the run: inside `cargo xtask phase-a`, with the results of the gates
 //! this run already finished (gates outside the run's selection are taken as passed, as CI
-//! runs one stage per job); run alone, with the last run's record (`.rawr-gates/last-run.json`).
+//! runs one stage per job); run alone, with the last run's record (`rawr-gates/last-run.json` under the target's git directory).
 //! A report claiming green where the run is red fails, and so does the reverse (a stale
 //! report). This gate's own claim is not compared (it cannot know its own outcome). The run
 //! itself must be green (`run-not-green`, only possible when the gate runs alone after a red
@@ -144,7 +144,7 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
             "claims compared with this run's results (gates outside the selection taken as passed)"
                 .into()
         } else {
-            "claims compared with the last run's record (.rawr-gates/last-run.json)".into()
+            "claims compared with the last run's record (rawr-gates/last-run.json under the target's git directory)".into()
         }),
     }
     // The run being handed off must be green (this gate's own result aside). Inside

@@ -84,7 +84,7 @@ struct Params {
     /// `cargo nextest list --message-format json` output: the tests a Rust target declares.
     nextest_list: Option<String>,
     /// Or the command that prints it (run by the check, in the gate command's directory,
-    /// after the tests ran; its output is kept under `.rawr-gates/harness/`).
+    /// after the tests ran; its output is kept under `harness/` of the tool's state directory).
     nextest_list_command: Option<Vec<String>>,
     /// Also fail on failing tests that carry none of the required IDs (default true).
     fail_on_other_failures: Option<bool>,
@@ -216,7 +216,7 @@ fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
             ))
         })?),
     };
-    let report = ctx.repo_path(&report_rel)?;
+    let report = ctx.output_path(&report_rel)?;
     let cwd = match spec {
         Some(s) => ctx.repo_path(&s.cwd.to_string_lossy())?,
         None => ctx.repo.to_path_buf(),
@@ -313,12 +313,8 @@ fn list_tests(
     argv: &[String],
     cwd: &Path,
 ) -> Result<Result<String, Finding>, GateError> {
-    let rel = format!(
-        "{}/harness/{}-nextest-list.json",
-        crate::artifacts::STATE_DIR,
-        ctx.gate_id
-    );
-    let path = ctx.repo_path(&rel)?;
+    let rel = format!("{{state}}/harness/{}-nextest-list.json", ctx.gate_id);
+    let path = ctx.output_path(&rel)?;
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| GateError::io(dir, e))?;
     }
@@ -497,7 +493,10 @@ fn judge(
     let listed = match &params.nextest_list {
         None => Vec::new(),
         Some(rel) => {
-            let path = super::resolve_inside(repo, rel)?;
+            let path = match rel.strip_prefix("{state}/") {
+                Some(rest) => super::resolve_inside(&crate::artifacts::state_dir(repo), rest)?,
+                None => super::resolve_inside(repo, rel)?,
+            };
             let text = std::fs::read_to_string(&path).map_err(|e| GateError::io(&path, e))?;
             match nextest::parse_list(&text) {
                 Ok(l) => l,

@@ -11,7 +11,10 @@
 //!    manifest: member accesses (`pkg.rawr.kind`, `pkg["rawr"]?.capability`, `rawr.kind`
 //!    where `rawr` was taken from a manifest) and destructuring
 //!    (`const { rawr: { kind } } = pkg`, `const { capability } = pkg.rawr`). Object literals
-//!    that *write* manifests are not reads.
+//!    that *write* manifests are not reads. A module outside the discovery implementations
+//!    that reads only one of the two fields (e.g. `rawr?.kind` for a kind check) validates
+//!    a field, it does not parse the manifest: it is named in the notes, not reported. A
+//!    module that reads both is a second parser and each of its reads is reported.
 //!
 //! Why: two discovery paths with their own parsers drift apart (the legacy keys survived in
 //! one of them); A1 requires one contract both use.
@@ -272,6 +275,12 @@ pub fn check_repo(repo: &std::path::Path, cfg: &Config) -> Result<CheckOutput, G
         files.push(p.to_path_buf());
     }
     files.sort();
+    let implementations: Vec<std::path::PathBuf> = cfg
+        .implementations
+        .iter()
+        .filter_map(|i| crate::checks::resolve_inside(repo, i).ok())
+        .map(|p| normalize(&p))
+        .collect();
     for p in files {
         let Ok(bytes) = std::fs::read(&p) else {
             continue;
@@ -279,10 +288,38 @@ pub fn check_repo(repo: &std::path::Path, cfg: &Config) -> Result<CheckOutput, G
         if memchr::memmem::find(&bytes, b"rawr").is_none() {
             continue;
         }
-        match source::read(repo, &p) {
-            Ok(src) => out.findings.extend(duplicate_reads(&src, &modules)),
-            Err(e) => out.findings.push(e.finding),
+        let src = match source::read(repo, &p) {
+            Ok(src) => src,
+            Err(e) => {
+                out.findings.push(e.finding);
+                continue;
+            }
+        };
+        let reads = match duplicate_reads(&src, &modules) {
+            Ok(r) => r,
+            Err(errors) => {
+                out.findings.extend(errors);
+                continue;
+            }
+        };
+        let mut fields: Vec<&str> = reads.iter().map(|(f, _)| *f).collect();
+        fields.sort_unstable();
+        fields.dedup();
+        // One field read outside the discovery paths is a validator (a kind check), not a
+        // parser of the manifest's identity; a discovery implementation parses whatever it
+        // reads itself.
+        if fields.len() == 1 && !implementations.contains(&normalize(&p)) {
+            let (line, col) = reads
+                .first()
+                .map(|(_, f)| (f.line, f.col))
+                .unwrap_or_default();
+            out.notes.push(format!(
+                "{}:{line}:{col}: reads only `rawr.{}` (a single-field validator, not a second manifest parser)",
+                src.rel, fields[0]
+            ));
+            continue;
         }
+        out.findings.extend(reads.into_iter().map(|(_, f)| f));
     }
     Ok(out)
 }
@@ -290,12 +327,16 @@ pub fn check_repo(repo: &std::path::Path, cfg: &Config) -> Result<CheckOutput, G
 /// The manifest fields only the contract may read.
 const CONTRACT_FIELDS: &[&str] = &["kind", "capability"];
 
-/// Reads of `rawr.kind` / `rawr.capability` in one file.
-fn duplicate_reads(src: &SourceFile, modules: &Modules) -> Vec<Finding> {
+/// Reads of `rawr.kind` / `rawr.capability` in one file, each with the field it reads; the
+/// parse errors when the file cannot be read as TypeScript.
+fn duplicate_reads(
+    src: &SourceFile,
+    modules: &Modules,
+) -> Result<Vec<(&'static str, Finding)>, Vec<Finding>> {
     let alloc = Allocator::default();
     let parsed = ts::parse(&alloc, src);
     if parsed.panicked {
-        return parsed.errors;
+        return Err(parsed.errors);
     }
     let program = alloc.alloc(parsed.program);
     let facts = flow::collect(program);
@@ -307,14 +348,14 @@ fn duplicate_reads(src: &SourceFile, modules: &Modules) -> Vec<Finding> {
         modules,
     };
     v.visit_program(program);
-    v.found
+    Ok(v.found)
 }
 
 struct RawrReads<'a, 's> {
     facts: &'s Facts<'a>,
     modules: &'s Modules<'s>,
     src: &'s SourceFile,
-    found: Vec<Finding>,
+    found: Vec<(&'static str, Finding)>,
     for_of: std::collections::HashSet<u32>,
 }
 
@@ -369,7 +410,13 @@ impl<'a> RawrReads<'a, '_> {
     }
 
     fn report(&mut self, offset: u32, field: &str, how: &str) {
-        self.found.push(
+        let field = CONTRACT_FIELDS
+            .iter()
+            .find(|f| **f == field)
+            .copied()
+            .unwrap_or("kind");
+        self.found.push((
+            field,
             self.src
                 .finding_at(
                     "duplicate-parser",
@@ -377,7 +424,7 @@ impl<'a> RawrReads<'a, '_> {
                     format!("{how} `rawr.{field}` of a manifest outside the shared contract (a duplicate parser)"),
                 )
                 .with_help("use the shared contract's parser instead of reading the manifest here"),
-        );
+        ));
     }
 
     /// Destructuring reads: `{ rawr: { kind } }` or `{ kind }` of a rawr object.

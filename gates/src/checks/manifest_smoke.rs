@@ -1,15 +1,19 @@
 //! `manifest-smoke`: the manifest authority `rawr.hq.ts` and the host that consumes it.
 //!
-//! **What it checks.** Mode `baseline` (A0): `rawr.hq.ts` exists and exports
-//! `rawrHqManifest` as an object, and the host really mounts `/api/inngest`, `/rpc` and
+//! **What it checks.** Mode `baseline` (A0): the host really mounts `/api/inngest`, `/rpc` and
 //! `/api/orpc` (route-registration calls, followed into registration functions of other
 //! modules), and mounts them unconditionally: a family registered only in a branch, on the
 //! right of `&&`/`||`/`?:`, in a `catch`, or after an early `return` is `mount-conditional`
-//! (a `throw` guard is not a condition). Mode `completion` (phase exit) adds: the manifest declares every seam
+//! (a `throw` guard is not a condition). `rawr.hq.ts` arrives in A4, so the baseline does not
+//! require it (a note says it is absent); when it exists it must export `rawrHqManifest` as
+//! an object. Mode `completion` (phase exit) adds: `rawr.hq.ts` exists; the manifest declares every seam
 //! (`orpc.router`, `workflows.capabilities.<cap>.pathPrefix`, `workflows.triggerRouter`,
 //! `inngest.bundleFactory`, `inngest.serveHandlerFactory`); the host imports the manifest and
 //! reads each seam's exact member path where it registers routes; it does not call the
-//! manifest's composition primitives itself (composing a seam locally); `/api/workflows/*` is
+//! manifest's composition primitives itself (composing a seam locally; a fallback such as
+//! `options.router ?? createOrpcRouter()` counts only when some call of that function reached
+//! from the registration omits `router`, since when every call passes the seam the fallback
+//! never runs); `/api/workflows/*` is
 //! mounted and its handler resolves the capability from `workflows.capabilities`.
 //!
 //! **Why.** The runbook makes `rawr.hq.ts` the one canonical runtime composition. A host that
@@ -131,6 +135,13 @@ struct ManifestInfo {
 
 fn judge_manifest(set: &ModuleSet, p: &Params, out: &mut CheckOutput) -> Option<ManifestInfo> {
     let abs = set.repo().join(&p.manifest);
+    if !abs.exists() && p.mode == Mode::Baseline {
+        out.notes.push(format!(
+            "{} does not exist yet: the baseline does not require it (it arrives with A4); the completion mode does",
+            p.manifest
+        ));
+        return None;
+    }
     if !abs.exists() {
         out.findings.push(
             Finding::error(
@@ -621,6 +632,10 @@ fn judge_local_composition<'a>(
         return;
     }
     let mut reported = std::collections::HashSet::new();
+    // Dead fallbacks do not run, and neither does what only they call.
+    let dead = dead_fallbacks(set, bodies);
+    let live = live_bodies(set, bodies, &dead);
+    let bodies = live.as_slice();
     // The bodies the registration reaches, and the top level of every module they are in
     // (a bundle composed at module level is composed locally too).
     let mut all: Vec<(calls::Body<'a>, Scope<'a>, bool)> = bodies
@@ -654,6 +669,12 @@ fn judge_local_composition<'a>(
             let Some(ident) = identity(set, s, &id.name) else {
                 continue;
             };
+            if dead
+                .iter()
+                .any(|(m, d)| *m == s.module && d.start <= span.start && span.end <= d.end)
+            {
+                continue;
+            }
             if let Some((_, mname)) = primitives.iter().find(|(i, _)| *i == ident)
                 && reported.insert((s.module, span.start))
             {
@@ -673,4 +694,193 @@ fn judge_local_composition<'a>(
             }
         }
     }
+}
+
+/// A call reached from the registration: the callee's identity, the caller's scope, the
+/// arguments and the callee.
+type CallSite<'a> = (
+    (ModId, u32),
+    Scope<'a>,
+    &'a oxc_allocator::Vec<'a, oxc_ast::ast::Argument<'a>>,
+    calls::FnRef<'a>,
+);
+
+/// The right operands of `param.member ?? <expr>` (or `||`) in the functions the registration
+/// reaches whose every call, from the bodies the registration reaches, passes `member`: those
+/// fallbacks never run, so what they compose is not local composition. A call that omits the
+/// member, passes something the analysis cannot read as an object literal, or spreads
+/// another object without naming the member keeps the fallback live. The registration
+/// function itself is called from outside the walk, so its own fallbacks stay live.
+fn dead_fallbacks<'a>(
+    set: &ModuleSet<'a>,
+    bodies: &[(calls::Body<'a>, Scope<'a>, Span)],
+) -> Vec<(ModId, Span)> {
+    use oxc_syntax::operator::LogicalOperator;
+    let mut dead = Vec::new();
+    // Every call in the reached bodies that resolves to a function of the walk, with that
+    // function's identity: (module, function span start) → the calls' (scope, arguments).
+    let mut callers: Vec<CallSite<'a>> = Vec::new();
+    for (b, s, _) in bodies {
+        for call in calls::calls(&calls::nodes_of_body(*b, true)) {
+            let Expression::Identifier(id) = call.callee.get_inner_expression() else {
+                continue;
+            };
+            if let Some(f) = s.resolve_function(set, &id.name) {
+                callers.push(((f.module, f.span.start), s.clone(), &call.arguments, f));
+            }
+        }
+    }
+    for (b, s, fspan) in bodies.iter().skip(1) {
+        let Some(frame) = s.frames.first() else {
+            continue;
+        };
+        let key = (s.module, fspan.start);
+        let sites: Vec<_> = callers.iter().filter(|(k, ..)| *k == key).collect();
+        let Some((_, _, _, f)) = sites.first() else {
+            continue;
+        };
+        let names = f.param_names();
+        for k in calls::nodes_of_body(*b, true) {
+            let oxc_ast::AstKind::LogicalExpression(l) = k else {
+                continue;
+            };
+            if !matches!(l.operator, LogicalOperator::Coalesce | LogicalOperator::Or) {
+                continue;
+            }
+            let Some((base, path)) = calls::member_chain(&l.left) else {
+                continue;
+            };
+            if path.len() != 1 || !frame.params.contains(&base) {
+                continue;
+            }
+            let Some(index) = names
+                .iter()
+                .position(|n| n.as_deref() == Some(base.as_str()))
+            else {
+                continue;
+            };
+            let passes = |(_, cs, args, _): &&CallSite<'a>| {
+                let Some(arg) = args.get(index).and_then(calls::arg_expr) else {
+                    return false;
+                };
+                let Some((_, obj)) = calls::object_of(set, cs, arg) else {
+                    return false;
+                };
+                match calls::object_property(obj, &path[0]) {
+                    Some((_, v)) => !matches!(
+                        v.get_inner_expression(),
+                        Expression::Identifier(i) if i.name == "undefined"
+                    ),
+                    None => false,
+                }
+            };
+            if sites.iter().all(passes) {
+                dead.push((s.module, l.right.span()));
+            }
+        }
+    }
+    dead
+}
+
+/// The bodies reached from the registration (the first of `bodies`) by calls outside the
+/// `dead` spans: `reachable_bodies` without the functions only a dead fallback calls.
+fn live_bodies<'a>(
+    set: &ModuleSet<'a>,
+    bodies: &[(calls::Body<'a>, Scope<'a>, Span)],
+    dead: &[(ModId, Span)],
+) -> Vec<(calls::Body<'a>, Scope<'a>, Span)> {
+    let Some(first) = bodies.first() else {
+        return Vec::new();
+    };
+    if dead.is_empty() {
+        return bodies.to_vec();
+    }
+    let mut out = vec![first.clone()];
+    let mut seen = std::collections::HashSet::new();
+    seen.insert((first.1.module, first.2.start));
+    let mut i = 0;
+    while i < out.len() && out.len() < 256 {
+        let (b, s, _) = out[i].clone();
+        i += 1;
+        for call in calls::calls(&calls::nodes_of_body(b, true)) {
+            if dead.iter().any(|(m, d)| {
+                *m == s.module && d.start <= call.span.start && call.span.end <= d.end
+            }) {
+                continue;
+            }
+            let Expression::Identifier(id) = call.callee.get_inner_expression() else {
+                continue;
+            };
+            let Some(f) = s.resolve_function(set, &id.name) else {
+                continue;
+            };
+            if seen.insert((f.module, f.span.start)) {
+                out.push((f.body, s.scope_of(set, &f), f.span));
+            }
+        }
+    }
+    out
+}
+
+/// The declared workflow capabilities of the manifest (`<export>.workflows.capabilities`) as
+/// `(capability, path below /api/workflows)` pairs, e.g. `("support", "/support")`, for the
+/// route probe's declared-capability cells. Empty when the manifest is missing or cannot be
+/// read that far (manifest-smoke reports why).
+pub fn declared_capabilities(
+    repo: &std::path::Path,
+    manifest: &str,
+    export: &str,
+) -> Vec<(String, String)> {
+    let abs = repo.join(manifest);
+    if !abs.is_file() {
+        return Vec::new();
+    }
+    let alloc = Allocator::default();
+    let set = ModuleSet::new(&alloc, repo, Workspace::load(repo));
+    let Ok(id) = set.load(&abs) else {
+        return Vec::new();
+    };
+    let Some((_, Some(init))) = export_init(&set, id, export) else {
+        return Vec::new();
+    };
+    let mut cur = object_of(&set, &Scope::module(&set, id), init);
+    for key in ["workflows", "capabilities"] {
+        let Some((m, o)) = cur else {
+            return Vec::new();
+        };
+        let Some((_, v)) = object_property(o, key) else {
+            return Vec::new();
+        };
+        cur = object_of(&set, &Scope::module(&set, m), v);
+    }
+    let Some((m, caps)) = cur else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for prop in &caps.properties {
+        let oxc_ast::ast::ObjectPropertyKind::ObjectProperty(prop) = prop else {
+            continue;
+        };
+        let Some(cap) = calls::property_key_name(&prop.key) else {
+            continue;
+        };
+        let Some((pm, pobj)) = object_of(&set, &Scope::module(&set, m), &prop.value) else {
+            continue;
+        };
+        let Some((_, e)) = object_property(pobj, "pathPrefix") else {
+            continue;
+        };
+        let Some(prefix) = const_string(&set, &Scope::module(&set, pm), e) else {
+            continue;
+        };
+        let segment = prefix
+            .strip_prefix("/api/workflows/")
+            .or_else(|| prefix.strip_prefix('/'))
+            .unwrap_or("")
+            .trim_end_matches('/');
+        if !segment.is_empty() && !segment.contains('/') && !segment.contains('*') {
+            out.push((cap, format!("/{segment}")));
+        }
+    }
+    out
 }

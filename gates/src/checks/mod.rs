@@ -73,6 +73,15 @@ impl CheckCtx<'_> {
     pub fn repo_path(&self, rel: &str) -> Result<PathBuf, GateError> {
         resolve_inside(self.repo, rel)
     }
+
+    /// A file the gate's command writes: under the tool's state directory when it starts
+    /// with `{state}/` (outside the work tree), else inside the repository.
+    pub fn output_path(&self, path: &str) -> Result<PathBuf, GateError> {
+        match path.strip_prefix("{state}/") {
+            Some(rest) => resolve_inside(&crate::artifacts::state_dir(self.repo), rest),
+            None => self.repo_path(path),
+        }
+    }
 }
 
 /// Joins `rel` onto `root`, refusing absolute paths and `..` components.

@@ -10,8 +10,9 @@
 //! It never changes git state: only read-only git commands run, with optional locks off,
 //! so not even the index is refreshed.
 //!
-//! The tool's own files are ignored: `.rawr-gates/` (run lock, last run record) and the pass
-//! root's `ORCHESTRATOR_SCRATCHPAD.md`, which the current run appends to before Stage 0.
+//! The tool keeps its state under the target's git directory; what is still ignored is a
+//! `.rawr-gates/` left by earlier versions and the pass root's `ORCHESTRATOR_SCRATCHPAD.md`,
+//! which a run asked to `--log-scratchpad` appends to before Stage 0.
 //! The target may sit inside a larger repository: only changes under the target count.
 //!
 //! **Why.** The runbook starts with "verify clean status and branch context"; work that

@@ -11,9 +11,23 @@
 //!   one is 404;
 //! - `/api/inngest`: unsigned, forged (wrong key), expired (older than 5 minutes) → rejected;
 //!   validly signed (SPEC §4: `X-Inngest-Signature: t=<unix>&s=<hex HMAC-SHA256(body ‖ t)>`,
-//!   keyed with the signing key minus its `signkey-<env>-` prefix) → served (neither rejected
-//!   nor 404: it must reach dispatch); first-party
+//!   keyed with the signing key minus its `signkey-<env>-` prefix) → `dispatched`: past the
+//!   guard and into the ingress runtime. The probe's generic body names no function, so a
+//!   real Inngest handler answers it with a 500 ("No function ID found"); that counts as
+//!   dispatched when the runtime itself answered (its `x-inngest-sdk` /
+//!   `x-inngest-framework` header). 401/403 (rejected by the guard), 404, a redirect, or a 5xx
+//!   without the runtime's mark (the guard crashed; never dispatched) do not. First-party
 //!   and external caller labels without a signature → rejected.
+//!
+//! **Defaults from the target.** With `start.command = ["{host}"]` the host's entry and
+//! runner come from the target (see [`crate::target::toolchain::host_entry`]; `start.entry`
+//! overrides). Without `workflow_declared`, the declared-capability paths come from
+//! `rawr.hq.ts`'s `workflows.capabilities` (a GET route the target declares below a
+//! capability's prefix when there is one, e.g. `{ method: "GET", path:
+//! "/coordination/workflows" }`, else the prefix itself); without `orpc_path`, the first GET
+//! route without path parameters the target declares, under `/api/orpc` (the cells still
+//! expect only `allowed`: a route literal elsewhere need not be on that router). The notes
+//! say what was derived.
 //!
 //! Each cell's expectation can be overridden in the pipeline file (`expect`), cells can be
 //! skipped (`skip`) or added (`cells`). No expectation but an explicit list of codes accepts a
@@ -41,6 +55,7 @@ use super::{CheckCtx, CheckDef, CheckOutput, ParamError, parse_params, resolve_i
 use crate::error::GateError;
 use crate::finding::{Finding, Severity};
 use crate::run::service::{self, Service, WaitError};
+use crate::target::toolchain::{Toolchain, host_entry};
 
 /// The header that labels the caller (SPEC §4).
 pub const DEFAULT_CALLER_HEADER: &str = "x-rawr-caller-surface";
@@ -54,6 +69,8 @@ const DEFAULT_INGRESS_BODY: &str = r#"{"event":{"name":"rawr/probe","data":{}}}"
 const DEFAULT_UNDECLARED: &str = "/api/workflows/rawr-probe-undeclared-capability";
 /// The key the forged signature is made with: not any host's key.
 const FORGERY_KEY: &str = "signkey-forged-00000000000000000000000000000000";
+/// Headers only the ingress runtime (the Inngest serve handler) sets on its answers.
+const RUNTIME_HEADERS: &[&str] = &["x-inngest-sdk", "x-inngest-framework"];
 
 /// The Inngest signature of `body` at unix time `t`: hex HMAC-SHA256 over the body bytes
 /// followed by the decimal `t`, keyed with `signing_key` minus its `signkey-<env>-` prefix
@@ -116,12 +133,23 @@ struct Params {
     /// Additional cells.
     #[serde(default)]
     cells: Vec<ExtraCell>,
+    /// The manifest the declared capabilities are read from when `workflow_declared` is not
+    /// given (default `rawr.hq.ts`).
+    manifest: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct StartParams {
+    /// The start command; `{host}` stands for the host's entry run by its runner (found in
+    /// the target), `{exec}` for the package manager's runner of installed binaries.
     command: Vec<String>,
+    /// The host's entry module (repository-relative) for `{host}`; default: found in `app_dir`.
+    #[serde(default)]
+    entry: Option<String>,
+    /// The host's app directory for `{host}` (default `apps/server`).
+    #[serde(default)]
+    app_dir: Option<String>,
     #[serde(default)]
     cwd: Option<String>,
     #[serde(default)]
@@ -182,6 +210,12 @@ impl Expect {
     }
 
     fn matches(&self, status: u16) -> bool {
+        self.matches_response(status, false)
+    }
+
+    /// `runtime_answered`: the response carries the ingress runtime's own mark (Inngest's
+    /// `x-inngest-sdk` / `x-inngest-framework` header), i.e. it came from past the guard.
+    fn matches_response(&self, status: u16, runtime_answered: bool) -> bool {
         match self {
             Expect::Codes(c) => c.contains(&status),
             Expect::Class(c) => match c.as_str() {
@@ -197,6 +231,16 @@ impl Expect {
                 // capability must differ from an undeclared one; a valid ingress must reach
                 // dispatch), so it does not count.
                 "served" => Expect::class("allowed").matches(status) && status != 404,
+                // Past the guard and into the ingress runtime: not rejected, routed, not a
+                // redirect; a 5xx only when the runtime itself answered (a correctly signed
+                // request with a body that names no function fails there, after dispatch).
+                "dispatched" => {
+                    status != 401
+                        && status != 403
+                        && status != 404
+                        && !(300..400).contains(&status)
+                        && (status < 500 || runtime_answered)
+                }
                 _ => false,
             },
         }
@@ -215,13 +259,21 @@ impl Expect {
                 "not-found" => "not found (404)".into(),
                 "allowed" => "allowed (not 401/403, not 3xx, not 5xx)".into(),
                 "served" => "served (not 401/403, not 3xx, not 404, not 5xx)".into(),
+                "dispatched" => "dispatched (past the guard: not 401/403, 3xx or 404; a 5xx only from the ingress runtime itself)".into(),
                 other => other.to_string(),
             },
         }
     }
 }
 
-const EXPECT_CLASSES: &[&str] = &["ok", "rejected", "not-found", "allowed", "served"];
+const EXPECT_CLASSES: &[&str] = &[
+    "ok",
+    "rejected",
+    "not-found",
+    "allowed",
+    "served",
+    "dispatched",
+];
 const CALLERS: &[&str] = &["first-party", "external", "unlabeled"];
 const SIGNS: &[&str] = &["none", "valid", "forged", "expired"];
 
@@ -581,7 +633,7 @@ fn default_cells(p: &Params, dc: &DefaultsCtx) -> Vec<Cell> {
             &inngest,
             Sign::Valid,
             Some(&body),
-            Expect::class("served"),
+            Expect::class("dispatched"),
         );
     }
     for caller in ["first-party", "external"] {
@@ -613,11 +665,43 @@ struct Probed {
     status: Option<u16>,
     error: Option<String>,
     body_head: String,
+    /// The response carries the ingress runtime's header (`x-inngest-sdk`/`-framework`).
+    runtime_answered: bool,
 }
 
 fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
-    let p: Params = ctx.params()?;
+    let mut p: Params = ctx.params()?;
     let mut out = CheckOutput::default();
+    derive_paths(ctx.repo, &mut p, &mut out);
+    let tc = Toolchain::detect(ctx.repo);
+    if let Some(start) = &mut p.start {
+        let host = if start.command.iter().any(|a| a == "{host}") {
+            let app_dir = start.app_dir.as_deref().unwrap_or("apps/server");
+            match host_entry(ctx.repo, &tc, app_dir, start.entry.as_deref()) {
+                Ok(h) => {
+                    out.notes.push(format!(
+                        "host entry {} ({}; {} from {})",
+                        h.entry,
+                        h.evidence,
+                        tc.pm.name(),
+                        tc.evidence
+                    ));
+                    Some(h.argv)
+                }
+                Err(e) => {
+                    out.findings.push(
+                        Finding::general("route-probe-host-entry-missing", e)
+                            .with_help("set `start.entry` in the gate's params"),
+                    );
+                    return Ok(out);
+                }
+            }
+        } else {
+            None
+        };
+        start.command = tc.expand(&start.command, host.as_deref());
+        tc.ensure_available(&start.command)?;
+    }
     let key = match (&p.signing_key, &p.signing_key_env) {
         (Some(k), _) => Some(k.clone()),
         (None, Some(var)) => std::env::var(var).ok().filter(|k| !k.is_empty()),
@@ -804,7 +888,9 @@ fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
         }
         let probed = probe(&agent, &base_url, &caller_header, key.as_deref(), cell);
         requests += 1;
-        let ok = probed.status.is_some_and(|s| cell.expect.matches(s));
+        let ok = probed
+            .status
+            .is_some_and(|s| cell.expect.matches_response(s, probed.runtime_answered));
         if !ok {
             failed += 1;
             out.findings.push(cell_finding(cell, &probed));
@@ -879,11 +965,15 @@ fn probe(
                 status: None,
                 error: Some(format!("cannot build the request: {e}")),
                 body_head: String::new(),
+                runtime_answered: false,
             };
         }
     };
     match result {
         Ok(mut resp) => {
+            let runtime_answered = RUNTIME_HEADERS
+                .iter()
+                .any(|h| resp.headers().contains_key(*h));
             let mut head = String::new();
             let _ = resp
                 .body_mut()
@@ -894,12 +984,14 @@ fn probe(
                 status: Some(resp.status().as_u16()),
                 error: None,
                 body_head: head,
+                runtime_answered,
             }
         }
         Err(e) => Probed {
             status: None,
             error: Some(e.to_string()),
             body_head: String::new(),
+            runtime_answered: false,
         },
     }
 }
@@ -936,6 +1028,146 @@ fn cell_finding(cell: &Cell, probed: &Probed) -> Finding {
         f = f.with_help(format!("response body: {}", probed.body_head.trim()));
     }
     f
+}
+
+/// Fills `workflow_declared` and `orpc_path` from the target when the params leave them
+/// out (see the module doc), saying so in the notes.
+fn derive_paths(repo: &Path, p: &mut Params, out: &mut CheckOutput) {
+    if !p.workflow_declared.is_empty() && p.orpc_path.is_some() {
+        return;
+    }
+    let routes = get_routes(repo);
+    if p.workflow_declared.is_empty() {
+        let manifest = p.manifest.as_deref().unwrap_or("rawr.hq.ts");
+        let caps = super::manifest_smoke::declared_capabilities(repo, manifest, "rawrHqManifest");
+        for (cap, seg) in caps {
+            let route = routes
+                .iter()
+                .find(|(r, _)| *r == seg || r.starts_with(&format!("{seg}/")));
+            let path = format!(
+                "/api/workflows{}",
+                route.map(|(r, _)| r.as_str()).unwrap_or(&seg)
+            );
+            out.notes.push(match route {
+                Some((_, at)) => format!(
+                    "declared capability `{cap}` ({manifest}) probed at {path} (a GET route at {at})"
+                ),
+                None => format!(
+                    "declared capability `{cap}` ({manifest}) probed at {path} (no GET route below it found)"
+                ),
+            });
+            p.workflow_declared.push(path);
+        }
+    }
+    if p.orpc_path.is_none()
+        && let Some((r, at)) = routes.first()
+    {
+        let path = format!("/api/orpc{r}");
+        out.notes
+            .push(format!("orpc path {path} (the GET route at {at})"));
+        p.orpc_path = Some(path);
+    }
+}
+
+/// GET routes without path parameters that the target's active sources declare as object
+/// literals (`{ method: "GET", path: "/a/b" }`, oRPC's `.route(...)` shape), with where
+/// (`file:line`), in file order. Tests, fixtures, docs, archives and dependencies are skipped.
+fn get_routes(repo: &Path) -> Vec<(String, String)> {
+    use oxc_ast::AstKind;
+    use oxc_ast::ast::{Expression, ObjectPropertyKind};
+    use oxc_ast_visit::Visit;
+    let skip = [
+        "test",
+        "tests",
+        "__tests__",
+        "fixtures",
+        "docs",
+        "_archive",
+        "dist",
+    ];
+    let mut files = Vec::new();
+    for e in ignore::WalkBuilder::new(repo)
+        .hidden(true)
+        .require_git(false)
+        .filter_entry(move |e| {
+            let n = e.file_name().to_string_lossy();
+            n != "node_modules" && !skip.contains(&n.as_ref())
+        })
+        .build()
+        .flatten()
+    {
+        let path = e.path();
+        let ext = path.extension().and_then(|x| x.to_str()).unwrap_or("");
+        if !matches!(ext, "ts" | "mts" | "js" | "mjs") || path.to_string_lossy().ends_with(".d.ts")
+        {
+            continue;
+        }
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default();
+        if name.contains(".test.") || name.contains(".spec.") {
+            continue;
+        }
+        files.push(path.to_path_buf());
+    }
+    files.sort();
+    struct V<'s> {
+        found: Vec<(u32, String)>,
+        _s: std::marker::PhantomData<&'s ()>,
+    }
+    fn str_prop(o: &oxc_ast::ast::ObjectExpression, key: &str) -> Option<String> {
+        o.properties.iter().find_map(|p| match p {
+            ObjectPropertyKind::ObjectProperty(p)
+                if p.key.static_name().as_deref() == Some(key) =>
+            {
+                match p.value.get_inner_expression() {
+                    Expression::StringLiteral(s) => Some(s.value.to_string()),
+                    _ => None,
+                }
+            }
+            _ => None,
+        })
+    }
+    impl<'a> Visit<'a> for V<'_> {
+        fn enter_node(&mut self, kind: AstKind<'a>) {
+            if let AstKind::ObjectExpression(o) = kind
+                && str_prop(o, "method").is_some_and(|m| m.eq_ignore_ascii_case("GET"))
+                && let Some(path) = str_prop(o, "path")
+                && path.starts_with('/')
+                && !path.contains(['{', ':', '*'])
+            {
+                self.found.push((o.span.start, path));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for f in files {
+        let Ok(bytes) = std::fs::read(&f) else {
+            continue;
+        };
+        if memchr::memmem::find(&bytes, b"GET").is_none() {
+            continue;
+        }
+        let Ok(src) = crate::target::source::read(repo, &f) else {
+            continue;
+        };
+        let alloc = oxc_allocator::Allocator::default();
+        let parsed = crate::target::ts::parse(&alloc, &src);
+        if parsed.panicked {
+            continue;
+        }
+        let mut v = V {
+            found: Vec::new(),
+            _s: std::marker::PhantomData,
+        };
+        v.visit_program(&parsed.program);
+        for (offset, path) in v.found {
+            let line = src.text[..offset as usize].matches('\n').count() + 1;
+            out.push((path, format!("{}:{line}", src.rel)));
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -989,5 +1221,93 @@ mod tests {
         assert!(Expect::Codes(vec![202]).matches(202));
         assert!(Expect::class("nope").validate().is_err());
         assert!(Expect::Codes(vec![]).validate().is_err());
+    }
+
+    fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let t = tempfile::tempdir().unwrap();
+        for (p, text) in files {
+            let p = t.path().join(p);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+        t
+    }
+
+    fn params(toml_text: &str) -> Params {
+        toml::from_str(toml_text).unwrap()
+    }
+
+    #[test]
+    fn probe_paths_come_from_the_manifest_and_the_declared_routes() {
+        // The capability's prefix is `/coordination`; the contract declares a GET route
+        // below it (and one with a path parameter, and a POST, which are not probed); a test
+        // file's route is not the target's.
+        let t = tree(&[
+            (
+                "rawr.hq.ts",
+                "export const rawrHqManifest = {\n  workflows: { capabilities: { coordination: { pathPrefix: \"/coordination\" } } },\n};\n",
+            ),
+            (
+                "packages/coordination/src/contract.ts",
+                "export const c = {\n  run: route({ method: \"POST\", path: \"/coordination/run\" }),\n  one: route({ method: \"GET\", path: \"/coordination/workflows/{id}\" }),\n  list: route({ method: \"GET\", path: \"/coordination/workflows\" }),\n};\n",
+            ),
+            (
+                "packages/coordination/test/contract.test.ts",
+                "const x = { method: \"GET\", path: \"/aaa\" };\n",
+            ),
+        ]);
+        let mut p = params("");
+        let mut out = CheckOutput::default();
+        derive_paths(t.path(), &mut p, &mut out);
+        assert_eq!(
+            p.workflow_declared,
+            ["/api/workflows/coordination/workflows"]
+        );
+        assert_eq!(
+            p.orpc_path.as_deref(),
+            Some("/api/orpc/coordination/workflows")
+        );
+        assert_eq!(
+            out.notes,
+            [
+                "declared capability `coordination` (rawr.hq.ts) probed at /api/workflows/coordination/workflows (a GET route at packages/coordination/src/contract.ts:4)",
+                "orpc path /api/orpc/coordination/workflows (the GET route at packages/coordination/src/contract.ts:4)",
+            ]
+        );
+    }
+
+    #[test]
+    fn without_routes_the_prefixes_are_probed_and_configured_paths_win() {
+        let t = tree(&[(
+            "rawr.hq.ts",
+            "const capabilities = { support: { pathPrefix: \"/api/workflows/support\" } } as const;\nexport const rawrHqManifest = { workflows: { capabilities } };\n",
+        )]);
+        let mut p = params("");
+        let mut out = CheckOutput::default();
+        derive_paths(t.path(), &mut p, &mut out);
+        assert_eq!(p.workflow_declared, ["/api/workflows/support"]);
+        assert_eq!(p.orpc_path, None);
+        let mut p =
+            params("workflow_declared = [\"/api/workflows/x/y\"]\norpc_path = \"/api/orpc/a\"");
+        let mut out = CheckOutput::default();
+        derive_paths(t.path(), &mut p, &mut out);
+        assert_eq!(p.workflow_declared, ["/api/workflows/x/y"]);
+        assert!(out.notes.is_empty());
+        // No manifest (before A4): no declared-capability cells.
+        let t = tree(&[]);
+        let mut p = params("");
+        derive_paths(t.path(), &mut p, &mut CheckOutput::default());
+        assert!(p.workflow_declared.is_empty());
+    }
+
+    #[test]
+    fn dispatched_needs_the_runtime_mark_on_a_5xx() {
+        let d = Expect::class("dispatched");
+        assert!(d.matches_response(200, false) && d.matches_response(202, false));
+        assert!(d.matches_response(400, false));
+        assert!(d.matches_response(500, true));
+        assert!(!d.matches_response(500, false));
+        assert!(!d.matches_response(401, true) && !d.matches_response(403, false));
+        assert!(!d.matches_response(404, true) && !d.matches_response(302, false));
     }
 }

@@ -200,8 +200,26 @@ pub fn summary(style: &Style, record: &RunRecord) -> String {
     out.push_str("slices:");
     for s in &record.slices {
         out.push_str(&format!(" {}={}", s.id, s.status.as_str()));
+        if s.blocked_by.is_some() {
+            out.push_str("(blocked)");
+        }
     }
     out.push('\n');
+    let blocked: Vec<&SliceResult> = record
+        .slices
+        .iter()
+        .filter(|s| s.blocked_by.is_some())
+        .collect();
+    if !blocked.is_empty() {
+        out.push_str("would have been blocked in a gating run (--all ran them anyway):\n");
+        for s in blocked {
+            out.push_str(&format!(
+                "  {} by {}\n",
+                s.id,
+                s.blocked_by.as_deref().unwrap_or_default()
+            ));
+        }
+    }
 
     let bad: Vec<&GateResult> = record
         .gates

@@ -7,6 +7,10 @@
 //! that is not green, the gate is skipped with a reason that names the root cause (the
 //! first gate that failed, timed out or errored upstream). Without `keep_going` the run
 //! stops scheduling after the first such failure; running gates finish, the rest are skipped.
+//! With `all` (assessing a repository rather than gating it) every gate runs, still in
+//! dependency order (a gate waits until the slices it depends on are settled, whatever
+//! their outcome); a slice whose dependency is not green is marked `blocked_by` it, with its
+//! own gates' verdict as its status.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -21,11 +25,14 @@ use crate::checks::{self, CheckCtx, CheckOutput, RunSoFar};
 use crate::error::GateError;
 use crate::finding::{Finding, Severity, sort_findings};
 use crate::pipeline::{Gate, GateKind, Pipeline, Plan, Selection, SetupSpec};
+use crate::target::toolchain::Toolchain;
 
 #[derive(Clone, Debug)]
 pub struct ExecOptions {
     pub jobs: usize,
     pub keep_going: bool,
+    /// Run every gate whatever failed before it; mark the slices that would have been blocked.
+    pub all: bool,
     /// The target repository, absolute.
     pub repo: PathBuf,
 }
@@ -122,10 +129,20 @@ pub fn execute(
         // blocked by a dependency that is not green. Repeat until nothing changes, so a skip
         // propagates down a whole chain with the root cause in each reason.
         loop {
-            settle_slices(pipeline, &slices, &state, &mut slice_done, observer);
+            settle_slices(
+                pipeline,
+                &slices,
+                &state,
+                &mut slice_done,
+                observer,
+                opts.all,
+            );
             let mut changed = false;
             for g in &gate_order {
                 if !matches!(state[g], GateState::Pending) {
+                    continue;
+                }
+                if opts.all {
                     continue;
                 }
                 if let Some(reason) =
@@ -171,7 +188,14 @@ pub fn execute(
                     state.insert(g.clone(), GateState::Done(r));
                 }
             }
-            settle_slices(pipeline, &slices, &state, &mut slice_done, observer);
+            settle_slices(
+                pipeline,
+                &slices,
+                &state,
+                &mut slice_done,
+                observer,
+                opts.all,
+            );
         }
 
         // Launch what is ready.
@@ -191,7 +215,7 @@ pub fn execute(
                     .all(|d| {
                         slice_done
                             .get(d.as_str())
-                            .is_some_and(|r| r.status == Status::Passed)
+                            .is_some_and(|r| opts.all || r.status == Status::Passed)
                     })
             });
             if !ready {
@@ -297,7 +321,7 @@ pub fn execute(
                 );
                 r.duration_ms = started.elapsed().as_millis() as u64;
                 running -= 1;
-                if !opts.keep_going && stop_cause.is_none() {
+                if !opts.keep_going && !opts.all && stop_cause.is_none() {
                     stop_cause = Some(format!("gate `{g}` timed out"));
                 }
                 observer.gate_finished(&r);
@@ -305,7 +329,14 @@ pub fn execute(
             }
         }
     }
-    settle_slices(pipeline, &slices, &state, &mut slice_done, observer);
+    settle_slices(
+        pipeline,
+        &slices,
+        &state,
+        &mut slice_done,
+        observer,
+        opts.all,
+    );
 
     let gates = gate_order
         .iter()
@@ -326,7 +357,7 @@ pub fn execute(
 }
 
 fn keep_going_ok(opts: &ExecOptions, r: &GateResult) -> bool {
-    opts.keep_going || r.status == Status::Passed
+    opts.keep_going || opts.all || r.status == Status::Passed
 }
 
 /// A result with everything but the outcome filled in.
@@ -406,6 +437,7 @@ fn settle_slices<'a>(
     state: &HashMap<String, GateState>,
     done: &mut HashMap<&'a str, SliceResult>,
     observer: &dyn Observer,
+    all: bool,
 ) {
     for (id, gates) in slices {
         if done.contains_key(id) {
@@ -422,10 +454,22 @@ fn settle_slices<'a>(
         let slice = p.slice(id).expect("slice");
         // A slice whose dependency is not green is not green either, even if the gates it
         // shares with other slices happened to pass.
-        let blocked_dep = slice
-            .depends_on
-            .iter()
-            .find_map(|d| done.get(d.as_str()).filter(|r| r.status != Status::Passed));
+        // (Under `all`, a dependency that passed its own gates but would itself have been
+        // blocked blocks too: the runbook would never have reached it.)
+        let blocked_dep = slice.depends_on.iter().find_map(|d| {
+            done.get(d.as_str())
+                .filter(|r| r.status != Status::Passed || r.blocked_by.is_some())
+        });
+        let blocked_by = blocked_dep.filter(|_| all).map(|dep| {
+            let root = dep.cause.clone().unwrap_or_else(|| {
+                dep.blocked_by
+                    .as_deref()
+                    .map(|b| b.split_once(": ").map_or(b, |(_, c)| c).to_string())
+                    .unwrap_or_else(|| "not green".into())
+            });
+            format!("{}: {root}", dep.id)
+        });
+        let blocked_dep = blocked_dep.filter(|_| !all);
         let (status, reason, cause) = if let Some(dep) = blocked_dep {
             let cause = dep
                 .cause
@@ -461,9 +505,14 @@ fn settle_slices<'a>(
             title: slice.title.clone(),
             owner: slice.owner.clone(),
             status,
-            reason,
+            reason: match (&blocked_by, reason) {
+                (Some(b), None) => Some(format!("would have been blocked by {b}")),
+                (Some(b), Some(r)) => Some(format!("{r}; would have been blocked by {b}")),
+                (None, r) => r,
+            },
             cause,
             gates: gates.to_vec(),
+            blocked_by,
         };
         observer.slice_finished(&r);
         done.insert(id, r);
@@ -482,8 +531,13 @@ pub fn run_gate(
 ) -> GateResult {
     let start = Instant::now();
     let mut r = skeleton_free(gate);
+    // Placeholders of the pipeline's commands (`{install}`, `{exec}`, `{state}`, …) follow
+    // the target's own toolchain.
+    // (The record keeps the command as the pipeline wrote it: the expansion holds paths of
+    // this machine, and the record feeds committed reports.)
+    let tc = Toolchain::detect(repo);
     if let Some(setup) = &gate.setup {
-        match run_setup(setup, repo, gate.timeout, cancel) {
+        match run_setup(setup, repo, &tc, gate.timeout, cancel) {
             Ok(None) => {}
             Ok(Some(run)) => {
                 r.output = run.tail(40);
@@ -524,7 +578,11 @@ pub fn run_gate(
                 .iter()
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect();
-            match command::run(&spec.argv, &cwd, &env, gate.timeout, cancel) {
+            let argv = tc.expand(&spec.argv, None);
+            if let Err(e) = tc.ensure_available(&argv) {
+                return errored(r, start, e);
+            }
+            match command::run(&argv, &cwd, &env, gate.timeout, cancel) {
                 Err(e) => return errored(r, start, e),
                 Ok(run) => Some(run),
             }
@@ -594,23 +652,73 @@ pub fn run_gate(
 
 /// Setup steps run one at a time across the whole process (see [`SetupSpec`]).
 static SETUP_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+/// Marker-less setup steps (argv, directory) that succeeded in this process.
+static SETUP_DONE: std::sync::Mutex<std::collections::BTreeSet<(Vec<String>, PathBuf)>> =
+    std::sync::Mutex::new(std::collections::BTreeSet::new());
 
 /// Runs a gate's setup step unless its marker exists; `None` when there was nothing to do.
 fn run_setup(
     setup: &SetupSpec,
     repo: &Path,
+    tc: &Toolchain,
     timeout: Duration,
     cancel: &AtomicBool,
 ) -> Result<Option<CommandRun>, GateError> {
     let _guard = SETUP_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let argv = tc.expand(&setup.argv, None);
+    let cwd = checks::resolve_inside(repo, &setup.cwd.to_string_lossy())?;
+    // Without a marker file (bun's install leaves none), a step that already succeeded in
+    // this process for the same directory is not run again by the next gate that needs it.
+    let key = (argv.clone(), cwd.clone());
     if let Some(marker) = &setup.unless_exists {
-        let marker = checks::resolve_inside(repo, &marker.to_string_lossy())?;
-        if marker.exists() {
-            return Ok(None);
+        match tc.expand_marker(&marker.to_string_lossy()) {
+            Some(marker) => {
+                if checks::resolve_inside(repo, &marker)?.exists() {
+                    return Ok(None);
+                }
+            }
+            None => {
+                if SETUP_DONE
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .contains(&key)
+                {
+                    return Ok(None);
+                }
+            }
         }
     }
-    let cwd = checks::resolve_inside(repo, &setup.cwd.to_string_lossy())?;
-    command::run(&setup.argv, &cwd, &[], timeout, cancel).map(Some)
+    let mut installed_tool = None;
+    if tc.ensure_available(&argv).is_err() {
+        // A missing package manager comes from the npm registry (`npm install -g bun`), as
+        // a person would get it; when that fails, the error names the command.
+        if let Some(install) = tc.tool_install_argv(&argv) {
+            let run = command::run(&install, repo, &[], timeout, cancel)?;
+            if run.cancelled || run.timed_out {
+                return Ok(Some(run));
+            }
+            installed_tool = Some(run);
+        }
+        tc.ensure_available(&argv)?;
+    }
+    let mut run = command::run(&argv, &cwd, &[], timeout, cancel)?;
+    if run.success() && !run.timed_out && !run.cancelled {
+        SETUP_DONE
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key);
+    }
+    if let Some(first) = installed_tool {
+        run.stdout = format!(
+            "$ {}\n{}{}\n$ {}\n{}",
+            first.argv.join(" "),
+            first.stdout,
+            first.stderr,
+            run.argv.join(" "),
+            run.stdout
+        );
+    }
+    Ok(Some(run))
 }
 
 fn skeleton_free(gate: &Gate) -> GateResult {

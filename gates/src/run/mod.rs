@@ -81,6 +81,10 @@ pub struct SliceResult {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cause: Option<String>,
     pub gates: Vec<String>,
+    /// Under `phase-a --all`: the dependency (and its root cause) that would have blocked
+    /// this slice in a gating run; its status is then its own gates' verdict.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blocked_by: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

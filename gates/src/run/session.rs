@@ -1,5 +1,6 @@
-//! A whole run against a target: take the run lock, log to the scratchpad, execute, and
-//! keep the machine-readable record for report generation.
+//! A whole run against a target: take the run lock, execute, keep the machine-readable
+//! record for report generation (under the tool's state directory, outside the work tree),
+//! and, only when asked, log the outcomes to the orchestrator scratchpad.
 
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
@@ -16,6 +17,11 @@ use crate::pipeline::{Pipeline, Selection};
 pub struct RunOptions {
     pub jobs: usize,
     pub keep_going: bool,
+    /// Run every gate whatever failed before it (`phase-a --all`).
+    pub all: bool,
+    /// Append the run's outcomes to the pass root's orchestrator scratchpad (the runbook's
+    /// "log outcomes in orchestrator scratchpad"): a tracked file, so only on request.
+    pub log_scratchpad: bool,
     /// The target repository, absolute.
     pub repo: PathBuf,
     pub selection: Selection,
@@ -112,7 +118,7 @@ impl Observer for Logging<'_> {
 }
 
 /// Runs the selection against the target and returns the record (also written to
-/// `.rawr-gates/last-run.json` in the target). Problems writing the scratchpad are returned
+/// `last-run.json` in the target's state directory, [`artifacts::state_dir`]). Problems writing the scratchpad are returned
 /// as warnings; they do not change gate outcomes.
 pub fn run_pipeline(
     pipeline: &Arc<Pipeline>,
@@ -131,7 +137,9 @@ pub fn run_pipeline(
     let run_id = run_id();
     let pass_root = opts.repo.join(&pipeline.target.pass_root);
     let mut warnings = Vec::new();
-    let scratch = if pass_root.is_dir() {
+    let scratch = if !opts.log_scratchpad {
+        None
+    } else if pass_root.is_dir() {
         Some(pass_root.join(artifacts::SCRATCHPAD))
     } else {
         warnings.push(format!(
@@ -161,6 +169,7 @@ pub fn run_pipeline(
         &ExecOptions {
             jobs: opts.jobs,
             keep_going: opts.keep_going,
+            all: opts.all,
             repo: opts.repo.clone(),
         },
         &logging,

@@ -11,5 +11,6 @@ pub mod modules;
 pub mod plugins;
 pub mod source;
 pub mod testsrc;
+pub mod toolchain;
 pub mod ts;
 pub mod workspace;

@@ -114,6 +114,9 @@ pub fn run_pipeline(repo: &Path) -> (RunRecord, Vec<String>) {
     let opts = session::RunOptions {
         jobs: 1,
         keep_going: true,
+        all: false,
+        // These scenarios follow the runbook's logging: outcomes go to the scratchpad.
+        log_scratchpad: true,
         repo: std::fs::canonicalize(repo).unwrap(),
         selection: Selection::all(&p),
     };
