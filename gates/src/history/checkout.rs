@@ -1,0 +1,270 @@
+//! Temporary checkouts of a target's commits, without touching the target's repository.
+//!
+//! Each commit is checked out into its own fresh repository under one temporary folder:
+//! `git init` (no templates), an `objects/info/alternates` line pointing at the target's
+//! object store, then `git checkout --detach <commit>`. The gates see a proper git work tree
+//! (HEAD at the commit, a clean status, `git ls-files` works), yet nothing is written to the
+//! target's repository: no worktree is registered, no ref, index or HEAD of the user's changes.
+//! That is why this is used instead of `git worktree add`: a run killed at any moment (even by
+//! SIGKILL) leaves at worst a temporary folder, never a stale entry in the user's worktree
+//! list; and removing a checkout is a plain directory removal (`git worktree remove` costs a
+//! `git status` per worktree). Creation costs the same as `git worktree add` (one checkout).
+//!
+//! When the target is a subdirectory of its repository (e.g. a monorepo's package), the whole
+//! commit is checked out and the gates are pointed at the same subdirectory inside it.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::error::GateError;
+
+/// Where the target sits in its repository.
+#[derive(Clone, Debug)]
+pub struct Source {
+    /// The repository's object store (absolute), shared read-only with every checkout.
+    pub objects: PathBuf,
+    /// The target directory relative to the top level ("" at the top, else ending in `/`).
+    pub prefix: String,
+    /// A directory of the repository to run read-only git queries in.
+    pub dir: PathBuf,
+}
+
+fn git(dir: &Path) -> Command {
+    let mut c = Command::new("git");
+    c.arg("--no-optional-locks")
+        .arg("-C")
+        .arg(dir)
+        .env("GIT_OPTIONAL_LOCKS", "0")
+        .env("GIT_PAGER", "cat")
+        .env("LC_ALL", "C")
+        // A checkout must not run the user's hooks or read their global attributes filters
+        // into a different result than a plain checkout would.
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_WORK_TREE")
+        .env_remove("GIT_INDEX_FILE");
+    c
+}
+
+/// Runs git and returns its stdout, or an error quoting git's stderr.
+pub(crate) fn git_ok(dir: &Path, args: &[&str]) -> Result<String, GateError> {
+    let out = git(dir)
+        .args(args)
+        .output()
+        .map_err(|e| GateError::msg(format!("cannot run git (is it installed?): {e}")))?;
+    if !out.status.success() {
+        return Err(GateError::msg(format!(
+            "`git {}` failed in {}: {}",
+            args.join(" "),
+            dir.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+impl Source {
+    /// The repository `dir` belongs to; an error when it is not inside a git work tree.
+    pub fn of(dir: &Path) -> Result<Source, GateError> {
+        let out = git_ok(
+            dir,
+            &[
+                "rev-parse",
+                "--path-format=absolute",
+                "--git-common-dir",
+                "--show-prefix",
+            ],
+        )
+        .map_err(|e| {
+            GateError::msg(format!(
+                "{} is not inside a git repository, so it has no history to check: {e}",
+                dir.display()
+            ))
+        })?;
+        let mut lines = out.lines();
+        let common = lines.next().unwrap_or_default().trim().to_string();
+        let prefix = lines.next().unwrap_or_default().trim().to_string();
+        if common.is_empty() {
+            return Err(GateError::msg(format!(
+                "{}: git did not name the repository's directory",
+                dir.display()
+            )));
+        }
+        Ok(Source {
+            objects: PathBuf::from(common).join("objects"),
+            prefix,
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    /// The full commit id `rev` names; a clear error when it names none.
+    pub fn resolve(&self, rev: &str) -> Result<String, GateError> {
+        if rev.starts_with('-') {
+            return Err(GateError::msg(format!(
+                "`{rev}` is not a revision (revisions do not start with `-`)"
+            )));
+        }
+        let spec = format!("{rev}^{{commit}}");
+        git_ok(&self.dir, &["rev-parse", "--verify", "--quiet", &spec])
+            .map(|s| s.trim().to_string())
+            .map_err(|_| GateError::msg(format!("`{rev}` does not name a commit of the target")))
+    }
+
+    /// The commits of `A..B`, oldest first (`git rev-list --reverse --topo-order`); with
+    /// `ancestry_path`, only those that descend from A (what bisect searches).
+    pub fn range(&self, a: &str, b: &str, ancestry_path: bool) -> Result<Vec<String>, GateError> {
+        let a = self.resolve(a)?;
+        let b = self.resolve(b)?;
+        let spec = format!("{a}..{b}");
+        let mut args = vec!["rev-list", "--reverse", "--topo-order"];
+        if ancestry_path {
+            args.push("--ancestry-path");
+        }
+        args.push(&spec);
+        Ok(git_ok(&self.dir, &args)?
+            .lines()
+            .map(str::to_string)
+            .collect())
+    }
+
+    /// Each commit's subject line.
+    pub fn subjects(&self, commits: &[String]) -> Result<Vec<String>, GateError> {
+        if commits.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut args = vec!["log", "--no-walk=unsorted", "--format=%H %s"];
+        args.extend(commits.iter().map(String::as_str));
+        let out = git_ok(&self.dir, &args)?;
+        let mut by_sha = std::collections::HashMap::new();
+        for line in out.lines() {
+            if let Some((sha, subject)) = line.split_once(' ') {
+                by_sha.insert(sha.to_string(), subject.to_string());
+            }
+        }
+        Ok(commits
+            .iter()
+            .map(|c| by_sha.get(c).cloned().unwrap_or_default())
+            .collect())
+    }
+
+    /// Checks `commit` out into the new directory `dir` and returns the target directory
+    /// inside it (absolute).
+    pub fn checkout(&self, commit: &str, dir: &Path) -> Result<PathBuf, GateError> {
+        let d = dir.to_string_lossy().into_owned();
+        git_ok(
+            dir.parent().unwrap_or(dir),
+            &["init", "-q", "--template=", &d],
+        )?;
+        let info = dir.join(".git").join("objects").join("info");
+        std::fs::create_dir_all(&info).map_err(|e| GateError::io(&info, e))?;
+        let alternates = info.join("alternates");
+        let mut line = self.objects.to_string_lossy().into_owned();
+        line.push('\n');
+        std::fs::write(&alternates, line).map_err(|e| GateError::io(&alternates, e))?;
+        git_ok(
+            dir,
+            &[
+                "-c",
+                "advice.detachedHead=false",
+                "-c",
+                "core.hooksPath=/dev/null",
+                "checkout",
+                "-q",
+                "--detach",
+                commit,
+            ],
+        )?;
+        let target = dir.join(self.prefix.trim_end_matches('/'));
+        if !target.is_dir() {
+            return Err(GateError::msg(format!(
+                "the target directory {} does not exist at commit {}",
+                self.prefix.trim_end_matches('/'),
+                short(commit)
+            )));
+        }
+        Ok(target)
+    }
+}
+
+/// The first eight characters of a commit id.
+pub fn short(sha: &str) -> &str {
+    &sha[..sha.len().min(8)]
+}
+
+/// One temporary folder holding every checkout of a run; removed when dropped (also when
+/// the run is interrupted or a worker panics).
+pub struct TempRoot {
+    path: PathBuf,
+}
+
+impl TempRoot {
+    /// Creates `rawr-gates-history-<pid>-<n>` in the system's temporary directory (`TMPDIR`).
+    pub fn create() -> Result<TempRoot, GateError> {
+        let base = std::env::temp_dir();
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        for attempt in 0..100u32 {
+            let path = base.join(format!(
+                "rawr-gates-history-{}-{:x}",
+                std::process::id(),
+                nanos.wrapping_add(attempt)
+            ));
+            match std::fs::create_dir(&path) {
+                Ok(()) => return Ok(TempRoot { path }),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(GateError::io(&path, e)),
+            }
+        }
+        Err(GateError::msg(format!(
+            "cannot create a temporary folder in {}",
+            base.display()
+        )))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for TempRoot {
+    fn drop(&mut self) {
+        remove_tree(&self.path);
+    }
+}
+
+/// Removes a directory tree, making read-only directories writable first if a plain removal
+/// fails (a gate's tool may leave such files behind).
+pub fn remove_tree(path: &Path) {
+    if std::fs::remove_dir_all(path).is_ok() || !path.exists() {
+        return;
+    }
+    for entry in ignore_walk(path) {
+        if let Ok(meta) = std::fs::symlink_metadata(&entry)
+            && meta.is_dir()
+        {
+            let mut perm = meta.permissions();
+            #[allow(clippy::permissions_set_readonly_false)]
+            perm.set_readonly(false);
+            let _ = std::fs::set_permissions(&entry, perm);
+        }
+    }
+    let _ = std::fs::remove_dir_all(path);
+}
+
+fn ignore_walk(root: &Path) -> Vec<PathBuf> {
+    let mut out = vec![root.to_path_buf()];
+    let mut i = 0;
+    while i < out.len() {
+        let dir = out[i].clone();
+        i += 1;
+        if let Ok(rd) = std::fs::read_dir(&dir) {
+            for e in rd.flatten() {
+                if e.file_type().is_ok_and(|t| t.is_dir()) {
+                    out.push(e.path());
+                }
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,421 @@
+//! `cargo xtask history`: the pipeline's gates over a range of commits, as a gate × commit
+//! matrix, and `--bisect` for the first commit where one gate fails.
+//!
+//! Each commit is checked out into its own temporary repository ([`checkout`]; the user's work
+//! tree, index, HEAD and worktree list are never touched) and the selected gates run against
+//! it through the executor's one-gate runner ([`executor::run_gate`]), in the pipeline's gate
+//! order, each seeing the results of the gates before it (as inside `phase-a`; gates outside
+//! the selection are taken as passed, as under `--stage`). Unlike `phase-a`, a gate runs even
+//! when a gate it depends on failed: a history wants every cell's own verdict. Up to `jobs`
+//! commits are checked out and judged at once; each worker owns its checkout, so nothing
+//! mutable is shared. Every checkout lives under one temporary folder that is removed when the
+//! run ends, also when it is interrupted (the executor's Ctrl-C flag is polled between gates
+//! and cancels running command gates).
+//!
+//! Which gates run by default: the *static* ones, built-in checks that run no command, no
+//! setup step and no service ([`is_static`]), minus those whose verdict does not belong to the
+//! commit ([`NOT_OF_THE_COMMIT`]). `--with-suites` adds the command gates (their setup installs
+//! the target's dependencies) and the live probe. The command is verdict-agnostic: it only
+//! reports what the pipeline's gates decide.
+
+pub mod bisect;
+pub mod checkout;
+pub mod render;
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+use crate::checks::RunSoFar;
+use crate::error::GateError;
+use crate::pipeline::{GateKind, Pipeline, Plan};
+use crate::run::executor;
+use crate::run::{Counts, GateResult, Status};
+use checkout::{Source, TempRoot, short};
+
+/// Checks whose verdict in a history run says nothing about the commit, left out of the
+/// default selection (they still run when named with `--gates`):
+/// - `ci-drift` compares this workspace's generated workflow with its pipeline, not the target;
+/// - `preflight` judges the user's working state (clean tree, expected branch, worktree), and
+///   a fresh detached checkout is always clean and never on the branch.
+pub const NOT_OF_THE_COMMIT: &[&str] = &["ci-drift", "preflight"];
+
+/// Built-in checks that start a process or service of the target themselves.
+const SERVICE_CHECKS: &[&str] = &["route-probe"];
+
+/// True for a gate that only reads the tree: a built-in check with no command, no setup step,
+/// and that starts no service.
+pub fn is_static(p: &Pipeline, id: &str) -> bool {
+    let Some(g) = p.gates.get(id) else {
+        return false;
+    };
+    match &g.kind {
+        GateKind::Check { check, .. } => {
+            g.setup.is_none() && !SERVICE_CHECKS.contains(&check.as_str())
+        }
+        _ => false,
+    }
+}
+
+/// Which gates a history run judges, in the pipeline's gate order.
+pub fn select_gates(
+    p: &Pipeline,
+    named: &[String],
+    with_suites: bool,
+) -> Result<Vec<String>, GateError> {
+    let order = Plan::new(p).gate_order;
+    if !named.is_empty() {
+        for id in named {
+            if !p.gates.contains_key(id) {
+                let known: Vec<&str> = p.gates.keys().map(String::as_str).collect();
+                return Err(GateError::msg(format!(
+                    "unknown gate `{id}` (known: {})",
+                    known.join(", ")
+                )));
+            }
+        }
+        // Gates outside every slice are not in the plan's order: keep them, after it.
+        let mut out: Vec<String> = order
+            .iter()
+            .filter(|g| named.contains(g))
+            .cloned()
+            .collect();
+        for id in named {
+            if !out.contains(id) {
+                out.push(id.clone());
+            }
+        }
+        return Ok(out);
+    }
+    Ok(order
+        .into_iter()
+        .filter(|id| {
+            let check = p.gates[id].kind.check_name();
+            !check.is_some_and(|c| NOT_OF_THE_COMMIT.contains(&c))
+                && (with_suites || is_static(p, id))
+        })
+        .collect())
+}
+
+/// What to run.
+pub struct Options {
+    /// The target directory (absolute); its repository provides the commits.
+    pub repo: PathBuf,
+    /// Revisions as the user wrote them: single revisions, or one `A..B` range.
+    pub revs: Vec<String>,
+    /// Gate ids named with `--gates` (empty: the default selection).
+    pub gates: Vec<String>,
+    pub with_suites: bool,
+    pub jobs: usize,
+}
+
+/// One cell of the matrix: a gate at a commit.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Cell {
+    pub gate: String,
+    pub status: Status,
+    /// Findings of severity error.
+    pub errors: usize,
+    /// Findings of severity warning or note.
+    pub warnings: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub duration_ms: u64,
+    pub findings: Vec<crate::finding::Finding>,
+}
+
+impl Cell {
+    fn of(r: &GateResult) -> Cell {
+        let errors = r.error_count();
+        Cell {
+            gate: r.id.clone(),
+            status: r.status,
+            errors,
+            warnings: r.findings.len() - errors,
+            reason: r.reason.clone(),
+            duration_ms: r.duration_ms,
+            findings: r.findings.clone(),
+        }
+    }
+}
+
+/// One commit's column.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CommitResult {
+    /// The revision as the user wrote it (a commit id when it came from a range).
+    pub rev: String,
+    pub sha: String,
+    pub subject: String,
+    /// Time to check the commit out.
+    pub checkout_ms: u64,
+    /// Time the gates took.
+    pub gates_ms: u64,
+    /// Why the commit could not be judged at all (its checkout failed); `cells` is then empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub cells: Vec<Cell>,
+}
+
+impl CommitResult {
+    pub fn cell(&self, gate: &str) -> Option<&Cell> {
+        self.cells.iter().find(|c| c.gate == gate)
+    }
+}
+
+/// Where a gate turned green and red along the commits.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Transition {
+    pub gate: String,
+    /// The first commit (in the run's order) where the gate passed.
+    pub first_green: Option<String>,
+    /// Each commit where the gate did not pass right after a commit where it did.
+    pub red_again: Vec<String>,
+}
+
+/// A whole history run: what every renderer reads.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct History {
+    pub tool: String,
+    pub pipeline: String,
+    /// The gates judged, in order (the matrix rows).
+    pub gates: Vec<String>,
+    /// True when the default selection was widened with `--with-suites`.
+    pub with_suites: bool,
+    /// The commits, in the run's order (the matrix columns).
+    pub commits: Vec<CommitResult>,
+    pub transitions: Vec<Transition>,
+    pub duration_ms: u64,
+    pub interrupted: bool,
+    pub exit_code: i32,
+}
+
+/// Expands the user's revisions: each single revision as written, or one `A..B` range (oldest
+/// first). Returns `(as written, commit id)` pairs.
+pub fn expand_revs(src: &Source, revs: &[String]) -> Result<Vec<(String, String)>, GateError> {
+    if revs.is_empty() {
+        return Err(GateError::msg(
+            "no commits given: name revisions (`REV…`) or a range (`A..B`)",
+        ));
+    }
+    let mut out = Vec::new();
+    for rev in revs {
+        if let Some((a, b)) = rev.split_once("..") {
+            if b.starts_with('.') {
+                return Err(GateError::msg(format!(
+                    "`{rev}`: symmetric differences (`A...B`) are not a history; use `A..B`"
+                )));
+            }
+            let a = if a.is_empty() { "HEAD" } else { a };
+            let b = if b.is_empty() { "HEAD" } else { b };
+            let commits = src.range(a, b, false)?;
+            if commits.is_empty() {
+                return Err(GateError::msg(format!("the range `{rev}` holds no commit")));
+            }
+            out.extend(commits.into_iter().map(|c| (c.clone(), c)));
+        } else {
+            out.push((rev.clone(), src.resolve(rev)?));
+        }
+    }
+    Ok(out)
+}
+
+/// Told about progress (one line per finished commit on a terminal).
+pub trait Progress: Sync {
+    fn commit_done(&self, _done: usize, _total: usize, _c: &CommitResult) {}
+}
+
+pub struct NoProgress;
+impl Progress for NoProgress {}
+
+/// Runs the gates over the commits and returns the matrix.
+pub fn run(
+    p: &Arc<Pipeline>,
+    opts: &Options,
+    interrupt: &AtomicBool,
+    progress: &dyn Progress,
+) -> Result<History, GateError> {
+    let clock = Instant::now();
+    let src = Source::of(&opts.repo)?;
+    let gates = select_gates(p, &opts.gates, opts.with_suites)?;
+    if gates.is_empty() {
+        return Err(GateError::msg(
+            "no gate selected: the pipeline has no static gate (name gates with --gates, or add --with-suites)",
+        ));
+    }
+    let revs = expand_revs(&src, &opts.revs)?;
+    let shas: Vec<String> = revs.iter().map(|(_, s)| s.clone()).collect();
+    let subjects = src.subjects(&shas)?;
+    let root = TempRoot::create()?;
+    let jobs = opts.jobs.max(1).min(revs.len());
+    let next = Mutex::new(0usize);
+    let done = Mutex::new(0usize);
+    let results: Mutex<Vec<Option<CommitResult>>> = Mutex::new(vec![None; revs.len()]);
+    std::thread::scope(|s| {
+        for _ in 0..jobs {
+            s.spawn(|| {
+                loop {
+                    if interrupt.load(Ordering::Relaxed) {
+                        return;
+                    }
+                    let i = {
+                        let mut n = next.lock().expect("lock");
+                        let i = *n;
+                        *n += 1;
+                        i
+                    };
+                    if i >= revs.len() {
+                        return;
+                    }
+                    let (rev, sha) = &revs[i];
+                    let dir = root.path().join(format!("{i:03}-{}", short(sha)));
+                    let mut c = judge_commit(p, &src, sha, &dir, &gates, interrupt);
+                    c.rev = rev.clone();
+                    c.subject = subjects[i].clone();
+                    if interrupt.load(Ordering::Relaxed) {
+                        // Cells of a commit cut short are not verdicts.
+                        return;
+                    }
+                    let n = {
+                        let mut d = done.lock().expect("lock");
+                        *d += 1;
+                        *d
+                    };
+                    progress.commit_done(n, revs.len(), &c);
+                    results.lock().expect("lock")[i] = Some(c);
+                }
+            });
+        }
+    });
+    drop(root);
+    let interrupted = interrupt.load(Ordering::Relaxed);
+    let commits: Vec<CommitResult> = results
+        .into_inner()
+        .expect("lock")
+        .into_iter()
+        .flatten()
+        .collect();
+    let transitions = transitions(&gates, &commits);
+    let all: Vec<&Cell> = commits.iter().flat_map(|c| c.cells.iter()).collect();
+    let counts = counts_of(&all);
+    let unjudged = commits.iter().any(|c| c.error.is_some());
+    let exit_code = if unjudged {
+        2
+    } else {
+        counts.exit_code(interrupted)
+    };
+    Ok(History {
+        tool: format!("rawr-gates {}", env!("CARGO_PKG_VERSION")),
+        pipeline: p.name.clone(),
+        gates,
+        with_suites: opts.with_suites,
+        commits,
+        transitions,
+        duration_ms: clock.elapsed().as_millis() as u64,
+        interrupted,
+        exit_code,
+    })
+}
+
+fn counts_of(cells: &[&Cell]) -> Counts {
+    let mut c = Counts {
+        planned: cells.len(),
+        ..Counts::default()
+    };
+    for cell in cells {
+        match cell.status {
+            Status::Passed => c.passed += 1,
+            Status::Failed => c.failed += 1,
+            Status::Skipped => c.skipped += 1,
+            Status::TimedOut => c.timed_out += 1,
+            Status::Errored => c.errored += 1,
+        }
+    }
+    c
+}
+
+/// Checks `sha` out into `dir`, runs `gates` in order against it, and removes `dir`.
+pub(crate) fn judge_commit(
+    p: &Pipeline,
+    src: &Source,
+    sha: &str,
+    dir: &std::path::Path,
+    gates: &[String],
+    interrupt: &AtomicBool,
+) -> CommitResult {
+    let mut c = CommitResult {
+        rev: sha.to_string(),
+        sha: sha.to_string(),
+        subject: String::new(),
+        checkout_ms: 0,
+        gates_ms: 0,
+        error: None,
+        cells: Vec::new(),
+    };
+    let t = Instant::now();
+    let target = src.checkout(sha, dir);
+    c.checkout_ms = t.elapsed().as_millis() as u64;
+    let target = match target {
+        Ok(t) => t,
+        Err(e) => {
+            c.error = Some(e.to_string());
+            checkout::remove_tree(dir);
+            return c;
+        }
+    };
+    let t = Instant::now();
+    let pass_root = target.join(&p.target.pass_root);
+    let mut so_far = RunSoFar {
+        earlier: Vec::new(),
+        selected: gates.iter().cloned().collect::<BTreeSet<_>>(),
+    };
+    for id in gates {
+        if interrupt.load(Ordering::Relaxed) {
+            break;
+        }
+        let g = &p.gates[id];
+        let mut r = executor::run_gate(p, g, &target, &pass_root, interrupt, Some(&so_far));
+        r.slices = p.slices_of_gate(id).map(|s| s.id.clone()).collect();
+        r.stage = p.slices_of_gate(id).next().map(|s| s.stage).unwrap_or(0);
+        c.cells.push(Cell::of(&r));
+        so_far.earlier.push(r);
+    }
+    c.gates_ms = t.elapsed().as_millis() as u64;
+    checkout::remove_tree(dir);
+    c
+}
+
+/// For each gate: the first commit where it passed, and each commit where it stopped passing
+/// after having passed at the commit before.
+pub fn transitions(gates: &[String], commits: &[CommitResult]) -> Vec<Transition> {
+    gates
+        .iter()
+        .map(|g| {
+            let mut first_green = None;
+            let mut red_again = Vec::new();
+            let mut prev_green = false;
+            for c in commits {
+                let Some(cell) = c.cell(g) else {
+                    prev_green = false;
+                    continue;
+                };
+                let green = cell.status == Status::Passed;
+                if green && first_green.is_none() {
+                    first_green = Some(c.sha.clone());
+                }
+                if !green && prev_green {
+                    red_again.push(c.sha.clone());
+                }
+                prev_green = green;
+            }
+            Transition {
+                gate: g.clone(),
+                first_green,
+                red_again,
+            }
+        })
+        .collect()
+}
