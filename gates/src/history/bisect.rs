@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::{Deserialize, Serialize};
 
-use super::checkout::{Source, TempRoot, short};
+use super::checkout::{Checkout, Source, TempRoot, short};
 use super::render::{cell_text, finding_line};
 use super::{Cell, CommitResult, judge_commit};
 use crate::error::GateError;
@@ -163,29 +163,34 @@ pub fn run(p: &Arc<Pipeline>, opts: &Options, interrupt: &AtomicBool) -> Result<
     // index -1 stands for GOOD, path.len()-1 is BAD.
     let mut judged: HashMap<i64, CommitResult> = HashMap::new();
     let at = |i: i64| -> &str { if i < 0 { &good } else { &path[i as usize] } };
-    let probe = |idx: &[i64], judged: &mut HashMap<i64, CommitResult>, steps: &mut Vec<Step>| {
-        let shas: Vec<String> = idx.iter().map(|i| at(*i).to_string()).collect();
-        let subjects = src.subjects(&shas).unwrap_or_default();
-        let results: Vec<CommitResult> = std::thread::scope(|s| {
-            let handles: Vec<_> = shas
-                .iter()
-                .map(|sha| {
-                    let dir = root.path().join(short(sha));
-                    let (src, gates) = (&src, &gates);
-                    s.spawn(move || judge_commit(p, src, sha, &dir, gates, interrupt))
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("a bisect probe panicked"))
-                .collect()
-        });
-        for (k, (i, mut c)) in idx.iter().zip(results).enumerate() {
-            c.subject = subjects.get(k).cloned().unwrap_or_default();
-            steps.push(step_of(&c, &opts.gate));
-            judged.insert(*i, c);
-        }
-    };
+    let mut slots: Vec<Checkout> = Vec::new();
+    let mut probe =
+        |idx: &[i64], judged: &mut HashMap<i64, CommitResult>, steps: &mut Vec<Step>| {
+            let shas: Vec<String> = idx.iter().map(|i| at(*i).to_string()).collect();
+            let subjects = src.subjects(&shas).unwrap_or_default();
+            while slots.len() < shas.len() {
+                slots.push(Checkout::new(root.path().join(format!("w{}", slots.len()))));
+            }
+            let results: Vec<CommitResult> = std::thread::scope(|s| {
+                let handles: Vec<_> = shas
+                    .iter()
+                    .zip(slots.iter_mut())
+                    .map(|(sha, co)| {
+                        let (src, gates) = (&src, &gates);
+                        s.spawn(move || judge_commit(p, src, sha, co, gates, interrupt))
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().expect("a bisect probe panicked"))
+                    .collect()
+            });
+            for (k, (i, mut c)) in idx.iter().zip(results).enumerate() {
+                c.subject = subjects.get(k).cloned().unwrap_or_default();
+                steps.push(step_of(&c, &opts.gate));
+                judged.insert(*i, c);
+            }
+        };
     let passes = |c: &CommitResult| c.cell(&opts.gate).map(|x| x.status) == Some(Status::Passed);
 
     let last = path.len() as i64 - 1;

@@ -145,43 +145,74 @@ impl Source {
             .map(|c| by_sha.get(c).cloned().unwrap_or_default())
             .collect())
     }
+}
 
-    /// Checks `commit` out into the new directory `dir` and returns the target directory
-    /// inside it (absolute).
-    pub fn checkout(&self, commit: &str, dir: &Path) -> Result<PathBuf, GateError> {
-        let d = dir.to_string_lossy().into_owned();
-        git_ok(
-            dir.parent().unwrap_or(dir),
-            &["init", "-q", "--template=", &d],
-        )?;
-        let info = dir.join(".git").join("objects").join("info");
-        std::fs::create_dir_all(&info).map_err(|e| GateError::io(&info, e))?;
-        let alternates = info.join("alternates");
-        let mut line = self.objects.to_string_lossy().into_owned();
-        line.push('\n');
-        std::fs::write(&alternates, line).map_err(|e| GateError::io(&alternates, e))?;
-        git_ok(
-            dir,
-            &[
-                "-c",
-                "advice.detachedHead=false",
-                "-c",
-                "core.hooksPath=/dev/null",
-                "checkout",
-                "-q",
-                "--detach",
-                commit,
-            ],
-        )?;
-        let target = dir.join(self.prefix.trim_end_matches('/'));
+/// One worker's checkout, moved from commit to commit. The first commit is a full checkout
+/// into a fresh repository; each later one removes whatever the gates left behind
+/// (`git clean -ffdx`: untracked and ignored files, installed dependencies too) and switches
+/// with `git checkout --force`, which writes only the files that differ. The tree a gate sees
+/// is exactly the commit's either way; switching is what makes a run over consecutive commits
+/// cheap (a full checkout of a mid-sized monorepo costs ~0.4 s, a switch ~0.05 s).
+pub struct Checkout {
+    dir: PathBuf,
+    ready: bool,
+}
+
+impl Checkout {
+    /// A checkout that will live in `dir` (created on the first [`Checkout::switch`]).
+    pub fn new(dir: PathBuf) -> Checkout {
+        Checkout { dir, ready: false }
+    }
+
+    /// Puts the work tree at `commit` and returns the target directory inside it.
+    pub fn switch(&mut self, src: &Source, commit: &str) -> Result<PathBuf, GateError> {
+        let switch = [
+            "-c",
+            "advice.detachedHead=false",
+            "-c",
+            "core.hooksPath=/dev/null",
+            "checkout",
+            "-q",
+            "--force",
+            "--detach",
+            commit,
+        ];
+        if self.ready {
+            let r =
+                git_ok(&self.dir, &["clean", "-ffdxq"]).and_then(|_| git_ok(&self.dir, &switch));
+            if r.is_err() {
+                // Whatever a gate did to the checkout, a fresh one is still exact.
+                self.ready = false;
+                remove_tree(&self.dir);
+            }
+        }
+        if !self.ready {
+            let d = self.dir.to_string_lossy().into_owned();
+            let parent = self.dir.parent().unwrap_or(&self.dir);
+            git_ok(parent, &["init", "-q", "--template=", &d])?;
+            let info = self.dir.join(".git").join("objects").join("info");
+            std::fs::create_dir_all(&info).map_err(|e| GateError::io(&info, e))?;
+            let alternates = info.join("alternates");
+            let mut line = src.objects.to_string_lossy().into_owned();
+            line.push('\n');
+            std::fs::write(&alternates, line).map_err(|e| GateError::io(&alternates, e))?;
+            git_ok(&self.dir, &switch)?;
+            self.ready = true;
+        }
+        let target = self.dir.join(src.prefix.trim_end_matches('/'));
         if !target.is_dir() {
             return Err(GateError::msg(format!(
                 "the target directory {} does not exist at commit {}",
-                self.prefix.trim_end_matches('/'),
+                src.prefix.trim_end_matches('/'),
                 short(commit)
             )));
         }
         Ok(target)
+    }
+
+    /// Removes the checkout.
+    pub fn remove(self) {
+        remove_tree(&self.dir);
     }
 }
 

@@ -35,7 +35,7 @@ use crate::error::GateError;
 use crate::pipeline::{GateKind, Pipeline, Plan};
 use crate::run::executor;
 use crate::run::{Counts, GateResult, Status};
-use checkout::{Source, TempRoot, short};
+use checkout::{Checkout, Source, TempRoot};
 
 /// Checks whose verdict in a history run says nothing about the commit, left out of the
 /// default selection (they still run when named with `--gates`):
@@ -183,8 +183,8 @@ pub struct History {
     pub pipeline: String,
     /// The gates judged, in order (the matrix rows).
     pub gates: Vec<String>,
-    /// True when the default selection was widened with `--with-suites`.
-    pub with_suites: bool,
+    /// How the gates were chosen: `static` (the default), `with-suites`, or `named` (`--gates`).
+    pub selection: String,
     /// The commits, in the run's order (the matrix columns).
     pub commits: Vec<CommitResult>,
     pub transitions: Vec<Transition>,
@@ -251,33 +251,28 @@ pub fn run(
     let subjects = src.subjects(&shas)?;
     let root = TempRoot::create()?;
     let jobs = opts.jobs.max(1).min(revs.len());
-    let next = Mutex::new(0usize);
+    // Each worker takes a contiguous run of commits, so its checkout moves between
+    // neighbours (few files differ) instead of being written whole for every commit.
+    let chunk = revs.len().div_ceil(jobs);
     let done = Mutex::new(0usize);
     let results: Mutex<Vec<Option<CommitResult>>> = Mutex::new(vec![None; revs.len()]);
     std::thread::scope(|s| {
-        for _ in 0..jobs {
-            s.spawn(|| {
-                loop {
+        for w in 0..jobs {
+            let (revs, subjects, gates, src, root) = (&revs, &subjects, &gates, &src, &root);
+            let (done, results) = (&done, &results);
+            s.spawn(move || {
+                let mut co = Checkout::new(root.path().join(format!("w{w}")));
+                for i in w * chunk..((w + 1) * chunk).min(revs.len()) {
                     if interrupt.load(Ordering::Relaxed) {
-                        return;
-                    }
-                    let i = {
-                        let mut n = next.lock().expect("lock");
-                        let i = *n;
-                        *n += 1;
-                        i
-                    };
-                    if i >= revs.len() {
-                        return;
+                        break;
                     }
                     let (rev, sha) = &revs[i];
-                    let dir = root.path().join(format!("{i:03}-{}", short(sha)));
-                    let mut c = judge_commit(p, &src, sha, &dir, &gates, interrupt);
+                    let mut c = judge_commit(p, src, sha, &mut co, gates, interrupt);
                     c.rev = rev.clone();
                     c.subject = subjects[i].clone();
                     if interrupt.load(Ordering::Relaxed) {
                         // Cells of a commit cut short are not verdicts.
-                        return;
+                        break;
                     }
                     let n = {
                         let mut d = done.lock().expect("lock");
@@ -287,6 +282,7 @@ pub fn run(
                     progress.commit_done(n, revs.len(), &c);
                     results.lock().expect("lock")[i] = Some(c);
                 }
+                co.remove();
             });
         }
     });
@@ -311,7 +307,14 @@ pub fn run(
         tool: format!("rawr-gates {}", env!("CARGO_PKG_VERSION")),
         pipeline: p.name.clone(),
         gates,
-        with_suites: opts.with_suites,
+        selection: if !opts.gates.is_empty() {
+            "named"
+        } else if opts.with_suites {
+            "with-suites"
+        } else {
+            "static"
+        }
+        .to_string(),
         commits,
         transitions,
         duration_ms: clock.elapsed().as_millis() as u64,
@@ -337,12 +340,12 @@ fn counts_of(cells: &[&Cell]) -> Counts {
     c
 }
 
-/// Checks `sha` out into `dir`, runs `gates` in order against it, and removes `dir`.
+/// Puts `checkout` at `sha` and runs `gates` in order against it.
 pub(crate) fn judge_commit(
     p: &Pipeline,
     src: &Source,
     sha: &str,
-    dir: &std::path::Path,
+    checkout: &mut Checkout,
     gates: &[String],
     interrupt: &AtomicBool,
 ) -> CommitResult {
@@ -356,13 +359,12 @@ pub(crate) fn judge_commit(
         cells: Vec::new(),
     };
     let t = Instant::now();
-    let target = src.checkout(sha, dir);
+    let target = checkout.switch(src, sha);
     c.checkout_ms = t.elapsed().as_millis() as u64;
     let target = match target {
         Ok(t) => t,
         Err(e) => {
             c.error = Some(e.to_string());
-            checkout::remove_tree(dir);
             return c;
         }
     };
@@ -384,7 +386,6 @@ pub(crate) fn judge_commit(
         so_far.earlier.push(r);
     }
     c.gates_ms = t.elapsed().as_millis() as u64;
-    checkout::remove_tree(dir);
     c
 }
 

@@ -57,7 +57,11 @@ fn transition_text(t: &Transition) -> String {
 }
 
 fn heading(h: &History) -> String {
-    let kind = if h.with_suites { "" } else { " static" };
+    let kind = if h.selection == "static" {
+        " static"
+    } else {
+        ""
+    };
     format!(
         "{} commit{} × {}{kind} gate{}",
         h.commits.len(),
