@@ -104,7 +104,7 @@ fn key(f: &Finding) -> (String, String, Option<String>, String) {
 }
 
 /// Findings of `after` that `before` lacks (as multisets).
-fn minus(after: &[Finding], before: &[Finding]) -> Vec<Finding> {
+pub(crate) fn minus(after: &[Finding], before: &[Finding]) -> Vec<Finding> {
     let mut left: HashMap<_, usize> = HashMap::new();
     for f in before {
         *left.entry(key(f)).or_default() += 1;

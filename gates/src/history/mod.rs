@@ -420,3 +420,134 @@ pub fn transitions(gates: &[String], commits: &[CommitResult]) -> Vec<Transition
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::Finding;
+    use std::path::Path;
+
+    const PIPELINE: &str = r#"
+[target]
+repo = "."
+pass_root = "pass"
+[[stage]]
+number = 0
+title = "s"
+[[slice]]
+id = "stage-0"
+stage = 0
+title = "t"
+owner = "o"
+depends_on = []
+gates = ["preflight", "ci-drift", "contract", "suite", "probe", "checked-suite", "set-up"]
+[gate.preflight]
+title = "t"
+check = "preflight"
+[gate.ci-drift]
+title = "t"
+check = "ci-drift"
+[gate.contract]
+title = "t"
+check = "metadata-contract"
+[gate.suite]
+title = "t"
+command = ["true"]
+[gate.probe]
+title = "t"
+check = "route-probe"
+params = { rpc_path = "/rpc/x", orpc_path = "/api/orpc/x", signing_key = "k", start = { command = ["true"] } }
+[gate.checked-suite]
+title = "t"
+check = "harness-matrix"
+command = ["true"]
+report = { path = "r.json", format = "vitest-json" }
+[gate.set-up]
+title = "t"
+check = "metadata-contract"
+setup = { command = ["true"] }
+"#;
+
+    fn pipeline() -> Pipeline {
+        crate::pipeline::load_str(PIPELINE, Path::new("p.toml"), Path::new("."))
+            .expect("the test pipeline loads")
+    }
+
+    #[test]
+    fn the_default_selection_is_the_static_gates_of_the_commit() {
+        let p = pipeline();
+        assert_eq!(select_gates(&p, &[], false).unwrap(), ["contract"]);
+        assert_eq!(
+            select_gates(&p, &[], true).unwrap(),
+            ["contract", "suite", "probe", "checked-suite", "set-up"]
+        );
+        // Named gates run whatever their kind, in the pipeline's order.
+        let named = vec!["contract".to_string(), "preflight".to_string()];
+        assert_eq!(
+            select_gates(&p, &named, false).unwrap(),
+            ["preflight", "contract"]
+        );
+        let err = select_gates(&p, &["nope".to_string()], false).unwrap_err();
+        assert!(err.to_string().starts_with("unknown gate `nope`"), "{err}");
+    }
+
+    fn commit(sha: &str, statuses: &[(&str, Status)]) -> CommitResult {
+        CommitResult {
+            rev: sha.into(),
+            sha: sha.into(),
+            subject: String::new(),
+            checkout_ms: 0,
+            gates_ms: 0,
+            error: None,
+            cells: statuses
+                .iter()
+                .map(|(g, st)| Cell {
+                    gate: g.to_string(),
+                    status: *st,
+                    errors: 0,
+                    warnings: 0,
+                    reason: None,
+                    duration_ms: 0,
+                    findings: Vec::new(),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn transitions_name_the_first_green_and_each_turn_to_red() {
+        use Status::*;
+        let commits = [
+            commit("c1", &[("a", Failed), ("b", Passed)]),
+            commit("c2", &[("a", Passed), ("b", Errored)]),
+            commit("c3", &[("a", Failed), ("b", Passed)]),
+            commit("c4", &[("a", Failed), ("b", Passed)]),
+            commit("c5", &[("a", Passed), ("b", TimedOut)]),
+            commit("c6", &[("a", Errored)]),
+        ];
+        let t = transitions(&["a".into(), "b".into(), "z".into()], &commits);
+        let want = |g: &str, first: Option<&str>, red: &[&str]| Transition {
+            gate: g.into(),
+            first_green: first.map(str::to_string),
+            red_again: red.iter().map(|s| s.to_string()).collect(),
+        };
+        assert_eq!(
+            t,
+            [
+                want("a", Some("c2"), &["c3", "c6"]),
+                want("b", Some("c1"), &["c2", "c5"]),
+                want("z", None, &[]),
+            ]
+        );
+    }
+
+    #[test]
+    fn bisect_diffs_findings_by_file_and_message_not_line() {
+        let f = |line: u32, msg: &str| Finding::error("r", "a.json", line, 1, msg);
+        let good = [f(3, "x"), f(4, "y")];
+        let bad = [f(5, "x"), f(6, "y"), f(7, "y"), f(8, "z")];
+        let appeared = bisect::minus(&bad, &good);
+        assert_eq!(appeared, [f(7, "y"), f(8, "z")]);
+        assert!(bisect::minus(&good, &bad).is_empty());
+    }
+}
