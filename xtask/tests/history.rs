@@ -450,7 +450,7 @@ fn bisect_finds_the_commit_that_broke_the_gate_and_its_findings() {
             tail,
             format!(
                 "first bad commit: {}  add the bye plugin  [fail(1)]
-last good commit: {}  docs: notes
+last good commit: {}  docs: notes  [pass]
 
 findings that appeared (1):
   plugins/cli/bye/package.json:6:5: error [forbidden-legacy-key] legacy key `rawr.channel` is forbidden (hard-deleted)
@@ -474,18 +474,60 @@ findings that appeared (1):
 }
 
 #[test]
-fn bisect_refuses_a_good_commit_where_the_gate_fails() {
+fn bisect_refuses_ends_with_the_same_verdict() {
     let ws = Ws::new();
     let c = &ws.commits;
     let (code, stdout, _) = ws.run(&["--bisect", "metadata-contract", &c[0], &c[4]]);
     assert_eq!(code, 2, "{stdout}");
     assert!(
         stdout.contains(&format!(
-            "cannot bisect: the gate does not pass at GOOD {} (fail(3)): not a good commit",
-            short(&c[0])
+            "cannot bisect: the gate does not pass at GOOD {} (fail(3)) nor at BAD {} (fail(1)): nothing turned red or green between them",
+            short(&c[0]),
+            short(&c[4])
         )),
         "{stdout}"
     );
+    let (code, stdout, _) = ws.run(&["--bisect", "metadata-contract", &c[1], &c[2]]);
+    assert_eq!(code, 2, "{stdout}");
+    assert!(
+        stdout.contains("and at BAD") && stdout.contains("nothing turned red between them"),
+        "{stdout}"
+    );
+    let (code, _, stderr) = ws.run(&["--bisect", "metadata-contract", &c[3], &c[1]]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains(&format!("{} is not a descendant of {}", c[1], c[3])),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn bisect_from_a_failing_to_a_passing_commit_finds_where_it_turned_green() {
+    let ws = Ws::new();
+    let c = &ws.commits;
+    let (code, stdout, _) = ws.run(&[
+        "--bisect",
+        "metadata-contract",
+        &c[3],
+        &c[5],
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{stdout}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["turned"], "green");
+    assert_eq!(v["candidates"], 2);
+    assert_eq!(v["first"]["sha"], c[5].as_str());
+    assert_eq!(v["first"]["status"], "passed");
+    assert_eq!(v["last_before"]["sha"], c[4].as_str());
+    assert_eq!(v["last_before"]["status"], "failed");
+    assert_eq!(v["appeared"], serde_json::json!([]));
+    let gone = v["disappeared"].as_array().unwrap();
+    assert_eq!(gone.len(), 1);
+    assert_eq!(gone[0]["rule"], "forbidden-legacy-key");
+    assert_eq!(gone[0]["path"], "plugins/cli/bye/package.json");
+    assert_eq!(v["exit_code"], 0);
+    assert!(ws.tmp_entries().is_empty());
 }
 
 #[test]

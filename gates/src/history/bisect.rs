@@ -12,8 +12,9 @@
 //! the ancestry path is searched in topological order.
 //!
 //! A commit counts as bad when the gate did not pass there (failed, timed out, or could not
-//! judge; the report shows which). GOOD must pass and BAD must not, else the search cannot
-//! start and says why.
+//! judge; the report shows which). GOOD should pass and BAD not; when it is the other way round
+//! the search finds where the gate turned green instead (as `git bisect` with the terms
+//! old/new). When both have the same verdict the search cannot start and says why.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -58,13 +59,18 @@ pub struct Bisect {
     pub candidates: usize,
     /// Every judged commit, in the order they were judged.
     pub steps: Vec<Step>,
-    /// The first commit where the gate does not pass.
-    pub first_bad: Option<Step>,
-    /// The commit before it on the path (GOOD itself when the first bad is the first commit).
-    pub last_good: Option<Step>,
-    /// Findings at the first bad commit that the last good one did not have.
+    /// `red` when the gate passes at GOOD and not at BAD (the search finds where it broke),
+    /// `green` when it is the other way round (where it was fixed); absent when the search
+    /// could not start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub turned: Option<String>,
+    /// The first commit with BAD's verdict.
+    pub first: Option<Step>,
+    /// The commit before it on the path (GOOD itself when `first` is the first commit).
+    pub last_before: Option<Step>,
+    /// Findings at `first` that `last_before` did not have.
     pub appeared: Vec<Finding>,
-    /// Findings of the last good commit gone at the first bad one.
+    /// Findings of `last_before` gone at `first`.
     pub disappeared: Vec<Finding>,
     /// Why the search could not finish, if it could not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -151,8 +157,9 @@ pub fn run(p: &Arc<Pipeline>, opts: &Options, interrupt: &AtomicBool) -> Result<
         bad: bad.clone(),
         candidates: path.len(),
         steps: Vec::new(),
-        first_bad: None,
-        last_good: None,
+        turned: None,
+        first: None,
+        last_before: None,
         appeared: Vec::new(),
         disappeared: Vec::new(),
         error: None,
@@ -199,9 +206,7 @@ pub fn run(p: &Arc<Pipeline>, opts: &Options, interrupt: &AtomicBool) -> Result<
         probe(&[-1, last], &mut judged, &mut out.steps);
     } else {
         probe(&[-1], &mut judged, &mut out.steps);
-        if passes(&judged[&-1]) {
-            probe(&[last], &mut judged, &mut out.steps);
-        }
+        probe(&[last], &mut judged, &mut out.steps);
     }
     let finish = |mut out: Bisect, interrupted: bool| {
         out.interrupted = interrupted;
@@ -211,21 +216,29 @@ pub fn run(p: &Arc<Pipeline>, opts: &Options, interrupt: &AtomicBool) -> Result<
     if interrupt.load(Ordering::Relaxed) {
         return Ok(finish(out, true));
     }
-    if !passes(&judged[&-1]) {
-        out.error = Some(format!(
-            "the gate does not pass at GOOD {} ({}): not a good commit",
-            short(&good),
-            cell_text(judged[&-1].cell(&opts.gate))
-        ));
+    // `same(c)`: the commit still has GOOD's verdict.
+    let good_passes = passes(&judged[&-1]);
+    if good_passes == passes(&judged[&last]) {
+        let verdict = |i: i64| cell_text(judged[&i].cell(&opts.gate));
+        out.error = Some(if good_passes {
+            format!(
+                "the gate passes at GOOD {} and at BAD {}: nothing turned red between them",
+                short(&good),
+                short(&bad)
+            )
+        } else {
+            format!(
+                "the gate does not pass at GOOD {} ({}) nor at BAD {} ({}): nothing turned red or green between them",
+                short(&good),
+                verdict(-1),
+                short(&bad),
+                verdict(last)
+            )
+        });
         return Ok(finish(out, false));
     }
-    if passes(&judged[&last]) {
-        out.error = Some(format!(
-            "the gate passes at BAD {}: nothing turned red between GOOD and BAD",
-            short(&bad)
-        ));
-        return Ok(finish(out, false));
-    }
+    out.turned = Some(if good_passes { "red" } else { "green" }.to_string());
+    let same = |c: &CommitResult| passes(c) == good_passes;
     let (mut lo, mut hi) = (-1i64, last);
     while hi - lo > 1 {
         if interrupt.load(Ordering::Relaxed) {
@@ -243,7 +256,7 @@ pub fn run(p: &Arc<Pipeline>, opts: &Options, interrupt: &AtomicBool) -> Result<
         // probe before it bounds it from below.
         let mut new_hi = hi;
         for i in &idx {
-            if !passes(&judged[i]) {
+            if !same(&judged[i]) {
                 new_hi = *i;
                 break;
             }
@@ -251,7 +264,7 @@ pub fn run(p: &Arc<Pipeline>, opts: &Options, interrupt: &AtomicBool) -> Result<
         let new_lo = idx
             .iter()
             .copied()
-            .filter(|i| *i < new_hi && passes(&judged[i]))
+            .filter(|i| *i < new_hi && same(&judged[i]))
             .max()
             .unwrap_or(lo);
         lo = new_lo.max(lo);
@@ -268,8 +281,8 @@ pub fn run(p: &Arc<Pipeline>, opts: &Options, interrupt: &AtomicBool) -> Result<
     };
     out.appeared = minus(&findings(bad_c), &findings(good_c));
     out.disappeared = minus(&findings(good_c), &findings(bad_c));
-    out.first_bad = Some(step_of(bad_c, &opts.gate));
-    out.last_good = Some(step_of(good_c, &opts.gate));
+    out.first = Some(step_of(bad_c, &opts.gate));
+    out.last_before = Some(step_of(good_c, &opts.gate));
     out.exit_code = 0;
     Ok(finish(out, false))
 }
@@ -298,17 +311,23 @@ pub fn text(b: &Bisect) -> String {
     if b.interrupted {
         out.push_str("interrupted: the search did not finish\n");
     }
-    if let (Some(bad), Some(good)) = (&b.first_bad, &b.last_good) {
+    if let (Some(first), Some(before)) = (&b.first, &b.last_before) {
+        let (now, then) = if b.turned.as_deref() == Some("green") {
+            ("green", "red")
+        } else {
+            ("bad", "good")
+        };
         out.push_str(&format!(
-            "\nfirst bad commit: {}  {}  [{}]\n",
-            short(&bad.sha),
-            bad.subject,
-            status_text(bad)
+            "\nfirst {now} commit: {}  {}  [{}]\n",
+            short(&first.sha),
+            first.subject,
+            status_text(first)
         ));
         out.push_str(&format!(
-            "last good commit: {}  {}\n",
-            short(&good.sha),
-            good.subject
+            "last {then} commit: {}  {}  [{}]\n",
+            short(&before.sha),
+            before.subject,
+            status_text(before)
         ));
         out.push_str(&format!(
             "\nfindings that appeared ({}):\n",
@@ -317,7 +336,7 @@ pub fn text(b: &Bisect) -> String {
         for f in &b.appeared {
             out.push_str(&format!("  {}\n", finding_line(f)));
         }
-        if !b.disappeared.is_empty() {
+        if !b.disappeared.is_empty() || b.turned.as_deref() == Some("green") {
             out.push_str(&format!(
                 "findings that went away ({}):\n",
                 b.disappeared.len()
