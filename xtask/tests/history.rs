@@ -635,3 +635,93 @@ fn a_target_below_the_top_of_its_repository() {
     assert!(stdout.contains("metadata-contract  fail(1)"), "{stdout}");
     assert!(ws.tmp_entries().is_empty());
 }
+
+/// Sets every timing in a JSON document to 0.
+fn without_timings(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(m) => {
+            for (k, x) in m.iter_mut() {
+                if k.ends_with("_ms") {
+                    *x = serde_json::json!(0);
+                } else {
+                    without_timings(x);
+                }
+            }
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(without_timings),
+        _ => {}
+    }
+}
+
+#[test]
+fn the_exact_json_document() {
+    let ws = Ws::new();
+    let c = &ws.commits;
+    let (code, stdout, _) = ws.run(&[
+        "HEAD~2",
+        &c[5],
+        "--gates",
+        "legacy-metadata-guard",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 1, "{stdout}");
+    let mut v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    without_timings(&mut v);
+    let expected = serde_json::json!({
+        "tool": format!("rawr-gates {}", env!("CARGO_PKG_VERSION")),
+        "pipeline": "phase-a",
+        "gates": ["legacy-metadata-guard"],
+        "selection": "named",
+        "commits": [
+            {
+                "rev": "HEAD~2",
+                "sha": c[3],
+                "subject": "add the bye plugin",
+                "checkout_ms": 0,
+                "gates_ms": 0,
+                "cells": [{
+                    "gate": "legacy-metadata-guard",
+                    "status": "failed",
+                    "errors": 1,
+                    "warnings": 0,
+                    "duration_ms": 0,
+                    "findings": [{
+                        "rule": "legacy-key-manifest",
+                        "severity": "error",
+                        "path": "plugins/cli/bye/package.json",
+                        "line": 6,
+                        "col": 5,
+                        "message": "legacy key `channel` declared in the manifest at `rawr.channel`",
+                        "help": "delete `rawr.channel`: plugin identity is rawr.kind + rawr.capability (JSON has no comments, so manifests cannot carry allow markers)",
+                    }],
+                }],
+            },
+            {
+                "rev": c[5],
+                "sha": c[5],
+                "subject": "A6: drop the channel key",
+                "checkout_ms": 0,
+                "gates_ms": 0,
+                "cells": [{
+                    "gate": "legacy-metadata-guard",
+                    "status": "passed",
+                    "errors": 0,
+                    "warnings": 0,
+                    "duration_ms": 0,
+                    "findings": [],
+                }],
+            },
+        ],
+        "transitions": [
+            {"gate": "legacy-metadata-guard", "first_green": c[5], "red_again": []},
+        ],
+        "duration_ms": 0,
+        "interrupted": false,
+        "exit_code": 1,
+    });
+    assert_eq!(
+        serde_json::to_string_pretty(&v).unwrap(),
+        serde_json::to_string_pretty(&expected).unwrap()
+    );
+}
