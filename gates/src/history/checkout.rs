@@ -1,17 +1,20 @@
 //! Temporary checkouts of a target's commits, without touching the target's repository.
 //!
-//! Each commit is checked out into its own fresh repository under one temporary folder:
-//! `git init` (no templates), an `objects/info/alternates` line pointing at the target's
-//! object store, then `git checkout --detach <commit>`. The gates see a proper git work tree
-//! (HEAD at the commit, a clean status, `git ls-files` works), yet nothing is written to the
-//! target's repository: no worktree is registered, no ref, index or HEAD of the user's changes.
-//! That is why this is used instead of `git worktree add`: a run killed at any moment (even by
-//! SIGKILL) leaves at worst a temporary folder, never a stale entry in the user's worktree
-//! list; and removing a checkout is a plain directory removal (`git worktree remove` costs a
-//! `git status` per worktree). Creation costs the same as `git worktree add` (one checkout).
+//! A checkout is its own fresh repository under one temporary folder: `git init` (no
+//! templates), an `objects/info/alternates` line pointing at the target's object store, then
+//! `git checkout --detach <commit>`; it then moves from commit to commit ([`Checkout::switch`]).
+//! The gates see a proper git work tree (HEAD at the commit, a clean status, `git ls-files`
+//! works), yet nothing is written to the target's repository: no worktree is registered, no
+//! ref, index or HEAD of the user's changes. That is why this is used instead of
+//! `git worktree add`: a run killed at any moment (even by SIGKILL) leaves at worst a temporary
+//! folder, never a stale entry in the user's worktree list; and removing a checkout is a plain
+//! directory removal (`git worktree remove` costs a `git status` per worktree). A first
+//! checkout costs the same as `git worktree add` (the whole tree is written).
 //!
 //! When the target is a subdirectory of its repository (e.g. a monorepo's package), the whole
 //! commit is checked out and the gates are pointed at the same subdirectory inside it.
+//! Files stored with Git LFS stay pointer files (`GIT_LFS_SKIP_SMUDGE=1`): the checkout has no
+//! remote to fetch them from, and the static gates read source, not large binaries.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -37,11 +40,11 @@ fn git(dir: &Path) -> Command {
         .env("GIT_OPTIONAL_LOCKS", "0")
         .env("GIT_PAGER", "cat")
         .env("LC_ALL", "C")
-        // A checkout must not run the user's hooks or read their global attributes filters
-        // into a different result than a plain checkout would.
+        // Run from inside a git hook, these would point every command at the hook's repository.
         .env_remove("GIT_DIR")
         .env_remove("GIT_WORK_TREE")
-        .env_remove("GIT_INDEX_FILE");
+        .env_remove("GIT_INDEX_FILE")
+        .env("GIT_LFS_SKIP_SMUDGE", "1");
     c
 }
 
@@ -270,7 +273,7 @@ pub fn remove_tree(path: &Path) {
     if std::fs::remove_dir_all(path).is_ok() || !path.exists() {
         return;
     }
-    for entry in ignore_walk(path) {
+    for entry in dirs_below(path) {
         if let Ok(meta) = std::fs::symlink_metadata(&entry)
             && meta.is_dir()
         {
@@ -283,7 +286,7 @@ pub fn remove_tree(path: &Path) {
     let _ = std::fs::remove_dir_all(path);
 }
 
-fn ignore_walk(root: &Path) -> Vec<PathBuf> {
+fn dirs_below(root: &Path) -> Vec<PathBuf> {
     let mut out = vec![root.to_path_buf()];
     let mut i = 0;
     while i < out.len() {
@@ -298,4 +301,33 @@ fn ignore_walk(root: &Path) -> Vec<PathBuf> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_read_only_directory_left_by_a_gate_is_removed_too() {
+        use std::os::unix::fs::PermissionsExt;
+        let t = tempfile::tempdir().unwrap();
+        let root = t.path().join("co");
+        let locked = root.join("node_modules/pkg");
+        std::fs::create_dir_all(&locked).unwrap();
+        std::fs::write(locked.join("index.js"), "x").unwrap();
+        std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o555)).unwrap();
+        remove_tree(&root);
+        assert!(!root.exists());
+    }
+
+    #[test]
+    fn a_temporary_root_is_removed_when_dropped() {
+        let r = TempRoot::create().unwrap();
+        let p = r.path().to_path_buf();
+        std::fs::create_dir_all(p.join("w0/a")).unwrap();
+        assert!(p.is_dir());
+        drop(r);
+        assert!(!p.exists());
+    }
 }
