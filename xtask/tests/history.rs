@@ -249,6 +249,38 @@ impl Ws {
         s
     }
 
+    /// Waits until the slow gate (`touch started; sleep 300`) runs inside a checkout under
+    /// the temporary folder.
+    fn wait_until_a_gate_runs_in_a_checkout(&self) {
+        let started = || -> bool {
+            let Ok(rd) = std::fs::read_dir(self.tmp()) else {
+                return false;
+            };
+            rd.flatten().any(|root| {
+                std::fs::read_dir(root.path())
+                    .map(|ws| ws.flatten().any(|w| w.path().join("started").exists()))
+                    .unwrap_or(false)
+            })
+        };
+        for _ in 0..1000 {
+            if started() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        panic!("no gate started in a temporary checkout");
+    }
+
+    /// Replaces the suites gate's command with one that marks its start and then sleeps.
+    fn make_the_suites_slow(&self) {
+        let path = self.root().join("ci/phase-a.toml");
+        let text = std::fs::read_to_string(&path).unwrap().replace(
+            r#"command = ["sh", "-c", "test -f suite-ok"]"#,
+            r#"command = ["sh", "-c", "touch started; sleep 300"]"#,
+        );
+        std::fs::write(path, text).unwrap();
+    }
+
     fn tmp_entries(&self) -> Vec<String> {
         std::fs::read_dir(self.tmp())
             .unwrap()
@@ -552,13 +584,7 @@ fn bad_revisions_and_gates_are_errors_naming_them() {
 fn ctrl_c_leaves_no_checkout_and_no_temporary_folder() {
     let ws = Ws::new();
     // A slow command gate keeps every commit busy; the temporary checkouts exist while it runs.
-    let text = std::fs::read_to_string(ws.root().join("ci/phase-a.toml"))
-        .unwrap()
-        .replace(
-            r#"command = ["sh", "-c", "test -f suite-ok"]"#,
-            r#"command = ["sh", "-c", "touch started; sleep 300"]"#,
-        );
-    std::fs::write(ws.root().join("ci/phase-a.toml"), text).unwrap();
+    ws.make_the_suites_slow();
     let before = ws.repo_state();
     let c = &ws.commits;
     let child = ws
@@ -567,24 +593,7 @@ fn ctrl_c_leaves_no_checkout_and_no_temporary_folder() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // Wait until a gate runs inside a checkout under the temporary folder.
-    let started = || -> bool {
-        let Ok(rd) = std::fs::read_dir(ws.tmp()) else {
-            return false;
-        };
-        rd.flatten().any(|root| {
-            std::fs::read_dir(root.path())
-                .map(|ws| ws.flatten().any(|w| w.path().join("started").exists()))
-                .unwrap_or(false)
-        })
-    };
-    for _ in 0..1000 {
-        if started() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    assert!(started(), "no gate started in a temporary checkout");
+    ws.wait_until_a_gate_runs_in_a_checkout();
     let status = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
@@ -724,4 +733,35 @@ fn the_exact_json_document() {
         serde_json::to_string_pretty(&v).unwrap(),
         serde_json::to_string_pretty(&expected).unwrap()
     );
+}
+
+#[test]
+fn ctrl_c_during_bisect_leaves_no_temporary_folder() {
+    let ws = Ws::new();
+    ws.make_the_suites_slow();
+    let before = ws.repo_state();
+    let c = &ws.commits;
+    let child = ws
+        .cmd(&["--bisect", "suites", &c[0], &c[5], "-j", "2"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    ws.wait_until_a_gate_runs_in_a_checkout();
+    assert!(
+        Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{stdout}");
+    assert!(
+        stdout.contains("interrupted: the search did not finish"),
+        "{stdout}"
+    );
+    assert!(ws.tmp_entries().is_empty(), "{:?}", ws.tmp_entries());
+    assert_eq!(ws.repo_state(), before);
 }
