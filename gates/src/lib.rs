@@ -12,6 +12,7 @@ pub mod ci;
 pub mod devtest;
 pub mod error;
 pub mod finding;
+pub mod history;
 pub mod pipeline;
 pub mod report;
 pub mod run;

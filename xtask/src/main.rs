@@ -80,9 +80,42 @@ enum Cmd {
     /// The GitHub Actions workflow generated from the pipeline.
     #[command(subcommand)]
     Ci(CiCmd),
+    /// The gates over a range of commits, as a gate × commit matrix; or bisect one gate.
+    History(HistoryArgs),
     /// Benchmarks over generated inputs.
     #[command(subcommand)]
     Bench(BenchCmd),
+}
+
+#[derive(clap::Args)]
+struct HistoryArgs {
+    /// The target repository (default: the pipeline's `target.repo`); only read.
+    #[arg(long, value_name = "DIR")]
+    repo: Option<PathBuf>,
+    /// Commits in the order to show them (`REV…`), or a range `A..B` (oldest first).
+    #[arg(value_name = "REV", conflicts_with = "bisect")]
+    revs: Vec<String>,
+    /// Only these gates (comma-separated or repeated), any kind (default: the static gates).
+    #[arg(long, value_name = "ID", value_delimiter = ',', num_args = 1..)]
+    gates: Vec<String>,
+    /// Also the gates that install and run the target's suites, and the live probe.
+    #[arg(long)]
+    with_suites: bool,
+    #[arg(long, value_enum, default_value_t = HistoryFormat::Text)]
+    format: HistoryFormat,
+    /// Commits judged at once, each in its own temporary checkout (default: the number of cores).
+    #[arg(short = 'j', long = "jobs", value_name = "N")]
+    jobs: Option<usize>,
+    /// Find the first commit between GOOD and BAD where GATE stops passing.
+    #[arg(long, num_args = 3, value_names = ["GATE", "GOOD", "BAD"])]
+    bisect: Option<Vec<String>>,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum HistoryFormat {
+    Text,
+    Markdown,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -285,6 +318,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             Ok(0)
         }
         Cmd::Ci(c) => ci(&cli.pipeline, c),
+        Cmd::History(a) => history(&cli.pipeline, a),
         Cmd::Test { args } => {
             let code = gates::devtest::run(&workspace_root(), &args).map_err(anyhow::Error::msg)?;
             Ok(code.clamp(0, 255) as u8)
@@ -571,6 +605,83 @@ fn gate(
     }
     let counts = run::Counts::of(std::slice::from_ref(&r));
     Ok(counts.exit_code(false) as u8)
+}
+
+fn history(pipeline_file: &Option<PathBuf>, a: HistoryArgs) -> anyhow::Result<u8> {
+    use gates::history;
+    let p = load(pipeline_file)?;
+    let repo = target_repo(&p, &a.repo)?;
+    let jobs = a.jobs.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    });
+    if jobs == 0 {
+        anyhow::bail!("-j 0: at least one commit must be able to run");
+    }
+    let interrupt = run::interrupt::flag();
+    if let Some(b) = a.bisect {
+        if !a.gates.is_empty() || a.with_suites {
+            anyhow::bail!("--bisect names its one gate; --gates and --with-suites do not apply");
+        }
+        let opts = history::bisect::Options {
+            repo,
+            gate: b[0].clone(),
+            good: b[1].clone(),
+            bad: b[2].clone(),
+            jobs,
+        };
+        let r = history::bisect::run(&p, &opts, &interrupt)?;
+        match a.format {
+            HistoryFormat::Json => print!("{}", history::bisect::json(&r)),
+            HistoryFormat::Markdown => {
+                print!("```text\n{}```\n", history::bisect::text(&r))
+            }
+            HistoryFormat::Text => print!("{}", history::bisect::text(&r)),
+        }
+        eprintln!("bisect took {}", report::human::secs(r.duration_ms));
+        return Ok(r.exit_code as u8);
+    }
+    let opts = history::Options {
+        repo,
+        revs: a.revs,
+        gates: a.gates,
+        with_suites: a.with_suites,
+        jobs,
+    };
+    let progress = HistoryProgress(std::io::stderr().is_terminal());
+    let h = history::run(&p, &opts, &interrupt, &progress)?;
+    match a.format {
+        HistoryFormat::Text => print!("{}", history::render::text(&h)),
+        HistoryFormat::Markdown => print!("{}", history::render::markdown(&h)),
+        HistoryFormat::Json => print!("{}", history::render::json(&h)),
+    }
+    let checkout: u64 = h.commits.iter().map(|c| c.checkout_ms).sum();
+    let gates_ms: u64 = h.commits.iter().map(|c| c.gates_ms).sum();
+    eprintln!(
+        "history: {} commits in {} (summed over commits: checkout {}, gates {})",
+        h.commits.len(),
+        report::human::secs(h.duration_ms),
+        report::human::secs(checkout),
+        report::human::secs(gates_ms)
+    );
+    Ok(h.exit_code as u8)
+}
+
+/// One line per finished commit on a terminal.
+struct HistoryProgress(bool);
+
+impl gates::history::Progress for HistoryProgress {
+    fn commit_done(&self, done: usize, total: usize, c: &gates::history::CommitResult) {
+        if self.0 {
+            eprintln!(
+                "[{done}/{total}] {} checkout {}, gates {}",
+                gates::history::checkout::short(&c.sha),
+                report::human::secs(c.checkout_ms),
+                report::human::secs(c.gates_ms)
+            );
+        }
+    }
 }
 
 fn write_report(path: &Path, text: &str) -> anyhow::Result<()> {
