@@ -94,7 +94,7 @@ const MODIFIERS: &[&str] = &[
 ];
 
 /// `describe`, `describe.skip`, `test.skipIf(c)`, `describe.each(t)`, `it.concurrent.only`…
-fn classify(callee: &Expression) -> Option<(DeclKind, Vec<String>)> {
+pub fn classify(callee: &Expression) -> Option<(DeclKind, Vec<String>)> {
     match callee.get_inner_expression() {
         Expression::Identifier(id) => {
             let (kind, implied) = base_kind(id.name.as_str())?;
