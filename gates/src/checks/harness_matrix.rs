@@ -473,10 +473,16 @@ fn run_as(ctx: &CheckCtx, flavor: Flavor) -> Result<CheckOutput, GateError> {
         None => ctx.repo.to_path_buf(),
     };
     let mut out = CheckOutput::default();
+    if let Some(log) = ctx.command.and_then(|c| c.log.as_ref()) {
+        out.notes.push(format!(
+            "the runner's full output is in {}",
+            display_path(ctx.repo, log)
+        ));
+    }
     if let Some(cmd) = ctx.command {
         // A report older than this command was not written by it: judging it would judge
         // an earlier run.
-        let started = SystemTime::now() - cmd.duration - Duration::from_secs(2);
+        let started = cmd.started_at - Duration::from_secs(2);
         if let Some(m) = testreport::mtime(&report)
             && m < started
         {

@@ -97,6 +97,7 @@ pub fn execute(
         .collect();
 
     let pass_root = opts.repo.join(&pipeline.target.pass_root);
+    let shared = Arc::new(super::shared::SharedRuns::default());
     let mut state: HashMap<String, GateState> = gate_order
         .iter()
         .map(|g| (g.clone(), GateState::Pending))
@@ -222,6 +223,7 @@ pub fn execute(
                     })
                     .collect(),
                 selected: gate_order.iter().cloned().collect(),
+                shared: shared.clone(),
             };
             let tx = tx.clone();
             let p = pipeline.clone();
@@ -524,7 +526,42 @@ pub fn run_gate(
                 .iter()
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect();
-            match command::run(&spec.argv, &cwd, &env, gate.timeout, cancel) {
+            // A command judged by a check against its report keeps its whole output next to
+            // the report, and is shared with the other gates of this run naming the same one.
+            let log = match spec.report.as_ref() {
+                Some(rep) => match checks::resolve_inside(repo, &rep.path.to_string_lossy()) {
+                    Ok(p) => Some(output_log_path(&p)),
+                    Err(e) => return errored(r, start, e),
+                },
+                None => None,
+            };
+            let make = || match (&log, &gate.kind) {
+                (Some(log), GateKind::CommandWithCheck { .. }) => {
+                    command::run_logged(&spec.argv, &cwd, &env, gate.timeout, cancel, log)
+                }
+                _ => command::run(&spec.argv, &cwd, &env, gate.timeout, cancel),
+            };
+            let made = match (run, &gate.kind) {
+                (Some(so_far), GateKind::CommandWithCheck { .. }) => {
+                    let key = super::shared::RunKey {
+                        argv: spec.argv.clone(),
+                        cwd: cwd.clone(),
+                        env: env.clone(),
+                        report: spec.report.as_ref().map(|r| r.path.clone()),
+                    };
+                    so_far.shared.get_or_run(key, &gate.id, make).map(|s| {
+                        if let Some(by) = &s.ran_by {
+                            r.notes.push(format!(
+                                "`{}` was run once in this pipeline run, by gate `{by}`; this gate judged the same report",
+                                s.run.argv.join(" ")
+                            ));
+                        }
+                        s.run
+                    })
+                }
+                _ => make(),
+            };
+            match made {
                 Err(e) => return errored(r, start, e),
                 Ok(run) => Some(run),
             }
@@ -576,7 +613,7 @@ pub fn run_gate(
             match (def.run)(&ctx) {
                 Ok(CheckOutput { findings, notes }) => {
                     r.findings = findings;
-                    r.notes = notes;
+                    r.notes.extend(notes);
                 }
                 Err(e) => return errored(r, start, e),
             }
@@ -590,6 +627,13 @@ pub fn run_gate(
     };
     r.duration_ms = start.elapsed().as_millis() as u64;
     r
+}
+
+/// Where a gate's command keeps its whole output: next to its report, `<report>.output.txt`.
+pub fn output_log_path(report: &Path) -> PathBuf {
+    let mut name = report.file_name().unwrap_or_default().to_os_string();
+    name.push(".output.txt");
+    report.with_file_name(name)
 }
 
 /// Setup steps run one at a time across the whole process (see [`SetupSpec`]).
