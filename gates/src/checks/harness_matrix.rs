@@ -1365,7 +1365,7 @@ fn judge_id(
                 let kind = if t.comment {
                     "a comment"
                 } else {
-                    "a string that names no test"
+                    "a string that is neither a test's name nor an ID field of a case a test executes (e.g. a list of required IDs)"
                 };
                 return (
                     Outcome::DeclaredOnly,

@@ -32,9 +32,9 @@ use oxc_ast::AstKind;
 use oxc_ast::ast::{
     Argument, ArrayExpressionElement, ArrowFunctionBody, BinaryOperator, BindingPattern,
     CallExpression, Expression, ForOfStatement, ForStatement, ForStatementInit, ForStatementLeft,
-    FormalParameters, IdentifierReference, LogicalOperator, ModuleExportName, NewExpression,
-    ObjectPropertyKind, Statement, TaggedTemplateExpression, TemplateLiteral, UnaryOperator,
-    VariableDeclarator,
+    FormalParameters, IdentifierReference, IfStatement, LogicalOperator, ModuleExportName,
+    NewExpression, ObjectPropertyKind, Statement, TaggedTemplateExpression, TemplateLiteral,
+    UnaryOperator, VariableDeclarator,
 };
 use oxc_ast_visit::{Visit, walk};
 
@@ -113,10 +113,21 @@ impl TitlePat {
                         return true;
                     }
                     ['\'', '"', '`'].iter().any(|q| {
-                        t.strip_prefix(*q)
-                            .and_then(|r| r.strip_prefix(v.as_str()))
-                            .and_then(|r| r.strip_prefix(*q))
-                            .is_some_and(|r| go(rest, r))
+                        let Some(r) = t.strip_prefix(*q) else {
+                            return false;
+                        };
+                        if let Some(r) = r.strip_prefix(v.as_str()).and_then(|r| r.strip_prefix(*q))
+                            && go(rest, r)
+                        {
+                            return true;
+                        }
+                        // vitest truncates a long value: `'suite:cross-surface:metadata-import-b…'`.
+                        r.match_indices('…').any(|(i, _)| {
+                            v.starts_with(&r[..i])
+                                && r[i + '…'.len_utf8()..]
+                                    .strip_prefix(*q)
+                                    .is_some_and(|r| go(rest, r))
+                        })
                     })
                 }
                 Some((Piece::Any, rest)) => t
@@ -338,6 +349,7 @@ impl Analyser {
             frames: Vec::new(),
             tests: Vec::new(),
             inspect: 0,
+            guards: Vec::new(),
         };
         w.visit_program(&parsed.program);
         // Case tables nobody iterates are still cases: they explain "declared-only".
@@ -882,8 +894,8 @@ struct Frame {
     indexed: Option<(String, String)>,
     /// Created outside any test: each test inside runs once per case.
     per_test: bool,
-    /// The case drove a call (for `per_test` frames: within the current test).
-    drives: bool,
+    /// The cases that drove a call (for `per_test` frames: within the current test).
+    driven: HashSet<usize>,
 }
 
 /// An open `describe`/`it` call.
@@ -892,8 +904,8 @@ struct Open {
     title: Vec<TPiece>,
     offset: usize,
     skip: Option<String>,
-    /// Loops over cases inside this test's body: (cases, undecidable, executes).
-    loops: Vec<(Vec<usize>, Option<String>, bool)>,
+    /// Loops over cases inside this test's body: (cases, undecidable, the cases driven).
+    loops: Vec<(Vec<usize>, Option<String>, HashSet<usize>)>,
     /// Index of the frame stack length when the call was entered.
     frames_at: usize,
 }
@@ -917,6 +929,8 @@ struct Walker<'w, 'a> {
     tests: Vec<Open>,
     /// Inside an assertion's arguments.
     inspect: usize,
+    /// Enclosing conditions on cases: per level, (frame, the cases let through).
+    guards: Vec<Vec<(usize, HashSet<usize>)>>,
 }
 
 /// Callees whose calls only compute or inspect data.
@@ -1102,7 +1116,7 @@ impl<'w, 'a> Walker<'w, 'a> {
             derived: HashSet::new(),
             indexed: None,
             per_test: !self.tests.iter().any(|t| t.kind == DeclKind::Test),
-            drives: false,
+            driven: HashSet::new(),
         };
         let pat = match (binding, entries) {
             // `for (const [i, c] of CASES.entries())`
@@ -1178,10 +1192,51 @@ impl<'w, 'a> Walker<'w, 'a> {
             .collect()
     }
 
+    /// The cases of `frames` that reach this point: those every enclosing guard on the
+    /// case (`if (c.kind === "local")`, an early `continue`) lets through.
     fn drive(&mut self, frames: Vec<usize>) {
         for i in frames {
-            self.frames[i].drives = true;
+            let mut allowed: HashSet<usize> = self.frames[i].cases.iter().copied().collect();
+            for g in &self.guards {
+                for (f, set) in g {
+                    if *f == i {
+                        allowed.retain(|c| set.contains(c));
+                    }
+                }
+            }
+            self.frames[i].driven.extend(allowed);
         }
+    }
+
+    /// For each frame whose case `test` reads: the cases for which `test` is `want` (a case
+    /// whose guard cannot be decided is let through).
+    fn guard_sets(&self, test: &Expression, want: bool) -> Vec<(usize, HashSet<usize>)> {
+        let names = refs(test);
+        let mut out = Vec::new();
+        for (fi, f) in self.frames.iter().enumerate() {
+            let env = Env {
+                case_name: f.names.iter().find(|n| names.contains(n)).cloned(),
+                fields: f
+                    .members
+                    .iter()
+                    .filter(|m| names.contains(m))
+                    .map(|m| (m.clone(), m.clone()))
+                    .collect(),
+            };
+            if env.case_name.is_none() && env.fields.is_empty() {
+                continue;
+            }
+            let set = f
+                .cases
+                .iter()
+                .copied()
+                .filter(|&c| {
+                    eval(test, &self.an.out.cases[c], &env).is_none_or(|v| v.truthy() == want)
+                })
+                .collect();
+            out.push((fi, set));
+        }
+        out
     }
 
     /// A title argument as pieces; `each` titles also interpolate `$field` and `%s`.
@@ -1304,7 +1359,7 @@ impl<'w, 'a> Walker<'w, 'a> {
                     path,
                     line,
                     col,
-                    executes: self.frames[fi].drives,
+                    executes: self.frames[fi].driven.contains(&case),
                     undecidable: self.frames[fi].undecidable.clone(),
                     static_skip: skip.clone(),
                 });
@@ -1319,7 +1374,7 @@ impl<'w, 'a> Walker<'w, 'a> {
                     path,
                     line,
                     col,
-                    executes: *executes,
+                    executes: executes.contains(&case),
                     undecidable: undecidable.clone(),
                     static_skip: skip.clone(),
                 });
@@ -1340,7 +1395,7 @@ impl<'w, 'a> Walker<'w, 'a> {
                 .find(|t| t.kind == DeclKind::Test)
         {
             t.loops
-                .push((f.cases.clone(), f.undecidable.clone(), f.drives));
+                .push((f.cases.clone(), f.undecidable.clone(), f.driven.clone()));
         }
         f
     }
@@ -1408,10 +1463,10 @@ impl<'w, 'a> Walker<'w, 'a> {
         };
         let run = |w: &mut Self| {
             // Per-case frames around this test count what happens inside it only.
-            let saved: Vec<bool> = w.frames.iter().map(|f| f.drives).collect();
+            let saved: Vec<HashSet<usize>> = w.frames.iter().map(|f| f.driven.clone()).collect();
             if kind == DeclKind::Test {
                 for f in w.frames.iter_mut().filter(|f| f.per_test) {
-                    f.drives = false;
+                    f.driven.clear();
                 }
             }
             w.tests.push(open);
@@ -1424,7 +1479,7 @@ impl<'w, 'a> Walker<'w, 'a> {
             if kind == DeclKind::Test {
                 w.close_test(open);
                 for (f, s) in w.frames.iter_mut().zip(saved) {
-                    f.drives |= s;
+                    f.driven.extend(s);
                 }
             }
         };
@@ -1490,6 +1545,19 @@ impl<'w, 'a> Walker<'w, 'a> {
             out.push(i);
         }
         Arr::Cases(out)
+    }
+}
+
+/// Whether a statement always leaves the loop iteration (`continue`, `return`, `break`,
+/// `throw`, or a block ending in one).
+fn leaves(st: &Statement) -> bool {
+    match st {
+        Statement::ContinueStatement(_)
+        | Statement::ReturnStatement(_)
+        | Statement::BreakStatement(_)
+        | Statement::ThrowStatement(_) => true,
+        Statement::BlockStatement(b) => b.body.last().is_some_and(leaves),
+        _ => false,
     }
 }
 
@@ -1752,6 +1820,36 @@ impl<'a> Visit<'a> for Walker<'_, 'a> {
             }
         }
         walk::walk_for_statement(self, it);
+    }
+
+    fn visit_if_statement(&mut self, it: &IfStatement<'a>) {
+        self.visit_expression(&it.test);
+        let yes = self.guard_sets(&it.test, true);
+        let no = self.guard_sets(&it.test, false);
+        self.guards.push(yes);
+        self.visit_statement(&it.consequent);
+        self.guards.pop();
+        if let Some(alt) = &it.alternate {
+            self.guards.push(no);
+            self.visit_statement(alt);
+            self.guards.pop();
+        }
+    }
+
+    fn visit_statements(&mut self, it: &oxc_allocator::Vec<'a, Statement<'a>>) {
+        // `if (c.kind !== "local") continue;` guards the rest of the block.
+        let depth = self.guards.len();
+        for st in it {
+            self.visit_statement(st);
+            if let Statement::IfStatement(i) = st
+                && i.alternate.is_none()
+                && leaves(&i.consequent)
+            {
+                let no = self.guard_sets(&i.test, false);
+                self.guards.push(no);
+            }
+        }
+        self.guards.truncate(depth);
     }
 
     // Types never carry or drive anything.

@@ -118,6 +118,12 @@ pub fn classify(callee: &Expression) -> Option<(DeclKind, Vec<String>)> {
             let last = mods.last().map(String::as_str);
             matches!(last, Some("skipIf" | "runIf" | "each" | "for")).then_some((kind, mods))
         }
+        // `describe.each\`a | b ...\`("title $a", fn)`: a template table.
+        Expression::TaggedTemplateExpression(t) => {
+            let (kind, mods) = classify(&t.tag)?;
+            let last = mods.last().map(String::as_str);
+            matches!(last, Some("each" | "for")).then_some((kind, mods))
+        }
         _ => None,
     }
 }
