@@ -1884,3 +1884,241 @@ impl SpanStart for Argument<'_> {
         self.span().start
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Analyses `files` (path, text) written into a temporary repository; returns, per use,
+    /// (test name, the case's first ID, executes, undecidable).
+    fn uses(files: &[(&str, &str)]) -> Vec<(String, String, bool, bool)> {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = dir.path().canonicalize().unwrap();
+        let mut tests = Vec::new();
+        for (p, text) in files {
+            let abs = repo.join(p);
+            std::fs::create_dir_all(abs.parent().unwrap()).unwrap();
+            std::fs::write(&abs, text).unwrap();
+            if p.contains(".test.") {
+                tests.push(abs);
+            }
+        }
+        let fields: Vec<String> = DEFAULT_CASE_FIELDS.iter().map(|s| s.to_string()).collect();
+        let a = analyse(&repo, &tests, &fields);
+        a.uses
+            .iter()
+            .map(|u| {
+                (
+                    u.test_name(),
+                    a.cases[u.case]
+                        .ids
+                        .first()
+                        .map(|i| i.0.clone())
+                        .unwrap_or_default(),
+                    u.executes,
+                    u.undecidable.is_some(),
+                )
+            })
+            .collect()
+    }
+
+    fn row(t: &str, id: &str, executes: bool, undecidable: bool) -> (String, String, bool, bool) {
+        (t.into(), id.into(), executes, undecidable)
+    }
+
+    #[test]
+    fn titles_match_quoted_and_truncated_values() {
+        let p = TitlePat(vec![
+            Piece::Lit("local ".into()),
+            Piece::Value("suite:cross-surface:metadata-import-boundary".into()),
+            Piece::Any,
+        ]);
+        assert!(p.matches("local suite:cross-surface:metadata-import-boundary runs"));
+        assert!(p.matches("local 'suite:cross-surface:metadata-import-boundary' runs"));
+        assert!(p.matches("local 'suite:cross-surface:metadata-import-b…'"));
+        assert!(!p.matches("local 'suite:cross-surface:other…'"));
+        assert!(!p.matches("remote suite:cross-surface:metadata-import-boundary"));
+        let each: Vec<String> = interpolate("$suiteId %s 100%% $a.b", 0)
+            .iter()
+            .map(|p| format!("{p:?}"))
+            .collect();
+        assert_eq!(
+            each,
+            vec![
+                "Field { frame: 0, field: \"suiteId\" }",
+                "Lit(\" \")",
+                "Any",
+                "Lit(\" 100% \")",
+                "Lit(\"\")",
+                "Any"
+            ]
+            .into_iter()
+            .filter(|s| *s != "Lit(\"\")")
+            .map(String::from)
+            .collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn indexed_destructured_and_sliced_loops() {
+        let src = r#"
+import { it, expect } from "vitest";
+import { send } from "./client";
+const CASES = [
+  { suiteId: "suite:a", path: "/a" },
+  { suiteId: "suite:b", path: "/b" },
+  { suiteId: "suite:c", path: "/c" },
+];
+it("indexed", async () => {
+  for (let i = 0; i < CASES.length; i++) {
+    const c = CASES[i];
+    await send(c.path);
+  }
+});
+it("destructured", () => {
+  for (const { path } of CASES.slice(1, 2)) {
+    send(path);
+  }
+});
+it("sliced from a variable", () => {
+  const n = 2;
+  for (const c of CASES.slice(0, n)) {
+    send(c.path);
+  }
+});
+"#;
+        let got = uses(&[("t/x.test.ts", src)]);
+        assert_eq!(
+            got,
+            vec![
+                row("indexed", "suite:a", true, false),
+                row("indexed", "suite:b", true, false),
+                row("indexed", "suite:c", true, false),
+                row("destructured", "suite:b", true, false),
+                row("sliced from a variable", "suite:a", true, true),
+                row("sliced from a variable", "suite:b", true, true),
+                row("sliced from a variable", "suite:c", true, true),
+            ]
+        );
+    }
+
+    #[test]
+    fn reading_fields_to_assert_is_not_executing() {
+        let src = r#"
+const REQUIRED = ["suite:a", "suite:b"];
+const CASES = [
+  { suiteId: "suite:a", kind: "http", run: () => 1 },
+  { suiteId: "suite:b", kind: "local", run: () => 2 },
+];
+describe("matrix", () => {
+  it("covers every id", () => {
+    const seen = new Set(CASES.map((c) => c.suiteId));
+    const byId = new Map();
+    for (const c of CASES) {
+      byId.set(c.suiteId, c);
+      expect(JSON.stringify(c.kind).length).toBeGreaterThan(0);
+      assertKnownKind(c.kind);
+    }
+    for (const id of REQUIRED) expect(seen.has(id)).toBe(true);
+  });
+  it("runs local cases", () => {
+    for (const c of CASES) {
+      if (c.kind !== "local") continue;
+      expect(c.run()).toBe(2);
+    }
+  });
+});
+"#;
+        let got = uses(&[("t/x.test.ts", src)]);
+        assert_eq!(
+            got,
+            vec![
+                row("matrix > covers every id", "suite:a", false, false),
+                row("matrix > covers every id", "suite:b", false, false),
+                row("matrix > covers every id", "suite:a", false, false),
+                row("matrix > covers every id", "suite:b", false, false),
+                row("matrix > runs local cases", "suite:a", false, false),
+                row("matrix > runs local cases", "suite:b", true, false),
+            ]
+        );
+    }
+
+    #[test]
+    fn loops_around_tests_and_reexported_tables() {
+        let cases = r#"
+export const BASE = [{ suiteId: "suite:a", path: "/a" }];
+"#;
+        let index = r#"
+import { BASE } from "./base";
+export { BASE };
+export const ALL = [...BASE, { suiteId: "suite:b", path: "/b" }];
+"#;
+        let test = r#"
+import { ALL } from "./cases/index.js";
+import { request } from "./client";
+describe("routes", () => {
+  ALL.map((c) => {
+    it(`${c.suiteId} answers`, async () => {
+      const res = await request(c.path);
+      expect(res.status).toBe(200);
+    });
+  });
+  for (const c of ALL) {
+    test.skip(`${c.suiteId} later`, () => {
+      expect(c.suiteId).toBeTruthy();
+    });
+  }
+});
+"#;
+        let dir_files = [
+            ("t/cases/base.ts", cases),
+            ("t/cases/index.ts", index),
+            ("t/routes.test.ts", test),
+        ];
+        let got = uses(&dir_files);
+        assert_eq!(
+            got,
+            vec![
+                row("routes > suite:a answers", "suite:a", true, false),
+                row("routes > suite:b answers", "suite:b", true, false),
+                row("routes > suite:a later", "suite:a", false, false),
+                row("routes > suite:b later", "suite:b", false, false),
+            ]
+        );
+    }
+
+    #[test]
+    fn filters_decide_on_literal_fields_only() {
+        let case = |kind: &str, n: f64| Case {
+            file: "x".into(),
+            line: 1,
+            col: 1,
+            fields: [
+                ("kind".to_string(), kind.to_string()),
+                ("n".to_string(), n.to_string()),
+            ]
+            .into_iter()
+            .collect(),
+            ids: Vec::new(),
+        };
+        let alloc = Allocator::default();
+        let pred = |src: &'static str, c: &Case| {
+            let ret = oxc_parser::Parser::new(&alloc, src, oxc_span::SourceType::ts()).parse();
+            let Statement::ExpressionStatement(e) = &ret.program.body[0] else {
+                panic!("an expression")
+            };
+            eval_pred(&e.expression, c)
+        };
+        let http = case("http", 2.0);
+        assert_eq!(pred("(c) => c.kind === 'http'", &http), Some(true));
+        assert_eq!(
+            pred("(c) => c.kind !== 'http' || c.n === 2", &http),
+            Some(true)
+        );
+        assert_eq!(pred("({ kind }) => kind === 'local'", &http), Some(false));
+        assert_eq!(pred("(c) => c.kind.startsWith('ht')", &http), Some(true));
+        assert_eq!(pred("(c) => !c.skip", &http), Some(true));
+        assert_eq!(pred("(c) => enabled(c)", &http), None);
+        assert_eq!(pred("(c) => c.n > 1", &http), None);
+    }
+}
