@@ -1,25 +1,46 @@
-//! `harness-matrix`: every required suite ID and negative-assertion key was carried by a test
-//! that the runner really executed, and that test passed.
+//! `harness-matrix` and `instance-isolation`: every required suite ID, negative-assertion key
+//! or A6 assertion was carried by a test that the runner really executed, and that test passed.
 //!
 //! **What it checks.** The gate runs the target's suites (its command, e.g.
-//! `npx vitest run --reporter=json --outputFile=...`) and reads the runner's own report
-//! (vitest JSON, JUnit XML; for Rust targets nextest's JUnit plus `cargo nextest list` for the
-//! declared set). For each required ID (defaults: SPEC §5) it reports exactly one outcome:
-//! `missing` (nowhere), `declared-only` (named in a test source, e.g. in a constant, a comment
-//! or a test the runner never executed, but carried by no executed test's name),
-//! `skipped`/`todo`, `zero tests` (a suite with no test in it), `failed`, or `passed`. Only
-//! `passed` is green. A test "carries" an ID when one of its titles (its own or an enclosing
-//! suite's) contains the ID as a whole token; for Rust tests, whose names cannot hold `:` or
-//! `-`, a path segment spelled as the ID in snake case (`suite_web_first_party_rpc`) counts.
+//! `npx vitest run --reporter=json --outputFile=...`; gates naming the same command share one
+//! run per pipeline run, see [`crate::run::shared`]) and reads the runner's own report (vitest
+//! JSON, JUnit XML; for Rust targets nextest's JUnit plus `cargo nextest list` for the declared
+//! set). A test carries an ID when one of its titles (its own or an enclosing suite's) holds
+//! the ID as a whole token, or when it **executes a case** of a case table whose ID field
+//! (`case_fields`: `suiteId`, `assertionKey`...) holds it: the test sources are parsed with oxc
+//! and joined with the report ([`crate::target::cases`]: loops and `.each` tables over arrays
+//! declared in the file or imported, `.filter`/`.slice` narrowing; a test that only reads the
+//! cases' fields executes none). For Rust tests, whose names cannot hold `:` or `-`, a path
+//! segment spelled as the ID in snake case counts. `instance-isolation` identifies A6's
+//! assertions by place and title instead (`title_assertions`: in each root, a test whose name
+//! has every word group). For each requirement it reports exactly one outcome: `missing`,
+//! `declared-only` (named in a constant, a comment, a case no test executes, or a test the
+//! runner never ran), `skipped`/`todo` (the executing test or an enclosing suite), `zero
+//! tests`, `failed`, `undecidable` (the case table is narrowed by something the gate cannot
+//! evaluate), or `passed`. Only `passed` is green. A finding points at the case's ID field (or
+//! the declaration) and names the test that should have run it.
 //!
 //! **Why.** The original check grepped test files for the ID strings, so an ID in a constant,
-//! a comment or a skipped test counted as present while nothing ran.
+//! a comment or a skipped test counted as present while nothing ran; and the user's matrix
+//! is table-driven, so no test title carries an ID at all.
 //!
-//! **How to fix.** Name a real, executed test after the ID: `describe("suite:...", ...)` with
-//! at least one `it(...)` in it, or `it("assertion:... does ...")`, and make it pass. Remove
-//! `.skip`/`.todo`, and make sure the runner's include globs cover the file.
+//! **How to fix.** Make a test that runs drive a case carrying the ID (send the request built
+//! from it, call its `invoke`/`check`), or name an executed test after the ID; make it pass.
+//! Remove `.skip`/`.todo`, make sure the runner's include globs cover the file, and narrow case
+//! tables with predicates on the cases' literal fields.
 //!
-//! The same check, with other IDs, serves A6's instance-isolation assertions.
+//! ```ts
+//! // fails: the table is only read, no case is executed
+//! it("has every suite", () => {
+//!   expect(new Set(CASES.map((c) => c.suiteId)).has("suite:api:boundary")).toBe(true);
+//! });
+//! // passes: each case drives a request
+//! it("executes route cases", async () => {
+//!   for (const c of CASES.filter((c) => c.kind === "http")) {
+//!     expect((await app.handle(new Request(`http://x${c.path}`))).status).toBe(c.expectedStatus);
+//!   }
+//! });
+//! ```
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
