@@ -1129,7 +1129,7 @@ impl Judge<'_> {
                 if let Some(r) = self.explain_cases(id) {
                     return r;
                 }
-                judge_id(self.repo, self.cwd, id, self.run, self.listed, self.sources)
+                explain_id(id, self.listed, self.sources)
             }
             Req::Title { root, .. } => self.explain_title(req, root),
         }
@@ -1290,15 +1290,11 @@ impl Judge<'_> {
 
 /// An ID no executed test carries by name or through a case: explained from the declared
 /// set and the sources.
-fn judge_id(
-    repo: &Path,
-    cwd: &Path,
+fn explain_id(
     id: &str,
-    run: &TestRun,
     listed: &[nextest::ListedTest],
     sources: &[TestSource],
 ) -> (Outcome, Vec<Finding>) {
-    let _ = (repo, cwd, run);
     // Nothing executed carries the ID. Explain why from the declared set and the sources.
     if let Some(t) = listed
         .iter()

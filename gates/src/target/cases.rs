@@ -223,6 +223,7 @@ pub fn analyse(repo: &Path, files: &[PathBuf], fields: &[String]) -> Analysis {
         out: Analysis::default(),
         index: HashMap::new(),
         depth: 0,
+        overlay: Vec::new(),
     };
     for f in files {
         if let Ok(sf) = source::read(repo, f) {
@@ -239,6 +240,8 @@ struct Analyser {
     index: HashMap<(String, u32), usize>,
     /// Module nesting while following imports (bounded).
     depth: usize,
+    /// Parameters of a helper being walked, bound to the tables its call passed.
+    overlay: Vec<HashMap<String, Arr>>,
 }
 
 /// A parsed module's top-level facts: its constant bindings and imports.
@@ -246,6 +249,8 @@ struct ModuleInfo<'a> {
     file: &'a SourceFile,
     /// Every `name = init` declarator, with its start offset (the nearest earlier one wins).
     decls: HashMap<String, Vec<(u32, &'a Expression<'a>)>>,
+    /// `function name(...) {...}` declarations.
+    functions: HashMap<String, &'a oxc_ast::ast::Function<'a>>,
     /// local name → (specifier, imported name).
     imports: HashMap<String, (String, String)>,
     /// exported name → local name.
@@ -257,9 +262,15 @@ struct ModuleInfo<'a> {
 fn module_info<'a>(file: &'a SourceFile, program: &'a oxc_ast::ast::Program<'a>) -> ModuleInfo<'a> {
     struct Decls<'a> {
         decls: HashMap<String, Vec<(u32, &'a Expression<'a>)>>,
+        functions: HashMap<String, &'a oxc_ast::ast::Function<'a>>,
     }
     impl<'a> Visit<'a> for Decls<'a> {
         fn enter_node(&mut self, kind: AstKind<'a>) {
+            if let AstKind::Function(f) = kind
+                && let Some(id) = &f.id
+            {
+                self.functions.insert(id.name.to_string(), f);
+            }
             if let AstKind::VariableDeclarator(it) = kind
                 && let (BindingPattern::BindingIdentifier(id), Some(init)) = (&it.id, &it.init)
             {
@@ -272,11 +283,13 @@ fn module_info<'a>(file: &'a SourceFile, program: &'a oxc_ast::ast::Program<'a>)
     }
     let mut d = Decls {
         decls: HashMap::new(),
+        functions: HashMap::new(),
     };
     d.visit_program(program);
     let mut info = ModuleInfo {
         file,
         decls: d.decls,
+        functions: d.functions,
         imports: HashMap::new(),
         exports: HashMap::new(),
         reexports: HashMap::new(),
@@ -350,6 +363,7 @@ impl Analyser {
             tests: Vec::new(),
             inspect: 0,
             guards: Vec::new(),
+            helpers: Vec::new(),
         };
         w.visit_program(&parsed.program);
         // Case tables nobody iterates are still cases: they explain "declared-only".
@@ -448,6 +462,15 @@ impl Analyser {
                 }
             }
             Expression::Identifier(id) => {
+                if self.depth == 0
+                    && let Some(arr) = self
+                        .overlay
+                        .iter()
+                        .rev()
+                        .find_map(|m| m.get(id.name.as_str()))
+                {
+                    return arr.clone();
+                }
                 if let Some(init) = lookup(info, &id.name, at.min(id.span.start)) {
                     return self.resolve(info, init, at);
                 }
@@ -455,6 +478,39 @@ impl Analyser {
                     return self.resolve_import(info.file, &spec, &name);
                 }
                 Arr::NotCases
+            }
+            // `Object.values(TABLE)` of an object whose values are case objects.
+            Expression::CallExpression(call)
+                if call.callee.is_specific_member_access("Object", "values") =>
+            {
+                let Some(mut obj) = call.arguments.first().and_then(Argument::as_expression) else {
+                    return Arr::NotCases;
+                };
+                for _ in 0..4 {
+                    match obj.get_inner_expression() {
+                        Expression::Identifier(id) => match lookup(info, &id.name, id.span.start) {
+                            Some(init) => obj = init,
+                            None => return Arr::NotCases,
+                        },
+                        _ => break,
+                    }
+                }
+                let Expression::ObjectExpression(o) = obj.get_inner_expression() else {
+                    return Arr::NotCases;
+                };
+                let mut out = Vec::new();
+                for p in &o.properties {
+                    if let ObjectPropertyKind::ObjectProperty(p) = p
+                        && let Expression::ObjectExpression(c) = p.value.get_inner_expression()
+                    {
+                        out.extend(self.case(info.file, c));
+                    }
+                }
+                if out.is_empty() {
+                    Arr::NotCases
+                } else {
+                    Arr::Cases(out)
+                }
             }
             Expression::CallExpression(call) => {
                 let Some(m) = call.callee.get_inner_expression().as_member_expression() else {
@@ -931,6 +987,14 @@ struct Walker<'w, 'a> {
     inspect: usize,
     /// Enclosing conditions on cases: per level, (frame, the cases let through).
     guards: Vec<Vec<(usize, HashSet<usize>)>>,
+    /// Helpers being walked for a call (bounded, no recursion).
+    helpers: Vec<String>,
+}
+
+/// The body of a helper function.
+enum HelperBody<'a> {
+    Block(&'a oxc_ast::ast::FunctionBody<'a>),
+    Arrow(&'a ArrowFunctionBody<'a>),
 }
 
 /// Callees whose calls only compute or inspect data.
@@ -1705,6 +1769,7 @@ impl<'a> Visit<'a> for Walker<'_, 'a> {
         }
         self.drive(hit);
         walk::walk_call_expression(self, it);
+        self.follow_helper(it);
     }
 
     fn visit_tagged_template_expression(&mut self, it: &TaggedTemplateExpression<'a>) {
@@ -1856,7 +1921,74 @@ impl<'a> Visit<'a> for Walker<'_, 'a> {
     fn visit_ts_type(&mut self, _it: &oxc_ast::ast::TSType<'a>) {}
 }
 
-impl Walker<'_, '_> {
+impl<'a> Walker<'_, 'a> {
+    /// A call of a local helper given a case table or a case (`runCases(CASES)`,
+    /// `check(c)`): its body is walked with the parameters bound, so a loop or a call inside
+    /// it counts for the test that called it.
+    fn follow_helper(&mut self, it: &CallExpression<'a>) {
+        const MAX_HELPER_DEPTH: usize = 4;
+        let Expression::Identifier(callee) = it.callee.get_inner_expression() else {
+            return;
+        };
+        let name = callee.name.as_str();
+        if self.helpers.len() >= MAX_HELPER_DEPTH || self.helpers.iter().any(|h| h == name) {
+            return;
+        }
+        let info = self.info;
+        let (params, body): (&'a FormalParameters<'a>, Option<HelperBody<'a>>) =
+            if let Some(f) = info.functions.get(name) {
+                (&f.params, f.body.as_deref().map(HelperBody::Block))
+            } else if let Some(init) = lookup(info, name, it.span.start) {
+                match init.get_inner_expression() {
+                    Expression::ArrowFunctionExpression(f) => {
+                        (&f.params, Some(HelperBody::Arrow(&f.body)))
+                    }
+                    Expression::FunctionExpression(f) => {
+                        (&f.params, f.body.as_deref().map(HelperBody::Block))
+                    }
+                    _ => return,
+                }
+            } else {
+                return;
+            };
+        let Some(body) = body else { return };
+        let mut tables = HashMap::new();
+        let mut aliases: Vec<(usize, String)> = Vec::new();
+        for (p, a) in params.items.iter().zip(&it.arguments) {
+            let (BindingPattern::BindingIdentifier(pid), Some(e)) = (&p.pattern, a.as_expression())
+            else {
+                continue;
+            };
+            if let Some(f) = self.case_frame(e) {
+                aliases.push((f, pid.name.to_string()));
+                continue;
+            }
+            let arr = self.an.resolve(self.info, e, it.span.start);
+            if arr.cases().is_some() {
+                tables.insert(pid.name.to_string(), arr);
+            }
+        }
+        if tables.is_empty() && aliases.is_empty() {
+            return;
+        }
+        for (f, n) in &aliases {
+            self.frames[*f].names.insert(n.clone());
+        }
+        self.an.overlay.push(tables);
+        self.helpers.push(name.to_string());
+        match body {
+            HelperBody::Block(b) => self.visit_function_body(b),
+            HelperBody::Arrow(b) => self.visit_arrow_function_body(b),
+        }
+        self.helpers.pop();
+        self.an.overlay.pop();
+        for (f, n) in &aliases {
+            if *f < self.frames.len() {
+                self.frames[*f].names.remove(n);
+            }
+        }
+    }
+
     /// Whether `e` is a local bound to `new Map(...)`/`new Set(...)`.
     fn is_collection(&self, e: &Expression) -> bool {
         let Expression::Identifier(id) = e.get_inner_expression() else {
@@ -2083,6 +2215,52 @@ describe("routes", () => {
                 row("routes > suite:b answers", "suite:b", true, false),
                 row("routes > suite:a later", "suite:a", false, false),
                 row("routes > suite:b later", "suite:b", false, false),
+            ]
+        );
+    }
+
+    #[test]
+    fn helpers_given_the_table_or_a_case_and_object_tables() {
+        let src = r#"
+const TABLE = {
+  a: { suiteId: "suite:a", path: "/a" },
+  b: { suiteId: "suite:b", path: "/b" },
+};
+const CASES = Object.values(TABLE);
+async function runAll(cases) {
+  for (const c of cases) {
+    await send(c.path);
+  }
+}
+const runOne = async (c) => {
+  await c.invoke?.();
+  await send(c.path);
+};
+function onlyRead(cases) {
+  for (const c of cases) expect(c.suiteId).toBeTruthy();
+}
+it("all", async () => {
+  await runAll(CASES);
+});
+it("one by one", async () => {
+  for (const c of CASES) {
+    await runOne(c);
+  }
+});
+it("reads", () => {
+  onlyRead(CASES);
+});
+"#;
+        let got = uses(&[("t/x.test.ts", src)]);
+        assert_eq!(
+            got,
+            vec![
+                row("all", "suite:a", true, false),
+                row("all", "suite:b", true, false),
+                row("one by one", "suite:a", true, false),
+                row("one by one", "suite:b", true, false),
+                row("reads", "suite:a", false, false),
+                row("reads", "suite:b", false, false),
             ]
         );
     }
