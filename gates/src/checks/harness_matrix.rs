@@ -1129,7 +1129,29 @@ impl Judge<'_> {
                 if let Some(r) = self.explain_cases(id) {
                     return r;
                 }
-                explain_id(id, self.listed, self.sources)
+                let (outcome, mut findings) = explain_id(id, self.listed, self.sources);
+                // An ID listed beside a case table no case of it carries: name the tests that
+                // execute that table, one of which would have run its case.
+                if outcome == Outcome::DeclaredOnly
+                    && let Some(f) = findings.first_mut()
+                    && let Some(path) = f.path.clone()
+                {
+                    let mut tests: Vec<String> = self
+                        .analysis
+                        .uses
+                        .iter()
+                        .filter(|u| u.executes && u.file == path)
+                        .map(|u| format!("`{}`", u.test_name()))
+                        .collect();
+                    tests.dedup();
+                    if !tests.is_empty() {
+                        f.message.push_str(&format!(
+                            "; no case of the table carries it, so none of the tests executing the table's cases ({}) ran it",
+                            tests.join(", ")
+                        ));
+                    }
+                }
+                (outcome, findings)
             }
             Req::Title { root, .. } => self.explain_title(req, root),
         }

@@ -56,9 +56,6 @@ pub struct CheckCtx<'a> {
 pub struct RunSoFar {
     pub earlier: Vec<crate::run::GateResult>,
     pub selected: std::collections::BTreeSet<String>,
-    /// Commands already run in this pipeline run, shared by the gates that name the same
-    /// command (e.g. one test-suite run judged by `harness-matrix` and `instance-isolation`).
-    pub shared: std::sync::Arc<crate::run::shared::SharedRuns>,
 }
 
 impl CheckCtx<'_> {

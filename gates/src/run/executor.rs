@@ -223,8 +223,8 @@ pub fn execute(
                     })
                     .collect(),
                 selected: gate_order.iter().cloned().collect(),
-                shared: shared.clone(),
             };
+            let shared = shared.clone();
             let tx = tx.clone();
             let p = pipeline.clone();
             let repo = opts.repo.clone();
@@ -232,7 +232,15 @@ pub fn execute(
             thread::Builder::new()
                 .name(format!("gate-{g}"))
                 .spawn(move || {
-                    let r = run_gate(&p, &gate, &repo, &pass_root, &cancel, Some(&so_far));
+                    let r = run_gate_shared(
+                        &p,
+                        &gate,
+                        &repo,
+                        &pass_root,
+                        &cancel,
+                        Some(&so_far),
+                        Some(&shared),
+                    );
                     let _ = tx.send((gate.id.clone(), r));
                 })
                 .expect("spawning a gate thread");
@@ -482,6 +490,20 @@ pub fn run_gate(
     cancel: &AtomicBool,
     run: Option<&RunSoFar>,
 ) -> GateResult {
+    run_gate_shared(p, gate, repo, pass_root, cancel, run, None)
+}
+
+/// [`run_gate`] within a pipeline run: a command judged by a check is run once per
+/// `shared` (see [`super::shared`]) and its run reused by every gate naming the same one.
+pub fn run_gate_shared(
+    p: &Pipeline,
+    gate: &Gate,
+    repo: &Path,
+    pass_root: &Path,
+    cancel: &AtomicBool,
+    run: Option<&RunSoFar>,
+    shared: Option<&super::shared::SharedRuns>,
+) -> GateResult {
     let start = Instant::now();
     let mut r = skeleton_free(gate);
     if let Some(setup) = &gate.setup {
@@ -541,15 +563,15 @@ pub fn run_gate(
                 }
                 _ => command::run(&spec.argv, &cwd, &env, gate.timeout, cancel),
             };
-            let made = match (run, &gate.kind) {
-                (Some(so_far), GateKind::CommandWithCheck { .. }) => {
+            let made = match (shared, &gate.kind) {
+                (Some(shared), GateKind::CommandWithCheck { .. }) => {
                     let key = super::shared::RunKey {
                         argv: spec.argv.clone(),
                         cwd: cwd.clone(),
                         env: env.clone(),
                         report: spec.report.as_ref().map(|r| r.path.clone()),
                     };
-                    so_far.shared.get_or_run(key, &gate.id, make).map(|s| {
+                    shared.get_or_run(key, &gate.id, make).map(|s| {
                         if let Some(by) = &s.ran_by {
                             r.notes.push(format!(
                                 "`{}` was run once in this pipeline run, by gate `{by}`; this gate judged the same report",
