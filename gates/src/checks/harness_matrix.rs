@@ -774,7 +774,12 @@ fn judge(
             };
             let mut f = Finding::error(rule, report_rel, e.line, e.col, message);
             if let Some(cmd) = command {
-                f = f.with_help(format!("`{}`:\n{}", cmd.argv.join(" "), cmd.tail(20)));
+                let full = cmd
+                    .log
+                    .as_ref()
+                    .map(|l| format!("\n(the whole output is in {})", display_path(repo, l)))
+                    .unwrap_or_default();
+                f = f.with_help(format!("`{}`:\n{}{full}", cmd.argv.join(" "), cmd.tail(20)));
             }
             out.findings.push(f);
             return Ok(out);

@@ -991,10 +991,10 @@ struct Walker<'w, 'a> {
     helpers: Vec<String>,
 }
 
-/// The body of a helper function.
-enum HelperBody<'a> {
-    Block(&'a oxc_ast::ast::FunctionBody<'a>),
-    Arrow(&'a ArrowFunctionBody<'a>),
+/// The body of a helper function or a callback.
+enum HelperBody<'b, 'a> {
+    Block(&'b oxc_ast::ast::FunctionBody<'a>),
+    Arrow(&'b ArrowFunctionBody<'a>),
 }
 
 /// Callees whose calls only compute or inspect data.
@@ -1570,7 +1570,10 @@ impl<'w, 'a> Walker<'w, 'a> {
             .map(|c| c.trim().to_string())
             .filter(|c| !c.is_empty())
             .collect();
-        if cols.is_empty() || q.expressions.is_empty() || q.expressions.len() % cols.len() != 0 {
+        if cols.is_empty()
+            || q.expressions.is_empty()
+            || !q.expressions.len().is_multiple_of(cols.len())
+        {
             return Arr::NotCases;
         }
         let mut out = Vec::new();
@@ -1700,22 +1703,14 @@ impl<'a> Visit<'a> for Walker<'_, 'a> {
         {
             let arr = self.an.resolve(self.info, m.object(), it.span.start);
             if arr.cases().is_some() {
-                let (params, body): (&FormalParameters<'a>, Option<Box<dyn Fn(&mut Self) + '_>>) =
+                let (params, body): (&FormalParameters<'a>, Option<HelperBody<'_, 'a>>) =
                     match cb.get_inner_expression() {
-                        Expression::ArrowFunctionExpression(f) => (
-                            &f.params,
-                            Some(Box::new(move |w: &mut Self| {
-                                w.visit_arrow_function_body(&f.body)
-                            })),
-                        ),
-                        Expression::FunctionExpression(f) => (
-                            &f.params,
-                            Some(Box::new(move |w: &mut Self| {
-                                if let Some(b) = &f.body {
-                                    w.visit_function_body(b);
-                                }
-                            })),
-                        ),
+                        Expression::ArrowFunctionExpression(f) => {
+                            (&f.params, Some(HelperBody::Arrow(&f.body)))
+                        }
+                        Expression::FunctionExpression(f) => {
+                            (&f.params, f.body.as_deref().map(HelperBody::Block))
+                        }
                         _ => {
                             walk::walk_call_expression(self, it);
                             return;
@@ -1724,8 +1719,11 @@ impl<'a> Visit<'a> for Walker<'_, 'a> {
                 let param = params.items.first().map(|p| &p.pattern);
                 if let Some(frame) = self.frame(&arr, param, false) {
                     self.visit_expression(m.object());
-                    let body = body.expect("callback body");
-                    self.with_frame(frame, |w| body(w));
+                    self.with_frame(frame, |w| match body {
+                        Some(HelperBody::Block(b)) => w.visit_function_body(b),
+                        Some(HelperBody::Arrow(b)) => w.visit_arrow_function_body(b),
+                        None => {}
+                    });
                     return;
                 }
             }
@@ -1935,7 +1933,7 @@ impl<'a> Walker<'_, 'a> {
             return;
         }
         let info = self.info;
-        let (params, body): (&'a FormalParameters<'a>, Option<HelperBody<'a>>) =
+        let (params, body): (&'a FormalParameters<'a>, Option<HelperBody<'a, 'a>>) =
             if let Some(f) = info.functions.get(name) {
                 (&f.params, f.body.as_deref().map(HelperBody::Block))
             } else if let Some(init) = lookup(info, name, it.span.start) {
