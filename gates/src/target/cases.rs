@@ -224,6 +224,7 @@ pub fn analyse(repo: &Path, files: &[PathBuf], fields: &[String]) -> Analysis {
         index: HashMap::new(),
         depth: 0,
         overlay: Vec::new(),
+        imported: HashMap::new(),
     };
     for f in files {
         if let Ok(sf) = source::read(repo, f) {
@@ -242,6 +243,8 @@ struct Analyser {
     depth: usize,
     /// Parameters of a helper being walked, bound to the tables its call passed.
     overlay: Vec<HashMap<String, Arr>>,
+    /// Tables already resolved from imported modules, by (module, export).
+    imported: HashMap<(PathBuf, String), Arr>,
 }
 
 /// A parsed module's top-level facts: its constant bindings and imports.
@@ -659,7 +662,17 @@ impl Analyser {
         let Some(path) = resolve_relative(&from.path, spec) else {
             return Arr::NotCases;
         };
-        let Ok(sf) = source::read(&self.repo, &path) else {
+        if let Some(arr) = self.imported.get(&(path.clone(), name.to_string())) {
+            return arr.clone();
+        }
+        let r = self.resolve_in_module(&path, name);
+        self.imported.insert((path, name.to_string()), r.clone());
+        r
+    }
+
+    /// The case table exported as `name` by the module at `path`.
+    fn resolve_in_module(&mut self, path: &Path, name: &str) -> Arr {
+        let Ok(sf) = source::read(&self.repo, path) else {
             return Arr::NotCases;
         };
         let alloc = Allocator::default();
