@@ -47,7 +47,7 @@ enum Cmd {
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
         /// Judge this existing test report instead of running the gate's command (gates
-        /// whose check is `harness-matrix`); prints the report's age and revision.
+        /// whose check is `harness-matrix` or `instance-isolation`); prints the report's age and revision.
         #[arg(long, value_name = "FILE")]
         report: Option<PathBuf>,
         /// Also write the findings as SARIF 2.1.0.
@@ -571,23 +571,35 @@ fn gate(
     let repo = target_repo(&p, repo)?;
     let mut r = match report_file {
         Some(file) => {
-            if g.kind.check_name() != Some("harness-matrix") {
+            if g.kind
+                .check_name()
+                .and_then(gates::checks::harness_matrix::flavor_of)
+                .is_none()
+            {
                 anyhow::bail!(
-                    "gate `{id}` does not judge a test report (--report works with gates whose check is `harness-matrix`)"
+                    "gate `{id}` does not judge a test report (--report works with gates whose check is `harness-matrix` or `instance-isolation`)"
                 );
             }
             gates::checks::harness_matrix::judge_existing_result(g, &repo, file)
         }
         None => {
             let interrupt = run::interrupt::flag();
-            executor::run_gate(
+            // On a terminal, a live line while the gate runs (a test-suite run takes a while).
+            let tty = std::io::stderr().is_terminal();
+            let live = report::human::Live::new(Style::detect(tty), tty);
+            if tty {
+                gates::run::executor::Observer::gate_started(&live, id);
+            }
+            let r = executor::run_gate(
                 &p,
                 g,
                 &repo,
                 &repo.join(&p.target.pass_root),
                 &interrupt,
                 None,
-            )
+            );
+            live.finish();
+            r
         }
     };
     r.slices = p.slices_of_gate(id).map(|s| s.id.clone()).collect();
