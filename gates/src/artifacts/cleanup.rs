@@ -243,7 +243,7 @@ fn cited(pass_root: &Path, cfg: &Config) -> BTreeSet<String> {
         };
         let doc = Doc::parse(&text);
         for l in doc.visible(doc.all()) {
-            for i in markdown::inlines(&markdown::strip_inline_comments(l.text)) {
+            for i in markdown::inlines(&markdown::strip_inline_comments(&l.text)) {
                 match i.kind {
                     markdown::InlineKind::Code if names::is_artifact_name(&i.text) => {
                         out.insert(i.text.clone());
@@ -278,14 +278,12 @@ pub fn plan(
     let files = names::walk(pass_root)?;
     let present: BTreeSet<&str> = files.iter().map(String::as_str).collect();
     let cited = cited(pass_root, cfg);
-    let finals: Vec<(u32, String)> = files
+    let finals: Vec<String> = files
         .iter()
-        .filter_map(|f| match names::agent_file(f) {
-            Some((n, AgentFile::Final(_))) if !f.contains('/') => Some((n, f.clone())),
-            _ => None,
-        })
+        .filter(|f| !f.contains('/') && names::is_agent_final(f))
+        .cloned()
         .collect();
-    let final_of = |n: u32| finals.iter().find(|(m, _)| *m == n).map(|(_, f)| f.clone());
+    let final_of = |n: &str| finals.iter().find(|f| names::is_final_of(f, n)).cloned();
     let mut entries: Vec<Entry> = Vec::new();
     let prior = |p: &str| existing.and_then(|m| m.entries.iter().find(|e| e.path == p));
     let archived_dest = |p: &str| {
@@ -358,7 +356,7 @@ fn classify(
     f: &str,
     cfg: &Config,
     cited: &BTreeSet<String>,
-    final_of: impl Fn(u32) -> Option<String>,
+    final_of: impl Fn(&str) -> Option<String>,
 ) -> (Action, String) {
     let archive_prefix = format!("{}/", cfg.archive_dir.trim_end_matches('/'));
     if f.starts_with(&archive_prefix) {
@@ -379,7 +377,7 @@ fn classify(
         return (Action::Retain, "cited by a closure document".into());
     }
     match (names::agent_file(f), f.contains('/')) {
-        (Some((n, kind)), false) => match (kind, final_of(n)) {
+        (Some((n, kind)), false) => match (kind, final_of(&n)) {
             (AgentFile::Plan, Some(fin)) => (
                 Action::Delete,
                 format!("superseded plan: agent {n}'s final `{fin}` exists"),
@@ -639,14 +637,14 @@ pub fn check(
                 .unwrap_or_default();
             let md = Doc::parse(&text);
             for l in md.visible(md.all()) {
-                for i in markdown::inlines(&markdown::strip_inline_comments(l.text)) {
+                for i in markdown::inlines(&markdown::strip_inline_comments(&l.text)) {
                     if i.kind != markdown::InlineKind::LinkTarget {
                         continue;
                     }
                     let Some(t) = markdown::local_link_path(&i.text) else {
                         continue;
                     };
-                    let Some(target) = crate::checks::agent_outputs::join_rel(&dir, t) else {
+                    let Some(target) = super::evidence::join_rel(&dir, t) else {
                         continue;
                     };
                     if let Some((_, a, d)) = gone_rel.iter().find(|(p, _, _)| *p == target) {

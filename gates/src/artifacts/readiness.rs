@@ -45,7 +45,7 @@ pub struct Readiness {
 }
 
 fn section_named<'a>(
-    doc: &'a Doc<'a>,
+    doc: &'a Doc,
     name: &str,
 ) -> Option<(markdown::Heading, std::ops::Range<usize>)> {
     let want = normalise_key(name);
@@ -139,7 +139,7 @@ pub fn check(path: &str, text: &str, require_ready: bool) -> Readiness {
                 {
                     continue;
                 }
-                let t = markdown::strip_inline_comments(l.text);
+                let t = markdown::strip_inline_comments(&l.text);
                 let t = t.trim_start();
                 let item = t
                     .strip_prefix("- ")

@@ -21,8 +21,8 @@ use serde::Deserialize;
 use super::{CheckCtx, CheckOutput, ParamError, parse_params};
 use crate::artifacts::evidence::{self, Resolver};
 use crate::artifacts::git;
-use crate::artifacts::markdown::{self, Doc, InlineKind, normalise_key};
-use crate::artifacts::names::{self, AgentFile};
+use crate::artifacts::markdown::{self, Doc, normalise_key};
+use crate::artifacts::names;
 use crate::error::GateError;
 use crate::finding::Finding;
 
@@ -62,15 +62,18 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
         ));
         return Ok(out);
     }
-    let mut resolver = Resolver::new(ctx.repo, &p.worktree_prefixes);
+    let packet_rel = packet_of(&pass_rel);
+    let mut resolver =
+        Resolver::new(ctx.repo, &p.worktree_prefixes).with_bases(&pass_rel, &packet_rel);
     let files: Vec<String> = names::walk(ctx.pass_root)?
         .into_iter()
         .filter(|f| !f.contains('/'))
         .collect();
-    let finals: Vec<&String> = files
+    let finals: Vec<&String> = files.iter().filter(|f| names::is_agent_final(f)).collect();
+    let agent_docs = files
         .iter()
-        .filter(|f| matches!(names::agent_file(f), Some((_, AgentFile::Final(_)))))
-        .collect();
+        .filter(|f| names::agent_file(f).is_some())
+        .count();
     if finals.is_empty() {
         out.findings.push(
             Finding::error(
@@ -78,7 +81,7 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
                 &pass_rel,
                 0,
                 0,
-                "the pass root holds no `AGENT_<N>_FINAL_<OBJECTIVE>.md`",
+                "the pass root holds no agent final output (an `AGENT_*.md` with `FINAL` in its name)",
             )
             .with_help("every agent publishes its final output in the pass root"),
         );
@@ -90,8 +93,10 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
         };
         check_final(&rel, &text, &mut resolver, &mut out.findings);
     }
-    out.notes
-        .push(format!("{} agent final(s) checked", finals.len()));
+    out.notes.push(format!(
+        "{agent_docs} agent document(s) in the pass root, {} final(s) checked for the five sections",
+        finals.len()
+    ));
 
     let docs: Vec<String> = p.closure_documents.clone().unwrap_or_else(|| {
         names::CLOSURE_DOCUMENTS
@@ -112,7 +117,8 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
             .parent()
             .map(git::rel_str)
             .unwrap_or_default();
-        check_citations(ctx, &rel, &doc_dir, &pass_rel, &text, &mut out.findings);
+        resolver.set_bases(&doc_dir, &packet_rel);
+        check_citations(&rel, &text, &mut resolver, &mut out.findings);
     }
     Ok(out)
 }
@@ -136,6 +142,15 @@ fn read_text(
             Ok(None)
         }
     }
+}
+
+/// The spec packet of a pass root: its parent folder (the root itself for a top-level pass
+/// root).
+pub fn packet_of(pass_rel: &str) -> String {
+    std::path::Path::new(pass_rel)
+        .parent()
+        .map(git::rel_str)
+        .unwrap_or_default()
 }
 
 /// The five sections and the Evidence Map's anchors of one final.
@@ -187,7 +202,7 @@ pub fn check_final(rel: &str, text: &str, resolver: &mut Resolver, findings: &mu
             if want == normalise_key("Evidence Map") {
                 let mut n = 0;
                 for l in doc.visible(range) {
-                    for a in evidence::anchors_in_line(&markdown::strip_inline_comments(l.text)) {
+                    for a in evidence::anchors_in_line(&markdown::strip_inline_comments(&l.text)) {
                         n += 1;
                         if let Err(u) = resolver.resolve(&a) {
                             findings.push(Finding::error(u.rule, rel, l.no, a.col, u.message));
@@ -208,75 +223,55 @@ pub fn check_final(rel: &str, text: &str, resolver: &mut Resolver, findings: &mu
     }
 }
 
-/// Relative links and artifact names in code spans must exist.
-fn check_citations(
-    ctx: &CheckCtx,
+/// Every file a closure document cites (a relative link, an artifact name or a path in a
+/// code span) must exist, looked for from the document's folder, the spec packet and the
+/// repository root; a `path:line` citation must also have the line.
+pub fn check_citations(
     rel: &str,
-    doc_dir: &str,
-    pass_rel: &str,
     text: &str,
+    resolver: &mut Resolver,
     findings: &mut Vec<Finding>,
-) {
+) -> usize {
     let doc = Doc::parse(text);
-    for l in doc.visible(doc.all()) {
-        for i in markdown::inlines(&markdown::strip_inline_comments(l.text)) {
-            let target = match i.kind {
-                InlineKind::LinkTarget => match markdown::local_link_path(&i.text) {
-                    // A link may carry a line anchor: `AGENT_4_FINAL_X.md:12`.
-                    Some(t) => {
-                        let file = evidence::parse_anchor(t)
-                            .map(|(p, _, _)| p)
-                            .unwrap_or_else(|| t.to_string());
-                        join_rel(doc_dir, &file)
-                    }
-                    None => continue,
-                },
-                InlineKind::Code if names::is_artifact_name(&i.text) => {
-                    Some(format!("{pass_rel}/{}", i.text))
-                }
-                InlineKind::Code => continue,
-            };
-            let Some(target) = target else {
-                findings.push(Finding::error(
-                    "cited-artifact-outside-repo",
-                    rel,
-                    l.no,
-                    i.col,
-                    format!("`{}` points outside the target repository", i.text),
-                ));
-                continue;
-            };
-            if !ctx.repo.join(&target).exists() {
-                findings.push(
-                    Finding::error(
-                        "cited-artifact-missing",
-                        rel,
-                        l.no,
-                        i.col,
-                        format!("cites `{}`, which does not exist (`{target}`)", i.text),
-                    )
-                    .with_help("restore the artifact, or cite where it was archived"),
-                );
-            }
-        }
+    let cites = evidence::citations(&doc);
+    for c in &cites {
+        let err = match evidence::parse_anchor(&c.text) {
+            Some((path, start, end)) => resolver
+                .resolve(&evidence::Anchor {
+                    raw: c.text.clone(),
+                    path,
+                    start,
+                    end,
+                    col: c.col,
+                })
+                .err(),
+            None => resolver.locate(&c.text).err(),
+        };
+        let Some(u) = err else { continue };
+        let (rule, help) = match u.rule {
+            "evidence-outside-repo" => (
+                "cited-artifact-outside-repo",
+                "cite a file inside the target",
+            ),
+            "evidence-line-out-of-range" => (
+                "evidence-line-out-of-range",
+                "point the anchor at a line that exists (after edits, lines move)",
+            ),
+            _ => (
+                "cited-artifact-missing",
+                "restore the artifact, or cite where it was archived",
+            ),
+        };
+        findings.push(
+            Finding::error(
+                rule,
+                rel,
+                c.line,
+                c.col,
+                format!("cites `{}`: {}", c.text, u.message),
+            )
+            .with_help(help),
+        );
     }
-}
-
-/// `dir/rel` normalised; `None` when `..` climbs above the repository root.
-pub fn join_rel(dir: &str, rel: &str) -> Option<String> {
-    let mut parts: Vec<&str> = if dir.is_empty() {
-        Vec::new()
-    } else {
-        dir.split('/').collect()
-    };
-    for c in rel.split('/') {
-        match c {
-            "" | "." => {}
-            ".." => {
-                parts.pop()?;
-            }
-            c => parts.push(c),
-        }
-    }
-    Some(parts.join("/"))
+    cites.len()
 }
