@@ -474,9 +474,10 @@ mod tests {
             r.map_path("/elsewhere/a.ts").unwrap_err().rule,
             "evidence-outside-repo"
         );
-        assert_eq!(
-            r.map_path("../a.ts").unwrap_err().rule,
-            "evidence-outside-repo"
-        );
+        assert_eq!(r.locate("../a.ts").unwrap_err().rule, "evidence-outside-repo");
+        // From a document's folder, `..` may climb as long as it stays inside.
+        let r = r.with_bases("docs/spec/pass", "docs/spec");
+        assert_eq!(r.locate("../../../../a.ts").unwrap_err().rule, "evidence-outside-repo");
+        assert_eq!(r.locate("../x.md").unwrap_err().rule, "evidence-file-missing");
     }
 }

@@ -86,7 +86,13 @@ fn run(ctx: &CheckCtx, default_doc: &str) -> Result<CheckOutput, GateError> {
         }
         Err(e) => return Err(GateError::io(full, e)),
     };
-    let mut resolver = Resolver::new(ctx.repo, &p.worktree_prefixes);
+    let packet = super::agent_outputs::packet_of(&pass_rel);
+    let doc_dir = std::path::Path::new(&rel)
+        .parent()
+        .map(git::rel_str)
+        .unwrap_or_default();
+    let mut resolver =
+        Resolver::new(ctx.repo, &p.worktree_prefixes).with_bases(&doc_dir, &packet);
     let d = disposition::check(&rel, &text, &mut resolver);
     let open = d.items.iter().filter(|i| i.status == "open").count();
     out.notes.push(format!(
