@@ -73,7 +73,12 @@ pub fn decision_of(text: &str) -> Option<Decision> {
 pub const DECISION_WORDS: &[&str] = &["decision", "verdict", "posture", "outcome"];
 
 fn parse_decision(v: &str) -> Option<Decision> {
-    match v.trim().trim_end_matches(['.', '!']).to_ascii_lowercase().as_str() {
+    match v
+        .trim()
+        .trim_end_matches(['.', '!'])
+        .to_ascii_lowercase()
+        .as_str()
+    {
         "approve" | "approved" | "approval" => Some(Decision::Approve),
         "reject" | "rejected" | "rejection" => Some(Decision::Reject),
         _ => None,
@@ -108,12 +113,22 @@ pub fn decision_tokens<T: Copy>(
         let v = t[colon + 1..].trim_start_matches('*');
         let value = strip_emphasis(v.trim());
         let col = (l.text.len() - v.trim_start().len()) as u32 + 1;
-        let col = l.text[..(col as usize - 1).min(l.text.len())].chars().count() as u32 + 1;
+        let col = l.text[..(col as usize - 1).min(l.text.len())]
+            .chars()
+            .count() as u32
+            + 1;
         // `Decision: `approve` (after re-review)`: the first word decides.
         let head = value.split_whitespace().next().unwrap_or("");
         match parse(&value).or_else(|| parse(&strip_emphasis(head))) {
             Some(d) => tokens.push((l.no, col, d)),
-            None => invalid.push((l.no, col, value)),
+            // Only a key that is the decision word itself (`Decision: maybe`) states an
+            // unreadable decision; "Keep forward-only posture: no rollback" is prose.
+            None if words.iter().any(|w| key.eq_ignore_ascii_case(w))
+                || key.eq_ignore_ascii_case("final decision") =>
+            {
+                invalid.push((l.no, col, value))
+            }
+            None => {}
         }
     }
     for (_, range) in doc.sections(|t| names_decision(t, words)) {
@@ -154,24 +169,20 @@ fn parse_status(v: &str) -> Option<&'static str> {
 }
 
 fn parse_severity(v: &str) -> Option<&'static str> {
-    v.split(|c: char| !c.is_ascii_alphanumeric())
-        .find_map(|w| match w.to_ascii_lowercase().as_str() {
+    v.split(|c: char| !c.is_ascii_alphanumeric()).find_map(|w| {
+        match w.to_ascii_lowercase().as_str() {
             "blocking" | "blocker" | "critical" | "p0" => Some("blocking"),
             "high" | "p1" => Some("high"),
             "medium" | "p2" => Some("medium"),
             "low" | "p3" | "nit" => Some("low"),
             _ => None,
-        })
+        }
+    })
 }
 
 /// Findings written as a list under a heading naming them: one top-level item per finding,
 /// its status a bold or code token (or `Status: x`), its severity likewise when given.
-fn prose_findings(
-    path: &str,
-    doc: &Doc,
-    resolver: &mut Resolver,
-    d: &mut Disposition,
-) -> bool {
+fn prose_findings(path: &str, doc: &Doc, resolver: &mut Resolver, d: &mut Disposition) -> bool {
     let sections = doc.sections(|t| {
         t.split(|c: char| !c.is_ascii_alphanumeric())
             .any(|w| w.eq_ignore_ascii_case("findings") || w.eq_ignore_ascii_case("finding"))
@@ -209,16 +220,19 @@ fn prose_findings(
             let status = toks
                 .iter()
                 .find_map(|(_, i)| parse_status(&i.text).map(|s| (s, i.col)))
-                .or_else(|| kv("status").and_then(|v| parse_status(&v)).map(|s| (s, it.col)));
+                .or_else(|| {
+                    kv("status")
+                        .and_then(|v| parse_status(&v))
+                        .map(|s| (s, it.col))
+                });
             let severity = toks
                 .iter()
                 .find_map(|(_, i)| parse_severity(&i.text))
                 .or_else(|| kv("severity").and_then(|v| parse_severity(&v)));
             let id = format!("{}", n + 1);
             let label = format!("finding {} (`{}`)", n + 1, short(&it.text));
-            let err = |rule: &str, col: u32, msg: String| {
-                Finding::error(rule, path, it.line, col, msg)
-            };
+            let err =
+                |rule: &str, col: u32, msg: String| Finding::error(rule, path, it.line, col, msg);
             let Some((status, scol)) = status else {
                 d.findings.push(
                     err(
@@ -261,7 +275,8 @@ fn prose_findings(
                 }
                 for a in evidence::anchors_in_line(&format!("`{}`", i.text)) {
                     if let Err(u) = resolver.resolve(&a) {
-                        d.findings.push(Finding::error(u.rule, path, *l, i.col, u.message));
+                        d.findings
+                            .push(Finding::error(u.rule, path, *l, i.col, u.message));
                     }
                 }
             }
@@ -281,7 +296,11 @@ fn prose_findings(
 
 fn short(s: &str) -> String {
     let t: String = s.chars().take(48).collect();
-    if t.len() < s.len() { format!("{t}…") } else { t }
+    if t.len() < s.len() {
+        format!("{t}…")
+    } else {
+        t
+    }
 }
 
 /// Parses and judges a disposition document. `path` is the document's repository-relative
@@ -503,7 +522,11 @@ pub fn check(path: &str, text: &str, resolver: &mut Resolver) -> Disposition {
     let mut cited = Vec::new();
     crate::checks::agent_outputs::check_citations(path, text, resolver, &mut cited);
     for f in cited {
-        if !d.findings.iter().any(|g| g.line == f.line && g.col == f.col) {
+        if !d
+            .findings
+            .iter()
+            .any(|g| g.line == f.line && g.col == f.col)
+        {
             d.findings.push(f);
         }
     }

@@ -245,7 +245,10 @@ impl Resolver {
         }
         Err(Unresolved {
             rule: "evidence-file-missing",
-            message: format!("`{path}` does not exist (looked for {})", tried.join(", ")),
+            message: format!(
+                "`{path}` is not in the document's folder, the spec packet or the repository root (looked for `{}`)",
+                tried.first().cloned().unwrap_or_default()
+            ),
         })
     }
 
@@ -474,10 +477,19 @@ mod tests {
             r.map_path("/elsewhere/a.ts").unwrap_err().rule,
             "evidence-outside-repo"
         );
-        assert_eq!(r.locate("../a.ts").unwrap_err().rule, "evidence-outside-repo");
+        assert_eq!(
+            r.locate("../a.ts").unwrap_err().rule,
+            "evidence-outside-repo"
+        );
         // From a document's folder, `..` may climb as long as it stays inside.
         let r = r.with_bases("docs/spec/pass", "docs/spec");
-        assert_eq!(r.locate("../../../../a.ts").unwrap_err().rule, "evidence-outside-repo");
-        assert_eq!(r.locate("../x.md").unwrap_err().rule, "evidence-file-missing");
+        assert_eq!(
+            r.locate("../../../../a.ts").unwrap_err().rule,
+            "evidence-outside-repo"
+        );
+        assert_eq!(
+            r.locate("../x.md").unwrap_err().rule,
+            "evidence-file-missing"
+        );
     }
 }

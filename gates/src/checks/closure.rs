@@ -91,8 +91,7 @@ fn run(ctx: &CheckCtx, default_doc: &str) -> Result<CheckOutput, GateError> {
         .parent()
         .map(git::rel_str)
         .unwrap_or_default();
-    let mut resolver =
-        Resolver::new(ctx.repo, &p.worktree_prefixes).with_bases(&doc_dir, &packet);
+    let mut resolver = Resolver::new(ctx.repo, &p.worktree_prefixes).with_bases(&doc_dir, &packet);
     let d = disposition::check(&rel, &text, &mut resolver);
     let open = d.items.iter().filter(|i| i.status == "open").count();
     out.notes.push(format!(
