@@ -154,8 +154,12 @@ fn line_starts(text: &str) -> Vec<usize> {
 
 /// 0-based line index and 1-based column (in characters) of byte `off`.
 fn locate(text: &str, starts: &[usize], off: usize) -> (usize, u32) {
+    let mut off = off.min(text.len());
+    while !text.is_char_boundary(off) {
+        off -= 1;
+    }
     let idx = starts.partition_point(|s| *s <= off).saturating_sub(1);
-    let col = text[starts[idx]..off.min(text.len())].chars().count() as u32 + 1;
+    let col = text[starts[idx]..off].chars().count() as u32 + 1;
     (idx, col)
 }
 
