@@ -32,8 +32,15 @@ pub fn parse_anchor(token: &str) -> Option<(String, u32, u32)> {
         )
     });
     let t = t.strip_suffix('.').unwrap_or(t);
-    let colon = t.rfind(':')?;
-    let (path, spec) = (&t[..colon], &t[colon + 1..]);
+    // GitHub's line fragments: `path#L96`, `path#L96-L120`.
+    let (path, spec) = match t.rfind("#L") {
+        Some(h) => (&t[..h], t[h + 2..].replacen("-L", "-", 1)),
+        None => {
+            let colon = t.rfind(':')?;
+            (&t[..colon], t[colon + 1..].to_string())
+        }
+    };
+    let spec = spec.as_str();
     if path.is_empty() || path.contains("://") || !(path.contains('/') || path.contains('.')) {
         return None;
     }
@@ -259,6 +266,15 @@ impl Resolver {
                 path.strip_prefix(pre.as_str())
                     .and_then(|rest| rest.strip_prefix('/'))
                     .map(str::to_string)
+            });
+            // A worktree no prefix names: the longest tail of the path that exists in
+            // the target (`/any/worktree/apps/server/src/rawr.ts` → `apps/server/src/rawr.ts`).
+            let hit = hit.or_else(|| {
+                let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+                (1..parts.len()).find_map(|k| {
+                    let tail = parts[k..].join("/");
+                    (parts[k] != ".." && self.repo.join(&tail).is_file()).then_some(tail)
+                })
             });
             match hit {
                 Some(r) => r,

@@ -160,7 +160,7 @@ pub fn check_final(rel: &str, text: &str, resolver: &mut Resolver, findings: &mu
     for name in SECTIONS {
         let want = normalise_key(name);
         // A heading repeated (e.g. a second Evidence Map) is checked like the first.
-        let sections = doc.sections(|t| normalise_key(t.trim_end_matches(':')) == want);
+        let sections = doc.sections(|t| section_key(t) == want);
         if sections.is_empty() {
             findings.push(
                 Finding::error(
@@ -184,7 +184,7 @@ pub fn check_final(rel: &str, text: &str, resolver: &mut Resolver, findings: &mu
                 .iter()
                 .filter(|x| range.contains(&x.index))
                 .find(|x| {
-                    let k = normalise_key(x.title.trim_end_matches(':'));
+                    let k = section_key(&x.title);
                     SECTIONS.iter().any(|s| normalise_key(s) == k)
                 })
                 .map_or(range.end, |x| x.index);
@@ -201,26 +201,74 @@ pub fn check_final(rel: &str, text: &str, resolver: &mut Resolver, findings: &mu
             }
             if want == normalise_key("Evidence Map") {
                 let mut n = 0;
-                for l in doc.visible(range) {
-                    for a in evidence::anchors_in_line(&markdown::strip_inline_comments(&l.text)) {
+                let mut files = 0;
+                for l in doc.visible(range.clone()) {
+                    for a in evidence::anchors_in_line(&l.text) {
                         n += 1;
                         if let Err(u) = resolver.resolve(&a) {
                             findings.push(Finding::error(u.rule, rel, l.no, a.col, u.message));
                         }
                     }
                 }
-                if n == 0 {
+                // Files cited without a line: they must exist too.
+                for (line, i) in doc.inlines_in(range) {
+                    if i.kind != markdown::InlineKind::Code
+                        || evidence::parse_anchor(&i.text).is_some()
+                        || !evidence::looks_like_file(&i.text)
+                    {
+                        continue;
+                    }
+                    files += 1;
+                    match resolver.locate(&i.text) {
+                        Ok(_) => {}
+                        // A path outside the target (a skill file, another machine's
+                        // folder) is context, not evidence of this repository.
+                        Err(u) if u.rule == "evidence-outside-repo" => {}
+                        Err(u) => findings.push(Finding::error(
+                            u.rule,
+                            rel,
+                            line,
+                            i.col,
+                            format!("cites `{}`: {}", i.text, u.message),
+                        )),
+                    }
+                }
+                if n == 0 && files == 0 {
                     findings.push(Finding::error(
                         "evidence-map-without-anchors",
                         rel,
                         h.line,
                         1,
-                        "the Evidence Map has no `path:line` anchor",
+                        "the Evidence Map cites nothing: no `path:line` anchor, no file",
                     ));
+                } else if n == 0 {
+                    findings.push(
+                        Finding::error(
+                            "evidence-map-without-line-anchors",
+                            rel,
+                            h.line,
+                            1,
+                            format!(
+                                "the Evidence Map cites {files} file(s) but no line (`path:line`)"
+                            ),
+                        )
+                        .with_severity(crate::finding::Severity::Warning),
+                    );
                 }
             }
         }
     }
+}
+
+/// A heading as one of the five section names: `Evidence Map (absolute paths + line
+/// anchors)` is the Evidence Map; a trailing `:` and a parenthesised note are ignored.
+fn section_key(title: &str) -> String {
+    let t = title.trim().trim_end_matches(':');
+    let t = match t.find(" (") {
+        Some(p) if t.ends_with(')') => &t[..p],
+        _ => t,
+    };
+    normalise_key(t)
 }
 
 /// Every file a closure document cites (a relative link, an artifact name or a path in a
