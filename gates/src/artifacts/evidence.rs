@@ -262,20 +262,10 @@ impl Resolver {
     /// The repository-relative path an anchor's path stands for.
     pub fn map_path(&self, path: &str) -> Result<String, Unresolved> {
         let rel = if path.starts_with('/') {
-            let hit = self.prefixes.iter().find_map(|pre| {
-                path.strip_prefix(pre.as_str())
-                    .and_then(|rest| rest.strip_prefix('/'))
-                    .map(str::to_string)
-            });
-            // A worktree no prefix names: the longest tail of the path that exists in
-            // the target (`/any/worktree/apps/server/src/rawr.ts` → `apps/server/src/rawr.ts`).
-            let hit = hit.or_else(|| {
-                let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
-                (1..parts.len()).find_map(|k| {
-                    let tail = parts[k..].join("/");
-                    (parts[k] != ".." && self.repo.join(&tail).is_file()).then_some(tail)
-                })
-            });
+            let hit = self
+                .prefixes
+                .iter()
+                .find_map(|pre| strip_prefix_pattern(path, pre));
             match hit {
                 Some(r) => r,
                 None => {
@@ -366,6 +356,21 @@ impl Resolver {
         }
         Ok(rel)
     }
+}
+
+/// `path` below the directory `pattern` names, as a relative path. A `*` component in the
+/// pattern matches any one component: `/Users/me/worktrees/*` stands for every worktree
+/// there, so anchors written in any of the agents' worktrees map into the target.
+pub fn strip_prefix_pattern(path: &str, pattern: &str) -> Option<String> {
+    let pat: Vec<&str> = pattern.split('/').filter(|c| !c.is_empty()).collect();
+    let parts: Vec<&str> = path.split('/').filter(|c| !c.is_empty()).collect();
+    if !path.starts_with('/') || parts.len() <= pat.len() {
+        return None;
+    }
+    pat.iter()
+        .zip(&parts)
+        .all(|(p, c)| *p == "*" || p == c)
+        .then(|| parts[pat.len()..].join("/"))
 }
 
 /// `dir/rel` normalised; `None` when `..` climbs above the repository root.
@@ -486,9 +491,20 @@ mod tests {
     fn absolute_paths_map_through_prefixes() {
         let r = Resolver::new(
             Path::new("/nonexistent-repo"),
-            &["/Users/x/wt/".to_string()],
+            &[
+                "/Users/x/wt/".to_string(),
+                "/Users/y/worktrees/*".to_string(),
+            ],
         );
         assert_eq!(r.map_path("/Users/x/wt/src/a.ts").unwrap(), "src/a.ts");
+        assert_eq!(
+            r.map_path("/Users/y/worktrees/wt-b/src/a.ts").unwrap(),
+            "src/a.ts"
+        );
+        assert_eq!(
+            r.map_path("/Users/y/worktrees/a.ts").unwrap_err().rule,
+            "evidence-outside-repo"
+        );
         assert_eq!(
             r.map_path("/elsewhere/a.ts").unwrap_err().rule,
             "evidence-outside-repo"

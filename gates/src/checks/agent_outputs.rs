@@ -118,7 +118,13 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
             .map(git::rel_str)
             .unwrap_or_default();
         resolver.set_bases(&doc_dir, &packet_rel);
-        check_citations(&rel, &text, &mut resolver, &mut out.findings);
+        // A disposition's `path:line` evidence is judged by its own gate (review-closure,
+        // structural-closure); here only the files it cites.
+        let anchors = !matches!(
+            d.as_str(),
+            "A7_REVIEW_DISPOSITION.md" | "B4A_STRUCTURAL_DISPOSITION.md"
+        );
+        check_citations(&rel, &text, &mut resolver, &mut out.findings, anchors);
     }
     Ok(out)
 }
@@ -279,10 +285,14 @@ pub fn check_citations(
     text: &str,
     resolver: &mut Resolver,
     findings: &mut Vec<Finding>,
+    anchors: bool,
 ) -> usize {
     let doc = Doc::parse(text);
     let cites = evidence::citations(&doc);
     for c in &cites {
+        if !anchors && evidence::parse_anchor(&c.text).is_some() {
+            continue;
+        }
         let err = match evidence::parse_anchor(&c.text) {
             Some((path, start, end)) => resolver
                 .resolve(&evidence::Anchor {
