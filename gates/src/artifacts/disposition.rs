@@ -141,6 +141,9 @@ pub fn decision_tokens<T: Copy>(
             }
         }
         for l in doc.visible(range) {
+            if tokens.iter().any(|(tl, _, _)| *tl == l.no) {
+                continue; // a code span or bold run on the line already states it
+            }
             let t = markdown::strip_line_markers(l.text.trim_start());
             if let Some(d) = parse(&strip_emphasis(t)) {
                 let col = (l.text.len() - t.len()) as u32 + 1;

@@ -264,7 +264,13 @@ pub fn check(path: &str, text: &str, require_ready: bool) -> Readiness {
                             if let Some(dc) = di.and_then(|i| row.cells.get(i)) {
                                 explicit_deps = true;
                                 if !is_blank_value(&dc.text) {
-                                    rules.push((row.line, dc.col, s, all_slices(&dc.text)));
+                                    let deps = dc
+                                        .text
+                                        .split([',', ';'])
+                                        .map(strip_emphasis)
+                                        .filter(|d| !d.is_empty())
+                                        .collect();
+                                    rules.push((row.line, dc.col, s, deps));
                                 }
                             }
                         }
@@ -383,7 +389,9 @@ pub fn check(path: &str, text: &str, require_ready: bool) -> Readiness {
         Some((h, range)) => {
             let tables = doc.tables(range.clone());
             let mut rows: Vec<(u32, u32, String, String)> = Vec::new();
+            let mut matrix_line = h.line;
             if let Some(t) = tables.iter().find(|t| t.column("owner").is_some()) {
+                matrix_line = t.header_line;
                 let si = t.column_containing(&["slice"]).unwrap_or(0);
                 let oi = t.column("owner").expect("found");
                 for row in &t.rows {
@@ -443,7 +451,7 @@ pub fn check(path: &str, text: &str, require_ready: bool) -> Readiness {
                 if deps.is_empty() && !r.owners.iter().any(|(s, _)| s == slice) {
                     r.findings.push(err(
                         "opening-slice-without-owner",
-                        h.line,
+                        matrix_line,
                         1,
                         format!("opening slice `{slice}` has no owner in the owner matrix"),
                     ));
