@@ -393,8 +393,8 @@ pub fn join_rel(dir: &str, rel: &str) -> Option<String> {
 }
 
 /// Whether a code span's text names a file a reader would look for: a pass-root artifact
-/// name, or one token with a `/` and a file extension (`apps/server/src/rawr.ts`,
-/// `../PLAN.md`). Globs, package specifiers, URLs and commands are not citations.
+/// name, a markdown file name (`ARCHITECTURE.md`), or one token with a `/` and a file
+/// extension (`apps/server/src/rawr.ts`, `../PLAN.md`). Globs, package specifiers, URLs and commands are not citations.
 pub fn looks_like_file(t: &str) -> bool {
     if t.is_empty()
         || t.contains(char::is_whitespace)
@@ -414,7 +414,9 @@ pub fn looks_like_file(t: &str) -> bool {
             && ext.chars().all(|c| c.is_ascii_alphanumeric())
             && ext.chars().any(|c| c.is_ascii_alphabetic())
     });
-    t.contains('/') && ext_ok
+    // A bare markdown file name (`ARCHITECTURE.md`) names a document of the packet; other
+    // bare names (`rawr.hq.ts`, `package.json`) are too often mentions, not citations.
+    (t.contains('/') && ext_ok) || (ext_ok && t.ends_with(".md"))
 }
 
 /// A file a document cites: where, and the path as written (a `:line` suffix kept for the
