@@ -231,7 +231,18 @@ fn prose_findings(path: &str, doc: &Doc, resolver: &mut Resolver, d: &mut Dispos
             let severity = toks
                 .iter()
                 .find_map(|(_, i)| parse_severity(&i.text))
-                .or_else(|| kv("severity").and_then(|v| parse_severity(&v)));
+                .or_else(|| kv("severity").and_then(|v| parse_severity(&v)))
+                .or_else(|| {
+                    // "(high)", "[Medium]": a severity in brackets in the item's text.
+                    let lower = it.text.to_ascii_lowercase();
+                    ["blocking", "critical", "high", "medium", "low"]
+                        .iter()
+                        .find_map(|w| {
+                            (lower.contains(&format!("({w})")) || lower.contains(&format!("[{w}]")))
+                                .then(|| parse_severity(w))
+                                .flatten()
+                        })
+                });
             let id = format!("{}", n + 1);
             let label = format!("finding {} (`{}`)", n + 1, short(&it.text));
             let err =
