@@ -1,12 +1,15 @@
 //! `agent-outputs` (A7): agent final outputs are complete and everything cited exists.
 //!
-//! **What it checks.** The pass root holds at least one `AGENT_<N>_FINAL_<OBJECTIVE>.md`.
-//! Each has the five sections *Skills Introspected*, *Evidence Map*, *Assumptions*, *Risks*,
-//! *Unresolved Questions* (as headings), none empty; the Evidence Map has at least one
-//! `path:line` / `path:line-line` anchor and every anchor resolves to an existing file and
-//! line inside the target (absolute paths are mapped through `worktree_prefixes`). Every
-//! artifact a closure document cites (a relative link, or an artifact name in a code span)
-//! exists.
+//! **What it checks.** Every `AGENT_*.md` of the pass root is an agent document; the pass
+//! root holds at least one final (an agent document with `FINAL` among the words of its name:
+//! `AGENT_1_FINAL_A6_HARD_DELETE.md`, `AGENT_A4_FINAL.md`, `AGENT_4_REVIEW_REPORT_FINAL.md`).
+//! Each final has the five sections *Skills Introspected*, *Evidence Map*, *Assumptions*,
+//! *Risks*, *Unresolved Questions* (as headings, a parenthesised note allowed), none empty;
+//! every `path:line` / `path#L12` anchor of the Evidence Map resolves to an existing file and
+//! line (relative paths from the document's folder, the spec packet, the repository root;
+//! absolute ones through `worktree_prefixes`, where `*` matches one folder), and every file it
+//! cites without a line exists. Every file a closure document cites (a relative link, an
+//! artifact or markdown file name, or a path in a code span) exists.
 //!
 //! **Why.** The runbook makes these sections the contract of an agent's output, and the user's
 //! repository published a review disposition citing six reports that were not in the tree:

@@ -1,21 +1,29 @@
-//! `review-closure` (A7) and `structural-closure` (B4A): the disposition document closes the
-//! review.
+//! `review-closure` (A7) and `structural-closure` (B4A): the review is closed, and so is the
+//! structural assessment.
 //!
-//! **What it checks.** The pass root's disposition document (`A7_REVIEW_DISPOSITION.md`, or
-//! `B4A_STRUCTURAL_DISPOSITION.md`; configurable) has a findings table (id, severity
-//! blocking|high|medium|low, status open|resolved|deferred|accepted, evidence `path:line`,
-//! owner, rationale, target slice) and exactly one decision line. It fails on any blocking
-//! or high finding that is not resolved, a deferred or accepted medium without owner,
-//! rationale and target slice, evidence that does not resolve to an existing file and line,
-//! and a missing, invalid or `reject` decision. Every error points at its document line.
+//! **What it checks.** `review-closure` reads the pass root's disposition
+//! (`A7_REVIEW_DISPOSITION.md`, configurable) as people write it: findings as a list with a
+//! bold status (`1. Caller drift (high): **resolved**.`) or as a table (id, severity, status,
+//! evidence, owner, rationale, target slice), and one decision token (`approve`/`reject`) under
+//! a heading naming the decision or on a `Decision:` line. It fails on a blocking or high
+//! finding that is not resolved (an open finding of unstated severity counts as high), a
+//! finding with no readable status, a deferred or accepted medium of the table without owner,
+//! rationale and target slice, evidence that does not resolve, a file the document cites that
+//! does not exist (looked for in its folder, the spec packet, the repository root), and a
+//! missing, conflicting or `reject` decision. `structural-closure` judges
+//! `B4A_STRUCTURAL_DISPOSITION.md` the same way when it exists; otherwise it finds the
+//! structural record where it is kept (param `record`, default the structural refactor and the
+//! reviews: `AGENT_*STRUCTURAL*.md`, `AGENT_Q*_*REVIEW*.md`) and fails when there is none, or
+//! when a blocking/high finding there is neither resolved in place nor closed by an approving
+//! disposition (param `closed_by`, default the A7 disposition) that cites the document.
 //!
 //! **Why.** The runbook's exit condition for A7 and B4A is "no unresolved blocking/high
 //! findings; accepted mediums dispositioned with owner and follow-up". The user's own
-//! disposition cited reports and lines that were not in the tree; evidence has to resolve.
+//! disposition cited six reports that were not in the tree; a citation has to resolve.
 //!
-//! **How to fix.** Edit the document in the format of `docs/closure-format.md`: fix and
-//! re-review blocking/high findings and mark them resolved with evidence; give deferred
-//! mediums an owner, a rationale and a target slice; state `Decision: approve`.
+//! **How to fix.** Fix and re-review blocking/high findings and mark them resolved; restore a
+//! cited report or cite where it was archived; state one decision (`## Decision` then
+//! `` `approve` ``). Every accepted form is in `docs/closure-format.md`.
 
 use serde::Deserialize;
 
