@@ -404,9 +404,9 @@ fn report_keeps_human_sections_and_records_the_closure() {
         text.contains("<!-- human:begin retired -->\nold words\n<!-- human:end retired -->"),
         "{text}"
     );
-    assert!(text.contains("- A7 review disposition (`A7_REVIEW_DISPOSITION.md`): **approve**"));
+    assert!(text.contains("- A7 review disposition (`A7_REVIEW_DISPOSITION.md`): `approve`"));
     assert!(
-        text.contains("- A9 Phase B posture (`A9_PHASE_B_READINESS.md`): **ready**, 0 blocker(s)")
+        text.contains("- A9 Phase B posture (`A9_PHASE_B_READINESS.md`): `ready`, 0 blocker(s)")
     );
     assert!(
         text.contains("| `docs-cleanup` | A7 | failed | 12 ms | 0 | 0 | check `docs-cleanup` |"),

@@ -204,7 +204,13 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
             Ok(b) => String::from_utf8_lossy(&b).into_owned(),
         };
         // Claims in prose and key lines ("A7: complete (`approve`)", "Phase A is complete").
-        let prose = prose_claims(&text, ctx.pipeline);
+        // A document with a claims block states the slices' statuses there (and in the tables
+        // the report writes); its prose is read for the decisions and the posture only.
+        let has_claims_block = report::parse_claims(&text).is_some();
+        let prose: Vec<(u32, Claim)> = prose_claims(&text, ctx.pipeline)
+            .into_iter()
+            .filter(|(_, c)| !(has_claims_block && matches!(c, Claim::Slice(..))))
+            .collect();
         out.notes.push(format!(
             "{rel}: {} claim(s) read from its prose and key lines",
             prose.len()
@@ -367,6 +373,10 @@ pub fn prose_claims(text: &str, p: &crate::pipeline::Pipeline) -> Vec<(u32, Clai
     let ids: Vec<&str> = p.slices.iter().map(|s| s.id.as_str()).collect();
     let mut out = Vec::new();
     for l in doc.visible(doc.all()) {
+        // Table rows are data, not prose claims.
+        if l.text.trim_start().starts_with('|') {
+            continue;
+        }
         let t = strip_line_markers(l.text.trim()).replace('`', "");
         let lower = t.to_ascii_lowercase();
         let words: Vec<&str> = t
@@ -520,6 +530,10 @@ fn check_prose(
                 let Some(sl) = ctx.pipeline.slices.iter().find(|s| &s.id == slice) else {
                     continue;
                 };
+                // A slice whose only gate is this one cannot be judged here.
+                if sl.gates.iter().all(|g| g.as_str() == ctx.gate_id) {
+                    continue;
+                }
                 let red: Vec<String> = sl
                     .gates
                     .iter()
