@@ -298,3 +298,34 @@ fn the_plan_equals_the_runbook_when_one_is_given() {
         )]
     );
 }
+
+/// The handoff's prose says Phase A (and A8) is complete; the run says the cleanup failed.
+#[test]
+fn a_handoff_contradicting_the_run_is_a_finding() {
+    let t = fixture("prose");
+    git_repo(t.path());
+    // A run in which docs-cleanup failed (a retained final is gone).
+    let gone = t
+        .path()
+        .join(PASS)
+        .join("AGENT_R1_FINAL_STRUCTURAL_REFACTOR.md");
+    let kept = std::fs::read(&gone).unwrap();
+    std::fs::remove_file(&gone).unwrap();
+    let cleanup = gate(&t, "docs-cleanup");
+    assert_eq!(cleanup.status, gates::run::Status::Failed);
+    std::fs::write(&gone, kept).unwrap();
+    let pl = prose_pipeline();
+    let so_far = gates::checks::RunSoFar {
+        earlier: vec![cleanup],
+        selected: pl.gates.keys().cloned().collect(),
+    };
+    let h = p("FINAL_PHASE_A_HANDOFF.md");
+    assert_eq!(
+        errors(&run_in(&pl, "handoff", t.path(), Some(&so_far))),
+        vec![
+            f("run-not-green", "", 0, 0),
+            f("report-claims-green-but-run-red", &h, 4, 1),
+            f("report-claims-green-but-run-red", &h, 14, 1),
+        ]
+    );
+}
