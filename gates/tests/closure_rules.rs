@@ -121,7 +121,7 @@ fn disposition_in_prose() {
     let d = disposition::check(
         "D.md",
         PROSE,
-        &mut Resolver::new(&fixture("complete").path().to_path_buf(), &[]),
+        &mut Resolver::new(fixture("complete").path(), &[]),
     );
     assert_eq!(d.items.len(), 2);
     assert_eq!(

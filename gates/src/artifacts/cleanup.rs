@@ -284,12 +284,12 @@ fn list_entries(manifest_rel: &str, doc: &Doc, m: &mut Manifest) -> usize {
         };
         // An archived item may name its destination as a second path (`A.md` → `_archive/A.md`);
         // otherwise every path of the item is an entry.
-        let pairs: Vec<(&(u32, markdown::Inline), Option<&(u32, markdown::Inline)>)> =
-            if action == Action::Archive && spans.len() == 2 {
-                vec![(&spans[0], Some(&spans[1]))]
-            } else {
-                spans.iter().map(|s| (s, None)).collect()
-            };
+        type Span = (u32, markdown::Inline);
+        let pairs: Vec<(&Span, Option<&Span>)> = if action == Action::Archive && spans.len() == 2 {
+            vec![(&spans[0], Some(&spans[1]))]
+        } else {
+            spans.iter().map(|s| (s, None)).collect()
+        };
         for ((line, first), dest) in pairs {
             let path = strip(&first.text);
             if m.entries

@@ -96,11 +96,14 @@ pub fn names_decision(title: &str, words: &[&str]) -> bool {
 /// unknown value is returned in the second list), and, in every section whose heading names
 /// the decision, code spans, bold runs and lines that are a token. Each as (line, column,
 /// value), in document order, one per position.
+/// Tokens found (line, column, value) and unreadable `Decision:` values (line, column, text).
+pub type Tokens<T> = (Vec<(u32, u32, T)>, Vec<(u32, u32, String)>);
+
 pub fn decision_tokens<T: Copy>(
     doc: &Doc,
     words: &[&str],
     parse: impl Fn(&str) -> Option<T>,
-) -> (Vec<(u32, u32, T)>, Vec<(u32, u32, String)>) {
+) -> Tokens<T> {
     let mut tokens: Vec<(u32, u32, T)> = Vec::new();
     let mut invalid = Vec::new();
     for l in doc.visible(doc.all()) {

@@ -416,7 +416,7 @@ pub fn looks_like_file(t: &str) -> bool {
     });
     // A bare markdown file name (`ARCHITECTURE.md`) names a document of the packet; other
     // bare names (`rawr.hq.ts`, `package.json`) are too often mentions, not citations.
-    (t.contains('/') && ext_ok) || (ext_ok && t.ends_with(".md"))
+    ext_ok && (t.contains('/') || t.ends_with(".md"))
 }
 
 /// A file a document cites: where, and the path as written (a `:line` suffix kept for the

@@ -10,7 +10,7 @@
 
 use std::ops::Range;
 
-use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 
 /// One line of the document as the gates read it: code blocks and HTML comments blanked
 /// (same length, so columns stay true). `hidden` when nothing but blanked text was on it.
@@ -198,7 +198,6 @@ impl Doc {
         let mut item_text: Option<usize> = None;
         let mut strong: Vec<(usize, String)> = Vec::new();
         let mut html_block: Option<(usize, bool)> = None;
-        let mut link_depth = 0usize;
 
         let cell_of = |r: &Range<usize>| -> Cell {
             let raw = &text[r.clone()];
@@ -234,10 +233,9 @@ impl Doc {
                 }
             };
             match ev {
-                Event::Start(Tag::CodeBlock(kind)) => {
+                Event::Start(Tag::CodeBlock(_)) => {
                     code_lines.push(r.clone());
                     blank(r.clone());
-                    let _ = matches!(kind, CodeBlockKind::Fenced(_));
                 }
                 Event::Start(Tag::HtmlBlock) => html_block = Some((r.start, false)),
                 Event::Html(h) => {
@@ -339,7 +337,6 @@ impl Doc {
                     }
                 }
                 Event::Start(Tag::Link { dest_url, .. }) => {
-                    link_depth += 1;
                     // The destination's position: after `](` when written inline.
                     let src = &text[r.clone()];
                     let (off, shown) = match src.rfind("](") {
@@ -361,7 +358,6 @@ impl Doc {
                         },
                     ));
                 }
-                Event::End(TagEnd::Link) => link_depth = link_depth.saturating_sub(1),
                 Event::Code(c) => {
                     let src = &text[r.clone()];
                     let ticks = src.chars().take_while(|c| *c == '`').count();
@@ -385,7 +381,6 @@ impl Doc {
                 _ => {}
             }
         }
-        let _ = link_depth;
 
         let masked = String::from_utf8(masked).unwrap_or_default();
         let mut lines = Vec::with_capacity(starts.len());

@@ -135,7 +135,7 @@ mod tests {
 
     #[test]
     fn agent_names() {
-        let k = |n: &str| agent_file(n).map(|(a, k)| (a, k));
+        let k = agent_file;
         assert_eq!(
             k("AGENT_4_PLAN_VERBATIM.md"),
             Some(("4".into(), AgentFile::Plan))

@@ -416,7 +416,7 @@ pub fn check(path: &str, text: &str, require_ready: bool) -> Readiness {
             } else {
                 for it in doc.items(range.clone()) {
                     if let Some(s) = first_slice(&it.text) {
-                        let rest = it.text.splitn(2, s.as_str()).nth(1).unwrap_or("");
+                        let rest = it.text.split_once(s.as_str()).map_or("", |x| x.1);
                         let owner = rest
                             .trim_matches(|c: char| {
                                 c.is_whitespace() || matches!(c, ':' | '-' | '—' | '`')

@@ -390,14 +390,12 @@ pub fn prose_claims(text: &str, p: &crate::pipeline::Pipeline) -> Vec<(u32, Clai
             if let Some((a, b)) = w.split_once("..").or_else(|| {
                 w.split_once('-')
                     .filter(|(a, b)| ids.contains(a) && ids.contains(b))
-            }) {
-                if let (Some(i), Some(j)) = (
-                    ids.iter().position(|x| *x == a),
-                    ids.iter().position(|x| *x == b),
-                ) {
-                    named.extend(ids[i.min(j)..=i.max(j)].iter().map(|s| s.to_string()));
-                    continue;
-                }
+            }) && let (Some(i), Some(j)) = (
+                ids.iter().position(|x| *x == a),
+                ids.iter().position(|x| *x == b),
+            ) {
+                named.extend(ids[i.min(j)..=i.max(j)].iter().map(|s| s.to_string()));
+                continue;
             }
             if ids.contains(&w) {
                 named.push(w.to_string());
@@ -415,11 +413,11 @@ pub fn prose_claims(text: &str, p: &crate::pipeline::Pipeline) -> Vec<(u32, Clai
             for id in &ids {
                 out.push((l.no, Claim::Slice(id.to_string(), true)));
             }
-        } else if let Some(st) = status {
-            if t.contains(':') {
-                for s in &named {
-                    out.push((l.no, Claim::Slice(s.clone(), st && !negated)));
-                }
+        } else if let Some(st) = status
+            && t.contains(':')
+        {
+            for s in &named {
+                out.push((l.no, Claim::Slice(s.clone(), st && !negated)));
             }
         }
         // Decision and posture tokens: in code spans, next to the slice that decides.
