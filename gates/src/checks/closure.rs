@@ -54,7 +54,16 @@ pub struct Params {
 }
 
 pub fn validate(t: &toml::Table) -> Result<(), ParamError> {
-    parse_params::<Params>(t).map(|_| ())
+    let p = parse_params::<Params>(t)?;
+    for g in p.record.iter().flatten() {
+        if let Err(e) = globset::Glob::new(g) {
+            return Err(ParamError {
+                message: format!("`record` glob {g:?} is invalid: {e}"),
+                key: Some("record".into()),
+            });
+        }
+    }
+    Ok(())
 }
 
 pub fn run_review(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
