@@ -2,19 +2,23 @@
 //!
 //! **What it checks.** Every required output exists in the pass root (the runbook's seven
 //! orchestrator outputs by default). `PHASE_A_EXECUTION_REPORT.md` and
-//! `FINAL_PHASE_A_HANDOFF.md` carry the claims block `cargo xtask report` writes, and every
-//! claim agrees with the run: inside `cargo xtask phase-a`, with the results of the gates
-//! this run already finished (gates outside the run's selection are taken as passed, as CI
-//! runs one stage per job); run alone, with the last run's record (`.rawr-gates/last-run.json`).
-//! A report claiming green where the run is red fails, and so does the reverse (a stale
-//! report). This gate's own claim is not compared (it cannot know its own outcome). The run
-//! itself must be green (`run-not-green`, only possible when the gate runs alone after a red
-//! run). Finally the git work tree under the target is clean (the tool's own files excepted).
+//! `FINAL_PHASE_A_HANDOFF.md` state claims, read from their prose and key lines ("Phase A is
+//! complete", "A7: complete (`approve`)", "Current readiness: `ready`") and from the claims
+//! block `cargo xtask report` writes. A decision or posture claim must be what the A7
+//! disposition and the A9 readiness state. Slice and gate claims must agree with the run:
+//! inside `cargo xtask phase-a`, the results this run already finished (gates outside the
+//! run's selection are taken as passed, as CI runs one stage per job); run alone, the last
+//! run's record when there is one (without one, prose claims are checked against the
+//! documents only; a claims block needs the record). A document claiming green where the run
+//! is red fails, and so does the reverse (a stale report). This gate's own claim is not
+//! compared. A run record that is red fails the handoff (`run-not-green`). Finally the git
+//! work tree under the target is clean (the tool's own files excepted).
 //!
 //! **Why.** The runbook's Stage 6: outputs integrated, everything committed, clean worktree.
 //! A hand-written "all green" is what let the user's broken state pass before.
 //!
-//! **How to fix.** Run the pipeline, then `cargo xtask report`, commit, and run again.
+//! **How to fix.** Correct the claim, or run the pipeline, then `cargo xtask report`,
+//! commit, and run again. The accepted forms are in `docs/closure-format.md`.
 
 use std::collections::BTreeMap;
 
