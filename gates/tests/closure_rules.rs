@@ -153,6 +153,11 @@ fn disposition_in_prose() {
         disposition_findings(&PROSE.replace("`approve`", "**approved**")),
         vec![]
     );
+    // Two decisions on one line are still two.
+    assert_eq!(
+        disposition_findings(&PROSE.replace("`approve`", "`approve` (or `reject`?)")),
+        vec![r("decision-conflict", 12, 16)]
+    );
     // A finding left open (no severity stated: read as high), one without a status, a
     // medium left open (a warning, not an error).
     assert_eq!(

@@ -99,7 +99,7 @@ pub fn names_decision(title: &str, words: &[&str]) -> bool {
 /// Tokens found (line, column, value) and unreadable `Decision:` values (line, column, text).
 pub type Tokens<T> = (Vec<(u32, u32, T)>, Vec<(u32, u32, String)>);
 
-pub fn decision_tokens<T: Copy>(
+pub fn decision_tokens<T: Copy + PartialEq>(
     doc: &Doc,
     words: &[&str],
     parse: impl Fn(&str) -> Option<T>,
@@ -154,9 +154,17 @@ pub fn decision_tokens<T: Copy>(
             }
         }
     }
-    // One token per line: `**`approve`**` is one statement.
+    // One token per line and value: `**`approve`**` is one statement, while "`approve`
+    // (not `reject`)" states both and stays a conflict.
     tokens.sort_by_key(|(l, c, _)| (*l, *c));
-    tokens.dedup_by_key(|(l, _, _)| *l);
+    let mut seen: Vec<(u32, T)> = Vec::new();
+    tokens.retain(|(l, _, v)| {
+        let new = !seen.iter().any(|(sl, sv)| sl == l && sv == v);
+        if new {
+            seen.push((*l, *v));
+        }
+        new
+    });
     (tokens, invalid)
 }
 
