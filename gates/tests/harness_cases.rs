@@ -310,6 +310,7 @@ report = { path = "out/report.json", format = "vitest-json" }"#;
         &executor::ExecOptions {
             jobs: 2,
             keep_going: true,
+            all: false,
             repo: root.clone(),
         },
         &executor::NoopObserver,
