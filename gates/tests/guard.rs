@@ -746,7 +746,7 @@ fn sarif_snapshot_of_allow_markers() {
 }
 
 #[test]
-fn annotations_are_capped_per_gate_errors_first() {
+fn annotations_are_capped_per_step_errors_first() {
     let g = gate_result(
         "legacy-metadata-guard",
         scan("pre-migration", Params::defaults(Mode::Enforce)),
@@ -754,14 +754,15 @@ fn annotations_are_capped_per_gate_errors_first() {
     assert_eq!(g.findings.len(), 37);
     let text = gates::report::github::render(&[g]);
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines.len(), gates::report::github::MAX_PER_GATE + 1);
+    assert_eq!(lines.len(), gates::report::github::Budget::STEP.errors + 1);
     assert_eq!(
         lines[0],
         "::error file=packages/hq/src/install/state.ts,line=2,col=3,title=legacy-metadata-guard%3A legacy-key-property::legacy key `templateRole` as type member%0Ahelp: runtime identity is rawr.kind + rawr.capability; delete `templateRole` here, or keep the line with `// rawr-gates: allow(templateRole) <reason>`"
     );
-    assert_eq!(
-        lines[10],
-        "::notice title=legacy-metadata-guard::27 more finding(s) of gate legacy-metadata-guard not annotated (at most 10 per gate); see the job log or the SARIF report"
+    assert!(
+        lines[10].starts_with("::notice title=rawr-gates::27 finding(s) not annotated: GitHub keeps 10 error and 10 warning annotations per step"),
+        "{}",
+        lines[10]
     );
     // Report-only findings are warnings.
     let ro = gate_result(
