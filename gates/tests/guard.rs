@@ -684,6 +684,15 @@ fn gate_result(id: &str, r: ScanReport) -> gates::run::GateResult {
     }
 }
 
+/// Where the SARIF places what has no path: the pipeline file at the gate's line.
+fn origin() -> gates::report::Origin {
+    gates::report::Origin {
+        pipeline_file: "ci/phase-a.toml".into(),
+        gate_lines: [("legacy-metadata-guard".to_string(), 120)].into(),
+        pipeline: "phase-a".into(),
+    }
+}
+
 #[test]
 fn sarif_has_one_rule_per_rule_id_and_repo_relative_locations() {
     let g = gate_result(
@@ -693,7 +702,7 @@ fn sarif_has_one_rule_per_rule_id_and_repo_relative_locations() {
     let mut errored = gate_result("metadata-contract", ScanReport::default());
     errored.status = gates::run::Status::Errored;
     errored.reason = Some("cannot read the pipeline's contract path".into());
-    let text = gates::report::sarif::render_gates(&[g.clone(), errored]);
+    let text = gates::report::sarif::render_gates(&[g.clone(), errored], &origin());
     let v: serde_json::Value = serde_json::from_str(&text).expect("SARIF is JSON");
     assert_eq!(v["version"], "2.1.0");
     let run = &v["runs"][0];
@@ -742,7 +751,7 @@ fn sarif_snapshot_of_allow_markers() {
         "legacy-metadata-guard",
         scan("allow-markers", src_only(Mode::Enforce)),
     );
-    insta::assert_snapshot!(gates::report::sarif::render_gates(&[g]));
+    insta::assert_snapshot!(gates::report::sarif::render_gates(&[g], &origin()));
 }
 
 #[test]

@@ -481,11 +481,17 @@ fn phase_a(pipeline_file: &Option<PathBuf>, a: PhaseAArgs) -> anyhow::Result<u8>
         eprintln!("warning: {w}");
     }
     if let Some(path) = &a.junit {
-        gates::artifacts::write_atomic(path, report::junit::render(&record).as_bytes())
-            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+        gates::artifacts::write_atomic(
+            path,
+            report::junit::render(&record, &report::Origin::of(&p)).as_bytes(),
+        )
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
     }
     if let Some(path) = &a.sarif {
-        write_report(path, &report::sarif::render(&record))?;
+        write_report(
+            path,
+            &report::sarif::render(&record, &report::Origin::of(&p)),
+        )?;
     }
     github_annotations(&record.gates, a.format);
     if report::github_summary::enabled() {
@@ -549,7 +555,10 @@ fn gate(
     r.slices = p.slices_of_gate(id).map(|s| s.id.clone()).collect();
     r.stage = p.slices_of_gate(id).next().map(|s| s.stage).unwrap_or(0);
     if let Some(path) = sarif {
-        write_report(path, &report::sarif::render_gates(std::slice::from_ref(&r)))?;
+        write_report(
+            path,
+            &report::sarif::render_gates(std::slice::from_ref(&r), &report::Origin::of(&p)),
+        )?;
     }
     github_annotations(std::slice::from_ref(&r), format);
     match format {

@@ -471,7 +471,7 @@ fn literal(s: &str) -> String {
 
 /// `s` reduced to characters every GitHub identifier-like value accepts (artifact names,
 /// concurrency groups): letters, digits, `-`, `_`, `.`; anything else becomes `-`.
-fn slug(s: &str) -> String {
+pub fn slug(s: &str) -> String {
     s.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || "-_.".contains(c) {
