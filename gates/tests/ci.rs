@@ -981,7 +981,7 @@ fn ci_drift_fails_on_a_stale_workflow() {
         [(
             "workflow-drift",
             Some(".github/workflows/stale.yml"),
-            119,
+            123,
             1
         )]
     );

@@ -227,6 +227,9 @@ pub fn render(p: &Pipeline) -> Result<Rendered, CiError> {
             write_step(&mut w, 6, step);
         }
         w.kv_prefixed(6, "- ", "name", &format!("Gates of stage {}", st.number));
+        // The job log renders ANSI colours, though the step's output is not a terminal.
+        w.open(8, "env");
+        w.line(10, "CLICOLOR_FORCE: \"1\"");
         w.kv(8, "run", &phase_a_script(&cfg, &rel, st.number));
         w.kv_prefixed(
             6,

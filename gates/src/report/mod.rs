@@ -3,6 +3,7 @@
 //!
 //! [`RunRecord`]: crate::run::RunRecord
 
+pub mod colour;
 pub mod github;
 pub mod github_summary;
 pub mod human;
