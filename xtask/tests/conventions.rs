@@ -177,3 +177,60 @@ fn the_cargo_alias_shows_its_build() {
     assert_eq!(words, ["run", "--package", "xtask", "--"]);
     assert!(!words.iter().any(|w| *w == "--quiet" || *w == "-q"));
 }
+
+/// `1.95.0` → [1, 95, 0].
+fn version(v: &str) -> Vec<u32> {
+    v.split('.').map(|p| p.parse().unwrap()).collect()
+}
+
+#[test]
+fn the_declared_msrv_is_the_dependencies_and_ci_checks_it() {
+    let manifest = std::fs::read_to_string(workspace().join("Cargo.toml")).unwrap();
+    let declared = manifest
+        .lines()
+        .find_map(|l| l.strip_prefix("rust-version = "))
+        .expect("a workspace rust-version")
+        .trim_matches('"')
+        .to_string();
+    // The highest rust-version among the packages the lockfile resolves.
+    let out = Command::new(env!("CARGO"))
+        .args(["metadata", "--format-version", "1", "--locked", "--offline"])
+        .current_dir(workspace())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let meta: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let resolved: std::collections::BTreeSet<&str> = meta["resolve"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["id"].as_str().unwrap())
+        .collect();
+    let (needed, by) = meta["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| resolved.contains(p["id"].as_str().unwrap()))
+        .filter_map(|p| Some((version(p["rust_version"].as_str()?), p["name"].as_str()?)))
+        .max()
+        .unwrap();
+    let mut declared_v = version(&declared);
+    declared_v.resize(3, 0);
+    let mut needed3 = needed.clone();
+    needed3.resize(3, 0);
+    assert_eq!(
+        declared_v, needed3,
+        "rust-version {declared} but {by} needs {needed:?}"
+    );
+    // The project's CI checks the workspace with exactly that toolchain.
+    let ci = std::fs::read_to_string(workspace().join(".github/workflows/ci.yml")).unwrap();
+    let job = ci.split("\n  msrv:\n").nth(1).expect("an msrv job");
+    assert!(
+        job.contains(&format!("uses: dtolnay/rust-toolchain@{declared}\n")),
+        "{job}"
+    );
+    assert!(
+        job.contains("run: cargo check --workspace --all-targets --locked\n"),
+        "{job}"
+    );
+}
