@@ -249,7 +249,8 @@ mod tests {
 
     #[test]
     fn the_lockfile_names_the_package_manager() {
-        let cases: &[(&[(&str, &str)], Option<PackageManager>)] = &[
+        type Files<'a> = &'a [(&'a str, &'a str)];
+        let cases: &[(Files, Option<PackageManager>)] = &[
             (
                 &[("package.json", "{}"), ("bun.lock", "")],
                 Some(PackageManager::Bun),

@@ -66,10 +66,7 @@ pub fn sarif_category(pipeline: &str, stage: u32) -> String {
 fn target_dir_in_checkout(p: &Pipeline) -> Option<String> {
     let repo: &Path = &p.target.repo;
     if repo.is_absolute() {
-        return repo
-            .strip_prefix(&p.base_dir)
-            .ok()
-            .and_then(|r| rel_components(r));
+        return repo.strip_prefix(&p.base_dir).ok().and_then(rel_components);
     }
     rel_components(repo)
 }

@@ -105,7 +105,8 @@ mod tests {
     #[test]
     fn the_conventions_in_order() {
         use ColorChoice::*;
-        let cases: &[(ColorChoice, bool, &[(&str, &str)], bool)] = &[
+        type Vars<'a> = &'a [(&'a str, &'a str)];
+        let cases: &[(ColorChoice, bool, Vars, bool)] = &[
             // A terminal without settings is coloured; a pipe is not.
             (Auto, true, &[], true),
             (Auto, false, &[], false),
