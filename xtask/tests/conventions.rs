@@ -234,3 +234,29 @@ fn the_declared_msrv_is_the_dependencies_and_ci_checks_it() {
         "{job}"
     );
 }
+
+#[test]
+fn the_lockfile_keeps_the_cold_build_light() {
+    // Crates that cost every user's first `cargo xtask` seconds of CPU for nothing this
+    // project needs: the ICU segmenter comes with textwrap 0.16.3+ (oxc_diagnostics asks for
+    // ^0.16.2, whose line breaking needs no ICU), nextest-metadata's target-spec chain was
+    // replaced by three serde fields. `cargo update` may bring the first back.
+    let lock = std::fs::read_to_string(workspace().join("Cargo.lock")).unwrap();
+    let names: Vec<&str> = lock
+        .lines()
+        .filter_map(|l| l.strip_prefix("name = \""))
+        .map(|l| l.trim_end_matches('"'))
+        .collect();
+    for heavy in [
+        "icu_segmenter",
+        "icu_provider",
+        "nextest-metadata",
+        "target-spec",
+    ] {
+        assert!(
+            !names.contains(&heavy),
+            "Cargo.lock resolves {heavy} again; for textwrap run `cargo update -p textwrap --precise 0.16.2`"
+        );
+    }
+    assert!(names.contains(&"textwrap"), "oxc still uses textwrap");
+}
