@@ -9,6 +9,7 @@ use std::sync::atomic::AtomicBool;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use gates::pipeline::{self, Pipeline, Plan, Selection, select::SelectArgs};
+use gates::report::colour::{self, ColorChoice};
 use gates::report::{self, human::Style};
 use gates::run::{self, executor, session};
 
@@ -20,11 +21,47 @@ use gates::run::{self, executor, session};
     about = "Phase A gates: the runbook as machine-checked gates"
 )]
 struct Cli {
-    /// The pipeline file (default: ci/phase-a.toml of this workspace).
-    #[arg(long, global = true, value_name = "FILE")]
+    /// Colour the output: `auto` follows CARGO_TERM_COLOR, CLICOLOR_FORCE, NO_COLOR,
+    /// CLICOLOR and TERM=dumb, then whether the stream is a terminal.
+    #[arg(long, global = true, value_enum, default_value_t = Color::Auto, value_name = "WHEN")]
+    color: Color,
+    /// The pipeline file (default: ci/phase-a.toml of this workspace), for the subcommands
+    /// that read one; also accepted after the subcommand.
+    #[arg(long, value_name = "FILE")]
     pipeline: Option<PathBuf>,
     #[command(subcommand)]
     cmd: Cmd,
+}
+
+/// `--pipeline` after a subcommand that reads a pipeline (and after its own subcommands).
+/// `test` and `bench` read none and do not take it.
+#[derive(clap::Args, Clone, Default)]
+struct PipelineArg {
+    /// The pipeline file (default: ci/phase-a.toml of this workspace).
+    #[arg(
+        long = "pipeline",
+        id = "sub_pipeline",
+        global = true,
+        value_name = "FILE"
+    )]
+    pipeline: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+impl From<Color> for ColorChoice {
+    fn from(c: Color) -> ColorChoice {
+        match c {
+            Color::Auto => ColorChoice::Auto,
+            Color::Always => ColorChoice::Always,
+            Color::Never => ColorChoice::Never,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -39,6 +76,8 @@ enum Cmd {
     },
     /// Run one gate alone (dependencies ignored), for iterating.
     Gate {
+        #[command(flatten)]
+        pipe: PipelineArg,
         /// The gate id.
         id: String,
         /// The target repository (default: the pipeline's `target.repo`).
@@ -56,30 +95,45 @@ enum Cmd {
     },
     /// Print the order and levels of the pipeline; runs nothing.
     Plan {
+        #[command(flatten)]
+        pipe: PipelineArg,
         #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
         format: PlanFormat,
     },
     /// List stages, slices and gates.
-    List,
+    List {
+        #[command(flatten)]
+        pipe: PipelineArg,
+    },
     /// Orchestrator artifacts of the pass root: write the plan, check agent outputs.
     Artifacts {
+        #[command(flatten)]
+        pipe: PipelineArg,
         #[command(subcommand)]
         cmd: ArtifactsCmd,
     },
     /// The A8 cleanup manifest: plan it, check it against the tree, apply it with git.
     Cleanup {
+        #[command(flatten)]
+        pipe: PipelineArg,
         #[command(subcommand)]
         cmd: CleanupCmd,
     },
     /// Write PHASE_A_EXECUTION_REPORT.md and FINAL_PHASE_A_HANDOFF.md from the last run.
     Report {
+        #[command(flatten)]
+        pipe: PipelineArg,
         /// The target repository (default: the pipeline's `target.repo`).
         #[arg(long, value_name = "DIR")]
         repo: Option<PathBuf>,
     },
     /// The GitHub Actions workflow generated from the pipeline.
-    #[command(subcommand)]
-    Ci(CiCmd),
+    Ci {
+        #[command(flatten)]
+        pipe: PipelineArg,
+        #[command(subcommand)]
+        cmd: CiCmd,
+    },
     /// The gates over a range of commits, as a gate × commit matrix; or bisect one gate.
     History(HistoryArgs),
     /// Benchmarks over generated inputs.
@@ -89,6 +143,8 @@ enum Cmd {
 
 #[derive(clap::Args)]
 struct HistoryArgs {
+    #[command(flatten)]
+    pipe: PipelineArg,
     /// The target repository (default: the pipeline's `target.repo`); only read.
     #[arg(long, value_name = "DIR")]
     repo: Option<PathBuf>,
@@ -205,6 +261,8 @@ enum CiCmd {
 
 #[derive(clap::Args)]
 struct PhaseAArgs {
+    #[command(flatten)]
+    pipe: PipelineArg,
     /// The target repository (default: the pipeline's `target.repo`).
     #[arg(long, value_name = "DIR")]
     repo: Option<PathBuf>,
@@ -300,18 +358,70 @@ fn target_repo(p: &Pipeline, repo: &Option<PathBuf>) -> anyhow::Result<PathBuf> 
     Ok(std::fs::canonicalize(&path)?)
 }
 
+impl Cmd {
+    /// The `--pipeline` given after the subcommand, or `None` for a subcommand that reads
+    /// no pipeline.
+    fn pipeline_arg(&self) -> Option<&PipelineArg> {
+        match self {
+            Cmd::PhaseA(a) => Some(&a.pipe),
+            Cmd::Gate { pipe, .. }
+            | Cmd::Plan { pipe, .. }
+            | Cmd::List { pipe }
+            | Cmd::Artifacts { pipe, .. }
+            | Cmd::Cleanup { pipe, .. }
+            | Cmd::Report { pipe, .. }
+            | Cmd::Ci { pipe, .. } => Some(pipe),
+            Cmd::History(a) => Some(&a.pipe),
+            Cmd::Test { .. } | Cmd::Bench(_) => None,
+        }
+    }
+}
+
+/// The pipeline file named on the command line, before or after the subcommand.
+fn pipeline_file(cli: &Cli) -> anyhow::Result<Option<PathBuf>> {
+    match cli.cmd.pipeline_arg() {
+        None => {
+            if cli.pipeline.is_some() {
+                anyhow::bail!(
+                    "`--pipeline` applies to the subcommands that read a pipeline; `test` and `bench` read none"
+                );
+            }
+            Ok(None)
+        }
+        Some(sub) => match (&cli.pipeline, &sub.pipeline) {
+            (Some(a), Some(b)) if a != b => anyhow::bail!(
+                "`--pipeline` given twice, as {} and {}",
+                a.display(),
+                b.display()
+            ),
+            (a, b) => Ok(a.clone().or_else(|| b.clone())),
+        },
+    }
+}
+
 fn dispatch(cli: Cli) -> anyhow::Result<u8> {
+    let pipeline = pipeline_file(&cli)?;
+    let colour = ColorChoice::from(cli.color);
     match cli.cmd {
-        Cmd::PhaseA(a) => phase_a(&cli.pipeline, a),
+        Cmd::PhaseA(a) => phase_a(&pipeline, a, colour),
         Cmd::Gate {
             id,
             repo,
             format,
             report,
             sarif,
-        } => gate(&cli.pipeline, &id, &repo, format, report.as_deref(), &sarif),
-        Cmd::Plan { format } => {
-            let p = load(&cli.pipeline)?;
+            ..
+        } => gate(
+            &pipeline,
+            &id,
+            &repo,
+            format,
+            report.as_deref(),
+            &sarif,
+            colour,
+        ),
+        Cmd::Plan { format, .. } => {
+            let p = load(&pipeline)?;
             let plan = Plan::new(&p);
             let out = match format {
                 PlanFormat::Text => pipeline::plan::render_text(&p, &plan),
@@ -321,8 +431,8 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             print!("{out}");
             Ok(0)
         }
-        Cmd::Ci(c) => ci(&cli.pipeline, c),
-        Cmd::History(a) => history(&cli.pipeline, a),
+        Cmd::Ci { cmd, .. } => ci(&pipeline, cmd),
+        Cmd::History(a) => history(&pipeline, a),
         Cmd::Test { args } => {
             let code = gates::devtest::run(&workspace_root(), &args).map_err(anyhow::Error::msg)?;
             Ok(code.clamp(0, 255) as u8)
@@ -347,15 +457,16 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
                 Ok(if met { 0 } else { 1 })
             }
         },
-        Cmd::List => {
-            let p = load(&cli.pipeline)?;
+        Cmd::List { .. } => {
+            let p = load(&pipeline)?;
             print!("{}", gates::pipeline::plan::render_list(&p));
             Ok(0)
         }
         Cmd::Artifacts {
             cmd: ArtifactsCmd::Init { runbook, repo },
+            ..
         } => {
-            let p = load(&cli.pipeline)?;
+            let p = load(&pipeline)?;
             let repo = target_repo(&p, &repo)?;
             let out = gates::artifacts::plan::init(&repo.join(&p.target.pass_root), &runbook)?;
             println!("wrote {}", out.plan.display());
@@ -369,19 +480,23 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         }
         Cmd::Artifacts {
             cmd: ArtifactsCmd::Check { repo, runbook },
+            ..
         } => run_checks_with(
-            &cli.pipeline,
+            &pipeline,
             &repo,
             &["orchestrator-artifacts", "agent-outputs"],
             runbook.as_deref(),
+            colour,
         ),
         Cmd::Cleanup {
             cmd: CleanupCmd::Check { repo },
-        } => run_checks(&cli.pipeline, &repo, &["docs-cleanup"]),
+            ..
+        } => run_checks(&pipeline, &repo, &["docs-cleanup"], colour),
         Cmd::Cleanup {
             cmd: CleanupCmd::Plan { repo },
+            ..
         } => {
-            let p = load(&cli.pipeline)?;
+            let p = load(&pipeline)?;
             let repo = target_repo(&p, &repo)?;
             let cfg = gates::checks::docs_cleanup::config_of(&p)?;
             let pass_rel = gates::artifacts::git::rel_str(&p.target.pass_root);
@@ -394,8 +509,9 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         }
         Cmd::Cleanup {
             cmd: CleanupCmd::Apply { repo, yes },
+            ..
         } => {
-            let p = load(&cli.pipeline)?;
+            let p = load(&pipeline)?;
             let repo = target_repo(&p, &repo)?;
             let cfg = gates::checks::docs_cleanup::config_of(&p)?;
             let pass_rel = gates::artifacts::git::rel_str(&p.target.pass_root);
@@ -411,8 +527,8 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             }
             Ok(0)
         }
-        Cmd::Report { repo } => {
-            let p = load(&cli.pipeline)?;
+        Cmd::Report { repo, .. } => {
+            let p = load(&pipeline)?;
             let repo = target_repo(&p, &repo)?;
             let record = session::read_last_run(&repo)?;
             let docs = gates::artifacts::report::Docs::of(&p);
@@ -434,8 +550,9 @@ fn run_checks(
     pipeline_file: &Option<PathBuf>,
     repo: &Option<PathBuf>,
     checks: &[&str],
+    colour: ColorChoice,
 ) -> anyhow::Result<u8> {
-    run_checks_with(pipeline_file, repo, checks, None)
+    run_checks_with(pipeline_file, repo, checks, None, colour)
 }
 
 /// [`run_checks`], with `runbook` (a file) set as the `runbook` parameter of the
@@ -445,6 +562,7 @@ fn run_checks_with(
     repo: &Option<PathBuf>,
     checks: &[&str],
     runbook: Option<&std::path::Path>,
+    colour: ColorChoice,
 ) -> anyhow::Result<u8> {
     let mut p = load(pipeline_file)?;
     let pm = std::sync::Arc::make_mut(&mut p);
@@ -457,7 +575,7 @@ fn run_checks_with(
     }
     let repo = target_repo(&p, repo)?;
     let interrupt = run::interrupt::flag();
-    let style = Style::detect(std::io::stdout().is_terminal());
+    let style = Style::detect(colour, std::io::stdout().is_terminal());
     let mut results = Vec::new();
     for check in checks {
         let gate = p
@@ -479,7 +597,7 @@ fn run_checks_with(
             None,
         );
         r.slices = p.slices_of_gate(&g.id).map(|s| s.id.clone()).collect();
-        print!("{}", report::human::gate_details(&style, &r));
+        colour::print_out(&report::human::gate_details(&style, &r), style.colour);
         results.push(r);
     }
     Ok(run::Counts::of(&results).exit_code(false) as u8)
@@ -510,7 +628,11 @@ fn ci(pipeline_file: &Option<PathBuf>, c: CiCmd) -> anyhow::Result<u8> {
     }
 }
 
-fn phase_a(pipeline_file: &Option<PathBuf>, a: PhaseAArgs) -> anyhow::Result<u8> {
+fn phase_a(
+    pipeline_file: &Option<PathBuf>,
+    a: PhaseAArgs,
+    colour: ColorChoice,
+) -> anyhow::Result<u8> {
     let p = load(pipeline_file)?;
     let selection: Selection = pipeline::select::select(
         &p,
@@ -531,8 +653,8 @@ fn phase_a(pipeline_file: &Option<PathBuf>, a: PhaseAArgs) -> anyhow::Result<u8>
         anyhow::bail!("-j 0: at least one gate must be able to run");
     }
     let tty = std::io::stderr().is_terminal();
-    let style = Style::detect(tty);
-    let live = report::human::Live::new(style, tty);
+    let style = Style::detect(colour, tty);
+    let live = report::human::Live::new(style, colour::live_capable(tty));
     let interrupt: Arc<AtomicBool> = run::interrupt::flag();
     let opts = session::RunOptions {
         jobs,
@@ -549,11 +671,17 @@ fn phase_a(pipeline_file: &Option<PathBuf>, a: PhaseAArgs) -> anyhow::Result<u8>
         eprintln!("warning: {w}");
     }
     if let Some(path) = &a.junit {
-        gates::artifacts::write_atomic(path, report::junit::render(&record).as_bytes())
-            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+        gates::artifacts::write_atomic(
+            path,
+            report::junit::render(&record, &report::Origin::of(&p)).as_bytes(),
+        )
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
     }
     if let Some(path) = &a.sarif {
-        write_report(path, &report::sarif::render(&record))?;
+        write_report(
+            path,
+            &report::sarif::render(&record, &report::Origin::of(&p)),
+        )?;
     }
     github_annotations(&record.gates, a.format);
     if report::github_summary::enabled() {
@@ -570,10 +698,10 @@ fn phase_a(pipeline_file: &Option<PathBuf>, a: PhaseAArgs) -> anyhow::Result<u8>
         }
     }
     match a.format {
-        Format::Human => print!(
-            "{}",
-            report::human::summary(&Style::detect(std::io::stdout().is_terminal()), &record)
-        ),
+        Format::Human => {
+            let style = Style::detect(colour, std::io::stdout().is_terminal());
+            colour::print_out(&report::human::summary(&style, &record), style.colour)
+        }
         Format::Json => print!("{}", report::json::render(&record)),
     }
     Ok(record.exit_code as u8)
@@ -586,6 +714,7 @@ fn gate(
     format: Format,
     report_file: Option<&Path>,
     sarif: &Option<PathBuf>,
+    colour: ColorChoice,
 ) -> anyhow::Result<u8> {
     let p = load(pipeline_file)?;
     let Some(g) = p.gates.get(id) else {
@@ -610,8 +739,9 @@ fn gate(
             let interrupt = run::interrupt::flag();
             // On a terminal, a live line while the gate runs (a test-suite run takes a while).
             let tty = std::io::stderr().is_terminal();
-            let live = report::human::Live::new(Style::detect(tty), tty);
-            if tty {
+            let live =
+                report::human::Live::new(Style::detect(colour, tty), colour::live_capable(tty));
+            if colour::live_capable(tty) {
                 gates::run::executor::Observer::gate_started(&live, id);
             }
             let r = executor::run_gate(
@@ -629,14 +759,17 @@ fn gate(
     r.slices = p.slices_of_gate(id).map(|s| s.id.clone()).collect();
     r.stage = p.slices_of_gate(id).next().map(|s| s.stage).unwrap_or(0);
     if let Some(path) = sarif {
-        write_report(path, &report::sarif::render_gates(std::slice::from_ref(&r)))?;
+        write_report(
+            path,
+            &report::sarif::render_gates(std::slice::from_ref(&r), &report::Origin::of(&p)),
+        )?;
     }
     github_annotations(std::slice::from_ref(&r), format);
     match format {
-        Format::Human => print!(
-            "{}",
-            report::human::gate_details(&Style::detect(std::io::stdout().is_terminal()), &r)
-        ),
+        Format::Human => {
+            let style = Style::detect(colour, std::io::stdout().is_terminal());
+            colour::print_out(&report::human::gate_details(&style, &r), style.colour)
+        }
         Format::Json => println!("{}", serde_json_string(&r)),
     }
     let counts = run::Counts::of(std::slice::from_ref(&r));

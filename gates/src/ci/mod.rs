@@ -6,8 +6,10 @@
 //! are the pipeline's stages, their `needs:` the stage DAG ([`stage_needs`]), and each job
 //! runs `phase-a --stage N`, i.e. the selection `phase-a` itself computes.
 
+pub mod actions;
 pub mod check;
 pub mod config;
+pub mod node;
 pub mod render;
 pub mod yaml;
 

@@ -248,6 +248,14 @@ pub fn step_summary(record: &RunRecord) -> String {
     if left_out > 0 {
         out.push_str(&format!("\n{left_out} more gate(s) left out to stay within GitHub's summary size limit; see the job log.\n"));
     }
+    let not_annotated =
+        super::github::annotate(&record.gates, super::github::Budget::STEP).not_annotated;
+    if not_annotated > 0 {
+        out.push_str(&format!(
+            "\n{}.\n",
+            md_cell(&super::github::not_annotated_message(not_annotated))
+        ));
+    }
     out.push_str(&format!(
         "\n**{} planned = {} passed + {} failed + {} skipped + {} timed out + {} errored** in {}{}\n\n",
         c.planned,

@@ -1,11 +1,12 @@
 //! Human output: a live line per running gate on a terminal, plain lines otherwise, and a
 //! closing summary whose counts add up and which repeats every failure with its first
-//! findings. Colour only on a terminal and never under `NO_COLOR`.
+//! findings. Colour by `--color` and the environment's conventions ([`colour`]).
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use super::colour::{self, ColorChoice};
 use crate::finding::Severity;
 use crate::run::executor::Observer;
 use crate::run::{GateResult, RunRecord, SliceResult, Status};
@@ -19,39 +20,40 @@ pub struct Style {
 }
 
 impl Style {
-    /// Colour when stderr is a terminal and `NO_COLOR` is unset or empty.
-    pub fn detect(is_tty: bool) -> Style {
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    /// The style of a stream: `choice` (`--color`) and the environment's conventions
+    /// decide ([`colour::from_env`]).
+    pub fn detect(choice: ColorChoice, is_tty: bool) -> Style {
         Style {
-            colour: is_tty && !no_color,
+            colour: colour::from_env(choice, is_tty),
         }
     }
 
-    fn paint(&self, code: &str, s: &str) -> String {
+    fn paint(&self, style: anstyle::Style, s: &str) -> String {
         if self.colour {
-            format!("\x1b[{code}m{s}\x1b[0m")
+            format!("{style}{s}{style:#}")
         } else {
             s.to_string()
         }
     }
 
     pub fn status(&self, st: Status) -> String {
-        let (code, word) = match st {
-            Status::Passed => ("32", "PASS"),
-            Status::Failed => ("31", "FAIL"),
-            Status::Skipped => ("33", "SKIP"),
-            Status::TimedOut => ("31", "TIME"),
-            Status::Errored => ("35", "ERR "),
+        use anstyle::AnsiColor::{Green, Magenta, Red, Yellow};
+        let (colour, word) = match st {
+            Status::Passed => (Green, "PASS"),
+            Status::Failed => (Red, "FAIL"),
+            Status::Skipped => (Yellow, "SKIP"),
+            Status::TimedOut => (Red, "TIME"),
+            Status::Errored => (Magenta, "ERR "),
         };
-        self.paint(code, word)
+        self.paint(colour.on_default(), word)
     }
 
     pub fn dim(&self, s: &str) -> String {
-        self.paint("2", s)
+        self.paint(anstyle::Style::new().dimmed(), s)
     }
 
     pub fn bold(&self, s: &str) -> String {
-        self.paint("1", s)
+        self.paint(anstyle::Style::new().bold(), s)
     }
 }
 
