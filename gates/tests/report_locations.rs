@@ -56,6 +56,7 @@ fn record(gates: Vec<GateResult>) -> RunRecord {
             status: Status::Failed,
             reason: None,
             cause: None,
+            blocked_by: None,
             gates: gates.iter().map(|g| g.id.clone()).collect(),
         }],
         gates,
