@@ -8,10 +8,12 @@
 pub mod artifacts;
 pub mod bench;
 pub mod checks;
+pub mod careful;
 pub mod ci;
 pub mod devtest;
 pub mod error;
 pub mod finding;
+pub mod output;
 pub mod pipeline;
 pub mod report;
 pub mod run;

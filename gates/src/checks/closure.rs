@@ -57,7 +57,7 @@ fn run(ctx: &CheckCtx, default_doc: &str) -> Result<CheckOutput, GateError> {
     let pass_rel = git::rel_str(&ctx.pipeline.target.pass_root);
     let rel = format!("{pass_rel}/{doc}");
     let mut out = CheckOutput::default();
-    let text = match std::fs::read(&full) {
+    let text = match crate::careful::read(&full) {
         Ok(b) => match String::from_utf8(b) {
             Ok(t) => t,
             Err(e) => {

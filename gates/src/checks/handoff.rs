@@ -173,7 +173,7 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
     for doc in [names::EXECUTION_REPORT, names::HANDOFF] {
         let path = ctx.pass_root.join(doc);
         let rel = format!("{pass_rel}/{doc}");
-        let text = match std::fs::read(&path) {
+        let text = match crate::careful::read(&path) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue, // reported above when required
             Err(e) => return Err(GateError::io(path, e)),
             Ok(b) => String::from_utf8_lossy(&b).into_owned(),

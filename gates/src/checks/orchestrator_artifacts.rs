@@ -40,7 +40,7 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
 
     let plan_rel = format!("{pass_rel}/{}", plan::PLAN);
     let plan_path = ctx.pass_root.join(plan::PLAN);
-    match std::fs::read(&plan_path) {
+    match crate::careful::read(&plan_path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             out.findings.push(
                 Finding::error(
@@ -86,7 +86,7 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
                 }
                 if let Some(rb) = &p.runbook {
                     let rb_path = ctx.repo_path(rb)?;
-                    match std::fs::read(&rb_path) {
+                    match crate::careful::read(&rb_path) {
                         Ok(src) if src == body => {}
                         Ok(_) => out.findings.push(Finding::error(
                             "plan-differs-from-runbook",
@@ -105,7 +105,7 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
 
     let sp_rel = format!("{pass_rel}/{SCRATCHPAD}");
     let sp_path = ctx.pass_root.join(SCRATCHPAD);
-    match std::fs::read(&sp_path) {
+    match crate::careful::read(&sp_path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => out.findings.push(
             Finding::error(
                 "scratchpad-missing",

@@ -115,7 +115,7 @@ pub const REPORT_FORMATS: &[&str] = &["junit", "vitest-json", "nextest-list-json
 /// of the directory holding it (the workspace root for `ci/phase-a.toml`).
 pub fn load_file(path: &Path) -> Result<Pipeline, LoadError> {
     let display = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| LoadError {
+    let bytes = crate::careful::read(path).map_err(|e| LoadError {
         file: display.clone(),
         line: 0,
         col: 0,

@@ -9,3 +9,4 @@ pub mod human;
 pub mod json;
 pub mod junit;
 pub mod sarif;
+pub mod terminal;
