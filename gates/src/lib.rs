@@ -7,8 +7,8 @@
 
 pub mod artifacts;
 pub mod bench;
-pub mod checks;
 pub mod careful;
+pub mod checks;
 pub mod ci;
 pub mod devtest;
 pub mod error;

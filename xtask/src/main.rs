@@ -2,15 +2,15 @@
 //! Nothing with logic lives here; see `gates` for the pipeline, executor, checks and reports.
 
 use std::io::IsTerminal;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::{Parser, Subcommand, ValueEnum};
-use gates::pipeline::{self, Pipeline, Plan, Selection, select::SelectArgs};
 use gates::output::Output;
+use gates::pipeline::{self, Pipeline, Plan, Selection, select::SelectArgs};
 use gates::report::{self, human::Style};
 use gates::run::{self, executor, session};
 
@@ -610,12 +610,8 @@ fn phase_a(pipeline_file: &Option<PathBuf>, a: PhaseAArgs) -> anyhow::Result<u8>
         ))?,
         Format::Json => out(&report::json::render(&record))?,
     }
-    let junit_ok = write_output("--junit", &outputs[0], || {
-        report::junit::render(&record)
-    });
-    let sarif_ok = write_output("--sarif", &outputs[1], || {
-        report::sarif::render(&record)
-    });
+    let junit_ok = write_output("--junit", &outputs[0], || report::junit::render(&record));
+    let sarif_ok = write_output("--sarif", &outputs[1], || report::sarif::render(&record));
     if !(junit_ok && sarif_ok) {
         return Ok(EXIT_TOOL);
     }

@@ -498,7 +498,8 @@ fn judge(
         None => Vec::new(),
         Some(rel) => {
             let path = super::resolve_inside(repo, rel)?;
-            let text = crate::careful::read_to_string(&path).map_err(|e| GateError::io(&path, e))?;
+            let text =
+                crate::careful::read_to_string(&path).map_err(|e| GateError::io(&path, e))?;
             match nextest::parse_list(&text) {
                 Ok(l) => l,
                 Err(e) => {

@@ -4,7 +4,8 @@
 //! Why a process group: a test runner typically forks workers; killing only the direct child
 //! on timeout would leave them running as orphans. The child is made leader of a new group
 //! (`process_group(0)`), and on timeout, cancellation or normal exit the whole group gets
-//! SIGTERM and then SIGKILL, so nothing it started outlives the gate.
+//! SIGTERM and then SIGKILL, so nothing it started outlives the gate. Each group is also
+//! listed with the [`super::guardian`], which kills it should the tool itself be killed.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -215,6 +216,8 @@ pub(crate) fn spawn_grouped(
         ))
     })?;
     let pid = child.id();
+    // Killed with the tool if the tool is killed before it can kill the group itself.
+    super::guardian::watch(pid);
     let out = Arc::new(Mutex::new(Tail::default()));
     let err = Arc::new(Mutex::new(Tail::default()));
     let readers = [
@@ -251,6 +254,7 @@ pub(crate) fn spawn_grouped(
 #[cfg(unix)]
 #[allow(unsafe_code)]
 pub(crate) fn kill_group(pid: u32, mut reap: impl FnMut()) {
+    let _release = super::guardian::Release(pid);
     let pgid = pid as libc::pid_t;
     // SAFETY: killpg only sends a signal; a group that no longer exists yields ESRCH.
     let alive = unsafe { libc::killpg(pgid, libc::SIGTERM) } == 0;

@@ -3,6 +3,7 @@
 
 pub mod command;
 pub mod executor;
+pub mod guardian;
 pub mod interrupt;
 pub mod service;
 pub mod session;

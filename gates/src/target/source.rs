@@ -117,8 +117,8 @@ pub fn read(repo: &Path, abs: &Path) -> Result<SourceFile, ReadError> {
             ),
         ));
     }
-    let bytes =
-        crate::careful::read(&real).map_err(|e| fail(0, 0, format!("{rel} cannot be read: {e}")))?;
+    let bytes = crate::careful::read(&real)
+        .map_err(|e| fail(0, 0, format!("{rel} cannot be read: {e}")))?;
     from_bytes(abs, rel, bytes)
 }
 
