@@ -13,6 +13,7 @@ pub mod ci;
 pub mod devtest;
 pub mod error;
 pub mod finding;
+pub mod fuzzing;
 pub mod output;
 pub mod pipeline;
 pub mod report;

@@ -377,7 +377,10 @@ fn paths_escaping_the_repository_are_load_errors() {
         r#"report = { path = "../out.xml", format = "junit" }"#,
     ));
     assert_eq!((line, col), (30, 19), "{msg}");
-    assert!(msg.starts_with("gate `g0`: `report.path` \"../out.xml\""), "{msg}");
+    assert!(
+        msg.starts_with("gate `g0`: `report.path` \"../out.xml\""),
+        "{msg}"
+    );
     // A path that stays inside is fine.
     let ok = with_g0_line(r#"cwd = "sub/dir""#);
     load_str(&ok, Path::new("ci/phase-a.toml"), Path::new(".")).unwrap();

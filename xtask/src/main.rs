@@ -39,6 +39,14 @@ enum Cmd {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// Fuzz the readers of untrusted input (cargo-fuzz, nightly): each target in turn.
+    Fuzz {
+        /// Only this target (default: every one, one after the other).
+        target: Option<String>,
+        /// Seconds per target.
+        #[arg(long = "time", value_name = "S", default_value_t = 60)]
+        time: u64,
+    },
     /// Run one gate alone (dependencies ignored), for iterating.
     Gate {
         /// The gate id.
@@ -380,6 +388,12 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Cmd::Test { args } => {
             let code = gates::devtest::run(&workspace_root(), &args).map_err(anyhow::Error::msg)?;
             Ok(code.clamp(0, 255) as u8)
+        }
+        Cmd::Fuzz { target, time } => {
+            let (code, summary) = gates::fuzzing::run(&workspace_root(), target.as_deref(), time)
+                .map_err(anyhow::Error::msg)?;
+            outp!("{summary}");
+            Ok(code as u8)
         }
         Cmd::Bench(b) => match b {
             BenchCmd::Executor { gates: n, runs } => {

@@ -461,7 +461,10 @@ fn a_sigkilled_run_leaves_no_process_behind() {
     // Wait for the gate's shell and its two sleeps (a child and a grandchild of the tool).
     let deadline = Instant::now() + Duration::from_secs(30);
     while processes_in(&ws.repo()).len() < 3 {
-        assert!(Instant::now() < deadline, "the gate's processes never started");
+        assert!(
+            Instant::now() < deadline,
+            "the gate's processes never started"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     child.kill().unwrap(); // SIGKILL: the tool runs no code of its own.
@@ -472,10 +475,7 @@ fn a_sigkilled_run_leaves_no_process_behind() {
         if left.is_empty() {
             break;
         }
-        assert!(
-            Instant::now() < deadline,
-            "processes left behind: {left:?}"
-        );
+        assert!(Instant::now() < deadline, "processes left behind: {left:?}");
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -509,14 +509,14 @@ fn could_not_judge_is_exit_2() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
 
     // A setup step that fails: the gate's own check never ran.
-    let ws = Ws::new(
-        "[gate.needs-setup]\ncommand = [\"true\"]\nsetup = { command = [\"false\"] }\n",
-    );
+    let ws =
+        Ws::new("[gate.needs-setup]\ncommand = [\"true\"]\nsetup = { command = [\"false\"] }\n");
     let (out, _) = run_within(ws.cmd(&["phase-a"]), Duration::from_secs(30));
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(2), "{stdout}");
     assert!(
-        stdout.contains("ERR  needs-setup [S0]: could not judge: setup `false` exited with status 1"),
+        stdout
+            .contains("ERR  needs-setup [S0]: could not judge: setup `false` exited with status 1"),
         "{stdout}"
     );
 }
@@ -524,10 +524,7 @@ fn could_not_judge_is_exit_2() {
 #[test]
 fn unusable_targets_are_refused() {
     let ws = Ws::new(TOUCH_GATE);
-    let (out, _) = run_within(
-        ws.cmd(&["phase-a", "--repo", "/"]),
-        Duration::from_secs(20),
-    );
+    let (out, _) = run_within(ws.cmd(&["phase-a", "--repo", "/"]), Duration::from_secs(20));
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         text(&out.stderr),

@@ -249,13 +249,11 @@ fn validate(
         return Err(cx.err(target.repo.span(), "`target.repo` is empty"));
     }
     if target.repo.get_ref().contains('\0') {
-        return Err(cx.err(
-            target.repo.span(),
-            "`target.repo` contains a NUL character",
-        ));
+        return Err(cx.err(target.repo.span(), "`target.repo` contains a NUL character"));
     }
     let pass_root = PathBuf::from(target.pass_root.get_ref());
-    if target.pass_root.get_ref().contains('\0') || pass_root.is_absolute()
+    if target.pass_root.get_ref().contains('\0')
+        || pass_root.is_absolute()
         || pass_root
             .components()
             .any(|c| matches!(c, std::path::Component::ParentDir))
@@ -463,7 +461,9 @@ fn validate(
                 if raw.command.iter().any(|a| a.contains('\0')) {
                     return Err(cx.err(
                         st.span(),
-                        format!("gate `{gid}`: a `setup.command` argument contains a NUL character"),
+                        format!(
+                            "gate `{gid}`: a `setup.command` argument contains a NUL character"
+                        ),
                     ));
                 }
                 for p in raw.cwd.iter().chain(raw.unless_exists.iter()) {
