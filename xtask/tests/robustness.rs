@@ -570,3 +570,43 @@ fn control_characters_from_the_target_are_escaped() {
     );
     assert!(stdout.contains(r"\x1b]0;owned\x07\x1b[2J\rapi"), "{stdout}");
 }
+
+// ---- 5. one rule for every command ------------------------------------------------
+
+#[test]
+fn every_command_follows_the_exit_code_rule() {
+    let ws = Ws::new(
+        "[gate.touch]\ncommand = [\"sh\", \"-c\", \"touch ran\"]\n\n[gate.fails]\ncommand = [\"false\"]\n",
+    );
+    let broken = Ws::new("[gate.touch]\ncommand = []\n");
+    let code = |ws: &Ws, args: &[&str]| {
+        let (out, _) = run_within(ws.cmd(args), Duration::from_secs(60));
+        out.status.code()
+    };
+    let cases: &[(&Ws, &[&str], i32)] = &[
+        (&ws, &["report"], 2), // no run yet
+        (&ws, &["phase-a", "--only", "touch"], 0),
+        (&ws, &["report"], 0), // now there is a run to report on
+        (&ws, &["phase-a"], 1),
+        (&ws, &["phase-a", "--only", "nope"], 2),
+        (&ws, &["gate", "touch"], 0),
+        (&ws, &["gate", "fails"], 1),
+        (&ws, &["gate", "nope"], 2),
+        (&ws, &["plan"], 0),
+        (&broken, &["plan"], 2),
+        (&ws, &["list"], 0),
+        (&broken, &["list"], 2),
+        (&ws, &["artifacts", "check"], 2), // the pipeline has no such gates
+        (&ws, &["cleanup", "check"], 2),
+        (&ws, &["cleanup", "plan"], 0), // the default cleanup configuration
+        (&ws, &["ci", "check"], 1),     // the workflow is missing: drift
+        (&ws, &["ci", "render"], 0),
+        (&ws, &["ci", "check"], 0),
+        (&broken, &["ci", "render"], 2),
+        (&ws, &["fuzz", "no-such-target"], 2),
+        (&ws, &["no-such-command"], 2),
+    ];
+    for (w, args, want) in cases {
+        assert_eq!(code(w, args), Some(*want), "{args:?}");
+    }
+}
