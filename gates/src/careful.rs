@@ -99,6 +99,35 @@ pub fn open(path: &Path, links: Links) -> io::Result<File> {
     Ok(f)
 }
 
+/// Opens `path` with `opts` (for appending or locking: files the tool writes in place),
+/// without blocking and refusing anything but a regular file. A FIFO without a reader is
+/// refused by the open itself (`ENXIO`), one with a reader by the type check.
+pub fn open_with(path: &Path, opts: &mut OpenOptions) -> io::Result<File> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY);
+    }
+    #[cfg(not(unix))]
+    if let Ok(meta) = std::fs::metadata(path)
+        && !meta.is_file()
+    {
+        return Err(not_regular(&meta));
+    }
+    let f = match opts.open(path) {
+        Err(e) if e.raw_os_error() == Some(libc::ENXIO) => {
+            let meta = std::fs::metadata(path)?;
+            return Err(not_regular(&meta));
+        }
+        r => r?,
+    };
+    let meta = f.metadata()?;
+    if !meta.is_file() {
+        return Err(not_regular(&meta));
+    }
+    Ok(f)
+}
+
 /// Reads all of the regular file at `path` (following links).
 pub fn read(path: impl AsRef<Path>) -> io::Result<Vec<u8>> {
     let mut f = open(path.as_ref(), Links::Follow)?;
@@ -181,6 +210,11 @@ mod tests {
                 .to_string()
                 .contains("FIFO (named pipe)")
         );
+        // Opened for appending: refused at once too, with or without a reader.
+        let e = open_with(&fifo, OpenOptions::new().append(true)).unwrap_err();
+        assert_eq!(e.to_string(), "is a FIFO (named pipe), not a regular file");
+        let e = open_with(Path::new("/dev/null"), OpenOptions::new().append(true)).unwrap_err();
+        assert_eq!(e.to_string(), "is a character device, not a regular file");
         // Unless links are not followed.
         let e = open(&link, Links::NoFollow).unwrap_err();
         assert_eq!(e.raw_os_error(), Some(libc::ELOOP));

@@ -200,7 +200,14 @@ pub(crate) fn spawn_grouped(
     match stdout_file {
         None => cmd.stdout(Stdio::piped()),
         Some(path) => {
-            let file = std::fs::File::create(path).map_err(|e| GateError::io(path, e))?;
+            let file = crate::careful::open_with(
+                path,
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .write(true)
+                    .truncate(true),
+            )
+            .map_err(|e| GateError::io(path, e))?;
             cmd.stdout(Stdio::from(file))
         }
     };
