@@ -216,6 +216,8 @@ pub(crate) fn spawn_grouped(
         use std::os::unix::process::CommandExt;
         cmd.process_group(0);
     }
+    // Killed with the tool should the tool be killed before it can kill the group itself.
+    super::guardian::watch_on_exec(&mut cmd);
     let mut child = cmd.spawn().map_err(|e| {
         GateError::msg(format!(
             "cannot start `{program}` in {}: {e}",
@@ -223,8 +225,6 @@ pub(crate) fn spawn_grouped(
         ))
     })?;
     let pid = child.id();
-    // Killed with the tool if the tool is killed before it can kill the group itself.
-    super::guardian::watch(pid);
     let out = Arc::new(Mutex::new(Tail::default()));
     let err = Arc::new(Mutex::new(Tail::default()));
     let readers = [

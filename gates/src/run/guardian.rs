@@ -9,12 +9,11 @@
 //!
 //! How: on the first gate command the tool starts a guardian, a tiny `/bin/sh` loop in a
 //! process group of its own (so a Ctrl-C at the terminal does not reach it), whose stdin is
-//! a pipe only the tool holds. The tool writes `+ PGID` when it starts a group and `- PGID`
-//! once it has killed it. When the tool dies for any reason, the kernel closes the pipe,
+//! a pipe only the tool holds. Each gate command writes `+ PGID` into it itself, between
+//! fork and exec (so it is listed before it can start anything), and the tool writes
+//! `- PGID` once it has killed the group. When the tool dies for any reason, the kernel closes the pipe,
 //! the guardian reads end-of-file and sends SIGKILL to every group still listed, then
 //! exits. When the tool exits normally the list is empty and the guardian just exits.
-//! (A group started in the instant before the tool is killed and before its `+` line is
-//! written can escape; that window is a few system calls wide.)
 
 use std::io::Write;
 use std::process::{ChildStdin, Command, Stdio};
@@ -71,9 +70,55 @@ fn send(line: String) {
     }
 }
 
-/// Lists the process group `pgid` with the guardian: killed if the tool dies.
-pub(crate) fn watch(pgid: u32) {
-    send(format!("+ {pgid}\n"));
+/// Has the command list its own process group with the guardian, from the child between
+/// fork and exec: the group is listed before it runs anything, so a tool killed at any
+/// moment after the spawn leaves nothing. Call before `spawn`, after `process_group(0)`.
+#[cfg(unix)]
+#[allow(unsafe_code)]
+pub(crate) fn watch_on_exec(cmd: &mut Command) {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::process::CommandExt;
+    let Some(fd) = guardian().and_then(|g| g.lock().ok().map(|s| s.as_raw_fd())) else {
+        return;
+    };
+    // SAFETY: the closure runs in the forked child before exec. It only calls `getpid` and
+    // `write` (both async-signal-safe) on a buffer on the stack, and allocates nothing. The
+    // descriptor is the guardian's pipe, held open for the life of the process; a line of a
+    // few bytes is written atomically (under PIPE_BUF), so it never interleaves with the
+    // tool's own lines.
+    unsafe {
+        cmd.pre_exec(move || {
+            let mut buf = [0u8; 24];
+            let n = plus_line(&mut buf, libc::getpid() as u32);
+            libc::write(fd, buf.as_ptr().cast(), n);
+            Ok(())
+        });
+    }
+}
+
+#[cfg(not(unix))]
+pub(crate) fn watch_on_exec(_cmd: &mut Command) {}
+
+/// Writes `+ PID\n` into `buf` without allocating; returns its length.
+fn plus_line(buf: &mut [u8; 24], pid: u32) -> usize {
+    let mut digits = [0u8; 10];
+    let mut n = 0;
+    let mut v = pid;
+    loop {
+        digits[n] = b'0' + (v % 10) as u8;
+        n += 1;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    buf[0] = b'+';
+    buf[1] = b' ';
+    for i in 0..n {
+        buf[2 + i] = digits[n - 1 - i];
+    }
+    buf[2 + n] = b'\n';
+    3 + n
 }
 
 /// Takes `pgid` off the guardian's list (the tool has killed it itself).
@@ -93,6 +138,15 @@ impl Drop for Release {
 #[cfg(all(test, unix))]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_listing_line_is_written_without_allocating() {
+        let mut buf = [0u8; 24];
+        let n = plus_line(&mut buf, 0);
+        assert_eq!(&buf[..n], b"+ 0\n");
+        let n = plus_line(&mut buf, u32::MAX);
+        assert_eq!(&buf[..n], b"+ 4294967295\n");
+    }
 
     /// The script itself: a listed group is killed at end-of-file, a released one is not.
     #[test]
