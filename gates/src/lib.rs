@@ -7,12 +7,15 @@
 
 pub mod artifacts;
 pub mod bench;
+pub mod careful;
 pub mod checks;
 pub mod ci;
 pub mod devtest;
 pub mod error;
 pub mod finding;
+pub mod fuzzing;
 pub mod history;
+pub mod output;
 pub mod pipeline;
 pub mod report;
 pub mod run;

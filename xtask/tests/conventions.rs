@@ -145,7 +145,7 @@ fn pipeline_is_taken_where_a_pipeline_is_read_and_nowhere_else() {
         assert_eq!(code, Some(2), "{args:?}");
         assert_eq!(
             stderr,
-            "error: `--pipeline` applies to the subcommands that read a pipeline; `test` and `bench` read none\n"
+            "error: `--pipeline` applies to the subcommands that read a pipeline; `test`, `bench` and `fuzz` read none\n"
         );
         let mut args: Vec<&str> = sub.to_vec();
         args.extend(["--pipeline", "ci/phase-a.toml"]);

@@ -88,20 +88,9 @@ pub fn last_run_path(repo: &Path) -> PathBuf {
     state_dir(repo).join(LAST_RUN)
 }
 
-/// Writes `bytes` to `path` atomically: a temporary file in the same directory, synced,
-/// then renamed over the target. A crash leaves either the old file or the new one.
+/// Writes `bytes` to the output file `path` atomically (see [`crate::output`]): a temporary
+/// file beside it, synced, then renamed over it; a symlink is written through, a
+/// directory, FIFO or device refused. A crash leaves either the old file or the new one.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-    }
-    std::fs::rename(&tmp, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
-    })
+    crate::output::write(path, bytes)
 }

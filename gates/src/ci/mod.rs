@@ -113,7 +113,7 @@ pub fn workflow_path(p: &Pipeline, rel: &str) -> PathBuf {
 pub fn write(p: &Pipeline) -> Result<(PathBuf, bool), CiError> {
     let r = render(p)?;
     let path = workflow_path(p, &r.path);
-    if std::fs::read(&path).is_ok_and(|old| old == r.text.as_bytes()) {
+    if crate::careful::read(&path).is_ok_and(|old| old == r.text.as_bytes()) {
         return Ok((path, false));
     }
     crate::artifacts::write_atomic(&path, r.text.as_bytes())

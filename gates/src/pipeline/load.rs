@@ -3,8 +3,10 @@
 //!
 //! Parsing uses serde with `deny_unknown_fields`, so an unknown key is an error at that
 //! key's position. Semantic validation (references, duplicates, cycles, stage order, empty
-//! argv, timeouts, check parameters) runs on the spanned raw model and reports the span of
-//! the declaration at fault.
+//! argv, timeouts, check parameters, paths that must stay inside the target repository,
+//! environment variable names and NUL characters no process could be given) runs on the
+//! spanned raw model and reports the span of the declaration at fault: nothing a gate would
+//! only discover when it runs.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Range;
@@ -82,9 +84,9 @@ struct RawGate {
     check: Option<Spanned<String>>,
     params: Option<Spanned<toml::Table>>,
     command: Option<Spanned<Vec<String>>>,
-    cwd: Option<String>,
+    cwd: Option<Spanned<String>>,
     #[serde(default)]
-    env: BTreeMap<String, String>,
+    env: BTreeMap<Spanned<String>, Spanned<String>>,
     timeout: Option<Spanned<String>>,
     report: Option<Spanned<RawReport>>,
     setup: Option<Spanned<RawSetup>>,
@@ -101,7 +103,7 @@ struct RawSetup {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawReport {
-    path: String,
+    path: Spanned<String>,
     format: Spanned<String>,
 }
 
@@ -115,7 +117,7 @@ pub const REPORT_FORMATS: &[&str] = &["junit", "vitest-json", "nextest-list-json
 /// of the directory holding it (the workspace root for `ci/phase-a.toml`).
 pub fn load_file(path: &Path) -> Result<Pipeline, LoadError> {
     let display = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| LoadError {
+    let bytes = crate::careful::read(path).map_err(|e| LoadError {
         file: display.clone(),
         line: 0,
         col: 0,
@@ -246,8 +248,12 @@ fn validate(
     if target.repo.get_ref().trim().is_empty() {
         return Err(cx.err(target.repo.span(), "`target.repo` is empty"));
     }
+    if target.repo.get_ref().contains('\0') {
+        return Err(cx.err(target.repo.span(), "`target.repo` contains a NUL character"));
+    }
     let pass_root = PathBuf::from(target.pass_root.get_ref());
-    if pass_root.is_absolute()
+    if target.pass_root.get_ref().contains('\0')
+        || pass_root.is_absolute()
         || pass_root
             .components()
             .any(|c| matches!(c, std::path::Component::ParentDir))
@@ -316,6 +322,32 @@ fn validate(
                         format!("gate `{gid}` has an empty `command` argv"),
                     ));
                 }
+                if argv.get_ref().iter().any(|a| a.contains('\0')) {
+                    return Err(cx.err(
+                        argv.span(),
+                        format!("gate `{gid}`: a `command` argument contains a NUL character, which no program can be given"),
+                    ));
+                }
+                if let Some(cwd) = &rg.cwd {
+                    inside_repo(cx, cwd, &format!("gate `{gid}`: `cwd`"))?;
+                }
+                for (k, v) in &rg.env {
+                    let key = k.get_ref();
+                    if key.is_empty() || key.contains('=') || key.contains('\0') {
+                        return Err(cx.err(
+                            k.span(),
+                            format!(
+                                "gate `{gid}`: environment variable name {key:?} is not usable (it must be non-empty, without `=` or NUL)"
+                            ),
+                        ));
+                    }
+                    if v.get_ref().contains('\0') {
+                        return Err(cx.err(
+                            v.span(),
+                            format!("gate `{gid}`: the value of environment variable `{key}` contains a NUL character"),
+                        ));
+                    }
+                }
                 let report = match &rg.report {
                     None => None,
                     Some(r) => {
@@ -330,16 +362,26 @@ fn validate(
                                 ),
                             ));
                         }
+                        inside_repo(cx, &r.path, &format!("gate `{gid}`: `report.path`"))?;
                         Some(ReportSpec {
-                            path: PathBuf::from(&r.path),
+                            path: PathBuf::from(r.path.get_ref()),
                             format: r.format.get_ref().clone(),
                         })
                     }
                 };
                 Some(CommandSpec {
                     argv: argv.get_ref().clone(),
-                    cwd: PathBuf::from(rg.cwd.clone().unwrap_or_else(|| ".".into())),
-                    env: rg.env.clone(),
+                    cwd: PathBuf::from(
+                        rg.cwd
+                            .as_ref()
+                            .map(|c| c.get_ref().clone())
+                            .unwrap_or_else(|| ".".into()),
+                    ),
+                    env: rg
+                        .env
+                        .iter()
+                        .map(|(k, v)| (k.get_ref().clone(), v.get_ref().clone()))
+                        .collect(),
                     report,
                 })
             }
@@ -416,8 +458,16 @@ fn validate(
                         format!("gate `{gid}` has an empty `setup.command` argv"),
                     ));
                 }
+                if raw.command.iter().any(|a| a.contains('\0')) {
+                    return Err(cx.err(
+                        st.span(),
+                        format!(
+                            "gate `{gid}`: a `setup.command` argument contains a NUL character"
+                        ),
+                    ));
+                }
                 for p in raw.cwd.iter().chain(raw.unless_exists.iter()) {
-                    if checks::resolve_inside(Path::new("."), p).is_err() {
+                    if checks::resolve_inside(Path::new("."), p).is_err() || p.contains('\0') {
                         return Err(cx.err(
                             st.span(),
                             format!(
@@ -643,6 +693,22 @@ fn validate(
         ci: raw.ci.unwrap_or_default(),
         default_timeout,
     })
+}
+
+/// A path of the pipeline that must stay inside the target repository: relative, without
+/// `..`, without NUL. `what` names it in the error.
+fn inside_repo(cx: &Cx, path: &Spanned<String>, what: &str) -> Result<(), LoadError> {
+    let p = path.get_ref();
+    if p.contains('\0') {
+        return Err(cx.err(path.span(), format!("{what} contains a NUL character")));
+    }
+    if checks::resolve_inside(Path::new("."), p).is_err() {
+        return Err(cx.err(
+            path.span(),
+            format!("{what} {p:?} must be a relative path inside the target repository (no leading `/`, no `..`)"),
+        ));
+    }
+    Ok(())
 }
 
 /// Returns one cycle as a closed walk `[a, b, ..., a]` following `depends_on` edges.

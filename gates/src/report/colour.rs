@@ -79,6 +79,11 @@ pub fn print_out(text: &str, colour: bool) {
     let _ = out.flush();
 }
 
+/// `text` without its styles (for an output that is not coloured).
+pub fn strip(text: &str) -> String {
+    anstream::adapter::strip_str(text).to_string()
+}
+
 /// Like [`print_out`], on stderr.
 pub fn print_err(text: &str, colour: bool) {
     let mut err = anstream::AutoStream::new(std::io::stderr().lock(), choice_of(colour));

@@ -50,11 +50,11 @@ pub fn emit(record: &RunRecord, out: &mut dyn Write, summary: Option<&Path>) -> 
         None => warnings.push("GITHUB_STEP_SUMMARY is not set; no step summary written".into()),
         Some(path) => {
             // Appending: earlier steps of the job may have written their own part.
-            let written = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-                .and_then(|mut f| f.write_all(step_summary(record).as_bytes()));
+            let written = crate::careful::open_with(
+                path,
+                std::fs::OpenOptions::new().create(true).append(true),
+            )
+            .and_then(|mut f| f.write_all(step_summary(record).as_bytes()));
             if let Err(e) = written {
                 warnings.push(format!(
                     "could not append the step summary to {}: {e}",

@@ -1,6 +1,7 @@
 //! Human output: a live line per running gate on a terminal, plain lines otherwise, and a
 //! closing summary whose counts add up and which repeats every failure with its first
-//! findings. Colour by `--color` and the environment's conventions ([`colour`]).
+//! findings. Colour by `--color` and the environment's conventions ([`colour`]). Text from
+//! the target is escaped first ([`super::terminal`]).
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -63,6 +64,7 @@ pub fn secs(ms: u64) -> String {
 
 /// One finished gate as a line.
 pub fn gate_line(style: &Style, g: &GateResult) -> String {
+    let g = &super::terminal::gate(g);
     let mut line = format!(
         "{} {:<28} {:>7}",
         style.status(g.status),
@@ -181,7 +183,8 @@ impl Observer for Live {
             s.running.retain(|(g, _)| g != &r.id);
             redraw(&self.style, &mut s, Some(&line));
         } else {
-            eprintln!("{line}");
+            // A closed stderr must not end the run: the result is still recorded.
+            let _ = writeln!(std::io::stderr(), "{line}");
         }
     }
 
@@ -190,6 +193,7 @@ impl Observer for Live {
 
 /// The closing summary.
 pub fn summary(style: &Style, record: &RunRecord) -> String {
+    let record = &super::terminal::record(record);
     let c = &record.counts;
     let mut out = String::new();
     out.push_str(&format!(
@@ -312,6 +316,7 @@ pub fn summary(style: &Style, record: &RunRecord) -> String {
 
 /// Full details of one gate, for `cargo xtask gate ID`.
 pub fn gate_details(style: &Style, g: &GateResult) -> String {
+    let g = &super::terminal::gate(g);
     let mut out = format!("{}\n", gate_line(style, g));
     for n in &g.notes {
         out.push_str(&format!("  note: {n}\n"));

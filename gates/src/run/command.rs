@@ -4,7 +4,8 @@
 //! Why a process group: a test runner typically forks workers; killing only the direct child
 //! on timeout would leave them running as orphans. The child is made leader of a new group
 //! (`process_group(0)`), and on timeout, cancellation or normal exit the whole group gets
-//! SIGTERM and then SIGKILL, so nothing it started outlives the gate.
+//! SIGTERM and then SIGKILL, so nothing it started outlives the gate. Each group is also
+//! listed with the [`super::guardian`], which kills it should the tool itself be killed.
 //!
 //! Only on Unix: elsewhere there are no process groups to kill, and a timeout that cannot
 //! stop a command's tree would not hold, so command gates and services refuse to start there
@@ -258,7 +259,14 @@ pub(crate) fn spawn_grouped(
     match stdout_file {
         None => cmd.stdout(Stdio::piped()),
         Some(path) => {
-            let file = std::fs::File::create(path).map_err(|e| GateError::io(path, e))?;
+            let file = crate::careful::open_with(
+                path,
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .write(true)
+                    .truncate(true),
+            )
+            .map_err(|e| GateError::io(path, e))?;
             cmd.stdout(Stdio::from(file))
         }
     };
@@ -267,6 +275,8 @@ pub(crate) fn spawn_grouped(
         use std::os::unix::process::CommandExt;
         cmd.process_group(0);
     }
+    // Killed with the tool should the tool be killed before it can kill the group itself.
+    super::guardian::watch_on_exec(&mut cmd);
     let mut child = cmd.spawn().map_err(|e| {
         GateError::msg(format!(
             "cannot start `{program}` in {}: {e}",
@@ -310,6 +320,7 @@ pub(crate) fn spawn_grouped(
 #[cfg(unix)]
 #[allow(unsafe_code)]
 pub(crate) fn kill_group(pid: u32, mut reap: impl FnMut()) {
+    let _release = super::guardian::Release(pid);
     let pgid = pid as libc::pid_t;
     // SAFETY: killpg only sends a signal; a group that no longer exists yields ESRCH.
     let alive = unsafe { libc::killpg(pgid, libc::SIGTERM) } == 0;

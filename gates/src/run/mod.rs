@@ -3,6 +3,7 @@
 
 pub mod command;
 pub mod executor;
+pub mod guardian;
 pub mod interrupt;
 pub mod service;
 pub mod session;
@@ -58,7 +59,35 @@ pub struct GateResult {
     pub output: String,
 }
 
+/// Finding rules that mean the gate could not judge the target (its evidence was unusable),
+/// not that the target is wrong: a gate with one of them is `Errored` (exit 2), the finding
+/// kept for its position.
+pub const COULD_NOT_JUDGE: &[&str] = &["harness-report-unreadable", "setup-failed"];
+
 impl GateResult {
+    /// Sets `status` (and `reason`) from the findings: `Errored` when one says the gate
+    /// could not judge ([`COULD_NOT_JUDGE`]), else `Failed` on an error finding, else
+    /// `Passed`.
+    pub fn judge_findings(&mut self) {
+        let unjudged = self
+            .findings
+            .iter()
+            .find(|f| f.severity == Severity::Error && COULD_NOT_JUDGE.contains(&f.rule.as_str()));
+        if let Some(f) = unjudged {
+            self.status = Status::Errored;
+            let at = f.location();
+            self.reason = Some(if at.is_empty() {
+                format!("could not judge: {}", f.message)
+            } else {
+                format!("could not judge: {at}: {}", f.message)
+            });
+        } else if self.error_count() > 0 {
+            self.status = Status::Failed;
+        } else {
+            self.status = Status::Passed;
+        }
+    }
+
     pub fn error_count(&self) -> usize {
         self.findings
             .iter()

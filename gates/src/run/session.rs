@@ -38,12 +38,11 @@ impl RunLock {
         let dir = artifacts::state_dir(repo);
         std::fs::create_dir_all(&dir).map_err(|e| GateError::io(&dir, e))?;
         let path = dir.join("run.lock");
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| GateError::io(&path, e))?;
+        let file = crate::careful::open_with(
+            &path,
+            OpenOptions::new().create(true).truncate(false).write(true),
+        )
+        .map_err(|e| GateError::io(&path, e))?;
         match file.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {
@@ -219,7 +218,16 @@ pub fn run_pipeline(
 /// Reads the last run's record of a target.
 pub fn read_last_run(repo: &Path) -> Result<RunRecord, GateError> {
     let path = artifacts::last_run_path(repo);
-    let bytes = std::fs::read(&path).map_err(|e| GateError::io(&path, e))?;
+    let bytes = crate::careful::read(&path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            GateError::msg(format!(
+                "{}: no run recorded for this target yet; run `cargo xtask phase-a` (with the same --repo) first",
+                path.display()
+            ))
+        } else {
+            GateError::io(&path, e)
+        }
+    })?;
     serde_json::from_slice(&bytes).map_err(|e| {
         GateError::msg(format!(
             "{}:{}:{}: not a run record: {e}",
