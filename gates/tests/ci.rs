@@ -1400,7 +1400,8 @@ fn the_example_installs_with_its_lockfiles_package_manager_and_cache() {
         install["run"].as_str(),
         Some("bun install --frozen-lockfile")
     );
-    // The fan-in target has no package.json: no JavaScript toolchain at all.
+    // The fan-in pipeline says its target is no JavaScript project (`package_manager = "none"`):
+    // no JavaScript toolchain at all.
     let doc = yaml(&ci::render(&fixture_pipeline("fan-in")).unwrap().text);
     assert!(
         steps_of(&doc, "stage-0")

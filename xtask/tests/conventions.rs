@@ -19,6 +19,8 @@ fn ws() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("ci")).unwrap();
     std::fs::create_dir_all(dir.path().join("repo")).unwrap();
+    // A target is a monorepo's root: it holds a package.json.
+    std::fs::write(dir.path().join("repo/package.json"), "{}\n").unwrap();
     std::fs::write(
         dir.path().join("ci/phase-a.toml"),
         "[target]\nrepo = \"repo\"\npass_root = \"pass\"\n\n[[stage]]\nnumber = 0\ntitle = \"only\"\n\n[[slice]]\nid = \"S\"\nstage = 0\ntitle = \"s\"\nowner = \"o\"\ngates = [\"ok\"]\n\n[gate.ok]\ncommand = [\"true\"]\n",

@@ -620,6 +620,7 @@ fn a_target_below_the_top_of_its_repository() {
     git(&outer, &["init", "-q"]);
     let hq = outer.join("apps/hq");
     std::fs::create_dir_all(hq.join("plugins/cli/x")).unwrap();
+    std::fs::write(hq.join("package.json"), "{ \"private\": true }\n").unwrap();
     std::fs::write(
         hq.join("plugins/cli/x/package.json"),
         "{ \"rawr\": { \"kind\": \"web\", \"capability\": \"x\" } }\n",

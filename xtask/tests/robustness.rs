@@ -221,12 +221,16 @@ fn errors_print_the_os_error_once_and_say_what_to_do() {
         "{stderr}"
     );
     // The state directory being a file: the OS error once.
-    std::fs::write(ws.repo().join(".rawr-gates"), "").unwrap();
+    let state = gates::artifacts::state_dir(&ws.repo());
+    std::fs::create_dir_all(state.parent().unwrap()).unwrap();
+    let _ = std::fs::remove_dir_all(&state);
+    std::fs::write(&state, "").unwrap();
     let (out, _) = run_within(ws.cmd(&["report"]), Duration::from_secs(20));
     assert_eq!(out.status.code(), Some(2));
     let stderr = text(&out.stderr);
     assert_eq!(stderr.matches("os error").count(), 1, "{stderr}");
     assert!(stderr.contains("Not a directory (os error 20)"), "{stderr}");
+    std::fs::remove_file(&state).unwrap();
 }
 
 // ---- 2. output files ------------------------------------------------------------

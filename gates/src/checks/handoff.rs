@@ -70,8 +70,8 @@ fn reference(ctx: &CheckCtx) -> Reference {
             }
             Reference::Known(m)
         }
-        None => match crate::run::session::read_last_run(ctx.repo) {
-            Ok(rec) => {
+        None => match crate::run::session::read_last_run_if_any(ctx.repo) {
+            Ok(Some(rec)) => {
                 // Every run writes the record, `cargo xtask gate <id>` included, so the last
                 // run may have covered a single gate. A gate it did not run proves nothing:
                 // taking it as passed would hand off a phase whose last full run was red
@@ -90,9 +90,7 @@ fn reference(ctx: &CheckCtx) -> Reference {
                     Reference::Partial(m, not_run, rec.selection)
                 }
             }
-            Err(GateError::Io { error, .. }) if error.kind() == std::io::ErrorKind::NotFound => {
-                Reference::NoRecord
-            }
+            Ok(None) => Reference::NoRecord,
             Err(e) => Reference::Missing(e.to_string()),
         },
     }

@@ -217,18 +217,23 @@ pub fn run_pipeline(
 
 /// Reads the last run's record of a target.
 pub fn read_last_run(repo: &Path) -> Result<RunRecord, GateError> {
+    read_last_run_if_any(repo)?.ok_or_else(|| {
+        GateError::msg(format!(
+            "{}: no run recorded for this target yet; run `cargo xtask phase-a` (with the same --repo) first",
+            artifacts::last_run_path(repo).display()
+        ))
+    })
+}
+
+/// The last run's record, or `None` when no run was recorded for this target yet.
+pub fn read_last_run_if_any(repo: &Path) -> Result<Option<RunRecord>, GateError> {
     let path = artifacts::last_run_path(repo);
-    let bytes = crate::careful::read(&path).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::NotFound {
-            GateError::msg(format!(
-                "{}: no run recorded for this target yet; run `cargo xtask phase-a` (with the same --repo) first",
-                path.display()
-            ))
-        } else {
-            GateError::io(&path, e)
-        }
-    })?;
-    serde_json::from_slice(&bytes).map_err(|e| {
+    let bytes = match crate::careful::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(GateError::io(&path, e)),
+    };
+    serde_json::from_slice(&bytes).map(Some).map_err(|e| {
         GateError::msg(format!(
             "{}:{}:{}: not a run record: {e}",
             path.display(),
