@@ -358,3 +358,59 @@ fn a_pruned_pass_root_with_a_kept_list() {
         vec![f("retained-path-missing", &a8, 7, 7)]
     );
 }
+
+/// The gates beside the handoff in its own slice (the agent documents, in the default
+/// pipeline) run with it and are judged beside it: their failure does not make the handoff
+/// red. The same failure in a slice the handoff hands off does.
+#[test]
+fn a_failing_gate_beside_the_handoff_is_not_a_slice_it_hands_off() {
+    let t = fixture("prose");
+    git_repo(t.path());
+    let failed_docs = || {
+        let mut r = gate(&t, "agent-outputs");
+        r.status = gates::run::Status::Failed;
+        r
+    };
+    // agent-outputs moved beside the handoff, as in ci/phase-a.toml.
+    let file = fixtures().join("pipeline.toml");
+    let text = std::fs::read_to_string(&file)
+        .unwrap()
+        .replace("pass_root = \"pass\"", &format!("pass_root = \"{PASS}\""))
+        .replace(
+            "worktree_prefixes = [\"/worktrees/hq\"]",
+            "worktree_prefixes = [\"/worktrees/hq\", \"/srv/agents/*\"]",
+        )
+        .replace(
+            "gates = [\"review-closure\", \"agent-outputs\"]",
+            "gates = [\"review-closure\"]",
+        )
+        .replace(
+            "gates = [\"handoff\"]",
+            "gates = [\"agent-outputs\", \"handoff\"]",
+        );
+    let beside = pipeline::load_str(&text, &file, &workspace()).unwrap();
+    let so_far = |pl: &Pipeline| gates::checks::RunSoFar {
+        earlier: vec![failed_docs()],
+        selected: pl.gates.keys().cloned().collect(),
+    };
+    assert_eq!(
+        errors(&run_in(
+            &beside,
+            "handoff",
+            t.path(),
+            Some(&so_far(&beside))
+        )),
+        vec![]
+    );
+    // In A7, a slice the handoff hands off (and claims complete): red, at the claims.
+    let pl = prose_pipeline();
+    let h = p("FINAL_PHASE_A_HANDOFF.md");
+    let found = errors(&run_in(&pl, "handoff", t.path(), Some(&so_far(&pl))));
+    assert_eq!(found[0], f("run-not-green", "", 0, 0));
+    assert!(
+        found
+            .iter()
+            .any(|x| *x == f("report-claims-green-but-run-red", &h, 4, 1)),
+        "{found:?}"
+    );
+}

@@ -11,7 +11,8 @@
 //! run's record (`rawr-gates/last-run.json` under the target's git directory) when there is one (without one, prose claims are checked against the
 //! documents only; a claims block needs the record). A document claiming green where the run
 //! is red fails, and so does the reverse (a stale report). This gate's own claim is not
-//! compared. A run record that is red fails the handoff (`run-not-green`). Finally the git
+//! compared, nor are the gates of its own slice (they run beside it). A run that is red in the
+//! slices it hands off fails the handoff (`run-not-green`). Finally the git
 //! work tree under the target is clean (the tool's own files excepted).
 //!
 //! **Why.** The runbook's Stage 6: outputs integrated, everything committed, clean worktree.
@@ -52,6 +53,18 @@ enum Reference {
     Missing(String),
     /// No run record at all: prose claims are checked against the closure documents only.
     NoRecord,
+}
+
+/// The gates of the slices holding this gate (itself included): they run beside the
+/// handoff, so it neither waits for nor judges them.
+fn own_slice_gates<'a>(ctx: &'a CheckCtx) -> std::collections::BTreeSet<&'a str> {
+    let mut own: std::collections::BTreeSet<&str> = ctx
+        .pipeline
+        .slices_of_gate(ctx.gate_id)
+        .flat_map(|s| s.gates.iter().map(String::as_str))
+        .collect();
+    own.insert(ctx.gate_id);
+    own
 }
 
 fn reference(ctx: &CheckCtx) -> Reference {
@@ -174,14 +187,17 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
             "claims compared with the last run's record (rawr-gates/last-run.json under the target's git directory)".into()
         }),
     }
-    // The run being handed off must be green (this gate's own result aside). Inside
-    // `phase-a` this always holds, since the handoff only runs after every slice before it
-    // is green; run alone, the last run may be red.
+    // The run being handed off must be green: the slices the handoff hands off, that is every
+    // gate outside the handoff's own slice (its siblings there run beside it and are judged
+    // beside it, not by it). Inside a gating `phase-a` this always holds, since the handoff
+    // only runs after every slice before it is green; run alone, or under `--all`, the run
+    // may be red.
+    let own = own_slice_gates(ctx);
     if let Reference::Known(actual) | Reference::Partial(actual, ..) = &reference {
         let red: Vec<String> = actual
             .iter()
             .filter(|(id, st)| {
-                id.as_str() != ctx.gate_id && matches!(st, Some(s) if *s != Status::Passed)
+                !own.contains(id.as_str()) && matches!(st, Some(s) if *s != Status::Passed)
             })
             .map(|(id, st)| format!("{id} {}", status_word(st.expect("filtered"))))
             .collect();
@@ -530,14 +546,15 @@ fn check_prose(
                 let Some(sl) = ctx.pipeline.slices.iter().find(|s| &s.id == slice) else {
                     continue;
                 };
-                // A slice whose only gate is this one cannot be judged here.
-                if sl.gates.iter().all(|g| g.as_str() == ctx.gate_id) {
+                // The handoff's own slice cannot be judged here: its gates run beside this one.
+                let own = own_slice_gates(ctx);
+                if sl.gates.iter().all(|g| own.contains(g.as_str())) {
                     continue;
                 }
                 let red: Vec<String> = sl
                     .gates
                     .iter()
-                    .filter(|g| g.as_str() != ctx.gate_id)
+                    .filter(|g| !own.contains(g.as_str()))
                     .filter_map(|g| match actual.get(g) {
                         Some(Some(st)) if *st != Status::Passed => {
                             Some(format!("{g} {}", status_word_of(*st)))
@@ -548,7 +565,7 @@ fn check_prose(
                 let all_passed = sl
                     .gates
                     .iter()
-                    .filter(|g| g.as_str() != ctx.gate_id)
+                    .filter(|g| !own.contains(g.as_str()))
                     .all(|g| matches!(actual.get(g), Some(Some(Status::Passed))));
                 if *done && !red.is_empty() {
                     findings.push(
