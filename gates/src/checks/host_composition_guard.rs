@@ -681,7 +681,7 @@ impl<'a> Flow<'_, 'a> {
         let Expression::Identifier(id) = c.callee.get_inner_expression() else {
             return;
         };
-        let Some(f) = scope.resolve_function(self.set, &id.name) else {
+        let Some(f) = scope.resolve_function_ref(self.set, id) else {
             return;
         };
         let inner = scope.scope_of(self.set, &f);
@@ -754,7 +754,7 @@ impl<'a> Flow<'_, 'a> {
         let Expression::Identifier(id) = c.callee.get_inner_expression() else {
             return false;
         };
-        match scope.resolve_function(self.set, &id.name) {
+        match scope.resolve_function_ref(self.set, id) {
             Some(f) => computes_hmac(
                 self.set,
                 &scope.scope_of(self.set, &f),
@@ -778,7 +778,7 @@ impl<'a> Flow<'_, 'a> {
         let Expression::Identifier(id) = c.callee.get_inner_expression() else {
             return false;
         };
-        scope.resolve_function(self.set, &id.name).is_some_and(|f| {
+        scope.resolve_function_ref(self.set, id).is_some_and(|f| {
             throws(
                 self.set,
                 &scope.scope_of(self.set, &f),
@@ -802,7 +802,7 @@ fn factory_handler<'a>(
     let Expression::Identifier(id) = call.callee.get_inner_expression() else {
         return None;
     };
-    let factory = scope.resolve_function(set, &id.name)?;
+    let factory = scope.resolve_function_ref(set, id)?;
     let fscope = scope.scope_of(set, &factory);
     let returned = match factory.body {
         Body::Expr(e) => calls::fn_of_expr(factory.module, e),
@@ -854,7 +854,7 @@ fn dispatch_value<'a>(
             if names.contains(name) || p.dispatch_functions.iter().any(|n| n == name) {
                 return true;
             }
-            match scope.resolve(set, name) {
+            match scope.resolve_ref(set, id) {
                 Some(Binding::Decl {
                     module,
                     decl:
@@ -964,7 +964,7 @@ fn object_value<'a>(
     }
     match strip_await(e) {
         Expression::ObjectExpression(o) => Some((scope.clone(), o)),
-        Expression::Identifier(id) => match scope.resolve(set, &id.name)? {
+        Expression::Identifier(id) => match scope.resolve_ref(set, id)? {
             Binding::Decl {
                 module,
                 decl: Decl::Var {
@@ -977,7 +977,7 @@ fn object_value<'a>(
             let Expression::Identifier(id) = c.callee.get_inner_expression() else {
                 return None;
             };
-            let f = scope.resolve_function(set, &id.name)?;
+            let f = scope.resolve_function_ref(set, id)?;
             let fs = scope.scope_of(set, &f);
             let ret = returned_expr(&f)?;
             object_value(set, &fs, ret, depth + 1)
@@ -1013,13 +1013,13 @@ fn is_factory_call<'a>(
     let Expression::Identifier(id) = c.callee.get_inner_expression() else {
         return false;
     };
-    match scope.resolve(set, &id.name) {
+    match scope.resolve_ref(set, id) {
         Some(Binding::Import(ImportTarget::External { export, .. })) => named(&export),
         _ => {
             if depth > 4 {
                 return false;
             }
-            let Some(f) = scope.resolve_function(set, &id.name) else {
+            let Some(f) = scope.resolve_function_ref(set, id) else {
                 return false;
             };
             let fs = scope.scope_of(set, &f);
@@ -1124,7 +1124,7 @@ fn computes_hmac<'a>(
             }
         }
         if let Expression::Identifier(id) = callee
-            && let Some(g) = scope.resolve_function(set, &id.name)
+            && let Some(g) = scope.resolve_function_ref(set, id)
             && g.span != f.span
             && computes_hmac(set, &scope.scope_of(set, &g), &g, seen)
         {
@@ -1156,7 +1156,7 @@ fn throws<'a>(
             return false;
         };
         scope
-            .resolve_function(set, &id.name)
+            .resolve_function_ref(set, id)
             .is_some_and(|g| g.span != f.span && throws(set, &scope.scope_of(set, &g), &g, seen))
     })
 }
@@ -1371,7 +1371,7 @@ fn collect_registration_calls<'a>(
             continue;
         }
         if let Expression::Identifier(id) = c.callee.get_inner_expression()
-            && let Some(f) = scope.resolve_function(set, &id.name)
+            && let Some(f) = scope.resolve_function_ref(set, id)
             && seen.insert((f.module, f.span.start))
         {
             let inner = scope.scope_of(set, &f);
@@ -1388,7 +1388,7 @@ fn is_factory<'a>(
 ) -> bool {
     let callee = c.callee.get_inner_expression();
     let f = match callee {
-        Expression::Identifier(id) => scope.resolve_function(set, &id.name),
+        Expression::Identifier(id) => scope.resolve_function_ref(set, id),
         _ => {
             // `ns.createBoundaryContext(...)` through a namespace import.
             let Some((root, props)) = member_chain(callee) else {

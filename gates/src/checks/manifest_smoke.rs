@@ -725,7 +725,7 @@ fn dead_fallbacks<'a>(
             let Expression::Identifier(id) = call.callee.get_inner_expression() else {
                 continue;
             };
-            if let Some(f) = s.resolve_function(set, &id.name) {
+            if let Some(f) = s.resolve_function_ref(set, id) {
                 callers.push(((f.module, f.span.start), s.clone(), &call.arguments, f));
             }
         }
@@ -811,7 +811,7 @@ fn live_bodies<'a>(
             let Expression::Identifier(id) = call.callee.get_inner_expression() else {
                 continue;
             };
-            let Some(f) = s.resolve_function(set, &id.name) else {
+            let Some(f) = s.resolve_function_ref(set, id) else {
                 continue;
             };
             if seen.insert((f.module, f.span.start)) {

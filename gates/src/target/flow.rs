@@ -33,10 +33,12 @@ use oxc_allocator::Allocator;
 use oxc_ast::AstKind;
 use oxc_ast::ast::{
     Argument, ArrayExpressionElement, BinaryOperator, BindingPattern, CallExpression, ChainElement,
-    Declaration, Expression, ForStatementLeft, FormalParameters, LogicalOperator,
-    ModuleDeclaration, ModuleExportName, ObjectPropertyKind, Program, PropertyKey, UnaryOperator,
+    Declaration, Expression, ForStatementLeft, FormalParameters, IdentifierReference,
+    LogicalOperator, ModuleDeclaration, ModuleExportName, ObjectPropertyKind, Program, PropertyKey,
+    UnaryOperator,
 };
 use oxc_ast_visit::Visit;
+use oxc_semantic::{ReferenceId, SemanticBuilder, SymbolId};
 use oxc_span::Span;
 
 use super::source::{self, SourceFile};
@@ -148,11 +150,19 @@ pub enum BindingKind<'a> {
 #[derive(Debug)]
 pub struct Binding<'a> {
     pub name: String,
-    /// The span the binding is visible in.
-    pub scope: Span,
-    /// Where the name is declared.
+    /// Where the name is declared (the offset of its identifier; for an import, of its
+    /// specifier).
     pub at: u32,
     pub kind: BindingKind<'a>,
+}
+
+/// The declaration a reference resolves to, as `oxc_semantic` binds it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Resolved {
+    /// The offsets of the symbol's declarations (the first one and every redeclaration).
+    pub decls: Vec<u32>,
+    /// The symbol is an import binding.
+    pub import: bool,
 }
 
 /// A candidate place where a path is built.
@@ -180,6 +190,11 @@ impl PathBuild<'_> {
 #[derive(Debug, Default)]
 pub struct Facts<'a> {
     pub bindings: Vec<Binding<'a>>,
+    /// Identifier references (by offset) that resolve to a declaration of this module;
+    /// a reference missing here is a global or an undeclared name.
+    pub resolved: HashMap<u32, Resolved>,
+    /// The module's top-level declarations by name (what an export names).
+    pub top_level: HashMap<String, Resolved>,
     pub calls: Vec<&'a CallExpression<'a>>,
     pub builds: Vec<PathBuild<'a>>,
     /// For each of `builds` (same index): the names of the named functions enclosing it,
@@ -227,9 +242,35 @@ impl LoopSkips<'_> {
 
 /// Collects [`Facts`] from a program.
 pub fn collect<'a>(program: &'a Program<'a>) -> Facts<'a> {
+    // Scopes and symbols come from `oxc_semantic`, which binds names the way JavaScript
+    // does (`var` to its function, blocks, loops, `switch`, class static blocks, hoisting).
+    let semantic = SemanticBuilder::new().build(program).semantic;
+    let scoping = semantic.scoping();
+    let resolved_of = |sid: SymbolId| Resolved {
+        decls: std::iter::once(scoping.symbol_span(sid).start)
+            .chain(
+                scoping
+                    .symbol_redeclarations(sid)
+                    .iter()
+                    .map(|r| r.span.start),
+            )
+            .collect(),
+        import: scoping.symbol_flags(sid).is_import(),
+    };
+    let mut facts = Facts::default();
+    let mut refs = References(Vec::new());
+    refs.visit_program(program);
+    for (at, rid) in refs.0 {
+        if let Some(sid) = scoping.get_reference(rid).symbol_id() {
+            facts.resolved.insert(at, resolved_of(sid));
+        }
+    }
+    let root = scoping.root_scope_id();
+    for (name, sid) in scoping.get_bindings(root) {
+        facts.top_level.insert(name.to_string(), resolved_of(*sid));
+    }
     let mut c = Collector {
-        facts: Facts::default(),
-        scopes: vec![program.span],
+        facts,
         for_of_decl: HashMap::new(),
         callback_of: HashMap::new(),
         fn_names: HashMap::new(),
@@ -243,7 +284,6 @@ pub fn collect<'a>(program: &'a Program<'a>) -> Facts<'a> {
             for n in &r.names {
                 c.facts.bindings.push(Binding {
                     name: n.local.clone(),
-                    scope: program.span,
                     at: n.offset as u32,
                     kind: BindingKind::Import {
                         specifier: r.specifier.clone(),
@@ -283,6 +323,17 @@ pub fn collect<'a>(program: &'a Program<'a>) -> Facts<'a> {
         }
     }
     c.facts
+}
+
+/// Every identifier reference `oxc_semantic` numbered, with its offset.
+struct References(Vec<(u32, ReferenceId)>);
+
+impl<'a> Visit<'a> for References {
+    fn visit_identifier_reference(&mut self, it: &IdentifierReference<'a>) {
+        if let Some(rid) = it.reference_id.get() {
+            self.0.push((it.span.start, rid));
+        }
+    }
 }
 
 fn export_name(n: &ModuleExportName) -> String {
@@ -347,7 +398,6 @@ pub fn pattern_names(p: &BindingPattern, path: Vec<Step>) -> Vec<(String, u32, O
 
 struct Collector<'a> {
     facts: Facts<'a>,
-    scopes: Vec<Span>,
     /// Declarator span start → the `of` expression of its for-of loop.
     for_of_decl: HashMap<u32, &'a Expression<'a>>,
     /// Function span start → the collection whose `.map/.forEach/...` it is a callback of.
@@ -394,10 +444,6 @@ impl<'a> Collector<'a> {
             .push(self.fn_stack.iter().flatten().cloned().collect());
     }
 
-    fn scope(&self) -> Span {
-        *self.scopes.last().unwrap_or(&Span::default())
-    }
-
     fn params(&mut self, span: Span, params: &'a FormalParameters<'a>, name: Option<String>) {
         let callback_of = self.callback_of.get(&span.start).copied();
         for (index, p) in params.items.iter().enumerate() {
@@ -412,12 +458,7 @@ impl<'a> Collector<'a> {
                     },
                     None => BindingKind::Opaque,
                 };
-                self.facts.bindings.push(Binding {
-                    name: n,
-                    scope: span,
-                    at,
-                    kind,
-                });
+                self.facts.bindings.push(Binding { name: n, at, kind });
             }
         }
     }
@@ -426,10 +467,7 @@ impl<'a> Collector<'a> {
 impl<'a> Visit<'a> for Collector<'a> {
     fn enter_node(&mut self, kind: AstKind<'a>) {
         match kind {
-            AstKind::BlockStatement(b) => self.scopes.push(b.span),
-            AstKind::ForStatement(f) => self.scopes.push(f.span),
             AstKind::ForOfStatement(f) => {
-                self.scopes.push(f.span);
                 if let ForStatementLeft::VariableDeclaration(v) = &f.left {
                     for d in &v.declarations {
                         self.for_of_decl.insert(d.span.start, &f.right);
@@ -443,12 +481,10 @@ impl<'a> Visit<'a> for Collector<'a> {
                 }
             }
             AstKind::CatchClause(c) => {
-                self.scopes.push(c.span);
                 if let Some(p) = &c.param {
                     for (n, at, _) in pattern_names(&p.pattern, Vec::new()) {
                         self.facts.bindings.push(Binding {
                             name: n,
-                            scope: c.span,
                             at,
                             kind: BindingKind::Opaque,
                         });
@@ -456,7 +492,6 @@ impl<'a> Visit<'a> for Collector<'a> {
                 }
             }
             AstKind::VariableDeclarator(d) => {
-                let scope = self.scope();
                 let (init, prefix) = match (self.for_of_decl.get(&d.span.start), &d.init) {
                     (Some(right), _) => (Some(*right), vec![Step::Elems]),
                     (None, Some(init)) => (Some(init), Vec::new()),
@@ -481,12 +516,7 @@ impl<'a> Visit<'a> for Collector<'a> {
                         (Some(init), Some(path)) => BindingKind::Value { init, path },
                         _ => BindingKind::Opaque,
                     };
-                    self.facts.bindings.push(Binding {
-                        name,
-                        scope,
-                        at,
-                        kind,
-                    });
+                    self.facts.bindings.push(Binding { name, at, kind });
                 }
             }
             AstKind::Function(f) => {
@@ -494,7 +524,6 @@ impl<'a> Visit<'a> for Collector<'a> {
                 if let Some(id) = &f.id {
                     self.facts.bindings.push(Binding {
                         name: id.name.to_string(),
-                        scope: self.scope(),
                         at: id.span.start,
                         kind: BindingKind::Opaque,
                     });
@@ -510,13 +539,11 @@ impl<'a> Visit<'a> for Collector<'a> {
                 } else {
                     self.fn_names.get(&f.span.start).cloned()
                 });
-                self.scopes.push(f.span);
                 self.params(f.span, &f.params, name);
             }
             AstKind::ArrowFunctionExpression(f) => {
                 let name = self.fn_names.get(&f.span.start).cloned();
                 self.fn_stack.push(name.clone());
-                self.scopes.push(f.span);
                 self.params(f.span, &f.params, name);
             }
             AstKind::CallExpression(c) => {
@@ -566,17 +593,6 @@ impl<'a> Visit<'a> for Collector<'a> {
             AstKind::Function(_) | AstKind::ArrowFunctionExpression(_)
         ) {
             self.fn_stack.pop();
-        }
-        if matches!(
-            kind,
-            AstKind::BlockStatement(_)
-                | AstKind::ForStatement(_)
-                | AstKind::ForOfStatement(_)
-                | AstKind::CatchClause(_)
-                | AstKind::Function(_)
-                | AstKind::ArrowFunctionExpression(_)
-        ) {
-            self.scopes.pop();
         }
     }
 }
@@ -780,26 +796,29 @@ fn normalize_path(p: &Path) -> PathBuf {
 }
 
 impl<'a> ModuleCx<'a, '_> {
-    /// The binding `name` refers to at `offset` (innermost enclosing scope).
+    /// The binding the reference `name` at `offset` denotes, as `oxc_semantic` resolved it
+    /// ([`Facts::resolved`]); `offset == u32::MAX` asks for the top-level declaration (an
+    /// export lookup). `None` for a global or a declaration with no [`Binding`] (a class).
     pub fn binding_at(&self, name: &str, offset: u32) -> Option<&'a Binding<'a>> {
         let facts: &'a Facts<'a> = self.facts;
+        let r = if offset == u32::MAX {
+            facts.top_level.get(name)?
+        } else {
+            facts.resolved.get(&offset)?
+        };
         facts
             .bindings
             .iter()
-            .filter(|b| b.name == name && b.scope.start <= offset && offset <= b.scope.end)
-            .min_by_key(|b| (b.scope.end - b.scope.start, u32::MAX - b.at))
-            .or_else(|| {
-                // A reference from outside every scope (an export lookup): top-level bindings.
-                (offset == u32::MAX)
-                    .then(|| {
-                        facts
-                            .bindings
-                            .iter()
-                            .filter(|b| b.name == name)
-                            .max_by_key(|b| b.scope.end - b.scope.start)
-                    })
-                    .flatten()
+            .filter(|b| b.name == name)
+            .filter(|b| {
+                if r.import {
+                    matches!(b.kind, BindingKind::Import { .. })
+                } else {
+                    r.decls.contains(&b.at)
+                }
             })
+            // A redeclared `var`: its last declaration, as the evaluation always took.
+            .max_by_key(|b| b.at)
     }
 
     fn eval_name(&self, name: &str, offset: u32, steps: &[Step], depth: usize) -> Strs {
@@ -2067,6 +2086,74 @@ mod tests {
         assert_eq!(
             covered("['plugins', 'workflows'].join('/');"),
             ["workflows"]
+        );
+    }
+
+    #[test]
+    fn var_is_bound_to_its_function_not_its_block() {
+        assert_eq!(
+            covered(
+                "function f(c) {\n  if (c) { var r = 'api'; }\n  return path.join(ws, 'plugins', r);\n}\nf(1);\n"
+            ),
+            ["api"]
+        );
+    }
+
+    #[test]
+    fn a_for_in_variable_lives_in_its_loop() {
+        assert_eq!(
+            covered(
+                "const r = 'cli';\nfor (const r in MAP) { log(r); }\npath.join(ws, 'plugins', r);\n"
+            ),
+            ["cli"]
+        );
+    }
+
+    #[test]
+    fn a_switch_has_its_own_block_scope() {
+        assert_eq!(
+            covered(
+                "const r = 'cli';\nswitch (k) {\n  case 1:\n    const r = 'web';\n    path.join(ws, 'plugins', r);\n}\npath.join(ws, 'plugins', r);\n"
+            ),
+            ["cli", "web"]
+        );
+        assert_eq!(
+            covered(
+                "const r = 'cli';\nswitch (k) {\n  case 1:\n    const r = 'web';\n    log(r);\n}\npath.join(ws, 'plugins', r);\n"
+            ),
+            ["cli"]
+        );
+    }
+
+    #[test]
+    fn a_class_static_block_has_its_own_scope() {
+        assert_eq!(
+            covered(
+                "const r = 'cli';\nclass C {\n  static {\n    const r = 'web';\n    log(r);\n  }\n}\npath.join(ws, 'plugins', r);\n"
+            ),
+            ["cli"]
+        );
+    }
+
+    #[test]
+    fn a_declaration_in_a_nested_block_shadows_the_outer_one() {
+        assert_eq!(
+            covered(
+                "const r = 'cli';\nfunction f() {\n  { const r = 'web'; path.join(ws, 'plugins', r); }\n}\nf();\n"
+            ),
+            ["web"]
+        );
+    }
+
+    #[test]
+    fn a_name_read_before_a_later_shadowing_declaration_keeps_its_own_binding() {
+        // A class (no string value) shadows the outer constant inside the function: the
+        // path is unresolved there, not the outer value.
+        assert_eq!(
+            covered(
+                "const r = 'cli';\nfunction f() {\n  path.join(ws, 'plugins', r);\n  class r {}\n}\nf();\n"
+            ),
+            Vec::<String>::new()
         );
     }
 }
