@@ -154,23 +154,24 @@ fn deferred_medium_without_owner_and_target_slice() {
 }
 
 #[test]
-fn not_ready_with_blockers_is_a_consistent_posture_reported_as_a_warning() {
+fn not_ready_with_blockers_is_consistent_but_fails_unless_not_ready_is_accepted() {
     let t = fixture("not-ready-with-blockers");
+    // Phase B does not open on `not-ready`: the gate fails by default.
     let r = run("phase-b-readiness", t.path(), None);
+    assert_eq!(
+        errors(&r),
+        vec![f("phase-b-not-ready", "pass/A9_PHASE_B_READINESS.md", 3, 1)]
+    );
+    // With require_ready = false a consistent not-ready is a warning.
+    let p = pipeline_with(
+        "[gate.phase-b-readiness]\ncheck = \"phase-b-readiness\"\n",
+        "[gate.phase-b-readiness]\ncheck = \"phase-b-readiness\"\nparams = { require_ready = false }\n",
+    );
+    let r = run_in(&p, "phase-b-readiness", t.path(), None);
     assert_eq!(r.status, gates::run::Status::Passed);
     assert_eq!(errors(&r), vec![]);
     assert_eq!(
         warnings(&r),
-        vec![f("phase-b-not-ready", "pass/A9_PHASE_B_READINESS.md", 3, 1)]
-    );
-    // With require_ready, the same posture fails.
-    let p = pipeline_with(
-        "[gate.phase-b-readiness]\ncheck = \"phase-b-readiness\"\n",
-        "[gate.phase-b-readiness]\ncheck = \"phase-b-readiness\"\nparams = { require_ready = true }\n",
-    );
-    let r = run_in(&p, "phase-b-readiness", t.path(), None);
-    assert_eq!(
-        errors(&r),
         vec![f("phase-b-not-ready", "pass/A9_PHASE_B_READINESS.md", 3, 1)]
     );
 }
@@ -279,6 +280,13 @@ fn pruned_pass_root_with_only_closure_documents() {
                 16,
                 3
             ),
+            // A retained scratchpad must exist like any retained file.
+            f(
+                "retained-path-missing",
+                "pass/A8_CLEANUP_MANIFEST.md",
+                17,
+                3
+            ),
             f(
                 "retained-path-missing",
                 "pass/A8_CLEANUP_MANIFEST.md",
@@ -287,8 +295,32 @@ fn pruned_pass_root_with_only_closure_documents() {
             ),
         ]
     );
-    // The closure documents themselves are fine: the gates that read only them pass.
-    for gate in ["review-closure", "structural-closure", "phase-b-readiness"] {
+    // The disposition rests on reviews the pruning removed: review-closure names every
+    // dangling reference (a link, a link, a name in a code span).
+    assert_eq!(
+        errors(&run("review-closure", t.path(), None)),
+        vec![
+            f(
+                "cited-artifact-missing",
+                "pass/A7_REVIEW_DISPOSITION.md",
+                5,
+                23
+            ),
+            f(
+                "cited-artifact-missing",
+                "pass/A7_REVIEW_DISPOSITION.md",
+                6,
+                17
+            ),
+            f(
+                "cited-artifact-missing",
+                "pass/A7_REVIEW_DISPOSITION.md",
+                7,
+                4
+            ),
+        ]
+    );
+    for gate in ["structural-closure", "phase-b-readiness"] {
         assert_eq!(errors(&run(gate, t.path(), None)), vec![], "{gate}");
     }
 }
@@ -310,11 +342,27 @@ fn edited_plan_fails_its_checksum() {
             1
         )]
     );
+    // The header is optional: a plan written down by hand is present and not empty.
     std::fs::write(&plan, "# Runbook\n\nno header\n").unwrap();
     assert_eq!(
         errors(&run("orchestrator-artifacts", t.path(), None)),
+        vec![]
+    );
+    std::fs::write(&plan, "\n  \n").unwrap();
+    assert_eq!(
+        errors(&run("orchestrator-artifacts", t.path(), None)),
+        vec![f("plan-empty", "pass/ORCHESTRATOR_PLAN_VERBATIM.md", 1, 1)]
+    );
+    // A header that is there but broken is a finding, not a plan without a header.
+    std::fs::write(
+        &plan,
+        "<!-- rawr-gates:plan-verbatim sha256=xyz -->\n# Runbook\n",
+    )
+    .unwrap();
+    assert_eq!(
+        errors(&run("orchestrator-artifacts", t.path(), None)),
         vec![f(
-            "plan-checksum-missing",
+            "plan-header-invalid",
             "pass/ORCHESTRATOR_PLAN_VERBATIM.md",
             1,
             1
@@ -415,7 +463,7 @@ fn plan_must_equal_the_configured_runbook() {
         vec![f(
             "plan-differs-from-runbook",
             "pass/ORCHESTRATOR_PLAN_VERBATIM.md",
-            2,
+            6,
             1
         )]
     );
@@ -436,6 +484,13 @@ fn unknown_params_are_load_errors_with_their_position() {
     );
     let err = gates::pipeline::load_str(&text, &file, &workspace()).unwrap_err();
     assert!(err.message.contains("archive_dir"), "{err}");
+    // A structural record glob that is not a glob is a load error, not a gate error later.
+    let text = std::fs::read_to_string(&file).unwrap().replace(
+        "check = \"structural-closure\"\nparams = { worktree_prefixes = [\"/worktrees/hq\"] }",
+        "check = \"structural-closure\"\nparams = { record = [\"AGENT_[*.md\"] }",
+    );
+    let err = gates::pipeline::load_str(&text, &file, &workspace()).unwrap_err();
+    assert!(err.message.contains("record"), "{err}");
 }
 
 #[test]

@@ -319,6 +319,13 @@ fn check_reports_unaccounted_files_and_bad_rows() {
                 3
             ),
             f("rationale-missing", "pass/A8_CLEANUP_MANIFEST.md", 21, 25),
+        ]
+    );
+    // A file the manifest does not mention is a warning (SPEC §7): nothing is excluded
+    // silently, and nothing fails on it alone.
+    assert_eq!(
+        warnings(&r),
+        vec![
             f("unaccounted-file", "pass/STRAY.md", 0, 0),
             f("unaccounted-file", "pass/_archive/LOOSE.md", 0, 0),
         ]

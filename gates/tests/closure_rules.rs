@@ -27,7 +27,7 @@ fn r(rule: &str, line: u32, col: u32) -> R {
 
 fn disposition_findings(text: &str) -> Vec<R> {
     let t = fixture("complete");
-    let mut resolver = Resolver::new(t.path(), &[]);
+    let mut resolver = Resolver::new(t.path(), &[]).with_bases("pass", "");
     rules(
         &disposition::check("D.md", text, &mut resolver).findings,
         Severity::Error,
@@ -80,11 +80,12 @@ fn disposition_decision_rules() {
         disposition_findings(&format!("{base}Decision: maybe\n")),
         vec![r("decision-invalid", 7, 11)]
     );
+    // The same decision stated twice is one decision; two different ones conflict.
     assert_eq!(
         disposition_findings(&format!(
             "{base}Decision: approve\n\n- **Decision:** approve\n"
         )),
-        vec![r("decision-duplicate", 9, 17)]
+        vec![]
     );
     // A decision inside a code fence or a comment does not count.
     assert_eq!(
@@ -104,9 +105,77 @@ fn disposition_decision_rules() {
             "{base}Decision: approve\n\n> **Decision:** reject\n\n## Decision: reject\n"
         )),
         vec![
-            r("decision-duplicate", 9, 17),
-            r("decision-duplicate", 11, 14)
+            r("decision-conflict", 9, 17),
+            r("decision-conflict", 11, 14)
         ]
+    );
+}
+
+/// The user's shape: findings as a numbered list with a bold status, the decision a code
+/// span under a heading naming it, the reviews cited by name.
+const PROSE: &str = "# A7 Review Disposition\n\n## Primary Evidence\n- `AGENT_1_FINAL_HOST.md`\n\n## Finding Disposition\n1. `/rpc` caller drift: **resolved**.\n   - Default deny now.\n2. Timeout fragility: **resolved in targeted scope**.\n\n## Final A7 Decision\n`approve`\n\nRationale: blocking/high items are resolved.\n";
+
+#[test]
+fn disposition_in_prose() {
+    assert_eq!(disposition_findings(PROSE), vec![]);
+    let d = disposition::check(
+        "D.md",
+        PROSE,
+        &mut Resolver::new(fixture("complete").path(), &[]),
+    );
+    assert_eq!(d.items.len(), 2);
+    assert_eq!(
+        d.decision.map(|(x, l)| (x.as_str(), l)),
+        Some(("approve", 12))
+    );
+    // A dangling review reference, as the user's disposition had before its reviews landed.
+    assert_eq!(
+        disposition_findings(&PROSE.replace(
+            "AGENT_1_FINAL_HOST.md",
+            "AGENT_R1_FINAL_STRUCTURAL_REFACTOR.md"
+        )),
+        vec![r("cited-artifact-missing", 4, 4)]
+    );
+    // Decisions: reject, none, conflicting, a bold token.
+    assert_eq!(
+        disposition_findings(&PROSE.replace("`approve`", "`reject`")),
+        vec![r("decision-reject", 12, 2)]
+    );
+    assert_eq!(
+        disposition_findings(&PROSE.replace("`approve`", "pending")),
+        vec![r("decision-missing", 0, 0)]
+    );
+    assert_eq!(
+        disposition_findings(&PROSE.replace("`approve`", "`approve`\n\n**reject**")),
+        vec![r("decision-conflict", 14, 3)]
+    );
+    assert_eq!(
+        disposition_findings(&PROSE.replace("`approve`", "**approved**")),
+        vec![]
+    );
+    // Two decisions on one line are still two.
+    assert_eq!(
+        disposition_findings(&PROSE.replace("`approve`", "`approve` (or `reject`?)")),
+        vec![r("decision-conflict", 12, 16)]
+    );
+    // A finding left open (no severity stated: read as high), one without a status, a
+    // medium left open (a warning, not an error).
+    assert_eq!(
+        disposition_findings(&PROSE.replace("**resolved**.", "**open**.")),
+        vec![r("blocking-or-high-not-resolved", 7, 27)]
+    );
+    assert_eq!(
+        disposition_findings(&PROSE.replace(": **resolved**.", " fixed later.")),
+        vec![r("finding-status-missing", 7, 1)]
+    );
+    assert_eq!(
+        disposition_findings(&PROSE.replace("**resolved**.", "**open** (`medium`).")),
+        vec![]
+    );
+    // No findings at all: neither a table nor a findings list.
+    assert_eq!(
+        disposition_findings("# D\n\n## Decision\n`approve`\n"),
+        vec![r("findings-missing", 0, 0)]
     );
 }
 
@@ -114,7 +183,7 @@ fn disposition_decision_rules() {
 fn disposition_table_shape() {
     assert_eq!(
         disposition_findings("# D\n\nDecision: approve\n"),
-        vec![r("findings-table-missing", 0, 0)]
+        vec![r("findings-missing", 0, 0)]
     );
     assert_eq!(
         disposition_findings(
@@ -134,7 +203,7 @@ fn disposition_table_shape() {
         disposition_findings(&format!(
             "# D\n\n```markdown\n{HEAD}| R-1 | high | open | x | a | b | c |\n```\n\nDecision: approve\n"
         )),
-        vec![r("findings-table-missing", 0, 0)]
+        vec![r("findings-missing", 0, 0)]
     );
 }
 
@@ -192,7 +261,43 @@ fn readiness_posture_rules() {
     );
     assert_eq!(
         readiness_findings(&format!("# A9\n\nPosture: ready\nPosture: ready\n\n{rest}")),
-        vec![r("posture-duplicate", 4, 10)]
+        vec![]
+    );
+    // Two different postures: a conflict, and no posture is taken.
+    assert_eq!(
+        readiness_findings(&format!(
+            "# A9\n\nPosture: ready\n> Posture: not-ready\n\n{rest}"
+        )),
+        vec![r("posture-conflict", 4, 12)]
+    );
+    // The user's shape: a decision heading, a code-span token, blockers in words.
+    let prose = "# A9\n\n## Readiness Decision\n`ready`\n\nRationale:\n1. Gates are green (`phase-a:gates:exit`).\n\n## Blockers\nNo kickoff blockers.\n\n## Owner Matrix (Phase B Opening)\n| Slice | Owner | Backup |\n| --- | --- | --- |\n| `B0` auth hardening | `@runtime` | `@duty` |\n| `B1` router isolation | `@plugins` | `@duty` |\n\n## Ordered Opening Sequence\n1. `B0` auth hardening.\n2. `B1` router isolation.\n\nDependency rule:\n- `B1` depends on `B0`.\n";
+    assert_eq!(readiness_findings(prose), vec![]);
+    assert_eq!(
+        readiness_findings(&prose.replace("`ready`", "`not-ready`")),
+        vec![r("not-ready-without-blockers", 4, 1)]
+    );
+    assert_eq!(
+        readiness_findings(&prose.replace(
+            "No kickoff blockers.",
+            "No kickoff blockers.\n- `B0` waits on the auth provider contract."
+        )),
+        vec![r("ready-with-blockers", 11, 1)]
+    );
+    assert_eq!(
+        readiness_findings(&prose.replace("`ready`", "**ready**\n`not-ready`")),
+        vec![r("posture-conflict", 5, 2)]
+    );
+    assert_eq!(
+        readiness_findings(&prose.replace("- `B1` depends on `B0`.", "- `B1` depends on `B7`.")),
+        vec![r("dependency-undeclared", 23, 8)]
+    );
+    assert_eq!(
+        readiness_findings(&prose.replace(
+            "| `B0` auth hardening | `@runtime` |",
+            "| `B0` auth hardening | — |"
+        )),
+        vec![r("opening-slice-without-owner", 13, 1)]
     );
     assert_eq!(
         readiness_findings(&format!("# A9\n\nPosture: not-ready\n\n{rest}")),
@@ -304,9 +409,9 @@ fn report_keeps_human_sections_and_records_the_closure() {
         text.contains("<!-- human:begin retired -->\nold words\n<!-- human:end retired -->"),
         "{text}"
     );
-    assert!(text.contains("- A7 review disposition (`A7_REVIEW_DISPOSITION.md`): **approve**"));
+    assert!(text.contains("- A7 review disposition (`A7_REVIEW_DISPOSITION.md`): `approve`"));
     assert!(
-        text.contains("- A9 Phase B posture (`A9_PHASE_B_READINESS.md`): **ready**, 0 blocker(s)")
+        text.contains("- A9 Phase B posture (`A9_PHASE_B_READINESS.md`): `ready`, 0 blocker(s)")
     );
     assert!(
         text.contains("| `docs-cleanup` | A7 | failed | 12 ms | 0 | 0 | check `docs-cleanup` |"),

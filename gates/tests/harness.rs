@@ -146,7 +146,7 @@ fn ids_only_in_a_constant_or_a_comment_are_declared_only() {
     assert!(
         r.findings[0]
             .message
-            .contains("a string that names no test")
+            .contains("a string that is neither a test's name")
     );
     assert!(r.findings[1].message.contains("a comment"));
 }

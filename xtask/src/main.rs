@@ -47,7 +47,7 @@ enum Cmd {
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
         /// Judge this existing test report instead of running the gate's command (gates
-        /// whose check is `harness-matrix`); prints the report's age and revision.
+        /// whose check is `harness-matrix` or `instance-isolation`); prints the report's age and revision.
         #[arg(long, value_name = "FILE")]
         report: Option<PathBuf>,
         /// Also write the findings as SARIF 2.1.0.
@@ -133,6 +133,10 @@ enum ArtifactsCmd {
     Check {
         #[arg(long, value_name = "DIR")]
         repo: Option<PathBuf>,
+        /// The runbook ORCHESTRATOR_PLAN_VERBATIM.md must equal (overrides the gate's
+        /// `runbook` parameter).
+        #[arg(long, value_name = "FILE")]
+        runbook: Option<PathBuf>,
     },
 }
 
@@ -364,11 +368,12 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             Ok(0)
         }
         Cmd::Artifacts {
-            cmd: ArtifactsCmd::Check { repo },
-        } => run_checks(
+            cmd: ArtifactsCmd::Check { repo, runbook },
+        } => run_checks_with(
             &cli.pipeline,
             &repo,
             &["orchestrator-artifacts", "agent-outputs"],
+            runbook.as_deref(),
         ),
         Cmd::Cleanup {
             cmd: CleanupCmd::Check { repo },
@@ -430,7 +435,26 @@ fn run_checks(
     repo: &Option<PathBuf>,
     checks: &[&str],
 ) -> anyhow::Result<u8> {
-    let p = load(pipeline_file)?;
+    run_checks_with(pipeline_file, repo, checks, None)
+}
+
+/// [`run_checks`], with `runbook` (a file) set as the `runbook` parameter of the
+/// orchestrator-artifacts gate.
+fn run_checks_with(
+    pipeline_file: &Option<PathBuf>,
+    repo: &Option<PathBuf>,
+    checks: &[&str],
+    runbook: Option<&std::path::Path>,
+) -> anyhow::Result<u8> {
+    let mut p = load(pipeline_file)?;
+    let pm = std::sync::Arc::make_mut(&mut p);
+    if let Some(rb) = runbook {
+        let abs = std::path::absolute(rb).map_err(|e| anyhow::anyhow!("{}: {e}", rb.display()))?;
+        if !abs.is_file() {
+            anyhow::bail!("{}: the runbook does not exist", rb.display());
+        }
+        pm.set_check_param("orchestrator-artifacts", "runbook", &abs.to_string_lossy());
+    }
     let repo = target_repo(&p, repo)?;
     let interrupt = run::interrupt::flag();
     let style = Style::detect(std::io::stdout().is_terminal());
@@ -571,23 +595,35 @@ fn gate(
     let repo = target_repo(&p, repo)?;
     let mut r = match report_file {
         Some(file) => {
-            if g.kind.check_name() != Some("harness-matrix") {
+            if g.kind
+                .check_name()
+                .and_then(gates::checks::harness_matrix::flavor_of)
+                .is_none()
+            {
                 anyhow::bail!(
-                    "gate `{id}` does not judge a test report (--report works with gates whose check is `harness-matrix`)"
+                    "gate `{id}` does not judge a test report (--report works with gates whose check is `harness-matrix` or `instance-isolation`)"
                 );
             }
             gates::checks::harness_matrix::judge_existing_result(g, &repo, file)
         }
         None => {
             let interrupt = run::interrupt::flag();
-            executor::run_gate(
+            // On a terminal, a live line while the gate runs (a test-suite run takes a while).
+            let tty = std::io::stderr().is_terminal();
+            let live = report::human::Live::new(Style::detect(tty), tty);
+            if tty {
+                gates::run::executor::Observer::gate_started(&live, id);
+            }
+            let r = executor::run_gate(
                 &p,
                 g,
                 &repo,
                 &repo.join(&p.target.pass_root),
                 &interrupt,
                 None,
-            )
+            );
+            live.finish();
+            r
         }
     };
     r.slices = p.slices_of_gate(id).map(|s| s.id.clone()).collect();

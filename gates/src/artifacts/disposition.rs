@@ -1,13 +1,16 @@
 //! Review and structural disposition documents (`A7_REVIEW_DISPOSITION.md`, the B4A
-//! structural disposition): a findings table and a decision line, in the human-editable
-//! format documented in `docs/closure-format.md`.
+//! structural record): findings and a decision, as people write them (`docs/closure-format.md`).
 //!
-//! The parser is tolerant about presentation (column order, header case, emphasis, extra
-//! columns) and strict about content: every finding has a known severity and status and
-//! `path:line` evidence, and the document states exactly one decision.
+//! Findings are a table (id, severity, status, evidence, owner, rationale, target slice) or
+//! a list under a heading naming findings, each item carrying its status as a bold or code
+//! token (`1. Caller policy drift: **resolved**.`). The decision is a token (`approve`,
+//! `reject`) in the section under a heading naming the decision (`## Final A7 Decision`
+//! then `` `approve` ``), as a code span, bold, or a `Decision: approve` line anywhere. The
+//! reader is tolerant about presentation and strict about content: a finding without a
+//! readable status, two different decisions, or none, is a finding, never a pass.
 
 use super::evidence::{self, Resolver};
-use super::markdown::{self, Doc, is_blank_value, strip_emphasis};
+use super::markdown::{self, Doc, Inline, InlineKind, is_blank_value, strip_emphasis};
 use crate::finding::{Finding, Severity};
 
 /// The columns of the findings table, by their normalised names.
@@ -57,22 +60,271 @@ pub struct Disposition {
     pub findings: Vec<Finding>,
 }
 
-/// The decision a document states, if exactly one valid decision line is present (used by
+/// The decision a document states, if it states one decision without conflict (used by
 /// the report generator; the gates use [`check`]).
 pub fn decision_of(text: &str) -> Option<Decision> {
     let doc = Doc::parse(text);
-    let kv = markdown::key_value_lines(&doc, "decision");
-    match kv.as_slice() {
-        [(_, v, _)] => parse_decision(v),
+    let (tokens, invalid) = decision_tokens(&doc, DECISION_WORDS, parse_decision);
+    let first = tokens.first()?.2;
+    (invalid.is_empty() && tokens.iter().all(|t| t.2 == first)).then_some(first)
+}
+
+/// Words a heading or key uses to name the decision.
+pub const DECISION_WORDS: &[&str] = &["decision", "verdict", "posture", "outcome"];
+
+fn parse_decision(v: &str) -> Option<Decision> {
+    match v
+        .trim()
+        .trim_end_matches(['.', '!'])
+        .to_ascii_lowercase()
+        .as_str()
+    {
+        "approve" | "approved" | "approval" => Some(Decision::Approve),
+        "reject" | "rejected" | "rejection" => Some(Decision::Reject),
         _ => None,
     }
 }
 
-fn parse_decision(v: &str) -> Option<Decision> {
-    match v.trim().trim_end_matches('.').to_ascii_lowercase().as_str() {
-        "approve" | "approved" => Some(Decision::Approve),
-        "reject" | "rejected" => Some(Decision::Reject),
+/// Whether a heading or key names the decision: one of `words` is a word of it.
+pub fn names_decision(title: &str, words: &[&str]) -> bool {
+    title
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .any(|w| words.iter().any(|d| w.eq_ignore_ascii_case(d)))
+}
+
+/// The decision tokens of a document: `Key: value` lines whose key names the decision (an
+/// unknown value is returned in the second list), and, in every section whose heading names
+/// the decision, code spans, bold runs and lines that are a token. Each as (line, column,
+/// value), in document order, one per position.
+/// Tokens found (line, column, value) and unreadable `Decision:` values (line, column, text).
+pub type Tokens<T> = (Vec<(u32, u32, T)>, Vec<(u32, u32, String)>);
+
+pub fn decision_tokens<T: Copy + PartialEq>(
+    doc: &Doc,
+    words: &[&str],
+    parse: impl Fn(&str) -> Option<T>,
+) -> Tokens<T> {
+    let mut tokens: Vec<(u32, u32, T)> = Vec::new();
+    let mut invalid = Vec::new();
+    for l in doc.visible(doc.all()) {
+        let t = markdown::strip_line_markers(l.text.trim_start());
+        let Some(colon) = t.find(':') else { continue };
+        let key = t[..colon].trim_matches(['*', '_', '`', ' ']);
+        if key.is_empty() || key.split_whitespace().count() > 4 || !names_decision(key, words) {
+            continue;
+        }
+        let v = t[colon + 1..].trim_start_matches('*');
+        let value = strip_emphasis(v.trim());
+        let col = (l.text.len() - v.trim_start().len()) as u32 + 1;
+        let col = l.text[..(col as usize - 1).min(l.text.len())]
+            .chars()
+            .count() as u32
+            + 1;
+        // `Decision: `approve` (after re-review)`: the first word decides.
+        let head = value.split_whitespace().next().unwrap_or("");
+        match parse(&value).or_else(|| parse(&strip_emphasis(head))) {
+            Some(d) => tokens.push((l.no, col, d)),
+            // Only a key that is the decision word itself (`Decision: maybe`) states an
+            // unreadable decision; "Keep forward-only posture: no rollback" is prose.
+            None if words.iter().any(|w| key.eq_ignore_ascii_case(w))
+                || key.eq_ignore_ascii_case("final decision") =>
+            {
+                invalid.push((l.no, col, value))
+            }
+            None => {}
+        }
+    }
+    for (_, range) in doc.sections(|t| names_decision(t, words)) {
+        for (line, i) in doc.inlines_in(range.clone()) {
+            if i.kind == InlineKind::LinkTarget {
+                continue;
+            }
+            if let Some(d) = parse(&i.text) {
+                tokens.push((line, i.col, d));
+            }
+        }
+        for l in doc.visible(range) {
+            if tokens.iter().any(|(tl, _, _)| *tl == l.no) {
+                continue; // a code span or bold run on the line already states it
+            }
+            let t = markdown::strip_line_markers(l.text.trim_start());
+            if let Some(d) = parse(&strip_emphasis(t)) {
+                let col = (l.text.len() - t.len()) as u32 + 1;
+                tokens.push((l.no, col, d));
+            }
+        }
+    }
+    // One token per line and value: `**`approve`**` is one statement, while "`approve`
+    // (not `reject`)" states both and stays a conflict.
+    tokens.sort_by_key(|(l, c, _)| (*l, *c));
+    let mut seen: Vec<(u32, T)> = Vec::new();
+    tokens.retain(|(l, _, v)| {
+        let new = !seen.iter().any(|(sl, sv)| sl == l && sv == v);
+        if new {
+            seen.push((*l, *v));
+        }
+        new
+    });
+    (tokens, invalid)
+}
+
+/// Status words of a prose finding, with what they mean.
+fn parse_status(v: &str) -> Option<&'static str> {
+    let w = v
+        .split(|c: char| !c.is_ascii_alphanumeric() && c != '-')
+        .find(|w| !w.is_empty())?;
+    match w.to_ascii_lowercase().as_str() {
+        "resolved" | "fixed" | "closed" | "done" => Some("resolved"),
+        "open" | "unresolved" | "pending" => Some("open"),
+        "deferred" => Some("deferred"),
+        "accepted" => Some("accepted"),
         _ => None,
+    }
+}
+
+fn parse_severity(v: &str) -> Option<&'static str> {
+    v.split(|c: char| !c.is_ascii_alphanumeric()).find_map(|w| {
+        match w.to_ascii_lowercase().as_str() {
+            "blocking" | "blocker" | "critical" | "p0" => Some("blocking"),
+            "high" | "p1" => Some("high"),
+            "medium" | "p2" => Some("medium"),
+            "low" | "p3" | "nit" => Some("low"),
+            _ => None,
+        }
+    })
+}
+
+/// Findings written as a list under a heading naming them: one top-level item per finding,
+/// its status a bold or code token (or `Status: x`), its severity likewise when given.
+fn prose_findings(path: &str, doc: &Doc, resolver: &mut Resolver, d: &mut Disposition) -> bool {
+    let sections = doc.sections(|t| {
+        t.split(|c: char| !c.is_ascii_alphanumeric())
+            .any(|w| w.eq_ignore_ascii_case("findings") || w.eq_ignore_ascii_case("finding"))
+    });
+    let mut any = false;
+    for (_, range) in sections {
+        let items = doc.items(range.clone());
+        let inl = doc.inlines_in(range.clone());
+        let top: Vec<usize> = (0..items.len())
+            .filter(|&k| items[k].depth == items.iter().map(|i| i.depth).min().unwrap_or(0))
+            .collect();
+        for (n, &k) in top.iter().enumerate() {
+            any = true;
+            let it = &items[k];
+            let end_line = top
+                .get(n + 1)
+                .map(|&j| items[j].line)
+                .unwrap_or(range.end as u32 + 1);
+            // Tokens on the item's own first line(s): before its nested items.
+            let own_end = items
+                .get(k + 1)
+                .filter(|x| x.depth > it.depth)
+                .map(|x| x.line)
+                .unwrap_or(end_line);
+            let toks: Vec<&(u32, Inline)> = inl
+                .iter()
+                .filter(|(l, i)| *l >= it.line && *l < own_end && i.kind != InlineKind::LinkTarget)
+                .collect();
+            let kv = |key: &str| {
+                let lower = it.text.to_ascii_lowercase();
+                lower
+                    .find(&format!("{key}:"))
+                    .map(|p| it.text[p + key.len() + 1..].trim().to_string())
+            };
+            let status = toks
+                .iter()
+                .find_map(|(_, i)| parse_status(&i.text).map(|s| (s, i.col)))
+                .or_else(|| {
+                    kv("status")
+                        .and_then(|v| parse_status(&v))
+                        .map(|s| (s, it.col))
+                });
+            let severity = toks
+                .iter()
+                .find_map(|(_, i)| parse_severity(&i.text))
+                .or_else(|| kv("severity").and_then(|v| parse_severity(&v)))
+                .or_else(|| {
+                    // "(high)", "[Medium]": a severity in brackets in the item's text.
+                    let lower = it.text.to_ascii_lowercase();
+                    ["blocking", "critical", "high", "medium", "low"]
+                        .iter()
+                        .find_map(|w| {
+                            (lower.contains(&format!("({w})")) || lower.contains(&format!("[{w}]")))
+                                .then(|| parse_severity(w))
+                                .flatten()
+                        })
+                });
+            let id = format!("{}", n + 1);
+            let label = format!("finding {} (`{}`)", n + 1, short(&it.text));
+            let err =
+                |rule: &str, col: u32, msg: String| Finding::error(rule, path, it.line, col, msg);
+            let Some((status, scol)) = status else {
+                d.findings.push(
+                    err(
+                        "finding-status-missing",
+                        it.col,
+                        format!("{label} states no status (resolved, open, deferred, accepted)"),
+                    )
+                    .with_help("write its status in bold or as a code span: `**resolved**`"),
+                );
+                continue;
+            };
+            match (status, severity) {
+                ("resolved", _) | (_, Some("low")) => {}
+                ("open", Some("medium")) => d.findings.push(
+                    err("medium-open", scol, format!("{label} is a medium left open"))
+                        .with_severity(Severity::Warning),
+                ),
+                ("open", sev) => d.findings.push(
+                    err(
+                        "blocking-or-high-not-resolved",
+                        scol,
+                        format!(
+                            "{label} is {} and open: blocking and high findings must be resolved in-run",
+                            sev.unwrap_or("of unstated severity (read as high)")
+                        ),
+                    )
+                    .with_help("resolve it, or state its severity when it is medium or low"),
+                ),
+                (st, Some(sev @ ("blocking" | "high"))) => d.findings.push(err(
+                    "blocking-or-high-not-resolved",
+                    scol,
+                    format!("{label} is {sev} and {st}: blocking and high findings must be resolved in-run"),
+                )),
+                _ => {}
+            }
+            // Anchors in the finding resolve.
+            for (l, i) in inl.iter().filter(|(l, _)| *l >= it.line && *l < end_line) {
+                if i.kind != InlineKind::Code {
+                    continue;
+                }
+                for a in evidence::anchors_in_line(&format!("`{}`", i.text)) {
+                    if let Err(u) = resolver.resolve(&a) {
+                        d.findings
+                            .push(Finding::error(u.rule, path, *l, i.col, u.message));
+                    }
+                }
+            }
+            d.items.push(Item {
+                line: it.line,
+                id,
+                severity: severity.unwrap_or("").to_string(),
+                status: status.to_string(),
+                owner: String::new(),
+                rationale: String::new(),
+                target_slice: String::new(),
+            });
+        }
+    }
+    any
+}
+
+fn short(s: &str) -> String {
+    let t: String = s.chars().take(48).collect();
+    if t.len() < s.len() {
+        format!("{t}…")
+    } else {
+        t
     }
 }
 
@@ -91,10 +343,10 @@ pub fn check(path: &str, text: &str, resolver: &mut Resolver) -> Disposition {
         .iter()
         .filter(|t| t.column("id").is_some() && t.column("severity").is_some())
         .collect();
-    if findings_tables.is_empty() {
+    if findings_tables.is_empty() && !prose_findings(path, &doc, resolver, &mut d) {
         d.findings.push(
-            err("findings-table-missing", 0, 0, "no findings table (a table with the columns id, severity, status, evidence, owner, rationale, target slice)".into())
-                .with_help("add the table even when the review found nothing; see docs/closure-format.md"),
+            err("findings-missing", 0, 0, "no findings: neither a findings table (id, severity, status, evidence, owner, rationale, target slice) nor a list under a heading naming the findings".into())
+                .with_help("list the findings, even when the review found nothing (a table with no rows); see docs/closure-format.md"),
         );
     }
     let mut seen: Vec<(String, u32)> = Vec::new();
@@ -241,47 +493,66 @@ pub fn check(path: &str, text: &str, resolver: &mut Resolver) -> Disposition {
         }
     }
 
-    // The decision line.
-    let kv = markdown::key_value_lines(&doc, "decision");
-    match kv.as_slice() {
-        [] => d.findings.push(
+    // The decision.
+    let (tokens, invalid) = decision_tokens(&doc, DECISION_WORDS, parse_decision);
+    for (line, col, v) in &invalid {
+        d.findings.push(err(
+            "decision-invalid",
+            *line,
+            *col,
+            format!("decision `{v}` is neither `approve` nor `reject`"),
+        ));
+    }
+    match tokens.first() {
+        None if invalid.is_empty() => d.findings.push(
             err(
                 "decision-missing",
                 0,
                 0,
-                "no decision line (`Decision: approve` or `Decision: reject`)".into(),
+                "no decision: no `approve` or `reject` under a heading naming the decision, nor a `Decision:` line".into(),
             )
-            .with_help("state the outcome of the re-review on its own line"),
+            .with_help("state the outcome of the re-review: `## Decision` then `approve`"),
         ),
-        [(line, v, col)] => match parse_decision(v) {
-            Some(Decision::Approve) => d.decision = Some((Decision::Approve, *line)),
-            Some(Decision::Reject) => {
-                d.decision = Some((Decision::Reject, *line));
+        None => {}
+        Some(&(line, col, first)) => {
+            let conflict: Vec<&(u32, u32, Decision)> =
+                tokens.iter().filter(|t| t.2 != first).collect();
+            for (l, c, v) in &conflict {
                 d.findings.push(err(
-                    "decision-reject",
-                    *line,
-                    *col,
-                    "the decision is `reject`: the slice is not closed".into(),
-                ));
-            }
-            None => d.findings.push(err(
-                "decision-invalid",
-                *line,
-                *col,
-                format!("decision `{v}` is neither `approve` nor `reject`"),
-            )),
-        },
-        [(first, ..), rest @ ..] => {
-            for (line, _, col) in rest {
-                d.findings.push(err(
-                    "decision-duplicate",
-                    *line,
-                    *col,
+                    "decision-conflict",
+                    *l,
+                    *c,
                     format!(
-                        "a second decision line (the first is on line {first}); state one decision"
+                        "the document states `{}` here and `{}` on line {line}: one decision",
+                        v.as_str(),
+                        first.as_str()
                     ),
                 ));
             }
+            if conflict.is_empty() && invalid.is_empty() {
+                d.decision = Some((first, line));
+                if first == Decision::Reject {
+                    d.findings.push(err(
+                        "decision-reject",
+                        line,
+                        col,
+                        "the decision is `reject`: the slice is not closed".into(),
+                    ));
+                }
+            }
+        }
+    }
+    // Every file the document cites exists.
+    // (An anchor already judged as a finding's evidence is not reported twice.)
+    let mut cited = Vec::new();
+    crate::checks::agent_outputs::check_citations(path, text, resolver, &mut cited, true);
+    for f in cited {
+        if !d
+            .findings
+            .iter()
+            .any(|g| g.line == f.line && g.col == f.col)
+        {
+            d.findings.push(f);
         }
     }
     d

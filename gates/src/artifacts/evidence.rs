@@ -32,8 +32,15 @@ pub fn parse_anchor(token: &str) -> Option<(String, u32, u32)> {
         )
     });
     let t = t.strip_suffix('.').unwrap_or(t);
-    let colon = t.rfind(':')?;
-    let (path, spec) = (&t[..colon], &t[colon + 1..]);
+    // GitHub's line fragments: `path#L96`, `path#L96-L120`.
+    let (path, spec) = match t.rfind("#L") {
+        Some(h) => (&t[..h], t[h + 2..].replacen("-L", "-", 1)),
+        None => {
+            let colon = t.rfind(':')?;
+            (&t[..colon], t[colon + 1..].to_string())
+        }
+    };
+    let spec = spec.as_str();
     if path.is_empty() || path.contains("://") || !(path.contains('/') || path.contains('.')) {
         return None;
     }
@@ -78,6 +85,7 @@ pub fn anchors_in_line(line: &str) -> Vec<Anchor> {
                 }
             }
             InlineKind::LinkTarget => push(&i.text, i.col),
+            InlineKind::Strong => {}
         }
     }
     // Bare words outside code spans and links.
@@ -172,6 +180,9 @@ pub struct Resolver {
     repo_canon: PathBuf,
     prefixes: Vec<String>,
     lines: HashMap<PathBuf, Result<u32, String>>,
+    /// Repository-relative folders a relative path is tried against before the root, in
+    /// order: the citing document's folder, then the spec packet.
+    bases: Vec<String>,
 }
 
 impl Resolver {
@@ -194,17 +205,67 @@ impl Resolver {
             repo_canon,
             prefixes,
             lines: HashMap::new(),
+            bases: Vec::new(),
         }
+    }
+
+    /// Relative paths resolve against `doc_dir` (the citing document's folder), then
+    /// `packet` (the spec packet: the pass root's parent), then the repository root.
+    pub fn with_bases(mut self, doc_dir: &str, packet: &str) -> Resolver {
+        self.set_bases(doc_dir, packet);
+        self
+    }
+
+    pub fn set_bases(&mut self, doc_dir: &str, packet: &str) {
+        self.bases = [doc_dir, packet]
+            .iter()
+            .map(|b| b.trim_end_matches('/').to_string())
+            .filter(|b| !b.is_empty())
+            .collect();
+        self.bases.dedup();
+    }
+
+    /// The repository-relative file a cited path stands for: the first of the bases (then
+    /// the root) under which it exists; `Err` when it exists under none.
+    pub fn locate(&self, path: &str) -> Result<String, Unresolved> {
+        let rel = self.map_path(path)?;
+        if path.starts_with('/') {
+            return Ok(rel);
+        }
+        let mut tried = Vec::new();
+        let mut inside = false;
+        for b in self.bases.iter().map(String::as_str).chain([""]) {
+            let Some(cand) = join_rel(b, &rel) else {
+                continue;
+            };
+            inside = true;
+            if std::fs::symlink_metadata(self.repo.join(&cand)).is_ok() {
+                return Ok(cand);
+            }
+            tried.push(cand);
+        }
+        if !inside {
+            return Err(Unresolved {
+                rule: "evidence-outside-repo",
+                message: format!("`{path}` climbs out of the repository with `..`"),
+            });
+        }
+        Err(Unresolved {
+            rule: "evidence-file-missing",
+            message: format!(
+                "`{path}` is not in the document's folder, the spec packet or the repository root (looked for `{}`)",
+                tried.first().cloned().unwrap_or_default()
+            ),
+        })
     }
 
     /// The repository-relative path an anchor's path stands for.
     pub fn map_path(&self, path: &str) -> Result<String, Unresolved> {
         let rel = if path.starts_with('/') {
-            let hit = self.prefixes.iter().find_map(|pre| {
-                path.strip_prefix(pre.as_str())
-                    .and_then(|rest| rest.strip_prefix('/'))
-                    .map(str::to_string)
-            });
+            let hit = self
+                .prefixes
+                .iter()
+                .find_map(|pre| strip_prefix_pattern(path, pre));
             match hit {
                 Some(r) => r,
                 None => {
@@ -219,10 +280,7 @@ impl Resolver {
         } else {
             path.strip_prefix("./").unwrap_or(path).to_string()
         };
-        if Path::new(&rel)
-            .components()
-            .any(|c| matches!(c, std::path::Component::ParentDir))
-        {
+        if path.starts_with('/') && rel.split('/').any(|c| c == "..") {
             return Err(Unresolved {
                 rule: "evidence-outside-repo",
                 message: format!("`{path}` climbs out of the repository with `..`"),
@@ -234,7 +292,19 @@ impl Resolver {
     /// Checks that the anchor's file exists inside the repository and has its lines.
     /// Returns the repository-relative path on success.
     pub fn resolve(&mut self, a: &Anchor) -> Result<String, Unresolved> {
-        let rel = self.map_path(&a.path)?;
+        let rel = match self.locate(&a.path) {
+            Ok(r) => r,
+            Err(u) if u.rule == "evidence-file-missing" => {
+                return Err(Unresolved {
+                    rule: u.rule,
+                    message: format!(
+                        "`{}` cites `{}`, which does not exist in the target ({})",
+                        a.raw, a.path, u.message
+                    ),
+                });
+            }
+            Err(u) => return Err(u),
+        };
         let full = self.repo.join(&rel);
         let canon = match std::fs::canonicalize(&full) {
             Ok(c) => c,
@@ -288,6 +358,106 @@ impl Resolver {
     }
 }
 
+/// `path` below the directory `pattern` names, as a relative path. A `*` component in the
+/// pattern matches any one component: `/Users/me/worktrees/*` stands for every worktree
+/// there, so anchors written in any of the agents' worktrees map into the target.
+pub fn strip_prefix_pattern(path: &str, pattern: &str) -> Option<String> {
+    let pat: Vec<&str> = pattern.split('/').filter(|c| !c.is_empty()).collect();
+    let parts: Vec<&str> = path.split('/').filter(|c| !c.is_empty()).collect();
+    if !path.starts_with('/') || parts.len() <= pat.len() {
+        return None;
+    }
+    pat.iter()
+        .zip(&parts)
+        .all(|(p, c)| *p == "*" || p == c)
+        .then(|| parts[pat.len()..].join("/"))
+}
+
+/// `dir/rel` normalised; `None` when `..` climbs above the repository root.
+pub fn join_rel(dir: &str, rel: &str) -> Option<String> {
+    let mut parts: Vec<&str> = if dir.is_empty() {
+        Vec::new()
+    } else {
+        dir.split('/').collect()
+    };
+    for c in rel.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            c => parts.push(c),
+        }
+    }
+    Some(parts.join("/"))
+}
+
+/// Whether a code span's text names a file a reader would look for: a pass-root artifact
+/// name, a markdown file name (`ARCHITECTURE.md`), or one token with a `/` and a file
+/// extension (`apps/server/src/rawr.ts`, `../PLAN.md`). Globs, package specifiers, URLs and commands are not citations.
+pub fn looks_like_file(t: &str) -> bool {
+    if t.is_empty()
+        || t.contains(char::is_whitespace)
+        || t.contains(['*', '<', '>', '{', '}', '?', '"', '\''])
+        || t.starts_with('@')
+        || t.contains("://")
+    {
+        return false;
+    }
+    if super::names::is_artifact_name(t) {
+        return true;
+    }
+    let file = t.rsplit('/').next().unwrap_or(t);
+    let ext_ok = file.rsplit_once('.').is_some_and(|(stem, ext)| {
+        !stem.is_empty()
+            && (1..=5).contains(&ext.len())
+            && ext.chars().all(|c| c.is_ascii_alphanumeric())
+            && ext.chars().any(|c| c.is_ascii_alphabetic())
+    });
+    // A bare markdown file name (`ARCHITECTURE.md`) names a document of the packet; other
+    // bare names (`rawr.hq.ts`, `package.json`) are too often mentions, not citations.
+    ext_ok && (t.contains('/') || t.ends_with(".md"))
+}
+
+/// A file a document cites: where, and the path as written (a `:line` suffix kept for the
+/// anchor check).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Citation {
+    pub line: u32,
+    pub col: u32,
+    pub text: String,
+}
+
+/// Every file a document cites: relative link targets, and code spans that name a file
+/// (see [`looks_like_file`]; `path:line` anchors included).
+pub fn citations(doc: &markdown::Doc) -> Vec<Citation> {
+    let mut out = Vec::new();
+    for (line, i) in doc.inlines_in(doc.all()) {
+        let text = match i.kind {
+            InlineKind::LinkTarget => match markdown::local_link_path(&i.text) {
+                Some(t) => t.to_string(),
+                None => continue,
+            },
+            InlineKind::Code => {
+                let file = parse_anchor(&i.text)
+                    .map(|(p, _, _)| p)
+                    .unwrap_or_else(|| i.text.clone());
+                if !looks_like_file(&file) {
+                    continue;
+                }
+                i.text.clone()
+            }
+            InlineKind::Strong => continue,
+        };
+        out.push(Citation {
+            line,
+            col: i.col,
+            text,
+        });
+    }
+    out
+}
+
 /// Number of lines of a file (a last line without a newline counts).
 fn count_lines(path: &Path) -> Result<u32, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
@@ -323,16 +493,37 @@ mod tests {
     fn absolute_paths_map_through_prefixes() {
         let r = Resolver::new(
             Path::new("/nonexistent-repo"),
-            &["/Users/x/wt/".to_string()],
+            &[
+                "/Users/x/wt/".to_string(),
+                "/Users/y/worktrees/*".to_string(),
+            ],
         );
         assert_eq!(r.map_path("/Users/x/wt/src/a.ts").unwrap(), "src/a.ts");
+        assert_eq!(
+            r.map_path("/Users/y/worktrees/wt-b/src/a.ts").unwrap(),
+            "src/a.ts"
+        );
+        assert_eq!(
+            r.map_path("/Users/y/worktrees/a.ts").unwrap_err().rule,
+            "evidence-outside-repo"
+        );
         assert_eq!(
             r.map_path("/elsewhere/a.ts").unwrap_err().rule,
             "evidence-outside-repo"
         );
         assert_eq!(
-            r.map_path("../a.ts").unwrap_err().rule,
+            r.locate("../a.ts").unwrap_err().rule,
             "evidence-outside-repo"
+        );
+        // From a document's folder, `..` may climb as long as it stays inside.
+        let r = r.with_bases("docs/spec/pass", "docs/spec");
+        assert_eq!(
+            r.locate("../../../../a.ts").unwrap_err().rule,
+            "evidence-outside-repo"
+        );
+        assert_eq!(
+            r.locate("../x.md").unwrap_err().rule,
+            "evidence-file-missing"
         );
     }
 }

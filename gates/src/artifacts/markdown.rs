@@ -1,32 +1,42 @@
-//! A small, position-keeping reader for the markdown the pass-root documents are written in.
+//! The markdown the pass-root documents are written in, read through pulldown-cmark
+//! (CommonMark plus GitHub's pipe tables), with every element at its 1-based line and column.
 //!
-//! The closure documents are edited by people, so the gates read them the way a markdown
-//! renderer would: ATX headings delimit sections, pipe tables carry the findings and
-//! manifests, list items carry blockers. Fenced code blocks and HTML comments are skipped,
-//! so an example table inside a code fence or a commented-out row never counts. Every
-//! element keeps its 1-based line and column so findings can point at it.
+//! The closure documents are edited by people, so the gates read them the way GitHub renders
+//! them: headings delimit sections, pipe tables carry findings and manifests, list items
+//! carry blockers and paths, code spans carry tokens. Code blocks (fenced or indented) and
+//! HTML comments are blanked out of the lines the gates read, so an example inside a code
+//! block or a commented-out row never counts, while a `<!--` inside a code span is text.
+//! The parser hands out byte offsets; [`Doc`] maps them to lines and columns.
 
-/// One line of the document and whether it is hidden from content (inside a fenced code block
-/// or an HTML comment, or a fence delimiter).
+use std::ops::Range;
+
+use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+
+/// One line of the document as the gates read it: code blocks and HTML comments blanked
+/// (same length, so columns stay true). `hidden` when nothing but blanked text was on it.
 #[derive(Clone, Debug)]
-pub struct MdLine<'a> {
+pub struct MdLine {
     /// 1-based.
     pub no: u32,
-    pub text: &'a str,
+    pub text: String,
     pub hidden: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Heading {
     pub level: usize,
+    /// The rendered title: code spans as their content, emphasis dropped.
     pub title: String,
     /// 1-based line of the heading.
     pub line: u32,
-    /// Index in `Doc::lines`.
+    /// Index in `Doc::lines` of its first line.
     pub index: usize,
+    /// Index in `Doc::lines` of its last line (a setext heading has two).
+    pub last: usize,
 }
 
-/// A table cell: its text (trimmed) and the 1-based column where that text starts.
+/// A table cell: its source text (trimmed, `\|` unescaped) and the 1-based column where
+/// that text starts.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Cell {
     pub text: String,
@@ -55,6 +65,27 @@ impl Table {
             .iter()
             .position(|c| normalise_key(&strip_emphasis(&c.text)) == want)
     }
+
+    /// The first column whose normalised header contains one of `words`.
+    pub fn column_containing(&self, words: &[&str]) -> Option<usize> {
+        self.header.iter().position(|c| {
+            let k = normalise_key(&strip_emphasis(&c.text));
+            words.iter().any(|w| k.contains(&normalise_key(w)))
+        })
+    }
+}
+
+/// A list item: where it starts, how deeply it is nested (0 for a top-level item), the
+/// index of its parent item, and the rendered text of its own first paragraph.
+#[derive(Clone, Debug)]
+pub struct Item {
+    pub line: u32,
+    pub col: u32,
+    pub depth: usize,
+    pub parent: Option<usize>,
+    pub text: String,
+    /// Index in `Doc::lines` of its first line.
+    pub index: usize,
 }
 
 /// Lower-cases and drops spaces, `_` and `-`, so `Target slice`, `target_slice` and
@@ -92,281 +123,17 @@ pub fn is_blank_value(s: &str) -> bool {
     )
 }
 
-#[derive(Debug)]
-pub struct Doc<'a> {
-    pub lines: Vec<MdLine<'a>>,
-}
-
-impl<'a> Doc<'a> {
-    pub fn parse(text: &'a str) -> Doc<'a> {
-        let mut lines = Vec::new();
-        let mut fence: Option<(char, usize)> = None;
-        let mut in_comment = false;
-        for (i, raw) in text.split('\n').enumerate() {
-            let t = raw.strip_suffix('\r').unwrap_or(raw);
-            let no = i as u32 + 1;
-            let trimmed = t.trim_start();
-            let indent = t.len() - trimmed.len();
-            if let Some((ch, n)) = fence {
-                let closing = indent < 4
-                    && trimmed.chars().take_while(|c| *c == ch).count() >= n
-                    && trimmed.trim_start_matches(ch).trim().is_empty();
-                if closing {
-                    fence = None;
-                }
-                lines.push(MdLine {
-                    no,
-                    text: t,
-                    hidden: true,
-                });
-                continue;
-            }
-            if in_comment {
-                if let Some(close) = t.find("-->") {
-                    // `--> text <!--` closes one comment and opens the next.
-                    in_comment = unclosed_comment(&t[close + 3..]).is_some();
-                }
-                lines.push(MdLine {
-                    no,
-                    text: t,
-                    hidden: true,
-                });
-                continue;
-            }
-            if indent < 4 {
-                for ch in ['`', '~'] {
-                    let n = trimmed.chars().take_while(|c| *c == ch).count();
-                    if n >= 3 {
-                        fence = Some((ch, n));
-                    }
-                }
-                if fence.is_some() {
-                    lines.push(MdLine {
-                        no,
-                        text: t,
-                        hidden: true,
-                    });
-                    continue;
-                }
-            }
-            // A comment that opens on this line and does not close on it hides the lines
-            // up to its end. A line that is only a comment is hidden too.
-            // Not just the first `<!--`: `<!-- a --> text <!--` leaves a comment open.
-            if let Some(open) = unclosed_comment(t) {
-                in_comment = true;
-                let before = &t[..open];
-                lines.push(MdLine {
-                    no,
-                    text: t,
-                    hidden: before.trim().is_empty(),
-                });
-                continue;
-            }
-            lines.push(MdLine {
-                no,
-                text: t,
-                hidden: false,
-            });
-        }
-        Doc { lines }
-    }
-
-    /// ATX headings (`# Title` .. `###### Title`) outside code and comments.
-    pub fn headings(&self) -> Vec<Heading> {
-        self.lines
-            .iter()
-            .enumerate()
-            .filter(|(_, l)| !l.hidden)
-            .filter_map(|(i, l)| {
-                let t = l.text.trim_start();
-                if l.text.len() - t.len() >= 4 {
-                    return None;
-                }
-                let level = t.chars().take_while(|c| *c == '#').count();
-                if level == 0 || level > 6 {
-                    return None;
-                }
-                let rest = &t[level..];
-                if !(rest.is_empty() || rest.starts_with(' ') || rest.starts_with('\t')) {
-                    return None;
-                }
-                let title = rest.trim().trim_end_matches('#').trim();
-                Some(Heading {
-                    level,
-                    title: strip_emphasis(title),
-                    line: l.no,
-                    index: i,
-                })
-            })
-            .collect()
-    }
-
-    /// The section under the first heading whose title matches `pred`: the heading and the
-    /// range of line indexes up to (not including) the next heading of the same or a higher
-    /// level.
-    pub fn section(
-        &self,
-        pred: impl Fn(&str) -> bool,
-    ) -> Option<(Heading, std::ops::Range<usize>)> {
-        let hs = self.headings();
-        let pos = hs.iter().position(|h| pred(&h.title))?;
-        let h = hs[pos].clone();
-        let end = hs[pos + 1..]
-            .iter()
-            .find(|n| n.level <= h.level)
-            .map(|n| n.index)
-            .unwrap_or(self.lines.len());
-        Some((h.clone(), h.index + 1..end))
-    }
-
-    /// Every section whose heading title matches `pred`, in document order.
-    pub fn sections(&self, pred: impl Fn(&str) -> bool) -> Vec<(Heading, std::ops::Range<usize>)> {
-        let hs = self.headings();
-        hs.iter()
-            .enumerate()
-            .filter(|(_, h)| pred(&h.title))
-            .map(|(pos, h)| {
-                let end = hs[pos + 1..]
-                    .iter()
-                    .find(|n| n.level <= h.level)
-                    .map(|n| n.index)
-                    .unwrap_or(self.lines.len());
-                (h.clone(), h.index + 1..end)
-            })
-            .collect()
-    }
-
-    /// The visible lines in `range`.
-    pub fn visible(&self, range: std::ops::Range<usize>) -> impl Iterator<Item = &MdLine<'a>> {
-        self.lines[range].iter().filter(|l| !l.hidden)
-    }
-
-    /// Pipe tables in `range` (header row, delimiter row, body rows).
-    pub fn tables(&self, range: std::ops::Range<usize>) -> Vec<Table> {
-        let mut out = Vec::new();
-        let mut i = range.start;
-        while i + 1 < range.end {
-            let (h, d) = (&self.lines[i], &self.lines[i + 1]);
-            if !h.hidden && !d.hidden && h.text.contains('|') && is_delimiter_row(d.text) {
-                let header = split_row(h.text);
-                let mut rows = Vec::new();
-                let mut j = i + 2;
-                while j < range.end {
-                    let l = &self.lines[j];
-                    if l.hidden {
-                        // A commented-out row does not end the table.
-                        if l.text.trim().is_empty() {
-                            break;
-                        }
-                        j += 1;
-                        continue;
-                    }
-                    if l.text.trim().is_empty() || !l.text.contains('|') {
-                        break;
-                    }
-                    rows.push(Row {
-                        line: l.no,
-                        cells: split_row(l.text),
-                    });
-                    j += 1;
-                }
-                out.push(Table {
-                    header_line: h.no,
-                    header,
-                    rows,
-                });
-                i = j;
-            } else {
-                i += 1;
-            }
-        }
-        out
-    }
-
-    /// The whole document as one range.
-    pub fn all(&self) -> std::ops::Range<usize> {
-        0..self.lines.len()
-    }
-}
-
-/// The byte offset of a `<!--` in `s` that no `-->` after it closes, if any.
-fn unclosed_comment(s: &str) -> Option<usize> {
-    let mut pos = 0;
-    while let Some(o) = s[pos..].find("<!--") {
-        let open = pos + o;
-        match s[open + 4..].find("-->") {
-            Some(c) => pos = open + 4 + c + 3,
-            None => return Some(open),
-        }
-    }
-    None
-}
-
-fn is_delimiter_row(s: &str) -> bool {
-    let t = s.trim();
-    if !t.contains('-') {
-        return false;
-    }
-    let inner = t.strip_prefix('|').unwrap_or(t);
-    let inner = inner.strip_suffix('|').unwrap_or(inner);
-    inner.split('|').all(|c| {
-        let c = c.trim();
-        let c = c.strip_prefix(':').unwrap_or(c);
-        let c = c.strip_suffix(':').unwrap_or(c);
-        !c.is_empty() && c.chars().all(|x| x == '-')
-    })
-}
-
-/// Splits a table row on `|`, except escaped `\|` and pipes inside code spans.
-pub fn split_row(line: &str) -> Vec<Cell> {
-    let chars: Vec<(usize, char)> = line.char_indices().collect();
-    let mut cells = Vec::new();
-    let mut start = 0usize; // index into chars
-    let mut in_code = false;
-    let mut k = 0;
-    let mut bounds = Vec::new();
-    while k < chars.len() {
-        let c = chars[k].1;
-        if c == '\\' {
-            k += 2;
-            continue;
-        }
-        if c == '`' {
-            in_code = !in_code;
-        } else if c == '|' && !in_code {
-            bounds.push((start, k));
-            start = k + 1;
-        }
-        k += 1;
-    }
-    bounds.push((start, chars.len()));
-    // A leading pipe makes an empty first segment, a trailing pipe an empty last one.
-    let first_is_pipe = line.trim_start().starts_with('|');
-    let last_is_pipe = line.trim_end().ends_with('|') && !line.trim_end().ends_with("\\|");
-    let n = bounds.len();
-    for (idx, (a, b)) in bounds.into_iter().enumerate() {
-        if (idx == 0 && first_is_pipe) || (idx == n - 1 && last_is_pipe && n > 1) {
-            continue;
-        }
-        let seg: String = chars[a..b].iter().map(|(_, c)| *c).collect();
-        let lead = seg.chars().take_while(|c| c.is_whitespace()).count();
-        let text = seg.trim().replace("\\|", "|");
-        cells.push(Cell {
-            text,
-            col: (a + lead) as u32 + 1,
-        });
-    }
-    cells
-}
-
 /// What an inline element is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum InlineKind {
     Code,
     LinkTarget,
+    /// Strong emphasis (`**resolved**`): its rendered text.
+    Strong,
 }
 
-/// An inline code span or a link target, with the 1-based column where its content starts.
+/// An inline code span, link target or strong run, with the 1-based column where its
+/// content starts.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Inline {
     pub kind: InlineKind,
@@ -374,85 +141,360 @@ pub struct Inline {
     pub col: u32,
 }
 
-/// Inline code spans and link targets (`[text](target)`, `<target>` excluded) of one line.
-pub fn inlines(line: &str) -> Vec<Inline> {
-    let chars: Vec<char> = line.chars().collect();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < chars.len() {
-        match chars[i] {
-            '`' => {
-                let ticks = chars[i..].iter().take_while(|c| **c == '`').count();
-                let open_end = i + ticks;
-                let mut j = open_end;
-                let mut close = None;
-                while j < chars.len() {
-                    if chars[j] == '`' {
-                        let n = chars[j..].iter().take_while(|c| **c == '`').count();
-                        if n == ticks {
-                            close = Some(j);
-                            break;
-                        }
-                        j += n;
-                    } else {
-                        j += 1;
+fn options() -> Options {
+    Options::ENABLE_TABLES
+}
+
+/// Byte offsets of line starts.
+fn line_starts(text: &str) -> Vec<usize> {
+    std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .collect()
+}
+
+/// 0-based line index and 1-based column (in characters) of byte `off`.
+fn locate(text: &str, starts: &[usize], off: usize) -> (usize, u32) {
+    let mut off = off.min(text.len());
+    while !text.is_char_boundary(off) {
+        off -= 1;
+    }
+    let idx = starts.partition_point(|s| *s <= off).saturating_sub(1);
+    let col = text[starts[idx]..off].chars().count() as u32 + 1;
+    (idx, col)
+}
+
+#[derive(Debug)]
+pub struct Doc {
+    pub lines: Vec<MdLine>,
+    headings: Vec<Heading>,
+    tables: Vec<Table>,
+    /// Inline elements with their 0-based line index.
+    inlines: Vec<(usize, Inline)>,
+    items: Vec<Item>,
+}
+
+impl Doc {
+    pub fn parse(text: &str) -> Doc {
+        let starts = line_starts(text);
+        let mut masked: Vec<u8> = text.as_bytes().to_vec();
+        let mut blank = |r: Range<usize>| {
+            for b in &mut masked[r] {
+                if *b != b'\n' && *b != b'\r' {
+                    *b = b' ';
+                }
+            }
+        };
+        let mut code_lines: Vec<Range<usize>> = Vec::new();
+        let mut headings = Vec::new();
+        let mut tables: Vec<Table> = Vec::new();
+        let mut inlines: Vec<(usize, Inline)> = Vec::new();
+        let mut items: Vec<Item> = Vec::new();
+        // Open containers while walking the events.
+        let mut heading: Option<(usize, Range<usize>, String)> = None;
+        let mut in_table_head = false;
+        let mut row: Option<Row> = None;
+        let mut item_stack: Vec<usize> = Vec::new();
+        // The item whose first paragraph is being collected.
+        let mut item_text: Option<usize> = None;
+        let mut strong: Vec<(usize, String)> = Vec::new();
+        let mut html_block: Option<(usize, bool)> = None;
+
+        let cell_of = |r: &Range<usize>| -> Cell {
+            let raw = &text[r.clone()];
+            let lead = raw.len() - raw.trim_start().len();
+            let t = raw.trim();
+            let t = t.strip_prefix('|').unwrap_or(t);
+            let t2 = t
+                .strip_suffix('|')
+                .filter(|x| !x.ends_with('\\'))
+                .unwrap_or(t);
+            let lead = lead + (raw.trim().len() - t.len()) + (t.len() - t.trim_start().len());
+            let (_, col) = locate(text, &starts, r.start + lead);
+            Cell {
+                text: t2.trim().replace("\\|", "|"),
+                col,
+            }
+        };
+
+        for (ev, r) in Parser::new_ext(text, options()).into_offset_iter() {
+            let push_text = |s: &str,
+                             heading: &mut Option<(usize, Range<usize>, String)>,
+                             items: &mut Vec<Item>,
+                             item_text: Option<usize>,
+                             strong: &mut Vec<(usize, String)>| {
+                if let Some((_, _, t)) = heading {
+                    t.push_str(s);
+                }
+                if let Some(i) = item_text {
+                    items[i].text.push_str(s);
+                }
+                for (_, t) in strong.iter_mut() {
+                    t.push_str(s);
+                }
+            };
+            match ev {
+                Event::Start(Tag::CodeBlock(_)) => {
+                    code_lines.push(r.clone());
+                    blank(r.clone());
+                }
+                Event::Start(Tag::HtmlBlock) => html_block = Some((r.start, false)),
+                Event::Html(h) => {
+                    if let Some((start, comment)) = &mut html_block
+                        && (*start == r.start && h.trim_start().starts_with("<!--"))
+                    {
+                        *comment = true;
+                    }
+                    if html_block.is_some_and(|(_, c)| c) {
+                        blank(r.clone());
                     }
                 }
-                match close {
-                    Some(c) => {
-                        let content: String = chars[open_end..c].iter().collect();
-                        let lead = content.chars().take_while(|c| *c == ' ').count();
-                        out.push(Inline {
-                            kind: InlineKind::Code,
-                            text: content.trim().to_string(),
-                            col: (open_end + lead) as u32 + 1,
+                Event::End(TagEnd::HtmlBlock) => html_block = None,
+                Event::InlineHtml(h) if h.starts_with("<!--") => blank(r.clone()),
+                Event::Start(Tag::Heading { level, .. }) => {
+                    heading = Some((level as usize, r.clone(), String::new()));
+                }
+                Event::End(TagEnd::Heading(_)) => {
+                    if let Some((level, hr, title)) = heading.take() {
+                        let (index, _) = locate(text, &starts, hr.start);
+                        let (last, _) =
+                            locate(text, &starts, hr.end.saturating_sub(1).max(hr.start));
+                        headings.push(Heading {
+                            level,
+                            title: title.trim().to_string(),
+                            line: index as u32 + 1,
+                            index,
+                            last,
                         });
-                        i = c + ticks;
                     }
-                    None => i = open_end,
                 }
-            }
-            ']' if chars.get(i + 1) == Some(&'(') => {
-                let start = i + 2;
-                let mut depth = 1;
-                let mut j = start;
-                while j < chars.len() {
-                    match chars[j] {
-                        '(' => depth += 1,
-                        ')' => {
-                            depth -= 1;
-                            if depth == 0 {
-                                break;
-                            }
-                        }
-                        _ => {}
-                    }
-                    j += 1;
-                }
-                if j < chars.len() {
-                    let raw: String = chars[start..j].iter().collect();
-                    // `[t](path "title")`: the target is the first word.
-                    let target = raw
-                        .split_whitespace()
-                        .next()
-                        .unwrap_or("")
-                        .trim_matches(['<', '>'])
-                        .to_string();
-                    let lead = raw.chars().take_while(|c| c.is_whitespace()).count();
-                    out.push(Inline {
-                        kind: InlineKind::LinkTarget,
-                        text: target,
-                        col: (start + lead) as u32 + 1,
+                Event::Start(Tag::Table(_)) => {
+                    item_text = None;
+                    let (idx, _) = locate(text, &starts, r.start);
+                    tables.push(Table {
+                        header_line: idx as u32 + 1,
+                        header: Vec::new(),
+                        rows: Vec::new(),
                     });
-                    i = j + 1;
-                } else {
-                    i += 1;
                 }
+                Event::Start(Tag::TableHead) => in_table_head = true,
+                Event::End(TagEnd::TableHead) => in_table_head = false,
+                Event::Start(Tag::TableRow) => {
+                    let (idx, _) = locate(text, &starts, r.start);
+                    row = Some(Row {
+                        line: idx as u32 + 1,
+                        cells: Vec::new(),
+                    });
+                }
+                Event::End(TagEnd::TableRow) => {
+                    if let (Some(rw), Some(t)) = (row.take(), tables.last_mut()) {
+                        t.rows.push(rw);
+                    }
+                }
+                Event::Start(Tag::TableCell) => {
+                    let c = cell_of(&r);
+                    if in_table_head {
+                        if let Some(t) = tables.last_mut() {
+                            t.header.push(c);
+                        }
+                    } else if let Some(rw) = &mut row {
+                        rw.cells.push(c);
+                    }
+                }
+                Event::Start(Tag::Item) => {
+                    let (index, col) = locate(text, &starts, r.start);
+                    items.push(Item {
+                        line: index as u32 + 1,
+                        col,
+                        depth: item_stack.len(),
+                        parent: item_stack.last().copied(),
+                        text: String::new(),
+                        index,
+                    });
+                    item_stack.push(items.len() - 1);
+                    item_text = Some(items.len() - 1);
+                }
+                Event::End(TagEnd::Item) => {
+                    item_stack.pop();
+                    item_text = None;
+                }
+                // A nested block ends the item's own text.
+                Event::Start(Tag::List(_) | Tag::BlockQuote(_)) => {
+                    item_text = None;
+                }
+                Event::End(TagEnd::Paragraph) => item_text = None,
+                Event::Start(Tag::Strong) => strong.push((r.start, String::new())),
+                Event::End(TagEnd::Strong) => {
+                    if let Some((start, t)) = strong.pop() {
+                        let (idx, col) = locate(text, &starts, start + 2);
+                        inlines.push((
+                            idx,
+                            Inline {
+                                kind: InlineKind::Strong,
+                                text: t.trim().to_string(),
+                                col,
+                            },
+                        ));
+                    }
+                }
+                Event::Start(Tag::Link { dest_url, .. }) => {
+                    // The destination's position: after `](` when written inline.
+                    let src = &text[r.clone()];
+                    let (off, shown) = match src.rfind("](") {
+                        Some(p) => {
+                            let after = &src[p + 2..];
+                            let lead = after.len() - after.trim_start().len();
+                            let lead = lead + usize::from(after.trim_start().starts_with('<'));
+                            (r.start + p + 2 + lead, dest_url.to_string())
+                        }
+                        None => (r.start, dest_url.to_string()),
+                    };
+                    let (idx, col) = locate(text, &starts, off);
+                    inlines.push((
+                        idx,
+                        Inline {
+                            kind: InlineKind::LinkTarget,
+                            text: shown,
+                            col,
+                        },
+                    ));
+                }
+                Event::Code(c) => {
+                    let src = &text[r.clone()];
+                    let ticks = src.chars().take_while(|c| *c == '`').count();
+                    let inner = &src[ticks..];
+                    let lead = inner.len() - inner.trim_start_matches([' ', '\n']).len();
+                    let (idx, col) = locate(text, &starts, r.start + ticks + lead);
+                    inlines.push((
+                        idx,
+                        Inline {
+                            kind: InlineKind::Code,
+                            text: c.trim().to_string(),
+                            col,
+                        },
+                    ));
+                    push_text(&c, &mut heading, &mut items, item_text, &mut strong);
+                }
+                Event::Text(t) => push_text(&t, &mut heading, &mut items, item_text, &mut strong),
+                Event::SoftBreak | Event::HardBreak => {
+                    push_text(" ", &mut heading, &mut items, item_text, &mut strong)
+                }
+                _ => {}
             }
-            _ => i += 1,
+        }
+
+        let masked = String::from_utf8(masked).unwrap_or_default();
+        let mut lines = Vec::with_capacity(starts.len());
+        for (i, &s) in starts.iter().enumerate() {
+            let e = starts.get(i + 1).map_or(masked.len(), |n| n - 1);
+            let m = masked[s..e].strip_suffix('\r').unwrap_or(&masked[s..e]);
+            let orig = &text[s..e];
+            let in_code = code_lines.iter().any(|r| r.start <= s && s < r.end);
+            lines.push(MdLine {
+                no: i as u32 + 1,
+                text: m.to_string(),
+                hidden: in_code || (m.trim().is_empty() && !orig.trim().is_empty()),
+            });
+        }
+        items
+            .iter_mut()
+            .for_each(|i| i.text = i.text.trim().to_string());
+        Doc {
+            lines,
+            headings,
+            tables,
+            inlines,
+            items,
         }
     }
-    out
+
+    /// Headings outside code and comments, in document order.
+    pub fn headings(&self) -> Vec<Heading> {
+        self.headings.clone()
+    }
+
+    fn section_range(&self, pos: usize) -> Range<usize> {
+        let h = &self.headings[pos];
+        let end = self.headings[pos + 1..]
+            .iter()
+            .find(|n| n.level <= h.level)
+            .map(|n| n.index)
+            .unwrap_or(self.lines.len());
+        (h.last + 1).min(end)..end
+    }
+
+    /// The section under the first heading whose title matches `pred`: the heading and the
+    /// range of line indexes up to (not including) the next heading of the same or a higher
+    /// level.
+    pub fn section(&self, pred: impl Fn(&str) -> bool) -> Option<(Heading, Range<usize>)> {
+        let pos = self.headings.iter().position(|h| pred(&h.title))?;
+        Some((self.headings[pos].clone(), self.section_range(pos)))
+    }
+
+    /// Every section whose heading title matches `pred`, in document order.
+    pub fn sections(&self, pred: impl Fn(&str) -> bool) -> Vec<(Heading, Range<usize>)> {
+        (0..self.headings.len())
+            .filter(|&p| pred(&self.headings[p].title))
+            .map(|p| (self.headings[p].clone(), self.section_range(p)))
+            .collect()
+    }
+
+    /// The visible lines in `range`.
+    pub fn visible(&self, range: Range<usize>) -> impl Iterator<Item = &MdLine> {
+        self.lines[range].iter().filter(|l| !l.hidden)
+    }
+
+    /// Tables that start in `range`.
+    pub fn tables(&self, range: Range<usize>) -> Vec<Table> {
+        self.tables
+            .iter()
+            .filter(|t| range.contains(&(t.header_line as usize - 1)))
+            .cloned()
+            .collect()
+    }
+
+    /// List items that start in `range`, in document order.
+    pub fn items(&self, range: Range<usize>) -> Vec<Item> {
+        self.items
+            .iter()
+            .filter(|i| range.contains(&i.index))
+            .cloned()
+            .collect()
+    }
+
+    /// Code spans, link targets and strong runs on the lines of `range`, with their 1-based
+    /// line.
+    pub fn inlines_in(&self, range: Range<usize>) -> Vec<(u32, Inline)> {
+        let mut v: Vec<(u32, Inline)> = self
+            .inlines
+            .iter()
+            .filter(|(l, _)| range.contains(l))
+            .map(|(l, i)| (*l as u32 + 1, i.clone()))
+            .collect();
+        v.sort_by_key(|(l, i)| (*l, i.col));
+        v
+    }
+
+    /// The whole document as one range.
+    pub fn all(&self) -> Range<usize> {
+        0..self.lines.len()
+    }
+}
+
+/// Inline code spans and link targets of one piece of text (a line or a table cell), as
+/// the renderer sees them, with 1-based columns in that text.
+pub fn inlines(line: &str) -> Vec<Inline> {
+    // Leading spaces would make an indented code block of the fragment.
+    let lead = line.len() - line.trim_start().len();
+    let doc = Doc::parse(&line[lead..]);
+    let shift = line[..lead].chars().count() as u32;
+    doc.inlines_in(0..1)
+        .into_iter()
+        .filter(|(_, i)| i.kind != InlineKind::Strong)
+        .map(|(_, mut i)| {
+            i.col += shift;
+            i
+        })
+        .collect()
 }
 
 /// A relative link target as a path: drops `#fragment` and `?query`; `None` for URLs
@@ -475,12 +517,13 @@ pub fn local_link_path(target: &str) -> Option<&str> {
     Some(t)
 }
 
-/// Whether the visible text of the lines (HTML comments removed) has any content.
-pub fn has_content<'a>(mut lines: impl Iterator<Item = &'a MdLine<'a>>) -> bool {
-    lines.any(|l| !strip_inline_comments(l.text).trim().is_empty())
+/// Whether the visible text of the lines has any content.
+pub fn has_content<'a>(mut lines: impl Iterator<Item = &'a MdLine>) -> bool {
+    lines.any(|l| !strip_inline_comments(&l.text).trim().is_empty())
 }
 
-/// Removes `<!-- ... -->` spans that open and close on the line, and an unclosed trailing one.
+/// Removes `<!-- ... -->` spans that open and close on the text, and an unclosed trailing
+/// one. (Lines of a [`Doc`] have their comments blanked already; this is for fragments.)
 pub fn strip_inline_comments(line: &str) -> String {
     let mut out = String::new();
     let mut rest = line;
@@ -497,7 +540,7 @@ pub fn strip_inline_comments(line: &str) -> String {
 
 /// Drops the leading markdown block markers of a line, nested in any order: blockquote
 /// `>`s, an ATX heading's `#`s, list markers (`- `, `* `, `+ `, `1. `, `1) `).
-fn strip_line_markers(mut t: &str) -> &str {
+pub fn strip_line_markers(mut t: &str) -> &str {
     loop {
         let before = t;
         if let Some(rest) = t.strip_prefix('>') {
@@ -528,20 +571,23 @@ fn strip_line_markers(mut t: &str) -> &str {
     }
 }
 
-/// A "key: value" line such as `Decision: approve` or `**Posture:** ready`, outside code
-/// and comments: returns the value and its 1-based column for the first line whose key
-/// normalises to `key`. All such lines are returned, in order.
-pub fn key_value_lines(doc: &Doc<'_>, key: &str) -> Vec<(u32, String, u32)> {
-    let want = normalise_key(key);
+/// "Key: value" lines such as `Decision: approve` or `**Posture:** ready`, outside code and
+/// comments, in `range`: (line, value, 1-based column of the value) for every line whose key
+/// normalises to one of `keys`, in order.
+pub fn key_value_lines_in(
+    doc: &Doc,
+    range: Range<usize>,
+    keys: &[&str],
+) -> Vec<(u32, String, u32)> {
+    let want: Vec<String> = keys.iter().map(|k| normalise_key(k)).collect();
     let mut out = Vec::new();
-    for l in doc.lines.iter().filter(|l| !l.hidden) {
-        let text = strip_inline_comments(l.text);
-        let t = text.trim_start();
+    for l in doc.visible(range) {
+        let text = &l.text;
         // Allow what a renderer shows as the same statement: a blockquote (`> Decision:
         // reject`), a heading (`## Decision: reject`), a list marker (`-`, `*`, `+`, `1.`,
         // `1)`). Missing any of these would let a visible second decision go unseen next to
         // an `approve`.
-        let t = strip_line_markers(t);
+        let t = strip_line_markers(text.trim_start());
         let Some(colon) = t.find(':') else { continue };
         let (k, v) = (&t[..colon], &t[colon + 1..]);
         // `**Decision:** approve` puts the colon inside the emphasis.
@@ -549,7 +595,7 @@ pub fn key_value_lines(doc: &Doc<'_>, key: &str) -> Vec<(u32, String, u32)> {
             Some(v2) if k.starts_with("**") => (k, v2),
             _ => (k, v),
         };
-        if normalise_key(k.trim_matches(['*', '_', '`', ' '])) != want {
+        if !want.contains(&normalise_key(k.trim_matches(['*', '_', '`', ' ']))) {
             continue;
         }
         let value = strip_emphasis(v.trim());
@@ -560,13 +606,18 @@ pub fn key_value_lines(doc: &Doc<'_>, key: &str) -> Vec<(u32, String, u32)> {
     out
 }
 
+/// [`key_value_lines_in`] over the whole document, for one key.
+pub fn key_value_lines(doc: &Doc, key: &str) -> Vec<(u32, String, u32)> {
+    key_value_lines_in(doc, doc.all(), &[key])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn tables_skip_code_fences_and_keep_columns() {
-        let text = "# T\n\n```\n| a | b |\n| - | - |\n| x | y |\n```\n\n| id | sev |\n| --- | :-: |\n| R-1 | `a|b` |\n| R-2 | high |\n\nafter\n";
+        let text = "# T\n\n```\n| a | b |\n| - | - |\n| x | y |\n```\n\n| id | sev |\n| --- | :-: |\n| R-1 | `a\\|b` |\n| R-2 | high |\n\nafter\n";
         let doc = Doc::parse(text);
         let tables = doc.tables(doc.all());
         assert_eq!(tables.len(), 1);
@@ -582,6 +633,64 @@ mod tests {
         );
         assert_eq!(t.rows[1].line, 12);
         assert_eq!(t.column("SEV"), Some(1));
+    }
+
+    /// GitHub splits a row at a `|` even inside a code span (only `\|` stays in the cell);
+    /// the hand-written reader kept such a pipe as text and read a different row.
+    #[test]
+    fn a_pipe_inside_a_code_span_splits_the_cell_as_on_github() {
+        let doc = Doc::parse("| id | ev |\n| --- | --- |\n| R-1 | `a|b` |\n");
+        let t = &doc.tables(doc.all())[0];
+        let cells: Vec<&str> = t.rows[0].cells.iter().map(|c| c.text.as_str()).collect();
+        assert_eq!(cells, vec!["R-1", "`a"]);
+    }
+
+    /// A `<!--` inside a code span is text: it hides nothing after it.
+    #[test]
+    fn a_comment_opener_inside_a_code_span_hides_nothing() {
+        let doc = Doc::parse("Write `<!--` to open a comment.\n\n## Decision\n`approve`\n");
+        let titles: Vec<String> = doc.headings().into_iter().map(|h| h.title).collect();
+        assert_eq!(titles, vec!["Decision"]);
+        assert!(doc.lines.iter().all(|l| !l.hidden));
+        let codes: Vec<(u32, String)> = doc
+            .inlines_in(doc.all())
+            .into_iter()
+            .map(|(l, i)| (l, i.text))
+            .collect();
+        assert_eq!(codes, vec![(1, "<!--".into()), (4, "approve".into())]);
+    }
+
+    /// A table row without a leading pipe is a row (GFM); the hand-written reader
+    /// required the pipe on the delimiter logic but split such rows one cell short.
+    #[test]
+    fn a_row_without_a_leading_pipe_is_a_row() {
+        let doc = Doc::parse("id | severity\n--- | ---\nR-1 | high\n");
+        let t = &doc.tables(doc.all())[0];
+        assert_eq!(t.header.len(), 2);
+        assert_eq!(
+            t.rows[0].cells,
+            vec![
+                Cell {
+                    text: "R-1".into(),
+                    col: 1
+                },
+                Cell {
+                    text: "high".into(),
+                    col: 7
+                }
+            ]
+        );
+    }
+
+    /// An indented code block is code: its table and decision line do not count.
+    #[test]
+    fn indented_code_blocks_are_hidden() {
+        let doc = Doc::parse(
+            "Example:\n\n    | id | severity |\n    | --- | --- |\n    Decision: reject\n\nDecision: approve\n",
+        );
+        assert!(doc.tables(doc.all()).is_empty());
+        let kv = key_value_lines(&doc, "decision");
+        assert_eq!(kv, vec![(7, "approve".into(), 11)]);
     }
 
     #[test]
@@ -605,6 +714,7 @@ mod tests {
             }
         );
         assert_eq!(v[1].text, "docs/b.md#top");
+        assert_eq!(v[1].col, 22);
         assert_eq!(local_link_path(&v[1].text), Some("docs/b.md"));
         assert_eq!(local_link_path(&v[2].text), None);
     }
@@ -612,12 +722,12 @@ mod tests {
     #[test]
     fn key_values_accept_emphasis() {
         let doc = Doc::parse(
-            "x\n**Decision:** `approve`\n<!-- Decision: reject -->\n- Decision: reject\n",
+            "x\n\n**Decision:** `approve`\n<!-- Decision: reject -->\n- Decision: reject\n",
         );
         let kv = key_value_lines(&doc, "decision");
         assert_eq!(
             kv,
-            vec![(2, "approve".into(), 15), (4, "reject".into(), 13)]
+            vec![(3, "approve".into(), 15), (5, "reject".into(), 13)]
         );
     }
 
@@ -628,7 +738,6 @@ mod tests {
         );
         let kv = key_value_lines(&doc, "decision");
         let got: Vec<(u32, &str, u32)> = kv.iter().map(|(l, v, c)| (*l, v.as_str(), *c)).collect();
-        // `#Decision` is not a heading (no space after `#`); markers nest (`+ >`).
         assert_eq!(
             got,
             vec![
@@ -642,14 +751,31 @@ mod tests {
     }
 
     #[test]
-    fn a_comment_opened_after_a_closed_one_hides_the_lines_up_to_its_end() {
-        let text =
-            "x <!-- a --> y <!--\n## Hidden\n--> <!-- again\n## Also hidden\n-->\n## Shown\n";
+    fn a_comment_block_hides_its_lines() {
+        let text = "x\n\n<!--\n## Hidden\n-->\n## Shown\n";
         let doc = Doc::parse(text);
         let hidden: Vec<bool> = doc.lines.iter().map(|l| l.hidden).collect();
-        assert_eq!(hidden, vec![false, true, true, true, true, false, false]);
+        assert_eq!(hidden, vec![false, false, true, true, true, false, false]);
         let titles: Vec<String> = doc.headings().into_iter().map(|h| h.title).collect();
         assert_eq!(titles, vec!["Shown"]);
+    }
+
+    #[test]
+    fn items_know_their_nesting_and_text() {
+        let doc = Doc::parse("1. Kept these:\n   - `A.md`\n2. **Removed** `B.md`.\n");
+        let items = doc.items(doc.all());
+        let got: Vec<(u32, usize, Option<usize>, &str)> = items
+            .iter()
+            .map(|i| (i.line, i.depth, i.parent, i.text.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (1, 0, None, "Kept these:"),
+                (2, 1, Some(0), "A.md"),
+                (3, 0, None, "Removed B.md.")
+            ]
+        );
     }
 
     #[test]

@@ -30,34 +30,55 @@ pub const HANDOFF: &str = "FINAL_PHASE_A_HANDOFF.md";
 pub const READINESS: &str = "A9_PHASE_B_READINESS.md";
 pub const CLEANUP_MANIFEST: &str = "A8_CLEANUP_MANIFEST.md";
 
-/// What an agent file is, by name: `AGENT_<N>_PLAN_VERBATIM.md`, `AGENT_<N>_SCRATCHPAD.md`,
-/// `AGENT_<N>_FINAL_<OBJECTIVE>.md`, or another `AGENT_<N>_*.md` (drafts, reports).
+/// What an agent file is, by name. Every `AGENT_*.md` is an agent document; real names
+/// vary (`AGENT_1_FINAL_A6_HARD_DELETE.md`, `AGENT_A4_FINAL.md`,
+/// `AGENT_R1_FINAL_STRUCTURAL_REFACTOR.md`, `AGENT_4_REVIEW_REPORT_FINAL.md`): one with
+/// `FINAL` among its `_`-separated words is a final output, `…_PLAN_VERBATIM.md` a plan,
+/// `…_SCRATCHPAD.md` a scratchpad, anything else another agent document (drafts, reviews).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AgentFile {
     Plan,
     Scratchpad,
+    /// The words after `FINAL` (the objective), possibly empty.
     Final(String),
     Other(String),
 }
 
-/// `Some((n, kind))` for an agent file name.
-pub fn agent_file(name: &str) -> Option<(u32, AgentFile)> {
-    let rest = name.strip_prefix("AGENT_")?.strip_suffix(".md")?;
-    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-    let n: u32 = digits.parse().ok()?;
-    let tail = rest[digits.len()..].strip_prefix('_')?;
-    if tail.is_empty() {
+/// `Some((agent, kind))` for an agent file name; `agent` is the name between `AGENT_` and
+/// the kind (`FIX_C` for `AGENT_FIX_C_PLAN_VERBATIM.md`), or its first word for finals and
+/// other documents (`4` for `AGENT_4_REVIEW_REPORT_FINAL.md`).
+pub fn agent_file(name: &str) -> Option<(String, AgentFile)> {
+    let stem = name.strip_prefix("AGENT_")?.strip_suffix(".md")?;
+    if stem.is_empty() || stem.contains('/') {
         return None;
     }
-    let kind = match tail {
-        "PLAN_VERBATIM" => AgentFile::Plan,
-        "SCRATCHPAD" => AgentFile::Scratchpad,
-        t => match t.strip_prefix("FINAL_") {
-            Some(obj) if !obj.is_empty() => AgentFile::Final(obj.to_string()),
-            _ => AgentFile::Other(t.to_string()),
-        },
-    };
-    Some((n, kind))
+    if let Some(id) = stem.strip_suffix("_PLAN_VERBATIM") {
+        return Some((id.to_string(), AgentFile::Plan));
+    }
+    if let Some(id) = stem.strip_suffix("_SCRATCHPAD") {
+        return Some((id.to_string(), AgentFile::Scratchpad));
+    }
+    let words: Vec<&str> = stem.split('_').collect();
+    let first = words[0].to_string();
+    match words.iter().position(|w| *w == "FINAL") {
+        Some(p) => Some((first, AgentFile::Final(words[p + 1..].join("_")))),
+        None => Some((first, AgentFile::Other(words[1..].join("_")))),
+    }
+}
+
+/// Whether `final_name` (an agent final) is the final of the agent a plan or scratchpad
+/// names `agent`: its name continues `AGENT_<agent>_` (`AGENT_4_REVIEW_REPORT_FINAL.md` is
+/// agent 4's; `AGENT_A4B_FINAL.md` is not agent A4's).
+pub fn is_final_of(final_name: &str, agent: &str) -> bool {
+    final_name
+        .strip_prefix("AGENT_")
+        .and_then(|r| r.strip_prefix(agent))
+        .is_some_and(|r| r.starts_with('_'))
+}
+
+/// Whether a file name is an agent final output.
+pub fn is_agent_final(name: &str) -> bool {
+    matches!(agent_file(name), Some((_, AgentFile::Final(_))))
 }
 
 /// Whether a bare file name follows the pass root's artifact naming scheme, so that a
@@ -114,19 +135,41 @@ mod tests {
 
     #[test]
     fn agent_names() {
+        let k = agent_file;
         assert_eq!(
-            agent_file("AGENT_4_PLAN_VERBATIM.md"),
-            Some((4, AgentFile::Plan))
+            k("AGENT_4_PLAN_VERBATIM.md"),
+            Some(("4".into(), AgentFile::Plan))
         );
         assert_eq!(
-            agent_file("AGENT_12_FINAL_REVIEW.md"),
-            Some((12, AgentFile::Final("REVIEW".into())))
+            k("AGENT_FIX_C_SCRATCHPAD.md"),
+            Some(("FIX_C".into(), AgentFile::Scratchpad))
         );
         assert_eq!(
-            agent_file("AGENT_4_REVIEW_DRAFT.md"),
-            Some((4, AgentFile::Other("REVIEW_DRAFT".into())))
+            k("AGENT_12_FINAL_REVIEW.md"),
+            Some(("12".into(), AgentFile::Final("REVIEW".into())))
         );
-        assert_eq!(agent_file("AGENT_X_FINAL.md"), None);
+        assert_eq!(
+            k("AGENT_4_REVIEW_REPORT_FINAL.md"),
+            Some(("4".into(), AgentFile::Final(String::new())))
+        );
+        assert_eq!(
+            k("AGENT_R1_FINAL_STRUCTURAL_REFACTOR.md"),
+            Some(("R1".into(), AgentFile::Final("STRUCTURAL_REFACTOR".into())))
+        );
+        assert_eq!(
+            k("AGENT_Q1_REFACTOR_REVIEW.md"),
+            Some(("Q1".into(), AgentFile::Other("REFACTOR_REVIEW".into())))
+        );
+        assert_eq!(
+            k("AGENT_X_FINAL.md").map(|x| x.1),
+            Some(AgentFile::Final(String::new()))
+        );
+        assert!(is_final_of("AGENT_4_REVIEW_REPORT_FINAL.md", "4"));
+        assert!(!is_final_of("AGENT_A4B_FINAL.md", "A4"));
+        assert!(is_final_of("AGENT_FIX_C_FINAL.md", "FIX_C"));
+        assert!(is_artifact_name(
+            "AGENT_Q2_FINAL_PACKAGING_DOMAIN_REVIEW.md"
+        ));
         assert!(is_artifact_name("A7_REVIEW_DISPOSITION.md"));
         assert!(is_artifact_name("B4A_STRUCTURAL_DISPOSITION.md"));
         assert!(!is_artifact_name("ARCHITECTURE.md"));

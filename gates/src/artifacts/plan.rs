@@ -13,7 +13,7 @@ use super::{SCRATCHPAD, scratchpad};
 use crate::error::GateError;
 
 pub const PLAN: &str = "ORCHESTRATOR_PLAN_VERBATIM.md";
-const MARK: &str = "<!-- rawr-gates:plan-verbatim ";
+pub const MARK: &str = "<!-- rawr-gates:plan-verbatim ";
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
     let digest = Sha256::digest(bytes);

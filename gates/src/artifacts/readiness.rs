@@ -1,20 +1,28 @@
-//! `A9_PHASE_B_READINESS.md`: the Phase B kickoff posture, in the format documented in
-//! `docs/closure-format.md`.
+//! `A9_PHASE_B_READINESS.md`: the Phase B kickoff posture, read as people write it
+//! (`docs/closure-format.md`).
 //!
 //! ```markdown
-//! Posture: ready            (or: not-ready)
+//! ## Readiness Decision
+//! `ready`
 //!
 //! ## Blockers
-//! - <one list item or table row per blocker; "None." when there are none>
+//! No kickoff blockers.
 //!
-//! ## Owners
-//! | slice | owner |
+//! ## Owner Matrix (Phase B Opening)
+//! | Slice | Owner |
+//! | --- | --- |
+//! | `B0` auth hardening | `@runtime` |
 //!
-//! ## Order
-//! | slice | depends on |
+//! ## Ordered Opening Sequence
+//! 1. `B0` auth hardening.
+//! 2. `B1` router isolation.
+//!
+//! Dependency rule:
+//! - `B1` depends on `B0`.
 //! ```
 
-use super::markdown::{self, Doc, is_blank_value, normalise_key, strip_emphasis};
+use super::disposition::{DECISION_WORDS, decision_tokens};
+use super::markdown::{self, Doc, Table, is_blank_value, strip_emphasis};
 use crate::finding::{Finding, Severity};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,12 +52,89 @@ pub struct Readiness {
     pub findings: Vec<Finding>,
 }
 
-fn section_named<'a>(
-    doc: &'a Doc<'a>,
-    name: &str,
-) -> Option<(markdown::Heading, std::ops::Range<usize>)> {
-    let want = normalise_key(name);
-    doc.section(|t| normalise_key(t.trim_end_matches(':')) == want)
+fn parse_posture(v: &str) -> Option<Posture> {
+    let t = v
+        .trim()
+        .trim_end_matches(['.', '!'])
+        .to_ascii_lowercase()
+        .replace(['_', ' '], "-");
+    match t.as_str() {
+        "ready" => Some(Posture::Ready),
+        "not-ready" | "notready" | "not-yet-ready" => Some(Posture::NotReady),
+        _ => None,
+    }
+}
+
+/// Whether a heading names something: one of `words` is a word of its title.
+fn heading_has(title: &str, words: &[&str]) -> bool {
+    title
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .any(|w| words.iter().any(|x| w.eq_ignore_ascii_case(x)))
+}
+
+/// A statement that there are no blockers: empty, "none", or a sentence such as
+/// "No kickoff blockers." / "There are no blockers." / "Nothing blocks kickoff."
+pub fn says_none(s: &str) -> bool {
+    if is_blank_value(s) {
+        return true;
+    }
+    let t = strip_emphasis(s).to_ascii_lowercase();
+    let t = t.trim().trim_end_matches(['.', '!']);
+    let words: Vec<&str> = t
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let mentions = words.iter().any(|w| w.starts_with("block"));
+    let negated = matches!(words.first(), Some(&"no" | &"none" | &"nothing" | &"zero"))
+        || t.starts_with("there are no ")
+        || t.starts_with("there is no ")
+        || t.contains(" no blockers")
+        || t.contains(" no kickoff blockers");
+    // A sentence that also says "but"/"except"/"unless" qualifies its "no": not none.
+    let qualified = words
+        .iter()
+        .any(|w| matches!(*w, "but" | "except" | "unless" | "until" | "however"));
+    (negated && (mentions || words.len() <= 2)) && !qualified
+}
+
+/// A slice id (`B0`, `B1`, `A4B`): one to four capitals, digits, an optional capital.
+fn slice_id(w: &str) -> Option<String> {
+    let w = w.trim_matches(|c: char| !c.is_ascii_alphanumeric());
+    let caps = w.chars().take_while(|c| c.is_ascii_uppercase()).count();
+    let digits = w[caps..].chars().take_while(char::is_ascii_digit).count();
+    let rest = &w[caps + digits..];
+    ((1..=4).contains(&caps)
+        && (1..=3).contains(&digits)
+        && rest.len() <= 1
+        && rest.chars().all(|c| c.is_ascii_uppercase()))
+    .then(|| w.to_string())
+}
+
+/// The first slice id of a text.
+fn first_slice(text: &str) -> Option<String> {
+    text.split(|c: char| c.is_whitespace() || matches!(c, '`' | '*' | ',' | ':' | '(' | ')' | '|'))
+        .find_map(slice_id)
+}
+
+/// Every slice id of a text, in order.
+fn all_slices(text: &str) -> Vec<String> {
+    text.split(|c: char| {
+        c.is_whitespace() || matches!(c, '`' | '*' | ',' | ':' | '(' | ')' | ';' | '|')
+    })
+    .filter_map(slice_id)
+    .collect()
+}
+
+/// Table lines (header, delimiter, rows) so line readers can skip them.
+fn table_lines(tables: &[Table]) -> Vec<u32> {
+    tables
+        .iter()
+        .flat_map(|t| {
+            [t.header_line, t.header_line + 1]
+                .into_iter()
+                .chain(t.rows.iter().map(|r| r.line))
+        })
+        .collect()
 }
 
 /// Parses and judges the readiness document at repository-relative `path`.
@@ -60,278 +145,316 @@ pub fn check(path: &str, text: &str, require_ready: bool) -> Readiness {
     let err =
         |rule: &str, line: u32, col: u32, msg: String| Finding::error(rule, path, line, col, msg);
 
-    // Posture.
-    let kv = markdown::key_value_lines(&doc, "posture");
+    // Posture: a token under a heading naming the decision, or a `Posture:` line.
+    let (tokens, invalid) = decision_tokens(&doc, DECISION_WORDS, parse_posture);
     let mut posture_line = 0;
-    match kv.as_slice() {
-        [] => r.findings.push(
+    for (line, col, v) in &invalid {
+        r.findings.push(err(
+            "posture-invalid",
+            *line,
+            *col,
+            format!("posture `{v}` is neither `ready` nor `not-ready`"),
+        ));
+    }
+    match tokens.first() {
+        None if invalid.is_empty() => r.findings.push(
             err(
                 "posture-missing",
                 0,
                 0,
-                "no posture line (`Posture: ready` or `Posture: not-ready`)".into(),
+                "no posture: no `ready` or `not-ready` under a heading naming the decision, nor a `Posture:` line".into(),
             )
-            .with_help("state the Phase B kickoff posture explicitly"),
+            .with_help("state the Phase B kickoff posture: `## Readiness Decision` then `ready`"),
         ),
-        [(line, v, col), rest @ ..] => {
-            posture_line = *line;
-            match v
-                .trim()
-                .trim_end_matches('.')
-                .to_ascii_lowercase()
-                .replace(['_', ' '], "-")
-                .as_str()
-            {
-                "ready" => r.posture = Some(Posture::Ready),
-                "not-ready" => r.posture = Some(Posture::NotReady),
-                _ => r.findings.push(err(
-                    "posture-invalid",
-                    *line,
-                    *col,
-                    format!("posture `{v}` is neither `ready` nor `not-ready`"),
-                )),
-            }
-            for (l, _, c) in rest {
+        None => {}
+        Some(&(line, _, first)) => {
+            posture_line = line;
+            let conflict: Vec<_> = tokens.iter().filter(|t| t.2 != first).collect();
+            for (l, c, v) in &conflict {
                 r.findings.push(err(
-                    "posture-duplicate",
+                    "posture-conflict",
                     *l,
                     *c,
-                    format!("a second posture line (the first is on line {line})"),
+                    format!(
+                        "the document states `{}` here and `{}` on line {line}: one posture",
+                        v.as_str(),
+                        first.as_str()
+                    ),
                 ));
+            }
+            if conflict.is_empty() && invalid.is_empty() {
+                r.posture = Some(first);
             }
         }
     }
 
-    // Blockers: list items or table rows under `## Blockers`; "None" items do not count.
-    // Every `Blockers` section is read: a document with a "None." section and, further
-    // down, a second one listing a real blocker is not ready.
-    let want_blockers = normalise_key("Blockers");
-    let blocker_sections =
-        doc.sections(|t| normalise_key(t.trim_end_matches(':')) == want_blockers);
-    if blocker_sections.is_empty() {
+    // Blockers: every statement of every section whose heading names blockers, unless it
+    // says there are none; or a `Blockers:` line.
+    let blocker_sections = doc.sections(|t| heading_has(t, &["blockers", "blocker"]));
+    let kv = markdown::key_value_lines(&doc, "blockers");
+    if blocker_sections.is_empty() && kv.is_empty() {
         r.findings.push(err(
             "blockers-section-missing",
             0,
             0,
-            "no `Blockers` section".into(),
+            "no `Blockers` section (write \"No blockers.\" under it when there are none)".into(),
         ));
     }
+    for (line, v, _) in kv {
+        if !says_none(&v) {
+            r.blockers.push((line, v));
+        }
+    }
     for (_, range) in blocker_sections {
-        {
-            let tables = doc.tables(range.clone());
-            let table_lines: Vec<u32> = tables
-                .iter()
-                .flat_map(|t| {
-                    std::iter::once(t.header_line).chain(std::iter::once(t.header_line + 1))
-                })
-                .collect();
-            for t in &tables {
-                for row in &t.rows {
-                    let text: Vec<String> = row.cells.iter().map(|c| c.text.clone()).collect();
-                    if !row.cells.iter().all(|c| is_blank_value(&c.text)) {
-                        r.blockers.push((row.line, text.join(" | ")));
-                    }
-                }
-            }
-            for l in doc.visible(range) {
-                if table_lines.contains(&l.no)
-                    || tables.iter().any(|t| t.rows.iter().any(|x| x.line == l.no))
-                {
-                    continue;
-                }
-                let t = markdown::strip_inline_comments(l.text);
-                let t = t.trim_start();
-                let item = t
-                    .strip_prefix("- ")
-                    .or_else(|| t.strip_prefix("* "))
-                    .or_else(|| t.strip_prefix("+ "))
-                    .or_else(|| {
-                        let d = t.chars().take_while(char::is_ascii_digit).count();
-                        (d > 0)
-                            .then(|| {
-                                t[d..]
-                                    .strip_prefix(". ")
-                                    .or_else(|| t[d..].strip_prefix(") "))
-                            })
-                            .flatten()
-                    });
-                if let Some(item) = item
-                    && !is_blank_value(item)
-                {
-                    r.blockers.push((l.no, strip_emphasis(item)));
+        let tables = doc.tables(range.clone());
+        for t in &tables {
+            for row in &t.rows {
+                let text: Vec<String> = row.cells.iter().map(|c| c.text.clone()).collect();
+                if !row.cells.iter().all(|c| says_none(&c.text)) {
+                    r.blockers.push((row.line, text.join(" | ")));
                 }
             }
         }
+        let skip = table_lines(&tables);
+        for l in doc.visible(range) {
+            if skip.contains(&l.no) {
+                continue;
+            }
+            let t = markdown::strip_line_markers(l.text.trim());
+            if t.is_empty() || says_none(t) {
+                continue;
+            }
+            r.blockers.push((l.no, strip_emphasis(t)));
+        }
     }
-    // Nested `Blockers` sections overlap: one blocker per line.
     r.blockers.sort();
     r.blockers.dedup();
 
-    // Order: the ordered sequence with dependency rules.
-    match section_named(&doc, "Order") {
+    // Order: a table or a list under a heading naming the order or the sequence, with
+    // dependency rules in a `depends on` column or stated as "B1 depends on B0".
+    let mut rules: Vec<(u32, u32, String, Vec<String>)> = Vec::new();
+    let mut explicit_deps = false;
+    match doc.section(|t| heading_has(t, &["order", "ordered", "sequence", "sequencing"])) {
         None => r.findings.push(err(
             "order-section-missing",
             0,
             0,
-            "no `Order` section".into(),
+            "no section naming the order (e.g. `## Ordered Opening Sequence`)".into(),
         )),
         Some((h, range)) => {
-            let tables = doc.tables(range);
-            let t = tables.iter().find(|t| t.column("slice").is_some());
-            match t {
-                None => r.findings.push(err(
-                    "order-table-missing",
-                    h.line,
-                    1,
-                    "the `Order` section has no table with the columns slice, depends on".into(),
-                )),
-                Some(t) => {
-                    let si = t.column("slice").expect("found by column");
-                    let di = t.column("depends on").or_else(|| t.column("after"));
-                    if di.is_none() {
-                        r.findings.push(err(
-                            "order-table-column-missing",
-                            t.header_line,
-                            1,
-                            "the order table lacks the `depends on` column".into(),
-                        ));
-                    }
-                    for row in &t.rows {
-                        let Some(sc) = row.cells.get(si) else {
-                            continue;
-                        };
-                        let slice = strip_emphasis(&sc.text);
-                        if is_blank_value(&slice) {
-                            r.findings.push(err(
-                                "order-slice-missing",
-                                row.line,
-                                sc.col,
-                                "an order row names no slice".into(),
-                            ));
-                            continue;
-                        }
-                        if r.order.iter().any(|(s, _)| *s == slice) {
-                            r.findings.push(err(
-                                "order-slice-duplicate",
-                                row.line,
-                                sc.col,
-                                format!("slice `{slice}` appears twice in the order"),
-                            ));
-                            continue;
-                        }
-                        let mut deps = Vec::new();
-                        if let Some(dc) = di.and_then(|i| row.cells.get(i))
-                            && !is_blank_value(&dc.text)
-                        {
-                            for dep in dc
-                                .text
-                                .split([',', ';'])
-                                .map(strip_emphasis)
-                                .filter(|d| !d.is_empty())
-                            {
-                                if dep == slice {
-                                    r.findings.push(err(
-                                        "dependency-cycle",
-                                        row.line,
-                                        dc.col,
-                                        format!("slice `{slice}` depends on itself"),
-                                    ));
-                                } else if !r.order.iter().any(|(s, _)| *s == dep) {
-                                    // Declared later (out of order) or not at all.
-                                    let later = t.rows.iter().any(|x| {
-                                        x.cells.get(si).map(|c| strip_emphasis(&c.text))
-                                            == Some(dep.clone())
-                                    });
-                                    let (rule, why) = if later {
-                                        (
-                                            "dependency-out-of-order",
-                                            "is declared later in the order",
-                                        )
-                                    } else {
-                                        ("dependency-undeclared", "is not a declared slice")
-                                    };
-                                    r.findings.push(err(
-                                        rule,
-                                        row.line,
-                                        dc.col,
-                                        format!("slice `{slice}` depends on `{dep}`, which {why}"),
-                                    ));
+            let tables = doc.tables(range.clone());
+            let skip = table_lines(&tables);
+            let mut declared: Vec<(u32, u32, String)> = Vec::new();
+            if let Some(t) = tables.first() {
+                let si = t.column_containing(&["slice"]).unwrap_or(0);
+                let di = t.column_containing(&["depends", "after", "dependency"]);
+                for row in &t.rows {
+                    let Some(sc) = row.cells.get(si) else {
+                        continue;
+                    };
+                    match first_slice(&sc.text) {
+                        None => r.findings.push(err(
+                            "order-slice-missing",
+                            row.line,
+                            sc.col,
+                            "an order row names no slice".into(),
+                        )),
+                        Some(s) => {
+                            declared.push((row.line, sc.col, s.clone()));
+                            if let Some(dc) = di.and_then(|i| row.cells.get(i)) {
+                                explicit_deps = true;
+                                if !is_blank_value(&dc.text) {
+                                    let deps = dc
+                                        .text
+                                        .split([',', ';'])
+                                        .map(strip_emphasis)
+                                        .filter(|d| !d.is_empty())
+                                        .collect();
+                                    rules.push((row.line, dc.col, s, deps));
                                 }
-                                deps.push(dep);
                             }
                         }
-                        r.order.push((slice, deps));
                     }
-                    if r.order.is_empty() {
-                        r.findings.push(err(
-                            "order-empty",
-                            t.header_line,
-                            1,
-                            "the order declares no slice".into(),
-                        ));
+                }
+            }
+            let items = doc.items(range.clone());
+            let min_depth = items.iter().map(|i| i.depth).min().unwrap_or(0);
+            for it in items
+                .iter()
+                .filter(|i| i.depth == min_depth && !skip.contains(&i.line))
+            {
+                if it.text.to_ascii_lowercase().contains("depends on") {
+                    continue; // a dependency rule, read below
+                }
+                match first_slice(&it.text) {
+                    Some(s) => declared.push((it.line, it.col, s)),
+                    None => r.findings.push(err(
+                        "order-slice-missing",
+                        it.line,
+                        it.col,
+                        "an item of the order names no slice".into(),
+                    )),
+                }
+            }
+            // Dependency rules: "`B1` depends on `B0`" anywhere in the section.
+            for l in doc.visible(range) {
+                let lower = l.text.to_ascii_lowercase();
+                let Some(p) = lower.find("depends on") else {
+                    continue;
+                };
+                let Some(s) = all_slices(&l.text[..p]).pop() else {
+                    continue;
+                };
+                let deps = all_slices(&l.text[p + "depends on".len()..]);
+                let col = l.text[..p].chars().count() as u32 + 1;
+                explicit_deps = true;
+                rules.push((l.no, col, s, deps));
+            }
+            declared.sort_by_key(|(l, c, _)| (*l, *c));
+            for (line, col, s) in &declared {
+                if r.order.iter().any(|(x, _)| x == s) {
+                    r.findings.push(err(
+                        "order-slice-duplicate",
+                        *line,
+                        *col,
+                        format!("slice `{s}` appears twice in the order"),
+                    ));
+                } else {
+                    r.order.push((s.clone(), Vec::new()));
+                }
+            }
+            if r.order.is_empty() {
+                r.findings.push(err(
+                    "order-empty",
+                    h.line,
+                    1,
+                    "the order declares no slice".into(),
+                ));
+            }
+            // Without any stated dependency the order is a plain sequence.
+            if !explicit_deps {
+                for k in 1..r.order.len() {
+                    let prev = r.order[k - 1].0.clone();
+                    r.order[k].1.push(prev);
+                }
+            }
+            for (line, col, s, deps) in &rules {
+                let Some(pos) = r.order.iter().position(|(x, _)| x == s) else {
+                    r.findings.push(err(
+                        "dependency-undeclared",
+                        *line,
+                        *col,
+                        format!("a dependency rule names `{s}`, which is not a slice of the order"),
+                    ));
+                    continue;
+                };
+                for d in deps {
+                    let dpos = r.order.iter().position(|(x, _)| x == d);
+                    let problem = match dpos {
+                        _ if d == s => {
+                            Some(("dependency-cycle", format!("slice `{s}` depends on itself")))
+                        }
+                        None => Some((
+                            "dependency-undeclared",
+                            format!(
+                                "slice `{s}` depends on `{d}`, which is not a slice of the order"
+                            ),
+                        )),
+                        Some(dp) if dp > pos => Some((
+                            "dependency-out-of-order",
+                            format!("slice `{s}` depends on `{d}`, which comes later in the order"),
+                        )),
+                        Some(_) => None,
+                    };
+                    if let Some((rule, msg)) = problem {
+                        r.findings.push(err(rule, *line, *col, msg));
+                    }
+                    if !r.order[pos].1.contains(d) {
+                        r.order[pos].1.push(d.clone());
                     }
                 }
             }
         }
     }
 
-    // Owners: each opening slice (no dependencies) has one; no owner row for an undeclared slice.
-    match section_named(&doc, "Owners") {
+    // Owners: a table (or list) under a heading naming the owners; every opening slice has
+    // one, and no owner is given for a slice outside the order.
+    match doc.section(|t| heading_has(t, &["owner", "owners", "ownership"])) {
         None => r.findings.push(err(
             "owners-section-missing",
             0,
             0,
-            "no `Owners` section".into(),
+            "no section naming the owners (e.g. `## Owner Matrix`)".into(),
         )),
         Some((h, range)) => {
-            let tables = doc.tables(range);
-            match tables
-                .iter()
-                .find(|t| t.column("slice").is_some() && t.column("owner").is_some())
-            {
-                None => r.findings.push(err(
-                    "owners-table-missing",
-                    h.line,
-                    1,
-                    "the `Owners` section has no table with the columns slice, owner".into(),
-                )),
-                Some(t) => {
-                    let (si, oi) = (
-                        t.column("slice").expect("found"),
-                        t.column("owner").expect("found"),
-                    );
-                    for row in &t.rows {
-                        let Some(sc) = row.cells.get(si) else {
-                            continue;
-                        };
-                        let slice = strip_emphasis(&sc.text);
-                        let owner = row
-                            .cells
-                            .get(oi)
-                            .map(|c| c.text.clone())
-                            .unwrap_or_default();
-                        if !r.order.is_empty() && !r.order.iter().any(|(s, _)| *s == slice) {
-                            r.findings.push(err(
-                                "owner-for-undeclared-slice",
-                                row.line,
-                                sc.col,
-                                format!("`{slice}` has an owner but is not in the order"),
-                            ));
-                        }
-                        if !is_blank_value(&owner) {
-                            r.owners.push((slice, owner));
-                        }
+            let tables = doc.tables(range.clone());
+            let mut rows: Vec<(u32, u32, String, String)> = Vec::new();
+            let mut matrix_line = h.line;
+            if let Some(t) = tables.iter().find(|t| t.column("owner").is_some()) {
+                matrix_line = t.header_line;
+                let si = t.column_containing(&["slice"]).unwrap_or(0);
+                let oi = t.column("owner").expect("found");
+                for row in &t.rows {
+                    let Some(sc) = row.cells.get(si) else {
+                        continue;
+                    };
+                    let owner = row
+                        .cells
+                        .get(oi)
+                        .map(|c| c.text.clone())
+                        .unwrap_or_default();
+                    match first_slice(&sc.text) {
+                        Some(s) => rows.push((row.line, sc.col, s, owner)),
+                        None => r.findings.push(err(
+                            "owner-slice-missing",
+                            row.line,
+                            sc.col,
+                            "an owner row names no slice".into(),
+                        )),
                     }
-                    for (slice, deps) in &r.order {
-                        if deps.is_empty() && !r.owners.iter().any(|(s, _)| s == slice) {
-                            r.findings.push(err(
-                                "opening-slice-without-owner",
-                                t.header_line,
-                                1,
-                                format!("opening slice `{slice}` has no owner in the owner matrix"),
-                            ));
-                        }
+                }
+            } else {
+                for it in doc.items(range.clone()) {
+                    if let Some(s) = first_slice(&it.text) {
+                        let rest = it.text.split_once(s.as_str()).map_or("", |x| x.1);
+                        let owner = rest
+                            .trim_matches(|c: char| {
+                                c.is_whitespace() || matches!(c, ':' | '-' | '—' | '`')
+                            })
+                            .to_string();
+                        rows.push((it.line, it.col, s, owner));
                     }
+                }
+                if rows.is_empty() {
+                    r.findings.push(err(
+                        "owners-table-missing",
+                        h.line,
+                        1,
+                        "the owners section has no table with an `Owner` column, nor a list of slices and owners".into(),
+                    ));
+                }
+            }
+            for (line, col, slice, owner) in rows {
+                if !r.order.is_empty() && !r.order.iter().any(|(s, _)| *s == slice) {
+                    r.findings.push(err(
+                        "owner-for-undeclared-slice",
+                        line,
+                        col,
+                        format!("`{slice}` has an owner but is not in the order"),
+                    ));
+                }
+                if !is_blank_value(&owner) {
+                    r.owners.push((slice, owner));
+                }
+            }
+            for (slice, deps) in &r.order {
+                if deps.is_empty() && !r.owners.iter().any(|(s, _)| s == slice) {
+                    r.findings.push(err(
+                        "opening-slice-without-owner",
+                        matrix_line,
+                        1,
+                        format!("opening slice `{slice}` has no owner in the owner matrix"),
+                    ));
                 }
             }
         }
@@ -348,7 +471,9 @@ pub fn check(path: &str, text: &str, require_ready: bool) -> Readiness {
                         1,
                         format!("the posture is `ready` but a blocker is listed: {b}"),
                     )
-                    .with_help("resolve the blocker and remove it, or state `Posture: not-ready`"),
+                    .with_help(
+                        "resolve the blocker and remove it, or change the decision to `not-ready`",
+                    ),
                 );
             }
         }
@@ -386,5 +511,4 @@ pub fn check(path: &str, text: &str, require_ready: bool) -> Readiness {
 pub fn posture_of(text: &str) -> Option<Posture> {
     let r = check("", text, false);
     r.posture
-        .filter(|_| !r.findings.iter().any(|f| f.rule == "posture-duplicate"))
 }

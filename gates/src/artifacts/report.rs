@@ -138,6 +138,9 @@ pub fn human_sections(text: &str) -> Result<Vec<(String, String)>, String> {
 pub struct Closure {
     pub review: Option<Decision>,
     pub structural: Option<Decision>,
+    /// Whether the structural disposition document exists (B4A may be kept as the
+    /// structural refactor and its reviews instead).
+    pub structural_document: bool,
     pub posture: Option<Posture>,
     pub blockers: usize,
     /// Deferred or accepted findings: (source document, id, severity, status, owner, target slice).
@@ -212,6 +215,7 @@ pub fn read_closure(repo: &Path, pass_root: &Path, docs: &Docs) -> Closure {
             c.review = decision;
         } else {
             c.structural = decision;
+            c.structural_document = true;
         }
         for i in d
             .items
@@ -310,16 +314,30 @@ fn overall(r: &RunRecord) -> String {
     )
 }
 
+/// The closure decisions, written the way the gates read them back: each token a code
+/// span on a line naming its slice (the `handoff` gate checks them against the documents).
 fn decisions(c: &Closure, docs: &Docs) -> String {
-    let d = |x: Option<Decision>| x.map(|d| d.as_str()).unwrap_or("none stated");
+    let d = |x: Option<Decision>| {
+        x.map(|d| format!("`{}`", d.as_str()))
+            .unwrap_or_else(|| "none stated".into())
+    };
+    let structural = if c.structural_document {
+        format!(
+            "- B4A structural disposition (`{}`): {}\n",
+            docs.structural,
+            d(c.structural)
+        )
+    } else {
+        "- B4A structural assessment: kept as the structural refactor and its reviews (judged by the `structural-closure` gate)\n".to_string()
+    };
     format!(
-        "- A7 review disposition (`{}`): **{}**\n- B4A structural disposition (`{}`): **{}**\n- A9 Phase B posture (`{}`): **{}**, {} blocker(s)\n",
+        "- A7 review disposition (`{}`): {}\n{structural}- A9 Phase B posture (`{}`): {}, {} blocker(s)\n",
         docs.review,
         d(c.review),
-        docs.structural,
-        d(c.structural),
         docs.readiness,
-        c.posture.map(|p| p.as_str()).unwrap_or("none stated"),
+        c.posture
+            .map(|p| format!("`{}`", p.as_str()))
+            .unwrap_or_else(|| "none stated".into()),
         c.blockers
     )
 }

@@ -1,12 +1,15 @@
 //! `agent-outputs` (A7): agent final outputs are complete and everything cited exists.
 //!
-//! **What it checks.** The pass root holds at least one `AGENT_<N>_FINAL_<OBJECTIVE>.md`.
-//! Each has the five sections *Skills Introspected*, *Evidence Map*, *Assumptions*, *Risks*,
-//! *Unresolved Questions* (as headings), none empty; the Evidence Map has at least one
-//! `path:line` / `path:line-line` anchor and every anchor resolves to an existing file and
-//! line inside the target (absolute paths are mapped through `worktree_prefixes`). Every
-//! artifact a closure document cites (a relative link, or an artifact name in a code span)
-//! exists.
+//! **What it checks.** Every `AGENT_*.md` of the pass root is an agent document; the pass
+//! root holds at least one final (an agent document with `FINAL` among the words of its name:
+//! `AGENT_1_FINAL_A6_HARD_DELETE.md`, `AGENT_A4_FINAL.md`, `AGENT_4_REVIEW_REPORT_FINAL.md`).
+//! Each final has the five sections *Skills Introspected*, *Evidence Map*, *Assumptions*,
+//! *Risks*, *Unresolved Questions* (as headings, a parenthesised note allowed), none empty;
+//! every `path:line` / `path#L12` anchor of the Evidence Map resolves to an existing file and
+//! line (relative paths from the document's folder, the spec packet, the repository root;
+//! absolute ones through `worktree_prefixes`, where `*` matches one folder), and every file it
+//! cites without a line exists. Every file a closure document cites (a relative link, an
+//! artifact or markdown file name, or a path in a code span) exists.
 //!
 //! **Why.** The runbook makes these sections the contract of an agent's output, and the user's
 //! repository published a review disposition citing six reports that were not in the tree:
@@ -21,8 +24,8 @@ use serde::Deserialize;
 use super::{CheckCtx, CheckOutput, ParamError, parse_params};
 use crate::artifacts::evidence::{self, Resolver};
 use crate::artifacts::git;
-use crate::artifacts::markdown::{self, Doc, InlineKind, normalise_key};
-use crate::artifacts::names::{self, AgentFile};
+use crate::artifacts::markdown::{self, Doc, normalise_key};
+use crate::artifacts::names;
 use crate::error::GateError;
 use crate::finding::Finding;
 
@@ -62,15 +65,18 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
         ));
         return Ok(out);
     }
-    let mut resolver = Resolver::new(ctx.repo, &p.worktree_prefixes);
+    let packet_rel = packet_of(&pass_rel);
+    let mut resolver =
+        Resolver::new(ctx.repo, &p.worktree_prefixes).with_bases(&pass_rel, &packet_rel);
     let files: Vec<String> = names::walk(ctx.pass_root)?
         .into_iter()
         .filter(|f| !f.contains('/'))
         .collect();
-    let finals: Vec<&String> = files
+    let finals: Vec<&String> = files.iter().filter(|f| names::is_agent_final(f)).collect();
+    let agent_docs = files
         .iter()
-        .filter(|f| matches!(names::agent_file(f), Some((_, AgentFile::Final(_)))))
-        .collect();
+        .filter(|f| names::agent_file(f).is_some())
+        .count();
     if finals.is_empty() {
         out.findings.push(
             Finding::error(
@@ -78,7 +84,7 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
                 &pass_rel,
                 0,
                 0,
-                "the pass root holds no `AGENT_<N>_FINAL_<OBJECTIVE>.md`",
+                "the pass root holds no agent final output (an `AGENT_*.md` with `FINAL` in its name)",
             )
             .with_help("every agent publishes its final output in the pass root"),
         );
@@ -90,8 +96,10 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
         };
         check_final(&rel, &text, &mut resolver, &mut out.findings);
     }
-    out.notes
-        .push(format!("{} agent final(s) checked", finals.len()));
+    out.notes.push(format!(
+        "{agent_docs} agent document(s) in the pass root, {} final(s) checked for the five sections",
+        finals.len()
+    ));
 
     let docs: Vec<String> = p.closure_documents.clone().unwrap_or_else(|| {
         names::CLOSURE_DOCUMENTS
@@ -112,7 +120,14 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
             .parent()
             .map(git::rel_str)
             .unwrap_or_default();
-        check_citations(ctx, &rel, &doc_dir, &pass_rel, &text, &mut out.findings);
+        resolver.set_bases(&doc_dir, &packet_rel);
+        // A disposition's `path:line` evidence is judged by its own gate (review-closure,
+        // structural-closure); here only the files it cites.
+        let anchors = !matches!(
+            d.as_str(),
+            "A7_REVIEW_DISPOSITION.md" | "B4A_STRUCTURAL_DISPOSITION.md"
+        );
+        check_citations(&rel, &text, &mut resolver, &mut out.findings, anchors);
     }
     Ok(out)
 }
@@ -138,6 +153,15 @@ fn read_text(
     }
 }
 
+/// The spec packet of a pass root: its parent folder (the root itself for a top-level pass
+/// root).
+pub fn packet_of(pass_rel: &str) -> String {
+    std::path::Path::new(pass_rel)
+        .parent()
+        .map(git::rel_str)
+        .unwrap_or_default()
+}
+
 /// The five sections and the Evidence Map's anchors of one final.
 pub fn check_final(rel: &str, text: &str, resolver: &mut Resolver, findings: &mut Vec<Finding>) {
     let doc = Doc::parse(text);
@@ -145,7 +169,7 @@ pub fn check_final(rel: &str, text: &str, resolver: &mut Resolver, findings: &mu
     for name in SECTIONS {
         let want = normalise_key(name);
         // A heading repeated (e.g. a second Evidence Map) is checked like the first.
-        let sections = doc.sections(|t| normalise_key(t.trim_end_matches(':')) == want);
+        let sections = doc.sections(|t| section_key(t) == want);
         if sections.is_empty() {
             findings.push(
                 Finding::error(
@@ -169,7 +193,7 @@ pub fn check_final(rel: &str, text: &str, resolver: &mut Resolver, findings: &mu
                 .iter()
                 .filter(|x| range.contains(&x.index))
                 .find(|x| {
-                    let k = normalise_key(x.title.trim_end_matches(':'));
+                    let k = section_key(&x.title);
                     SECTIONS.iter().any(|s| normalise_key(s) == k)
                 })
                 .map_or(range.end, |x| x.index);
@@ -186,97 +210,129 @@ pub fn check_final(rel: &str, text: &str, resolver: &mut Resolver, findings: &mu
             }
             if want == normalise_key("Evidence Map") {
                 let mut n = 0;
-                for l in doc.visible(range) {
-                    for a in evidence::anchors_in_line(&markdown::strip_inline_comments(l.text)) {
+                let mut files = 0;
+                for l in doc.visible(range.clone()) {
+                    for a in evidence::anchors_in_line(&l.text) {
                         n += 1;
                         if let Err(u) = resolver.resolve(&a) {
                             findings.push(Finding::error(u.rule, rel, l.no, a.col, u.message));
                         }
                     }
                 }
-                if n == 0 {
+                // Files cited without a line: they must exist too.
+                for (line, i) in doc.inlines_in(range) {
+                    if i.kind != markdown::InlineKind::Code
+                        || evidence::parse_anchor(&i.text).is_some()
+                        || !evidence::looks_like_file(&i.text)
+                    {
+                        continue;
+                    }
+                    files += 1;
+                    match resolver.locate(&i.text) {
+                        Ok(_) => {}
+                        // A path outside the target (a skill file, another machine's
+                        // folder) is context, not evidence of this repository.
+                        Err(u) if u.rule == "evidence-outside-repo" => {}
+                        Err(u) => findings.push(Finding::error(
+                            u.rule,
+                            rel,
+                            line,
+                            i.col,
+                            format!("cites `{}`: {}", i.text, u.message),
+                        )),
+                    }
+                }
+                if n == 0 && files == 0 {
                     findings.push(Finding::error(
                         "evidence-map-without-anchors",
                         rel,
                         h.line,
                         1,
-                        "the Evidence Map has no `path:line` anchor",
+                        "the Evidence Map cites nothing: no `path:line` anchor, no file",
                     ));
+                } else if n == 0 {
+                    findings.push(
+                        Finding::error(
+                            "evidence-map-without-line-anchors",
+                            rel,
+                            h.line,
+                            1,
+                            format!(
+                                "the Evidence Map cites {files} file(s) but no line (`path:line`)"
+                            ),
+                        )
+                        .with_severity(crate::finding::Severity::Warning),
+                    );
                 }
             }
         }
     }
 }
 
-/// Relative links and artifact names in code spans must exist.
-fn check_citations(
-    ctx: &CheckCtx,
-    rel: &str,
-    doc_dir: &str,
-    pass_rel: &str,
-    text: &str,
-    findings: &mut Vec<Finding>,
-) {
-    let doc = Doc::parse(text);
-    for l in doc.visible(doc.all()) {
-        for i in markdown::inlines(&markdown::strip_inline_comments(l.text)) {
-            let target = match i.kind {
-                InlineKind::LinkTarget => match markdown::local_link_path(&i.text) {
-                    // A link may carry a line anchor: `AGENT_4_FINAL_X.md:12`.
-                    Some(t) => {
-                        let file = evidence::parse_anchor(t)
-                            .map(|(p, _, _)| p)
-                            .unwrap_or_else(|| t.to_string());
-                        join_rel(doc_dir, &file)
-                    }
-                    None => continue,
-                },
-                InlineKind::Code if names::is_artifact_name(&i.text) => {
-                    Some(format!("{pass_rel}/{}", i.text))
-                }
-                InlineKind::Code => continue,
-            };
-            let Some(target) = target else {
-                findings.push(Finding::error(
-                    "cited-artifact-outside-repo",
-                    rel,
-                    l.no,
-                    i.col,
-                    format!("`{}` points outside the target repository", i.text),
-                ));
-                continue;
-            };
-            if !ctx.repo.join(&target).exists() {
-                findings.push(
-                    Finding::error(
-                        "cited-artifact-missing",
-                        rel,
-                        l.no,
-                        i.col,
-                        format!("cites `{}`, which does not exist (`{target}`)", i.text),
-                    )
-                    .with_help("restore the artifact, or cite where it was archived"),
-                );
-            }
-        }
-    }
-}
-
-/// `dir/rel` normalised; `None` when `..` climbs above the repository root.
-pub fn join_rel(dir: &str, rel: &str) -> Option<String> {
-    let mut parts: Vec<&str> = if dir.is_empty() {
-        Vec::new()
-    } else {
-        dir.split('/').collect()
+/// A heading as one of the five section names: `Evidence Map (absolute paths + line
+/// anchors)` is the Evidence Map; a trailing `:` and a parenthesised note are ignored.
+fn section_key(title: &str) -> String {
+    let t = title.trim().trim_end_matches(':');
+    let t = match t.find(" (") {
+        Some(p) if t.ends_with(')') => &t[..p],
+        _ => t,
     };
-    for c in rel.split('/') {
-        match c {
-            "" | "." => {}
-            ".." => {
-                parts.pop()?;
-            }
-            c => parts.push(c),
+    normalise_key(t)
+}
+
+/// Every file a closure document cites (a relative link, an artifact name or a path in a
+/// code span) must exist, looked for from the document's folder, the spec packet and the
+/// repository root; a `path:line` citation must also have the line.
+pub fn check_citations(
+    rel: &str,
+    text: &str,
+    resolver: &mut Resolver,
+    findings: &mut Vec<Finding>,
+    anchors: bool,
+) -> usize {
+    let doc = Doc::parse(text);
+    let cites = evidence::citations(&doc);
+    for c in &cites {
+        if !anchors && evidence::parse_anchor(&c.text).is_some() {
+            continue;
         }
+        let err = match evidence::parse_anchor(&c.text) {
+            Some((path, start, end)) => resolver
+                .resolve(&evidence::Anchor {
+                    raw: c.text.clone(),
+                    path,
+                    start,
+                    end,
+                    col: c.col,
+                })
+                .err(),
+            None => resolver.locate(&c.text).err(),
+        };
+        let Some(u) = err else { continue };
+        let (rule, help) = match u.rule {
+            "evidence-outside-repo" => (
+                "cited-artifact-outside-repo",
+                "cite a file inside the target",
+            ),
+            "evidence-line-out-of-range" => (
+                "evidence-line-out-of-range",
+                "point the anchor at a line that exists (after edits, lines move)",
+            ),
+            _ => (
+                "cited-artifact-missing",
+                "restore the artifact, or cite where it was archived",
+            ),
+        };
+        findings.push(
+            Finding::error(
+                rule,
+                rel,
+                c.line,
+                c.col,
+                format!("cites `{}`: {}", c.text, u.message),
+            )
+            .with_help(help),
+        );
     }
-    Some(parts.join("/"))
+    cites.len()
 }

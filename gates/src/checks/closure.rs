@@ -1,21 +1,29 @@
-//! `review-closure` (A7) and `structural-closure` (B4A): the disposition document closes the
-//! review.
+//! `review-closure` (A7) and `structural-closure` (B4A): the review is closed, and so is the
+//! structural assessment.
 //!
-//! **What it checks.** The pass root's disposition document (`A7_REVIEW_DISPOSITION.md`, or
-//! `B4A_STRUCTURAL_DISPOSITION.md`; configurable) has a findings table (id, severity
-//! blocking|high|medium|low, status open|resolved|deferred|accepted, evidence `path:line`,
-//! owner, rationale, target slice) and exactly one decision line. It fails on any blocking
-//! or high finding that is not resolved, a deferred or accepted medium without owner,
-//! rationale and target slice, evidence that does not resolve to an existing file and line,
-//! and a missing, invalid or `reject` decision. Every error points at its document line.
+//! **What it checks.** `review-closure` reads the pass root's disposition
+//! (`A7_REVIEW_DISPOSITION.md`, configurable) as people write it: findings as a list with a
+//! bold status (`1. Caller drift (high): **resolved**.`) or as a table (id, severity, status,
+//! evidence, owner, rationale, target slice), and one decision token (`approve`/`reject`) under
+//! a heading naming the decision or on a `Decision:` line. It fails on a blocking or high
+//! finding that is not resolved (an open finding of unstated severity counts as high), a
+//! finding with no readable status, a deferred or accepted medium of the table without owner,
+//! rationale and target slice, evidence that does not resolve, a file the document cites that
+//! does not exist (looked for in its folder, the spec packet, the repository root), and a
+//! missing, conflicting or `reject` decision. `structural-closure` judges
+//! `B4A_STRUCTURAL_DISPOSITION.md` the same way when it exists; otherwise it finds the
+//! structural record where it is kept (param `record`, default the structural refactor and the
+//! reviews: `AGENT_*STRUCTURAL*.md`, `AGENT_Q*_*REVIEW*.md`) and fails when there is none, or
+//! when a blocking/high finding there is neither resolved in place nor closed by an approving
+//! disposition (param `closed_by`, default the A7 disposition) that cites the document.
 //!
 //! **Why.** The runbook's exit condition for A7 and B4A is "no unresolved blocking/high
 //! findings; accepted mediums dispositioned with owner and follow-up". The user's own
-//! disposition cited reports and lines that were not in the tree; evidence has to resolve.
+//! disposition cited six reports that were not in the tree; a citation has to resolve.
 //!
-//! **How to fix.** Edit the document in the format of `docs/closure-format.md`: fix and
-//! re-review blocking/high findings and mark them resolved with evidence; give deferred
-//! mediums an owner, a rationale and a target slice; state `Decision: approve`.
+//! **How to fix.** Fix and re-review blocking/high findings and mark them resolved; restore a
+//! cited report or cite where it was archived; state one decision (`## Decision` then
+//! `` `approve` ``). Every accepted form is in `docs/closure-format.md`.
 
 use serde::Deserialize;
 
@@ -33,21 +41,244 @@ pub const STRUCTURAL_DOCUMENT: &str = "B4A_STRUCTURAL_DISPOSITION.md";
 pub struct Params {
     /// The disposition document, relative to the pass root.
     pub document: Option<String>,
+    /// `structural-closure` only: where the structural record is kept when there is no
+    /// disposition document: file-name globs in the pass root (default: the structural
+    /// refactor and the reviews, `AGENT_R*_*STRUCTURAL*.md`, `AGENT_Q*_*REVIEW*.md`).
+    pub record: Option<Vec<String>>,
+    /// `structural-closure` only: the disposition that closes the record's findings when it
+    /// cites a record document and approves (default `A7_REVIEW_DISPOSITION.md`).
+    pub closed_by: Option<String>,
     /// Absolute directories that stand for the target's root in evidence anchors.
     #[serde(default)]
     pub worktree_prefixes: Vec<String>,
 }
 
 pub fn validate(t: &toml::Table) -> Result<(), ParamError> {
-    parse_params::<Params>(t).map(|_| ())
+    let p = parse_params::<Params>(t)?;
+    for g in p.record.iter().flatten() {
+        if let Err(e) = globset::Glob::new(g) {
+            return Err(ParamError {
+                message: format!("`record` glob {g:?} is invalid: {e}"),
+                key: Some("record".into()),
+            });
+        }
+    }
+    Ok(())
 }
 
 pub fn run_review(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
     run(ctx, REVIEW_DOCUMENT)
 }
 
+/// The default places of the structural record: the structural refactor and the reviews
+/// around it (`AGENT_R1_FINAL_STRUCTURAL_REFACTOR.md`, `AGENT_Q1_FINAL_…_REVIEW.md`,
+/// `AGENT_Q1_REFACTOR_REVIEW.md`).
+pub const STRUCTURAL_RECORD: &[&str] =
+    &["AGENT_*STRUCTURAL*.md", "AGENT_Q*_*REVIEW*.md", "B4A_*.md"];
+
 pub fn run_structural(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
-    run(ctx, STRUCTURAL_DOCUMENT)
+    let p: Params = ctx.params()?;
+    let doc = p.document.as_deref().unwrap_or(STRUCTURAL_DOCUMENT);
+    if super::resolve_inside(ctx.pass_root, doc)?.is_file() {
+        return run(ctx, STRUCTURAL_DOCUMENT);
+    }
+    structural_record(ctx, &p, doc)
+}
+
+/// B4A recorded as the structural refactor and its reviews: the record exists, and every
+/// blocking or high finding it raises is resolved in place or closed by an approving
+/// disposition that cites the document.
+fn structural_record(ctx: &CheckCtx, p: &Params, doc: &str) -> Result<CheckOutput, GateError> {
+    let pass_rel = git::rel_str(&ctx.pipeline.target.pass_root);
+    let mut out = CheckOutput::default();
+    let globs: Vec<String> = p
+        .record
+        .clone()
+        .unwrap_or_else(|| STRUCTURAL_RECORD.iter().map(|s| s.to_string()).collect());
+    let mut b = globset::GlobSetBuilder::new();
+    for g in &globs {
+        b.add(globset::Glob::new(g).map_err(|e| {
+            GateError::msg(format!(
+                "structural-closure: invalid record glob {g:?}: {e}"
+            ))
+        })?);
+    }
+    let set = b.build().map_err(|e| GateError::msg(e.to_string()))?;
+    let files: Vec<String> = if ctx.pass_root.is_dir() {
+        crate::artifacts::names::walk(ctx.pass_root)?
+            .into_iter()
+            .filter(|f| !f.contains('/') && set.is_match(f))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    if files.is_empty() {
+        out.findings.push(
+            Finding::error(
+                "structural-record-missing",
+                format!("{pass_rel}/{doc}"),
+                0,
+                0,
+                format!(
+                    "no structural record in the pass root: neither `{doc}` nor a document matching {}",
+                    globs.join(", ")
+                ),
+            )
+            .with_help("keep the structural assessment in the pass root, or point the gate's `record` parameter at it"),
+        );
+        return Ok(out);
+    }
+    // The disposition that closes the record.
+    let closer = p.closed_by.as_deref().unwrap_or(REVIEW_DOCUMENT);
+    let closer_rel = format!("{pass_rel}/{closer}");
+    let (closes, why_not): (Vec<String>, String) =
+        match std::fs::read_to_string(super::resolve_inside(ctx.pass_root, closer)?) {
+            Err(_) => (Vec::new(), format!("`{closer}` does not exist")),
+            Ok(text) => {
+                let mut r = Resolver::new(ctx.repo, &p.worktree_prefixes);
+                let d = disposition::check(&closer_rel, &text, &mut r);
+                let open = d
+                    .items
+                    .iter()
+                    .filter(|i| !matches!(i.status.as_str(), "resolved"))
+                    .filter(|i| !matches!(i.severity.as_str(), "medium" | "low"))
+                    .count();
+                match d.decision {
+                    Some((disposition::Decision::Approve, _)) if open == 0 => {
+                        let md = crate::artifacts::markdown::Doc::parse(&text);
+                        let cited = crate::artifacts::evidence::citations(&md)
+                            .into_iter()
+                            .map(|c| c.text.rsplit('/').next().unwrap_or("").to_string())
+                            .collect();
+                        (cited, String::new())
+                    }
+                    Some((disposition::Decision::Approve, _)) => (
+                        Vec::new(),
+                        format!("`{closer}` leaves {open} finding(s) not resolved"),
+                    ),
+                    _ => (Vec::new(), format!("`{closer}` does not approve")),
+                }
+            }
+        };
+    let mut highs = 0;
+    for f in &files {
+        let rel = format!("{pass_rel}/{f}");
+        let text = std::fs::read_to_string(ctx.pass_root.join(f))
+            .map_err(|e| GateError::io(ctx.pass_root.join(f), e))?;
+        let closed = closes.iter().any(|c| c == f);
+        for (line, col, sev, title) in serious_findings(&text) {
+            highs += 1;
+            if closed {
+                continue;
+            }
+            out.findings.push(
+                Finding::error(
+                    "blocking-or-high-not-resolved",
+                    &rel,
+                    line,
+                    col,
+                    format!(
+                        "{sev} finding `{title}` is not resolved here, and no approving disposition closes this document ({})",
+                        if why_not.is_empty() {
+                            format!("`{closer}` does not cite `{f}`")
+                        } else {
+                            why_not.clone()
+                        }
+                    ),
+                )
+                .with_help("resolve it and record the resolution (a `**resolved**` status under the finding, or the A7 disposition citing this review and approving)"),
+            );
+        }
+    }
+    out.notes.push(format!(
+        "structural record: {} ({highs} blocking/high finding(s); closed by `{closer}` when it cites the document and approves)",
+        files.join(", ")
+    ));
+    Ok(out)
+}
+
+/// Blocking and high findings a review raises and does not mark resolved in place: a
+/// heading, list item or table row carrying the severity (`### 1. HIGH: …`,
+/// `### 2) [High] …`, a `severity` column).
+fn serious_findings(text: &str) -> Vec<(u32, u32, &'static str, String)> {
+    use crate::artifacts::markdown::{Doc, strip_emphasis};
+    let doc = Doc::parse(text);
+    let sev_of = |t: &str| -> Option<&'static str> {
+        let words: Vec<String> = t
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .take(4)
+            .map(str::to_ascii_lowercase)
+            .collect();
+        // The severity leads the title: `1. HIGH: …`, `1) [High] …`, `High — …`.
+        words
+            .iter()
+            .find_map(|w| match w.as_str() {
+                "blocking" | "blocker" | "critical" => Some("blocking"),
+                "high" => Some("high"),
+                _ => None,
+            })
+            .filter(|_| {
+                let first_non_num = words
+                    .iter()
+                    .find(|w| !w.chars().all(|c| c.is_ascii_digit()));
+                first_non_num.is_some_and(|w| {
+                    matches!(
+                        w.as_str(),
+                        "blocking" | "blocker" | "critical" | "high" | "severity"
+                    )
+                })
+            })
+    };
+    let resolved_in = |range: std::ops::Range<usize>| {
+        doc.inlines_in(range.clone()).iter().any(|(_, i)| {
+            i.kind != crate::artifacts::markdown::InlineKind::LinkTarget
+                && strip_emphasis(&i.text)
+                    .to_ascii_lowercase()
+                    .starts_with("resolved")
+        }) || crate::artifacts::markdown::key_value_lines_in(&doc, range, &["status"])
+            .iter()
+            .any(|(_, v, _)| v.to_ascii_lowercase().starts_with("resolved"))
+    };
+    let mut out = Vec::new();
+    let heads = doc.headings();
+    for (k, h) in heads.iter().enumerate() {
+        let Some(sev) = sev_of(&h.title) else {
+            continue;
+        };
+        let end = heads[k + 1..]
+            .iter()
+            .find(|n| n.level <= h.level)
+            .map_or(doc.lines.len(), |n| n.index);
+        if !resolved_in(h.index..end) {
+            out.push((h.line, 1, sev, h.title.clone()));
+        }
+    }
+    for t in doc.tables(doc.all()) {
+        let (Some(si), st) = (t.column("severity"), t.column("status")) else {
+            continue;
+        };
+        for row in &t.rows {
+            let Some(c) = row.cells.get(si) else { continue };
+            let sev = match strip_emphasis(&c.text).to_ascii_lowercase().as_str() {
+                "blocking" | "critical" => "blocking",
+                "high" => "high",
+                _ => continue,
+            };
+            let resolved = st
+                .and_then(|i| row.cells.get(i))
+                .is_some_and(|s| strip_emphasis(&s.text).eq_ignore_ascii_case("resolved"));
+            if !resolved {
+                let title = row
+                    .cells
+                    .first()
+                    .map(|c| c.text.clone())
+                    .unwrap_or_default();
+                out.push((row.line, c.col, sev, title));
+            }
+        }
+    }
+    out
 }
 
 fn run(ctx: &CheckCtx, default_doc: &str) -> Result<CheckOutput, GateError> {
@@ -86,7 +317,12 @@ fn run(ctx: &CheckCtx, default_doc: &str) -> Result<CheckOutput, GateError> {
         }
         Err(e) => return Err(GateError::io(full, e)),
     };
-    let mut resolver = Resolver::new(ctx.repo, &p.worktree_prefixes);
+    let packet = super::agent_outputs::packet_of(&pass_rel);
+    let doc_dir = std::path::Path::new(&rel)
+        .parent()
+        .map(git::rel_str)
+        .unwrap_or_default();
+    let mut resolver = Resolver::new(ctx.repo, &p.worktree_prefixes).with_bases(&doc_dir, &packet);
     let d = disposition::check(&rel, &text, &mut resolver);
     let open = d.items.iter().filter(|i| i.status == "open").count();
     out.notes.push(format!(

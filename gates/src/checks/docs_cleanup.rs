@@ -1,11 +1,14 @@
 //! `docs-cleanup` (A8): the cleanup manifest agrees with the tree.
 //!
-//! **What it checks.** `A8_CLEANUP_MANIFEST.md` exists and parses; every path stays inside
-//! the pass root (no absolute path, no `..`, no symlink on the way); deleted paths are
-//! absent; retained paths exist; archived paths exist at their destination and no longer in
-//! place; no file of the pass root is unaccounted for; orchestrator files, finals and closure
-//! outputs are retained; no canonical document (under `canonical_docs`) or closure document
-//! links to a deleted or archived path.
+//! **What it checks.** `A8_CLEANUP_MANIFEST.md` exists and lists paths: in code spans under
+//! Deleted / Removed / Archived / Retained / Kept headings or list items (the way people write
+//! it), or in the `path | action` table `cleanup plan` writes. Every path stays inside the pass
+//! root (no absolute path, no `..`, no symlink on the way); deleted paths are absent; retained
+//! and kept paths exist; archived paths exist at their destination and no longer in place;
+//! orchestrator files, finals and closure outputs are retained; no canonical document (under
+//! `canonical_docs`) or closure document links to a deleted or archived path. A file the
+//! manifest does not mention is accepted when the cleanup slice or a later one wrote it (A8/A9
+//! documents, the readiness, the report, the handoff) and a warning otherwise.
 //!
 //! **Why.** The runbook's A8 deletes superseded scratch and archives what has record value,
 //! with a manifest as the record. A manifest that does not match the tree is no record, and

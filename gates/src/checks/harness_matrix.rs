@@ -1,25 +1,46 @@
-//! `harness-matrix`: every required suite ID and negative-assertion key was carried by a test
-//! that the runner really executed, and that test passed.
+//! `harness-matrix` and `instance-isolation`: every required suite ID, negative-assertion key
+//! or A6 assertion was carried by a test that the runner really executed, and that test passed.
 //!
 //! **What it checks.** The gate runs the target's suites (its command, e.g.
-//! `npx vitest run --reporter=json --outputFile=...`) and reads the runner's own report
-//! (vitest JSON, JUnit XML; for Rust targets nextest's JUnit plus `cargo nextest list` for the
-//! declared set). For each required ID (defaults: SPEC §5) it reports exactly one outcome:
-//! `missing` (nowhere), `declared-only` (named in a test source, e.g. in a constant, a comment
-//! or a test the runner never executed, but carried by no executed test's name),
-//! `skipped`/`todo`, `zero tests` (a suite with no test in it), `failed`, or `passed`. Only
-//! `passed` is green. A test "carries" an ID when one of its titles (its own or an enclosing
-//! suite's) contains the ID as a whole token; for Rust tests, whose names cannot hold `:` or
-//! `-`, a path segment spelled as the ID in snake case (`suite_web_first_party_rpc`) counts.
+//! `npx vitest run --reporter=json --outputFile=...`; gates naming the same command share one
+//! run per pipeline run, see [`crate::run::shared`]) and reads the runner's own report (vitest
+//! JSON, JUnit XML; for Rust targets nextest's JUnit plus `cargo nextest list` for the declared
+//! set). A test carries an ID when one of its titles (its own or an enclosing suite's) holds
+//! the ID as a whole token, or when it **executes a case** of a case table whose ID field
+//! (`case_fields`: `suiteId`, `assertionKey`...) holds it: the test sources are parsed with oxc
+//! and joined with the report ([`crate::target::cases`]: loops and `.each` tables over arrays
+//! declared in the file or imported, `.filter`/`.slice` narrowing; a test that only reads the
+//! cases' fields executes none). For Rust tests, whose names cannot hold `:` or `-`, a path
+//! segment spelled as the ID in snake case counts. `instance-isolation` identifies A6's
+//! assertions by place and title instead (`title_assertions`: in each root, a test whose name
+//! has every word group). For each requirement it reports exactly one outcome: `missing`,
+//! `declared-only` (named in a constant, a comment, a case no test executes, or a test the
+//! runner never ran), `skipped`/`todo` (the executing test or an enclosing suite), `zero
+//! tests`, `failed`, `undecidable` (the case table is narrowed by something the gate cannot
+//! evaluate), or `passed`. Only `passed` is green. A finding points at the case's ID field (or
+//! the declaration) and names the test that should have run it.
 //!
 //! **Why.** The original check grepped test files for the ID strings, so an ID in a constant,
-//! a comment or a skipped test counted as present while nothing ran.
+//! a comment or a skipped test counted as present while nothing ran; and the user's matrix
+//! is table-driven, so no test title carries an ID at all.
 //!
-//! **How to fix.** Name a real, executed test after the ID: `describe("suite:...", ...)` with
-//! at least one `it(...)` in it, or `it("assertion:... does ...")`, and make it pass. Remove
-//! `.skip`/`.todo`, and make sure the runner's include globs cover the file.
+//! **How to fix.** Make a test that runs drive a case carrying the ID (send the request built
+//! from it, call its `invoke`/`check`), or name an executed test after the ID; make it pass.
+//! Remove `.skip`/`.todo`, make sure the runner's include globs cover the file, and narrow case
+//! tables with predicates on the cases' literal fields.
 //!
-//! The same check, with other IDs, serves A6's instance-isolation assertions.
+//! ```ts
+//! // fails: the table is only read, no case is executed
+//! it("has every suite", () => {
+//!   expect(new Set(CASES.map((c) => c.suiteId)).has("suite:api:boundary")).toBe(true);
+//! });
+//! // passes: each case drives a request
+//! it("executes route cases", async () => {
+//!   for (const c of CASES.filter((c) => c.kind === "http")) {
+//!     expect((await app.handle(new Request(`http://x${c.path}`))).status).toBe(c.expectedStatus);
+//!   }
+//! });
+//! ```
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -32,6 +53,7 @@ use crate::error::GateError;
 use crate::finding::{Finding, Severity};
 use crate::pipeline::Gate;
 use crate::run::command::CommandRun;
+use crate::target::cases::{self, Analysis};
 use crate::target::source;
 use crate::target::testsrc::{self, DeclKind, TestSource};
 use crate::testreport::{self, CaseStatus, ReportFormat, TestCase, TestRun, nextest};
@@ -88,19 +110,200 @@ struct Params {
     nextest_list_command: Option<Vec<String>>,
     /// Also fail on failing tests that carry none of the required IDs (default true).
     fail_on_other_failures: Option<bool>,
+    /// Fields of a case object whose values carry IDs (default: [`cases::DEFAULT_CASE_FIELDS`]).
+    case_fields: Option<Vec<String>>,
+    /// Assertions identified by where a test lives and what its title says, for suites that
+    /// name no ID (default: none; `instance-isolation`: [`DEFAULT_INSTANCE_ASSERTIONS`]).
+    title_assertions: Option<Vec<TitleAssertion>>,
+    #[serde(skip)]
+    flavor: Flavor,
+}
+
+/// An assertion recognised by its test's place and title: in each of `roots` (repository
+/// directories), some test whose name path has every one of `words`. A word is a list of
+/// alternatives separated by `|`, each matched case-insensitively at the start of a word, so
+/// `explicit` also matches "explicitly".
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TitleAssertion {
+    pub id: String,
+    pub roots: Vec<String>,
+    pub words: Vec<String>,
+}
+
+/// Which gate's defaults apply.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Flavor {
+    /// SPEC §5's suite IDs and negative assertions.
+    #[default]
+    HarnessMatrix,
+    /// A6: the instance-local canonical root assertions of the two install-state packages.
+    InstanceIsolation,
+}
+
+/// A6 (SPEC §6): "instance-local canonical root (no singleton-global owner) assertions
+/// pass". Both install-state implementations (the `hq` package and the CLI plugins plugin)
+/// must assert that the canonical workspace root defaults to the instance-local workspace,
+/// and that a global owner root is used only when explicitly enabled.
+pub fn default_instance_assertions() -> Vec<TitleAssertion> {
+    let roots = vec![
+        "packages/hq/test".to_string(),
+        "plugins/cli/plugins/test".to_string(),
+    ];
+    vec![
+        TitleAssertion {
+            id: "assertion:instance-local-canonical-root-default".into(),
+            roots: roots.clone(),
+            words: vec![
+                "canonical".into(),
+                "instance-local|instance local|instance-scoped|local workspace|current workspace"
+                    .into(),
+            ],
+        },
+        TitleAssertion {
+            id: "assertion:global-owner-explicit-opt-in".into(),
+            roots,
+            words: vec![
+                "global-owner|global owner|singleton".into(),
+                "only|explicit|opt-in|opt in".into(),
+            ],
+        },
+    ]
+}
+
+/// One thing the gate requires to have run and passed.
+#[derive(Clone, Debug)]
+enum Req {
+    /// An ID carried by a test's name or by the cases it executes.
+    Id(String),
+    /// A [`TitleAssertion`] in one of its roots.
+    Title {
+        id: String,
+        root: String,
+        words: Vec<Vec<String>>,
+    },
+}
+
+impl Req {
+    fn name(&self) -> String {
+        match self {
+            Req::Id(id) => id.clone(),
+            Req::Title { id, root, .. } => format!("{id} in {root}"),
+        }
+    }
+
+    fn id(&self) -> &str {
+        match self {
+            Req::Id(id) | Req::Title { id, .. } => id,
+        }
+    }
+
+    /// Whether a test (its name path, its repository-relative file) carries this.
+    fn carries_name(&self, names: &[String], file: Option<&str>) -> bool {
+        match self {
+            Req::Id(id) => names.iter().any(|n| name_carries(n, id)),
+            Req::Title { root, words, .. } => {
+                file.is_some_and(|f| in_root(f, root)) && title_has(&names.join(" "), words)
+            }
+        }
+    }
+
+    fn words_text(&self) -> String {
+        match self {
+            Req::Id(_) => String::new(),
+            Req::Title { words, .. } => words
+                .iter()
+                .map(|w| format!("`{}`", w.join("|")))
+                .collect::<Vec<_>>()
+                .join(" and "),
+        }
+    }
+}
+
+fn in_root(file: &str, root: &str) -> bool {
+    let root = root.trim_end_matches('/');
+    root.is_empty() || root == "." || file == root || file.starts_with(&format!("{root}/"))
+}
+
+/// Whether `title` has every word group (an alternative at the start of a word).
+fn title_has(title: &str, words: &[Vec<String>]) -> bool {
+    let t = title.to_lowercase();
+    words.iter().all(|alts| {
+        alts.iter().any(|a| {
+            let a = a.to_lowercase();
+            t.match_indices(&a).any(|(i, _)| {
+                t[..i]
+                    .chars()
+                    .next_back()
+                    .is_none_or(|c| !c.is_alphanumeric())
+            })
+        })
+    })
 }
 
 impl Params {
     fn ids(&self) -> Vec<String> {
+        let defaults = |d: &[&str]| match self.flavor {
+            Flavor::HarnessMatrix => d.iter().map(|s| s.to_string()).collect(),
+            Flavor::InstanceIsolation => Vec::new(),
+        };
         let suites = self
             .suites
             .clone()
-            .unwrap_or_else(|| DEFAULT_SUITES.iter().map(|s| s.to_string()).collect());
+            .unwrap_or_else(|| defaults(DEFAULT_SUITES));
         let assertions = self
             .assertions
             .clone()
-            .unwrap_or_else(|| DEFAULT_ASSERTIONS.iter().map(|s| s.to_string()).collect());
+            .unwrap_or_else(|| defaults(DEFAULT_ASSERTIONS));
         suites.into_iter().chain(assertions).collect()
+    }
+
+    fn title_assertions(&self) -> Vec<TitleAssertion> {
+        self.title_assertions
+            .clone()
+            .unwrap_or_else(|| match self.flavor {
+                Flavor::HarnessMatrix => Vec::new(),
+                Flavor::InstanceIsolation => default_instance_assertions(),
+            })
+    }
+
+    /// Everything required, in report order.
+    fn reqs(&self) -> Vec<Req> {
+        let mut out: Vec<Req> = self.ids().into_iter().map(Req::Id).collect();
+        for t in self.title_assertions() {
+            let words: Vec<Vec<String>> = t
+                .words
+                .iter()
+                .map(|w| {
+                    w.split('|')
+                        .map(|a| a.trim().to_string())
+                        .filter(|a| !a.is_empty())
+                        .collect()
+                })
+                .collect();
+            for root in &t.roots {
+                out.push(Req::Title {
+                    id: t.id.clone(),
+                    root: root.clone(),
+                    words: words.clone(),
+                });
+            }
+        }
+        out
+    }
+
+    fn fail_on_other_failures(&self) -> bool {
+        self.fail_on_other_failures
+            .unwrap_or(self.flavor == Flavor::HarnessMatrix)
+    }
+
+    fn case_fields(&self) -> Vec<String> {
+        self.case_fields.clone().unwrap_or_else(|| {
+            cases::DEFAULT_CASE_FIELDS
+                .iter()
+                .map(|s| s.to_string())
+                .collect()
+        })
     }
 
     fn test_roots(&self) -> Vec<String> {
@@ -119,8 +322,49 @@ pub fn def() -> CheckDef {
     }
 }
 
+/// A6's gate: the same judgement with the instance-isolation defaults.
+pub fn instance_isolation_def() -> CheckDef {
+    CheckDef {
+        name: "instance-isolation",
+        summary: "the instance-local canonical root assertions of both install-state packages ran and passed",
+        validate: validate_ii,
+        run: run_ii,
+    }
+}
+
 fn validate(table: &toml::Table) -> Result<(), ParamError> {
-    let p: Params = parse_params(table)?;
+    validate_as(table, Flavor::HarnessMatrix)
+}
+
+fn validate_ii(table: &toml::Table) -> Result<(), ParamError> {
+    validate_as(table, Flavor::InstanceIsolation)
+}
+
+fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
+    run_as(ctx, Flavor::HarnessMatrix)
+}
+
+fn run_ii(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
+    run_as(ctx, Flavor::InstanceIsolation)
+}
+
+/// Which flavour a check name is, for callers outside the executor (`gate ID --report`).
+pub fn flavor_of(check: &str) -> Option<Flavor> {
+    match check {
+        "harness-matrix" => Some(Flavor::HarnessMatrix),
+        "instance-isolation" => Some(Flavor::InstanceIsolation),
+        _ => None,
+    }
+}
+
+fn parse_as(table: &toml::Table, flavor: Flavor) -> Result<Params, ParamError> {
+    let mut p: Params = parse_params(table)?;
+    p.flavor = flavor;
+    Ok(p)
+}
+
+fn validate_as(table: &toml::Table, flavor: Flavor) -> Result<(), ParamError> {
+    let p = parse_as(table, flavor)?;
     let bad = |key: &str, message: String| {
         Err(ParamError {
             message,
@@ -137,11 +381,38 @@ fn validate(table: &toml::Table) -> Result<(), ParamError> {
             }
         }
     }
-    if p.ids().is_empty() {
+    if p.reqs().is_empty() {
         return bad(
             "suites",
-            "no IDs to check: `suites` and `assertions` are both empty".into(),
+            "no IDs to check: `suites`, `assertions` and `title_assertions` are all empty".into(),
         );
+    }
+    for t in p.title_assertions() {
+        if t.id.trim().is_empty()
+            || t.roots.is_empty()
+            || t.words.iter().all(|w| w.trim().is_empty())
+        {
+            return bad(
+                "title_assertions",
+                format!(
+                    "title_assertions: {:?} needs an id, at least one root and at least one word",
+                    t.id
+                ),
+            );
+        }
+        for root in &t.roots {
+            if super::resolve_inside(Path::new("."), root).is_err() {
+                return bad(
+                    "title_assertions",
+                    format!("title_assertions: root {root:?} must be inside the target repository"),
+                );
+            }
+        }
+    }
+    if let Some(fields) = &p.case_fields
+        && fields.iter().any(|f| f.trim().is_empty())
+    {
+        return bad("case_fields", "case_fields: a field name is empty".into());
     }
     if let Some(f) = &p.report_format
         && ReportFormat::parse(f).is_none()
@@ -186,8 +457,9 @@ fn validate(table: &toml::Table) -> Result<(), ParamError> {
     Ok(())
 }
 
-fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
-    let params: Params = ctx.params()?;
+fn run_as(ctx: &CheckCtx, flavor: Flavor) -> Result<CheckOutput, GateError> {
+    let params = parse_as(ctx.params, flavor)
+        .map_err(|e| GateError::msg(format!("invalid params: {}", e.message)))?;
     let gate = ctx.pipeline.gates.get(ctx.gate_id);
     let spec = gate.and_then(|g| g.kind.command());
     let (report_rel, declared_format) = match (spec.and_then(|s| s.report.as_ref()), &params.report)
@@ -222,10 +494,16 @@ fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
         None => ctx.repo.to_path_buf(),
     };
     let mut out = CheckOutput::default();
+    if let Some(log) = ctx.command.and_then(|c| c.log.as_ref()) {
+        out.notes.push(format!(
+            "the runner's full output is in {}",
+            display_path(ctx.repo, log)
+        ));
+    }
     if let Some(cmd) = ctx.command {
         // A report older than this command was not written by it: judging it would judge
         // an earlier run.
-        let started = SystemTime::now() - cmd.duration - Duration::from_secs(2);
+        let started = cmd.started_at - Duration::from_secs(2);
         if let Some(m) = testreport::mtime(&report)
             && m < started
         {
@@ -347,7 +625,12 @@ fn list_tests(
 /// the gate's params decide the IDs; the notes state the report's age and revision.
 pub fn judge_existing(gate: &Gate, repo: &Path, report: &Path) -> Result<CheckOutput, GateError> {
     let table = gate.kind.params().cloned().unwrap_or_default();
-    let params: Params = parse_params(&table)
+    let flavor = gate
+        .kind
+        .check_name()
+        .and_then(flavor_of)
+        .unwrap_or_default();
+    let params = parse_as(&table, flavor)
         .map_err(|e| GateError::msg(format!("invalid params: {}", e.message)))?;
     let declared = gate
         .kind
@@ -426,6 +709,7 @@ pub enum Outcome {
     Todo,
     ZeroTests,
     Failed,
+    Undecidable,
     Passed,
 }
 
@@ -438,6 +722,7 @@ impl Outcome {
             Outcome::Todo => "todo",
             Outcome::ZeroTests => "zero tests",
             Outcome::Failed => "failed",
+            Outcome::Undecidable => "undecidable",
             Outcome::Passed => "passed",
         }
     }
@@ -451,6 +736,7 @@ impl Outcome {
             Outcome::Todo => "harness-todo",
             Outcome::ZeroTests => "harness-zero-tests",
             Outcome::Failed => "harness-failed",
+            Outcome::Undecidable => "harness-undecidable",
             Outcome::Passed => "harness-passed",
         }
     }
@@ -484,7 +770,12 @@ fn judge(
             };
             let mut f = Finding::error(rule, report_rel, e.line, e.col, message);
             if let Some(cmd) = command {
-                f = f.with_help(format!("`{}`:\n{}", cmd.argv.join(" "), cmd.tail(20)));
+                let full = cmd
+                    .log
+                    .as_ref()
+                    .map(|l| format!("\n(the whole output is in {})", display_path(repo, l)))
+                    .unwrap_or_default();
+                f = f.with_help(format!("`{}`:\n{}{full}", cmd.argv.join(" "), cmd.tail(20)));
             }
             out.findings.push(f);
             return Ok(out);
@@ -514,6 +805,22 @@ fn judge(
         }
     };
     let sources = scan_sources(repo, cwd, &params.test_roots(), &run, &mut out.notes);
+    let files: Vec<PathBuf> = sources.iter().map(|s| s.file.path.clone()).collect();
+    let analysis = cases::analyse(repo, &files, &params.case_fields());
+    let rel_files: Vec<Option<String>> = run
+        .cases
+        .iter()
+        .map(|c| c.file.as_deref().and_then(|f| case_file(repo, cwd, f)))
+        .collect();
+    let j = Judge {
+        repo,
+        cwd,
+        run: &run,
+        listed: &listed,
+        sources: &sources,
+        analysis: &analysis,
+        rel_files: &rel_files,
+    };
     for s in &sources {
         // A test file that does not parse cannot be explained; say so, but the report
         // (what ran) still decides.
@@ -537,20 +844,24 @@ fn judge(
         ));
     }
 
-    let ids = params.ids();
+    let reqs = params.reqs();
     let mut matrix = Vec::new();
-    for id in &ids {
-        let (outcome, mut findings) = judge_id(repo, cwd, id, &run, &listed, &sources);
-        matrix.push(format!("{id}: {}", outcome.as_str()));
+    let mut carried_any: BTreeSet<usize> = BTreeSet::new();
+    for req in &reqs {
+        let carried = j.carried(req);
+        carried_any.extend(carried.iter().map(|(i, _)| *i));
+        let (outcome, mut findings) = j.judge_req(req, &carried);
+        matrix.push(format!("{}: {}", req.name(), outcome.as_str()));
         out.findings.append(&mut findings);
     }
 
-    if params.fail_on_other_failures.unwrap_or(true) {
+    if params.fail_on_other_failures() {
         let others: Vec<&TestCase> = run
             .cases
             .iter()
-            .filter(|c| c.status == CaseStatus::Failed)
-            .filter(|c| !ids.iter().any(|id| carries(c, id)))
+            .enumerate()
+            .filter(|(i, c)| c.status == CaseStatus::Failed && !carried_any.contains(i))
+            .map(|(_, c)| c)
             .collect();
         for c in others.iter().take(MAX_OTHER_FAILURES) {
             let (path, line, col) = case_position(repo, cwd, c, None, &sources);
@@ -614,39 +925,95 @@ fn judge(
         counts(CaseStatus::Todo),
         run.files.len()
     ));
+    let executing = analysis.uses.iter().filter(|u| u.executes).count();
+    if !analysis.cases.is_empty() {
+        out.notes.push(format!(
+            "case tables: {} cases, {} case uses by tests ({executing} executing)",
+            analysis.cases.len(),
+            analysis.uses.len()
+        ));
+    }
     out.notes.push(format!("matrix: {}", matrix.join("; ")));
     Ok(out)
 }
 
-/// One ID's outcome and its findings (none when it passed).
-fn judge_id(
-    repo: &Path,
-    cwd: &Path,
-    id: &str,
-    run: &TestRun,
-    listed: &[nextest::ListedTest],
-    sources: &[TestSource],
-) -> (Outcome, Vec<Finding>) {
-    let cases: Vec<&TestCase> = run.cases.iter().filter(|c| carries(c, id)).collect();
-    let of = |s: CaseStatus| -> Vec<&TestCase> {
-        cases
-            .iter()
-            .copied()
-            .filter(|c| c.status == s && !c.empty_suite)
-            .collect()
-    };
-    // A test declared `it.fails(...)` is reported as passed when its body FAILS: vitest
-    // inverts the result. Such a "pass" says the assertion does not hold, so it is a failure.
-    let (inverted, passed): (Vec<&TestCase>, Vec<&TestCase>) = of(CaseStatus::Passed)
-        .into_iter()
-        .partition(|c| declared_fails(repo, cwd, c, sources));
-    let mut failed = of(CaseStatus::Failed);
-    failed.extend(inverted.iter().copied());
-    let skipped = of(CaseStatus::Skipped);
-    let todo = of(CaseStatus::Todo);
-    let empty: Vec<&TestCase> = cases.iter().copied().filter(|c| c.empty_suite).collect();
-    let at = |c: &TestCase, outcome: Outcome, message: String| {
-        let (path, line, col) = case_position(repo, cwd, c, Some(id), sources);
+/// What one judgement reads: the report, the sources and the case analysis.
+struct Judge<'j> {
+    repo: &'j Path,
+    cwd: &'j Path,
+    run: &'j TestRun,
+    listed: &'j [nextest::ListedTest],
+    sources: &'j [TestSource],
+    analysis: &'j Analysis,
+    /// Repository-relative file of each report case.
+    rel_files: &'j [Option<String>],
+}
+
+/// How a report case carries a requirement: through a case it executes (the use), or by
+/// its name (`None`).
+type Carried = Vec<(usize, Option<usize>)>;
+
+impl Judge<'_> {
+    /// The report cases carrying `req`: by name, or as the test that executes a case
+    /// carrying the ID (decidably).
+    fn carried(&self, req: &Req) -> Carried {
+        let mut out: Carried = Vec::new();
+        for (i, c) in self.run.cases.iter().enumerate() {
+            if req.carries_name(&c.names, self.rel_files[i].as_deref()) {
+                out.push((i, None));
+                continue;
+            }
+            if let Req::Id(id) = req {
+                let via = self.analysis.uses.iter().position(|u| {
+                    u.executes
+                        && u.undecidable.is_none()
+                        && self.rel_files[i].as_deref() == Some(u.file.as_str())
+                        && u.matches(&c.names)
+                        && self.analysis.cases[u.case].carries(id).is_some()
+                });
+                if let Some(u) = via {
+                    out.push((i, Some(u)));
+                }
+            }
+        }
+        out
+    }
+
+    /// A finding about report case `i` (carried through use `via`, if any).
+    fn at(
+        &self,
+        i: usize,
+        via: Option<usize>,
+        req: &Req,
+        outcome: Outcome,
+        message: String,
+    ) -> Finding {
+        let id = req.id();
+        let c = &self.run.cases[i];
+        if let Some(u) = via {
+            let u = &self.analysis.uses[u];
+            let case = &self.analysis.cases[u.case];
+            let (line, col) = case.carries(id).unwrap_or((case.line, case.col));
+            return Finding::error(
+                outcome.rule(),
+                case.file.clone(),
+                line,
+                col,
+                format!(
+                    "{message} (the case at {}:{}:{} is executed by test `{}`)",
+                    case.file,
+                    case.line,
+                    case.col,
+                    c.display_name()
+                ),
+            )
+            .with_help(help(outcome, id));
+        }
+        let name_id = match req {
+            Req::Id(id) => Some(id.as_str()),
+            Req::Title { .. } => None,
+        };
+        let (path, line, col) = case_position(self.repo, self.cwd, c, name_id, self.sources);
         let mut f = Finding::error(
             outcome.rule(),
             path.clone().unwrap_or_default(),
@@ -658,71 +1025,302 @@ fn judge_id(
             f.path = None;
         }
         f.with_help(help(outcome, id))
-    };
-    if let Some(c) = failed.first() {
-        let why = if inverted.iter().any(|i| std::ptr::eq(*i, *c)) {
-            ": it is declared with `.fails`, so the runner reports it passed because its body failed"
-                .to_string()
-        } else {
-            c.message
-                .as_deref()
-                .map(|m| format!(": {m}"))
-                .unwrap_or_default()
-        };
-        let msg = format!(
-            "`{id}`: failed: {} of {} executed tests carrying it failed, first `{}`{why}",
-            failed.len(),
-            cases.len(),
-            c.display_name(),
-        );
-        return (Outcome::Failed, vec![at(c, Outcome::Failed, msg)]);
-    }
-    if let Some(c) = empty.first() {
-        let msg = format!(
-            "`{id}`: zero tests: suite `{}` declares no test",
-            c.display_name()
-        );
-        return (Outcome::ZeroTests, vec![at(c, Outcome::ZeroTests, msg)]);
-    }
-    if !passed.is_empty() {
-        let mut findings = Vec::new();
-        if let Some(c) = skipped.first().or(todo.first()) {
-            findings.push(
-                at(
-                    c,
-                    Outcome::Skipped,
-                    format!(
-                        "`{id}`: passed, but {} of its {} tests did not run (skipped or todo), first `{}`",
-                        skipped.len() + todo.len(),
-                        cases.len(),
-                        c.display_name()
-                    ),
-                )
-                .with_severity(Severity::Warning),
-            );
-            if let Some(f) = findings.last_mut() {
-                f.rule = "harness-partially-skipped".into();
-            }
-        }
-        return (Outcome::Passed, findings);
-    }
-    if let Some(c) = skipped.first() {
-        let msg = format!(
-            "`{id}`: skipped: its {} test(s) were skipped by the runner, first `{}`",
-            skipped.len() + todo.len(),
-            c.display_name()
-        );
-        return (Outcome::Skipped, vec![at(c, Outcome::Skipped, msg)]);
-    }
-    if let Some(c) = todo.first() {
-        let msg = format!(
-            "`{id}`: todo: its {} test(s) are todo placeholders, first `{}`",
-            todo.len(),
-            c.display_name()
-        );
-        return (Outcome::Todo, vec![at(c, Outcome::Todo, msg)]);
     }
 
+    /// One requirement's outcome and its findings (none when it passed).
+    fn judge_req(&self, req: &Req, carried: &Carried) -> (Outcome, Vec<Finding>) {
+        let name = req.name();
+        let id = &name;
+        let of = |s: CaseStatus| -> Carried {
+            carried
+                .iter()
+                .copied()
+                .filter(|(i, _)| self.run.cases[*i].status == s && !self.run.cases[*i].empty_suite)
+                .collect()
+        };
+        // A test declared `it.fails(...)` is reported as passed when its body FAILS: vitest
+        // inverts the result. Such a "pass" says the assertion does not hold, so it is a failure.
+        let (inverted, passed): (Carried, Carried) =
+            of(CaseStatus::Passed).into_iter().partition(|(i, _)| {
+                declared_fails(self.repo, self.cwd, &self.run.cases[*i], self.sources)
+            });
+        let mut failed = of(CaseStatus::Failed);
+        failed.extend(inverted.iter().copied());
+        let skipped = of(CaseStatus::Skipped);
+        let todo = of(CaseStatus::Todo);
+        let empty: Carried = carried
+            .iter()
+            .copied()
+            .filter(|(i, _)| self.run.cases[*i].empty_suite)
+            .collect();
+        let total = carried.len();
+        if let Some(&(i, via)) = failed.first() {
+            let c = &self.run.cases[i];
+            let why = if inverted.iter().any(|(x, _)| *x == i) {
+                ": it is declared with `.fails`, so the runner reports it passed because its body failed"
+                    .to_string()
+            } else {
+                c.message
+                    .as_deref()
+                    .map(|m| format!(": {m}"))
+                    .unwrap_or_default()
+            };
+            let msg = format!(
+                "`{id}`: failed: {} of {total} executed tests carrying it failed, first `{}`{why}",
+                failed.len(),
+                c.display_name(),
+            );
+            return (
+                Outcome::Failed,
+                vec![self.at(i, via, req, Outcome::Failed, msg)],
+            );
+        }
+        if let Some(&(i, via)) = empty.first() {
+            let msg = format!(
+                "`{id}`: zero tests: suite `{}` declares no test",
+                self.run.cases[i].display_name()
+            );
+            return (
+                Outcome::ZeroTests,
+                vec![self.at(i, via, req, Outcome::ZeroTests, msg)],
+            );
+        }
+        if !passed.is_empty() {
+            let mut findings = Vec::new();
+            if let Some(&(i, via)) = skipped.first().or(todo.first()) {
+                let mut f = self
+                    .at(
+                        i,
+                        via,
+                        req,
+                        Outcome::Skipped,
+                        format!(
+                            "`{id}`: passed, but {} of its {total} tests did not run (skipped or todo), first `{}`",
+                            skipped.len() + todo.len(),
+                            self.run.cases[i].display_name()
+                        ),
+                    )
+                    .with_severity(Severity::Warning);
+                f.rule = "harness-partially-skipped".into();
+                findings.push(f);
+            }
+            return (Outcome::Passed, findings);
+        }
+        if let Some(&(i, via)) = skipped.first() {
+            let msg = format!(
+                "`{id}`: skipped: its {} test(s) were skipped by the runner, first `{}`",
+                skipped.len() + todo.len(),
+                self.run.cases[i].display_name()
+            );
+            return (
+                Outcome::Skipped,
+                vec![self.at(i, via, req, Outcome::Skipped, msg)],
+            );
+        }
+        if let Some(&(i, via)) = todo.first() {
+            let msg = format!(
+                "`{id}`: todo: its {} test(s) are todo placeholders, first `{}`",
+                todo.len(),
+                self.run.cases[i].display_name()
+            );
+            return (
+                Outcome::Todo,
+                vec![self.at(i, via, req, Outcome::Todo, msg)],
+            );
+        }
+        match req {
+            Req::Id(id) => {
+                if let Some(r) = self.explain_cases(id) {
+                    return r;
+                }
+                let (outcome, mut findings) = explain_id(id, self.listed, self.sources);
+                // An ID listed beside a case table no case of it carries: name the tests that
+                // execute that table, one of which would have run its case.
+                if outcome == Outcome::DeclaredOnly
+                    && let Some(f) = findings.first_mut()
+                    && let Some(path) = f.path.clone()
+                {
+                    let mut tests: Vec<String> = self
+                        .analysis
+                        .uses
+                        .iter()
+                        .filter(|u| u.executes && u.file == path)
+                        .map(|u| format!("`{}`", u.test_name()))
+                        .collect();
+                    tests.dedup();
+                    if !tests.is_empty() {
+                        f.message.push_str(&format!(
+                            "; no case of the table carries it, so none of the tests executing the table's cases ({}) ran it",
+                            tests.join(", ")
+                        ));
+                    }
+                }
+                (outcome, findings)
+            }
+            Req::Title { root, .. } => self.explain_title(req, root),
+        }
+    }
+
+    /// Nothing executed carries `id`: what the case tables say about it, if anything.
+    fn explain_cases(&self, id: &str) -> Option<(Outcome, Vec<Finding>)> {
+        let an = self.analysis;
+        let uses: Vec<&cases::CaseUse> = an
+            .uses
+            .iter()
+            .filter(|u| an.cases[u.case].carries(id).is_some())
+            .collect();
+        let finding = |outcome: Outcome, case: &cases::Case, message: String| {
+            let (line, col) = case.carries(id).unwrap_or((case.line, case.col));
+            (
+                outcome,
+                vec![
+                    Finding::error(outcome.rule(), case.file.clone(), line, col, message)
+                        .with_help(help(outcome, id)),
+                ],
+            )
+        };
+        let place = |u: &cases::CaseUse| format!("{}:{}:{}", u.file, u.line, u.col);
+        let case_at = |c: &cases::Case| format!("{}:{}:{}", c.file, c.line, c.col);
+        if let Some(u) = uses.iter().find(|u| u.executes && u.undecidable.is_none()) {
+            let case = &an.cases[u.case];
+            return Some(match &u.static_skip {
+                Some(skip) => finding(
+                    Outcome::Skipped,
+                    case,
+                    format!(
+                        "`{id}`: skipped: the case at {} is executed by test `{}` ({}), and its {skip} means it did not run",
+                        case_at(case),
+                        u.test_name(),
+                        place(u)
+                    ),
+                ),
+                None => finding(
+                    Outcome::DeclaredOnly,
+                    case,
+                    format!(
+                        "`{id}`: declared-only: the case at {} is executed by test `{}` ({}), which the runner did not run (filtered out, or its file did not run)",
+                        case_at(case),
+                        u.test_name(),
+                        place(u)
+                    ),
+                ),
+            });
+        }
+        if let Some(u) = uses.iter().find(|u| u.executes) {
+            let case = &an.cases[u.case];
+            return Some(finding(
+                Outcome::Undecidable,
+                case,
+                format!(
+                    "`{id}`: undecidable: test `{}` ({}) may execute the case at {}, but {}; the gate cannot tell whether it ran",
+                    u.test_name(),
+                    place(u),
+                    case_at(case),
+                    u.undecidable
+                        .as_deref()
+                        .unwrap_or("the case table is narrowed undecidably")
+                ),
+            ));
+        }
+        if let Some(u) = uses.first() {
+            let case = &an.cases[u.case];
+            let readers: Vec<String> = {
+                let mut v: Vec<String> = uses
+                    .iter()
+                    .map(|u| format!("`{}`", u.test_name()))
+                    .collect();
+                v.dedup();
+                v
+            };
+            return Some(finding(
+                Outcome::DeclaredOnly,
+                case,
+                format!(
+                    "`{id}`: declared-only: the case at {} carries it, but no test executes it: {} only read{} the cases' fields to assert on the table",
+                    case_at(case),
+                    readers.join(", "),
+                    if readers.len() == 1 { "s" } else { "" }
+                ),
+            ));
+        }
+        if let Some(case) = an.cases.iter().find(|c| c.carries(id).is_some()) {
+            return Some(finding(
+                Outcome::DeclaredOnly,
+                case,
+                format!(
+                    "`{id}`: declared-only: the case at {} carries it, but no test iterates its table",
+                    case_at(case)
+                ),
+            ));
+        }
+        None
+    }
+
+    /// Nothing executed carries a title assertion: a declared test that would, or missing.
+    fn explain_title(&self, req: &Req, root: &str) -> (Outcome, Vec<Finding>) {
+        let id = req.name();
+        for s in self.sources.iter().filter(|s| in_root(&s.file.rel, root)) {
+            let Req::Title { words, .. } = req else { break };
+            if let Some(d) = s
+                .declarations
+                .iter()
+                .find(|d| d.kind == DeclKind::Test && title_has(&d.title, words))
+            {
+                let (line, col) = s.file.line_col(d.offset);
+                let (outcome, what) = if d.is_todo() {
+                    (
+                        Outcome::Todo,
+                        "is a todo placeholder and did not run".to_string(),
+                    )
+                } else if d.is_skip() {
+                    (
+                        Outcome::Skipped,
+                        format!(
+                            "is declared with `.{}` and did not run",
+                            d.modifiers.join(".")
+                        ),
+                    )
+                } else {
+                    (Outcome::DeclaredOnly, "is declared here but the runner did not run it (filtered out, or its file did not run)".to_string())
+                };
+                return (
+                    outcome,
+                    vec![
+                        Finding::error(
+                            outcome.rule(),
+                            s.file.rel.clone(),
+                            line,
+                            col,
+                            format!("`{id}`: {}: test `{}` {what}", outcome.as_str(), d.title),
+                        )
+                        .with_help(help(outcome, req.id())),
+                    ],
+                );
+            }
+        }
+        (
+            Outcome::Missing,
+            vec![Finding::general(
+                Outcome::Missing.rule(),
+                format!(
+                    "`{id}`: missing: no test under {root} has {} in its name",
+                    req.words_text()
+                ),
+            )
+            .with_help(format!(
+                "add a test under {root} that asserts it, named with those words (the gate's `title_assertions` param sets the words)"
+            ))],
+        )
+    }
+}
+
+/// An ID no executed test carries by name or through a case: explained from the declared
+/// set and the sources.
+fn explain_id(
+    id: &str,
+    listed: &[nextest::ListedTest],
+    sources: &[TestSource],
+) -> (Outcome, Vec<Finding>) {
     // Nothing executed carries the ID. Explain why from the declared set and the sources.
     if let Some(t) = listed
         .iter()
@@ -810,7 +1408,7 @@ fn judge_id(
                 let kind = if t.comment {
                     "a comment"
                 } else {
-                    "a string that names no test"
+                    "a string that is neither a test's name nor an ID field of a case a test executes (e.g. a list of required IDs)"
                 };
                 return (
                     Outcome::DeclaredOnly,
@@ -841,7 +1439,7 @@ fn judge_id(
 fn help(outcome: Outcome, id: &str) -> String {
     match outcome {
         Outcome::Missing | Outcome::DeclaredOnly => format!(
-            "name an executed test after it, e.g. `describe(\"{id}\", () => {{ it(...) }})` or `it(\"{id} ...\")`, in a file the runner includes"
+            "carry it in a case that an executed test drives (a `suiteId`/assertion-key field of a case the test sends, invokes or passes to the code under test), or name an executed test after it, e.g. `describe(\"{id}\", () => {{ it(...) }})`, in a file the runner includes"
         ),
         Outcome::Skipped | Outcome::Todo => {
             "remove `.skip`/`.todo`/`skipIf` and make the test run".into()
@@ -850,6 +1448,7 @@ fn help(outcome: Outcome, id: &str) -> String {
         Outcome::Failed => {
             "make the failing test pass; the gate reads the runner's own report".into()
         }
+        Outcome::Undecidable => "iterate the case table directly, or narrow it with a `.filter` on the cases' literal fields (e.g. `c.kind === \"http\"`) the gate can evaluate".into(),
         Outcome::Passed => String::new(),
     }
 }
@@ -858,10 +1457,6 @@ fn help(outcome: Outcome, id: &str) -> String {
 /// hold `:`/`-`) a segment spelled as the ID in snake case.
 fn name_carries(name: &str, id: &str) -> bool {
     testsrc::find_token(name, id).is_some() || name == rust_ident(id)
-}
-
-fn carries(case: &TestCase, id: &str) -> bool {
-    case.names.iter().any(|n| name_carries(n, id))
 }
 
 /// `suite:web:first-party-rpc` → `suite_web_first_party_rpc`.

@@ -215,6 +215,7 @@ pub fn registry() -> Vec<CheckDef> {
         manifest_smoke::def(),
         host_composition_guard::def(),
         harness_matrix::def(),
+        harness_matrix::instance_isolation_def(),
         route_probe::def(),
         metadata_contract::def(),
         discovery_roots::def(),

@@ -1,8 +1,10 @@
 //! `orchestrator-artifacts` (Stage 0): the orchestrator plan and scratchpad are written.
 //!
-//! **What it checks.** `ORCHESTRATOR_PLAN_VERBATIM.md` exists in the pass root, opens with
-//! the header `cargo xtask artifacts init` writes, and its body still hashes to the recorded
-//! SHA-256 (and, when `runbook` is configured, equals that file byte for byte).
+//! **What it checks.** `ORCHESTRATOR_PLAN_VERBATIM.md` exists in the pass root and is not
+//! empty; when a runbook is given (the gate's `runbook` parameter, or `cargo xtask artifacts
+//! check --runbook FILE`) it equals that file byte for byte. The checksum header `cargo xtask
+//! artifacts init` writes is optional (people write the runbook down themselves); when
+//! present, the body under it must still hash to the recorded SHA-256.
 //! `ORCHESTRATOR_SCRATCHPAD.md` exists and is not empty; when a version of it is committed,
 //! that version is a prefix of the current file (the scratchpad is append-only).
 //!
@@ -24,7 +26,8 @@ use crate::finding::Finding;
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct Params {
-    /// The runbook inside the target (repository-relative) the plan must equal, if any.
+    /// The runbook the plan must equal, if any: repository-relative, or absolute (as
+    /// `cargo xtask artifacts check --runbook FILE` sets it).
     pub runbook: Option<String>,
 }
 
@@ -54,53 +57,88 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
             );
         }
         Err(e) => return Err(GateError::io(plan_path, e)),
-        Ok(bytes) => match plan::parse(&bytes) {
-            Err(why) => out.findings.push(
-                Finding::error(
-                    "plan-checksum-missing",
-                    &plan_rel,
-                    1,
-                    1,
-                    format!("{why}; the plan's integrity cannot be verified"),
-                )
-                .with_help(fix),
-            ),
-            Ok((h, body)) => {
-                let actual = plan::sha256_hex(body);
-                if actual != h.sha256 || body.len() != h.bytes {
-                    out.findings.push(
-                        Finding::error(
-                            "plan-checksum-mismatch",
-                            &plan_rel,
-                            1,
-                            1,
-                            format!(
-                                "the plan was changed after it was written down: recorded sha256 {} ({} bytes), now {actual} ({} bytes)",
-                                h.sha256,
-                                h.bytes,
-                                body.len()
+        Ok(bytes) => {
+            // The checksum header `artifacts init` writes is optional; when present it must
+            // hold, and the runbook comparison is on the body under it.
+            let body: &[u8] = if bytes.starts_with(plan::MARK.as_bytes()) {
+                match plan::parse(&bytes) {
+                    Err(why) => {
+                        out.findings.push(
+                            Finding::error("plan-header-invalid", &plan_rel, 1, 1, why).with_help(
+                                "restore the header `artifacts init` wrote, or remove it",
                             ),
-                        )
-                        .with_help("restore the plan from git; the runbook is written down once, verbatim"),
-                    );
-                }
-                if let Some(rb) = &p.runbook {
-                    let rb_path = ctx.repo_path(rb)?;
-                    match std::fs::read(&rb_path) {
-                        Ok(src) if src == body => {}
-                        Ok(_) => out.findings.push(Finding::error(
-                            "plan-differs-from-runbook",
-                            &plan_rel,
-                            2,
-                            1,
-                            format!("the plan's body is not the runbook `{rb}` verbatim"),
-                        )),
-                        Err(e) => return Err(GateError::io(rb_path, e)),
+                        );
+                        &bytes
+                    }
+                    Ok((h, body)) => {
+                        let actual = plan::sha256_hex(body);
+                        if actual != h.sha256 || body.len() != h.bytes {
+                            out.findings.push(
+                                Finding::error(
+                                    "plan-checksum-mismatch",
+                                    &plan_rel,
+                                    1,
+                                    1,
+                                    format!(
+                                        "the plan was changed after it was written down: recorded sha256 {} ({} bytes), now {actual} ({} bytes)",
+                                        h.sha256,
+                                        h.bytes,
+                                        body.len()
+                                    ),
+                                )
+                                .with_help("restore the plan from git; the runbook is written down once, verbatim"),
+                            );
+                        }
+                        body
                     }
                 }
-                out.notes.push(format!("{plan_rel}: sha256 {actual}"));
+            } else {
+                &bytes
+            };
+            if body.iter().all(u8::is_ascii_whitespace) {
+                out.findings.push(
+                    Finding::error(
+                        "plan-empty",
+                        &plan_rel,
+                        1,
+                        1,
+                        "the orchestrator plan is empty",
+                    )
+                    .with_help(fix),
+                );
+            } else if let Some(rb) = &p.runbook {
+                let rb_path = if std::path::Path::new(rb).is_absolute() {
+                    std::path::PathBuf::from(rb)
+                } else {
+                    ctx.repo_path(rb)?
+                };
+                match std::fs::read(&rb_path) {
+                    Ok(src) if src == body => out
+                        .notes
+                        .push(format!("{plan_rel}: the runbook `{rb}` verbatim")),
+                    Ok(src) => {
+                        let common = src.iter().zip(body).take_while(|(a, b)| a == b).count();
+                        let line = body[..common].iter().filter(|b| **b == b'\n').count() as u32
+                            + 1
+                            + u32::from(bytes.starts_with(plan::MARK.as_bytes()));
+                        out.findings.push(Finding::error(
+                            "plan-differs-from-runbook",
+                            &plan_rel,
+                            line,
+                            1,
+                            format!("the plan is not the runbook `{rb}` verbatim: they differ from this line"),
+                        ))
+                    }
+                    Err(e) => return Err(GateError::io(rb_path, e)),
+                }
+            } else {
+                out.notes.push(format!(
+                    "{plan_rel}: present ({} bytes, sha256 {}); no runbook configured to compare it with",
+                    body.len(),
+                    plan::sha256_hex(body)
+                ));
             }
-        },
+        }
     }
 
     let sp_rel = format!("{pass_rel}/{SCRATCHPAD}");

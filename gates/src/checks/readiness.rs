@@ -1,12 +1,13 @@
 //! `phase-b-readiness` (A9): the Phase B kickoff posture is explicit and consistent.
 //!
-//! **What it checks.** `A9_PHASE_B_READINESS.md` states `Posture: ready` or
-//! `Posture: not-ready`; `ready` lists no blockers and `not-ready` lists at least one; the
-//! owner matrix names an owner for each opening slice (a slice of the order with no
-//! dependency) and no undeclared slice; the ordered sequence's dependency rules form a valid
-//! chain over declared slices (every dependency is declared earlier in the order). A
-//! consistent `not-ready` posture is reported as a warning (an error with
-//! `require_ready = true`).
+//! **What it checks.** `A9_PHASE_B_READINESS.md` states one decision, `ready` or
+//! `not-ready` (a token under a heading naming the decision, or a `Posture:` line); `ready`
+//! lists no blockers (a Blockers section saying "No kickoff blockers." lists none) and
+//! `not-ready` lists at least one; the owner matrix names an owner for each opening slice (a
+//! slice of the order with no dependency) and no undeclared slice; the ordered sequence's
+//! dependency rules ("`B1` depends on `B0`", or a `depends on` column) name declared slices
+//! earlier in the order. A consistent `not-ready` fails (`phase-b-not-ready`; a warning
+//! with `require_ready = false`): Phase B does not open on it.
 //!
 //! **Why.** The runbook ends Phase A with an explicit Phase B posture: "ready or not-ready,
 //! blockers, owners, order". A `ready` with blockers, or an order that cannot be executed,
@@ -26,9 +27,9 @@ use crate::finding::Finding;
 pub struct Params {
     /// The readiness document, relative to the pass root.
     pub document: Option<String>,
-    /// Fail (instead of warn) on a consistent `not-ready` posture.
-    #[serde(default)]
-    pub require_ready: bool,
+    /// Fail on a consistent `not-ready` posture (the default: Phase B does not open on
+    /// `not-ready`); `false` makes it a warning.
+    pub require_ready: Option<bool>,
 }
 
 pub fn validate(t: &toml::Table) -> Result<(), ParamError> {
@@ -67,7 +68,7 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
             }
         },
     };
-    let r = readiness::check(&rel, &text, p.require_ready);
+    let r = readiness::check(&rel, &text, p.require_ready.unwrap_or(true));
     out.notes.push(format!(
         "{rel}: posture {}, {} blocker(s), {} slice(s) in order, {} owner(s)",
         r.posture.map(|x| x.as_str()).unwrap_or("none"),

@@ -142,6 +142,21 @@ pub struct ReportSpec {
 }
 
 impl Pipeline {
+    /// Sets a string parameter on every gate whose check is `check` (a command-line option
+    /// overriding the pipeline file, e.g. `artifacts check --runbook FILE`).
+    pub fn set_check_param(&mut self, check: &str, key: &str, value: &str) {
+        for g in self.gates.values_mut() {
+            if let GateKind::Check { check: c, params }
+            | GateKind::CommandWithCheck {
+                check: c, params, ..
+            } = &mut g.kind
+                && c == check
+            {
+                params.insert(key.into(), toml::Value::String(value.into()));
+            }
+        }
+    }
+
     pub fn slice(&self, id: &str) -> Option<&Slice> {
         self.slices.iter().find(|s| s.id == id)
     }

@@ -33,6 +33,10 @@ pub struct CommandRun {
     pub timed_out: bool,
     pub cancelled: bool,
     pub duration: Duration,
+    /// When the command was started (wall clock).
+    pub started_at: std::time::SystemTime,
+    /// The file holding the command's whole output, when it was kept (see [`run_logged`]).
+    pub log: Option<PathBuf>,
     /// Tail of stdout and stderr, interleaved per stream (stdout first).
     pub stdout: String,
     pub stderr: String,
@@ -88,6 +92,7 @@ fn run_with(
 ) -> Result<CommandRun, GateError> {
     let program = argv.first().cloned().unwrap_or_default();
     let start = Instant::now();
+    let started_at = std::time::SystemTime::now();
     let Grouped {
         mut child,
         pid,
@@ -157,9 +162,43 @@ fn run_with(
         timed_out,
         cancelled,
         duration,
+        started_at,
+        log: None,
         stdout,
         stderr,
     })
+}
+
+/// Like [`run`], but the whole output is kept in `log` (stdout, then stderr's tail), and
+/// the run's `stdout` holds the last lines of it: a test runner's full output stays
+/// readable after the gate summarised it.
+pub fn run_logged(
+    argv: &[String],
+    cwd: &Path,
+    env: &[(String, String)],
+    timeout: Duration,
+    cancel: &AtomicBool,
+    log: &Path,
+) -> Result<CommandRun, GateError> {
+    if let Some(dir) = log.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| GateError::io(dir, e))?;
+    }
+    let mut run = run_with(argv, cwd, env, timeout, cancel, Some(log))?;
+    let whole = std::fs::read(log).unwrap_or_default();
+    let from = whole.len().saturating_sub(KEEP_BYTES);
+    let mut from = from;
+    while from < whole.len() && (whole[from] & 0xC0) == 0x80 {
+        from += 1;
+    }
+    run.stdout = String::from_utf8_lossy(&whole[from..]).into_owned();
+    if !run.stderr.trim().is_empty() {
+        use std::io::Write;
+        if let Ok(mut f) = std::fs::OpenOptions::new().append(true).open(log) {
+            let _ = write!(f, "\n---- stderr ----\n{}", run.stderr);
+        }
+    }
+    run.log = Some(log.to_path_buf());
+    Ok(run)
 }
 
 /// A process started as the leader of a new process group, with its output being captured.

@@ -104,6 +104,7 @@ pub fn execute(
         .collect();
 
     let pass_root = opts.repo.join(&pipeline.target.pass_root);
+    let shared = Arc::new(super::shared::SharedRuns::default());
     let mut state: HashMap<String, GateState> = gate_order
         .iter()
         .map(|g| (g.clone(), GateState::Pending))
@@ -247,6 +248,7 @@ pub fn execute(
                     .collect(),
                 selected: gate_order.iter().cloned().collect(),
             };
+            let shared = shared.clone();
             let tx = tx.clone();
             let p = pipeline.clone();
             let repo = opts.repo.clone();
@@ -254,7 +256,15 @@ pub fn execute(
             thread::Builder::new()
                 .name(format!("gate-{g}"))
                 .spawn(move || {
-                    let r = run_gate(&p, &gate, &repo, &pass_root, &cancel, Some(&so_far));
+                    let r = run_gate_shared(
+                        &p,
+                        &gate,
+                        &repo,
+                        &pass_root,
+                        &cancel,
+                        Some(&so_far),
+                        Some(&shared),
+                    );
                     let _ = tx.send((gate.id.clone(), r));
                 })
                 .expect("spawning a gate thread");
@@ -529,6 +539,20 @@ pub fn run_gate(
     cancel: &AtomicBool,
     run: Option<&RunSoFar>,
 ) -> GateResult {
+    run_gate_shared(p, gate, repo, pass_root, cancel, run, None)
+}
+
+/// [`run_gate`] within a pipeline run: a command judged by a check is run once per
+/// `shared` (see [`super::shared`]) and its run reused by every gate naming the same one.
+pub fn run_gate_shared(
+    p: &Pipeline,
+    gate: &Gate,
+    repo: &Path,
+    pass_root: &Path,
+    cancel: &AtomicBool,
+    run: Option<&RunSoFar>,
+    shared: Option<&super::shared::SharedRuns>,
+) -> GateResult {
     let start = Instant::now();
     let mut r = skeleton_free(gate);
     // Placeholders of the pipeline's commands (`{install}`, `{exec}`, `{state}`, …) follow
@@ -578,11 +602,46 @@ pub fn run_gate(
                 .iter()
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect();
+            // A command judged by a check against its report keeps its whole output next to
+            // the report, and is shared with the other gates of this run naming the same one.
             let argv = tc.expand(&spec.argv, None);
             if let Err(e) = tc.ensure_available(&argv) {
                 return errored(r, start, e);
             }
-            match command::run(&argv, &cwd, &env, gate.timeout, cancel) {
+            let log = match spec.report.as_ref() {
+                Some(rep) => match report_file(repo, &rep.path.to_string_lossy()) {
+                    Ok(p) => Some(output_log_path(&p)),
+                    Err(e) => return errored(r, start, e),
+                },
+                None => None,
+            };
+            let make = || match (&log, &gate.kind) {
+                (Some(log), GateKind::CommandWithCheck { .. }) => {
+                    command::run_logged(&argv, &cwd, &env, gate.timeout, cancel, log)
+                }
+                _ => command::run(&argv, &cwd, &env, gate.timeout, cancel),
+            };
+            let made = match (shared, &gate.kind) {
+                (Some(shared), GateKind::CommandWithCheck { .. }) => {
+                    let key = super::shared::RunKey {
+                        argv: argv.clone(),
+                        cwd: cwd.clone(),
+                        env: env.clone(),
+                        report: spec.report.as_ref().map(|r| r.path.clone()),
+                    };
+                    shared.get_or_run(key, &gate.id, make).map(|s| {
+                        if let Some(by) = &s.ran_by {
+                            r.notes.push(format!(
+                                "`{}` was run once in this pipeline run, by gate `{by}`; this gate judged the same report",
+                                s.run.argv.join(" ")
+                            ));
+                        }
+                        s.run
+                    })
+                }
+                _ => make(),
+            };
+            match made {
                 Err(e) => return errored(r, start, e),
                 Ok(run) => Some(run),
             }
@@ -634,7 +693,7 @@ pub fn run_gate(
             match (def.run)(&ctx) {
                 Ok(CheckOutput { findings, notes }) => {
                     r.findings = findings;
-                    r.notes = notes;
+                    r.notes.extend(notes);
                 }
                 Err(e) => return errored(r, start, e),
             }
@@ -648,6 +707,22 @@ pub fn run_gate(
     };
     r.duration_ms = start.elapsed().as_millis() as u64;
     r
+}
+
+/// A report path as the pipeline writes it: under the tool's state directory when it starts
+/// with `{state}/` (outside the work tree), else inside the repository.
+fn report_file(repo: &Path, rel: &str) -> Result<PathBuf, GateError> {
+    match rel.strip_prefix("{state}/") {
+        Some(rest) => checks::resolve_inside(&crate::artifacts::state_dir(repo), rest),
+        None => checks::resolve_inside(repo, rel),
+    }
+}
+
+/// Where a gate's command keeps its whole output: next to its report, `<report>.output.txt`.
+pub fn output_log_path(report: &Path) -> PathBuf {
+    let mut name = report.file_name().unwrap_or_default().to_os_string();
+    name.push(".output.txt");
+    report.with_file_name(name)
 }
 
 /// Setup steps run one at a time across the whole process (see [`SetupSpec`]).

@@ -6,6 +6,7 @@ pub mod executor;
 pub mod interrupt;
 pub mod service;
 pub mod session;
+pub mod shared;
 
 use serde::{Deserialize, Serialize};
 

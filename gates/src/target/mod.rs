@@ -4,6 +4,7 @@
 //! resolution ([`workspace`]).
 
 pub mod calls;
+pub mod cases;
 pub mod flow;
 pub mod host;
 pub mod json;

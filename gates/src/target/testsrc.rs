@@ -94,7 +94,7 @@ const MODIFIERS: &[&str] = &[
 ];
 
 /// `describe`, `describe.skip`, `test.skipIf(c)`, `describe.each(t)`, `it.concurrent.only`…
-fn classify(callee: &Expression) -> Option<(DeclKind, Vec<String>)> {
+pub fn classify(callee: &Expression) -> Option<(DeclKind, Vec<String>)> {
     match callee.get_inner_expression() {
         Expression::Identifier(id) => {
             let (kind, implied) = base_kind(id.name.as_str())?;
@@ -117,6 +117,12 @@ fn classify(callee: &Expression) -> Option<(DeclKind, Vec<String>)> {
             let (kind, mods) = classify(&c.callee)?;
             let last = mods.last().map(String::as_str);
             matches!(last, Some("skipIf" | "runIf" | "each" | "for")).then_some((kind, mods))
+        }
+        // `describe.each\`a | b ...\`("title $a", fn)`: a template table.
+        Expression::TaggedTemplateExpression(t) => {
+            let (kind, mods) = classify(&t.tag)?;
+            let last = mods.last().map(String::as_str);
+            matches!(last, Some("each" | "for")).then_some((kind, mods))
         }
         _ => None,
     }

@@ -27,7 +27,7 @@ afterEach(() => {
 });
 
 describe("suite:hq:instance-isolation", () => {
-  it("assertion:instance-local-canonical-root-default: each instance defaults to the root above its own cwd", () => {
+  it("assertion:instance-local-canonical-root-default: the canonical root defaults to the instance-local root above each instance's cwd", () => {
     const a = instance();
     const b = instance();
     const processCwd = process.cwd();
@@ -44,7 +44,7 @@ describe("suite:hq:instance-isolation", () => {
     expect(createLifecycleAuthority({ cwd: a.nested, root: b.root }).root).toBe(b.root);
   });
 
-  it("assertion:no-singleton-global-owner: owners are per instance and nothing is held globally", () => {
+  it("assertion:no-singleton-global-owner: owners are per instance, nothing is held globally, and another root is used only when explicitly given", () => {
     const globalsBefore = new Set(Reflect.ownKeys(globalThis));
     const a = instance();
     const first = createLifecycleAuthority({ cwd: a.root });
@@ -55,6 +55,10 @@ describe("suite:hq:instance-isolation", () => {
     for (const [name, value] of Object.entries(canonicalRoot)) {
       expect(["function", "string"], name).toContain(typeof value);
     }
+    // Another instance's root is the authority only when it is passed explicitly.
+    const b = instance();
+    expect(createLifecycleAuthority({ cwd: a.root, root: b.root }).root).toBe(b.root);
+    expect(createLifecycleAuthority({ cwd: a.root }).root).toBe(a.root);
     // Resolution is not cached: removing the marker changes the answer at once.
     expect(resolveCanonicalRoot(a.nested)).toBe(a.root);
     rmSync(path.join(a.root, "rawr.hq.ts"));

@@ -1,0 +1,360 @@
+//! The closure gates on a pass root written the way people write it (the `prose` fixture):
+//! decisions as code spans under headings, findings as lists with a bold status, blockers
+//! in words, an owner matrix and an ordered sequence with dependency rules, a cleanup
+//! manifest as path lists under Deleted/Retained headings, agent documents named
+//! `AGENT_A1_FINAL.md` / `AGENT_R1_…` / `AGENT_Q1_…`, the structural assessment kept as the
+//! R1 refactor and the Q1 review, and evidence relative to the spec packet. One passing
+//! tree, then one change per way it can fail, with exact findings.
+
+mod closure_support;
+
+use closure_support::*;
+use gates::pipeline::{self, Pipeline};
+
+const PASS: &str = "docs/spec/_pass-01";
+
+/// The closure pipeline with the pass root inside a spec packet, and the agents' worktrees
+/// (one named, the others by a `*` pattern).
+fn prose_pipeline() -> Pipeline {
+    let file = fixtures().join("pipeline.toml");
+    let text = std::fs::read_to_string(&file)
+        .unwrap()
+        .replace("pass_root = \"pass\"", &format!("pass_root = \"{PASS}\""))
+        .replace(
+            "worktree_prefixes = [\"/worktrees/hq\"]",
+            "worktree_prefixes = [\"/worktrees/hq\", \"/srv/agents/*\"]",
+        );
+    pipeline::load_str(&text, &file, &workspace()).unwrap()
+}
+
+fn p(name: &str) -> String {
+    format!("{PASS}/{name}")
+}
+
+fn gate(t: &tempfile::TempDir, id: &str) -> gates::run::GateResult {
+    run_in(&prose_pipeline(), id, t.path(), None)
+}
+
+fn edit(t: &tempfile::TempDir, rel: &str, from: &str, to: &str) {
+    let path = t.path().join(rel);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains(from), "{rel} has no {from:?}");
+    std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+}
+
+#[test]
+fn the_prose_pass_root_passes_every_closure_gate() {
+    let t = fixture("prose");
+    for id in [
+        "orchestrator-artifacts",
+        "agent-outputs",
+        "review-closure",
+        "structural-closure",
+        "docs-cleanup",
+        "phase-b-readiness",
+    ] {
+        let r = gate(&t, id);
+        assert_eq!(errors(&r), vec![], "{id}: {:#?}", r.findings);
+        assert_eq!(warnings(&r), vec![], "{id}: {:#?}", r.findings);
+        assert_eq!(r.status, gates::run::Status::Passed, "{id}");
+    }
+    // The handoff's prose claims agree with the documents (no run record: not compared).
+    git_repo(t.path());
+    let r = gate(&t, "handoff");
+    assert_eq!(errors(&r), vec![], "{:#?}", r.findings);
+}
+
+/// The pass root before the reviews landed: the disposition cites them, the manifest
+/// retains them, the structural record is missing.
+#[test]
+fn reviews_cited_but_absent_are_named_everywhere() {
+    let t = fixture("prose");
+    for f in [
+        "AGENT_4_REVIEW_REPORT_FINAL.md",
+        "AGENT_R1_FINAL_STRUCTURAL_REFACTOR.md",
+        "AGENT_Q1_FINAL_API_REVIEW.md",
+    ] {
+        std::fs::remove_file(t.path().join(PASS).join(f)).unwrap();
+    }
+    let a7 = p("A7_REVIEW_DISPOSITION.md");
+    assert_eq!(
+        errors(&gate(&t, "review-closure")),
+        vec![
+            f("cited-artifact-missing", &a7, 10, 4),
+            f("cited-artifact-missing", &a7, 11, 4),
+            f("cited-artifact-missing", &a7, 12, 4),
+        ]
+    );
+    let a8 = p("A8_CLEANUP_MANIFEST.md");
+    assert_eq!(
+        errors(&gate(&t, "docs-cleanup")),
+        vec![
+            f("retained-path-missing", &a8, 21, 6),
+            f("retained-path-missing", &a8, 22, 6),
+            f("retained-path-missing", &a8, 23, 6),
+        ]
+    );
+    assert_eq!(
+        errors(&gate(&t, "structural-closure")),
+        vec![f(
+            "structural-record-missing",
+            &p("B4A_STRUCTURAL_DISPOSITION.md"),
+            0,
+            0
+        )]
+    );
+}
+
+#[test]
+fn a_high_finding_no_approving_disposition_closes_fails_the_structural_record() {
+    let t = fixture("prose");
+    edit(
+        &t,
+        &p("A7_REVIEW_DISPOSITION.md"),
+        "- `AGENT_Q1_FINAL_API_REVIEW.md`\n",
+        "",
+    );
+    assert_eq!(
+        errors(&gate(&t, "structural-closure")),
+        vec![f(
+            "blocking-or-high-not-resolved",
+            &p("AGENT_Q1_FINAL_API_REVIEW.md"),
+            5,
+            1
+        )]
+    );
+    // Resolved in place: closed.
+    edit(
+        &t,
+        &p("AGENT_Q1_FINAL_API_REVIEW.md"),
+        "The plugin keeps its own copy of the root scan.",
+        "The plugin keeps its own copy of the root scan.\n\nStatus: **resolved** by R1.",
+    );
+    assert_eq!(errors(&gate(&t, "structural-closure")), vec![]);
+}
+
+#[test]
+fn readiness_without_the_document_and_with_a_dangling_reference() {
+    let t = fixture("prose");
+    edit(
+        &t,
+        &p("A9_PHASE_B_READINESS.md"),
+        "`docs/spec/EXECUTION_PACKET.md`",
+        "`docs/spec/PHASE_B_PACKET.md`",
+    );
+    // The readiness itself is consistent; the dangling reference is agent-outputs' finding.
+    assert_eq!(errors(&gate(&t, "phase-b-readiness")), vec![]);
+    assert_eq!(
+        errors(&gate(&t, "agent-outputs")),
+        vec![f(
+            "cited-artifact-missing",
+            &p("A9_PHASE_B_READINESS.md"),
+            37,
+            4
+        )]
+    );
+    std::fs::remove_file(t.path().join(PASS).join("A9_PHASE_B_READINESS.md")).unwrap();
+    assert_eq!(
+        errors(&gate(&t, "phase-b-readiness")),
+        vec![f("readiness-missing", &p("A9_PHASE_B_READINESS.md"), 0, 0)]
+    );
+}
+
+#[test]
+fn a_real_blocker_or_a_not_ready_decision_fails_readiness() {
+    let t = fixture("prose");
+    let a9 = p("A9_PHASE_B_READINESS.md");
+    edit(
+        &t,
+        &a9,
+        "No kickoff blockers.",
+        "No kickoff blockers.\n- `B0` waits on the session provider contract.",
+    );
+    assert_eq!(
+        errors(&gate(&t, "phase-b-readiness")),
+        vec![f("ready-with-blockers", &a9, 14, 1)]
+    );
+    let t = fixture("prose");
+    edit(&t, &a9, "`ready`", "`not-ready`");
+    assert_eq!(
+        errors(&gate(&t, "phase-b-readiness")),
+        vec![f("not-ready-without-blockers", &a9, 6, 1)]
+    );
+    // The handoff and the report still say `ready`: both contradict the document.
+    git_repo(t.path());
+    assert_eq!(
+        errors(&gate(&t, "handoff")),
+        vec![
+            f(
+                "handoff-contradicts-document",
+                &p("FINAL_PHASE_A_HANDOFF.md"),
+                15,
+                1
+            ),
+            f(
+                "handoff-contradicts-document",
+                &p("PHASE_A_EXECUTION_REPORT.md"),
+                18,
+                1
+            ),
+        ]
+    );
+}
+
+#[test]
+fn evidence_resolves_through_the_spec_packet_and_goes_stale_past_the_end() {
+    let t = fixture("prose");
+    // The report cites `ARCHITECTURE.md` of the spec packet, the A1 final an anchor in it.
+    std::fs::remove_file(t.path().join("docs/spec/ARCHITECTURE.md")).unwrap();
+    assert_eq!(
+        errors(&gate(&t, "agent-outputs")),
+        vec![
+            f(
+                "evidence-file-missing",
+                &p("AGENT_5_FINAL_A8_DOCS_CLEANUP.md"),
+                7,
+                4
+            ),
+            f("evidence-file-missing", &p("AGENT_A1_FINAL.md"), 12, 6),
+            f(
+                "cited-artifact-missing",
+                &p("PHASE_A_EXECUTION_REPORT.md"),
+                12,
+                6
+            ),
+        ]
+    );
+    // Lines past the end of a file are stale.
+    let t = fixture("prose");
+    let app = t.path().join("src/app.ts");
+    let text = std::fs::read_to_string(&app).unwrap();
+    let six: Vec<&str> = text.lines().take(6).collect();
+    std::fs::write(&app, six.join("\n") + "\n").unwrap();
+    assert_eq!(
+        errors(&gate(&t, "agent-outputs")),
+        vec![f(
+            "evidence-line-out-of-range",
+            &p("AGENT_4_REVIEW_REPORT_FINAL.md"),
+            7,
+            4
+        )]
+    );
+}
+
+#[test]
+fn the_cleanup_manifest_as_lists() {
+    let t = fixture("prose");
+    let a8 = p("A8_CLEANUP_MANIFEST.md");
+    // A deleted path back in the tree; a stray file nobody mentions (a warning).
+    std::fs::write(
+        t.path().join(PASS).join("AGENT_A1_SCRATCHPAD.md"),
+        "# notes\n",
+    )
+    .unwrap();
+    std::fs::write(t.path().join(PASS).join("NOTES.md"), "# stray\n").unwrap();
+    let r = gate(&t, "docs-cleanup");
+    assert_eq!(errors(&r), vec![f("deleted-path-present", &a8, 13, 4)]);
+    assert_eq!(
+        warnings(&r),
+        vec![f("unaccounted-file", &p("NOTES.md"), 0, 0)]
+    );
+    // A manifest that lists nothing it can read.
+    std::fs::write(
+        t.path().join(&a8),
+        "# A8 Cleanup Manifest\n\nEverything superseded was removed.\n",
+    )
+    .unwrap();
+    assert!(errors(&gate(&t, "docs-cleanup")).contains(&f("manifest-entries-missing", &a8, 0, 0)));
+}
+
+#[test]
+fn the_plan_equals_the_runbook_when_one_is_given() {
+    let t = fixture("prose");
+    let plan = std::fs::read(t.path().join(PASS).join("ORCHESTRATOR_PLAN_VERBATIM.md")).unwrap();
+    std::fs::write(t.path().join("docs/runbook.md"), &plan).unwrap();
+    let file = fixtures().join("pipeline.toml");
+    let text = std::fs::read_to_string(&file)
+        .unwrap()
+        .replace("pass_root = \"pass\"", &format!("pass_root = \"{PASS}\""))
+        .replace(
+            "check = \"orchestrator-artifacts\"\n",
+            "check = \"orchestrator-artifacts\"\nparams = { runbook = \"docs/runbook.md\" }\n",
+        );
+    let pl = pipeline::load_str(&text, &file, &workspace()).unwrap();
+    assert_eq!(
+        errors(&run_in(&pl, "orchestrator-artifacts", t.path(), None)),
+        vec![]
+    );
+    let mut edited = plan.clone();
+    edited.extend_from_slice(b"4. Celebrate.\n");
+    std::fs::write(t.path().join("docs/runbook.md"), edited).unwrap();
+    assert_eq!(
+        errors(&run_in(&pl, "orchestrator-artifacts", t.path(), None)),
+        vec![f(
+            "plan-differs-from-runbook",
+            &p("ORCHESTRATOR_PLAN_VERBATIM.md"),
+            7,
+            1
+        )]
+    );
+}
+
+/// The handoff's prose says Phase A (and A8) is complete; the run says the cleanup failed.
+#[test]
+fn a_handoff_contradicting_the_run_is_a_finding() {
+    let t = fixture("prose");
+    git_repo(t.path());
+    // A run in which docs-cleanup failed (a retained final is gone).
+    let gone = t
+        .path()
+        .join(PASS)
+        .join("AGENT_R1_FINAL_STRUCTURAL_REFACTOR.md");
+    let kept = std::fs::read(&gone).unwrap();
+    std::fs::remove_file(&gone).unwrap();
+    let cleanup = gate(&t, "docs-cleanup");
+    assert_eq!(cleanup.status, gates::run::Status::Failed);
+    std::fs::write(&gone, kept).unwrap();
+    let pl = prose_pipeline();
+    let so_far = gates::checks::RunSoFar {
+        earlier: vec![cleanup],
+        selected: pl.gates.keys().cloned().collect(),
+    };
+    let h = p("FINAL_PHASE_A_HANDOFF.md");
+    assert_eq!(
+        errors(&run_in(&pl, "handoff", t.path(), Some(&so_far))),
+        vec![
+            f("run-not-green", "", 0, 0),
+            f("report-claims-green-but-run-red", &h, 4, 1),
+            f("report-claims-green-but-run-red", &h, 14, 1),
+        ]
+    );
+}
+
+/// The pass root pruned to its canonical files later, the manifest rewritten as a history
+/// with a Kept item and a pointer to where the later cleanup is recorded.
+#[test]
+fn a_pruned_pass_root_with_a_kept_list() {
+    let t = fixture("prose");
+    let root = t.path().join(PASS);
+    for f in std::fs::read_dir(&root).unwrap() {
+        let name = f.unwrap().file_name().into_string().unwrap();
+        if name.starts_with("AGENT_") || name.starts_with("ORCHESTRATOR_") {
+            std::fs::remove_file(root.join(name)).unwrap();
+        }
+    }
+    let a8 = p("A8_CLEANUP_MANIFEST.md");
+    std::fs::write(
+        t.path().join(&a8),
+        "# A8 Cleanup Manifest\n\n## A8 Actions (Historical)\n1. Removed superseded `*_PLAN_VERBATIM.md` and `*_SCRATCHPAD.md` artifacts.\n2. Removed intermediate review drafts.\n3. Kept canonical closure artifacts required to finish the phase:\n   - `A7_REVIEW_DISPOSITION.md`\n   - `A8_CLEANUP_MANIFEST.md`\n\n## Current State Note\nA later cleanup removed the agent reports; see:\n- `docs/spec/ARCHITECTURE.md`\n",
+    )
+    .unwrap();
+    let r = gate(&t, "docs-cleanup");
+    assert_eq!(errors(&r), vec![]);
+    assert_eq!(warnings(&r), vec![]);
+    // A kept path that is gone is a finding like any retained one.
+    std::fs::remove_file(root.join("A7_REVIEW_DISPOSITION.md")).unwrap();
+    assert_eq!(
+        errors(&gate(&t, "docs-cleanup")),
+        vec![f("retained-path-missing", &a8, 7, 7)]
+    );
+}
