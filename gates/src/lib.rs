@@ -12,11 +12,14 @@ pub mod ci;
 pub mod devtest;
 pub mod error;
 pub mod finding;
+pub mod fs;
 pub mod history;
 pub mod pipeline;
+pub mod process;
+pub mod record;
+pub mod repo;
 pub mod report;
 pub mod run;
-pub mod target;
 pub mod testreport;
 pub mod text;
 

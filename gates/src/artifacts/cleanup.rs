@@ -742,7 +742,7 @@ pub fn check(
         let archive_rel = format!("{pass_rel}/{}/", cfg.archive_dir.trim_end_matches('/'));
         let mut docs: BTreeSet<String> = BTreeSet::new();
         for dir in &cfg.canonical_docs {
-            let d = crate::checks::resolve_inside(repo, dir)?;
+            let d = crate::fs::resolve_inside(repo, dir)?;
             if d.is_dir() {
                 for f in names::walk(&d)? {
                     if f.ends_with(".md") {

@@ -18,7 +18,7 @@ use super::evidence::Resolver;
 use super::readiness::{self, Posture};
 use super::{names, write_atomic};
 use crate::error::GateError;
-use crate::run::{RunRecord, Status};
+use crate::record::{RunRecord, Status};
 
 pub const CLAIMS_OPEN: &str = "<!-- rawr-gates:claims";
 const HUMAN_BEGIN: &str = "<!-- human:begin ";
@@ -409,7 +409,7 @@ pub fn execution_report(
             dur(g.duration_ms)
         ));
     }
-    let red: Vec<&crate::run::GateResult> = r
+    let red: Vec<&crate::record::GateResult> = r
         .gates
         .iter()
         .filter(|g| g.status != Status::Passed)

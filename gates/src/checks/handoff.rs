@@ -29,7 +29,7 @@ use crate::artifacts::report::{self, status_word};
 use crate::artifacts::{git, names};
 use crate::error::GateError;
 use crate::finding::Finding;
-use crate::run::Status;
+use crate::record::Status;
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -70,7 +70,7 @@ fn reference(ctx: &CheckCtx) -> Reference {
             }
             Reference::Known(m)
         }
-        None => match crate::run::session::read_last_run(ctx.repo) {
+        None => match crate::record::read_last_run(ctx.repo) {
             Ok(rec) => {
                 // Every run writes the record, `cargo xtask gate <id>` included, so the last
                 // run may have covered a single gate. A gate it did not run proves nothing:

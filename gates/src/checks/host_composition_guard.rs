@@ -41,15 +41,15 @@ use serde::Deserialize;
 use super::{CheckCtx, CheckDef, CheckOutput, parse_params};
 use crate::error::GateError;
 use crate::finding::{Finding, Severity};
-use crate::target::calls::{
+use crate::repo::calls::{
     self, Binding, Body, Decl, FnRef, Scope, always_exits, arg_expr, callee_name, member_chain,
     nodes_of_body, nodes_of_expr, nodes_of_statement, pattern_bindings,
 };
-use crate::target::host::{
+use crate::repo::host::{
     self, Family, HostSpec, Mount, Registration, body_span, finding_at, handler_fn,
 };
-use crate::target::modules::{ImportTarget, ModId, ModuleSet};
-use crate::target::workspace::Workspace;
+use crate::repo::modules::{ImportTarget, ModId, ModuleSet};
+use crate::repo::workspace::Workspace;
 
 mod context;
 mod ingress;

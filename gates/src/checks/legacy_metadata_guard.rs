@@ -64,8 +64,8 @@ use serde::Deserialize;
 use super::{CheckCtx, CheckDef, CheckOutput, ParamError, parse_params};
 use crate::error::GateError;
 use crate::finding::{Finding, Severity};
-use crate::target::source::{self, MAX_FILE_BYTES, SourceFile};
-use crate::target::ts;
+use crate::fs::source::{self, MAX_FILE_BYTES, SourceFile};
+use crate::repo::ts;
 
 use ts_keys::is_ident_byte;
 pub use ts_keys::{Family, rawr_mentions};

@@ -33,15 +33,15 @@ use oxc_span::{GetSpan, Span};
 use super::{CheckCtx, CheckDef, CheckOutput, parse_params};
 use crate::error::GateError;
 use crate::finding::Finding;
-use crate::target::calls::{
+use crate::repo::calls::{
     self, Binding, Decl, Scope, const_string, local_name_of_export, object_of, object_property,
 };
-use crate::target::host::{
+use crate::repo::host::{
     self, Family, HostSpec, Registration, body_span, finding_at, handler_fn, manifest_reads,
     reachable_bodies,
 };
-use crate::target::modules::{ImportTarget, ModId, ModuleSet};
-use crate::target::workspace::Workspace;
+use crate::repo::modules::{ImportTarget, ModId, ModuleSet};
+use crate::repo::workspace::Workspace;
 
 pub fn def() -> CheckDef {
     CheckDef {

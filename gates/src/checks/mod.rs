@@ -29,7 +29,7 @@ use serde::de::DeserializeOwned;
 use crate::error::GateError;
 use crate::finding::Finding;
 use crate::pipeline::Pipeline;
-use crate::run::command::CommandRun;
+use crate::process::command::CommandRun;
 
 /// What a check needs to judge the target.
 pub struct CheckCtx<'a> {
@@ -54,7 +54,7 @@ pub struct CheckCtx<'a> {
 /// stages under `--stage N`, are taken as passed by the selection).
 #[derive(Clone, Debug, Default)]
 pub struct RunSoFar {
-    pub earlier: Vec<crate::run::GateResult>,
+    pub earlier: Vec<crate::record::GateResult>,
     pub selected: std::collections::BTreeSet<String>,
 }
 
@@ -78,25 +78,13 @@ impl CheckCtx<'_> {
     /// with `{state}/` (outside the work tree), else inside the repository.
     pub fn output_path(&self, path: &str) -> Result<PathBuf, GateError> {
         match path.strip_prefix("{state}/") {
-            Some(rest) => resolve_inside(&crate::artifacts::state_dir(self.repo), rest),
+            Some(rest) => resolve_inside(&crate::fs::state::state_dir(self.repo), rest),
             None => self.repo_path(path),
         }
     }
 }
 
-/// Joins `rel` onto `root`, refusing absolute paths and `..` components.
-pub fn resolve_inside(root: &Path, rel: &str) -> Result<PathBuf, GateError> {
-    let p = Path::new(rel);
-    if p.is_absolute()
-        || p.components()
-            .any(|c| matches!(c, std::path::Component::ParentDir))
-    {
-        return Err(GateError::msg(format!(
-            "path {rel:?} escapes the target repository"
-        )));
-    }
-    Ok(root.join(p))
-}
+pub use crate::fs::resolve_inside;
 
 /// Resolves a configured discovery implementation inside the repository. When nothing at
 /// all is there, reports `implementation-missing` and returns `None`. Anything else (a

@@ -417,7 +417,7 @@ fn validate(
                     ));
                 }
                 for p in raw.cwd.iter().chain(raw.unless_exists.iter()) {
-                    if checks::resolve_inside(Path::new("."), p).is_err() {
+                    if crate::fs::resolve_inside(Path::new("."), p).is_err() {
                         return Err(cx.err(
                             st.span(),
                             format!(

@@ -7,7 +7,7 @@
 //! [`MAX_PER_GATE`] (errors first), then one notice saying how many more it has.
 
 use crate::finding::{Finding, Severity};
-use crate::run::{GateResult, Status};
+use crate::record::{GateResult, Status};
 
 /// Annotations per gate before the "N more" line.
 pub const MAX_PER_GATE: usize = 10;

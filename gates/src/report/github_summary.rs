@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use super::human::{self, Style, secs};
 use crate::finding::Severity;
-use crate::run::{GateResult, RunRecord, Status};
+use crate::record::{GateResult, RunRecord, Status};
 
 /// How many findings per gate the summary shows.
 pub const SUMMARY_FINDINGS: usize = 3;

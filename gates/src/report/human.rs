@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::finding::Severity;
+use crate::record::{GateResult, RunRecord, SliceResult, Status};
 use crate::run::executor::Observer;
-use crate::run::{GateResult, RunRecord, SliceResult, Status};
 
 /// How many findings per failed gate the summary repeats.
 pub const SUMMARY_FINDINGS: usize = 5;

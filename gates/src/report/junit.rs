@@ -3,7 +3,7 @@
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
-use crate::run::{RunRecord, Status};
+use crate::record::{RunRecord, Status};
 
 pub fn render(record: &RunRecord) -> String {
     let mut report = Report::new(format!("rawr-gates {}", record.pipeline));

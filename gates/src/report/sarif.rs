@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use crate::finding::{Finding, Severity};
-use crate::run::{GateResult, RunRecord, Status};
+use crate::record::{GateResult, RunRecord, Status};
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 

@@ -216,19 +216,7 @@ pub fn run_pipeline(
     Ok((record, warnings))
 }
 
-/// Reads the last run's record of a target.
-pub fn read_last_run(repo: &Path) -> Result<RunRecord, GateError> {
-    let path = artifacts::last_run_path(repo);
-    let bytes = std::fs::read(&path).map_err(|e| GateError::io(&path, e))?;
-    serde_json::from_slice(&bytes).map_err(|e| {
-        GateError::msg(format!(
-            "{}:{}:{}: not a run record: {e}",
-            path.display(),
-            e.line(),
-            e.column()
-        ))
-    })
-}
+pub use crate::record::read_last_run;
 
 fn run_id() -> String {
     let nanos = std::time::SystemTime::now()

@@ -425,7 +425,11 @@ impl<'a> Flow<'_, 'a> {
     }
 
     /// A call of a configured verifier, or of a function of the target that computes an HMAC.
-    pub(super) fn is_verification_call(&self, scope: &Scope<'a>, c: &'a CallExpression<'a>) -> bool {
+    pub(super) fn is_verification_call(
+        &self,
+        scope: &Scope<'a>,
+        c: &'a CallExpression<'a>,
+    ) -> bool {
         if let Some(n) = callee_name(c)
             && self.p.verifiers.iter().any(|v| v == n)
         {

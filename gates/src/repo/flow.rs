@@ -41,10 +41,10 @@ use oxc_ast_visit::Visit;
 use oxc_semantic::{ReferenceId, SemanticBuilder, SymbolId};
 use oxc_span::Span;
 
-use super::source::{self, SourceFile};
 use super::ts::{self, ImportKind};
 use super::workspace::{Resolution, Workspace};
 use crate::finding::Finding;
+use crate::fs::source::{self, SourceFile};
 
 use oxc_span::GetSpan;
 

@@ -498,7 +498,12 @@ impl<'a> ModuleCx<'a, '_> {
         }
     }
 
-    pub(super) fn eval_call(&self, c: &'a CallExpression<'a>, steps: &[Step], depth: usize) -> Strs {
+    pub(super) fn eval_call(
+        &self,
+        c: &'a CallExpression<'a>,
+        steps: &[Step],
+        depth: usize,
+    ) -> Strs {
         let arg0 = c.arguments.first().and_then(Argument::as_expression);
         let callee = c.callee.get_inner_expression();
         if let Some(m) = callee.as_member_expression() {
@@ -772,7 +777,11 @@ impl<'a> ModuleCx<'a, '_> {
         }
     }
 
-    pub(super) fn join_pieces(&self, args: impl Iterator<Item = &'a Expression<'a>>, depth: usize) -> Pieces {
+    pub(super) fn join_pieces(
+        &self,
+        args: impl Iterator<Item = &'a Expression<'a>>,
+        depth: usize,
+    ) -> Pieces {
         let mut out = Vec::new();
         for (i, a) in args.enumerate() {
             if i > 0 {

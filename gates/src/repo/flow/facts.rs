@@ -327,7 +327,12 @@ impl<'a> Collector<'a> {
             .push(self.fn_stack.iter().flatten().cloned().collect());
     }
 
-    pub(super) fn params(&mut self, span: Span, params: &'a FormalParameters<'a>, name: Option<String>) {
+    pub(super) fn params(
+        &mut self,
+        span: Span,
+        params: &'a FormalParameters<'a>,
+        name: Option<String>,
+    ) {
         let callback_of = self.callback_of.get(&span.start).copied();
         for (index, p) in params.items.iter().enumerate() {
             for (n, at, path) in pattern_names(&p.pattern, Vec::new()) {

@@ -1,7 +1,7 @@
 //! A lazily loaded set of the target's TypeScript modules, parsed into one arena, so a check
 //! can follow a call from one module into the function it names in another.
 //!
-//! Every module is read with [`source::read`](super::source::read) (inside the repository, no
+//! Every module is read with [`source::read`](crate::fs::source::read) (inside the repository, no
 //! binary or huge files) and parsed once. The arena outlives every module, so AST references
 //! handed out by [`ModuleSet::module`] live as long as the set itself; that is what lets the
 //! analysis in [`calls`](super::calls) keep references to functions of several modules at once.
@@ -17,10 +17,10 @@ use oxc_parser::Parser;
 use oxc_semantic::{Semantic, SemanticBuilder};
 use oxc_span::SourceType;
 
-use super::source::{self, SourceFile};
 use super::ts::{self, ImportKind, ModuleRef};
 use super::workspace::{Resolution, Workspace};
 use crate::finding::Finding;
+use crate::fs::source::{self, SourceFile};
 
 /// Index of a module in its [`ModuleSet`].
 pub type ModId = usize;

@@ -851,7 +851,7 @@ pub fn always_exits(s: &Statement) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::target::workspace::Workspace;
+    use crate::repo::workspace::Workspace;
     use oxc_allocator::Allocator;
 
     fn repo(files: &[(&str, &str)]) -> tempfile::TempDir {

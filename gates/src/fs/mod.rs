@@ -1,0 +1,44 @@
+//! The floor of the house: file access and paths. Joining a configured path onto a root
+//! without escaping it ([`resolve_inside`]), reading a repository file carefully (inside the
+//! repository, no binary or huge files, positions for every finding: [`source`]), writing a
+//! file atomically ([`write_atomic`]) and where the tool keeps its state for a target
+//! ([`state`]). Nothing here knows about gates, checks or runs.
+
+pub mod source;
+pub mod state;
+
+use std::path::{Path, PathBuf};
+
+use crate::error::GateError;
+
+/// Joins `rel` onto `root`, refusing absolute paths and `..` components.
+pub fn resolve_inside(root: &Path, rel: &str) -> Result<PathBuf, GateError> {
+    let p = Path::new(rel);
+    if p.is_absolute()
+        || p.components()
+            .any(|c| matches!(c, std::path::Component::ParentDir))
+    {
+        return Err(GateError::msg(format!(
+            "path {rel:?} escapes the target repository"
+        )));
+    }
+    Ok(root.join(p))
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same directory, synced,
+/// then renamed over the target. A crash leaves either the old file or the new one.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
+}
