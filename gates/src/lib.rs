@@ -14,6 +14,7 @@ pub mod error;
 pub mod finding;
 pub mod fs;
 pub mod history;
+pub mod load;
 pub mod pipeline;
 pub mod process;
 pub mod record;

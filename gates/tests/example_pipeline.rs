@@ -7,10 +7,11 @@
 
 use std::path::Path;
 
-use gates::pipeline::{self, GateKind};
+use gates::pipeline::GateKind;
 
 fn pipeline() -> gates::pipeline::Pipeline {
-    pipeline::load_file(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../ci/phase-a.toml")).unwrap()
+    gates::load::load_file(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../ci/phase-a.toml"))
+        .unwrap()
 }
 
 #[test]

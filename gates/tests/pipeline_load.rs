@@ -3,7 +3,8 @@
 
 use std::path::Path;
 
-use gates::pipeline::{Plan, load_str};
+use gates::load::load_str;
+use gates::pipeline::Plan;
 
 const VALID: &str = r#"[target]
 repo = "repo"
@@ -221,7 +222,7 @@ fn pass_root_escaping_the_repo() {
 #[test]
 fn the_bundled_pipeline_follows_the_runbook() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    let p = gates::pipeline::load_file(&root.join("ci/phase-a.toml")).unwrap();
+    let p = gates::load::load_file(&root.join("ci/phase-a.toml")).unwrap();
     let deps = |id: &str| {
         let mut d = p.slice(id).unwrap().depends_on.clone();
         d.sort();

@@ -286,7 +286,7 @@ fn load(cli_pipeline: &Option<PathBuf>) -> anyhow::Result<Arc<Pipeline>> {
     let path = cli_pipeline
         .clone()
         .unwrap_or_else(|| workspace_root().join("ci").join("phase-a.toml"));
-    Ok(Arc::new(pipeline::load_file(&path)?))
+    Ok(Arc::new(gates::load::load_file(&path)?))
 }
 
 fn target_repo(p: &Pipeline, repo: &Option<PathBuf>) -> anyhow::Result<PathBuf> {

@@ -159,8 +159,8 @@ pub struct Docs {
 impl Default for Docs {
     fn default() -> Self {
         Docs {
-            review: crate::checks::closure::REVIEW_DOCUMENT.into(),
-            structural: crate::checks::closure::STRUCTURAL_DOCUMENT.into(),
+            review: super::REVIEW_DOCUMENT.into(),
+            structural: super::STRUCTURAL_DOCUMENT.into(),
             readiness: names::READINESS.into(),
             required: names::ORCHESTRATOR_OUTPUTS
                 .iter()

@@ -13,7 +13,8 @@ use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use super::{describe, measure, median};
-use crate::pipeline::{Pipeline, Selection, load_str};
+use crate::load::load_str;
+use crate::pipeline::{Pipeline, Selection};
 use crate::process::command;
 use crate::run::executor::{ExecOptions, NoopObserver, execute};
 

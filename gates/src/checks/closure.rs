@@ -33,8 +33,7 @@ use crate::artifacts::{disposition, git};
 use crate::error::GateError;
 use crate::finding::Finding;
 
-pub const REVIEW_DOCUMENT: &str = "A7_REVIEW_DISPOSITION.md";
-pub const STRUCTURAL_DOCUMENT: &str = "B4A_STRUCTURAL_DISPOSITION.md";
+pub use crate::artifacts::{REVIEW_DOCUMENT, STRUCTURAL_DOCUMENT};
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]

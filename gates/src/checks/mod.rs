@@ -117,12 +117,7 @@ pub struct CheckOutput {
     pub notes: Vec<String>,
 }
 
-/// A parameter problem found at load time; `key` lets the loader point at the key.
-#[derive(Debug)]
-pub struct ParamError {
-    pub message: String,
-    pub key: Option<String>,
-}
+pub use crate::pipeline::{CheckKind, ParamError};
 
 /// Deserializes a params table into `P`, naming the offending key when serde does.
 pub fn parse_params<P: DeserializeOwned>(table: &toml::Table) -> Result<P, ParamError> {
@@ -141,6 +136,17 @@ pub struct CheckDef {
     pub summary: &'static str,
     pub validate: fn(&toml::Table) -> Result<(), ParamError>,
     pub run: fn(&CheckCtx) -> Result<CheckOutput, GateError>,
+}
+
+/// Every built-in check as the pipeline loader sees it (name and params validation).
+pub fn kinds() -> Vec<CheckKind> {
+    registry()
+        .iter()
+        .map(|d| CheckKind {
+            name: d.name,
+            validate: d.validate,
+        })
+        .collect()
 }
 
 /// Every built-in check.

@@ -7,7 +7,7 @@
 //! runs `phase-a --stage N`, i.e. the selection `phase-a` itself computes.
 
 pub mod check;
-pub mod config;
+pub use crate::pipeline::ci as config;
 pub mod render;
 pub mod yaml;
 
@@ -114,7 +114,7 @@ pub fn write(p: &Pipeline) -> Result<(PathBuf, bool), CiError> {
     if std::fs::read(&path).is_ok_and(|old| old == r.text.as_bytes()) {
         return Ok((path, false));
     }
-    crate::artifacts::write_atomic(&path, r.text.as_bytes())
+    crate::fs::write_atomic(&path, r.text.as_bytes())
         .map_err(|e| CiError(format!("cannot write {}: {e}", path.display())))?;
     Ok((path, true))
 }

@@ -469,7 +469,7 @@ setup = { command = ["true"] }
 "#;
 
     fn pipeline() -> Pipeline {
-        crate::pipeline::load_str(PIPELINE, Path::new("p.toml"), Path::new("."))
+        crate::load::load_str(PIPELINE, Path::new("p.toml"), Path::new("."))
             .expect("the test pipeline loads")
     }
 

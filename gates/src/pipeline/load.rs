@@ -15,7 +15,6 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::model::*;
-use crate::checks;
 use crate::error::LoadError;
 use crate::text::LineIndex;
 
@@ -111,9 +110,26 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 /// Report formats a command gate may declare.
 pub const REPORT_FORMATS: &[&str] = &["junit", "vitest-json", "nextest-list-json"];
 
-/// Reads and validates a pipeline file. Relative paths inside it resolve against the parent
-/// of the directory holding it (the workspace root for `ci/phase-a.toml`).
-pub fn load_file(path: &Path) -> Result<Pipeline, LoadError> {
+/// A check a gate may name, as the loader sees it: its name and how to validate the gate's
+/// `params`. The checks sit above the pipeline, so the loader does not know them: the caller
+/// passes them (the built-in ones are `checks::kinds()`, which `crate::load` passes).
+#[derive(Clone, Copy)]
+pub struct CheckKind {
+    pub name: &'static str,
+    pub validate: fn(&toml::Table) -> Result<(), ParamError>,
+}
+
+/// A parameter problem found at load time; `key` lets the loader point at the key.
+#[derive(Debug)]
+pub struct ParamError {
+    pub message: String,
+    pub key: Option<String>,
+}
+
+/// Reads and validates a pipeline file, its gates' checks among `checks`. Relative paths
+/// inside it resolve against the parent of the directory holding it (the workspace root for
+/// `ci/phase-a.toml`).
+pub fn load_file_with(path: &Path, checks: &[CheckKind]) -> Result<Pipeline, LoadError> {
     let display = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| LoadError {
         file: display.clone(),
@@ -140,11 +156,17 @@ pub fn load_file(path: &Path) -> Result<Pipeline, LoadError> {
         .and_then(Path::parent)
         .map(Path::to_path_buf)
         .unwrap_or_default();
-    load_str(&text, path, &base)
+    load_str_with(&text, path, &base, checks)
 }
 
-/// Validates pipeline text. `file` is used in messages, `base_dir` resolves relative paths.
-pub fn load_str(text: &str, file: &Path, base_dir: &Path) -> Result<Pipeline, LoadError> {
+/// Validates pipeline text, its gates' checks among `checks`. `file` is used in messages,
+/// `base_dir` resolves relative paths.
+pub fn load_str_with(
+    text: &str,
+    file: &Path,
+    base_dir: &Path,
+    checks: &[CheckKind],
+) -> Result<Pipeline, LoadError> {
     let cx = Cx {
         text,
         file: file.display().to_string(),
@@ -156,8 +178,8 @@ pub fn load_str(text: &str, file: &Path, base_dir: &Path) -> Result<Pipeline, Lo
     })?;
     // The `[ci]` table stays raw in the model, but is typed here so a bad one is a load
     // error pointing at the offending key.
-    crate::ci::config::validate_text(text).map_err(|(span, message)| cx.err(span, message))?;
-    validate(&cx, raw, file, base_dir)
+    super::ci::validate_text(text).map_err(|(span, message)| cx.err(span, message))?;
+    validate(&cx, raw, file, base_dir, checks)
 }
 
 struct Cx<'a> {
@@ -234,6 +256,7 @@ fn validate(
     raw: RawPipeline,
     file: &Path,
     base_dir: &Path,
+    checks: &[CheckKind],
 ) -> Result<Pipeline, LoadError> {
     let default_timeout = match raw.defaults.as_ref().and_then(|d| d.timeout.as_ref()) {
         Some(t) => parse_timeout(cx, t)?,
@@ -284,7 +307,7 @@ fn validate(
     }
 
     // Gates.
-    let registry = checks::registry();
+    let registry = checks;
     let mut gates = BTreeMap::new();
     for (id, g) in &raw.gate {
         let gid = id.get_ref().clone();
