@@ -2,10 +2,11 @@
 
 use std::path::PathBuf;
 
-/// The pipeline file could not be loaded or is invalid. Always carries `file:line:col` and
-/// the offending text, so the user can jump straight to it. Exit code 2.
+/// The pipeline file could not be loaded or is invalid. Carries `file:line:col` and the
+/// offending text, so the user can jump straight to it (line 0 when the error is about the
+/// whole file, e.g. it cannot be read: then only the file is named). Exit code 2.
 #[derive(Debug, thiserror::Error)]
-#[error("{file}:{line}:{col}: {message}{}", snippet_suffix(.snippet))]
+#[error("{}: {message}{}", place(.file, *.line, *.col), snippet_suffix(.snippet))]
 pub struct LoadError {
     pub file: String,
     pub line: u32,
@@ -13,6 +14,14 @@ pub struct LoadError {
     pub message: String,
     /// The offending text, as written in the file.
     pub snippet: String,
+}
+
+fn place(file: &str, line: u32, col: u32) -> String {
+    if line == 0 {
+        file.to_string()
+    } else {
+        format!("{file}:{line}:{col}")
+    }
 }
 
 fn snippet_suffix(snippet: &str) -> String {
@@ -27,11 +36,12 @@ fn snippet_suffix(snippet: &str) -> String {
 /// not be started). The gate's status becomes `Errored` with this message.
 #[derive(Debug, thiserror::Error)]
 pub enum GateError {
-    #[error("{path}: {source}")]
+    /// The OS error is printed once: it is part of the message, not a `source` (an error
+    /// chain printer would repeat it).
+    #[error("{}: {error}", path.display())]
     Io {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{0}")]
     Message(String),
@@ -45,7 +55,7 @@ impl GateError {
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         GateError::Io {
             path: path.into(),
-            source,
+            error: source,
         }
     }
 }

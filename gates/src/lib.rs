@@ -13,6 +13,7 @@ pub mod devtest;
 pub mod error;
 pub mod finding;
 pub mod fs;
+pub mod fuzzing;
 pub mod history;
 pub mod load;
 pub mod pipeline;

@@ -57,7 +57,35 @@ pub struct GateResult {
     pub output: String,
 }
 
+/// Finding rules that mean the gate could not judge the target (its evidence was unusable),
+/// not that the target is wrong: a gate with one of them is `Errored` (exit 2), the finding
+/// kept for its position.
+pub const COULD_NOT_JUDGE: &[&str] = &["harness-report-unreadable", "setup-failed"];
+
 impl GateResult {
+    /// Sets `status` (and `reason`) from the findings: `Errored` when one says the gate
+    /// could not judge ([`COULD_NOT_JUDGE`]), else `Failed` on an error finding, else
+    /// `Passed`.
+    pub fn judge_findings(&mut self) {
+        let unjudged = self
+            .findings
+            .iter()
+            .find(|f| f.severity == Severity::Error && COULD_NOT_JUDGE.contains(&f.rule.as_str()));
+        if let Some(f) = unjudged {
+            self.status = Status::Errored;
+            let at = f.location();
+            self.reason = Some(if at.is_empty() {
+                format!("could not judge: {}", f.message)
+            } else {
+                format!("could not judge: {at}: {}", f.message)
+            });
+        } else if self.error_count() > 0 {
+            self.status = Status::Failed;
+        } else {
+            self.status = Status::Passed;
+        }
+    }
+
     pub fn error_count(&self) -> usize {
         self.findings
             .iter()
@@ -158,7 +186,16 @@ pub fn last_run_path(repo: &Path) -> PathBuf {
 /// Reads the last run's record of a target.
 pub fn read_last_run(repo: &Path) -> Result<RunRecord, GateError> {
     let path = last_run_path(repo);
-    let bytes = std::fs::read(&path).map_err(|e| GateError::io(&path, e))?;
+    let bytes = crate::fs::careful::read(&path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            GateError::msg(format!(
+                "{}: no run recorded for this target yet; run `cargo xtask phase-a` (with the same --repo) first",
+                path.display()
+            ))
+        } else {
+            GateError::io(&path, e)
+        }
+    })?;
     serde_json::from_slice(&bytes).map_err(|e| {
         GateError::msg(format!(
             "{}:{}:{}: not a run record: {e}",

@@ -108,7 +108,12 @@ fn expected_needs(p: &Pipeline) -> BTreeMap<String, BTreeSet<String>> {
     let mut m: BTreeMap<String, BTreeSet<String>> = p
         .stages
         .iter()
-        .map(|s| (format!("stage-{}", s.number), BTreeSet::new()))
+        .map(|s| {
+            (
+                format!("stage-{}", s.number),
+                BTreeSet::from(["build".to_string()]),
+            )
+        })
         .collect();
     for s in &p.slices {
         for d in &s.depends_on {
@@ -126,7 +131,7 @@ fn job_needs(doc: &Value) -> BTreeMap<String, BTreeSet<String>> {
     jobs(doc)
         .iter()
         .map(|(k, v)| (k.as_str().unwrap().to_string(), str_list(v.get("needs"))))
-        .filter(|(k, _)| k != "phase-a")
+        .filter(|(k, _)| k != "phase-a" && k != "build")
         .collect()
 }
 
@@ -145,12 +150,28 @@ fn job_graph_is_the_stage_dag() {
     let doc = yaml(&ci::render(&p).unwrap().text);
     let got = job_needs(&doc);
     assert_eq!(got, expected_needs(&p));
-    let set = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
+    let set = |v: &[&str]| {
+        v.iter()
+            .map(|s| s.to_string())
+            .chain(["build".to_string()])
+            .collect::<BTreeSet<_>>()
+    };
     assert_eq!(got["stage-0"], set(&[]));
     assert_eq!(got["stage-1"], set(&["stage-0"]));
     assert_eq!(got["stage-2"], set(&["stage-0"]));
     assert_eq!(got["stage-3"], set(&["stage-1", "stage-2"]));
+    // The build job needs nothing: it starts at once.
+    assert!(jobs(&doc)["build"].get("needs").is_none());
     assert_eq!(ci::stage_needs(&p)[&3], BTreeSet::from([1, 2]));
+}
+
+/// The `env` value `key` of a job's first step.
+fn step_env(job: &Value, key: &str) -> Option<String> {
+    job.get("steps").and_then(Value::as_sequence).unwrap()[0]
+        .get("env")
+        .and_then(|e| e.get(key))
+        .and_then(Value::as_str)
+        .map(str::to_string)
 }
 
 #[test]
@@ -163,8 +184,13 @@ fn aggregate_job_requires_every_stage_to_succeed() {
         .stages
         .iter()
         .map(|s| format!("stage-{}", s.number))
+        .chain(["build".to_string()])
         .collect();
     assert_eq!(str_list(agg.get("needs")), stages);
+    assert_eq!(
+        step_env(agg, "BUILD"),
+        Some("${{ needs.build.result }}".to_string())
+    );
     let step = &agg.get("steps").and_then(Value::as_sequence).unwrap()[0];
     let env = step.get("env").and_then(Value::as_mapping).unwrap();
     for st in &p.stages {
@@ -184,7 +210,8 @@ fn aggregate_job_requires_every_stage_to_succeed() {
         let summary = dir.path().join("summary.md");
         let mut cmd = Command::new("bash");
         cmd.args(["--noprofile", "--norc", "-eo", "pipefail", "-c", script])
-            .env("GITHUB_STEP_SUMMARY", &summary);
+            .env("GITHUB_STEP_SUMMARY", &summary)
+            .env("BUILD", "success");
         for (st, r) in p.stages.iter().zip(results) {
             cmd.env(format!("STAGE_{}", st.number), r);
         }
@@ -285,7 +312,10 @@ fn shell_words(line: &str) -> Vec<String> {
     words
 }
 
-/// The `cargo xtask ... phase-a ...` command of every job that runs one, as argv.
+/// Where a stage job's script finds the xtask the build job compiled.
+const XTASK_IN_JOB: &str = "$RUNNER_TEMP/xtask/xtask";
+
+/// The `xtask ... phase-a ...` command of every job that runs one, as argv.
 fn phase_a_commands(doc: &Value) -> BTreeMap<String, Vec<String>> {
     let mut out = BTreeMap::new();
     for (id, job) in jobs(doc) {
@@ -295,9 +325,8 @@ fn phase_a_commands(doc: &Value) -> BTreeMap<String, Vec<String>> {
             };
             for line in run.lines() {
                 let words = shell_words(line);
-                if words.len() > 2
-                    && words[0] == "cargo"
-                    && words[1] == "xtask"
+                if words.len() > 1
+                    && words[0] == XTASK_IN_JOB
                     && words.iter().any(|w| w == "phase-a")
                 {
                     let prev = out.insert(id.as_str().unwrap().to_string(), words);
@@ -312,7 +341,7 @@ fn phase_a_commands(doc: &Value) -> BTreeMap<String, Vec<String>> {
 /// What `phase-a` selects for one job's argv, parsed like the command line does.
 fn selection_of(argv: &[String], p: &Pipeline) -> Selection {
     let mut a = SelectArgs::default();
-    let mut i = 2;
+    let mut i = 1;
     let mut saw_phase_a = false;
     while i < argv.len() {
         let next = || argv.get(i + 1).cloned().expect("a flag value");
@@ -422,6 +451,26 @@ fn bash_in(dir: &Path, script: &str) -> Command {
     bash
 }
 
+/// What the download and unpack steps leave in a stage job: an executable
+/// `$RUNNER_TEMP/xtask/xtask`. Here it runs this workspace's xtask through cargo, so the
+/// job's script works verbatim (the packing itself is tested on its own).
+fn install_xtask_stand_in(runner_temp: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = runner_temp.join("xtask");
+    std::fs::create_dir_all(&dir).unwrap();
+    let exe = dir.join("xtask");
+    std::fs::write(
+        &exe,
+        format!(
+            "#!/bin/sh\nexec '{}' run --quiet --manifest-path '{}' --package xtask -- \"$@\"\n",
+            env!("CARGO"),
+            workspace().join("Cargo.toml").display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
 fn record_pairs(repo: &Path) -> (BTreeSet<(u32, String)>, Vec<Status>) {
     let rec = gates::run::session::read_last_run(repo).unwrap();
     let mut pairs = BTreeSet::new();
@@ -444,7 +493,7 @@ fn generated_jobs_run_end_to_end_like_phase_a() {
     let mut in_ci = BTreeSet::new();
     for (id, job) in jobs(&doc) {
         let id = id.as_str().unwrap();
-        if id == "phase-a" {
+        if id == "phase-a" || id == "build" {
             continue;
         }
         let steps = job.get("steps").and_then(Value::as_sequence).unwrap();
@@ -457,7 +506,7 @@ fn generated_jobs_run_end_to_end_like_phase_a() {
             })
             .expect("a gate step");
         let runner_temp = tmp.path().join(format!("runner-{id}"));
-        std::fs::create_dir_all(&runner_temp).unwrap();
+        install_xtask_stand_in(&runner_temp);
         let summary = runner_temp.join("summary.md");
         let out = bash_in(&ws, gate_step["run"].as_str().unwrap())
             .env("RUNNER_TEMP", &runner_temp)
@@ -873,10 +922,18 @@ fn ci_commands_render_and_check() {
             .replace("runs_on = ", "runs-on = "),
     )
     .unwrap();
+    let line = std::fs::read_to_string(&file)
+        .unwrap()
+        .lines()
+        .position(|l| l.starts_with("runs-on = "))
+        .unwrap()
+        + 1;
     let (code, _, stderr) = run("check");
     assert_eq!(code, Some(2));
     assert!(
-        stderr.contains("ci/phase-a.toml:25:1: [ci]: unknown field `runs-on`"),
+        stderr.contains(&format!(
+            "ci/phase-a.toml:{line}:1: [ci]: unknown field `runs-on`"
+        )),
         "{stderr}"
     );
 }
@@ -922,7 +979,12 @@ fn ci_drift_fails_on_a_stale_workflow() {
         .collect();
     assert_eq!(
         f,
-        [("workflow-drift", Some(".github/workflows/stale.yml"), 82, 1)]
+        [(
+            "workflow-drift",
+            Some(".github/workflows/stale.yml"),
+            123,
+            1
+        )]
     );
     let help = r.findings[0].help.as_deref().unwrap();
     assert!(help.contains("\n+      - stage-0\n"), "{help}");
@@ -1100,7 +1162,12 @@ with = { node-version = 20, check-latest = true, cache = "npm" }
         str_list(doc["on"]["push"].get("branches")),
         BTreeSet::from(["main".to_string(), "release/*".to_string()])
     );
-    let steps = doc["jobs"]["stage-0"]["steps"].as_sequence().unwrap();
+    // The extra steps come after the generated setup, in order, right before the gates.
+    let steps: Vec<&Value> = steps_of(&doc, "stage-0")
+        .iter()
+        .skip_while(|s| s["name"].as_str() != Some("Install"))
+        .collect();
+    assert_eq!(steps[2]["name"].as_str(), Some("Gates of stage 0"));
     assert_eq!(steps[0]["if"].as_str(), Some("runner.os == 'Linux'"));
     assert_eq!(steps[0]["working-directory"].as_str(), Some("repo"));
     assert_eq!(steps[0]["run"].as_str(), Some("npm ci\nnpm run build\n"));
@@ -1140,4 +1207,307 @@ with = { node-version = 20, check-latest = true, cache = "npm" }
     assert!(r.text.starts_with(
         "# Generated from ci/phase-a.toml by `cargo xtask --pipeline ci/phase-a.toml ci render`"
     ));
+}
+
+// ---- one build, current actions, code scanning ---------------------------------------
+
+/// The steps of a job.
+fn steps_of<'a>(doc: &'a Value, job: &str) -> &'a Vec<Value> {
+    doc["jobs"][job]["steps"].as_sequence().expect("steps")
+}
+
+fn step_named<'a>(doc: &'a Value, job: &str, name: &str) -> &'a Value {
+    steps_of(doc, job)
+        .iter()
+        .find(|s| s["name"].as_str() == Some(name))
+        .unwrap_or_else(|| panic!("{job} has no step {name:?}"))
+}
+
+#[test]
+fn the_xtask_is_compiled_once_with_the_lockfile() {
+    for p in [example(), fixture_pipeline("fan-in")] {
+        let doc = yaml(&ci::render(&p).unwrap().text);
+        let mut cargo_runs = Vec::new();
+        for (id, _) in jobs(&doc) {
+            let id = id.as_str().unwrap();
+            for step in steps_of(&doc, id) {
+                if let Some(run) = step["run"].as_str() {
+                    for line in run
+                        .lines()
+                        .filter(|l| shell_words(l).first().map(String::as_str) == Some("cargo"))
+                    {
+                        cargo_runs.push((id.to_string(), line.to_string()));
+                    }
+                }
+                // No stage job installs Rust: it runs the binary the build job made.
+                if id != "build" {
+                    assert!(
+                        !step["uses"].as_str().unwrap_or("").contains("rust"),
+                        "{id}: {step:?}"
+                    );
+                }
+            }
+        }
+        assert_eq!(
+            cargo_runs,
+            [(
+                "build".to_string(),
+                "cargo build --locked --package xtask".to_string()
+            )]
+        );
+        // Every stage job downloads the artifact the build job uploads.
+        let upload = step_named(&doc, "build", "Upload the xtask");
+        let artifact = upload["with"]["name"].as_str().unwrap();
+        assert_eq!(upload["with"]["if-no-files-found"].as_str(), Some("error"));
+        for st in &p.stages {
+            let job = format!("stage-{}", st.number);
+            let dl = step_named(&doc, &job, "Download the xtask");
+            assert_eq!(dl["with"]["name"].as_str(), Some(artifact));
+            assert_eq!(
+                dl["with"]["path"].as_str(),
+                Some("${{ runner.temp }}/xtask")
+            );
+        }
+    }
+}
+
+#[test]
+fn the_packed_xtask_stays_executable_across_the_artifact() {
+    use std::os::unix::fs::PermissionsExt;
+    let doc = yaml(&ci::render(&example()).unwrap().text);
+    let build = step_named(&doc, "build", "Build the xtask")["run"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let unpack = step_named(&doc, "stage-0", "Unpack the xtask")["run"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let tmp = tempfile::tempdir().unwrap();
+    // A `cargo` that builds nothing, and a target dir that already holds an executable xtask.
+    let bin = tmp.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::write(bin.join("cargo"), "#!/bin/sh\nexit 0\n").unwrap();
+    std::fs::set_permissions(bin.join("cargo"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let target = tmp.path().join("target");
+    std::fs::create_dir_all(target.join("debug")).unwrap();
+    std::fs::write(
+        target.join("debug/xtask"),
+        "#!/bin/sh\necho \"xtask 0.1.0 $*\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        target.join("debug/xtask"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let build_temp = tmp.path().join("build-temp");
+    std::fs::create_dir_all(&build_temp).unwrap();
+    let out = Command::new("bash")
+        .args(["--noprofile", "--norc", "-eo", "pipefail", "-c", &build])
+        .env("PATH", &path)
+        .env("RUNNER_TEMP", &build_temp)
+        .env("CARGO_TARGET_DIR", &target)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    // The artifact carries the tar as a plain file (upload-artifact keeps no modes), and
+    // download-artifact puts it under `$RUNNER_TEMP/xtask`.
+    let stage_temp = tmp.path().join("stage-temp");
+    std::fs::create_dir_all(stage_temp.join("xtask")).unwrap();
+    std::fs::copy(
+        build_temp.join("xtask.tar"),
+        stage_temp.join("xtask/xtask.tar"),
+    )
+    .unwrap();
+    let out = Command::new("bash")
+        .args(["--noprofile", "--norc", "-eo", "pipefail", "-c", &unpack])
+        .env("RUNNER_TEMP", &stage_temp)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "xtask 0.1.0 --version\n"
+    );
+    let mode = std::fs::metadata(stage_temp.join("xtask/xtask"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o111, 0o111, "{mode:o}");
+}
+
+/// `owner/repo[/path]@vN` → (`owner/repo[/path]`, N) for a major-version ref.
+fn action_major(uses: &str) -> Option<(&str, u32)> {
+    let (name, r) = uses.split_once('@')?;
+    Some((name, r.strip_prefix('v')?.split('.').next()?.parse().ok()?))
+}
+
+#[test]
+fn actions_are_at_node_24_majors_and_node_is_supported() {
+    // The first majors running on the Node 24 action runtime.
+    let minimum: BTreeMap<&str, u32> = BTreeMap::from([
+        ("actions/checkout", 5),
+        ("actions/setup-node", 5),
+        ("actions/upload-artifact", 6),
+        ("actions/download-artifact", 7),
+        ("actions/cache", 5),
+        ("github/codeql-action/upload-sarif", 4),
+    ]);
+    for p in [example(), fixture_pipeline("fan-in")] {
+        let doc = yaml(&ci::render(&p).unwrap().text);
+        let mut seen = BTreeSet::new();
+        for (id, _) in jobs(&doc) {
+            for step in steps_of(&doc, id.as_str().unwrap()) {
+                let Some(uses) = step["uses"].as_str() else {
+                    continue;
+                };
+                let name = uses.split('@').next().unwrap();
+                if let Some(min) = minimum.get(name) {
+                    let (_, major) = action_major(uses).unwrap_or_else(|| panic!("{uses}"));
+                    assert!(major >= *min, "{uses}: at least v{min}");
+                    seen.insert(name);
+                }
+                if name == "actions/setup-node" {
+                    let v = step["with"]["node-version"].as_str().unwrap();
+                    assert!(["22", "24"].contains(&v), "Node {v} is not a supported LTS");
+                }
+            }
+        }
+        assert!(seen.contains("actions/checkout") && seen.contains("actions/download-artifact"));
+    }
+}
+
+#[test]
+fn the_example_installs_with_its_lockfiles_package_manager_and_cache() {
+    let doc = yaml(&ci::render(&example()).unwrap().text);
+    // The example is a bun workspace (bun.lock): setup-bun, bun's cache keyed on its lockfile.
+    let bun = step_named(&doc, "stage-1", "Bun");
+    assert!(
+        bun["uses"]
+            .as_str()
+            .unwrap()
+            .starts_with("oven-sh/setup-bun@")
+    );
+    let cache = step_named(&doc, "stage-1", "Bun install cache");
+    assert_eq!(
+        cache["with"]["key"].as_str(),
+        Some("bun-${{ runner.os }}-${{ hashFiles('examples/hq/bun.lock') }}")
+    );
+    let install = step_named(&doc, "stage-1", "Install the target's dependencies");
+    assert_eq!(install["working-directory"].as_str(), Some("examples/hq"));
+    assert_eq!(
+        install["run"].as_str(),
+        Some("bun install --frozen-lockfile")
+    );
+    // The fan-in target has no package.json: no JavaScript toolchain at all.
+    let doc = yaml(&ci::render(&fixture_pipeline("fan-in")).unwrap().text);
+    assert!(
+        steps_of(&doc, "stage-0")
+            .iter()
+            .all(|s| s["name"].as_str() != Some("Node.js"))
+    );
+}
+
+#[test]
+fn a_bun_target_gets_setup_bun_and_a_lockfile_keyed_cache() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(tmp.path().join("repo")).unwrap();
+    std::fs::write(tmp.path().join("repo/package.json"), "{}").unwrap();
+    std::fs::write(tmp.path().join("repo/bun.lock"), "{}").unwrap();
+    let file = tmp.path().join("ci/phase-a.toml");
+    let text = MINIMAL.to_string();
+    let p = load_str(&text, &file, tmp.path()).unwrap();
+    let doc = yaml(&ci::render(&p).unwrap().text);
+    let bun = step_named(&doc, "stage-0", "Bun");
+    assert!(
+        bun["uses"]
+            .as_str()
+            .unwrap()
+            .starts_with("oven-sh/setup-bun@")
+    );
+    let cache = step_named(&doc, "stage-0", "Bun install cache");
+    assert_eq!(
+        cache["with"]["key"].as_str(),
+        Some("bun-${{ runner.os }}-${{ hashFiles('repo/bun.lock') }}")
+    );
+    let install = step_named(&doc, "stage-0", "Install the target's dependencies");
+    assert_eq!(
+        install["run"].as_str(),
+        Some("bun install --frozen-lockfile")
+    );
+    // `install` replaces the command; `package_manager = "none"` drops the toolchain.
+    let custom =
+        format!("{text}\n[ci]\ninstall = \"bun install --frozen-lockfile --production\"\n");
+    let doc = yaml(
+        &ci::render(&load_str(&custom, &file, tmp.path()).unwrap())
+            .unwrap()
+            .text,
+    );
+    assert_eq!(
+        step_named(&doc, "stage-0", "Install the target's dependencies")["run"].as_str(),
+        Some("bun install --frozen-lockfile --production")
+    );
+    let none = format!("{text}\n[ci]\npackage_manager = \"none\"\n");
+    let doc = yaml(
+        &ci::render(&load_str(&none, &file, tmp.path()).unwrap())
+            .unwrap()
+            .text,
+    );
+    assert!(
+        steps_of(&doc, "stage-0")
+            .iter()
+            .all(|s| s["name"].as_str() != Some("Bun"))
+    );
+}
+
+#[test]
+fn sarif_goes_to_code_scanning_per_stage_with_write_access_only_there() {
+    let p = example();
+    let doc = yaml(&ci::render(&p).unwrap().text);
+    assert_eq!(
+        doc["permissions"]["contents"].as_str(),
+        Some("read"),
+        "the workflow default stays read-only"
+    );
+    assert!(doc["permissions"].get("security-events").is_none());
+    let mut categories = BTreeSet::new();
+    for (id, job) in jobs(&doc) {
+        let id = id.as_str().unwrap();
+        let uploads: Vec<&Value> = steps_of(&doc, id)
+            .iter()
+            .filter(|s| {
+                s["uses"]
+                    .as_str()
+                    .is_some_and(|u| u.starts_with("github/codeql-action/upload-sarif@"))
+            })
+            .collect();
+        let write = job["permissions"]["security-events"].as_str();
+        if id.starts_with("stage-") {
+            assert_eq!(uploads.len(), 1, "{id}");
+            assert_eq!(write, Some("write"), "{id}");
+            assert_eq!(
+                uploads[0]["with"]["sarif_file"].as_str(),
+                Some("${{ runner.temp }}/phase-a-reports/phase-a.sarif")
+            );
+            let category = uploads[0]["with"]["category"].as_str().unwrap();
+            assert_eq!(category, format!("phase-a/{id}"));
+            assert!(categories.insert(category.to_string()), "{category} twice");
+        } else {
+            assert!(uploads.is_empty(), "{id}");
+            assert_eq!(write, None, "{id} must not get security-events: write");
+        }
+    }
+    assert_eq!(categories.len(), p.stages.len());
+
+    // Switched off for a repository without code scanning: no upload, no write access.
+    let text = std::fs::read_to_string(&p.file)
+        .unwrap()
+        .replace("code_scanning = true", "code_scanning = false");
+    let off = load_str(&text, &p.file, &p.base_dir).unwrap();
+    let out = ci::render(&off).unwrap().text;
+    assert!(!out.contains("upload-sarif") && !out.contains("security-events"));
+    // The SARIF report is still written and uploaded as an artifact.
+    assert!(out.contains("--sarif \"$RUNNER_TEMP/phase-a-reports/phase-a.sarif\""));
 }

@@ -189,3 +189,35 @@ fn emit_prints_groups_and_appends_the_summary() {
         "{warnings:?}"
     );
 }
+
+#[test]
+fn the_summary_counts_findings_beyond_the_steps_annotation_budget() {
+    // Two gates of one step with 7 errors each: 10 fit GitHub's per-step budget, 4 do not,
+    // and the summary says so (the record above stays within it and says nothing).
+    assert!(!step_summary(&record()).contains("not annotated"));
+    let mut rec = record();
+    for (i, id) in ["guard", "contract"].iter().enumerate() {
+        let mut g = gate(id, &["A6"], Status::Failed);
+        g.findings = (1..=7)
+            .map(|l| Finding::error("r", "src/a.ts", l + 10 * i as u32, 1, "bad"))
+            .collect();
+        rec.gates.push(g);
+    }
+    // Errors, and the gates that could not judge (annotated as errors too), before ours.
+    let errors_before: usize = record()
+        .gates
+        .iter()
+        .map(|g| {
+            g.error_count() + usize::from(matches!(g.status, Status::Errored | Status::TimedOut))
+        })
+        .sum();
+    assert!(errors_before < 10);
+    let dropped = errors_before + 14 - 10;
+    let s = step_summary(&rec);
+    assert!(
+        s.contains(&format!(
+            "\n{dropped} finding(s) not annotated: GitHub keeps 10 error and 10 warning annotations per step, shared by every gate of the step; all findings are in the job log and the JUnit and SARIF reports.\n"
+        )),
+        "{s}"
+    );
+}

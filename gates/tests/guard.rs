@@ -684,6 +684,15 @@ fn gate_result(id: &str, r: ScanReport) -> gates::run::GateResult {
     }
 }
 
+/// Where the SARIF places what has no path: the pipeline file at the gate's line.
+fn origin() -> gates::report::Origin {
+    gates::report::Origin {
+        pipeline_file: "ci/phase-a.toml".into(),
+        gate_lines: [("legacy-metadata-guard".to_string(), 120)].into(),
+        pipeline: "phase-a".into(),
+    }
+}
+
 #[test]
 fn sarif_has_one_rule_per_rule_id_and_repo_relative_locations() {
     let g = gate_result(
@@ -693,7 +702,7 @@ fn sarif_has_one_rule_per_rule_id_and_repo_relative_locations() {
     let mut errored = gate_result("metadata-contract", ScanReport::default());
     errored.status = gates::run::Status::Errored;
     errored.reason = Some("cannot read the pipeline's contract path".into());
-    let text = gates::report::sarif::render_gates(&[g.clone(), errored]);
+    let text = gates::report::sarif::render_gates(&[g.clone(), errored], &origin());
     let v: serde_json::Value = serde_json::from_str(&text).expect("SARIF is JSON");
     assert_eq!(v["version"], "2.1.0");
     let run = &v["runs"][0];
@@ -742,11 +751,11 @@ fn sarif_snapshot_of_allow_markers() {
         "legacy-metadata-guard",
         scan("allow-markers", src_only(Mode::Enforce)),
     );
-    insta::assert_snapshot!(gates::report::sarif::render_gates(&[g]));
+    insta::assert_snapshot!(gates::report::sarif::render_gates(&[g], &origin()));
 }
 
 #[test]
-fn annotations_are_capped_per_gate_errors_first() {
+fn annotations_are_capped_per_step_errors_first() {
     let g = gate_result(
         "legacy-metadata-guard",
         scan("pre-migration", Params::defaults(Mode::Enforce)),
@@ -754,14 +763,15 @@ fn annotations_are_capped_per_gate_errors_first() {
     assert_eq!(g.findings.len(), 37);
     let text = gates::report::github::render(&[g]);
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines.len(), gates::report::github::MAX_PER_GATE + 1);
+    assert_eq!(lines.len(), gates::report::github::Budget::STEP.errors + 1);
     assert_eq!(
         lines[0],
         "::error file=packages/hq/src/install/state.ts,line=2,col=3,title=legacy-metadata-guard%3A legacy-key-property::legacy key `templateRole` as type member%0Ahelp: runtime identity is rawr.kind + rawr.capability; delete `templateRole` here, or keep the line with `// rawr-gates: allow(templateRole) <reason>`"
     );
-    assert_eq!(
-        lines[10],
-        "::notice title=legacy-metadata-guard::27 more finding(s) of gate legacy-metadata-guard not annotated (at most 10 per gate); see the job log or the SARIF report"
+    assert!(
+        lines[10].starts_with("::notice title=rawr-gates::27 finding(s) not annotated: GitHub keeps 10 error and 10 warning annotations per step"),
+        "{}",
+        lines[10]
     );
     // Report-only findings are warnings.
     let ro = gate_result(

@@ -541,6 +541,15 @@ fn a_malformed_report_is_a_positioned_finding() {
         errors(&r),
         vec![row("harness-report-unreadable", Some("report.json"), 2, 12)]
     );
+    // Nothing could be judged from it: the gate errored (exit 2), it did not fail.
+    assert_eq!(r.status, Status::Errored);
+    assert_eq!(
+        r.reason,
+        Some(format!(
+            "could not judge: report.json:2:12: {}",
+            r.findings[0].message
+        ))
+    );
 }
 
 #[test]

@@ -18,7 +18,10 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("closure documents", &["artifacts"]),
     ("checks", &["checks", "load"]),
     ("executor", &["run"]),
-    ("reports", &["report", "history", "bench", "devtest"]),
+    (
+        "reports and tools over runs",
+        &["report", "history", "bench", "devtest", "fuzzing"],
+    ),
 ];
 
 /// The position of a top-level module in the order above, with its layer's name.

@@ -326,3 +326,87 @@ command = ["true"]
     assert_eq!(plan.levels, vec![vec!["A", "D"], vec!["B"], vec!["C"]]);
     assert_eq!(plan.order, ["A", "D", "B", "C"]);
 }
+
+/// `VALID` with `line` added to gate `g0` (it becomes line 30).
+fn with_g0_line(line: &str) -> String {
+    let text = VALID.replacen(
+        "[gate.g0]\ncommand = [\"true\"]\n",
+        &format!("[gate.g0]\ncommand = [\"true\"]\n{line}\n"),
+        1,
+    );
+    assert_eq!(text.lines().nth(29), Some(line));
+    text
+}
+
+#[test]
+fn environment_names_and_values_a_process_cannot_take_are_load_errors() {
+    let (line, col, msg, snippet) = err(&with_g0_line(r#"env = { "A=B" = "1" }"#));
+    assert_eq!((line, col), (30, 9), "{msg}");
+    assert_eq!(
+        msg,
+        "gate `g0`: environment variable name \"A=B\" is not usable (it must be non-empty, without `=` or NUL)"
+    );
+    assert_eq!(snippet, "\"A=B\"");
+    let (line, col, msg, _) = err(&with_g0_line(r#"env = { "A\u0000" = "1" }"#));
+    assert_eq!((line, col), (30, 9), "{msg}");
+    assert!(msg.contains("\"A\\0\" is not usable"), "{msg}");
+    let (line, col, msg, _) = err(&with_g0_line(r#"env = { "" = "1" }"#));
+    assert_eq!((line, col), (30, 9), "{msg}");
+    let (line, col, msg, snippet) = err(&with_g0_line(r#"env = { OK = "a\u0000b" }"#));
+    assert_eq!((line, col), (30, 14), "{msg}");
+    assert_eq!(
+        msg,
+        "gate `g0`: the value of environment variable `OK` contains a NUL character"
+    );
+    assert_eq!(snippet, r#""a\u0000b""#);
+}
+
+#[test]
+fn paths_escaping_the_repository_are_load_errors() {
+    let (line, col, msg, _) = err(&with_g0_line(r#"cwd = "../elsewhere""#));
+    assert_eq!((line, col), (30, 7), "{msg}");
+    assert_eq!(
+        msg,
+        "gate `g0`: `cwd` \"../elsewhere\" must be a relative path inside the target repository (no leading `/`, no `..`)"
+    );
+    let (line, col, msg, _) = err(&with_g0_line(r#"cwd = "/tmp""#));
+    assert_eq!((line, col), (30, 7), "{msg}");
+    let (line, col, msg, _) = err(&with_g0_line(r#"cwd = "a\u0000""#));
+    assert_eq!((line, col), (30, 7), "{msg}");
+    assert_eq!(msg, "gate `g0`: `cwd` contains a NUL character");
+    let (line, col, msg, _) = err(&with_g0_line(
+        r#"report = { path = "../out.xml", format = "junit" }"#,
+    ));
+    assert_eq!((line, col), (30, 19), "{msg}");
+    assert!(
+        msg.starts_with("gate `g0`: `report.path` \"../out.xml\""),
+        "{msg}"
+    );
+    // A path that stays inside is fine.
+    let ok = with_g0_line(r#"cwd = "sub/dir""#);
+    load_str(&ok, Path::new("ci/phase-a.toml"), Path::new(".")).unwrap();
+}
+
+#[test]
+fn a_nul_in_an_argument_is_a_load_error() {
+    let text = VALID.replacen(
+        "[gate.g0]\ncommand = [\"true\"]",
+        "[gate.g0]\ncommand = [\"echo\", \"a\\u0000\"]",
+        1,
+    );
+    let (line, col, msg, _) = err(&text);
+    assert_eq!((line, col), (29, 11), "{msg}");
+    assert_eq!(
+        msg,
+        "gate `g0`: a `command` argument contains a NUL character, which no program can be given"
+    );
+}
+
+#[test]
+fn an_unreadable_pipeline_file_names_the_file_without_a_position() {
+    let e = gates::load::load_file(Path::new("no/such/phase-a.toml")).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "no/such/phase-a.toml: cannot read the pipeline file: No such file or directory (os error 2)"
+    );
+}

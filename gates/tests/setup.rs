@@ -78,7 +78,7 @@ fn a_shared_setup_runs_once_even_when_gates_run_concurrently() {
 }
 
 #[test]
-fn a_failing_setup_fails_the_gate_before_its_command() {
+fn a_failing_setup_errors_the_gate_before_its_command() {
     let dir = tempfile::tempdir().unwrap();
     let p = gates::load::load_str(
         &pipeline_text(r#"{ command = ["sh", "-c", "echo no network >&2; exit 7"] }"#),
@@ -94,7 +94,13 @@ fn a_failing_setup_fails_the_gate_before_its_command() {
         &AtomicBool::new(false),
         None,
     );
-    assert_eq!(r.status, Status::Failed);
+    // The gate's own check never ran: it could not judge (exit 2), not a failure of the
+    // target.
+    assert_eq!(r.status, Status::Errored);
+    assert_eq!(
+        r.reason.as_deref(),
+        Some("could not judge: setup `sh -c echo no network >&2; exit 7` exited with status 7")
+    );
     assert_eq!(r.findings.len(), 1);
     assert_eq!(r.findings[0].rule, "setup-failed");
     assert_eq!(

@@ -2,13 +2,16 @@
 //! Nothing with logic lives here; see `gates` for the pipeline, executor, checks and reports.
 
 use std::io::IsTerminal;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::{Parser, Subcommand, ValueEnum};
+use gates::fs::output::Output;
 use gates::pipeline::{self, Pipeline, Plan, Selection, select::SelectArgs};
+use gates::report::colour::{self, ColorChoice};
 use gates::report::{self, human::Style};
 use gates::run::{self, executor, session};
 
@@ -20,11 +23,47 @@ use gates::run::{self, executor, session};
     about = "Phase A gates: the runbook as machine-checked gates"
 )]
 struct Cli {
-    /// The pipeline file (default: ci/phase-a.toml of this workspace).
-    #[arg(long, global = true, value_name = "FILE")]
+    /// Colour the output: `auto` follows CARGO_TERM_COLOR, CLICOLOR_FORCE, NO_COLOR,
+    /// CLICOLOR and TERM=dumb, then whether the stream is a terminal.
+    #[arg(long, global = true, value_enum, default_value_t = Color::Auto, value_name = "WHEN")]
+    color: Color,
+    /// The pipeline file (default: ci/phase-a.toml of this workspace), for the subcommands
+    /// that read one; also accepted after the subcommand.
+    #[arg(long, value_name = "FILE")]
     pipeline: Option<PathBuf>,
     #[command(subcommand)]
     cmd: Cmd,
+}
+
+/// `--pipeline` after a subcommand that reads a pipeline (and after its own subcommands).
+/// `test`, `bench` and `fuzz` read none and do not take it.
+#[derive(clap::Args, Clone, Default)]
+struct PipelineArg {
+    /// The pipeline file (default: ci/phase-a.toml of this workspace).
+    #[arg(
+        long = "pipeline",
+        id = "sub_pipeline",
+        global = true,
+        value_name = "FILE"
+    )]
+    pipeline: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+impl From<Color> for ColorChoice {
+    fn from(c: Color) -> ColorChoice {
+        match c {
+            Color::Auto => ColorChoice::Auto,
+            Color::Always => ColorChoice::Always,
+            Color::Never => ColorChoice::Never,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -37,8 +76,18 @@ enum Cmd {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// Fuzz the readers of untrusted input (cargo-fuzz, nightly): each target in turn.
+    Fuzz {
+        /// Only this target (default: every one, one after the other).
+        target: Option<String>,
+        /// Seconds per target.
+        #[arg(long = "time", value_name = "S", default_value_t = 60)]
+        time: u64,
+    },
     /// Run one gate alone (dependencies ignored), for iterating.
     Gate {
+        #[command(flatten)]
+        pipe: PipelineArg,
         /// The gate id.
         id: String,
         /// The target repository (default: the pipeline's `target.repo`).
@@ -56,30 +105,45 @@ enum Cmd {
     },
     /// Print the order and levels of the pipeline; runs nothing.
     Plan {
+        #[command(flatten)]
+        pipe: PipelineArg,
         #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
         format: PlanFormat,
     },
     /// List stages, slices and gates.
-    List,
+    List {
+        #[command(flatten)]
+        pipe: PipelineArg,
+    },
     /// Orchestrator artifacts of the pass root: write the plan, check agent outputs.
     Artifacts {
+        #[command(flatten)]
+        pipe: PipelineArg,
         #[command(subcommand)]
         cmd: ArtifactsCmd,
     },
     /// The A8 cleanup manifest: plan it, check it against the tree, apply it with git.
     Cleanup {
+        #[command(flatten)]
+        pipe: PipelineArg,
         #[command(subcommand)]
         cmd: CleanupCmd,
     },
     /// Write PHASE_A_EXECUTION_REPORT.md and FINAL_PHASE_A_HANDOFF.md from the last run.
     Report {
+        #[command(flatten)]
+        pipe: PipelineArg,
         /// The target repository (default: the pipeline's `target.repo`).
         #[arg(long, value_name = "DIR")]
         repo: Option<PathBuf>,
     },
     /// The GitHub Actions workflow generated from the pipeline.
-    #[command(subcommand)]
-    Ci(CiCmd),
+    Ci {
+        #[command(flatten)]
+        pipe: PipelineArg,
+        #[command(subcommand)]
+        cmd: CiCmd,
+    },
     /// The gates over a range of commits, as a gate × commit matrix; or bisect one gate.
     History(HistoryArgs),
     /// Benchmarks over generated inputs.
@@ -89,6 +153,8 @@ enum Cmd {
 
 #[derive(clap::Args)]
 struct HistoryArgs {
+    #[command(flatten)]
+    pipe: PipelineArg,
     /// The target repository (default: the pipeline's `target.repo`); only read.
     #[arg(long, value_name = "DIR")]
     repo: Option<PathBuf>,
@@ -205,6 +271,8 @@ enum CiCmd {
 
 #[derive(clap::Args)]
 struct PhaseAArgs {
+    #[command(flatten)]
+    pipe: PipelineArg,
     /// The target repository (default: the pipeline's `target.repo`).
     #[arg(long, value_name = "DIR")]
     repo: Option<PathBuf>,
@@ -254,6 +322,20 @@ enum PlanFormat {
     Json,
 }
 
+/// `print!` through [`out`]: a closed pipe ends the output quietly, a failed write is exit 2.
+macro_rules! outp {
+    ($($t:tt)*) => {
+        out(&format!($($t)*))?
+    };
+}
+
+/// `println!` through [`out`].
+macro_rules! outln {
+    ($($t:tt)*) => {
+        out(&format!("{}\n", format_args!($($t)*)))?
+    };
+}
+
 /// Exit code when the tool cannot do its job (bad usage, invalid pipeline, missing target).
 const EXIT_TOOL: u8 = 2;
 
@@ -268,9 +350,46 @@ fn main() -> ExitCode {
     match dispatch(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            let text = format!("{e:#}");
+            let _ = writeln!(
+                std::io::stderr(),
+                "error: {}",
+                report::terminal::escape(&text)
+            );
             ExitCode::from(EXIT_TOOL)
         }
+    }
+}
+
+/// Writes the command's main output to stdout. A reader that went away (`| head -1`, a
+/// closed pipe) is no error: the rest of the output is simply not wanted, and the exit code
+/// stays the verdict, as ripgrep does. Any other failure to write (a full disk,
+/// `>/dev/full`) means the output is lost: the tool could not do its job, exit 2.
+fn out(text: &str) -> anyhow::Result<()> {
+    static GONE: AtomicBool = AtomicBool::new(false);
+    if GONE.load(Ordering::Relaxed) {
+        return Ok(());
+    }
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            GONE.store(true, Ordering::Relaxed);
+            Ok(())
+        }
+        Err(e) => Err(anyhow::anyhow!("cannot write the output to stdout: {e}")),
+    }
+}
+
+/// [`out`] for text carrying styles: kept when `colour` is on, stripped otherwise.
+fn out_styled(text: &str, colour: bool) -> anyhow::Result<()> {
+    if colour {
+        out(text)
+    } else {
+        out(&colour::strip(text))
     }
 }
 
@@ -289,6 +408,9 @@ fn load(cli_pipeline: &Option<PathBuf>) -> anyhow::Result<Arc<Pipeline>> {
     Ok(Arc::new(gates::load::load_file(&path)?))
 }
 
+/// The target repository: a directory holding a `package.json` (a RAWR HQ monorepo's
+/// root), never the filesystem root (the gates walk the target and write their state into
+/// it).
 fn target_repo(p: &Pipeline, repo: &Option<PathBuf>) -> anyhow::Result<PathBuf> {
     let path = repo.clone().unwrap_or_else(|| p.repo_path());
     if !path.is_dir() {
@@ -297,39 +419,150 @@ fn target_repo(p: &Pipeline, repo: &Option<PathBuf>) -> anyhow::Result<PathBuf> 
             path.display()
         );
     }
-    Ok(std::fs::canonicalize(&path)?)
+    let path = std::fs::canonicalize(&path)
+        .map_err(|e| anyhow::anyhow!("the target repository {}: {e}", path.display()))?;
+    if path.parent().is_none() {
+        anyhow::bail!(
+            "the target repository {} is the filesystem root; name the monorepo's root directory with --repo DIR",
+            path.display()
+        );
+    }
+    let manifest = path.join("package.json");
+    match std::fs::metadata(&manifest) {
+        Ok(m) if m.is_file() => {}
+        Ok(_) => anyhow::bail!(
+            "the target repository {}: its package.json is not a regular file",
+            path.display()
+        ),
+        Err(_) => anyhow::bail!(
+            "the target repository {} has no package.json: it is not the root of a RAWR HQ monorepo (name that root with --repo DIR)",
+            path.display()
+        ),
+    }
+    Ok(path)
+}
+
+/// Checks the output files named on the command line before anything runs: a regular file,
+/// a path that does not exist yet or a symlink to one of these; anything else is refused.
+fn check_outputs(outputs: &[(&str, &Option<PathBuf>)]) -> anyhow::Result<Vec<Option<Output>>> {
+    outputs
+        .iter()
+        .map(|(flag, path)| {
+            path.as_ref()
+                .map(|p| {
+                    gates::fs::output::check(p)
+                        .map_err(|e| anyhow::anyhow!("{flag} {}: {e}", p.display()))
+                })
+                .transpose()
+        })
+        .collect()
+}
+
+/// Writes a report file checked by [`check_outputs`]; a failure is reported on stderr and
+/// makes the exit code 2, after the main output was printed.
+fn write_output(flag: &str, target: &Option<Output>, text: impl FnOnce() -> String) -> bool {
+    let Some(o) = target else { return true };
+    match gates::fs::output::write_checked(o, text().as_bytes()) {
+        Ok(()) => true,
+        Err(e) => {
+            let _ = writeln!(
+                std::io::stderr(),
+                "error: cannot write {flag} {}: {e}",
+                o.path.display()
+            );
+            false
+        }
+    }
+}
+
+impl Cmd {
+    /// The `--pipeline` given after the subcommand, or `None` for a subcommand that reads
+    /// no pipeline.
+    fn pipeline_arg(&self) -> Option<&PipelineArg> {
+        match self {
+            Cmd::PhaseA(a) => Some(&a.pipe),
+            Cmd::Gate { pipe, .. }
+            | Cmd::Plan { pipe, .. }
+            | Cmd::List { pipe }
+            | Cmd::Artifacts { pipe, .. }
+            | Cmd::Cleanup { pipe, .. }
+            | Cmd::Report { pipe, .. }
+            | Cmd::Ci { pipe, .. } => Some(pipe),
+            Cmd::History(a) => Some(&a.pipe),
+            Cmd::Test { .. } | Cmd::Bench(_) | Cmd::Fuzz { .. } => None,
+        }
+    }
+}
+
+/// The pipeline file named on the command line, before or after the subcommand.
+fn pipeline_file(cli: &Cli) -> anyhow::Result<Option<PathBuf>> {
+    match cli.cmd.pipeline_arg() {
+        None => {
+            if cli.pipeline.is_some() {
+                anyhow::bail!(
+                    "`--pipeline` applies to the subcommands that read a pipeline; `test`, `bench` and `fuzz` read none"
+                );
+            }
+            Ok(None)
+        }
+        Some(sub) => match (&cli.pipeline, &sub.pipeline) {
+            (Some(a), Some(b)) if a != b => anyhow::bail!(
+                "`--pipeline` given twice, as {} and {}",
+                a.display(),
+                b.display()
+            ),
+            (a, b) => Ok(a.clone().or_else(|| b.clone())),
+        },
+    }
 }
 
 fn dispatch(cli: Cli) -> anyhow::Result<u8> {
+    let pipeline = pipeline_file(&cli)?;
+    let colour = ColorChoice::from(cli.color);
     match cli.cmd {
-        Cmd::PhaseA(a) => phase_a(&cli.pipeline, a),
+        Cmd::PhaseA(a) => phase_a(&pipeline, a, colour),
         Cmd::Gate {
             id,
             repo,
             format,
             report,
             sarif,
-        } => gate(&cli.pipeline, &id, &repo, format, report.as_deref(), &sarif),
-        Cmd::Plan { format } => {
-            let p = load(&cli.pipeline)?;
+            ..
+        } => gate(
+            &pipeline,
+            &id,
+            &repo,
+            format,
+            report.as_deref(),
+            &sarif,
+            colour,
+        ),
+        Cmd::Plan { format, .. } => {
+            let p = load(&pipeline)?;
             let plan = Plan::new(&p);
             let out = match format {
                 PlanFormat::Text => pipeline::plan::render_text(&p, &plan),
                 PlanFormat::Dot => pipeline::plan::render_dot(&p, &plan),
                 PlanFormat::Json => pipeline::plan::render_json(&p, &plan),
             };
-            print!("{out}");
+            outp!("{out}");
             Ok(0)
         }
-        Cmd::Ci(c) => ci(&cli.pipeline, c),
-        Cmd::History(a) => history(&cli.pipeline, a),
+        Cmd::Ci { cmd, .. } => ci(&pipeline, cmd),
+        Cmd::History(a) => history(&pipeline, a),
         Cmd::Test { args } => {
             let code = gates::devtest::run(&workspace_root(), &args).map_err(anyhow::Error::msg)?;
             Ok(code.clamp(0, 255) as u8)
         }
+        Cmd::Fuzz { target, time } => {
+            let (code, summary) = gates::fuzzing::run(&workspace_root(), target.as_deref(), time)
+                .map_err(anyhow::Error::msg)?;
+            outp!("{summary}");
+            Ok(code as u8)
+        }
         Cmd::Bench(b) => match b {
             BenchCmd::Executor { gates: n, runs } => {
-                print!("{}", gates::bench::executor::run(n, runs));
+                outp!("{}", gates::bench::executor::run(n, runs));
                 Ok(0)
             }
             BenchCmd::MetadataContract { manifests, runs } => {
@@ -347,72 +580,78 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
                 Ok(if met { 0 } else { 1 })
             }
         },
-        Cmd::List => {
-            let p = load(&cli.pipeline)?;
-            print!("{}", gates::pipeline::plan::render_list(&p));
+        Cmd::List { .. } => {
+            let p = load(&pipeline)?;
+            outp!("{}", gates::pipeline::plan::render_list(&p));
             Ok(0)
         }
         Cmd::Artifacts {
             cmd: ArtifactsCmd::Init { runbook, repo },
+            ..
         } => {
-            let p = load(&cli.pipeline)?;
+            let p = load(&pipeline)?;
             let repo = target_repo(&p, &repo)?;
             let out = gates::artifacts::plan::init(&repo.join(&p.target.pass_root), &runbook)?;
-            println!("wrote {}", out.plan.display());
+            outln!("wrote {}", out.plan.display());
             let verb = if out.scratchpad_existed {
                 "appended to"
             } else {
                 "started"
             };
-            println!("{verb} {}", out.scratchpad.display());
+            outln!("{verb} {}", out.scratchpad.display());
             Ok(0)
         }
         Cmd::Artifacts {
             cmd: ArtifactsCmd::Check { repo, runbook },
+            ..
         } => run_checks_with(
-            &cli.pipeline,
+            &pipeline,
             &repo,
             &["orchestrator-artifacts", "agent-outputs"],
             runbook.as_deref(),
+            colour,
         ),
         Cmd::Cleanup {
             cmd: CleanupCmd::Check { repo },
-        } => run_checks(&cli.pipeline, &repo, &["docs-cleanup"]),
+            ..
+        } => run_checks(&pipeline, &repo, &["docs-cleanup"], colour),
         Cmd::Cleanup {
             cmd: CleanupCmd::Plan { repo },
+            ..
         } => {
-            let p = load(&cli.pipeline)?;
+            let p = load(&pipeline)?;
             let repo = target_repo(&p, &repo)?;
             let cfg = gates::checks::docs_cleanup::config_of(&p)?;
             let pass_rel = gates::artifacts::git::rel_str(&p.target.pass_root);
             let (path, m) = gates::artifacts::cleanup::write_plan(&repo, &pass_rel, &cfg)?;
             for e in &m.entries {
-                println!("{:<8} {}  ({})", e.action.as_str(), e.path, e.rationale);
+                outln!("{:<8} {}  ({})", e.action.as_str(), e.path, e.rationale);
             }
-            println!("wrote {}", path.display());
+            outln!("wrote {}", path.display());
             Ok(0)
         }
         Cmd::Cleanup {
             cmd: CleanupCmd::Apply { repo, yes },
+            ..
         } => {
-            let p = load(&cli.pipeline)?;
+            let p = load(&pipeline)?;
             let repo = target_repo(&p, &repo)?;
             let cfg = gates::checks::docs_cleanup::config_of(&p)?;
             let pass_rel = gates::artifacts::git::rel_str(&p.target.pass_root);
             let out = gates::artifacts::cleanup::apply(&repo, &pass_rel, &cfg, yes)?;
             let prefix = if out.dry_run { "would " } else { "" };
             for a in &out.actions {
-                println!("{prefix}{a}");
+                outln!("{prefix}{a}");
             }
             if out.actions.is_empty() {
-                println!("nothing to do: the tree already matches the manifest");
+                outln!("nothing to do: the tree already matches the manifest");
             } else if out.dry_run {
-                println!("dry run: nothing was changed; pass --yes to apply");
+                outln!("dry run: nothing was changed; pass --yes to apply");
             }
             Ok(0)
         }
-        Cmd::Report { repo } => {
-            let p = load(&cli.pipeline)?;
+        Cmd::Report { repo, .. } => {
+            let p = load(&pipeline)?;
             let repo = target_repo(&p, &repo)?;
             let record = session::read_last_run(&repo)?;
             let docs = gates::artifacts::report::Docs::of(&p);
@@ -422,7 +661,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
                 &record,
                 &docs,
             )? {
-                println!("wrote {}", path.display());
+                outln!("wrote {}", path.display());
             }
             Ok(0)
         }
@@ -434,8 +673,9 @@ fn run_checks(
     pipeline_file: &Option<PathBuf>,
     repo: &Option<PathBuf>,
     checks: &[&str],
+    colour: ColorChoice,
 ) -> anyhow::Result<u8> {
-    run_checks_with(pipeline_file, repo, checks, None)
+    run_checks_with(pipeline_file, repo, checks, None, colour)
 }
 
 /// [`run_checks`], with `runbook` (a file) set as the `runbook` parameter of the
@@ -445,6 +685,7 @@ fn run_checks_with(
     repo: &Option<PathBuf>,
     checks: &[&str],
     runbook: Option<&std::path::Path>,
+    colour: ColorChoice,
 ) -> anyhow::Result<u8> {
     let mut p = load(pipeline_file)?;
     let pm = std::sync::Arc::make_mut(&mut p);
@@ -457,7 +698,7 @@ fn run_checks_with(
     }
     let repo = target_repo(&p, repo)?;
     let interrupt = run::interrupt::flag();
-    let style = Style::detect(std::io::stdout().is_terminal());
+    let style = Style::detect(colour, std::io::stdout().is_terminal());
     let mut results = Vec::new();
     for check in checks {
         let gate = p
@@ -479,7 +720,7 @@ fn run_checks_with(
             None,
         );
         r.slices = p.slices_of_gate(&g.id).map(|s| s.id.clone()).collect();
-        print!("{}", report::human::gate_details(&style, &r));
+        out_styled(&report::human::gate_details(&style, &r), style.colour)?;
         results.push(r);
     }
     Ok(run::Counts::of(&results).exit_code(false) as u8)
@@ -490,7 +731,7 @@ fn ci(pipeline_file: &Option<PathBuf>, c: CiCmd) -> anyhow::Result<u8> {
     match c {
         CiCmd::Render => {
             let (path, changed) = gates::ci::write(&p)?;
-            println!(
+            outln!(
                 "{} {}",
                 if changed { "wrote" } else { "unchanged:" },
                 path.display()
@@ -500,17 +741,21 @@ fn ci(pipeline_file: &Option<PathBuf>, c: CiCmd) -> anyhow::Result<u8> {
         CiCmd::Check => {
             let r = gates::ci::check(&p, None)?;
             if r.drift == gates::ci::Drift::UpToDate {
-                print!("{}", r.report());
+                outp!("{}", r.report());
                 Ok(0)
             } else {
-                eprint!("{}", r.report());
+                let _ = std::io::stderr().write_all(r.report().as_bytes());
                 Ok(1)
             }
         }
     }
 }
 
-fn phase_a(pipeline_file: &Option<PathBuf>, a: PhaseAArgs) -> anyhow::Result<u8> {
+fn phase_a(
+    pipeline_file: &Option<PathBuf>,
+    a: PhaseAArgs,
+    colour: ColorChoice,
+) -> anyhow::Result<u8> {
     let p = load(pipeline_file)?;
     let selection: Selection = pipeline::select::select(
         &p,
@@ -530,9 +775,10 @@ fn phase_a(pipeline_file: &Option<PathBuf>, a: PhaseAArgs) -> anyhow::Result<u8>
     if jobs == 0 {
         anyhow::bail!("-j 0: at least one gate must be able to run");
     }
+    let outputs = check_outputs(&[("--junit", &a.junit), ("--sarif", &a.sarif)])?;
     let tty = std::io::stderr().is_terminal();
-    let style = Style::detect(tty);
-    let live = report::human::Live::new(style, tty);
+    let style = Style::detect(colour, tty);
+    let live = report::human::Live::new(style, colour::live_capable(tty));
     let interrupt: Arc<AtomicBool> = run::interrupt::flag();
     let opts = session::RunOptions {
         jobs,
@@ -546,35 +792,46 @@ fn phase_a(pipeline_file: &Option<PathBuf>, a: PhaseAArgs) -> anyhow::Result<u8>
     live.finish();
     let (record, warnings) = result?;
     for w in &warnings {
-        eprintln!("warning: {w}");
+        let _ = writeln!(
+            std::io::stderr(),
+            "warning: {}",
+            report::terminal::escape(w)
+        );
     }
-    if let Some(path) = &a.junit {
-        gates::artifacts::write_atomic(path, report::junit::render(&record).as_bytes())
-            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
-    }
-    if let Some(path) = &a.sarif {
-        write_report(path, &report::sarif::render(&record))?;
-    }
-    github_annotations(&record.gates, a.format);
+    github_annotations(&record.gates, a.format)?;
     if report::github_summary::enabled() {
         let summary = report::github_summary::summary_path();
         // Groups go with the human output; with `--format json`, stdout stays pure JSON.
-        let mut out: Box<dyn std::io::Write> = match a.format {
-            Format::Human => Box::new(std::io::stdout().lock()),
-            Format::Json => Box::new(std::io::stderr().lock()),
-        };
-        let warnings = report::github_summary::emit(&record, &mut out, summary.as_deref());
-        drop(out);
+        let mut text = Vec::new();
+        let warnings = report::github_summary::emit(&record, &mut text, summary.as_deref());
+        let text = String::from_utf8_lossy(&text);
+        match a.format {
+            Format::Human => out(&text)?,
+            Format::Json => {
+                let _ = std::io::stderr().write_all(text.as_bytes());
+            }
+        }
         for w in warnings {
-            eprintln!("warning: {w}");
+            let _ = writeln!(std::io::stderr(), "warning: {w}");
         }
     }
+    // The verdict is printed first, whatever happens to the report files.
     match a.format {
-        Format::Human => print!(
-            "{}",
-            report::human::summary(&Style::detect(std::io::stdout().is_terminal()), &record)
-        ),
-        Format::Json => print!("{}", report::json::render(&record)),
+        Format::Human => {
+            let style = Style::detect(colour, std::io::stdout().is_terminal());
+            out_styled(&report::human::summary(&style, &record), style.colour)?
+        }
+        Format::Json => out(&report::json::render(&record))?,
+    }
+    let origin = report::Origin::of(&p);
+    let junit_ok = write_output("--junit", &outputs[0], || {
+        report::junit::render(&record, &origin)
+    });
+    let sarif_ok = write_output("--sarif", &outputs[1], || {
+        report::sarif::render(&record, &origin)
+    });
+    if !(junit_ok && sarif_ok) {
+        return Ok(EXIT_TOOL);
     }
     Ok(record.exit_code as u8)
 }
@@ -586,6 +843,7 @@ fn gate(
     format: Format,
     report_file: Option<&Path>,
     sarif: &Option<PathBuf>,
+    colour: ColorChoice,
 ) -> anyhow::Result<u8> {
     let p = load(pipeline_file)?;
     let Some(g) = p.gates.get(id) else {
@@ -593,25 +851,26 @@ fn gate(
         anyhow::bail!("unknown gate `{id}` (known: {})", known.join(", "));
     };
     let repo = target_repo(&p, repo)?;
+    if report_file.is_some()
+        && g.kind
+            .check_name()
+            .and_then(gates::checks::harness_matrix::flavor_of)
+            .is_none()
+    {
+        anyhow::bail!(
+            "gate `{id}` does not judge a test report (--report works with gates whose check is `harness-matrix` or `instance-isolation`)"
+        );
+    }
+    let outputs = check_outputs(&[("--sarif", sarif)])?;
     let mut r = match report_file {
-        Some(file) => {
-            if g.kind
-                .check_name()
-                .and_then(gates::checks::harness_matrix::flavor_of)
-                .is_none()
-            {
-                anyhow::bail!(
-                    "gate `{id}` does not judge a test report (--report works with gates whose check is `harness-matrix` or `instance-isolation`)"
-                );
-            }
-            gates::checks::harness_matrix::judge_existing_result(g, &repo, file)
-        }
+        Some(file) => gates::checks::harness_matrix::judge_existing_result(g, &repo, file),
         None => {
             let interrupt = run::interrupt::flag();
             // On a terminal, a live line while the gate runs (a test-suite run takes a while).
             let tty = std::io::stderr().is_terminal();
-            let live = report::human::Live::new(Style::detect(tty), tty);
-            if tty {
+            let live =
+                report::human::Live::new(Style::detect(colour, tty), colour::live_capable(tty));
+            if colour::live_capable(tty) {
                 gates::run::executor::Observer::gate_started(&live, id);
             }
             let r = executor::run_gate(
@@ -628,16 +887,19 @@ fn gate(
     };
     r.slices = p.slices_of_gate(id).map(|s| s.id.clone()).collect();
     r.stage = p.slices_of_gate(id).next().map(|s| s.stage).unwrap_or(0);
-    if let Some(path) = sarif {
-        write_report(path, &report::sarif::render_gates(std::slice::from_ref(&r)))?;
-    }
-    github_annotations(std::slice::from_ref(&r), format);
+    github_annotations(std::slice::from_ref(&r), format)?;
     match format {
-        Format::Human => print!(
-            "{}",
-            report::human::gate_details(&Style::detect(std::io::stdout().is_terminal()), &r)
-        ),
-        Format::Json => println!("{}", serde_json_string(&r)),
+        Format::Human => {
+            let style = Style::detect(colour, std::io::stdout().is_terminal());
+            out_styled(&report::human::gate_details(&style, &r), style.colour)?
+        }
+        Format::Json => out(&format!("{}\n", report::json::render_gate(&r)))?,
+    }
+    let sarif_ok = write_output("--sarif", &outputs[0], || {
+        report::sarif::render_gates(std::slice::from_ref(&r), &report::Origin::of(&p))
+    });
+    if !sarif_ok {
+        return Ok(EXIT_TOOL);
     }
     let counts = run::Counts::of(std::slice::from_ref(&r));
     Ok(counts.exit_code(false) as u8)
@@ -669,11 +931,11 @@ fn history(pipeline_file: &Option<PathBuf>, a: HistoryArgs) -> anyhow::Result<u8
         };
         let r = history::bisect::run(&p, &opts, &interrupt)?;
         match a.format {
-            HistoryFormat::Json => print!("{}", history::bisect::json(&r)),
+            HistoryFormat::Json => outp!("{}", history::bisect::json(&r)),
             HistoryFormat::Markdown => {
-                print!("```text\n{}```\n", history::bisect::text(&r))
+                outp!("```text\n{}```\n", history::bisect::text(&r))
             }
-            HistoryFormat::Text => print!("{}", history::bisect::text(&r)),
+            HistoryFormat::Text => outp!("{}", history::bisect::text(&r)),
         }
         eprintln!("bisect took {}", report::human::secs(r.duration_ms));
         return Ok(r.exit_code as u8);
@@ -688,9 +950,9 @@ fn history(pipeline_file: &Option<PathBuf>, a: HistoryArgs) -> anyhow::Result<u8
     let progress = HistoryProgress(std::io::stderr().is_terminal());
     let h = history::run(&p, &opts, &interrupt, &progress)?;
     match a.format {
-        HistoryFormat::Text => print!("{}", history::render::text(&h)),
-        HistoryFormat::Markdown => print!("{}", history::render::markdown(&h)),
-        HistoryFormat::Json => print!("{}", history::render::json(&h)),
+        HistoryFormat::Text => outp!("{}", history::render::text(&h)),
+        HistoryFormat::Markdown => outp!("{}", history::render::markdown(&h)),
+        HistoryFormat::Json => outp!("{}", history::render::json(&h)),
     }
     let checkout: u64 = h.commits.iter().map(|c| c.checkout_ms).sum();
     let gates_ms: u64 = h.commits.iter().map(|c| c.gates_ms).sum();
@@ -720,24 +982,18 @@ impl gates::history::Progress for HistoryProgress {
     }
 }
 
-fn write_report(path: &Path, text: &str) -> anyhow::Result<()> {
-    gates::artifacts::write_atomic(path, text.as_bytes())
-        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))
-}
-
 /// Under GitHub Actions, findings become annotations: on stdout with human output, on stderr
 /// when stdout carries JSON (the runner reads workflow commands from both).
-fn github_annotations(gates: &[run::GateResult], format: Format) {
+fn github_annotations(gates: &[run::GateResult], format: Format) -> anyhow::Result<()> {
     if !report::github::enabled() {
-        return;
+        return Ok(());
     }
     let text = report::github::render(gates);
     match format {
-        Format::Human => print!("{text}"),
-        Format::Json => eprint!("{text}"),
+        Format::Human => out(&text)?,
+        Format::Json => {
+            let _ = std::io::stderr().write_all(text.as_bytes());
+        }
     }
-}
-
-fn serde_json_string(r: &run::GateResult) -> String {
-    gates::report::json::render_gate(r)
+    Ok(())
 }

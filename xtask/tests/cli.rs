@@ -17,6 +17,8 @@ impl Ws {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("ci")).unwrap();
         std::fs::create_dir_all(dir.path().join("repo/pass")).unwrap();
+        // A target is a monorepo root: it has a package.json.
+        std::fs::write(dir.path().join("repo/package.json"), "{\"name\":\"t\"}\n").unwrap();
         let text = format!("[target]\nrepo = \"repo\"\npass_root = \"pass\"\n\n{pipeline_body}");
         std::fs::write(dir.path().join("ci/phase-a.toml"), text).unwrap();
         Ws { dir }

@@ -460,7 +460,8 @@ pub fn citations(doc: &markdown::Doc) -> Vec<Citation> {
 
 /// Number of lines of a file (a last line without a newline counts).
 fn count_lines(path: &Path) -> Result<u32, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let bytes = crate::fs::careful::read(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let n = bytes.iter().filter(|b| **b == b'\n').count();
     let extra = usize::from(!bytes.is_empty() && bytes.last() != Some(&b'\n'));
     Ok((n + extra) as u32)

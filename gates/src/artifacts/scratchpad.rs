@@ -22,11 +22,10 @@ pub fn now_rfc3339() -> String {
 /// Appends `entry` (one or more lines; a trailing newline is added if missing) to the
 /// scratchpad at `path`, creating it with a title if it does not exist.
 pub fn append(path: &Path, entry: &str) -> std::io::Result<()> {
-    let mut f = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .read(true)
-        .open(path)?;
+    let mut f = crate::fs::careful::open_with(
+        path,
+        OpenOptions::new().create(true).append(true).read(true),
+    )?;
     f.lock()?;
     let len = f.metadata()?.len();
     let mut block = String::new();

@@ -137,7 +137,7 @@ fn read_text(
     rel: &str,
     out: &mut CheckOutput,
 ) -> Result<Option<String>, GateError> {
-    let bytes = std::fs::read(path).map_err(|e| GateError::io(path, e))?;
+    let bytes = crate::fs::careful::read(path).map_err(|e| GateError::io(path, e))?;
     match String::from_utf8(bytes) {
         Ok(t) => Ok(Some(t)),
         Err(e) => {

@@ -90,7 +90,7 @@ fn reference(ctx: &CheckCtx) -> Reference {
                     Reference::Partial(m, not_run, rec.selection)
                 }
             }
-            Err(GateError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            Err(GateError::Io { error, .. }) if error.kind() == std::io::ErrorKind::NotFound => {
                 Reference::NoRecord
             }
             Err(e) => Reference::Missing(e.to_string()),
@@ -131,7 +131,7 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
 
     let reference = reference(ctx);
     let has_block = [names::EXECUTION_REPORT, names::HANDOFF].iter().any(|d| {
-        std::fs::read_to_string(ctx.pass_root.join(d))
+        crate::fs::careful::read_to_string(ctx.pass_root.join(d))
             .ok()
             .and_then(|t| report::parse_claims(&t))
             .is_some()
@@ -202,7 +202,7 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
     for doc in [names::EXECUTION_REPORT, names::HANDOFF] {
         let path = ctx.pass_root.join(doc);
         let rel = format!("{pass_rel}/{doc}");
-        let text = match std::fs::read(&path) {
+        let text = match crate::fs::careful::read(&path) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue, // reported above when required
             Err(e) => return Err(GateError::io(path, e)),
             Ok(b) => String::from_utf8_lossy(&b).into_owned(),
@@ -475,7 +475,7 @@ fn check_prose(
 ) {
     use crate::artifacts::{disposition, readiness};
     let docs = report::Docs::of(ctx.pipeline);
-    let read = |d: &str| std::fs::read_to_string(ctx.pass_root.join(d)).ok();
+    let read = |d: &str| crate::fs::careful::read_to_string(ctx.pass_root.join(d)).ok();
     for (line, c) in claims {
         match c {
             Claim::Decision(slice, d) => {

@@ -527,7 +527,7 @@ fn run_as(ctx: &CheckCtx, flavor: Flavor) -> Result<CheckOutput, GateError> {
         // to misread), and a run that started before this command did is an earlier run.
         // (JUnit timestamps are left alone: some runners write local time without an offset.)
         let bytes_format = || {
-            std::fs::read(&report)
+            crate::fs::careful::read(&report)
                 .ok()
                 .and_then(|b| ReportFormat::sniff(&b))
         };
@@ -788,7 +788,8 @@ fn judge(
                 Some(rest) => super::resolve_inside(&crate::fs::state::state_dir(repo), rest)?,
                 None => super::resolve_inside(repo, rel)?,
             };
-            let text = std::fs::read_to_string(&path).map_err(|e| GateError::io(&path, e))?;
+            let text =
+                crate::fs::careful::read_to_string(&path).map_err(|e| GateError::io(&path, e))?;
             match nextest::parse_list(&text) {
                 Ok(l) => l,
                 Err(e) => {
@@ -1662,7 +1663,7 @@ impl Provenance {
 
     /// The record for `report`, if one exists and still describes the file as it is.
     pub fn read(report: &Path) -> Option<Provenance> {
-        let text = std::fs::read_to_string(Self::path_for(report)).ok()?;
+        let text = crate::fs::careful::read_to_string(Self::path_for(report)).ok()?;
         let p: Provenance = serde_json::from_str(&text).ok()?;
         let mtime = testreport::mtime(report).map(unix)?;
         (p.report_mtime_unix == mtime).then_some(p)
@@ -1721,9 +1722,15 @@ pub fn judge_existing_result(gate: &Gate, repo: &Path, report: &Path) -> crate::
             r.findings = out.findings;
             r.notes = out.notes;
             crate::finding::sort_findings(&mut r.findings);
-            if r.findings.iter().any(|f| f.severity == Severity::Error) {
-                r.status = Status::Failed;
+            // A report named on the command line that is not there is as unusable as a
+            // garbage one: nothing could be judged.
+            for f in &mut r.findings {
+                if f.rule == "harness-report-missing" {
+                    f.rule = "harness-report-unreadable".into();
+                    f.message = format!("{} does not exist", report.display());
+                }
             }
+            r.judge_findings();
         }
         Err(e) => {
             r.status = Status::Errored;

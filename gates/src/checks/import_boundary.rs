@@ -282,7 +282,7 @@ pub fn check_repo(repo: &std::path::Path, cfg: &Config) -> Result<CheckOutput, G
         .map(|p| normalize(&p))
         .collect();
     for p in files {
-        let Ok(bytes) = std::fs::read(&p) else {
+        let Ok(bytes) = crate::fs::careful::read(&p) else {
             continue;
         };
         if memchr::memmem::find(&bytes, b"rawr").is_none() {

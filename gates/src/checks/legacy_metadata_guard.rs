@@ -51,7 +51,6 @@ mod prescan;
 mod ts_keys;
 
 use std::collections::{BTreeMap, HashSet};
-use std::io::Read;
 use std::path::Path;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -945,13 +944,7 @@ fn is_identity_escape(c: u8) -> bool {
 /// Reads a regular file found by the walk into `buf` (reused across files). An error (or a
 /// file over the size limit) sends the file to [`source::read`], which reports it precisely.
 fn quick_read(abs: &Path, buf: &mut Vec<u8>) -> std::io::Result<()> {
-    buf.clear();
-    let f = std::fs::File::open(abs)?;
-    f.take(MAX_FILE_BYTES + 1).read_to_end(buf)?;
-    if buf.len() as u64 > MAX_FILE_BYTES {
-        return Err(std::io::Error::other("over the size limit"));
-    }
-    Ok(())
+    crate::fs::careful::read_limited(abs, crate::fs::careful::Links::Follow, MAX_FILE_BYTES, buf)
 }
 
 /// The directories to walk for `globs`: each glob's literal prefix, with the depth its
@@ -1390,7 +1383,7 @@ mod plan_tests {
             {
                 let p = e.path();
                 if p.extension().is_some_and(|x| x == "ts")
-                    && let Ok(text) = std::fs::read_to_string(p)
+                    && let Ok(text) = crate::fs::careful::read_to_string(p)
                 {
                     texts.push((source::rel_path(&root, p), text));
                 }

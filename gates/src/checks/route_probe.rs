@@ -1143,7 +1143,7 @@ fn get_routes(repo: &Path) -> Vec<(String, String)> {
     }
     let mut out = Vec::new();
     for f in files {
-        let Ok(bytes) = std::fs::read(&f) else {
+        let Ok(bytes) = crate::fs::careful::read(&f) else {
             continue;
         };
         if memchr::memmem::find(&bytes, b"GET").is_none() {

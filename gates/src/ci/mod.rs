@@ -6,8 +6,10 @@
 //! are the pipeline's stages, their `needs:` the stage DAG ([`stage_needs`]), and each job
 //! runs `phase-a --stage N`, i.e. the selection `phase-a` itself computes.
 
+pub mod actions;
 pub mod check;
 pub use crate::pipeline::ci as config;
+pub mod node;
 pub mod render;
 pub mod yaml;
 
@@ -111,7 +113,7 @@ pub fn workflow_path(p: &Pipeline, rel: &str) -> PathBuf {
 pub fn write(p: &Pipeline) -> Result<(PathBuf, bool), CiError> {
     let r = render(p)?;
     let path = workflow_path(p, &r.path);
-    if std::fs::read(&path).is_ok_and(|old| old == r.text.as_bytes()) {
+    if crate::fs::careful::read(&path).is_ok_and(|old| old == r.text.as_bytes()) {
         return Ok((path, false));
     }
     crate::fs::write_atomic(&path, r.text.as_bytes())

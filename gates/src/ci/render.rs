@@ -1,22 +1,30 @@
 //! Rendering the GitHub Actions workflow from the pipeline.
 //!
-//! One job per stage, in stage order. A stage job `needs:` the stages its slices depend on
-//! ([`super::stage_needs`]); it runs the setup steps of `[ci]`, then
-//! `cargo xtask --pipeline <file> phase-a --stage N` (earlier stages are taken as passed by
-//! the selection, because their jobs succeeded), then uploads its report directory even when
-//! the gates failed. Under `GITHUB_ACTIONS=true` the `phase-a` command itself prints a
-//! `::group::` per gate and writes the step summary, so the workflow lists no gate: gate
-//! edits in the pipeline file do not change it. The final `phase-a` job runs `if: always()`
-//! and fails unless every stage job's result is `success`; it is the one check to require.
+//! A `build` job compiles the xtask once (`cargo build --locked`, the profile of
+//! `[ci] build_profile`) and uploads the binary as an artifact, packed in a tar so the
+//! executable bit survives (artifacts do not keep file modes). One job per stage follows,
+//! in stage order: it `needs:` the build job and the stages its slices depend on
+//! ([`super::stage_needs`]); it checks out, downloads and unpacks the xtask, sets up the
+//! target's JavaScript toolchain with a dependency cache ([`super::node`]), runs the extra
+//! setup steps of `[ci]`, then `xtask --pipeline <file> phase-a --stage N` (earlier stages
+//! are taken as passed by the selection, because their jobs succeeded), then uploads its
+//! report directory even when the gates failed and, with `[ci] code_scanning`, its SARIF to
+//! code scanning under its own `category` (only those jobs get `security-events: write`).
+//! Under `GITHUB_ACTIONS=true` the `phase-a` command itself prints a `::group::` per gate
+//! and writes the step summary, so the workflow lists no gate: gate edits in the pipeline
+//! file do not change it. The final `phase-a` job runs `if: always()` and fails unless every
+//! stage job's result is `success`; it is the one check to require.
 //!
-//! The output is a pure function of the pipeline, so re-rendering and comparing is the
-//! drift check ([`super::check`]).
+//! The output is a pure function of the pipeline (and of the target's lockfile when
+//! `package_manager = "auto"`), so re-rendering and comparing is the drift check
+//! ([`super::check`]).
 
 use std::fmt::Write as _;
+use std::path::{Component, Path};
 
 use super::config::{CiConfig, Scalar, Step, StepAction};
 use super::yaml::{Writer, quoted, scalar};
-use super::{CiError, pipeline_rel, regenerate_command, stage_needs};
+use super::{CiError, actions, node, pipeline_rel, regenerate_command, stage_needs};
 use crate::pipeline::Pipeline;
 
 /// Job id of a stage's job.
@@ -27,8 +35,17 @@ pub fn stage_job_id(stage: u32) -> String {
 /// Id of the aggregate job (the required check).
 pub const AGGREGATE_JOB: &str = "phase-a";
 
+/// Id of the job that builds the xtask for the stage jobs.
+pub const BUILD_JOB: &str = "build";
+
 /// The directory, under the runner's temp dir, where a stage job writes its reports.
 pub const REPORT_DIR: &str = "phase-a-reports";
+
+/// The directory, under the runner's temp dir, where a stage job unpacks the xtask.
+pub const XTASK_DIR: &str = "xtask";
+
+/// The tar holding the xtask binary (inside the artifact and under the runner's temp dir).
+pub const XTASK_TAR: &str = "xtask.tar";
 
 /// The rendered workflow: where it goes (relative to the pipeline's workspace, `/`-separated)
 /// and its text.
@@ -38,45 +55,87 @@ pub struct Rendered {
     pub text: String,
 }
 
+/// The SARIF `category` of a stage's upload: code scanning keeps one analysis per category,
+/// so each stage's upload replaces only that stage's earlier results.
+pub fn sarif_category(pipeline: &str, stage: u32) -> String {
+    format!("{}/{}", slug(pipeline), stage_job_id(stage))
+}
+
+/// The target directory relative to the checkout root (`/`-separated, `.` for the root), or
+/// `None` when it lies outside the checkout.
+fn target_dir_in_checkout(p: &Pipeline) -> Option<String> {
+    let repo: &Path = &p.target.repo;
+    if repo.is_absolute() {
+        return repo.strip_prefix(&p.base_dir).ok().and_then(rel_components);
+    }
+    rel_components(repo)
+}
+
+fn rel_components(r: &Path) -> Option<String> {
+    let mut parts = Vec::new();
+    for c in r.components() {
+        match c {
+            Component::CurDir => {}
+            Component::Normal(s) => parts.push(s.to_str()?),
+            _ => return None,
+        }
+    }
+    Some(if parts.is_empty() {
+        ".".into()
+    } else {
+        parts.join("/")
+    })
+}
+
+/// The setup steps of the target's JavaScript toolchain, or none.
+fn toolchain_steps(p: &Pipeline, cfg: &CiConfig) -> Result<Vec<Step>, CiError> {
+    let Some(tc) = node::toolchain(cfg.package_manager, &p.repo_path()) else {
+        return Ok(Vec::new());
+    };
+    let Some(dir) = target_dir_in_checkout(p) else {
+        return Err(CiError(format!(
+            "{}: the target repository {} is outside the checkout, so the generated jobs cannot install its {} dependencies; set `package_manager = \"none\"` in [ci] and add the setup steps the jobs need",
+            p.file.display(),
+            p.target.repo.display(),
+            tc.manager.as_str()
+        )));
+    };
+    Ok(node::steps(cfg, &tc, &dir))
+}
+
 /// Renders the workflow of `p`.
 pub fn render(p: &Pipeline) -> Result<Rendered, CiError> {
     let cfg = CiConfig::from_table(&p.ci).map_err(CiError)?;
     let rel = pipeline_rel(p)?;
     let needs = stage_needs(p);
+    let toolchain = toolchain_steps(p, &cfg)?;
+    let sarif = cfg
+        .report
+        .0
+        .iter()
+        .find(|r| r.flag == "--sarif")
+        .filter(|_| cfg.code_scanning);
     let mut w = Writer::new();
 
     let regen = regenerate_command(p)?;
-    w.line(
-        0,
-        &format!("# Generated from {rel} by `{regen}`; do not edit by hand."),
-    );
-    w.line(
-        0,
-        &format!("# To change it, edit {rel} and run the command again (at the repository root)."),
-    );
-    w.line(
-        0,
-        "# `cargo xtask ci check` and the ci-drift gate fail while the two disagree.",
-    );
-    w.line(0, "#");
-    w.line(
-        0,
-        "# One job per stage; `needs:` mirrors the stage DAG (a stage needs every stage one of its",
-    );
-    w.line(
-        0,
-        "# slices depends on). Each job runs its stage with earlier stages taken as passed. The",
-    );
-    w.line(
-        0,
-        &format!(
+    for line in [
+        format!("# Generated from {rel} by `{regen}`; do not edit by hand."),
+        format!("# To change it, edit {rel} and run the command again (at the repository root)."),
+        "# `cargo xtask ci check` and the ci-drift gate fail while the two disagree.".into(),
+        "#".into(),
+        format!(
+            "# The `{BUILD_JOB}` job compiles the xtask once; every stage job downloads it. One job"
+        ),
+        "# per stage; `needs:` mirrors the stage DAG (a stage needs every stage one of its slices"
+            .into(),
+        "# depends on). Each job runs its stage with earlier stages taken as passed. The".into(),
+        format!(
             "# `{AGGREGATE_JOB}` job is the check to mark required: it fails unless every stage job"
         ),
-    );
-    w.line(
-        0,
-        "# succeeded, so a skipped or cancelled stage is never a pass.",
-    );
+        "# succeeded, so a skipped or cancelled stage is never a pass.".into(),
+    ] {
+        w.line(0, &line);
+    }
     w.blank();
     w.kv(
         0,
@@ -119,6 +178,9 @@ pub fn render(p: &Pipeline) -> Result<Rendered, CiError> {
     w.blank();
     w.open(0, "jobs");
 
+    let xtask_artifact = format!("{}-xtask", slug(&p.name));
+    build_job(&mut w, &cfg, &xtask_artifact);
+
     for st in &p.stages {
         let id = stage_job_id(st.number);
         w.open(2, &id);
@@ -127,20 +189,44 @@ pub fn render(p: &Pipeline) -> Result<Rendered, CiError> {
             "name",
             &literal(&format!("Stage {}: {}", st.number, st.title)),
         );
-        let deps = &needs[&st.number];
-        if !deps.is_empty() {
-            w.open(4, "needs");
-            for d in deps {
-                w.item(6, &stage_job_id(*d));
-            }
+        w.open(4, "needs");
+        w.item(6, BUILD_JOB);
+        for d in &needs[&st.number] {
+            w.item(6, &stage_job_id(*d));
         }
         w.kv(4, "runs-on", cfg.runs_on.as_str());
         w.line(4, &format!("timeout-minutes: {}", cfg.timeout_minutes.0));
+        if sarif.is_some() {
+            // Job-level permissions replace the workflow's, so `contents: read` is repeated;
+            // `actions: read` lets upload-sarif read the run in private repositories.
+            w.open(4, "permissions");
+            w.kv(6, "actions", "read");
+            w.kv(6, "contents", "read");
+            w.kv(6, "security-events", "write");
+        }
         w.open(4, "steps");
-        for step in &cfg.setup {
+        write_step(&mut w, 6, &uses_step("Check out", actions::CHECKOUT, &[]));
+        write_step(
+            &mut w,
+            6,
+            &uses_step(
+                "Download the xtask",
+                actions::DOWNLOAD_ARTIFACT,
+                &[
+                    ("name", &xtask_artifact),
+                    ("path", &format!("${{{{ runner.temp }}}}/{XTASK_DIR}")),
+                ],
+            ),
+        );
+        w.kv_prefixed(6, "- ", "name", "Unpack the xtask");
+        w.kv(8, "run", &unpack_script());
+        for step in toolchain.iter().chain(&cfg.setup) {
             write_step(&mut w, 6, step);
         }
         w.kv_prefixed(6, "- ", "name", &format!("Gates of stage {}", st.number));
+        // The job log renders ANSI colours, though the step's output is not a terminal.
+        w.open(8, "env");
+        w.line(10, "CLICOLOR_FORCE: \"1\"");
         w.kv(8, "run", &phase_a_script(&cfg, &rel, st.number));
         w.kv_prefixed(
             6,
@@ -149,7 +235,7 @@ pub fn render(p: &Pipeline) -> Result<Rendered, CiError> {
             &format!("Upload the reports of stage {}", st.number),
         );
         w.kv(8, "if", "always()");
-        w.kv(8, "uses", cfg.upload_action.as_str());
+        w.kv(8, "uses", actions::UPLOAD_ARTIFACT);
         w.open(8, "with");
         w.kv(10, "name", &format!("{}-{id}", slug(&p.name)));
         w.kv(10, "path", &format!("${{{{ runner.temp }}}}/{REPORT_DIR}/"));
@@ -162,6 +248,24 @@ pub fn render(p: &Pipeline) -> Result<Rendered, CiError> {
                 "warn"
             },
         );
+        if let Some(r) = sarif {
+            w.kv_prefixed(6, "- ", "name", "Upload the SARIF report to code scanning");
+            // Not on cancellation, and not for pull requests from forks, whose token cannot
+            // write security events.
+            w.kv(
+                8,
+                "if",
+                "${{ !cancelled() && (github.event_name != 'pull_request' || github.event.pull_request.head.repo.full_name == github.repository) }}",
+            );
+            w.kv(8, "uses", actions::UPLOAD_SARIF);
+            w.open(8, "with");
+            w.kv(
+                10,
+                "sarif_file",
+                &format!("${{{{ runner.temp }}}}/{REPORT_DIR}/{}", r.file),
+            );
+            w.kv(10, "category", &sarif_category(&p.name, st.number));
+        }
         w.blank();
     }
 
@@ -169,6 +273,7 @@ pub fn render(p: &Pipeline) -> Result<Rendered, CiError> {
     w.kv(4, "name", AGGREGATE_JOB);
     w.kv(4, "if", "always()");
     w.open(4, "needs");
+    w.item(6, BUILD_JOB);
     for st in &p.stages {
         w.item(6, &stage_job_id(st.number));
     }
@@ -177,6 +282,7 @@ pub fn render(p: &Pipeline) -> Result<Rendered, CiError> {
     w.open(4, "steps");
     w.kv_prefixed(6, "- ", "name", "Every stage job succeeded");
     w.open(8, "env");
+    w.kv(10, "BUILD", &format!("${{{{ needs.{BUILD_JOB}.result }}}}"));
     for st in &p.stages {
         w.kv(
             10,
@@ -190,6 +296,78 @@ pub fn render(p: &Pipeline) -> Result<Rendered, CiError> {
         path: cfg.workflow.as_str().to_string(),
         text: w.finish(),
     })
+}
+
+/// The job that compiles the xtask once and uploads it for the stage jobs.
+fn build_job(w: &mut Writer, cfg: &CiConfig, artifact: &str) {
+    // The binary is only needed by this run's stage jobs.
+    w.open(2, BUILD_JOB);
+    w.kv(4, "name", "Build the xtask");
+    w.kv(4, "runs-on", cfg.runs_on.as_str());
+    w.line(4, &format!("timeout-minutes: {}", cfg.timeout_minutes.0));
+    w.open(4, "steps");
+    write_step(w, 6, &uses_step("Check out", actions::CHECKOUT, &[]));
+    write_step(
+        w,
+        6,
+        &uses_step("Rust toolchain", actions::RUST_TOOLCHAIN, &[]),
+    );
+    write_step(w, 6, &uses_step("Cargo cache", actions::RUST_CACHE, &[]));
+    w.kv_prefixed(6, "- ", "name", "Build the xtask");
+    w.kv(8, "run", &build_script(cfg));
+    write_step(
+        w,
+        6,
+        &uses_step(
+            "Upload the xtask",
+            actions::UPLOAD_ARTIFACT,
+            &[
+                ("name", artifact),
+                ("path", &format!("${{{{ runner.temp }}}}/{XTASK_TAR}")),
+                ("if-no-files-found", "error"),
+            ],
+        ),
+    );
+    w.blank();
+}
+
+/// The build job's script: compile with the lockfile as it is, then pack the binary in a tar
+/// (upload-artifact drops file modes; tar keeps the executable bit).
+pub fn build_script(cfg: &CiConfig) -> String {
+    let mut cmd = String::from("cargo build --locked");
+    if let Some(f) = cfg.build_profile.flag() {
+        cmd.push(' ');
+        cmd.push_str(f);
+    }
+    cmd.push_str(" --package xtask");
+    format!(
+        "{cmd}
+tar -cf \"$RUNNER_TEMP/{XTASK_TAR}\" -C \"${{CARGO_TARGET_DIR:-target}}/{}\" xtask\n",
+        cfg.build_profile.dir()
+    )
+}
+
+/// A stage job's unpack script: the binary lands at `$RUNNER_TEMP/xtask/xtask`, executable.
+pub fn unpack_script() -> String {
+    format!(
+        "tar -xf \"$RUNNER_TEMP/{XTASK_DIR}/{XTASK_TAR}\" -C \"$RUNNER_TEMP/{XTASK_DIR}\"\n\"$RUNNER_TEMP/{XTASK_DIR}/xtask\" --version\n"
+    )
+}
+
+fn uses_step(name: &str, action: &str, with: &[(&str, &str)]) -> Step {
+    Step {
+        name: name.into(),
+        id: None,
+        condition: None,
+        action: StepAction::Uses {
+            uses: action.into(),
+            with: with
+                .iter()
+                .map(|(k, v)| (k.to_string(), Scalar::Str(v.to_string())))
+                .collect(),
+        },
+        env: Default::default(),
+    }
 }
 
 fn write_step(w: &mut Writer, indent: usize, step: &Step) {
@@ -242,8 +420,7 @@ fn write_step(w: &mut Writer, indent: usize, step: &Step) {
 fn phase_a_script(cfg: &CiConfig, pipeline_rel: &str, stage: u32) -> String {
     let dir = format!("$RUNNER_TEMP/{REPORT_DIR}");
     let mut argv: Vec<String> = vec![
-        "cargo".into(),
-        "xtask".into(),
+        format!("\"$RUNNER_TEMP/{XTASK_DIR}/xtask\""),
         "--pipeline".into(),
         shell_quote(pipeline_rel),
         "phase-a".into(),
@@ -269,10 +446,11 @@ fn aggregate_script(p: &Pipeline) -> String {
     s.push_str("check() {\n");
     s.push_str("  echo \"| $1 | $2 |\" >> \"$GITHUB_STEP_SUMMARY\"\n");
     s.push_str("  if [ \"$2\" != success ]; then\n");
-    s.push_str("    echo \"::error title=phase-a::$1 ended as '$2'; every stage job must succeed (skipped or cancelled is not a pass)\"\n");
+    s.push_str("    echo \"::error title=phase-a::$1 ended as '$2'; every job must succeed (skipped or cancelled is not a pass)\"\n");
     s.push_str("    status=1\n");
     s.push_str("  fi\n");
     s.push_str("}\n");
+    s.push_str("check 'Build the xtask' \"$BUILD\"\n");
     for st in &p.stages {
         let _ = writeln!(
             s,
@@ -293,7 +471,7 @@ fn literal(s: &str) -> String {
 
 /// `s` reduced to characters every GitHub identifier-like value accepts (artifact names,
 /// concurrency groups): letters, digits, `-`, `_`, `.`; anything else becomes `-`.
-fn slug(s: &str) -> String {
+pub fn slug(s: &str) -> String {
     s.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || "-_.".contains(c) {

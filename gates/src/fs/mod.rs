@@ -4,6 +4,8 @@
 //! file atomically ([`write_atomic`]) and where the tool keeps its state for a target
 //! ([`state`]). Nothing here knows about gates, checks or runs.
 
+pub mod careful;
+pub mod output;
 pub mod source;
 pub mod state;
 
@@ -25,20 +27,9 @@ pub fn resolve_inside(root: &Path, rel: &str) -> Result<PathBuf, GateError> {
     Ok(root.join(p))
 }
 
-/// Writes `bytes` to `path` atomically: a temporary file in the same directory, synced,
-/// then renamed over the target. A crash leaves either the old file or the new one.
+/// Writes `bytes` to the output file `path` atomically (see [`output`]): a temporary file
+/// beside it, synced, then renamed over it; a symlink is written through, a directory, FIFO
+/// or device refused. A crash leaves either the old file or the new one.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-    }
-    std::fs::rename(&tmp, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
-    })
+    output::write(path, bytes)
 }

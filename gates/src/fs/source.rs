@@ -73,7 +73,8 @@ pub fn rel_path(repo: &Path, abs: &Path) -> String {
 /// Reads `abs` (a path inside `repo`) as a text source file.
 ///
 /// Refuses: paths that resolve outside the repository (through `..` or symlinks), symlink
-/// loops, directories, files over [`MAX_FILE_BYTES`], files with NUL bytes (binary) and
+/// loops, anything but a regular file (a directory, a FIFO, a device: refused without
+/// opening it), files over [`MAX_FILE_BYTES`], files with NUL bytes (binary) and
 /// invalid UTF-8 (reported at the first bad byte).
 pub fn read(repo: &Path, abs: &Path) -> Result<SourceFile, ReadError> {
     let rel = rel_path(repo, abs);
@@ -101,8 +102,9 @@ pub fn read(repo: &Path, abs: &Path) -> Result<SourceFile, ReadError> {
     }
     let meta =
         std::fs::metadata(&real).map_err(|e| fail(0, 0, format!("{rel} cannot be read: {e}")))?;
-    if meta.is_dir() {
-        return Err(fail(0, 0, format!("{rel} is a directory, not a file")));
+    if !meta.is_file() {
+        let e = crate::fs::careful::not_regular(&meta);
+        return Err(fail(0, 0, format!("{rel} {e}")));
     }
     if meta.len() > MAX_FILE_BYTES {
         return Err(fail(
@@ -115,8 +117,8 @@ pub fn read(repo: &Path, abs: &Path) -> Result<SourceFile, ReadError> {
             ),
         ));
     }
-    let bytes =
-        std::fs::read(&real).map_err(|e| fail(0, 0, format!("{rel} cannot be read: {e}")))?;
+    let bytes = crate::fs::careful::read(&real)
+        .map_err(|e| fail(0, 0, format!("{rel} cannot be read: {e}")))?;
     from_bytes(abs, rel, bytes)
 }
 

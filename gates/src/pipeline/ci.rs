@@ -1,10 +1,12 @@
 //! The `[ci]` table of the pipeline file, typed.
 //!
-//! It declares what the generated workflow needs beyond the stage DAG: the runner, the
-//! setup steps every stage job runs before the gates (checkout, Rust toolchain with cargo
-//! caching, the target's own install step), the extra `phase-a` flags and the report files
-//! each job writes and uploads. Keys are snake_case like the rest of the pipeline file; a
-//! step's keys map onto GitHub's (`working_directory` → `working-directory`).
+//! It declares what the generated workflow needs beyond the stage DAG: the runner, how the
+//! xtask is built once for all stage jobs (`build_profile`), how the target's JavaScript
+//! toolchain is set up (`node_version`, `package_manager`, `install`), extra setup steps
+//! every stage job runs before the gates, the extra `phase-a` flags, the report files each
+//! job writes and uploads, and whether SARIF goes to code scanning (`code_scanning`). Keys
+//! are snake_case like the rest of the pipeline file; a step's keys map onto GitHub's
+//! (`working_directory` → `working-directory`).
 //!
 //! Every table denies unknown keys and every semantic rule (a step is either `uses` or
 //! `run`, report flags are unique, `args` may not change the selection, ...) is enforced
@@ -21,7 +23,8 @@ use serde::Deserialize;
 pub const DEFAULT_WORKFLOW: &str = ".github/workflows/phase-a.yml";
 pub const DEFAULT_RUNS_ON: &str = "ubuntu-latest";
 pub const DEFAULT_TIMEOUT_MINUTES: u32 = 60;
-pub const DEFAULT_UPLOAD_ACTION: &str = "actions/upload-artifact@v4";
+/// Node 24 is the active LTS line (Node 20 reached its end of life on 2026-04-30).
+pub const DEFAULT_NODE_VERSION: &str = "24";
 
 /// `phase-a` flags the generated jobs set themselves; `args` may not repeat them, or the
 /// jobs would not run what the pipeline says (and the parity test could not hold).
@@ -57,13 +60,30 @@ pub struct CiConfig {
     /// check missing, and every file can change a gate's verdict.
     #[serde(default = "default_branches")]
     pub branches: Vec<NonEmpty>,
-    /// The action that uploads each job's reports.
-    #[serde(default = "default_upload_action")]
-    pub upload_action: NonEmpty,
-    /// Steps every stage job runs before the gates, in order. Absent: check out, install
-    /// the stable Rust toolchain and cache cargo ([`default_setup`]), the least a job needs
-    /// to run `cargo xtask`; an explicit list (even `setup = []`) replaces them.
-    #[serde(default = "default_setup")]
+    /// The cargo profile the build job compiles the xtask with, once per workflow run; the
+    /// stage jobs download the binary. `dev` (the default) compiles in about half the CPU
+    /// time of `release`, and the gates' work on a repository is small next to it.
+    #[serde(default)]
+    pub build_profile: BuildProfile,
+    /// The Node.js version of the stage jobs (`actions/setup-node`'s `node-version`).
+    #[serde(default = "default_node_version")]
+    pub node_version: NonEmpty,
+    /// The target's package manager: `auto` (the default) reads it from the target's
+    /// lockfile when the workflow is rendered; `none` sets up no JavaScript toolchain.
+    #[serde(default)]
+    pub package_manager: PackageManagerChoice,
+    /// The command that installs the target's dependencies (default: the package
+    /// manager's frozen-lockfile install), run in the target directory.
+    #[serde(default)]
+    pub install: Option<NonEmpty>,
+    /// Upload each stage job's SARIF report to GitHub code scanning (one `category` per
+    /// stage), which needs `security-events: write` on the stage jobs. Set to `false` for a
+    /// repository without code scanning; the reports are still uploaded as artifacts.
+    #[serde(default = "default_true")]
+    pub code_scanning: bool,
+    /// Extra steps every stage job runs after the generated setup (checkout, the xtask,
+    /// the target's toolchain and dependencies) and before the gates, in order.
+    #[serde(default)]
     pub setup: Vec<Step>,
     /// Extra `phase-a` flags for every stage job, e.g. `--keep-going`.
     #[serde(default)]
@@ -74,23 +94,53 @@ pub struct CiConfig {
     pub report: ReportList,
 }
 
-/// The setup steps when `[ci]` declares none.
-pub fn default_setup() -> Vec<Step> {
-    let uses = |name: &str, action: &str| Step {
-        name: name.into(),
-        id: None,
-        condition: None,
-        action: StepAction::Uses {
-            uses: action.into(),
-            with: BTreeMap::new(),
-        },
-        env: BTreeMap::new(),
-    };
-    vec![
-        uses("Check out", "actions/checkout@v4"),
-        uses("Rust toolchain", "dtolnay/rust-toolchain@stable"),
-        uses("Cargo cache", "Swatinem/rust-cache@v2"),
-    ]
+/// The cargo profile of the build job.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BuildProfile {
+    #[default]
+    Dev,
+    Release,
+}
+
+impl BuildProfile {
+    /// The `cargo build` flag selecting the profile (none for `dev`).
+    pub fn flag(self) -> Option<&'static str> {
+        match self {
+            BuildProfile::Dev => None,
+            BuildProfile::Release => Some("--release"),
+        }
+    }
+
+    /// The directory under the target dir where the profile's binaries land.
+    pub fn dir(self) -> &'static str {
+        match self {
+            BuildProfile::Dev => "debug",
+            BuildProfile::Release => "release",
+        }
+    }
+}
+
+/// `package_manager` of `[ci]`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PackageManagerChoice {
+    /// Found from the target's lockfile when the workflow is rendered.
+    #[default]
+    Auto,
+    Npm,
+    Pnpm,
+    Bun,
+    /// No JavaScript toolchain in the stage jobs.
+    None,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+fn default_node_version() -> NonEmpty {
+    NonEmpty(DEFAULT_NODE_VERSION.into())
 }
 
 fn default_reports() -> ReportList {
@@ -112,9 +162,6 @@ fn default_timeout() -> Minutes {
 fn default_branches() -> Vec<NonEmpty> {
     vec![NonEmpty("main".into())]
 }
-fn default_upload_action() -> NonEmpty {
-    NonEmpty(DEFAULT_UPLOAD_ACTION.into())
-}
 
 impl Default for CiConfig {
     fn default() -> Self {
@@ -124,8 +171,12 @@ impl Default for CiConfig {
             runs_on: default_runs_on(),
             timeout_minutes: default_timeout(),
             branches: default_branches(),
-            upload_action: default_upload_action(),
-            setup: default_setup(),
+            build_profile: BuildProfile::default(),
+            node_version: default_node_version(),
+            package_manager: PackageManagerChoice::default(),
+            install: None,
+            code_scanning: true,
+            setup: Vec::new(),
             args: Vec::new(),
             report: default_reports(),
         }

@@ -4,7 +4,12 @@
 //! Why a process group: a test runner typically forks workers; killing only the direct child
 //! on timeout would leave them running as orphans. The child is made leader of a new group
 //! (`process_group(0)`), and on timeout, cancellation or normal exit the whole group gets
-//! SIGTERM and then SIGKILL, so nothing it started outlives the gate.
+//! SIGTERM and then SIGKILL, so nothing it started outlives the gate. Each group is also
+//! listed with the [`super::guardian`], which kills it should the tool itself be killed.
+//!
+//! Only on Unix: elsewhere there are no process groups to kill, and a timeout that cannot
+//! stop a command's tree would not hold, so command gates and services refuse to start there
+//! with an error saying so ([`UNSUPPORTED_PLATFORM`]) instead of running without one.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -19,9 +24,24 @@ use crate::error::GateError;
 /// How much output is kept per stream (the tail).
 const KEEP_BYTES: usize = 64 * 1024;
 /// Grace between SIGTERM and SIGKILL.
+#[cfg(unix)]
 const GRACE: Duration = Duration::from_millis(500);
 /// How long the output readers may take to reach end-of-file once the group is gone.
 pub(crate) const READER_GRACE: Duration = Duration::from_secs(2);
+
+/// Why a command cannot be started on this platform (see the module doc).
+pub const UNSUPPORTED_PLATFORM: &str = "command gates need a Unix-like system (Linux, macOS): on this platform a timed-out command and the processes it started could not be killed, so the gate's timeout would not hold; run the gates under WSL or on a Linux or macOS machine";
+
+/// Refuses to start `program` where process groups cannot be killed (`unix` false).
+fn platform_check(unix: bool, program: &str) -> Result<(), GateError> {
+    if unix {
+        Ok(())
+    } else {
+        Err(GateError::msg(format!(
+            "cannot start `{program}`: {UNSUPPORTED_PLATFORM}"
+        )))
+    }
+}
 
 /// The outcome of a command that was started.
 #[derive(Clone, Debug)]
@@ -223,6 +243,7 @@ pub(crate) fn spawn_grouped(
     let (program, args) = argv
         .split_first()
         .ok_or_else(|| GateError::msg("empty argv"))?;
+    platform_check(cfg!(unix), program)?;
     if !cwd.is_dir() {
         return Err(GateError::msg(format!(
             "working directory {} does not exist",
@@ -238,7 +259,14 @@ pub(crate) fn spawn_grouped(
     match stdout_file {
         None => cmd.stdout(Stdio::piped()),
         Some(path) => {
-            let file = std::fs::File::create(path).map_err(|e| GateError::io(path, e))?;
+            let file = crate::fs::careful::open_with(
+                path,
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .write(true)
+                    .truncate(true),
+            )
+            .map_err(|e| GateError::io(path, e))?;
             cmd.stdout(Stdio::from(file))
         }
     };
@@ -247,6 +275,8 @@ pub(crate) fn spawn_grouped(
         use std::os::unix::process::CommandExt;
         cmd.process_group(0);
     }
+    // Killed with the tool should the tool be killed before it can kill the group itself.
+    super::guardian::watch_on_exec(&mut cmd);
     let mut child = cmd.spawn().map_err(|e| {
         GateError::msg(format!(
             "cannot start `{program}` in {}: {e}",
@@ -290,6 +320,7 @@ pub(crate) fn spawn_grouped(
 #[cfg(unix)]
 #[allow(unsafe_code)]
 pub(crate) fn kill_group(pid: u32, mut reap: impl FnMut()) {
+    let _release = super::guardian::Release(pid);
     let pgid = pid as libc::pid_t;
     // SAFETY: killpg only sends a signal; a group that no longer exists yields ESRCH.
     let alive = unsafe { libc::killpg(pgid, libc::SIGTERM) } == 0;
@@ -308,6 +339,7 @@ pub(crate) fn kill_group(pid: u32, mut reap: impl FnMut()) {
     }
 }
 
+/// Never reached: [`spawn_grouped`] starts nothing on a platform without process groups.
 #[cfg(not(unix))]
 pub(crate) fn kill_group(_pid: u32, _reap: impl FnMut()) {}
 
@@ -384,4 +416,28 @@ pub(crate) fn spawn_reader(
             }
         }
     }))
+}
+
+#[cfg(test)]
+mod platform_tests {
+    use super::*;
+
+    #[test]
+    fn without_process_groups_a_command_gate_refuses_to_start() {
+        assert!(platform_check(true, "vitest").is_ok());
+        let e = platform_check(false, "vitest").unwrap_err().to_string();
+        assert!(
+            e.starts_with("cannot start `vitest`: command gates need a Unix-like system"),
+            "{e}"
+        );
+        assert!(e.contains("timeout would not hold"), "{e}");
+        // This platform runs them, through the check.
+        let dir = tempfile::tempdir().unwrap();
+        let r = spawn_grouped(&["true".to_string()], dir.path(), &[], None);
+        assert_eq!(r.is_ok(), cfg!(unix));
+        if let Ok(mut g) = r {
+            let _ = g.child.wait();
+            kill_group(g.pid, || {});
+        }
+    }
 }

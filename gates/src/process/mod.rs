@@ -4,6 +4,7 @@
 //! check may run a command or start a service) and the executor.
 
 pub mod command;
+pub mod guardian;
 pub mod interrupt;
 pub mod service;
 pub mod shared;

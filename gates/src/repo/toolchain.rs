@@ -103,7 +103,7 @@ impl Toolchain {
                 };
             }
         }
-        let declared = std::fs::read(repo.join("package.json"))
+        let declared = crate::fs::careful::read(repo.join("package.json"))
             .ok()
             .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
             .and_then(|v| v.get("packageManager")?.as_str().map(str::to_string));
@@ -273,7 +273,7 @@ pub fn host_entry(
         evidence = "configured `entry`".to_string();
         e.to_string()
     } else {
-        let scripts = std::fs::read(app.join("package.json"))
+        let scripts = crate::fs::careful::read(app.join("package.json"))
             .ok()
             .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
             .and_then(|v| v.get("scripts").cloned());

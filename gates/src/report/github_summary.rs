@@ -50,11 +50,11 @@ pub fn emit(record: &RunRecord, out: &mut dyn Write, summary: Option<&Path>) -> 
         None => warnings.push("GITHUB_STEP_SUMMARY is not set; no step summary written".into()),
         Some(path) => {
             // Appending: earlier steps of the job may have written their own part.
-            let written = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-                .and_then(|mut f| f.write_all(step_summary(record).as_bytes()));
+            let written = crate::fs::careful::open_with(
+                path,
+                std::fs::OpenOptions::new().create(true).append(true),
+            )
+            .and_then(|mut f| f.write_all(step_summary(record).as_bytes()));
             if let Err(e) = written {
                 warnings.push(format!(
                     "could not append the step summary to {}: {e}",
@@ -247,6 +247,14 @@ pub fn step_summary(record: &RunRecord) -> String {
     }
     if left_out > 0 {
         out.push_str(&format!("\n{left_out} more gate(s) left out to stay within GitHub's summary size limit; see the job log.\n"));
+    }
+    let not_annotated =
+        super::github::annotate(&record.gates, super::github::Budget::STEP).not_annotated;
+    if not_annotated > 0 {
+        out.push_str(&format!(
+            "\n{}.\n",
+            md_cell(&super::github::not_annotated_message(not_annotated))
+        ));
     }
     out.push_str(&format!(
         "\n**{} planned = {} passed + {} failed + {} skipped + {} timed out + {} errored** in {}{}\n\n",

@@ -1,11 +1,13 @@
 //! Human output: a live line per running gate on a terminal, plain lines otherwise, and a
 //! closing summary whose counts add up and which repeats every failure with its first
-//! findings. Colour only on a terminal and never under `NO_COLOR`.
+//! findings. Colour by `--color` and the environment's conventions ([`colour`]). Text from
+//! the target is escaped first ([`super::terminal`]).
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use super::colour::{self, ColorChoice};
 use crate::finding::Severity;
 use crate::record::{GateResult, RunRecord, SliceResult, Status};
 use crate::run::executor::Observer;
@@ -19,39 +21,40 @@ pub struct Style {
 }
 
 impl Style {
-    /// Colour when stderr is a terminal and `NO_COLOR` is unset or empty.
-    pub fn detect(is_tty: bool) -> Style {
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    /// The style of a stream: `choice` (`--color`) and the environment's conventions
+    /// decide ([`colour::from_env`]).
+    pub fn detect(choice: ColorChoice, is_tty: bool) -> Style {
         Style {
-            colour: is_tty && !no_color,
+            colour: colour::from_env(choice, is_tty),
         }
     }
 
-    fn paint(&self, code: &str, s: &str) -> String {
+    fn paint(&self, style: anstyle::Style, s: &str) -> String {
         if self.colour {
-            format!("\x1b[{code}m{s}\x1b[0m")
+            format!("{style}{s}{style:#}")
         } else {
             s.to_string()
         }
     }
 
     pub fn status(&self, st: Status) -> String {
-        let (code, word) = match st {
-            Status::Passed => ("32", "PASS"),
-            Status::Failed => ("31", "FAIL"),
-            Status::Skipped => ("33", "SKIP"),
-            Status::TimedOut => ("31", "TIME"),
-            Status::Errored => ("35", "ERR "),
+        use anstyle::AnsiColor::{Green, Magenta, Red, Yellow};
+        let (colour, word) = match st {
+            Status::Passed => (Green, "PASS"),
+            Status::Failed => (Red, "FAIL"),
+            Status::Skipped => (Yellow, "SKIP"),
+            Status::TimedOut => (Red, "TIME"),
+            Status::Errored => (Magenta, "ERR "),
         };
-        self.paint(code, word)
+        self.paint(colour.on_default(), word)
     }
 
     pub fn dim(&self, s: &str) -> String {
-        self.paint("2", s)
+        self.paint(anstyle::Style::new().dimmed(), s)
     }
 
     pub fn bold(&self, s: &str) -> String {
-        self.paint("1", s)
+        self.paint(anstyle::Style::new().bold(), s)
     }
 }
 
@@ -61,6 +64,7 @@ pub fn secs(ms: u64) -> String {
 
 /// One finished gate as a line.
 pub fn gate_line(style: &Style, g: &GateResult) -> String {
+    let g = &super::terminal::gate(g);
     let mut line = format!(
         "{} {:<28} {:>7}",
         style.status(g.status),
@@ -179,7 +183,8 @@ impl Observer for Live {
             s.running.retain(|(g, _)| g != &r.id);
             redraw(&self.style, &mut s, Some(&line));
         } else {
-            eprintln!("{line}");
+            // A closed stderr must not end the run: the result is still recorded.
+            let _ = writeln!(std::io::stderr(), "{line}");
         }
     }
 
@@ -188,6 +193,7 @@ impl Observer for Live {
 
 /// The closing summary.
 pub fn summary(style: &Style, record: &RunRecord) -> String {
+    let record = &super::terminal::record(record);
     let c = &record.counts;
     let mut out = String::new();
     out.push_str(&format!(
@@ -310,6 +316,7 @@ pub fn summary(style: &Style, record: &RunRecord) -> String {
 
 /// Full details of one gate, for `cargo xtask gate ID`.
 pub fn gate_details(style: &Style, g: &GateResult) -> String {
+    let g = &super::terminal::gate(g);
     let mut out = format!("{}\n", gate_line(style, g));
     for n in &g.notes {
         out.push_str(&format!("  note: {n}\n"));

@@ -1,11 +1,30 @@
 //! `--junit FILE`: one test suite per slice, one test case per gate in it. Failed gates
 //! carry their findings; skipped gates their reason; timed-out and errored gates are errors.
+//!
+//! Every test case carries `file` and `line` attributes, which JUnit reporter actions turn
+//! into annotations: the first finding with a path (errors first), else the pipeline file at
+//! the line declaring the gate ([`Origin`]).
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
-use crate::record::{RunRecord, Status};
+use super::Origin;
+use crate::finding::Finding;
+use crate::record::{GateResult, RunRecord, Status};
 
-pub fn render(record: &RunRecord) -> String {
+/// The `file` and `line` of a gate's test case.
+pub fn case_location(g: &GateResult, origin: &Origin) -> (String, u32) {
+    let mut with_path: Vec<&Finding> = g.findings.iter().filter(|f| f.path.is_some()).collect();
+    with_path.sort_by_key(|f| f.severity);
+    match with_path.first() {
+        Some(f) => (f.path.clone().unwrap_or_default(), f.line),
+        None => {
+            let (file, line) = origin.of_gate(&g.id);
+            (file.to_string(), line)
+        }
+    }
+}
+
+pub fn render(record: &RunRecord, origin: &Origin) -> String {
     let mut report = Report::new(format!("rawr-gates {}", record.pipeline));
     report.set_time(std::time::Duration::from_millis(record.duration_ms));
     for slice in &record.slices {
@@ -51,6 +70,11 @@ pub fn render(record: &RunRecord) -> String {
             }
             let mut case = TestCase::new(g.id.clone(), status);
             case.set_classname(format!("phase-a.{}", slice.id));
+            let (file, line) = case_location(g, origin);
+            case.extra.insert("file".into(), file.into());
+            if line > 0 {
+                case.extra.insert("line".into(), line.to_string().into());
+            }
             case.set_time(std::time::Duration::from_millis(g.duration_ms));
             if !g.output.is_empty() {
                 case.set_system_out(g.output.clone());

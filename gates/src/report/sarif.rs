@@ -7,24 +7,31 @@
 //! Columns count Unicode code points, as the findings do (`columnKind`). Gates that could not
 //! judge (errored, timed out) are tool execution notifications, so a broken run never looks
 //! like a clean one.
+//!
+//! Every result has a location, since code scanning drops results without one: a finding
+//! without a path is placed at the pipeline file's line declaring its gate ([`Origin`]).
+//! The run's `automationDetails.id` names the stage it covers (`phase-a/stage-1/`), the same
+//! as the `category` the generated workflow uploads it under, so each stage's upload
+//! replaces only that stage's earlier analysis.
 
 use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
+use super::Origin;
 use crate::finding::{Finding, Severity};
 use crate::record::{GateResult, RunRecord, Status};
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
 /// The SARIF log of a whole run.
-pub fn render(record: &RunRecord) -> String {
-    render_gates(&record.gates)
+pub fn render(record: &RunRecord, origin: &Origin) -> String {
+    render_gates(&record.gates, origin)
 }
 
 /// The SARIF log of some gate results (one gate for `cargo xtask gate`).
-pub fn render_gates(gates: &[GateResult]) -> String {
-    let mut out = serde_json::to_string_pretty(&log(gates)).expect("SARIF serializes");
+pub fn render_gates(gates: &[GateResult], origin: &Origin) -> String {
+    let mut out = serde_json::to_string_pretty(&log(gates, origin)).expect("SARIF serializes");
     out.push('\n');
     out
 }
@@ -38,7 +45,27 @@ fn level(s: Severity) -> &'static str {
 }
 
 /// The SARIF document as a JSON value.
-pub fn log(gates: &[GateResult]) -> Value {
+/// The run's `automationDetails.id`: the category of the one stage its gates belong to
+/// (what the generated workflow uploads it as), or of the stages it spans.
+pub fn automation_id(gates: &[GateResult], origin: &Origin) -> String {
+    let stages: std::collections::BTreeSet<u32> = gates.iter().map(|g| g.stage).collect();
+    let category = match stages.len() {
+        1 => crate::ci::render::sarif_category(&origin.pipeline, *stages.first().unwrap()),
+        _ => format!(
+            "{}/stages-{}",
+            crate::ci::render::slug(&origin.pipeline),
+            stages
+                .iter()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join("-")
+        ),
+    };
+    // A trailing `/` makes the whole id the category, with no run id after it.
+    format!("{category}/")
+}
+
+pub fn log(gates: &[GateResult], origin: &Origin) -> Value {
     // rule id -> (gates reporting it, most severe level seen, a sample message)
     let mut rules: BTreeMap<&str, (Vec<&str>, Severity, &str)> = BTreeMap::new();
     for g in gates {
@@ -69,7 +96,7 @@ pub fn log(gates: &[GateResult]) -> Value {
     let mut results = Vec::new();
     for g in gates {
         for f in &g.findings {
-            results.push(result(g, f, index[f.rule.as_str()]));
+            results.push(result(g, f, index[f.rule.as_str()], origin));
         }
     }
     let notifications: Vec<Value> = gates
@@ -96,13 +123,14 @@ pub fn log(gates: &[GateResult]) -> Value {
                 "executionSuccessful": notifications.is_empty(),
                 "toolExecutionNotifications": notifications,
             }],
+            "automationDetails": { "id": automation_id(gates, origin) },
             "columnKind": "unicodeCodePoints",
             "results": results,
         }]
     })
 }
 
-fn result(g: &GateResult, f: &Finding, rule_index: usize) -> Value {
+fn result(g: &GateResult, f: &Finding, rule_index: usize, origin: &Origin) -> Value {
     let mut text = f.message.clone();
     if let Some(help) = &f.help {
         text.push_str("\nhelp: ");
@@ -115,19 +143,24 @@ fn result(g: &GateResult, f: &Finding, rule_index: usize) -> Value {
         "message": { "text": text },
         "properties": { "gate": g.id },
     });
-    if let Some(path) = &f.path {
-        let mut physical = json!({
-            "artifactLocation": { "uri": uri_path(path), "uriBaseId": "%SRCROOT%" },
-        });
-        if f.line > 0 {
-            let mut region = json!({ "startLine": f.line });
-            if f.col > 0 {
-                region["startColumn"] = json!(f.col);
-            }
-            physical["region"] = region;
+    let (path, line, col) = match &f.path {
+        Some(path) => (path.as_str(), f.line, f.col),
+        None => {
+            let (file, line) = origin.of_gate(&g.id);
+            (file, line, 0)
         }
-        r["locations"] = json!([{ "physicalLocation": physical }]);
+    };
+    let mut physical = json!({
+        "artifactLocation": { "uri": uri_path(path), "uriBaseId": "%SRCROOT%" },
+    });
+    if line > 0 {
+        let mut region = json!({ "startLine": line });
+        if col > 0 {
+            region["startColumn"] = json!(col);
+        }
+        physical["region"] = region;
     }
+    r["locations"] = json!([{ "physicalLocation": physical }]);
     r
 }
 

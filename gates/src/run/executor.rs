@@ -23,7 +23,7 @@ use super::command::{self, CommandRun};
 use super::{GateResult, SliceResult, Status};
 use crate::checks::{self, CheckCtx, CheckOutput, RunSoFar};
 use crate::error::GateError;
-use crate::finding::{Finding, Severity, sort_findings};
+use crate::finding::{Finding, sort_findings};
 use crate::pipeline::{Gate, GateKind, Pipeline, Plan, Selection, SetupSpec};
 use crate::repo::toolchain::Toolchain;
 
@@ -580,7 +580,8 @@ pub fn run_gate_shared(
                     f.rule = "setup-failed".into();
                     f.message = format!("setup {}", f.message);
                     r.findings.push(f);
-                    r.status = Status::Failed;
+                    // The gate's own check never ran: it could not judge.
+                    r.judge_findings();
                 }
                 if r.status != Status::Passed {
                     r.duration_ms = start.elapsed().as_millis() as u64;
@@ -700,11 +701,7 @@ pub fn run_gate_shared(
         }
     }
     sort_findings(&mut r.findings);
-    r.status = if r.findings.iter().any(|f| f.severity == Severity::Error) {
-        Status::Failed
-    } else {
-        Status::Passed
-    };
+    r.judge_findings();
     r.duration_ms = start.elapsed().as_millis() as u64;
     r
 }

@@ -5,5 +5,5 @@
 pub mod executor;
 pub mod session;
 
-pub use crate::process::{command, interrupt, service, shared};
+pub use crate::process::{command, guardian, interrupt, service, shared};
 pub use crate::record::*;

@@ -38,12 +38,11 @@ impl RunLock {
         let dir = artifacts::state_dir(repo);
         std::fs::create_dir_all(&dir).map_err(|e| GateError::io(&dir, e))?;
         let path = dir.join("run.lock");
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| GateError::io(&path, e))?;
+        let file = crate::fs::careful::open_with(
+            &path,
+            OpenOptions::new().create(true).truncate(false).write(true),
+        )
+        .map_err(|e| GateError::io(&path, e))?;
         match file.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {

@@ -1,0 +1,28 @@
+//! The markdown reader behind the closure documents (`gates::artifacts::markdown`) and the
+//! document parsers built on it (readiness, cleanup manifest, evidence anchors): any text,
+//! no panic.
+#![no_main]
+
+use gates::artifacts::{cleanup, evidence, markdown, readiness};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let doc = markdown::Doc::parse(text);
+    let _ = doc.headings();
+    let all = doc.all();
+    let _ = doc.tables(all.clone());
+    let _ = doc.sections(|h| h.contains("Disposition"));
+    let _ = markdown::has_content(doc.visible(all));
+    let _ = markdown::key_value_lines(&doc, "posture");
+    for line in text.lines().take(64) {
+        let _ = markdown::split_row(line);
+        let _ = markdown::inlines(line);
+        let _ = markdown::strip_inline_comments(line);
+        let _ = evidence::anchors_in_line(line);
+    }
+    let _ = readiness::check("READINESS.md", text, true);
+    let _ = cleanup::parse("CLEANUP_MANIFEST.md", text);
+});

@@ -1,0 +1,262 @@
+//! Terminal conventions of the command line: colour by `--color` and the environment
+//! (CLICOLOR_FORCE, NO_COLOR, CLICOLOR, CARGO_TERM_COLOR, TERM=dumb), `--pipeline` only on
+//! the subcommands that read a pipeline, and the cargo alias that shows its build.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use assert_cmd::cargo::CommandCargoExt;
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// A pipeline of one passing gate, in a temporary workspace.
+fn ws() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("ci")).unwrap();
+    std::fs::create_dir_all(dir.path().join("repo")).unwrap();
+    std::fs::write(
+        dir.path().join("ci/phase-a.toml"),
+        "[target]\nrepo = \"repo\"\npass_root = \"pass\"\n\n[[stage]]\nnumber = 0\ntitle = \"only\"\n\n[[slice]]\nid = \"S\"\nstage = 0\ntitle = \"s\"\nowner = \"o\"\ngates = [\"ok\"]\n\n[gate.ok]\ncommand = [\"true\"]\n",
+    )
+    .unwrap();
+    dir
+}
+
+/// `xtask` with none of the colour variables of the outer environment.
+fn xtask(dir: &Path) -> Command {
+    let mut c = Command::cargo_bin("xtask").unwrap();
+    c.current_dir(dir).stdin(Stdio::null());
+    for k in [
+        "GITHUB_ACTIONS",
+        "NO_COLOR",
+        "CLICOLOR",
+        "CLICOLOR_FORCE",
+        "CARGO_TERM_COLOR",
+        "TERM",
+    ] {
+        c.env_remove(k);
+    }
+    c
+}
+
+/// Whether `phase-a`'s output (pipes) carries ANSI styles, under `args` and `env`.
+fn coloured(args: &[&str], env: &[(&str, &str)]) -> bool {
+    let dir = ws();
+    let mut c = xtask(dir.path());
+    c.args(args)
+        .args(["phase-a", "--pipeline", "ci/phase-a.toml"]);
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let out = c.output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    // The progress line (stderr) and the summary (stdout) decide alike: both pipes here.
+    assert!(stderr.contains("PASS"), "{stderr}");
+    assert!(stdout.contains("1 passed"), "{stdout}");
+    assert_eq!(
+        stdout.contains('\x1b'),
+        stderr.contains('\x1b'),
+        "{stdout}\n{stderr}"
+    );
+    stderr.contains('\x1b')
+}
+
+#[test]
+fn colour_follows_the_flag_then_the_environment() {
+    // A pipe is plain by default.
+    assert!(!coloured(&[], &[]));
+    assert!(coloured(&["--color", "always"], &[]));
+    assert!(!coloured(&["--color", "never"], &[("CLICOLOR_FORCE", "1")]));
+    assert!(coloured(&["--color", "always"], &[("NO_COLOR", "1")]));
+    assert!(coloured(&[], &[("CLICOLOR_FORCE", "1")]));
+    assert!(!coloured(&[], &[("CLICOLOR_FORCE", "0")]));
+    assert!(coloured(&[], &[("CARGO_TERM_COLOR", "always")]));
+    assert!(!coloured(
+        &[],
+        &[("CARGO_TERM_COLOR", "never"), ("CLICOLOR_FORCE", "1")]
+    ));
+    assert!(!coloured(
+        &[],
+        &[
+            ("CLICOLOR_FORCE", "1"),
+            ("NO_COLOR", "1"),
+            ("CARGO_TERM_COLOR", "never")
+        ]
+    ));
+    // An unknown value is a usage error.
+    let dir = ws();
+    let out = xtask(dir.path())
+        .args([
+            "--color",
+            "sometimes",
+            "list",
+            "--pipeline",
+            "ci/phase-a.toml",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn pipeline_is_taken_where_a_pipeline_is_read_and_nowhere_else() {
+    let dir = ws();
+    let run = |args: &[&str]| {
+        let out = xtask(dir.path()).args(args).output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    // Before or after the subcommand, and after a nested subcommand.
+    for args in [
+        &["--pipeline", "ci/phase-a.toml", "list"][..],
+        &["list", "--pipeline", "ci/phase-a.toml"],
+        &["ci", "check", "--pipeline", "ci/phase-a.toml"],
+        &["ci", "--pipeline", "ci/phase-a.toml", "check"],
+    ] {
+        let (code, stdout, stderr) = run(args);
+        if args.contains(&"list") {
+            assert_eq!(code, Some(0), "{args:?}: {stderr}");
+            assert!(stdout.contains("ok"), "{stdout}");
+        } else {
+            // No workflow yet: the check fails (1) after reading the pipeline.
+            assert_eq!(code, Some(1), "{args:?}: {stderr}");
+            assert!(stderr.contains("does not exist"), "{stderr}");
+        }
+    }
+    // Given twice, differently.
+    let (code, _, stderr) = run(&["--pipeline", "a.toml", "list", "--pipeline", "b.toml"]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("`--pipeline` given twice"), "{stderr}");
+    // `test` and `bench` read no pipeline: not in their help, refused before them.
+    for sub in [&["test"][..], &["bench", "executor"]] {
+        let mut args = vec!["--pipeline", "ci/phase-a.toml"];
+        args.extend(sub);
+        let (code, _, stderr) = run(&args);
+        assert_eq!(code, Some(2), "{args:?}");
+        assert_eq!(
+            stderr,
+            "error: `--pipeline` applies to the subcommands that read a pipeline; `test`, `bench` and `fuzz` read none\n"
+        );
+        let mut args: Vec<&str> = sub.to_vec();
+        args.extend(["--pipeline", "ci/phase-a.toml"]);
+        let (code, _, stderr) = run(&args);
+        assert_eq!(code, Some(2), "{args:?}");
+        assert!(
+            stderr.contains("unexpected argument '--pipeline'"),
+            "{stderr}"
+        );
+        let mut args: Vec<&str> = sub.to_vec();
+        args.push("--help");
+        let (code, stdout, _) = run(&args);
+        assert_eq!(code, Some(0));
+        assert!(!stdout.contains("--pipeline"), "{stdout}");
+    }
+    let (_, stdout, _) = run(&["phase-a", "--help"]);
+    assert!(stdout.contains("--pipeline <FILE>"), "{stdout}");
+}
+
+#[test]
+fn the_cargo_alias_shows_its_build() {
+    let text = std::fs::read_to_string(workspace().join(".cargo/config.toml")).unwrap();
+    let alias = text
+        .lines()
+        .find_map(|l| l.strip_prefix("xtask = "))
+        .expect("an xtask alias")
+        .trim_matches('"');
+    let words: Vec<&str> = alias.split_whitespace().collect();
+    assert_eq!(words, ["run", "--package", "xtask", "--"]);
+    assert!(!words.iter().any(|w| *w == "--quiet" || *w == "-q"));
+}
+
+/// `1.95.0` → [1, 95, 0].
+fn version(v: &str) -> Vec<u32> {
+    v.split('.').map(|p| p.parse().unwrap()).collect()
+}
+
+#[test]
+fn the_declared_msrv_is_the_dependencies_and_ci_checks_it() {
+    let manifest = std::fs::read_to_string(workspace().join("Cargo.toml")).unwrap();
+    let declared = manifest
+        .lines()
+        .find_map(|l| l.strip_prefix("rust-version = "))
+        .expect("a workspace rust-version")
+        .trim_matches('"')
+        .to_string();
+    // The highest rust-version among the packages the lockfile resolves.
+    let out = Command::new(env!("CARGO"))
+        .args(["metadata", "--format-version", "1", "--locked", "--offline"])
+        .current_dir(workspace())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let meta: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let resolved: std::collections::BTreeSet<&str> = meta["resolve"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["id"].as_str().unwrap())
+        .collect();
+    let (needed, by) = meta["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| resolved.contains(p["id"].as_str().unwrap()))
+        .filter_map(|p| Some((version(p["rust_version"].as_str()?), p["name"].as_str()?)))
+        .max()
+        .unwrap();
+    let mut declared_v = version(&declared);
+    declared_v.resize(3, 0);
+    let mut needed3 = needed.clone();
+    needed3.resize(3, 0);
+    assert_eq!(
+        declared_v, needed3,
+        "rust-version {declared} but {by} needs {needed:?}"
+    );
+    // The project's CI checks the workspace with exactly that toolchain.
+    let ci = std::fs::read_to_string(workspace().join(".github/workflows/ci.yml")).unwrap();
+    let job = ci.split("\n  msrv:\n").nth(1).expect("an msrv job");
+    assert!(
+        job.contains(&format!("uses: dtolnay/rust-toolchain@{declared}\n")),
+        "{job}"
+    );
+    assert!(
+        job.contains("run: cargo check --workspace --all-targets --locked\n"),
+        "{job}"
+    );
+}
+
+#[test]
+fn the_lockfile_keeps_the_cold_build_light() {
+    // Crates that cost every user's first `cargo xtask` seconds of CPU for nothing this
+    // project needs: the ICU segmenter comes with textwrap 0.16.3+ (oxc_diagnostics asks for
+    // ^0.16.2, whose line breaking needs no ICU), nextest-metadata's target-spec chain was
+    // replaced by three serde fields. `cargo update` may bring the first back.
+    let lock = std::fs::read_to_string(workspace().join("Cargo.lock")).unwrap();
+    let names: Vec<&str> = lock
+        .lines()
+        .filter_map(|l| l.strip_prefix("name = \""))
+        .map(|l| l.trim_end_matches('"'))
+        .collect();
+    for heavy in [
+        "icu_segmenter",
+        "icu_provider",
+        "nextest-metadata",
+        "target-spec",
+    ] {
+        assert!(
+            !names.contains(&heavy),
+            "Cargo.lock resolves {heavy} again; for textwrap run `cargo update -p textwrap --precise 0.16.2`"
+        );
+    }
+    assert!(names.contains(&"textwrap"), "oxc still uses textwrap");
+}
