@@ -1,4 +1,4 @@
-//! The pipeline loader (`gates::pipeline::load_str`): any text, no panic; an error's line
+//! The pipeline loader (`gates::load::load_str`): any text, no panic; an error's line
 //! lies inside the text.
 #![no_main]
 
@@ -10,7 +10,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    if let Err(e) = gates::pipeline::load_str(text, Path::new("phase-a.toml"), Path::new(".")) {
+    if let Err(e) = gates::load::load_str(text, Path::new("phase-a.toml"), Path::new(".")) {
         let lines = text.split('\n').count() as u32;
         assert!(e.line <= lines.max(1), "error line {} past the end", e.line);
         let _ = e.to_string();

@@ -7,19 +7,21 @@
 
 pub mod artifacts;
 pub mod bench;
-pub mod careful;
 pub mod checks;
 pub mod ci;
 pub mod devtest;
 pub mod error;
 pub mod finding;
+pub mod fs;
 pub mod fuzzing;
 pub mod history;
-pub mod output;
+pub mod load;
 pub mod pipeline;
+pub mod process;
+pub mod record;
+pub mod repo;
 pub mod report;
 pub mod run;
-pub mod target;
 pub mod testreport;
 pub mod text;
 

@@ -9,8 +9,9 @@ use std::process::Command;
 use std::sync::atomic::AtomicBool;
 
 use gates::ci::{self, Drift};
+use gates::load::{load_file, load_str};
 use gates::pipeline::select::{SelectArgs, select};
-use gates::pipeline::{Pipeline, Selection, load_file, load_str};
+use gates::pipeline::{Pipeline, Selection};
 use gates::run::Status;
 use serde_yaml_ng::Value;
 

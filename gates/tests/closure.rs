@@ -476,20 +476,20 @@ fn unknown_params_are_load_errors_with_their_position() {
         "params = { archive_dir = \"_archive\", canonical_docs = [\"docs\"] }",
         "params = { archive_dir = \"_archive\", canonical_doc = [\"docs\"] }",
     );
-    let err = gates::pipeline::load_str(&text, &file, &workspace()).unwrap_err();
+    let err = gates::load::load_str(&text, &file, &workspace()).unwrap_err();
     assert!(err.message.contains("canonical_doc"), "{err}");
     let text = std::fs::read_to_string(&file).unwrap().replace(
         "params = { archive_dir = \"_archive\", canonical_docs = [\"docs\"] }",
         "params = { archive_dir = \"../out\" }",
     );
-    let err = gates::pipeline::load_str(&text, &file, &workspace()).unwrap_err();
+    let err = gates::load::load_str(&text, &file, &workspace()).unwrap_err();
     assert!(err.message.contains("archive_dir"), "{err}");
     // A structural record glob that is not a glob is a load error, not a gate error later.
     let text = std::fs::read_to_string(&file).unwrap().replace(
         "check = \"structural-closure\"\nparams = { worktree_prefixes = [\"/worktrees/hq\"] }",
         "check = \"structural-closure\"\nparams = { record = [\"AGENT_[*.md\"] }",
     );
-    let err = gates::pipeline::load_str(&text, &file, &workspace()).unwrap_err();
+    let err = gates::load::load_str(&text, &file, &workspace()).unwrap_err();
     assert!(err.message.contains("record"), "{err}");
 }
 

@@ -9,7 +9,7 @@
 mod closure_support;
 
 use closure_support::*;
-use gates::pipeline::{self, Pipeline};
+use gates::pipeline::Pipeline;
 
 const PASS: &str = "docs/spec/_pass-01";
 
@@ -24,7 +24,7 @@ fn prose_pipeline() -> Pipeline {
             "worktree_prefixes = [\"/worktrees/hq\"]",
             "worktree_prefixes = [\"/worktrees/hq\", \"/srv/agents/*\"]",
         );
-    pipeline::load_str(&text, &file, &workspace()).unwrap()
+    gates::load::load_str(&text, &file, &workspace()).unwrap()
 }
 
 fn p(name: &str) -> String {
@@ -280,7 +280,7 @@ fn the_plan_equals_the_runbook_when_one_is_given() {
             "check = \"orchestrator-artifacts\"\n",
             "check = \"orchestrator-artifacts\"\nparams = { runbook = \"docs/runbook.md\" }\n",
         );
-    let pl = pipeline::load_str(&text, &file, &workspace()).unwrap();
+    let pl = gates::load::load_str(&text, &file, &workspace()).unwrap();
     assert_eq!(
         errors(&run_in(&pl, "orchestrator-artifacts", t.path(), None)),
         vec![]

@@ -7,10 +7,11 @@
 
 use std::path::Path;
 
-use gates::pipeline::{self, GateKind};
+use gates::pipeline::GateKind;
 
 fn pipeline() -> gates::pipeline::Pipeline {
-    pipeline::load_file(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../ci/phase-a.toml")).unwrap()
+    gates::load::load_file(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../ci/phase-a.toml"))
+        .unwrap()
 }
 
 #[test]
@@ -82,9 +83,9 @@ fn the_harness_gates_run_the_example_suites_and_probe_its_host() {
     );
     // The example is a bun workspace: the placeholders become bun's commands there.
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/hq");
-    let tc = gates::target::toolchain::Toolchain::detect(&example);
-    assert_eq!(tc.pm, gates::target::toolchain::PackageManager::Bun);
-    let host = gates::target::toolchain::host_entry(&example, &tc, "apps/server", None).unwrap();
+    let tc = gates::repo::toolchain::Toolchain::detect(&example);
+    assert_eq!(tc.pm, gates::repo::toolchain::PackageManager::Bun);
+    let host = gates::repo::toolchain::host_entry(&example, &tc, "apps/server", None).unwrap();
     assert_eq!(host.argv, ["bun", "apps/server/src/main.ts"]);
     assert!(probe.setup.is_some());
 }

@@ -5,8 +5,9 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
+use gates::load::load_str;
 use gates::pipeline::select::{SelectArgs, select};
-use gates::pipeline::{Pipeline, Selection, load_str};
+use gates::pipeline::{Pipeline, Selection};
 use gates::run::executor::{ExecOptions, NoopObserver, execute};
 use gates::run::{Counts, GateResult, Status};
 

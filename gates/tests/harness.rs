@@ -8,7 +8,6 @@ use std::sync::atomic::AtomicBool;
 
 use gates::Severity;
 use gates::checks::harness_matrix;
-use gates::pipeline;
 use gates::run::{GateResult, Status, executor};
 
 fn fixture(name: &str) -> PathBuf {
@@ -67,7 +66,7 @@ gates = ["harness-matrix"]
 {gate_body}
 "#
     );
-    pipeline::load_str(&text, Path::new("ci/test.toml"), Path::new(".")).unwrap()
+    gates::load::load_str(&text, Path::new("ci/test.toml"), Path::new(".")).unwrap()
 }
 
 fn run(repo: &Path, gate_body: &str) -> GateResult {
@@ -559,7 +558,7 @@ fn unknown_params_and_bad_ids_are_load_errors() {
         let text = format!(
             "[target]\nrepo = \".\"\npass_root = \"p\"\n[[stage]]\nnumber = 1\ntitle = \"t\"\n[[slice]]\nid = \"A5\"\nstage = 1\ntitle = \"t\"\nowner = \"o\"\ngates = [\"h\"]\n[gate.h]\n{body}\n"
         );
-        pipeline::load_str(&text, Path::new("ci/t.toml"), Path::new("."))
+        gates::load::load_str(&text, Path::new("ci/t.toml"), Path::new("."))
             .err()
             .map(|e| e.to_string())
     };

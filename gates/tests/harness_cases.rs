@@ -63,7 +63,7 @@ gates = [{slice_gates}]
 {gates}
 "#
     );
-    pipeline::load_str(&text, Path::new("ci/test.toml"), Path::new(".")).unwrap()
+    gates::load::load_str(&text, Path::new("ci/test.toml"), Path::new(".")).unwrap()
 }
 
 fn judge_with(scenario: &str, check: &str) -> GateResult {

@@ -3,7 +3,8 @@
 
 use std::path::Path;
 
-use gates::pipeline::{Plan, load_str};
+use gates::load::load_str;
+use gates::pipeline::Plan;
 
 const VALID: &str = r#"[target]
 repo = "repo"
@@ -221,7 +222,7 @@ fn pass_root_escaping_the_repo() {
 #[test]
 fn the_bundled_pipeline_follows_the_runbook() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    let p = gates::pipeline::load_file(&root.join("ci/phase-a.toml")).unwrap();
+    let p = gates::load::load_file(&root.join("ci/phase-a.toml")).unwrap();
     let deps = |id: &str| {
         let mut d = p.slice(id).unwrap().depends_on.clone();
         d.sort();
@@ -403,7 +404,7 @@ fn a_nul_in_an_argument_is_a_load_error() {
 
 #[test]
 fn an_unreadable_pipeline_file_names_the_file_without_a_position() {
-    let e = gates::pipeline::load_file(Path::new("no/such/phase-a.toml")).unwrap_err();
+    let e = gates::load::load_file(Path::new("no/such/phase-a.toml")).unwrap_err();
     assert_eq!(
         e.to_string(),
         "no/such/phase-a.toml: cannot read the pipeline file: No such file or directory (os error 2)"

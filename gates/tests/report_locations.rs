@@ -6,7 +6,8 @@
 use std::path::{Path, PathBuf};
 
 use gates::finding::Finding;
-use gates::pipeline::{Pipeline, load_file};
+use gates::load::load_file;
+use gates::pipeline::Pipeline;
 use gates::report::{Origin, junit, sarif};
 use gates::run::{Counts, GateResult, RunRecord, SliceResult, Status};
 

@@ -17,7 +17,6 @@ use std::thread;
 use std::time::{Duration, SystemTime};
 
 use gates::Severity;
-use gates::pipeline;
 use gates::run::{GateResult, Status, executor};
 use hmac::{KeyInit, Mac};
 
@@ -231,7 +230,7 @@ timeout = "2m"
 {gate_body}
 "#
     );
-    pipeline::load_str(&text, Path::new("ci/test.toml"), Path::new(".")).unwrap()
+    gates::load::load_str(&text, Path::new("ci/test.toml"), Path::new(".")).unwrap()
 }
 
 fn run_in(repo: &Path, gate_body: &str) -> GateResult {
@@ -441,20 +440,20 @@ fn non_loopback_targets_need_allow_remote() {
             "[target]\nrepo = \".\"\npass_root = \"p\"\n[[stage]]\nnumber = 1\ntitle = \"t\"\n[[slice]]\nid = \"A5\"\nstage = 1\ntitle = \"t\"\nowner = \"o\"\ngates = [\"p\"]\n[gate.p]\ncheck = \"route-probe\"\nparams = {{ base_url = \"http://10.1.2.3:80\"{extra} }}\n"
         )
     };
-    let e = pipeline::load_str(&text(""), Path::new("ci/t.toml"), Path::new("."))
+    let e = gates::load::load_str(&text(""), Path::new("ci/t.toml"), Path::new("."))
         .err()
         .unwrap()
         .to_string();
     assert!(e.contains("not a loopback address"), "{e}");
     assert!(
-        pipeline::load_str(
+        gates::load::load_str(
             &text(", allow_remote = true"),
             Path::new("ci/t.toml"),
             Path::new(".")
         )
         .is_ok()
     );
-    let e = pipeline::load_str(
+    let e = gates::load::load_str(
         &text(", allow_remote = true, expect = { rpc-post-nobody = \"rejected\" }"),
         Path::new("ci/t.toml"),
         Path::new("."),

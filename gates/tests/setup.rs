@@ -6,7 +6,6 @@ use std::path::Path;
 use std::sync::atomic::AtomicBool;
 use std::thread;
 
-use gates::pipeline;
 use gates::run::{Status, executor};
 
 fn pipeline_text(setup: &str) -> String {
@@ -43,7 +42,7 @@ fn a_shared_setup_runs_once_even_when_gates_run_concurrently() {
     let dir = tempfile::tempdir().unwrap();
     let repo = dir.path().to_path_buf();
     // The step is slow and creates its marker last, like an installation.
-    let p = pipeline::load_str(
+    let p = gates::load::load_str(
         &pipeline_text(
             r#"{ command = ["sh", "-c", "echo run >> count; sleep 0.3; mkdir -p deps/done"], unless_exists = "deps/done" }"#,
         ),
@@ -81,7 +80,7 @@ fn a_shared_setup_runs_once_even_when_gates_run_concurrently() {
 #[test]
 fn a_failing_setup_errors_the_gate_before_its_command() {
     let dir = tempfile::tempdir().unwrap();
-    let p = pipeline::load_str(
+    let p = gates::load::load_str(
         &pipeline_text(r#"{ command = ["sh", "-c", "echo no network >&2; exit 7"] }"#),
         Path::new("ci/t.toml"),
         Path::new("."),
@@ -125,7 +124,7 @@ fn a_markerless_install_of_a_bun_workspace_runs_once_per_process() {
     let dir = tempfile::tempdir().unwrap();
     let repo = dir.path().to_path_buf();
     std::fs::write(repo.join("bun.lock"), "{}\n").unwrap();
-    let p = pipeline::load_str(
+    let p = gates::load::load_str(
         &pipeline_text(
             r#"{ command = ["sh", "-c", "echo run >> count"], unless_exists = "{installed}" }"#,
         ),

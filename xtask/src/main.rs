@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::{Parser, Subcommand, ValueEnum};
-use gates::output::Output;
+use gates::fs::output::Output;
 use gates::pipeline::{self, Pipeline, Plan, Selection, select::SelectArgs};
 use gates::report::colour::{self, ColorChoice};
 use gates::report::{self, human::Style};
@@ -405,7 +405,7 @@ fn load(cli_pipeline: &Option<PathBuf>) -> anyhow::Result<Arc<Pipeline>> {
     let path = cli_pipeline
         .clone()
         .unwrap_or_else(|| workspace_root().join("ci").join("phase-a.toml"));
-    Ok(Arc::new(pipeline::load_file(&path)?))
+    Ok(Arc::new(gates::load::load_file(&path)?))
 }
 
 /// The target repository: a directory holding a `package.json` (a RAWR HQ monorepo's
@@ -450,7 +450,7 @@ fn check_outputs(outputs: &[(&str, &Option<PathBuf>)]) -> anyhow::Result<Vec<Opt
         .map(|(flag, path)| {
             path.as_ref()
                 .map(|p| {
-                    gates::output::check(p)
+                    gates::fs::output::check(p)
                         .map_err(|e| anyhow::anyhow!("{flag} {}: {e}", p.display()))
                 })
                 .transpose()
@@ -462,7 +462,7 @@ fn check_outputs(outputs: &[(&str, &Option<PathBuf>)]) -> anyhow::Result<Vec<Opt
 /// makes the exit code 2, after the main output was printed.
 fn write_output(flag: &str, target: &Option<Output>, text: impl FnOnce() -> String) -> bool {
     let Some(o) = target else { return true };
-    match gates::output::write_checked(o, text().as_bytes()) {
+    match gates::fs::output::write_checked(o, text().as_bytes()) {
         Ok(()) => true,
         Err(e) => {
             let _ = writeln!(

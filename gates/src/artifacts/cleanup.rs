@@ -369,7 +369,7 @@ pub fn is_protected(path: &str, cfg: &Config) -> bool {
 fn cited(pass_root: &Path, cfg: &Config) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     for d in &cfg.closure_documents {
-        let Ok(text) = crate::careful::read_to_string(pass_root.join(d)) else {
+        let Ok(text) = crate::fs::careful::read_to_string(pass_root.join(d)) else {
             continue;
         };
         let doc = Doc::parse(&text);
@@ -575,7 +575,7 @@ pub fn check(
     let manifest_rel = format!("{pass_rel}/{}", cfg.manifest);
     let mut findings = Vec::new();
     let mut notes = Vec::new();
-    let text = match crate::careful::read(pass_root.join(&cfg.manifest)) {
+    let text = match crate::fs::careful::read(pass_root.join(&cfg.manifest)) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             findings.push(
                 Finding::error(
@@ -742,7 +742,7 @@ pub fn check(
         let archive_rel = format!("{pass_rel}/{}/", cfg.archive_dir.trim_end_matches('/'));
         let mut docs: BTreeSet<String> = BTreeSet::new();
         for dir in &cfg.canonical_docs {
-            let d = crate::checks::resolve_inside(repo, dir)?;
+            let d = crate::fs::resolve_inside(repo, dir)?;
             if d.is_dir() {
                 for f in names::walk(&d)? {
                     if f.ends_with(".md") {
@@ -761,7 +761,7 @@ pub fn check(
             .filter_map(|(p, _, _)| p.rsplit('/').next().map(str::to_string))
             .collect();
         for doc in docs.iter().filter(|d| !d.starts_with(&archive_rel)) {
-            let Ok(text) = crate::careful::read_to_string(repo.join(doc)) else {
+            let Ok(text) = crate::fs::careful::read_to_string(repo.join(doc)) else {
                 continue;
             };
             // Only a document naming one of the gone files can link to it: skip the parse
@@ -878,7 +878,7 @@ pub fn apply(
     }
     let manifest_path = pass_root.join(&cfg.manifest);
     let mut ops: Vec<Op> = Vec::new();
-    let m = match crate::careful::read_to_string(&manifest_path) {
+    let m = match crate::fs::careful::read_to_string(&manifest_path) {
         Ok(text) => {
             let (m, problems) = parse(&manifest_rel, &text);
             if let Some(p) = problems.first() {
@@ -1082,7 +1082,7 @@ pub fn write_plan(
         )));
     }
     let path = pass_root.join(&cfg.manifest);
-    let existing = match crate::careful::read_to_string(&path) {
+    let existing = match crate::fs::careful::read_to_string(&path) {
         Ok(text) => {
             let rel = format!("{pass_rel}/{}", cfg.manifest);
             let (m, problems) = parse(&rel, &text);

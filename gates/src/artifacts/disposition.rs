@@ -545,7 +545,7 @@ pub fn check(path: &str, text: &str, resolver: &mut Resolver) -> Disposition {
     // Every file the document cites exists.
     // (An anchor already judged as a finding's evidence is not reported twice.)
     let mut cited = Vec::new();
-    crate::checks::agent_outputs::check_citations(path, text, resolver, &mut cited, true);
+    super::evidence::check_citations(path, text, resolver, &mut cited, true);
     for f in cited {
         if !d
             .findings

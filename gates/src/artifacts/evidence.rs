@@ -460,11 +460,68 @@ pub fn citations(doc: &markdown::Doc) -> Vec<Citation> {
 
 /// Number of lines of a file (a last line without a newline counts).
 fn count_lines(path: &Path) -> Result<u32, String> {
-    let bytes =
-        crate::careful::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let bytes = crate::fs::careful::read(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let n = bytes.iter().filter(|b| **b == b'\n').count();
     let extra = usize::from(!bytes.is_empty() && bytes.last() != Some(&b'\n'));
     Ok((n + extra) as u32)
+}
+
+/// Every file a closure document cites (a relative link, an artifact name or a path in a
+/// code span) must exist, looked for from the document's folder, the spec packet and the
+/// repository root; a `path:line` citation must also have the line.
+pub fn check_citations(
+    rel: &str,
+    text: &str,
+    resolver: &mut Resolver,
+    findings: &mut Vec<crate::finding::Finding>,
+    anchors: bool,
+) -> usize {
+    let doc = markdown::Doc::parse(text);
+    let cites = citations(&doc);
+    for c in &cites {
+        if !anchors && parse_anchor(&c.text).is_some() {
+            continue;
+        }
+        let err = match parse_anchor(&c.text) {
+            Some((path, start, end)) => resolver
+                .resolve(&Anchor {
+                    raw: c.text.clone(),
+                    path,
+                    start,
+                    end,
+                    col: c.col,
+                })
+                .err(),
+            None => resolver.locate(&c.text).err(),
+        };
+        let Some(u) = err else { continue };
+        let (rule, help) = match u.rule {
+            "evidence-outside-repo" => (
+                "cited-artifact-outside-repo",
+                "cite a file inside the target",
+            ),
+            "evidence-line-out-of-range" => (
+                "evidence-line-out-of-range",
+                "point the anchor at a line that exists (after edits, lines move)",
+            ),
+            _ => (
+                "cited-artifact-missing",
+                "restore the artifact, or cite where it was archived",
+            ),
+        };
+        findings.push(
+            crate::finding::Finding::error(
+                rule,
+                rel,
+                c.line,
+                c.col,
+                format!("cites `{}`: {}", c.text, u.message),
+            )
+            .with_help(help),
+        );
+    }
+    cites.len()
 }
 
 #[cfg(test)]

@@ -12,85 +12,11 @@ pub mod readiness;
 pub mod report;
 pub mod scratchpad;
 
-use std::path::{Path, PathBuf};
-
-/// The tool's state directory as it was named inside the work tree by earlier versions;
-/// cleanliness checks still ignore it so an old checkout's leftovers do not fail preflight.
-pub const STATE_DIR: &str = ".rawr-gates";
-/// The name of the state directory under the target's git directory.
-pub const STATE_NAME: &str = "rawr-gates";
-pub const LAST_RUN: &str = "last-run.json";
+pub use crate::fs::state::{STATE_DIR, STATE_NAME, state_dir};
+pub use crate::fs::write_atomic;
+pub use crate::record::{LAST_RUN, last_run_path};
 pub const SCRATCHPAD: &str = "ORCHESTRATOR_SCRATCHPAD.md";
-
-/// Where the tool keeps its own state for a target (the run lock, the last run's record, the
-/// test runner's reports): never in the work tree, so a run leaves `git status` as it was.
-/// In a git checkout it is `rawr-gates/` under the per-worktree git directory
-/// (`git rev-parse --absolute-git-dir`; a linked worktree has its own); a directory outside
-/// git gets one under this workspace's `target/`, keyed by the target's path.
-pub fn state_dir(repo: &Path) -> PathBuf {
-    if let Some(git_dir) = git_dir(repo) {
-        return git_dir.join(STATE_NAME);
-    }
-    let key = {
-        use std::hash::{Hash, Hasher};
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        std::fs::canonicalize(repo)
-            .unwrap_or_else(|_| repo.to_path_buf())
-            .hash(&mut h);
-        format!("{:016x}", h.finish())
-    };
-    let name = repo
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "target".into());
-    workspace_target_dir()
-        .join(STATE_NAME)
-        .join(format!("{name}-{key}"))
-}
-
-/// The per-worktree git directory of `repo`, when `repo` is the top of a git work tree
-/// (a directory inside another repository's tree is not its own checkout).
-fn git_dir(repo: &Path) -> Option<PathBuf> {
-    let out = std::process::Command::new("git")
-        .arg("-C")
-        .arg(repo)
-        .args(["rev-parse", "--show-toplevel", "--absolute-git-dir"])
-        .stderr(std::process::Stdio::null())
-        .output()
-        .ok()?;
-    if !out.status.success() {
-        return None;
-    }
-    let text = String::from_utf8_lossy(&out.stdout);
-    let mut lines = text.lines();
-    let top = PathBuf::from(lines.next()?);
-    let dir = PathBuf::from(lines.next()?);
-    let same = |a: &Path, b: &Path| {
-        std::fs::canonicalize(a)
-            .ok()
-            .is_some_and(|a| std::fs::canonicalize(b).ok() == Some(a))
-    };
-    same(&top, repo).then_some(dir)
-}
-
-/// This workspace's `target/` (`CARGO_TARGET_DIR` when set at run time).
-fn workspace_target_dir() -> PathBuf {
-    if let Some(d) = std::env::var_os("CARGO_TARGET_DIR") {
-        return PathBuf::from(d);
-    }
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(|ws| ws.join("target"))
-        .unwrap_or_else(|| std::env::temp_dir().join("rawr-gates-target"))
-}
-
-pub fn last_run_path(repo: &Path) -> PathBuf {
-    state_dir(repo).join(LAST_RUN)
-}
-
-/// Writes `bytes` to the output file `path` atomically (see [`crate::output`]): a temporary
-/// file beside it, synced, then renamed over it; a symlink is written through, a
-/// directory, FIFO or device refused. A crash leaves either the old file or the new one.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    crate::output::write(path, bytes)
-}
+/// The closure document of the A7 review (its dispositions).
+pub const REVIEW_DOCUMENT: &str = "A7_REVIEW_DISPOSITION.md";
+/// The closure document of the B4A structural review.
+pub const STRUCTURAL_DOCUMENT: &str = "B4A_STRUCTURAL_DISPOSITION.md";

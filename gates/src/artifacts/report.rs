@@ -18,7 +18,7 @@ use super::evidence::Resolver;
 use super::readiness::{self, Posture};
 use super::{names, write_atomic};
 use crate::error::GateError;
-use crate::run::{RunRecord, Status};
+use crate::record::{RunRecord, Status};
 
 pub const CLAIMS_OPEN: &str = "<!-- rawr-gates:claims";
 const HUMAN_BEGIN: &str = "<!-- human:begin ";
@@ -159,8 +159,8 @@ pub struct Docs {
 impl Default for Docs {
     fn default() -> Self {
         Docs {
-            review: crate::checks::closure::REVIEW_DOCUMENT.into(),
-            structural: crate::checks::closure::STRUCTURAL_DOCUMENT.into(),
+            review: super::REVIEW_DOCUMENT.into(),
+            structural: super::STRUCTURAL_DOCUMENT.into(),
             readiness: names::READINESS.into(),
             required: names::ORCHESTRATOR_OUTPUTS
                 .iter()
@@ -206,7 +206,7 @@ pub fn read_closure(repo: &Path, pass_root: &Path, docs: &Docs) -> Closure {
     let mut c = Closure::default();
     let mut resolver = Resolver::new(repo, &[]);
     for (doc, slot) in [(&docs.review, 0), (&docs.structural, 1)] {
-        let Ok(text) = crate::careful::read_to_string(pass_root.join(doc)) else {
+        let Ok(text) = crate::fs::careful::read_to_string(pass_root.join(doc)) else {
             continue;
         };
         let d = disposition::check(doc, &text, &mut resolver);
@@ -232,7 +232,7 @@ pub fn read_closure(repo: &Path, pass_root: &Path, docs: &Docs) -> Closure {
             ]);
         }
     }
-    if let Ok(text) = crate::careful::read_to_string(pass_root.join(&docs.readiness)) {
+    if let Ok(text) = crate::fs::careful::read_to_string(pass_root.join(&docs.readiness)) {
         let r = readiness::check(&docs.readiness, &text, false);
         c.posture = r.posture;
         c.blockers = r.blockers.len();
@@ -409,7 +409,7 @@ pub fn execution_report(
             dur(g.duration_ms)
         ));
     }
-    let red: Vec<&crate::run::GateResult> = r
+    let red: Vec<&crate::record::GateResult> = r
         .gates
         .iter()
         .filter(|g| g.status != Status::Passed)
@@ -582,7 +582,7 @@ pub fn write(
     let closure = read_closure(repo, pass_root, docs);
     let report_path = pass_root.join(names::EXECUTION_REPORT);
     let handoff_path = pass_root.join(names::HANDOFF);
-    let read = |p: &Path| match crate::careful::read_to_string(p) {
+    let read = |p: &Path| match crate::fs::careful::read_to_string(p) {
         Ok(t) => Ok(Some(t)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(GateError::io(p, e)),

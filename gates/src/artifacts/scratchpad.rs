@@ -22,7 +22,7 @@ pub fn now_rfc3339() -> String {
 /// Appends `entry` (one or more lines; a trailing newline is added if missing) to the
 /// scratchpad at `path`, creating it with a title if it does not exist.
 pub fn append(path: &Path, entry: &str) -> std::io::Result<()> {
-    let mut f = crate::careful::open_with(
+    let mut f = crate::fs::careful::open_with(
         path,
         OpenOptions::new().create(true).append(true).read(true),
     )?;

@@ -13,8 +13,9 @@ use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use super::{describe, measure, median};
-use crate::pipeline::{Pipeline, Selection, load_str};
-use crate::run::command;
+use crate::load::load_str;
+use crate::pipeline::{Pipeline, Selection};
+use crate::process::command;
 use crate::run::executor::{ExecOptions, NoopObserver, execute};
 
 fn generate(n: usize, chain: bool, repo: &Path) -> Arc<Pipeline> {
@@ -107,7 +108,7 @@ pub fn run(gates: usize, runs: usize) -> String {
             assert!(
                 e.gates
                     .iter()
-                    .all(|g| g.status == crate::run::Status::Passed)
+                    .all(|g| g.status == crate::record::Status::Passed)
             );
         });
         let overhead = if jobs == 1 || chain {

@@ -243,7 +243,7 @@ fn load_texts(dir: &Path) -> std::io::Result<Vec<(String, String)>> {
         .flatten()
     {
         if e.file_type().is_some_and(|t| t.is_file()) {
-            let rel = crate::target::source::rel_path(dir, e.path());
+            let rel = crate::fs::source::rel_path(dir, e.path());
             out.push((rel, std::fs::read_to_string(e.path())?));
         }
     }

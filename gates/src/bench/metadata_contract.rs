@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::checks::metadata_contract::{self, Config};
 use crate::error::GateError;
-use crate::target::plugins::DEFAULT_ROOTS;
+use crate::repo::plugins::DEFAULT_ROOTS;
 
 /// The figure the issue asks for, for 10k manifests.
 pub const TARGET: Duration = Duration::from_millis(110);

@@ -137,7 +137,7 @@ fn read_text(
     rel: &str,
     out: &mut CheckOutput,
 ) -> Result<Option<String>, GateError> {
-    let bytes = crate::careful::read(path).map_err(|e| GateError::io(path, e))?;
+    let bytes = crate::fs::careful::read(path).map_err(|e| GateError::io(path, e))?;
     match String::from_utf8(bytes) {
         Ok(t) => Ok(Some(t)),
         Err(e) => {
@@ -280,59 +280,4 @@ fn section_key(title: &str) -> String {
     normalise_key(t)
 }
 
-/// Every file a closure document cites (a relative link, an artifact name or a path in a
-/// code span) must exist, looked for from the document's folder, the spec packet and the
-/// repository root; a `path:line` citation must also have the line.
-pub fn check_citations(
-    rel: &str,
-    text: &str,
-    resolver: &mut Resolver,
-    findings: &mut Vec<Finding>,
-    anchors: bool,
-) -> usize {
-    let doc = Doc::parse(text);
-    let cites = evidence::citations(&doc);
-    for c in &cites {
-        if !anchors && evidence::parse_anchor(&c.text).is_some() {
-            continue;
-        }
-        let err = match evidence::parse_anchor(&c.text) {
-            Some((path, start, end)) => resolver
-                .resolve(&evidence::Anchor {
-                    raw: c.text.clone(),
-                    path,
-                    start,
-                    end,
-                    col: c.col,
-                })
-                .err(),
-            None => resolver.locate(&c.text).err(),
-        };
-        let Some(u) = err else { continue };
-        let (rule, help) = match u.rule {
-            "evidence-outside-repo" => (
-                "cited-artifact-outside-repo",
-                "cite a file inside the target",
-            ),
-            "evidence-line-out-of-range" => (
-                "evidence-line-out-of-range",
-                "point the anchor at a line that exists (after edits, lines move)",
-            ),
-            _ => (
-                "cited-artifact-missing",
-                "restore the artifact, or cite where it was archived",
-            ),
-        };
-        findings.push(
-            Finding::error(
-                rule,
-                rel,
-                c.line,
-                c.col,
-                format!("cites `{}`: {}", c.text, u.message),
-            )
-            .with_help(help),
-        );
-    }
-    cites.len()
-}
+pub use crate::artifacts::evidence::check_citations;

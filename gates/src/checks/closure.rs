@@ -33,8 +33,7 @@ use crate::artifacts::{disposition, git};
 use crate::error::GateError;
 use crate::finding::Finding;
 
-pub const REVIEW_DOCUMENT: &str = "A7_REVIEW_DISPOSITION.md";
-pub const STRUCTURAL_DOCUMENT: &str = "B4A_STRUCTURAL_DISPOSITION.md";
+pub use crate::artifacts::{REVIEW_DOCUMENT, STRUCTURAL_DOCUMENT};
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -132,7 +131,7 @@ fn structural_record(ctx: &CheckCtx, p: &Params, doc: &str) -> Result<CheckOutpu
     let closer = p.closed_by.as_deref().unwrap_or(REVIEW_DOCUMENT);
     let closer_rel = format!("{pass_rel}/{closer}");
     let (closes, why_not): (Vec<String>, String) =
-        match crate::careful::read_to_string(super::resolve_inside(ctx.pass_root, closer)?) {
+        match crate::fs::careful::read_to_string(super::resolve_inside(ctx.pass_root, closer)?) {
             Err(_) => (Vec::new(), format!("`{closer}` does not exist")),
             Ok(text) => {
                 let mut r = Resolver::new(ctx.repo, &p.worktree_prefixes);
@@ -163,7 +162,7 @@ fn structural_record(ctx: &CheckCtx, p: &Params, doc: &str) -> Result<CheckOutpu
     let mut highs = 0;
     for f in &files {
         let rel = format!("{pass_rel}/{f}");
-        let text = crate::careful::read_to_string(ctx.pass_root.join(f))
+        let text = crate::fs::careful::read_to_string(ctx.pass_root.join(f))
             .map_err(|e| GateError::io(ctx.pass_root.join(f), e))?;
         let closed = closes.iter().any(|c| c == f);
         for (line, col, sev, title) in serious_findings(&text) {
@@ -288,7 +287,7 @@ fn run(ctx: &CheckCtx, default_doc: &str) -> Result<CheckOutput, GateError> {
     let pass_rel = git::rel_str(&ctx.pipeline.target.pass_root);
     let rel = format!("{pass_rel}/{doc}");
     let mut out = CheckOutput::default();
-    let text = match crate::careful::read(&full) {
+    let text = match crate::fs::careful::read(&full) {
         Ok(b) => match String::from_utf8(b) {
             Ok(t) => t,
             Err(e) => {

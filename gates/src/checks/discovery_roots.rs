@@ -27,9 +27,9 @@ use serde::Deserialize;
 use crate::checks::{CheckCtx, CheckDef, CheckOutput, ParamError, parse_params};
 use crate::error::GateError;
 use crate::finding::Finding;
-use crate::target::flow::{self, Modules, Strs};
-use crate::target::plugins::DEFAULT_ROOTS;
-use crate::target::workspace::Workspace;
+use crate::repo::flow::{self, Modules, Strs};
+use crate::repo::plugins::DEFAULT_ROOTS;
+use crate::repo::workspace::Workspace;
 
 /// SPEC §1: the two workspace discovery implementations.
 pub const DEFAULT_IMPLEMENTATIONS: [&str; 2] = [

@@ -30,7 +30,7 @@ use crate::artifacts::report::{self, status_word};
 use crate::artifacts::{git, names};
 use crate::error::GateError;
 use crate::finding::Finding;
-use crate::run::Status;
+use crate::record::Status;
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -83,7 +83,7 @@ fn reference(ctx: &CheckCtx) -> Reference {
             }
             Reference::Known(m)
         }
-        None => match crate::run::session::read_last_run_if_any(ctx.repo) {
+        None => match crate::record::read_last_run_if_any(ctx.repo) {
             Ok(Some(rec)) => {
                 // Every run writes the record, `cargo xtask gate <id>` included, so the last
                 // run may have covered a single gate. A gate it did not run proves nothing:
@@ -142,7 +142,7 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
 
     let reference = reference(ctx);
     let has_block = [names::EXECUTION_REPORT, names::HANDOFF].iter().any(|d| {
-        crate::careful::read_to_string(ctx.pass_root.join(d))
+        crate::fs::careful::read_to_string(ctx.pass_root.join(d))
             .ok()
             .and_then(|t| report::parse_claims(&t))
             .is_some()
@@ -216,7 +216,7 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
     for doc in [names::EXECUTION_REPORT, names::HANDOFF] {
         let path = ctx.pass_root.join(doc);
         let rel = format!("{pass_rel}/{doc}");
-        let text = match crate::careful::read(&path) {
+        let text = match crate::fs::careful::read(&path) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue, // reported above when required
             Err(e) => return Err(GateError::io(path, e)),
             Ok(b) => String::from_utf8_lossy(&b).into_owned(),
@@ -489,7 +489,7 @@ fn check_prose(
 ) {
     use crate::artifacts::{disposition, readiness};
     let docs = report::Docs::of(ctx.pipeline);
-    let read = |d: &str| crate::careful::read_to_string(ctx.pass_root.join(d)).ok();
+    let read = |d: &str| crate::fs::careful::read_to_string(ctx.pass_root.join(d)).ok();
     for (line, c) in claims {
         match c {
             Claim::Decision(slice, d) => {

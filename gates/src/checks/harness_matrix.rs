@@ -3,12 +3,12 @@
 //!
 //! **What it checks.** The gate runs the target's suites (its command, e.g.
 //! `npx vitest run --reporter=json --outputFile=...`; gates naming the same command share one
-//! run per pipeline run, see [`crate::run::shared`]) and reads the runner's own report (vitest
+//! run per pipeline run, see [`crate::process::shared`]) and reads the runner's own report (vitest
 //! JSON, JUnit XML; for Rust targets nextest's JUnit plus `cargo nextest list` for the declared
 //! set). A test carries an ID when one of its titles (its own or an enclosing suite's) holds
 //! the ID as a whole token, or when it **executes a case** of a case table whose ID field
 //! (`case_fields`: `suiteId`, `assertionKey`...) holds it: the test sources are parsed with oxc
-//! and joined with the report ([`crate::target::cases`]: loops and `.each` tables over arrays
+//! and joined with the report ([`crate::repo::cases`]: loops and `.each` tables over arrays
 //! declared in the file or imported, `.filter`/`.slice` narrowing; a test that only reads the
 //! cases' fields executes none). For Rust tests, whose names cannot hold `:` or `-`, a path
 //! segment spelled as the ID in snake case counts. `instance-isolation` identifies A6's
@@ -51,11 +51,11 @@ use serde::{Deserialize, Serialize};
 use super::{CheckCtx, CheckDef, CheckOutput, ParamError, parse_params};
 use crate::error::GateError;
 use crate::finding::{Finding, Severity};
+use crate::fs::source;
 use crate::pipeline::Gate;
-use crate::run::command::CommandRun;
-use crate::target::cases::{self, Analysis};
-use crate::target::source;
-use crate::target::testsrc::{self, DeclKind, TestSource};
+use crate::process::command::CommandRun;
+use crate::repo::cases::{self, Analysis};
+use crate::repo::testsrc::{self, DeclKind, TestSource};
 use crate::testreport::{self, CaseStatus, ReportFormat, TestCase, TestRun, nextest};
 
 /// SPEC §5: the suites that must exist, run and pass.
@@ -527,7 +527,7 @@ fn run_as(ctx: &CheckCtx, flavor: Flavor) -> Result<CheckOutput, GateError> {
         // to misread), and a run that started before this command did is an earlier run.
         // (JUnit timestamps are left alone: some runners write local time without an offset.)
         let bytes_format = || {
-            crate::careful::read(&report)
+            crate::fs::careful::read(&report)
                 .ok()
                 .and_then(|b| ReportFormat::sniff(&b))
         };
@@ -602,7 +602,7 @@ fn list_tests(
         .get(ctx.gate_id)
         .map(|g| g.timeout)
         .unwrap_or(Duration::from_secs(600));
-    let run = crate::run::command::run_to_file(argv, cwd, &[], timeout, ctx.cancel, &path)?;
+    let run = crate::process::command::run_to_file(argv, cwd, &[], timeout, ctx.cancel, &path)?;
     if run.cancelled {
         return Err(GateError::msg("interrupted while listing the tests"));
     }
@@ -785,11 +785,11 @@ fn judge(
         None => Vec::new(),
         Some(rel) => {
             let path = match rel.strip_prefix("{state}/") {
-                Some(rest) => super::resolve_inside(&crate::artifacts::state_dir(repo), rest)?,
+                Some(rest) => super::resolve_inside(&crate::fs::state::state_dir(repo), rest)?,
                 None => super::resolve_inside(repo, rel)?,
             };
             let text =
-                crate::careful::read_to_string(&path).map_err(|e| GateError::io(&path, e))?;
+                crate::fs::careful::read_to_string(&path).map_err(|e| GateError::io(&path, e))?;
             match nextest::parse_list(&text) {
                 Ok(l) => l,
                 Err(e) => {
@@ -1663,7 +1663,7 @@ impl Provenance {
 
     /// The record for `report`, if one exists and still describes the file as it is.
     pub fn read(report: &Path) -> Option<Provenance> {
-        let text = crate::careful::read_to_string(Self::path_for(report)).ok()?;
+        let text = crate::fs::careful::read_to_string(Self::path_for(report)).ok()?;
         let p: Provenance = serde_json::from_str(&text).ok()?;
         let mtime = testreport::mtime(report).map(unix)?;
         (p.report_mtime_unix == mtime).then_some(p)
@@ -1701,8 +1701,8 @@ fn git_revision(repo: &Path) -> Option<(String, bool)> {
 }
 
 /// [`judge_existing`] as a gate result, for `cargo xtask gate ID --report FILE`.
-pub fn judge_existing_result(gate: &Gate, repo: &Path, report: &Path) -> crate::run::GateResult {
-    use crate::run::{GateResult, Status};
+pub fn judge_existing_result(gate: &Gate, repo: &Path, report: &Path) -> crate::record::GateResult {
+    use crate::record::{GateResult, Status};
     let start = std::time::Instant::now();
     let mut r = GateResult {
         id: gate.id.clone(),

@@ -32,10 +32,10 @@ use crate::checks::discovery_roots::DEFAULT_IMPLEMENTATIONS;
 use crate::checks::{CheckCtx, CheckDef, CheckOutput, ParamError, parse_params};
 use crate::error::GateError;
 use crate::finding::Finding;
-use crate::target::flow::{self, BindingKind, Facts, Modules, Step};
-use crate::target::source::{self, SourceFile, rel_path};
-use crate::target::ts;
-use crate::target::workspace::{Resolution, Workspace, normalize};
+use crate::fs::source::{self, SourceFile, rel_path};
+use crate::repo::flow::{self, BindingKind, Facts, Modules, Step};
+use crate::repo::ts;
+use crate::repo::workspace::{Resolution, Workspace, normalize};
 
 /// SPEC §1: the shared parser contract.
 pub const DEFAULT_CONTRACT: &str = "packages/hq/src/workspace/plugin-manifest-contract.ts";
@@ -144,7 +144,7 @@ fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
 pub fn check_repo(repo: &std::path::Path, cfg: &Config) -> Result<CheckOutput, GateError> {
     let ws = Workspace::load(repo);
     let modules = Modules::new(repo, &ws);
-    let contract = normalize(&crate::checks::resolve_inside(repo, &cfg.contract)?);
+    let contract = normalize(&crate::fs::resolve_inside(repo, &cfg.contract)?);
     let mut out = CheckOutput::default();
     if !contract.is_file() {
         out.findings.push(Finding::error(
@@ -278,11 +278,11 @@ pub fn check_repo(repo: &std::path::Path, cfg: &Config) -> Result<CheckOutput, G
     let implementations: Vec<std::path::PathBuf> = cfg
         .implementations
         .iter()
-        .filter_map(|i| crate::checks::resolve_inside(repo, i).ok())
+        .filter_map(|i| crate::fs::resolve_inside(repo, i).ok())
         .map(|p| normalize(&p))
         .collect();
     for p in files {
-        let Ok(bytes) = crate::careful::read(&p) else {
+        let Ok(bytes) = crate::fs::careful::read(&p) else {
             continue;
         };
         if memchr::memmem::find(&bytes, b"rawr").is_none() {

@@ -63,8 +63,8 @@ use serde::Deserialize;
 use super::{CheckCtx, CheckDef, CheckOutput, ParamError, parse_params};
 use crate::error::GateError;
 use crate::finding::{Finding, Severity};
-use crate::target::source::{self, MAX_FILE_BYTES, SourceFile};
-use crate::target::ts;
+use crate::fs::source::{self, MAX_FILE_BYTES, SourceFile};
+use crate::repo::ts;
 
 use ts_keys::is_ident_byte;
 pub use ts_keys::{Family, rawr_mentions};
@@ -944,7 +944,7 @@ fn is_identity_escape(c: u8) -> bool {
 /// Reads a regular file found by the walk into `buf` (reused across files). An error (or a
 /// file over the size limit) sends the file to [`source::read`], which reports it precisely.
 fn quick_read(abs: &Path, buf: &mut Vec<u8>) -> std::io::Result<()> {
-    crate::careful::read_limited(abs, crate::careful::Links::Follow, MAX_FILE_BYTES, buf)
+    crate::fs::careful::read_limited(abs, crate::fs::careful::Links::Follow, MAX_FILE_BYTES, buf)
 }
 
 /// The directories to walk for `globs`: each glob's literal prefix, with the depth its
@@ -1383,7 +1383,7 @@ mod plan_tests {
             {
                 let p = e.path();
                 if p.extension().is_some_and(|x| x == "ts")
-                    && let Ok(text) = crate::careful::read_to_string(p)
+                    && let Ok(text) = crate::fs::careful::read_to_string(p)
                 {
                     texts.push((source::rel_path(&root, p), text));
                 }

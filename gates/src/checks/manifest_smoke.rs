@@ -33,15 +33,15 @@ use oxc_span::{GetSpan, Span};
 use super::{CheckCtx, CheckDef, CheckOutput, parse_params};
 use crate::error::GateError;
 use crate::finding::Finding;
-use crate::target::calls::{
+use crate::repo::calls::{
     self, Binding, Decl, Scope, const_string, local_name_of_export, object_of, object_property,
 };
-use crate::target::host::{
+use crate::repo::host::{
     self, Family, HostSpec, Registration, body_span, finding_at, handler_fn, manifest_reads,
     reachable_bodies,
 };
-use crate::target::modules::{ImportTarget, ModId, ModuleSet};
-use crate::target::workspace::Workspace;
+use crate::repo::modules::{ImportTarget, ModId, ModuleSet};
+use crate::repo::workspace::Workspace;
 
 pub fn def() -> CheckDef {
     CheckDef {
@@ -725,7 +725,7 @@ fn dead_fallbacks<'a>(
             let Expression::Identifier(id) = call.callee.get_inner_expression() else {
                 continue;
             };
-            if let Some(f) = s.resolve_function(set, &id.name) {
+            if let Some(f) = s.resolve_function_ref(set, id) {
                 callers.push(((f.module, f.span.start), s.clone(), &call.arguments, f));
             }
         }
@@ -811,7 +811,7 @@ fn live_bodies<'a>(
             let Expression::Identifier(id) = call.callee.get_inner_expression() else {
                 continue;
             };
-            let Some(f) = s.resolve_function(set, &id.name) else {
+            let Some(f) = s.resolve_function_ref(set, id) else {
                 continue;
             };
             if seen.insert((f.module, f.span.start)) {

@@ -25,9 +25,9 @@ use serde::Deserialize;
 use crate::checks::{CheckCtx, CheckDef, CheckOutput, ParamError, parse_params};
 use crate::error::GateError;
 use crate::finding::Finding;
-use crate::target::json::{self, Member, Node, Value};
-use crate::target::plugins::{self, DEFAULT_PLUGINS_DIR, DEFAULT_ROOTS, PluginDir};
-use crate::target::source::{self, SourceFile};
+use crate::fs::source::{self, SourceFile};
+use crate::repo::json::{self, Member, Node, Value};
+use crate::repo::plugins::{self, DEFAULT_PLUGINS_DIR, DEFAULT_ROOTS, PluginDir};
 
 /// The legacy keys hard-deleted from the manifest contract.
 pub const FORBIDDEN_KEYS: [&str; 4] = ["templateRole", "channel", "publishTier", "published"];
@@ -319,9 +319,9 @@ fn read_manifest(
     if plugin.direct {
         let mut bytes = Vec::with_capacity(16 * 1024);
         // A directory, a FIFO or a link fails here and takes the full path below.
-        match crate::careful::read_limited(
+        match crate::fs::careful::read_limited(
             &plugin.manifest,
-            crate::careful::Links::NoFollow,
+            crate::fs::careful::Links::NoFollow,
             source::MAX_FILE_BYTES,
             &mut bytes,
         ) {

@@ -29,7 +29,7 @@ use serde::de::DeserializeOwned;
 use crate::error::GateError;
 use crate::finding::Finding;
 use crate::pipeline::Pipeline;
-use crate::run::command::CommandRun;
+use crate::process::command::CommandRun;
 
 /// What a check needs to judge the target.
 pub struct CheckCtx<'a> {
@@ -54,7 +54,7 @@ pub struct CheckCtx<'a> {
 /// stages under `--stage N`, are taken as passed by the selection).
 #[derive(Clone, Debug, Default)]
 pub struct RunSoFar {
-    pub earlier: Vec<crate::run::GateResult>,
+    pub earlier: Vec<crate::record::GateResult>,
     pub selected: std::collections::BTreeSet<String>,
 }
 
@@ -78,25 +78,13 @@ impl CheckCtx<'_> {
     /// with `{state}/` (outside the work tree), else inside the repository.
     pub fn output_path(&self, path: &str) -> Result<PathBuf, GateError> {
         match path.strip_prefix("{state}/") {
-            Some(rest) => resolve_inside(&crate::artifacts::state_dir(self.repo), rest),
+            Some(rest) => resolve_inside(&crate::fs::state::state_dir(self.repo), rest),
             None => self.repo_path(path),
         }
     }
 }
 
-/// Joins `rel` onto `root`, refusing absolute paths and `..` components.
-pub fn resolve_inside(root: &Path, rel: &str) -> Result<PathBuf, GateError> {
-    let p = Path::new(rel);
-    if p.is_absolute()
-        || p.components()
-            .any(|c| matches!(c, std::path::Component::ParentDir))
-    {
-        return Err(GateError::msg(format!(
-            "path {rel:?} escapes the target repository"
-        )));
-    }
-    Ok(root.join(p))
-}
+pub use crate::fs::resolve_inside;
 
 /// Resolves a configured discovery implementation inside the repository. When nothing at
 /// all is there, reports `implementation-missing` and returns `None`. Anything else (a
@@ -129,12 +117,7 @@ pub struct CheckOutput {
     pub notes: Vec<String>,
 }
 
-/// A parameter problem found at load time; `key` lets the loader point at the key.
-#[derive(Debug)]
-pub struct ParamError {
-    pub message: String,
-    pub key: Option<String>,
-}
+pub use crate::pipeline::{CheckKind, ParamError};
 
 /// Deserializes a params table into `P`, naming the offending key when serde does.
 pub fn parse_params<P: DeserializeOwned>(table: &toml::Table) -> Result<P, ParamError> {
@@ -153,6 +136,17 @@ pub struct CheckDef {
     pub summary: &'static str,
     pub validate: fn(&toml::Table) -> Result<(), ParamError>,
     pub run: fn(&CheckCtx) -> Result<CheckOutput, GateError>,
+}
+
+/// Every built-in check as the pipeline loader sees it (name and params validation).
+pub fn kinds() -> Vec<CheckKind> {
+    registry()
+        .iter()
+        .map(|d| CheckKind {
+            name: d.name,
+            validate: d.validate,
+        })
+        .collect()
 }
 
 /// Every built-in check.

@@ -43,7 +43,7 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
 
     let plan_rel = format!("{pass_rel}/{}", plan::PLAN);
     let plan_path = ctx.pass_root.join(plan::PLAN);
-    match crate::careful::read(&plan_path) {
+    match crate::fs::careful::read(&plan_path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             out.findings.push(
                 Finding::error(
@@ -112,7 +112,7 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
                 } else {
                     ctx.repo_path(rb)?
                 };
-                match crate::careful::read(&rb_path) {
+                match crate::fs::careful::read(&rb_path) {
                     Ok(src) if src == body => out
                         .notes
                         .push(format!("{plan_rel}: the runbook `{rb}` verbatim")),
@@ -143,7 +143,7 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
 
     let sp_rel = format!("{pass_rel}/{SCRATCHPAD}");
     let sp_path = ctx.pass_root.join(SCRATCHPAD);
-    match crate::careful::read(&sp_path) {
+    match crate::fs::careful::read(&sp_path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => out.findings.push(
             Finding::error(
                 "scratchpad-missing",

@@ -42,7 +42,7 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
     let full = super::resolve_inside(ctx.pass_root, doc)?;
     let rel = format!("{}/{doc}", git::rel_str(&ctx.pipeline.target.pass_root));
     let mut out = CheckOutput::default();
-    let text = match crate::careful::read(&full) {
+    let text = match crate::fs::careful::read(&full) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             out.findings.push(Finding::error(
                 "readiness-missing",

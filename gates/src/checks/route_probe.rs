@@ -20,7 +20,7 @@
 //!   and external caller labels without a signature → rejected.
 //!
 //! **Defaults from the target.** With `start.command = ["{host}"]` the host's entry and
-//! runner come from the target (see [`crate::target::toolchain::host_entry`]; `start.entry`
+//! runner come from the target (see [`crate::repo::toolchain::host_entry`]; `start.entry`
 //! overrides). Without `workflow_declared`, the declared-capability paths come from
 //! `rawr.hq.ts`'s `workflows.capabilities` (a GET route the target declares below a
 //! capability's prefix when there is one, e.g. `{ method: "GET", path:
@@ -54,8 +54,8 @@ use serde::Deserialize;
 use super::{CheckCtx, CheckDef, CheckOutput, ParamError, parse_params, resolve_inside};
 use crate::error::GateError;
 use crate::finding::{Finding, Severity};
-use crate::run::service::{self, Service, WaitError};
-use crate::target::toolchain::{Toolchain, host_entry};
+use crate::process::service::{self, Service, WaitError};
+use crate::repo::toolchain::{Toolchain, host_entry};
 
 /// The header that labels the caller (SPEC §4).
 pub const DEFAULT_CALLER_HEADER: &str = "x-rawr-caller-surface";
@@ -1143,17 +1143,17 @@ fn get_routes(repo: &Path) -> Vec<(String, String)> {
     }
     let mut out = Vec::new();
     for f in files {
-        let Ok(bytes) = crate::careful::read(&f) else {
+        let Ok(bytes) = crate::fs::careful::read(&f) else {
             continue;
         };
         if memchr::memmem::find(&bytes, b"GET").is_none() {
             continue;
         }
-        let Ok(src) = crate::target::source::read(repo, &f) else {
+        let Ok(src) = crate::fs::source::read(repo, &f) else {
             continue;
         };
         let alloc = oxc_allocator::Allocator::default();
-        let parsed = crate::target::ts::parse(&alloc, &src);
+        let parsed = crate::repo::ts::parse(&alloc, &src);
         if parsed.panicked {
             continue;
         }

@@ -58,7 +58,7 @@ pub fn check(p: &Pipeline, workflow: Option<&str>) -> Result<CheckResult, CiErro
     let rel = workflow.unwrap_or(&rendered.path).to_string();
     let path = workflow_path(p, &rel);
     let regenerate = regenerate_command(p)?;
-    let on_disk = match crate::careful::read(&path) {
+    let on_disk = match crate::fs::careful::read(&path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Ok(CheckResult {

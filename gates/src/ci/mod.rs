@@ -8,7 +8,7 @@
 
 pub mod actions;
 pub mod check;
-pub mod config;
+pub use crate::pipeline::ci as config;
 pub mod node;
 pub mod render;
 pub mod yaml;
@@ -113,10 +113,10 @@ pub fn workflow_path(p: &Pipeline, rel: &str) -> PathBuf {
 pub fn write(p: &Pipeline) -> Result<(PathBuf, bool), CiError> {
     let r = render(p)?;
     let path = workflow_path(p, &r.path);
-    if crate::careful::read(&path).is_ok_and(|old| old == r.text.as_bytes()) {
+    if crate::fs::careful::read(&path).is_ok_and(|old| old == r.text.as_bytes()) {
         return Ok((path, false));
     }
-    crate::artifacts::write_atomic(&path, r.text.as_bytes())
+    crate::fs::write_atomic(&path, r.text.as_bytes())
         .map_err(|e| CiError(format!("cannot write {}: {e}", path.display())))?;
     Ok((path, true))
 }

@@ -70,7 +70,7 @@ pub struct Toolchain {
 
 /// The `packageManager` field of `dir/package.json` (`"bun@1.2.3"`), if any.
 fn package_manager_field(dir: &Path) -> Option<String> {
-    let text = crate::careful::read_to_string(dir.join("package.json")).ok()?;
+    let text = crate::fs::careful::read_to_string(dir.join("package.json")).ok()?;
     let v: serde_json::Value = serde_json::from_str(&text).ok()?;
     v.get("packageManager")?.as_str().map(str::to_string)
 }

@@ -28,7 +28,7 @@ use super::{Cell, CommitResult, judge_commit};
 use crate::error::GateError;
 use crate::finding::Finding;
 use crate::pipeline::Pipeline;
-use crate::run::Status;
+use crate::record::Status;
 
 pub struct Options {
     pub repo: std::path::PathBuf,

@@ -33,8 +33,8 @@ use serde::{Deserialize, Serialize};
 use crate::checks::RunSoFar;
 use crate::error::GateError;
 use crate::pipeline::{GateKind, Pipeline, Plan};
+use crate::record::{Counts, GateResult, Status};
 use crate::run::executor;
-use crate::run::{Counts, GateResult, Status};
 use checkout::{Checkout, Source, TempRoot};
 
 /// Checks whose verdict in a history run says nothing about the commit, left out of the
@@ -469,7 +469,7 @@ setup = { command = ["true"] }
 "#;
 
     fn pipeline() -> Pipeline {
-        crate::pipeline::load_str(PIPELINE, Path::new("p.toml"), Path::new("."))
+        crate::load::load_str(PIPELINE, Path::new("p.toml"), Path::new("."))
             .expect("the test pipeline loads")
     }
 

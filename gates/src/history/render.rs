@@ -2,8 +2,8 @@
 //! shape documented in docs/history.md).
 
 use super::{Cell, History, Transition, checkout::short};
+use crate::record::Status;
 use crate::report::github_summary::md_cell;
-use crate::run::Status;
 
 /// A cell as text: the status word, and the number of findings when there are any.
 pub fn cell_text(cell: Option<&Cell>) -> String {

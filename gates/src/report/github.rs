@@ -13,7 +13,7 @@
 //! the step summary; every finding stays in the job log and the JUnit and SARIF reports.
 
 use crate::finding::{Finding, Severity};
-use crate::run::{GateResult, Status};
+use crate::record::{GateResult, Status};
 
 /// How many annotations of each kind one step may print before GitHub drops the rest.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

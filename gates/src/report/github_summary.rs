@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use super::human::{self, Style, secs};
 use crate::finding::Severity;
-use crate::run::{GateResult, RunRecord, Status};
+use crate::record::{GateResult, RunRecord, Status};
 
 /// How many findings per gate the summary shows.
 pub const SUMMARY_FINDINGS: usize = 3;
@@ -50,7 +50,7 @@ pub fn emit(record: &RunRecord, out: &mut dyn Write, summary: Option<&Path>) -> 
         None => warnings.push("GITHUB_STEP_SUMMARY is not set; no step summary written".into()),
         Some(path) => {
             // Appending: earlier steps of the job may have written their own part.
-            let written = crate::careful::open_with(
+            let written = crate::fs::careful::open_with(
                 path,
                 std::fs::OpenOptions::new().create(true).append(true),
             )

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use super::colour::{self, ColorChoice};
 use crate::finding::Severity;
+use crate::record::{GateResult, RunRecord, SliceResult, Status};
 use crate::run::executor::Observer;
-use crate::run::{GateResult, RunRecord, SliceResult, Status};
 
 /// How many findings per failed gate the summary repeats.
 pub const SUMMARY_FINDINGS: usize = 5;

@@ -9,7 +9,7 @@ use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
 use super::Origin;
 use crate::finding::Finding;
-use crate::run::{GateResult, RunRecord, Status};
+use crate::record::{GateResult, RunRecord, Status};
 
 /// The `file` and `line` of a gate's test case.
 pub fn case_location(g: &GateResult, origin: &Origin) -> (String, u32) {

@@ -1,7 +1,7 @@
 //! One renderer per output format. Every renderer reads the same [`RunRecord`], so the
 //! human summary, JSON and JUnit always agree.
 //!
-//! [`RunRecord`]: crate::run::RunRecord
+//! [`RunRecord`]: crate::record::RunRecord
 
 pub mod colour;
 pub mod github;

@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 
 use super::Origin;
 use crate::finding::{Finding, Severity};
-use crate::run::{GateResult, RunRecord, Status};
+use crate::record::{GateResult, RunRecord, Status};
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 

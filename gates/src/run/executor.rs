@@ -25,7 +25,7 @@ use crate::checks::{self, CheckCtx, CheckOutput, RunSoFar};
 use crate::error::GateError;
 use crate::finding::{Finding, sort_findings};
 use crate::pipeline::{Gate, GateKind, Pipeline, Plan, Selection, SetupSpec};
-use crate::target::toolchain::Toolchain;
+use crate::repo::toolchain::Toolchain;
 
 #[derive(Clone, Debug)]
 pub struct ExecOptions {
@@ -594,7 +594,7 @@ pub fn run_gate_shared(
     let command_run = match gate.kind.command() {
         None => None,
         Some(spec) => {
-            let cwd = match checks::resolve_inside(repo, &spec.cwd.to_string_lossy()) {
+            let cwd = match crate::fs::resolve_inside(repo, &spec.cwd.to_string_lossy()) {
                 Ok(c) => c,
                 Err(e) => return errored(r, start, e),
             };
@@ -710,8 +710,8 @@ pub fn run_gate_shared(
 /// with `{state}/` (outside the work tree), else inside the repository.
 fn report_file(repo: &Path, rel: &str) -> Result<PathBuf, GateError> {
     match rel.strip_prefix("{state}/") {
-        Some(rest) => checks::resolve_inside(&crate::artifacts::state_dir(repo), rest),
-        None => checks::resolve_inside(repo, rel),
+        Some(rest) => crate::fs::resolve_inside(&crate::fs::state::state_dir(repo), rest),
+        None => crate::fs::resolve_inside(repo, rel),
     }
 }
 
@@ -738,14 +738,14 @@ fn run_setup(
 ) -> Result<Option<CommandRun>, GateError> {
     let _guard = SETUP_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let argv = tc.expand(&setup.argv, None);
-    let cwd = checks::resolve_inside(repo, &setup.cwd.to_string_lossy())?;
+    let cwd = crate::fs::resolve_inside(repo, &setup.cwd.to_string_lossy())?;
     // Without a marker file (bun's install leaves none), a step that already succeeded in
     // this process for the same directory is not run again by the next gate that needs it.
     let key = (argv.clone(), cwd.clone());
     if let Some(marker) = &setup.unless_exists {
         match tc.expand_marker(&marker.to_string_lossy()) {
             Some(marker) => {
-                if checks::resolve_inside(repo, &marker)?.exists() {
+                if crate::fs::resolve_inside(repo, &marker)?.exists() {
                     return Ok(None);
                 }
             }

@@ -38,7 +38,7 @@ impl RunLock {
         let dir = artifacts::state_dir(repo);
         std::fs::create_dir_all(&dir).map_err(|e| GateError::io(&dir, e))?;
         let path = dir.join("run.lock");
-        let file = crate::careful::open_with(
+        let file = crate::fs::careful::open_with(
             &path,
             OpenOptions::new().create(true).truncate(false).write(true),
         )
@@ -215,33 +215,7 @@ pub fn run_pipeline(
     Ok((record, warnings))
 }
 
-/// Reads the last run's record of a target.
-pub fn read_last_run(repo: &Path) -> Result<RunRecord, GateError> {
-    read_last_run_if_any(repo)?.ok_or_else(|| {
-        GateError::msg(format!(
-            "{}: no run recorded for this target yet; run `cargo xtask phase-a` (with the same --repo) first",
-            artifacts::last_run_path(repo).display()
-        ))
-    })
-}
-
-/// The last run's record, or `None` when no run was recorded for this target yet.
-pub fn read_last_run_if_any(repo: &Path) -> Result<Option<RunRecord>, GateError> {
-    let path = artifacts::last_run_path(repo);
-    let bytes = match crate::careful::read(&path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(GateError::io(&path, e)),
-    };
-    serde_json::from_slice(&bytes).map(Some).map_err(|e| {
-        GateError::msg(format!(
-            "{}:{}:{}: not a run record: {e}",
-            path.display(),
-            e.line(),
-            e.column()
-        ))
-    })
-}
+pub use crate::record::{read_last_run, read_last_run_if_any};
 
 fn run_id() -> String {
     let nanos = std::time::SystemTime::now()

@@ -145,7 +145,8 @@ pub fn read(path: &Path, format: Option<ReportFormat>) -> Result<TestRun, Report
             meta.len()
         )));
     }
-    let bytes = crate::careful::read(path).map_err(|e| whole(format!("cannot be read: {e}")))?;
+    let bytes =
+        crate::fs::careful::read(path).map_err(|e| whole(format!("cannot be read: {e}")))?;
     let format = match format.or_else(|| ReportFormat::sniff(&bytes)) {
         Some(f) => f,
         None => {

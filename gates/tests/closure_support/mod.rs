@@ -10,7 +10,7 @@ use std::sync::atomic::AtomicBool;
 
 use gates::checks::RunSoFar;
 use gates::finding::Severity;
-use gates::pipeline::{self, Pipeline, Selection};
+use gates::pipeline::{Pipeline, Selection};
 use gates::run::{GateResult, RunRecord, executor, session};
 
 pub fn workspace() -> PathBuf {
@@ -75,7 +75,7 @@ pub fn git_repo(dir: &Path) {
 }
 
 pub fn pipeline() -> Pipeline {
-    pipeline::load_file(&fixtures().join("pipeline.toml")).unwrap()
+    gates::load::load_file(&fixtures().join("pipeline.toml")).unwrap()
 }
 
 /// The fixture pipeline with `old` replaced by `new` in its text.
@@ -83,7 +83,7 @@ pub fn pipeline_with(old: &str, new: &str) -> Pipeline {
     let file = fixtures().join("pipeline.toml");
     let text = std::fs::read_to_string(&file).unwrap();
     assert!(text.contains(old), "the fixture pipeline has no {old:?}");
-    pipeline::load_str(&text.replace(old, new), &file, &workspace()).unwrap()
+    gates::load::load_str(&text.replace(old, new), &file, &workspace()).unwrap()
 }
 
 pub fn run(gate: &str, repo: &Path, so_far: Option<&RunSoFar>) -> GateResult {

@@ -2,13 +2,13 @@
 //! anywhere under `rawr` (at any depth, inside arrays too) is a finding at the key's position.
 //! Keys outside `rawr` are the package's own business (`"published"` in some unrelated tool
 //! config is not plugin metadata). Read with the span-preserving parser of
-//! [`crate::target::json`], so every key has its exact place and duplicated `rawr` members are
+//! [`crate::repo::json`], so every key has its exact place and duplicated `rawr` members are
 //! all judged.
 
 use super::Guard;
 use crate::finding::Finding;
-use crate::target::json::{self, Node, Value};
-use crate::target::source::SourceFile;
+use crate::fs::source::SourceFile;
+use crate::repo::json::{self, Node, Value};
 
 pub(super) fn judge(guard: &Guard, file: &SourceFile) -> Vec<Finding> {
     let doc = match json::parse(&file.text) {

@@ -103,7 +103,7 @@ pub fn read(repo: &Path, abs: &Path) -> Result<SourceFile, ReadError> {
     let meta =
         std::fs::metadata(&real).map_err(|e| fail(0, 0, format!("{rel} cannot be read: {e}")))?;
     if !meta.is_file() {
-        let e = crate::careful::not_regular(&meta);
+        let e = crate::fs::careful::not_regular(&meta);
         return Err(fail(0, 0, format!("{rel} {e}")));
     }
     if meta.len() > MAX_FILE_BYTES {
@@ -117,7 +117,7 @@ pub fn read(repo: &Path, abs: &Path) -> Result<SourceFile, ReadError> {
             ),
         ));
     }
-    let bytes = crate::careful::read(&real)
+    let bytes = crate::fs::careful::read(&real)
         .map_err(|e| fail(0, 0, format!("{rel} cannot be read: {e}")))?;
     from_bytes(abs, rel, bytes)
 }

@@ -259,7 +259,7 @@ pub(crate) fn spawn_grouped(
     match stdout_file {
         None => cmd.stdout(Stdio::piped()),
         Some(path) => {
-            let file = crate::careful::open_with(
+            let file = crate::fs::careful::open_with(
                 path,
                 std::fs::OpenOptions::new()
                     .create(true)

@@ -156,7 +156,7 @@ impl Workspace {
 }
 
 fn read_json(path: &Path) -> Option<Value> {
-    let text = crate::careful::read_to_string(path).ok()?;
+    let text = crate::fs::careful::read_to_string(path).ok()?;
     serde_json::from_str(text.trim_start_matches('\u{feff}')).ok()
 }
 

@@ -66,7 +66,7 @@ pub fn check(path: &Path) -> io::Result<Output> {
 }
 
 fn refused(path: &Path, target: &Path, meta: &Metadata) -> io::Error {
-    let what = crate::careful::kind_of(meta);
+    let what = crate::fs::careful::kind_of(meta);
     let through = if target == path {
         String::new()
     } else {

@@ -38,9 +38,9 @@ use oxc_ast::ast::{
 };
 use oxc_ast_visit::{Visit, walk};
 
-use super::source::{self, SourceFile};
 use super::testsrc::{self, DeclKind};
 use super::ts;
+use crate::fs::source::{self, SourceFile};
 
 /// The fields whose values carry IDs when `case_fields` is not configured: the user's
 /// `suiteId` and assertion keys, singular and plural.

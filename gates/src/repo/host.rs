@@ -165,7 +165,7 @@ fn walk<'a>(
         let Expression::Identifier(id) = call.callee.get_inner_expression() else {
             continue;
         };
-        let Some(f) = scope.resolve_function(set, &id.name) else {
+        let Some(f) = scope.resolve_function_ref(set, id) else {
             continue;
         };
         if !seen.insert((f.module, f.span.start)) {
@@ -577,7 +577,7 @@ fn reads_in<'a>(
                     init: Some(init),
                     ..
                 },
-        }) = scope.resolve(set, &id.name)
+        }) = scope.resolve_ref(set, id)
         else {
             continue;
         };
@@ -610,7 +610,7 @@ fn reads_in<'a>(
         let Expression::Identifier(id) = call.callee.get_inner_expression() else {
             continue;
         };
-        let Some(f) = scope.resolve_function(set, &id.name) else {
+        let Some(f) = scope.resolve_function_ref(set, id) else {
             continue;
         };
         if !seen.insert((f.module, f.span.start)) {
@@ -717,7 +717,7 @@ pub fn reachable_bodies<'a>(
             let Expression::Identifier(id) = call.callee.get_inner_expression() else {
                 continue;
             };
-            let Some(f) = s.resolve_function(set, &id.name) else {
+            let Some(f) = s.resolve_function_ref(set, id) else {
                 continue;
             };
             if seen.insert((f.module, f.span.start)) {
@@ -751,7 +751,7 @@ pub fn handler_fn<'a>(
         return Some((f, s));
     }
     if let Expression::Identifier(id) = h.get_inner_expression() {
-        let f = mount.scope.resolve_function(set, &id.name)?;
+        let f = mount.scope.resolve_function_ref(set, id)?;
         let s = mount.scope.scope_of(set, &f);
         return Some((f, s));
     }

@@ -6,8 +6,8 @@ use oxc_ast::ast::{ImportDeclarationSpecifier, ModuleDeclaration, Program, State
 use oxc_parser::Parser;
 use oxc_span::SourceType;
 
-use super::source::SourceFile;
 use crate::finding::Finding;
+use crate::fs::source::SourceFile;
 
 /// A parsed module. Syntax errors are kept as positioned findings (rule `syntax-error`);
 /// the program is still usable when the parser could recover.

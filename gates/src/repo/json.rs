@@ -18,7 +18,7 @@
 //! Offsets are byte offsets into the text given to [`parse`]; turn them into line and column
 //! with [`crate::text::LineIndex`] (or `SourceFile::line_col`). A leading BOM is a syntax
 //! error here (`JSON.parse` rejects it too); callers that read files through
-//! [`super::source::read`] get the BOM stripped and flagged in `had_bom` and decide.
+//! [`crate::fs::source::read`] get the BOM stripped and flagged in `had_bom` and decide.
 
 /// Arrays and objects nested deeper than this are refused.
 pub const MAX_DEPTH: usize = 256;

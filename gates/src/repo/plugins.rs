@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use crate::error::GateError;
 use crate::finding::Finding;
 
-use super::source::rel_path;
+use crate::fs::source::rel_path;
 
 /// The five discovery roots and the `rawr.kind` each requires (SPEC §2).
 pub const DEFAULT_ROOTS: [(&str, &str); 5] = [
@@ -40,7 +40,7 @@ pub struct PluginDir {
     pub manifest_rel: String,
     /// The plugin directory lies inside the repository with no symlink on the way (the
     /// manifest itself may still be one): opening the manifest without following links
-    /// is then as safe as [`super::source::read`], and much cheaper.
+    /// is then as safe as [`crate::fs::source::read`], and much cheaper.
     pub direct: bool,
 }
 
@@ -70,7 +70,7 @@ pub fn discover(repo: &Path, plugins_dir: &str, roots: &[&str]) -> Result<Discov
 /// (saving one system call per plugin): the caller must treat a manifest that does not exist
 /// (`ENOENT` when opening it) as "not a plugin".
 pub fn candidates(repo: &Path, plugins_dir: &str, roots: &[&str]) -> Result<Discovery, GateError> {
-    let base = crate::checks::resolve_inside(repo, plugins_dir)?;
+    let base = crate::fs::resolve_inside(repo, plugins_dir)?;
     // The roots are listed in parallel (listing is bound by system calls), merged in order.
     let parts: Vec<Result<Discovery, GateError>> = std::thread::scope(|s| {
         let handles: Vec<_> = roots
@@ -108,8 +108,7 @@ fn list_root(repo: &Path, base: &Path, root: &str) -> Result<Discovery, GateErro
             .ok()
             .zip(std::fs::canonicalize(repo).ok())
             .is_some_and(|(real, repo_real)| {
-                real.starts_with(&repo_real)
-                    && real == crate::target::workspace::normalize(&root_dir)
+                real.starts_with(&repo_real) && real == crate::repo::workspace::normalize(&root_dir)
             });
         let entries = match std::fs::read_dir(&root_dir) {
             Ok(rd) => rd,

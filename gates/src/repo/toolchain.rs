@@ -9,7 +9,7 @@
 //! | `{exec}` (a whole argument) | the runner of installed binaries: `bunx`, `npx`, `pnpm exec` |
 //! | `{host}` (a whole argument) | the host's start command (route-probe's `start.command`; see [`HostEntry`]) |
 //! | `{installed}` (in `unless_exists`) | the file an install leaves (`node_modules/.package-lock.json`, `node_modules/.modules.yaml`); bun has none, so its install runs once per process (a second when nothing changed) |
-//! | `{state}` (anywhere in an argument or report path) | the tool's state directory for this target ([`crate::artifacts::state_dir`]), outside the work tree |
+//! | `{state}` (anywhere in an argument or report path) | the tool's state directory for this target ([`crate::fs::state::state_dir`]), outside the work tree |
 //!
 //! Lockfiles: `bun.lock`/`bun.lockb` → bun, `pnpm-lock.yaml` → pnpm, `package-lock.json` →
 //! npm; without one, `packageManager` in `package.json`, else npm.
@@ -103,7 +103,7 @@ impl Toolchain {
                 };
             }
         }
-        let declared = crate::careful::read(repo.join("package.json"))
+        let declared = crate::fs::careful::read(repo.join("package.json"))
             .ok()
             .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
             .and_then(|v| v.get("packageManager")?.as_str().map(str::to_string));
@@ -134,7 +134,7 @@ impl Toolchain {
     /// The tool's state directory for this target.
     pub fn state(&self) -> &Path {
         self.state
-            .get_or_init(|| crate::artifacts::state_dir(&self.repo))
+            .get_or_init(|| crate::fs::state::state_dir(&self.repo))
     }
 
     /// `{state}` in a string replaced by the state directory.
@@ -273,7 +273,7 @@ pub fn host_entry(
         evidence = "configured `entry`".to_string();
         e.to_string()
     } else {
-        let scripts = crate::careful::read(app.join("package.json"))
+        let scripts = crate::fs::careful::read(app.join("package.json"))
             .ok()
             .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
             .and_then(|v| v.get("scripts").cloned());

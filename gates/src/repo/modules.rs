@@ -1,7 +1,7 @@
 //! A lazily loaded set of the target's TypeScript modules, parsed into one arena, so a check
 //! can follow a call from one module into the function it names in another.
 //!
-//! Every module is read with [`source::read`](super::source::read) (inside the repository, no
+//! Every module is read with [`source::read`](crate::fs::source::read) (inside the repository, no
 //! binary or huge files) and parsed once. The arena outlives every module, so AST references
 //! handed out by [`ModuleSet::module`] live as long as the set itself; that is what lets the
 //! analysis in [`calls`](super::calls) keep references to functions of several modules at once.
@@ -14,12 +14,13 @@ use std::rc::Rc;
 use oxc_allocator::Allocator;
 use oxc_ast::ast::Program;
 use oxc_parser::Parser;
+use oxc_semantic::{Semantic, SemanticBuilder};
 use oxc_span::SourceType;
 
-use super::source::{self, SourceFile};
 use super::ts::{self, ImportKind, ModuleRef};
 use super::workspace::{Resolution, Workspace};
 use crate::finding::Finding;
+use crate::fs::source::{self, SourceFile};
 
 /// Index of a module in its [`ModuleSet`].
 pub type ModId = usize;
@@ -35,6 +36,8 @@ pub struct Module<'a> {
     /// The parser gave up: the program is empty and must not be judged.
     pub panicked: bool,
     pub refs: Rc<Vec<ModuleRef>>,
+    /// Its scopes, symbols and references (`oxc_semantic`): what each name denotes.
+    pub semantic: Rc<Semantic<'a>>,
 }
 
 /// What an imported binding refers to.
@@ -120,6 +123,10 @@ impl<'a> ModuleSet<'a> {
         let panicked = ret.panicked;
         let program: &'a Program<'a> = self.alloc.alloc(ret.program);
         let refs = ts::module_refs(program);
+        let semantic = SemanticBuilder::new()
+            .with_build_nodes(true)
+            .build(program)
+            .semantic;
         let mut modules = self.modules.borrow_mut();
         let id = modules.len();
         modules.push(Module {
@@ -129,6 +136,7 @@ impl<'a> ModuleSet<'a> {
             errors: Rc::new(errors),
             panicked,
             refs: Rc::new(refs),
+            semantic: Rc::new(semantic),
         });
         id
     }

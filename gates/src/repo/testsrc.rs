@@ -11,9 +11,9 @@ use oxc_allocator::Allocator;
 use oxc_ast::ast::{Argument, CallExpression, Expression, StringLiteral, TemplateLiteral};
 use oxc_ast_visit::{Visit, walk};
 
-use super::source::SourceFile;
 use super::ts;
 use crate::finding::Finding;
+use crate::fs::source::SourceFile;
 
 /// What a test-API call declares.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -9,10 +9,12 @@
 use oxc_ast::AstKind;
 use oxc_ast::ast::{
     Argument, BindingPattern, CallExpression, Declaration, ExportDefaultDeclarationKind,
-    Expression, FormalParameters, Function, ModuleExportName, ObjectExpression, ObjectPropertyKind,
-    Program, PropertyKey, Statement, VariableDeclarationKind, VariableDeclarator,
+    Expression, FormalParameters, Function, IdentifierReference, ModuleExportName,
+    ObjectExpression, ObjectPropertyKind, Program, PropertyKey, Statement, VariableDeclarationKind,
+    VariableDeclarator,
 };
 use oxc_ast_visit::Visit;
+use oxc_semantic::{AstNodes, NodeId, ScopeId, SymbolId};
 use oxc_span::{GetSpan, Span};
 use oxc_syntax::scope::ScopeFlags;
 
@@ -39,6 +41,8 @@ pub struct FnRef<'a> {
     pub span: Span,
     /// Where the function's name is declared, if it has one.
     pub name_span: Option<Span>,
+    /// Its scope (set by `oxc_semantic` when its module was loaded).
+    pub scope: Option<ScopeId>,
 }
 
 impl<'a> FnRef<'a> {
@@ -121,6 +125,7 @@ pub fn fn_of_expr<'a>(module: ModId, e: &'a Expression<'a>) -> Option<FnRef<'a>>
             },
             span: a.span,
             name_span: None,
+            scope: a.scope_id.get(),
         }),
         Expression::FunctionExpression(f) => fn_of_function(module, f),
         _ => None,
@@ -136,6 +141,7 @@ pub fn fn_of_function<'a>(module: ModId, f: &'a Function<'a>) -> Option<FnRef<'a
         body: Body::Block(&body.statements),
         span: f.span,
         name_span: f.id.as_ref().map(|i| i.span),
+        scope: f.scope_id.get(),
     })
 }
 
@@ -249,18 +255,26 @@ fn export_name(n: &ModuleExportName) -> String {
     }
 }
 
-/// The statement lists visible from a point of a module, innermost first; the last is the
-/// module's top level. Parameters of the enclosing functions shadow outer declarations.
+/// Where a name is looked up: a module, and the functions whose bodies the analysis has
+/// entered to get there (innermost first), so a parameter can be told from the argument a
+/// call passed for it. What a name *denotes* is decided by `oxc_semantic` (the module's
+/// [`Scoping`](oxc_semantic::Scoping)), which binds names the way JavaScript does.
 #[derive(Clone)]
 pub struct Scope<'a> {
     pub module: ModId,
     pub frames: Vec<Frame<'a>>,
 }
 
+/// A function body the analysis entered (or the module's top level, the last frame).
 #[derive(Clone)]
 pub struct Frame<'a> {
     pub stmts: &'a [Statement<'a>],
+    /// Its simple parameters, by position.
     pub params: Vec<String>,
+    /// Its scope: names are looked up from here.
+    pub scope: ScopeId,
+    /// Where its parameters are declared (`None` for the top level).
+    pub params_span: Option<Span>,
 }
 
 /// What a name refers to from some scope.
@@ -277,11 +291,14 @@ pub enum Binding<'a> {
 impl<'a> Scope<'a> {
     /// The top level of module `module`.
     pub fn module(set: &ModuleSet<'a>, module: ModId) -> Scope<'a> {
+        let m = set.module(module);
         Scope {
             module,
             frames: vec![Frame {
-                stmts: set.module(module).program.body.as_slice(),
+                stmts: m.program.body.as_slice(),
                 params: Vec::new(),
+                scope: m.semantic.scoping().root_scope_id(),
+                params_span: None,
             }],
         }
     }
@@ -291,6 +308,8 @@ impl<'a> Scope<'a> {
         let mut frames = vec![Frame {
             stmts: f.statements(),
             params: f.param_names().into_iter().flatten().collect(),
+            scope: f.scope.unwrap_or(self.frames[0].scope),
+            params_span: Some(f.params.span),
         }];
         frames.extend(self.frames.iter().cloned());
         Scope {
@@ -299,22 +318,72 @@ impl<'a> Scope<'a> {
         }
     }
 
-    /// Resolves `name`, following imports of the target's own modules to their origin.
+    /// Resolves the name `name` as written at the innermost frame (its body's top level),
+    /// following imports of the target's own modules to their origin. For a name read in
+    /// the code, [`Scope::resolve_ref`] knows the block it is read in.
     pub fn resolve(&self, set: &ModuleSet<'a>, name: &str) -> Option<Binding<'a>> {
-        for (i, fr) in self.frames.iter().enumerate() {
-            if fr.params.iter().any(|p| p == name) {
-                return Some(Binding::Param {
-                    frame: i,
-                    name: name.to_string(),
-                });
-            }
-            if let Some(decl) = declared_in(fr.stmts, name) {
-                return Some(Binding::Decl {
-                    module: self.module,
-                    decl,
-                });
+        let m = set.module(self.module);
+        let sid = m
+            .semantic
+            .scoping()
+            .find_binding(self.frames[0].scope, name.into())?;
+        self.binding_of(set, name, sid)
+    }
+
+    /// Resolves the identifier `id` (read in this scope's module) to what it denotes where
+    /// it is read: a declaration in a nested block shadows the outer ones.
+    pub fn resolve_ref(
+        &self,
+        set: &ModuleSet<'a>,
+        id: &IdentifierReference<'a>,
+    ) -> Option<Binding<'a>> {
+        let m = set.module(self.module);
+        let scoping = m.semantic.scoping();
+        let nodes = m.semantic.nodes();
+        if let Some(rid) = id.reference_id.get()
+            && rid.index() < scoping.references_len()
+        {
+            let r = scoping.get_reference(rid);
+            // Reference ids are per module: make sure this one is `id` itself.
+            if r.node_id().index() < nodes.len()
+                && matches!(nodes.kind(r.node_id()), AstKind::IdentifierReference(x) if std::ptr::eq(x, id))
+            {
+                return r
+                    .symbol_id()
+                    .and_then(|sid| self.binding_of(set, &id.name, sid));
             }
         }
+        self.resolve(set, &id.name)
+    }
+
+    /// What the symbol `sid` (of this scope's module, named `name`) is.
+    fn binding_of(&self, set: &ModuleSet<'a>, name: &str, sid: SymbolId) -> Option<Binding<'a>> {
+        let m = set.module(self.module);
+        let scoping = m.semantic.scoping();
+        let at = scoping.symbol_span(sid);
+        if let Some(frame) = self.frames.iter().position(|fr| {
+            fr.params_span
+                .is_some_and(|p| p.start <= at.start && at.end <= p.end)
+                && fr.params.iter().any(|p| p == name)
+        }) {
+            return Some(Binding::Param {
+                frame,
+                name: name.to_string(),
+            });
+        }
+        if scoping.symbol_flags(sid).is_import() {
+            return self.import(set, name);
+        }
+        let decl = decl_of(m.semantic.nodes(), scoping.symbol_declaration(sid), name)?;
+        Some(Binding::Decl {
+            module: self.module,
+            decl,
+        })
+    }
+
+    /// What the import binding `name` of this scope's module denotes, followed to the
+    /// module that declares it.
+    fn import(&self, set: &ModuleSet<'a>, name: &str) -> Option<Binding<'a>> {
         let target = set.import_of(self.module, name)?;
         Some(match target {
             ImportTarget::Module { id, export } => match set.origin_of_export(id, &export) {
@@ -336,17 +405,16 @@ impl<'a> Scope<'a> {
 
     /// The function `name` denotes from this scope, if it is one the analysis can read.
     pub fn resolve_function(&self, set: &ModuleSet<'a>, name: &str) -> Option<FnRef<'a>> {
-        match self.resolve(set, name)? {
-            Binding::Decl {
-                module,
-                decl: Decl::Function(f),
-            } => fn_of_function(module, f),
-            Binding::Decl {
-                module,
-                decl: Decl::Var { init: Some(e), .. },
-            } => fn_of_expr(module, e),
-            _ => None,
-        }
+        function_of(self.resolve(set, name)?)
+    }
+
+    /// The function the identifier `id` denotes where it is read (see [`Scope::resolve_ref`]).
+    pub fn resolve_function_ref(
+        &self,
+        set: &ModuleSet<'a>,
+        id: &IdentifierReference<'a>,
+    ) -> Option<FnRef<'a>> {
+        function_of(self.resolve_ref(set, id)?)
     }
 
     /// The scope a function found through [`Scope::resolve_function`] runs in: entered from
@@ -354,8 +422,8 @@ impl<'a> Scope<'a> {
     pub fn scope_of(&self, set: &ModuleSet<'a>, f: &FnRef<'a>) -> Scope<'a> {
         let outer =
             if f.module == self.module && self.frames.iter().any(|fr| contains(fr.stmts, f.span)) {
-                // A function nested in one of our frames: its lexical scope starts at the
-                // innermost frame that contains it.
+                // A function nested in one of our frames: the parameters it can see are
+                // those of the innermost frame that contains it and the frames around that.
                 let idx = self
                     .frames
                     .iter()
@@ -369,6 +437,41 @@ impl<'a> Scope<'a> {
                 Scope::module(set, f.module)
             };
         outer.enter(f)
+    }
+}
+
+fn function_of(b: Binding<'_>) -> Option<FnRef<'_>> {
+    match b {
+        Binding::Decl {
+            module,
+            decl: Decl::Function(f),
+        } => fn_of_function(module, f),
+        Binding::Decl {
+            module,
+            decl: Decl::Var { init: Some(e), .. },
+        } => fn_of_expr(module, e),
+        _ => None,
+    }
+}
+
+/// The declaration of `name` a symbol's declaring node is: a function declaration, or a
+/// variable declarator that binds it plainly or through an object pattern.
+fn decl_of<'a>(nodes: &AstNodes<'a>, node: NodeId, name: &str) -> Option<Decl<'a>> {
+    match nodes.kind(node) {
+        AstKind::Function(f) if f.is_declaration() => Some(Decl::Function(f)),
+        AstKind::VariableDeclarator(d)
+            if pattern_bindings(&d.id).iter().any(|(n, _)| n == name) =>
+        {
+            Some(Decl::Var {
+                declarator: d,
+                init: d.init.as_ref(),
+                is_const: matches!(
+                    nodes.parent_kind(node),
+                    AstKind::VariableDeclaration(v) if v.kind == VariableDeclarationKind::Const
+                ),
+            })
+        }
+        _ => None,
     }
 }
 
@@ -614,7 +717,7 @@ fn const_string_depth<'a>(
             }
             Some(out)
         }
-        Expression::Identifier(i) => match scope.resolve(set, &i.name)? {
+        Expression::Identifier(i) => match scope.resolve_ref(set, i)? {
             Binding::Decl {
                 module,
                 decl:
@@ -663,7 +766,7 @@ fn object_of_depth<'a>(
             let first = c.arguments.first().and_then(arg_expr)?;
             object_of_depth(set, scope, first, depth + 1)
         }
-        Expression::Identifier(i) => match scope.resolve(set, &i.name)? {
+        Expression::Identifier(i) => match scope.resolve_ref(set, i)? {
             Binding::Decl {
                 module,
                 decl:
@@ -748,7 +851,7 @@ pub fn always_exits(s: &Statement) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::target::workspace::Workspace;
+    use crate::repo::workspace::Workspace;
     use oxc_allocator::Allocator;
 
     fn repo(files: &[(&str, &str)]) -> tempfile::TempDir {
@@ -842,5 +945,125 @@ mod tests {
             panic!("Q is declared");
         };
         assert_eq!(const_string(&set, &scope, q).as_deref(), Some("/api/x"));
+    }
+
+    /// What each argument of the `use(…)` calls of `a.ts` denotes where it is read, the
+    /// calls looked up from inside function `f` when the module has one.
+    fn uses(src: &str) -> Vec<String> {
+        struct Uses<'a>(Vec<&'a CallExpression<'a>>);
+        impl<'a> Visit<'a> for Uses<'a> {
+            fn enter_node(&mut self, kind: AstKind<'a>) {
+                if let AstKind::CallExpression(c) = kind
+                    && callee_name(c) == Some("use")
+                {
+                    self.0.push(c);
+                }
+            }
+        }
+        let dir = repo(&[("a.ts", src)]);
+        let alloc = Allocator::default();
+        let set = ModuleSet::new(&alloc, dir.path(), Workspace::default());
+        let id = set.load(&dir.path().join("a.ts")).unwrap();
+        let top = Scope::module(&set, id);
+        let scope = match top.resolve_function(&set, "f") {
+            Some(f) => top.scope_of(&set, &f),
+            None => top,
+        };
+        let mut v = Uses(Vec::new());
+        v.visit_program(set.module(id).program);
+        v.0.iter()
+            .map(|c| {
+                let Some(Expression::Identifier(x)) = c.arguments[0].as_expression() else {
+                    panic!("use(name)");
+                };
+                match scope.resolve_ref(&set, x) {
+                    Some(Binding::Decl {
+                        decl: Decl::Var { init: Some(i), .. },
+                        ..
+                    }) => literal_string(i).unwrap_or_else(|| "?".into()),
+                    Some(Binding::Decl {
+                        decl: Decl::Var { init: None, .. },
+                        ..
+                    }) => "no value".into(),
+                    Some(Binding::Decl {
+                        decl: Decl::Function(_),
+                        ..
+                    }) => "function".into(),
+                    Some(Binding::Param { frame, name }) => {
+                        format!("param {name} of frame {frame}")
+                    }
+                    Some(Binding::Import(_)) => "import".into(),
+                    None => "nothing".into(),
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_declaration_in_a_nested_block_shadows_the_outer_one() {
+        assert_eq!(
+            uses(
+                "const x = 'outer';\nfunction f(c) {\n  if (c) {\n    const x = 'inner';\n    use(x);\n  }\n  use(x);\n}\n"
+            ),
+            ["inner", "outer"]
+        );
+    }
+
+    #[test]
+    fn var_is_bound_to_its_function_not_its_block() {
+        assert_eq!(
+            uses(
+                "const x = 'outer';\nfunction f(c) {\n  if (c) {\n    var x = 'inner';\n  }\n  use(x);\n}\nuse(x);\n"
+            ),
+            ["inner", "outer"]
+        );
+    }
+
+    #[test]
+    fn a_parameter_shadows_the_module_and_is_told_by_its_frame() {
+        assert_eq!(
+            uses(
+                "const x = 'outer';\nfunction f(x) {\n  use(x);\n  const g = () => { const x = 'g'; use(x); };\n}\n"
+            ),
+            ["param x of frame 0", "g"]
+        );
+    }
+
+    #[test]
+    fn a_for_in_variable_lives_in_its_loop() {
+        assert_eq!(
+            uses(
+                "const x = 'outer';\nfunction f(o) {\n  for (const x in o) { use(x); }\n  use(x);\n}\n"
+            ),
+            ["no value", "outer"]
+        );
+    }
+
+    #[test]
+    fn a_switch_has_its_own_block_scope() {
+        assert_eq!(
+            uses(
+                "const x = 'outer';\nfunction f(k) {\n  switch (k) {\n    case 1:\n      const x = 'case';\n      use(x);\n  }\n  use(x);\n}\n"
+            ),
+            ["case", "outer"]
+        );
+    }
+
+    #[test]
+    fn a_class_static_block_has_its_own_scope() {
+        assert_eq!(
+            uses(
+                "const x = 'outer';\nclass C {\n  static {\n    const x = 'static';\n    use(x);\n  }\n}\nuse(x);\n"
+            ),
+            ["static", "outer"]
+        );
+    }
+
+    #[test]
+    fn a_hoisted_function_and_a_global_resolve_as_such() {
+        assert_eq!(
+            uses("use(h);\nuse(process);\nfunction h() {}\n"),
+            ["function", "nothing"]
+        );
     }
 }

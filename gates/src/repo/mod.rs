@@ -1,4 +1,5 @@
-//! The target repository as the checks see it: files read safely ([`source`]), JSON with spans
+//! The target repository's model, as the checks see it (its files are read carefully by
+//! [`crate::fs::source`]): JSON with spans
 //! ([`json`]), plugin manifests discovered ([`plugins`]), TypeScript
 //! parsed with positions ([`ts`]), and workspace packages with `exports`-aware import
 //! resolution ([`workspace`]).
@@ -10,7 +11,6 @@ pub mod host;
 pub mod json;
 pub mod modules;
 pub mod plugins;
-pub mod source;
 pub mod testsrc;
 pub mod toolchain;
 pub mod ts;
