@@ -388,7 +388,7 @@ fn a_failing_gate_beside_the_handoff_is_not_a_slice_it_hands_off() {
             "gates = [\"handoff\"]",
             "gates = [\"agent-outputs\", \"handoff\"]",
         );
-    let beside = pipeline::load_str(&text, &file, &workspace()).unwrap();
+    let beside = gates::load::load_str(&text, &file, &workspace()).unwrap();
     let so_far = |pl: &Pipeline| gates::checks::RunSoFar {
         earlier: vec![failed_docs()],
         selected: pl.gates.keys().cloned().collect(),
