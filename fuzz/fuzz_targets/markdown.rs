@@ -15,11 +15,13 @@ fuzz_target!(|data: &[u8]| {
     let all = doc.all();
     let _ = doc.tables(all.clone());
     let _ = doc.sections(|h| h.contains("Disposition"));
-    let _ = markdown::has_content(doc.visible(all));
-    let _ = markdown::key_value_lines(&doc, "posture");
+    let _ = markdown::has_content(doc.visible(all.clone()));
+    let _ = doc.items(all.clone());
+    let _ = doc.inlines_in(all.clone());
+    let _ = markdown::key_value_lines_in(&doc, all, &["posture", "decision"]);
     for line in text.lines().take(64) {
-        let _ = markdown::split_row(line);
         let _ = markdown::inlines(line);
+        let _ = markdown::strip_line_markers(line);
         let _ = markdown::strip_inline_comments(line);
         let _ = evidence::anchors_in_line(line);
     }
