@@ -1,9 +1,9 @@
 //! The target's JavaScript toolchain in the generated stage jobs: which package manager the
 //! target uses, and the steps that set it up with a dependency cache keyed on its lockfile.
 //!
-//! The package manager follows the target's lockfile, the rule the harness gates use too:
-//! `bun.lock`/`bun.lockb` → bun, `pnpm-lock.yaml` → pnpm, `package-lock.json` → npm (a
-//! `packageManager` field in `package.json` naming one of them decides first). Each gets the
+//! The package manager follows the target's lockfile, by the one rule the gates' commands use
+//! too (`repo::toolchain`): `bun.lock`/`bun.lockb` → bun, `pnpm-lock.yaml` → pnpm,
+//! `package-lock.json` → npm, else a `packageManager` field in `package.json`, else npm. Each gets the
 //! cache its own tooling provides: `actions/setup-node`'s `cache:` for npm and pnpm (after
 //! `pnpm/action-setup`, which setup-node needs to find the pnpm store), and `actions/cache`
 //! over bun's install cache for bun (after `oven-sh/setup-bun`). Node is set up in every
@@ -85,24 +85,27 @@ fn named(field: &str) -> Option<PackageManager> {
     }
 }
 
-/// The package manager of the target at `dir`: the `packageManager` field, else the first
-/// lockfile found (bun, pnpm, npm), else npm when there is a `package.json`, else none.
+/// The package manager of the target at `dir`, by the rule the gates' own commands follow
+/// ([`crate::repo::toolchain::Toolchain::detect`]: the lockfile, else the `packageManager`
+/// field, else npm), so the workflow sets up what the gates then run; none when `dir` has
+/// neither a lockfile nor a `package.json` (no JavaScript project to set up).
 pub fn detect(dir: &Path) -> Option<PackageManager> {
-    if let Some(pm) = package_manager_field(dir).as_deref().and_then(named) {
-        return Some(pm);
-    }
-    for pm in [
+    use crate::repo::toolchain::{PackageManager as Pm, Toolchain};
+    let any_lockfile = [
         PackageManager::Bun,
         PackageManager::Pnpm,
         PackageManager::Npm,
-    ] {
-        if pm.lockfiles().iter().any(|f| dir.join(f).is_file()) {
-            return Some(pm);
-        }
+    ]
+    .iter()
+    .any(|pm| pm.lockfiles().iter().any(|f| dir.join(f).is_file()));
+    if !any_lockfile && !dir.join("package.json").is_file() {
+        return None;
     }
-    dir.join("package.json")
-        .is_file()
-        .then_some(PackageManager::Npm)
+    Some(match Toolchain::detect(dir).pm {
+        Pm::Bun => PackageManager::Bun,
+        Pm::Npm => PackageManager::Npm,
+        Pm::Pnpm => PackageManager::Pnpm,
+    })
 }
 
 /// The toolchain the stage jobs set up for the target at `dir` under `choice`.
@@ -260,12 +263,17 @@ mod tests {
             (&[("package-lock.json", "{}")], Some(PackageManager::Npm)),
             (&[("package.json", "{}")], Some(PackageManager::Npm)),
             (&[("README.md", "")], None),
-            // The packageManager field decides first.
+            // The lockfile decides first, as for the gates' own commands; the field decides
+            // where there is none.
             (
                 &[
                     ("package.json", r#"{"packageManager":"pnpm@10.1.0"}"#),
                     ("package-lock.json", "{}"),
                 ],
+                Some(PackageManager::Npm),
+            ),
+            (
+                &[("package.json", r#"{"packageManager":"pnpm@10.1.0"}"#)],
                 Some(PackageManager::Pnpm),
             ),
         ];
