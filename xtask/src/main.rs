@@ -393,6 +393,19 @@ fn out_styled(text: &str, colour: bool) -> anyhow::Result<()> {
     }
 }
 
+/// `-j N`, or the number of cores; `-j 0` is refused (`unit` names what runs at once).
+fn jobs(given: Option<usize>, unit: &str) -> anyhow::Result<usize> {
+    let jobs = given.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    });
+    if jobs == 0 {
+        anyhow::bail!("-j 0: at least one {unit} must be able to run");
+    }
+    Ok(jobs)
+}
+
 /// The workspace this xtask belongs to, whatever the current directory.
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -767,14 +780,7 @@ fn phase_a(
     )
     .map_err(anyhow::Error::msg)?;
     let repo = target_repo(&p, &a.repo)?;
-    let jobs = a.jobs.unwrap_or_else(|| {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-    });
-    if jobs == 0 {
-        anyhow::bail!("-j 0: at least one gate must be able to run");
-    }
+    let jobs = jobs(a.jobs, "gate")?;
     let outputs = check_outputs(&[("--junit", &a.junit), ("--sarif", &a.sarif)])?;
     let tty = std::io::stderr().is_terminal();
     let style = Style::detect(colour, tty);
@@ -909,14 +915,7 @@ fn history(pipeline_file: &Option<PathBuf>, a: HistoryArgs) -> anyhow::Result<u8
     use gates::history;
     let p = load(pipeline_file)?;
     let repo = target_repo(&p, &a.repo)?;
-    let jobs = a.jobs.unwrap_or_else(|| {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-    });
-    if jobs == 0 {
-        anyhow::bail!("-j 0: at least one commit must be able to run");
-    }
+    let jobs = jobs(a.jobs, "commit")?;
     let interrupt = run::interrupt::flag();
     if let Some(b) = a.bisect {
         if !a.gates.is_empty() || a.with_suites {
