@@ -1,4 +1,5 @@
-//! Small text helpers shared by loaders and checks: byte offsets to line and column.
+//! Small text helpers shared by loaders and checks: byte offsets to line and column, and
+//! text made fit for XML.
 
 /// Maps byte offsets of one text to 1-based line and column numbers. Columns count
 /// characters (Unicode scalar values), which is what editors and GitHub annotations expect.
@@ -42,6 +43,47 @@ impl LineIndex {
     }
 }
 
+/// `s` without terminal escape sequences (CSI `ESC [ ... final`, OSC `ESC ] ... BEL|ST`, and
+/// two-byte `ESC x`) and without the control characters XML 1.0 cannot carry (all below
+/// U+0020 but tab, line feed and carriage return). Test runners colour their messages; a
+/// report keeps the words.
+pub fn xml_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\x1b' => match chars.next() {
+                Some('[') => {
+                    // Parameters and intermediates, then one final byte in @..~.
+                    for c in chars.by_ref() {
+                        if ('@'..='~').contains(&c) {
+                            break;
+                        }
+                    }
+                }
+                Some(']') => {
+                    while let Some(c) = chars.next() {
+                        if c == '\x07' {
+                            break;
+                        }
+                        if c == '\x1b' {
+                            if chars.peek() == Some(&'\\') {
+                                chars.next();
+                            }
+                            break;
+                        }
+                    }
+                }
+                _ => {}
+            },
+            '\t' | '\n' | '\r' => out.push(c),
+            c if c < ' ' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 fn memchr_newlines(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
     bytes
         .iter()
@@ -65,5 +107,17 @@ mod tests {
         assert_eq!(idx.line_col(text, 8), (4, 1));
         assert_eq!(idx.line_text(text, 2), "çd");
         assert_eq!(idx.line_text(text, 3), "");
+    }
+
+    #[test]
+    fn xml_text_drops_escapes_and_controls_but_keeps_layout() {
+        assert_eq!(
+            xml_text(
+                "\x1b[31mAssertionError\x1b[39m: expected\t1\r\n\x00\x08got 2\x1b]8;;u\x07link\x1b]8;;\x1b\\\x1bc"
+            ),
+            "AssertionError: expected\t1\r\ngot 2link"
+        );
+        assert_eq!(xml_text("plain ünïcode"), "plain ünïcode");
+        assert_eq!(xml_text("cut \x1b["), "cut ");
     }
 }

@@ -7,8 +7,6 @@
 
 use std::path::Path;
 
-use sha2::{Digest, Sha256};
-
 use super::{SCRATCHPAD, scratchpad};
 use crate::error::GateError;
 
@@ -16,7 +14,7 @@ pub const PLAN: &str = "ORCHESTRATOR_PLAN_VERBATIM.md";
 pub const MARK: &str = "<!-- rawr-gates:plan-verbatim ";
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
+    let digest = hmac_sha256::Hash::hash(bytes);
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -134,6 +132,19 @@ pub fn init(pass_root: &Path, runbook: &Path) -> Result<InitOutcome, GateError> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// FIPS 180-2's "abc" vector and the empty input.
+    #[test]
+    fn sha256_matches_the_standard_vectors() {
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(
+            sha256_hex(b""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+    }
 
     #[test]
     fn render_then_parse_round_trips() {

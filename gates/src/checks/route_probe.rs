@@ -48,7 +48,6 @@ use std::net::IpAddr;
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime};
 
-use hmac::{KeyInit, Mac};
 use serde::Deserialize;
 
 use super::{CheckCtx, CheckDef, CheckOutput, ParamError, parse_params, resolve_inside};
@@ -77,11 +76,10 @@ const RUNTIME_HEADERS: &[&str] = &["x-inngest-sdk", "x-inngest-framework"];
 /// (the remainder used as text, not hex-decoded).
 pub fn inngest_signature(signing_key: &str, body: &[u8], t: u64) -> String {
     let key = signing_key_text(signing_key);
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(key.as_bytes())
-        .expect("HMAC accepts keys of any length");
+    let mut mac = hmac_sha256::HMAC::new(key.as_bytes());
     mac.update(body);
     mac.update(t.to_string().as_bytes());
-    let bytes = mac.finalize().into_bytes();
+    let bytes = mac.finalize();
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -809,12 +807,8 @@ fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
             let ready_url = format!("{base}{}", s.ready_path.as_deref().unwrap_or("/health"));
             let mut svc = Service::start(&s.command, &cwd, &env)?;
             let agent = agent(Duration::from_secs(2));
-            let waited = svc.wait_ready(ready_timeout, ctx.cancel, || {
-                agent
-                    .get(&ready_url)
-                    .call()
-                    .is_ok_and(|r| r.status().is_success())
-            });
+            let waited =
+                svc.wait_ready(ready_timeout, ctx.cancel, || agent.answers_2xx(&ready_url));
             match waited {
                 Ok(d) => out.notes.push(format!(
                     "started `{}` (pid {}), ready at {ready_url} after {} ms",
@@ -915,23 +909,32 @@ fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
     Ok(out)
 }
 
-fn agent(timeout: Duration) -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .proxy(None)
-        .max_redirects(0)
-        .timeout_global(Some(timeout))
-        .build()
-        .into()
+/// What every probe request is sent with: no proxy (the probe talks to the local host only;
+/// the client has no proxy support), no redirect followed, the whole request bounded by
+/// `timeout` (whole seconds, rounded up).
+#[derive(Debug, Clone, Copy)]
+struct Agent {
+    timeout_secs: u64,
 }
 
-fn probe(
-    agent: &ureq::Agent,
-    base: &str,
-    caller_header: &str,
-    key: Option<&str>,
-    cell: &Cell,
-) -> Probed {
+impl Agent {
+    /// Whether a GET of `url` answers 2xx.
+    fn answers_2xx(&self, url: &str) -> bool {
+        minreq::get(url)
+            .with_follow_redirects(false)
+            .with_timeout(self.timeout_secs)
+            .send_lazy()
+            .is_ok_and(|r| (200..300).contains(&r.status_code))
+    }
+}
+
+fn agent(timeout: Duration) -> Agent {
+    Agent {
+        timeout_secs: timeout.as_secs() + u64::from(timeout.subsec_nanos() > 0),
+    }
+}
+
+fn probe(agent: &Agent, base: &str, caller_header: &str, key: Option<&str>, cell: &Cell) -> Probed {
     let url = format!("{}{}", base.trim_end_matches('/'), cell.path);
     let body = cell.body.clone().unwrap_or_default();
     let now = SystemTime::now()
@@ -946,44 +949,41 @@ fn probe(
         }
         Sign::Forged => Some(signature_header(FORGERY_KEY, body.as_bytes(), now)),
     };
-    let mut req = ureq::http::Request::builder()
-        .method(cell.method.as_str())
-        .uri(&url);
+    let method = match cell.method.to_ascii_uppercase().as_str() {
+        "GET" => minreq::Method::Get,
+        "HEAD" => minreq::Method::Head,
+        "POST" => minreq::Method::Post,
+        "PUT" => minreq::Method::Put,
+        "DELETE" => minreq::Method::Delete,
+        "OPTIONS" => minreq::Method::Options,
+        "PATCH" => minreq::Method::Patch,
+        other => minreq::Method::Custom(other.to_string()),
+    };
+    let mut req = minreq::Request::new(method, url)
+        .with_follow_redirects(false)
+        .with_timeout(agent.timeout_secs);
     if cell.caller != "unlabeled" {
-        req = req.header(caller_header, cell.caller.as_str());
+        req = req.with_header(caller_header, cell.caller.as_str());
     }
     if let Some(sig) = &signature {
-        req = req.header(SIGNATURE_HEADER, sig.as_str());
+        req = req.with_header(SIGNATURE_HEADER, sig.as_str());
     }
     if cell.body.is_some() {
-        req = req.header("content-type", "application/json");
+        req = req.with_header("content-type", "application/json");
     }
-    let result = match req.body(body.into_bytes()) {
-        Ok(r) => agent.run(r),
-        Err(e) => {
-            return Probed {
-                status: None,
-                error: Some(format!("cannot build the request: {e}")),
-                body_head: String::new(),
-                runtime_answered: false,
-            };
-        }
-    };
-    match result {
-        Ok(mut resp) => {
-            let runtime_answered = RUNTIME_HEADERS
+    match req.with_body(body.into_bytes()).send_lazy() {
+        Ok(resp) => {
+            let runtime_answered = resp
+                .headers
                 .iter()
-                .any(|h| resp.headers().contains_key(*h));
-            let mut head = String::new();
-            let _ = resp
-                .body_mut()
-                .as_reader()
-                .take(400)
-                .read_to_string(&mut head);
+                .any(|(name, _)| RUNTIME_HEADERS.iter().any(|h| name.eq_ignore_ascii_case(h)));
+            let status = resp.status_code;
+            let mut head = Vec::new();
+            let _ = resp.take(400).read_to_end(&mut head);
             Probed {
-                status: Some(resp.status().as_u16()),
+                status: Some(status),
                 error: None,
-                body_head: head,
+                body_head: String::from_utf8_lossy(&head).into_owned(),
                 runtime_answered,
             }
         }

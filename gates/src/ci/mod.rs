@@ -24,9 +24,16 @@ use crate::pipeline::Pipeline;
 
 /// Something that keeps the workflow from being rendered or compared. The message names the
 /// file at fault.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
+#[derive(Debug)]
 pub struct CiError(pub String);
+
+impl std::fmt::Display for CiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for CiError {}
 
 /// The stage DAG: for every stage, the stages it needs. Stage A needs stage B (B ≠ A) when a
 /// slice of A depends on a slice of B. Every declared stage has an entry.

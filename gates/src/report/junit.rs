@@ -5,11 +5,13 @@
 //! into annotations: the first finding with a path (errors first), else the pipeline file at
 //! the line declaring the gate ([`Origin`]).
 
-use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+use quick_xml::Writer;
+use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 
 use super::Origin;
 use crate::finding::Finding;
 use crate::record::{GateResult, RunRecord, Status};
+use crate::text::xml_text;
 
 /// The `file` and `line` of a gate's test case.
 pub fn case_location(g: &GateResult, origin: &Origin) -> (String, u32) {
@@ -24,64 +26,161 @@ pub fn case_location(g: &GateResult, origin: &Origin) -> (String, u32) {
     }
 }
 
-pub fn render(record: &RunRecord, origin: &Origin) -> String {
-    let mut report = Report::new(format!("rawr-gates {}", record.pipeline));
-    report.set_time(std::time::Duration::from_millis(record.duration_ms));
-    for slice in &record.slices {
-        let mut suite = TestSuite::new(format!("{} (stage {})", slice.id, slice.stage));
-        for gid in &slice.gates {
-            let Some(g) = record.gates.iter().find(|g| &g.id == gid) else {
-                continue;
-            };
-            let mut status = match g.status {
-                Status::Passed => TestCaseStatus::success(),
-                Status::Failed => {
-                    let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
-                    let n = g.error_count();
-                    s.set_message(format!("{n} finding{}", if n == 1 { "" } else { "s" }));
-                    s.set_type("findings");
-                    s
-                }
-                Status::TimedOut | Status::Errored => {
-                    let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
-                    s.set_message(g.reason.clone().unwrap_or_default());
-                    s.set_type(g.status.as_str());
-                    s
-                }
-                Status::Skipped => {
-                    let mut s = TestCaseStatus::skipped();
-                    s.set_message(g.reason.clone().unwrap_or_default());
-                    s
-                }
-            };
-            if let TestCaseStatus::NonSuccess { description, .. } = &mut status {
-                let text: Vec<String> = g
-                    .findings
-                    .iter()
-                    .map(|f| {
-                        format!("{} [{}] {}", f.location(), f.rule, f.message)
-                            .trim_start()
-                            .to_string()
-                    })
-                    .collect();
-                if !text.is_empty() {
-                    *description = Some(text.join("\n").into());
-                }
-            }
-            let mut case = TestCase::new(g.id.clone(), status);
-            case.set_classname(format!("phase-a.{}", slice.id));
-            let (file, line) = case_location(g, origin);
-            case.extra.insert("file".into(), file.into());
-            if line > 0 {
-                case.extra.insert("line".into(), line.to_string().into());
-            }
-            case.set_time(std::time::Duration::from_millis(g.duration_ms));
-            if !g.output.is_empty() {
-                case.set_system_out(g.output.clone());
-            }
-            suite.add_test_case(case);
+/// Seconds with three decimals, as JUnit readers expect.
+fn seconds(ms: u64) -> String {
+    format!("{}.{:03}", ms / 1000, ms % 1000)
+}
+
+/// A gate's outcome element: (tag, message, type), or `None` for a pass.
+fn outcome(g: &GateResult) -> Option<(&'static str, String, Option<&'static str>)> {
+    match g.status {
+        Status::Passed => None,
+        Status::Failed => {
+            let n = g.error_count();
+            Some((
+                "failure",
+                format!("{n} finding{}", if n == 1 { "" } else { "s" }),
+                Some("findings"),
+            ))
         }
-        report.add_test_suite(suite);
+        Status::TimedOut | Status::Errored => Some((
+            "error",
+            g.reason.clone().unwrap_or_default(),
+            Some(g.status.as_str()),
+        )),
+        Status::Skipped => Some(("skipped", g.reason.clone().unwrap_or_default(), None)),
     }
-    report.to_string().expect("JUnit XML serializes")
+}
+
+/// Writes one event; writing into a `Vec` cannot fail.
+fn put(w: &mut Writer<Vec<u8>>, e: Event<'_>) {
+    w.write_event(e).expect("writing XML into memory");
+}
+
+fn element_with_text(w: &mut Writer<Vec<u8>>, start: BytesStart<'_>, text: &str) {
+    let end = BytesEnd::new(String::from_utf8_lossy(start.name().as_ref()).into_owned());
+    put(w, Event::Start(start));
+    put(w, Event::Text(BytesText::new(&xml_text(text))));
+    put(w, Event::End(end));
+}
+
+pub fn render(record: &RunRecord, origin: &Origin) -> String {
+    let mut w = Writer::new_with_indent(Vec::new(), b' ', 4);
+    put(
+        &mut w,
+        Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)),
+    );
+    let in_run: Vec<(&str, &str, &GateResult)> = record
+        .slices
+        .iter()
+        .flat_map(|slice| {
+            slice.gates.iter().filter_map(|gid| {
+                record
+                    .gates
+                    .iter()
+                    .find(|g| &g.id == gid)
+                    .map(|g| (slice.id.as_str(), gid.as_str(), g))
+            })
+        })
+        .collect();
+    let count = |gates: &mut dyn Iterator<Item = &GateResult>| {
+        let (mut tests, mut skipped, mut failures, mut errors) = (0, 0, 0, 0);
+        for g in gates {
+            tests += 1;
+            match g.status {
+                Status::Passed => {}
+                Status::Failed => failures += 1,
+                Status::TimedOut | Status::Errored => errors += 1,
+                Status::Skipped => skipped += 1,
+            }
+        }
+        [tests, skipped, failures, errors].map(|n: u64| n.to_string())
+    };
+    let [tests, skipped, failures, errors] = count(&mut in_run.iter().map(|(_, _, g)| *g));
+    let mut root = BytesStart::new("testsuites");
+    root.push_attribute((
+        "name",
+        xml_text(&format!("rawr-gates {}", record.pipeline)).as_str(),
+    ));
+    root.push_attribute(("tests", tests.as_str()));
+    root.push_attribute(("skipped", skipped.as_str()));
+    root.push_attribute(("failures", failures.as_str()));
+    root.push_attribute(("errors", errors.as_str()));
+    root.push_attribute(("time", seconds(record.duration_ms).as_str()));
+    put(&mut w, Event::Start(root));
+    for slice in &record.slices {
+        let gates: Vec<&GateResult> = in_run
+            .iter()
+            .filter(|(s, _, _)| *s == slice.id)
+            .map(|(_, _, g)| *g)
+            .collect();
+        let [tests, skipped, failures, errors] = count(&mut gates.iter().copied());
+        let mut suite = BytesStart::new("testsuite");
+        suite.push_attribute((
+            "name",
+            xml_text(&format!("{} (stage {})", slice.id, slice.stage)).as_str(),
+        ));
+        suite.push_attribute(("tests", tests.as_str()));
+        suite.push_attribute(("skipped", skipped.as_str()));
+        suite.push_attribute(("errors", errors.as_str()));
+        suite.push_attribute(("failures", failures.as_str()));
+        if gates.is_empty() {
+            put(&mut w, Event::Empty(suite));
+            continue;
+        }
+        put(&mut w, Event::Start(suite));
+        for g in gates {
+            let mut case = BytesStart::new("testcase");
+            case.push_attribute(("name", xml_text(&g.id).as_str()));
+            case.push_attribute((
+                "classname",
+                xml_text(&format!("phase-a.{}", slice.id)).as_str(),
+            ));
+            case.push_attribute(("time", seconds(g.duration_ms).as_str()));
+            let (file, line) = case_location(g, origin);
+            case.push_attribute(("file", xml_text(&file).as_str()));
+            if line > 0 {
+                case.push_attribute(("line", line.to_string().as_str()));
+            }
+            let outcome = outcome(g);
+            if outcome.is_none() && g.output.is_empty() {
+                put(&mut w, Event::Empty(case));
+                continue;
+            }
+            put(&mut w, Event::Start(case));
+            if let Some((tag, message, ty)) = outcome {
+                let mut el = BytesStart::new(tag);
+                el.push_attribute(("message", xml_text(&message).as_str()));
+                if let Some(ty) = ty {
+                    el.push_attribute(("type", ty));
+                }
+                // Skips carry their reason only; failures and errors their findings.
+                let text: Vec<String> = if tag == "skipped" {
+                    Vec::new()
+                } else {
+                    g.findings
+                        .iter()
+                        .map(|f| {
+                            format!("{} [{}] {}", f.location(), f.rule, f.message)
+                                .trim_start()
+                                .to_string()
+                        })
+                        .collect()
+                };
+                if text.is_empty() {
+                    put(&mut w, Event::Empty(el));
+                } else {
+                    element_with_text(&mut w, el, &text.join("\n"));
+                }
+            }
+            if !g.output.is_empty() {
+                element_with_text(&mut w, BytesStart::new("system-out"), &g.output);
+            }
+            put(&mut w, Event::End(BytesEnd::new("testcase")));
+        }
+        put(&mut w, Event::End(BytesEnd::new("testsuite")));
+    }
+    put(&mut w, Event::End(BytesEnd::new("testsuites")));
+    w.write_indent().expect("writing XML into memory");
+    String::from_utf8(w.into_inner()).expect("the XML written is UTF-8")
 }

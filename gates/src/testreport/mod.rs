@@ -3,8 +3,8 @@
 //!
 //! The harness gates judge what really ran, so they read what the runner itself wrote:
 //! vitest's JSON reporter ([`vitest`]), JUnit XML from any runner ([`junit`], via
-//! quick-junit), and `cargo nextest list --message-format json` for the set of tests a Rust
-//! target declares ([`nextest`], via nextest-metadata).
+//! quick-xml), and `cargo nextest list --message-format json` for the set of tests a Rust
+//! target declares ([`nextest`], typed with serde).
 
 pub mod junit;
 pub mod nextest;
