@@ -55,8 +55,10 @@ fn unix_time(ts: &str) -> Option<i64> {
     let ts = ts.trim();
     let (main, offset_secs) = if let Some(m) = ts.strip_suffix('Z').or(ts.strip_suffix('z')) {
         (m, 0)
-    } else if ts.len() > 19
-        && let Some(i) = ts[19..].find(['+', '-']).map(|i| i + 19)
+    } else if let Some(i) = ts
+        .char_indices()
+        .find(|&(i, c)| i >= 19 && (c == '+' || c == '-'))
+        .map(|(i, _)| i)
     {
         let (h, m) = ts[i + 1..].split_once(':')?;
         let secs = h.parse::<i64>().ok()? * 3600 + m.parse::<i64>().ok()? * 60;
@@ -454,5 +456,8 @@ mod tests {
         assert_eq!(unix_time("2026-01-01T00:00:00.123456"), Some(1_767_225_600));
         assert_eq!(unix_time("yesterday"), None);
         assert_eq!(unix_time("2026-01-01T00:00:00+xx:00"), None);
+        // Found by fuzzing: a multi-byte character across byte 19 once panicked.
+        assert_eq!(unix_time("2026-01-01T00:00:0\u{feff}0+01:00"), None);
+        assert_eq!(unix_time("2026-01-01T00:00:00\u{feff}"), None);
     }
 }
