@@ -10,38 +10,9 @@ use gates::Severity;
 use gates::checks::harness_matrix;
 use gates::run::{GateResult, Status, executor};
 
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/fixtures/harness")
-        .join(name)
-}
+mod harness_support;
 
-/// Copies a fixture tree into a temporary directory, rewriting `@ROOT@` in reports.
-fn copy_fixture(name: &str) -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().canonicalize().unwrap().join(name);
-    copy_dir(&fixture(name), &root);
-    for report in ["report.json", "junit.xml"] {
-        let p = root.join(report);
-        if let Ok(text) = std::fs::read_to_string(&p) {
-            std::fs::write(&p, text.replace("@ROOT@", &root.to_string_lossy())).unwrap();
-        }
-    }
-    (dir, root)
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), &target).unwrap();
-        }
-    }
-}
+use harness_support::copy_fixture;
 
 /// A one-gate pipeline whose gate `harness-matrix` has the given body.
 fn pipeline_with(gate_body: &str) -> gates::pipeline::Pipeline {

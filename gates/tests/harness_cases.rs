@@ -1,10 +1,11 @@
 //! The harness matrix on suites written as case tables (SPEC §5): IDs carried by the cases a
 //! passed test executes, and A6's instance-isolation assertions found by place and title.
-//! One fixture tree per scenario under `tests/fixtures/harness/`; each report was produced by
-//! running vitest 3 on the tree (absolute paths stored as `@ROOT@`).
+//! One fixture tree per scenario under `tests/fixtures/harness/`, most of them a `case.toml`
+//! changing the base tree `table-loop-passing` (see `harness_support`); each report was
+//! produced by running vitest 3 on the resulting tree (absolute paths stored as `@ROOT@`).
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
@@ -12,35 +13,9 @@ use gates::Severity;
 use gates::pipeline;
 use gates::run::{GateResult, Status, executor};
 
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/fixtures/harness")
-        .join(name)
-}
+mod harness_support;
 
-fn copy_fixture(name: &str) -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().canonicalize().unwrap().join(name);
-    copy_dir(&fixture(name), &root);
-    let p = root.join("report.json");
-    if let Ok(text) = std::fs::read_to_string(&p) {
-        std::fs::write(&p, text.replace("@ROOT@", &root.to_string_lossy())).unwrap();
-    }
-    (dir, root)
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), &target).unwrap();
-        }
-    }
-}
+use harness_support::copy_fixture;
 
 fn pipeline_with(gates: &str, slice_gates: &str) -> pipeline::Pipeline {
     let text = format!(
