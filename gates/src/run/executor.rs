@@ -149,15 +149,14 @@ pub fn execute(
                 if let Some(reason) =
                     blocked_reason(pipeline, &slices_of[g.as_str()], &selected, &slice_done)
                 {
-                    let r = skeleton(
+                    skip(
                         pipeline,
                         g,
                         &slices_of[g.as_str()],
-                        Status::Skipped,
-                        Some(reason),
+                        reason,
+                        observer,
+                        &mut state,
                     );
-                    observer.gate_finished(&r);
-                    state.insert(g.clone(), GateState::Done(r));
                     changed = true;
                 }
             }
@@ -178,15 +177,15 @@ pub fn execute(
             };
             for g in &gate_order {
                 if matches!(state[g], GateState::Pending) {
-                    let r = skeleton(
+                    let why = reason.clone();
+                    skip(
                         pipeline,
                         g,
                         &slices_of[g.as_str()],
-                        Status::Skipped,
-                        Some(reason.clone()),
+                        why,
+                        observer,
+                        &mut state,
                     );
-                    observer.gate_finished(&r);
-                    state.insert(g.clone(), GateState::Done(r));
                 }
             }
             settle_slices(
@@ -378,11 +377,7 @@ fn skeleton(
     status: Status,
     reason: Option<String>,
 ) -> GateResult {
-    let g = &p.gates[gate];
     GateResult {
-        id: gate.to_string(),
-        check: g.kind.check_name().map(str::to_string),
-        command: g.kind.command().map(|c| c.argv.clone()),
         slices: slices.iter().map(|s| s.to_string()).collect(),
         stage: slices
             .first()
@@ -391,11 +386,22 @@ fn skeleton(
             .unwrap_or(0),
         status,
         reason,
-        duration_ms: 0,
-        findings: Vec::new(),
-        notes: Vec::new(),
-        output: String::new(),
+        ..skeleton_free(&p.gates[gate])
     }
+}
+
+/// Records gate `g` as skipped for `reason`, without running it.
+fn skip(
+    p: &Pipeline,
+    g: &str,
+    slices: &[&str],
+    reason: String,
+    observer: &dyn Observer,
+    state: &mut HashMap<String, GateState>,
+) {
+    let r = skeleton(p, g, slices, Status::Skipped, Some(reason));
+    observer.gate_finished(&r);
+    state.insert(g.to_string(), GateState::Done(r));
 }
 
 fn finish(p: &Pipeline, gate: &str, slices: &[&str], r: GateResult) -> GateResult {
