@@ -7,6 +7,10 @@ use std::time::Duration;
 
 use assert_cmd::cargo::CommandCargoExt;
 
+mod support;
+
+use support::git;
+
 /// A workspace in a temporary directory: `ci/phase-a.toml` and a target `repo/` with a pass root.
 struct Ws {
     dir: tempfile::TempDir,
@@ -394,28 +398,6 @@ fn ctrl_c_stops_running_gates_and_still_prints_the_summary() {
         std::thread::sleep(Duration::from_millis(20));
     }
     assert!(gone, "the gate's grandchild survived Ctrl-C");
-}
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args([
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@example.invalid",
-            "-c",
-            "commit.gpgsign=false",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// What `git status` says about the target, untracked and ignored files included.

@@ -2,17 +2,14 @@
 //! (CLICOLOR_FORCE, NO_COLOR, CLICOLOR, CARGO_TERM_COLOR, TERM=dumb), `--pipeline` only on
 //! the subcommands that read a pipeline, and the cargo alias that shows its build.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use assert_cmd::cargo::CommandCargoExt;
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
+mod support;
+
+use support::workspace;
 
 /// A pipeline of one passing gate, in a temporary workspace.
 fn ws() -> tempfile::TempDir {

@@ -1,16 +1,11 @@
 //! End to end: `cargo xtask gate legacy-metadata-guard` on scenario trees, with `--sarif` and
 //! under `GITHUB_ACTIONS=true`: exit codes, the SARIF file, the annotations.
 
-use std::path::PathBuf;
-
 use assert_cmd::Command;
 
-fn workspace() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask sits in the workspace")
-        .to_path_buf()
-}
+mod support;
+
+use support::workspace;
 
 fn xtask() -> Command {
     let mut c = Command::cargo_bin("xtask").expect("the xtask binary");

@@ -7,24 +7,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use assert_cmd::cargo::CommandCargoExt;
+mod support;
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-fn xtask() -> Command {
-    let mut c = Command::cargo_bin("xtask").unwrap();
-    c.current_dir(workspace())
-        .env("NO_COLOR", "1")
-        .env_remove("GITHUB_ACTIONS")
-        .env_remove("GITHUB_STEP_SUMMARY")
-        .stdin(Stdio::null());
-    c
-}
+use support::{workspace, xtask};
 
 /// Runs `cmd`; fails the test (killing the process) if it has not ended within `limit`.
 fn run_within(mut cmd: Command, limit: Duration) -> (Output, Duration) {
