@@ -172,3 +172,66 @@ fn every_sarif_result_has_a_location_and_the_run_names_its_stage() {
         "phase-a/stages-0-1/"
     );
 }
+
+#[test]
+fn junit_text_from_the_target_stays_well_formed_and_reads_back() {
+    let p = example();
+    let mut failed = gate(
+        "harness-matrix",
+        1,
+        Status::Failed,
+        vec![Finding::error(
+            "missing-test",
+            "apps/server/test/a.test.ts",
+            14,
+            3,
+            "title `<a & \"b\">` \u{1b}[31mred\u{1b}[0m\u{0}\u{7}",
+        )],
+    );
+    failed.output = "vitest \u{1b}[1mFAIL\u{1b}[22m <x> & y\u{8}".into();
+    let mut errored = gate("route-probe", 1, Status::Errored, vec![]);
+    errored.reason = Some("host <exited> \u{1b}]8;;u\u{7}early".into());
+    let mut skipped = gate("ci-drift", 1, Status::Skipped, vec![]);
+    skipped.reason = Some("blocked".into());
+    let xml = junit::render(&record(vec![failed, errored, skipped]), &Origin::of(&p));
+    assert!(
+        !xml.chars()
+            .any(|c| c < ' ' && !matches!(c, '\n' | '\r' | '\t')),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("[missing-test] title `&lt;a &amp; &quot;b&quot;&gt;` red</failure>"),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("<system-out>vitest FAIL &lt;x&gt; &amp; y</system-out>"),
+        "{xml}"
+    );
+    assert!(xml.contains(
+        "<testsuites name=\"rawr-gates phase-a\" tests=\"3\" skipped=\"1\" failures=\"1\" errors=\"1\" time=\"5.000\">"
+    ), "{xml}");
+    // The project's own JUnit reader reads what the writer wrote.
+    let run = gates::testreport::junit::parse(&xml).unwrap();
+    let got: Vec<_> = run
+        .cases
+        .iter()
+        .map(|c| (c.display_name(), c.status, c.message.clone()))
+        .collect();
+    use gates::testreport::CaseStatus;
+    assert_eq!(
+        got,
+        vec![
+            (
+                "harness-matrix".to_string(),
+                CaseStatus::Failed,
+                Some("1 finding".into())
+            ),
+            (
+                "route-probe".into(),
+                CaseStatus::Failed,
+                Some("host <exited> early".into())
+            ),
+            ("ci-drift".into(), CaseStatus::Skipped, None),
+        ]
+    );
+}

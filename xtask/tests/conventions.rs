@@ -278,6 +278,9 @@ fn the_dev_profile_builds_without_incremental_compilation() {
         .parse()
         .unwrap();
     let dev = &manifest["profile"]["dev"];
-    assert_eq!(dev.get("incremental").and_then(|v| v.as_bool()), Some(false));
+    assert_eq!(
+        dev.get("incremental").and_then(|v| v.as_bool()),
+        Some(false)
+    );
     assert_eq!(dev.get("debug").and_then(|v| v.as_bool()), Some(false));
 }
