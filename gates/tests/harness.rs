@@ -11,33 +11,16 @@ use gates::checks::harness_matrix;
 use gates::run::{GateResult, Status, executor};
 
 mod harness_support;
+mod one_slice;
 
 use harness_support::copy_fixture;
 
 /// A one-gate pipeline whose gate `harness-matrix` has the given body.
 fn pipeline_with(gate_body: &str) -> gates::pipeline::Pipeline {
-    let text = format!(
-        r#"
-[target]
-repo = "."
-pass_root = "pass"
-
-[[stage]]
-number = 1
-title = "core"
-
-[[slice]]
-id = "A5"
-stage = 1
-title = "harness"
-owner = "agent-3"
-gates = ["harness-matrix"]
-
-[gate.harness-matrix]
-{gate_body}
-"#
-    );
-    gates::load::load_str(&text, Path::new("ci/test.toml"), Path::new(".")).unwrap()
+    one_slice::pipeline(
+        &["harness-matrix"],
+        &format!("[gate.harness-matrix]\n{gate_body}\n"),
+    )
 }
 
 fn run(repo: &Path, gate_body: &str) -> GateResult {

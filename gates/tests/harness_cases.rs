@@ -5,7 +5,6 @@
 //! produced by running vitest 3 on the resulting tree (absolute paths stored as `@ROOT@`).
 
 use std::collections::BTreeSet;
-use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
@@ -14,38 +13,15 @@ use gates::pipeline;
 use gates::run::{GateResult, Status, executor};
 
 mod harness_support;
+mod one_slice;
 
 use harness_support::copy_fixture;
 
-fn pipeline_with(gates: &str, slice_gates: &str) -> pipeline::Pipeline {
-    let text = format!(
-        r#"
-[target]
-repo = "."
-pass_root = "pass"
-
-[[stage]]
-number = 1
-title = "core"
-
-[[slice]]
-id = "A5"
-stage = 1
-title = "harness"
-owner = "agent-3"
-gates = [{slice_gates}]
-
-{gates}
-"#
-    );
-    gates::load::load_str(&text, Path::new("ci/test.toml"), Path::new(".")).unwrap()
-}
-
 fn judge_with(scenario: &str, check: &str) -> GateResult {
     let (_dir, root) = copy_fixture(scenario);
-    let p = pipeline_with(
+    let p = one_slice::pipeline(
+        &["g"],
         &format!("[gate.g]\ncheck = \"{check}\"\nparams = {{ report = \"report.json\" }}\n"),
-        "\"g\"",
     );
     executor::run_gate(
         &p,
@@ -272,11 +248,11 @@ fn gates_naming_the_same_command_share_one_run_per_pipeline_run() {
     std::fs::write(root.join("recorded.json"), stamped).unwrap();
     let command = r#"command = ["sh", "-c", "echo run >> runs.log; echo suites ran; mkdir -p out && sed \"s/@START@/$(date +%s)000/\" recorded.json > out/report.json"]
 report = { path = "out/report.json", format = "vitest-json" }"#;
-    let p = Arc::new(pipeline_with(
+    let p = Arc::new(one_slice::pipeline(
+        &["harness-matrix", "instance-isolation"],
         &format!(
             "[gate.harness-matrix]\ncheck = \"harness-matrix\"\n{command}\nparams = {{ suites = [], assertions = [], title_assertions = [{{ id = \"assertion:x\", roots = [\"packages/hq/test\"], words = [\"canonical\"] }}] }}\n\n[gate.instance-isolation]\ncheck = \"instance-isolation\"\n{command}\n"
         ),
-        "\"harness-matrix\", \"instance-isolation\"",
     ));
     let selection = pipeline::select::select(&p, &pipeline::select::SelectArgs::default()).unwrap();
     let exec = executor::execute(

@@ -16,6 +16,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, SystemTime};
 
+mod one_slice;
+
 use gates::Severity;
 use gates::run::{GateResult, Status, executor};
 
@@ -200,30 +202,10 @@ fn verify(header: &str, body: &[u8]) -> bool {
 }
 
 fn pipeline_with(gate_body: &str) -> gates::pipeline::Pipeline {
-    let text = format!(
-        r#"
-[target]
-repo = "."
-pass_root = "pass"
-
-[[stage]]
-number = 1
-title = "core"
-
-[[slice]]
-id = "A5"
-stage = 1
-title = "probe"
-owner = "agent-3"
-gates = ["route-probe"]
-
-[gate.route-probe]
-check = "route-probe"
-timeout = "2m"
-{gate_body}
-"#
-    );
-    gates::load::load_str(&text, Path::new("ci/test.toml"), Path::new(".")).unwrap()
+    one_slice::pipeline(
+        &["route-probe"],
+        &format!("[gate.route-probe]\ncheck = \"route-probe\"\ntimeout = \"2m\"\n{gate_body}\n"),
+    )
 }
 
 fn run_in(repo: &Path, gate_body: &str) -> GateResult {

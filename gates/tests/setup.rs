@@ -8,32 +8,14 @@ use std::thread;
 
 use gates::run::{Status, executor};
 
+mod one_slice;
+
 fn pipeline_text(setup: &str) -> String {
-    format!(
-        r#"
-[target]
-repo = "."
-pass_root = "pass"
-
-[[stage]]
-number = 1
-title = "core"
-
-[[slice]]
-id = "A5"
-stage = 1
-title = "t"
-owner = "o"
-gates = ["one", "two"]
-
-[gate.one]
-command = ["true"]
-setup = {setup}
-
-[gate.two]
-command = ["true"]
-setup = {setup}
-"#
+    one_slice::text(
+        &["one", "two"],
+        &format!(
+            "[gate.one]\ncommand = [\"true\"]\nsetup = {setup}\n\n[gate.two]\ncommand = [\"true\"]\nsetup = {setup}\n"
+        ),
     )
 }
 
