@@ -60,8 +60,17 @@ fn unix_time(ts: &str) -> Option<i64> {
         .find(|&(i, c)| i >= 19 && (c == '+' || c == '-'))
         .map(|(i, _)| i)
     {
+        // `±HH:MM`, as RFC 3339 writes it.
         let (h, m) = ts[i + 1..].split_once(':')?;
-        let secs = h.parse::<i64>().ok()? * 3600 + m.parse::<i64>().ok()? * 60;
+        let two_digits = |s: &str| s.len() == 2 && s.bytes().all(|b| b.is_ascii_digit());
+        if !two_digits(h) || !two_digits(m) {
+            return None;
+        }
+        let (h, m) = (h.parse::<i64>().ok()?, m.parse::<i64>().ok()?);
+        if h > 23 || m > 59 {
+            return None;
+        }
+        let secs = h * 3600 + m * 60;
         (&ts[..i], if &ts[i..=i] == "-" { -secs } else { secs })
     } else {
         (ts, 0)
@@ -459,5 +468,12 @@ mod tests {
         // Found by fuzzing: a multi-byte character across byte 19 once panicked.
         assert_eq!(unix_time("2026-01-01T00:00:0\u{feff}0+01:00"), None);
         assert_eq!(unix_time("2026-01-01T00:00:00\u{feff}"), None);
+        // Found by fuzzing: a huge offset once overflowed.
+        assert_eq!(
+            unix_time("2026-11-24T00:46:58.742+0000000000000000000150820620:00"),
+            None
+        );
+        assert_eq!(unix_time("2026-01-01T00:00:00+24:00"), None);
+        assert_eq!(unix_time("2026-01-01T00:00:00+1:00"), None);
     }
 }
