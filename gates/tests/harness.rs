@@ -10,10 +10,13 @@ use gates::Severity;
 use gates::checks::harness_matrix;
 use gates::run::{GateResult, Status, executor};
 
-mod harness_support;
+mod fixture_tree;
 mod one_slice;
 
-use harness_support::copy_fixture;
+fn copy_fixture(name: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    fixture_tree::copy("harness", name)
+}
+
 
 /// A one-gate pipeline whose gate `harness-matrix` has the given body.
 fn pipeline_with(gate_body: &str) -> gates::pipeline::Pipeline {

@@ -1,7 +1,7 @@
 //! The harness matrix on suites written as case tables (SPEC §5): IDs carried by the cases a
 //! passed test executes, and A6's instance-isolation assertions found by place and title.
 //! One fixture tree per scenario under `tests/fixtures/harness/`, most of them a `case.toml`
-//! changing the base tree `table-loop-passing` (see `harness_support`); each report was
+//! changing the base tree `table-loop-passing` (see `fixture_tree`); each report was
 //! produced by running vitest 3 on the resulting tree (absolute paths stored as `@ROOT@`).
 
 use std::collections::BTreeSet;
@@ -12,10 +12,13 @@ use gates::Severity;
 use gates::pipeline;
 use gates::run::{GateResult, Status, executor};
 
-mod harness_support;
+mod fixture_tree;
 mod one_slice;
 
-use harness_support::copy_fixture;
+fn copy_fixture(name: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    fixture_tree::copy("harness", name)
+}
+
 
 fn judge_with(scenario: &str, check: &str) -> GateResult {
     let (_dir, root) = copy_fixture(scenario);

@@ -1,19 +1,19 @@
 //! The plugin-manifest gates (`metadata-contract`, `discovery-roots`, `import-boundary`) on
 //! the scenario trees under `tests/fixtures/manifest/`, asserting the exact findings
-//! (rule, path, line, column) of each.
+//! (rule, path, line, column) of each. The discovery and import-boundary scenarios are cases
+//! of `passing`: a `case.toml` with the change that makes the scenario (see `fixture_tree`).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use gates::checks::{CheckOutput, discovery_roots, import_boundary, metadata_contract};
 
 type Row = (&'static str, &'static str, u32, u32);
 
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/fixtures/manifest")
-        .join(name)
-        .canonicalize()
-        .unwrap_or_else(|e| panic!("fixture {name}: {e}"))
+mod fixture_tree;
+
+/// The scenario tree `name`, copied (a case is its base `passing` with its changes).
+fn fixture(name: &str) -> fixture_tree::Tree {
+    fixture_tree::tree("manifest", name)
 }
 
 fn rows(out: &CheckOutput) -> Vec<(String, String, u32, u32)> {
