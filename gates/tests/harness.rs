@@ -17,7 +17,6 @@ fn copy_fixture(name: &str) -> (tempfile::TempDir, std::path::PathBuf) {
     fixture_tree::copy("harness", name)
 }
 
-
 /// A one-gate pipeline whose gate `harness-matrix` has the given body.
 fn pipeline_with(gate_body: &str) -> gates::pipeline::Pipeline {
     one_slice::pipeline(

@@ -19,7 +19,6 @@ fn copy_fixture(name: &str) -> (tempfile::TempDir, std::path::PathBuf) {
     fixture_tree::copy("harness", name)
 }
 
-
 fn judge_with(scenario: &str, check: &str) -> GateResult {
     let (_dir, root) = copy_fixture(scenario);
     let p = one_slice::pipeline(

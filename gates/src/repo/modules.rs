@@ -15,7 +15,6 @@ use oxc_allocator::Allocator;
 use oxc_ast::ast::Program;
 use oxc_parser::Parser;
 use oxc_semantic::{Semantic, SemanticBuilder};
-use oxc_span::SourceType;
 
 use super::ts::{self, ImportKind, ModuleRef};
 use super::workspace::{Resolution, Workspace};
@@ -106,20 +105,8 @@ impl<'a> ModuleSet<'a> {
 
     fn parse(&self, file: SourceFile) -> ModId {
         let text: &'a str = self.alloc.alloc_str(&file.text);
-        let source_type = SourceType::from_path(&file.path).unwrap_or_else(|_| SourceType::ts());
-        let ret = Parser::new(self.alloc, text, source_type).parse();
-        let errors = ret
-            .diagnostics
-            .iter()
-            .map(|d| {
-                let offset = d.labels.first().map(|l| l.offset() as usize).unwrap_or(0);
-                file.finding_at(
-                    "syntax-error",
-                    offset,
-                    format!("syntax error: {}", d.message),
-                )
-            })
-            .collect();
+        let ret = Parser::new(self.alloc, text, ts::source_type(&file.path)).parse();
+        let errors = ts::syntax_errors(&file, &ret);
         let panicked = ret.panicked;
         let program: &'a Program<'a> = self.alloc.alloc(ret.program);
         let refs = ts::module_refs(program);

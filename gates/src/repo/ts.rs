@@ -23,11 +23,9 @@ pub fn source_type(path: &std::path::Path) -> SourceType {
     SourceType::from_path(path).unwrap_or_else(|_| SourceType::ts())
 }
 
-/// Parses `file` as TypeScript/JavaScript, choosing the dialect from its extension (files
-/// of unknown extension are parsed as TypeScript).
-pub fn parse<'a>(alloc: &'a Allocator, file: &'a SourceFile) -> Parsed<'a> {
-    let ret = Parser::new(alloc, &file.text, source_type(&file.path)).parse();
-    let errors = ret
+/// The parser's diagnostics as `syntax-error` findings at their first label.
+pub fn syntax_errors(file: &SourceFile, parsed: &oxc_parser::ParserReturn<'_>) -> Vec<Finding> {
+    parsed
         .diagnostics
         .iter()
         .map(|d| {
@@ -38,7 +36,14 @@ pub fn parse<'a>(alloc: &'a Allocator, file: &'a SourceFile) -> Parsed<'a> {
                 format!("syntax error: {}", d.message),
             )
         })
-        .collect();
+        .collect()
+}
+
+/// Parses `file` as TypeScript/JavaScript, choosing the dialect from its extension (files
+/// of unknown extension are parsed as TypeScript).
+pub fn parse<'a>(alloc: &'a Allocator, file: &'a SourceFile) -> Parsed<'a> {
+    let ret = Parser::new(alloc, &file.text, source_type(&file.path)).parse();
+    let errors = syntax_errors(file, &ret);
     Parsed {
         program: ret.program,
         errors,
