@@ -1,6 +1,8 @@
 //! `cargo xtask`: parses the command line and dispatches into the `gates` library.
 //! Nothing with logic lives here; see `gates` for the pipeline, executor, checks and reports.
 
+mod cold_build;
+
 use std::io::IsTerminal;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -251,6 +253,16 @@ enum BenchCmd {
         /// Generate here (kept, and reused by later runs) instead of a temporary directory (removed).
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
+    },
+    /// A first `cargo build -p xtask` of the committed state, from an empty target directory,
+    /// against its target (45 s): wall and CPU time, and where cargo's timings say it went.
+    ColdBuild {
+        /// Builds to measure (the median counts).
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// The target for the median, in seconds.
+        #[arg(long, default_value_t = 45.0)]
+        target: f64,
     },
     /// The executor's overhead per gate over a generated pipeline of trivial gates.
     Executor {
@@ -574,6 +586,10 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             Ok(code as u8)
         }
         Cmd::Bench(b) => match b {
+            BenchCmd::ColdBuild { runs, target } => {
+                let met = cold_build::bench(&workspace_root(), runs, target)?;
+                Ok(if met { 0 } else { 1 })
+            }
             BenchCmd::Executor { gates: n, runs } => {
                 outp!("{}", gates::bench::executor::run(n, runs));
                 Ok(0)
