@@ -4,7 +4,6 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
@@ -13,28 +12,15 @@ use gates::finding::Severity;
 use gates::pipeline::{Pipeline, Selection};
 use gates::run::{GateResult, RunRecord, executor, session};
 
-pub fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
+#[path = "../../../tests/support/common.rs"]
+mod common;
+
+use common::copy_dir;
+#[allow(unused_imports)]
+pub use common::{git, workspace};
 
 pub fn fixtures() -> PathBuf {
     workspace().join("tests/fixtures/closure")
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dst = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &dst);
-        } else {
-            std::fs::copy(e.path(), dst).unwrap();
-        }
-    }
 }
 
 /// A fresh copy of `tests/fixtures/closure/<name>` in a temporary directory.
@@ -42,29 +28,6 @@ pub fn fixture(name: &str) -> tempfile::TempDir {
     let t = tempfile::tempdir().unwrap();
     copy_dir(&fixtures().join(name), t.path());
     t
-}
-
-pub fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args([
-            "-c",
-            "user.name=test",
-            "-c",
-            "user.email=test@example.com",
-            "-c",
-            "commit.gpgsign=false",
-        ])
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// Makes `dir` a git repository on branch `main` with everything committed.

@@ -1,62 +1,18 @@
-//! What the command-line tests share: the workspace, copying a tree, git with no user
-//! configuration, and the xtask binary with a neutral environment.
+//! What the command-line tests share: the workspace, copying a tree and git (from
+//! `tests/support/common.rs`, shared with the gates tests), and the xtask binary with a
+//! neutral environment.
 
 #![allow(dead_code)]
 
-use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use assert_cmd::cargo::CommandCargoExt;
 
-/// The workspace root (the xtask crate's parent).
-pub fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask sits in the workspace")
-        .to_path_buf()
-}
+#[path = "../../../tests/support/common.rs"]
+mod common;
 
-/// Copies the tree `from` to `to`, without installed dependencies (`node_modules`).
-pub fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        if e.file_name() == "node_modules" {
-            continue;
-        }
-        let dst = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &dst);
-        } else {
-            std::fs::copy(e.path(), dst).unwrap();
-        }
-    }
-}
-
-/// Runs git in `dir` with a fixed identity and no signing; fails the test if git fails.
-/// Returns its standard output.
-pub fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args([
-            "-c",
-            "user.name=test",
-            "-c",
-            "user.email=test@example.com",
-            "-c",
-            "commit.gpgsign=false",
-        ])
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
+#[allow(unused_imports)]
+pub use common::{copy_dir, git, workspace};
 
 /// The xtask binary, run from the workspace, without colour, outside GitHub Actions and with
 /// no standard input.
