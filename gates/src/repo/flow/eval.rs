@@ -712,6 +712,31 @@ impl<'a> ModuleCx<'a, '_> {
         }
     }
 
+    /// A template's pieces: its cooked quasis as literals, its expressions flattened at `depth`.
+    fn flatten_template(&self, t: &'a oxc_ast::ast::TemplateLiteral<'a>, depth: usize) -> Pieces {
+        let mut out = Vec::new();
+        for (i, q) in t.quasis.iter().enumerate() {
+            out.push(Piece::Lit(
+                q.value
+                    .cooked
+                    .as_ref()
+                    .map(|c| c.to_string())
+                    .unwrap_or_default(),
+            ));
+            if let Some(x) = t.expressions.get(i) {
+                out.extend(self.flatten(x, depth));
+            }
+        }
+        out
+    }
+
+    /// `a + b`: the pieces of both sides, flattened at `depth`.
+    fn flatten_concat(&self, b: &'a oxc_ast::ast::BinaryExpression<'a>, depth: usize) -> Pieces {
+        let mut out = self.flatten(&b.left, depth);
+        out.extend(self.flatten(&b.right, depth));
+        out
+    }
+
     /// Flattens a path expression into pieces (`/` separators as literals).
     pub fn flatten(&self, e: &'a Expression<'a>, depth: usize) -> Pieces {
         if depth > MAX_DEPTH {
@@ -720,26 +745,9 @@ impl<'a> ModuleCx<'a, '_> {
         let e = e.get_inner_expression();
         match e {
             Expression::StringLiteral(s) => vec![Piece::Lit(s.value.to_string())],
-            Expression::TemplateLiteral(t) => {
-                let mut out = Vec::new();
-                for (i, q) in t.quasis.iter().enumerate() {
-                    out.push(Piece::Lit(
-                        q.value
-                            .cooked
-                            .as_ref()
-                            .map(|c| c.to_string())
-                            .unwrap_or_default(),
-                    ));
-                    if let Some(x) = t.expressions.get(i) {
-                        out.extend(self.flatten(x, depth + 1));
-                    }
-                }
-                out
-            }
+            Expression::TemplateLiteral(t) => self.flatten_template(t, depth + 1),
             Expression::BinaryExpression(b) if b.operator == BinaryOperator::Addition => {
-                let mut out = self.flatten(&b.left, depth + 1);
-                out.extend(self.flatten(&b.right, depth + 1));
-                out
+                self.flatten_concat(b, depth + 1)
             }
             Expression::CallExpression(c) if self.is_path_join(&c.callee) => self.join_pieces(
                 c.arguments.iter().filter_map(Argument::as_expression),
@@ -807,27 +815,8 @@ impl<'a> ModuleCx<'a, '_> {
                 self.flatten_call(c)
             }
             PathBuild::Call(_) => return None,
-            PathBuild::Template(t) => {
-                let mut out = Vec::new();
-                for (i, q) in t.quasis.iter().enumerate() {
-                    out.push(Piece::Lit(
-                        q.value
-                            .cooked
-                            .as_ref()
-                            .map(|c| c.to_string())
-                            .unwrap_or_default(),
-                    ));
-                    if let Some(x) = t.expressions.get(i) {
-                        out.extend(self.flatten(x, 1));
-                    }
-                }
-                out
-            }
-            PathBuild::Concat(bin) => {
-                let mut out = self.flatten(&bin.left, 1);
-                out.extend(self.flatten(&bin.right, 1));
-                out
-            }
+            PathBuild::Template(t) => self.flatten_template(t, 1),
+            PathBuild::Concat(bin) => self.flatten_concat(bin, 1),
             PathBuild::Glob(s) => vec![Piece::Lit(s.value.to_string())],
         };
         self.scan_roots_of(pieces)
