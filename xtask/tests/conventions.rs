@@ -284,3 +284,44 @@ fn the_dev_profile_builds_without_incremental_compilation() {
     );
     assert_eq!(dev.get("debug").and_then(|v| v.as_bool()), Some(false));
 }
+
+#[test]
+fn the_tool_aborts_on_panic_and_the_tests_unwind_in_one_build() {
+    // About 7 s of CPU of a cold build are unwinding tables and landing pads. The test harness
+    // needs unwinding, so the tests build with a profile of their own (a `panic` on cargo's
+    // `test` profile would print a warning with every cargo command), and every way the
+    // project runs its tests selects it.
+    let manifest: toml::Table = std::fs::read_to_string(workspace().join("Cargo.toml"))
+        .unwrap()
+        .parse()
+        .unwrap();
+    let profile = &manifest["profile"];
+    let get = |p: &str, k: &str| {
+        profile
+            .get(p)
+            .and_then(|t| t.get(k))
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+    };
+    assert_eq!(get("dev", "panic").as_deref(), Some("abort"));
+    assert_eq!(get("release", "panic").as_deref(), Some("abort"));
+    assert_eq!(get("tests", "inherits").as_deref(), Some("dev"));
+    assert_eq!(get("tests", "panic").as_deref(), Some("unwind"));
+    assert!(
+        profile.get("test").is_none(),
+        "cargo warns about `panic` on `test`"
+    );
+
+    assert_eq!(
+        gates::devtest::nextest_args(&[]),
+        ["nextest", "run", "--workspace", "--cargo-profile", "tests"]
+    );
+    let ci = std::fs::read_to_string(workspace().join(".github/workflows/ci.yml")).unwrap();
+    for line in [
+        "run: cargo build --workspace --all-targets --locked --profile tests\n",
+        "run: cargo clippy --workspace --all-targets --locked --profile tests -- -D warnings\n",
+        "run: cargo nextest run --workspace --profile ci --cargo-profile tests --locked\n",
+    ] {
+        assert!(ci.contains(line), "ci.yml lacks {line:?}");
+    }
+}

@@ -225,7 +225,8 @@ pub fn short(sha: &str) -> &str {
 }
 
 /// One temporary folder holding every checkout of a run; removed when dropped (also when
-/// the run is interrupted or a worker panics).
+/// the run is interrupted or fails). A panic aborts the tool (the `dev` and `release` profiles
+/// set `panic = "abort"`) and leaves the folder in the temporary directory, as `kill -9` would.
 pub struct TempRoot {
     path: PathBuf,
 }
