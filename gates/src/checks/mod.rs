@@ -4,139 +4,22 @@
 //! pipeline file), a parameter validator that runs when the pipeline is loaded (so bad
 //! parameters are reported with their position before anything runs) and a `run` function.
 
-pub mod agent_outputs;
-pub mod ci_drift;
-pub mod closure;
 pub mod discovery_roots;
-pub mod docs_cleanup;
-pub mod handoff;
 pub mod harness_matrix;
 pub mod host_composition_guard;
 pub mod import_boundary;
 pub mod legacy_metadata_guard;
 pub mod manifest_smoke;
-pub mod metadata_contract;
-pub mod orchestrator_artifacts;
-pub mod preflight;
-pub mod readiness;
 pub mod route_probe;
 
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-
-use serde::de::DeserializeOwned;
-
-use crate::error::GateError;
-use crate::finding::Finding;
-use crate::pipeline::Pipeline;
-use crate::process::command::CommandRun;
-
-/// What a check needs to judge the target.
-pub struct CheckCtx<'a> {
-    pub gate_id: &'a str,
-    /// The target repository root (absolute, canonical).
-    pub repo: &'a Path,
-    /// The pass root, absolute (`repo` joined with the pipeline's `target.pass_root`).
-    pub pass_root: &'a Path,
-    pub params: &'a toml::Table,
-    pub pipeline: &'a Pipeline,
-    /// For gates that run a command first: its outcome.
-    pub command: Option<&'a CommandRun>,
-    /// Set when the run is interrupted or the gate timed out; long checks should poll it.
-    pub cancel: &'a AtomicBool,
-    /// When the gate runs inside `phase-a`: what this run has decided so far. `None` when the
-    /// gate runs alone (`cargo xtask gate ID`).
-    pub run: Option<&'a RunSoFar>,
-}
-
-/// The part of the current run a gate can see: results of the gates that finished before it
-/// started, and which gates the run selected at all (gates outside the selection, e.g. earlier
-/// stages under `--stage N`, are taken as passed by the selection).
-#[derive(Clone, Debug, Default)]
-pub struct RunSoFar {
-    pub earlier: Vec<crate::record::GateResult>,
-    pub selected: std::collections::BTreeSet<String>,
-}
-
-impl CheckCtx<'_> {
-    /// Deserializes this gate's parameters (already validated at load time).
-    pub fn params<P: DeserializeOwned>(&self) -> Result<P, GateError> {
-        parse_params(self.params)
-            .map_err(|e| GateError::msg(format!("invalid params: {}", e.message)))
-    }
-
-    pub fn cancelled(&self) -> bool {
-        self.cancel.load(Ordering::Relaxed)
-    }
-
-    /// Resolves a repository-relative path, refusing paths that escape the repository.
-    pub fn repo_path(&self, rel: &str) -> Result<PathBuf, GateError> {
-        resolve_inside(self.repo, rel)
-    }
-
-    /// A file the gate's command writes: under the tool's state directory when it starts
-    /// with `{state}/` (outside the work tree), else inside the repository.
-    pub fn output_path(&self, path: &str) -> Result<PathBuf, GateError> {
-        match path.strip_prefix("{state}/") {
-            Some(rest) => resolve_inside(&crate::fs::state::state_dir(self.repo), rest),
-            None => self.repo_path(path),
-        }
-    }
-}
-
-pub use crate::fs::resolve_inside;
-
-/// Resolves a configured discovery implementation inside the repository. When nothing at
-/// all is there, reports `implementation-missing` and returns `None`. Anything else (a
-/// directory, a dangling link, a symlink loop) is returned and left to the reader, which
-/// reports the precise problem with its position.
-pub(crate) fn discovery_implementation(
-    repo: &Path,
-    imp: &str,
-    out: &mut CheckOutput,
-) -> Result<Option<PathBuf>, GateError> {
-    let path = resolve_inside(repo, imp)?;
-    if !path.exists() && path.symlink_metadata().is_err() {
-        out.findings.push(Finding::error(
-            "implementation-missing",
-            imp.to_string(),
-            0,
-            0,
-            format!("discovery implementation {imp} does not exist"),
-        ));
-        return Ok(None);
-    }
-    Ok(Some(path))
-}
-
-/// What a check reports: findings (a gate fails when any has `Severity::Error`) and notes
-/// (context printed with the result, e.g. which paths were excluded).
-#[derive(Debug, Default)]
-pub struct CheckOutput {
-    pub findings: Vec<Finding>,
-    pub notes: Vec<String>,
-}
-
-pub use crate::pipeline::{CheckKind, ParamError};
-
-/// Deserializes a params table into `P`, naming the offending key when serde does.
-pub fn parse_params<P: DeserializeOwned>(table: &toml::Table) -> Result<P, ParamError> {
-    toml::Value::Table(table.clone())
-        .try_into::<P>()
-        .map_err(|e| {
-            let message = e.message().trim().to_string();
-            // serde names fields in backticks: "unknown field `foo`, expected ...".
-            let key = message.split('`').nth(1).map(str::to_string);
-            ParamError { message, key }
-        })
-}
-
-pub struct CheckDef {
-    pub name: &'static str,
-    pub summary: &'static str,
-    pub validate: fn(&toml::Table) -> Result<(), ParamError>,
-    pub run: fn(&CheckCtx) -> Result<CheckOutput, GateError>,
-}
+pub use gates_core::checks::discovery_implementation;
+pub use gates_core::checks::{
+    CheckCtx, CheckDef, CheckKind, CheckOutput, ParamError, RunSoFar, parse_params, resolve_inside,
+};
+pub use gates_core::checks::{
+    agent_outputs, ci_drift, closure, docs_cleanup, handoff, metadata_contract,
+    orchestrator_artifacts, preflight, readiness,
+};
 
 /// Every built-in check as the pipeline loader sees it (name and params validation).
 pub fn kinds() -> Vec<CheckKind> {

@@ -4,14 +4,12 @@
 //! parsed with positions ([`ts`]), and workspace packages with `exports`-aware import
 //! resolution ([`workspace`]).
 
+pub use gates_core::repo::{json, plugins, toolchain, workspace};
+
 pub mod calls;
 pub mod cases;
 pub mod flow;
 pub mod host;
-pub mod json;
 pub mod modules;
-pub mod plugins;
 pub mod testsrc;
-pub mod toolchain;
 pub mod ts;
-pub mod workspace;
