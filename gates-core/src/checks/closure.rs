@@ -287,34 +287,16 @@ fn run(ctx: &CheckCtx, default_doc: &str) -> Result<CheckOutput, GateError> {
     let pass_rel = git::rel_str(&ctx.pipeline.target.pass_root);
     let rel = format!("{pass_rel}/{doc}");
     let mut out = CheckOutput::default();
-    let text = match crate::fs::careful::read(&full) {
-        Ok(b) => match String::from_utf8(b) {
-            Ok(t) => t,
-            Err(e) => {
-                out.findings.push(Finding::error(
-                    "document-not-utf8",
-                    &rel,
-                    0,
-                    0,
-                    format!("not UTF-8 text: {e}"),
-                ));
-                return Ok(out);
-            }
-        },
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            out.findings.push(
-                Finding::error(
-                    "disposition-missing",
-                    &rel,
-                    0,
-                    0,
-                    format!("`{doc}` does not exist in the pass root"),
-                )
-                .with_help("write it in the format of docs/closure-format.md"),
-            );
-            return Ok(out);
-        }
-        Err(e) => return Err(GateError::io(full, e)),
+    let Some(text) = super::read_pass_document(
+        &full,
+        &rel,
+        doc,
+        "disposition-missing",
+        Some("write it in the format of docs/closure-format.md"),
+        &mut out,
+    )?
+    else {
+        return Ok(out);
     };
     let packet = super::agent_outputs::packet_of(&pass_rel);
     let doc_dir = std::path::Path::new(&rel)

@@ -101,6 +101,50 @@ pub fn discovery_implementation(
     Ok(Some(path))
 }
 
+/// Reads the pass-root document `doc` (at `full`, reported as `rel`) as text. A missing
+/// document is the finding `missing_rule` (with `help` when given), one that is not UTF-8 is
+/// `document-not-utf8`; either way `None` is returned and the check reports what it found.
+/// Any other read error is the tool's.
+pub fn read_pass_document(
+    full: &Path,
+    rel: &str,
+    doc: &str,
+    missing_rule: &str,
+    help: Option<&str>,
+    out: &mut CheckOutput,
+) -> Result<Option<String>, GateError> {
+    match crate::fs::careful::read(full) {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(text) => Ok(Some(text)),
+            Err(e) => {
+                out.findings.push(Finding::error(
+                    "document-not-utf8",
+                    rel,
+                    0,
+                    0,
+                    format!("not UTF-8 text: {e}"),
+                ));
+                Ok(None)
+            }
+        },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let mut f = Finding::error(
+                missing_rule,
+                rel,
+                0,
+                0,
+                format!("`{doc}` does not exist in the pass root"),
+            );
+            if let Some(h) = help {
+                f = f.with_help(h);
+            }
+            out.findings.push(f);
+            Ok(None)
+        }
+        Err(e) => Err(GateError::io(full, e)),
+    }
+}
+
 /// What a check reports: findings (a gate fails when any has `Severity::Error`) and notes
 /// (context printed with the result, e.g. which paths were excluded).
 #[derive(Debug, Default)]

@@ -20,7 +20,6 @@ use serde::Deserialize;
 use super::{CheckCtx, CheckOutput, ParamError, parse_params};
 use crate::artifacts::{git, names, readiness};
 use crate::error::GateError;
-use crate::finding::Finding;
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -42,31 +41,10 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
     let full = super::resolve_inside(ctx.pass_root, doc)?;
     let rel = format!("{}/{doc}", git::rel_str(&ctx.pipeline.target.pass_root));
     let mut out = CheckOutput::default();
-    let text = match crate::fs::careful::read(&full) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            out.findings.push(Finding::error(
-                "readiness-missing",
-                &rel,
-                0,
-                0,
-                format!("`{doc}` does not exist in the pass root"),
-            ));
-            return Ok(out);
-        }
-        Err(e) => return Err(GateError::io(full, e)),
-        Ok(b) => match String::from_utf8(b) {
-            Ok(t) => t,
-            Err(e) => {
-                out.findings.push(Finding::error(
-                    "document-not-utf8",
-                    &rel,
-                    0,
-                    0,
-                    format!("not UTF-8 text: {e}"),
-                ));
-                return Ok(out);
-            }
-        },
+    let Some(text) =
+        super::read_pass_document(&full, &rel, doc, "readiness-missing", None, &mut out)?
+    else {
+        return Ok(out);
     };
     let r = readiness::check(&rel, &text, p.require_ready.unwrap_or(true));
     out.notes.push(format!(

@@ -133,7 +133,8 @@ pub fn toolchain(choice: PackageManagerChoice, dir: &Path) -> Option<Toolchain> 
     })
 }
 
-fn uses(name: &str, action: &str, with: &[(&str, Scalar)]) -> Step {
+/// A step that runs an action with its `with:` inputs.
+pub(super) fn uses(name: &str, action: &str, with: &[(&str, Scalar)]) -> Step {
     Step {
         name: name.into(),
         id: None,

@@ -355,19 +355,11 @@ pub fn unpack_script() -> String {
 }
 
 fn uses_step(name: &str, action: &str, with: &[(&str, &str)]) -> Step {
-    Step {
-        name: name.into(),
-        id: None,
-        condition: None,
-        action: StepAction::Uses {
-            uses: action.into(),
-            with: with
-                .iter()
-                .map(|(k, v)| (k.to_string(), Scalar::Str(v.to_string())))
-                .collect(),
-        },
-        env: Default::default(),
-    }
+    let with: Vec<(&str, Scalar)> = with
+        .iter()
+        .map(|(k, v)| (*k, Scalar::Str(v.to_string())))
+        .collect();
+    node::uses(name, action, &with)
 }
 
 fn write_step(w: &mut Writer, indent: usize, step: &Step) {
