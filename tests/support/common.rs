@@ -34,6 +34,12 @@ pub fn copy_dir(from: &Path, to: &Path) {
 /// Runs git in `dir` with a fixed identity and no signing; fails the test if git fails.
 /// Returns its standard output.
 pub fn git(dir: &Path, args: &[&str]) -> String {
+    git_env(dir, args, &[])
+}
+
+/// [`git`] with environment variables set for it (an author's identity, which overrides the
+/// fixed one; `GIT_CONFIG_GLOBAL`...).
+pub fn git_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> String {
     let out = Command::new("git")
         .arg("-C")
         .arg(dir)
@@ -46,6 +52,7 @@ pub fn git(dir: &Path, args: &[&str]) -> String {
             "commit.gpgsign=false",
         ])
         .args(args)
+        .envs(env.iter().copied())
         .output()
         .unwrap();
     assert!(

@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use assert_cmd::cargo::CommandCargoExt;
 
+mod support;
+
 const PIPELINE: &str = r#"[pipeline]
 name = "phase-a"
 
@@ -79,24 +81,19 @@ struct Ws {
 }
 
 fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_AUTHOR_NAME", "Agent One")
-        .env("GIT_AUTHOR_EMAIL", "agent-1@example.test")
-        .env("GIT_COMMITTER_NAME", "Agent One")
-        .env("GIT_COMMITTER_EMAIL", "agent-1@example.test")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    // The commits need a fixed author (the matrix shows it) and no user configuration.
+    support::git_env(
+        dir,
+        args,
+        &[
+            ("GIT_CONFIG_GLOBAL", "/dev/null"),
+            ("GIT_CONFIG_NOSYSTEM", "1"),
+            ("GIT_AUTHOR_NAME", "Agent One"),
+            ("GIT_AUTHOR_EMAIL", "agent-1@example.test"),
+            ("GIT_COMMITTER_NAME", "Agent One"),
+            ("GIT_COMMITTER_EMAIL", "agent-1@example.test"),
+        ],
+    )
 }
 
 /// (subject, files to write, files to delete) for each commit.

@@ -10,7 +10,6 @@
 //! status the run recorded) inside an HTML comment; the `handoff` gate compares those claims
 //! with the run, so a report that claims green after a red run fails.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::disposition::{self, Decision};
@@ -272,8 +271,11 @@ fn claims_block(r: &RunRecord) -> String {
     s
 }
 
-fn human(id: &str, title: &str, default: &str, kept: &BTreeMap<String, String>) -> String {
-    let body = kept.get(id).cloned().unwrap_or_else(|| default.to_string());
+fn human(id: &str, title: &str, default: &str, kept: &[(String, String)]) -> String {
+    let body = kept
+        .iter()
+        .find(|(k, _)| k == id)
+        .map_or(default, |(_, v)| v.as_str());
     format!("## {title} (human-written)\n\n{HUMAN_BEGIN}{id} -->\n{body}\n{HUMAN_END}{id} -->\n\n")
 }
 
@@ -349,11 +351,10 @@ pub fn execution_report(
     docs: &Docs,
     existing: Option<&str>,
 ) -> Result<String, String> {
-    let kept_list = existing
+    let kept = existing
         .map(human_sections)
         .transpose()?
         .unwrap_or_default();
-    let kept: BTreeMap<String, String> = kept_list.iter().cloned().collect();
     let mut s = header("Phase A execution report");
     s.push_str("## Run\n\n| | |\n| --- | --- |\n");
     s.push_str(&format!("| pipeline | `{}` |\n", r.pipeline));
@@ -476,7 +477,7 @@ pub fn execution_report(
         "_Write observations about this pass here; `cargo xtask report` keeps this section._",
         &kept,
     ));
-    s.push_str(&leftovers(&kept_list, &["notes"]));
+    s.push_str(&leftovers(&kept, &["notes"]));
     s.push_str(&claims_block(r));
     Ok(s)
 }
@@ -489,11 +490,10 @@ pub fn handoff(
     pass_root: &Path,
     existing: Option<&str>,
 ) -> Result<String, String> {
-    let kept_list = existing
+    let kept = existing
         .map(human_sections)
         .transpose()?
         .unwrap_or_default();
-    let kept: BTreeMap<String, String> = kept_list.iter().cloned().collect();
     let mut s = header("Final Phase A handoff");
     s.push_str("## Status\n\n");
     s.push_str(&format!(
@@ -567,7 +567,7 @@ pub fn handoff(
         "_Anything the next team should know that the gates cannot say._",
         &kept,
     ));
-    s.push_str(&leftovers(&kept_list, &["next-steps", "notes"]));
+    s.push_str(&leftovers(&kept, &["next-steps", "notes"]));
     s.push_str(&claims_block(r));
     Ok(s)
 }

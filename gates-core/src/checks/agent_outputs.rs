@@ -132,25 +132,14 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
     Ok(out)
 }
 
+/// A document found in the pass root, as text (see [`super::document_text`]).
 fn read_text(
     path: &std::path::Path,
     rel: &str,
     out: &mut CheckOutput,
 ) -> Result<Option<String>, GateError> {
     let bytes = crate::fs::careful::read(path).map_err(|e| GateError::io(path, e))?;
-    match String::from_utf8(bytes) {
-        Ok(t) => Ok(Some(t)),
-        Err(e) => {
-            out.findings.push(Finding::error(
-                "document-not-utf8",
-                rel,
-                0,
-                0,
-                format!("not UTF-8 text: {e}"),
-            ));
-            Ok(None)
-        }
-    }
+    Ok(super::document_text(bytes, rel, out))
 }
 
 /// The spec packet of a pass root: its parent folder (the root itself for a top-level pass

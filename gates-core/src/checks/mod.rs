@@ -101,10 +101,28 @@ pub fn discovery_implementation(
     Ok(Some(path))
 }
 
+/// A document's bytes as text. Bytes that are not UTF-8 are the finding `document-not-utf8`
+/// at `rel`, and `None`: the check reports what it found and goes on.
+pub fn document_text(bytes: Vec<u8>, rel: &str, out: &mut CheckOutput) -> Option<String> {
+    match String::from_utf8(bytes) {
+        Ok(text) => Some(text),
+        Err(e) => {
+            out.findings.push(Finding::error(
+                "document-not-utf8",
+                rel,
+                0,
+                0,
+                format!("not UTF-8 text: {e}"),
+            ));
+            None
+        }
+    }
+}
+
 /// Reads the pass-root document `doc` (at `full`, reported as `rel`) as text. A missing
 /// document is the finding `missing_rule` (with `help` when given), one that is not UTF-8 is
-/// `document-not-utf8`; either way `None` is returned and the check reports what it found.
-/// Any other read error is the tool's.
+/// `document-not-utf8` ([`document_text`]); either way `None` is returned and the check
+/// reports what it found. Any other read error is the tool's.
 pub fn read_pass_document(
     full: &Path,
     rel: &str,
@@ -114,19 +132,7 @@ pub fn read_pass_document(
     out: &mut CheckOutput,
 ) -> Result<Option<String>, GateError> {
     match crate::fs::careful::read(full) {
-        Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(text) => Ok(Some(text)),
-            Err(e) => {
-                out.findings.push(Finding::error(
-                    "document-not-utf8",
-                    rel,
-                    0,
-                    0,
-                    format!("not UTF-8 text: {e}"),
-                ));
-                Ok(None)
-            }
-        },
+        Ok(bytes) => Ok(document_text(bytes, rel, out)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let mut f = Finding::error(
                 missing_rule,

@@ -12,7 +12,7 @@ use assert_cmd::cargo::CommandCargoExt;
 mod common;
 
 #[allow(unused_imports)]
-pub use common::{copy_dir, git, workspace};
+pub use common::{copy_dir, git, git_env, workspace};
 
 /// The xtask binary, run from the workspace, without colour, outside GitHub Actions and with
 /// no standard input.
