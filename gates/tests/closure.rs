@@ -1,7 +1,7 @@
 //! The closure gates on the fixture pass roots of `tests/fixtures/closure/`: one tree per
 //! scenario, exact findings (rule, path, line, column) per gate.
 
-mod closure_support;
+use crate::closure_support;
 
 use closure_support::*;
 

@@ -2,7 +2,7 @@
 //! tree, `apply` carries it out with git and refuses anything unsafe. The crash test (a
 //! process killed after every step) is in `xtask/tests/cleanup_crash.rs`.
 
-mod closure_support;
+use crate::closure_support;
 
 use std::path::Path;
 

@@ -1,7 +1,7 @@
 //! `preflight` and `handoff`: the gates that read git state and the run, on temporary git
 //! repositories built from the complete fixture.
 
-mod closure_support;
+use crate::closure_support;
 
 use std::path::Path;
 

@@ -6,7 +6,7 @@
 //! R1 refactor and the Q1 review, and evidence relative to the spec packet. One passing
 //! tree, then one change per way it can fail, with exact findings.
 
-mod closure_support;
+use crate::closure_support;
 
 use closure_support::*;
 use gates::pipeline::Pipeline;

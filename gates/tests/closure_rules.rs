@@ -2,7 +2,7 @@
 //! documents written inline, with exact line and column; and the report generator keeping
 //! human-written sections.
 
-mod closure_support;
+use crate::closure_support;
 
 use closure_support::*;
 use gates::artifacts::evidence::Resolver;

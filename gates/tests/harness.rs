@@ -10,8 +10,8 @@ use gates::Severity;
 use gates::checks::harness_matrix;
 use gates::run::{GateResult, Status, executor};
 
-mod fixture_tree;
-mod one_slice;
+use crate::fixture_tree;
+use crate::one_slice;
 
 fn copy_fixture(name: &str) -> (tempfile::TempDir, std::path::PathBuf) {
     fixture_tree::copy("harness", name)

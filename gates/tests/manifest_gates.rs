@@ -9,7 +9,7 @@ use gates::checks::{CheckOutput, discovery_roots, import_boundary, metadata_cont
 
 type Row = (&'static str, &'static str, u32, u32);
 
-mod fixture_tree;
+use crate::fixture_tree;
 
 /// The scenario tree `name`, copied (a case is its base `passing` with its changes).
 fn fixture(name: &str) -> fixture_tree::Tree {

@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, SystemTime};
 
-mod one_slice;
+use crate::one_slice;
 
 use gates::Severity;
 use gates::run::{GateResult, Status, executor};

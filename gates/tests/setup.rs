@@ -8,7 +8,7 @@ use std::thread;
 
 use gates::run::{Status, executor};
 
-mod one_slice;
+use crate::one_slice;
 
 fn pipeline_text(setup: &str) -> String {
     one_slice::text(

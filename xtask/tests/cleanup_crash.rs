@@ -10,7 +10,7 @@ use std::process::Command;
 
 use assert_cmd::cargo::CommandCargoExt;
 
-mod support;
+use crate::support;
 
 use support::{copy_dir, git, workspace};
 

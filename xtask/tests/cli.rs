@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use assert_cmd::cargo::CommandCargoExt;
 
-mod support;
+use crate::support;
 
 use support::git;
 

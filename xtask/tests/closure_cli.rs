@@ -6,7 +6,7 @@ use std::process::{Command, Output};
 
 use assert_cmd::cargo::CommandCargoExt;
 
-mod support;
+use crate::support;
 
 use support::{copy_dir, git, workspace};
 

@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 
 use assert_cmd::cargo::CommandCargoExt;
 
-mod support;
+use crate::support;
 
 use support::workspace;
 

@@ -3,7 +3,7 @@
 
 use assert_cmd::Command;
 
-mod support;
+use crate::support;
 
 use support::workspace;
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use assert_cmd::cargo::CommandCargoExt;
 
-mod support;
+use crate::support;
 
 const PIPELINE: &str = r#"[pipeline]
 name = "phase-a"

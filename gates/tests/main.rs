@@ -1,0 +1,27 @@
+//! The gates crate's integration tests, one module per file beside this one, in one
+//! test binary (one link of the library instead of one per file).
+
+mod ci;
+mod ci_github_summary;
+mod closure;
+mod closure_cleanup;
+mod closure_git;
+mod closure_prose;
+mod closure_rules;
+mod example_pipeline;
+mod executor;
+mod guard;
+mod harness;
+mod harness_cases;
+mod host_gates;
+mod layers;
+mod manifest_gates;
+mod pipeline_load;
+mod report_locations;
+mod route_probe;
+mod setup;
+
+// What the modules above share.
+mod closure_support;
+mod fixture_tree;
+mod one_slice;

@@ -1,0 +1,14 @@
+//! The xtask crate's integration tests, one module per file beside this one, in one
+//! test binary (one link of the library instead of one per file).
+
+mod cleanup_crash;
+mod cli;
+mod closure_cli;
+mod conventions;
+mod example;
+mod guard_outputs;
+mod history;
+mod robustness;
+
+// What the modules above share.
+mod support;
