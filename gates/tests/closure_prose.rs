@@ -242,6 +242,72 @@ fn evidence_resolves_through_the_spec_packet_and_goes_stale_past_the_end() {
 }
 
 #[test]
+fn evidence_into_files_the_cleanup_deleted_as_superseded_is_a_warning() {
+    let t = fixture("prose");
+    let a1 = p("AGENT_A1_FINAL.md");
+    // The manifest also deletes a scratchpad of an agent with no final, and a final.
+    edit(
+        &t,
+        &p("A8_CLEANUP_MANIFEST.md"),
+        "- `AGENT_4_REVIEW_REPORT.md`\n",
+        "- `AGENT_4_REVIEW_REPORT.md`\n- `AGENT_Z9_SCRATCHPAD.md`\n- `AGENT_R2_FINAL.md`\n",
+    );
+    edit(
+        &t,
+        &a1,
+        "## Assumptions",
+        "- Scratch notes:\n  \
+         - `/worktrees/hq/docs/spec/_pass-01/AGENT_A1_SCRATCHPAD.md:12`\n  \
+         - `AGENT_4_REVIEW_REPORT.md#L3`\n  \
+         - `AGENT_A1_PLAN_VERBATIM.md`\n  \
+         - `AGENT_Q1_SCRATCHPAD.md:2`\n  \
+         - `AGENT_Z9_SCRATCHPAD.md:4`\n  \
+         - `AGENT_R2_FINAL.md:1`\n\n## Assumptions",
+    );
+    let r = gate(&t, "agent-outputs");
+    // Deleted on the record, superseded by the agent's final (A1's plan and scratchpad, the
+    // draft of agent 4's review report): warnings, at the citation.
+    assert_eq!(
+        warnings(&r),
+        vec![
+            f("evidence-deleted-by-cleanup", &a1, 15, 6),
+            f("evidence-deleted-by-cleanup", &a1, 16, 6),
+            f("evidence-deleted-by-cleanup", &a1, 17, 6),
+        ]
+    );
+    // Not listed; listed, but no final of its agent; a final, which is never deletable.
+    assert_eq!(
+        errors(&r),
+        vec![
+            f("evidence-file-missing", &a1, 18, 6),
+            f("evidence-file-missing", &a1, 19, 6),
+            f("evidence-file-missing", &a1, 20, 6),
+        ]
+    );
+    let deleted = r
+        .findings
+        .iter()
+        .find(|x| x.rule == "evidence-deleted-by-cleanup")
+        .unwrap();
+    assert!(
+        deleted.message.contains("(A8_CLEANUP_MANIFEST.md:13)"),
+        "{}",
+        deleted.message
+    );
+    // Without the manifest the same citations are missing files.
+    std::fs::remove_file(t.path().join(p("A8_CLEANUP_MANIFEST.md"))).unwrap();
+    let r = gate(&t, "agent-outputs");
+    assert_eq!(warnings(&r), vec![]);
+    let in_a1: Vec<F> = errors(&r).into_iter().filter(|e| e.1 == a1).collect();
+    assert_eq!(
+        in_a1,
+        (15..=20)
+            .map(|line| f("evidence-file-missing", &a1, line, 6))
+            .collect::<Vec<_>>()
+    );
+}
+
+#[test]
 fn the_cleanup_manifest_as_lists() {
     let t = fixture("prose");
     let a8 = p("A8_CLEANUP_MANIFEST.md");

@@ -15,6 +15,13 @@
 //! repository published a review disposition citing six reports that were not in the tree:
 //! a citation that does not resolve is not evidence.
 //!
+//! An anchor into an agent's plan, scratchpad or draft that the cleanup manifest lists as
+//! deleted, while that agent's final is in the pass root, is a warning
+//! (`evidence-deleted-by-cleanup`): the runbook deletes exactly those files once their final
+//! exists, so the citation was evidence when written and its file is gone by the rule, on the
+//! record. Any other missing file stays an error: a final, a closure output, a file the
+//! manifest does not list, or one deleted with no final of its agent.
+//!
 //! **How to fix.** Add the missing section (write "None." when there is nothing to say);
 //! point anchors at lines that exist (after edits, lines move); restore a cited artifact, or
 //! update the citation to where the artifact was archived.
@@ -22,6 +29,9 @@
 use serde::Deserialize;
 
 use super::{CheckCtx, CheckOutput, ParamError, parse_params};
+use std::collections::BTreeMap;
+
+use crate::artifacts::cleanup::{self, Action};
 use crate::artifacts::evidence::{self, Resolver};
 use crate::artifacts::git;
 use crate::artifacts::markdown::{self, Doc, normalise_key};
@@ -89,12 +99,13 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
             .with_help("every agent publishes its final output in the pass root"),
         );
     }
+    let deleted = superseded_deletions(ctx, &pass_rel, &files)?;
     for f in &finals {
         let rel = format!("{pass_rel}/{f}");
         let Some(text) = read_text(&ctx.pass_root.join(f), &rel, &mut out)? else {
             continue;
         };
-        check_final(&rel, &text, &mut resolver, &mut out.findings);
+        check_final(&rel, &text, &mut resolver, &deleted, &mut out.findings);
     }
     out.notes.push(format!(
         "{agent_docs} agent document(s) in the pass root, {} final(s) checked for the five sections",
@@ -132,6 +143,87 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
     Ok(out)
 }
 
+/// Superseded agent files the cleanup deleted on the record: repository-relative path →
+/// where the manifest lists it (`A8_CLEANUP_MANIFEST.md:20`). An entry counts when the
+/// manifest deletes it, the file is gone, it is an agent's plan, scratchpad or other
+/// non-final document, and a final of the same agent is in the pass root (SPEC §7: such
+/// files are deleted once their final exists). The manifest's own problems are the
+/// `docs-cleanup` gate's findings; an unreadable manifest records nothing here.
+pub type Deletions = BTreeMap<String, String>;
+
+fn superseded_deletions(
+    ctx: &CheckCtx,
+    pass_rel: &str,
+    files: &[String],
+) -> Result<Deletions, GateError> {
+    let cfg = super::docs_cleanup::config_of(ctx.pipeline)?;
+    let path = super::resolve_inside(ctx.pass_root, &cfg.manifest)?;
+    let mut out = Deletions::new();
+    if !path.is_file() {
+        return Ok(out);
+    }
+    let Ok(text) = crate::fs::careful::read_to_string(&path) else {
+        return Ok(out);
+    };
+    let manifest_rel = format!("{pass_rel}/{}", cfg.manifest);
+    let (manifest, _) = cleanup::parse(&manifest_rel, &text);
+    for e in manifest
+        .entries
+        .iter()
+        .filter(|e| e.action == Action::Delete)
+    {
+        if files.contains(&e.path) {
+            continue;
+        }
+        let Some((agent, kind)) = names::agent_file(&e.path) else {
+            continue;
+        };
+        if matches!(kind, names::AgentFile::Final(_)) {
+            continue;
+        }
+        if files
+            .iter()
+            .any(|f| names::is_agent_final(f) && names::is_final_of(f, &agent))
+        {
+            out.insert(
+                format!("{pass_rel}/{}", e.path),
+                format!("{}:{}", cfg.manifest, e.line),
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// Where the cleanup manifest deleted the file `cited` stands for, when it is one of
+/// `deleted` (see [`Deletions`]); `doc_dir` is the citing document's folder.
+fn on_record<'d>(
+    resolver: &Resolver,
+    deleted: &'d Deletions,
+    doc_dir: &str,
+    cited: &str,
+) -> Option<&'d String> {
+    let p = resolver.map_path(cited).ok()?;
+    deleted
+        .get(&p)
+        .or_else(|| evidence::join_rel(doc_dir, &p).and_then(|j| deleted.get(&j)))
+}
+
+/// The warning for a citation (`cited`, as written) of a superseded agent file deleted on
+/// the record at `at`.
+fn deleted_by_cleanup(cited: &str, at: &str, rel: &str, line: u32, col: u32) -> Finding {
+    Finding::error(
+        "evidence-deleted-by-cleanup",
+        rel,
+        line,
+        col,
+        format!(
+            "`{cited}` is a superseded agent file the cleanup deleted once its final existed ({at})"
+        ),
+    )
+    .with_severity(crate::finding::Severity::Warning)
+    .with_help("cite the lasting record instead: the final, the code, or a retained document")
+}
+
 /// A document found in the pass root, as text (see [`super::document_text`]).
 fn read_text(
     path: &std::path::Path,
@@ -152,8 +244,18 @@ pub fn packet_of(pass_rel: &str) -> String {
 }
 
 /// The five sections and the Evidence Map's anchors of one final.
-pub fn check_final(rel: &str, text: &str, resolver: &mut Resolver, findings: &mut Vec<Finding>) {
+pub fn check_final(
+    rel: &str,
+    text: &str,
+    resolver: &mut Resolver,
+    deleted: &Deletions,
+    findings: &mut Vec<Finding>,
+) {
     let doc = Doc::parse(text);
+    let doc_dir = std::path::Path::new(rel)
+        .parent()
+        .map(git::rel_str)
+        .unwrap_or_default();
     let headings = doc.headings();
     for name in SECTIONS {
         let want = normalise_key(name);
@@ -203,8 +305,17 @@ pub fn check_final(rel: &str, text: &str, resolver: &mut Resolver, findings: &mu
                 for l in doc.visible(range.clone()) {
                     for a in evidence::anchors_in_line(&l.text) {
                         n += 1;
-                        if let Err(u) = resolver.resolve(&a) {
-                            findings.push(Finding::error(u.rule, rel, l.no, a.col, u.message));
+                        match resolver.resolve(&a) {
+                            Ok(_) => {}
+                            Err(u) if u.rule == "evidence-file-missing" => findings.push(
+                                match on_record(resolver, deleted, &doc_dir, &a.path) {
+                                    Some(at) => deleted_by_cleanup(&a.raw, at, rel, l.no, a.col),
+                                    None => Finding::error(u.rule, rel, l.no, a.col, u.message),
+                                },
+                            ),
+                            Err(u) => {
+                                findings.push(Finding::error(u.rule, rel, l.no, a.col, u.message))
+                            }
                         }
                     }
                 }
@@ -222,6 +333,19 @@ pub fn check_final(rel: &str, text: &str, resolver: &mut Resolver, findings: &mu
                         // A path outside the target (a skill file, another machine's
                         // folder) is context, not evidence of this repository.
                         Err(u) if u.rule == "evidence-outside-repo" => {}
+                        Err(u) if u.rule == "evidence-file-missing" => {
+                            if let Some(at) = on_record(resolver, deleted, &doc_dir, &i.text) {
+                                findings.push(deleted_by_cleanup(&i.text, at, rel, line, i.col));
+                            } else {
+                                findings.push(Finding::error(
+                                    u.rule,
+                                    rel,
+                                    line,
+                                    i.col,
+                                    format!("cites `{}`: {}", i.text, u.message),
+                                ));
+                            }
+                        }
                         Err(u) => findings.push(Finding::error(
                             u.rule,
                             rel,
