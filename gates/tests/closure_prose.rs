@@ -242,6 +242,79 @@ fn evidence_resolves_through_the_spec_packet_and_goes_stale_past_the_end() {
 }
 
 #[test]
+fn deferred_list_findings_state_severity_owner_rationale_and_target() {
+    let a7 = p("A7_REVIEW_DISPOSITION.md");
+    let item3 =
+        "3. Duplicate discovery logic across package and plugin: **resolved in targeted scope**.";
+    let review = |t: &tempfile::TempDir| errors(&gate(t, "review-closure"));
+    // Deferred with no severity: it may be high, so it is read as high.
+    let t = fixture("prose");
+    edit(
+        &t,
+        &a7,
+        item3,
+        "3. Duplicate discovery logic: **deferred**.",
+    );
+    assert_eq!(
+        review(&t),
+        vec![f("blocking-or-high-not-resolved", &a7, 18, 33)]
+    );
+    // A deferred medium that says nothing more: one finding per missing field.
+    let t = fixture("prose");
+    edit(
+        &t,
+        &a7,
+        item3,
+        "3. Duplicate discovery logic (medium): **deferred**.",
+    );
+    assert_eq!(
+        review(&t),
+        vec![f("medium-disposition-incomplete", &a7, 18, 42); 3]
+    );
+    // Target after the status, owner on a nested line; the title's slice does not count,
+    // nor does a line about another finding (31).
+    let t = fixture("prose");
+    edit(
+        &t,
+        &a7,
+        item3,
+        "3. A2 discovery logic (medium): **accepted**.\n   - Owner: agent-2.",
+    );
+    edit(
+        &t,
+        &a7,
+        "## Verification Reruns",
+        "- Finding 31 lands in B2 because of the cutover.\n\n## Verification Reruns",
+    );
+    let r = gate(&t, "review-closure");
+    assert_eq!(
+        r.findings
+            .iter()
+            .map(|x| x.message.rsplit(" without ").next().unwrap().to_string())
+            .collect::<Vec<_>>(),
+        vec!["a rationale", "a target slice"]
+    );
+    // All three: target after the status, a nested explanation, the owner where the
+    // document's deferred section names the finding.
+    let t = fixture("prose");
+    edit(
+        &t,
+        &a7,
+        item3,
+        "3. A2 discovery logic (medium): **deferred** to B1.\n   - Merging them changes the published package surface.",
+    );
+    edit(
+        &t,
+        &a7,
+        "- Session-derived caller classification",
+        "- Finding 3 is owned by agent-2.\n- Session-derived caller classification",
+    );
+    let r = gate(&t, "review-closure");
+    assert_eq!(errors(&r), vec![], "{:#?}", r.findings);
+    assert_eq!(r.status, gates::run::Status::Passed);
+}
+
+#[test]
 fn evidence_into_files_the_cleanup_deleted_as_superseded_is_a_warning() {
     let t = fixture("prose");
     let a1 = p("AGENT_A1_FINAL.md");

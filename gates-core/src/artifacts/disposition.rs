@@ -233,11 +233,11 @@ fn prose_findings(path: &str, doc: &Doc, resolver: &mut Resolver, d: &mut Dispos
             };
             let status = toks
                 .iter()
-                .find_map(|(_, i)| parse_status(&i.text).map(|s| (s, i.col)))
+                .find_map(|(l, i)| parse_status(&i.text).map(|s| (s, i.col, *l)))
                 .or_else(|| {
                     kv("status")
                         .and_then(|v| parse_status(&v))
-                        .map(|s| (s, it.col))
+                        .map(|s| (s, it.col, it.line))
                 });
             let severity = toks
                 .iter()
@@ -258,7 +258,7 @@ fn prose_findings(path: &str, doc: &Doc, resolver: &mut Resolver, d: &mut Dispos
             let label = format!("finding {} (`{}`)", n + 1, short(&it.text));
             let err =
                 |rule: &str, col: u32, msg: String| Finding::error(rule, path, it.line, col, msg);
-            let Some((status, scol)) = status else {
+            let Some((status, scol, sline)) = status else {
                 d.findings.push(
                     err(
                         "finding-status-missing",
@@ -291,7 +291,33 @@ fn prose_findings(path: &str, doc: &Doc, resolver: &mut Resolver, d: &mut Dispos
                     scol,
                     format!("{label} is {sev} and {st}: blocking and high findings must be resolved in-run"),
                 )),
-                _ => {}
+                // Deferred or accepted with no severity: it may be high, so it is not read as
+                // a pass (SPEC §6: only mediums may be deferred).
+                (st, None) => d.findings.push(
+                    err(
+                        "blocking-or-high-not-resolved",
+                        scol,
+                        format!(
+                            "{label} is of unstated severity (read as high) and {st}: blocking and high findings must be resolved in-run"
+                        ),
+                    )
+                    .with_help("state its severity when it is medium or low: `(medium)`"),
+                ),
+                (st, Some(_)) => {
+                    let said = Said::read(doc, n + 1, it.line, end_line, sline, scol);
+                    for name in missing_medium_fields(&said) {
+                        d.findings.push(
+                            err(
+                                "medium-disposition-incomplete",
+                                scol,
+                                format!("{label} is a {st} medium without {name}"),
+                            )
+                            .with_help(
+                                "say it under the finding or where the document names it (`Finding 4 is owned by agent-2 and lands in B1`): `Owner: …`, `Rationale: …`, `Target slice: …`",
+                            ),
+                        );
+                    }
+                }
             }
             // Anchors in the finding resolve.
             for (l, i) in inl.iter().filter(|(l, _)| *l >= it.line && *l < end_line) {
@@ -317,6 +343,116 @@ fn prose_findings(path: &str, doc: &Doc, resolver: &mut Resolver, d: &mut Dispos
         }
     }
     any
+}
+
+/// What a prose finding says of its disposition, lowercase: the item's line from its status
+/// token on (the title before it names what the finding is about, not where it goes), its
+/// nested lines, and every line elsewhere that names it as `finding <n>` (people write a
+/// "Deferred" section: `Finding 4 is owned by agent-2 and lands with Phase B slice B1.`).
+struct Said {
+    status_line: String,
+    nested: Vec<String>,
+    elsewhere: Vec<String>,
+}
+
+impl Said {
+    fn read(doc: &Doc, n: usize, start: u32, end: u32, sline: u32, scol: u32) -> Said {
+        let name = format!("finding {n}");
+        let names_it = |t: &str| {
+            t.match_indices(&name).any(|(p, _)| {
+                !t[p + name.len()..]
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_digit())
+            })
+        };
+        let mut said = Said {
+            status_line: String::new(),
+            nested: Vec::new(),
+            elsewhere: Vec::new(),
+        };
+        for l in doc.visible(doc.all()) {
+            let lower = l.text.to_ascii_lowercase();
+            if (start..end).contains(&l.no) {
+                if l.no == sline {
+                    said.status_line = lower
+                        .get(scol.saturating_sub(1) as usize..)
+                        .unwrap_or("")
+                        .to_string();
+                } else if l.no > sline {
+                    said.nested.push(lower);
+                }
+            } else if names_it(&lower) {
+                said.elsewhere.push(lower);
+            }
+        }
+        said
+    }
+
+    fn all(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.status_line.as_str())
+            .chain(self.nested.iter().map(String::as_str))
+            .chain(self.elsewhere.iter().map(String::as_str))
+    }
+}
+
+/// A slice name, lowercase: `a7`, `b1`, `b4a`.
+fn is_slice(w: &str) -> bool {
+    let b = w.as_bytes();
+    if b.len() < 2 || !matches!(b[0], b'a'..=b'c') {
+        return false;
+    }
+    let digits = b[1..].iter().take_while(|c| c.is_ascii_digit()).count();
+    digits >= 1 && b.len() - 1 - digits <= 1 && b[1 + digits..].iter().all(u8::is_ascii_alphabetic)
+}
+
+/// Which of owner, rationale and target slice a deferred or accepted medium does not state
+/// (see [`Said`]). Owner: `owner: x`, `owner is x`, `owned by x`, `assigned to x`. Target
+/// slice: `target: x`, `target slice: x`, or a slice (`B1`, `A9`, `B4A`, `Phase B`) after
+/// `to`, `until`, `into`, `in`, `for`, `with`, `slice`. Rationale: `rationale:`, `reason:`,
+/// `because`, `since`, or a nested line of the finding that says more than owner or target.
+fn missing_medium_fields(said: &Said) -> Vec<&'static str> {
+    let has = |keys: &[&str]| said.all().any(|t| keys.iter().any(|k| t.contains(k)));
+    let mut missing = Vec::new();
+    if !has(&[
+        "owner:",
+        "owner is ",
+        "owner - ",
+        "owner — ",
+        "owned by ",
+        "assigned to ",
+        "(owner ",
+    ]) {
+        missing.push("an owner");
+    }
+    let target = has(&["target:", "target slice:"])
+        || said.all().any(|t| {
+            let words: Vec<&str> = t
+                .split(|c: char| !c.is_ascii_alphanumeric())
+                .filter(|w| !w.is_empty())
+                .collect();
+            words.windows(2).any(|p| {
+                (matches!(
+                    p[0],
+                    "to" | "until" | "into" | "in" | "for" | "with" | "slice"
+                ) && is_slice(p[1]))
+                    || (p[0] == "phase" && matches!(p[1], "b" | "c" | "d"))
+            })
+        });
+    if !target {
+        missing.push("a target slice");
+    }
+    let explained = said.nested.iter().any(|l| {
+        let l = markdown::strip_line_markers(l.trim_start());
+        l.split_whitespace().count() >= 3
+            && !["owner", "owned by", "target", "assigned to"]
+                .iter()
+                .any(|k| l.starts_with(k))
+    });
+    if !explained && !has(&["rationale:", "reason:", "because", "since ", "why:"]) {
+        missing.push("a rationale");
+    }
+    missing
 }
 
 fn short(s: &str) -> String {
@@ -556,4 +692,19 @@ pub fn check(path: &str, text: &str, resolver: &mut Resolver) -> Disposition {
         }
     }
     d
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_slice;
+
+    #[test]
+    fn slice_names() {
+        for w in ["a0", "a7", "b1", "b4a", "c12"] {
+            assert!(is_slice(w), "{w}");
+        }
+        for w in ["a", "b", "ab1", "d1", "b4ab", "c3po", "a7-", ""] {
+            assert!(!is_slice(w), "{w}");
+        }
+    }
 }
