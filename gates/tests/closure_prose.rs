@@ -161,6 +161,23 @@ fn readiness_without_the_document_and_with_a_dangling_reference() {
 }
 
 #[test]
+fn an_empty_blockers_section_is_not_read_as_none() {
+    let a9 = p("A9_PHASE_B_READINESS.md");
+    let t = fixture("prose");
+    edit(&t, &a9, "No kickoff blockers.\n", "");
+    assert_eq!(
+        errors(&gate(&t, "phase-b-readiness")),
+        vec![f("blockers-unstated", &a9, 12, 1)]
+    );
+    // "None" in any words, or a dash, states it.
+    for none in ["- None.", "Nothing blocks kickoff.", "—"] {
+        let t = fixture("prose");
+        edit(&t, &a9, "No kickoff blockers.", none);
+        assert_eq!(errors(&gate(&t, "phase-b-readiness")), vec![], "{none}");
+    }
+}
+
+#[test]
 fn a_real_blocker_or_a_not_ready_decision_fails_readiness() {
     let t = fixture("prose");
     let a9 = p("A9_PHASE_B_READINESS.md");

@@ -200,15 +200,20 @@ pub fn check(path: &str, text: &str, require_ready: bool) -> Readiness {
             "no `Blockers` section (write \"No blockers.\" under it when there are none)".into(),
         ));
     }
+    // Whether anything states the blockers, as blockers or as none: an empty section says
+    // neither, and is not read as "none" (SPEC §7: none when the section says so in words).
+    let mut stated = !kv.is_empty();
     for (line, v, _) in kv {
         if !says_none(&v) {
             r.blockers.push((line, v));
         }
     }
+    let first_heading = blocker_sections.first().map(|(h, _)| h.line);
     for (_, range) in blocker_sections {
         let tables = doc.tables(range.clone());
         for t in &tables {
             for row in &t.rows {
+                stated = true;
                 let text: Vec<String> = row.cells.iter().map(|c| c.text.clone()).collect();
                 if !row.cells.iter().all(|c| says_none(&c.text)) {
                     r.blockers.push((row.line, text.join(" | ")));
@@ -221,11 +226,27 @@ pub fn check(path: &str, text: &str, require_ready: bool) -> Readiness {
                 continue;
             }
             let t = markdown::strip_line_markers(l.text.trim());
-            if t.is_empty() || says_none(t) {
+            if t.is_empty() {
+                continue;
+            }
+            stated = true;
+            if says_none(t) {
                 continue;
             }
             r.blockers.push((l.no, strip_emphasis(t)));
         }
+    }
+    if let (Some(line), false) = (first_heading, stated) {
+        r.findings.push(
+            err(
+                "blockers-unstated",
+                line,
+                1,
+                "the `Blockers` section is empty: it states neither blockers nor that there are none"
+                    .into(),
+            )
+            .with_help("write the blockers, or \"No blockers.\" when there are none"),
+        );
     }
     r.blockers.sort();
     r.blockers.dedup();
