@@ -325,3 +325,40 @@ fn the_tool_aborts_on_panic_and_the_tests_unwind_in_one_build() {
         assert!(ci.contains(line), "ci.yml lacks {line:?}");
     }
 }
+
+/// Each crate's integration tests are one binary (`autotests = false`, one `[[test]]` at
+/// `tests/main.rs`), so a test file that `tests/main.rs` does not declare is never compiled
+/// and its tests never run: every `tests/*.rs` must be one of its modules.
+#[test]
+fn every_integration_test_file_is_compiled() {
+    let root = workspace();
+    for krate in ["gates", "xtask"] {
+        let manifest = std::fs::read_to_string(root.join(krate).join("Cargo.toml")).unwrap();
+        assert!(manifest.contains("autotests = false"), "{krate}/Cargo.toml");
+        assert!(
+            manifest.contains("[[test]]\nname = \"integration\"\npath = \"tests/main.rs\""),
+            "{krate}/Cargo.toml"
+        );
+        let tests = root.join(krate).join("tests");
+        let main = std::fs::read_to_string(tests.join("main.rs")).unwrap();
+        let declared: Vec<&str> = main
+            .lines()
+            .filter_map(|l| l.strip_prefix("mod ")?.strip_suffix(';'))
+            .collect();
+        let mut files: Vec<String> = std::fs::read_dir(&tests)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter_map(|n| n.strip_suffix(".rs").map(str::to_string))
+            .filter(|n| n != "main")
+            .collect();
+        files.sort();
+        let missing: Vec<&String> = files
+            .iter()
+            .filter(|f| !declared.contains(&f.as_str()))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "{krate}/tests/main.rs does not declare {missing:?}"
+        );
+    }
+}
