@@ -161,7 +161,7 @@ fn readiness_without_the_document_and_with_a_dangling_reference() {
 }
 
 #[test]
-fn an_empty_blockers_section_is_not_read_as_none() {
+fn blockers_are_none_only_when_the_section_says_so_in_words() {
     let a9 = p("A9_PHASE_B_READINESS.md");
     let t = fixture("prose");
     edit(&t, &a9, "No kickoff blockers.\n", "");
@@ -169,12 +169,33 @@ fn an_empty_blockers_section_is_not_read_as_none() {
         errors(&gate(&t, "phase-b-readiness")),
         vec![f("blockers-unstated", &a9, 12, 1)]
     );
-    // "None" in any words, or a dash, states it.
-    for none in ["- None.", "Nothing blocks kickoff.", "—"] {
+    // "None" in any words, or a dash, states it; a sub-heading is not a statement.
+    for none in [
+        "- None.",
+        "Nothing blocks kickoff.",
+        "—",
+        "None identified; kickoff can proceed.",
+        "Blockers: none.",
+        "- None at this time.",
+        "### Kickoff\nNo kickoff blockers.",
+    ] {
         let t = fixture("prose");
         edit(&t, &a9, "No kickoff blockers.", none);
         assert_eq!(errors(&gate(&t, "phase-b-readiness")), vec![], "{none}");
     }
+    // An unknown is not none, and a sub-heading alone states nothing.
+    let t = fixture("prose");
+    edit(&t, &a9, "No kickoff blockers.", "TBD");
+    assert_eq!(
+        errors(&gate(&t, "phase-b-readiness")),
+        vec![f("ready-with-blockers", &a9, 13, 1)]
+    );
+    let t = fixture("prose");
+    edit(&t, &a9, "No kickoff blockers.", "### Kickoff");
+    assert_eq!(
+        errors(&gate(&t, "phase-b-readiness")),
+        vec![f("blockers-unstated", &a9, 12, 1)]
+    );
 }
 
 #[test]

@@ -72,29 +72,86 @@ fn heading_has(title: &str, words: &[&str]) -> bool {
         .any(|w| words.iter().any(|x| w.eq_ignore_ascii_case(x)))
 }
 
-/// A statement that there are no blockers: empty, "none", or a sentence such as
-/// "No kickoff blockers." / "There are no blockers." / "Nothing blocks kickoff."
+/// A statement that there are no blockers: empty or a dash, "none" in a sentence ("None.",
+/// "None identified; kickoff can proceed.", "None at this time."), a "no" about blockers
+/// ("No kickoff blockers.", "There are currently no blocking issues.", "Kickoff has no open
+/// blockers."), "Nothing blocks kickoff.", or a key line saying so ("Blockers: none"). A
+/// statement that qualifies its "none" (but, except, unless, until, however, other than) is
+/// not none, nor is an unknown ("TBD", "?"): a blocker that is not known to be absent is
+/// read as a blocker. "No reviewer for B1" is a blocker: its "no" is not about blockers.
 pub fn says_none(s: &str) -> bool {
-    if is_blank_value(s) {
+    let t = strip_emphasis(s).to_ascii_lowercase();
+    let t = t.trim().trim_end_matches(['.', '!']).trim();
+    if matches!(t, "tbd" | "todo" | "?" | "unknown") {
+        return false;
+    }
+    if is_blank_value(t) {
         return true;
     }
-    let t = strip_emphasis(s).to_ascii_lowercase();
-    let t = t.trim().trim_end_matches(['.', '!']);
-    let words: Vec<&str> = t
+    // A key line: "Blockers: none", "Kickoff blockers — none".
+    for sep in [":", " — ", " – ", " - "] {
+        if let Some((k, v)) = t.split_once(sep)
+            && k.split_whitespace().any(|w| w.starts_with("block"))
+            && k.split_whitespace().count() <= 3
+        {
+            return says_none(v);
+        }
+    }
+    let all: Vec<&str> = t
         .split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|w| !w.is_empty())
         .collect();
-    let mentions = words.iter().any(|w| w.starts_with("block"));
-    let negated = matches!(words.first(), Some(&"no" | &"none" | &"nothing" | &"zero"))
-        || t.starts_with("there are no ")
-        || t.starts_with("there is no ")
-        || t.contains(" no blockers")
-        || t.contains(" no kickoff blockers");
-    // A sentence that also says "but"/"except"/"unless" qualifies its "no": not none.
-    let qualified = words
+    let qualified = all.iter().any(|w| {
+        matches!(
+            *w,
+            "but" | "except" | "unless" | "until" | "however" | "besides"
+        )
+    }) || t.contains("other than")
+        || t.contains("apart from");
+    if qualified {
+        return false;
+    }
+    // Words that only set the scene before the statement: "There are currently no …",
+    // "At present, none."
+    const LEAD: &[&str] = &[
+        "there",
+        "are",
+        "is",
+        "currently",
+        "at",
+        "present",
+        "we",
+        "have",
+        "so",
+        "far",
+        "as",
+        "of",
+        "now",
+        "today",
+        "right",
+        "still",
+    ];
+    let words: Vec<&str> = all
         .iter()
-        .any(|w| matches!(*w, "but" | "except" | "unless" | "until" | "however"));
-    (negated && (mentions || words.len() <= 2)) && !qualified
+        .copied()
+        .skip_while(|w| LEAD.contains(w))
+        .collect();
+    let about_blockers = |w: &&str| {
+        w.starts_with("block")
+            || w.starts_with("issue")
+            || w.starts_with("impediment")
+            || w.starts_with("item")
+            || w.starts_with("concern")
+    };
+    match words.first() {
+        Some(&("none" | "nothing" | "nil")) => true,
+        Some(&("no" | "zero")) => words.len() <= 2 || words.iter().any(about_blockers),
+        // "Kickoff has no open blockers": a "no" that a blocker word follows closely.
+        _ => words
+            .iter()
+            .enumerate()
+            .any(|(i, w)| *w == "no" && words[i + 1..].iter().take(3).any(about_blockers)),
+    }
 }
 
 /// A slice id (`B0`, `B1`, `A4B`): one to four capitals, digits, an optional capital.
@@ -209,6 +266,7 @@ pub fn check(path: &str, text: &str, require_ready: bool) -> Readiness {
         }
     }
     let first_heading = blocker_sections.first().map(|(h, _)| h.line);
+    let heading_lines: Vec<u32> = doc.headings().iter().map(|h| h.line).collect();
     for (_, range) in blocker_sections {
         let tables = doc.tables(range.clone());
         for t in &tables {
@@ -222,7 +280,8 @@ pub fn check(path: &str, text: &str, require_ready: bool) -> Readiness {
         }
         let skip = table_lines(&tables);
         for l in doc.visible(range) {
-            if skip.contains(&l.no) {
+            // A sub-heading (`### Kickoff`) is structure, not a statement.
+            if skip.contains(&l.no) || heading_lines.contains(&l.no) {
                 continue;
             }
             let t = markdown::strip_line_markers(l.text.trim());
@@ -532,4 +591,51 @@ pub fn check(path: &str, text: &str, require_ready: bool) -> Readiness {
 pub fn posture_of(text: &str) -> Option<Posture> {
     let r = check("", text, false);
     r.posture
+}
+
+#[cfg(test)]
+mod tests {
+    use super::says_none;
+
+    #[test]
+    fn statements_of_no_blockers() {
+        for s in [
+            "No kickoff blockers.",
+            "There are no blockers.",
+            "There are currently no blocking issues.",
+            "Kickoff has no open blockers.",
+            "Nothing blocks kickoff.",
+            "None.",
+            "None at this time.",
+            "None identified; kickoff can proceed.",
+            "At present, none.",
+            "Blockers: none.",
+            "Kickoff blockers — none",
+            "No known issues.",
+            "No.",
+            "N/A",
+            "—",
+            "",
+        ] {
+            assert!(says_none(s), "{s:?} says there are none");
+        }
+    }
+
+    #[test]
+    fn statements_that_are_blockers_or_unknown() {
+        for s in [
+            "No reviewer for B1",
+            "No owner for B2 yet.",
+            "None, but B0 waits on the auth provider.",
+            "No blockers except the B0 sign-off.",
+            "Nothing until the auth review lands.",
+            "None other than the B0 sign-off.",
+            "Blockers: B0 sign-off",
+            "B0 waits on the session provider contract.",
+            "TBD",
+            "?",
+        ] {
+            assert!(!says_none(s), "{s:?} is a blocker");
+        }
+    }
 }
