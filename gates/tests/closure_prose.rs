@@ -507,6 +507,56 @@ fn a_handoff_contradicting_the_run_is_a_finding() {
     );
 }
 
+/// A handoff that says something is not complete: stale when the run is green, and never a
+/// handoff of a complete phase when it is red or unknown.
+#[test]
+fn a_handoff_saying_not_complete_is_a_finding() {
+    let h = p("FINAL_PHASE_A_HANDOFF.md");
+    let pl = prose_pipeline();
+    // Every gate but the handoff taken as passed: a green run.
+    let green = gates::checks::RunSoFar {
+        earlier: vec![],
+        selected: ["handoff".to_string()].into(),
+    };
+    let with = |from: &str, to: &str| {
+        let t = fixture("prose");
+        edit(&t, &h, from, to);
+        git_repo(t.path());
+        t
+    };
+    let t = with("A8: complete.", "A8: in progress.");
+    assert_eq!(
+        errors(&run_in(&pl, "handoff", t.path(), Some(&green))),
+        vec![f("report-stale", &h, 14, 1)]
+    );
+    // Only the slice named after the exception is not complete.
+    let t = with(
+        "A8: complete.",
+        "A8..A9: complete except the A9 owner sign-off.",
+    );
+    let r = run_in(&pl, "handoff", t.path(), Some(&green));
+    assert_eq!(errors(&r), vec![f("report-stale", &h, 14, 1)]);
+    assert!(r.findings[0].message.contains("claims A9 not complete"));
+    // The phase as a whole.
+    let phase = "Phase A is complete and execution-ready for Phase B.";
+    for says in [
+        "Phase A is not complete; A8 cleanup is still open.",
+        "Phase A is still in progress.",
+        "Phase A remains open.",
+    ] {
+        let t = with(phase, says);
+        let r = run_in(&pl, "handoff", t.path(), Some(&green));
+        assert_eq!(errors(&r), vec![f("report-stale", &h, 4, 1)], "{says}");
+        // With no run to compare, or a red one, the handoff still does not hand off a
+        // complete phase.
+        assert_eq!(
+            errors(&run_in(&pl, "handoff", t.path(), None)),
+            vec![f("handoff-says-incomplete", &h, 4, 1)],
+            "{says}"
+        );
+    }
+}
+
 /// The pass root pruned to its canonical files later, the manifest rewritten as a history
 /// with a Kept item and a pointer to where the later cleanup is recorded.
 #[test]

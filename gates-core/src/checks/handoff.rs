@@ -366,6 +366,9 @@ pub enum Claim {
     Decision(String, crate::artifacts::disposition::Decision),
     /// The Phase B posture is this token.
     Posture(crate::artifacts::readiness::Posture),
+    /// The document says Phase A as a whole is not complete ("Phase A is not complete",
+    /// "Phase A is still in progress").
+    PhaseIncomplete,
 }
 
 fn completion_word(w: &str) -> Option<bool> {
@@ -373,9 +376,9 @@ fn completion_word(w: &str) -> Option<bool> {
         "complete" | "completed" | "done" | "green" | "passed" | "pass" | "closed" | "landed" => {
             Some(true)
         }
-        "incomplete" | "failed" | "fail" | "red" | "blocked" | "pending" | "open" | "skipped" => {
-            Some(false)
-        }
+        "incomplete" | "failed" | "fail" | "red" | "blocked" | "pending" | "open" | "skipped"
+        | "progress" | "ongoing" | "wip" | "unfinished" | "outstanding" | "partial"
+        | "partially" => Some(false),
         _ => None,
     }
 }
@@ -397,45 +400,38 @@ pub fn prose_claims(text: &str, p: &crate::pipeline::Pipeline) -> Vec<(u32, Clai
         }
         let t = strip_line_markers(l.text.trim()).replace('`', "");
         let lower = t.to_ascii_lowercase();
-        let words: Vec<&str> = t
-            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '.'))
-            .filter(|w| !w.is_empty())
-            .collect();
-        // Slices named on the line, ranges (`A0..A6`, `A0-A6`) expanded in pipeline order.
-        let mut named: Vec<String> = Vec::new();
-        for w in &words {
-            let w = w.trim_end_matches('.');
-            if let Some((a, b)) = w.split_once("..").or_else(|| {
-                w.split_once('-')
-                    .filter(|(a, b)| ids.contains(a) && ids.contains(b))
-            }) && let (Some(i), Some(j)) = (
-                ids.iter().position(|x| *x == a),
-                ids.iter().position(|x| *x == b),
-            ) {
-                named.extend(ids[i.min(j)..=i.max(j)].iter().map(|s| s.to_string()));
-                continue;
-            }
-            if ids.contains(&w) {
-                named.push(w.to_string());
-            }
-        }
-        let phase_done =
-            lower.contains("phase a is complete") || lower.contains("phase a complete");
+        let named = slices_named(&t, &ids);
+        let phase = phase_claim(&lower);
         // The status: the first status word after the colon (or anywhere for a sentence).
         let after = t.split_once(':').map_or(t.as_str(), |(_, v)| v);
         let status = after
             .split(|c: char| !c.is_ascii_alphanumeric())
             .find_map(completion_word);
+        // "A0..A6: complete except A5 route negatives": the slices named after the exception
+        // are not complete (all of them when it names none).
+        let after_lower = after.to_ascii_lowercase();
+        let exception = [" except", "other than", "apart from"]
+            .iter()
+            .filter_map(|k| after_lower.find(k).map(|p| p + k.len()))
+            .min();
+        let excepted: Option<Vec<String>> =
+            exception.map(|p| slices_named(after.get(p..).unwrap_or(""), &ids));
         let negated = lower.contains("not complete") || lower.contains("not done");
-        if phase_done && !negated {
+        if phase == Some(true) && !negated {
             for id in &ids {
                 out.push((l.no, Claim::Slice(id.to_string(), true)));
             }
+        } else if phase == Some(false) {
+            out.push((l.no, Claim::PhaseIncomplete));
         } else if let Some(st) = status
             && t.contains(':')
         {
             for s in &named {
-                out.push((l.no, Claim::Slice(s.clone(), st && !negated)));
+                let done = match &excepted {
+                    Some(ex) if ex.is_empty() || ex.contains(s) => false,
+                    _ => st,
+                };
+                out.push((l.no, Claim::Slice(s.clone(), done && !negated)));
             }
         }
         // Decision and posture tokens: in code spans, next to the slice that decides.
@@ -477,6 +473,56 @@ pub fn prose_claims(text: &str, p: &crate::pipeline::Pipeline) -> Vec<(u32, Clai
         }
     }
     out
+}
+
+/// The slices a text names, ranges (`A0..A6`, `A0-A6`) expanded in pipeline order.
+fn slices_named(t: &str, ids: &[&str]) -> Vec<String> {
+    let mut named: Vec<String> = Vec::new();
+    for w in t
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '.'))
+        .filter(|w| !w.is_empty())
+    {
+        let w = w.trim_end_matches('.');
+        if let Some((a, b)) = w.split_once("..").or_else(|| {
+            w.split_once('-')
+                .filter(|(a, b)| ids.contains(a) && ids.contains(b))
+        }) && let (Some(i), Some(j)) = (
+            ids.iter().position(|x| *x == a),
+            ids.iter().position(|x| *x == b),
+        ) {
+            named.extend(ids[i.min(j)..=i.max(j)].iter().map(|s| s.to_string()));
+            continue;
+        }
+        if ids.contains(&w) {
+            named.push(w.to_string());
+        }
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    named.retain(|s| seen.insert(s.clone()));
+    named
+}
+
+/// What a line says of Phase A as a whole: "Phase A is complete" / "Phase A complete"
+/// (`Some(true)`), "Phase A is not complete", "Phase A is incomplete", "Phase A is still in
+/// progress", "Phase A remains open" (`Some(false)`); `None` when it says neither.
+fn phase_claim(lower: &str) -> Option<bool> {
+    if lower.contains("phase a complete") {
+        return Some(true);
+    }
+    let rest = ["phase a is ", "phase a remains ", "phase a has "]
+        .iter()
+        .find_map(|k| lower.find(k).map(|p| &lower[p + k.len()..]))?;
+    let words: Vec<&str> = rest
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(4)
+        .collect();
+    let done = words.iter().find_map(|w| completion_word(w))?;
+    let negated = words
+        .iter()
+        .take_while(|w| completion_word(w).is_none())
+        .any(|w| matches!(*w, "not" | "never"));
+    Some(done && !negated)
 }
 
 /// Prose claims against the closure documents (always) and the run (when there is one).
@@ -538,6 +584,39 @@ fn check_prose(
                         ),
                     ));
                 }
+            }
+            Claim::PhaseIncomplete => {
+                // Not complete is true of a red run, and stale for a green one: either way
+                // the phase is not handed off complete.
+                let green = match reference {
+                    Reference::Known(actual) | Reference::Partial(actual, ..) => {
+                        let own = own_slice_gates(ctx);
+                        ctx.pipeline
+                            .gates
+                            .keys()
+                            .filter(|g| !own.contains(g.as_str()))
+                            .all(|g| matches!(actual.get(g), Some(Some(Status::Passed))))
+                    }
+                    _ => false,
+                };
+                findings.push(if green {
+                    Finding::error(
+                        "report-stale",
+                        rel,
+                        *line,
+                        1,
+                        "says Phase A is not complete, but every gate of the slices it hands off passed in the run",
+                    )
+                } else {
+                    Finding::error(
+                        "handoff-says-incomplete",
+                        rel,
+                        *line,
+                        1,
+                        "says Phase A is not complete: a phase is handed off complete",
+                    )
+                    .with_help("finish the open slices in place, then update the document")
+                });
             }
             Claim::Slice(slice, done) => {
                 let (Reference::Known(actual) | Reference::Partial(actual, ..)) = reference else {
