@@ -397,6 +397,83 @@ fn rewritten_committed_scratchpad_fails() {
 }
 
 #[test]
+fn a_scratchpad_rewritten_in_an_earlier_commit_fails() {
+    let t = fixture("complete");
+    git_repo(t.path());
+    let sp = t.path().join("pass/ORCHESTRATOR_SCRATCHPAD.md");
+    let commit = |msg: &str| {
+        git(t.path(), &["commit", "-q", "-am", msg]);
+    };
+    let text = std::fs::read_to_string(&sp).unwrap();
+    std::fs::write(&sp, format!("{text}- 2026-02-20T09:00:00Z A0 green\n")).unwrap();
+    commit("append");
+    assert_eq!(
+        errors(&run("orchestrator-artifacts", t.path(), None)),
+        vec![]
+    );
+    // A later commit rewrites the first entry and appends: the work tree is clean, the
+    // history is not append-only.
+    let text = std::fs::read_to_string(&sp).unwrap();
+    std::fs::write(
+        &sp,
+        format!(
+            "{}- 2026-02-20T10:00:00Z A1 green\n",
+            text.replace("agents 1 and 2 fresh", "agents reused")
+        ),
+    )
+    .unwrap();
+    commit("rewrite");
+    let r = run("orchestrator-artifacts", t.path(), None);
+    assert_eq!(
+        errors(&r),
+        vec![f(
+            "scratchpad-rewritten",
+            "pass/ORCHESTRATOR_SCRATCHPAD.md",
+            3,
+            1
+        )]
+    );
+    assert!(r.findings[0].message.contains("append-only"));
+}
+
+#[test]
+fn scratchpad_entries_carry_timestamps_in_order() {
+    let sp = "pass/ORCHESTRATOR_SCRATCHPAD.md";
+    let with = |text: &str| {
+        let t = fixture("complete");
+        std::fs::write(t.path().join(sp), text).unwrap();
+        run("orchestrator-artifacts", t.path(), None)
+    };
+    // Entries as headings, the way people write them; details below them are free.
+    let r = with(
+        "# ORCHESTRATOR_SCRATCHPAD\n\n## 2026-02-20T23:31:38Z - Stage 0 Start\n- Runbook written verbatim.\n\n## 2026-02-20 23:44 UTC - Recovery Decision\n### Why\n- Collision.\n",
+    );
+    assert_eq!(errors(&r), vec![]);
+    assert_eq!(warnings(&r), vec![]);
+    // An entry without a time; one timestamped before the entry above it (a warning).
+    let r = with(
+        "# ORCHESTRATOR_SCRATCHPAD\n\n## 2026-02-20T23:31:38Z - Stage 0 Start\n\n## Team Prep Sweep\n\n## 2026-02-20T22:00:00Z - Recovery Decision\n",
+    );
+    assert_eq!(
+        errors(&r),
+        vec![f("scratchpad-entry-untimestamped", sp, 5, 1)]
+    );
+    assert_eq!(
+        warnings(&r),
+        vec![f("scratchpad-entry-out-of-order", sp, 7, 1)]
+    );
+    // Entries as list items, the way the tool appends them.
+    let r = with("# Orchestrator scratchpad\n\n- 2026-02-20T08:00:00Z plan\n- A0 green\n");
+    assert_eq!(
+        errors(&r),
+        vec![f("scratchpad-entry-untimestamped", sp, 4, 1)]
+    );
+    // Prose with no entry and no time at all.
+    let r = with("# Orchestrator scratchpad\n\nStarted the pass.\n");
+    assert_eq!(errors(&r), vec![f("scratchpad-untimestamped", sp, 1, 1)]);
+}
+
+#[test]
 fn agent_final_missing_and_empty_sections() {
     let t = fixture("complete");
     std::fs::write(

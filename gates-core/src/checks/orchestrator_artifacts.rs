@@ -5,8 +5,11 @@
 //! check --runbook FILE`) it equals that file byte for byte. The checksum header `cargo xtask
 //! artifacts init` writes is optional (people write the runbook down themselves); when
 //! present, the body under it must still hash to the recorded SHA-256.
-//! `ORCHESTRATOR_SCRATCHPAD.md` exists and is not empty; when a version of it is committed,
-//! that version is a prefix of the current file (the scratchpad is append-only).
+//! `ORCHESTRATOR_SCRATCHPAD.md` exists and is not empty; its entries (headings below the
+//! title, else top-level list items) each carry a timestamp (`2026-02-20T23:31:38Z`, a
+//! date with an optional time), and one earlier than the entry before it is a warning. It is
+//! append-only: the committed version is a prefix of the current file, and each committed
+//! version a prefix of the next one in the history.
 //!
 //! **Why.** The runbook's first act is to write the plan and the scratchpad; every later
 //! slice is judged against that plan, so it must be the runbook as written, unedited, and the
@@ -19,7 +22,7 @@
 use serde::Deserialize;
 
 use super::{CheckCtx, CheckOutput, ParamError, parse_params};
-use crate::artifacts::{SCRATCHPAD, git, plan};
+use crate::artifacts::{SCRATCHPAD, git, plan, scratchpad};
 use crate::error::GateError;
 use crate::finding::Finding;
 
@@ -165,8 +168,11 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
             ))
         }
         Ok(bytes) => {
-            // Append-only: a committed version must be a prefix of the current file.
+            check_entries(&sp_rel, &String::from_utf8_lossy(&bytes), &mut out.findings);
+            // Append-only: a committed version must be a prefix of the current file, and
+            // every committed version a prefix of the next.
             if git::place(ctx.repo)?.is_some() && git::is_tracked(ctx.repo, &sp_rel)? {
+                check_history(ctx.repo, &sp_rel, &mut out.findings)?;
                 let spec = format!("HEAD:./{sp_rel}");
                 let head = git::run(ctx.repo, &["show", &spec])?;
                 if head.status.success() && !bytes.starts_with(&head.stdout) {
@@ -192,4 +198,109 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
         }
     }
     Ok(out)
+}
+
+/// Every entry carries a timestamp, and the timestamps do not go back (a warning: an entry
+/// written late may carry the time of what it records).
+fn check_entries(sp_rel: &str, text: &str, findings: &mut Vec<Finding>) {
+    let entries = scratchpad::entries(text);
+    if entries.is_empty() {
+        if scratchpad::stamp_in(text).is_none() {
+            findings.push(
+                Finding::error(
+                    "scratchpad-untimestamped",
+                    sp_rel,
+                    1,
+                    1,
+                    "the scratchpad holds no timestamped entry",
+                )
+                .with_help("write each entry as a heading or list item starting with its UTC time: `## 2026-02-20T23:31:38Z - Stage 0 Start`"),
+            );
+        }
+        return;
+    }
+    let mut last: Option<(&scratchpad::Stamp, u32)> = None;
+    for e in &entries {
+        let Some(stamp) = &e.stamp else {
+            findings.push(
+                Finding::error(
+                    "scratchpad-entry-untimestamped",
+                    sp_rel,
+                    e.line,
+                    1,
+                    "this scratchpad entry carries no timestamp",
+                )
+                .with_help("start the entry with its UTC time: `2026-02-20T23:31:38Z`"),
+            );
+            continue;
+        };
+        if let Some((prev, line)) = last
+            && stamp.before(prev)
+        {
+            findings.push(
+                Finding::error(
+                    "scratchpad-entry-out-of-order",
+                    sp_rel,
+                    e.line,
+                    1,
+                    format!("this entry is timestamped before the entry on line {line}"),
+                )
+                .with_severity(crate::finding::Severity::Warning),
+            );
+        }
+        last = Some((stamp, e.line));
+    }
+}
+
+/// The committed versions of the scratchpad, oldest first: each must be a prefix of the next.
+/// A version git cannot show (the file was absent in that commit) is skipped.
+fn check_history(
+    repo: &std::path::Path,
+    sp_rel: &str,
+    findings: &mut Vec<Finding>,
+) -> Result<(), GateError> {
+    let path = format!("./{sp_rel}");
+    let log = git::run(repo, &["log", "--format=%H", "--", &path])?;
+    if !log.status.success() {
+        return Ok(());
+    }
+    let hashes: Vec<String> = String::from_utf8_lossy(&log.stdout)
+        .lines()
+        .rev()
+        .map(str::to_string)
+        .collect();
+    let mut prev: Option<(String, Vec<u8>)> = None;
+    for h in hashes {
+        let show = git::run(repo, &["show", &format!("{h}:{path}")])?;
+        if !show.status.success() {
+            prev = None;
+            continue;
+        }
+        if let Some((ph, pb)) = &prev
+            && !show.stdout.starts_with(pb)
+        {
+            let common = pb
+                .iter()
+                .zip(&show.stdout)
+                .take_while(|(a, b)| a == b)
+                .count();
+            let line = pb[..common].iter().filter(|b| **b == b'\n').count() as u32 + 1;
+            findings.push(
+                Finding::error(
+                    "scratchpad-rewritten",
+                    sp_rel,
+                    line,
+                    1,
+                    format!(
+                        "commit {} changed entries commit {} had written, from this line on: the scratchpad is append-only",
+                        &h[..h.len().min(10)],
+                        &ph[..ph.len().min(10)]
+                    ),
+                )
+                .with_help("restore the earlier entries and append corrections as new entries"),
+            );
+        }
+        prev = Some((h, show.stdout));
+    }
+    Ok(())
 }
