@@ -353,6 +353,29 @@ fn deferred_list_findings_state_severity_owner_rationale_and_target() {
 }
 
 #[test]
+fn final_sections_under_numbered_or_joined_headings() {
+    let r1 = p("AGENT_R1_FINAL_STRUCTURAL_REFACTOR.md");
+    let t = fixture("prose");
+    edit(&t, &r1, "## Assumptions", "## 4. Assumptions");
+    edit(&t, &r1, "## Risks", "## Risks & Mitigations");
+    edit(
+        &t,
+        &r1,
+        "## Unresolved Questions",
+        "## 6) Unresolved Questions / Follow-ups",
+    );
+    let r = gate(&t, "agent-outputs");
+    assert_eq!(errors(&r), vec![], "{:#?}", r.findings);
+    // A different name is not the section.
+    let t = fixture("prose");
+    edit(&t, &r1, "## Unresolved Questions", "## Open Questions");
+    assert_eq!(
+        errors(&gate(&t, "agent-outputs")),
+        vec![f("final-section-missing", &r1, 0, 0)]
+    );
+}
+
+#[test]
 fn evidence_into_files_the_cleanup_deleted_as_superseded_is_a_warning() {
     let t = fixture("prose");
     let a1 = p("AGENT_A1_FINAL.md");

@@ -4,7 +4,8 @@
 //! root holds at least one final (an agent document with `FINAL` among the words of its name:
 //! `AGENT_1_FINAL_A6_HARD_DELETE.md`, `AGENT_A4_FINAL.md`, `AGENT_4_REVIEW_REPORT_FINAL.md`).
 //! Each final has the five sections *Skills Introspected*, *Evidence Map*, *Assumptions*,
-//! *Risks*, *Unresolved Questions* (as headings, a parenthesised note allowed), none empty;
+//! *Risks*, *Unresolved Questions* (as headings: a parenthesised note, a leading number and
+//! names joined by `/`, `&` or `and` allowed), none empty;
 //! every `path:line` / `path#L12` anchor of the Evidence Map resolves to an existing file and
 //! line (relative paths from the document's folder, the spec packet, the repository root;
 //! absolute ones through `worktree_prefixes`, where `*` matches one folder), and every file it
@@ -260,7 +261,7 @@ pub fn check_final(
     for name in SECTIONS {
         let want = normalise_key(name);
         // A heading repeated (e.g. a second Evidence Map) is checked like the first.
-        let sections = doc.sections(|t| section_key(t) == want);
+        let sections = doc.sections(|t| section_keys(t).contains(&want));
         if sections.is_empty() {
             findings.push(
                 Finding::error(
@@ -284,8 +285,8 @@ pub fn check_final(
                 .iter()
                 .filter(|x| range.contains(&x.index))
                 .find(|x| {
-                    let k = section_key(&x.title);
-                    SECTIONS.iter().any(|s| normalise_key(s) == k)
+                    let ks = section_keys(&x.title);
+                    SECTIONS.iter().any(|s| ks.contains(&normalise_key(s)))
                 })
                 .map_or(range.end, |x| x.index);
             let range = range.start..end;
@@ -382,15 +383,57 @@ pub fn check_final(
     }
 }
 
-/// A heading as one of the five section names: `Evidence Map (absolute paths + line
-/// anchors)` is the Evidence Map; a trailing `:` and a parenthesised note are ignored.
-fn section_key(title: &str) -> String {
+/// The section names a heading stands for: `Evidence Map (absolute paths + line anchors)` is
+/// the Evidence Map (a trailing `:` and a parenthesised note are ignored), `5. Risks` is
+/// Risks (a leading number is ignored), and a heading joining names with `/`, `&` or `and`
+/// stands for each (`Unresolved Questions / Follow-ups`, `Assumptions and Risks`).
+fn section_keys(title: &str) -> Vec<String> {
     let t = title.trim().trim_end_matches(':');
     let t = match t.find(" (") {
         Some(p) if t.ends_with(')') => &t[..p],
         _ => t,
     };
-    normalise_key(t)
+    let t = t
+        .trim_start_matches(|c: char| c.is_ascii_digit())
+        .strip_prefix(['.', ')'])
+        .filter(|_| t.starts_with(|c: char| c.is_ascii_digit()))
+        .unwrap_or(t)
+        .trim();
+    let mut keys = vec![normalise_key(t)];
+    for part in t.split(['/', '&']).flat_map(|p| p.split(" and ")) {
+        let k = normalise_key(part.trim());
+        if !k.is_empty() && !keys.contains(&k) {
+            keys.push(k);
+        }
+    }
+    keys
 }
 
 pub use crate::artifacts::evidence::check_citations;
+
+#[cfg(test)]
+mod tests {
+    use super::section_keys;
+
+    #[test]
+    fn headings_stand_for_the_section_names_they_carry() {
+        let has = |title: &str, name: &str| section_keys(title).contains(&name.to_string());
+        assert!(has(
+            "Evidence Map (absolute paths + line anchors)",
+            "evidencemap"
+        ));
+        assert!(has("Risks:", "risks"));
+        assert!(has("5. Unresolved Questions", "unresolvedquestions"));
+        assert!(has("3) Assumptions", "assumptions"));
+        assert!(has(
+            "Unresolved Questions / Follow-ups",
+            "unresolvedquestions"
+        ));
+        assert!(has("Open / Unresolved Questions", "unresolvedquestions"));
+        assert!(has("Assumptions and Risks", "assumptions"));
+        assert!(has("Assumptions & Risks", "risks"));
+        assert!(!has("Open Questions", "unresolvedquestions"));
+        assert!(!has("Risks Accepted By Owner", "risks"));
+        assert!(!has("2026 Risks", "risks"));
+    }
+}
