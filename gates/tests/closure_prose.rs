@@ -280,6 +280,45 @@ fn evidence_resolves_through_the_spec_packet_and_goes_stale_past_the_end() {
 }
 
 #[test]
+fn the_decision_under_a_disposition_or_conclusion_heading() {
+    let a7 = p("A7_REVIEW_DISPOSITION.md");
+    for heading in [
+        "## Disposition",
+        "## Final A7 Disposition",
+        "## Conclusion",
+        "## Sign-off",
+    ] {
+        let t = fixture("prose");
+        edit(&t, &a7, "## Final A7 Decision", heading);
+        // A token elsewhere (under the title, which names the document, not the decision)
+        // is not a second decision.
+        edit(
+            &t,
+            &a7,
+            "Disposition of the TypeScript",
+            "An earlier draft said `reject`. Disposition of the TypeScript",
+        );
+        let r = gate(&t, "review-closure");
+        assert_eq!(errors(&r), vec![], "{heading}: {:#?}", r.findings);
+    }
+    // The findings' heading does not hold the decision.
+    let t = fixture("prose");
+    edit(
+        &t,
+        &a7,
+        "## Final A7 Decision",
+        "## Finding Disposition (cont.)",
+    );
+    assert_eq!(
+        errors(&gate(&t, "review-closure"))
+            .into_iter()
+            .map(|e| e.0)
+            .collect::<Vec<_>>(),
+        vec!["decision-missing"]
+    );
+}
+
+#[test]
 fn deferred_list_findings_state_severity_owner_rationale_and_target() {
     let a7 = p("A7_REVIEW_DISPOSITION.md");
     let item3 =

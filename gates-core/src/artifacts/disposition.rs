@@ -92,6 +92,41 @@ pub fn names_decision(title: &str, words: &[&str]) -> bool {
         .any(|w| words.iter().any(|d| w.eq_ignore_ascii_case(d)))
 }
 
+/// A section heading that holds the decision without naming it: `## Disposition`, `## Final
+/// A7 Disposition`, `## Conclusion`, `## Sign-off`. Below the title only (`# A7 Review
+/// Disposition` is the whole document), and only of those words and the slice's
+/// (`## Finding Disposition` holds the findings).
+fn closing_heading(h: &markdown::Heading) -> bool {
+    let words: Vec<String> = h
+        .title
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_lowercase)
+        .collect();
+    h.level >= 2
+        && words.iter().any(|w| {
+            matches!(
+                w.as_str(),
+                "disposition" | "conclusion" | "signoff" | "sign"
+            )
+        })
+        && words.iter().all(|w| {
+            matches!(
+                w.as_str(),
+                "final"
+                    | "a7"
+                    | "b4a"
+                    | "review"
+                    | "structural"
+                    | "disposition"
+                    | "conclusion"
+                    | "signoff"
+                    | "sign"
+                    | "off"
+            )
+        })
+}
+
 /// The decision tokens of a document: `Key: value` lines whose key names the decision (an
 /// unknown value is returned in the second list), and, in every section whose heading names
 /// the decision, code spans, bold runs and lines that are a token. Each as (line, column,
@@ -134,7 +169,8 @@ pub fn decision_tokens<T: Copy + PartialEq>(
             None => {}
         }
     }
-    for (_, range) in doc.sections(|t| names_decision(t, words)) {
+    for (_, range) in doc.sections_where(|h| names_decision(&h.title, words) || closing_heading(h))
+    {
         for (line, i) in doc.inlines_in(range.clone()) {
             if i.kind == InlineKind::LinkTarget {
                 continue;

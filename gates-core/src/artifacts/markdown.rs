@@ -432,8 +432,13 @@ impl Doc {
 
     /// Every section whose heading title matches `pred`, in document order.
     pub fn sections(&self, pred: impl Fn(&str) -> bool) -> Vec<(Heading, Range<usize>)> {
+        self.sections_where(|h| pred(&h.title))
+    }
+
+    /// Like [`Doc::sections`], with the whole heading (its level too) given to `pred`.
+    pub fn sections_where(&self, pred: impl Fn(&Heading) -> bool) -> Vec<(Heading, Range<usize>)> {
         (0..self.headings.len())
-            .filter(|&p| pred(&self.headings[p].title))
+            .filter(|&p| pred(&self.headings[p]))
             .map(|p| (self.headings[p].clone(), self.section_range(p)))
             .collect()
     }
