@@ -161,6 +161,28 @@ fn readiness_without_the_document_and_with_a_dangling_reference() {
 }
 
 #[test]
+fn the_order_as_a_chain() {
+    let a9 = p("A9_PHASE_B_READINESS.md");
+    let list = "1. `B0` `/rpc` auth-source hardening.\n2. `B1` trigger router isolation.\n3. `B2` gate hardening.";
+    let t = fixture("prose");
+    edit(&t, &a9, list, "`B0` → `B1` → `B2`");
+    let r = gate(&t, "phase-b-readiness");
+    assert_eq!(errors(&r), vec![], "{:#?}", r.findings);
+    assert!(
+        r.notes.iter().any(|n| n.contains("3 slice(s) in order")),
+        "{:?}",
+        r.notes
+    );
+    // The chain is the order the dependency rules are checked against.
+    let t = fixture("prose");
+    edit(&t, &a9, list, "B0 -> B2 -> B1");
+    assert_eq!(
+        errors(&gate(&t, "phase-b-readiness")),
+        vec![f("dependency-out-of-order", &a9, 32, 8)]
+    );
+}
+
+#[test]
 fn blockers_are_none_only_when_the_section_says_so_in_words() {
     let a9 = p("A9_PHASE_B_READINESS.md");
     let t = fixture("prose");

@@ -376,6 +376,28 @@ pub fn check(path: &str, text: &str, require_ready: bool) -> Readiness {
                     )),
                 }
             }
+            // Neither a table nor a list: a chain on a line of its own, "B0 → B1 → B2".
+            if declared.is_empty() {
+                let item_lines: Vec<u32> = items.iter().map(|i| i.line).collect();
+                for l in doc.visible(range.clone()) {
+                    if skip.contains(&l.no) || item_lines.contains(&l.no) {
+                        continue;
+                    }
+                    let chained = ["→", "->", "=>", "⟶", "➝"]
+                        .iter()
+                        .fold(l.text.clone(), |t, a| t.replace(a, "  "));
+                    if chained == l.text {
+                        continue;
+                    }
+                    let mut from = 0;
+                    for sl in all_slices(&chained) {
+                        let at = l.text[from..].find(&sl).map_or(from, |p| from + p);
+                        let col = l.text[..at].chars().count() as u32 + 1;
+                        declared.push((l.no, col, sl.clone()));
+                        from = at + sl.len();
+                    }
+                }
+            }
             // Dependency rules: "`B1` depends on `B0`" anywhere in the section.
             for l in doc.visible(range) {
                 let lower = l.text.to_ascii_lowercase();
