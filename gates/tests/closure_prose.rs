@@ -161,6 +161,36 @@ fn readiness_without_the_document_and_with_a_dangling_reference() {
 }
 
 #[test]
+fn the_owner_column_by_its_usual_names() {
+    let a9 = p("A9_PHASE_B_READINESS.md");
+    let header = "| Slice | Owner | Backup |";
+    for name in [
+        "Owner(s)",
+        "Primary Owner",
+        "Owning team",
+        "Lead",
+        "DRI",
+        "Assignee",
+    ] {
+        let t = fixture("prose");
+        edit(&t, &a9, header, &format!("| Slice | {name} | Backup |"));
+        let r = gate(&t, "phase-b-readiness");
+        assert_eq!(errors(&r), vec![], "{name}: {:#?}", r.findings);
+    }
+    // A backup's column is not the owner's.
+    let t = fixture("prose");
+    edit(&t, &a9, header, "| Slice | Notes | Backup Owner |");
+    let found: Vec<String> = errors(&gate(&t, "phase-b-readiness"))
+        .into_iter()
+        .map(|e| e.0)
+        .collect();
+    assert!(
+        found.contains(&"owners-table-missing".to_string()),
+        "{found:?}"
+    );
+}
+
+#[test]
 fn the_order_as_a_chain() {
     let a9 = p("A9_PHASE_B_READINESS.md");
     let list = "1. `B0` `/rpc` auth-source hardening.\n2. `B1` trigger router isolation.\n3. `B2` gate hardening.";

@@ -22,7 +22,7 @@
 //! ```
 
 use super::disposition::{DECISION_WORDS, decision_tokens};
-use super::markdown::{self, Doc, Table, is_blank_value, strip_emphasis};
+use super::markdown::{self, Doc, Table, is_blank_value, normalise_key, strip_emphasis};
 use crate::finding::{Finding, Severity};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -180,6 +180,38 @@ fn all_slices(text: &str) -> Vec<String> {
     })
     .filter_map(slice_id)
     .collect()
+}
+
+/// The owner column of an owner table: `Owner`, `Owners`, `Owner(s)`, `Primary Owner`,
+/// `Owning team`, else one named `Lead`, `DRI`, `Assignee` or `Responsible`. A backup's or
+/// deputy's column (`Backup Owner`) is not the owner's.
+fn owner_column(t: &Table) -> Option<usize> {
+    let names: Vec<String> = t
+        .header
+        .iter()
+        .map(|c| normalise_key(&strip_emphasis(&c.text)))
+        .collect();
+    let backup = |k: &str| {
+        ["backup", "secondary", "deputy", "alternate"]
+            .iter()
+            .any(|b| k.contains(b))
+    };
+    names
+        .iter()
+        .position(|k| matches!(k.as_str(), "owner" | "owners" | "owner(s)"))
+        .or_else(|| {
+            names
+                .iter()
+                .position(|k| (k.contains("owner") || k.contains("owning")) && !backup(k))
+        })
+        .or_else(|| {
+            names.iter().position(|k| {
+                matches!(
+                    k.as_str(),
+                    "lead" | "dri" | "assignee" | "responsible" | "accountableowner"
+                )
+            })
+        })
 }
 
 /// Table lines (header, delimiter, rows) so line readers can skip them.
@@ -492,10 +524,12 @@ pub fn check(path: &str, text: &str, require_ready: bool) -> Readiness {
             let tables = doc.tables(range.clone());
             let mut rows: Vec<(u32, u32, String, String)> = Vec::new();
             let mut matrix_line = h.line;
-            if let Some(t) = tables.iter().find(|t| t.column("owner").is_some()) {
+            if let Some((t, oi)) = tables
+                .iter()
+                .find_map(|t| owner_column(t).map(|oi| (t, oi)))
+            {
                 matrix_line = t.header_line;
                 let si = t.column_containing(&["slice"]).unwrap_or(0);
-                let oi = t.column("owner").expect("found");
                 for row in &t.rows {
                     let Some(sc) = row.cells.get(si) else {
                         continue;
