@@ -533,6 +533,54 @@ fn evidence_into_files_the_cleanup_deleted_as_superseded_is_a_warning() {
 }
 
 #[test]
+fn a_list_manifest_says_why_it_deletes() {
+    let a8 = p("A8_CLEANUP_MANIFEST.md");
+    let why = "## Rationale\n- Deleted files were superseded once the finals existed.\n";
+    let t = fixture("prose");
+    edit(&t, &a8, why, "");
+    assert_eq!(
+        errors(&gate(&t, "docs-cleanup")),
+        vec![f("rationale-missing", &a8, 12, 4)]
+    );
+    // Said in a key line, in prose under the Deleted heading, or after each path.
+    let t = fixture("prose");
+    edit(
+        &t,
+        &a8,
+        why,
+        "Rationale: superseded once each final existed.\n",
+    );
+    let r = gate(&t, "docs-cleanup");
+    assert_eq!(errors(&r), vec![], "{:#?}", r.findings);
+    let t = fixture("prose");
+    edit(&t, &a8, why, "");
+    edit(
+        &t,
+        &a8,
+        "## Deleted Artifacts\n",
+        "## Deleted Artifacts\nThese were superseded once each agent's final existed.\n\n",
+    );
+    let r = gate(&t, "docs-cleanup");
+    assert_eq!(errors(&r), vec![], "{:#?}", r.findings);
+    let t = fixture("prose");
+    edit(&t, &a8, why, "");
+    for path in [
+        "AGENT_A1_PLAN_VERBATIM.md",
+        "AGENT_A1_SCRATCHPAD.md",
+        "AGENT_4_REVIEW_REPORT.md",
+    ] {
+        edit(
+            &t,
+            &a8,
+            &format!("- `{path}`\n"),
+            &format!("- `{path}` — superseded by its final\n"),
+        );
+    }
+    let r = gate(&t, "docs-cleanup");
+    assert_eq!(errors(&r), vec![], "{:#?}", r.findings);
+}
+
+#[test]
 fn the_cleanup_manifest_as_lists() {
     let t = fixture("prose");
     let a8 = p("A8_CLEANUP_MANIFEST.md");

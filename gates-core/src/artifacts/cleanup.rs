@@ -180,7 +180,11 @@ pub fn parse(path: &str, text: &str) -> (Manifest, Vec<Finding>) {
             });
         }
     }
+    let before = m.entries.len();
     let listed = list_entries(path, &doc, &mut m);
+    if let Some(f) = list_rationale_missing(path, &doc, &m.entries[before..]) {
+        problems.push(f);
+    }
     if manifest_tables_found == 0 && listed == 0 {
         problems.push(
             Finding::error(
@@ -311,6 +315,82 @@ fn list_entries(manifest_rel: &str, doc: &Doc, m: &mut Manifest) -> usize {
         }
     }
     n
+}
+
+/// A list manifest gives the rationale of its deleted and archived paths (SPEC: "every
+/// archived/deleted path with rationale") in a section whose heading names it (`##
+/// Rationale`, `## Why`, `## Reasons`), a `Rationale:` line, prose under the heading that
+/// lists them, or each item's own words after its path (`AGENT_1_SCRATCHPAD.md` —
+/// superseded by the final). With none of these, one finding at the first such entry.
+fn list_rationale_missing(path: &str, doc: &Doc, listed: &[Entry]) -> Option<Finding> {
+    let moved: Vec<&Entry> = listed
+        .iter()
+        .filter(|e| e.action != Action::Retain)
+        .collect();
+    let first = moved.first()?;
+    let words = |t: &str| {
+        t.split(|c: char| !c.is_alphanumeric())
+            .filter(|w| w.len() > 1)
+            .count()
+    };
+    let rationale_heading = |t: &str| {
+        t.split(|c: char| !c.is_ascii_alphanumeric()).any(|w| {
+            matches!(
+                w.to_ascii_lowercase().as_str(),
+                "rationale" | "why" | "reason" | "reasons" | "justification"
+            )
+        })
+    };
+    let in_sections = doc
+        .sections(rationale_heading)
+        .into_iter()
+        .any(|(_, r)| markdown::has_content(doc.visible(r)));
+    let key_line = doc.visible(doc.all()).any(|l| {
+        let t = markdown::strip_line_markers(l.text.trim()).to_ascii_lowercase();
+        t.strip_prefix("rationale:")
+            .or_else(|| t.strip_prefix("**rationale**:"))
+            .or_else(|| t.strip_prefix("**rationale:**"))
+            .is_some_and(|v| words(v) > 0)
+    });
+    // Prose (not a list item, not a heading) in a section whose heading names the action.
+    let items: Vec<u32> = doc.items(doc.all()).iter().map(|i| i.line).collect();
+    let heads: Vec<u32> = doc.headings().iter().map(|h| h.line).collect();
+    let prose = doc
+        .sections(|t| {
+            matches!(
+                action_named(t, true),
+                Some(Action::Delete | Action::Archive)
+            )
+        })
+        .into_iter()
+        .any(|(_, r)| {
+            doc.visible(r)
+                .any(|l| !items.contains(&l.no) && !heads.contains(&l.no) && words(&l.text) >= 3)
+        });
+    // Each item's own words beyond its paths.
+    let own = moved.iter().all(|e| {
+        let without: String = e
+            .rationale
+            .replace(&e.path, " ")
+            .replace(e.destination.as_deref().unwrap_or("\u{0}"), " ");
+        words(&without) >= 2
+    });
+    if in_sections || key_line || prose || own {
+        return None;
+    }
+    Some(
+        Finding::error(
+            "rationale-missing",
+            path,
+            first.line,
+            first.path_col,
+            format!(
+                "the manifest gives no rationale for the {} deleted or archived path(s) it lists",
+                moved.len()
+            ),
+        )
+        .with_help("say why under a `## Rationale` heading, or after each path (`X.md` — superseded by its final)"),
+    )
 }
 
 /// Renders a manifest (entries sorted by path).
