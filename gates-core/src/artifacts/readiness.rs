@@ -423,10 +423,15 @@ pub fn check(path: &str, text: &str, require_ready: bool) -> Readiness {
                     }
                     let mut from = 0;
                     for sl in all_slices(&chained) {
-                        let at = l.text[from..].find(&sl).map_or(from, |p| from + p);
+                        // Each id is a piece of the line; look for it after the previous one.
+                        let Some(at) = l.text.get(from..).and_then(|t| t.find(&sl)) else {
+                            declared.push((l.no, 1, sl));
+                            continue;
+                        };
+                        let at = from + at;
                         let col = l.text[..at].chars().count() as u32 + 1;
-                        declared.push((l.no, col, sl.clone()));
                         from = at + sl.len();
+                        declared.push((l.no, col, sl));
                     }
                 }
             }
