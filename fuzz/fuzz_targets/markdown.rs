@@ -1,9 +1,9 @@
 //! The markdown reader behind the closure documents (`gates::artifacts::markdown`) and the
-//! document parsers built on it (readiness, cleanup manifest, evidence anchors): any text,
-//! no panic.
+//! document parsers built on it (readiness, dispositions, cleanup manifest, scratchpad
+//! entries, evidence anchors): any text, no panic.
 #![no_main]
 
-use gates::artifacts::{cleanup, evidence, markdown, readiness};
+use gates::artifacts::{cleanup, disposition, evidence, markdown, readiness, scratchpad};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -27,4 +27,9 @@ fuzz_target!(|data: &[u8]| {
     }
     let _ = readiness::check("READINESS.md", text, true);
     let _ = cleanup::parse("CLEANUP_MANIFEST.md", text);
+    // A resolver over a folder that does not exist: every citation is missing, nothing is read.
+    let mut resolver = evidence::Resolver::new(std::path::Path::new("/nonexistent-fuzz-root"), &[]);
+    let _ = disposition::check("A7_REVIEW_DISPOSITION.md", text, &mut resolver);
+    let _ = disposition::decision_of(text);
+    let _ = scratchpad::entries(text);
 });

@@ -699,6 +699,25 @@ fn a_handoff_saying_not_complete_is_a_finding() {
     let r = run_in(&pl, "handoff", t.path(), Some(&green));
     assert_eq!(errors(&r), vec![f("report-stale", &h, 14, 1)]);
     assert!(r.findings[0].message.contains("claims A9 not complete"));
+    let t = with("A8: complete.", "A8: not yet complete.");
+    assert_eq!(
+        errors(&run_in(&pl, "handoff", t.path(), Some(&green))),
+        vec![f("report-stale", &h, 14, 1)]
+    );
+    // "No open items" says complete, of a slice and of the phase.
+    let t = with("A8: complete.", "A8: no open items.");
+    assert_eq!(
+        errors(&run_in(&pl, "handoff", t.path(), Some(&green))),
+        vec![]
+    );
+    let t = with(
+        "Phase A is complete and execution-ready for Phase B.",
+        "Phase A has no open items.",
+    );
+    assert_eq!(
+        errors(&run_in(&pl, "handoff", t.path(), Some(&green))),
+        vec![]
+    );
     // The phase as a whole.
     let phase = "Phase A is complete and execution-ready for Phase B.";
     for says in [

@@ -404,9 +404,7 @@ pub fn prose_claims(text: &str, p: &crate::pipeline::Pipeline) -> Vec<(u32, Clai
         let phase = phase_claim(&lower);
         // The status: the first status word after the colon (or anywhere for a sentence).
         let after = t.split_once(':').map_or(t.as_str(), |(_, v)| v);
-        let status = after
-            .split(|c: char| !c.is_ascii_alphanumeric())
-            .find_map(completion_word);
+        let status = status_of(after);
         // "A0..A6: complete except A5 route negatives": the slices named after the exception
         // are not complete (all of them when it names none).
         let after_lower = after.to_ascii_lowercase();
@@ -521,8 +519,27 @@ fn phase_claim(lower: &str) -> Option<bool> {
     let negated = words
         .iter()
         .take_while(|w| completion_word(w).is_none())
-        .any(|w| matches!(*w, "not" | "never"));
-    Some(done && !negated)
+        .any(|w| matches!(*w, "not" | "never" | "no"));
+    // "is not complete" is not complete; "has no open items" is.
+    Some(done != negated)
+}
+
+/// The status a text states: its first completion word, turned over by a `no`, `not` or
+/// `never` one or two words before it ("no open items" is complete, "not yet done" is not).
+fn status_of(text: &str) -> Option<bool> {
+    let words: Vec<String> = text
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_lowercase)
+        .collect();
+    words.iter().enumerate().find_map(|(i, w)| {
+        completion_word(w).map(|st| {
+            let turned = words[i.saturating_sub(2)..i]
+                .iter()
+                .any(|p| matches!(p.as_str(), "no" | "not" | "never"));
+            st != turned
+        })
+    })
 }
 
 /// Prose claims against the closure documents (always) and the run (when there is one).
