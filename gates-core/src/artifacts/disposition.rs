@@ -432,16 +432,6 @@ impl Said {
     }
 }
 
-/// A slice name, lowercase: `a7`, `b1`, `b4a`.
-fn is_slice(w: &str) -> bool {
-    let b = w.as_bytes();
-    if b.len() < 2 || !matches!(b[0], b'a'..=b'c') {
-        return false;
-    }
-    let digits = b[1..].iter().take_while(|c| c.is_ascii_digit()).count();
-    digits >= 1 && b.len() - 1 - digits <= 1 && b[1 + digits..].iter().all(u8::is_ascii_alphabetic)
-}
-
 /// Which of owner, rationale and target slice a deferred or accepted medium does not state
 /// (see [`Said`]). Owner: `owner: x`, `owner is x`, `owned by x`, `assigned to x`. Target
 /// slice: `target: x`, `target slice: x`, or a slice (`B1`, `A9`, `B4A`, `Phase B`) after
@@ -471,7 +461,7 @@ fn missing_medium_fields(said: &Said) -> Vec<&'static str> {
                 (matches!(
                     p[0],
                     "to" | "until" | "into" | "in" | "for" | "with" | "slice"
-                ) && is_slice(p[1]))
+                ) && super::readiness::slice_id(&p[1].to_ascii_uppercase()).is_some())
                     || (p[0] == "phase" && matches!(p[1], "b" | "c" | "d"))
             })
         });
@@ -728,19 +718,4 @@ pub fn check(path: &str, text: &str, resolver: &mut Resolver) -> Disposition {
         }
     }
     d
-}
-
-#[cfg(test)]
-mod tests {
-    use super::is_slice;
-
-    #[test]
-    fn slice_names() {
-        for w in ["a0", "a7", "b1", "b4a", "c12"] {
-            assert!(is_slice(w), "{w}");
-        }
-        for w in ["a", "b", "ab1", "d1", "b4ab", "c3po", "a7-", ""] {
-            assert!(!is_slice(w), "{w}");
-        }
-    }
 }

@@ -155,7 +155,7 @@ pub fn says_none(s: &str) -> bool {
 }
 
 /// A slice id (`B0`, `B1`, `A4B`): one to four capitals, digits, an optional capital.
-fn slice_id(w: &str) -> Option<String> {
+pub(crate) fn slice_id(w: &str) -> Option<String> {
     let w = w.trim_matches(|c: char| !c.is_ascii_alphanumeric());
     let caps = w.chars().take_while(|c| c.is_ascii_uppercase()).count();
     let digits = w[caps..].chars().take_while(char::is_ascii_digit).count();
