@@ -334,12 +334,10 @@ fn list_rationale_missing(path: &str, doc: &Doc, listed: &[Entry]) -> Option<Fin
             .count()
     };
     let rationale_heading = |t: &str| {
-        t.split(|c: char| !c.is_ascii_alphanumeric()).any(|w| {
-            matches!(
-                w.to_ascii_lowercase().as_str(),
-                "rationale" | "why" | "reason" | "reasons" | "justification"
-            )
-        })
+        markdown::has_word(
+            t,
+            &["rationale", "why", "reason", "reasons", "justification"],
+        )
     };
     let in_sections = doc
         .sections(rationale_heading)

@@ -85,13 +85,6 @@ fn parse_decision(v: &str) -> Option<Decision> {
     }
 }
 
-/// Whether a heading or key names the decision: one of `words` is a word of it.
-pub fn names_decision(title: &str, words: &[&str]) -> bool {
-    title
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .any(|w| words.iter().any(|d| w.eq_ignore_ascii_case(d)))
-}
-
 /// A section heading that holds the decision without naming it: `## Disposition`, `## Final
 /// A7 Disposition`, `## Conclusion`, `## Sign-off`. Below the title only (`# A7 Review
 /// Disposition` is the whole document), and only of those words and the slice's
@@ -145,7 +138,7 @@ pub fn decision_tokens<T: Copy + PartialEq>(
         let t = markdown::strip_line_markers(l.text.trim_start());
         let Some(colon) = t.find(':') else { continue };
         let key = t[..colon].trim_matches(['*', '_', '`', ' ']);
-        if key.is_empty() || key.split_whitespace().count() > 4 || !names_decision(key, words) {
+        if key.is_empty() || key.split_whitespace().count() > 4 || !markdown::has_word(key, words) {
             continue;
         }
         let v = t[colon + 1..].trim_start_matches('*');
@@ -169,7 +162,8 @@ pub fn decision_tokens<T: Copy + PartialEq>(
             None => {}
         }
     }
-    for (_, range) in doc.sections_where(|h| names_decision(&h.title, words) || closing_heading(h))
+    for (_, range) in
+        doc.sections_where(|h| markdown::has_word(&h.title, words) || closing_heading(h))
     {
         for (line, i) in doc.inlines_in(range.clone()) {
             if i.kind == InlineKind::LinkTarget {

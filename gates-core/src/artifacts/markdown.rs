@@ -97,6 +97,13 @@ pub fn normalise_key(s: &str) -> String {
         .collect()
 }
 
+/// Whether one of `words` is a word of `text` (a heading's title, a key), ignoring case:
+/// `## Ordered Opening Sequence` has `sequence`.
+pub fn has_word(text: &str, words: &[&str]) -> bool {
+    text.split(|c: char| !c.is_ascii_alphanumeric())
+        .any(|w| words.iter().any(|x| w.eq_ignore_ascii_case(x)))
+}
+
 /// Removes surrounding `**`, `*`, `_` and backticks: `**approve**` → `approve`.
 pub fn strip_emphasis(s: &str) -> String {
     let mut t = s.trim();

@@ -65,13 +65,6 @@ fn parse_posture(v: &str) -> Option<Posture> {
     }
 }
 
-/// Whether a heading names something: one of `words` is a word of its title.
-fn heading_has(title: &str, words: &[&str]) -> bool {
-    title
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .any(|w| words.iter().any(|x| w.eq_ignore_ascii_case(x)))
-}
-
 /// A statement that there are no blockers: empty or a dash, "none" in a sentence ("None.",
 /// "None identified; kickoff can proceed.", "None at this time."), a "no" about blockers
 /// ("No kickoff blockers.", "There are currently no blocking issues.", "Kickoff has no open
@@ -279,7 +272,7 @@ pub fn check(path: &str, text: &str, require_ready: bool) -> Readiness {
 
     // Blockers: every statement of every section whose heading names blockers, unless it
     // says there are none; or a `Blockers:` line.
-    let blocker_sections = doc.sections(|t| heading_has(t, &["blockers", "blocker"]));
+    let blocker_sections = doc.sections(|t| markdown::has_word(t, &["blockers", "blocker"]));
     let kv = markdown::key_value_lines(&doc, "blockers");
     if blocker_sections.is_empty() && kv.is_empty() {
         r.findings.push(err(
@@ -346,7 +339,7 @@ pub fn check(path: &str, text: &str, require_ready: bool) -> Readiness {
     // dependency rules in a `depends on` column or stated as "B1 depends on B0".
     let mut rules: Vec<(u32, u32, String, Vec<String>)> = Vec::new();
     let mut explicit_deps = false;
-    match doc.section(|t| heading_has(t, &["order", "ordered", "sequence", "sequencing"])) {
+    match doc.section(|t| markdown::has_word(t, &["order", "ordered", "sequence", "sequencing"])) {
         None => r.findings.push(err(
             "order-section-missing",
             0,
@@ -518,7 +511,7 @@ pub fn check(path: &str, text: &str, require_ready: bool) -> Readiness {
 
     // Owners: a table (or list) under a heading naming the owners; every opening slice has
     // one, and no owner is given for a slice outside the order.
-    match doc.section(|t| heading_has(t, &["owner", "owners", "ownership"])) {
+    match doc.section(|t| markdown::has_word(t, &["owner", "owners", "ownership"])) {
         None => r.findings.push(err(
             "owners-section-missing",
             0,
