@@ -332,6 +332,43 @@ fn evidence_resolves_through_the_spec_packet_and_goes_stale_past_the_end() {
 }
 
 #[test]
+fn the_decision_as_a_short_line_opening_with_it() {
+    let a7 = p("A7_REVIEW_DISPOSITION.md");
+    let a9 = p("A9_PHASE_B_READINESS.md");
+    for line in ["Approved ✅", "Approve with follow-ups."] {
+        let t = fixture("prose");
+        edit(&t, &a7, "`approve`", line);
+        let r = gate(&t, "review-closure");
+        assert_eq!(errors(&r), vec![], "{line}: {:#?}", r.findings);
+    }
+    // A sentence that opens with the word is prose, not a decision.
+    let t = fixture("prose");
+    edit(
+        &t,
+        &a7,
+        "`approve`",
+        "Rejected alternatives were weighed and dropped in the review.",
+    );
+    assert_eq!(
+        errors(&gate(&t, "review-closure"))
+            .into_iter()
+            .map(|e| e.0)
+            .collect::<Vec<_>>(),
+        vec!["decision-missing"]
+    );
+    // The posture alike, "not ready" in words included.
+    let t = fixture("prose");
+    edit(&t, &a9, "`ready`", "Ready for Phase B kickoff.");
+    assert_eq!(errors(&gate(&t, "phase-b-readiness")), vec![]);
+    let t = fixture("prose");
+    edit(&t, &a9, "`ready`", "Not ready: B0 has no owner.");
+    assert_eq!(
+        errors(&gate(&t, "phase-b-readiness")),
+        vec![f("not-ready-without-blockers", &a9, 6, 1)]
+    );
+}
+
+#[test]
 fn the_decision_under_a_disposition_or_conclusion_heading() {
     let a7 = p("A7_REVIEW_DISPOSITION.md");
     for heading in [

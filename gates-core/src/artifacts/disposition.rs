@@ -178,7 +178,22 @@ pub fn decision_tokens<T: Copy + PartialEq>(
                 continue; // a code span or bold run on the line already states it
             }
             let t = markdown::strip_line_markers(l.text.trim_start());
-            if let Some(d) = parse(&strip_emphasis(t)) {
+            let plain = strip_emphasis(t);
+            // A line that is the token, or a short one that opens with it ("Approved ✅",
+            // "Approve with follow-ups.", "Not ready: B0 has no owner."); a longer sentence
+            // opening with the word ("Rejected alternatives: …") is prose.
+            let words: Vec<&str> = plain
+                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+                .filter(|w| !w.is_empty())
+                .collect();
+            let lead = (words.len() <= 6)
+                .then(|| {
+                    (1..=words.len().min(3))
+                        .rev()
+                        .find_map(|n| parse(&words[..n].join("-")))
+                })
+                .flatten();
+            if let Some(d) = parse(&plain).or(lead) {
                 let col = (l.text.len() - t.len()) as u32 + 1;
                 tokens.push((l.no, col, d));
             }
