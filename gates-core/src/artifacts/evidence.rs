@@ -22,7 +22,7 @@ pub struct Anchor {
     pub col: u32,
 }
 
-/// Parses one token as an anchor: `<path>:<n>` or `<path>:<n>-<m>`. The path must look like
+/// Parses one token as an anchor: `<path>:<n>`, `<path>:<n>-<m>` or `<path>:<n>:<column>`. The path must look like
 /// a file path (contain `/` or `.`), which keeps times (`10:30`) and URLs out.
 pub fn parse_anchor(token: &str) -> Option<(String, u32, u32)> {
     let t = token.trim_matches(|c: char| {
@@ -37,7 +37,16 @@ pub fn parse_anchor(token: &str) -> Option<(String, u32, u32)> {
         Some(h) => (&t[..h], t[h + 2..].replacen("-L", "-", 1)),
         None => {
             let colon = t.rfind(':')?;
-            (&t[..colon], t[colon + 1..].to_string())
+            let (head, tail) = (&t[..colon], &t[colon + 1..]);
+            let number = |s: &str| !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit());
+            // `path:line:column`, as compilers, linters and this tool's own findings write
+            // it: the column is dropped.
+            match head.rfind(':') {
+                Some(c) if number(&head[c + 1..]) && number(tail) => {
+                    (&head[..c], head[c + 1..].to_string())
+                }
+                _ => (head, tail.to_string()),
+            }
         }
     };
     let spec = spec.as_str();
@@ -545,6 +554,17 @@ mod tests {
                 ("pkg/y.json", 2, 2, 42)
             ]
         );
+    }
+
+    #[test]
+    fn a_column_after_the_line_is_dropped() {
+        assert_eq!(
+            parse_anchor("apps/server/src/rawr.ts:166:7"),
+            Some(("apps/server/src/rawr.ts".into(), 166, 166))
+        );
+        assert_eq!(parse_anchor("a/b.ts:3-9"), Some(("a/b.ts".into(), 3, 9)));
+        // Something other than a number after the last colon is no anchor.
+        assert_eq!(parse_anchor("run.log:10:30:x"), None);
     }
 
     #[test]
