@@ -504,6 +504,42 @@ fn final_sections_under_numbered_or_joined_headings() {
 }
 
 #[test]
+fn absolute_evidence_under_a_worktree_the_documents_declare() {
+    let a1 = p("AGENT_A1_FINAL.md");
+    let t = fixture("prose");
+    edit(
+        &t,
+        &a1,
+        "`/worktrees/hq/src/app.ts:5`",
+        "`/home/dev/rawr/src/app.ts:5`",
+    );
+    assert_eq!(
+        errors(&gate(&t, "agent-outputs")),
+        vec![f("evidence-outside-repo", &a1, 8, 6)]
+    );
+    // A document of the pass root says where the agents worked: its paths map into the target.
+    edit(
+        &t,
+        &p("A7_REVIEW_DISPOSITION.md"),
+        "Date: 2026-02-21\n",
+        "Date: 2026-02-21\nWorktree: `/home/dev/rawr`\n",
+    );
+    let r = gate(&t, "agent-outputs");
+    assert_eq!(errors(&r), vec![], "{:#?}", r.findings);
+    // The declared folder is the target's root: a line past the end is still stale.
+    edit(
+        &t,
+        &a1,
+        "`/home/dev/rawr/src/app.ts:5`",
+        "`/home/dev/rawr/src/app.ts:500`",
+    );
+    assert_eq!(
+        errors(&gate(&t, "agent-outputs")),
+        vec![f("evidence-line-out-of-range", &a1, 8, 6)]
+    );
+}
+
+#[test]
 fn evidence_into_files_the_cleanup_deleted_as_superseded_is_a_warning() {
     let t = fixture("prose");
     let a1 = p("AGENT_A1_FINAL.md");

@@ -22,6 +22,48 @@ pub struct Anchor {
     pub col: u32,
 }
 
+/// The worktrees the pass root's documents say they were written in: a `Worktree:` line
+/// (`Worktree: `/Users/me/worktrees/wt-phase-a``, as a list item or bold key too) naming an
+/// absolute folder, in any markdown file directly in the pass root. Absolute evidence paths
+/// under one of them stand for the target's root, as through `worktree_prefixes`.
+pub fn declared_worktrees(pass_root: &Path) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let Ok(dir) = std::fs::read_dir(pass_root) else {
+        return out;
+    };
+    let mut files: Vec<std::path::PathBuf> = dir
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "md"))
+        .collect();
+    files.sort();
+    for f in files {
+        let Ok(text) = crate::fs::careful::read_to_string(&f) else {
+            continue;
+        };
+        for line in text.lines() {
+            let t = markdown::strip_line_markers(line.trim());
+            let t = t.trim_start_matches(['*', '_']);
+            let Some(rest) = t
+                .strip_prefix("Worktree")
+                .or_else(|| t.strip_prefix("worktree"))
+            else {
+                continue;
+            };
+            let Some(v) = rest.trim_start_matches(['*', '_']).strip_prefix(':') else {
+                continue;
+            };
+            let v = markdown::strip_emphasis(v.trim_start_matches(['*', '_']).trim());
+            let v = v.trim_end_matches(['.', ',', ';']).trim_end_matches('/');
+            if v.starts_with('/') && !v.contains(char::is_whitespace) && !out.iter().any(|o| o == v)
+            {
+                out.push(v.to_string());
+            }
+        }
+    }
+    out
+}
+
 /// Parses one token as an anchor: `<path>:<n>`, `<path>:<n>-<m>` or `<path>:<n>:<column>`. The path must look like
 /// a file path (contain `/` or `.`), which keeps times (`10:30`) and URLs out.
 pub fn parse_anchor(token: &str) -> Option<(String, u32, u32)> {

@@ -78,7 +78,7 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
     }
     let packet_rel = packet_of(&pass_rel);
     let mut resolver =
-        Resolver::new(ctx.repo, &p.worktree_prefixes).with_bases(&pass_rel, &packet_rel);
+        super::evidence_resolver(ctx, &p.worktree_prefixes).with_bases(&pass_rel, &packet_rel);
     let files: Vec<String> = names::walk(ctx.pass_root)?
         .into_iter()
         .filter(|f| !f.contains('/'))

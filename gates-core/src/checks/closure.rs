@@ -28,7 +28,6 @@
 use serde::Deserialize;
 
 use super::{CheckCtx, CheckOutput, ParamError, parse_params};
-use crate::artifacts::evidence::Resolver;
 use crate::artifacts::{disposition, git};
 use crate::error::GateError;
 use crate::finding::Finding;
@@ -134,7 +133,7 @@ fn structural_record(ctx: &CheckCtx, p: &Params, doc: &str) -> Result<CheckOutpu
         match crate::fs::careful::read_to_string(super::resolve_inside(ctx.pass_root, closer)?) {
             Err(_) => (Vec::new(), format!("`{closer}` does not exist")),
             Ok(text) => {
-                let mut r = Resolver::new(ctx.repo, &p.worktree_prefixes);
+                let mut r = super::evidence_resolver(ctx, &p.worktree_prefixes);
                 let d = disposition::check(&closer_rel, &text, &mut r);
                 let open = d
                     .items
@@ -303,7 +302,8 @@ fn run(ctx: &CheckCtx, default_doc: &str) -> Result<CheckOutput, GateError> {
         .parent()
         .map(git::rel_str)
         .unwrap_or_default();
-    let mut resolver = Resolver::new(ctx.repo, &p.worktree_prefixes).with_bases(&doc_dir, &packet);
+    let mut resolver =
+        super::evidence_resolver(ctx, &p.worktree_prefixes).with_bases(&doc_dir, &packet);
     let d = disposition::check(&rel, &text, &mut resolver);
     let open = d.items.iter().filter(|i| i.status == "open").count();
     out.notes.push(format!(

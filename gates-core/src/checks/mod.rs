@@ -179,3 +179,19 @@ pub struct CheckDef {
     pub validate: fn(&toml::Table) -> Result<(), ParamError>,
     pub run: fn(&CheckCtx) -> Result<CheckOutput, GateError>,
 }
+
+/// The evidence resolver of a check: absolute paths map through the gate's
+/// `worktree_prefixes` and the worktrees the pass root's documents declare
+/// ([`crate::artifacts::evidence::declared_worktrees`]).
+pub fn evidence_resolver(
+    ctx: &CheckCtx,
+    prefixes: &[String],
+) -> crate::artifacts::evidence::Resolver {
+    let mut all = prefixes.to_vec();
+    for w in crate::artifacts::evidence::declared_worktrees(ctx.pass_root) {
+        if !all.contains(&w) {
+            all.push(w);
+        }
+    }
+    crate::artifacts::evidence::Resolver::new(ctx.repo, &all)
+}
