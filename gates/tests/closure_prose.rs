@@ -460,6 +460,23 @@ fn deferred_list_findings_state_severity_owner_rationale_and_target() {
             .collect::<Vec<_>>(),
         vec!["a rationale", "a target slice"]
     );
+    // A title in other scripts and arrows: the status is found by character, and a slice
+    // the title names (`B2`) is not the target.
+    let t = fixture("prose");
+    edit(
+        &t,
+        &a7,
+        item3,
+        "3. ———————————— „Paket“ → a fix for B2 (medium): **deferred**.\n   - Owner: agent-2.\n   - Merging them changes the published package surface.",
+    );
+    let r = gate(&t, "review-closure");
+    assert_eq!(
+        r.findings
+            .iter()
+            .map(|x| x.message.rsplit(" without ").next().unwrap().to_string())
+            .collect::<Vec<_>>(),
+        vec!["a target slice"]
+    );
     // All three: target after the status, a nested explanation, the owner where the
     // document's deferred section names the finding.
     let t = fixture("prose");

@@ -420,10 +420,12 @@ impl Said {
             let lower = l.text.to_ascii_lowercase();
             if (start..end).contains(&l.no) {
                 if l.no == sline {
-                    said.status_line = lower
-                        .get(scol.saturating_sub(1) as usize..)
-                        .unwrap_or("")
-                        .to_string();
+                    // Columns count characters.
+                    let at = lower
+                        .char_indices()
+                        .nth(scol.saturating_sub(1) as usize)
+                        .map_or(lower.len(), |(b, _)| b);
+                    said.status_line = lower[at..].to_string();
                 } else if l.no > sline {
                     said.nested.push(lower);
                 }
