@@ -408,6 +408,32 @@ fn the_decision_under_a_disposition_or_conclusion_heading() {
 }
 
 #[test]
+fn findings_as_a_task_list() {
+    let a7 = p("A7_REVIEW_DISPOSITION.md");
+    let t = fixture("prose");
+    edit(
+        &t,
+        &a7,
+        "1. `/rpc` unlabeled caller handling: **resolved**.",
+        "- [x] `/rpc` unlabeled caller handling.",
+    );
+    let r = gate(&t, "review-closure");
+    assert_eq!(errors(&r), vec![], "{:#?}", r.findings);
+    // An unticked box is open, and of unstated severity: read as high.
+    let t = fixture("prose");
+    edit(
+        &t,
+        &a7,
+        "1. `/rpc` unlabeled caller handling: **resolved**.",
+        "- [ ] `/rpc` unlabeled caller handling.",
+    );
+    assert_eq!(
+        errors(&gate(&t, "review-closure")),
+        vec![f("blocking-or-high-not-resolved", &a7, 15, 1)]
+    );
+}
+
+#[test]
 fn deferred_list_findings_state_severity_owner_rationale_and_target() {
     let a7 = p("A7_REVIEW_DISPOSITION.md");
     let item3 =

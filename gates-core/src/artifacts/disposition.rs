@@ -283,6 +283,18 @@ fn prose_findings(path: &str, doc: &Doc, resolver: &mut Resolver, d: &mut Dispos
                     kv("status")
                         .and_then(|v| parse_status(&v))
                         .map(|s| (s, it.col, it.line))
+                })
+                .or_else(|| {
+                    // A task-list item: `- [x] …` is done, `- [ ] …` is not.
+                    let t = it.text.trim_start();
+                    let s = if t.starts_with("[x]") || t.starts_with("[X]") {
+                        "resolved"
+                    } else if t.starts_with("[ ]") {
+                        "open"
+                    } else {
+                        return None;
+                    };
+                    Some((s, it.col, it.line))
                 });
             let severity = toks
                 .iter()
