@@ -510,18 +510,14 @@ fn phase_claim(lower: &str) -> Option<bool> {
     let rest = ["phase a is ", "phase a remains ", "phase a has "]
         .iter()
         .find_map(|k| lower.find(k).map(|p| &lower[p + k.len()..]))?;
-    let words: Vec<&str> = rest
+    // The status in the next few words: "is not complete" is not complete, "has no open
+    // items" is.
+    let near: Vec<&str> = rest
         .split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|w| !w.is_empty())
         .take(4)
         .collect();
-    let done = words.iter().find_map(|w| completion_word(w))?;
-    let negated = words
-        .iter()
-        .take_while(|w| completion_word(w).is_none())
-        .any(|w| matches!(*w, "not" | "never" | "no"));
-    // "is not complete" is not complete; "has no open items" is.
-    Some(done != negated)
+    status_of(&near.join(" "))
 }
 
 /// The status a text states: its first completion word, turned over by a `no`, `not` or
