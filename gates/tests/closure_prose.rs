@@ -42,6 +42,13 @@ fn edit(t: &tempfile::TempDir, rel: &str, from: &str, to: &str) {
     std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
 }
 
+/// The prose fixture with one edit made (see [`edit`]).
+fn edited(rel: &str, from: &str, to: &str) -> tempfile::TempDir {
+    let t = fixture("prose");
+    edit(&t, rel, from, to);
+    t
+}
+
 #[test]
 fn the_prose_pass_root_passes_every_closure_gate() {
     let t = fixture("prose");
@@ -107,9 +114,7 @@ fn reviews_cited_but_absent_are_named_everywhere() {
 
 #[test]
 fn a_high_finding_no_approving_disposition_closes_fails_the_structural_record() {
-    let t = fixture("prose");
-    edit(
-        &t,
+    let t = edited(
         &p("A7_REVIEW_DISPOSITION.md"),
         "- `AGENT_Q1_FINAL_API_REVIEW.md`\n",
         "",
@@ -135,9 +140,7 @@ fn a_high_finding_no_approving_disposition_closes_fails_the_structural_record() 
 
 #[test]
 fn readiness_without_the_document_and_with_a_dangling_reference() {
-    let t = fixture("prose");
-    edit(
-        &t,
+    let t = edited(
         &p("A9_PHASE_B_READINESS.md"),
         "`docs/spec/EXECUTION_PACKET.md`",
         "`docs/spec/PHASE_B_PACKET.md`",
@@ -172,14 +175,12 @@ fn the_owner_column_by_its_usual_names() {
         "DRI",
         "Assignee",
     ] {
-        let t = fixture("prose");
-        edit(&t, &a9, header, &format!("| Slice | {name} | Backup |"));
+        let t = edited(&a9, header, &format!("| Slice | {name} | Backup |"));
         let r = gate(&t, "phase-b-readiness");
         assert_eq!(errors(&r), vec![], "{name}: {:#?}", r.findings);
     }
     // A backup's column is not the owner's.
-    let t = fixture("prose");
-    edit(&t, &a9, header, "| Slice | Notes | Backup Owner |");
+    let t = edited(&a9, header, "| Slice | Notes | Backup Owner |");
     let found: Vec<String> = errors(&gate(&t, "phase-b-readiness"))
         .into_iter()
         .map(|e| e.0)
@@ -194,8 +195,7 @@ fn the_owner_column_by_its_usual_names() {
 fn the_order_as_a_chain() {
     let a9 = p("A9_PHASE_B_READINESS.md");
     let list = "1. `B0` `/rpc` auth-source hardening.\n2. `B1` trigger router isolation.\n3. `B2` gate hardening.";
-    let t = fixture("prose");
-    edit(&t, &a9, list, "`B0` → `B1` → `B2`");
+    let t = edited(&a9, list, "`B0` → `B1` → `B2`");
     let r = gate(&t, "phase-b-readiness");
     assert_eq!(errors(&r), vec![], "{:#?}", r.findings);
     assert!(
@@ -204,8 +204,7 @@ fn the_order_as_a_chain() {
         r.notes
     );
     // The chain is the order the dependency rules are checked against.
-    let t = fixture("prose");
-    edit(&t, &a9, list, "B0 -> B2 -> B1");
+    let t = edited(&a9, list, "B0 -> B2 -> B1");
     assert_eq!(
         errors(&gate(&t, "phase-b-readiness")),
         vec![f("dependency-out-of-order", &a9, 32, 8)]
@@ -215,8 +214,7 @@ fn the_order_as_a_chain() {
 #[test]
 fn blockers_are_none_only_when_the_section_says_so_in_words() {
     let a9 = p("A9_PHASE_B_READINESS.md");
-    let t = fixture("prose");
-    edit(&t, &a9, "No kickoff blockers.\n", "");
+    let t = edited(&a9, "No kickoff blockers.\n", "");
     assert_eq!(
         errors(&gate(&t, "phase-b-readiness")),
         vec![f("blockers-unstated", &a9, 12, 1)]
@@ -231,19 +229,16 @@ fn blockers_are_none_only_when_the_section_says_so_in_words() {
         "- None at this time.",
         "### Kickoff\nNo kickoff blockers.",
     ] {
-        let t = fixture("prose");
-        edit(&t, &a9, "No kickoff blockers.", none);
+        let t = edited(&a9, "No kickoff blockers.", none);
         assert_eq!(errors(&gate(&t, "phase-b-readiness")), vec![], "{none}");
     }
     // An unknown is not none, and a sub-heading alone states nothing.
-    let t = fixture("prose");
-    edit(&t, &a9, "No kickoff blockers.", "TBD");
+    let t = edited(&a9, "No kickoff blockers.", "TBD");
     assert_eq!(
         errors(&gate(&t, "phase-b-readiness")),
         vec![f("ready-with-blockers", &a9, 13, 1)]
     );
-    let t = fixture("prose");
-    edit(&t, &a9, "No kickoff blockers.", "### Kickoff");
+    let t = edited(&a9, "No kickoff blockers.", "### Kickoff");
     assert_eq!(
         errors(&gate(&t, "phase-b-readiness")),
         vec![f("blockers-unstated", &a9, 12, 1)]
@@ -264,8 +259,7 @@ fn a_real_blocker_or_a_not_ready_decision_fails_readiness() {
         errors(&gate(&t, "phase-b-readiness")),
         vec![f("ready-with-blockers", &a9, 14, 1)]
     );
-    let t = fixture("prose");
-    edit(&t, &a9, "`ready`", "`not-ready`");
+    let t = edited(&a9, "`ready`", "`not-ready`");
     assert_eq!(
         errors(&gate(&t, "phase-b-readiness")),
         vec![f("not-ready-without-blockers", &a9, 6, 1)]
@@ -336,15 +330,12 @@ fn the_decision_as_a_short_line_opening_with_it() {
     let a7 = p("A7_REVIEW_DISPOSITION.md");
     let a9 = p("A9_PHASE_B_READINESS.md");
     for line in ["Approved ✅", "Approve with follow-ups."] {
-        let t = fixture("prose");
-        edit(&t, &a7, "`approve`", line);
+        let t = edited(&a7, "`approve`", line);
         let r = gate(&t, "review-closure");
         assert_eq!(errors(&r), vec![], "{line}: {:#?}", r.findings);
     }
     // A sentence that opens with the word is prose, not a decision.
-    let t = fixture("prose");
-    edit(
-        &t,
+    let t = edited(
         &a7,
         "`approve`",
         "Rejected alternatives were weighed and dropped in the review.",
@@ -357,11 +348,9 @@ fn the_decision_as_a_short_line_opening_with_it() {
         vec!["decision-missing"]
     );
     // The posture alike, "not ready" in words included.
-    let t = fixture("prose");
-    edit(&t, &a9, "`ready`", "Ready for Phase B kickoff.");
+    let t = edited(&a9, "`ready`", "Ready for Phase B kickoff.");
     assert_eq!(errors(&gate(&t, "phase-b-readiness")), vec![]);
-    let t = fixture("prose");
-    edit(&t, &a9, "`ready`", "Not ready: B0 has no owner.");
+    let t = edited(&a9, "`ready`", "Not ready: B0 has no owner.");
     assert_eq!(
         errors(&gate(&t, "phase-b-readiness")),
         vec![f("not-ready-without-blockers", &a9, 6, 1)]
@@ -377,8 +366,7 @@ fn the_decision_under_a_disposition_or_conclusion_heading() {
         "## Conclusion",
         "## Sign-off",
     ] {
-        let t = fixture("prose");
-        edit(&t, &a7, "## Final A7 Decision", heading);
+        let t = edited(&a7, "## Final A7 Decision", heading);
         // A token elsewhere (under the title, which names the document, not the decision)
         // is not a second decision.
         edit(
@@ -391,9 +379,7 @@ fn the_decision_under_a_disposition_or_conclusion_heading() {
         assert_eq!(errors(&r), vec![], "{heading}: {:#?}", r.findings);
     }
     // The findings' heading does not hold the decision.
-    let t = fixture("prose");
-    edit(
-        &t,
+    let t = edited(
         &a7,
         "## Final A7 Decision",
         "## Finding Disposition (cont.)",
@@ -410,9 +396,7 @@ fn the_decision_under_a_disposition_or_conclusion_heading() {
 #[test]
 fn findings_as_a_task_list() {
     let a7 = p("A7_REVIEW_DISPOSITION.md");
-    let t = fixture("prose");
-    edit(
-        &t,
+    let t = edited(
         &a7,
         "1. `/rpc` unlabeled caller handling: **resolved**.",
         "- [x] `/rpc` unlabeled caller handling.",
@@ -420,9 +404,7 @@ fn findings_as_a_task_list() {
     let r = gate(&t, "review-closure");
     assert_eq!(errors(&r), vec![], "{:#?}", r.findings);
     // An unticked box is open, and of unstated severity: read as high.
-    let t = fixture("prose");
-    edit(
-        &t,
+    let t = edited(
         &a7,
         "1. `/rpc` unlabeled caller handling: **resolved**.",
         "- [ ] `/rpc` unlabeled caller handling.",
@@ -440,21 +422,13 @@ fn deferred_list_findings_state_severity_owner_rationale_and_target() {
         "3. Duplicate discovery logic across package and plugin: **resolved in targeted scope**.";
     let review = |t: &tempfile::TempDir| errors(&gate(t, "review-closure"));
     // Deferred with no severity: it may be high, so it is read as high.
-    let t = fixture("prose");
-    edit(
-        &t,
-        &a7,
-        item3,
-        "3. Duplicate discovery logic: **deferred**.",
-    );
+    let t = edited(&a7, item3, "3. Duplicate discovery logic: **deferred**.");
     assert_eq!(
         review(&t),
         vec![f("blocking-or-high-not-resolved", &a7, 18, 33)]
     );
     // A deferred medium that says nothing more: one finding per missing field.
-    let t = fixture("prose");
-    edit(
-        &t,
+    let t = edited(
         &a7,
         item3,
         "3. Duplicate discovery logic (medium): **deferred**.",
@@ -465,9 +439,7 @@ fn deferred_list_findings_state_severity_owner_rationale_and_target() {
     );
     // Target after the status, owner on a nested line; the title's slice does not count,
     // nor does a line about another finding (31).
-    let t = fixture("prose");
-    edit(
-        &t,
+    let t = edited(
         &a7,
         item3,
         "3. A2 discovery logic (medium): **accepted**.\n   - Owner: agent-2.",
@@ -488,9 +460,7 @@ fn deferred_list_findings_state_severity_owner_rationale_and_target() {
     );
     // A title in other scripts and arrows: the status is found by character, and a slice
     // the title names (`B2`) is not the target.
-    let t = fixture("prose");
-    edit(
-        &t,
+    let t = edited(
         &a7,
         item3,
         "3. ———————————— „Paket“ → a fix for B2 (medium): **deferred**.\n   - Owner: agent-2.\n   - Merging them changes the published package surface.",
@@ -505,9 +475,7 @@ fn deferred_list_findings_state_severity_owner_rationale_and_target() {
     );
     // All three: target after the status, a nested explanation, the owner where the
     // document's deferred section names the finding.
-    let t = fixture("prose");
-    edit(
-        &t,
+    let t = edited(
         &a7,
         item3,
         "3. A2 discovery logic (medium): **deferred** to B1.\n   - Merging them changes the published package surface.",
@@ -526,8 +494,7 @@ fn deferred_list_findings_state_severity_owner_rationale_and_target() {
 #[test]
 fn final_sections_under_numbered_or_joined_headings() {
     let r1 = p("AGENT_R1_FINAL_STRUCTURAL_REFACTOR.md");
-    let t = fixture("prose");
-    edit(&t, &r1, "## Assumptions", "## 4. Assumptions");
+    let t = edited(&r1, "## Assumptions", "## 4. Assumptions");
     edit(&t, &r1, "## Risks", "## Risks & Mitigations");
     edit(
         &t,
@@ -538,8 +505,7 @@ fn final_sections_under_numbered_or_joined_headings() {
     let r = gate(&t, "agent-outputs");
     assert_eq!(errors(&r), vec![], "{:#?}", r.findings);
     // A different name is not the section.
-    let t = fixture("prose");
-    edit(&t, &r1, "## Unresolved Questions", "## Open Questions");
+    let t = edited(&r1, "## Unresolved Questions", "## Open Questions");
     assert_eq!(
         errors(&gate(&t, "agent-outputs")),
         vec![f("final-section-missing", &r1, 0, 0)]
@@ -549,9 +515,7 @@ fn final_sections_under_numbered_or_joined_headings() {
 #[test]
 fn absolute_evidence_under_a_worktree_the_documents_declare() {
     let a1 = p("AGENT_A1_FINAL.md");
-    let t = fixture("prose");
-    edit(
-        &t,
+    let t = edited(
         &a1,
         "`/worktrees/hq/src/app.ts:5`",
         "`/home/dev/rawr/src/app.ts:5`",
@@ -652,24 +616,16 @@ fn evidence_into_files_the_cleanup_deleted_as_superseded_is_a_warning() {
 fn a_list_manifest_says_why_it_deletes() {
     let a8 = p("A8_CLEANUP_MANIFEST.md");
     let why = "## Rationale\n- Deleted files were superseded once the finals existed.\n";
-    let t = fixture("prose");
-    edit(&t, &a8, why, "");
+    let t = edited(&a8, why, "");
     assert_eq!(
         errors(&gate(&t, "docs-cleanup")),
         vec![f("rationale-missing", &a8, 12, 4)]
     );
     // Said in a key line, in prose under the Deleted heading, or after each path.
-    let t = fixture("prose");
-    edit(
-        &t,
-        &a8,
-        why,
-        "Rationale: superseded once each final existed.\n",
-    );
+    let t = edited(&a8, why, "Rationale: superseded once each final existed.\n");
     let r = gate(&t, "docs-cleanup");
     assert_eq!(errors(&r), vec![], "{:#?}", r.findings);
-    let t = fixture("prose");
-    edit(&t, &a8, why, "");
+    let t = edited(&a8, why, "");
     edit(
         &t,
         &a8,
@@ -678,8 +634,7 @@ fn a_list_manifest_says_why_it_deletes() {
     );
     let r = gate(&t, "docs-cleanup");
     assert_eq!(errors(&r), vec![], "{:#?}", r.findings);
-    let t = fixture("prose");
-    edit(&t, &a8, why, "");
+    let t = edited(&a8, why, "");
     for path in [
         "AGENT_A1_PLAN_VERBATIM.md",
         "AGENT_A1_SCRATCHPAD.md",
@@ -797,8 +752,7 @@ fn a_handoff_saying_not_complete_is_a_finding() {
         selected: ["handoff".to_string()].into(),
     };
     let with = |from: &str, to: &str| {
-        let t = fixture("prose");
-        edit(&t, &h, from, to);
+        let t = edited(&h, from, to);
         git_repo(t.path());
         t
     };
