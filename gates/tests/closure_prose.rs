@@ -347,6 +347,15 @@ fn the_decision_as_a_short_line_opening_with_it() {
             .collect::<Vec<_>>(),
         vec!["decision-missing"]
     );
+    // A short line that goes on to the other token decides nothing.
+    let t = edited(&a7, "`approve`", "Approve? No — reject.");
+    assert_eq!(
+        errors(&gate(&t, "review-closure"))
+            .into_iter()
+            .map(|e| e.0)
+            .collect::<Vec<_>>(),
+        vec!["decision-missing"]
+    );
     // The posture alike, "not ready" in words included.
     let t = edited(&a9, "`ready`", "Ready for Phase B kickoff.");
     assert_eq!(errors(&gate(&t, "phase-b-readiness")), vec![]);

@@ -190,9 +190,13 @@ pub fn decision_tokens<T: Copy + PartialEq>(
                 .then(|| {
                     (1..=words.len().min(3))
                         .rev()
-                        .find_map(|n| parse(&words[..n].join("-")))
+                        .find_map(|n| parse(&words[..n].join("-")).map(|d| (n, d)))
                 })
-                .flatten();
+                .flatten()
+                // "Approve? No — reject.": a line that goes on to the other token states
+                // neither with certainty.
+                .filter(|(n, d)| words[*n..].iter().all(|w| parse(w).is_none_or(|x| x == *d)))
+                .map(|(_, d)| d);
             if let Some(d) = parse(&plain).or(lead) {
                 let col = (l.text.len() - t.len()) as u32 + 1;
                 tokens.push((l.no, col, d));
