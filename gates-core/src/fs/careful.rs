@@ -8,6 +8,9 @@
 //! swapped in between), and anything but a regular file is refused with an error saying
 //! what it is. The caller names the path in its message (`{path}: {error}`).
 //!
+//! A path under the target repository or the tool's state directory must not lead out of it
+//! through a symbolic link ([`crate::fs::inside`]): refused before a byte is read.
+//!
 //! How to fix a refusal: put a regular file at the path (or follow the link to one).
 
 use std::fs::{File, Metadata, OpenOptions};
@@ -92,6 +95,7 @@ pub fn open(path: &Path, links: Links) -> io::Result<File> {
         }
     }
     let f = opts.open(path)?;
+    crate::fs::inside::check_opened(path, &f)?;
     let meta = f.metadata()?;
     if !meta.is_file() {
         return Err(not_regular(&meta));
@@ -103,6 +107,8 @@ pub fn open(path: &Path, links: Links) -> io::Result<File> {
 /// without blocking and refusing anything but a regular file. A FIFO without a reader is
 /// refused by the open itself (`ENXIO`), one with a reader by the type check.
 pub fn open_with(path: &Path, opts: &mut OpenOptions) -> io::Result<File> {
+    // It may create the file: checked before it is touched.
+    crate::fs::inside::check_path(path)?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
