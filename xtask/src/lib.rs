@@ -776,11 +776,12 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Cmd::Report { repo, .. } => {
             let p = load(&pipeline)?;
             let repo = target_repo(&p, &repo)?;
+            let pass_root = pass_root(&p, &repo)?;
             let record = session::read_last_run(&repo)?;
             let docs = gates::artifacts::report::Docs::of(&p);
             for path in gates::artifacts::report::write(
                 &repo,
-                &pass_root(&p, &repo)?,
+                &pass_root,
                 &record,
                 &docs,
             )? {

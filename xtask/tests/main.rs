@@ -9,6 +9,7 @@ mod example;
 mod guard_outputs;
 mod history;
 mod robustness;
+mod symlinks;
 
 // What the modules above share.
 mod support;
