@@ -779,12 +779,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             let pass_root = pass_root(&p, &repo)?;
             let record = session::read_last_run(&repo)?;
             let docs = gates::artifacts::report::Docs::of(&p);
-            for path in gates::artifacts::report::write(
-                &repo,
-                &pass_root,
-                &record,
-                &docs,
-            )? {
+            for path in gates::artifacts::report::write(&repo, &pass_root, &record, &docs)? {
                 outln!("wrote {}", path.display());
             }
             Ok(0)
@@ -836,9 +831,7 @@ fn run_checks_with(
                 p.file.display()
             );
         };
-        let mut r = executor::run_gate(&p, g, &repo, &pass_root, &interrupt,
-            None,
-        );
+        let mut r = executor::run_gate(&p, g, &repo, &pass_root, &interrupt, None);
         r.slices = p.slices_of_gate(&g.id).map(|s| s.id.clone()).collect();
         out_styled(&report::human::gate_details(&style, &r), style.colour)?;
         results.push(r);
@@ -994,9 +987,7 @@ fn gate(
             if colour::live_capable(tty) {
                 gates::run::executor::Observer::gate_started(&live, id);
             }
-            let r = executor::run_gate(&p, g, &repo, &pass_root, &interrupt,
-                None,
-            );
+            let r = executor::run_gate(&p, g, &repo, &pass_root, &interrupt, None);
             live.finish();
             r
         }

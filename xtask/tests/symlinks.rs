@@ -49,8 +49,16 @@ impl Outside {
 fn assert_unread(out: &Output, files: &[&Path]) {
     let secret = SECRET.trim_end();
     let key = "rawr-outside-secret";
-    assert!(!text(&out.stdout).contains(key), "stdout: {}", text(&out.stdout));
-    assert!(!text(&out.stderr).contains(key), "stderr: {}", text(&out.stderr));
+    assert!(
+        !text(&out.stdout).contains(key),
+        "stdout: {}",
+        text(&out.stdout)
+    );
+    assert!(
+        !text(&out.stderr).contains(key),
+        "stderr: {}",
+        text(&out.stderr)
+    );
     for f in files {
         if let Ok(t) = std::fs::read_to_string(f) {
             assert!(!t.contains(key), "{} holds {secret}", f.display());
@@ -137,7 +145,11 @@ fn assert_refused(out: &Output, words: &[&str]) {
 fn log_scratchpad_does_not_append_through_a_link_out_of_the_target() {
     let ws = Ws::new(TOUCH_GATE);
     let outside = Outside::new(ws.outside().join("o"));
-    symlink(&outside.path, ws.repo().join("pass/ORCHESTRATOR_SCRATCHPAD.md")).unwrap();
+    symlink(
+        &outside.path,
+        ws.repo().join("pass/ORCHESTRATOR_SCRATCHPAD.md"),
+    )
+    .unwrap();
     let out = ws.run(&["phase-a", "--log-scratchpad"]);
     assert_refused(
         &out,
@@ -157,7 +169,11 @@ fn report_does_not_read_or_write_through_a_link_out_of_the_target() {
     let out = ws.run(&["phase-a"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let report = Outside::new(ws.outside().join("report.md"));
-    symlink(&report.path, ws.repo().join("pass/PHASE_A_EXECUTION_REPORT.md")).unwrap();
+    symlink(
+        &report.path,
+        ws.repo().join("pass/PHASE_A_EXECUTION_REPORT.md"),
+    )
+    .unwrap();
     let out = ws.run(&["report"]);
     assert_refused(
         &out,
@@ -174,7 +190,9 @@ fn cleanup_plan_does_not_create_a_file_through_a_dangling_link_out() {
     let dir = tempfile::tempdir().unwrap();
     let repo = dir.path().join("hq");
     copy_dir(&workspace().join("examples/hq"), &repo);
-    let pass = repo.join("docs/projects/orpc-ingest-workflows-spec/_phase-a-runtime-execution-pass-01-2026-02-20");
+    let pass = repo.join(
+        "docs/projects/orpc-ingest-workflows-spec/_phase-a-runtime-execution-pass-01-2026-02-20",
+    );
     let manifest = pass.join("A8_CLEANUP_MANIFEST.md");
     std::fs::remove_file(&manifest).unwrap();
     let target = dir.path().join("made-outside.md");
@@ -195,7 +213,11 @@ fn cleanup_plan_does_not_create_a_file_through_a_dangling_link_out() {
 fn artifacts_init_writes_nothing_when_the_scratchpad_links_out() {
     let ws = Ws::new(TOUCH_GATE);
     let outside = Outside::new(ws.outside().join("scratch.md"));
-    symlink(&outside.path, ws.repo().join("pass/ORCHESTRATOR_SCRATCHPAD.md")).unwrap();
+    symlink(
+        &outside.path,
+        ws.repo().join("pass/ORCHESTRATOR_SCRATCHPAD.md"),
+    )
+    .unwrap();
     let runbook = ws.root().join("runbook.md");
     std::fs::write(&runbook, "# Runbook\n").unwrap();
     let out = ws.run(&["artifacts", "init", "--runbook", runbook.to_str().unwrap()]);
@@ -204,7 +226,11 @@ fn artifacts_init_writes_nothing_when_the_scratchpad_links_out() {
         &["ORCHESTRATOR_SCRATCHPAD.md is a symbolic link leading outside the target repository"],
     );
     outside.assert_untouched();
-    assert!(!ws.repo().join("pass/ORCHESTRATOR_PLAN_VERBATIM.md").exists());
+    assert!(
+        !ws.repo()
+            .join("pass/ORCHESTRATOR_PLAN_VERBATIM.md")
+            .exists()
+    );
 }
 
 #[test]
@@ -234,7 +260,8 @@ fn a_pass_root_linked_out_of_the_target_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let repo = dir.path().join("hq");
     copy_dir(&workspace().join("examples/hq"), &repo);
-    let rel = "docs/projects/orpc-ingest-workflows-spec/_phase-a-runtime-execution-pass-01-2026-02-20";
+    let rel =
+        "docs/projects/orpc-ingest-workflows-spec/_phase-a-runtime-execution-pass-01-2026-02-20";
     // The documents sit outside; the pass root is a link to them.
     let elsewhere = dir.path().join("elsewhere");
     std::fs::rename(repo.join(rel), &elsewhere).unwrap();
@@ -244,10 +271,17 @@ fn a_pass_root_linked_out_of_the_target_is_refused() {
         &["phase-a", "--only", "A7"][..],
         &["report"][..],
     ] {
-        let out = xtask().args(args).arg("--repo").arg(&repo).output().unwrap();
+        let out = xtask()
+            .args(args)
+            .arg("--repo")
+            .arg(&repo)
+            .output()
+            .unwrap();
         assert_refused(
             &out,
-            &["_phase-a-runtime-execution-pass-01-2026-02-20 is a symbolic link leading outside the target repository"],
+            &[
+                "_phase-a-runtime-execution-pass-01-2026-02-20 is a symbolic link leading outside the target repository",
+            ],
         );
     }
 }
@@ -277,7 +311,9 @@ fn a_document_linked_out_of_the_target_is_not_read() {
     let stdout = text(&out.stdout);
     assert_ne!(out.status.code(), Some(0), "{stdout}");
     assert!(
-        stdout.contains("A7_REVIEW_DISPOSITION.md is a symbolic link leading outside the target repository"),
+        stdout.contains(
+            "A7_REVIEW_DISPOSITION.md is a symbolic link leading outside the target repository"
+        ),
         "{stdout}"
     );
     assert_unread(&out, &[&sarif]);
@@ -296,7 +332,10 @@ fn a_gate_cwd_through_a_link_out_is_refused() {
         "{}",
         text(&out.stdout)
     );
-    assert!(!ws.outside().join("ran").exists(), "the command ran outside");
+    assert!(
+        !ws.outside().join("ran").exists(),
+        "the command ran outside"
+    );
 }
 
 #[test]
@@ -332,7 +371,10 @@ fn a_tracked_package_json_linked_out_stops_the_targets_commands() {
     assert!(record.is_file());
     let sarif_text = std::fs::read_to_string(&sarif).unwrap();
     assert!(sarif_text.contains("link-out-of-target"), "{sarif_text}");
-    assert!(sarif_text.contains("plugins/web/dashboard/package.json"), "{sarif_text}");
+    assert!(
+        sarif_text.contains("plugins/web/dashboard/package.json"),
+        "{sarif_text}"
+    );
     assert_unread(&out, &[&sarif, &junit, &record]);
     outside.assert_untouched();
 }
@@ -375,7 +417,10 @@ fn output_flags_never_overwrite_each_other_the_pipeline_or_a_tracked_file() {
     }
     assert!(!same.exists());
     assert_eq!(std::fs::read(ws.pipeline()).unwrap(), pipeline_before);
-    assert_eq!(std::fs::read(ws.repo().join("package.json")).unwrap(), package_before);
+    assert_eq!(
+        std::fs::read(ws.repo().join("package.json")).unwrap(),
+        package_before
+    );
     // The same refusal for `gate`.
     let out = xtask()
         .arg("--pipeline")

@@ -95,7 +95,10 @@ pub fn link_out(root: &Path, rel: &Path, root_is: &'static str) -> io::Result<Op
         let next = cur.join(name);
         let meta = match std::fs::symlink_metadata(&next) {
             Ok(m) => m,
-            Err(e) if e.kind() == io::ErrorKind::NotFound || e.raw_os_error() == Some(libc::ENOTDIR) => {
+            Err(e)
+                if e.kind() == io::ErrorKind::NotFound
+                    || e.raw_os_error() == Some(libc::ENOTDIR) =>
+            {
                 return Ok(None);
             }
             Err(e) => return Err(e),
@@ -317,21 +320,40 @@ mod tests {
         // A chain: inside first, then out.
         symlink("a/out.txt", root.join("chain")).unwrap();
 
-        assert_eq!(link_out(&root, Path::new("inner/f.txt"), TARGET).unwrap(), None);
-        assert_eq!(link_out(&root, Path::new("missing/x"), TARGET).unwrap(), None);
+        assert_eq!(
+            link_out(&root, Path::new("inner/f.txt"), TARGET).unwrap(),
+            None
+        );
+        assert_eq!(
+            link_out(&root, Path::new("missing/x"), TARGET).unwrap(),
+            None
+        );
         let real_dir = std::fs::canonicalize(dir.path()).unwrap();
-        let e = link_out(&root, Path::new("a/out.txt"), TARGET).unwrap().unwrap();
+        let e = link_out(&root, Path::new("a/out.txt"), TARGET)
+            .unwrap()
+            .unwrap();
         assert_eq!(e.link, root.join("a/out.txt"));
         assert_eq!(e.to, real_dir.join("outside.txt"));
-        let e = link_out(&root, Path::new("up/repo/a/b/f.txt"), TARGET).unwrap().unwrap();
+        let e = link_out(&root, Path::new("up/repo/a/b/f.txt"), TARGET)
+            .unwrap()
+            .unwrap();
         assert_eq!(e.link, root.join("up"));
-        let e = link_out(&root, Path::new("dangling"), TARGET).unwrap().unwrap();
+        let e = link_out(&root, Path::new("dangling"), TARGET)
+            .unwrap()
+            .unwrap();
         assert_eq!(e.to, real_dir.join("new.txt"));
-        let e = link_out(&root, Path::new("chain"), TARGET).unwrap().unwrap();
+        let e = link_out(&root, Path::new("chain"), TARGET)
+            .unwrap()
+            .unwrap();
         assert_eq!(e.link, root.join("chain"));
         assert_eq!(e.to, real_dir.join("outside.txt"));
-        let e = link_out(&root, Path::new("a/../../outside.txt"), TARGET).unwrap().unwrap();
-        assert!(e.to_string().contains("outside the target repository"), "{e}");
+        let e = link_out(&root, Path::new("a/../../outside.txt"), TARGET)
+            .unwrap()
+            .unwrap();
+        assert!(
+            e.to_string().contains("outside the target repository"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -724,12 +724,16 @@ pub fn run_gate_shared(
     r
 }
 
-/// Whether the gate runs commands of the target: a setup step, a command, or a check that
-/// starts the target's host (`route-probe`).
+/// Whether the gate runs commands of the target: a setup step, a command, a check that
+/// starts the target's host (`route-probe`) or lists its tests (`nextest_list_command`).
 fn runs_target_code(gate: &Gate) -> bool {
     gate.setup.is_some()
         || gate.kind.command().is_some()
         || gate.kind.check_name() == Some("route-probe")
+        || gate
+            .kind
+            .params()
+            .is_some_and(|p| p.contains_key("nextest_list_command"))
 }
 
 /// A report path as the pipeline writes it: under the tool's state directory when it starts

@@ -136,10 +136,8 @@ pub fn run_pipeline(
     let run_id = run_id();
     // A pass root that leads out of the target through a symbolic link is refused: the
     // closure gates would judge another tree's documents, the scratchpad be written there.
-    let pass_root = crate::fs::resolve_inside(
-        &opts.repo,
-        &pipeline.target.pass_root.to_string_lossy(),
-    )?;
+    let pass_root =
+        crate::fs::resolve_inside(&opts.repo, &pipeline.target.pass_root.to_string_lossy())?;
     let mut warnings = Vec::new();
     let scratch = if !opts.log_scratchpad {
         None
