@@ -435,3 +435,24 @@ fn output_flags_never_overwrite_each_other_the_pipeline_or_a_tracked_file() {
 fn s(p: &Path) -> String {
     p.to_string_lossy().into_owned()
 }
+
+#[test]
+fn the_sarif_of_a_judged_report_is_not_written_over_that_report() {
+    let ws = Ws::new(
+        "[gate.suite]\ncheck = \"harness-matrix\"\nparams = { report = \"report.json\" }\n",
+    );
+    let report = ws.root().join("report.json");
+    std::fs::write(&report, "{\"testResults\": []}\n").unwrap();
+    let before = std::fs::read(&report).unwrap();
+    let out = xtask()
+        .arg("--pipeline")
+        .arg(ws.pipeline())
+        .args(["gate", "suite", "--report"])
+        .arg(&report)
+        .arg("--sarif")
+        .arg(ws.root().join("./report.json"))
+        .output()
+        .unwrap();
+    assert_refused(&out, &["is the test report being judged"]);
+    assert_eq!(std::fs::read(&report).unwrap(), before);
+}

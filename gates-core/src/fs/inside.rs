@@ -290,8 +290,8 @@ fn opened_path(file: &std::fs::File) -> Option<PathBuf> {
     {
         use std::os::fd::AsRawFd;
         let p = std::fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd())).ok()?;
-        // A path the process cannot name ("/ (deleted)", "pipe:[…]") is not trusted.
-        p.is_absolute().then_some(p).filter(|p| p.exists())
+        // Not a path ("pipe:[…]"), or no /proc: the caller asks the path instead.
+        p.is_absolute().then_some(p)
     }
     #[cfg(not(target_os = "linux"))]
     {
@@ -363,5 +363,56 @@ mod tests {
         symlink("l1", dir.path().join("l2")).unwrap();
         let e = link_out(dir.path(), Path::new("l1"), TARGET).unwrap_err();
         assert!(e.to_string().contains("link loop"), "{e}");
+    }
+
+    #[test]
+    fn below_a_confined_root_the_reader_and_the_writer_do_not_follow_links_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("confined");
+        std::fs::create_dir_all(root.join("a")).unwrap();
+        std::fs::write(root.join("a/f.txt"), "in").unwrap();
+        let outside = dir.path().join("outside.txt");
+        std::fs::write(&outside, "secret").unwrap();
+        symlink(&outside, root.join("out.txt")).unwrap();
+        symlink("a/f.txt", root.join("in.txt")).unwrap();
+        symlink(dir.path().join("new.txt"), root.join("dangling.txt")).unwrap();
+        // Outside every root, a link is the user's and is followed.
+        symlink(&outside, dir.path().join("mine.txt")).unwrap();
+        confine(&root, TARGET);
+
+        assert_eq!(
+            crate::fs::careful::read_to_string(root.join("in.txt")).unwrap(),
+            "in"
+        );
+        let e = crate::fs::careful::read_to_string(root.join("out.txt")).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::PermissionDenied);
+        assert!(
+            e.to_string()
+                .contains("out.txt is a symbolic link leading outside the target repository"),
+            "{e}"
+        );
+        assert!(!e.to_string().contains("secret\""), "{e}");
+        // A relative spelling of the same path is caught too.
+        let rel = root.join("a/../out.txt");
+        assert!(crate::fs::careful::read(&rel).is_err());
+
+        let e = crate::fs::output::write(&root.join("dangling.txt"), b"x").unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("dangling.txt is a symbolic link leading outside"),
+            "{e}"
+        );
+        assert!(!dir.path().join("new.txt").exists());
+        assert!(crate::fs::output::write(&root.join("out.txt"), b"x").is_err());
+        let e = crate::fs::careful::open_with(
+            &root.join("out.txt"),
+            std::fs::OpenOptions::new().append(true),
+        )
+        .unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::PermissionDenied);
+        assert_eq!(std::fs::read_to_string(&outside).unwrap(), "secret");
+
+        crate::fs::output::write(&dir.path().join("mine.txt"), b"mine").unwrap();
+        assert_eq!(std::fs::read_to_string(&outside).unwrap(), "mine");
     }
 }
