@@ -186,7 +186,7 @@ fn report_does_not_read_or_write_through_a_link_out_of_the_target() {
 }
 
 #[test]
-fn cleanup_plan_does_not_create_a_file_through_a_dangling_link_out() {
+fn cleanup_plan_and_apply_do_not_create_a_file_through_a_dangling_link_out() {
     let dir = tempfile::tempdir().unwrap();
     let repo = dir.path().join("hq");
     copy_dir(&workspace().join("examples/hq"), &repo);
@@ -207,6 +207,21 @@ fn cleanup_plan_does_not_create_a_file_through_a_dangling_link_out() {
         &["A8_CLEANUP_MANIFEST.md is a symbolic link leading outside the target repository"],
     );
     assert!(!target.exists(), "the plan was written outside the target");
+    // `cleanup apply --yes` (which writes a missing manifest first) refuses the link too,
+    // with its own check of the paths it touches.
+    git(&repo, &["init", "-q"]);
+    git(&repo, &["add", "-A"]);
+    git(&repo, &["commit", "-qm", "x"]);
+    let out = xtask()
+        .args(["cleanup", "apply", "--yes", "--repo"])
+        .arg(&repo)
+        .output()
+        .unwrap();
+    assert_refused(
+        &out,
+        &["`A8_CLEANUP_MANIFEST.md` goes through the symlink", "nothing was changed"],
+    );
+    assert!(!target.exists(), "the manifest was written outside the target");
 }
 
 #[test]
