@@ -155,7 +155,8 @@ fn log_scratchpad_does_not_append_through_a_link_out_of_the_target() {
         &out,
         &[
             "--log-scratchpad",
-            "pass/ORCHESTRATOR_SCRATCHPAD.md is a symbolic link leading outside the target repository",
+            "pass/ORCHESTRATOR_SCRATCHPAD.md",
+            "is a symbolic link leading outside the target repository",
         ],
     );
     assert!(!ws.repo().join("ran").exists(), "no gate runs");
@@ -177,7 +178,10 @@ fn report_does_not_read_or_write_through_a_link_out_of_the_target() {
     let out = ws.run(&["report"]);
     assert_refused(
         &out,
-        &["PHASE_A_EXECUTION_REPORT.md is a symbolic link leading outside the target repository"],
+        &[
+            "PHASE_A_EXECUTION_REPORT.md",
+            "is a symbolic link leading outside the target repository",
+        ],
     );
     report.assert_untouched();
     assert_unread(&out, &[]);
@@ -204,11 +208,13 @@ fn cleanup_plan_and_apply_do_not_create_a_file_through_a_dangling_link_out() {
         .unwrap();
     assert_refused(
         &out,
-        &["A8_CLEANUP_MANIFEST.md is a symbolic link leading outside the target repository"],
+        &[
+            "A8_CLEANUP_MANIFEST.md",
+            "is a symbolic link leading outside the target repository",
+        ],
     );
     assert!(!target.exists(), "the plan was written outside the target");
-    // `cleanup apply --yes` (which writes a missing manifest first) refuses the link too,
-    // with its own check of the paths it touches.
+    // `cleanup apply --yes` (which writes a missing manifest first) refuses the link too.
     git(&repo, &["init", "-q"]);
     git(&repo, &["add", "-A"]);
     git(&repo, &["commit", "-qm", "x"]);
@@ -219,9 +225,15 @@ fn cleanup_plan_and_apply_do_not_create_a_file_through_a_dangling_link_out() {
         .unwrap();
     assert_refused(
         &out,
-        &["`A8_CLEANUP_MANIFEST.md` goes through the symlink", "nothing was changed"],
+        &[
+            "A8_CLEANUP_MANIFEST.md",
+            "is a symbolic link leading outside the target repository",
+        ],
     );
-    assert!(!target.exists(), "the manifest was written outside the target");
+    assert!(
+        !target.exists(),
+        "the manifest was written outside the target"
+    );
 }
 
 #[test]
@@ -238,7 +250,10 @@ fn artifacts_init_writes_nothing_when_the_scratchpad_links_out() {
     let out = ws.run(&["artifacts", "init", "--runbook", runbook.to_str().unwrap()]);
     assert_refused(
         &out,
-        &["ORCHESTRATOR_SCRATCHPAD.md is a symbolic link leading outside the target repository"],
+        &[
+            "ORCHESTRATOR_SCRATCHPAD.md",
+            "is a symbolic link leading outside the target repository",
+        ],
     );
     outside.assert_untouched();
     assert!(
@@ -261,7 +276,8 @@ fn a_test_report_path_through_a_link_out_gets_no_output_file_beside_it() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
     let stdout = text(&out.stdout);
     assert!(
-        stdout.contains("reports is a symbolic link leading outside the target repository"),
+        stdout.contains("reports")
+            && stdout.contains("is a symbolic link leading outside the target repository"),
         "{stdout}"
     );
     let left: Vec<_> = std::fs::read_dir(ws.outside()).unwrap().collect();
@@ -295,7 +311,8 @@ fn a_pass_root_linked_out_of_the_target_is_refused() {
         assert_refused(
             &out,
             &[
-                "_phase-a-runtime-execution-pass-01-2026-02-20 is a symbolic link leading outside the target repository",
+                "_phase-a-runtime-execution-pass-01-2026-02-20",
+                "is a symbolic link leading outside the target repository",
             ],
         );
     }
@@ -326,9 +343,8 @@ fn a_document_linked_out_of_the_target_is_not_read() {
     let stdout = text(&out.stdout);
     assert_ne!(out.status.code(), Some(0), "{stdout}");
     assert!(
-        stdout.contains(
-            "A7_REVIEW_DISPOSITION.md is a symbolic link leading outside the target repository"
-        ),
+        stdout.contains("A7_REVIEW_DISPOSITION.md")
+            && stdout.contains("is a symbolic link leading outside the target repository"),
         "{stdout}"
     );
     assert_unread(&out, &[&sarif]);
@@ -343,7 +359,7 @@ fn a_gate_cwd_through_a_link_out_is_refused() {
     let out = ws.run(&["phase-a"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
     assert!(
-        text(&out.stdout).contains("sub is a symbolic link leading outside the target repository"),
+        text(&out.stdout).contains("/sub is a symbolic link leading outside the target repository"),
         "{}",
         text(&out.stdout)
     );

@@ -72,6 +72,38 @@ pub fn not_regular(meta: &Metadata) -> io::Error {
 
 /// Opens `path` for reading, refusing anything but a regular file without ever blocking.
 pub fn open(path: &Path, links: Links) -> io::Result<File> {
+    use crate::fs::inside::{self, Opening};
+    let opening = inside::before_open(path)?;
+    let f = match opening {
+        // Below a root: a link at the last component is looked at before it is followed.
+        Opening::LastComponent if links == Links::Follow && cfg!(unix) => {
+            match open_raw(path, Links::NoFollow) {
+                Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+                    inside::check_path(path)?;
+                    open_raw(path, Links::Follow)?
+                }
+                r => r?,
+            }
+        }
+        Opening::LastComponent if links == Links::Follow => {
+            inside::check_path(path)?;
+            open_raw(path, links)?
+        }
+        _ => open_raw(path, links)?,
+    };
+    if opening == Opening::AfterOpen {
+        inside::check_opened(path, &f)?;
+    }
+    let meta = f.metadata()?;
+    if !meta.is_file() {
+        return Err(not_regular(&meta));
+    }
+    Ok(f)
+}
+
+/// The open itself: read-only, never blocking, without following a link at the last
+/// component when asked.
+fn open_raw(path: &Path, links: Links) -> io::Result<File> {
     let mut opts = OpenOptions::new();
     opts.read(true);
     #[cfg(unix)]
@@ -94,13 +126,7 @@ pub fn open(path: &Path, links: Links) -> io::Result<File> {
             return Err(not_regular(&meta));
         }
     }
-    let f = opts.open(path)?;
-    crate::fs::inside::check_opened(path, &f)?;
-    let meta = f.metadata()?;
-    if !meta.is_file() {
-        return Err(not_regular(&meta));
-    }
-    Ok(f)
+    opts.open(path)
 }
 
 /// Opens `path` with `opts` (for appending or locking: files the tool writes in place),
