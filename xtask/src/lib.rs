@@ -843,14 +843,15 @@ fn phase_a(
             let _ = writeln!(std::io::stderr(), "warning: {w}");
         }
     }
-    // The verdict is printed first, whatever happens to the report files.
-    match a.format {
+    // The verdict is printed first, whatever happens to the report files; and the report
+    // files are written whatever happens to stdout (a terminal closed with SIGHUP).
+    let printed = match a.format {
         Format::Human => {
             let style = Style::detect(colour, std::io::stdout().is_terminal());
-            out_styled(&report::human::summary(&style, &record), style.colour)?
+            out_styled(&report::human::summary(&style, &record), style.colour)
         }
-        Format::Json => out(&report::json::render(&record))?,
-    }
+        Format::Json => out(&report::json::render(&record)),
+    };
     let origin = report::Origin::of(&p);
     let junit_ok = write_output("--junit", &outputs[0], || {
         report::junit::render(&record, &origin)
@@ -858,6 +859,7 @@ fn phase_a(
     let sarif_ok = write_output("--sarif", &outputs[1], || {
         report::sarif::render(&record, &origin)
     });
+    printed?;
     if !(junit_ok && sarif_ok) {
         return Ok(EXIT_TOOL);
     }

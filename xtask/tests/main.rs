@@ -6,6 +6,7 @@ mod cli;
 mod closure_cli;
 mod conventions;
 mod example;
+mod gate_processes;
 mod guard_outputs;
 mod history;
 mod robustness;

@@ -1,6 +1,7 @@
 //! A long-running process a gate needs while it works (e.g. the host a live probe talks to):
 //! started in its own process group, waited for until it answers, and torn down, whole group
-//! included, when the [`Service`] is dropped, whatever path the gate takes out.
+//! included (and what left it, see [`super::tree`]), when the [`Service`] is dropped,
+//! whatever path the gate takes out.
 
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::path::Path;
@@ -10,13 +11,15 @@ use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use super::command::{Grouped, READER_GRACE, Tail, join_readers, kill_group, spawn_grouped};
+use super::command::{Grouped, READER_GRACE, Tail, end_scope, join_readers, spawn_grouped};
+use super::tree::Scope;
 use crate::error::GateError;
 
 /// A started process group. Dropping it kills the group (SIGTERM, then SIGKILL).
 pub struct Service {
     child: Child,
     pid: u32,
+    scope: Scope,
     argv: Vec<String>,
     out: Arc<Mutex<Tail>>,
     err: Arc<Mutex<Tail>>,
@@ -54,6 +57,7 @@ impl Service {
         let Grouped {
             child,
             pid,
+            scope,
             out,
             err,
             readers,
@@ -61,6 +65,7 @@ impl Service {
         Ok(Service {
             child,
             pid,
+            scope,
             argv: argv.to_vec(),
             out,
             err,
@@ -107,11 +112,11 @@ impl Service {
         self.child.try_wait().ok().flatten().map(|s| s.code())
     }
 
-    /// Kills the group and returns the tail of its output (stdout then stderr).
+    /// Kills the group, and every process that left it, and returns the tail of its output (stdout then stderr).
     pub fn stop(&mut self) -> String {
         if !self.stopped {
             let child = &mut self.child;
-            kill_group(self.pid, || {
+            end_scope(&self.scope, || {
                 let _ = child.try_wait();
             });
             let _ = self.child.wait();
