@@ -9,6 +9,7 @@ mod example;
 mod gate_processes;
 mod guard_outputs;
 mod history;
+mod messages;
 mod robustness;
 
 // What the modules above share.
