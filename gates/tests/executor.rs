@@ -277,13 +277,14 @@ const DAEMON: &str = "setsid sh -c \"trap '' TERM; echo \\$\\$ > daemon.pid.tmp;
 #[cfg(target_os = "linux")]
 #[test]
 fn a_daemon_that_left_the_group_and_ignores_sigterm_ends_with_the_gate() {
-    // Passing, five times over (ending it used to depend on timing), then timing out.
+    // Passing, five times over (ending it used to depend on timing), failing, timing out.
     for (then, timeout, expected) in [
         ("exit 0", "20s", Status::Passed),
         ("exit 0", "20s", Status::Passed),
         ("exit 0", "20s", Status::Passed),
         ("exit 0", "20s", Status::Passed),
         ("exit 0", "20s", Status::Passed),
+        ("exit 3", "20s", Status::Failed),
         ("sleep 300", "1s", Status::TimedOut),
     ] {
         let d = tempfile::tempdir().unwrap();

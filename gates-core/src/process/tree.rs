@@ -320,6 +320,7 @@ mod linux {
     use std::collections::HashSet;
 
     #[derive(Clone, Debug)]
+    #[allow(dead_code)]
     pub(crate) struct Proc {
         pub pid: u32,
         pub ppid: u32,
