@@ -163,3 +163,36 @@ pub fn free_loopback_port() -> Result<u16, GateError> {
         .map(|a| a.port())
         .map_err(|e| GateError::msg(format!("cannot find a free loopback port: {e}")))
 }
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::*;
+
+    /// A service that daemonises part of itself (out of its group with `setsid`, deaf to
+    /// SIGTERM) is stopped whole: the daemon is gone, reaped, when `stop` returns.
+    #[test]
+    fn stopping_a_service_ends_what_left_its_group() {
+        let dir = tempfile::tempdir().unwrap();
+        let script = "setsid sh -c \"trap '' TERM; echo \\$\\$ > d.tmp; mv d.tmp daemon.pid; exec sleep 311\" & while [ ! -f daemon.pid ]; do sleep 0.01; done; exec sleep 300";
+        let argv: Vec<String> = ["sh", "-c", script].map(String::from).to_vec();
+        let mut s = Service::start(&argv, dir.path(), &[]).unwrap();
+        let pid_file = dir.path().join("daemon.pid");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !pid_file.exists() {
+            assert!(Instant::now() < deadline, "the daemon never started");
+            thread::sleep(Duration::from_millis(10));
+        }
+        let pid = std::fs::read_to_string(&pid_file).unwrap();
+        let stat = format!("/proc/{}/stat", pid.trim());
+        assert!(std::path::Path::new(&stat).exists());
+        s.stop();
+        // Not even a zombie is left.
+        let left = std::fs::read_to_string(&stat).ok();
+        if left.is_some() {
+            let _ = std::process::Command::new("kill")
+                .args(["-9", pid.trim()])
+                .status();
+        }
+        assert_eq!(left, None, "the daemon {} outlived the service", pid.trim());
+    }
+}
