@@ -317,6 +317,27 @@ fn a_daemon_that_left_the_group_and_ignores_sigterm_ends_with_the_gate() {
     }
 }
 
+/// Workers that exited after their parent (zombies in the command's group, re-parented to
+/// the tool) are reaped at once: they do not keep the group looking alive.
+#[test]
+fn zombies_left_in_the_group_do_not_hold_the_gate() {
+    let d = tempfile::tempdir().unwrap();
+    let script = "sh -c 'sleep 0.1 & exec sleep 0.3' & exec sleep 0.5";
+    let p = pipeline(
+        d.path(),
+        &[("S", &[], &["workers"])],
+        &[("workers", &[SH, "-c", script], "20s")],
+    );
+    let t = Instant::now();
+    let r = run(&p, d.path(), &Selection::all(&p), 1, false);
+    assert_eq!(status(&r, "workers").status, Status::Passed);
+    assert!(
+        t.elapsed() < Duration::from_millis(2500),
+        "took {:?}",
+        t.elapsed()
+    );
+}
+
 #[test]
 fn a_command_that_cannot_start_is_errored() {
     let d = tempfile::tempdir().unwrap();

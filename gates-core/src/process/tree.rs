@@ -100,8 +100,15 @@ pub(crate) fn end(scope: &Scope, mut reap: impl FnMut()) {
     // Every member seen, but the leader (its owner reaps it): those that end up the tool's
     // children (orphans re-parented to it) are reaped here, so no zombie is left.
     let mut seen: HashSet<u32> = HashSet::new();
+    // Whether the group has a live member. A zombie counts for `killpg` but not here: one
+    // re-parented to the tool (a worker that exited after its parent) is reaped instead of
+    // holding the gate until the deadline.
+    let group_alive = |seen: &mut HashSet<u32>| {
+        signal_group(scope.leader, 0) && linux::group_live(scope, ours, seen)
+    };
     let first = linux::members(scope, ours);
-    if first.is_empty() && !signal_group(scope.leader, 0) {
+    if first.is_empty() && !group_alive(&mut seen) {
+        linux::reap(&mut seen);
         return;
     }
     // One SIGTERM each: the group at once, the members outside it one by one.
@@ -115,7 +122,7 @@ pub(crate) fn end(scope: &Scope, mut reap: impl FnMut()) {
     loop {
         reap();
         linux::reap(&mut seen);
-        let gone = first.iter().all(|m| !linux::alive(m.pid)) && !signal_group(scope.leader, 0);
+        let gone = first.iter().all(|m| !linux::alive(m.pid)) && !group_alive(&mut seen);
         if gone || Instant::now() >= deadline {
             break;
         }
@@ -128,7 +135,7 @@ pub(crate) fn end(scope: &Scope, mut reap: impl FnMut()) {
         reap();
         linux::reap(&mut seen);
         let left = linux::members(scope, ours);
-        if (left.is_empty() && !signal_group(scope.leader, 0)) || Instant::now() >= deadline {
+        if (left.is_empty() && !group_alive(&mut seen)) || Instant::now() >= deadline {
             break;
         }
         signal_group(scope.leader, KILL);
@@ -283,6 +290,20 @@ mod linux {
         table.into_iter().filter(|p| set.contains(&p.pid)).collect()
     }
 
+    /// Whether the group of `scope` has a live member; its zombies that are the tool's
+    /// children (other than the leader, which its owner reaps) join `reapable`.
+    pub(crate) fn group_live(scope: &Scope, ours: u32, reapable: &mut HashSet<u32>) -> bool {
+        let mut live = false;
+        for p in table().into_iter().filter(|p| p.pgrp == scope.leader) {
+            if !p.gone() {
+                live = true;
+            } else if p.ppid == ours && p.pid != scope.leader {
+                reapable.insert(p.pid);
+            }
+        }
+        live
+    }
+
     /// Reaps those of `pids` that are the tool's children and have exited (members
     /// re-parented to the tool); each one reaped leaves the set.
     #[allow(unsafe_code)]
@@ -340,6 +361,11 @@ mod linux {
 
     pub(crate) fn members(_scope: &Scope, _ours: u32) -> Vec<Proc> {
         Vec::new()
+    }
+
+    /// Without `/proc`, the group's probe is all there is.
+    pub(crate) fn group_live(_scope: &Scope, _ours: u32, _reapable: &mut HashSet<u32>) -> bool {
+        true
     }
 
     pub(crate) fn reap(_pids: &mut HashSet<u32>) {}
