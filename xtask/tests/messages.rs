@@ -85,11 +85,14 @@ fn a_repository_git_refuses_is_reported_with_gits_words_and_the_fix() {
     git(&repo, &["commit", "-qm", "x"]);
     let repo = std::fs::canonicalize(&repo).unwrap();
     // Git's own switch for its ownership check (`safe.directory`): the repository reads as
-    // another user's.
+    // another user's. No global or system configuration, which may trust every directory
+    // (`safe.directory = *`, as CI containers often set).
     let mut c = xtask();
     c.args(["phase-a", "--repo"])
         .arg(&repo)
-        .env("GIT_TEST_ASSUME_DIFFERENT_OWNER", "1");
+        .env("GIT_TEST_ASSUME_DIFFERENT_OWNER", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1");
     let out = c.output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(text(&out.stdout), "");
