@@ -25,9 +25,10 @@
 //! - Should the tool itself be killed (`kill -9`), the [`super::guardian`] kills the listed
 //!   groups and every process that carries this run's variable.
 //!
-//! Limits, said plainly: a process that clears its environment (`env -i`) *and* leaves the
-//! tree (its parent gone) can no longer be told apart from other processes and outlives the
-//! gate; a process of another user cannot be signalled. Elsewhere than Linux (macOS) there is
+//! Limits, said plainly: a process that clears its environment (`env -i`) or hides it (a
+//! setuid or non-dumpable program, whose `/proc/PID/environ` the tool may not read) *and*
+//! leaves the tree (its parent gone) can no longer be told apart from other processes and
+//! outlives the gate; a process of another user cannot be signalled. Elsewhere than Linux (macOS) there is
 //! no `/proc` and no subreaper: the process group is killed, as before. A PID namespace
 //! would contain everything, but needs privileges (or unprivileged user namespaces, which
 //! CI runners and containers often refuse), so it is not relied on.
