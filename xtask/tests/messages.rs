@@ -169,8 +169,8 @@ fn euid() -> u32 {
     line.split_whitespace().nth(2).unwrap().parse().unwrap()
 }
 
-/// A source and a document the tool may not read (mode 000) are both "could not judge",
-/// exit 2. Root reads any file whatever its mode, so as root the tool is run as `nobody`
+/// A source and a document the tool may not read (mode 000), and the files of a folder it
+/// may not search, are all "could not judge", exit 2. Root reads any file whatever its mode, so as root the tool is run as `nobody`
 /// (65534), with the copy opened to it.
 #[cfg(target_os = "linux")]
 #[test]
@@ -191,15 +191,27 @@ fn a_file_the_tool_cannot_read_is_could_not_judge_for_a_source_and_a_document() 
     }
     let pass =
         "docs/projects/orpc-ingest-workflows-spec/_phase-a-runtime-execution-pass-01-2026-02-20";
+    let lib = "plugins/cli/plugins/src/lib";
+    let imp = format!("{lib}/workspace-plugins.ts");
+    // (gate, what is closed (mode 000), the file the verdict names)
     let cases = [
+        ("import-boundary", imp.clone(), imp.clone()),
         (
-            "import-boundary",
-            "plugins/cli/plugins/src/lib/workspace-plugins.ts".to_string(),
+            "review-closure",
+            format!("{pass}/A7_REVIEW_DISPOSITION.md"),
+            format!("{pass}/A7_REVIEW_DISPOSITION.md"),
         ),
-        ("review-closure", format!("{pass}/A7_REVIEW_DISPOSITION.md")),
+        // A folder the tool may not search: its files are not "missing".
+        ("import-boundary", lib.to_string(), imp.clone()),
+        (
+            "legacy-metadata-guard",
+            lib.to_string(),
+            format!("{lib}/install-state.ts"),
+        ),
     ];
-    for (gate, file) in &cases {
-        let path = repo.join(file);
+    for (gate, closed, file) in &cases {
+        let path = repo.join(closed);
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o000)).unwrap();
         let mut c = xtask();
         c.args(["gate", gate, "--repo"])
@@ -210,7 +222,7 @@ fn a_file_the_tool_cannot_read_is_could_not_judge_for_a_source_and_a_document() 
             c.uid(65534).gid(65534);
         }
         let out = c.output().unwrap();
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
         let stdout = text(&out.stdout);
         assert_eq!(
             out.status.code(),
@@ -222,5 +234,6 @@ fn a_file_the_tool_cannot_read_is_could_not_judge_for_a_source_and_a_document() 
         assert!(first.starts_with(&format!("ERR  {gate}")), "{stdout}");
         assert!(first.contains(file.as_str()), "{stdout}");
         assert!(first.contains("Permission denied"), "{stdout}");
+        assert!(!stdout.contains("does not exist"), "{stdout}");
     }
 }

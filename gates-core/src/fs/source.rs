@@ -58,6 +58,26 @@ impl SourceFile {
 /// error): the gate could not judge it (see [`crate::record::COULD_NOT_JUDGE`]), exit 2.
 pub const READ_FAILED: &str = "read-failed";
 
+/// Whether an error of a stat or an open means there is nothing at the path (rather than
+/// that the system would not say, e.g. a folder on the way the tool may not search).
+pub fn is_missing(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+    )
+}
+
+/// The [`READ_FAILED`] finding for `rel`, which the system would not let the tool read.
+pub fn read_failed(rel: &str, e: &std::io::Error) -> Finding {
+    Finding::error(
+        READ_FAILED,
+        rel.to_string(),
+        0,
+        0,
+        format!("{rel} cannot be read: {e}"),
+    )
+}
+
 /// Why a file could not be read as text. Each carries a positioned finding (rule
 /// `unreadable-file` for what the file is: a loop, not a regular file, too large, binary,
 /// not UTF-8; [`READ_FAILED`] when the system refused the read) so a check can report it
@@ -90,13 +110,7 @@ pub fn read(repo: &Path, abs: &Path) -> Result<SourceFile, ReadError> {
     // The system refused the read (permissions, an I/O error): the tool could not judge
     // the file, as for a document it cannot read (exit 2), rather than a finding about it.
     let refused = |e: std::io::Error| ReadError {
-        finding: Finding::error(
-            READ_FAILED,
-            rel.clone(),
-            0,
-            0,
-            format!("{rel} cannot be read: {e}"),
-        ),
+        finding: read_failed(&rel, &e),
     };
     let real = std::fs::canonicalize(abs).map_err(|e| {
         if e.raw_os_error() == Some(libc::ELOOP) {
