@@ -65,6 +65,7 @@ pub const COULD_NOT_JUDGE: &[&str] = &[
     "setup-failed",
     // A symbolic link out of the target: the gate's commands were not run.
     "link-out-of-target",
+    crate::fs::source::READ_FAILED,
 ];
 
 impl GateResult {
