@@ -18,7 +18,7 @@ pub use gates_core::checks::{
 };
 pub use gates_core::checks::{
     agent_outputs, ci_drift, closure, docs_cleanup, handoff, metadata_contract,
-    orchestrator_artifacts, preflight, readiness,
+    observability_contract, orchestrator_artifacts, preflight, readiness,
 };
 
 /// Every built-in check as the pipeline loader sees it (name and params validation).
@@ -93,6 +93,7 @@ pub fn registry() -> Vec<CheckDef> {
         host_composition_guard::def(),
         harness_matrix::def(),
         harness_matrix::instance_isolation_def(),
+        observability_contract::def(),
         route_probe::def(),
         metadata_contract::def(),
         discovery_roots::def(),
