@@ -7,6 +7,7 @@ mod closure;
 mod closure_cleanup;
 mod closure_git;
 mod closure_prose;
+mod all_of;
 mod closure_rules;
 mod example_pipeline;
 mod executor;

@@ -874,10 +874,12 @@ fn gate(
     colour: ColorChoice,
 ) -> anyhow::Result<u8> {
     let p = load(pipeline_file)?;
-    let Some(g) = p.gates.get(id) else {
+    let Some(g) = p.gate_named(id) else {
         let known: Vec<&str> = p.gates.keys().map(String::as_str).collect();
         anyhow::bail!("unknown gate `{id}` (known: {})", known.join(", "));
     };
+    // An alias runs the gate it names, under the gate's id.
+    let id = g.id.as_str();
     let repo = target_repo(&p, repo)?;
     if report_file.is_some()
         && g.kind

@@ -9,6 +9,7 @@ mod example;
 mod guard_outputs;
 mod history;
 mod observability;
+mod packet_names;
 mod robustness;
 
 // What the modules above share.

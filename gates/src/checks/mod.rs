@@ -4,6 +4,7 @@
 //! pipeline file), a parameter validator that runs when the pipeline is loaded (so bad
 //! parameters are reported with their position before anything runs) and a `run` function.
 
+pub mod all_of;
 pub mod discovery_roots;
 pub mod harness_matrix;
 pub mod host_composition_guard;
@@ -99,5 +100,6 @@ pub fn registry() -> Vec<CheckDef> {
         discovery_roots::def(),
         import_boundary::def(),
         legacy_metadata_guard::def(),
+        all_of::def(),
     ]
 }
