@@ -47,7 +47,14 @@ params = {{ parts = [{parts}] }}
 
 fn judge(repo: &Path, p: &gates::pipeline::Pipeline) -> (Status, Vec<String>, Vec<String>) {
     let g = &p.gates["hard-delete"];
-    let r = executor::run_gate(p, g, repo, &repo.join("docs"), &AtomicBool::new(false), None);
+    let r = executor::run_gate(
+        p,
+        g,
+        repo,
+        &repo.join("docs"),
+        &AtomicBool::new(false),
+        None,
+    );
     let findings = r
         .findings
         .iter()
@@ -119,16 +126,25 @@ fn every_part_judges_and_every_finding_counts() {
     let (status, findings, _) = judge(repo, &p);
     assert_eq!(status, Status::Failed);
     assert_eq!(findings.len(), 1, "{findings:?}");
-    assert!(findings[0].starts_with("missing-capability plugins/api/status/package.json"), "{findings:?}");
+    assert!(
+        findings[0].starts_with("missing-capability plugins/api/status/package.json"),
+        "{findings:?}"
+    );
 }
 
 #[test]
 fn bad_parts_are_load_errors_or_named_when_run() {
     let dir = tempfile::tempdir().unwrap();
     let e = pipeline(dir.path(), "").unwrap_err();
-    assert!(e.contains("parts: a conjunction of nothing would always pass"), "{e}");
+    assert!(
+        e.contains("parts: a conjunction of nothing would always pass"),
+        "{e}"
+    );
     let e = pipeline(dir.path(), r#"{ check = "all-of" }"#).unwrap_err();
-    assert!(e.contains("parts[0]: a part cannot itself be `all-of`"), "{e}");
+    assert!(
+        e.contains("parts[0]: a part cannot itself be `all-of`"),
+        "{e}"
+    );
     let e = pipeline(dir.path(), r#"{ check = "nope" }"#).unwrap_err();
     assert!(e.contains("parts[0]: unknown check \"nope\""), "{e}");
     let e = pipeline(
@@ -142,7 +158,10 @@ fn bad_parts_are_load_errors_or_named_when_run() {
         r#"{ check = "legacy-metadata-guard", params = { mode = "sometimes" } }"#,
     )
     .unwrap_err();
-    assert!(e.contains("parts[0] (check `legacy-metadata-guard`)"), "{e}");
+    assert!(
+        e.contains("parts[0] (check `legacy-metadata-guard`)"),
+        "{e}"
+    );
 
     // A gate part that names no gate is the tool's error when the gate runs.
     let p = pipeline(dir.path(), r#"{ gate = "ghost" }"#).unwrap();

@@ -12,17 +12,19 @@ const TEST_FILE: &str = "packages/coordination-observability/test/observability.
 /// Runs the gate against `repo`: exit code and the findings as `rule path:line:col message`.
 fn gate(repo: &Path) -> (Option<i32>, Vec<String>) {
     let out = xtask()
-        .args(["gate", "observability-contract", "--format", "json", "--repo"])
+        .args([
+            "gate",
+            "observability-contract",
+            "--format",
+            "json",
+            "--repo",
+        ])
         .arg(repo)
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let r: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
-        panic!(
-            "{e}\n{stdout}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
+    let r: serde_json::Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("{e}\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr)));
     let findings = r["findings"]
         .as_array()
         .unwrap()

@@ -350,7 +350,8 @@ fn judge(
                 format!("`{file}` failed before running its tests: {message}"),
             )
         };
-        out.findings.push(Finding::error(rule, file.clone(), 0, 0, text));
+        out.findings
+            .push(Finding::error(rule, file.clone(), 0, 0, text));
     }
     if in_test_file == 0 && errors.iter().all(|(f, _)| f != test_file) {
         out.findings.push(Finding::error(
@@ -472,7 +473,9 @@ mod tests {
               {"ancestorTitles": [], "title": "x", "status": "passed"}]}"#;
         assert_eq!(
             judged(&report(other)),
-            ["observability-test-not-run packages/coordination-observability/test/observability.test.ts the suite run did not run `packages/coordination-observability/test/observability.test.ts` (1 test files ran, none of them this one)"]
+            [
+                "observability-test-not-run packages/coordination-observability/test/observability.test.ts the suite run did not run `packages/coordination-observability/test/observability.test.ts` (1 test files ran, none of them this one)"
+            ]
         );
         let empty = format!(
             r#"{{"name": "{FILE}", "status": "failed", "message": "No test suite found in file {FILE}", "assertionResults": []}}"#
@@ -488,7 +491,9 @@ mod tests {
         );
         assert_eq!(
             judged(&report(&broken)),
-            ["observability-file-failed packages/coordination-observability/test/observability.test.ts `packages/coordination-observability/test/observability.test.ts` failed before running its tests: Error: Cannot find module '../src'"]
+            [
+                "observability-file-failed packages/coordination-observability/test/observability.test.ts `packages/coordination-observability/test/observability.test.ts` failed before running its tests: Error: Cannot find module '../src'"
+            ]
         );
     }
 

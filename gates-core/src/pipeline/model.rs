@@ -162,9 +162,11 @@ impl Pipeline {
 
     /// The gate with this id, or whose `aliases` name it.
     pub fn gate_named(&self, name: &str) -> Option<&Gate> {
-        self.gates
-            .get(name)
-            .or_else(|| self.gates.values().find(|g| g.aliases.iter().any(|a| a == name)))
+        self.gates.get(name).or_else(|| {
+            self.gates
+                .values()
+                .find(|g| g.aliases.iter().any(|a| a == name))
+        })
     }
 
     pub fn slice(&self, id: &str) -> Option<&Slice> {

@@ -17,7 +17,7 @@ mod common;
 
 use common::copy_dir;
 #[allow(unused_imports)]
-pub use common::{git, workspace};
+pub use common::{git, git_env, workspace};
 
 pub fn fixtures() -> PathBuf {
     workspace().join("tests/fixtures/closure")
