@@ -8,6 +8,7 @@ mod conventions;
 mod example;
 mod guard_outputs;
 mod history;
+mod init_into;
 mod observability;
 mod packet_names;
 mod robustness;
