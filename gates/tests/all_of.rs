@@ -9,8 +9,7 @@ use std::sync::atomic::AtomicBool;
 use gates::load::load_str;
 use gates::run::{Status, executor};
 
-#[path = "../../tests/support/common.rs"]
-mod common;
+use crate::closure_support::{copy_dir, workspace};
 
 fn pipeline(repo: &Path, parts: &str) -> Result<gates::pipeline::Pipeline, String> {
     let text = format!(
@@ -75,7 +74,7 @@ const BOTH: &str = r#"{ gate = "legacy-metadata-guard" }, { gate = "metadata-con
 fn every_part_judges_and_every_finding_counts() {
     let tree = tempfile::tempdir().unwrap();
     let repo = tree.path();
-    common::copy_dir(&common::workspace().join("examples/hq"), repo);
+    copy_dir(&workspace().join("examples/hq"), repo);
     let p = pipeline(repo, BOTH).unwrap();
     let (status, findings, parts) = judge(repo, &p);
     assert_eq!(status, Status::Passed, "{findings:?}");

@@ -29,7 +29,7 @@ fn every_packet_gate_name_is_listed_and_runs() {
     for name in PACKET {
         let as_id = gates_section
             .lines()
-            .any(|l| l.trim_start().split_whitespace().next() == Some(name));
+            .any(|l| l.split_whitespace().next() == Some(name));
         let as_alias = gates_section.lines().any(|l| {
             l.trim_start()
                 .strip_prefix("also: ")
