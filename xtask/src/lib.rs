@@ -194,12 +194,12 @@ struct InitArgs {
     /// workspace, the `cargo xtask` alias, a pipeline with `target.repo = "."` (from this
     /// workspace's pipeline, or `--pipeline`) and its rendered workflow.
     #[arg(long, value_name = "DIR")]
-    into: PathBuf,
+    into: Option<PathBuf>,
     /// Overwrite files that already exist there (otherwise nothing is written).
-    #[arg(long)]
+    #[arg(long, requires = "into")]
     force: bool,
     /// Depend on the tool by this git URL instead of a path to this checkout.
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", requires = "into")]
     git: Option<String>,
     /// With `--git`: the revision (default: the commit this checkout is at).
     #[arg(long, value_name = "REV", requires = "git")]
@@ -647,13 +647,16 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Cmd::Ci { cmd, .. } => ci(&pipeline, cmd),
         Cmd::History(a) => history(&pipeline, a),
         Cmd::Init(a) => {
+            let Some(into) = a.into else {
+                anyhow::bail!("init: name the repository to set up with --into DIR");
+            };
             let template = pipeline.unwrap_or_else(|| tool_root().join("ci").join("phase-a.toml"));
             let dep = match a.git {
                 Some(url) => init_into::Dependency::Git { url, rev: a.rev },
                 None => init_into::Dependency::Path(tool_root()),
             };
             let done = init_into::run(&init_into::Options {
-                into: a.into,
+                into,
                 force: a.force,
                 template,
                 dep,
