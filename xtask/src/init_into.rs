@@ -232,6 +232,7 @@ fn target_ignored(root: &Path) -> bool {
         .arg("-C")
         .arg(root)
         .args(["check-ignore", "-q", "target/"])
+        .stderr(std::process::Stdio::null())
         .status()
         .is_ok_and(|s| s.success())
 }

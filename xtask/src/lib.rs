@@ -665,7 +665,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             for line in &done.lines {
                 outln!("{line}");
             }
-            Ok(if done.complete { 0 } else { 1 })
+            Ok(if done.complete { 0 } else { EXIT_TOOL })
         }
         Cmd::Test { args } => {
             let code = gates::devtest::run(&tool_root(), &args).map_err(anyhow::Error::msg)?;

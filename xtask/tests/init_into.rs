@@ -204,3 +204,38 @@ fn the_initialised_copy_runs_its_own_cargo_xtask_like_the_workspace_does() {
     // The build and the runs left the copy's tree as committed.
     assert_eq!(git(&repo, &["status", "--porcelain"]), "");
 }
+
+#[test]
+fn a_git_dependency_is_written_and_an_unresolved_lockfile_is_said() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = example_copy(tmp.path());
+    let rev = "0123456789abcdef0123456789abcdef01234567";
+    let out = xtask()
+        .args([
+            "init",
+            "--git",
+            "https://example.invalid/rawr-gates.git",
+            "--rev",
+            rev,
+        ])
+        .arg("--into")
+        .arg(&repo)
+        // Offline: the lockfile cannot be resolved without fetching the git dependency.
+        .env("CARGO_NET_OFFLINE", "true")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{stdout}");
+    assert!(stdout.contains("wrote xtask/Cargo.toml"), "{stdout}");
+    assert!(
+        stdout.contains("Cargo.lock is not complete: `cargo metadata` failed"),
+        "{stdout}"
+    );
+    let manifest = std::fs::read_to_string(repo.join("xtask/Cargo.toml")).unwrap();
+    assert!(
+        manifest.contains(&format!(
+            "rawr-gates = {{ package = \"xtask\", git = \"https://example.invalid/rawr-gates.git\", rev = \"{rev}\" }}"
+        )),
+        "{manifest}"
+    );
+}
