@@ -214,7 +214,9 @@ enum ArtifactsCmd {
 
 #[derive(Subcommand)]
 enum CleanupCmd {
-    /// Classify every file of the pass root and write the manifest (keeps a person's edits).
+    /// Write the manifest: without one, classify every file of the pass root; with one, keep
+    /// it byte for byte and append only the files it does not mention, under a marked
+    /// heading (a path it lists is never re-classified).
     Plan {
         #[arg(long, value_name = "DIR")]
         repo: Option<PathBuf>,
@@ -658,11 +660,38 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             let repo = target_repo(&p, &repo)?;
             let cfg = gates::checks::docs_cleanup::config_of(&p)?;
             let pass_rel = gates::artifacts::git::rel_str(&p.target.pass_root);
-            let (path, m) = gates::artifacts::cleanup::write_plan(&repo, &pass_rel, &cfg)?;
-            for e in &m.entries {
-                outln!("{:<8} {}  ({})", e.action.as_str(), e.path, e.rationale);
+            let planned = gates::artifacts::cleanup::write_plan_merged(&repo, &pass_rel, &cfg)?;
+            let show = |e: &gates::artifacts::cleanup::Entry| {
+                format!("{:<8} {}  ({})", e.action.as_str(), e.path, e.rationale)
+            };
+            if planned.created {
+                for e in &planned.manifest.entries {
+                    outln!("{}", show(e));
+                }
+                outln!("wrote {}", planned.path.display());
+            } else if planned.added.is_empty() {
+                outln!(
+                    "{}: every file of the pass root is in it ({} entries); nothing added, the file is unchanged",
+                    planned.path.display(),
+                    planned.manifest.entries.len()
+                );
+            } else {
+                for e in &planned.added {
+                    outln!("{}", show(e));
+                }
+                outln!(
+                    "added {} file(s) the manifest did not mention, under `{}` at its end; everything it said is kept as written: {}",
+                    planned.added.len(),
+                    gates::artifacts::cleanup::ADDED_TITLE,
+                    planned.path.display()
+                );
             }
-            outln!("wrote {}", path.display());
+            if !planned.later.is_empty() {
+                outln!(
+                    "not added, written by the cleanup slice or after it (docs-cleanup accepts them unmentioned): {}",
+                    planned.later.join(", ")
+                );
+            }
             Ok(0)
         }
         Cmd::Cleanup {

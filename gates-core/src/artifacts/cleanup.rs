@@ -1,9 +1,11 @@
 //! The A8 cleanup manifest (`A8_CLEANUP_MANIFEST.md`): plan it, check it against the tree,
 //! apply it with git.
 //!
-//! The manifest is a markdown table, one row per file of the pass root: `path` (relative to
-//! the pass root), `action` (`delete` | `archive` | `retain`), `destination` (for archives)
-//! and `rationale`. It is human-editable; `cleanup plan` keeps what a person changed.
+//! The manifest is a person's markdown (lists under Deleted / Archived / Retained headings,
+//! see docs/closure-format.md) or the table `cleanup plan` writes, one row per file of the
+//! pass root: `path` (relative to the pass root), `action` (`delete` | `archive` |
+//! `retain`), `destination` (for archives) and `rationale`. `cleanup plan` never rewrites an
+//! existing manifest: it appends the files it does not mention, under a marked heading.
 //!
 //! Crash safety of `apply`: the manifest (the intent) is on disk before any file moves; each
 //! action is one git operation that leaves the file either in place or at its archive
@@ -401,19 +403,9 @@ pub fn render(m: &Manifest, cfg: &Config) -> String {
         "<!-- Written by `cargo xtask cleanup plan`. Human-editable: change an action or a rationale and\n     `cleanup plan` keeps it. Paths are relative to the pass root. Format: docs/closure-format.md. -->\n\n",
     );
     s.push_str(&format!("Archive folder: `{}`\n\n", cfg.archive_dir));
-    s.push_str("| path | action | destination | rationale |\n| --- | --- | --- | --- |\n");
+    s.push_str(TABLE_HEADER);
     for e in &entries {
-        let dest = match e.action {
-            Action::Archive => format!("`{}`", e.archive_destination(cfg)),
-            _ => "—".into(),
-        };
-        s.push_str(&format!(
-            "| `{}` | {} | {} | {} |\n",
-            e.path,
-            e.action.as_str(),
-            dest,
-            e.rationale.replace('|', "\\|").replace('\n', " ")
-        ));
+        s.push_str(&row(e, Some(e.archive_destination(cfg))));
     }
     s
 }
@@ -1145,13 +1137,45 @@ pub fn apply(
     Ok(outcome)
 }
 
-/// `cleanup plan`: classifies the pass root (keeping an existing manifest's decisions) and
-/// writes the manifest atomically. Returns its path and content.
+/// The heading `cleanup plan` puts above the rows it adds to a manifest a person wrote.
+pub const ADDED_TITLE: &str = "Added by cleanup plan";
+
+/// What `cleanup plan` did.
+#[derive(Debug)]
+pub struct Planned {
+    /// The manifest file.
+    pub path: std::path::PathBuf,
+    /// Every entry of the manifest as it now stands.
+    pub manifest: Manifest,
+    /// There was no manifest: the plan wrote one, one row per file.
+    pub created: bool,
+    /// The rows added to an existing manifest, for the files it did not mention (empty when
+    /// it mentioned them all: the file is then left untouched).
+    pub added: Vec<Entry>,
+    /// Files an existing manifest does not mention that the plan leaves out: written by the
+    /// cleanup slice or after it, which `docs-cleanup` accepts unmentioned.
+    pub later: Vec<String>,
+}
+
+/// `cleanup plan`: classifies the pass root and writes the manifest atomically. Returns its
+/// path and entries. See [`write_plan_merged`].
 pub fn write_plan(
     repo: &Path,
     pass_rel: &str,
     cfg: &Config,
 ) -> Result<(std::path::PathBuf, Manifest), GateError> {
+    let p = write_plan_merged(repo, pass_rel, cfg)?;
+    Ok((p.path, p.manifest))
+}
+
+/// `cleanup plan`. Without a manifest it writes one in the table form, one row per file of
+/// the pass root. An existing manifest is a person's document and is never rewritten: every
+/// byte of it is kept, and the files of the pass root it does not mention (other than those
+/// written by the cleanup slice or after it) are appended as rows of one table under a
+/// marked heading ([`ADDED_TITLE`]). A path it lists, whatever the action, is never
+/// re-classified; when it mentions every file, the file is not touched at all, so planning
+/// twice adds nothing the second time.
+pub fn write_plan_merged(repo: &Path, pass_rel: &str, cfg: &Config) -> Result<Planned, GateError> {
     let pass_root = repo.join(pass_rel);
     if !pass_root.is_dir() {
         return Err(GateError::msg(format!(
@@ -1160,22 +1184,122 @@ pub fn write_plan(
         )));
     }
     let path = pass_root.join(&cfg.manifest);
-    let existing = match crate::fs::careful::read_to_string(&path) {
-        Ok(text) => {
-            let rel = format!("{pass_rel}/{}", cfg.manifest);
-            let (m, problems) = parse(&rel, &text);
-            if let Some(p) = problems.iter().find(|p| p.rule != "rationale-missing") {
-                return Err(GateError::msg(format!(
-                    "{rel}:{}:{}: {}; fix it by hand (the plan keeps a person's edits, so it will not overwrite a manifest it cannot read)",
-                    p.line, p.col, p.message
-                )));
-            }
-            Some(m)
+    let rel = format!("{pass_rel}/{}", cfg.manifest);
+    let text = match crate::fs::careful::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let m = plan(&pass_root, cfg, None)?;
+            write_atomic(&path, render(&m, cfg).as_bytes())
+                .map_err(|e| GateError::io(&path, e))?;
+            return Ok(Planned {
+                path,
+                manifest: m,
+                created: true,
+                added: Vec::new(),
+                later: Vec::new(),
+            });
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(GateError::io(path, e)),
     };
-    let m = plan(&pass_root, cfg, existing.as_ref())?;
-    write_atomic(&path, render(&m, cfg).as_bytes()).map_err(|e| GateError::io(&path, e))?;
-    Ok((path, m))
+    let (existing, problems) = parse(&rel, &text);
+    // A row it could not read would be added again as missing: the person fixes it first.
+    if let Some(p) = problems
+        .iter()
+        .find(|p| matches!(p.rule.as_str(), "invalid-action" | "manifest-path-missing"))
+    {
+        return Err(GateError::msg(format!(
+            "{rel}:{}:{}: {}; fix it by hand (the plan keeps a person's words, so it adds nothing to a manifest it cannot read whole)",
+            p.line, p.col, p.message
+        )));
+    }
+    let mut mentioned: BTreeSet<String> = BTreeSet::from([cfg.manifest.clone()]);
+    for e in &existing.entries {
+        mentioned.insert(e.path.clone());
+        if e.action == Action::Archive {
+            mentioned.insert(e.archive_destination(cfg));
+        }
+    }
+    let fresh = plan(&pass_root, cfg, None)?;
+    let (mut added, mut later) = (Vec::new(), Vec::new());
+    for e in fresh.entries {
+        if mentioned.contains(&e.path) {
+            continue;
+        }
+        if written_after_cleanup(&e.path) {
+            later.push(e.path);
+            continue;
+        }
+        added.push(Entry {
+            destination: (e.action == Action::Archive).then(|| e.archive_destination(cfg)),
+            ..e
+        });
+    }
+    if added.is_empty() {
+        return Ok(Planned {
+            path,
+            manifest: existing,
+            created: false,
+            added,
+            later,
+        });
+    }
+    let merged = append_added(&text, &added);
+    write_atomic(&path, merged.as_bytes()).map_err(|e| GateError::io(&path, e))?;
+    let (manifest, _) = parse(&rel, &merged);
+    Ok(Planned {
+        path,
+        manifest,
+        created: false,
+        added,
+        later,
+    })
+}
+
+/// `text` with the rows of `added` appended under the marked heading: `text` itself is
+/// kept byte for byte as the prefix (a missing final newline is supplied). The heading takes
+/// the level of the document's sections (the shallowest heading after its first; `##` when
+/// it has none), so it closes the last of them rather than nesting in it.
+pub fn append_added(text: &str, added: &[Entry]) -> String {
+    let doc = Doc::parse(text);
+    let level = doc
+        .headings()
+        .iter()
+        .skip(1)
+        .map(|h| h.level)
+        .min()
+        .unwrap_or(2);
+    let mut s = String::with_capacity(text.len() + 200 + 100 * added.len());
+    s.push_str(text);
+    if !s.is_empty() && !s.ends_with('\n') {
+        s.push('\n');
+    }
+    if !s.is_empty() {
+        s.push('\n');
+    }
+    s.push_str(
+        "<!-- Added by `cargo xtask cleanup plan`: files of the pass root the lists above do not\n     mention, as the tool classifies them; everything above is kept as written. Review each\n     row (change an action or a rationale, or move it into your own lists): the next plan\n     adds only files still unmentioned. Format: docs/closure-format.md. -->\n",
+    );
+    s.push_str(&format!("{} {ADDED_TITLE}\n\n", "#".repeat(level)));
+    s.push_str(TABLE_HEADER);
+    for e in added {
+        s.push_str(&row(e, e.destination.clone()));
+    }
+    s
+}
+
+const TABLE_HEADER: &str = "| path | action | destination | rationale |\n| --- | --- | --- | --- |\n";
+
+/// One table row; `dest` is shown for archives.
+fn row(e: &Entry, dest: Option<String>) -> String {
+    let dest = match (e.action, dest) {
+        (Action::Archive, Some(d)) => format!("`{d}`"),
+        _ => "—".into(),
+    };
+    format!(
+        "| `{}` | {} | {} | {} |\n",
+        e.path,
+        e.action.as_str(),
+        dest,
+        e.rationale.replace('|', "\\|").replace('\n', " ")
+    )
 }
