@@ -408,9 +408,7 @@ fn plan_appends_only_what_a_hand_written_manifest_misses_and_is_idempotent() {
     let (orig, _) = cleanup::parse("pass/A8_CLEANUP_MANIFEST.md", &before);
     // (tables are read before lists: the added rows come first)
     assert_eq!(actions(&back)[2..], actions(&orig)[..]);
-    assert!(
-        actions(&back).contains(&("AGENT_1_SCRATCHPAD.md".to_string(), Action::Delete))
-    );
+    assert!(actions(&back).contains(&("AGENT_1_SCRATCHPAD.md".to_string(), Action::Delete)));
 
     // Idempotent: the second plan adds nothing and leaves the file as it is.
     let again = cleanup::write_plan_merged(t.path(), PASS, &cfg()).unwrap();
@@ -432,7 +430,10 @@ fn appended_rows_follow_a_last_line_without_newline_at_the_sections_level() {
         dest_col: 0,
     };
     let s = cleanup::append_added("# Title\n### Kept\n- `A.md`", std::slice::from_ref(&e));
-    assert!(s.starts_with("# Title\n### Kept\n- `A.md`\n\n<!-- Added"), "{s}");
+    assert!(
+        s.starts_with("# Title\n### Kept\n- `A.md`\n\n<!-- Added"),
+        "{s}"
+    );
     assert!(
         s.ends_with("### Added by cleanup plan\n\n| path | action | destination | rationale |\n| --- | --- | --- | --- |\n| `X.md` | retain | — | kept \\| on purpose |\n"),
         "{s}"

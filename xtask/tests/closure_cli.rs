@@ -179,6 +179,30 @@ fn cleanup_plan_on_a_hand_written_manifest_says_what_it_kept_and_added() {
     assert!(std::fs::read(&m).unwrap().starts_with(&before));
 }
 
+/// A document over the cap is not read whole (a 190 MB disposition took 32 s and 2.5 GB,
+/// then passed): the gate could not judge it, exit 2, naming the file and the cap.
+#[test]
+fn an_oversized_document_is_refused_naming_the_file_and_the_cap() {
+    let t = fixture("complete");
+    let doc = t.path().join("pass/A7_REVIEW_DISPOSITION.md");
+    std::fs::File::options()
+        .write(true)
+        .open(&doc)
+        .unwrap()
+        .set_len(190 * 1024 * 1024)
+        .unwrap();
+    let o = xtask(t.path(), &["gate", "review-closure"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains(&format!(
+            "{}: is over the 8 MiB limit of a document the gates read (8388608 bytes)",
+            doc.display()
+        )),
+        "{}",
+        stdout(&o)
+    );
+}
+
 #[test]
 fn cleanup_apply_refusal_exits_2_and_changes_nothing() {
     let t = fixture("cleanup-before");
