@@ -270,6 +270,20 @@ enum BenchCmd {
         #[arg(long, default_value_t = 45.0)]
         target: f64,
     },
+    /// The readers of people's markdown over generated pathological documents, each shape at
+    /// SIZE and 4 × SIZE: four times the input must cost at most MAX_GROWTH times the time
+    /// (linear; a quadratic reader costs 16 times). Build with --release for real figures.
+    Documents {
+        /// The smaller size, in units of the shape (items, headings, rows, nesting levels…).
+        #[arg(long, default_value_t = 5_000)]
+        size: usize,
+        /// Measured runs per size (after one warm-up).
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// The largest accepted ratio of the two medians.
+        #[arg(long, default_value_t = 6.0)]
+        max_growth: f64,
+    },
     /// The executor's overhead per gate over a generated pipeline of trivial gates.
     Executor {
         #[arg(long, default_value_t = 200)]
@@ -602,6 +616,15 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
                 outp!("{}", gates::bench::executor::run(n, runs));
                 Ok(0)
             }
+            BenchCmd::Documents {
+                size,
+                runs,
+                max_growth,
+            } => Ok(if gates::bench::documents::run(size, runs, max_growth) {
+                0
+            } else {
+                1
+            }),
             BenchCmd::MetadataContract { manifests, runs } => {
                 let met = gates::bench::metadata_contract::run(manifests, runs)?;
                 Ok(if met { 0 } else { 1 })
