@@ -198,11 +198,13 @@ enum ArtifactsCmd {
         /// The runbook to write down.
         #[arg(long, value_name = "FILE")]
         runbook: PathBuf,
+        /// The target repository (default: the pipeline's `target.repo`).
         #[arg(long, value_name = "DIR")]
         repo: Option<PathBuf>,
     },
     /// Run the orchestrator-artifacts and agent-outputs gates.
     Check {
+        /// The target repository (default: the pipeline's `target.repo`).
         #[arg(long, value_name = "DIR")]
         repo: Option<PathBuf>,
         /// The runbook ORCHESTRATOR_PLAN_VERBATIM.md must equal (overrides the gate's
@@ -218,16 +220,19 @@ enum CleanupCmd {
     /// it byte for byte and append only the files it does not mention, under a marked
     /// heading (a path it lists is never re-classified).
     Plan {
+        /// The target repository (default: the pipeline's `target.repo`).
         #[arg(long, value_name = "DIR")]
         repo: Option<PathBuf>,
     },
     /// Verify the manifest agrees with the tree (the docs-cleanup gate).
     Check {
+        /// The target repository (default: the pipeline's `target.repo`).
         #[arg(long, value_name = "DIR")]
         repo: Option<PathBuf>,
     },
     /// Carry the manifest out with git rm / git mv. Dry-run unless --yes.
     Apply {
+        /// The target repository (default: the pipeline's `target.repo`).
         #[arg(long, value_name = "DIR")]
         repo: Option<PathBuf>,
         /// Really do it (otherwise only print what would be done).
@@ -950,9 +955,16 @@ fn gate(
             let tty = std::io::stderr().is_terminal();
             let live =
                 report::human::Live::new(Style::detect(colour, tty), colour::live_capable(tty));
-            if colour::live_capable(tty) {
-                gates::run::executor::Observer::gate_started(&live, id);
+            if !colour::live_capable(tty)
+                && let Some(c) = g.kind.command()
+            {
+                // Without a terminal a plain line, then one per period while it runs.
+                eprintln!(
+                    "running {id}: {}",
+                    report::terminal::escape(&c.argv.join(" "))
+                );
             }
+            gates::run::executor::Observer::gate_started(&live, id);
             let r = executor::run_gate(
                 &p,
                 g,

@@ -330,7 +330,8 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
             "the target is not inside a git work tree: nothing is committed",
         ));
     } else {
-        out.notes.push(git::tool_files_note(&pass_rel));
+        let (dirty, ignored) = git::dirty_and_ignored(ctx.repo, &pass_rel)?;
+        out.notes.extend(git::tool_files_note(&ignored));
         // A half-done merge or rebase is not a committed state, even with a clean status.
         if let Some(what) = git::operation_in_progress(ctx.repo)? {
             out.findings.push(
@@ -341,7 +342,7 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
                 .with_help("finish it (commit / `--continue`) or abort it (`--abort`), then run again"),
             );
         }
-        for c in git::dirty_paths(ctx.repo, &pass_rel)? {
+        for c in dirty {
             out.findings.push(
                 Finding::error(
                     "worktree-dirty",
