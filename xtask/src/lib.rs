@@ -280,13 +280,13 @@ enum BenchCmd {
     /// (linear; a quadratic reader costs 16 times). Build with --release for real figures.
     Documents {
         /// The smaller size, in units of the shape (items, headings, rows, nesting levels…).
-        #[arg(long, default_value_t = 5_000)]
+        #[arg(long, default_value_t = 20_000)]
         size: usize,
         /// Measured runs per size (after one warm-up).
         #[arg(long, default_value_t = 3)]
         runs: usize,
         /// The largest accepted ratio of the two medians.
-        #[arg(long, default_value_t = 6.0)]
+        #[arg(long, default_value_t = 10.0)]
         max_growth: f64,
     },
     /// The executor's overhead per gate over a generated pipeline of trivial gates.
