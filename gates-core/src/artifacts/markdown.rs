@@ -249,7 +249,6 @@ pub struct Doc {
 impl Doc {
     pub fn parse(text: &str) -> Doc {
         let loc = Locator::new(text);
-        let locate = |_: &str, _: &[usize], off: usize| loc.locate(off);
         let starts = &loc.starts;
         let mut masked: Vec<u8> = text.as_bytes().to_vec();
         let mut blank = |r: Range<usize>| {
@@ -287,7 +286,7 @@ impl Doc {
                 .filter(|x| !x.ends_with('\\'))
                 .unwrap_or(t);
             let lead = lead + (raw.trim().len() - t.len()) + (t.len() - t.trim_start().len());
-            let (_, col) = locate(text, &starts, r.start + lead);
+            let (_, col) = loc.locate(r.start + lead);
             Cell {
                 text: t2.trim().replace("\\|", "|"),
                 col,
@@ -334,9 +333,8 @@ impl Doc {
                 }
                 Event::End(TagEnd::Heading(_)) => {
                     if let Some((level, hr, title)) = heading.take() {
-                        let (index, _) = locate(text, &starts, hr.start);
-                        let (last, _) =
-                            locate(text, &starts, hr.end.saturating_sub(1).max(hr.start));
+                        let (index, _) = loc.locate(hr.start);
+                        let (last, _) = loc.locate(hr.end.saturating_sub(1).max(hr.start));
                         headings.push(Heading {
                             level,
                             title: title.trim().to_string(),
@@ -348,7 +346,7 @@ impl Doc {
                 }
                 Event::Start(Tag::Table(_)) => {
                     item_text = None;
-                    let (idx, _) = locate(text, &starts, r.start);
+                    let (idx, _) = loc.locate(r.start);
                     tables.push(Table {
                         header_line: idx as u32 + 1,
                         header: Vec::new(),
@@ -358,7 +356,7 @@ impl Doc {
                 Event::Start(Tag::TableHead) => in_table_head = true,
                 Event::End(TagEnd::TableHead) => in_table_head = false,
                 Event::Start(Tag::TableRow) => {
-                    let (idx, _) = locate(text, &starts, r.start);
+                    let (idx, _) = loc.locate(r.start);
                     row = Some(Row {
                         line: idx as u32 + 1,
                         cells: Vec::new(),
@@ -380,7 +378,7 @@ impl Doc {
                     }
                 }
                 Event::Start(Tag::Item) => {
-                    let (index, col) = locate(text, &starts, r.start);
+                    let (index, col) = loc.locate(r.start);
                     items.push(Item {
                         line: index as u32 + 1,
                         col,
@@ -409,7 +407,7 @@ impl Doc {
                 Event::Start(Tag::Strong) => strong.push((r.start, strong_log.len())),
                 Event::End(TagEnd::Strong) => {
                     if let Some((start, from)) = strong.pop() {
-                        let (idx, col) = locate(text, &starts, start + 2);
+                        let (idx, col) = loc.locate(start + 2);
                         inlines.push((
                             idx,
                             start + 2,
@@ -439,7 +437,7 @@ impl Doc {
                         }
                         None => (r.start, dest_url.to_string()),
                     };
-                    let (idx, col) = locate(text, &starts, off);
+                    let (idx, col) = loc.locate(off);
                     inlines.push((
                         idx,
                         off,
@@ -455,7 +453,7 @@ impl Doc {
                     let ticks = src.chars().take_while(|c| *c == '`').count();
                     let inner = &src[ticks..];
                     let lead = inner.len() - inner.trim_start_matches([' ', '\n']).len();
-                    let (idx, col) = locate(text, &starts, r.start + ticks + lead);
+                    let (idx, col) = loc.locate(r.start + ticks + lead);
                     inlines.push((
                         idx,
                         r.start + ticks + lead,

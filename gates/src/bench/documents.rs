@@ -11,8 +11,11 @@ use std::time::Duration;
 
 use crate::artifacts::{cleanup, disposition, evidence, readiness, report};
 
+/// A shape: its name, and the document of a size.
+pub type Shape = (&'static str, fn(usize) -> String);
+
 /// The shapes, each a function of the size.
-pub const SHAPES: &[(&str, fn(usize) -> String)] = &[
+pub const SHAPES: &[Shape] = &[
     ("nested-items", |n| format!("{}x\n", "- ".repeat(n))),
     ("items", |n| {
         (0..n)
