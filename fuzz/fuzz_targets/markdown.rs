@@ -1,6 +1,12 @@
 //! The markdown reader behind the closure documents (`gates::artifacts::markdown`) and the
 //! document parsers built on it (readiness, dispositions, cleanup manifest, scratchpad
-//! entries, evidence anchors): any text, no panic.
+//! entries, evidence anchors): any text, no panic, and no reader slower than linear.
+//!
+//! Size growth: a short unit of the input (its bytes after the first, at most 64) is also
+//! repeated into a document of up to 64 KB (the first byte sets how many times), so a shape
+//! that makes a reader quadratic (a line of nested `- ` items, nested strong runs, thousands
+//! of items) costs seconds per input and libFuzzer reports it as a timeout (`cargo xtask
+//! fuzz` passes `-timeout`), where inputs of `max_len` (4 KB) would hide it.
 #![no_main]
 
 use gates::artifacts::{cleanup, disposition, evidence, markdown, readiness, scratchpad};
@@ -10,6 +16,18 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
+    read_all(text);
+    if let Some((&k, unit)) = data.split_first()
+        && !unit.is_empty()
+        && unit.len() <= 64
+        && let Ok(unit) = std::str::from_utf8(unit)
+    {
+        let times = (64 * (k as usize + 1)).min(65_536 / unit.len());
+        read_all(&unit.repeat(times));
+    }
+});
+
+fn read_all(text: &str) {
     let doc = markdown::Doc::parse(text);
     let _ = doc.headings();
     let all = doc.all();
@@ -32,4 +50,4 @@ fuzz_target!(|data: &[u8]| {
     let _ = disposition::check("A7_REVIEW_DISPOSITION.md", text, &mut resolver);
     let _ = disposition::decision_of(text);
     let _ = scratchpad::entries(text);
-});
+}

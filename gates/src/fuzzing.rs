@@ -71,6 +71,9 @@ pub fn run_target(workspace: &Path, target: &str, seconds: u64) -> Result<Outcom
     }
     cmd.arg("--")
         .arg(format!("-max_total_time={seconds}"))
+        // An input taking longer is a finding: the readers must stay linear (the markdown
+        // target grows short units into 64 KB documents).
+        .arg("-timeout=10")
         .arg("-print_final_stats=1")
         .stdout(Stdio::inherit())
         .stderr(Stdio::piped());

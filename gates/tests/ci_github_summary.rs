@@ -221,3 +221,22 @@ fn the_summary_counts_findings_beyond_the_steps_annotation_budget() {
         "{s}"
     );
 }
+
+/// The closing summary repeats five errors of a failed gate; the line for the rest says how
+/// to see them.
+#[test]
+fn the_summary_says_how_to_see_the_findings_it_leaves_out() {
+    let mut rec = record();
+    let mut g = gate("legacy-metadata-guard", &["A6"], Status::Failed);
+    g.findings = (1..=12)
+        .map(|l| Finding::error("r", "src/a.ts", l, 1, "bad"))
+        .collect();
+    rec.gates = vec![g];
+    let style =
+        gates::report::human::Style::detect(gates::report::colour::ColorChoice::Never, false);
+    let s = gates::report::human::summary(&style, &rec);
+    assert!(
+        s.contains("    ... and 7 more: `cargo xtask gate legacy-metadata-guard` lists them all (with the same --repo), as does --format json\n"),
+        "{s}"
+    );
+}

@@ -331,3 +331,111 @@ fn check_reports_unaccounted_files_and_bad_rows() {
         ]
     );
 }
+
+/// A manifest written by hand in the form people use (Date/Branch lines, a goal, executed
+/// actions, a Deleted list of files long gone, a Retained list with nested items, a
+/// rationale section), with the later A8/A9 documents beside it. `plan` rewrote it in its own
+/// table form: every line but the title was lost, the Deleted list vanished and the A8
+/// reviews were scheduled for archival, turning the green gate red.
+#[test]
+fn plan_leaves_a_hand_written_manifest_that_mentions_every_file_untouched() {
+    let t = fixture("hand-written-manifest");
+    let m = "pass/A8_CLEANUP_MANIFEST.md";
+    let before = std::fs::read(t.path().join(m)).unwrap();
+    let r = run("docs-cleanup", t.path(), None);
+    assert_eq!((errors(&r), warnings(&r)), (vec![], vec![]));
+
+    let p = cleanup::write_plan_merged(t.path(), PASS, &cfg()).unwrap();
+    assert!(!p.created);
+    assert_eq!(p.added, vec![]);
+    assert_eq!(
+        p.later,
+        vec![
+            "A9_PHASE_B_READINESS.md",
+            "AGENT_A8_REVIEW.md",
+            "AGENT_A8_REVIEW_RERUN.md"
+        ]
+    );
+    assert_eq!(std::fs::read(t.path().join(m)).unwrap(), before);
+    // The person's six deletions are all still there, as deletions.
+    let deleted: Vec<&str> = p
+        .manifest
+        .entries
+        .iter()
+        .filter(|e| e.action == Action::Delete)
+        .map(|e| e.path.as_str())
+        .collect();
+    assert_eq!(deleted.len(), 6, "{deleted:?}");
+    let r = run("docs-cleanup", t.path(), None);
+    assert_eq!((errors(&r), warnings(&r)), (vec![], vec![]));
+}
+
+/// Files the hand-written manifest does not mention are appended under a marked heading;
+/// the person's text is the unchanged prefix of the new file, and a second plan adds
+/// nothing.
+#[test]
+fn plan_appends_only_what_a_hand_written_manifest_misses_and_is_idempotent() {
+    let t = fixture("hand-written-manifest");
+    let m = t.path().join("pass/A8_CLEANUP_MANIFEST.md");
+    let before = std::fs::read_to_string(&m).unwrap();
+    std::fs::write(t.path().join("pass/AGENT_1_REVIEW_DRAFT.md"), "# draft\n").unwrap();
+    std::fs::write(t.path().join("pass/AGENT_4_SCRATCHPAD.md"), "# notes\n").unwrap();
+    // A file the person listed as deleted that has come back is not re-classified.
+    std::fs::write(t.path().join("pass/AGENT_1_SCRATCHPAD.md"), "# back\n").unwrap();
+
+    let p = cleanup::write_plan_merged(t.path(), PASS, &cfg()).unwrap();
+    let after = std::fs::read_to_string(&m).unwrap();
+    assert!(after.starts_with(&before), "the person's text is not kept");
+    assert_eq!(
+        &after[before.len()..],
+        "
+<!-- Added by `cargo xtask cleanup plan`: files of the pass root the lists above do not
+     mention, as the tool classifies them; everything above is kept as written. Review each
+     row (change an action or a rationale, or move it into your own lists): the next plan
+     adds only files still unmentioned. Format: docs/closure-format.md. -->
+## Added by cleanup plan
+
+| path | action | destination | rationale |
+| --- | --- | --- | --- |
+| `AGENT_1_REVIEW_DRAFT.md` | delete | — | intermediate draft: agent 1's final `AGENT_1_FINAL_HOST.md` exists |
+| `AGENT_4_SCRATCHPAD.md` | archive | `_archive/AGENT_4_SCRATCHPAD.md` | record value: agent 4 has no final output |
+"
+    );
+    assert_eq!(p.added.len(), 2);
+    // What the person listed is read as before, and the additions after it.
+    let (back, problems) = cleanup::parse("pass/A8_CLEANUP_MANIFEST.md", &after);
+    assert_eq!(problems, vec![]);
+    let (orig, _) = cleanup::parse("pass/A8_CLEANUP_MANIFEST.md", &before);
+    // (tables are read before lists: the added rows come first)
+    assert_eq!(actions(&back)[2..], actions(&orig)[..]);
+    assert!(actions(&back).contains(&("AGENT_1_SCRATCHPAD.md".to_string(), Action::Delete)));
+
+    // Idempotent: the second plan adds nothing and leaves the file as it is.
+    let again = cleanup::write_plan_merged(t.path(), PASS, &cfg()).unwrap();
+    assert_eq!(again.added, vec![]);
+    assert_eq!(std::fs::read_to_string(&m).unwrap(), after);
+}
+
+/// A manifest without a final newline still keeps its last line; the added heading takes
+/// the level of the document's sections.
+#[test]
+fn appended_rows_follow_a_last_line_without_newline_at_the_sections_level() {
+    let e = cleanup::Entry {
+        path: "X.md".into(),
+        action: Action::Retain,
+        destination: None,
+        rationale: "kept | on purpose".into(),
+        line: 0,
+        path_col: 0,
+        dest_col: 0,
+    };
+    let s = cleanup::append_added("# Title\n### Kept\n- `A.md`", std::slice::from_ref(&e));
+    assert!(
+        s.starts_with("# Title\n### Kept\n- `A.md`\n\n<!-- Added"),
+        "{s}"
+    );
+    assert!(
+        s.ends_with("### Added by cleanup plan\n\n| path | action | destination | rationale |\n| --- | --- | --- | --- |\n| `X.md` | retain | — | kept \\| on purpose |\n"),
+        "{s}"
+    );
+}

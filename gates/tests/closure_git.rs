@@ -34,12 +34,30 @@ fn preflight_passes_on_a_clean_repo_and_says_the_branch_is_not_checked() {
         "{:?}",
         r.notes
     );
+    // Nothing of the tool's was ignored: no note about it (every preflight printed one).
+    assert!(
+        !r.notes.iter().any(|n| n.contains("tool's own files")),
+        "{:?}",
+        r.notes
+    );
+    // When one is ignored, a short note names it.
+    std::fs::write(
+        t.path().join("pass/ORCHESTRATOR_SCRATCHPAD.md"),
+        "# Scratchpad\n\n- appended by a run\n",
+    )
+    .unwrap();
+    let r = run("preflight", t.path(), None);
+    assert_eq!(errors(&r), vec![]);
     assert!(
         r.notes
             .iter()
-            .any(|n| n.contains(".rawr-gates/") && n.contains("ORCHESTRATOR_SCRATCHPAD.md")),
+            .any(|n| n == "ignored, the tool's own files: pass/ORCHESTRATOR_SCRATCHPAD.md"),
         "{:?}",
         r.notes
+    );
+    git(
+        t.path(),
+        &["checkout", "--", "pass/ORCHESTRATOR_SCRATCHPAD.md"],
     );
 
     let p = preflight_with("{ branch = \"main\", parent_branch = \"main\" }");

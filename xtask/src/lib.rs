@@ -221,11 +221,13 @@ enum ArtifactsCmd {
         /// The runbook to write down.
         #[arg(long, value_name = "FILE")]
         runbook: PathBuf,
+        /// The target repository (default: the pipeline's `target.repo`).
         #[arg(long, value_name = "DIR")]
         repo: Option<PathBuf>,
     },
     /// Run the orchestrator-artifacts and agent-outputs gates.
     Check {
+        /// The target repository (default: the pipeline's `target.repo`).
         #[arg(long, value_name = "DIR")]
         repo: Option<PathBuf>,
         /// The runbook ORCHESTRATOR_PLAN_VERBATIM.md must equal (overrides the gate's
@@ -237,18 +239,23 @@ enum ArtifactsCmd {
 
 #[derive(Subcommand)]
 enum CleanupCmd {
-    /// Classify every file of the pass root and write the manifest (keeps a person's edits).
+    /// Write the manifest: without one, classify every file of the pass root; with one, keep
+    /// it byte for byte and append only the files it does not mention, under a marked
+    /// heading (a path it lists is never re-classified).
     Plan {
+        /// The target repository (default: the pipeline's `target.repo`).
         #[arg(long, value_name = "DIR")]
         repo: Option<PathBuf>,
     },
     /// Verify the manifest agrees with the tree (the docs-cleanup gate).
     Check {
+        /// The target repository (default: the pipeline's `target.repo`).
         #[arg(long, value_name = "DIR")]
         repo: Option<PathBuf>,
     },
     /// Carry the manifest out with git rm / git mv. Dry-run unless --yes.
     Apply {
+        /// The target repository (default: the pipeline's `target.repo`).
         #[arg(long, value_name = "DIR")]
         repo: Option<PathBuf>,
         /// Really do it (otherwise only print what would be done).
@@ -290,6 +297,20 @@ enum BenchCmd {
         /// The target for the median, in seconds.
         #[arg(long, default_value_t = 45.0)]
         target: f64,
+    },
+    /// The readers of people's markdown over generated pathological documents, each shape at
+    /// SIZE and 4 × SIZE: four times the input must cost at most MAX_GROWTH times the time
+    /// (linear; a quadratic reader costs 16 times). Build with --release for real figures.
+    Documents {
+        /// The smaller size, in units of the shape (items, headings, rows, nesting levels…).
+        #[arg(long, default_value_t = 20_000)]
+        size: usize,
+        /// Measured runs per size (after one warm-up).
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// The largest accepted ratio of the two medians.
+        #[arg(long, default_value_t = 10.0)]
+        max_growth: f64,
     },
     /// The executor's overhead per gate over a generated pipeline of trivial gates.
     Executor {
@@ -772,6 +793,15 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
                 outp!("{}", gates::bench::executor::run(n, runs));
                 Ok(0)
             }
+            BenchCmd::Documents {
+                size,
+                runs,
+                max_growth,
+            } => Ok(if gates::bench::documents::run(size, runs, max_growth) {
+                0
+            } else {
+                1
+            }),
             BenchCmd::MetadataContract { manifests, runs } => {
                 let met = gates::bench::metadata_contract::run(manifests, runs)?;
                 Ok(if met { 0 } else { 1 })
@@ -831,11 +861,38 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             let cfg = gates::checks::docs_cleanup::config_of(&p)?;
             pass_root(&p, &repo)?;
             let pass_rel = gates::artifacts::git::rel_str(&p.target.pass_root);
-            let (path, m) = gates::artifacts::cleanup::write_plan(&repo, &pass_rel, &cfg)?;
-            for e in &m.entries {
-                outln!("{:<8} {}  ({})", e.action.as_str(), e.path, e.rationale);
+            let planned = gates::artifacts::cleanup::write_plan_merged(&repo, &pass_rel, &cfg)?;
+            let show = |e: &gates::artifacts::cleanup::Entry| {
+                format!("{:<8} {}  ({})", e.action.as_str(), e.path, e.rationale)
+            };
+            if planned.created {
+                for e in &planned.manifest.entries {
+                    outln!("{}", show(e));
+                }
+                outln!("wrote {}", planned.path.display());
+            } else if planned.added.is_empty() {
+                outln!(
+                    "{}: every file of the pass root is in it ({} entries); nothing added, the file is unchanged",
+                    planned.path.display(),
+                    planned.manifest.entries.len()
+                );
+            } else {
+                for e in &planned.added {
+                    outln!("{}", show(e));
+                }
+                outln!(
+                    "added {} file(s) the manifest did not mention, under `{}` at its end; everything it said is kept as written: {}",
+                    planned.added.len(),
+                    gates::artifacts::cleanup::ADDED_TITLE,
+                    planned.path.display()
+                );
             }
-            outln!("wrote {}", path.display());
+            if !planned.later.is_empty() {
+                outln!(
+                    "not added, written by the cleanup slice or after it (docs-cleanup accepts them unmentioned): {}",
+                    planned.later.join(", ")
+                );
+            }
             Ok(0)
         }
         Cmd::Cleanup {
@@ -1078,9 +1135,16 @@ fn gate(
             let tty = std::io::stderr().is_terminal();
             let live =
                 report::human::Live::new(Style::detect(colour, tty), colour::live_capable(tty));
-            if colour::live_capable(tty) {
-                gates::run::executor::Observer::gate_started(&live, id);
+            if !colour::live_capable(tty)
+                && let Some(c) = g.kind.command()
+            {
+                // Without a terminal a plain line, then one per period while it runs.
+                eprintln!(
+                    "running {id}: {}",
+                    report::terminal::escape(&c.argv.join(" "))
+                );
             }
+            gates::run::executor::Observer::gate_started(&live, id);
             let r = executor::run_gate(&p, g, &repo, &pass_root, &interrupt, None);
             live.finish();
             r

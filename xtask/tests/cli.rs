@@ -610,3 +610,32 @@ fn a_bun_that_cannot_be_installed_is_named_with_its_install_command() {
         "{stdout}"
     );
 }
+
+/// Every subcommand taking `--repo` says what it is (it had no description on `cleanup` and
+/// `artifacts`).
+#[test]
+fn every_repo_option_is_described() {
+    for sub in [
+        &["phase-a"][..],
+        &["gate", "x"],
+        &["history"],
+        &["report"],
+        &["cleanup", "plan"],
+        &["cleanup", "check"],
+        &["cleanup", "apply"],
+        &["artifacts", "init"],
+        &["artifacts", "check"],
+    ] {
+        let mut c = Command::cargo_bin("xtask").unwrap();
+        let o = c.args(sub).arg("--help").output().unwrap();
+        let help = String::from_utf8_lossy(&o.stdout).into_owned();
+        let line = help
+            .lines()
+            .find(|l| l.trim_start().starts_with("--repo <DIR>"))
+            .unwrap_or_else(|| panic!("{sub:?}: no --repo in\n{help}"));
+        assert!(
+            line.contains("The target repository (default: the pipeline's `target.repo`)"),
+            "{sub:?}: {line}"
+        );
+    }
+}

@@ -150,6 +150,59 @@ fn cleanup_plan_check_apply() {
     );
 }
 
+/// `cleanup plan` on a manifest a person wrote: it says what it kept, added and left out.
+#[test]
+fn cleanup_plan_on_a_hand_written_manifest_says_what_it_kept_and_added() {
+    let t = fixture("hand-written-manifest");
+    let m = t.path().join("pass/A8_CLEANUP_MANIFEST.md");
+    let before = std::fs::read(&m).unwrap();
+    let o = xtask(t.path(), &["cleanup", "plan"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let shown = stdout(&o).replace(&m.display().to_string(), "MANIFEST");
+    assert_eq!(
+        shown,
+        "MANIFEST: every file of the pass root is in it (13 entries); nothing added, the file is unchanged\n\
+         not added, written by the cleanup slice or after it (docs-cleanup accepts them unmentioned): A9_PHASE_B_READINESS.md, AGENT_A8_REVIEW.md, AGENT_A8_REVIEW_RERUN.md\n"
+    );
+    assert_eq!(std::fs::read(&m).unwrap(), before);
+
+    std::fs::write(t.path().join("pass/notes.txt"), "loose\n").unwrap();
+    let o = xtask(t.path(), &["cleanup", "plan"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let shown = stdout(&o).replace(&m.display().to_string(), "MANIFEST");
+    assert_eq!(
+        shown,
+        "archive  notes.txt  (not a known pass artifact: archived rather than deleted)\n\
+         added 1 file(s) the manifest did not mention, under `Added by cleanup plan` at its end; everything it said is kept as written: MANIFEST\n\
+         not added, written by the cleanup slice or after it (docs-cleanup accepts them unmentioned): A9_PHASE_B_READINESS.md, AGENT_A8_REVIEW.md, AGENT_A8_REVIEW_RERUN.md\n"
+    );
+    assert!(std::fs::read(&m).unwrap().starts_with(&before));
+}
+
+/// A document over the cap is not read whole (a 190 MB disposition took 32 s and 2.5 GB,
+/// then passed): the gate could not judge it, exit 2, naming the file and the cap.
+#[test]
+fn an_oversized_document_is_refused_naming_the_file_and_the_cap() {
+    let t = fixture("complete");
+    let doc = t.path().join("pass/A7_REVIEW_DISPOSITION.md");
+    std::fs::File::options()
+        .write(true)
+        .open(&doc)
+        .unwrap()
+        .set_len(190 * 1024 * 1024)
+        .unwrap();
+    let o = xtask(t.path(), &["gate", "review-closure"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains(&format!(
+            "{}: is over the 8 MiB limit of a document the gates read (8388608 bytes)",
+            doc.display()
+        )),
+        "{}",
+        stdout(&o)
+    );
+}
+
 #[test]
 fn cleanup_apply_refusal_exits_2_and_changes_nothing() {
     let t = fixture("cleanup-before");

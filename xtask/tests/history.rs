@@ -311,7 +311,7 @@ gate                   {}  {}  {}  {}  {}  {}
 metadata-contract      fail(3)   pass      pass      fail(1)   fail(1)   pass
 legacy-metadata-guard  fail(1)   pass      pass      fail(1)   fail(1)   pass
 
-(n) = findings the gate reported
+(n) = errors the gate reported (warnings and notes: --format json)
 
 metadata-contract      first green {}, red again {}
 legacy-metadata-guard  first green {}, red again {}
@@ -374,7 +374,7 @@ fn the_markdown_matrix_with_the_suites() {
 | `suites` | ❌ 1 | ❌ 1 | ✅ | `{c}` |  |
 | `legacy-metadata-guard` | ❌ 1 | ❌ 1 | ✅ | `{c}` |  |
 
-✅ passed · ❌ failed · ⚠️ could not judge · ⏱️ timed out · ⏭️ skipped; a number counts the gate's findings.
+✅ passed · ❌ failed · ⚠️ could not judge · ⏱️ timed out · ⏭️ skipped; a number counts the gate's errors (warnings and notes: `--format json`).
 
 <details><summary>Commits</summary>
 
@@ -762,4 +762,21 @@ fn ctrl_c_during_bisect_leaves_no_temporary_folder() {
     );
     assert!(ws.tmp_entries().is_empty(), "{:?}", ws.tmp_entries());
     assert_eq!(ws.repo_state(), before);
+}
+
+/// A gate already green at the first commit shown did not turn green there: the matrix says
+/// it was green from the start, not "first green".
+#[test]
+fn a_gate_green_at_the_first_commit_shown_is_green_from_the_start() {
+    let ws = Ws::new();
+    let c = &ws.commits;
+    let (code, stdout, _) = ws.run(&[c[1].as_str(), c[3].as_str(), "-j", "1"]);
+    assert_eq!(code, 1, "{stdout}");
+    let (s1, s3) = (short(&c[1]), short(&c[3]));
+    assert!(
+        stdout.contains(&format!(
+            "metadata-contract      green from the first commit shown, {s1}, red again {s3}\n"
+        )),
+        "{stdout}"
+    );
 }

@@ -599,3 +599,18 @@ fn every_command_follows_the_exit_code_rule() {
         assert_eq!(code(w, args), Some(*want), "{args:?}");
     }
 }
+
+/// Without a terminal a command gate is not silent: a line when it starts, naming its
+/// command, and one per period while it runs (`RAWR_GATES_PROGRESS_EVERY`, default 10 s).
+#[test]
+fn a_command_gate_without_a_terminal_says_it_runs_and_is_still_running() {
+    let ws = Ws::new("[gate.slow]\ncommand = [\"sleep\", \"2.5\"]\n");
+    let mut c = ws.cmd(&["gate", "slow", "--repo"]);
+    c.arg(ws.repo()).env("RAWR_GATES_PROGRESS_EVERY", "1");
+    let (out, _) = run_within(c, Duration::from_secs(30));
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        text(&out.stderr),
+        "running slow: sleep 2.5\n  ... slow still running (1s)\n  ... slow still running (2s)\n"
+    );
+}

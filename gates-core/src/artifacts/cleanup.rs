@@ -1,9 +1,11 @@
 //! The A8 cleanup manifest (`A8_CLEANUP_MANIFEST.md`): plan it, check it against the tree,
 //! apply it with git.
 //!
-//! The manifest is a markdown table, one row per file of the pass root: `path` (relative to
-//! the pass root), `action` (`delete` | `archive` | `retain`), `destination` (for archives)
-//! and `rationale`. It is human-editable; `cleanup plan` keeps what a person changed.
+//! The manifest is a person's markdown (lists under Deleted / Archived / Retained headings,
+//! see docs/closure-format.md) or the table `cleanup plan` writes, one row per file of the
+//! pass root: `path` (relative to the pass root), `action` (`delete` | `archive` |
+//! `retain`), `destination` (for archives) and `rationale`. `cleanup plan` never rewrites an
+//! existing manifest: it appends the files it does not mention, under a marked heading.
 //!
 //! Crash safety of `apply`: the manifest (the intent) is on disk before any file moves; each
 //! action is one git operation that leaves the file either in place or at its archive
@@ -48,7 +50,7 @@ impl Default for Config {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Action {
     Delete,
     Archive,
@@ -236,40 +238,34 @@ fn list_entries(manifest_rel: &str, doc: &Doc, m: &mut Manifest) -> usize {
     let items = doc.items(doc.all());
     let heads = doc.headings();
     let mut n = 0;
-    for (k, it) in items.iter().enumerate() {
-        // The action: the nearest item (itself or an ancestor) opening with an action word,
-        // else the heading the item sits under.
-        let mut action = None;
-        let mut cur = Some(k);
-        while let Some(c) = cur {
-            if let Some(a) = action_named(&items[c].text, false) {
-                action = Some(a);
-                break;
-            }
-            cur = items[c].parent;
+    // Each item's action from its own words or, failing that, its parent's (parents come
+    // first): the nearest item, itself or an ancestor, opening with an action word. One pass,
+    // so a deeply nested list costs no more than a flat one.
+    let mut item_action: Vec<Option<Action>> = Vec::with_capacity(items.len());
+    let mut listed: std::collections::HashSet<(String, Action)> = m
+        .entries
+        .iter()
+        .map(|e| (e.path.clone(), e.action))
+        .collect();
+    let mut head = 0;
+    for it in &items {
+        let own = action_named(&it.text, false).or_else(|| {
+            it.parent
+                .and_then(|p| item_action.get(p).copied().flatten())
+        });
+        item_action.push(own);
+        // Else the heading the item sits under (items and headings are in document order).
+        while heads.get(head).is_some_and(|h| h.index < it.index) {
+            head += 1;
         }
-        if action.is_none() {
-            action = heads
-                .iter()
-                .rev()
-                .find(|h| h.index < it.index)
-                .and_then(|h| action_named(&h.title, true));
-        }
+        let action = own.or_else(|| {
+            head.checked_sub(1)
+                .and_then(|h| action_named(&heads[h].title, true))
+        });
         let Some(action) = action else { continue };
-        // The item's own line(s): up to its first nested item.
-        let end = items
-            .get(k + 1)
-            .filter(|x| x.depth > it.depth)
-            .map(|x| x.index)
-            .unwrap_or_else(|| {
-                items
-                    .get(k + 1)
-                    .map(|x| x.index)
-                    .unwrap_or(doc.lines.len())
-                    .max(it.index + 1)
-            });
+        // The item's own text: up to its first nested list.
         let spans: Vec<(u32, markdown::Inline)> = doc
-            .inlines_in(it.index..end)
+            .inlines_at(it.own.clone())
             .into_iter()
             .filter(|(_, i)| i.kind == markdown::InlineKind::Code)
             .filter(|(_, i)| {
@@ -294,19 +290,19 @@ fn list_entries(manifest_rel: &str, doc: &Doc, m: &mut Manifest) -> usize {
         } else {
             spans.iter().map(|s| (s, None)).collect()
         };
+        // The item's words are each path's rationale; an item listing many paths shares
+        // them, so a long one is cut (its words are only counted, and shown in messages).
+        let rationale = cut(&it.text, MAX_ITEM_RATIONALE);
         for ((line, first), dest) in pairs {
             let path = strip(&first.text);
-            if m.entries
-                .iter()
-                .any(|e| e.path == path && e.action == action)
-            {
+            if !listed.insert((path.clone(), action)) {
                 continue; // listed again under another heading with the same action
             }
             m.entries.push(Entry {
                 path,
                 action,
                 destination: dest.map(|(_, d)| strip(&d.text)),
-                rationale: it.text.clone(),
+                rationale: rationale.clone(),
                 line: *line,
                 path_col: first.col,
                 dest_col: dest.map(|(_, d)| d.col).unwrap_or(0),
@@ -315,6 +311,21 @@ fn list_entries(manifest_rel: &str, doc: &Doc, m: &mut Manifest) -> usize {
         }
     }
     n
+}
+
+/// The longest rationale a list item gives each of its paths, in bytes.
+const MAX_ITEM_RATIONALE: usize = 1000;
+
+/// `t` cut to at most `max` bytes at a character boundary, with `…` when cut.
+fn cut(t: &str, max: usize) -> String {
+    if t.len() <= max {
+        return t.to_string();
+    }
+    let mut end = max;
+    while !t.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &t[..end])
 }
 
 /// A list manifest gives the rationale of its deleted and archived paths (SPEC: "every
@@ -351,8 +362,9 @@ fn list_rationale_missing(path: &str, doc: &Doc, listed: &[Entry]) -> Option<Fin
             .is_some_and(|v| words(v) > 0)
     });
     // Prose (not a list item, not a heading) in a section whose heading names the action.
-    let items: Vec<u32> = doc.items(doc.all()).iter().map(|i| i.line).collect();
-    let heads: Vec<u32> = doc.headings().iter().map(|h| h.line).collect();
+    let items: std::collections::HashSet<u32> =
+        doc.items(doc.all()).iter().map(|i| i.line).collect();
+    let heads: std::collections::HashSet<u32> = doc.headings().iter().map(|h| h.line).collect();
     let prose = doc
         .sections(|t| {
             matches!(
@@ -401,19 +413,9 @@ pub fn render(m: &Manifest, cfg: &Config) -> String {
         "<!-- Written by `cargo xtask cleanup plan`. Human-editable: change an action or a rationale and\n     `cleanup plan` keeps it. Paths are relative to the pass root. Format: docs/closure-format.md. -->\n\n",
     );
     s.push_str(&format!("Archive folder: `{}`\n\n", cfg.archive_dir));
-    s.push_str("| path | action | destination | rationale |\n| --- | --- | --- | --- |\n");
+    s.push_str(TABLE_HEADER);
     for e in &entries {
-        let dest = match e.action {
-            Action::Archive => format!("`{}`", e.archive_destination(cfg)),
-            _ => "—".into(),
-        };
-        s.push_str(&format!(
-            "| `{}` | {} | {} | {} |\n",
-            e.path,
-            e.action.as_str(),
-            dest,
-            e.rationale.replace('|', "\\|").replace('\n', " ")
-        ));
+        s.push_str(&row(e, Some(e.archive_destination(cfg))));
     }
     s
 }
@@ -447,7 +449,7 @@ pub fn is_protected(path: &str, cfg: &Config) -> bool {
 fn cited(pass_root: &Path, cfg: &Config) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     for d in &cfg.closure_documents {
-        let Ok(text) = crate::fs::careful::read_to_string(pass_root.join(d)) else {
+        let Ok(text) = crate::fs::careful::read_document(pass_root.join(d)) else {
             continue;
         };
         let doc = Doc::parse(&text);
@@ -653,7 +655,7 @@ pub fn check(
     let manifest_rel = format!("{pass_rel}/{}", cfg.manifest);
     let mut findings = Vec::new();
     let mut notes = Vec::new();
-    let text = match crate::fs::careful::read(pass_root.join(&cfg.manifest)) {
+    let text = match crate::fs::careful::read_document_bytes(pass_root.join(&cfg.manifest)) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             findings.push(
                 Finding::error(
@@ -676,11 +678,11 @@ pub fn check(
         Finding::error(rule, &manifest_rel, e.line, col, msg)
     };
 
-    let mut seen: Vec<(&str, u32)> = Vec::new();
+    let mut seen: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
     let mut accounted: BTreeSet<String> = BTreeSet::from([cfg.manifest.clone()]);
     let mut gone: Vec<(String, Action, Option<String>)> = Vec::new();
     for e in &m.entries {
-        if let Some((_, first)) = seen.iter().find(|(p, _)| *p == e.path) {
+        if let Some(first) = seen.get(e.path.as_str()) {
             findings.push(mf(
                 "duplicate-entry",
                 e,
@@ -689,7 +691,7 @@ pub fn check(
             ));
             continue;
         }
-        seen.push((&e.path, e.line));
+        seen.insert(&e.path, e.line);
         if let Some(why) = path_problem(&pass_root, &e.path) {
             findings.push(mf("path-outside-pass-root", e, e.path_col, why));
             continue;
@@ -834,17 +836,29 @@ pub fn check(
                 docs.insert(format!("{pass_rel}/{f}"));
             }
         }
-        let gone_names: Vec<String> = gone_rel
+        let gone_names: Vec<&str> = gone_rel
             .iter()
-            .filter_map(|(p, _, _)| p.rsplit('/').next().map(str::to_string))
+            .filter_map(|(p, _, _)| p.rsplit('/').next())
+            .collect();
+        // One scan of each document for all the names at once (a manifest may list
+        // thousands).
+        let any_gone = aho_corasick::AhoCorasick::new(&gone_names)
+            .map_err(|e| GateError::msg(format!("the deleted and archived paths: {e}")))?;
+        let gone_at: std::collections::HashMap<&str, (Action, Option<&str>)> = gone_rel
+            .iter()
+            .map(|(p, a, d)| (p.as_str(), (*a, d.as_deref())))
             .collect();
         for doc in docs.iter().filter(|d| !d.starts_with(&archive_rel)) {
-            let Ok(text) = crate::fs::careful::read_to_string(repo.join(doc)) else {
-                continue;
+            let text = match crate::fs::careful::read_document(repo.join(doc)) {
+                Ok(t) => t,
+                Err(e) if crate::fs::careful::too_large(&e) => {
+                    return Err(GateError::io(repo.join(doc), e));
+                }
+                Err(_) => continue,
             };
             // Only a document naming one of the gone files can link to it: skip the parse
             // of every other one (hundreds of canonical docs in a real packet).
-            if !gone_names.iter().any(|n| text.contains(n.as_str())) {
+            if !any_gone.is_match(&text) {
                 continue;
             }
             let dir = Path::new(doc)
@@ -863,13 +877,13 @@ pub fn check(
                     let Some(target) = super::evidence::join_rel(&dir, t) else {
                         continue;
                     };
-                    if let Some((_, a, d)) = gone_rel.iter().find(|(p, _, _)| *p == target) {
+                    if let Some((a, d)) = gone_at.get(target.as_str()) {
                         let (rule, msg) = match a {
                             Action::Archive => (
                                 "link-to-archived-path",
                                 format!(
                                     "links to `{t}`, which the cleanup archived to `{}`",
-                                    d.as_deref().unwrap_or("")
+                                    d.unwrap_or("")
                                 ),
                             ),
                             _ => (
@@ -956,7 +970,7 @@ pub fn apply(
     }
     let manifest_path = pass_root.join(&cfg.manifest);
     let mut ops: Vec<Op> = Vec::new();
-    let m = match crate::fs::careful::read_to_string(&manifest_path) {
+    let m = match crate::fs::careful::read_document(&manifest_path) {
         Ok(text) => {
             let (m, problems) = parse(&manifest_rel, &text);
             if let Some(p) = problems.first() {
@@ -1145,13 +1159,45 @@ pub fn apply(
     Ok(outcome)
 }
 
-/// `cleanup plan`: classifies the pass root (keeping an existing manifest's decisions) and
-/// writes the manifest atomically. Returns its path and content.
+/// The heading `cleanup plan` puts above the rows it adds to a manifest a person wrote.
+pub const ADDED_TITLE: &str = "Added by cleanup plan";
+
+/// What `cleanup plan` did.
+#[derive(Debug)]
+pub struct Planned {
+    /// The manifest file.
+    pub path: std::path::PathBuf,
+    /// Every entry of the manifest as it now stands.
+    pub manifest: Manifest,
+    /// There was no manifest: the plan wrote one, one row per file.
+    pub created: bool,
+    /// The rows added to an existing manifest, for the files it did not mention (empty when
+    /// it mentioned them all: the file is then left untouched).
+    pub added: Vec<Entry>,
+    /// Files an existing manifest does not mention that the plan leaves out: written by the
+    /// cleanup slice or after it, which `docs-cleanup` accepts unmentioned.
+    pub later: Vec<String>,
+}
+
+/// `cleanup plan`: classifies the pass root and writes the manifest atomically. Returns its
+/// path and entries. See [`write_plan_merged`].
 pub fn write_plan(
     repo: &Path,
     pass_rel: &str,
     cfg: &Config,
 ) -> Result<(std::path::PathBuf, Manifest), GateError> {
+    let p = write_plan_merged(repo, pass_rel, cfg)?;
+    Ok((p.path, p.manifest))
+}
+
+/// `cleanup plan`. Without a manifest it writes one in the table form, one row per file of
+/// the pass root. An existing manifest is a person's document and is never rewritten: every
+/// byte of it is kept, and the files of the pass root it does not mention (other than those
+/// written by the cleanup slice or after it) are appended as rows of one table under a
+/// marked heading ([`ADDED_TITLE`]). A path it lists, whatever the action, is never
+/// re-classified; when it mentions every file, the file is not touched at all, so planning
+/// twice adds nothing the second time.
+pub fn write_plan_merged(repo: &Path, pass_rel: &str, cfg: &Config) -> Result<Planned, GateError> {
     let pass_root = repo.join(pass_rel);
     if !pass_root.is_dir() {
         return Err(GateError::msg(format!(
@@ -1160,22 +1206,122 @@ pub fn write_plan(
         )));
     }
     let path = pass_root.join(&cfg.manifest);
-    let existing = match crate::fs::careful::read_to_string(&path) {
-        Ok(text) => {
-            let rel = format!("{pass_rel}/{}", cfg.manifest);
-            let (m, problems) = parse(&rel, &text);
-            if let Some(p) = problems.iter().find(|p| p.rule != "rationale-missing") {
-                return Err(GateError::msg(format!(
-                    "{rel}:{}:{}: {}; fix it by hand (the plan keeps a person's edits, so it will not overwrite a manifest it cannot read)",
-                    p.line, p.col, p.message
-                )));
-            }
-            Some(m)
+    let rel = format!("{pass_rel}/{}", cfg.manifest);
+    let text = match crate::fs::careful::read_document(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let m = plan(&pass_root, cfg, None)?;
+            write_atomic(&path, render(&m, cfg).as_bytes()).map_err(|e| GateError::io(&path, e))?;
+            return Ok(Planned {
+                path,
+                manifest: m,
+                created: true,
+                added: Vec::new(),
+                later: Vec::new(),
+            });
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(GateError::io(path, e)),
     };
-    let m = plan(&pass_root, cfg, existing.as_ref())?;
-    write_atomic(&path, render(&m, cfg).as_bytes()).map_err(|e| GateError::io(&path, e))?;
-    Ok((path, m))
+    let (existing, problems) = parse(&rel, &text);
+    // A row it could not read would be added again as missing: the person fixes it first.
+    if let Some(p) = problems
+        .iter()
+        .find(|p| matches!(p.rule.as_str(), "invalid-action" | "manifest-path-missing"))
+    {
+        return Err(GateError::msg(format!(
+            "{rel}:{}:{}: {}; fix it by hand (the plan keeps a person's words, so it adds nothing to a manifest it cannot read whole)",
+            p.line, p.col, p.message
+        )));
+    }
+    let mut mentioned: BTreeSet<String> = BTreeSet::from([cfg.manifest.clone()]);
+    for e in &existing.entries {
+        mentioned.insert(e.path.clone());
+        if e.action == Action::Archive {
+            mentioned.insert(e.archive_destination(cfg));
+        }
+    }
+    let fresh = plan(&pass_root, cfg, None)?;
+    let (mut added, mut later) = (Vec::new(), Vec::new());
+    for e in fresh.entries {
+        if mentioned.contains(&e.path) {
+            continue;
+        }
+        if written_after_cleanup(&e.path) {
+            later.push(e.path);
+            continue;
+        }
+        added.push(Entry {
+            destination: (e.action == Action::Archive).then(|| e.archive_destination(cfg)),
+            ..e
+        });
+    }
+    if added.is_empty() {
+        return Ok(Planned {
+            path,
+            manifest: existing,
+            created: false,
+            added,
+            later,
+        });
+    }
+    let merged = append_added(&text, &added);
+    write_atomic(&path, merged.as_bytes()).map_err(|e| GateError::io(&path, e))?;
+    let (manifest, _) = parse(&rel, &merged);
+    Ok(Planned {
+        path,
+        manifest,
+        created: false,
+        added,
+        later,
+    })
+}
+
+/// `text` with the rows of `added` appended under the marked heading: `text` itself is
+/// kept byte for byte as the prefix (a missing final newline is supplied). The heading takes
+/// the level of the document's sections (the shallowest heading after its first; `##` when
+/// it has none), so it closes the last of them rather than nesting in it.
+pub fn append_added(text: &str, added: &[Entry]) -> String {
+    let doc = Doc::parse(text);
+    let level = doc
+        .headings()
+        .iter()
+        .skip(1)
+        .map(|h| h.level)
+        .min()
+        .unwrap_or(2);
+    let mut s = String::with_capacity(text.len() + 200 + 100 * added.len());
+    s.push_str(text);
+    if !s.is_empty() && !s.ends_with('\n') {
+        s.push('\n');
+    }
+    if !s.is_empty() {
+        s.push('\n');
+    }
+    s.push_str(
+        "<!-- Added by `cargo xtask cleanup plan`: files of the pass root the lists above do not\n     mention, as the tool classifies them; everything above is kept as written. Review each\n     row (change an action or a rationale, or move it into your own lists): the next plan\n     adds only files still unmentioned. Format: docs/closure-format.md. -->\n",
+    );
+    s.push_str(&format!("{} {ADDED_TITLE}\n\n", "#".repeat(level)));
+    s.push_str(TABLE_HEADER);
+    for e in added {
+        s.push_str(&row(e, e.destination.clone()));
+    }
+    s
+}
+
+const TABLE_HEADER: &str =
+    "| path | action | destination | rationale |\n| --- | --- | --- | --- |\n";
+
+/// One table row; `dest` is shown for archives.
+fn row(e: &Entry, dest: Option<String>) -> String {
+    let dest = match (e.action, dest) {
+        (Action::Archive, Some(d)) => format!("`{d}`"),
+        _ => "—".into(),
+    };
+    format!(
+        "| `{}` | {} | {} | {} |\n",
+        e.path,
+        e.action.as_str(),
+        dest,
+        e.rationale.replace('|', "\\|").replace('\n', " ")
+    )
 }

@@ -133,6 +133,8 @@ pub fn decision_tokens<T: Copy + PartialEq>(
     parse: impl Fn(&str) -> Option<T>,
 ) -> Tokens<T> {
     let mut tokens: Vec<(u32, u32, T)> = Vec::new();
+    // The lines with a token so far (a look-up per line, not a scan of every token).
+    let mut token_lines: std::collections::HashSet<u32> = std::collections::HashSet::new();
     let mut invalid = Vec::new();
     for l in doc.visible(doc.all()) {
         let t = markdown::strip_line_markers(l.text.trim_start());
@@ -151,7 +153,10 @@ pub fn decision_tokens<T: Copy + PartialEq>(
         // `Decision: `approve` (after re-review)`: the first word decides.
         let head = value.split_whitespace().next().unwrap_or("");
         match parse(&value).or_else(|| parse(&strip_emphasis(head))) {
-            Some(d) => tokens.push((l.no, col, d)),
+            Some(d) => {
+                tokens.push((l.no, col, d));
+                token_lines.insert(l.no);
+            }
             // Only a key that is the decision word itself (`Decision: maybe`) states an
             // unreadable decision; "Keep forward-only posture: no rollback" is prose.
             None if words.iter().any(|w| key.eq_ignore_ascii_case(w))
@@ -171,10 +176,11 @@ pub fn decision_tokens<T: Copy + PartialEq>(
             }
             if let Some(d) = parse(&i.text) {
                 tokens.push((line, i.col, d));
+                token_lines.insert(line);
             }
         }
         for l in doc.visible(range) {
-            if tokens.iter().any(|(tl, _, _)| *tl == l.no) {
+            if token_lines.contains(&l.no) {
                 continue; // a code span or bold run on the line already states it
             }
             let t = markdown::strip_line_markers(l.text.trim_start());
@@ -200,17 +206,23 @@ pub fn decision_tokens<T: Copy + PartialEq>(
             if let Some(d) = parse(&plain).or(lead) {
                 let col = (l.text.len() - t.len()) as u32 + 1;
                 tokens.push((l.no, col, d));
+                token_lines.insert(l.no);
             }
         }
     }
     // One token per line and value: `**`approve`**` is one statement, while "`approve`
     // (not `reject`)" states both and stays a conflict.
     tokens.sort_by_key(|(l, c, _)| (*l, *c));
-    let mut seen: Vec<(u32, T)> = Vec::new();
+    // The values already seen on the current line (tokens are sorted by line; a line holds
+    // at most one of each value once deduplicated, so this stays short).
+    let mut seen: (u32, Vec<T>) = (0, Vec::new());
     tokens.retain(|(l, _, v)| {
-        let new = !seen.iter().any(|(sl, sv)| sl == l && sv == v);
+        if seen.0 != *l {
+            seen = (*l, Vec::new());
+        }
+        let new = !seen.1.contains(v);
         if new {
-            seen.push((*l, *v));
+            seen.1.push(*v);
         }
         new
     });
@@ -538,7 +550,7 @@ pub fn check(path: &str, text: &str, resolver: &mut Resolver) -> Disposition {
                 .with_help("list the findings, even when the review found nothing (a table with no rows); see docs/closure-format.md"),
         );
     }
-    let mut seen: Vec<(String, u32)> = Vec::new();
+    let mut seen: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
     for t in findings_tables {
         let idx: Vec<Option<usize>> = COLUMNS.iter().map(|c| t.column(c)).collect();
         let missing: Vec<&str> = COLUMNS
@@ -575,7 +587,7 @@ pub fn check(path: &str, text: &str, resolver: &mut Resolver) -> Disposition {
                     col_of(0),
                     "a finding row has no id".into(),
                 ));
-            } else if let Some((_, first)) = seen.iter().find(|(s, _)| *s == id) {
+            } else if let Some(first) = seen.get(&id) {
                 d.findings.push(err(
                     "finding-id-duplicate",
                     row.line,
@@ -583,7 +595,7 @@ pub fn check(path: &str, text: &str, resolver: &mut Resolver) -> Disposition {
                     format!("finding id `{id}` is used again (first on line {first})"),
                 ));
             } else {
-                seen.push((id.clone(), row.line));
+                seen.insert(id.clone(), row.line);
             }
             let severity = strip_emphasis(&text_of(1)).to_ascii_lowercase();
             let status = strip_emphasis(&text_of(2)).to_ascii_lowercase();
@@ -735,12 +747,10 @@ pub fn check(path: &str, text: &str, resolver: &mut Resolver) -> Disposition {
     // (An anchor already judged as a finding's evidence is not reported twice.)
     let mut cited = Vec::new();
     super::evidence::check_citations(path, text, resolver, &mut cited, true);
+    let mut judged: std::collections::HashSet<(u32, u32)> =
+        d.findings.iter().map(|g| (g.line, g.col)).collect();
     for f in cited {
-        if !d
-            .findings
-            .iter()
-            .any(|g| g.line == f.line && g.col == f.col)
-        {
+        if judged.insert((f.line, f.col)) {
             d.findings.push(f);
         }
     }

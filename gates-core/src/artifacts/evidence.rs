@@ -38,7 +38,7 @@ pub fn declared_worktrees(pass_root: &Path) -> Vec<String> {
         .collect();
     files.sort();
     for f in files {
-        let Ok(text) = crate::fs::careful::read_to_string(&f) else {
+        let Ok(text) = crate::fs::careful::read_document(&f) else {
             continue;
         };
         for line in text.lines() {
@@ -511,7 +511,7 @@ pub fn citations(doc: &markdown::Doc) -> Vec<Citation> {
 
 /// Number of lines of a file (a last line without a newline counts).
 fn count_lines(path: &Path) -> Result<u32, String> {
-    let bytes = crate::fs::careful::read(path)
+    let bytes = crate::fs::careful::read_document_bytes(path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let n = bytes.iter().filter(|b| **b == b'\n').count();
     let extra = usize::from(!bytes.is_empty() && bytes.last() != Some(&b'\n'));

@@ -205,20 +205,27 @@ pub fn is_tool_file(rel: &str, pass_root_rel: &str) -> bool {
         || rel == format!("{}/{SCRATCHPAD}", pass_root_rel.trim_end_matches('/'))
 }
 
-/// The note every cleanliness check prints, so the exclusion is never silent.
-pub fn tool_files_note(pass_root_rel: &str) -> String {
-    format!(
-        "the tool's own files are ignored when judging cleanliness: `{STATE_DIR}/` (left by earlier versions; runs keep their state under the git directory) and `{}/{SCRATCHPAD}` (appended before Stage 0 by a run with --log-scratchpad)",
-        pass_root_rel.trim_end_matches('/')
-    )
+/// The note a cleanliness check prints when it ignored some of the tool's own files, so the
+/// exclusion is never silent (and costs no line when nothing was ignored).
+pub fn tool_files_note(ignored: &[String]) -> Option<String> {
+    (!ignored.is_empty()).then(|| format!("ignored, the tool's own files: {}", ignored.join(", ")))
 }
 
 /// Changes under the target that are not the tool's own files.
 pub fn dirty_paths(repo: &Path, pass_root_rel: &str) -> Result<Vec<Change>, GateError> {
-    Ok(changes(repo)?
+    Ok(dirty_and_ignored(repo, pass_root_rel)?.0)
+}
+
+/// Changes under the target: those that are not the tool's own files, and the paths of
+/// those that are (ignored).
+pub fn dirty_and_ignored(
+    repo: &Path,
+    pass_root_rel: &str,
+) -> Result<(Vec<Change>, Vec<String>), GateError> {
+    let (tool, other): (Vec<Change>, Vec<Change>) = changes(repo)?
         .into_iter()
-        .filter(|c| !is_tool_file(&c.path, pass_root_rel))
-        .collect())
+        .partition(|c| is_tool_file(&c.path, pass_root_rel));
+    Ok((other, tool.into_iter().map(|c| c.path).collect()))
 }
 
 /// Whether `rel` (relative to the target) is tracked in the index.

@@ -86,6 +86,9 @@ pub struct Item {
     pub text: String,
     /// Index in `Doc::lines` of its first line.
     pub index: usize,
+    /// Byte offsets of its own content: from its marker to its first nested list or
+    /// blockquote, or its end.
+    pub own: Range<usize>,
 }
 
 /// Lower-cases and drops spaces, `_` and `-`, so `Target slice`, `target_slice` and
@@ -148,6 +151,21 @@ pub struct Inline {
     pub col: u32,
 }
 
+/// The longest text kept of a strong run, in bytes.
+const MAX_STRONG: usize = 256;
+
+/// At most `max` bytes of `t`, cut at a character boundary.
+fn prefix(t: &str, max: usize) -> &str {
+    if t.len() <= max {
+        return t;
+    }
+    let mut end = max;
+    while !t.is_char_boundary(end) {
+        end -= 1;
+    }
+    &t[..end]
+}
+
 fn options() -> Options {
     Options::ENABLE_TABLES
 }
@@ -159,15 +177,60 @@ fn line_starts(text: &str) -> Vec<usize> {
         .collect()
 }
 
-/// 0-based line index and 1-based column (in characters) of byte `off`.
-fn locate(text: &str, starts: &[usize], off: usize) -> (usize, u32) {
-    let mut off = off.min(text.len());
-    while !text.is_char_boundary(off) {
-        off -= 1;
+/// Maps byte offsets to 0-based lines and 1-based columns in characters, in constant time
+/// per offset whatever the line's length (counting the characters from the line's start
+/// each time made a long line quadratic: a line of 20,000 nested `- ` items took seconds).
+struct Locator<'a> {
+    text: &'a str,
+    starts: Vec<usize>,
+    /// UTF-8 continuation bytes before each block of [`BLOCK`] bytes.
+    cont: Vec<u32>,
+}
+
+const BLOCK: usize = 64;
+
+fn is_cont(b: u8) -> bool {
+    b & 0xC0 == 0x80
+}
+
+impl<'a> Locator<'a> {
+    fn new(text: &'a str) -> Self {
+        let mut cont = Vec::with_capacity(text.len() / BLOCK + 1);
+        let mut n = 0u32;
+        for chunk in text.as_bytes().chunks(BLOCK) {
+            cont.push(n);
+            n += chunk.iter().filter(|b| is_cont(**b)).count() as u32;
+        }
+        cont.push(n);
+        Locator {
+            text,
+            starts: line_starts(text),
+            cont,
+        }
     }
-    let idx = starts.partition_point(|s| *s <= off).saturating_sub(1);
-    let col = text[starts[idx]..off].chars().count() as u32 + 1;
-    (idx, col)
+
+    /// Continuation bytes before `off`.
+    fn cont_before(&self, off: usize) -> usize {
+        let b = off / BLOCK;
+        self.cont[b] as usize
+            + self.text.as_bytes()[b * BLOCK..off]
+                .iter()
+                .filter(|b| is_cont(**b))
+                .count()
+    }
+
+    /// 0-based line index and 1-based column (in characters) of byte `off`.
+    fn locate(&self, off: usize) -> (usize, u32) {
+        let text = self.text;
+        let mut off = off.min(text.len());
+        while !text.is_char_boundary(off) {
+            off -= 1;
+        }
+        let idx = self.starts.partition_point(|s| *s <= off).saturating_sub(1);
+        let start = self.starts[idx];
+        let chars = (off - start) - (self.cont_before(off) - self.cont_before(start));
+        (idx, chars as u32 + 1)
+    }
 }
 
 #[derive(Debug)]
@@ -175,14 +238,18 @@ pub struct Doc {
     pub lines: Vec<MdLine>,
     headings: Vec<Heading>,
     tables: Vec<Table>,
-    /// Inline elements with their 0-based line index.
-    inlines: Vec<(usize, Inline)>,
+    /// Inline elements with their 0-based line index and byte offset, in document order.
+    inlines: Vec<(usize, usize, Inline)>,
     items: Vec<Item>,
+    /// Byte offsets of line starts.
+    starts: Vec<usize>,
+    len: usize,
 }
 
 impl Doc {
     pub fn parse(text: &str) -> Doc {
-        let starts = line_starts(text);
+        let loc = Locator::new(text);
+        let starts = &loc.starts;
         let mut masked: Vec<u8> = text.as_bytes().to_vec();
         let mut blank = |r: Range<usize>| {
             for b in &mut masked[r] {
@@ -194,7 +261,7 @@ impl Doc {
         let mut code_lines: Vec<Range<usize>> = Vec::new();
         let mut headings = Vec::new();
         let mut tables: Vec<Table> = Vec::new();
-        let mut inlines: Vec<(usize, Inline)> = Vec::new();
+        let mut inlines: Vec<(usize, usize, Inline)> = Vec::new();
         let mut items: Vec<Item> = Vec::new();
         // Open containers while walking the events.
         let mut heading: Option<(usize, Range<usize>, String)> = None;
@@ -203,7 +270,10 @@ impl Doc {
         let mut item_stack: Vec<usize> = Vec::new();
         // The item whose first paragraph is being collected.
         let mut item_text: Option<usize> = None;
-        let mut strong: Vec<(usize, String)> = Vec::new();
+        // Open strong runs: where each starts, and where its text starts in `strong_log`
+        // (the text of every open run is logged once, not once per open run).
+        let mut strong: Vec<(usize, usize)> = Vec::new();
+        let mut strong_log = String::new();
         let mut html_block: Option<(usize, bool)> = None;
 
         let cell_of = |r: &Range<usize>| -> Cell {
@@ -216,7 +286,7 @@ impl Doc {
                 .filter(|x| !x.ends_with('\\'))
                 .unwrap_or(t);
             let lead = lead + (raw.trim().len() - t.len()) + (t.len() - t.trim_start().len());
-            let (_, col) = locate(text, &starts, r.start + lead);
+            let (_, col) = loc.locate(r.start + lead);
             Cell {
                 text: t2.trim().replace("\\|", "|"),
                 col,
@@ -224,21 +294,22 @@ impl Doc {
         };
 
         for (ev, r) in Parser::new_ext(text, options()).into_offset_iter() {
-            let push_text = |s: &str,
-                             heading: &mut Option<(usize, Range<usize>, String)>,
-                             items: &mut Vec<Item>,
-                             item_text: Option<usize>,
-                             strong: &mut Vec<(usize, String)>| {
-                if let Some((_, _, t)) = heading {
-                    t.push_str(s);
-                }
-                if let Some(i) = item_text {
-                    items[i].text.push_str(s);
-                }
-                for (_, t) in strong.iter_mut() {
-                    t.push_str(s);
-                }
-            };
+            let push_text =
+                |s: &str,
+                 heading: &mut Option<(usize, Range<usize>, String)>,
+                 items: &mut Vec<Item>,
+                 item_text: Option<usize>,
+                 strong: &mut (&Vec<(usize, usize)>, &mut String)| {
+                    if let Some((_, _, t)) = heading {
+                        t.push_str(s);
+                    }
+                    if let Some(i) = item_text {
+                        items[i].text.push_str(s);
+                    }
+                    if !strong.0.is_empty() {
+                        strong.1.push_str(s);
+                    }
+                };
             match ev {
                 Event::Start(Tag::CodeBlock(_)) => {
                     code_lines.push(r.clone());
@@ -262,9 +333,8 @@ impl Doc {
                 }
                 Event::End(TagEnd::Heading(_)) => {
                     if let Some((level, hr, title)) = heading.take() {
-                        let (index, _) = locate(text, &starts, hr.start);
-                        let (last, _) =
-                            locate(text, &starts, hr.end.saturating_sub(1).max(hr.start));
+                        let (index, _) = loc.locate(hr.start);
+                        let (last, _) = loc.locate(hr.end.saturating_sub(1).max(hr.start));
                         headings.push(Heading {
                             level,
                             title: title.trim().to_string(),
@@ -276,7 +346,7 @@ impl Doc {
                 }
                 Event::Start(Tag::Table(_)) => {
                     item_text = None;
-                    let (idx, _) = locate(text, &starts, r.start);
+                    let (idx, _) = loc.locate(r.start);
                     tables.push(Table {
                         header_line: idx as u32 + 1,
                         header: Vec::new(),
@@ -286,7 +356,7 @@ impl Doc {
                 Event::Start(Tag::TableHead) => in_table_head = true,
                 Event::End(TagEnd::TableHead) => in_table_head = false,
                 Event::Start(Tag::TableRow) => {
-                    let (idx, _) = locate(text, &starts, r.start);
+                    let (idx, _) = loc.locate(r.start);
                     row = Some(Row {
                         line: idx as u32 + 1,
                         cells: Vec::new(),
@@ -308,7 +378,7 @@ impl Doc {
                     }
                 }
                 Event::Start(Tag::Item) => {
-                    let (index, col) = locate(text, &starts, r.start);
+                    let (index, col) = loc.locate(r.start);
                     items.push(Item {
                         line: index as u32 + 1,
                         col,
@@ -316,6 +386,7 @@ impl Doc {
                         parent: item_stack.last().copied(),
                         text: String::new(),
                         index,
+                        own: r.clone(),
                     });
                     item_stack.push(items.len() - 1);
                     item_text = Some(items.len() - 1);
@@ -327,20 +398,31 @@ impl Doc {
                 // A nested block ends the item's own text.
                 Event::Start(Tag::List(_) | Tag::BlockQuote(_)) => {
                     item_text = None;
+                    if let Some(&i) = item_stack.last() {
+                        let own = &mut items[i].own;
+                        own.end = own.end.min(r.start).max(own.start);
+                    }
                 }
                 Event::End(TagEnd::Paragraph) => item_text = None,
-                Event::Start(Tag::Strong) => strong.push((r.start, String::new())),
+                Event::Start(Tag::Strong) => strong.push((r.start, strong_log.len())),
                 Event::End(TagEnd::Strong) => {
-                    if let Some((start, t)) = strong.pop() {
-                        let (idx, col) = locate(text, &starts, start + 2);
+                    if let Some((start, from)) = strong.pop() {
+                        let (idx, col) = loc.locate(start + 2);
                         inlines.push((
                             idx,
+                            start + 2,
                             Inline {
                                 kind: InlineKind::Strong,
-                                text: t.trim().to_string(),
+                                // A token is a word or two: a run nested a thousand deep
+                                // keeps only the start of its text (else the texts of
+                                // nested runs grow with the square of the depth).
+                                text: prefix(&strong_log[from..], MAX_STRONG).trim().to_string(),
                                 col,
                             },
                         ));
+                        if strong.is_empty() {
+                            strong_log.clear();
+                        }
                     }
                 }
                 Event::Start(Tag::Link { dest_url, .. }) => {
@@ -355,9 +437,10 @@ impl Doc {
                         }
                         None => (r.start, dest_url.to_string()),
                     };
-                    let (idx, col) = locate(text, &starts, off);
+                    let (idx, col) = loc.locate(off);
                     inlines.push((
                         idx,
+                        off,
                         Inline {
                             kind: InlineKind::LinkTarget,
                             text: shown,
@@ -370,32 +453,54 @@ impl Doc {
                     let ticks = src.chars().take_while(|c| *c == '`').count();
                     let inner = &src[ticks..];
                     let lead = inner.len() - inner.trim_start_matches([' ', '\n']).len();
-                    let (idx, col) = locate(text, &starts, r.start + ticks + lead);
+                    let (idx, col) = loc.locate(r.start + ticks + lead);
                     inlines.push((
                         idx,
+                        r.start + ticks + lead,
                         Inline {
                             kind: InlineKind::Code,
                             text: c.trim().to_string(),
                             col,
                         },
                     ));
-                    push_text(&c, &mut heading, &mut items, item_text, &mut strong);
+                    push_text(
+                        &c,
+                        &mut heading,
+                        &mut items,
+                        item_text,
+                        &mut (&strong, &mut strong_log),
+                    );
                 }
-                Event::Text(t) => push_text(&t, &mut heading, &mut items, item_text, &mut strong),
-                Event::SoftBreak | Event::HardBreak => {
-                    push_text(" ", &mut heading, &mut items, item_text, &mut strong)
-                }
+                Event::Text(t) => push_text(
+                    &t,
+                    &mut heading,
+                    &mut items,
+                    item_text,
+                    &mut (&strong, &mut strong_log),
+                ),
+                Event::SoftBreak | Event::HardBreak => push_text(
+                    " ",
+                    &mut heading,
+                    &mut items,
+                    item_text,
+                    &mut (&strong, &mut strong_log),
+                ),
                 _ => {}
             }
         }
 
         let masked = String::from_utf8(masked).unwrap_or_default();
         let mut lines = Vec::with_capacity(starts.len());
+        // Code blocks come in document order and do not overlap: one pass over both.
+        let mut code = code_lines.iter().peekable();
         for (i, &s) in starts.iter().enumerate() {
             let e = starts.get(i + 1).map_or(masked.len(), |n| n - 1);
             let m = masked[s..e].strip_suffix('\r').unwrap_or(&masked[s..e]);
             let orig = &text[s..e];
-            let in_code = code_lines.iter().any(|r| r.start <= s && s < r.end);
+            while code.peek().is_some_and(|r| r.end <= s) {
+                code.next();
+            }
+            let in_code = code.peek().is_some_and(|r| r.start <= s && s < r.end);
             lines.push(MdLine {
                 no: i as u32 + 1,
                 text: m.to_string(),
@@ -405,12 +510,17 @@ impl Doc {
         items
             .iter_mut()
             .for_each(|i| i.text = i.text.trim().to_string());
+        // In document order (a strong run is pushed at its end), for range look-ups.
+        inlines.sort_by_key(|(_, off, _)| *off);
+        let starts = loc.starts.clone();
         Doc {
             lines,
             headings,
             tables,
             inlines,
             items,
+            starts,
+            len: text.len(),
         }
     }
 
@@ -476,11 +586,22 @@ impl Doc {
     /// Code spans, link targets and strong runs on the lines of `range`, with their 1-based
     /// line.
     pub fn inlines_in(&self, range: Range<usize>) -> Vec<(u32, Inline)> {
-        let mut v: Vec<(u32, Inline)> = self
-            .inlines
+        if range.start >= range.end {
+            return Vec::new();
+        }
+        let from = self.starts.get(range.start).copied().unwrap_or(self.len);
+        let to = self.starts.get(range.end).copied().unwrap_or(self.len + 1);
+        self.inlines_at(from..to)
+    }
+
+    /// Code spans, link targets and strong runs located in the byte range `bytes` (an
+    /// [`Item::own`]), with their 1-based line.
+    pub fn inlines_at(&self, bytes: Range<usize>) -> Vec<(u32, Inline)> {
+        let lo = self.inlines.partition_point(|(_, o, _)| *o < bytes.start);
+        let hi = self.inlines.partition_point(|(_, o, _)| *o < bytes.end);
+        let mut v: Vec<(u32, Inline)> = self.inlines[lo..hi.max(lo)]
             .iter()
-            .filter(|(l, _)| range.contains(l))
-            .map(|(l, i)| (*l as u32 + 1, i.clone()))
+            .map(|(l, _, i)| (*l as u32 + 1, i.clone()))
             .collect();
         v.sort_by_key(|(l, i)| (*l, i.col));
         v

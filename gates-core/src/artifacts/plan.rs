@@ -77,7 +77,8 @@ pub struct InitOutcome {
 /// Writes the plan (refusing to overwrite one) and starts the scratchpad (an existing
 /// scratchpad is appended to, never rewritten).
 pub fn init(pass_root: &Path, runbook: &Path) -> Result<InitOutcome, GateError> {
-    let bytes = crate::fs::careful::read(runbook).map_err(|e| GateError::io(runbook, e))?;
+    let bytes =
+        crate::fs::careful::read_document_bytes(runbook).map_err(|e| GateError::io(runbook, e))?;
     if std::str::from_utf8(&bytes).is_err() {
         return Err(GateError::msg(format!(
             "{}: the runbook is not UTF-8 text",

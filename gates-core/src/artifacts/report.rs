@@ -205,7 +205,7 @@ pub fn read_closure(repo: &Path, pass_root: &Path, docs: &Docs) -> Closure {
     let mut c = Closure::default();
     let mut resolver = Resolver::new(repo, &[]);
     for (doc, slot) in [(&docs.review, 0), (&docs.structural, 1)] {
-        let Ok(text) = crate::fs::careful::read_to_string(pass_root.join(doc)) else {
+        let Ok(text) = crate::fs::careful::read_document(pass_root.join(doc)) else {
             continue;
         };
         let d = disposition::check(doc, &text, &mut resolver);
@@ -231,7 +231,7 @@ pub fn read_closure(repo: &Path, pass_root: &Path, docs: &Docs) -> Closure {
             ]);
         }
     }
-    if let Ok(text) = crate::fs::careful::read_to_string(pass_root.join(&docs.readiness)) {
+    if let Ok(text) = crate::fs::careful::read_document(pass_root.join(&docs.readiness)) {
         let r = readiness::check(&docs.readiness, &text, false);
         c.posture = r.posture;
         c.blockers = r.blockers.len();
@@ -582,7 +582,7 @@ pub fn write(
     let closure = read_closure(repo, pass_root, docs);
     let report_path = pass_root.join(names::EXECUTION_REPORT);
     let handoff_path = pass_root.join(names::HANDOFF);
-    let read = |p: &Path| match crate::fs::careful::read_to_string(p) {
+    let read = |p: &Path| match crate::fs::careful::read_document(p) {
         Ok(t) => Ok(Some(t)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(GateError::io(p, e)),

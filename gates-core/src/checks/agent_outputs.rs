@@ -163,8 +163,10 @@ fn superseded_deletions(
     if !path.is_file() {
         return Ok(out);
     }
-    let Ok(text) = crate::fs::careful::read_to_string(&path) else {
-        return Ok(out);
+    let text = match crate::fs::careful::read_document(&path) {
+        Ok(t) => t,
+        Err(e) if crate::fs::careful::too_large(&e) => return Err(GateError::io(&path, e)),
+        Err(_) => return Ok(out),
     };
     let manifest_rel = format!("{pass_rel}/{}", cfg.manifest);
     let (manifest, _) = cleanup::parse(&manifest_rel, &text);
@@ -231,7 +233,8 @@ fn read_text(
     rel: &str,
     out: &mut CheckOutput,
 ) -> Result<Option<String>, GateError> {
-    let bytes = crate::fs::careful::read(path).map_err(|e| GateError::io(path, e))?;
+    let bytes =
+        crate::fs::careful::read_document_bytes(path).map_err(|e| GateError::io(path, e))?;
     Ok(super::document_text(bytes, rel, out))
 }
 

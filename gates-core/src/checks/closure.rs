@@ -130,7 +130,10 @@ fn structural_record(ctx: &CheckCtx, p: &Params, doc: &str) -> Result<CheckOutpu
     let closer = p.closed_by.as_deref().unwrap_or(REVIEW_DOCUMENT);
     let closer_rel = format!("{pass_rel}/{closer}");
     let (closes, why_not): (Vec<String>, String) =
-        match crate::fs::careful::read_to_string(super::resolve_inside(ctx.pass_root, closer)?) {
+        match crate::fs::careful::read_document(super::resolve_inside(ctx.pass_root, closer)?) {
+            Err(e) if crate::fs::careful::too_large(&e) => {
+                return Err(GateError::io(ctx.pass_root.join(closer), e));
+            }
             Err(_) => (Vec::new(), format!("`{closer}` does not exist")),
             Ok(text) => {
                 let mut r = super::evidence_resolver(ctx, &p.worktree_prefixes);
@@ -161,7 +164,7 @@ fn structural_record(ctx: &CheckCtx, p: &Params, doc: &str) -> Result<CheckOutpu
     let mut highs = 0;
     for f in &files {
         let rel = format!("{pass_rel}/{f}");
-        let text = crate::fs::careful::read_to_string(ctx.pass_root.join(f))
+        let text = crate::fs::careful::read_document(ctx.pass_root.join(f))
             .map_err(|e| GateError::io(ctx.pass_root.join(f), e))?;
         let closed = closes.iter().any(|c| c == f);
         for (line, col, sev, title) in serious_findings(&text) {

@@ -142,7 +142,7 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
 
     let reference = reference(ctx);
     let has_block = [names::EXECUTION_REPORT, names::HANDOFF].iter().any(|d| {
-        crate::fs::careful::read_to_string(ctx.pass_root.join(d))
+        crate::fs::careful::read_document(ctx.pass_root.join(d))
             .ok()
             .and_then(|t| report::parse_claims(&t))
             .is_some()
@@ -216,7 +216,7 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
     for doc in [names::EXECUTION_REPORT, names::HANDOFF] {
         let path = ctx.pass_root.join(doc);
         let rel = format!("{pass_rel}/{doc}");
-        let text = match crate::fs::careful::read(&path) {
+        let text = match crate::fs::careful::read_document_bytes(&path) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue, // reported above when required
             Err(e) => return Err(GateError::io(path, e)),
             Ok(b) => String::from_utf8_lossy(&b).into_owned(),
@@ -330,7 +330,8 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
             "the target is not inside a git work tree: nothing is committed",
         ));
     } else {
-        out.notes.push(git::tool_files_note(&pass_rel));
+        let (dirty, ignored) = git::dirty_and_ignored(ctx.repo, &pass_rel)?;
+        out.notes.extend(git::tool_files_note(&ignored));
         // A half-done merge or rebase is not a committed state, even with a clean status.
         if let Some(what) = git::operation_in_progress(ctx.repo)? {
             out.findings.push(
@@ -341,7 +342,7 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
                 .with_help("finish it (commit / `--continue`) or abort it (`--abort`), then run again"),
             );
         }
-        for c in git::dirty_paths(ctx.repo, &pass_rel)? {
+        for c in dirty {
             out.findings.push(
                 Finding::error(
                     "worktree-dirty",
@@ -548,7 +549,7 @@ fn check_prose(
 ) {
     use crate::artifacts::{disposition, readiness};
     let docs = report::Docs::of(ctx.pipeline);
-    let read = |d: &str| crate::fs::careful::read_to_string(ctx.pass_root.join(d)).ok();
+    let read = |d: &str| crate::fs::careful::read_document(ctx.pass_root.join(d)).ok();
     for (line, c) in claims {
         match c {
             Claim::Decision(slice, d) => {

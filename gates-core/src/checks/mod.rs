@@ -140,7 +140,7 @@ pub fn read_pass_document(
     help: Option<&str>,
     out: &mut CheckOutput,
 ) -> Result<Option<String>, GateError> {
-    match crate::fs::careful::read(full) {
+    match crate::fs::careful::read_document_bytes(full) {
         Ok(bytes) => Ok(document_text(bytes, rel, out)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let mut f = Finding::error(

@@ -62,7 +62,7 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
 
     let plan_rel = format!("{pass_rel}/{}", plan::PLAN);
     let plan_path = ctx.pass_root.join(plan::PLAN);
-    match crate::fs::careful::read(&plan_path) {
+    match crate::fs::careful::read_document_bytes(&plan_path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             out.findings.push(
                 Finding::error(
@@ -131,7 +131,7 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
                 } else {
                     ctx.repo_path(rb)?
                 };
-                match crate::fs::careful::read(&rb_path) {
+                match crate::fs::careful::read_document_bytes(&rb_path) {
                     Ok(src) if src == body => out
                         .notes
                         .push(format!("{plan_rel}: the runbook `{rb}` verbatim")),
@@ -162,7 +162,7 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
 
     let sp_rel = format!("{pass_rel}/{SCRATCHPAD}");
     let sp_path = ctx.pass_root.join(SCRATCHPAD);
-    match crate::fs::careful::read(&sp_path) {
+    match crate::fs::careful::read_document_bytes(&sp_path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => out.findings.push(
             Finding::error(
                 "scratchpad-missing",

@@ -140,8 +140,9 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
     }
 
     // Clean state under the target.
-    out.notes.push(git::tool_files_note(&pass_rel));
-    for c in git::dirty_paths(ctx.repo, &pass_rel)? {
+    let (dirty, ignored) = git::dirty_and_ignored(ctx.repo, &pass_rel)?;
+    out.notes.extend(git::tool_files_note(&ignored));
+    for c in dirty {
         let what = describe(&c.code);
         out.findings.push(
             Finding::error(

@@ -197,6 +197,48 @@ pub fn read_limited(path: &Path, links: Links, max: u64, buf: &mut Vec<u8>) -> i
     Ok(())
 }
 
+/// The largest markdown document the gates read (closure documents, the cleanup manifest,
+/// the orchestrator plan and scratchpad, the canonical docs, a file an anchor cites): the
+/// cap of source files ([`crate::fs::source::MAX_FILE_BYTES`]). A real closure document is a
+/// few kilobytes; reading a larger one whole would only cost time and memory.
+pub const MAX_DOCUMENT_BYTES: u64 = crate::fs::source::MAX_FILE_BYTES;
+
+/// Reads a document (following links), refusing one over [`MAX_DOCUMENT_BYTES`] after
+/// reading no more than that: the error (`FileTooLarge`) says "is over the 8 MiB limit of a
+/// document the gates read (8388608 bytes)"; the caller names the path.
+pub fn read_document_bytes(path: impl AsRef<Path>) -> io::Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    match read_limited(path.as_ref(), Links::Follow, MAX_DOCUMENT_BYTES, &mut buf) {
+        Err(e) if too_large(&e) => Err(io::Error::new(
+            io::ErrorKind::FileTooLarge,
+            format!(
+                "is over the {} MiB limit of a document the gates read ({MAX_DOCUMENT_BYTES} bytes)",
+                MAX_DOCUMENT_BYTES / (1024 * 1024)
+            ),
+        )),
+        r => r.map(|()| buf),
+    }
+}
+
+/// [`read_document_bytes`] as UTF-8 text.
+pub fn read_document(path: impl AsRef<Path>) -> io::Result<String> {
+    let bytes = read_document_bytes(path)?;
+    String::from_utf8(bytes).map_err(|e| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "is not valid UTF-8 (at byte {})",
+                e.utf8_error().valid_up_to()
+            ),
+        )
+    })
+}
+
+/// Whether a read failed on a size limit ([`read_limited`], [`read_document`]).
+pub fn too_large(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::FileTooLarge
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -215,6 +257,27 @@ mod tests {
         assert_eq!(e.to_string(), "is over the 2 byte limit");
         read_limited(&p, Links::Follow, 4, &mut buf).unwrap();
         assert_eq!(buf, b"text");
+    }
+
+    /// A document over the cap is refused after reading no more than the cap (a sparse
+    /// file of 2.5 GB is refused at once), with the limit in the message.
+    #[test]
+    fn a_document_over_the_cap_is_refused_without_reading_it_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("A7_REVIEW_DISPOSITION.md");
+        let f = std::fs::File::create(&p).unwrap();
+        f.set_len(MAX_DOCUMENT_BYTES).unwrap();
+        assert_eq!(
+            read_document_bytes(&p).unwrap().len() as u64,
+            MAX_DOCUMENT_BYTES
+        );
+        f.set_len(2_500_000_000).unwrap();
+        let e = read_document(&p).unwrap_err();
+        assert!(too_large(&e));
+        assert_eq!(
+            e.to_string(),
+            "is over the 8 MiB limit of a document the gates read (8388608 bytes)"
+        );
     }
 
     #[cfg(unix)]

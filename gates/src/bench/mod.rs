@@ -2,6 +2,7 @@
 //! checked here, never by timed unit tests. Each benchmark generates its input in a temporary
 //! directory, runs the measured code several times and prints the median and spread.
 
+pub mod documents;
 pub mod executor;
 pub mod guard;
 pub mod metadata_contract;

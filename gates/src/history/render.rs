@@ -5,7 +5,15 @@ use super::{Cell, History, Transition, checkout::short};
 use crate::record::Status;
 use crate::report::github_summary::md_cell;
 
-/// A cell as text: the status word, and the number of findings when there are any.
+/// The errors of a cell (the findings that fail a gate; warnings and notes do not count).
+fn errors(cell: &Cell) -> usize {
+    cell.findings
+        .iter()
+        .filter(|f| f.severity == crate::finding::Severity::Error)
+        .count()
+}
+
+/// A cell as text: the status word, and the number of errors when there are any.
 pub fn cell_text(cell: Option<&Cell>) -> String {
     let Some(cell) = cell else {
         return "-".into();
@@ -17,7 +25,7 @@ pub fn cell_text(cell: Option<&Cell>) -> String {
         Status::TimedOut => "timeout",
         Status::Errored => "error",
     };
-    let n = cell.findings.len();
+    let n = errors(cell);
     if n > 0 {
         format!("{word}({n})")
     } else {
@@ -36,7 +44,7 @@ fn cell_md(cell: Option<&Cell>) -> String {
         Status::TimedOut => "⏱️",
         Status::Errored => "⚠️",
     };
-    let n = cell.findings.len();
+    let n = errors(cell);
     if n > 0 {
         format!("{mark} {n}")
     } else {
@@ -44,11 +52,19 @@ fn cell_md(cell: Option<&Cell>) -> String {
     }
 }
 
-fn transition_text(t: &Transition) -> String {
-    let mut s = match &t.first_green {
-        Some(c) => format!("first green {}", short(c)),
-        None => "never green".into(),
-    };
+/// Where a gate turned green: at the first commit shown it was already green, which says
+/// nothing of when it turned.
+fn first_green_text(t: &Transition, h: &History) -> Option<String> {
+    let c = t.first_green.as_deref()?;
+    Some(if h.commits.first().is_some_and(|f| f.sha == c) {
+        format!("green from the first commit shown, {}", short(c))
+    } else {
+        format!("first green {}", short(c))
+    })
+}
+
+fn transition_text(t: &Transition, h: &History) -> String {
+    let mut s = first_green_text(t, h).unwrap_or_else(|| "never green".into());
     if !t.red_again.is_empty() {
         let reds: Vec<&str> = t.red_again.iter().map(|c| short(c)).collect();
         s.push_str(&format!(", red again {}", reds.join(" ")));
@@ -119,9 +135,9 @@ pub fn text(h: &History) -> String {
         out.push_str(line.trim_end());
         out.push('\n');
     }
-    out.push_str("\n(n) = findings the gate reported\n\n");
+    out.push_str("\n(n) = errors the gate reported (warnings and notes: --format json)\n\n");
     for t in &h.transitions {
-        out.push_str(&format!("{:gate_w$}  {}\n", t.gate, transition_text(t)));
+        out.push_str(&format!("{:gate_w$}  {}\n", t.gate, transition_text(t, h)));
     }
     out.push('\n');
     for c in &h.commits {
@@ -162,7 +178,13 @@ pub fn markdown(h: &History) -> String {
         let first = t
             .first_green
             .as_deref()
-            .map(|c| format!("`{}`", short(c)))
+            .map(|c| {
+                if h.commits.first().is_some_and(|f| f.sha == c) {
+                    format!("from the start (`{}`)", short(c))
+                } else {
+                    format!("`{}`", short(c))
+                }
+            })
             .unwrap_or_else(|| "never".into());
         let reds: Vec<String> = t
             .red_again
@@ -172,7 +194,7 @@ pub fn markdown(h: &History) -> String {
         out.push_str(&format!(" {first} | {} |\n", reds.join(" ")));
     }
     out.push_str(
-        "\n✅ passed · ❌ failed · ⚠️ could not judge · ⏱️ timed out · ⏭️ skipped; a number counts the gate's findings.\n",
+        "\n✅ passed · ❌ failed · ⚠️ could not judge · ⏱️ timed out · ⏭️ skipped; a number counts the gate's errors (warnings and notes: `--format json`).\n",
     );
     if h.interrupted {
         out.push_str("\n**Interrupted**: commits not finished are left out.\n");

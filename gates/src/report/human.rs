@@ -71,19 +71,17 @@ pub fn gate_line(style: &Style, g: &GateResult) -> String {
         g.id,
         secs(g.duration_ms)
     );
-    let errors = g.error_count();
-    let other = g.findings.len() - errors;
-    if errors > 0 {
-        line.push_str(&format!(
-            "  {errors} finding{}",
-            if errors == 1 { "" } else { "s" }
-        ));
-    }
-    if other > 0 {
-        line.push_str(&format!(
-            "  {other} note{}",
-            if other == 1 { "" } else { "s" }
-        ));
+    // By severity, as `history` counts them: errors fail the gate, warnings and notes
+    // do not.
+    let count = |sev: Severity| g.findings.iter().filter(|f| f.severity == sev).count();
+    for (n, word) in [
+        (count(Severity::Error), "error"),
+        (count(Severity::Warning), "warning"),
+        (count(Severity::Note), "note"),
+    ] {
+        if n > 0 {
+            line.push_str(&format!("  {n} {word}{}", if n == 1 { "" } else { "s" }));
+        }
     }
     if let Some(r) = &g.reason {
         line.push_str(&format!("  {}", style.dim(r)));
@@ -105,20 +103,65 @@ pub struct Live {
 struct LiveState {
     running: Vec<(String, Instant)>,
     drawn: usize,
+    /// Without a terminal: for each running gate, the progress lines printed so far.
+    told: Vec<(String, u64)>,
+}
+
+/// The environment variable setting, in seconds, how often a gate still running is reported
+/// when stderr is not a terminal (default 10).
+pub const PROGRESS_EVERY_ENV: &str = "RAWR_GATES_PROGRESS_EVERY";
+
+fn progress_every() -> Duration {
+    let secs = std::env::var(PROGRESS_EVERY_ENV)
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|s| *s > 0)
+        .unwrap_or(10);
+    Duration::from_secs(secs)
+}
+
+/// Without a terminal, a plain line for each gate that has run another period, so a log is
+/// never silent for long: `  ... harness-matrix still running (10s)`.
+fn tell_progress(s: &mut LiveState, every: Duration) {
+    let mut lines = String::new();
+    let LiveState { running, told, .. } = s;
+    for (g, t) in running.iter() {
+        let periods = (t.elapsed().as_secs_f64() / every.as_secs_f64()) as u64;
+        let Some(n) = told.iter_mut().find(|(x, _)| x == g).map(|(_, n)| n) else {
+            continue;
+        };
+        if periods > *n {
+            *n = periods;
+            lines.push_str(&format!(
+                "  ... {g} still running ({}s)\n",
+                periods * every.as_secs()
+            ));
+        }
+    }
+    if !lines.is_empty() {
+        let mut err = std::io::stderr().lock();
+        let _ = err.write_all(lines.as_bytes());
+        let _ = err.flush();
+    }
 }
 
 impl Live {
     pub fn new(style: Style, tty: bool) -> Live {
         let state = Arc::new(Mutex::new(LiveState::default()));
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let ticker = tty.then(|| {
+        let every = progress_every();
+        let ticker = Some({
             let state = state.clone();
             let stop = stop.clone();
             std::thread::spawn(move || {
                 while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                     std::thread::sleep(Duration::from_millis(200));
                     let mut s = state.lock().expect("lock");
-                    redraw(&style, &mut s, None);
+                    if tty {
+                        redraw(&style, &mut s, None);
+                    } else {
+                        tell_progress(&mut s, every);
+                    }
                 }
             })
         });
@@ -169,10 +212,12 @@ fn redraw(style: &Style, s: &mut LiveState, above: Option<&str>) {
 
 impl Observer for Live {
     fn gate_started(&self, gate: &str) {
+        let mut s = self.state.lock().expect("lock");
+        s.running.push((gate.to_string(), Instant::now()));
         if self.tty {
-            let mut s = self.state.lock().expect("lock");
-            s.running.push((gate.to_string(), Instant::now()));
             redraw(&self.style, &mut s, None);
+        } else {
+            s.told.push((gate.to_string(), 0));
         }
     }
 
@@ -183,6 +228,9 @@ impl Observer for Live {
             s.running.retain(|(g, _)| g != &r.id);
             redraw(&self.style, &mut s, Some(&line));
         } else {
+            let mut s = self.state.lock().expect("lock");
+            s.running.retain(|(g, _)| g != &r.id);
+            s.told.retain(|(g, _)| g != &r.id);
             // A closed stderr must not end the run: the result is still recorded.
             let _ = writeln!(std::io::stderr(), "{line}");
         }
@@ -280,8 +328,9 @@ pub fn summary(style: &Style, record: &RunRecord) -> String {
             }
             if errors.len() > SUMMARY_FINDINGS {
                 out.push_str(&format!(
-                    "    ... and {} more\n",
-                    errors.len() - SUMMARY_FINDINGS
+                    "    ... and {} more: `cargo xtask gate {}` lists them all (with the same --repo), as does --format json\n",
+                    errors.len() - SUMMARY_FINDINGS,
+                    g.id
                 ));
             }
         }

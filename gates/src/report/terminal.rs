@@ -41,6 +41,33 @@ pub fn escape(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// `s` without ANSI SGR sequences (`ESC [ 32 m`, `ESC [ 1 ; 31 m`, `ESC [ m`): the colours a
+/// test runner writes into its captured output, which escaped would show as walls of
+/// `\x1b[32m`. Any other escape sequence or control character is left to [`escape`].
+pub fn strip_sgr(s: &str) -> Cow<'_, str> {
+    if !s.contains("\x1b[") {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find("\x1b[") {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 2..];
+        let params = after
+            .bytes()
+            .take_while(|b| b.is_ascii_digit() || matches!(b, b';' | b':'))
+            .count();
+        if after.as_bytes().get(params) == Some(&b'm') {
+            rest = &after[params + 1..];
+        } else {
+            out.push('\x1b');
+            rest = &rest[i + 1..];
+        }
+    }
+    out.push_str(rest);
+    Cow::Owned(out)
+}
+
 fn esc(s: &mut String) {
     if let Cow::Owned(e) = escape(s) {
         *s = e;
@@ -70,6 +97,9 @@ pub fn gate(g: &GateResult) -> GateResult {
     }
     g.findings = g.findings.iter().map(finding).collect();
     g.notes.iter_mut().for_each(esc);
+    if let Cow::Owned(o) = strip_sgr(&g.output) {
+        g.output = o;
+    }
     esc(&mut g.output);
     g
 }
@@ -101,6 +131,18 @@ pub fn record(r: &RunRecord) -> RunRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A runner's colours are dropped; other control characters are still escaped.
+    #[test]
+    fn runner_colours_are_stripped_and_other_controls_escaped() {
+        let out =
+            "\x1b[32m✓\x1b[39m test \x1b[2m(3ms)\x1b[22m\x1b[1;31m\x1b[m\r\x1b]0;title\x07 \x1b[2K";
+        assert_eq!(
+            escape(&strip_sgr(out)),
+            "✓ test (3ms)\\r\\x1b]0;title\\x07 \\x1b[2K"
+        );
+        assert!(matches!(strip_sgr("plain"), Cow::Borrowed(_)));
+    }
 
     #[test]
     fn controls_are_escaped_and_layout_kept() {
