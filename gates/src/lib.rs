@@ -18,6 +18,6 @@ pub mod report;
 pub mod run;
 
 pub use gates_core::{
-    Finding, GateError, LoadError, Severity, artifacts, ci, devtest, error, finding, fs, pipeline,
-    process, record, testreport, text,
+    Finding, GateError, LoadError, Severity, artifacts, ci, devtest, error, finding, fs, packet,
+    pipeline, process, record, testreport, text,
 };
