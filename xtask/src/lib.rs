@@ -6,6 +6,7 @@
 //! `gates`, where a binary would wait for all of it; the binary itself is then only linked.
 
 mod cold_build;
+mod init_pipeline;
 
 use std::io::IsTerminal;
 use std::io::Write;
@@ -152,6 +153,9 @@ enum Cmd {
     },
     /// The gates over a range of commits, as a gate × commit matrix; or bisect one gate.
     History(HistoryArgs),
+    /// Write a pipeline file from a phase's packet (its PHASE_<X>_WORKBREAKDOWN.yaml and
+    /// PHASE_<X>_ACCEPTANCE_GATES.md).
+    Init(InitArgs),
     /// Benchmarks over generated inputs.
     #[command(subcommand)]
     Bench(BenchCmd),
@@ -181,6 +185,26 @@ struct HistoryArgs {
     /// Find the first commit between GOOD and BAD where GATE stops passing.
     #[arg(long, num_args = 3, value_names = ["GATE", "GOOD", "BAD"])]
     bisect: Option<Vec<String>>,
+}
+
+#[derive(clap::Args)]
+struct InitArgs {
+    /// The target repository the phase runs in (default: the current directory).
+    #[arg(long, value_name = "DIR")]
+    repo: Option<PathBuf>,
+    /// The directory holding the phase's packet (default: the latest phase's work breakdown
+    /// found in the repository).
+    #[arg(long, value_name = "DIR", conflicts_with = "workbreakdown")]
+    packet: Option<PathBuf>,
+    /// The phase's PHASE_<X>_WORKBREAKDOWN.yaml (the acceptance gates are read beside it).
+    #[arg(long, value_name = "FILE")]
+    workbreakdown: Option<PathBuf>,
+    /// The pipeline file to write (default: ci/phase-<x>.toml of this workspace).
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// Write over an existing pipeline file.
+    #[arg(long)]
+    force: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -520,7 +544,7 @@ impl Cmd {
             | Cmd::Report { pipe, .. }
             | Cmd::Ci { pipe, .. } => Some(pipe),
             Cmd::History(a) => Some(&a.pipe),
-            Cmd::Test { .. } | Cmd::Bench(_) | Cmd::Fuzz { .. } => None,
+            Cmd::Test { .. } | Cmd::Bench(_) | Cmd::Fuzz { .. } | Cmd::Init(_) => None,
         }
     }
 }
@@ -531,7 +555,7 @@ fn pipeline_file(cli: &Cli) -> anyhow::Result<Option<PathBuf>> {
         None => {
             if cli.pipeline.is_some() {
                 anyhow::bail!(
-                    "`--pipeline` applies to the subcommands that read a pipeline; `test`, `bench` and `fuzz` read none"
+                    "`--pipeline` applies to the subcommands that read a pipeline; `test`, `bench`, `fuzz` and `init` read none"
                 );
             }
             Ok(None)
@@ -581,6 +605,19 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         }
         Cmd::Ci { cmd, .. } => ci(&pipeline, cmd),
         Cmd::History(a) => history(&pipeline, a),
+        Cmd::Init(a) => {
+            let opts = init_pipeline::Options {
+                repo: a.repo,
+                packet: a.packet,
+                workbreakdown: a.workbreakdown,
+                out: a.out,
+                force: a.force,
+            };
+            for line in init_pipeline::run(&opts, &workspace_root())? {
+                outln!("{line}");
+            }
+            Ok(0)
+        }
         Cmd::Test { args } => {
             let code = gates::devtest::run(&workspace_root(), &args).map_err(anyhow::Error::msg)?;
             Ok(code.clamp(0, 255) as u8)

@@ -12,6 +12,7 @@ pub mod metadata_contract;
 pub mod orchestrator_artifacts;
 pub mod preflight;
 pub mod readiness;
+pub mod workbreakdown_drift;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};

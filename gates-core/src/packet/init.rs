@@ -39,10 +39,10 @@ pub struct Input {
     pub workbreakdown: String,
     /// The acceptance gates document, when there is one (named in a comment).
     pub acceptance_file: Option<String>,
-    /// The conditional slice's scan results found in the pass root.
-    pub scan_results: Vec<String>,
-    /// The conditional slice's trigger evidence files found in the pass root.
-    pub trigger_evidence: Vec<String>,
+    /// The files of the pass root, when it exists: the conditional slice's scan results
+    /// (`<slice>_…SCAN_RESULT.json`) and trigger evidence (`<slice>_TRIGGER_EVIDENCE….md`)
+    /// are taken from them.
+    pub pass_root_files: Vec<String>,
 }
 
 /// The pipeline text and what the user should look at.
@@ -291,16 +291,27 @@ pub fn render(wb: &WorkBreakdown, acceptance: Option<&Acceptance>, input: &Input
         t.push_str(&role_line("readiness", s, file));
     }
     if let Some(s) = conditional {
-        let evidence = if input.trigger_evidence.is_empty() {
-            vec![format!("{}_TRIGGER_EVIDENCE.md", s.id)]
-        } else {
-            input.trigger_evidence.clone()
-        };
+        let prefix = format!("{}_", s.id);
+        let scan: Vec<String> = input
+            .pass_root_files
+            .iter()
+            .filter(|f| f.starts_with(&prefix) && f.ends_with("SCAN_RESULT.json"))
+            .cloned()
+            .collect();
+        let mut evidence: Vec<String> = input
+            .pass_root_files
+            .iter()
+            .filter(|f| f.starts_with(&format!("{prefix}TRIGGER_EVIDENCE")) && f.ends_with(".md"))
+            .cloned()
+            .collect();
+        if evidence.is_empty() {
+            evidence.push(format!("{prefix}TRIGGER_EVIDENCE.md"));
+        }
         t.push_str(&format!(
             "conditional = {{ slice = {}, file = {}, scan = {}, trigger_evidence = {} }}\n",
             q(&s.id),
             q(&format!("{}_DISPOSITION.md", s.id)),
-            list(&input.scan_results),
+            list(&scan),
             list(&evidence)
         ));
     }

@@ -57,6 +57,8 @@ pub struct Slice {
     pub title: String,
     pub owner: String,
     pub depends_on: Vec<String>,
+    /// Where each entry of `depends_on` is written, in the same order.
+    pub depends_on_pos: Vec<Pos>,
     pub gates: Vec<String>,
     pub pos: Pos,
 }

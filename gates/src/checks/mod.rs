@@ -18,7 +18,7 @@ pub use gates_core::checks::{
 };
 pub use gates_core::checks::{
     agent_outputs, ci_drift, closure, docs_cleanup, handoff, metadata_contract,
-    orchestrator_artifacts, preflight, readiness,
+    orchestrator_artifacts, preflight, readiness, workbreakdown_drift,
 };
 
 /// Every built-in check as the pipeline loader sees it (name and params validation).
@@ -88,6 +88,12 @@ pub fn registry() -> Vec<CheckDef> {
             summary: "the generated GitHub Actions workflow matches the pipeline file",
             validate: ci_drift::validate,
             run: ci_drift::run,
+        },
+        CheckDef {
+            name: "workbreakdown-drift",
+            summary: "the pipeline's slices and dependencies are those of the phase's PHASE_<X>_WORKBREAKDOWN.yaml",
+            validate: workbreakdown_drift::validate,
+            run: workbreakdown_drift::run,
         },
         manifest_smoke::def(),
         host_composition_guard::def(),
