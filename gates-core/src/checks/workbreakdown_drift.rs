@@ -63,7 +63,8 @@ fn pipeline_edges(p: &Pipeline) -> Vec<(Edge, Pos)> {
     for s in &p.slices {
         for (i, d) in s.depends_on.iter().enumerate() {
             let pos = s.depends_on_pos.get(i).cloned().unwrap_or_else(|| s.pos.clone());
-            out.push(((s.id.clone(), d.clone(), false), pos));
+            let cond = s.depends_on_if_triggered.contains(d);
+            out.push(((s.id.clone(), d.clone(), cond), pos));
         }
     }
     out
@@ -133,6 +134,21 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
                 .with_help(format!("add a `[[slice]]` with id = \"{}\" to {pfile}", s.id)),
             ),
             Some(ps) => {
+                if ps.conditional != s.conditional {
+                    out.findings.push(Finding::error(
+                        "conditional-drift",
+                        &rel,
+                        s.pos.line,
+                        s.pos.col,
+                        format!(
+                            "slice `{}` is {}conditional in the work breakdown, {}conditional in the pipeline ({pfile}:{})",
+                            s.id,
+                            if s.conditional { "" } else { "not " },
+                            if ps.conditional { "" } else { "not " },
+                            ps.pos.line
+                        ),
+                    ));
+                }
                 if !s.owner.is_empty() && ps.owner != s.owner {
                     out.findings.push(Finding::error(
                         "owner-drift",
