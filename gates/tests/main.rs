@@ -20,6 +20,7 @@ mod pipeline_load;
 mod report_locations;
 mod route_probe;
 mod setup;
+mod workbreakdown_drift;
 
 // What the modules above share.
 mod closure_support;
