@@ -8,6 +8,7 @@ mod conventions;
 mod example;
 mod guard_outputs;
 mod history;
+mod init;
 mod robustness;
 
 // What the modules above share.
