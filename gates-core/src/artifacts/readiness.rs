@@ -1,4 +1,5 @@
-//! `A9_PHASE_B_READINESS.md`: the Phase B kickoff posture, read as people write it
+//! The readiness document (`[documents] readiness`): the next phase's kickoff posture, read
+//! as people write it
 //! (`docs/closure-format.md`).
 //!
 //! ```markdown
@@ -621,11 +622,11 @@ pub fn check(path: &str, text: &str, require_ready: bool) -> Readiness {
                 ));
             } else {
                 let f = err(
-                    "phase-b-not-ready",
+                    "next-phase-not-ready",
                     posture_line,
                     1,
                     format!(
-                        "Phase B is not ready: {} blocker(s) listed",
+                        "the next phase is not ready: {} blocker(s) listed",
                         r.blockers.len()
                     ),
                 );

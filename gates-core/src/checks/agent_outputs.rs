@@ -1,4 +1,4 @@
-//! `agent-outputs` (A7): agent final outputs are complete and everything cited exists.
+//! `agent-outputs`: agent final outputs are complete and everything cited exists.
 //!
 //! **What it checks.** Every `AGENT_*.md` of the pass root is an agent document; the pass
 //! root holds at least one final (an agent document with `FINAL` among the words of its name:
@@ -29,7 +29,7 @@
 
 use serde::Deserialize;
 
-use super::{CheckCtx, CheckOutput, ParamError, parse_params};
+use super::{Capability, CheckCtx, CheckDef, CheckOutput, ParamError, Role, Rule, parse_params};
 use std::collections::BTreeMap;
 
 use crate::artifacts::cleanup::{self, Action};
@@ -61,6 +61,22 @@ pub struct Params {
 pub fn validate(t: &toml::Table) -> Result<(), ParamError> {
     parse_params::<Params>(t).map(|_| ())
 }
+
+pub fn def() -> CheckDef {
+    CheckDef {
+        name: "agent-outputs",
+        summary: "agent finals have the five sections, resolving evidence; cited artifacts exist",
+        capabilities: &[Capability::WorkTree],
+        rules: RULES,
+        aliases: &[],
+        validate,
+        roles: super::no_roles,
+        run,
+    }
+}
+
+/// Every rule of the agent-outputs check.
+pub const RULES: &[Rule] = &[];
 
 pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
     let p: Params = ctx.params()?;
@@ -113,12 +129,16 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
         finals.len()
     ));
 
-    let docs: Vec<String> = p.closure_documents.clone().unwrap_or_else(|| {
-        names::CLOSURE_DOCUMENTS
-            .iter()
-            .map(|s| s.to_string())
-            .collect()
-    });
+    let documents = &ctx.pipeline.documents;
+    let docs: Vec<String> = p
+        .closure_documents
+        .clone()
+        .unwrap_or_else(|| documents.closure_documents());
+    // The dispositions: their `path:line` evidence is judged by their own gate.
+    let dispositions: Vec<&str> = [Role::Review, Role::Structural]
+        .into_iter()
+        .filter_map(|r| documents.file(r))
+        .collect();
     for d in &docs {
         let full = super::resolve_inside(ctx.pass_root, d)?;
         if !full.is_file() {
@@ -133,19 +153,16 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
             .map(git::rel_str)
             .unwrap_or_default();
         resolver.set_bases(&doc_dir, &packet_rel);
-        // A disposition's `path:line` evidence is judged by its own gate (review-closure,
-        // structural-closure); here only the files it cites.
-        let anchors = !matches!(
-            d.as_str(),
-            "A7_REVIEW_DISPOSITION.md" | "B4A_STRUCTURAL_DISPOSITION.md"
-        );
+        // A disposition's `path:line` evidence is judged by its own gate (the closure
+        // gates); here only the files it cites.
+        let anchors = !dispositions.contains(&d.as_str());
         check_citations(&rel, &text, &mut resolver, &mut out.findings, anchors);
     }
     Ok(out)
 }
 
 /// Superseded agent files the cleanup deleted on the record: repository-relative path →
-/// where the manifest lists it (`A8_CLEANUP_MANIFEST.md:20`). An entry counts when the
+/// where the manifest lists it (`<manifest>.md:20`). An entry counts when the
 /// manifest deletes it, the file is gone, it is an agent's plan, scratchpad or other
 /// non-final document, and a final of the same agent is in the pass root (SPEC §7: such
 /// files are deleted once their final exists). The manifest's own problems are the

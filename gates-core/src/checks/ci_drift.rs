@@ -19,7 +19,7 @@
 
 use serde::Deserialize;
 
-use super::{CheckCtx, CheckOutput, ParamError, parse_params};
+use super::{Capability, CheckCtx, CheckDef, CheckOutput, ParamError, Rule, parse_params};
 use crate::ci::{self, Drift, config::check_workflow_path};
 use crate::error::GateError;
 use crate::finding::Finding;
@@ -44,6 +44,22 @@ pub fn validate(table: &toml::Table) -> Result<(), ParamError> {
     }
     Ok(())
 }
+
+pub fn def() -> CheckDef {
+    CheckDef {
+        name: "ci-drift",
+        summary: "the generated GitHub Actions workflow matches the pipeline file",
+        capabilities: &[Capability::Workspace],
+        rules: RULES,
+        aliases: &[],
+        validate,
+        roles: super::no_roles,
+        run,
+    }
+}
+
+/// Every rule of the ci-drift check.
+pub const RULES: &[Rule] = &[];
 
 pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
     let params: Params = ctx.params()?;

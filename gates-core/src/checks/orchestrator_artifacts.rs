@@ -21,8 +21,8 @@
 
 use serde::Deserialize;
 
-use super::{CheckCtx, CheckOutput, ParamError, parse_params};
-use crate::artifacts::{SCRATCHPAD, git, plan, scratchpad};
+use super::{Capability, CheckCtx, CheckDef, CheckOutput, ParamError, Rule, parse_params};
+use crate::artifacts::{git, plan, scratchpad};
 use crate::error::GateError;
 use crate::finding::Finding;
 
@@ -38,14 +38,31 @@ pub fn validate(t: &toml::Table) -> Result<(), ParamError> {
     parse_params::<Params>(t).map(|_| ())
 }
 
+pub fn def() -> CheckDef {
+    CheckDef {
+        name: "orchestrator-artifacts",
+        summary: "Stage 0: the orchestrator plan (verbatim, checksum intact) and the append-only scratchpad exist",
+        capabilities: &[Capability::WorkTree, Capability::Commit],
+        rules: RULES,
+        aliases: &[],
+        validate,
+        roles: super::no_roles,
+        run,
+    }
+}
+
+/// Every rule of the orchestrator-artifacts check.
+pub const RULES: &[Rule] = &[];
+
 pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
     let p: Params = ctx.params()?;
     let pass_rel = git::rel_str(&ctx.pipeline.target.pass_root);
     let mut out = CheckOutput::default();
     let fix = "run `cargo xtask artifacts init --runbook FILE`";
 
-    let plan_rel = format!("{pass_rel}/{}", plan::PLAN);
-    let plan_path = ctx.pass_root.join(plan::PLAN);
+    let documents = &ctx.pipeline.documents;
+    let plan_rel = format!("{pass_rel}/{}", documents.plan);
+    let plan_path = super::resolve_inside(ctx.pass_root, &documents.plan)?;
     match crate::fs::careful::read(&plan_path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             out.findings.push(
@@ -144,8 +161,8 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
         }
     }
 
-    let sp_rel = format!("{pass_rel}/{SCRATCHPAD}");
-    let sp_path = ctx.pass_root.join(SCRATCHPAD);
+    let sp_rel = format!("{pass_rel}/{}", documents.scratchpad);
+    let sp_path = super::resolve_inside(ctx.pass_root, &documents.scratchpad)?;
     match crate::fs::careful::read(&sp_path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => out.findings.push(
             Finding::error(

@@ -23,7 +23,7 @@
 
 use serde::Deserialize;
 
-use super::{CheckCtx, CheckOutput, ParamError, parse_params};
+use super::{Capability, CheckCtx, CheckDef, CheckOutput, ParamError, Rule, parse_params};
 use crate::artifacts::git;
 use crate::error::GateError;
 use crate::finding::Finding;
@@ -55,6 +55,22 @@ pub fn validate(t: &toml::Table) -> Result<(), ParamError> {
     }
     Ok(())
 }
+
+pub fn def() -> CheckDef {
+    CheckDef {
+        name: "preflight",
+        summary: "Stage 0: the target is a clean git work tree on the expected branch; parent branch and worktree exist",
+        capabilities: &[Capability::Commit, Capability::WorkTree],
+        rules: RULES,
+        aliases: &[],
+        validate,
+        roles: super::no_roles,
+        run,
+    }
+}
+
+/// Every rule of the preflight check.
+pub const RULES: &[Rule] = &[];
 
 pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
     let p: Params = ctx.params()?;

@@ -25,7 +25,7 @@
 
 use serde::Deserialize;
 
-use super::{CheckCtx, CheckOutput, ParamError, parse_params};
+use super::{Capability, CheckCtx, CheckDef, CheckOutput, ParamError, Rule, parse_params};
 use crate::error::GateError;
 use crate::finding::{Finding, Severity};
 use crate::packet::workbreakdown;
@@ -53,6 +53,61 @@ pub fn validate(table: &toml::Table) -> Result<(), ParamError> {
     }
     Ok(())
 }
+
+pub fn def() -> CheckDef {
+    CheckDef {
+        name: "workbreakdown-drift",
+        summary: "the pipeline's slices and dependencies are those of the phase's PHASE_<X>_WORKBREAKDOWN.yaml",
+        capabilities: &[Capability::WorkTree, Capability::Workspace],
+        rules: RULES,
+        aliases: &[],
+        validate,
+        roles: super::no_roles,
+        run,
+    }
+}
+
+const FIX: &str = "make the pipeline's slices and dependencies the work breakdown's (`cargo xtask init --force` writes them again), or correct the work breakdown";
+
+/// Every rule of the workbreakdown-drift check.
+pub const RULES: &[Rule] = &[
+    super::error(
+        "workbreakdown-missing",
+        "the work breakdown the gate names does not exist",
+        "name the phase's PHASE_<X>_WORKBREAKDOWN.yaml in the gate's `workbreakdown` parameter",
+    ),
+    super::error(
+        "workbreakdown-invalid",
+        "the work breakdown is not valid YAML or not in the packet's shape",
+        "fix the YAML at the line and column given",
+    ),
+    super::error("slice-missing", "a slice of the work breakdown is not in the pipeline", FIX),
+    super::error(
+        "slice-extra",
+        "a slice of the pipeline is not in the work breakdown",
+        "remove it, add it to the work breakdown, or list it in the gate's `pipeline_only`",
+    ),
+    super::error(
+        "dependency-missing",
+        "a depends_on or depends_on_if_triggered edge of the work breakdown is not in the pipeline",
+        FIX,
+    ),
+    super::error(
+        "dependency-extra",
+        "a dependency of the pipeline is not in the work breakdown (or not of the same kind)",
+        FIX,
+    ),
+    super::error(
+        "conditional-drift",
+        "a slice is conditional in one and not in the other",
+        FIX,
+    ),
+    super::warning(
+        "owner-drift",
+        "a slice's owner differs from the work breakdown's",
+        "make the owners agree",
+    ),
+];
 
 /// An edge: (slice, dependency, only if triggered).
 type Edge = (String, String, bool);

@@ -374,13 +374,13 @@ pub fn render(wb: &WorkBreakdown, acceptance: Option<&Acceptance>, input: &Input
     ));
     if let Some(s) = review {
         t.push_str(&format!(
-            "[gate.review-closure]\ntitle = {}\ncheck = \"review-closure\"\n\n",
+            "[gate.review-closure]\ntitle = {}\ncheck = \"closure\"\nparams = {{ kind = \"review\" }}\n\n",
             q(&format!("{} review disposition closed", s.id))
         ));
     }
     if let Some(s) = structural {
         t.push_str(&format!(
-            "[gate.structural-closure]\ntitle = {}\ncheck = \"structural-closure\"\n\n",
+            "[gate.structural-closure]\ntitle = {}\ncheck = \"closure\"\nparams = {{ kind = \"structural\" }}\n\n",
             q(&format!("{} structural assessment closed", s.id))
         ));
     }
