@@ -70,7 +70,7 @@ fn init_writes_the_packets_pipeline() {
     assert_eq!(code, 0, "{out}{err}");
     assert_eq!(
         out,
-        "wrote ci/phase-q.toml: phase Q, 8 slices, 10 dependencies, 9 command gates (from repo/docs/spec/PHASE_Q_ACCEPTANCE_GATES.md)\n"
+        "wrote ci/phase-q.toml: phase Q, 8 slices, 9 dependencies, 10 command gates (from repo/docs/spec/PHASE_Q_ACCEPTANCE_GATES.md)\n"
     );
     let text = std::fs::read_to_string(ws.out()).unwrap();
     insta::assert_snapshot!("init_phase_q", text);
