@@ -3,9 +3,9 @@
 //! - **Slices, owners, dependencies** are the work breakdown's, exactly: every slice, in its
 //!   order, with `depends_on`, `depends_on_if_triggered` and `conditional` as written.
 //! - **Stages** follow the workflow's runbooks. With a planning slice (a title that says
-//!   "planning", as `C0`..`F0`): 1 planning, 2 core slices (the conditional one too),
+//!   "planning"): 1 planning, 2 core slices (the conditional one too),
 //!   3 review, 4 structural assessment, 5 docs and cleanup, 6 readiness and handoff; without
-//!   one (Phase B's amended Phase A runbook): 1 core, 2 review, 3 structural, 4 cleanup,
+//!   one (a runbook amended from an earlier phase's): 1 core, 2 review, 3 structural, 4 cleanup,
 //!   5 readiness. A slice is never put before a slice it depends on.
 //! - **Roles** are read from the titles: "review" (the first), "structural assessment" (or
 //!   the review's id + `A`), "cleanup", "readiness"/"realignment", and the conditional slice
@@ -13,8 +13,10 @@
 //! - **Command gates** are the acceptance gates document's commands, each on its slice,
 //!   one gate per distinct command (shared by the slices that list it); the drift-core
 //!   baseline goes on the first core slice, the phase exit on the readiness slice.
-//! - **Closure gates** with the same ids in every phase: `orchestrator-artifacts` and
-//!   `preflight` on the first slice (with `workbreakdown-drift`), `review-closure`,
+//! - **Closure gates** with the same ids in every phase: `preflight` and
+//!   `workbreakdown-drift` on the first slice, `orchestrator-artifacts` on the first core
+//!   slice (the runtime pass's plan and scratchpad come after the planning slice),
+//!   `review-closure`,
 //!   `structural-closure`, `docs-cleanup` on their slices, `readiness`, `handoff` and
 //!   `agent-outputs` on the readiness slice; their documents are named by the workflow's
 //!   conventions in `[documents]` (`<review>_REVIEW_DISPOSITION.md`,
@@ -160,8 +162,10 @@ pub fn render(wb: &WorkBreakdown, acceptance: Option<&Acceptance>, input: &Input
         }
     };
     add(&mut slice_gates, first, "preflight");
-    add(&mut slice_gates, first, "orchestrator-artifacts");
     add(&mut slice_gates, first, "workbreakdown-drift");
+    // The runtime wave's orchestrator plan and scratchpad are written before the first core
+    // slice ("no implementation begins until team prep is logged"), after the planning one.
+    add(&mut slice_gates, first_core, "orchestrator-artifacts");
     if let Some(a) = acceptance {
         for c in &a.commands {
             let (i, what) = match &c.target {

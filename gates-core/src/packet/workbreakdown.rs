@@ -219,7 +219,7 @@ pub fn parse(text: &str, file: &str) -> Result<WorkBreakdown, LoadError> {
     Ok(WorkBreakdown { phase, slices })
 }
 
-/// `PHASE_F_WORKBREAKDOWN.yaml` → `F`.
+/// `PHASE_Q_WORKBREAKDOWN.yaml` → `Q`.
 pub fn phase_of_file_name(file: &str) -> Option<String> {
     let name = file.rsplit(['/', '\\']).next()?;
     let x = name
