@@ -384,8 +384,9 @@ pub fn render(wb: &WorkBreakdown, acceptance: Option<&Acceptance>, input: &Input
     }
     if let Some(s) = structural {
         t.push_str(&format!(
-            "[gate.structural-closure]\ntitle = {}\ncheck = \"closure\"\nparams = {{ kind = \"structural\" }}\n\n",
-            q(&format!("{} structural assessment closed", s.id))
+            "[gate.structural-closure]\ntitle = {}\ncheck = \"closure\"\n# The structural record: the assessment agents' output and the slice's own documents (not\n# every AGENT_*STRUCTURAL*: an implementation slice's structural gates are not the assessment).\nparams = {{ kind = \"structural\", record = [\"AGENT_*STRUCTURAL_ASSESSMENT*.md\", {}] }}\n\n",
+            q(&format!("{} structural assessment closed", s.id)),
+            q(&format!("{}_*.md", s.id))
         ));
     }
     if let Some(s) = cleanup {
