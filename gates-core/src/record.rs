@@ -161,7 +161,7 @@ impl Counts {
 pub struct RunRecord {
     pub tool: String,
     pub pipeline: String,
-    /// How the pipeline names its phase (`[phase]`, e.g. "Phase A"); absent for a pipeline
+    /// How the pipeline names its phase (`[phase]`, e.g. "Phase C"); absent for a pipeline
     /// without one. Headings of the run's outputs use it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phase: Option<String>,
