@@ -1,4 +1,4 @@
-//! The Phase A gate library's base: everything that does not read TypeScript.
+//! The phase gate library's base: everything that does not read TypeScript.
 //!
 //! The pipeline model and its loader ([`pipeline`]), files and processes ([`fs`],
 //! [`process`]), the run record ([`record`]), the runners' test reports ([`testreport`]), the

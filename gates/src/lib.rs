@@ -1,4 +1,4 @@
-//! The Phase A gate library.
+//! The phase gate library: a phase's runbook as machine-checked gates.
 //!
 //! The modules that read no TypeScript live in the `gates-core` crate (so that they compile
 //! while oxc does) and are re-exported here under the same paths.

@@ -27,7 +27,7 @@ use gates::run::{self, executor, session};
     name = "cargo xtask",
     bin_name = "cargo xtask",
     version,
-    about = "Phase A gates: the runbook as machine-checked gates"
+    about = "Phase gates: a phase's runbook as machine-checked gates (the phase is its pipeline file)"
 )]
 struct Cli {
     /// Colour the output: `auto` follows CARGO_TERM_COLOR, CLICOLOR_FORCE, NO_COLOR,
@@ -75,8 +75,10 @@ impl From<Color> for ColorChoice {
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// Run every gate of the pipeline in dependency order.
-    PhaseA(PhaseAArgs),
+    /// Run every gate of the pipeline (`--pipeline FILE`, any phase) in dependency order.
+    Run(RunArgs),
+    /// `run` with the default pipeline, ci/phase-a.toml: the command the user knows.
+    PhaseA(RunArgs),
     /// The project's tests: installs what they need, then `cargo nextest run --workspace ARGS`.
     Test {
         /// Passed on to `cargo nextest run`.
@@ -129,14 +131,16 @@ enum Cmd {
         #[command(subcommand)]
         cmd: ArtifactsCmd,
     },
-    /// The A8 cleanup manifest: plan it, check it against the tree, apply it with git.
+    /// The cleanup manifest (`[documents] cleanup`): plan it, check it against the tree,
+    /// apply it with git.
     Cleanup {
         #[command(flatten)]
         pipe: PipelineArg,
         #[command(subcommand)]
         cmd: CleanupCmd,
     },
-    /// Write PHASE_A_EXECUTION_REPORT.md and FINAL_PHASE_A_HANDOFF.md from the last run.
+    /// Write the execution report and the handoff (`[documents] report`, `handoff`) from
+    /// the last run.
     Report {
         #[command(flatten)]
         pipe: PipelineArg,
@@ -303,22 +307,23 @@ enum BenchCmd {
 
 #[derive(Subcommand)]
 enum CiCmd {
-    /// Write the workflow (default: .github/workflows/phase-a.yml) from the pipeline.
+    /// Write the workflow (the pipeline's `ci.workflow`) from the pipeline.
     Render,
     /// Re-render and compare with the file on disk; on drift print a unified diff and exit 1.
     Check,
 }
 
 #[derive(clap::Args)]
-struct PhaseAArgs {
+struct RunArgs {
     #[command(flatten)]
     pipe: PipelineArg,
     /// The target repository (default: the pipeline's `target.repo`).
     #[arg(long, value_name = "DIR")]
     repo: Option<PathBuf>,
-    /// Only the slices of these stages (repeatable); earlier stages are taken as passed.
+    /// Only the slices of these stages (repeatable), by number or by the stage's label
+    /// (`1.5`); earlier stages are taken as passed.
     #[arg(long, value_name = "N")]
-    stage: Vec<u32>,
+    stage: Vec<String>,
     /// Only these slices or gates (dependencies outside the selection are taken as passed).
     #[arg(long, value_name = "ID", num_args = 1..)]
     only: Vec<String>,
@@ -459,7 +464,7 @@ fn workspace_root() -> PathBuf {
 fn load(cli_pipeline: &Option<PathBuf>) -> anyhow::Result<Arc<Pipeline>> {
     let path = cli_pipeline
         .clone()
-        .unwrap_or_else(|| workspace_root().join("ci").join("phase-a.toml"));
+        .unwrap_or_else(|| workspace_root().join(pipeline::DEFAULT_PIPELINE));
     Ok(Arc::new(gates::load::load_file(&path)?))
 }
 
@@ -535,7 +540,7 @@ impl Cmd {
     /// no pipeline.
     fn pipeline_arg(&self) -> Option<&PipelineArg> {
         match self {
-            Cmd::PhaseA(a) => Some(&a.pipe),
+            Cmd::Run(a) | Cmd::PhaseA(a) => Some(&a.pipe),
             Cmd::Gate { pipe, .. }
             | Cmd::Plan { pipe, .. }
             | Cmd::List { pipe }
@@ -575,7 +580,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
     let pipeline = pipeline_file(&cli)?;
     let colour = ColorChoice::from(cli.color);
     match cli.cmd {
-        Cmd::PhaseA(a) => phase_a(&pipeline, a, colour),
+        Cmd::Run(a) | Cmd::PhaseA(a) => run_pipeline(&pipeline, a, colour),
         Cmd::Gate {
             id,
             repo,
@@ -693,7 +698,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         } => {
             let p = load(&pipeline)?;
             let repo = target_repo(&p, &repo)?;
-            let cfg = gates::checks::docs_cleanup::config_of(&p)?;
+            let cfg = gates::checks::docs_cleanup::manifest_config(&p)?;
             let pass_rel = gates::artifacts::git::rel_str(&p.target.pass_root);
             let (path, m) = gates::artifacts::cleanup::write_plan(&repo, &pass_rel, &cfg)?;
             for e in &m.entries {
@@ -708,7 +713,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         } => {
             let p = load(&pipeline)?;
             let repo = target_repo(&p, &repo)?;
-            let cfg = gates::checks::docs_cleanup::config_of(&p)?;
+            let cfg = gates::checks::docs_cleanup::manifest_config(&p)?;
             let pass_rel = gates::artifacts::git::rel_str(&p.target.pass_root);
             let out = gates::artifacts::cleanup::apply(&repo, &pass_rel, &cfg, yes)?;
             let prefix = if out.dry_run { "would " } else { "" };
@@ -823,16 +828,46 @@ fn ci(pipeline_file: &Option<PathBuf>, c: CiCmd) -> anyhow::Result<u8> {
     }
 }
 
-fn phase_a(
+/// `--stage` values as stage numbers: a number, or a stage's `label` (`1.5`).
+fn stage_numbers(p: &Pipeline, given: &[String]) -> anyhow::Result<Vec<u32>> {
+    given
+        .iter()
+        .map(|g| {
+            if let Some(st) = p.stages.iter().find(|s| s.label == *g) {
+                return Ok(st.number);
+            }
+            match g.parse::<u32>() {
+                Ok(n) => Ok(n),
+                Err(_) => {
+                    let known: Vec<String> = p
+                        .stages
+                        .iter()
+                        .map(|s| {
+                            if s.label == s.number.to_string() {
+                                s.label.clone()
+                            } else {
+                                format!("{} ({})", s.number, s.label)
+                            }
+                        })
+                        .collect();
+                    anyhow::bail!("unknown stage {g:?} (known: {})", known.join(", "))
+                }
+            }
+        })
+        .collect()
+}
+
+fn run_pipeline(
     pipeline_file: &Option<PathBuf>,
-    a: PhaseAArgs,
+    a: RunArgs,
     colour: ColorChoice,
 ) -> anyhow::Result<u8> {
     let p = load(pipeline_file)?;
+    let stages = stage_numbers(&p, &a.stage)?;
     let selection: Selection = pipeline::select::select(
         &p,
         &SelectArgs {
-            stages: a.stage.clone(),
+            stages,
             only: a.only.clone(),
             from: a.from.clone(),
         },

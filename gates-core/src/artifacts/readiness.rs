@@ -9,7 +9,7 @@
 //! ## Blockers
 //! No kickoff blockers.
 //!
-//! ## Owner Matrix (Phase B Opening)
+//! ## Owner Matrix (Next Phase Opening)
 //! | Slice | Owner |
 //! | --- | --- |
 //! | `B0` auth hardening | `@runtime` |
@@ -247,7 +247,7 @@ pub fn check(path: &str, text: &str, require_ready: bool) -> Readiness {
                 0,
                 "no posture: no `ready` or `not-ready` under a heading naming the decision, nor a `Posture:` line".into(),
             )
-            .with_help("state the Phase B kickoff posture: `## Readiness Decision` then `ready`"),
+            .with_help("state the next phase's kickoff posture: `## Readiness Decision` then `ready`"),
         ),
         None => {}
         Some(&(line, _, first)) => {

@@ -138,8 +138,8 @@ pub fn human_sections(text: &str) -> Result<Vec<(String, String)>, String> {
 pub struct Closure {
     pub review: Option<Decision>,
     pub structural: Option<Decision>,
-    /// Whether the structural disposition document exists (B4A may be kept as the
-    /// structural refactor and its reviews instead).
+    /// Whether the structural disposition document exists (the structural assessment may be
+    /// kept as the structural refactor and its reviews instead).
     pub structural_document: bool,
     pub posture: Option<Posture>,
     pub blockers: usize,
@@ -219,7 +219,7 @@ impl Docs {
         self.report.as_deref() == Some(name) || self.handoff.as_deref() == Some(name)
     }
 
-    /// A role's slice as texts name it (`A7`), or the role's own word.
+    /// A role's slice as texts name it (`C5`), or the role's own word.
     fn slice_word<'a>(slice: &'a Option<String>, role: &'a str) -> &'a str {
         slice.as_deref().unwrap_or(role)
     }

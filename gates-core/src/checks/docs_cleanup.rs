@@ -112,6 +112,19 @@ pub fn config_of(p: &crate::pipeline::Pipeline) -> Result<Config, GateError> {
     }
 }
 
+/// The cleanup configuration of a pipeline that must name its manifest (`cleanup plan`,
+/// `cleanup apply`): an error when neither `[documents] cleanup` nor the gate names it.
+pub fn manifest_config(p: &crate::pipeline::Pipeline) -> Result<Config, GateError> {
+    let cfg = config_of(p)?;
+    if cfg.manifest.is_empty() {
+        return Err(GateError::msg(format!(
+            "{}: the pipeline names no cleanup manifest: add `cleanup = {{ slice = \"…\", file = \"…\" }}` to its `[documents]` (docs/pipeline.md), or set the docs-cleanup gate's `manifest`",
+            p.file.display()
+        )));
+    }
+    Ok(cfg)
+}
+
 pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
     let cfg = ctx.params::<Params>()?.config(ctx.pipeline);
     let pass_rel = git::rel_str(&ctx.pipeline.target.pass_root);

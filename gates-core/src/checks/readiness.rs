@@ -1,5 +1,4 @@
-//! `readiness` (the gate `phase-b-readiness` of Phase A): the next phase's kickoff posture is
-//! explicit and consistent.
+//! `readiness`: the next phase's kickoff posture is explicit and consistent.
 //!
 //! **What it checks.** The readiness document (the pipeline's `[documents] readiness`, or the
 //! gate's `document`) states one decision, `ready` or
@@ -45,6 +44,7 @@ pub fn def() -> CheckDef {
         summary: "the next phase's posture is explicit and consistent with blockers, owners and order",
         capabilities: &[Capability::WorkTree],
         rules: RULES,
+        // The check's old name, kept so existing pipelines load.
         aliases: &[Alias {
             name: "phase-b-readiness",
             params: &[],

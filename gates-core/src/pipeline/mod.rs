@@ -17,4 +17,7 @@ pub use model::{
     Role, RoleDocument, SetupSpec, Slice, Stage, Target,
 };
 pub use plan::Plan;
+
+/// The pipeline `cargo xtask` reads without `--pipeline`, relative to its workspace.
+pub const DEFAULT_PIPELINE: &str = "ci/phase-a.toml";
 pub use select::Selection;

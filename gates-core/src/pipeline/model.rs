@@ -58,12 +58,12 @@ pub struct Target {
 pub struct Phase {
     /// The phase's id as its documents write it (`"A"`); empty when the file has no `[phase]`.
     pub id: String,
-    /// How texts name the phase (`"Phase A"`); default `Phase <id>`, or the pipeline's name
+    /// How texts name the phase (`"Phase C"`); default `Phase <id>`, or the pipeline's name
     /// when there is no id.
     pub name: String,
     /// The next phase's id (`"B"`), if the file names it.
     pub next: Option<String>,
-    /// How texts name the next phase (`"Phase B"`); default `Phase <next>`, else
+    /// How texts name the next phase (`"Phase D"`); default `Phase <next>`, else
     /// `the next phase`.
     pub next_name: String,
     /// The command that runs this pipeline, as reports and help texts print it (default

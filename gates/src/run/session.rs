@@ -139,7 +139,7 @@ pub fn run_pipeline(
     let scratch = if !opts.log_scratchpad {
         None
     } else if pass_root.is_dir() {
-        Some(pass_root.join(artifacts::SCRATCHPAD))
+        Some(pass_root.join(&pipeline.documents.scratchpad))
     } else {
         warnings.push(format!(
             "scratchpad not written: the pass root {} does not exist (create it with `cargo xtask artifacts init`)",
@@ -179,6 +179,7 @@ pub fn run_pipeline(
     let record = RunRecord {
         tool: format!("rawr-gates {}", env!("CARGO_PKG_VERSION")),
         pipeline: pipeline.name.clone(),
+        phase: (!pipeline.phase.id.is_empty()).then(|| pipeline.phase.name.clone()),
         pipeline_file: pipeline.file.display().to_string(),
         repo: opts.repo.display().to_string(),
         revision,
