@@ -113,10 +113,7 @@ fn an_edge_removed_from_the_pipeline_is_missing_at_the_yaml_line() {
 
 #[test]
 fn an_edge_added_to_the_pipeline_is_extra_at_the_pipeline_line() {
-    let p = pipeline_with(
-        "depends_on = [\"Q4\"]",
-        "depends_on = [\"Q4\", \"Q2\"]",
-    );
+    let p = pipeline_with("depends_on = [\"Q4\"]", "depends_on = [\"Q4\", \"Q2\"]");
     let r = run(&p, &repo());
     assert_eq!(
         findings(&r),
@@ -212,13 +209,24 @@ fn a_missing_or_broken_work_breakdown_is_a_finding_at_its_place() {
     let p = gates::load::load_file(&pipeline_file()).unwrap();
     let yaml = t.path().join(YAML);
     let text = std::fs::read_to_string(&yaml).unwrap();
-    std::fs::write(&yaml, text.replace("depends_on: [Q2]\n", "depends_on: [Q2\n")).unwrap();
+    std::fs::write(
+        &yaml,
+        text.replace("depends_on: [Q2]\n", "depends_on: [Q2\n"),
+    )
+    .unwrap();
     let r = run(&p, t.path());
     let got = findings(&r);
     assert_eq!(got.len(), 1, "{got:?}");
-    assert_eq!((got[0].0.as_str(), got[0].2.as_str()), ("workbreakdown-invalid", YAML));
+    assert_eq!(
+        (got[0].0.as_str(), got[0].2.as_str()),
+        ("workbreakdown-invalid", YAML)
+    );
     assert!(got[0].3 >= 35, "{got:?}");
-    assert!(r.findings[0].message.starts_with("invalid YAML: "), "{:?}", r.findings);
+    assert!(
+        r.findings[0].message.starts_with("invalid YAML: "),
+        "{:?}",
+        r.findings
+    );
     std::fs::remove_file(&yaml).unwrap();
     let r = run(&p, t.path());
     assert_eq!(findings(&r), vec![e("workbreakdown-missing", YAML, 0, 0)]);

@@ -71,15 +71,18 @@ pub fn run(o: &Options, workspace: &Path) -> anyhow::Result<Vec<String>> {
     let wb = workbreakdown::read(&wb_path, &display(&cwd, &wb_path))?;
     let spec_root = packet::spec_root(&wb_path);
     let acc_name = format!("PHASE_{}_ACCEPTANCE_GATES.md", wb.phase);
-    let acc_path = [wb_path.parent().map(|d| d.join(&acc_name)), Some(spec_root.join(&acc_name))]
-        .into_iter()
-        .flatten()
-        .find(|p| p.is_file());
+    let acc_path = [
+        wb_path.parent().map(|d| d.join(&acc_name)),
+        Some(spec_root.join(&acc_name)),
+    ]
+    .into_iter()
+    .flatten()
+    .find(|p| p.is_file());
     let ids: Vec<String> = wb.slices.iter().map(|s| s.id.clone()).collect();
     let acc = match &acc_path {
         Some(p) => {
-            let bytes = gates::fs::careful::read(p)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
+            let bytes =
+                gates::fs::careful::read(p).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
             let text = String::from_utf8(bytes)
                 .map_err(|_| anyhow::anyhow!("{}: not UTF-8 text", p.display()))?;
             Some(acceptance::parse(&text, &ids))
@@ -129,7 +132,10 @@ pub fn run(o: &Options, workspace: &Path) -> anyhow::Result<Vec<String>> {
     let r = init::render(&wb, acc.as_ref(), &input);
     // What init writes must load; anything else is this tool's bug, not the user's.
     if let Err(e) = gates::load::load_str(&r.text, &out, &base) {
-        anyhow::bail!("the pipeline written from {} does not load: {e}", wb_path.display());
+        anyhow::bail!(
+            "the pipeline written from {} does not load: {e}",
+            wb_path.display()
+        );
     }
     if out.exists() && !o.force {
         anyhow::bail!(
@@ -141,8 +147,8 @@ pub fn run(o: &Options, workspace: &Path) -> anyhow::Result<Vec<String>> {
         std::fs::create_dir_all(dir)
             .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
     }
-    let checked = gates::fs::output::check(&out)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", out.display()))?;
+    let checked =
+        gates::fs::output::check(&out).map_err(|e| anyhow::anyhow!("{}: {e}", out.display()))?;
     gates::fs::output::write_checked(&checked, r.text.as_bytes())
         .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
     let edges: usize = wb

@@ -43,7 +43,7 @@ struct Cli {
 }
 
 /// `--pipeline` after a subcommand that reads a pipeline (and after its own subcommands).
-/// `test`, `bench` and `fuzz` read none and do not take it.
+/// `test`, `bench`, `fuzz` and `init` read none and do not take it.
 #[derive(clap::Args, Clone, Default)]
 struct PipelineArg {
     /// The pipeline file (default: ci/phase-a.toml of this workspace).

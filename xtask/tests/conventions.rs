@@ -137,15 +137,15 @@ fn pipeline_is_taken_where_a_pipeline_is_read_and_nowhere_else() {
     let (code, _, stderr) = run(&["--pipeline", "a.toml", "list", "--pipeline", "b.toml"]);
     assert_eq!(code, Some(2));
     assert!(stderr.contains("`--pipeline` given twice"), "{stderr}");
-    // `test` and `bench` read no pipeline: not in their help, refused before them.
-    for sub in [&["test"][..], &["bench", "executor"]] {
+    // `test`, `bench` and `init` read no pipeline: not in their help, refused before them.
+    for sub in [&["test"][..], &["bench", "executor"], &["init"]] {
         let mut args = vec!["--pipeline", "ci/phase-a.toml"];
         args.extend(sub);
         let (code, _, stderr) = run(&args);
         assert_eq!(code, Some(2), "{args:?}");
         assert_eq!(
             stderr,
-            "error: `--pipeline` applies to the subcommands that read a pipeline; `test`, `bench` and `fuzz` read none\n"
+            "error: `--pipeline` applies to the subcommands that read a pipeline; `test`, `bench`, `fuzz` and `init` read none\n"
         );
         let mut args: Vec<&str> = sub.to_vec();
         args.extend(["--pipeline", "ci/phase-a.toml"]);
@@ -386,7 +386,10 @@ const PHASE_WORDS: &[&str] = &[
 /// Lines allowed to hold one anyway, with why.
 const PHASE_WORD_ALLOWED: &[(&str, &str)] = &[
     // The readiness check's old name, kept as an alias so existing pipelines load.
-    ("gates-core/src/checks/readiness.rs", "name: \"phase-b-readiness\","),
+    (
+        "gates-core/src/checks/readiness.rs",
+        "name: \"phase-b-readiness\",",
+    ),
 ];
 
 /// Where `word` occurs in `line` as a whole word, `_` separating words as in file names
@@ -421,7 +424,11 @@ fn phase_words_in(root: &Path) -> Vec<String> {
     files.sort();
     let mut found = Vec::new();
     for f in files {
-        let rel = f.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/");
+        let rel = f
+            .strip_prefix(root)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
         let text = std::fs::read_to_string(&f).unwrap();
         for (i, line) in text.lines().enumerate() {
             if line.trim_start().starts_with("#[cfg(test)]") {

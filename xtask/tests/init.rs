@@ -94,7 +94,11 @@ fn the_plan_lists_the_work_breakdowns_slices_and_edges_exactly() {
             .unwrap_or_default();
         for d in s["depends_on"].as_array().unwrap() {
             let d = d.as_str().unwrap();
-            let kind = if triggered.contains(&d) { "if-triggered" } else { "" };
+            let kind = if triggered.contains(&d) {
+                "if-triggered"
+            } else {
+                ""
+            };
             edges.push(format!("{id}<-{d}{kind}"));
         }
     }
@@ -122,7 +126,14 @@ fn the_plan_lists_the_work_breakdowns_slices_and_edges_exactly() {
 fn workbreakdown_drift_fails_on_the_pipeline_with_one_edge_removed() {
     let ws = Ws::new();
     assert_eq!(ws.init(&[]).0, 0);
-    let gate = ["gate", "workbreakdown-drift", "--pipeline", "ci/phase-q.toml", "--repo", "repo"];
+    let gate = [
+        "gate",
+        "workbreakdown-drift",
+        "--pipeline",
+        "ci/phase-q.toml",
+        "--repo",
+        "repo",
+    ];
     let (code, out, err) = ws.run(&gate);
     assert_eq!(code, 0, "{out}{err}");
     let text = std::fs::read_to_string(ws.out()).unwrap();
@@ -152,7 +163,11 @@ fn init_refuses_to_overwrite_without_force() {
     );
     assert_eq!(std::fs::read_to_string(ws.out()).unwrap(), "# edited\n");
     assert_eq!(ws.init(&["--force"]).0, 0);
-    assert!(std::fs::read_to_string(ws.out()).unwrap().starts_with("# Phase Q"));
+    assert!(
+        std::fs::read_to_string(ws.out())
+            .unwrap()
+            .starts_with("# Phase Q")
+    );
 }
 
 #[test]
@@ -160,7 +175,11 @@ fn bad_yaml_is_an_error_at_its_place_and_nothing_is_written() {
     let ws = Ws::new();
     let yaml = ws.root().join("repo/docs/spec/PHASE_Q_WORKBREAKDOWN.yaml");
     let text = std::fs::read_to_string(&yaml).unwrap();
-    std::fs::write(&yaml, text.replace("    depends_on: [Q4A]\n", "    depends_on: [Q4A\n")).unwrap();
+    std::fs::write(
+        &yaml,
+        text.replace("    depends_on: [Q4A]\n", "    depends_on: [Q4A\n"),
+    )
+    .unwrap();
     let (code, out, err) = ws.init(&[]);
     assert_eq!(code, 2, "{out}{err}");
     assert!(

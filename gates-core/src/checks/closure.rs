@@ -130,7 +130,11 @@ pub fn run_closure(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
 }
 
 pub fn run_review(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
-    let default = ctx.pipeline.documents.file(Role::Review).unwrap_or_default();
+    let default = ctx
+        .pipeline
+        .documents
+        .file(Role::Review)
+        .unwrap_or_default();
     run(ctx, default)
 }
 
@@ -190,7 +194,10 @@ fn structural_record(
     if files.is_empty() {
         let (path, neither) = match doc {
             Some(doc) => (format!("{pass_rel}/{doc}"), format!("neither `{doc}` nor")),
-            None => (pass_rel.clone(), "no structural disposition, nor".to_string()),
+            None => (
+                pass_rel.clone(),
+                "no structural disposition, nor".to_string(),
+            ),
         };
         out.findings.push(
             Finding::error(

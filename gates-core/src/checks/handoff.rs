@@ -25,11 +25,9 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::{
-    Capability, CheckCtx, CheckDef, CheckOutput, ParamError, Role, Rule, parse_params,
-};
-use crate::artifacts::report::{self, status_word};
+use super::{Capability, CheckCtx, CheckDef, CheckOutput, ParamError, Role, Rule, parse_params};
 use crate::artifacts::git;
+use crate::artifacts::report::{self, status_word};
 use crate::error::GateError;
 use crate::finding::Finding;
 use crate::record::Status;
@@ -115,7 +113,11 @@ pub fn def() -> CheckDef {
     CheckDef {
         name: "handoff",
         summary: "Stage 6: required outputs exist, the report agrees with the run, the worktree is clean",
-        capabilities: &[Capability::WorkTree, Capability::Commit, Capability::RunRecord],
+        capabilities: &[
+            Capability::WorkTree,
+            Capability::Commit,
+            Capability::RunRecord,
+        ],
         rules: RULES,
         aliases: &[],
         validate,
@@ -155,13 +157,11 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
                     0,
                     format!("required output `{r}` does not exist"),
                 )
-                .with_help(
-                    if docs.is_generated(r) {
-                        "generate it with `cargo xtask report`"
-                    } else {
-                        "write it; see docs/closure-format.md"
-                    },
-                ),
+                .with_help(if docs.is_generated(r) {
+                    "generate it with `cargo xtask report`"
+                } else {
+                    "write it; see docs/closure-format.md"
+                }),
             );
         }
     }
@@ -488,8 +488,8 @@ pub fn prose_claims(text: &str, p: &crate::pipeline::Pipeline) -> Vec<(u32, Clai
                     } else {
                         Decision::Reject
                     };
-                    let structural_named =
-                        structural.is_some() && named.iter().any(|s| Some(s.as_str()) == structural);
+                    let structural_named = structural.is_some()
+                        && named.iter().any(|s| Some(s.as_str()) == structural);
                     let role = if structural_named {
                         DecisionRole::Structural
                     } else {
@@ -549,12 +549,10 @@ fn phase_claim(lower: &str, phase: &str) -> Option<bool> {
     if lower.contains(&format!("{phase} complete")) {
         return Some(true);
     }
-    let rest = [" is ", " remains ", " has "]
-        .iter()
-        .find_map(|k| {
-            let k = format!("{phase}{k}");
-            lower.find(&k).map(|p| &lower[p + k.len()..])
-        })?;
+    let rest = [" is ", " remains ", " has "].iter().find_map(|k| {
+        let k = format!("{phase}{k}");
+        lower.find(&k).map(|p| &lower[p + k.len()..])
+    })?;
     // The status in the next few words: "is not complete" is not complete, "has no open
     // items" is.
     let near: Vec<&str> = rest

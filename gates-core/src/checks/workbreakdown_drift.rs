@@ -81,7 +81,11 @@ pub const RULES: &[Rule] = &[
         "the work breakdown is not valid YAML or not in the packet's shape",
         "fix the YAML at the line and column given",
     ),
-    super::error("slice-missing", "a slice of the work breakdown is not in the pipeline", FIX),
+    super::error(
+        "slice-missing",
+        "a slice of the work breakdown is not in the pipeline",
+        FIX,
+    ),
     super::error(
         "slice-extra",
         "a slice of the pipeline is not in the work breakdown",
@@ -117,7 +121,11 @@ fn pipeline_edges(p: &Pipeline) -> Vec<(Edge, Pos)> {
     let mut out = Vec::new();
     for s in &p.slices {
         for (i, d) in s.depends_on.iter().enumerate() {
-            let pos = s.depends_on_pos.get(i).cloned().unwrap_or_else(|| s.pos.clone());
+            let pos = s
+                .depends_on_pos
+                .get(i)
+                .cloned()
+                .unwrap_or_else(|| s.pos.clone());
             let cond = s.depends_on_if_triggered.contains(d);
             out.push(((s.id.clone(), d.clone(), cond), pos));
         }
@@ -184,9 +192,15 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
                     &rel,
                     s.pos.line,
                     s.pos.col,
-                    format!("slice `{}` of the work breakdown is not in the pipeline", s.id),
+                    format!(
+                        "slice `{}` of the work breakdown is not in the pipeline",
+                        s.id
+                    ),
                 )
-                .with_help(format!("add a `[[slice]]` with id = \"{}\" to {pfile}", s.id)),
+                .with_help(format!(
+                    "add a `[[slice]]` with id = \"{}\" to {pfile}",
+                    s.id
+                )),
             ),
             Some(ps) => {
                 if ps.conditional != s.conditional {
@@ -244,13 +258,22 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
             theirs.push(((s.id.clone(), d.id.clone(), true), d.clone()));
         }
     }
-    let kind = |c: bool| if c { "depends_on_if_triggered" } else { "depends_on" };
+    let kind = |c: bool| {
+        if c {
+            "depends_on_if_triggered"
+        } else {
+            "depends_on"
+        }
+    };
     for ((slice, dep, cond), r) in &theirs {
         // Edges of slices the pipeline lacks are already `slice-missing`.
         if p.slice(slice).is_none() {
             continue;
         }
-        if !ours.iter().any(|(e, _)| e.0 == *slice && e.1 == *dep && e.2 == *cond) {
+        if !ours
+            .iter()
+            .any(|(e, _)| e.0 == *slice && e.1 == *dep && e.2 == *cond)
+        {
             out.findings.push(
                 Finding::error(
                     "dependency-missing",

@@ -52,8 +52,8 @@ pub struct Acceptance {
 
 /// The programs a gate command may start with.
 const PROGRAMS: &[&str] = &[
-    "bun", "bunx", "npm", "npx", "pnpm", "yarn", "node", "deno", "tsx", "vitest", "turbo",
-    "cargo", "make", "sh", "bash", "python", "python3", "go",
+    "bun", "bunx", "npm", "npx", "pnpm", "yarn", "node", "deno", "tsx", "vitest", "turbo", "cargo",
+    "make", "sh", "bash", "python", "python3", "go",
 ];
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -137,12 +137,8 @@ pub fn render(wb: &WorkBreakdown, acceptance: Option<&Acceptance>, input: &Input
         }
         stages.push(st);
     }
-    let find = |r: Role| -> Option<&WbSlice> {
-        roles
-            .iter()
-            .position(|x| *x == r)
-            .map(|i| &wb.slices[i])
-    };
+    let find =
+        |r: Role| -> Option<&WbSlice> { roles.iter().position(|x| *x == r).map(|i| &wb.slices[i]) };
     let x = &wb.phase;
     let xl = x.to_ascii_lowercase();
     let next = next_phase(x);
@@ -256,10 +252,17 @@ pub fn render(wb: &WorkBreakdown, acceptance: Option<&Acceptance>, input: &Input
             None => String::new(),
         }
     ));
-    t.push_str("# Closure documents follow the workflow's naming conventions: edit what differs.\n");
-    t.push_str("# Run it with `cargo xtask run --pipeline FILE --repo DIR`; `workbreakdown-drift` keeps\n");
+    t.push_str(
+        "# Closure documents follow the workflow's naming conventions: edit what differs.\n",
+    );
+    t.push_str(
+        "# Run it with `cargo xtask run --pipeline FILE --repo DIR`; `workbreakdown-drift` keeps\n",
+    );
     t.push_str("# the slices and dependencies equal to the work breakdown.\n\n");
-    t.push_str(&format!("[pipeline]\nname = {}\n\n", q(&format!("phase-{xl}"))));
+    t.push_str(&format!(
+        "[pipeline]\nname = {}\n\n",
+        q(&format!("phase-{xl}"))
+    ));
     t.push_str(&format!("[phase]\nid = {}\n", q(x)));
     if let Some(n) = &next {
         t.push_str(&format!("next = {}\n", q(n)));
@@ -275,7 +278,11 @@ pub fn render(wb: &WorkBreakdown, acceptance: Option<&Acceptance>, input: &Input
         format!("{key} = {{ slice = {}, file = {} }}\n", q(&s.id), q(&file))
     };
     if let Some(s) = review {
-        t.push_str(&role_line("review", s, format!("{}_REVIEW_DISPOSITION.md", s.id)));
+        t.push_str(&role_line(
+            "review",
+            s,
+            format!("{}_REVIEW_DISPOSITION.md", s.id),
+        ));
     }
     if let Some(s) = structural {
         t.push_str(&role_line(
@@ -285,7 +292,11 @@ pub fn render(wb: &WorkBreakdown, acceptance: Option<&Acceptance>, input: &Input
         ));
     }
     if let Some(s) = cleanup {
-        t.push_str(&role_line("cleanup", s, format!("{}_CLEANUP_MANIFEST.md", s.id)));
+        t.push_str(&role_line(
+            "cleanup",
+            s,
+            format!("{}_CLEANUP_MANIFEST.md", s.id),
+        ));
     }
     if let Some(s) = ready {
         let file = match &next {
@@ -426,11 +437,12 @@ fn next_phase(x: &str) -> Option<String> {
 /// A command gate's body: title, argv (through `sh -c` when the command uses the shell) and
 /// the install step its scripts need.
 fn command_gate(title: &str, command: &str, line: u32) -> String {
-    let argv: Vec<String> = if command.contains(['&', '|', ';', '>', '<', '$', '`', '"', '\'', '(', '*']) {
-        vec!["sh".into(), "-c".into(), command.into()]
-    } else {
-        command.split_whitespace().map(str::to_string).collect()
-    };
+    let argv: Vec<String> =
+        if command.contains(['&', '|', ';', '>', '<', '$', '`', '"', '\'', '(', '*']) {
+            vec!["sh".into(), "-c".into(), command.into()]
+        } else {
+            command.split_whitespace().map(str::to_string).collect()
+        };
     format!(
         "# acceptance gates, line {line}\ntitle = {}\ncommand = {}\nsetup = {{ command = [\"{{install}}\"], unless_exists = \"{{installed}}\" }}\n",
         q(title),

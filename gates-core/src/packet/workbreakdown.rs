@@ -108,7 +108,12 @@ pub fn parse(text: &str, file: &str) -> Result<WorkBreakdown, LoadError> {
     };
     let root = yaml::parse(text)
         .map_err(|e| err(e.pos, format!("invalid YAML: {}", e.message)))?
-        .ok_or_else(|| err(Pos { line: 1, col: 1 }, "the work breakdown is empty".into()))?;
+        .ok_or_else(|| {
+            err(
+                Pos { line: 1, col: 1 },
+                "the work breakdown is empty".into(),
+            )
+        })?;
     if !matches!(root.value, Value::Map(_)) {
         return Err(err(
             root.pos,
@@ -121,7 +126,12 @@ pub fn parse(text: &str, file: &str) -> Result<WorkBreakdown, LoadError> {
     let phase = match root.get("phase") {
         Some(p) => match p.as_str() {
             Some(s) if !s.trim().is_empty() => s.trim().to_string(),
-            _ => return Err(err(p.pos, "`phase` must be the phase's id, e.g. `F`".into())),
+            _ => {
+                return Err(err(
+                    p.pos,
+                    "`phase` must be the phase's id, e.g. `F`".into(),
+                ));
+            }
         },
         None => phase_of_file_name(file).ok_or_else(|| {
             err(
@@ -262,7 +272,10 @@ fn refs(item: &Node, key: &str) -> Result<Vec<Ref>, (Pos, String)> {
                 )),
             })
             .collect(),
-        Value::Map(_) => Err((n.pos, format!("`{key}` is a mapping; expected a list of slice ids"))),
+        Value::Map(_) => Err((
+            n.pos,
+            format!("`{key}` is a mapping; expected a list of slice ids"),
+        )),
     }
 }
 
@@ -300,8 +313,15 @@ mod tests {
         assert_eq!((e.line, e.col), (4, 9));
         assert!(e.message.starts_with("duplicate slice id `Q0`"), "{e}");
         let e = parse("phase: Q\nslices: {a: 1}\n", "w.yaml").unwrap_err();
-        assert_eq!(e.to_string(), "w.yaml:2:9: `slices` is a mapping; expected a list\n  | slices: {a: 1}");
-        let e = parse("phase: Q\nslices:\n  - id: Q0\n   depends_on: [\n", "w.yaml").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "w.yaml:2:9: `slices` is a mapping; expected a list\n  | slices: {a: 1}"
+        );
+        let e = parse(
+            "phase: Q\nslices:\n  - id: Q0\n   depends_on: [\n",
+            "w.yaml",
+        )
+        .unwrap_err();
         assert!(e.message.starts_with("invalid YAML: "), "{e}");
         assert!(e.line >= 4, "{e}");
     }
