@@ -9,9 +9,7 @@ use gates::finding::Severity;
 use gates::pipeline::Pipeline;
 use gates::run::{GateResult, Status, executor};
 
-#[path = "../../tests/support/common.rs"]
-#[allow(dead_code)]
-mod common;
+use crate::closure_support as common;
 
 const YAML: &str = "docs/spec/PHASE_Q_WORKBREAKDOWN.yaml";
 

@@ -121,7 +121,7 @@ pub fn def() -> CheckDef {
         rules: RULES,
         aliases: &[],
         validate,
-        roles: roles,
+        roles,
         run,
     }
 }
