@@ -180,7 +180,10 @@ pub fn render(wb: &WorkBreakdown, acceptance: Option<&Acceptance>, input: &Input
                         Some(l) => format!("{what} {l}: {}", c.command),
                         None => format!("{what}: {}", c.command),
                     };
-                    defs.push((id.clone(), command_gate(&title, &c.command, c.line)));
+                    defs.push((
+                        id.clone(),
+                        command_gate(&title, &c.command, c.line, c.target == Target::PhaseExit),
+                    ));
                     commands.push((c.command.clone(), id.clone()));
                     id
                 }
@@ -434,9 +437,10 @@ fn next_phase(x: &str) -> Option<String> {
     }
 }
 
-/// A command gate's body: title, argv (through `sh -c` when the command uses the shell) and
-/// the install step its scripts need.
-fn command_gate(title: &str, command: &str, line: u32) -> String {
+/// A command gate's body: title, argv (through `sh -c` when the command uses the shell), the
+/// install step its scripts need, and for the phase exit (which chains every slice's full
+/// suite) a longer timeout than the default.
+fn command_gate(title: &str, command: &str, line: u32, exit: bool) -> String {
     let argv: Vec<String> =
         if command.contains(['&', '|', ';', '>', '<', '$', '`', '"', '\'', '(', '*']) {
             vec!["sh".into(), "-c".into(), command.into()]
@@ -444,9 +448,10 @@ fn command_gate(title: &str, command: &str, line: u32) -> String {
             command.split_whitespace().map(str::to_string).collect()
         };
     format!(
-        "# acceptance gates, line {line}\ntitle = {}\ncommand = {}\nsetup = {{ command = [\"{{install}}\"], unless_exists = \"{{installed}}\" }}\n",
+        "# acceptance gates, line {line}\ntitle = {}\ncommand = {}\nsetup = {{ command = [\"{{install}}\"], unless_exists = \"{{installed}}\" }}\n{}",
         q(title),
-        list(&argv)
+        list(&argv),
+        if exit { "timeout = \"45m\"\n" } else { "" }
     )
 }
 
