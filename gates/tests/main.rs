@@ -17,6 +17,7 @@ mod host_gates;
 mod layers;
 mod manifest_gates;
 mod pipeline_load;
+mod pipeline_phase;
 mod report_locations;
 mod route_probe;
 mod setup;
