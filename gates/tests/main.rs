@@ -19,6 +19,7 @@ mod manifest_gates;
 mod pipeline_load;
 mod pipeline_phase;
 mod report_locations;
+mod rules;
 mod route_probe;
 mod setup;
 

@@ -84,6 +84,8 @@ enum Cmd {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// Write docs/rules.md, the catalogue of every check and its rules, from the registry.
+    Rules,
     /// Fuzz the readers of untrusted input (cargo-fuzz, nightly): each target in turn.
     Fuzz {
         /// Only this target (default: every one, one after the other).
@@ -525,7 +527,7 @@ impl Cmd {
             | Cmd::Report { pipe, .. }
             | Cmd::Ci { pipe, .. } => Some(pipe),
             Cmd::History(a) => Some(&a.pipe),
-            Cmd::Test { .. } | Cmd::Bench(_) | Cmd::Fuzz { .. } => None,
+            Cmd::Test { .. } | Cmd::Bench(_) | Cmd::Fuzz { .. } | Cmd::Rules => None,
         }
     }
 }
@@ -586,6 +588,12 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         }
         Cmd::Ci { cmd, .. } => ci(&pipeline, cmd),
         Cmd::History(a) => history(&pipeline, a),
+        Cmd::Rules => {
+            let path = workspace_root().join("docs").join("rules.md");
+            gates::fs::write_atomic(&path, gates::checks::catalogue().as_bytes())?;
+            outln!("wrote {}", path.display());
+            Ok(0)
+        }
         Cmd::Test { args } => {
             let code = gates::devtest::run(&workspace_root(), &args).map_err(anyhow::Error::msg)?;
             Ok(code.clamp(0, 255) as u8)
