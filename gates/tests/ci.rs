@@ -325,10 +325,7 @@ fn phase_a_commands(doc: &Value) -> BTreeMap<String, Vec<String>> {
             };
             for line in run.lines() {
                 let words = shell_words(line);
-                if words.len() > 1
-                    && words[0] == XTASK_IN_JOB
-                    && words.iter().any(|w| w == "run")
-                {
+                if words.len() > 1 && words[0] == XTASK_IN_JOB && words.iter().any(|w| w == "run") {
                     let prev = out.insert(id.as_str().unwrap().to_string(), words);
                     assert!(prev.is_none(), "job {id:?} runs the pipeline twice");
                 }

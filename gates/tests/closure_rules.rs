@@ -449,9 +449,14 @@ fn report_refuses_a_malformed_human_section_and_writes_nothing() {
         .replace("<!-- human:end notes -->", "");
     std::fs::write(&path, &broken).unwrap();
     let report_before = std::fs::read(pass.join("PHASE_A_EXECUTION_REPORT.md")).unwrap();
-    let err = report::write(t.path(), &pass, &record(&[]), &report::Docs::of(&pipeline()))
-        .unwrap_err()
-        .to_string();
+    let err = report::write(
+        t.path(),
+        &pass,
+        &record(&[]),
+        &report::Docs::of(&pipeline()),
+    )
+    .unwrap_err()
+    .to_string();
     assert!(
         err.contains("never closed") && err.contains("nothing was written"),
         "{err}"

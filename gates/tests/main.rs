@@ -19,8 +19,8 @@ mod manifest_gates;
 mod pipeline_load;
 mod pipeline_phase;
 mod report_locations;
-mod rules;
 mod route_probe;
+mod rules;
 mod setup;
 
 // What the modules above share.

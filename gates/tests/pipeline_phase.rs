@@ -117,7 +117,10 @@ fn a_phase_pipeline_loads_its_words_documents_labels_and_conditional_slices() {
     assert_eq!(p.phase.name, "Phase C");
     assert_eq!(p.phase.next.as_deref(), Some("D"));
     assert_eq!(p.phase.next_name, "Phase D");
-    assert_eq!(p.phase.command, "cargo xtask run --pipeline ci/phase-c.toml");
+    assert_eq!(
+        p.phase.command,
+        "cargo xtask run --pipeline ci/phase-c.toml"
+    );
     assert_eq!(p.name, "phase-c", "the name defaults to the file's stem");
     assert_eq!(
         p.target.planning_pass_root.as_deref(),
@@ -311,8 +314,14 @@ fn the_bundled_pipeline_states_phase_a_as_data() {
     );
     // The user-facing gate ids stay; their checks are the phase-neutral ones.
     assert_eq!(p.gates["review-closure"].kind.check_name(), Some("closure"));
-    assert_eq!(p.gates["structural-closure"].kind.check_name(), Some("closure"));
-    assert_eq!(p.gates["phase-b-readiness"].kind.check_name(), Some("readiness"));
+    assert_eq!(
+        p.gates["structural-closure"].kind.check_name(),
+        Some("closure")
+    );
+    assert_eq!(
+        p.gates["phase-b-readiness"].kind.check_name(),
+        Some("readiness")
+    );
 }
 
 // ---- checks read their documents through the roles ---------------------------------
@@ -377,7 +386,10 @@ fn structural_record_globs_follow_the_structural_slice() {
     let text = std::fs::read_to_string(&file)
         .unwrap()
         .replace("\"B4A\"", "\"F5A\"")
-        .replace("B4A_STRUCTURAL_DISPOSITION.md", "F5A_STRUCTURAL_DISPOSITION.md");
+        .replace(
+            "B4A_STRUCTURAL_DISPOSITION.md",
+            "F5A_STRUCTURAL_DISPOSITION.md",
+        );
     let p = load_str(&text, &file, &closure_support::workspace()).unwrap();
     assert_eq!(p.documents.slice(Role::Structural), Some("F5A"));
     let r = closure_support::run_in(&p, "structural-closure", t.path(), None);
@@ -393,7 +405,9 @@ fn structural_record_globs_follow_the_structural_slice() {
     // Under the Phase A names, the same file is the record.
     let r = closure_support::run("structural-closure", t.path(), None);
     assert!(
-        !errors(&r).iter().any(|f| f.0 == "structural-record-missing"),
+        !errors(&r)
+            .iter()
+            .any(|f| f.0 == "structural-record-missing"),
         "{:?}",
         r.findings
     );

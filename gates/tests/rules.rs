@@ -36,7 +36,8 @@ fn without_rules(text: &str) -> String {
     let mut out = String::new();
     let mut inside = false;
     for l in text.lines() {
-        if l.starts_with("pub const RULES: &[Rule]") || l.starts_with("pub const II_RULES: &[Rule]") {
+        if l.starts_with("pub const RULES: &[Rule]") || l.starts_with("pub const II_RULES: &[Rule]")
+        {
             inside = true;
         }
         if !inside {
@@ -170,7 +171,9 @@ fn sarif_rules_carry_the_declared_words() {
         output: String::new(),
     };
     let log = gates::report::sarif::log(&[g], &gates::report::Origin::default());
-    let rules = log["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
+    let rules = log["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
     let declared = checks::rule("closure", "decision-missing").unwrap();
     assert_eq!(rules[0]["id"], "decision-missing");
     assert_eq!(rules[0]["shortDescription"]["text"], declared.summary);

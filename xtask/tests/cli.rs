@@ -684,15 +684,24 @@ fn run_runs_any_pipeline_and_names_its_phase() {
     assert!(stdout.contains("PHASE_D_EXECUTION_REPORT.md"), "{stdout}");
     let report =
         std::fs::read_to_string(ws.root().join("repo/pass/PHASE_D_EXECUTION_REPORT.md")).unwrap();
-    assert!(report.starts_with("# Phase D execution report\n"), "{report}");
+    assert!(
+        report.starts_with("# Phase D execution report\n"),
+        "{report}"
+    );
     assert!(
         report.contains("- The run: `cargo xtask run --pipeline ci/phase-a.toml` (selection:"),
         "{report}"
     );
     let handoff =
         std::fs::read_to_string(ws.root().join("repo/pass/FINAL_PHASE_D_HANDOFF.md")).unwrap();
-    assert!(handoff.starts_with("# Final Phase D handoff\n"), "{handoff}");
-    assert!(handoff.contains("## Follow-ups carried into Phase E\n"), "{handoff}");
+    assert!(
+        handoff.starts_with("# Final Phase D handoff\n"),
+        "{handoff}"
+    );
+    assert!(
+        handoff.contains("## Follow-ups carried into Phase E\n"),
+        "{handoff}"
+    );
 }
 
 #[test]
@@ -715,8 +724,13 @@ fn report_without_the_phase_documents_says_what_to_add() {
         "{stderr}"
     );
     assert!(
-        !ws.root().join("repo/pass/PHASE_D_EXECUTION_REPORT.md").exists()
-            && std::fs::read_dir(ws.root().join("repo/pass")).unwrap().count() == 0,
+        !ws.root()
+            .join("repo/pass/PHASE_D_EXECUTION_REPORT.md")
+            .exists()
+            && std::fs::read_dir(ws.root().join("repo/pass"))
+                .unwrap()
+                .count()
+                == 0,
         "nothing written"
     );
 }

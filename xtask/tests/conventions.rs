@@ -386,7 +386,10 @@ const PHASE_WORDS: &[&str] = &[
 /// Lines allowed to hold one anyway, with why.
 const PHASE_WORD_ALLOWED: &[(&str, &str)] = &[
     // The readiness check's old name, kept as an alias so existing pipelines load.
-    ("gates-core/src/checks/readiness.rs", "name: \"phase-b-readiness\","),
+    (
+        "gates-core/src/checks/readiness.rs",
+        "name: \"phase-b-readiness\",",
+    ),
 ];
 
 /// Where `word` occurs in `line` as a whole word, `_` separating words as in file names
@@ -421,7 +424,11 @@ fn phase_words_in(root: &Path) -> Vec<String> {
     files.sort();
     let mut found = Vec::new();
     for f in files {
-        let rel = f.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/");
+        let rel = f
+            .strip_prefix(root)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
         let text = std::fs::read_to_string(&f).unwrap();
         for (i, line) in text.lines().enumerate() {
             if line.trim_start().starts_with("#[cfg(test)]") {

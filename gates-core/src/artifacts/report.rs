@@ -359,7 +359,9 @@ fn decisions(c: &Closure, docs: &Docs) -> String {
             d(c.structural)
         )
     } else {
-        format!("- {structural_slice} structural assessment: kept as the structural refactor and its reviews (judged by the `structural-closure` gate)\n")
+        format!(
+            "- {structural_slice} structural assessment: kept as the structural refactor and its reviews (judged by the `structural-closure` gate)\n"
+        )
     };
     format!(
         "- {} review disposition (`{}`): {}\n{structural}- {} {} posture (`{}`): {}, {} blocker(s)\n",
@@ -596,7 +598,10 @@ pub fn handoff(
     s.push_str(&human(
         "next-steps",
         "Next steps",
-        &format!("_Who picks up {}, and what they do first._", docs.next_phase),
+        &format!(
+            "_Who picks up {}, and what they do first._",
+            docs.next_phase
+        ),
         &kept,
     ));
     s.push_str(&human(

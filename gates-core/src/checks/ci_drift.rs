@@ -63,8 +63,16 @@ const FIX: &str = "run `cargo xtask ci render` and commit the result; never edit
 
 /// Every rule of the ci-drift check.
 pub const RULES: &[Rule] = &[
-    error("workflow-missing", "the generated workflow does not exist", FIX),
-    error("workflow-drift", "the workflow on disk differs from what the pipeline renders", FIX),
+    error(
+        "workflow-missing",
+        "the generated workflow does not exist",
+        FIX,
+    ),
+    error(
+        "workflow-drift",
+        "the workflow on disk differs from what the pipeline renders",
+        FIX,
+    ),
 ];
 
 pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {

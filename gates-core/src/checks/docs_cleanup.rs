@@ -20,7 +20,10 @@
 
 use serde::Deserialize;
 
-use super::{Capability, CheckCtx, CheckDef, CheckOutput, ParamError, Role, Rule, error, parse_params, warning};
+use super::{
+    Capability, CheckCtx, CheckDef, CheckOutput, ParamError, Role, Rule, error, parse_params,
+    warning,
+};
 use crate::artifacts::cleanup::Config;
 use crate::artifacts::{cleanup, git};
 use crate::error::GateError;
@@ -79,23 +82,75 @@ const FIX: &str = "`cargo xtask cleanup plan` classifies every file and writes t
 /// Every rule of the docs-cleanup check.
 pub const RULES: &[Rule] = &[
     error("manifest-missing", "no manifest", FIX),
-    error("manifest-entries-missing", "no path listed (no table with `path` and `action`, no path under an action heading or item)", FIX),
-    error("manifest-column-missing", "a table without a `rationale` column", FIX),
-    error("invalid-action", "a malformed row; `rationale-missing` also for a list manifest that says nowhere why it deletes or archives", FIX),
-    error("manifest-path-missing", "a malformed row; `rationale-missing` also for a list manifest that says nowhere why it deletes or archives", FIX),
-    error("rationale-missing", "a malformed row; `rationale-missing` also for a list manifest that says nowhere why it deletes or archives", FIX),
-    error("duplicate-entry", "a malformed row; `rationale-missing` also for a list manifest that says nowhere why it deletes or archives", FIX),
-    error("path-outside-pass-root", "an absolute path, `..`, or a symlink on the way", FIX),
-    error("protected-file-not-retained", "an orchestrator file, final or closure output marked delete or archive", FIX),
+    error(
+        "manifest-entries-missing",
+        "no path listed (no table with `path` and `action`, no path under an action heading or item)",
+        FIX,
+    ),
+    error(
+        "manifest-column-missing",
+        "a table without a `rationale` column",
+        FIX,
+    ),
+    error(
+        "invalid-action",
+        "a malformed row; `rationale-missing` also for a list manifest that says nowhere why it deletes or archives",
+        FIX,
+    ),
+    error(
+        "manifest-path-missing",
+        "a malformed row; `rationale-missing` also for a list manifest that says nowhere why it deletes or archives",
+        FIX,
+    ),
+    error(
+        "rationale-missing",
+        "a malformed row; `rationale-missing` also for a list manifest that says nowhere why it deletes or archives",
+        FIX,
+    ),
+    error(
+        "duplicate-entry",
+        "a malformed row; `rationale-missing` also for a list manifest that says nowhere why it deletes or archives",
+        FIX,
+    ),
+    error(
+        "path-outside-pass-root",
+        "an absolute path, `..`, or a symlink on the way",
+        FIX,
+    ),
+    error(
+        "protected-file-not-retained",
+        "an orchestrator file, final or closure output marked delete or archive",
+        FIX,
+    ),
     error("deleted-path-present", "a deleted path still exists", FIX),
-    error("retained-path-missing", "a retained or kept path does not exist", FIX),
+    error(
+        "retained-path-missing",
+        "a retained or kept path does not exist",
+        FIX,
+    ),
     error("archive-not-applied", "the archive has not moved", FIX),
     error("archive-source-present", "both copies exist", FIX),
     error("archived-path-missing", "neither exists", FIX),
-    warning("unaccounted-file", "a file of the pass root (archive folder included) the manifest does not mention, other than the later documents above", FIX),
-    error("link-to-deleted-path", "a markdown link, in `canonical_docs` (default `docs`) or the pass root, to a path that is gone", FIX),
-    error("link-to-archived-path", "the archive folder is history and is not checked", FIX),
-    error("document-not-utf8", "a document the check reads is not UTF-8 text", FIX),
+    warning(
+        "unaccounted-file",
+        "a file of the pass root (archive folder included) the manifest does not mention, other than the later documents above",
+        FIX,
+    ),
+    error(
+        "link-to-deleted-path",
+        "a markdown link, in `canonical_docs` (default `docs`) or the pass root, to a path that is gone",
+        FIX,
+    ),
+    error(
+        "link-to-archived-path",
+        "the archive folder is history and is not checked",
+        FIX,
+    ),
+    error(
+        "document-not-utf8",
+        "a document the check reads is not UTF-8 text",
+        FIX,
+    ),
 ];
 
 pub fn validate(t: &toml::Table) -> Result<(), ParamError> {

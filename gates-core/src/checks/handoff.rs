@@ -25,9 +25,11 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::{Capability, CheckCtx, CheckDef, CheckOutput, ParamError, Role, Rule, error, parse_params};
-use crate::artifacts::report::{self, status_word};
+use super::{
+    Capability, CheckCtx, CheckDef, CheckOutput, ParamError, Role, Rule, error, parse_params,
+};
 use crate::artifacts::git;
+use crate::artifacts::report::{self, status_word};
 use crate::error::GateError;
 use crate::finding::Finding;
 use crate::record::Status;
@@ -113,11 +115,15 @@ pub fn def() -> CheckDef {
     CheckDef {
         name: "handoff",
         summary: "Stage 6: required outputs exist, the report agrees with the run, the worktree is clean",
-        capabilities: &[Capability::WorkTree, Capability::Commit, Capability::RunRecord],
+        capabilities: &[
+            Capability::WorkTree,
+            Capability::Commit,
+            Capability::RunRecord,
+        ],
         rules: RULES,
         aliases: &[],
         validate,
-        roles: roles,
+        roles,
         run,
     }
 }
@@ -133,23 +139,87 @@ const FIX: &str = "correct the claim, or run the pipeline, then `cargo xtask rep
 
 /// Every rule of the handoff check.
 pub const RULES: &[Rule] = &[
-    error("required-output-missing", "a required output (param `required`; default: the runbook's seven orchestrator outputs) is absent", FIX),
-    error("report-claims-missing", "a document with no claim the gate can read (no claims block, no slice status, decision or posture in its prose)", FIX),
-    error("report-claim-invalid", "a status word that is not one of passed, failed, skipped, timed-out, errored", FIX),
-    error("handoff-contradicts-document", "a decision or posture claim the closure document does not state", FIX),
-    error("report-claims-green-but-run-red", "the document says passed / complete, the run says otherwise", FIX),
-    error("report-stale", "the document says not passed, the run passed", FIX),
-    error("handoff-says-incomplete", "the document says Phase A is not complete, and the run is red or there is none to compare (a green run makes the same line `report-stale`)", FIX),
-    error("report-status-mismatch", "both not passed, but different (e.g. failed vs skipped)", FIX),
-    error("report-unknown-gate", "a claim about a gate the pipeline lacks", FIX),
+    error(
+        "required-output-missing",
+        "a required output (param `required`; default: the runbook's seven orchestrator outputs) is absent",
+        FIX,
+    ),
+    error(
+        "report-claims-missing",
+        "a document with no claim the gate can read (no claims block, no slice status, decision or posture in its prose)",
+        FIX,
+    ),
+    error(
+        "report-claim-invalid",
+        "a status word that is not one of passed, failed, skipped, timed-out, errored",
+        FIX,
+    ),
+    error(
+        "handoff-contradicts-document",
+        "a decision or posture claim the closure document does not state",
+        FIX,
+    ),
+    error(
+        "report-claims-green-but-run-red",
+        "the document says passed / complete, the run says otherwise",
+        FIX,
+    ),
+    error(
+        "report-stale",
+        "the document says not passed, the run passed",
+        FIX,
+    ),
+    error(
+        "handoff-says-incomplete",
+        "the document says the phase is not complete, and the run is red or there is none to compare (a green run makes the same line `report-stale`)",
+        FIX,
+    ),
+    error(
+        "report-status-mismatch",
+        "both not passed, but different (e.g. failed vs skipped)",
+        FIX,
+    ),
+    error(
+        "report-unknown-gate",
+        "a claim about a gate the pipeline lacks",
+        FIX,
+    ),
     error("report-missing-gate", "a gate without a claim", FIX),
-    error("last-run-missing", "a claims block, run alone with no last-run record, or one lacking some of the pipeline's gates", FIX),
-    error("last-run-partial", "a claims block, run alone with no last-run record, or one lacking some of the pipeline's gates", FIX),
-    error("run-not-green", "a gate of a slice the handoff hands off is not green in the run (run alone, or under `--all`); the gates of the handoff's own slice (`agent-outputs` in the default pipeline) run beside it and are not its business", FIX),
-    error("worktree-dirty", "something under the target is not committed", FIX),
-    error("not-a-git-repo", "something under the target is not committed", FIX),
-    error("git-operation-in-progress", "a merge, rebase, cherry-pick, revert, `git am` or bisect is half-done (even with a clean status)", FIX),
-    error("document-not-utf8", "a document the check reads is not UTF-8 text", FIX),
+    error(
+        "last-run-missing",
+        "a claims block, run alone with no last-run record, or one lacking some of the pipeline's gates",
+        FIX,
+    ),
+    error(
+        "last-run-partial",
+        "a claims block, run alone with no last-run record, or one lacking some of the pipeline's gates",
+        FIX,
+    ),
+    error(
+        "run-not-green",
+        "a gate of a slice the handoff hands off is not green in the run (run alone, or under `--all`); the gates of the handoff's own slice (`agent-outputs` in the default pipeline) run beside it and are not its business",
+        FIX,
+    ),
+    error(
+        "worktree-dirty",
+        "something under the target is not committed",
+        FIX,
+    ),
+    error(
+        "not-a-git-repo",
+        "something under the target is not committed",
+        FIX,
+    ),
+    error(
+        "git-operation-in-progress",
+        "a merge, rebase, cherry-pick, revert, `git am` or bisect is half-done (even with a clean status)",
+        FIX,
+    ),
+    error(
+        "document-not-utf8",
+        "a document the check reads is not UTF-8 text",
+        FIX,
+    ),
 ];
 
 pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
@@ -174,13 +244,11 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
                     0,
                     format!("required output `{r}` does not exist"),
                 )
-                .with_help(
-                    if docs.is_generated(r) {
-                        "generate it with `cargo xtask report`"
-                    } else {
-                        "write it; see docs/closure-format.md"
-                    },
-                ),
+                .with_help(if docs.is_generated(r) {
+                    "generate it with `cargo xtask report`"
+                } else {
+                    "write it; see docs/closure-format.md"
+                }),
             );
         }
     }
@@ -507,8 +575,8 @@ pub fn prose_claims(text: &str, p: &crate::pipeline::Pipeline) -> Vec<(u32, Clai
                     } else {
                         Decision::Reject
                     };
-                    let structural_named =
-                        structural.is_some() && named.iter().any(|s| Some(s.as_str()) == structural);
+                    let structural_named = structural.is_some()
+                        && named.iter().any(|s| Some(s.as_str()) == structural);
                     let role = if structural_named {
                         DecisionRole::Structural
                     } else {
@@ -568,12 +636,10 @@ fn phase_claim(lower: &str, phase: &str) -> Option<bool> {
     if lower.contains(&format!("{phase} complete")) {
         return Some(true);
     }
-    let rest = [" is ", " remains ", " has "]
-        .iter()
-        .find_map(|k| {
-            let k = format!("{phase}{k}");
-            lower.find(&k).map(|p| &lower[p + k.len()..])
-        })?;
+    let rest = [" is ", " remains ", " has "].iter().find_map(|k| {
+        let k = format!("{phase}{k}");
+        lower.find(&k).map(|p| &lower[p + k.len()..])
+    })?;
     // The status in the next few words: "is not complete" is not complete, "has no open
     // items" is.
     let near: Vec<&str> = rest

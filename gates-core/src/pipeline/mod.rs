@@ -13,8 +13,8 @@ pub mod select;
 
 pub use load::{Alias, CheckKind, ParamError, load_file_with, load_str_with, no_roles};
 pub use model::{
-    CommandSpec, ConditionalDocument, Documents, Gate, GateKind, Phase, Pipeline, ReportSpec,
-    Role, RoleDocument, SetupSpec, Slice, Stage, Target,
+    CommandSpec, ConditionalDocument, Documents, Gate, GateKind, Phase, Pipeline, ReportSpec, Role,
+    RoleDocument, SetupSpec, Slice, Stage, Target,
 };
 pub use plan::Plan;
 

@@ -24,7 +24,9 @@
 
 use serde::Deserialize;
 
-use crate::checks::{Capability, CheckCtx, CheckDef, Rule, no_roles, CheckOutput, ParamError, parse_params};
+use crate::checks::{
+    Capability, CheckCtx, CheckDef, CheckOutput, ParamError, Rule, no_roles, parse_params,
+};
 use crate::error::GateError;
 use crate::finding::Finding;
 use crate::repo::flow::{self, Modules, Strs};

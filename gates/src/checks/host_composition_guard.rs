@@ -38,7 +38,7 @@ use oxc_ast::ast::{
 use oxc_span::{GetSpan, Span};
 use serde::Deserialize;
 
-use super::{Capability, CheckCtx, CheckDef, Rule, no_roles, CheckOutput, parse_params};
+use super::{Capability, CheckCtx, CheckDef, CheckOutput, Rule, no_roles, parse_params};
 use crate::error::GateError;
 use crate::finding::{Finding, Severity};
 use crate::repo::calls::{

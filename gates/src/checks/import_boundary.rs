@@ -29,7 +29,9 @@ use oxc_ast_visit::Visit;
 use serde::Deserialize;
 
 use crate::checks::discovery_roots::DEFAULT_IMPLEMENTATIONS;
-use crate::checks::{Capability, CheckCtx, CheckDef, Rule, no_roles, CheckOutput, ParamError, parse_params};
+use crate::checks::{
+    Capability, CheckCtx, CheckDef, CheckOutput, ParamError, Rule, no_roles, parse_params,
+};
 use crate::error::GateError;
 use crate::finding::Finding;
 use crate::fs::source::{self, SourceFile, rel_path};

@@ -60,7 +60,9 @@ use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
 use oxc_allocator::Allocator;
 use serde::Deserialize;
 
-use super::{Capability, CheckCtx, CheckDef, Rule, no_roles, CheckOutput, ParamError, parse_params};
+use super::{
+    Capability, CheckCtx, CheckDef, CheckOutput, ParamError, Rule, no_roles, parse_params,
+};
 use crate::error::GateError;
 use crate::finding::{Finding, Severity};
 use crate::fs::source::{self, MAX_FILE_BYTES, SourceFile};

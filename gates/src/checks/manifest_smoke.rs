@@ -30,7 +30,7 @@ use oxc_allocator::Allocator;
 use oxc_ast::ast::{Expression, ObjectExpression};
 use oxc_span::{GetSpan, Span};
 
-use super::{Capability, CheckCtx, CheckDef, Rule, no_roles, CheckOutput, parse_params};
+use super::{Capability, CheckCtx, CheckDef, CheckOutput, Rule, no_roles, parse_params};
 use crate::error::GateError;
 use crate::finding::Finding;
 use crate::repo::calls::{

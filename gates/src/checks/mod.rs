@@ -88,7 +88,11 @@ pub fn catalogue() -> String {
     for d in &defs {
         s.push_str(&format!("\n## {}\n\n{}\n\n", d.name, cell(d.summary)));
         for a in d.aliases {
-            let fixed: Vec<String> = a.params.iter().map(|(k, v)| format!("`{k} = \"{v}\"`")).collect();
+            let fixed: Vec<String> = a
+                .params
+                .iter()
+                .map(|(k, v)| format!("`{k} = \"{v}\"`"))
+                .collect();
             s.push_str(&format!(
                 "- old name `{}`{}\n",
                 a.name,
@@ -103,7 +107,9 @@ pub fn catalogue() -> String {
             s.push('\n');
         }
         if d.rules.is_empty() {
-            s.push_str("Its rules are not declared in the registry yet: see the check's source file.\n");
+            s.push_str(
+                "Its rules are not declared in the registry yet: see the check's source file.\n",
+            );
             continue;
         }
         s.push_str("| rule | severity | when | how to fix |\n| --- | --- | --- | --- |\n");

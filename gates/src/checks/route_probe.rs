@@ -50,7 +50,10 @@ use std::time::{Duration, Instant, SystemTime};
 
 use serde::Deserialize;
 
-use super::{Capability, CheckCtx, CheckDef, Rule, no_roles, CheckOutput, ParamError, parse_params, resolve_inside};
+use super::{
+    Capability, CheckCtx, CheckDef, CheckOutput, ParamError, Rule, no_roles, parse_params,
+    resolve_inside,
+};
 use crate::error::GateError;
 use crate::finding::{Finding, Severity};
 use crate::process::service::{self, Service, WaitError};
