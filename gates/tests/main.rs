@@ -17,8 +17,10 @@ mod host_gates;
 mod layers;
 mod manifest_gates;
 mod pipeline_load;
+mod pipeline_phase;
 mod report_locations;
 mod route_probe;
+mod rules;
 mod setup;
 mod workbreakdown_drift;
 

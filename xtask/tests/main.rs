@@ -6,9 +6,11 @@ mod cli;
 mod closure_cli;
 mod conventions;
 mod example;
+mod gate_processes;
 mod guard_outputs;
 mod history;
 mod init;
+mod messages;
 mod robustness;
 
 // What the modules above share.

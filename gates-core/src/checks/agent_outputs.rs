@@ -29,7 +29,10 @@
 
 use serde::Deserialize;
 
-use super::{Capability, CheckCtx, CheckDef, CheckOutput, ParamError, Role, Rule, parse_params};
+use super::{
+    Capability, CheckCtx, CheckDef, CheckOutput, ParamError, Role, Rule, error, parse_params,
+    warning,
+};
 use std::collections::BTreeMap;
 
 use crate::artifacts::cleanup::{self, Action};
@@ -75,8 +78,65 @@ pub fn def() -> CheckDef {
     }
 }
 
+/// How to fix what the rules below report.
+const FIX: &str = "add the missing section (\"None.\" when there is nothing to say); point anchors at lines that exist; restore a cited artifact or cite where it was archived (docs/closure-format.md)";
+
 /// Every rule of the agent-outputs check.
-pub const RULES: &[Rule] = &[];
+pub const RULES: &[Rule] = &[
+    error("pass-root-missing", "the pass root does not exist", FIX),
+    error(
+        "agent-finals-missing",
+        "no agent final output in the pass root",
+        FIX,
+    ),
+    error("final-section-missing", "a section absent or empty", FIX),
+    error("final-section-empty", "a section absent or empty", FIX),
+    error(
+        "evidence-map-without-anchors",
+        "the Evidence Map cites nothing",
+        FIX,
+    ),
+    warning(
+        "evidence-map-without-line-anchors",
+        "it cites files but no line",
+        FIX,
+    ),
+    error(
+        "evidence-file-missing",
+        "the file does not exist (or is not a file)",
+        FIX,
+    ),
+    error(
+        "evidence-line-out-of-range",
+        "the file is shorter than the cited line, or the range runs backwards",
+        FIX,
+    ),
+    error(
+        "evidence-outside-repo",
+        "absolute path under no known prefix, `..` escaping the target, or a symlink leading out",
+        FIX,
+    ),
+    error(
+        "cited-artifact-missing",
+        "a file a closure document cites does not exist",
+        FIX,
+    ),
+    error(
+        "cited-artifact-outside-repo",
+        "a file a closure document cites lies outside the target",
+        FIX,
+    ),
+    warning(
+        "evidence-deleted-by-cleanup",
+        "the file is an agent's plan, scratchpad or draft, gone, listed under a Deleted heading of the cleanup manifest, and a final of the same agent is in the pass root: the runbook deletes exactly these once the final exists. A final, a closure output, a file the manifest does not list, or one whose agent has no final stays `evidence-file-missing`",
+        FIX,
+    ),
+    error(
+        "document-not-utf8",
+        "a document the check reads is not UTF-8 text",
+        FIX,
+    ),
+];
 
 pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
     let p: Params = ctx.params()?;

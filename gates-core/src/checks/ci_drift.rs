@@ -19,7 +19,7 @@
 
 use serde::Deserialize;
 
-use super::{Capability, CheckCtx, CheckDef, CheckOutput, ParamError, Rule, parse_params};
+use super::{Capability, CheckCtx, CheckDef, CheckOutput, ParamError, Rule, error, parse_params};
 use crate::ci::{self, Drift, config::check_workflow_path};
 use crate::error::GateError;
 use crate::finding::Finding;
@@ -58,8 +58,22 @@ pub fn def() -> CheckDef {
     }
 }
 
+/// How to fix what the rules below report.
+const FIX: &str = "run `cargo xtask ci render` and commit the result; never edit the workflow by hand (change the pipeline file instead)";
+
 /// Every rule of the ci-drift check.
-pub const RULES: &[Rule] = &[];
+pub const RULES: &[Rule] = &[
+    error(
+        "workflow-missing",
+        "the generated workflow does not exist",
+        FIX,
+    ),
+    error(
+        "workflow-drift",
+        "the workflow on disk differs from what the pipeline renders",
+        FIX,
+    ),
+];
 
 pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
     let params: Params = ctx.params()?;

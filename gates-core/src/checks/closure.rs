@@ -29,7 +29,8 @@
 use serde::Deserialize;
 
 use super::{
-    Alias, Capability, CheckCtx, CheckDef, CheckOutput, ParamError, Role, Rule, parse_params,
+    Alias, Capability, CheckCtx, CheckDef, CheckOutput, ParamError, Role, Rule, error,
+    parse_params, warning,
 };
 use crate::artifacts::{disposition, git};
 use crate::error::GateError;
@@ -407,5 +408,100 @@ fn run(ctx: &CheckCtx, default_doc: &str) -> Result<CheckOutput, GateError> {
     Ok(out)
 }
 
+/// How to fix what the rules below report.
+const FIX: &str = "fix and re-review blocking/high findings and mark them resolved; restore a cited report or cite where it was archived; state one decision; the accepted forms are in docs/closure-format.md";
+
 /// Every rule of the closure check (the disposition reader's rules included).
-pub const RULES: &[Rule] = &[];
+pub const RULES: &[Rule] = &[
+    error("disposition-missing", "the document does not exist", FIX),
+    error(
+        "findings-missing",
+        "neither a findings table nor a findings list",
+        FIX,
+    ),
+    error(
+        "findings-table-column-missing",
+        "a findings table lacks one of the seven columns",
+        FIX,
+    ),
+    error(
+        "finding-id-missing",
+        "a row without id, or an id used twice",
+        FIX,
+    ),
+    error(
+        "finding-id-duplicate",
+        "a row without id, or an id used twice",
+        FIX,
+    ),
+    error(
+        "invalid-severity",
+        "a table value outside the lists above",
+        FIX,
+    ),
+    error(
+        "invalid-status",
+        "a table value outside the lists above",
+        FIX,
+    ),
+    error(
+        "finding-status-missing",
+        "a list finding with no status token",
+        FIX,
+    ),
+    error(
+        "blocking-or-high-not-resolved",
+        "a blocking or high finding (or an open, deferred or accepted one of unstated severity) not `resolved`",
+        FIX,
+    ),
+    error(
+        "medium-disposition-incomplete",
+        "a `deferred` or `accepted` medium (table or list) without owner, rationale or target slice (one per missing field)",
+        FIX,
+    ),
+    warning("medium-open", "a medium left `open`", FIX),
+    error(
+        "evidence-missing",
+        "a table finding without any anchor",
+        FIX,
+    ),
+    error(
+        "evidence-file-missing",
+        "the file does not exist (or is not a file)",
+        FIX,
+    ),
+    error(
+        "evidence-line-out-of-range",
+        "the file is shorter than the cited line, or the range runs backwards",
+        FIX,
+    ),
+    error(
+        "evidence-outside-repo",
+        "absolute path under no known prefix, `..` escaping the target, or a symlink leading out",
+        FIX,
+    ),
+    error(
+        "cited-artifact-missing",
+        "a cited file that does not exist, or lies outside the target",
+        FIX,
+    ),
+    error(
+        "cited-artifact-outside-repo",
+        "a cited file that does not exist, or lies outside the target",
+        FIX,
+    ),
+    error("decision-missing", "no decision", FIX),
+    error("decision-invalid", "`Decision: x` with another value", FIX),
+    error("decision-conflict", "two different decisions", FIX),
+    error("decision-reject", "a `reject`", FIX),
+    error(
+        "structural-record-missing",
+        "neither the disposition nor any record document exists",
+        FIX,
+    ),
+    error(
+        "document-not-utf8",
+        "a document the check reads is not UTF-8 text",
+        FIX,
+    ),
+];

@@ -20,7 +20,10 @@
 
 use serde::Deserialize;
 
-use super::{Capability, CheckCtx, CheckDef, CheckOutput, ParamError, Role, Rule, parse_params};
+use super::{
+    Capability, CheckCtx, CheckDef, CheckOutput, ParamError, Role, Rule, error, parse_params,
+    warning,
+};
 use crate::artifacts::cleanup::Config;
 use crate::artifacts::{cleanup, git};
 use crate::error::GateError;
@@ -73,8 +76,82 @@ pub fn roles(t: &toml::Table) -> Vec<Role> {
     }
 }
 
+/// How to fix what the rules below report.
+const FIX: &str = "`cargo xtask cleanup plan` classifies every file and writes the manifest; `cargo xtask cleanup apply --yes` carries it out with git; update the links it reports (docs/closure-format.md)";
+
 /// Every rule of the docs-cleanup check.
-pub const RULES: &[Rule] = &[];
+pub const RULES: &[Rule] = &[
+    error("manifest-missing", "no manifest", FIX),
+    error(
+        "manifest-entries-missing",
+        "no path listed (no table with `path` and `action`, no path under an action heading or item)",
+        FIX,
+    ),
+    error(
+        "manifest-column-missing",
+        "a table without a `rationale` column",
+        FIX,
+    ),
+    error(
+        "invalid-action",
+        "a malformed row; `rationale-missing` also for a list manifest that says nowhere why it deletes or archives",
+        FIX,
+    ),
+    error(
+        "manifest-path-missing",
+        "a malformed row; `rationale-missing` also for a list manifest that says nowhere why it deletes or archives",
+        FIX,
+    ),
+    error(
+        "rationale-missing",
+        "a malformed row; `rationale-missing` also for a list manifest that says nowhere why it deletes or archives",
+        FIX,
+    ),
+    error(
+        "duplicate-entry",
+        "a malformed row; `rationale-missing` also for a list manifest that says nowhere why it deletes or archives",
+        FIX,
+    ),
+    error(
+        "path-outside-pass-root",
+        "an absolute path, `..`, or a symlink on the way",
+        FIX,
+    ),
+    error(
+        "protected-file-not-retained",
+        "an orchestrator file, final or closure output marked delete or archive",
+        FIX,
+    ),
+    error("deleted-path-present", "a deleted path still exists", FIX),
+    error(
+        "retained-path-missing",
+        "a retained or kept path does not exist",
+        FIX,
+    ),
+    error("archive-not-applied", "the archive has not moved", FIX),
+    error("archive-source-present", "both copies exist", FIX),
+    error("archived-path-missing", "neither exists", FIX),
+    warning(
+        "unaccounted-file",
+        "a file of the pass root (archive folder included) the manifest does not mention, other than the later documents above",
+        FIX,
+    ),
+    error(
+        "link-to-deleted-path",
+        "a markdown link, in `canonical_docs` (default `docs`) or the pass root, to a path that is gone",
+        FIX,
+    ),
+    error(
+        "link-to-archived-path",
+        "the archive folder is history and is not checked",
+        FIX,
+    ),
+    error(
+        "document-not-utf8",
+        "a document the check reads is not UTF-8 text",
+        FIX,
+    ),
+];
 
 pub fn validate(t: &toml::Table) -> Result<(), ParamError> {
     let p: Params = parse_params(t)?;

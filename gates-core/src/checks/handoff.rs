@@ -25,7 +25,9 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::{Capability, CheckCtx, CheckDef, CheckOutput, ParamError, Role, Rule, parse_params};
+use super::{
+    Capability, CheckCtx, CheckDef, CheckOutput, ParamError, Role, Rule, error, parse_params,
+};
 use crate::artifacts::git;
 use crate::artifacts::report::{self, status_word};
 use crate::error::GateError;
@@ -132,8 +134,93 @@ pub fn roles(_: &toml::Table) -> Vec<Role> {
     vec![Role::Report, Role::Handoff]
 }
 
+/// How to fix what the rules below report.
+const FIX: &str = "correct the claim, or run the pipeline, then `cargo xtask report`, commit, and run again (docs/closure-format.md)";
+
 /// Every rule of the handoff check.
-pub const RULES: &[Rule] = &[];
+pub const RULES: &[Rule] = &[
+    error(
+        "required-output-missing",
+        "a required output (param `required`; default: the runbook's seven orchestrator outputs) is absent",
+        FIX,
+    ),
+    error(
+        "report-claims-missing",
+        "a document with no claim the gate can read (no claims block, no slice status, decision or posture in its prose)",
+        FIX,
+    ),
+    error(
+        "report-claim-invalid",
+        "a status word that is not one of passed, failed, skipped, timed-out, errored",
+        FIX,
+    ),
+    error(
+        "handoff-contradicts-document",
+        "a decision or posture claim the closure document does not state",
+        FIX,
+    ),
+    error(
+        "report-claims-green-but-run-red",
+        "the document says passed / complete, the run says otherwise",
+        FIX,
+    ),
+    error(
+        "report-stale",
+        "the document says not passed, the run passed",
+        FIX,
+    ),
+    error(
+        "handoff-says-incomplete",
+        "the document says the phase is not complete, and the run is red or there is none to compare (a green run makes the same line `report-stale`)",
+        FIX,
+    ),
+    error(
+        "report-status-mismatch",
+        "both not passed, but different (e.g. failed vs skipped)",
+        FIX,
+    ),
+    error(
+        "report-unknown-gate",
+        "a claim about a gate the pipeline lacks",
+        FIX,
+    ),
+    error("report-missing-gate", "a gate without a claim", FIX),
+    error(
+        "last-run-missing",
+        "a claims block, run alone with no last-run record, or one lacking some of the pipeline's gates",
+        FIX,
+    ),
+    error(
+        "last-run-partial",
+        "a claims block, run alone with no last-run record, or one lacking some of the pipeline's gates",
+        FIX,
+    ),
+    error(
+        "run-not-green",
+        "a gate of a slice the handoff hands off is not green in the run (run alone, or under `--all`); the gates of the handoff's own slice (`agent-outputs` in the default pipeline) run beside it and are not its business",
+        FIX,
+    ),
+    error(
+        "worktree-dirty",
+        "something under the target is not committed",
+        FIX,
+    ),
+    error(
+        "not-a-git-repo",
+        "something under the target is not committed",
+        FIX,
+    ),
+    error(
+        "git-operation-in-progress",
+        "a merge, rebase, cherry-pick, revert, `git am` or bisect is half-done (even with a clean status)",
+        FIX,
+    ),
+    error(
+        "document-not-utf8",
+        "a document the check reads is not UTF-8 text",
+        FIX,
+    ),
+];
 
 pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
     let p: Params = ctx.params()?;

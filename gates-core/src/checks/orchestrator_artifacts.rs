@@ -21,7 +21,9 @@
 
 use serde::Deserialize;
 
-use super::{Capability, CheckCtx, CheckDef, CheckOutput, ParamError, Rule, parse_params};
+use super::{
+    Capability, CheckCtx, CheckDef, CheckOutput, ParamError, Rule, error, parse_params, warning,
+};
 use crate::artifacts::{git, plan, scratchpad};
 use crate::error::GateError;
 use crate::finding::Finding;
@@ -51,8 +53,60 @@ pub fn def() -> CheckDef {
     }
 }
 
+/// How to fix what the rules below report.
+const FIX: &str = "run `cargo xtask artifacts init --runbook FILE`; if the plan was edited, restore it from git; never rewrite the scratchpad's committed entries, append instead (docs/closure-format.md)";
+
 /// Every rule of the orchestrator-artifacts check.
-pub const RULES: &[Rule] = &[];
+pub const RULES: &[Rule] = &[
+    error(
+        "plan-missing",
+        "the orchestrator plan has not been written down",
+        FIX,
+    ),
+    error("plan-empty", "the orchestrator plan is empty", FIX),
+    error(
+        "plan-differs-from-runbook",
+        "the plan is not the runbook verbatim (at the first line that differs)",
+        FIX,
+    ),
+    error(
+        "plan-header-invalid",
+        "the plan's checksum header is malformed",
+        FIX,
+    ),
+    error(
+        "plan-checksum-mismatch",
+        "the plan's body no longer hashes to its header's SHA-256",
+        FIX,
+    ),
+    error("scratchpad-missing", "the scratchpad does not exist", FIX),
+    error("scratchpad-empty", "the scratchpad is empty", FIX),
+    error(
+        "scratchpad-untimestamped",
+        "the scratchpad has no timestamped entry",
+        FIX,
+    ),
+    error(
+        "scratchpad-entry-untimestamped",
+        "an entry of the scratchpad carries no timestamp",
+        FIX,
+    ),
+    warning(
+        "scratchpad-entry-out-of-order",
+        "an entry is timestamped before the one above it",
+        FIX,
+    ),
+    error(
+        "scratchpad-rewritten",
+        "a committed entry of the scratchpad was changed or removed (it is append-only)",
+        FIX,
+    ),
+    error(
+        "document-not-utf8",
+        "the plan or the scratchpad is not UTF-8 text",
+        FIX,
+    ),
+];
 
 pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
     let p: Params = ctx.params()?;

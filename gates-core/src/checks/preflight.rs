@@ -23,7 +23,7 @@
 
 use serde::Deserialize;
 
-use super::{Capability, CheckCtx, CheckDef, CheckOutput, ParamError, Rule, parse_params};
+use super::{Capability, CheckCtx, CheckDef, CheckOutput, ParamError, Rule, error, parse_params};
 use crate::artifacts::git;
 use crate::error::GateError;
 use crate::finding::Finding;
@@ -69,8 +69,52 @@ pub fn def() -> CheckDef {
     }
 }
 
+/// How to fix what the rules below report.
+const FIX: &str = "commit or stash the listed changes; check out the expected branch; create the worktree with the printed command";
+
 /// Every rule of the preflight check.
-pub const RULES: &[Rule] = &[];
+pub const RULES: &[Rule] = &[
+    error(
+        "not-a-git-repo",
+        "the target is not inside a git work tree",
+        FIX,
+    ),
+    error(
+        "worktree-dirty",
+        "a path under the target is not committed",
+        FIX,
+    ),
+    error(
+        "git-operation-in-progress",
+        "a merge, rebase, cherry-pick, revert, `git am` or bisect is half-done",
+        FIX,
+    ),
+    error(
+        "detached-head",
+        "HEAD is detached, not on the expected branch",
+        FIX,
+    ),
+    error(
+        "wrong-branch",
+        "HEAD is on another branch than `branch`",
+        FIX,
+    ),
+    error(
+        "parent-branch-missing",
+        "the `parent_branch` does not exist",
+        FIX,
+    ),
+    error(
+        "worktree-missing",
+        "the implementation `worktree` does not exist",
+        FIX,
+    ),
+    error(
+        "worktree-not-registered",
+        "the `worktree` exists but git does not know it as a worktree of the target",
+        FIX,
+    ),
+];
 
 pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
     let p: Params = ctx.params()?;

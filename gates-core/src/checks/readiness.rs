@@ -19,7 +19,7 @@
 use serde::Deserialize;
 
 use super::{
-    Alias, Capability, CheckCtx, CheckDef, CheckOutput, ParamError, Role, Rule, parse_params,
+    Alias, Capability, CheckCtx, CheckDef, CheckOutput, ParamError, Role, Rule, error, parse_params,
 };
 use crate::artifacts::{git, readiness};
 use crate::error::GateError;
@@ -90,5 +90,75 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
     Ok(out)
 }
 
+/// How to fix what the rules below report.
+const FIX: &str = "edit the readiness document in the format of docs/closure-format.md";
+
 /// Every rule of the readiness check.
-pub const RULES: &[Rule] = &[];
+pub const RULES: &[Rule] = &[
+    error("readiness-missing", "the document does not exist", FIX),
+    error("posture-missing", "no decision", FIX),
+    error("posture-invalid", "`Posture: x` with another value", FIX),
+    error("posture-conflict", "two different decisions", FIX),
+    error(
+        "ready-with-blockers",
+        "`ready` while blockers are listed (one finding per blocker, at its line)",
+        FIX,
+    ),
+    error(
+        "not-ready-without-blockers",
+        "`not-ready` with nothing listed as blocking",
+        FIX,
+    ),
+    error(
+        "next-phase-not-ready",
+        "a consistent `not-ready`: the next phase does not open (a warning with `require_ready = false`)",
+        FIX,
+    ),
+    error("blockers-section-missing", "a missing section", FIX),
+    error("owners-section-missing", "a missing section", FIX),
+    error("order-section-missing", "a missing section", FIX),
+    error(
+        "blockers-unstated",
+        "a Blockers section that states nothing: neither blockers nor, in words, that there are none",
+        FIX,
+    ),
+    error("owners-table-missing", "no owner table or list", FIX),
+    error("order-empty", "an order naming no slice", FIX),
+    error(
+        "opening-slice-without-owner",
+        "the owner matrix does not match the order; a row naming no slice",
+        FIX,
+    ),
+    error(
+        "owner-for-undeclared-slice",
+        "the owner matrix does not match the order; a row naming no slice",
+        FIX,
+    ),
+    error(
+        "owner-slice-missing",
+        "the owner matrix does not match the order; a row naming no slice",
+        FIX,
+    ),
+    error("order-slice-missing", "an item or row without slice", FIX),
+    error("order-slice-duplicate", "a slice listed twice", FIX),
+    error(
+        "dependency-undeclared",
+        "a dependency on (or of) a slice outside the order, on a later slice, or on itself",
+        FIX,
+    ),
+    error(
+        "dependency-out-of-order",
+        "a dependency on (or of) a slice outside the order, on a later slice, or on itself",
+        FIX,
+    ),
+    error(
+        "dependency-cycle",
+        "a dependency on (or of) a slice outside the order, on a later slice, or on itself",
+        FIX,
+    ),
+    error(
+        "document-not-utf8",
+        "a document the check reads is not UTF-8 text",
+        FIX,
+    ),
+];

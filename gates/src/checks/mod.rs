@@ -60,3 +60,74 @@ pub fn registry() -> &'static [CheckDef] {
         ]
     })
 }
+
+/// The rule catalogue (`docs/rules.md`): every check with its summary, what it reads, its old
+/// names and its rules. `cargo xtask rules` writes it; a test keeps the file up to date.
+pub fn catalogue() -> String {
+    let cell = |s: &str| s.replace('|', "\\|").replace('\n', " ");
+    let mut s = String::from(
+        "# Rules\n\n<!-- Generated from the check registry (`gates::checks::registry`) by `cargo xtask rules`; do not edit by hand. -->\n\nEvery check a pipeline's gate can name (`check = \"...\"`), what it needs, and the rules its\nfindings carry (the same ids as in SARIF `rules`, JUnit and the human output). Adding a\ncheck: docs/architecture.md, \"Adding a check\".\n\n| check | reads | old names | summary |\n| --- | --- | --- | --- |\n",
+    );
+    let mut defs: Vec<&CheckDef> = registry().iter().collect();
+    defs.sort_by_key(|d| d.name);
+    for d in &defs {
+        let caps: Vec<&str> = d.capabilities.iter().map(|c| c.describe()).collect();
+        let aliases: Vec<String> = d.aliases.iter().map(|a| format!("`{}`", a.name)).collect();
+        s.push_str(&format!(
+            "| [`{}`](#{}) | {} | {} | {} |\n",
+            d.name,
+            d.name,
+            caps.join(", "),
+            if aliases.is_empty() {
+                "—".to_string()
+            } else {
+                aliases.join(", ")
+            },
+            cell(d.summary)
+        ));
+    }
+    for d in &defs {
+        s.push_str(&format!("\n## {}\n\n{}\n\n", d.name, cell(d.summary)));
+        for a in d.aliases {
+            let fixed: Vec<String> = a
+                .params
+                .iter()
+                .map(|(k, v)| format!("`{k} = \"{v}\"`"))
+                .collect();
+            s.push_str(&format!(
+                "- old name `{}`{}\n",
+                a.name,
+                if fixed.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (with {})", fixed.join(", "))
+                }
+            ));
+        }
+        if !d.aliases.is_empty() {
+            s.push('\n');
+        }
+        if d.rules.is_empty() {
+            s.push_str(
+                "Its rules are not declared in the registry yet: see the check's source file.\n",
+            );
+            continue;
+        }
+        s.push_str("| rule | severity | when | how to fix |\n| --- | --- | --- | --- |\n");
+        for r in d.rules {
+            s.push_str(&format!(
+                "| `{}` | {} | {} | {} |\n",
+                r.id,
+                r.severity.as_str(),
+                cell(r.summary),
+                cell(r.help)
+            ));
+        }
+    }
+    s
+}
+
+/// The declared rule `id` of check `check`, if any.
+pub fn rule(check: &str, id: &str) -> Option<&'static Rule> {
+    find(check).and_then(|d| d.rule(id))
+}
