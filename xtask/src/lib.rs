@@ -6,6 +6,7 @@
 //! `gates`, where a binary would wait for all of it; the binary itself is then only linked.
 
 mod cold_build;
+mod init_into;
 mod init_pipeline;
 
 use std::io::IsTerminal;
@@ -43,7 +44,7 @@ struct Cli {
 }
 
 /// `--pipeline` after a subcommand that reads a pipeline (and after its own subcommands).
-/// `test`, `bench`, `fuzz` and `init` read none and do not take it.
+/// `test`, `bench` and `fuzz` read none and do not take it.
 #[derive(clap::Args, Clone, Default)]
 struct PipelineArg {
     /// The pipeline file (default: ci/phase-a.toml of this workspace).
@@ -160,7 +161,8 @@ enum Cmd {
     /// The gates over a range of commits, as a gate × commit matrix; or bisect one gate.
     History(HistoryArgs),
     /// Write a pipeline file from a phase's packet (its PHASE_<X>_WORKBREAKDOWN.yaml and
-    /// PHASE_<X>_ACCEPTANCE_GATES.md).
+    /// PHASE_<X>_ACCEPTANCE_GATES.md); with `--into DIR`, set the tool up as that
+    /// repository's own `cargo xtask`.
     Init(InitArgs),
     /// Benchmarks over generated inputs.
     #[command(subcommand)]
@@ -195,7 +197,24 @@ struct HistoryArgs {
 
 #[derive(clap::Args)]
 struct InitArgs {
-    /// The target repository the phase runs in (default: the current directory).
+    #[command(flatten)]
+    pipe: PipelineArg,
+    /// Set the tool up inside this repository: a thin xtask crate depending on this
+    /// workspace, the `cargo xtask` alias, a pipeline with `target.repo = "."` (from this
+    /// workspace's pipeline, or `--pipeline`) and its rendered workflow.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["repo", "packet", "workbreakdown", "out"])]
+    into: Option<PathBuf>,
+    /// Overwrite files that already exist (otherwise nothing is written).
+    #[arg(long)]
+    force: bool,
+    /// Depend on the tool by this git URL instead of a path to this checkout.
+    #[arg(long, value_name = "URL", requires = "into")]
+    git: Option<String>,
+    /// With `--git`: the revision (default: the commit this checkout is at).
+    #[arg(long, value_name = "REV", requires = "git")]
+    rev: Option<String>,
+    /// Without `--into`: the target repository the phase runs in (default: the current
+    /// directory).
     #[arg(long, value_name = "DIR")]
     repo: Option<PathBuf>,
     /// The directory holding the phase's packet (default: the latest phase's work breakdown
@@ -208,9 +227,6 @@ struct InitArgs {
     /// The pipeline file to write (default: ci/phase-<x>.toml of this workspace).
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
-    /// Write over an existing pipeline file.
-    #[arg(long)]
-    force: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -455,8 +471,24 @@ fn jobs(given: Option<usize>, unit: &str) -> anyhow::Result<usize> {
     Ok(jobs)
 }
 
-/// The workspace this xtask belongs to, whatever the current directory.
+/// The workspace whose `cargo xtask` this is: this one, or the repository whose thin xtask
+/// crate called [`main_in`] (its pipeline is the default one).
+static WORKSPACE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
+/// The command line of a repository set up with `init --into`: `root` is that repository,
+/// whose `ci/phase-a.toml` is the default pipeline.
+pub fn main_in(root: &Path) -> ExitCode {
+    let _ = WORKSPACE.set(root.to_path_buf());
+    main()
+}
+
+/// The workspace this xtask runs for, whatever the current directory.
 fn workspace_root() -> PathBuf {
+    WORKSPACE.get().cloned().unwrap_or_else(tool_root)
+}
+
+/// This tool's own workspace (the checkout its code was built from).
+fn tool_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .expect("xtask sits in the workspace")
@@ -576,7 +608,8 @@ impl Cmd {
             | Cmd::Report { pipe, .. }
             | Cmd::Ci { pipe, .. } => Some(pipe),
             Cmd::History(a) => Some(&a.pipe),
-            Cmd::Test { .. } | Cmd::Bench(_) | Cmd::Fuzz { .. } | Cmd::Rules | Cmd::Init(_) => None,
+            Cmd::Init(a) => Some(&a.pipe),
+            Cmd::Test { .. } | Cmd::Bench(_) | Cmd::Fuzz { .. } | Cmd::Rules => None,
         }
     }
 }
@@ -587,7 +620,7 @@ fn pipeline_file(cli: &Cli) -> anyhow::Result<Option<PathBuf>> {
         None => {
             if cli.pipeline.is_some() {
                 anyhow::bail!(
-                    "`--pipeline` applies to the subcommands that read a pipeline; `test`, `bench`, `fuzz` and `init` read none"
+                    "`--pipeline` applies to the subcommands that read a pipeline; `test`, `bench` and `fuzz` read none"
                 );
             }
             Ok(None)
@@ -638,17 +671,42 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Cmd::Ci { cmd, .. } => ci(&pipeline, cmd),
         Cmd::History(a) => history(&pipeline, a),
         Cmd::Init(a) => {
-            let opts = init_pipeline::Options {
-                repo: a.repo,
-                packet: a.packet,
-                workbreakdown: a.workbreakdown,
-                out: a.out,
-                force: a.force,
+            let Some(into) = a.into else {
+                // Without --into: a pipeline from the phase's packet (init_pipeline).
+                if let Some(p) = &pipeline {
+                    anyhow::bail!(
+                        "init writes a pipeline from the phase's packet; `--pipeline {}` applies to `init --into DIR`",
+                        p.display()
+                    );
+                }
+                let opts = init_pipeline::Options {
+                    repo: a.repo,
+                    packet: a.packet,
+                    workbreakdown: a.workbreakdown,
+                    out: a.out,
+                    force: a.force,
+                };
+                for line in init_pipeline::run(&opts, &workspace_root())? {
+                    outln!("{line}");
+                }
+                return Ok(0);
             };
-            for line in init_pipeline::run(&opts, &workspace_root())? {
+            let template = pipeline.unwrap_or_else(|| tool_root().join("ci").join("phase-a.toml"));
+            let dep = match a.git {
+                Some(url) => init_into::Dependency::Git { url, rev: a.rev },
+                None => init_into::Dependency::Path(tool_root()),
+            };
+            let done = init_into::run(&init_into::Options {
+                into,
+                force: a.force,
+                template,
+                dep,
+                tool_root: tool_root(),
+            })?;
+            for line in &done.lines {
                 outln!("{line}");
             }
-            Ok(0)
+            Ok(if done.complete { 0 } else { EXIT_TOOL })
         }
         Cmd::Rules => {
             let path = workspace_root().join("docs").join("rules.md");
@@ -657,18 +715,18 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             Ok(0)
         }
         Cmd::Test { args } => {
-            let code = gates::devtest::run(&workspace_root(), &args).map_err(anyhow::Error::msg)?;
+            let code = gates::devtest::run(&tool_root(), &args).map_err(anyhow::Error::msg)?;
             Ok(code.clamp(0, 255) as u8)
         }
         Cmd::Fuzz { target, time } => {
-            let (code, summary) = gates::fuzzing::run(&workspace_root(), target.as_deref(), time)
+            let (code, summary) = gates::fuzzing::run(&tool_root(), target.as_deref(), time)
                 .map_err(anyhow::Error::msg)?;
             outp!("{summary}");
             Ok(code as u8)
         }
         Cmd::Bench(b) => match b {
             BenchCmd::ColdBuild { runs, target } => {
-                let met = cold_build::bench(&workspace_root(), runs, target)?;
+                let met = cold_build::bench(&tool_root(), runs, target)?;
                 Ok(if met { 0 } else { 1 })
             }
             BenchCmd::Executor { gates: n, runs } => {
@@ -982,10 +1040,12 @@ fn gate(
     colour: ColorChoice,
 ) -> anyhow::Result<u8> {
     let p = load(pipeline_file)?;
-    let Some(g) = p.gates.get(id) else {
+    let Some(g) = p.gate_named(id) else {
         let known: Vec<&str> = p.gates.keys().map(String::as_str).collect();
         anyhow::bail!("unknown gate `{id}` (known: {})", known.join(", "));
     };
+    // An alias runs the gate it names, under the gate's id.
+    let id = g.id.as_str();
     let repo = target_repo(&p, repo)?;
     if report_file.is_some()
         && g.kind

@@ -10,7 +10,10 @@ mod gate_processes;
 mod guard_outputs;
 mod history;
 mod init;
+mod init_into;
 mod messages;
+mod observability;
+mod packet_names;
 mod robustness;
 
 // What the modules above share.

@@ -4,6 +4,7 @@
 //! pipeline file), a parameter validator that runs when the pipeline is loaded (so bad
 //! parameters are reported with their position before anything runs) and a `run` function.
 
+pub mod all_of;
 pub mod discovery_roots;
 pub mod harness_matrix;
 pub mod host_composition_guard;
@@ -19,7 +20,7 @@ pub use gates_core::checks::{
 };
 pub use gates_core::checks::{
     agent_outputs, ci_drift, closure, docs_cleanup, handoff, metadata_contract,
-    orchestrator_artifacts, preflight, readiness, workbreakdown_drift,
+    observability_contract, orchestrator_artifacts, preflight, readiness, workbreakdown_drift,
 };
 
 /// Every built-in check as the pipeline loader sees it (name, aliases, params validation,
@@ -57,6 +58,8 @@ pub fn registry() -> &'static [CheckDef] {
             discovery_roots::def(),
             import_boundary::def(),
             legacy_metadata_guard::def(),
+            observability_contract::def(),
+            all_of::def(),
         ]
     })
 }

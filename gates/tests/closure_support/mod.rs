@@ -16,7 +16,7 @@ use gates::run::{GateResult, RunRecord, executor, session};
 mod common;
 
 #[allow(unused_imports)]
-pub use common::{copy_dir, git, workspace};
+pub use common::{copy_dir, git, git_env, workspace};
 
 pub fn fixtures() -> PathBuf {
     workspace().join("tests/fixtures/closure")
