@@ -1,8 +1,9 @@
-//! The Phase A gate library's base: everything that does not read TypeScript.
+//! The phase gate library's base: everything that does not read TypeScript.
 //!
 //! The pipeline model and its loader ([`pipeline`]), files and processes ([`fs`],
 //! [`process`]), the run record ([`record`]), the runners' test reports ([`testreport`]), the
-//! pass-root artifacts ([`artifacts`]), the generated workflow ([`ci`]), the JSON, plugin and
+//! pass-root artifacts ([`artifacts`]), the phase's packet ([`packet`]: work breakdown and
+//! acceptance gates), the generated workflow ([`ci`]), the JSON, plugin and
 //! workspace model of the target ([`repo`]) and the checks that need no TypeScript
 //! ([`checks`], with the interface every check implements).
 //!
@@ -18,6 +19,7 @@ pub mod devtest;
 pub mod error;
 pub mod finding;
 pub mod fs;
+pub mod packet;
 pub mod pipeline;
 pub mod process;
 pub mod record;

@@ -167,6 +167,10 @@ impl Counts {
 pub struct RunRecord {
     pub tool: String,
     pub pipeline: String,
+    /// How the pipeline names its phase (`[phase]`, e.g. "Phase C"); absent for a pipeline
+    /// without one. Headings of the run's outputs use it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase: Option<String>,
     pub pipeline_file: String,
     pub repo: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -193,7 +197,7 @@ pub fn last_run_path(repo: &Path) -> PathBuf {
 pub fn read_last_run(repo: &Path) -> Result<RunRecord, GateError> {
     read_last_run_if_any(repo)?.ok_or_else(|| {
         GateError::msg(format!(
-            "{}: no run recorded for this target yet; run `cargo xtask phase-a` (with the same --repo) first",
+            "{}: no run recorded for this target yet; run the pipeline (`cargo xtask run`, with the same --repo) first",
             last_run_path(repo).display()
         ))
     })
@@ -215,4 +219,15 @@ pub fn read_last_run_if_any(repo: &Path) -> Result<Option<RunRecord>, GateError>
             e.column()
         ))
     })
+}
+
+impl RunRecord {
+    /// The heading of the run's outputs: "<phase> gates", or "Gates" for a pipeline that
+    /// names no phase.
+    pub fn heading(&self) -> String {
+        match &self.phase {
+            Some(p) => format!("{p} gates"),
+            None => "Gates".into(),
+        }
+    }
 }

@@ -1,4 +1,4 @@
-//! The Phase A gate library.
+//! The phase gate library: a phase's runbook as machine-checked gates.
 //!
 //! The modules that read no TypeScript live in the `gates-core` crate (so that they compile
 //! while oxc does) and are re-exported here under the same paths.
@@ -18,6 +18,6 @@ pub mod report;
 pub mod run;
 
 pub use gates_core::{
-    Finding, GateError, LoadError, Severity, artifacts, ci, devtest, error, finding, fs, pipeline,
-    process, record, testreport, text,
+    Finding, GateError, LoadError, Severity, artifacts, ci, devtest, error, finding, fs, packet,
+    pipeline, process, record, testreport, text,
 };

@@ -131,7 +131,7 @@ fn job_needs(doc: &Value) -> BTreeMap<String, BTreeSet<String>> {
     jobs(doc)
         .iter()
         .map(|(k, v)| (k.as_str().unwrap().to_string(), str_list(v.get("needs"))))
-        .filter(|(k, _)| k != "phase-a" && k != "build")
+        .filter(|(k, _)| k.starts_with("stage-"))
         .collect()
 }
 
@@ -315,7 +315,7 @@ fn shell_words(line: &str) -> Vec<String> {
 /// Where a stage job's script finds the xtask the build job compiled.
 const XTASK_IN_JOB: &str = "$RUNNER_TEMP/xtask/xtask";
 
-/// The `xtask ... phase-a ...` command of every job that runs one, as argv.
+/// The `xtask ... run ...` command of every job that runs one, as argv.
 fn phase_a_commands(doc: &Value) -> BTreeMap<String, Vec<String>> {
     let mut out = BTreeMap::new();
     for (id, job) in jobs(doc) {
@@ -325,12 +325,9 @@ fn phase_a_commands(doc: &Value) -> BTreeMap<String, Vec<String>> {
             };
             for line in run.lines() {
                 let words = shell_words(line);
-                if words.len() > 1
-                    && words[0] == XTASK_IN_JOB
-                    && words.iter().any(|w| w == "phase-a")
-                {
+                if words.len() > 1 && words[0] == XTASK_IN_JOB && words.iter().any(|w| w == "run") {
                     let prev = out.insert(id.as_str().unwrap().to_string(), words);
-                    assert!(prev.is_none(), "job {id:?} runs phase-a twice");
+                    assert!(prev.is_none(), "job {id:?} runs the pipeline twice");
                 }
             }
         }
@@ -338,7 +335,7 @@ fn phase_a_commands(doc: &Value) -> BTreeMap<String, Vec<String>> {
     out
 }
 
-/// What `phase-a` selects for one job's argv, parsed like the command line does.
+/// What `run` selects for one job's argv, parsed like the command line does.
 fn selection_of(argv: &[String], p: &Pipeline) -> Selection {
     let mut a = SelectArgs::default();
     let mut i = 1;
@@ -355,7 +352,7 @@ fn selection_of(argv: &[String], p: &Pipeline) -> Selection {
                 );
                 i += 1;
             }
-            "phase-a" => saw_phase_a = true,
+            "run" => saw_phase_a = true,
             "--stage" => {
                 a.stages.push(next().parse().unwrap());
                 i += 1;
@@ -493,7 +490,7 @@ fn generated_jobs_run_end_to_end_like_phase_a() {
     let mut in_ci = BTreeSet::new();
     for (id, job) in jobs(&doc) {
         let id = id.as_str().unwrap();
-        if id == "phase-a" || id == "build" {
+        if !id.starts_with("stage-") {
             continue;
         }
         let steps = job.get("steps").and_then(Value::as_sequence).unwrap();
@@ -502,7 +499,7 @@ fn generated_jobs_run_end_to_end_like_phase_a() {
             .find(|s| {
                 s.get("run")
                     .and_then(Value::as_str)
-                    .is_some_and(|r| r.contains("phase-a"))
+                    .is_some_and(|r| r.contains(" run --stage "))
             })
             .expect("a gate step");
         let runner_temp = tmp.path().join(format!("runner-{id}"));
@@ -534,9 +531,9 @@ fn generated_jobs_run_end_to_end_like_phase_a() {
         assert_eq!(upload["if"].as_str(), Some("always()"));
         assert_eq!(
             upload["with"]["path"].as_str(),
-            Some("${{ runner.temp }}/phase-a-reports/")
+            Some("${{ runner.temp }}/fan-in-reports/")
         );
-        let junit = std::fs::read_to_string(runner_temp.join("phase-a-reports/junit.xml"))
+        let junit = std::fs::read_to_string(runner_temp.join("fan-in-reports/junit.xml"))
             .expect("the job wrote its JUnit report");
         // Under GitHub Actions: a group per gate and a summary row per gate.
         let summary = std::fs::read_to_string(&summary).expect("the job wrote its step summary");

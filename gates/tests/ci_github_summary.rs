@@ -84,6 +84,7 @@ fn record() -> RunRecord {
     RunRecord {
         tool: "rawr-gates 0.1.0".into(),
         pipeline: "phase-a".into(),
+        phase: Some("Phase A".into()),
         pipeline_file: "ci/phase-a.toml".into(),
         repo: "examples/hq".into(),
         revision: None,

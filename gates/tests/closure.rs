@@ -160,7 +160,12 @@ fn not_ready_with_blockers_is_consistent_but_fails_unless_not_ready_is_accepted(
     let r = run("phase-b-readiness", t.path(), None);
     assert_eq!(
         errors(&r),
-        vec![f("phase-b-not-ready", "pass/A9_PHASE_B_READINESS.md", 3, 1)]
+        vec![f(
+            "next-phase-not-ready",
+            "pass/A9_PHASE_B_READINESS.md",
+            3,
+            1
+        )]
     );
     // With require_ready = false a consistent not-ready is a warning.
     let p = pipeline_with(
@@ -172,7 +177,12 @@ fn not_ready_with_blockers_is_consistent_but_fails_unless_not_ready_is_accepted(
     assert_eq!(errors(&r), vec![]);
     assert_eq!(
         warnings(&r),
-        vec![f("phase-b-not-ready", "pass/A9_PHASE_B_READINESS.md", 3, 1)]
+        vec![f(
+            "next-phase-not-ready",
+            "pass/A9_PHASE_B_READINESS.md",
+            3,
+            1
+        )]
     );
 }
 

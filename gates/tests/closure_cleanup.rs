@@ -12,7 +12,7 @@ use gates::artifacts::cleanup::{self, Action, Config};
 const PASS: &str = "pass";
 
 fn cfg() -> Config {
-    Config::default()
+    gates::checks::docs_cleanup::config_of(&pipeline()).unwrap()
 }
 
 fn actions(m: &cleanup::Manifest) -> Vec<(String, Action)> {

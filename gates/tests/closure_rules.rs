@@ -367,6 +367,7 @@ fn record(statuses: &[(&str, gates::run::Status)]) -> gates::run::RunRecord {
     gates::run::RunRecord {
         tool: "rawr-gates test".into(),
         pipeline: "closure-fixture".into(),
+        phase: Some("Phase A".into()),
         pipeline_file: "ci/phase-a.toml".into(),
         repo: ".".into(),
         revision: Some("abc123".into()),
@@ -387,7 +388,7 @@ fn report_keeps_human_sections_and_records_the_closure() {
     use gates::run::Status::*;
     let t = fixture("complete");
     let pass = t.path().join("pass");
-    let docs = report::Docs::default();
+    let docs = report::Docs::of(&pipeline());
     let rec = record(&[("review-closure", Passed), ("docs-cleanup", Failed)]);
     // Hand-written notes in the existing report survive, and so does a section the template
     // no longer has.
@@ -448,9 +449,14 @@ fn report_refuses_a_malformed_human_section_and_writes_nothing() {
         .replace("<!-- human:end notes -->", "");
     std::fs::write(&path, &broken).unwrap();
     let report_before = std::fs::read(pass.join("PHASE_A_EXECUTION_REPORT.md")).unwrap();
-    let err = report::write(t.path(), &pass, &record(&[]), &report::Docs::default())
-        .unwrap_err()
-        .to_string();
+    let err = report::write(
+        t.path(),
+        &pass,
+        &record(&[]),
+        &report::Docs::of(&pipeline()),
+    )
+    .unwrap_err()
+    .to_string();
     assert!(
         err.contains("never closed") && err.contains("nothing was written"),
         "{err}"
@@ -525,7 +531,7 @@ fn generated_report_and_handoff_text() {
     use gates::run::Status::*;
     let t = fixture("complete");
     let pass = t.path().join("pass");
-    let docs = report::Docs::default();
+    let docs = report::Docs::of(&pipeline());
     let mut rec = record(&[
         ("preflight", Passed),
         ("review-closure", Passed),

@@ -597,7 +597,7 @@ fn binary_and_escaping_manifests_are_findings() {
 #[test]
 fn unknown_params_are_rejected_with_their_key() {
     for def in gates::checks::registry()
-        .into_iter()
+        .iter()
         .filter(|d| d.name == "manifest-smoke" || d.name == "host-composition-guard")
     {
         let t: toml::Table = toml::from_str("mode = \"baseline\"\nhots = \"x\"").unwrap();
@@ -612,7 +612,7 @@ fn unknown_params_are_rejected_with_their_key() {
     }
     let t: toml::Table = toml::from_str("mode = \"finished\"").unwrap();
     let def = gates::checks::registry()
-        .into_iter()
+        .iter()
         .find(|d| d.name == "manifest-smoke")
         .unwrap();
     assert!((def.validate)(&t).is_err());

@@ -15,7 +15,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("repository model", &["repo", "testreport"]),
     ("pipeline", &["pipeline", "ci"]),
     ("run record", &["record"]),
-    ("closure documents", &["artifacts"]),
+    ("closure documents", &["artifacts", "packet"]),
     ("checks", &["checks", "load"]),
     ("executor", &["run"]),
     (

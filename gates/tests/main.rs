@@ -18,10 +18,13 @@ mod host_gates;
 mod layers;
 mod manifest_gates;
 mod pipeline_load;
+mod pipeline_phase;
 mod report_locations;
 mod route_probe;
+mod rules;
 mod setup;
 mod team_prep;
+mod workbreakdown_drift;
 
 // What the modules above share.
 mod closure_support;

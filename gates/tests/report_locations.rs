@@ -39,6 +39,7 @@ fn record(gates: Vec<GateResult>) -> RunRecord {
     RunRecord {
         tool: "rawr-gates 0.1.0".into(),
         pipeline: "phase-a".into(),
+        phase: Some("Phase A".into()),
         pipeline_file: "ci/phase-a.toml".into(),
         repo: "examples/hq".into(),
         revision: None,

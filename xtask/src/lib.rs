@@ -7,6 +7,7 @@
 
 mod cold_build;
 mod init_into;
+mod init_pipeline;
 
 use std::io::IsTerminal;
 use std::io::Write;
@@ -27,7 +28,7 @@ use gates::run::{self, executor, session};
     name = "cargo xtask",
     bin_name = "cargo xtask",
     version,
-    about = "Phase A gates: the runbook as machine-checked gates"
+    about = "Phase gates: a phase's runbook as machine-checked gates (the phase is its pipeline file)"
 )]
 struct Cli {
     /// Colour the output: `auto` follows CARGO_TERM_COLOR, CLICOLOR_FORCE, NO_COLOR,
@@ -75,14 +76,18 @@ impl From<Color> for ColorChoice {
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// Run every gate of the pipeline in dependency order.
-    PhaseA(PhaseAArgs),
+    /// Run every gate of the pipeline (`--pipeline FILE`, any phase) in dependency order.
+    Run(RunArgs),
+    /// `run` with the default pipeline, ci/phase-a.toml: the command the user knows.
+    PhaseA(RunArgs),
     /// The project's tests: installs what they need, then `cargo nextest run --workspace ARGS`.
     Test {
         /// Passed on to `cargo nextest run`.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// Write docs/rules.md, the catalogue of every check and its rules, from the registry.
+    Rules,
     /// Fuzz the readers of untrusted input (cargo-fuzz, nightly): each target in turn.
     Fuzz {
         /// Only this target (default: every one, one after the other).
@@ -129,14 +134,16 @@ enum Cmd {
         #[command(subcommand)]
         cmd: ArtifactsCmd,
     },
-    /// The A8 cleanup manifest: plan it, check it against the tree, apply it with git.
+    /// The cleanup manifest (`[documents] cleanup`): plan it, check it against the tree,
+    /// apply it with git.
     Cleanup {
         #[command(flatten)]
         pipe: PipelineArg,
         #[command(subcommand)]
         cmd: CleanupCmd,
     },
-    /// Write PHASE_A_EXECUTION_REPORT.md and FINAL_PHASE_A_HANDOFF.md from the last run.
+    /// Write the execution report and the handoff (`[documents] report`, `handoff`) from
+    /// the last run.
     Report {
         #[command(flatten)]
         pipe: PipelineArg,
@@ -153,7 +160,9 @@ enum Cmd {
     },
     /// The gates over a range of commits, as a gate × commit matrix; or bisect one gate.
     History(HistoryArgs),
-    /// Set the tool up: `--into DIR` makes it that repository's own `cargo xtask`.
+    /// Write a pipeline file from a phase's packet (its PHASE_<X>_WORKBREAKDOWN.yaml and
+    /// PHASE_<X>_ACCEPTANCE_GATES.md); with `--into DIR`, set the tool up as that
+    /// repository's own `cargo xtask`.
     Init(InitArgs),
     /// Benchmarks over generated inputs.
     #[command(subcommand)]
@@ -193,10 +202,10 @@ struct InitArgs {
     /// Set the tool up inside this repository: a thin xtask crate depending on this
     /// workspace, the `cargo xtask` alias, a pipeline with `target.repo = "."` (from this
     /// workspace's pipeline, or `--pipeline`) and its rendered workflow.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["repo", "packet", "workbreakdown", "out"])]
     into: Option<PathBuf>,
-    /// Overwrite files that already exist there (otherwise nothing is written).
-    #[arg(long, requires = "into")]
+    /// Overwrite files that already exist (otherwise nothing is written).
+    #[arg(long)]
     force: bool,
     /// Depend on the tool by this git URL instead of a path to this checkout.
     #[arg(long, value_name = "URL", requires = "into")]
@@ -204,6 +213,20 @@ struct InitArgs {
     /// With `--git`: the revision (default: the commit this checkout is at).
     #[arg(long, value_name = "REV", requires = "git")]
     rev: Option<String>,
+    /// Without `--into`: the target repository the phase runs in (default: the current
+    /// directory).
+    #[arg(long, value_name = "DIR")]
+    repo: Option<PathBuf>,
+    /// The directory holding the phase's packet (default: the latest phase's work breakdown
+    /// found in the repository).
+    #[arg(long, value_name = "DIR", conflicts_with = "workbreakdown")]
+    packet: Option<PathBuf>,
+    /// The phase's PHASE_<X>_WORKBREAKDOWN.yaml (the acceptance gates are read beside it).
+    #[arg(long, value_name = "FILE")]
+    workbreakdown: Option<PathBuf>,
+    /// The pipeline file to write (default: ci/phase-<x>.toml of this workspace).
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -323,22 +346,23 @@ enum BenchCmd {
 
 #[derive(Subcommand)]
 enum CiCmd {
-    /// Write the workflow (default: .github/workflows/phase-a.yml) from the pipeline.
+    /// Write the workflow (the pipeline's `ci.workflow`) from the pipeline.
     Render,
     /// Re-render and compare with the file on disk; on drift print a unified diff and exit 1.
     Check,
 }
 
 #[derive(clap::Args)]
-struct PhaseAArgs {
+struct RunArgs {
     #[command(flatten)]
     pipe: PipelineArg,
     /// The target repository (default: the pipeline's `target.repo`).
     #[arg(long, value_name = "DIR")]
     repo: Option<PathBuf>,
-    /// Only the slices of these stages (repeatable); earlier stages are taken as passed.
+    /// Only the slices of these stages (repeatable), by number or by the stage's label
+    /// (`1.5`); earlier stages are taken as passed.
     #[arg(long, value_name = "N")]
-    stage: Vec<u32>,
+    stage: Vec<String>,
     /// Only these slices or gates (dependencies outside the selection are taken as passed).
     #[arg(long, value_name = "ID", num_args = 1..)]
     only: Vec<String>,
@@ -495,7 +519,7 @@ fn tool_root() -> PathBuf {
 fn load(cli_pipeline: &Option<PathBuf>) -> anyhow::Result<Arc<Pipeline>> {
     let path = cli_pipeline
         .clone()
-        .unwrap_or_else(|| workspace_root().join("ci").join("phase-a.toml"));
+        .unwrap_or_else(|| workspace_root().join(pipeline::DEFAULT_PIPELINE));
     Ok(Arc::new(gates::load::load_file(&path)?))
 }
 
@@ -682,7 +706,7 @@ impl Cmd {
     /// no pipeline.
     fn pipeline_arg(&self) -> Option<&PipelineArg> {
         match self {
-            Cmd::PhaseA(a) => Some(&a.pipe),
+            Cmd::Run(a) | Cmd::PhaseA(a) => Some(&a.pipe),
             Cmd::Gate { pipe, .. }
             | Cmd::Plan { pipe, .. }
             | Cmd::List { pipe }
@@ -692,7 +716,7 @@ impl Cmd {
             | Cmd::Ci { pipe, .. } => Some(pipe),
             Cmd::History(a) => Some(&a.pipe),
             Cmd::Init(a) => Some(&a.pipe),
-            Cmd::Test { .. } | Cmd::Bench(_) | Cmd::Fuzz { .. } => None,
+            Cmd::Test { .. } | Cmd::Bench(_) | Cmd::Fuzz { .. } | Cmd::Rules => None,
         }
     }
 }
@@ -723,7 +747,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
     let pipeline = pipeline_file(&cli)?;
     let colour = ColorChoice::from(cli.color);
     match cli.cmd {
-        Cmd::PhaseA(a) => phase_a(&pipeline, a, colour),
+        Cmd::Run(a) | Cmd::PhaseA(a) => run_pipeline(&pipeline, a, colour),
         Cmd::Gate {
             id,
             repo,
@@ -755,7 +779,24 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Cmd::History(a) => history(&pipeline, a),
         Cmd::Init(a) => {
             let Some(into) = a.into else {
-                anyhow::bail!("init: name the repository to set up with --into DIR");
+                // Without --into: a pipeline from the phase's packet (init_pipeline).
+                if let Some(p) = &pipeline {
+                    anyhow::bail!(
+                        "init writes a pipeline from the phase's packet; `--pipeline {}` applies to `init --into DIR`",
+                        p.display()
+                    );
+                }
+                let opts = init_pipeline::Options {
+                    repo: a.repo,
+                    packet: a.packet,
+                    workbreakdown: a.workbreakdown,
+                    out: a.out,
+                    force: a.force,
+                };
+                for line in init_pipeline::run(&opts, &workspace_root())? {
+                    outln!("{line}");
+                }
+                return Ok(0);
             };
             let template = pipeline.unwrap_or_else(|| tool_root().join("ci").join("phase-a.toml"));
             let dep = match a.git {
@@ -773,6 +814,12 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
                 outln!("{line}");
             }
             Ok(if done.complete { 0 } else { EXIT_TOOL })
+        }
+        Cmd::Rules => {
+            let path = workspace_root().join("docs").join("rules.md");
+            gates::fs::write_atomic(&path, gates::checks::catalogue().as_bytes())?;
+            outln!("wrote {}", path.display());
+            Ok(0)
         }
         Cmd::Test { args } => {
             let code = gates::devtest::run(&tool_root(), &args).map_err(anyhow::Error::msg)?;
@@ -858,7 +905,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         } => {
             let p = load(&pipeline)?;
             let repo = target_repo(&p, &repo)?;
-            let cfg = gates::checks::docs_cleanup::config_of(&p)?;
+            let cfg = gates::checks::docs_cleanup::manifest_config(&p)?;
             pass_root(&p, &repo)?;
             let pass_rel = gates::artifacts::git::rel_str(&p.target.pass_root);
             let planned = gates::artifacts::cleanup::write_plan_merged(&repo, &pass_rel, &cfg)?;
@@ -901,7 +948,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         } => {
             let p = load(&pipeline)?;
             let repo = target_repo(&p, &repo)?;
-            let cfg = gates::checks::docs_cleanup::config_of(&p)?;
+            let cfg = gates::checks::docs_cleanup::manifest_config(&p)?;
             pass_root(&p, &repo)?;
             let pass_rel = gates::artifacts::git::rel_str(&p.target.pass_root);
             let out = gates::artifacts::cleanup::apply(&repo, &pass_rel, &cfg, yes)?;
@@ -1008,16 +1055,46 @@ fn ci(pipeline_file: &Option<PathBuf>, c: CiCmd) -> anyhow::Result<u8> {
     }
 }
 
-fn phase_a(
+/// `--stage` values as stage numbers: a number, or a stage's `label` (`1.5`).
+fn stage_numbers(p: &Pipeline, given: &[String]) -> anyhow::Result<Vec<u32>> {
+    given
+        .iter()
+        .map(|g| {
+            if let Some(st) = p.stages.iter().find(|s| s.label == *g) {
+                return Ok(st.number);
+            }
+            match g.parse::<u32>() {
+                Ok(n) => Ok(n),
+                Err(_) => {
+                    let known: Vec<String> = p
+                        .stages
+                        .iter()
+                        .map(|s| {
+                            if s.label == s.number.to_string() {
+                                s.label.clone()
+                            } else {
+                                format!("{} ({})", s.number, s.label)
+                            }
+                        })
+                        .collect();
+                    anyhow::bail!("unknown stage {g:?} (known: {})", known.join(", "))
+                }
+            }
+        })
+        .collect()
+}
+
+fn run_pipeline(
     pipeline_file: &Option<PathBuf>,
-    a: PhaseAArgs,
+    a: RunArgs,
     colour: ColorChoice,
 ) -> anyhow::Result<u8> {
     let p = load(pipeline_file)?;
+    let stages = stage_numbers(&p, &a.stage)?;
     let selection: Selection = pipeline::select::select(
         &p,
         &SelectArgs {
-            stages: a.stage.clone(),
+            stages,
             only: a.only.clone(),
             from: a.from.clone(),
         },

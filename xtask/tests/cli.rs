@@ -639,3 +639,127 @@ fn every_repo_option_is_described() {
         );
     }
 }
+
+// ---- any phase: `run`, the phase's words, stage labels --------------------------------
+
+/// A later phase's pipeline: a half stage labelled `1.5`, the phase named in `[phase]`.
+const PHASE_D: &str = r#"[phase]
+id = "D"
+next = "E"
+
+[documents]
+report = "PHASE_D_EXECUTION_REPORT.md"
+handoff = "FINAL_PHASE_D_HANDOFF.md"
+
+[[stage]]
+number = 0
+title = "work"
+
+[[stage]]
+number = 1
+label = "1.5"
+title = "half stage"
+
+[[slice]]
+id = "D1"
+stage = 0
+title = "t"
+owner = "o"
+gates = ["one"]
+
+[[slice]]
+id = "D2"
+stage = 1
+title = "t"
+owner = "o"
+depends_on = ["D1"]
+gates = ["two"]
+
+[gate.one]
+command = ["true"]
+
+[gate.two]
+command = ["true"]
+"#;
+
+#[test]
+fn run_runs_any_pipeline_and_names_its_phase() {
+    let ws = Ws::new(PHASE_D);
+    let (code, stdout, stderr) = ws.run(&["run"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("Phase D gates: phase-a (all stages)"),
+        "{stdout}"
+    );
+    // The half stage by its label, as the phase's documents name it.
+    let (code, stdout, stderr) = ws.run(&["run", "--stage", "1.5", "--format", "json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["phase"], "Phase D");
+    assert_eq!(v["selection"], "stage 1");
+    let ran: Vec<&str> = v["gates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ran, ["two"]);
+    let (code, _, stderr) = ws.run(&["run", "--stage", "2.5"]);
+    assert_eq!(code, 2);
+    assert_eq!(stderr, "error: unknown stage \"2.5\" (known: 0, 1 (1.5))\n");
+    // The report and handoff are the phase's.
+    let (code, stdout, stderr) = ws.run(&["report"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("PHASE_D_EXECUTION_REPORT.md"), "{stdout}");
+    let report =
+        std::fs::read_to_string(ws.root().join("repo/pass/PHASE_D_EXECUTION_REPORT.md")).unwrap();
+    assert!(
+        report.starts_with("# Phase D execution report\n"),
+        "{report}"
+    );
+    assert!(
+        report.contains("- The run: `cargo xtask run --pipeline ci/phase-a.toml` (selection:"),
+        "{report}"
+    );
+    let handoff =
+        std::fs::read_to_string(ws.root().join("repo/pass/FINAL_PHASE_D_HANDOFF.md")).unwrap();
+    assert!(
+        handoff.starts_with("# Final Phase D handoff\n"),
+        "{handoff}"
+    );
+    assert!(
+        handoff.contains("## Follow-ups carried into Phase E\n"),
+        "{handoff}"
+    );
+}
+
+#[test]
+fn report_without_the_phase_documents_says_what_to_add() {
+    let ws = Ws::new(&PHASE_D.replace(
+        "[documents]\nreport = \"PHASE_D_EXECUTION_REPORT.md\"\nhandoff = \"FINAL_PHASE_D_HANDOFF.md\"\n",
+        "",
+    ));
+    assert_eq!(ws.run(&["run"]).0, 0);
+    let (code, _, stderr) = ws.run(&["report"]);
+    assert_eq!(code, 2);
+    assert_eq!(
+        stderr,
+        "error: the pipeline names no report or handoff document: add `report` and `handoff` to its `[documents]` (docs/pipeline.md)\n"
+    );
+    let (code, _, stderr) = ws.run(&["cleanup", "plan"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.starts_with("error: [WS]/ci/phase-a.toml: the pipeline names no cleanup manifest"),
+        "{stderr}"
+    );
+    assert!(
+        !ws.root()
+            .join("repo/pass/PHASE_D_EXECUTION_REPORT.md")
+            .exists()
+            && std::fs::read_dir(ws.root().join("repo/pass"))
+                .unwrap()
+                .count()
+                == 0,
+        "nothing written"
+    );
+}

@@ -1,6 +1,7 @@
 //! Terminal conventions of the command line: colour by `--color` and the environment
 //! (CLICOLOR_FORCE, NO_COLOR, CLICOLOR, CARGO_TERM_COLOR, TERM=dumb), `--pipeline` only on
-//! the subcommands that read a pipeline, and the cargo alias that shows its build.
+//! the subcommands that read a pipeline, and the cargo alias that shows its build. And no
+//! phase in the engine: the library and the CLI name no phase of the user's workflow.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -372,4 +373,107 @@ fn every_integration_test_file_is_compiled() {
             "{krate}/tests/main.rs does not declare {missing:?}"
         );
     }
+}
+
+// ---- no phase in the engine -------------------------------------------------------
+
+/// Words that name one phase of the user's workflow (its slices, documents and the phase
+/// after it). The pipeline file says which phase it is; the code names none.
+const PHASE_WORDS: &[&str] = &[
+    "A7", "A8", "A9", "B4A", "PHASE_A", "PHASE_B", "Phase A", "Phase B", "phase-b", "phase_b",
+];
+
+/// Lines allowed to hold one anyway, with why.
+const PHASE_WORD_ALLOWED: &[(&str, &str)] = &[
+    // The readiness check's old name, kept as an alias so existing pipelines load.
+    (
+        "gates-core/src/checks/readiness.rs",
+        "name: \"phase-b-readiness\",",
+    ),
+];
+
+/// Where `word` occurs in `line` as a whole word, `_` separating words as in file names
+/// (`A7_REVIEW_DISPOSITION.md` names `A7`; `A70` or `XA7` do not).
+fn has_word(line: &str, word: &str) -> bool {
+    let is_word = |c: char| c.is_ascii_alphanumeric();
+    line.match_indices(word).any(|(i, _)| {
+        let before = line[..i].chars().next_back();
+        let after = line[i + word.len()..].chars().next();
+        !before.is_some_and(is_word) && !after.is_some_and(is_word)
+    })
+}
+
+fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            rust_files(&p, out);
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
+        }
+    }
+}
+
+/// Phase words in the library and CLI sources (code and comments alike), up to each file's
+/// `#[cfg(test)]` tail: `(file:line, text)`.
+fn phase_words_in(root: &Path) -> Vec<String> {
+    let mut files = Vec::new();
+    for d in ["gates-core/src", "gates/src", "xtask/src"] {
+        rust_files(&root.join(d), &mut files);
+    }
+    files.sort();
+    let mut found = Vec::new();
+    for f in files {
+        let rel = f
+            .strip_prefix(root)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        let text = std::fs::read_to_string(&f).unwrap();
+        for (i, line) in text.lines().enumerate() {
+            if line.trim_start().starts_with("#[cfg(test)]") {
+                break;
+            }
+            let allowed = PHASE_WORD_ALLOWED
+                .iter()
+                .any(|(file, l)| *file == rel && line.contains(l));
+            if !allowed && PHASE_WORDS.iter().any(|w| has_word(line, w)) {
+                found.push(format!("{rel}:{}: {}", i + 1, line.trim()));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn no_phase_is_named_in_the_library_or_the_cli() {
+    let found = phase_words_in(&workspace());
+    assert!(
+        found.is_empty(),
+        "a phase belongs in the pipeline file ([phase], [documents]; docs/pipeline.md), not in the code:\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn the_phase_word_scan_finds_what_it_looks_for() {
+    // The scan itself, on a tree with one phase word in code, one in a comment, one only in
+    // a test tail, and look-alikes that are not phase words.
+    let t = tempfile::tempdir().unwrap();
+    let src = t.path().join("gates-core/src");
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::create_dir_all(t.path().join("gates/src")).unwrap();
+    std::fs::create_dir_all(t.path().join("xtask/src")).unwrap();
+    std::fs::write(
+        src.join("x.rs"),
+        "const D: &str = \"A7_REVIEW_DISPOSITION.md\";\n// hands off to Phase B\nconst OK: &str = \"A70 XA7 phase-bx C5\";\n#[cfg(test)]\nmod tests { const T: &str = \"B4A\"; }\n",
+    )
+    .unwrap();
+    assert_eq!(
+        phase_words_in(t.path()),
+        [
+            "gates-core/src/x.rs:1: const D: &str = \"A7_REVIEW_DISPOSITION.md\";",
+            "gates-core/src/x.rs:2: // hands off to Phase B",
+        ]
+    );
 }

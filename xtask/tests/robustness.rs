@@ -85,7 +85,7 @@ impl Ws {
             .map(|l| format!("\"{}\"", l.trim_end_matches(']')))
             .collect();
         let text = format!(
-            "[target]\nrepo = \"repo\"\npass_root = \"pass\"\n\n[[stage]]\nnumber = 0\ntitle = \"t\"\n\n[[slice]]\nid = \"S0\"\nstage = 0\ntitle = \"t\"\nowner = \"o\"\ngates = [{}]\n\n{gates}",
+            "[target]\nrepo = \"repo\"\npass_root = \"pass\"\n\n[documents]\nreport = \"REPORT.md\"\nhandoff = \"HANDOFF.md\"\ncleanup = {{ file = \"CLEANUP.md\" }}\n\n[[stage]]\nnumber = 0\ntitle = \"t\"\n\n[[slice]]\nid = \"S0\"\nstage = 0\ntitle = \"t\"\nowner = \"o\"\ngates = [{}]\n\n{gates}",
             ids.join(", ")
         );
         std::fs::write(dir.path().join("ci/phase-a.toml"), text).unwrap();
@@ -201,7 +201,7 @@ fn errors_print_the_os_error_once_and_say_what_to_do() {
     let stderr = text(&out.stderr);
     assert!(
         stderr.ends_with(
-            "last-run.json: no run recorded for this target yet; run `cargo xtask phase-a` (with the same --repo) first\n"
+            "last-run.json: no run recorded for this target yet; run the pipeline (`cargo xtask run`, with the same --repo) first\n"
         ),
         "{stderr}"
     );

@@ -1,4 +1,4 @@
-//! The A8 cleanup manifest (`A8_CLEANUP_MANIFEST.md`): plan it, check it against the tree,
+//! The cleanup manifest (the pipeline's `[documents] cleanup`): plan it, check it against the tree,
 //! apply it with git.
 //!
 //! The manifest is a person's markdown (lists under Deleted / Archived / Retained headings,
@@ -19,7 +19,7 @@ use std::path::Path;
 
 use super::markdown::{self, Doc, is_blank_value, strip_emphasis};
 use super::names::{self, AgentFile};
-use super::{SCRATCHPAD, git, write_atomic};
+use super::{git, write_atomic};
 use crate::error::GateError;
 use crate::finding::Finding;
 
@@ -34,18 +34,43 @@ pub struct Config {
     pub canonical_docs: Vec<String>,
     /// Closure documents (relative to the pass root): their citations are retained.
     pub closure_documents: Vec<String>,
+    /// The outputs the phase requires (never deleted or archived).
+    pub protected: Vec<String>,
+    /// The orchestrator's plan and scratchpad.
+    pub orchestrator: Vec<String>,
+    /// The documents `cargo xtask report` writes after the cleanup (report, handoff).
+    pub generated: Vec<String>,
+    /// The slices whose documents are written after the manifest (the cleanup slice and the
+    /// readiness slice): a file with one of them among its `_`-separated words.
+    pub later_slices: Vec<String>,
+    /// The manifest's title when `cleanup plan` writes it.
+    pub title: String,
 }
 
-impl Default for Config {
-    fn default() -> Self {
+impl Config {
+    /// The cleanup configuration the pipeline's documents give (the `docs-cleanup` gate's
+    /// params override it, see `checks::docs_cleanup::config_of`).
+    pub fn of(p: &crate::pipeline::Pipeline) -> Config {
+        use crate::pipeline::Role;
+        let d = &p.documents;
+        let cleanup_slice = d.slice(Role::Cleanup);
         Config {
-            manifest: names::CLEANUP_MANIFEST.into(),
+            manifest: d.file(Role::Cleanup).unwrap_or_default().to_string(),
             archive_dir: "_archive".into(),
             canonical_docs: vec!["docs".into()],
-            closure_documents: names::CLOSURE_DOCUMENTS
-                .iter()
-                .map(|s| s.to_string())
+            closure_documents: d.closure_documents(),
+            protected: d.required.clone(),
+            orchestrator: vec![d.plan.clone(), d.scratchpad.clone()],
+            generated: d.report.iter().chain(d.handoff.iter()).cloned().collect(),
+            later_slices: [cleanup_slice, d.slice(Role::Readiness)]
+                .into_iter()
+                .flatten()
+                .map(str::to_string)
                 .collect(),
+            title: match cleanup_slice {
+                Some(s) => format!("{s} Cleanup Manifest"),
+                None => "Cleanup Manifest".into(),
+            },
         }
     }
 }
@@ -408,7 +433,7 @@ pub fn render(m: &Manifest, cfg: &Config) -> String {
     let mut entries = m.entries.clone();
     entries.sort_by(|a, b| a.path.cmp(&b.path));
     let mut s = String::new();
-    s.push_str("# A8 Cleanup Manifest\n\n");
+    s.push_str(&format!("# {}\n\n", cfg.title));
     s.push_str(
         "<!-- Written by `cargo xtask cleanup plan`. Human-editable: change an action or a rationale and\n     `cleanup plan` keeps it. Paths are relative to the pass root. Format: docs/closure-format.md. -->\n\n",
     );
@@ -421,16 +446,20 @@ pub fn render(m: &Manifest, cfg: &Config) -> String {
 }
 
 /// Whether a pass-root file is one the cleanup slice or a later slice writes, which a
-/// manifest written before it cannot mention: the A8/A9 documents (agent finals and reviews
-/// of those slices, the readiness), the execution report and the handoff.
-pub fn written_after_cleanup(f: &str) -> bool {
+/// manifest written before it cannot mention: the cleanup and readiness slices' documents
+/// (agent finals and reviews of those slices, the readiness), the execution report and the
+/// handoff.
+pub fn written_after_cleanup(f: &str, cfg: &Config) -> bool {
     if f.contains('/') {
         return false;
     }
     let stem = f.strip_suffix(".md").unwrap_or(f);
-    stem == names::EXECUTION_REPORT.trim_end_matches(".md")
-        || stem == names::HANDOFF.trim_end_matches(".md")
-        || stem.split('_').any(|w| matches!(w, "A8" | "A9"))
+    cfg.generated
+        .iter()
+        .any(|g| stem == g.trim_end_matches(".md"))
+        || stem
+            .split('_')
+            .any(|w| cfg.later_slices.iter().any(|s| s == w))
 }
 
 /// Whether a pass-root path is one the runbook says must be retained: orchestrator files,
@@ -440,7 +469,7 @@ pub fn is_protected(path: &str, cfg: &Config) -> bool {
         return false;
     }
     path == cfg.manifest
-        || names::ORCHESTRATOR_OUTPUTS.contains(&path)
+        || cfg.protected.iter().any(|o| o == path)
         || cfg.closure_documents.iter().any(|d| d == path)
         || matches!(names::agent_file(path), Some((_, AgentFile::Final(_))))
 }
@@ -562,7 +591,7 @@ fn classify(
     if f.starts_with(&archive_prefix) {
         return (Action::Retain, "already archived".into());
     }
-    if f == SCRATCHPAD || f == "ORCHESTRATOR_PLAN_VERBATIM.md" {
+    if cfg.orchestrator.iter().any(|o| o == f) {
         return (Action::Retain, "orchestrator file".into());
     }
     if is_protected(f, cfg) {
@@ -785,7 +814,7 @@ pub fn check(
         if accounted.contains(&f) {
             continue;
         }
-        if written_after_cleanup(&f) {
+        if written_after_cleanup(&f, cfg) {
             later.push(f);
             continue;
         }
@@ -1246,7 +1275,7 @@ pub fn write_plan_merged(repo: &Path, pass_rel: &str, cfg: &Config) -> Result<Pl
         if mentioned.contains(&e.path) {
             continue;
         }
-        if written_after_cleanup(&e.path) {
+        if written_after_cleanup(&e.path, cfg) {
             later.push(e.path);
             continue;
         }

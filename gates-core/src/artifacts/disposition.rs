@@ -1,10 +1,10 @@
-//! Review and structural disposition documents (`A7_REVIEW_DISPOSITION.md`, the B4A
-//! structural record): findings and a decision, as people write them (`docs/closure-format.md`).
+//! Review and structural disposition documents (`C5_REVIEW_DISPOSITION.md`, a structural
+//! record): findings and a decision, as people write them (`docs/closure-format.md`).
 //!
 //! Findings are a table (id, severity, status, evidence, owner, rationale, target slice) or
 //! a list under a heading naming findings, each item carrying its status as a bold or code
 //! token (`1. Caller policy drift: **resolved**.`). The decision is a token (`approve`,
-//! `reject`) in the section under a heading naming the decision (`## Final A7 Decision`
+//! `reject`) in the section under a heading naming the decision (`## Final C5 Decision`
 //! then `` `approve` ``), as a code span, bold, or a `Decision: approve` line anywhere. The
 //! reader is tolerant about presentation and strict about content: a finding without a
 //! readable status, two different decisions, or none, is a finding, never a pass.
@@ -86,7 +86,7 @@ fn parse_decision(v: &str) -> Option<Decision> {
 }
 
 /// A section heading that holds the decision without naming it: `## Disposition`, `## Final
-/// A7 Disposition`, `## Conclusion`, `## Sign-off`. Below the title only (`# A7 Review
+/// C5 Disposition`, `## Conclusion`, `## Sign-off`. Below the title only (`# C5 Review
 /// Disposition` is the whole document), and only of those words and the slice's
 /// (`## Finding Disposition` holds the findings).
 fn closing_heading(h: &markdown::Heading) -> bool {
@@ -421,7 +421,7 @@ fn prose_findings(path: &str, doc: &Doc, resolver: &mut Resolver, d: &mut Dispos
 /// What a prose finding says of its disposition, lowercase: the item's line from its status
 /// token on (the title before it names what the finding is about, not where it goes), its
 /// nested lines, and every line elsewhere that names it as `finding <n>` (people write a
-/// "Deferred" section: `Finding 4 is owned by agent-2 and lands with Phase B slice B1.`).
+/// "Deferred" section: `Finding 4 is owned by agent-2 and lands with Phase D slice D1.`).
 struct Said {
     status_line: String,
     nested: Vec<String>,
@@ -473,7 +473,7 @@ impl Said {
 
 /// Which of owner, rationale and target slice a deferred or accepted medium does not state
 /// (see [`Said`]). Owner: `owner: x`, `owner is x`, `owned by x`, `assigned to x`. Target
-/// slice: `target: x`, `target slice: x`, or a slice (`B1`, `A9`, `B4A`, `Phase B`) after
+/// slice: `target: x`, `target slice: x`, or a slice (`D1`, `C7`, `D5A`, `Phase D`) after
 /// `to`, `until`, `into`, `in`, `for`, `with`, `slice`. Rationale: `rationale:`, `reason:`,
 /// `because`, `since`, or a nested line of the finding that says more than owner or target.
 fn missing_medium_fields(said: &Said) -> Vec<&'static str> {

@@ -15,8 +15,5 @@ pub mod scratchpad;
 pub use crate::fs::state::{STATE_DIR, STATE_NAME, state_dir};
 pub use crate::fs::write_atomic;
 pub use crate::record::{LAST_RUN, last_run_path};
-pub const SCRATCHPAD: &str = "ORCHESTRATOR_SCRATCHPAD.md";
-/// The closure document of the A7 review (its dispositions).
-pub const REVIEW_DOCUMENT: &str = "A7_REVIEW_DISPOSITION.md";
-/// The closure document of the B4A structural review.
-pub const STRUCTURAL_DOCUMENT: &str = "B4A_STRUCTURAL_DISPOSITION.md";
+/// The default scratchpad (`[documents] scratchpad`).
+pub const SCRATCHPAD: &str = crate::pipeline::load::DEFAULT_SCRATCHPAD;

@@ -5,31 +5,6 @@ use std::path::Path;
 
 use crate::error::GateError;
 
-/// The orchestrator outputs the runbook requires, in its order.
-pub const ORCHESTRATOR_OUTPUTS: &[&str] = &[
-    "ORCHESTRATOR_PLAN_VERBATIM.md",
-    "ORCHESTRATOR_SCRATCHPAD.md",
-    "PHASE_A_EXECUTION_REPORT.md",
-    "A7_REVIEW_DISPOSITION.md",
-    "A8_CLEANUP_MANIFEST.md",
-    "A9_PHASE_B_READINESS.md",
-    "FINAL_PHASE_A_HANDOFF.md",
-];
-
-/// Documents that close a slice or the pass; they cite other artifacts.
-pub const CLOSURE_DOCUMENTS: &[&str] = &[
-    "A7_REVIEW_DISPOSITION.md",
-    "B4A_STRUCTURAL_DISPOSITION.md",
-    "A9_PHASE_B_READINESS.md",
-    "PHASE_A_EXECUTION_REPORT.md",
-    "FINAL_PHASE_A_HANDOFF.md",
-];
-
-pub const EXECUTION_REPORT: &str = "PHASE_A_EXECUTION_REPORT.md";
-pub const HANDOFF: &str = "FINAL_PHASE_A_HANDOFF.md";
-pub const READINESS: &str = "A9_PHASE_B_READINESS.md";
-pub const CLEANUP_MANIFEST: &str = "A8_CLEANUP_MANIFEST.md";
-
 /// What an agent file is, by name. Every `AGENT_*.md` is an agent document; real names
 /// vary (`AGENT_1_FINAL_A6_HARD_DELETE.md`, `AGENT_A4_FINAL.md`,
 /// `AGENT_R1_FINAL_STRUCTURAL_REFACTOR.md`, `AGENT_4_REVIEW_REPORT_FINAL.md`): one with
@@ -82,21 +57,34 @@ pub fn is_agent_final(name: &str) -> bool {
 }
 
 /// Whether a bare file name follows the pass root's artifact naming scheme, so that a
-/// closure document naming it in a code span cites an artifact.
+/// closure document naming it in a code span cites an artifact: an agent file, an
+/// orchestrator file, a phase-level document (`PHASE_<X>_…`, `FINAL_…`), or a document named
+/// after its slice (`C5_REVIEW_DISPOSITION.md`, `D5A_STRUCTURAL_DISPOSITION.md`: a capital
+/// letter, digits, optional capitals, then `_`).
 pub fn is_artifact_name(name: &str) -> bool {
     if name.contains('/') || !name.ends_with(".md") {
         return false;
     }
     agent_file(name).is_some()
         || name.starts_with("ORCHESTRATOR_")
-        || name.starts_with("PHASE_A_")
+        || name.starts_with("PHASE_")
         || name.starts_with("FINAL_")
-        || name.starts_with("B4A_")
-        || (name.starts_with('A')
-            && name[1..].chars().take_while(char::is_ascii_digit).count() > 0
-            && name[1..]
-                .trim_start_matches(|c: char| c.is_ascii_digit())
-                .starts_with('_'))
+        || is_slice_document(name)
+}
+
+/// `X7_…`, `X4A_…`: a capital letter, digits, optional capitals, then `_`.
+fn is_slice_document(name: &str) -> bool {
+    let b = name.as_bytes();
+    if !b.first().is_some_and(u8::is_ascii_uppercase) {
+        return false;
+    }
+    let digits = b[1..].iter().take_while(|c| c.is_ascii_digit()).count();
+    if digits == 0 {
+        return false;
+    }
+    let rest = &b[1 + digits..];
+    let caps = rest.iter().take_while(|c| c.is_ascii_uppercase()).count();
+    rest.get(caps) == Some(&b'_')
 }
 
 /// Files of the pass root, recursively, as '/'-separated paths relative to it, sorted.
@@ -174,5 +162,18 @@ mod tests {
         assert!(is_artifact_name("B4A_STRUCTURAL_DISPOSITION.md"));
         assert!(!is_artifact_name("ARCHITECTURE.md"));
         assert!(!is_artifact_name("docs/A7_X.md"));
+        // Later phases' documents, by the same scheme.
+        for n in [
+            "C5_REVIEW_DISPOSITION.md",
+            "D5A_STRUCTURAL_DISPOSITION.md",
+            "E7_PHASE_F_READINESS.md",
+            "PHASE_C_EXECUTION_REPORT.md",
+            "FINAL_PHASE_F_HANDOFF.md",
+        ] {
+            assert!(is_artifact_name(n), "{n}");
+        }
+        for n in ["README_A.md", "AB1_X.md", "C_X.md", "C5.md", "C5a_X.md"] {
+            assert!(!is_artifact_name(n), "{n}");
+        }
     }
 }

@@ -1,4 +1,5 @@
-//! `A9_PHASE_B_READINESS.md`: the Phase B kickoff posture, read as people write it
+//! The readiness document (`[documents] readiness`): the next phase's kickoff posture, read
+//! as people write it
 //! (`docs/closure-format.md`).
 //!
 //! ```markdown
@@ -8,7 +9,7 @@
 //! ## Blockers
 //! No kickoff blockers.
 //!
-//! ## Owner Matrix (Phase B Opening)
+//! ## Owner Matrix (Next Phase Opening)
 //! | Slice | Owner |
 //! | --- | --- |
 //! | `B0` auth hardening | `@runtime` |
@@ -246,7 +247,7 @@ pub fn check(path: &str, text: &str, require_ready: bool) -> Readiness {
                 0,
                 "no posture: no `ready` or `not-ready` under a heading naming the decision, nor a `Posture:` line".into(),
             )
-            .with_help("state the Phase B kickoff posture: `## Readiness Decision` then `ready`"),
+            .with_help("state the next phase's kickoff posture: `## Readiness Decision` then `ready`"),
         ),
         None => {}
         Some(&(line, _, first)) => {
@@ -621,11 +622,11 @@ pub fn check(path: &str, text: &str, require_ready: bool) -> Readiness {
                 ));
             } else {
                 let f = err(
-                    "phase-b-not-ready",
+                    "next-phase-not-ready",
                     posture_line,
                     1,
                     format!(
-                        "Phase B is not ready: {} blocker(s) listed",
+                        "the next phase is not ready: {} blocker(s) listed",
                         r.blockers.len()
                     ),
                 );

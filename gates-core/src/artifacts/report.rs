@@ -1,4 +1,5 @@
-//! Stage 6 documents: `PHASE_A_EXECUTION_REPORT.md` and `FINAL_PHASE_A_HANDOFF.md`,
+//! Stage 6 documents: the execution report and the final handoff (the pipeline's `report`
+//! and `handoff` documents),
 //! generated from the last run's record (`cargo xtask report`).
 //!
 //! Both are regenerated whole, except for human-written sections, which are delimited by
@@ -15,7 +16,7 @@ use std::path::Path;
 use super::disposition::{self, Decision};
 use super::evidence::Resolver;
 use super::readiness::{self, Posture};
-use super::{names, write_atomic};
+use super::write_atomic;
 use crate::error::GateError;
 use crate::record::{RunRecord, Status};
 
@@ -137,8 +138,8 @@ pub fn human_sections(text: &str) -> Result<Vec<(String, String)>, String> {
 pub struct Closure {
     pub review: Option<Decision>,
     pub structural: Option<Decision>,
-    /// Whether the structural disposition document exists (B4A may be kept as the
-    /// structural refactor and its reviews instead).
+    /// Whether the structural disposition document exists (the structural assessment may be
+    /// kept as the structural refactor and its reviews instead).
     pub structural_document: bool,
     pub posture: Option<Posture>,
     pub blockers: usize,
@@ -146,58 +147,81 @@ pub struct Closure {
     pub follow_ups: Vec<[String; 6]>,
 }
 
-/// Document names used by the report (defaults unless the pipeline configures others).
-#[derive(Clone, Debug)]
+/// The phase's documents and words as the report, the handoff and the `handoff` check use
+/// them: the pipeline's `[phase]` and `[documents]`, with the closure gates' own `document`
+/// parameters (and the handoff gate's `required`) taking precedence.
+#[derive(Clone, Debug, Default)]
 pub struct Docs {
-    pub review: String,
-    pub structural: String,
-    pub readiness: String,
+    pub review: Option<String>,
+    pub structural: Option<String>,
+    pub readiness: Option<String>,
+    pub report: Option<String>,
+    pub handoff: Option<String>,
     pub required: Vec<String>,
-}
-
-impl Default for Docs {
-    fn default() -> Self {
-        Docs {
-            review: super::REVIEW_DOCUMENT.into(),
-            structural: super::STRUCTURAL_DOCUMENT.into(),
-            readiness: names::READINESS.into(),
-            required: names::ORCHESTRATOR_OUTPUTS
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
-        }
-    }
+    /// The slices that play the review, structural and readiness roles.
+    pub review_slice: Option<String>,
+    pub structural_slice: Option<String>,
+    pub readiness_slice: Option<String>,
+    /// How texts name the phase and the next one, and the command that runs the pipeline.
+    pub phase: String,
+    pub next_phase: String,
+    pub command: String,
 }
 
 impl Docs {
-    /// The document names a pipeline configures (its closure, readiness and handoff gates'
-    /// params), defaults otherwise.
+    /// The documents and words of pipeline `p`.
     pub fn of(p: &crate::pipeline::Pipeline) -> Docs {
-        let mut d = Docs::default();
-        let param = |check: &str, key: &str| {
+        use crate::pipeline::Role;
+        let d = &p.documents;
+        let mut out = Docs {
+            review: d.file(Role::Review).map(str::to_string),
+            structural: d.file(Role::Structural).map(str::to_string),
+            readiness: d.file(Role::Readiness).map(str::to_string),
+            report: d.report.clone(),
+            handoff: d.handoff.clone(),
+            required: d.required.clone(),
+            review_slice: d.slice(Role::Review).map(str::to_string),
+            structural_slice: d.slice(Role::Structural).map(str::to_string),
+            readiness_slice: d.slice(Role::Readiness).map(str::to_string),
+            phase: p.phase.name.clone(),
+            next_phase: p.phase.next_name.clone(),
+            command: p.phase.command.clone(),
+        };
+        let param = |check: &str, kind: Option<&str>, key: &str| {
             p.gates
                 .values()
-                .find(|g| g.kind.check_name() == Some(check))
-                .and_then(|g| g.kind.params())
+                .filter(|g| g.kind.check_name() == Some(check))
+                .filter_map(|g| g.kind.params())
+                .find(|t| kind.is_none_or(|k| t.get("kind").and_then(|v| v.as_str()) == Some(k)))
                 .and_then(|t| t.get(key).cloned())
         };
         let s = |v: Option<toml::Value>| v.and_then(|v| v.as_str().map(str::to_string));
-        if let Some(x) = s(param("review-closure", "document")) {
-            d.review = x;
+        if let Some(x) = s(param("closure", Some("review"), "document")) {
+            out.review = Some(x);
         }
-        if let Some(x) = s(param("structural-closure", "document")) {
-            d.structural = x;
+        if let Some(x) = s(param("closure", Some("structural"), "document")) {
+            out.structural = Some(x);
         }
-        if let Some(x) = s(param("phase-b-readiness", "document")) {
-            d.readiness = x;
+        if let Some(x) = s(param("readiness", None, "document")) {
+            out.readiness = Some(x);
         }
-        if let Some(toml::Value::Array(a)) = param("handoff", "required") {
-            d.required = a
+        if let Some(toml::Value::Array(a)) = param("handoff", None, "required") {
+            out.required = a
                 .iter()
                 .filter_map(|v| v.as_str().map(str::to_string))
                 .collect();
         }
-        d
+        out
+    }
+
+    /// Whether `name` is one of the documents `cargo xtask report` writes.
+    pub fn is_generated(&self, name: &str) -> bool {
+        self.report.as_deref() == Some(name) || self.handoff.as_deref() == Some(name)
+    }
+
+    /// A role's slice as texts name it (`C5`), or the role's own word.
+    fn slice_word<'a>(slice: &'a Option<String>, role: &'a str) -> &'a str {
+        slice.as_deref().unwrap_or(role)
     }
 }
 
@@ -205,6 +229,7 @@ pub fn read_closure(repo: &Path, pass_root: &Path, docs: &Docs) -> Closure {
     let mut c = Closure::default();
     let mut resolver = Resolver::new(repo, &[]);
     for (doc, slot) in [(&docs.review, 0), (&docs.structural, 1)] {
+        let Some(doc) = doc else { continue };
         let Ok(text) = crate::fs::careful::read_document(pass_root.join(doc)) else {
             continue;
         };
@@ -231,8 +256,10 @@ pub fn read_closure(repo: &Path, pass_root: &Path, docs: &Docs) -> Closure {
             ]);
         }
     }
-    if let Ok(text) = crate::fs::careful::read_document(pass_root.join(&docs.readiness)) {
-        let r = readiness::check(&docs.readiness, &text, false);
+    if let Some(doc) = &docs.readiness
+        && let Ok(text) = crate::fs::careful::read_document(pass_root.join(doc))
+    {
+        let r = readiness::check(doc, &text, false);
         c.posture = r.posture;
         c.blockers = r.blockers.len();
     }
@@ -323,20 +350,27 @@ fn decisions(c: &Closure, docs: &Docs) -> String {
         x.map(|d| format!("`{}`", d.as_str()))
             .unwrap_or_else(|| "none stated".into())
     };
+    let name = |x: &Option<String>| x.as_deref().unwrap_or("not configured").to_string();
+    let structural_slice = Docs::slice_word(&docs.structural_slice, "structural");
     let structural = if c.structural_document {
         format!(
-            "- B4A structural disposition (`{}`): {}\n",
-            docs.structural,
+            "- {structural_slice} structural disposition (`{}`): {}\n",
+            name(&docs.structural),
             d(c.structural)
         )
     } else {
-        "- B4A structural assessment: kept as the structural refactor and its reviews (judged by the `structural-closure` gate)\n".to_string()
+        format!(
+            "- {structural_slice} structural assessment: kept as the structural refactor and its reviews (judged by the `structural-closure` gate)\n"
+        )
     };
     format!(
-        "- A7 review disposition (`{}`): {}\n{structural}- A9 Phase B posture (`{}`): {}, {} blocker(s)\n",
-        docs.review,
+        "- {} review disposition (`{}`): {}\n{structural}- {} {} posture (`{}`): {}, {} blocker(s)\n",
+        Docs::slice_word(&docs.review_slice, "review"),
+        name(&docs.review),
         d(c.review),
-        docs.readiness,
+        Docs::slice_word(&docs.readiness_slice, "readiness"),
+        docs.next_phase,
+        name(&docs.readiness),
         c.posture
             .map(|p| format!("`{}`", p.as_str()))
             .unwrap_or_else(|| "none stated".into()),
@@ -355,7 +389,7 @@ pub fn execution_report(
         .map(human_sections)
         .transpose()?
         .unwrap_or_default();
-    let mut s = header("Phase A execution report");
+    let mut s = header(&format!("{} execution report", docs.phase));
     s.push_str("## Run\n\n| | |\n| --- | --- |\n");
     s.push_str(&format!("| pipeline | `{}` |\n", r.pipeline));
     s.push_str(&format!("| selection | {} |\n", cell(&r.selection)));
@@ -452,8 +486,8 @@ pub fn execution_report(
     s.push_str(&decisions(c, docs));
     s.push_str("\n## Commands\n\n");
     s.push_str(&format!(
-        "- The run: `cargo xtask phase-a` (selection: {}); one gate alone: `cargo xtask gate <id>`.\n- This report: `cargo xtask report`.\n",
-        r.selection
+        "- The run: `{}` (selection: {}); one gate alone: `cargo xtask gate <id>`.\n- This report: `cargo xtask report`.\n",
+        docs.command, r.selection
     ));
     let cmds: Vec<String> = r
         .gates
@@ -494,7 +528,7 @@ pub fn handoff(
         .map(human_sections)
         .transpose()?
         .unwrap_or_default();
-    let mut s = header("Final Phase A handoff");
+    let mut s = header(&format!("Final {} handoff", docs.phase));
     s.push_str("## Status\n\n");
     s.push_str(&format!(
         "- Result of the last run ({}): {}\n",
@@ -527,10 +561,17 @@ pub fn handoff(
     if !red_gates.is_empty() {
         s.push_str(&format!("- Gates not green: {}\n", red_gates.join(", ")));
     }
-    s.push_str(&format!("- Full detail: `{}`\n\n", names::EXECUTION_REPORT));
+    if let Some(report) = &docs.report {
+        s.push_str(&format!("- Full detail: `{report}`\n\n"));
+    } else {
+        s.push('\n');
+    }
     s.push_str("## Closure\n\n");
     s.push_str(&decisions(c, docs));
-    s.push_str("\n## Follow-ups carried into Phase B\n\n");
+    s.push_str(&format!(
+        "\n## Follow-ups carried into {}\n\n",
+        docs.next_phase
+    ));
     if c.follow_ups.is_empty() {
         s.push_str("None: no finding was deferred or accepted.\n\n");
     } else {
@@ -550,15 +591,17 @@ pub fn handoff(
     }
     s.push_str("## Required outputs\n\n");
     for o in &docs.required {
-        let present =
-            pass_root.join(o).exists() || o == names::HANDOFF || o == names::EXECUTION_REPORT;
+        let present = pass_root.join(o).exists() || docs.is_generated(o);
         s.push_str(&format!("- [{}] `{o}`\n", if present { "x" } else { " " }));
     }
     s.push('\n');
     s.push_str(&human(
         "next-steps",
         "Next steps",
-        "_Who picks up Phase B, and what they do first._",
+        &format!(
+            "_Who picks up {}, and what they do first._",
+            docs.next_phase
+        ),
         &kept,
     ));
     s.push_str(&human(
@@ -579,9 +622,14 @@ pub fn write(
     record: &RunRecord,
     docs: &Docs,
 ) -> Result<Vec<std::path::PathBuf>, GateError> {
+    let (Some(report_name), Some(handoff_name)) = (&docs.report, &docs.handoff) else {
+        return Err(GateError::msg(
+            "the pipeline names no report or handoff document: add `report` and `handoff` to its `[documents]` (docs/pipeline.md)",
+        ));
+    };
     let closure = read_closure(repo, pass_root, docs);
-    let report_path = pass_root.join(names::EXECUTION_REPORT);
-    let handoff_path = pass_root.join(names::HANDOFF);
+    let report_path = pass_root.join(report_name);
+    let handoff_path = pass_root.join(handoff_name);
     let read = |p: &Path| match crate::fs::careful::read_document(p) {
         Ok(t) => Ok(Some(t)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),

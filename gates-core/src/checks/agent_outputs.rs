@@ -1,4 +1,4 @@
-//! `agent-outputs` (A7): agent final outputs are complete and everything cited exists.
+//! `agent-outputs`: agent final outputs are complete and everything cited exists.
 //!
 //! **What it checks.** Every `AGENT_*.md` of the pass root is an agent document; the pass
 //! root holds at least one final (an agent document with `FINAL` among the words of its name:
@@ -29,7 +29,10 @@
 
 use serde::Deserialize;
 
-use super::{CheckCtx, CheckOutput, ParamError, parse_params};
+use super::{
+    Capability, CheckCtx, CheckDef, CheckOutput, ParamError, Role, Rule, error, parse_params,
+    warning,
+};
 use std::collections::BTreeMap;
 
 use crate::artifacts::cleanup::{self, Action};
@@ -61,6 +64,79 @@ pub struct Params {
 pub fn validate(t: &toml::Table) -> Result<(), ParamError> {
     parse_params::<Params>(t).map(|_| ())
 }
+
+pub fn def() -> CheckDef {
+    CheckDef {
+        name: "agent-outputs",
+        summary: "agent finals have the five sections, resolving evidence; cited artifacts exist",
+        capabilities: &[Capability::WorkTree],
+        rules: RULES,
+        aliases: &[],
+        validate,
+        roles: super::no_roles,
+        run,
+    }
+}
+
+/// How to fix what the rules below report.
+const FIX: &str = "add the missing section (\"None.\" when there is nothing to say); point anchors at lines that exist; restore a cited artifact or cite where it was archived (docs/closure-format.md)";
+
+/// Every rule of the agent-outputs check.
+pub const RULES: &[Rule] = &[
+    error("pass-root-missing", "the pass root does not exist", FIX),
+    error(
+        "agent-finals-missing",
+        "no agent final output in the pass root",
+        FIX,
+    ),
+    error("final-section-missing", "a section absent or empty", FIX),
+    error("final-section-empty", "a section absent or empty", FIX),
+    error(
+        "evidence-map-without-anchors",
+        "the Evidence Map cites nothing",
+        FIX,
+    ),
+    warning(
+        "evidence-map-without-line-anchors",
+        "it cites files but no line",
+        FIX,
+    ),
+    error(
+        "evidence-file-missing",
+        "the file does not exist (or is not a file)",
+        FIX,
+    ),
+    error(
+        "evidence-line-out-of-range",
+        "the file is shorter than the cited line, or the range runs backwards",
+        FIX,
+    ),
+    error(
+        "evidence-outside-repo",
+        "absolute path under no known prefix, `..` escaping the target, or a symlink leading out",
+        FIX,
+    ),
+    error(
+        "cited-artifact-missing",
+        "a file a closure document cites does not exist",
+        FIX,
+    ),
+    error(
+        "cited-artifact-outside-repo",
+        "a file a closure document cites lies outside the target",
+        FIX,
+    ),
+    warning(
+        "evidence-deleted-by-cleanup",
+        "the file is an agent's plan, scratchpad or draft, gone, listed under a Deleted heading of the cleanup manifest, and a final of the same agent is in the pass root: the runbook deletes exactly these once the final exists. A final, a closure output, a file the manifest does not list, or one whose agent has no final stays `evidence-file-missing`",
+        FIX,
+    ),
+    error(
+        "document-not-utf8",
+        "a document the check reads is not UTF-8 text",
+        FIX,
+    ),
+];
 
 pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
     let p: Params = ctx.params()?;
@@ -113,12 +189,16 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
         finals.len()
     ));
 
-    let docs: Vec<String> = p.closure_documents.clone().unwrap_or_else(|| {
-        names::CLOSURE_DOCUMENTS
-            .iter()
-            .map(|s| s.to_string())
-            .collect()
-    });
+    let documents = &ctx.pipeline.documents;
+    let docs: Vec<String> = p
+        .closure_documents
+        .clone()
+        .unwrap_or_else(|| documents.closure_documents());
+    // The dispositions: their `path:line` evidence is judged by their own gate.
+    let dispositions: Vec<&str> = [Role::Review, Role::Structural]
+        .into_iter()
+        .filter_map(|r| documents.file(r))
+        .collect();
     for d in &docs {
         let full = super::resolve_inside(ctx.pass_root, d)?;
         if !full.is_file() {
@@ -133,19 +213,16 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
             .map(git::rel_str)
             .unwrap_or_default();
         resolver.set_bases(&doc_dir, &packet_rel);
-        // A disposition's `path:line` evidence is judged by its own gate (review-closure,
-        // structural-closure); here only the files it cites.
-        let anchors = !matches!(
-            d.as_str(),
-            "A7_REVIEW_DISPOSITION.md" | "B4A_STRUCTURAL_DISPOSITION.md"
-        );
+        // A disposition's `path:line` evidence is judged by its own gate (the closure
+        // gates); here only the files it cites.
+        let anchors = !dispositions.contains(&d.as_str());
         check_citations(&rel, &text, &mut resolver, &mut out.findings, anchors);
     }
     Ok(out)
 }
 
 /// Superseded agent files the cleanup deleted on the record: repository-relative path →
-/// where the manifest lists it (`A8_CLEANUP_MANIFEST.md:20`). An entry counts when the
+/// where the manifest lists it (`<manifest>.md:20`). An entry counts when the
 /// manifest deletes it, the file is gone, it is an agent's plan, scratchpad or other
 /// non-final document, and a final of the same agent is in the pass root (SPEC §7: such
 /// files are deleted once their final exists). The manifest's own problems are the

@@ -19,7 +19,7 @@
 
 use serde::Deserialize;
 
-use super::{CheckCtx, CheckOutput, ParamError, parse_params};
+use super::{Capability, CheckCtx, CheckDef, CheckOutput, ParamError, Rule, error, parse_params};
 use crate::ci::{self, Drift, config::check_workflow_path};
 use crate::error::GateError;
 use crate::finding::Finding;
@@ -44,6 +44,36 @@ pub fn validate(table: &toml::Table) -> Result<(), ParamError> {
     }
     Ok(())
 }
+
+pub fn def() -> CheckDef {
+    CheckDef {
+        name: "ci-drift",
+        summary: "the generated GitHub Actions workflow matches the pipeline file",
+        capabilities: &[Capability::Workspace],
+        rules: RULES,
+        aliases: &[],
+        validate,
+        roles: super::no_roles,
+        run,
+    }
+}
+
+/// How to fix what the rules below report.
+const FIX: &str = "run `cargo xtask ci render` and commit the result; never edit the workflow by hand (change the pipeline file instead)";
+
+/// Every rule of the ci-drift check.
+pub const RULES: &[Rule] = &[
+    error(
+        "workflow-missing",
+        "the generated workflow does not exist",
+        FIX,
+    ),
+    error(
+        "workflow-drift",
+        "the workflow on disk differs from what the pipeline renders",
+        FIX,
+    ),
+];
 
 pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
     let params: Params = ctx.params()?;

@@ -1,8 +1,8 @@
-//! `review-closure` (A7) and `structural-closure` (B4A): the review is closed, and so is the
-//! structural assessment.
+//! `closure`, kind `review` (the gate `review-closure`) and kind `structural`
+//! (`structural-closure`): the review is closed, and so is the structural assessment.
 //!
-//! **What it checks.** `review-closure` reads the pass root's disposition
-//! (`A7_REVIEW_DISPOSITION.md`, configurable) as people write it: findings as a list with a
+//! **What it checks.** The review kind reads the pass root's review disposition (the
+//! pipeline's `[documents] review`, or the gate's `document`) as people write it: findings as a list with a
 //! bold status (`1. Caller drift (high): **resolved**.`) or as a table (id, severity, status,
 //! evidence, owner, rationale, target slice), and one decision token (`approve`/`reject`) under
 //! a heading naming the decision or on a `Decision:` line. It fails on a blocking or high
@@ -10,14 +10,15 @@
 //! finding with no readable status, a deferred or accepted medium of the table without owner,
 //! rationale and target slice, evidence that does not resolve, a file the document cites that
 //! does not exist (looked for in its folder, the spec packet, the repository root), and a
-//! missing, conflicting or `reject` decision. `structural-closure` judges
-//! `B4A_STRUCTURAL_DISPOSITION.md` the same way when it exists; otherwise it finds the
+//! missing, conflicting or `reject` decision. The structural kind judges the structural
+//! disposition (`[documents] structural`) the same way when it exists; otherwise it finds the
 //! structural record where it is kept (param `record`, default the structural refactor and the
-//! reviews: `AGENT_*STRUCTURAL*.md`, `AGENT_Q*_*REVIEW*.md`) and fails when there is none, or
-//! when a blocking/high finding there is neither resolved in place nor closed by an approving
-//! disposition (param `closed_by`, default the A7 disposition) that cites the document.
+//! reviews: `AGENT_*STRUCTURAL*.md`, `AGENT_Q*_*REVIEW*.md`, `<structural slice>_*.md`) and
+//! fails when there is none, or when a blocking/high finding there is neither resolved in
+//! place nor closed by an approving disposition (param `closed_by`, default the review
+//! disposition) that cites the document.
 //!
-//! **Why.** The runbook's exit condition for A7 and B4A is "no unresolved blocking/high
+//! **Why.** The runbook's exit condition for the review and structural slices is "no unresolved blocking/high
 //! findings; accepted mediums dispositioned with owner and follow-up". The user's own
 //! disposition cited six reports that were not in the tree; a citation has to resolve.
 //!
@@ -27,24 +28,38 @@
 
 use serde::Deserialize;
 
-use super::{CheckCtx, CheckOutput, ParamError, parse_params};
+use super::{
+    Alias, Capability, CheckCtx, CheckDef, CheckOutput, ParamError, Role, Rule, error,
+    parse_params, warning,
+};
 use crate::artifacts::{disposition, git};
 use crate::error::GateError;
 use crate::finding::Finding;
 
-pub use crate::artifacts::{REVIEW_DOCUMENT, STRUCTURAL_DOCUMENT};
+/// Which closure a gate judges: the review's or the structural assessment's.
+#[derive(Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    Review,
+    Structural,
+}
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct Params {
-    /// The disposition document, relative to the pass root.
+    /// `review` or `structural` (fixed by the old names `review-closure` and
+    /// `structural-closure`).
+    pub kind: Option<Kind>,
+    /// The disposition document, relative to the pass root (default: the pipeline's
+    /// `[documents]` `review` or `structural`).
     pub document: Option<String>,
-    /// `structural-closure` only: where the structural record is kept when there is no
+    /// `structural` only: where the structural record is kept when there is no
     /// disposition document: file-name globs in the pass root (default: the structural
-    /// refactor and the reviews, `AGENT_R*_*STRUCTURAL*.md`, `AGENT_Q*_*REVIEW*.md`).
+    /// refactor and the reviews, `AGENT_*STRUCTURAL*.md`, `AGENT_Q*_*REVIEW*.md`, and
+    /// `<structural slice>_*.md`).
     pub record: Option<Vec<String>>,
-    /// `structural-closure` only: the disposition that closes the record's findings when it
-    /// cites a record document and approves (default `A7_REVIEW_DISPOSITION.md`).
+    /// `structural` only: the disposition that closes the record's findings when it
+    /// cites a record document and approves (default: the review document).
     pub closed_by: Option<String>,
     /// Absolute directories that stand for the target's root in evidence anchors.
     #[serde(default)]
@@ -53,6 +68,12 @@ pub struct Params {
 
 pub fn validate(t: &toml::Table) -> Result<(), ParamError> {
     let p = parse_params::<Params>(t)?;
+    if p.kind.is_none() {
+        return Err(ParamError {
+            message: "`kind` must be \"review\" or \"structural\"".into(),
+            key: Some("kind".into()),
+        });
+    }
     for g in p.record.iter().flatten() {
         if let Err(e) = globset::Glob::new(g) {
             return Err(ParamError {
@@ -64,35 +85,96 @@ pub fn validate(t: &toml::Table) -> Result<(), ParamError> {
     Ok(())
 }
 
+/// The document roles a closure gate reads: the review's disposition (unless `document`
+/// names it), and for the structural kind the review's as the record's closer (unless
+/// `closed_by` names it). The structural disposition itself is optional (the record may be
+/// kept elsewhere).
+pub fn roles(t: &toml::Table) -> Vec<Role> {
+    let Ok(p) = parse_params::<Params>(t) else {
+        return Vec::new();
+    };
+    match p.kind {
+        Some(Kind::Review) if p.document.is_none() => vec![Role::Review],
+        Some(Kind::Structural) if p.closed_by.is_none() => vec![Role::Review],
+        _ => Vec::new(),
+    }
+}
+
+pub fn def() -> CheckDef {
+    CheckDef {
+        name: "closure",
+        summary: "a review or structural disposition has no open blocking/high finding, complete deferrals, resolving evidence, an approve decision",
+        capabilities: &[Capability::WorkTree, Capability::Commit],
+        rules: RULES,
+        aliases: &[
+            Alias {
+                name: "review-closure",
+                params: &[("kind", "review")],
+            },
+            Alias {
+                name: "structural-closure",
+                params: &[("kind", "structural")],
+            },
+        ],
+        validate,
+        roles,
+        run: run_closure,
+    }
+}
+
+pub fn run_closure(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
+    let p: Params = ctx.params()?;
+    match p.kind {
+        Some(Kind::Structural) => run_structural(ctx),
+        _ => run_review(ctx),
+    }
+}
+
 pub fn run_review(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
-    run(ctx, REVIEW_DOCUMENT)
+    let default = ctx
+        .pipeline
+        .documents
+        .file(Role::Review)
+        .unwrap_or_default();
+    run(ctx, default)
 }
 
 /// The default places of the structural record: the structural refactor and the reviews
 /// around it (`AGENT_R1_FINAL_STRUCTURAL_REFACTOR.md`, `AGENT_Q1_FINAL_…_REVIEW.md`,
-/// `AGENT_Q1_REFACTOR_REVIEW.md`).
-pub const STRUCTURAL_RECORD: &[&str] =
-    &["AGENT_*STRUCTURAL*.md", "AGENT_Q*_*REVIEW*.md", "B4A_*.md"];
+/// `AGENT_Q1_REFACTOR_REVIEW.md`), and documents named after the structural slice.
+pub const STRUCTURAL_RECORD: &[&str] = &["AGENT_*STRUCTURAL*.md", "AGENT_Q*_*REVIEW*.md"];
 
 pub fn run_structural(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
     let p: Params = ctx.params()?;
-    let doc = p.document.as_deref().unwrap_or(STRUCTURAL_DOCUMENT);
-    if super::resolve_inside(ctx.pass_root, doc)?.is_file() {
-        return run(ctx, STRUCTURAL_DOCUMENT);
+    let doc = p
+        .document
+        .as_deref()
+        .or_else(|| ctx.pipeline.documents.file(Role::Structural));
+    if let Some(doc) = doc
+        && super::resolve_inside(ctx.pass_root, doc)?.is_file()
+    {
+        return run(ctx, doc);
     }
     structural_record(ctx, &p, doc)
 }
 
-/// B4A recorded as the structural refactor and its reviews: the record exists, and every
-/// blocking or high finding it raises is resolved in place or closed by an approving
-/// disposition that cites the document.
-fn structural_record(ctx: &CheckCtx, p: &Params, doc: &str) -> Result<CheckOutput, GateError> {
+/// The structural assessment recorded as the structural refactor and its reviews: the
+/// record exists, and every blocking or high finding it raises is resolved in place or
+/// closed by an approving disposition that cites the document.
+fn structural_record(
+    ctx: &CheckCtx,
+    p: &Params,
+    doc: Option<&str>,
+) -> Result<CheckOutput, GateError> {
     let pass_rel = git::rel_str(&ctx.pipeline.target.pass_root);
     let mut out = CheckOutput::default();
-    let globs: Vec<String> = p
-        .record
-        .clone()
-        .unwrap_or_else(|| STRUCTURAL_RECORD.iter().map(|s| s.to_string()).collect());
+    let globs: Vec<String> = p.record.clone().unwrap_or_else(|| {
+        let mut g: Vec<String> = STRUCTURAL_RECORD.iter().map(|s| s.to_string()).collect();
+        if let Some(slice) = ctx.pipeline.documents.slice(Role::Structural) {
+            g.push(format!("{slice}_*.md"));
+        }
+        g
+    });
     let mut b = globset::GlobSetBuilder::new();
     for g in &globs {
         b.add(globset::Glob::new(g).map_err(|e| {
@@ -111,14 +193,21 @@ fn structural_record(ctx: &CheckCtx, p: &Params, doc: &str) -> Result<CheckOutpu
         Vec::new()
     };
     if files.is_empty() {
+        let (path, neither) = match doc {
+            Some(doc) => (format!("{pass_rel}/{doc}"), format!("neither `{doc}` nor")),
+            None => (
+                pass_rel.clone(),
+                "no structural disposition, nor".to_string(),
+            ),
+        };
         out.findings.push(
             Finding::error(
                 "structural-record-missing",
-                format!("{pass_rel}/{doc}"),
+                path,
                 0,
                 0,
                 format!(
-                    "no structural record in the pass root: neither `{doc}` nor a document matching {}",
+                    "no structural record in the pass root: {neither} a document matching {}",
                     globs.join(", ")
                 ),
             )
@@ -127,7 +216,11 @@ fn structural_record(ctx: &CheckCtx, p: &Params, doc: &str) -> Result<CheckOutpu
         return Ok(out);
     }
     // The disposition that closes the record.
-    let closer = p.closed_by.as_deref().unwrap_or(REVIEW_DOCUMENT);
+    let closer = p
+        .closed_by
+        .as_deref()
+        .or_else(|| ctx.pipeline.documents.file(Role::Review))
+        .unwrap_or_default();
     let closer_rel = format!("{pass_rel}/{closer}");
     let (closes, why_not): (Vec<String>, String) =
         match crate::fs::careful::read_document(super::resolve_inside(ctx.pass_root, closer)?) {
@@ -187,7 +280,7 @@ fn structural_record(ctx: &CheckCtx, p: &Params, doc: &str) -> Result<CheckOutpu
                         }
                     ),
                 )
-                .with_help("resolve it and record the resolution (a `**resolved**` status under the finding, or the A7 disposition citing this review and approving)"),
+                .with_help("resolve it and record the resolution (a `**resolved**` status under the finding, or the review disposition citing this review and approving)"),
             );
         }
     }
@@ -317,3 +410,101 @@ fn run(ctx: &CheckCtx, default_doc: &str) -> Result<CheckOutput, GateError> {
     out.findings = d.findings;
     Ok(out)
 }
+
+/// How to fix what the rules below report.
+const FIX: &str = "fix and re-review blocking/high findings and mark them resolved; restore a cited report or cite where it was archived; state one decision; the accepted forms are in docs/closure-format.md";
+
+/// Every rule of the closure check (the disposition reader's rules included).
+pub const RULES: &[Rule] = &[
+    error("disposition-missing", "the document does not exist", FIX),
+    error(
+        "findings-missing",
+        "neither a findings table nor a findings list",
+        FIX,
+    ),
+    error(
+        "findings-table-column-missing",
+        "a findings table lacks one of the seven columns",
+        FIX,
+    ),
+    error(
+        "finding-id-missing",
+        "a row without id, or an id used twice",
+        FIX,
+    ),
+    error(
+        "finding-id-duplicate",
+        "a row without id, or an id used twice",
+        FIX,
+    ),
+    error(
+        "invalid-severity",
+        "a table value outside the lists above",
+        FIX,
+    ),
+    error(
+        "invalid-status",
+        "a table value outside the lists above",
+        FIX,
+    ),
+    error(
+        "finding-status-missing",
+        "a list finding with no status token",
+        FIX,
+    ),
+    error(
+        "blocking-or-high-not-resolved",
+        "a blocking or high finding (or an open, deferred or accepted one of unstated severity) not `resolved`",
+        FIX,
+    ),
+    error(
+        "medium-disposition-incomplete",
+        "a `deferred` or `accepted` medium (table or list) without owner, rationale or target slice (one per missing field)",
+        FIX,
+    ),
+    warning("medium-open", "a medium left `open`", FIX),
+    error(
+        "evidence-missing",
+        "a table finding without any anchor",
+        FIX,
+    ),
+    error(
+        "evidence-file-missing",
+        "the file does not exist (or is not a file)",
+        FIX,
+    ),
+    error(
+        "evidence-line-out-of-range",
+        "the file is shorter than the cited line, or the range runs backwards",
+        FIX,
+    ),
+    error(
+        "evidence-outside-repo",
+        "absolute path under no known prefix, `..` escaping the target, or a symlink leading out",
+        FIX,
+    ),
+    error(
+        "cited-artifact-missing",
+        "a cited file that does not exist, or lies outside the target",
+        FIX,
+    ),
+    error(
+        "cited-artifact-outside-repo",
+        "a cited file that does not exist, or lies outside the target",
+        FIX,
+    ),
+    error("decision-missing", "no decision", FIX),
+    error("decision-invalid", "`Decision: x` with another value", FIX),
+    error("decision-conflict", "two different decisions", FIX),
+    error("decision-reject", "a `reject`", FIX),
+    error(
+        "structural-record-missing",
+        "neither the disposition nor any record document exists",
+        FIX,
+    ),
+    error(
+        "document-not-utf8",
+        "a document the check reads is not UTF-8 text",
+        FIX,
+    ),
+];

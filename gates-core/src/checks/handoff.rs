@@ -1,12 +1,12 @@
 //! `handoff` (Stage 6): the pass is handed off complete, truthfully and committed.
 //!
-//! **What it checks.** Every required output exists in the pass root (the runbook's seven
-//! orchestrator outputs by default). `PHASE_A_EXECUTION_REPORT.md` and
-//! `FINAL_PHASE_A_HANDOFF.md` state claims, read from their prose and key lines ("Phase A is
-//! complete", "A7: complete (`approve`)", "Current readiness: `ready`") and from the claims
-//! block `cargo xtask report` writes. A decision or posture claim must be what the A7
-//! disposition and the A9 readiness state. Slice and gate claims must agree with the run:
-//! inside `cargo xtask phase-a`, the results this run already finished (gates outside the
+//! **What it checks.** Every required output exists in the pass root (the pipeline's
+//! `[documents] required`, by default its orchestrator outputs). The execution report and the
+//! handoff (`[documents] report`, `handoff`) state claims, read from their prose and key lines
+//! ("<phase> is complete", "<review slice>: complete (`approve`)", "Current readiness:
+//! `ready`") and from the claims block `cargo xtask report` writes. A decision or posture
+//! claim must be what the review disposition and the readiness document state. Slice and
+//! gate claims must agree with the run: inside a pipeline run, the results this run already finished (gates outside the
 //! run's selection are taken as passed, as CI runs one stage per job); run alone, the last
 //! run's record (`rawr-gates/last-run.json` under the target's git directory) when there is one (without one, prose claims are checked against the
 //! documents only; a claims block needs the record). A document claiming green where the run
@@ -25,9 +25,11 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::{CheckCtx, CheckOutput, ParamError, parse_params};
+use super::{
+    Capability, CheckCtx, CheckDef, CheckOutput, ParamError, Role, Rule, error, parse_params,
+};
+use crate::artifacts::git;
 use crate::artifacts::report::{self, status_word};
-use crate::artifacts::{git, names};
 use crate::error::GateError;
 use crate::finding::Finding;
 use crate::record::Status;
@@ -109,16 +111,129 @@ fn reference(ctx: &CheckCtx) -> Reference {
     }
 }
 
+pub fn def() -> CheckDef {
+    CheckDef {
+        name: "handoff",
+        summary: "Stage 6: required outputs exist, the report agrees with the run, the worktree is clean",
+        capabilities: &[
+            Capability::WorkTree,
+            Capability::Commit,
+            Capability::RunRecord,
+        ],
+        rules: RULES,
+        aliases: &[],
+        validate,
+        roles,
+        run,
+    }
+}
+
+/// The report and handoff documents: the handoff reads them (and `cargo xtask report` writes
+/// them).
+pub fn roles(_: &toml::Table) -> Vec<Role> {
+    vec![Role::Report, Role::Handoff]
+}
+
+/// How to fix what the rules below report.
+const FIX: &str = "correct the claim, or run the pipeline, then `cargo xtask report`, commit, and run again (docs/closure-format.md)";
+
+/// Every rule of the handoff check.
+pub const RULES: &[Rule] = &[
+    error(
+        "required-output-missing",
+        "a required output (param `required`; default: the runbook's seven orchestrator outputs) is absent",
+        FIX,
+    ),
+    error(
+        "report-claims-missing",
+        "a document with no claim the gate can read (no claims block, no slice status, decision or posture in its prose)",
+        FIX,
+    ),
+    error(
+        "report-claim-invalid",
+        "a status word that is not one of passed, failed, skipped, timed-out, errored",
+        FIX,
+    ),
+    error(
+        "handoff-contradicts-document",
+        "a decision or posture claim the closure document does not state",
+        FIX,
+    ),
+    error(
+        "report-claims-green-but-run-red",
+        "the document says passed / complete, the run says otherwise",
+        FIX,
+    ),
+    error(
+        "report-stale",
+        "the document says not passed, the run passed",
+        FIX,
+    ),
+    error(
+        "handoff-says-incomplete",
+        "the document says the phase is not complete, and the run is red or there is none to compare (a green run makes the same line `report-stale`)",
+        FIX,
+    ),
+    error(
+        "report-status-mismatch",
+        "both not passed, but different (e.g. failed vs skipped)",
+        FIX,
+    ),
+    error(
+        "report-unknown-gate",
+        "a claim about a gate the pipeline lacks",
+        FIX,
+    ),
+    error("report-missing-gate", "a gate without a claim", FIX),
+    error(
+        "last-run-missing",
+        "a claims block, run alone with no last-run record, or one lacking some of the pipeline's gates",
+        FIX,
+    ),
+    error(
+        "last-run-partial",
+        "a claims block, run alone with no last-run record, or one lacking some of the pipeline's gates",
+        FIX,
+    ),
+    error(
+        "run-not-green",
+        "a gate of a slice the handoff hands off is not green in the run (run alone, or under `--all`); the gates of the handoff's own slice (`agent-outputs` in the default pipeline) run beside it and are not its business",
+        FIX,
+    ),
+    error(
+        "worktree-dirty",
+        "something under the target is not committed",
+        FIX,
+    ),
+    error(
+        "not-a-git-repo",
+        "something under the target is not committed",
+        FIX,
+    ),
+    error(
+        "git-operation-in-progress",
+        "a merge, rebase, cherry-pick, revert, `git am` or bisect is half-done (even with a clean status)",
+        FIX,
+    ),
+    error(
+        "document-not-utf8",
+        "a document the check reads is not UTF-8 text",
+        FIX,
+    ),
+];
+
 pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
     let p: Params = ctx.params()?;
     let pass_rel = git::rel_str(&ctx.pipeline.target.pass_root);
     let mut out = CheckOutput::default();
-    let required: Vec<String> = p.required.unwrap_or_else(|| {
-        names::ORCHESTRATOR_OUTPUTS
-            .iter()
-            .map(|s| s.to_string())
-            .collect()
-    });
+    let docs = report::Docs::of(ctx.pipeline);
+    let generated: Vec<&str> = docs
+        .report
+        .iter()
+        .chain(docs.handoff.iter())
+        .map(String::as_str)
+        .collect();
+    let required: Vec<String> = p.required.unwrap_or_else(|| docs.required.clone());
     for r in &required {
         if !super::resolve_inside(ctx.pass_root, r)?.exists() {
             out.findings.push(
@@ -129,19 +244,17 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
                     0,
                     format!("required output `{r}` does not exist"),
                 )
-                .with_help(
-                    if r == names::EXECUTION_REPORT || r == names::HANDOFF {
-                        "generate it with `cargo xtask report`"
-                    } else {
-                        "write it; see docs/closure-format.md"
-                    },
-                ),
+                .with_help(if docs.is_generated(r) {
+                    "generate it with `cargo xtask report`"
+                } else {
+                    "write it; see docs/closure-format.md"
+                }),
             );
         }
     }
 
     let reference = reference(ctx);
-    let has_block = [names::EXECUTION_REPORT, names::HANDOFF].iter().any(|d| {
+    let has_block = generated.iter().any(|d| {
         crate::fs::careful::read_document(ctx.pass_root.join(d))
             .ok()
             .and_then(|t| report::parse_claims(&t))
@@ -153,7 +266,7 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
                 "last-run-missing",
                 "no run record to compare the claims block with".to_string(),
             )
-            .with_help("run `cargo xtask phase-a` first (or run this gate inside it)"),
+            .with_help(format!("run `{}` first (or run this gate inside it)", docs.command)),
         ),
         Reference::NoRecord => out.notes.push(
             "no run record: the documents' claims are checked against the closure documents only".into(),
@@ -163,7 +276,7 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
                 "last-run-missing",
                 format!("no run to compare the report with: {why}"),
             )
-            .with_help("run `cargo xtask phase-a` first (or run this gate inside it)"),
+            .with_help(format!("run `{}` first (or run this gate inside it)", docs.command)),
         ),
         Reference::Partial(_, not_run, selection) if has_block => out.findings.push(
             Finding::general(
@@ -174,7 +287,7 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
                     not_run.join(", ")
                 ),
             )
-            .with_help("run the whole pipeline (`cargo xtask phase-a`), or run this gate inside it"),
+            .with_help(format!("run the whole pipeline (`{}`), or run this gate inside it", docs.command)),
         ),
         Reference::Partial(_, not_run, _) => out.notes.push(format!(
             "the last run did not run {} gate(s); claims about them are not compared",
@@ -189,7 +302,7 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
     }
     // The run being handed off must be green: the slices the handoff hands off, that is every
     // gate outside the handoff's own slice (its siblings there run beside it and are judged
-    // beside it, not by it). Inside a gating `phase-a` this always holds, since the handoff
+    // beside it, not by it). Inside a gating pipeline run this always holds, since the handoff
     // only runs after every slice before it is green; run alone, or under `--all`, the run
     // may be red.
     let own = own_slice_gates(ctx);
@@ -213,7 +326,7 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
             );
         }
     }
-    for doc in [names::EXECUTION_REPORT, names::HANDOFF] {
+    for doc in generated.iter().copied() {
         let path = ctx.pass_root.join(doc);
         let rel = format!("{pass_rel}/{doc}");
         let text = match crate::fs::careful::read_document_bytes(&path) {
@@ -221,7 +334,7 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
             Err(e) => return Err(GateError::io(path, e)),
             Ok(b) => String::from_utf8_lossy(&b).into_owned(),
         };
-        // Claims in prose and key lines ("A7: complete (`approve`)", "Phase A is complete").
+        // Claims in prose and key lines ("<slice>: complete (`approve`)", "<phase> is complete").
         // A document with a claims block states the slices' statuses there (and in the tables
         // the report writes); its prose is read for the decisions and the posture only.
         let has_claims_block = report::parse_claims(&text).is_some();
@@ -244,7 +357,7 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
                         0,
                         "the document states no claim the gate can read (no slice status, decision or posture, no claims block)",
                     )
-                    .with_help("state each slice's status (`- A7: complete (`approve`)`), or generate it with `cargo xtask report`"),
+                    .with_help("state each slice's status (`- <slice>: complete (`approve`)`), or generate it with `cargo xtask report`"),
                 );
             }
             continue;
@@ -363,13 +476,20 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
 pub enum Claim {
     /// The slice is complete (`true`) or not (`false`).
     Slice(String, bool),
-    /// The review (A7) or structural (B4A) decision is this token.
-    Decision(String, crate::artifacts::disposition::Decision),
-    /// The Phase B posture is this token.
+    /// The review or structural decision is this token.
+    Decision(DecisionRole, crate::artifacts::disposition::Decision),
+    /// The next phase's posture is this token.
     Posture(crate::artifacts::readiness::Posture),
-    /// The document says Phase A as a whole is not complete ("Phase A is not complete",
-    /// "Phase A is still in progress").
+    /// The document says the phase as a whole is not complete ("Phase C is not complete",
+    /// "Phase C is still in progress").
     PhaseIncomplete,
+}
+
+/// Whose decision a claim states: the review's or the structural assessment's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DecisionRole {
+    Review,
+    Structural,
 }
 
 fn completion_word(w: &str) -> Option<bool> {
@@ -384,8 +504,8 @@ fn completion_word(w: &str) -> Option<bool> {
     }
 }
 
-/// The claims of a document, with their lines: per slice (`A0..A6: complete`), the
-/// decision and posture tokens next to a slice or key naming them, and "Phase A is
+/// The claims of a document, with their lines: per slice (`C1..C3: complete`), the
+/// decision and posture tokens next to a slice or key naming them, and "<phase> is
 /// complete" for every slice.
 pub fn prose_claims(text: &str, p: &crate::pipeline::Pipeline) -> Vec<(u32, Claim)> {
     use crate::artifacts::disposition::Decision;
@@ -393,6 +513,11 @@ pub fn prose_claims(text: &str, p: &crate::pipeline::Pipeline) -> Vec<(u32, Clai
     use crate::artifacts::readiness::Posture;
     let doc = Doc::parse(text);
     let ids: Vec<&str> = p.slices.iter().map(|s| s.id.as_str()).collect();
+    let docs = report::Docs::of(p);
+    let phase_name = (!p.phase.id.is_empty()).then(|| p.phase.name.to_ascii_lowercase());
+    let review = docs.review_slice.as_deref();
+    let structural = docs.structural_slice.as_deref();
+    let readiness = docs.readiness_slice.as_deref();
     let mut out = Vec::new();
     for l in doc.visible(doc.all()) {
         // Table rows are data, not prose claims.
@@ -402,7 +527,7 @@ pub fn prose_claims(text: &str, p: &crate::pipeline::Pipeline) -> Vec<(u32, Clai
         let t = strip_line_markers(l.text.trim()).replace('`', "");
         let lower = t.to_ascii_lowercase();
         let named = slices_named(&t, &ids);
-        let phase = phase_claim(&lower);
+        let phase = phase_name.as_deref().and_then(|n| phase_claim(&lower, n));
         // The status: the first status word after the colon (or anywhere for a sentence).
         let after = t.split_once(':').map_or(t.as_str(), |(_, v)| v);
         let status = status_of(after);
@@ -440,7 +565,7 @@ pub fn prose_claims(text: &str, p: &crate::pipeline::Pipeline) -> Vec<(u32, Clai
             .filter(|(_, i)| i.kind == crate::artifacts::markdown::InlineKind::Code)
             .map(|(_, i)| i.text.to_ascii_lowercase())
             .collect();
-        let readiness_line = named.iter().any(|s| s == "A9")
+        let readiness_line = named.iter().any(|s| Some(s.as_str()) == readiness)
             || lower.contains("readiness")
             || lower.contains("posture");
         for c in &codes {
@@ -451,16 +576,19 @@ pub fn prose_claims(text: &str, p: &crate::pipeline::Pipeline) -> Vec<(u32, Clai
                     } else {
                         Decision::Reject
                     };
-                    let slice = if named.iter().any(|s| s == "B4A") {
-                        "B4A"
+                    let structural_named = structural.is_some()
+                        && named.iter().any(|s| Some(s.as_str()) == structural);
+                    let role = if structural_named {
+                        DecisionRole::Structural
                     } else {
-                        "A7"
+                        DecisionRole::Review
                     };
                     if named.is_empty()
-                        || named.iter().any(|s| s == "A7" || s == "B4A")
+                        || structural_named
+                        || named.iter().any(|s| Some(s.as_str()) == review)
                         || lower.contains("review")
                     {
-                        out.push((l.no, Claim::Decision(slice.into(), d)));
+                        out.push((l.no, Claim::Decision(role, d)));
                     }
                 }
                 "ready" if readiness_line => out.push((l.no, Claim::Posture(Posture::Ready))),
@@ -501,16 +629,18 @@ fn slices_named(t: &str, ids: &[&str]) -> Vec<String> {
     named
 }
 
-/// What a line says of Phase A as a whole: "Phase A is complete" / "Phase A complete"
-/// (`Some(true)`), "Phase A is not complete", "Phase A is incomplete", "Phase A is still in
-/// progress", "Phase A remains open" (`Some(false)`); `None` when it says neither.
-fn phase_claim(lower: &str) -> Option<bool> {
-    if lower.contains("phase a complete") {
+/// What a line (lower-cased) says of the phase (`phase`, lower-cased: "phase c") as a
+/// whole: "<phase> is complete" / "<phase> complete" (`Some(true)`), "<phase> is not
+/// complete", "… is incomplete", "… is still in progress", "… remains open" (`Some(false)`);
+/// `None` when it says neither.
+fn phase_claim(lower: &str, phase: &str) -> Option<bool> {
+    if lower.contains(&format!("{phase} complete")) {
         return Some(true);
     }
-    let rest = ["phase a is ", "phase a remains ", "phase a has "]
-        .iter()
-        .find_map(|k| lower.find(k).map(|p| &lower[p + k.len()..]))?;
+    let rest = [" is ", " remains ", " has "].iter().find_map(|k| {
+        let k = format!("{phase}{k}");
+        lower.find(&k).map(|p| &lower[p + k.len()..])
+    })?;
     // The status in the next few words: "is not complete" is not complete, "has no open
     // items" is.
     let near: Vec<&str> = rest
@@ -552,13 +682,17 @@ fn check_prose(
     let read = |d: &str| crate::fs::careful::read_document(ctx.pass_root.join(d)).ok();
     for (line, c) in claims {
         match c {
-            Claim::Decision(slice, d) => {
-                let doc = if slice == "B4A" {
-                    &docs.structural
-                } else {
-                    &docs.review
+            Claim::Decision(role, d) => {
+                let (doc, slice) = match role {
+                    DecisionRole::Structural => (&docs.structural, &docs.structural_slice),
+                    DecisionRole::Review => (&docs.review, &docs.review_slice),
                 };
-                if slice == "B4A" && read(doc).is_none() {
+                let slice = slice.as_deref().unwrap_or(match role {
+                    DecisionRole::Structural => "the structural assessment",
+                    DecisionRole::Review => "the review",
+                });
+                let Some(doc) = doc else { continue };
+                if *role == DecisionRole::Structural && read(doc).is_none() {
                     continue; // the structural record is kept elsewhere
                 }
                 let actual = read(doc).and_then(|t| disposition::decision_of(&t));
@@ -580,7 +714,10 @@ fn check_prose(
                 }
             }
             Claim::Posture(pz) => {
-                let actual = read(&docs.readiness).and_then(|t| readiness::posture_of(&t));
+                let Some(readiness_doc) = &docs.readiness else {
+                    continue;
+                };
+                let actual = read(readiness_doc).and_then(|t| readiness::posture_of(&t));
                 if actual != Some(*pz) {
                     findings.push(Finding::error(
                         "handoff-contradicts-document",
@@ -590,7 +727,7 @@ fn check_prose(
                         format!(
                             "claims the posture `{}`, but `{}` states {}",
                             pz.as_str(),
-                            docs.readiness,
+                            readiness_doc,
                             actual.map_or("no clear posture".to_string(), |a| format!(
                                 "`{}`",
                                 a.as_str()
@@ -619,7 +756,7 @@ fn check_prose(
                         rel,
                         *line,
                         1,
-                        "says Phase A is not complete, but every gate of the slices it hands off passed in the run",
+                        format!("says {} is not complete, but every gate of the slices it hands off passed in the run", docs.phase),
                     )
                 } else {
                     Finding::error(
@@ -627,7 +764,7 @@ fn check_prose(
                         rel,
                         *line,
                         1,
-                        "says Phase A is not complete: a phase is handed off complete",
+                        format!("says {} is not complete: a phase is handed off complete", docs.phase),
                     )
                     .with_help("finish the open slices in place, then update the document")
                 });

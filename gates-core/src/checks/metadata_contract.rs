@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::checks::{CheckCtx, CheckDef, CheckOutput, ParamError, parse_params};
+use crate::checks::{Capability, CheckCtx, CheckDef, CheckOutput, ParamError, Rule, parse_params};
 use crate::error::GateError;
 use crate::finding::Finding;
 use crate::fs::source::{self, SourceFile};
@@ -99,10 +99,17 @@ pub fn def() -> CheckDef {
     CheckDef {
         name: "metadata-contract",
         summary: "plugin manifests carry rawr.kind (matching their root) and rawr.capability, no legacy keys, no duplicate identities",
+        capabilities: &[Capability::WorkTree],
+        rules: RULES,
+        aliases: &[],
         validate,
+        roles: super::no_roles,
         run,
     }
 }
+
+/// Every rule of the metadata-contract check.
+pub const RULES: &[Rule] = &[];
 
 fn validate(t: &toml::Table) -> Result<(), ParamError> {
     let p: Params = parse_params(t)?;

@@ -13,6 +13,7 @@ pub mod observability_contract;
 pub mod orchestrator_artifacts;
 pub mod preflight;
 pub mod readiness;
+pub mod workbreakdown_drift;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -168,7 +169,7 @@ pub struct CheckOutput {
     pub notes: Vec<String>,
 }
 
-pub use crate::pipeline::{CheckKind, ParamError};
+pub use crate::pipeline::{Alias, CheckKind, ParamError, Role, no_roles};
 
 /// Deserializes a params table into `P`, naming the offending key when serde does.
 pub fn parse_params<P: DeserializeOwned>(table: &toml::Table) -> Result<P, ParamError> {
@@ -182,11 +183,103 @@ pub fn parse_params<P: DeserializeOwned>(table: &toml::Table) -> Result<P, Param
         })
 }
 
+/// A check as the registry holds it: its name, what it reads, every rule its findings
+/// carry, and its functions. Each check's file defines one (`pub fn def() -> CheckDef`) and
+/// the registry (`gates::checks::registry`) lists it: adding a check is that file and one
+/// line (docs/architecture.md, "Adding a check").
 pub struct CheckDef {
+    /// The `check = "..."` value in a pipeline file.
     pub name: &'static str,
     pub summary: &'static str,
+    /// What the check needs of the target and the run (docs/rules.md).
+    pub capabilities: &'static [Capability],
+    /// Every rule its findings carry (docs/rules.md, SARIF `rules`).
+    pub rules: &'static [Rule],
+    /// Old names kept so existing pipelines load, with the parameters they fix.
+    pub aliases: &'static [Alias],
+    /// Validates a gate's `params` at load time.
     pub validate: fn(&toml::Table) -> Result<(), ParamError>,
+    /// The document roles a gate with these parameters reads (checked at load against the
+    /// pipeline's `[documents]`).
+    pub roles: fn(&toml::Table) -> Vec<Role>,
     pub run: fn(&CheckCtx) -> Result<CheckOutput, GateError>,
+}
+
+impl CheckDef {
+    /// The check as the pipeline loader sees it.
+    pub fn kind(&self) -> CheckKind {
+        CheckKind {
+            name: self.name,
+            validate: self.validate,
+            aliases: self.aliases,
+            roles: self.roles,
+        }
+    }
+
+    /// The rule `id`, if the check declares it.
+    pub fn rule(&self, id: &str) -> Option<&'static Rule> {
+        self.rules.iter().find(|r| r.id == id)
+    }
+}
+
+/// What a check needs to judge: what it reads of the target and the run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Capability {
+    /// The target's work tree (files as they are on disk).
+    WorkTree,
+    /// The target's commit and history (git objects: HEAD, earlier commits, the index).
+    Commit,
+    /// The outcome of the gate's own command (exit status, report file).
+    CommandOutcome,
+    /// A running service: the check starts the target's host and talks to it.
+    Service,
+    /// The results of the run so far or the last recorded run.
+    RunRecord,
+    /// This tool's workspace (the pipeline file and what is generated from it).
+    Workspace,
+}
+
+impl Capability {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Capability::WorkTree => "reads the work tree",
+            Capability::Commit => "reads the commit and its history",
+            Capability::CommandOutcome => "judges its command's outcome",
+            Capability::Service => "needs a running service",
+            Capability::RunRecord => "reads the run's results",
+            Capability::Workspace => "reads the tool's workspace",
+        }
+    }
+}
+
+/// One rule a check's findings carry: its stable id, its usual severity, what it means and
+/// how to fix it.
+#[derive(Clone, Copy, Debug)]
+pub struct Rule {
+    pub id: &'static str,
+    pub severity: crate::finding::Severity,
+    pub summary: &'static str,
+    pub help: &'static str,
+}
+
+/// A rule of severity error.
+pub const fn error(id: &'static str, summary: &'static str, help: &'static str) -> Rule {
+    Rule {
+        id,
+        severity: crate::finding::Severity::Error,
+        summary,
+        help,
+    }
+}
+
+/// A rule of severity warning.
+pub const fn warning(id: &'static str, summary: &'static str, help: &'static str) -> Rule {
+    Rule {
+        id,
+        severity: crate::finding::Severity::Warning,
+        summary,
+        help,
+    }
 }
 
 /// The evidence resolver of a check: absolute paths map through the gate's

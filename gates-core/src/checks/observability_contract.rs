@@ -27,7 +27,9 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::{CheckCtx, CheckDef, CheckOutput, ParamError, parse_params, resolve_inside};
+use super::{
+    Capability, CheckCtx, CheckDef, CheckOutput, ParamError, Rule, parse_params, resolve_inside,
+};
 use crate::error::GateError;
 use crate::finding::Finding;
 use crate::fs::source;
@@ -74,10 +76,70 @@ pub fn def() -> CheckDef {
     CheckDef {
         name: "observability-contract",
         summary: "the observability package's tests ran in the suite run and passed",
+        capabilities: &[Capability::WorkTree, Capability::CommandOutcome],
+        rules: RULES,
+        aliases: &[],
         validate,
+        roles: super::no_roles,
         run,
     }
 }
+
+const FIX: &str = "make the observability package's tests exist, run in the suite run and pass";
+
+/// Every rule of the observability-contract check.
+pub const RULES: &[Rule] = &[
+    super::error(
+        "observability-package-missing",
+        "the observability package does not exist",
+        FIX,
+    ),
+    super::error(
+        "observability-test-missing",
+        "the observability test file does not exist",
+        FIX,
+    ),
+    super::error(
+        "observability-report-missing",
+        "the suite run wrote no test report",
+        FIX,
+    ),
+    super::error(
+        "observability-report-unreadable",
+        "the suite run's test report cannot be read",
+        FIX,
+    ),
+    super::error(
+        "observability-report-stale",
+        "the test report is older than the run",
+        FIX,
+    ),
+    super::error(
+        "observability-test-not-run",
+        "the observability tests did not run in the suite run",
+        FIX,
+    ),
+    super::error(
+        "observability-zero-tests",
+        "the observability test file ran no test",
+        FIX,
+    ),
+    super::error(
+        "observability-file-failed",
+        "the observability test file failed to run",
+        FIX,
+    ),
+    super::error(
+        "observability-test-failed",
+        "an observability test failed",
+        FIX,
+    ),
+    super::error(
+        "observability-test-skipped",
+        "an observability test was skipped",
+        FIX,
+    ),
+];
 
 pub fn validate(table: &toml::Table) -> Result<(), ParamError> {
     let p: Params = parse_params(table)?;

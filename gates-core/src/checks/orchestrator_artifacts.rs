@@ -32,8 +32,10 @@
 
 use serde::Deserialize;
 
-use super::{CheckCtx, CheckOutput, ParamError, parse_params};
-use crate::artifacts::{SCRATCHPAD, git, plan, scratchpad};
+use super::{
+    Capability, CheckCtx, CheckDef, CheckOutput, ParamError, Rule, error, parse_params, warning,
+};
+use crate::artifacts::{git, plan, scratchpad};
 use crate::error::GateError;
 use crate::finding::Finding;
 
@@ -54,14 +56,103 @@ pub fn validate(t: &toml::Table) -> Result<(), ParamError> {
     parse_params::<Params>(t).map(|_| ())
 }
 
+pub fn def() -> CheckDef {
+    CheckDef {
+        name: "orchestrator-artifacts",
+        summary: "Stage 0: the orchestrator plan (verbatim, checksum intact) and the append-only scratchpad exist",
+        capabilities: &[Capability::WorkTree, Capability::Commit],
+        rules: RULES,
+        aliases: &[],
+        validate,
+        roles: super::no_roles,
+        run,
+    }
+}
+
+/// How to fix what the rules below report.
+const FIX: &str = "run `cargo xtask artifacts init --runbook FILE`; if the plan was edited, restore it from git; never rewrite the scratchpad's committed entries, append instead (docs/closure-format.md)";
+
+/// Every rule of the orchestrator-artifacts check.
+pub const RULES: &[Rule] = &[
+    error(
+        "plan-missing",
+        "the orchestrator plan has not been written down",
+        FIX,
+    ),
+    error("plan-empty", "the orchestrator plan is empty", FIX),
+    error(
+        "plan-differs-from-runbook",
+        "the plan is not the runbook verbatim (at the first line that differs)",
+        FIX,
+    ),
+    error(
+        "plan-header-invalid",
+        "the plan's checksum header is malformed",
+        FIX,
+    ),
+    error(
+        "plan-checksum-mismatch",
+        "the plan's body no longer hashes to its header's SHA-256",
+        FIX,
+    ),
+    error("scratchpad-missing", "the scratchpad does not exist", FIX),
+    error("scratchpad-empty", "the scratchpad is empty", FIX),
+    error(
+        "scratchpad-untimestamped",
+        "the scratchpad has no timestamped entry",
+        FIX,
+    ),
+    error(
+        "scratchpad-entry-untimestamped",
+        "an entry of the scratchpad carries no timestamp",
+        FIX,
+    ),
+    warning(
+        "scratchpad-entry-out-of-order",
+        "an entry is timestamped before the one above it",
+        FIX,
+    ),
+    error(
+        "scratchpad-rewritten",
+        "a committed entry of the scratchpad was changed or removed (it is append-only)",
+        FIX,
+    ),
+    error(
+        "team-prep-missing",
+        "the scratchpad has no team-prep entry (agent sweep, freshness, capacity decisions)",
+        "log Stage 0's team prep in the scratchpad before implementation begins",
+    ),
+    error(
+        "team-prep-incomplete",
+        "the team-prep entry does not record the agent sweep, the freshness or the capacity decisions",
+        "record each of them in the team-prep entry",
+    ),
+    error(
+        "team-prep-after-implementation",
+        "the team-prep entry is dated after the first implementation slice's first commit",
+        "no implementation begins until team prep is complete and logged",
+    ),
+    super::warning(
+        "team-prep-order-unclear",
+        "the order of team prep and the first implementation commit cannot be told",
+        "date the team-prep entry (UTC) so its order against the first implementation commit shows",
+    ),
+    error(
+        "document-not-utf8",
+        "the plan or the scratchpad is not UTF-8 text",
+        FIX,
+    ),
+];
+
 pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
     let p: Params = ctx.params()?;
     let pass_rel = git::rel_str(&ctx.pipeline.target.pass_root);
     let mut out = CheckOutput::default();
     let fix = "run `cargo xtask artifacts init --runbook FILE`";
 
-    let plan_rel = format!("{pass_rel}/{}", plan::PLAN);
-    let plan_path = ctx.pass_root.join(plan::PLAN);
+    let documents = &ctx.pipeline.documents;
+    let plan_rel = format!("{pass_rel}/{}", documents.plan);
+    let plan_path = super::resolve_inside(ctx.pass_root, &documents.plan)?;
     match crate::fs::careful::read_document_bytes(&plan_path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             out.findings.push(
@@ -160,8 +251,8 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
         }
     }
 
-    let sp_rel = format!("{pass_rel}/{SCRATCHPAD}");
-    let sp_path = ctx.pass_root.join(SCRATCHPAD);
+    let sp_rel = format!("{pass_rel}/{}", documents.scratchpad);
+    let sp_path = super::resolve_inside(ctx.pass_root, &documents.scratchpad)?;
     match crate::fs::careful::read_document_bytes(&sp_path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => out.findings.push(
             Finding::error(

@@ -23,7 +23,7 @@
 
 use serde::Deserialize;
 
-use super::{CheckCtx, CheckOutput, ParamError, parse_params};
+use super::{Capability, CheckCtx, CheckDef, CheckOutput, ParamError, Rule, error, parse_params};
 use crate::artifacts::git;
 use crate::error::GateError;
 use crate::finding::Finding;
@@ -55,6 +55,66 @@ pub fn validate(t: &toml::Table) -> Result<(), ParamError> {
     }
     Ok(())
 }
+
+pub fn def() -> CheckDef {
+    CheckDef {
+        name: "preflight",
+        summary: "Stage 0: the target is a clean git work tree on the expected branch; parent branch and worktree exist",
+        capabilities: &[Capability::Commit, Capability::WorkTree],
+        rules: RULES,
+        aliases: &[],
+        validate,
+        roles: super::no_roles,
+        run,
+    }
+}
+
+/// How to fix what the rules below report.
+const FIX: &str = "commit or stash the listed changes; check out the expected branch; create the worktree with the printed command";
+
+/// Every rule of the preflight check.
+pub const RULES: &[Rule] = &[
+    error(
+        "not-a-git-repo",
+        "the target is not inside a git work tree",
+        FIX,
+    ),
+    error(
+        "worktree-dirty",
+        "a path under the target is not committed",
+        FIX,
+    ),
+    error(
+        "git-operation-in-progress",
+        "a merge, rebase, cherry-pick, revert, `git am` or bisect is half-done",
+        FIX,
+    ),
+    error(
+        "detached-head",
+        "HEAD is detached, not on the expected branch",
+        FIX,
+    ),
+    error(
+        "wrong-branch",
+        "HEAD is on another branch than `branch`",
+        FIX,
+    ),
+    error(
+        "parent-branch-missing",
+        "the `parent_branch` does not exist",
+        FIX,
+    ),
+    error(
+        "worktree-missing",
+        "the implementation `worktree` does not exist",
+        FIX,
+    ),
+    error(
+        "worktree-not-registered",
+        "the `worktree` exists but git does not know it as a worktree of the target",
+        FIX,
+    ),
+];
 
 pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
     let p: Params = ctx.params()?;

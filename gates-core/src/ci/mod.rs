@@ -2,9 +2,9 @@
 //!
 //! `cargo xtask ci render` writes the workflow ([`render`]), `cargo xtask ci check` and the
 //! `ci-drift` gate re-render and compare ([`check`]). Both read the same pipeline file as
-//! `cargo xtask phase-a`, so what CI runs and what runs locally cannot drift apart: the jobs
+//! `cargo xtask run`, so what CI runs and what runs locally cannot drift apart: the jobs
 //! are the pipeline's stages, their `needs:` the stage DAG ([`stage_needs`]), and each job
-//! runs `phase-a --stage N`, i.e. the selection `phase-a` itself computes.
+//! runs `run --stage N`, i.e. the selection `run` itself computes.
 
 pub mod actions;
 pub mod check;
@@ -86,8 +86,7 @@ fn default_pipeline() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .expect("the gates crate sits in the workspace")
-        .join("ci")
-        .join("phase-a.toml")
+        .join(crate::pipeline::DEFAULT_PIPELINE)
 }
 
 /// The command that regenerates `p`'s workflow, run from the root of its workspace.

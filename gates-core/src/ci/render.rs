@@ -6,13 +6,13 @@
 //! in stage order: it `needs:` the build job and the stages its slices depend on
 //! ([`super::stage_needs`]); it checks out, downloads and unpacks the xtask, sets up the
 //! target's JavaScript toolchain with a dependency cache ([`super::node`]), runs the extra
-//! setup steps of `[ci]`, then `xtask --pipeline <file> phase-a --stage N` (earlier stages
+//! setup steps of `[ci]`, then `xtask --pipeline <file> run --stage N` (earlier stages
 //! are taken as passed by the selection, because their jobs succeeded), then uploads its
 //! report directory even when the gates failed and, with `[ci] code_scanning`, its SARIF to
 //! code scanning under its own `category` (only those jobs get `security-events: write`).
-//! Under `GITHUB_ACTIONS=true` the `phase-a` command itself prints a `::group::` per gate
+//! Under `GITHUB_ACTIONS=true` the `run` command itself prints a `::group::` per gate
 //! and writes the step summary, so the workflow lists no gate: gate edits in the pipeline
-//! file do not change it. The final `phase-a` job runs `if: always()` and fails unless every
+//! file do not change it. The final aggregate job (named after the pipeline) runs `if: always()` and fails unless every
 //! stage job's result is `success`; it is the one check to require.
 //!
 //! The output is a pure function of the pipeline (and of the target's lockfile when
@@ -27,19 +27,51 @@ use super::yaml::{Writer, quoted, scalar};
 use super::{CiError, actions, node, pipeline_rel, regenerate_command, stage_needs};
 use crate::pipeline::Pipeline;
 
+/// The workflow a pipeline without `ci.workflow` renders:
+/// `.github/workflows/<pipeline file stem>.yml`.
+pub fn default_workflow(p: &Pipeline) -> String {
+    let stem = p
+        .file
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "gates".into());
+    format!(".github/workflows/{stem}.yml")
+}
+
 /// Job id of a stage's job.
 pub fn stage_job_id(stage: u32) -> String {
     format!("stage-{stage}")
 }
 
-/// Id of the aggregate job (the required check).
-pub const AGGREGATE_JOB: &str = "phase-a";
+/// Id of the aggregate job (the required check): the pipeline's name, with any
+/// character a job id cannot hold replaced by `-`.
+pub fn aggregate_job(p: &Pipeline) -> String {
+    let id: String = p
+        .name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    if id.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
+        id
+    } else {
+        format!("gates-{id}")
+    }
+}
 
 /// Id of the job that builds the xtask for the stage jobs.
 pub const BUILD_JOB: &str = "build";
 
-/// The directory, under the runner's temp dir, where a stage job writes its reports.
-pub const REPORT_DIR: &str = "phase-a-reports";
+/// The directory, under the runner's temp dir, where a stage job writes its reports
+/// (`<aggregate job>-reports`).
+pub fn report_dir(p: &Pipeline) -> String {
+    format!("{}-reports", aggregate_job(p))
+}
 
 /// The directory, under the runner's temp dir, where a stage job unpacks the xtask.
 pub const XTASK_DIR: &str = "xtask";
@@ -130,7 +162,8 @@ pub fn render(p: &Pipeline) -> Result<Rendered, CiError> {
             .into(),
         "# depends on). Each job runs its stage with earlier stages taken as passed. The".into(),
         format!(
-            "# `{AGGREGATE_JOB}` job is the check to mark required: it fails unless every stage job"
+            "# `{}` job is the check to mark required: it fails unless every stage job",
+            aggregate_job(p)
         ),
         "# succeeded, so a skipped or cancelled stage is never a pass.".into(),
     ] {
@@ -227,7 +260,7 @@ pub fn render(p: &Pipeline) -> Result<Rendered, CiError> {
         // The job log renders ANSI colours, though the step's output is not a terminal.
         w.open(8, "env");
         w.line(10, "CLICOLOR_FORCE: \"1\"");
-        w.kv(8, "run", &phase_a_script(&cfg, &rel, st.number));
+        w.kv(8, "run", &stage_script(p, &cfg, &rel, st.number));
         w.kv_prefixed(
             6,
             "- ",
@@ -238,7 +271,11 @@ pub fn render(p: &Pipeline) -> Result<Rendered, CiError> {
         w.kv(8, "uses", actions::UPLOAD_ARTIFACT);
         w.open(8, "with");
         w.kv(10, "name", &format!("{}-{id}", slug(&p.name)));
-        w.kv(10, "path", &format!("${{{{ runner.temp }}}}/{REPORT_DIR}/"));
+        w.kv(
+            10,
+            "path",
+            &format!("${{{{ runner.temp }}}}/{}/", report_dir(p)),
+        );
         w.kv(
             10,
             "if-no-files-found",
@@ -262,15 +299,16 @@ pub fn render(p: &Pipeline) -> Result<Rendered, CiError> {
             w.kv(
                 10,
                 "sarif_file",
-                &format!("${{{{ runner.temp }}}}/{REPORT_DIR}/{}", r.file),
+                &format!("${{{{ runner.temp }}}}/{}/{}", report_dir(p), r.file),
             );
             w.kv(10, "category", &sarif_category(&p.name, st.number));
         }
         w.blank();
     }
 
-    w.open(2, AGGREGATE_JOB);
-    w.kv(4, "name", AGGREGATE_JOB);
+    let aggregate = aggregate_job(p);
+    w.open(2, &aggregate);
+    w.kv(4, "name", &aggregate);
     w.kv(4, "if", "always()");
     w.open(4, "needs");
     w.item(6, BUILD_JOB);
@@ -293,7 +331,10 @@ pub fn render(p: &Pipeline) -> Result<Rendered, CiError> {
     w.kv(8, "run", &aggregate_script(p));
 
     Ok(Rendered {
-        path: cfg.workflow.as_str().to_string(),
+        path: match &cfg.workflow {
+            Some(w) => w.as_str().to_string(),
+            None => default_workflow(p),
+        },
         text: w.finish(),
     })
 }
@@ -412,13 +453,13 @@ fn write_step(w: &mut Writer, indent: usize, step: &Step) {
 }
 
 /// The script of a stage job's gate step.
-fn phase_a_script(cfg: &CiConfig, pipeline_rel: &str, stage: u32) -> String {
-    let dir = format!("$RUNNER_TEMP/{REPORT_DIR}");
+fn stage_script(p: &Pipeline, cfg: &CiConfig, pipeline_rel: &str, stage: u32) -> String {
+    let dir = format!("$RUNNER_TEMP/{}", report_dir(p));
     let mut argv: Vec<String> = vec![
         format!("\"$RUNNER_TEMP/{XTASK_DIR}/xtask\""),
         "--pipeline".into(),
         shell_quote(pipeline_rel),
-        "phase-a".into(),
+        "run".into(),
         "--stage".into(),
         stage.to_string(),
     ];
@@ -437,11 +478,17 @@ fn phase_a_script(cfg: &CiConfig, pipeline_rel: &str, stage: u32) -> String {
 fn aggregate_script(p: &Pipeline) -> String {
     let mut s = String::new();
     s.push_str("status=0\n");
-    s.push_str("{\n  echo '### Phase A stages'\n  echo\n  echo '| stage | result |'\n  echo '| --- | --- |'\n} >> \"$GITHUB_STEP_SUMMARY\"\n");
+    s.push_str(&format!(
+        "{{\n  echo {}\n  echo\n  echo '| stage | result |'\n  echo '| --- | --- |'\n}} >> \"$GITHUB_STEP_SUMMARY\"\n",
+        shell_quote(&format!("### {} stages", p.phase.name))
+    ));
     s.push_str("check() {\n");
     s.push_str("  echo \"| $1 | $2 |\" >> \"$GITHUB_STEP_SUMMARY\"\n");
     s.push_str("  if [ \"$2\" != success ]; then\n");
-    s.push_str("    echo \"::error title=phase-a::$1 ended as '$2'; every job must succeed (skipped or cancelled is not a pass)\"\n");
+    s.push_str(&format!(
+        "    echo \"::error title={}::$1 ended as '$2'; every job must succeed (skipped or cancelled is not a pass)\"\n",
+        aggregate_job(p)
+    ));
     s.push_str("    status=1\n");
     s.push_str("  fi\n");
     s.push_str("}\n");

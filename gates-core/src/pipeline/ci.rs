@@ -3,7 +3,7 @@
 //! It declares what the generated workflow needs beyond the stage DAG: the runner, how the
 //! xtask is built once for all stage jobs (`build_profile`), how the target's JavaScript
 //! toolchain is set up (`node_version`, `package_manager`, `install`), extra setup steps
-//! every stage job runs before the gates, the extra `phase-a` flags, the report files each
+//! every stage job runs before the gates, the extra `run` flags, the report files each
 //! job writes and uploads, and whether SARIF goes to code scanning (`code_scanning`). Keys
 //! are snake_case like the rest of the pipeline file; a step's keys map onto GitHub's
 //! (`working_directory` → `working-directory`).
@@ -19,14 +19,12 @@ use std::path::{Component, Path};
 
 use serde::Deserialize;
 
-/// Where the workflow is written, relative to the pipeline's workspace (`Pipeline::base_dir`).
-pub const DEFAULT_WORKFLOW: &str = ".github/workflows/phase-a.yml";
 pub const DEFAULT_RUNS_ON: &str = "ubuntu-latest";
 pub const DEFAULT_TIMEOUT_MINUTES: u32 = 60;
 /// Node 24 is the active LTS line (Node 20 reached its end of life on 2026-04-30).
 pub const DEFAULT_NODE_VERSION: &str = "24";
 
-/// `phase-a` flags the generated jobs set themselves; `args` may not repeat them, or the
+/// `run` flags the generated jobs set themselves; `args` may not repeat them, or the
 /// jobs would not run what the pipeline says (and the parity test could not hold).
 const RESERVED_FLAGS: &[&str] = &[
     "--stage",
@@ -43,9 +41,10 @@ const RESERVED_FLAGS: &[&str] = &[
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CiConfig {
-    /// The workflow file, relative to the workspace holding the pipeline file.
-    #[serde(default = "default_workflow")]
-    pub workflow: WorkflowPath,
+    /// The workflow file, relative to the workspace holding the pipeline file (default
+    /// `.github/workflows/<pipeline file stem>.yml`, see `ci::render::default_workflow`).
+    #[serde(default)]
+    pub workflow: Option<WorkflowPath>,
     /// The workflow's `name:` (default: the pipeline's name).
     #[serde(default)]
     pub name: Option<NonEmpty>,
@@ -85,7 +84,7 @@ pub struct CiConfig {
     /// the target's toolchain and dependencies) and before the gates, in order.
     #[serde(default)]
     pub setup: Vec<Step>,
-    /// Extra `phase-a` flags for every stage job, e.g. `--keep-going`.
+    /// Extra `run` flags for every stage job, e.g. `--keep-going`.
     #[serde(default)]
     pub args: Vec<Arg>,
     /// Report files each stage job writes (`--junit FILE`, `--sarif FILE`) and uploads.
@@ -150,9 +149,6 @@ fn default_reports() -> ReportList {
     }])
 }
 
-fn default_workflow() -> WorkflowPath {
-    WorkflowPath(DEFAULT_WORKFLOW.into())
-}
 fn default_runs_on() -> NonEmpty {
     NonEmpty(DEFAULT_RUNS_ON.into())
 }
@@ -166,7 +162,7 @@ fn default_branches() -> Vec<NonEmpty> {
 impl Default for CiConfig {
     fn default() -> Self {
         CiConfig {
-            workflow: default_workflow(),
+            workflow: None,
             name: None,
             runs_on: default_runs_on(),
             timeout_minutes: default_timeout(),
@@ -259,7 +255,7 @@ pub fn check_workflow_path(s: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// An extra `phase-a` argument.
+/// An extra `run` argument.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(try_from = "String")]
 pub struct Arg(pub String);
@@ -280,11 +276,11 @@ impl TryFrom<String> for Arg {
     }
 }
 
-/// A report file every stage job writes through a `phase-a` flag and uploads.
+/// A report file every stage job writes through a `run` flag and uploads.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(try_from = "RawReport")]
 pub struct Report {
-    /// The `phase-a` flag, e.g. `--junit`.
+    /// The `run` flag, e.g. `--junit`.
     pub flag: String,
     /// The file name inside the job's report directory, e.g. `junit.xml`.
     pub file: String,
@@ -307,7 +303,7 @@ impl TryFrom<RawReport> for Report {
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
         if !flag_ok {
             return Err(format!(
-                "report flag {:?} must be a long `phase-a` option such as \"--junit\"",
+                "report flag {:?} must be a long `run` option such as \"--junit\"",
                 r.flag
             ));
         }
@@ -534,7 +530,7 @@ impl CiConfig {
             .map_err(|e| format!("invalid [ci] table: {}", e.message().trim_end()))
     }
 
-    /// The `phase-a` flags a job passes for its reports, given the job's report directory.
+    /// The `run` flags a job passes for its reports, given the job's report directory.
     pub fn report_args(&self, dir: &str) -> Vec<String> {
         self.report
             .0

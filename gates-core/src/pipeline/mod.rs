@@ -1,4 +1,5 @@
-//! The pipeline: stages, slices and gates as declared in `ci/phase-a.toml`.
+//! The pipeline: a phase's stages, slices, gates and documents as a pipeline file declares
+//! them (`docs/pipeline.md`).
 //!
 //! [`load`] reads and validates the file (every error points into it), [`plan`] orders the
 //! slices topologically and groups them into levels, and [`select`] narrows a plan to what
@@ -10,9 +11,13 @@ pub mod model;
 pub mod plan;
 pub mod select;
 
-pub use load::{CheckKind, ParamError, load_file_with, load_str_with};
+pub use load::{Alias, CheckKind, ParamError, load_file_with, load_str_with, no_roles};
 pub use model::{
-    CommandSpec, Gate, GateKind, Pipeline, ReportSpec, SetupSpec, Slice, Stage, Target,
+    CommandSpec, ConditionalDocument, Documents, Gate, GateKind, Phase, Pipeline, ReportSpec, Role,
+    RoleDocument, SetupSpec, Slice, Stage, Target,
 };
 pub use plan::Plan;
+
+/// The pipeline `cargo xtask` reads without `--pipeline`, relative to its workspace.
+pub const DEFAULT_PIPELINE: &str = "ci/phase-a.toml";
 pub use select::Selection;

@@ -85,10 +85,26 @@ pub fn render_text(p: &Pipeline, plan: &Plan) -> String {
         out.push_str(&format!("level {k}:\n"));
         for id in level {
             let s = p.slice(id).expect("slice");
+            // A dependency that holds only when the slice it names was triggered says so.
             let deps = if s.depends_on.is_empty() {
                 "-".to_string()
             } else {
-                s.depends_on.join(", ")
+                s.depends_on
+                    .iter()
+                    .map(|d| {
+                        if s.depends_on_if_triggered.contains(d) {
+                            format!("{d} (if triggered)")
+                        } else {
+                            d.clone()
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let id = if s.conditional {
+                format!("{id} (conditional)")
+            } else {
+                id.clone()
             };
             out.push_str(&format!(
                 "  {id:<8} stage {}  after {deps:<12} gates: {}\n",
@@ -121,7 +137,13 @@ pub fn render_dot(p: &Pipeline, _plan: &Plan) -> String {
     }
     for s in &p.slices {
         for d in &s.depends_on {
-            out.push_str(&format!("  \"{d}\" -> \"{}\";\n", s.id));
+            // A dependency that holds only if its slice was triggered is dashed.
+            let style = if s.depends_on_if_triggered.contains(d) {
+                " [style=dashed]"
+            } else {
+                ""
+            };
+            out.push_str(&format!("  \"{d}\" -> \"{}\"{style};\n", s.id));
         }
     }
     out.push_str("}\n");
@@ -142,6 +164,8 @@ pub fn render_json(p: &Pipeline, plan: &Plan) -> String {
                 "title": s.title,
                 "owner": s.owner,
                 "depends_on": s.depends_on,
+                "depends_on_if_triggered": s.depends_on_if_triggered,
+                "conditional": s.conditional,
                 "gates": s.gates,
             })
         })

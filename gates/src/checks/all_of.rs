@@ -19,7 +19,7 @@
 
 use serde::Deserialize;
 
-use super::{CheckCtx, CheckDef, CheckOutput, ParamError, parse_params};
+use super::{Capability, CheckCtx, CheckDef, CheckOutput, ParamError, parse_params};
 use crate::error::GateError;
 use crate::finding::Severity;
 use crate::pipeline::CommandSpec;
@@ -60,7 +60,12 @@ pub fn def() -> CheckDef {
     CheckDef {
         name: NAME,
         summary: "every part (another gate, or a check with params) passes: a gate that is a conjunction",
+        capabilities: &[Capability::WorkTree, Capability::RunRecord],
+        // Its findings are its parts' (their checks declare them).
+        rules: &[],
+        aliases: &[],
         validate,
+        roles: super::no_roles,
         run,
     }
 }

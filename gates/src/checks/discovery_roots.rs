@@ -24,7 +24,9 @@
 
 use serde::Deserialize;
 
-use crate::checks::{CheckCtx, CheckDef, CheckOutput, ParamError, parse_params};
+use crate::checks::{
+    Capability, CheckCtx, CheckDef, CheckOutput, ParamError, Rule, no_roles, parse_params,
+};
 use crate::error::GateError;
 use crate::finding::Finding;
 use crate::repo::flow::{self, Modules, Strs};
@@ -55,10 +57,17 @@ pub fn def() -> CheckDef {
     CheckDef {
         name: "discovery-roots",
         summary: "each discovery implementation builds scan paths for all five plugin roots",
+        capabilities: &[Capability::WorkTree],
+        rules: RULES,
+        aliases: &[],
+        roles: no_roles,
         validate,
         run,
     }
 }
+
+/// Every rule of the discovery-roots check.
+pub const RULES: &[Rule] = &[];
 
 fn validate(t: &toml::Table) -> Result<(), ParamError> {
     let p: Params = parse_params(t)?;

@@ -48,7 +48,9 @@ use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
-use super::{CheckCtx, CheckDef, CheckOutput, ParamError, parse_params};
+use super::{
+    Capability, CheckCtx, CheckDef, CheckOutput, ParamError, Rule, no_roles, parse_params,
+};
 use crate::error::GateError;
 use crate::finding::{Finding, Severity};
 use crate::fs::source;
@@ -317,20 +319,34 @@ pub fn def() -> CheckDef {
     CheckDef {
         name: "harness-matrix",
         summary: "required suite IDs and negative assertions were executed by the runner and passed",
+        capabilities: &[Capability::WorkTree, Capability::CommandOutcome],
+        rules: RULES,
+        aliases: &[],
+        roles: no_roles,
         validate,
         run,
     }
 }
+
+/// Every rule of the harness-matrix check.
+pub const RULES: &[Rule] = &[];
 
 /// A6's gate: the same judgement with the instance-isolation defaults.
 pub fn instance_isolation_def() -> CheckDef {
     CheckDef {
         name: "instance-isolation",
         summary: "the instance-local canonical root assertions of both install-state packages ran and passed",
+        capabilities: &[Capability::WorkTree, Capability::CommandOutcome],
+        rules: II_RULES,
+        aliases: &[],
+        roles: no_roles,
         validate: validate_ii,
         run: run_ii,
     }
 }
+
+/// Every rule of the instance-isolation check.
+pub const II_RULES: &[Rule] = &[];
 
 fn validate(table: &toml::Table) -> Result<(), ParamError> {
     validate_as(table, Flavor::HarnessMatrix)

@@ -38,7 +38,7 @@ use oxc_ast::ast::{
 use oxc_span::{GetSpan, Span};
 use serde::Deserialize;
 
-use super::{CheckCtx, CheckDef, CheckOutput, parse_params};
+use super::{Capability, CheckCtx, CheckDef, CheckOutput, Rule, no_roles, parse_params};
 use crate::error::GateError;
 use crate::finding::{Finding, Severity};
 use crate::repo::calls::{
@@ -63,10 +63,17 @@ pub fn def() -> CheckDef {
     CheckDef {
         name: "host-composition-guard",
         summary: "real mount order, no /rpc/workflows, signature verified before ingress dispatch, request-scoped context, no stub mounts",
+        capabilities: &[Capability::WorkTree],
+        rules: RULES,
+        aliases: &[],
+        roles: no_roles,
         validate: |t| parse_params::<Params>(t).map(|_| ()),
         run,
     }
 }
+
+/// Every rule of the host-composition-guard check.
+pub const RULES: &[Rule] = &[];
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -29,7 +29,9 @@ use oxc_ast_visit::Visit;
 use serde::Deserialize;
 
 use crate::checks::discovery_roots::DEFAULT_IMPLEMENTATIONS;
-use crate::checks::{CheckCtx, CheckDef, CheckOutput, ParamError, parse_params};
+use crate::checks::{
+    Capability, CheckCtx, CheckDef, CheckOutput, ParamError, Rule, no_roles, parse_params,
+};
 use crate::error::GateError;
 use crate::finding::Finding;
 use crate::fs::source::{self, SourceFile, rel_path};
@@ -74,10 +76,17 @@ pub fn def() -> CheckDef {
     CheckDef {
         name: "import-boundary",
         summary: "discovery implementations import the shared manifest contract; no duplicate parser",
+        capabilities: &[Capability::WorkTree],
+        rules: RULES,
+        aliases: &[],
+        roles: no_roles,
         validate,
         run,
     }
 }
+
+/// Every rule of the import-boundary check.
+pub const RULES: &[Rule] = &[];
 
 fn validate(t: &toml::Table) -> Result<(), ParamError> {
     let p: Params = parse_params(t)?;

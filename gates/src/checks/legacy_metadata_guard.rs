@@ -60,7 +60,9 @@ use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
 use oxc_allocator::Allocator;
 use serde::Deserialize;
 
-use super::{CheckCtx, CheckDef, CheckOutput, ParamError, parse_params};
+use super::{
+    Capability, CheckCtx, CheckDef, CheckOutput, ParamError, Rule, no_roles, parse_params,
+};
 use crate::error::GateError;
 use crate::finding::{Finding, Severity};
 use crate::fs::source::{self, MAX_FILE_BYTES, SourceFile};
@@ -74,10 +76,17 @@ pub fn def() -> CheckDef {
     CheckDef {
         name: "legacy-metadata-guard",
         summary: "structure-aware static guard: the hard-deleted legacy plugin metadata keys are not declared or read on runtime/tooling/scaffold surfaces or active manifests",
+        capabilities: &[Capability::WorkTree],
+        rules: RULES,
+        aliases: &[],
+        roles: no_roles,
         validate,
         run,
     }
 }
+
+/// Every rule of the legacy-metadata-guard check.
+pub const RULES: &[Rule] = &[];
 
 /// The forbidden keys of SPEC §2.
 pub const DEFAULT_KEYS: [&str; 4] = ["templateRole", "channel", "publishTier", "published"];

@@ -30,7 +30,7 @@ use oxc_allocator::Allocator;
 use oxc_ast::ast::{Expression, ObjectExpression};
 use oxc_span::{GetSpan, Span};
 
-use super::{CheckCtx, CheckDef, CheckOutput, parse_params};
+use super::{Capability, CheckCtx, CheckDef, CheckOutput, Rule, no_roles, parse_params};
 use crate::error::GateError;
 use crate::finding::Finding;
 use crate::repo::calls::{
@@ -47,10 +47,17 @@ pub fn def() -> CheckDef {
     CheckDef {
         name: "manifest-smoke",
         summary: "rawr.hq.ts exports rawrHqManifest with every seam; the host mounts the route families and consumes the seams",
+        capabilities: &[Capability::WorkTree],
+        rules: RULES,
+        aliases: &[],
+        roles: no_roles,
         validate: |t| parse_params::<Params>(t).map(|_| ()),
         run,
     }
 }
+
+/// Every rule of the manifest-smoke check.
+pub const RULES: &[Rule] = &[];
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]

@@ -15,91 +15,122 @@ pub mod route_probe;
 
 pub use gates_core::checks::discovery_implementation;
 pub use gates_core::checks::{
-    CheckCtx, CheckDef, CheckKind, CheckOutput, ParamError, RunSoFar, parse_params, resolve_inside,
+    Alias, Capability, CheckCtx, CheckDef, CheckKind, CheckOutput, ParamError, Role, Rule,
+    RunSoFar, no_roles, parse_params, resolve_inside,
 };
 pub use gates_core::checks::{
     agent_outputs, ci_drift, closure, docs_cleanup, handoff, metadata_contract,
-    observability_contract, orchestrator_artifacts, preflight, readiness,
+    observability_contract, orchestrator_artifacts, preflight, readiness, workbreakdown_drift,
 };
 
-/// Every built-in check as the pipeline loader sees it (name and params validation).
+/// Every built-in check as the pipeline loader sees it (name, aliases, params validation,
+/// document roles).
 pub fn kinds() -> Vec<CheckKind> {
-    registry()
-        .iter()
-        .map(|d| CheckKind {
-            name: d.name,
-            validate: d.validate,
-        })
-        .collect()
+    registry().iter().map(CheckDef::kind).collect()
 }
 
-/// Every built-in check.
-pub fn registry() -> Vec<CheckDef> {
-    vec![
-        CheckDef {
-            name: "preflight",
-            summary: "Stage 0: the target is a clean git work tree on the expected branch; parent branch and worktree exist",
-            validate: preflight::validate,
-            run: preflight::run,
-        },
-        CheckDef {
-            name: "orchestrator-artifacts",
-            summary: "Stage 0: the orchestrator plan (verbatim, checksum intact) and the append-only scratchpad exist",
-            validate: orchestrator_artifacts::validate,
-            run: orchestrator_artifacts::run,
-        },
-        CheckDef {
-            name: "agent-outputs",
-            summary: "agent finals have the five sections, resolving evidence; cited artifacts exist",
-            validate: agent_outputs::validate,
-            run: agent_outputs::run,
-        },
-        CheckDef {
-            name: "docs-cleanup",
-            summary: "A8: the cleanup manifest agrees with the tree; no doc links to a deleted path",
-            validate: docs_cleanup::validate,
-            run: docs_cleanup::run,
-        },
-        CheckDef {
-            name: "phase-b-readiness",
-            summary: "A9: the Phase B posture is explicit and consistent with blockers, owners and order",
-            validate: readiness::validate,
-            run: readiness::run,
-        },
-        CheckDef {
-            name: "handoff",
-            summary: "Stage 6: required outputs exist, the report agrees with the run, the worktree is clean",
-            validate: handoff::validate,
-            run: handoff::run,
-        },
-        CheckDef {
-            name: "review-closure",
-            summary: "A7: the review disposition has no open blocking/high finding, complete deferrals, resolving evidence, an approve decision",
-            validate: closure::validate,
-            run: closure::run_review,
-        },
-        CheckDef {
-            name: "structural-closure",
-            summary: "B4A: the structural disposition closes like A7",
-            validate: closure::validate,
-            run: closure::run_structural,
-        },
-        CheckDef {
-            name: "ci-drift",
-            summary: "the generated GitHub Actions workflow matches the pipeline file",
-            validate: ci_drift::validate,
-            run: ci_drift::run,
-        },
-        manifest_smoke::def(),
-        host_composition_guard::def(),
-        harness_matrix::def(),
-        harness_matrix::instance_isolation_def(),
-        observability_contract::def(),
-        route_probe::def(),
-        metadata_contract::def(),
-        discovery_roots::def(),
-        import_boundary::def(),
-        legacy_metadata_guard::def(),
-        all_of::def(),
-    ]
+/// The check named `name` (its own name, as the loader resolves aliases), from the registry.
+pub fn find(name: &str) -> Option<&'static CheckDef> {
+    registry().iter().find(|d| d.name == name)
+}
+
+/// Every built-in check, built once. Adding a check: its file (with `pub fn def()`) and one
+/// line here (docs/architecture.md, "Adding a check").
+pub fn registry() -> &'static [CheckDef] {
+    static REGISTRY: std::sync::OnceLock<Vec<CheckDef>> = std::sync::OnceLock::new();
+    REGISTRY.get_or_init(|| {
+        vec![
+            preflight::def(),
+            orchestrator_artifacts::def(),
+            agent_outputs::def(),
+            docs_cleanup::def(),
+            readiness::def(),
+            handoff::def(),
+            closure::def(),
+            ci_drift::def(),
+            workbreakdown_drift::def(),
+            manifest_smoke::def(),
+            host_composition_guard::def(),
+            harness_matrix::def(),
+            harness_matrix::instance_isolation_def(),
+            route_probe::def(),
+            metadata_contract::def(),
+            discovery_roots::def(),
+            import_boundary::def(),
+            legacy_metadata_guard::def(),
+            observability_contract::def(),
+            all_of::def(),
+        ]
+    })
+}
+
+/// The rule catalogue (`docs/rules.md`): every check with its summary, what it reads, its old
+/// names and its rules. `cargo xtask rules` writes it; a test keeps the file up to date.
+pub fn catalogue() -> String {
+    let cell = |s: &str| s.replace('|', "\\|").replace('\n', " ");
+    let mut s = String::from(
+        "# Rules\n\n<!-- Generated from the check registry (`gates::checks::registry`) by `cargo xtask rules`; do not edit by hand. -->\n\nEvery check a pipeline's gate can name (`check = \"...\"`), what it needs, and the rules its\nfindings carry (the same ids as in SARIF `rules`, JUnit and the human output). Adding a\ncheck: docs/architecture.md, \"Adding a check\".\n\n| check | reads | old names | summary |\n| --- | --- | --- | --- |\n",
+    );
+    let mut defs: Vec<&CheckDef> = registry().iter().collect();
+    defs.sort_by_key(|d| d.name);
+    for d in &defs {
+        let caps: Vec<&str> = d.capabilities.iter().map(|c| c.describe()).collect();
+        let aliases: Vec<String> = d.aliases.iter().map(|a| format!("`{}`", a.name)).collect();
+        s.push_str(&format!(
+            "| [`{}`](#{}) | {} | {} | {} |\n",
+            d.name,
+            d.name,
+            caps.join(", "),
+            if aliases.is_empty() {
+                "—".to_string()
+            } else {
+                aliases.join(", ")
+            },
+            cell(d.summary)
+        ));
+    }
+    for d in &defs {
+        s.push_str(&format!("\n## {}\n\n{}\n\n", d.name, cell(d.summary)));
+        for a in d.aliases {
+            let fixed: Vec<String> = a
+                .params
+                .iter()
+                .map(|(k, v)| format!("`{k} = \"{v}\"`"))
+                .collect();
+            s.push_str(&format!(
+                "- old name `{}`{}\n",
+                a.name,
+                if fixed.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (with {})", fixed.join(", "))
+                }
+            ));
+        }
+        if !d.aliases.is_empty() {
+            s.push('\n');
+        }
+        if d.rules.is_empty() {
+            s.push_str(
+                "Its rules are not declared in the registry yet: see the check's source file.\n",
+            );
+            continue;
+        }
+        s.push_str("| rule | severity | when | how to fix |\n| --- | --- | --- | --- |\n");
+        for r in d.rules {
+            s.push_str(&format!(
+                "| `{}` | {} | {} | {} |\n",
+                r.id,
+                r.severity.as_str(),
+                cell(r.summary),
+                cell(r.help)
+            ));
+        }
+    }
+    s
+}
+
+/// The declared rule `id` of check `check`, if any.
+pub fn rule(check: &str, id: &str) -> Option<&'static Rule> {
+    find(check).and_then(|d| d.rule(id))
 }

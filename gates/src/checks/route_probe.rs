@@ -50,7 +50,10 @@ use std::time::{Duration, Instant, SystemTime};
 
 use serde::Deserialize;
 
-use super::{CheckCtx, CheckDef, CheckOutput, ParamError, parse_params, resolve_inside};
+use super::{
+    Capability, CheckCtx, CheckDef, CheckOutput, ParamError, Rule, no_roles, parse_params,
+    resolve_inside,
+};
 use crate::error::GateError;
 use crate::finding::{Finding, Severity};
 use crate::process::service::{self, Service, WaitError};
@@ -300,10 +303,17 @@ pub fn def() -> CheckDef {
     CheckDef {
         name: "route-probe",
         summary: "live probe of the host: caller × route family, signed/forged/expired ingress",
+        capabilities: &[Capability::WorkTree, Capability::Service],
+        rules: RULES,
+        aliases: &[],
+        roles: no_roles,
         validate,
         run,
     }
 }
+
+/// Every rule of the route-probe check.
+pub const RULES: &[Rule] = &[];
 
 fn validate(table: &toml::Table) -> Result<(), ParamError> {
     let p: Params = parse_params(table)?;

@@ -217,12 +217,13 @@ fn first_findings(g: &GateResult) -> String {
 pub fn step_summary(record: &RunRecord) -> String {
     let c = &record.counts;
     let mut out = format!(
-        "### {} Phase A gates: {} ({})\n\n",
+        "### {} {}: {} ({})\n\n",
         icon(if record.exit_code == 0 {
             Status::Passed
         } else {
             Status::Failed
         }),
+        md_cell(&record.heading()),
         md_cell(&record.pipeline),
         md_cell(&record.selection)
     );

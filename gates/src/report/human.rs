@@ -247,8 +247,10 @@ pub fn summary(style: &Style, record: &RunRecord) -> String {
     out.push_str(&format!(
         "\n{}\n",
         style.bold(&format!(
-            "Phase A gates: {} ({})",
-            record.pipeline, record.selection
+            "{}: {} ({})",
+            record.heading(),
+            record.pipeline,
+            record.selection
         ))
     ));
     out.push_str("slices:");

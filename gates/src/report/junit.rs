@@ -134,7 +134,7 @@ pub fn render(record: &RunRecord, origin: &Origin) -> String {
             case.push_attribute(("name", xml_text(&g.id).as_str()));
             case.push_attribute((
                 "classname",
-                xml_text(&format!("phase-a.{}", slice.id)).as_str(),
+                xml_text(&format!("{}.{}", record.pipeline, slice.id)).as_str(),
             ));
             case.push_attribute(("time", seconds(g.duration_ms).as_str()));
             let (file, line) = case_location(g, origin);

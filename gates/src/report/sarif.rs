@@ -66,15 +66,22 @@ pub fn automation_id(gates: &[GateResult], origin: &Origin) -> String {
 }
 
 pub fn log(gates: &[GateResult], origin: &Origin) -> Value {
-    // rule id -> (gates reporting it, most severe level seen, a sample message)
-    let mut rules: BTreeMap<&str, (Vec<&str>, Severity, &str)> = BTreeMap::new();
+    // rule id -> (gates reporting it, most severe level seen, the rule as its check declares
+    // it in the registry, when it does)
+    type Seen<'a> = (Vec<&'a str>, Severity, Option<&'static crate::checks::Rule>);
+    let mut rules: BTreeMap<&str, Seen> = BTreeMap::new();
     for g in gates {
         for f in &g.findings {
-            let e = rules.entry(f.rule.as_str()).or_insert((
-                Vec::new(),
-                f.severity,
-                f.message.as_str(),
-            ));
+            let declared = g
+                .check
+                .as_deref()
+                .and_then(|c| crate::checks::rule(c, &f.rule));
+            let e = rules
+                .entry(f.rule.as_str())
+                .or_insert((Vec::new(), f.severity, declared));
+            if e.2.is_none() {
+                e.2 = declared;
+            }
             if !e.0.contains(&g.id.as_str()) {
                 e.0.push(g.id.as_str());
             }
@@ -84,13 +91,22 @@ pub fn log(gates: &[GateResult], origin: &Origin) -> Value {
     let index: BTreeMap<&str, usize> = rules.keys().enumerate().map(|(i, r)| (*r, i)).collect();
     let descriptors: Vec<Value> = rules
         .iter()
-        .map(|(id, (gate_ids, sev, _))| {
-            json!({
+        .map(|(id, (gate_ids, sev, declared))| match declared {
+            // The catalogue's words (docs/rules.md): what the rule means and how to fix it.
+            Some(r) => json!({
+                "id": id,
+                "shortDescription": { "text": r.summary },
+                "fullDescription": { "text": format!("{} (reported by {})", r.summary, gate_ids.join(", ")) },
+                "help": { "text": r.help },
+                "defaultConfiguration": { "level": level(*sev) },
+                "properties": { "gates": gate_ids },
+            }),
+            None => json!({
                 "id": id,
                 "shortDescription": { "text": format!("{id} (reported by {})", gate_ids.join(", ")) },
                 "defaultConfiguration": { "level": level(*sev) },
                 "properties": { "gates": gate_ids },
-            })
+            }),
         })
         .collect();
     let mut results = Vec::new();

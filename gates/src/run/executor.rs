@@ -698,8 +698,7 @@ pub fn run_gate_shared(
             }
         }
         GateKind::Check { check, params } | GateKind::CommandWithCheck { check, params, .. } => {
-            let defs = checks::registry();
-            let Some(def) = defs.iter().find(|d| d.name == check) else {
+            let Some(def) = checks::find(check) else {
                 return errored(r, start, GateError::msg(format!("unknown check `{check}`")));
             };
             let ctx = CheckCtx {

@@ -143,7 +143,7 @@ pub fn run_pipeline(
         None
     } else if pass_root.is_dir() {
         // Refused before any gate runs when the scratchpad is a link out of the target.
-        let path = pass_root.join(artifacts::SCRATCHPAD);
+        let path = pass_root.join(&pipeline.documents.scratchpad);
         crate::fs::inside::check_path(&path)
             .map_err(|e| GateError::msg(format!("--log-scratchpad: {}: {e}", path.display())))?;
         Some(path)
@@ -186,6 +186,7 @@ pub fn run_pipeline(
     let record = RunRecord {
         tool: format!("rawr-gates {}", env!("CARGO_PKG_VERSION")),
         pipeline: pipeline.name.clone(),
+        phase: (!pipeline.phase.id.is_empty()).then(|| pipeline.phase.name.clone()),
         pipeline_file: pipeline.file.display().to_string(),
         repo: opts.repo.display().to_string(),
         revision,

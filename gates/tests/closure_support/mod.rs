@@ -67,7 +67,25 @@ pub fn run_in(p: &Pipeline, gate: &str, repo: &Path, so_far: Option<&RunSoFar>) 
         "{gate} errored: {:?}",
         r.reason
     );
+    assert_rules_declared(&r);
     r
+}
+
+/// Every rule a check's findings carry is one the check declares in the registry (the
+/// catalogue in docs/rules.md and SARIF `rules` come from those declarations).
+pub fn assert_rules_declared(r: &GateResult) {
+    let Some(def) = r.check.as_deref().and_then(gates::checks::find) else {
+        return;
+    };
+    for f in &r.findings {
+        assert!(
+            def.rule(&f.rule).is_some(),
+            "check `{}` reports rule `{}`, which it does not declare: {:?}",
+            def.name,
+            f.rule,
+            f
+        );
+    }
 }
 
 /// Runs the whole fixture pipeline on `repo` like `cargo xtask phase-a`.
@@ -82,7 +100,12 @@ pub fn run_pipeline(repo: &Path) -> (RunRecord, Vec<String>) {
         repo: std::fs::canonicalize(repo).unwrap(),
         selection: Selection::all(&p),
     };
-    session::run_pipeline(&p, &opts, &executor::NoopObserver, &AtomicBool::new(false)).unwrap()
+    let out =
+        session::run_pipeline(&p, &opts, &executor::NoopObserver, &AtomicBool::new(false)).unwrap();
+    for g in &out.0.gates {
+        assert_rules_declared(g);
+    }
+    out
 }
 
 pub type F = (String, String, u32, u32);
