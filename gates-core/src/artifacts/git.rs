@@ -9,7 +9,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use crate::artifacts::{SCRATCHPAD, STATE_DIR};
+use crate::artifacts::STATE_DIR;
 use crate::error::GateError;
 
 fn git(repo: &Path) -> Command {
@@ -196,28 +196,31 @@ pub fn changes(repo: &Path) -> Result<Vec<Change>, GateError> {
 
 /// Whether `rel` (relative to the target) is one of the tool's own files, which every
 /// cleanliness check ignores: a state directory in the work tree left by earlier versions,
-/// and the pass root's orchestrator scratchpad, which a run with `--log-scratchpad` appends
-/// to before Stage 0 runs.
-pub fn is_tool_file(rel: &str, pass_root_rel: &str) -> bool {
+/// and the pass root's orchestrator scratchpad (`scratchpad_rel`, relative to the target:
+/// the pipeline's `[documents] scratchpad` in its pass root), which a run with
+/// `--log-scratchpad` appends to before Stage 0 runs.
+pub fn is_tool_file(rel: &str, scratchpad_rel: &str) -> bool {
     let rel = rel.trim_start_matches("./");
-    rel == STATE_DIR
-        || rel.starts_with(&format!("{STATE_DIR}/"))
-        || rel == format!("{}/{SCRATCHPAD}", pass_root_rel.trim_end_matches('/'))
+    rel == STATE_DIR || rel.starts_with(&format!("{STATE_DIR}/")) || rel == scratchpad_rel
+}
+
+/// The scratchpad `name` of the pass root `pass_root_rel`, relative to the target.
+pub fn scratchpad_rel(pass_root_rel: &str, name: &str) -> String {
+    format!("{}/{name}", pass_root_rel.trim_end_matches('/'))
 }
 
 /// The note every cleanliness check prints, so the exclusion is never silent.
-pub fn tool_files_note(pass_root_rel: &str) -> String {
+pub fn tool_files_note(scratchpad_rel: &str) -> String {
     format!(
-        "the tool's own files are ignored when judging cleanliness: `{STATE_DIR}/` (left by earlier versions; runs keep their state under the git directory) and `{}/{SCRATCHPAD}` (appended before Stage 0 by a run with --log-scratchpad)",
-        pass_root_rel.trim_end_matches('/')
+        "the tool's own files are ignored when judging cleanliness: `{STATE_DIR}/` (left by earlier versions; runs keep their state under the git directory) and `{scratchpad_rel}` (appended before Stage 0 by a run with --log-scratchpad)"
     )
 }
 
 /// Changes under the target that are not the tool's own files.
-pub fn dirty_paths(repo: &Path, pass_root_rel: &str) -> Result<Vec<Change>, GateError> {
+pub fn dirty_paths(repo: &Path, scratchpad_rel: &str) -> Result<Vec<Change>, GateError> {
     Ok(changes(repo)?
         .into_iter()
-        .filter(|c| !is_tool_file(&c.path, pass_root_rel))
+        .filter(|c| !is_tool_file(&c.path, scratchpad_rel))
         .collect())
 }
 

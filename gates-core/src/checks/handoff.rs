@@ -443,7 +443,8 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
             "the target is not inside a git work tree: nothing is committed",
         ));
     } else {
-        out.notes.push(git::tool_files_note(&pass_rel));
+        let scratchpad = git::scratchpad_rel(&pass_rel, &ctx.pipeline.documents.scratchpad);
+        out.notes.push(git::tool_files_note(&scratchpad));
         // A half-done merge or rebase is not a committed state, even with a clean status.
         if let Some(what) = git::operation_in_progress(ctx.repo)? {
             out.findings.push(
@@ -454,7 +455,7 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
                 .with_help("finish it (commit / `--continue`) or abort it (`--abort`), then run again"),
             );
         }
-        for c in git::dirty_paths(ctx.repo, &pass_rel)? {
+        for c in git::dirty_paths(ctx.repo, &scratchpad)? {
             out.findings.push(
                 Finding::error(
                     "worktree-dirty",
