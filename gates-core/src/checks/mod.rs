@@ -9,6 +9,7 @@ pub mod closure;
 pub mod docs_cleanup;
 pub mod handoff;
 pub mod metadata_contract;
+pub mod observability_contract;
 pub mod orchestrator_artifacts;
 pub mod preflight;
 pub mod readiness;
