@@ -412,3 +412,37 @@ fn structural_record_globs_follow_the_structural_slice() {
         r.findings
     );
 }
+
+#[test]
+fn the_scratchpad_the_tool_appends_to_is_the_pipelines() {
+    // A run with --log-scratchpad appends to the pipeline's scratchpad before Stage 0, so
+    // cleanliness checks leave that file alone; with the scratchpad renamed, the old name is
+    // an ordinary file again.
+    let t = closure_support::fixture("complete");
+    let pass = t.path().join("pass");
+    std::fs::copy(
+        pass.join("ORCHESTRATOR_SCRATCHPAD.md"),
+        pass.join("ORCH_NOTES.md"),
+    )
+    .unwrap();
+    closure_support::git_repo(t.path());
+    let p = closure_support::pipeline_with(
+        "[documents]\n",
+        "[documents]\nscratchpad = \"ORCH_NOTES.md\"\n",
+    );
+    for f in ["ORCH_NOTES.md", "ORCHESTRATOR_SCRATCHPAD.md"] {
+        let mut text = std::fs::read_to_string(pass.join(f)).unwrap();
+        text.push_str("\n- 2026-02-21T10:00:00Z appended\n");
+        std::fs::write(pass.join(f), text).unwrap();
+    }
+    let dirty = |p: &Pipeline| -> Vec<String> {
+        let r = closure_support::run_in(p, "preflight", t.path(), None);
+        errors(&r)
+            .into_iter()
+            .filter(|f| f.0 == "worktree-dirty")
+            .map(|f| f.1)
+            .collect()
+    };
+    assert_eq!(dirty(&p), ["pass/ORCHESTRATOR_SCRATCHPAD.md"]);
+    assert_eq!(dirty(&closure_support::pipeline()), ["pass/ORCH_NOTES.md"]);
+}

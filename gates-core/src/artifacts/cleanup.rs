@@ -38,6 +38,8 @@ pub struct Config {
     pub protected: Vec<String>,
     /// The orchestrator's plan and scratchpad.
     pub orchestrator: Vec<String>,
+    /// The scratchpad (a run with `--log-scratchpad` appends to it: not a dirty file).
+    pub scratchpad: String,
     /// The documents `cargo xtask report` writes after the cleanup (report, handoff).
     pub generated: Vec<String>,
     /// The slices whose documents are written after the manifest (the cleanup slice and the
@@ -61,6 +63,7 @@ impl Config {
             closure_documents: d.closure_documents(),
             protected: d.required.clone(),
             orchestrator: vec![d.plan.clone(), d.scratchpad.clone()],
+            scratchpad: d.scratchpad.clone(),
             generated: d.report.iter().chain(d.handoff.iter()).cloned().collect(),
             later_slices: [cleanup_slice, d.slice(Role::Readiness)]
                 .into_iter()
@@ -1099,7 +1102,7 @@ pub fn apply(
     }
     // A dirty tree is refused, except for changes this manifest explains (a previous apply
     // that was interrupted).
-    for c in git::dirty_paths(repo, pass_rel)? {
+    for c in git::dirty_paths(repo, &git::scratchpad_rel(pass_rel, &cfg.scratchpad))? {
         let ok =
             explained.contains(&c.path) && c.from.as_ref().is_none_or(|f| explained.contains(f));
         if !ok {

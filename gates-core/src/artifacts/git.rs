@@ -9,7 +9,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use crate::artifacts::{SCRATCHPAD, STATE_DIR};
+use crate::artifacts::STATE_DIR;
 use crate::error::GateError;
 
 fn git(repo: &Path) -> Command {
@@ -196,13 +196,17 @@ pub fn changes(repo: &Path) -> Result<Vec<Change>, GateError> {
 
 /// Whether `rel` (relative to the target) is one of the tool's own files, which every
 /// cleanliness check ignores: a state directory in the work tree left by earlier versions,
-/// and the pass root's orchestrator scratchpad, which a run with `--log-scratchpad` appends
-/// to before Stage 0 runs.
-pub fn is_tool_file(rel: &str, pass_root_rel: &str) -> bool {
+/// and the pass root's orchestrator scratchpad (`scratchpad_rel`, relative to the target:
+/// the pipeline's `[documents] scratchpad` in its pass root), which a run with
+/// `--log-scratchpad` appends to before Stage 0 runs.
+pub fn is_tool_file(rel: &str, scratchpad_rel: &str) -> bool {
     let rel = rel.trim_start_matches("./");
-    rel == STATE_DIR
-        || rel.starts_with(&format!("{STATE_DIR}/"))
-        || rel == format!("{}/{SCRATCHPAD}", pass_root_rel.trim_end_matches('/'))
+    rel == STATE_DIR || rel.starts_with(&format!("{STATE_DIR}/")) || rel == scratchpad_rel
+}
+
+/// The scratchpad `name` of the pass root `pass_root_rel`, relative to the target.
+pub fn scratchpad_rel(pass_root_rel: &str, name: &str) -> String {
+    format!("{}/{name}", pass_root_rel.trim_end_matches('/'))
 }
 
 /// The note a cleanliness check prints when it ignored some of the tool's own files, so the
@@ -212,19 +216,19 @@ pub fn tool_files_note(ignored: &[String]) -> Option<String> {
 }
 
 /// Changes under the target that are not the tool's own files.
-pub fn dirty_paths(repo: &Path, pass_root_rel: &str) -> Result<Vec<Change>, GateError> {
-    Ok(dirty_and_ignored(repo, pass_root_rel)?.0)
+pub fn dirty_paths(repo: &Path, scratchpad_rel: &str) -> Result<Vec<Change>, GateError> {
+    Ok(dirty_and_ignored(repo, scratchpad_rel)?.0)
 }
 
 /// Changes under the target: those that are not the tool's own files, and the paths of
 /// those that are (ignored).
 pub fn dirty_and_ignored(
     repo: &Path,
-    pass_root_rel: &str,
+    scratchpad_rel: &str,
 ) -> Result<(Vec<Change>, Vec<String>), GateError> {
     let (tool, other): (Vec<Change>, Vec<Change>) = changes(repo)?
         .into_iter()
-        .partition(|c| is_tool_file(&c.path, pass_root_rel));
+        .partition(|c| is_tool_file(&c.path, scratchpad_rel));
     Ok((other, tool.into_iter().map(|c| c.path).collect()))
 }
 

@@ -443,7 +443,8 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
             "the target is not inside a git work tree: nothing is committed",
         ));
     } else {
-        let (dirty, ignored) = git::dirty_and_ignored(ctx.repo, &pass_rel)?;
+        let scratchpad = git::scratchpad_rel(&pass_rel, &ctx.pipeline.documents.scratchpad);
+        let (dirty, ignored) = git::dirty_and_ignored(ctx.repo, &scratchpad)?;
         out.notes.extend(git::tool_files_note(&ignored));
         // A half-done merge or rebase is not a committed state, even with a clean status.
         if let Some(what) = git::operation_in_progress(ctx.repo)? {

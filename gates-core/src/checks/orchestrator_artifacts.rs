@@ -75,6 +75,26 @@ const FIX: &str = "run `cargo xtask artifacts init --runbook FILE`; if the plan 
 /// Every rule of the orchestrator-artifacts check.
 pub const RULES: &[Rule] = &[
     error(
+        "team-prep-missing",
+        "no scratchpad entry records the team prep (its heading or item says team prep)",
+        FIX,
+    ),
+    error(
+        "team-prep-incomplete",
+        "the team-prep entries do not record the agent sweep, the freshness and the capacity decisions",
+        FIX,
+    ),
+    error(
+        "team-prep-after-implementation",
+        "the team prep is dated after the first commit of the first implementation slice (named)",
+        FIX,
+    ),
+    error(
+        "team-prep-order-unclear",
+        "the team prep's order against the first implementation commit cannot be told",
+        FIX,
+    ),
+    error(
         "plan-missing",
         "the orchestrator plan has not been written down",
         FIX,

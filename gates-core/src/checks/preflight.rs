@@ -120,6 +120,7 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
     let p: Params = ctx.params()?;
     let mut out = CheckOutput::default();
     let pass_rel = git::rel_str(&ctx.pipeline.target.pass_root);
+    let scratchpad = git::scratchpad_rel(&pass_rel, &ctx.pipeline.documents.scratchpad);
 
     // The worktree first: when it is missing, nothing else can be judged there.
     if let Some(wt) = &p.worktree {
@@ -181,7 +182,7 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
             } else if target_top.as_ref() != Some(&want) {
                 // The runbook verifies clean state "in repo root and execution worktree": when
                 // the worktree is not the target itself, it must be clean too.
-                for c in git::dirty_paths(&want, &pass_rel)? {
+                for c in git::dirty_paths(&want, &scratchpad)? {
                     out.findings.push(
                         Finding::general(
                             "worktree-dirty",
@@ -200,7 +201,7 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
     }
 
     // Clean state under the target.
-    let (dirty, ignored) = git::dirty_and_ignored(ctx.repo, &pass_rel)?;
+    let (dirty, ignored) = git::dirty_and_ignored(ctx.repo, &scratchpad)?;
     out.notes.extend(git::tool_files_note(&ignored));
     for c in dirty {
         let what = describe(&c.code);

@@ -19,7 +19,7 @@
 
 use serde::Deserialize;
 
-use super::{Capability, CheckCtx, CheckDef, CheckOutput, ParamError, parse_params};
+use super::{Capability, CheckCtx, CheckDef, CheckOutput, ParamError, Rule, parse_params};
 use crate::error::GateError;
 use crate::finding::Severity;
 use crate::pipeline::CommandSpec;
@@ -60,15 +60,18 @@ pub fn def() -> CheckDef {
     CheckDef {
         name: NAME,
         summary: "every part (another gate, or a check with params) passes: a gate that is a conjunction",
+        // What its parts read; the parts' own checks declare their rules.
         capabilities: &[Capability::WorkTree, Capability::RunRecord],
-        // Its findings are its parts' (their checks declare them).
-        rules: &[],
+        rules: RULES,
         aliases: &[],
         validate,
         roles: super::no_roles,
         run,
     }
 }
+
+/// The all-of check reports its parts' findings, under their own rules.
+pub const RULES: &[Rule] = &[];
 
 fn bad(message: String) -> Result<(), ParamError> {
     Err(ParamError {

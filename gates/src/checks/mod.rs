@@ -53,12 +53,12 @@ pub fn registry() -> &'static [CheckDef] {
             host_composition_guard::def(),
             harness_matrix::def(),
             harness_matrix::instance_isolation_def(),
+            observability_contract::def(),
             route_probe::def(),
             metadata_contract::def(),
             discovery_roots::def(),
             import_boundary::def(),
             legacy_metadata_guard::def(),
-            observability_contract::def(),
             all_of::def(),
         ]
     })
