@@ -61,27 +61,176 @@ pub struct Disposition {
 }
 
 /// The decision a document states, if it states one decision without conflict (used by
-/// the report generator; the gates use [`check`]).
+/// the report generator; the gates use [`check`]). A review history's last decision, in a
+/// final or re-review section, stands over the earlier ones ([`settle`]).
 pub fn decision_of(text: &str) -> Option<Decision> {
     let doc = Doc::parse(text);
-    let (tokens, invalid) = decision_tokens(&doc, DECISION_WORDS, parse_decision);
-    let first = tokens.first()?.2;
-    (invalid.is_empty() && tokens.iter().all(|t| t.2 == first)).then_some(first)
+    let vocab = Vocabulary::default();
+    let closed = changes_closed(&doc);
+    let (tokens, invalid) = decision_tokens_keyed(&doc, DECISION_WORDS, DECISION_KEYS, |v| {
+        vocab.parse(v, closed)
+    });
+    if !invalid.is_empty() {
+        return None;
+    }
+    match settle(&doc, &tokens) {
+        Settled::One(i) | Settled::History(i) => Some(tokens[i].2),
+        Settled::None | Settled::Conflict => None,
+    }
 }
 
 /// Words a heading or key uses to name the decision.
 pub const DECISION_WORDS: &[&str] = &["decision", "verdict", "posture", "outcome"];
 
-fn parse_decision(v: &str) -> Option<Decision> {
-    match v
-        .trim()
-        .trim_end_matches(['.', '!'])
-        .to_ascii_lowercase()
-        .as_str()
-    {
-        "approve" | "approved" | "approval" => Some(Decision::Approve),
-        "reject" | "rejected" | "rejection" => Some(Decision::Reject),
-        _ => None,
+/// Words a key line uses to state the decision: the heading words and `disposition`
+/// (`- Disposition: `not_ready``, `disposition: approve`, `- Final disposition: `approve``).
+/// A heading with `disposition` is not a decision section by that word alone (`## Finding
+/// Disposition` holds the findings); see [`closing_heading`].
+pub const DECISION_KEYS: &[&str] = &["decision", "verdict", "posture", "outcome", "disposition"];
+
+/// The words a pipeline accepts as decisions (the review and structural gates' param
+/// `decisions`), with their meaning. A value is compared with case, spaces, `-` and `_`
+/// ignored (`not ready`, `not-ready` and `not_ready` are one word).
+#[derive(Clone, Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Vocabulary {
+    /// The slice is closed: default `approve`, `approved`, `approval`, `ready`.
+    #[serde(default = "default_approve")]
+    pub approve: Vec<String>,
+    /// The slice is not closed: default `reject`, `rejected`, `rejection`, `not_ready`.
+    #[serde(default = "default_reject")]
+    pub reject: Vec<String>,
+    /// Approve once the requested changes are made, which the document states with a
+    /// `status: closed` (or `resolved`, `done`, `complete`) key line outside the findings;
+    /// a reject otherwise. Default `approve_with_changes`, `approved_with_changes`.
+    #[serde(default = "default_conditional")]
+    pub approve_when_closed: Vec<String>,
+}
+
+fn default_approve() -> Vec<String> {
+    ["approve", "approved", "approval", "ready"]
+        .map(String::from)
+        .to_vec()
+}
+
+fn default_reject() -> Vec<String> {
+    ["reject", "rejected", "rejection", "not_ready"]
+        .map(String::from)
+        .to_vec()
+}
+
+fn default_conditional() -> Vec<String> {
+    ["approve_with_changes", "approved_with_changes"]
+        .map(String::from)
+        .to_vec()
+}
+
+impl Default for Vocabulary {
+    fn default() -> Self {
+        Vocabulary {
+            approve: default_approve(),
+            reject: default_reject(),
+            approve_when_closed: default_conditional(),
+        }
+    }
+}
+
+impl Vocabulary {
+    /// The decision `v` states; `closed` says whether the document states its changes made.
+    pub fn parse(&self, v: &str, closed: bool) -> Option<Decision> {
+        let key = markdown::normalise_key(v.trim().trim_end_matches(['.', '!']));
+        if key.is_empty() {
+            return None;
+        }
+        let has = |list: &[String]| list.iter().any(|w| markdown::normalise_key(w) == key);
+        if has(&self.approve) {
+            Some(Decision::Approve)
+        } else if has(&self.reject) {
+            Some(Decision::Reject)
+        } else if has(&self.approve_when_closed) {
+            Some(if closed {
+                Decision::Approve
+            } else {
+                Decision::Reject
+            })
+        } else {
+            None
+        }
+    }
+}
+
+/// Whether the document states its review closed: a `status: closed` key line (also
+/// `resolved`, `done`, `complete`) outside the findings.
+fn changes_closed(doc: &Doc) -> bool {
+    let findings: Vec<std::ops::Range<usize>> = doc
+        .sections(|t| markdown::has_word(t, &["findings", "finding"]))
+        .into_iter()
+        .map(|(_, r)| r)
+        .collect();
+    markdown::key_value_lines_in(doc, doc.all(), &["status"])
+        .iter()
+        .filter(|(l, _, _)| !findings.iter().any(|r| r.contains(&(*l as usize - 1))))
+        .any(|(_, v, _)| {
+            matches!(
+                v.trim_end_matches('.').to_ascii_lowercase().as_str(),
+                "closed" | "resolved" | "done" | "complete" | "completed"
+            )
+        })
+}
+
+/// How the decision tokens of a document settle.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Settled {
+    None,
+    /// Every token states the same decision: the first one's index.
+    One(usize),
+    /// A review history: the rounds (one section each: `## Initial Review`, `## Re-Review`,
+    /// `## Final Disposition`) state different decisions, and the last one, in a section
+    /// or on a key line naming it final or a re-review, stands. Its index.
+    History(usize),
+    /// Two different decisions in one section, or with no final one: a conflict.
+    Conflict,
+}
+
+/// Settles the tokens of [`decision_tokens`] (see [`Settled`]).
+pub fn settle<T: Copy + PartialEq>(doc: &Doc, tokens: &[(u32, u32, T)]) -> Settled {
+    let Some(first) = tokens.first() else {
+        return Settled::None;
+    };
+    if tokens.iter().all(|t| t.2 == first.2) {
+        return Settled::One(0);
+    }
+    let heads = doc.headings();
+    // The section a line is in: its heading's index (a heading line is its own section).
+    let section_of = |line: u32| heads.iter().rposition(|h| h.line <= line);
+    for a in tokens {
+        if tokens
+            .iter()
+            .any(|b| section_of(a.0) == section_of(b.0) && a.2 != b.2)
+        {
+            return Settled::Conflict;
+        }
+    }
+    let last = tokens.len() - 1;
+    let line = tokens[last].0;
+    let final_section = section_of(line)
+        .and_then(|i| heads.get(i))
+        .is_some_and(|h| {
+            let t = h.title.to_ascii_lowercase();
+            h.line != line
+                && (markdown::has_word(&t, &["final"])
+                    || t.contains("re-review")
+                    || t.contains("rereview"))
+        });
+    let final_key = doc
+        .lines
+        .get(line as usize - 1)
+        .and_then(|l| l.text.split(':').next())
+        .is_some_and(|k| markdown::has_word(k, &["final"]));
+    if final_section || final_key {
+        Settled::History(last)
+    } else {
+        Settled::Conflict
     }
 }
 
@@ -132,13 +281,38 @@ pub fn decision_tokens<T: Copy + PartialEq>(
     words: &[&str],
     parse: impl Fn(&str) -> Option<T>,
 ) -> Tokens<T> {
+    decision_tokens_keyed(doc, words, words, parse)
+}
+
+/// Headings of sections that report checks run, not decisions: a `- Outcome: pass` there
+/// is a command's result.
+const VERIFICATION_WORDS: &[&str] = &["verification", "validation", "commands", "checks"];
+
+/// [`decision_tokens`] with the words of key lines apart from the words of headings
+/// (`key_words`: [`DECISION_KEYS`] for dispositions). Key lines in a section whose heading
+/// names verification (`## Verification Command Outcomes`) are results, not decisions.
+pub fn decision_tokens_keyed<T: Copy + PartialEq>(
+    doc: &Doc,
+    words: &[&str],
+    key_words: &[&str],
+    parse: impl Fn(&str) -> Option<T>,
+) -> Tokens<T> {
     let mut tokens: Vec<(u32, u32, T)> = Vec::new();
     let mut invalid = Vec::new();
+    let results: Vec<std::ops::Range<usize>> = doc
+        .sections(|t| markdown::has_word(t, VERIFICATION_WORDS))
+        .into_iter()
+        .map(|(_, r)| r)
+        .collect();
     for l in doc.visible(doc.all()) {
         let t = markdown::strip_line_markers(l.text.trim_start());
         let Some(colon) = t.find(':') else { continue };
         let key = t[..colon].trim_matches(['*', '_', '`', ' ']);
-        if key.is_empty() || key.split_whitespace().count() > 4 || !markdown::has_word(key, words) {
+        if key.is_empty()
+            || key.split_whitespace().count() > 4
+            || !markdown::has_word(key, key_words)
+            || results.iter().any(|r| r.contains(&(l.no as usize - 1)))
+        {
             continue;
         }
         let v = t[colon + 1..].trim_start_matches('*');
@@ -154,8 +328,9 @@ pub fn decision_tokens<T: Copy + PartialEq>(
             Some(d) => tokens.push((l.no, col, d)),
             // Only a key that is the decision word itself (`Decision: maybe`) states an
             // unreadable decision; "Keep forward-only posture: no rollback" is prose.
-            None if words.iter().any(|w| key.eq_ignore_ascii_case(w))
-                || key.eq_ignore_ascii_case("final decision") =>
+            None if key_words.iter().any(|w| key.eq_ignore_ascii_case(w))
+                || key.eq_ignore_ascii_case("final decision")
+                || key.eq_ignore_ascii_case("final disposition") =>
             {
                 invalid.push((l.no, col, value))
             }
@@ -520,6 +695,16 @@ fn short(s: &str) -> String {
 /// Parses and judges a disposition document. `path` is the document's repository-relative
 /// path (used in findings); anchors are resolved with `resolver`.
 pub fn check(path: &str, text: &str, resolver: &mut Resolver) -> Disposition {
+    check_with(path, text, resolver, &Vocabulary::default())
+}
+
+/// [`check`] with the decision words of a pipeline.
+pub fn check_with(
+    path: &str,
+    text: &str,
+    resolver: &mut Resolver,
+    vocab: &Vocabulary,
+) -> Disposition {
     let doc = Doc::parse(text);
     let mut d = Disposition::default();
     let err =
@@ -683,7 +868,10 @@ pub fn check(path: &str, text: &str, resolver: &mut Resolver) -> Disposition {
     }
 
     // The decision.
-    let (tokens, invalid) = decision_tokens(&doc, DECISION_WORDS, parse_decision);
+    let closed = changes_closed(&doc);
+    let (tokens, invalid) = decision_tokens_keyed(&doc, DECISION_WORDS, DECISION_KEYS, |v| {
+        vocab.parse(v, closed)
+    });
     for (line, col, v) in &invalid {
         d.findings.push(err(
             "decision-invalid",
@@ -692,8 +880,9 @@ pub fn check(path: &str, text: &str, resolver: &mut Resolver) -> Disposition {
             format!("decision `{v}` is neither `approve` nor `reject`"),
         ));
     }
-    match tokens.first() {
-        None if invalid.is_empty() => d.findings.push(
+    let settled = settle(&doc, &tokens);
+    match settled {
+        Settled::None if invalid.is_empty() => d.findings.push(
             err(
                 "decision-missing",
                 0,
@@ -702,11 +891,10 @@ pub fn check(path: &str, text: &str, resolver: &mut Resolver) -> Disposition {
             )
             .with_help("state the outcome of the re-review: `## Decision` then `approve`"),
         ),
-        None => {}
-        Some(&(line, col, first)) => {
-            let conflict: Vec<&(u32, u32, Decision)> =
-                tokens.iter().filter(|t| t.2 != first).collect();
-            for (l, c, v) in &conflict {
+        Settled::None => {}
+        Settled::Conflict => {
+            let (line, _, first) = tokens[0];
+            for (l, c, v) in tokens.iter().filter(|t| t.2 != first) {
                 d.findings.push(err(
                     "decision-conflict",
                     *l,
@@ -718,14 +906,27 @@ pub fn check(path: &str, text: &str, resolver: &mut Resolver) -> Disposition {
                     ),
                 ));
             }
-            if conflict.is_empty() && invalid.is_empty() {
-                d.decision = Some((first, line));
-                if first == Decision::Reject {
+        }
+        Settled::One(i) | Settled::History(i) => {
+            let (line, col, decision) = tokens[i];
+            if invalid.is_empty() {
+                d.decision = Some((decision, line));
+                if decision == Decision::Reject {
+                    let word = doc
+                        .lines
+                        .get(line as usize - 1)
+                        .and_then(|l| {
+                            let rest: String = l.text.chars().skip(col as usize - 1).collect();
+                            rest.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-'))
+                                .find(|w| !w.is_empty())
+                                .map(str::to_string)
+                        })
+                        .unwrap_or_else(|| "reject".into());
                     d.findings.push(err(
                         "decision-reject",
                         line,
                         col,
-                        "the decision is `reject`: the slice is not closed".into(),
+                        format!("the decision is `{word}`: the slice is not closed"),
                     ));
                 }
             }
