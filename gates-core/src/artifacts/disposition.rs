@@ -474,7 +474,16 @@ fn prose_findings(path: &str, doc: &Doc, resolver: &mut Resolver, d: &mut Dispos
                         return None;
                     };
                     Some((s, it.col, it.line))
+                })
+                .or_else(|| {
+                    // In words, with no token: `(fixed)`, `fixed in `6b83860``.
+                    status_in_words(&it.text).map(|s| (s, word_col(doc, it, s), it.line))
                 });
+            if status.is_none() && states_none(&it.text) {
+                // "None.", "- blocking/high: none", "No material debt requiring changes.":
+                // the review found nothing here; not a finding.
+                continue;
+            }
             let severity = toks
                 .iter()
                 .find_map(|(_, i)| parse_severity(&i.text))
@@ -489,7 +498,8 @@ fn prose_findings(path: &str, doc: &Doc, resolver: &mut Resolver, d: &mut Dispos
                                 .then(|| parse_severity(w))
                                 .flatten()
                         })
-                });
+                })
+                .or_else(|| leading_severity(&it.text));
             let id = format!("{}", n + 1);
             let label = format!("finding {} (`{}`)", n + 1, short(&it.text));
             let err =
@@ -717,7 +727,11 @@ pub fn check_with(
         .iter()
         .filter(|t| t.column("id").is_some() && t.column("severity").is_some())
         .collect();
-    if findings_tables.is_empty() && !prose_findings(path, &doc, resolver, &mut d) {
+    let listed = !findings_tables.is_empty() || prose_findings(path, &doc, resolver, &mut d);
+    let history = history_findings(path, &doc, &mut d);
+    // A document stating its review closed (`- status: `closed``) with an approving
+    // decision needs no findings list: the changes it lists are the closed findings.
+    if !listed && !history && !changes_closed(&doc) {
         d.findings.push(
             err("findings-missing", 0, 0, "no findings: neither a findings table (id, severity, status, evidence, owner, rationale, target slice) nor a list under a heading naming the findings".into())
                 .with_help("list the findings, even when the review found nothing (a table with no rows); see docs/closure-format.md"),
@@ -946,4 +960,279 @@ pub fn check_with(
         }
     }
     d
+}
+
+/// The status words a finding may carry in plain words (no token), and what they mean.
+const STATUS_WORDS: &[&str] = &["resolved", "fixed", "closed", "addressed"];
+
+/// A finding's status stated in words in its own text, when it carries no token: a word of
+/// [`STATUS_WORDS`] in brackets (`(fixed)`), before `in`, `by`, `via`, `with`, `through` or
+/// `and` (`fixed in `6b83860``, `resolved in B5 by …`), or ending the text. A word turned
+/// over or put off (`not fixed`, `to be fixed`, `fixed later`) states nothing.
+fn status_in_words(text: &str) -> Option<&'static str> {
+    let lower = text.to_ascii_lowercase();
+    let words: Vec<(usize, &str)> = lower
+        .split_inclusive(|c: char| !c.is_ascii_alphanumeric())
+        .scan(0usize, |at, w| {
+            let start = *at;
+            *at += w.len();
+            Some((
+                start,
+                w.trim_end_matches(|c: char| !c.is_ascii_alphanumeric()),
+            ))
+        })
+        .filter(|(_, w)| !w.is_empty())
+        .collect();
+    for (k, (at, w)) in words.iter().enumerate() {
+        if !STATUS_WORDS.contains(w) {
+            continue;
+        }
+        let prev = k.checked_sub(1).map(|p| words[p].1);
+        if prev.is_some_and(|p| {
+            matches!(
+                p,
+                "not" | "never" | "be" | "unless" | "until" | "if" | "once" | "when" | "un"
+            )
+        }) {
+            continue;
+        }
+        let bracketed = lower[..*at].ends_with('(') && lower[at + w.len()..].starts_with(')');
+        let next = words.get(k + 1).map(|n| n.1);
+        let led = next
+            .is_some_and(|n| matches!(n, "in" | "by" | "via" | "with" | "through" | "and" | "at"));
+        let last = next.is_none();
+        if bracketed || led || last {
+            return Some("resolved");
+        }
+    }
+    None
+}
+
+/// The column of a status stated in words ([`status_in_words`]) on the item's line: the
+/// first status word there, else the item's own column.
+fn word_col(doc: &Doc, it: &markdown::Item, _status: &str) -> u32 {
+    let Some(line) = doc.lines.get(it.line as usize - 1) else {
+        return it.col;
+    };
+    let lower = line.text.to_ascii_lowercase();
+    STATUS_WORDS
+        .iter()
+        .filter_map(|w| lower.find(w))
+        .min()
+        .map_or(it.col, |b| lower[..b].chars().count() as u32 + 1)
+}
+
+/// A severity leading a finding's text: `High: stale lock reclaim …`, `**Medium**: …`.
+fn leading_severity(text: &str) -> Option<&'static str> {
+    let t = strip_emphasis(text.trim_start());
+    let (head, _) = t.split_once(':')?;
+    let head = strip_emphasis(head).to_ascii_lowercase();
+    match head.trim() {
+        "blocking" | "blocker" | "critical" | "p0" => Some("blocking"),
+        "high" | "p1" => Some("high"),
+        "medium" | "p2" => Some("medium"),
+        "low" | "p3" | "nit" => Some("low"),
+        _ => None,
+    }
+}
+
+/// Whether a findings item says the review found nothing: `None.`, `None (`P0`/`P1`): no
+/// blocking findings identified`, `blocking/high: none`, `Nothing to report`, or a sentence
+/// opening with `No` about findings, issues, debt or action (`No material structural debt
+/// requiring changes.`, `No architecture pivots recommended.`).
+fn states_none(text: &str) -> bool {
+    let t = strip_emphasis(text.trim()).to_ascii_lowercase();
+    let t = t.trim_start_matches(['-', '*', ' ']);
+    let first = t
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .find(|w| !w.is_empty())
+        .unwrap_or("");
+    if matches!(first, "none" | "nothing") {
+        return true;
+    }
+    // `blocking/high: none`, `medium: none.`
+    if let Some((k, v)) = t.split_once(':') {
+        let v = v.trim().trim_end_matches('.');
+        if matches!(v, "none" | "no findings" | "0" | "nothing")
+            && k.split(|c: char| !c.is_ascii_alphanumeric())
+                .filter(|w| !w.is_empty())
+                .all(|w| parse_severity(w).is_some() || matches!(w, "findings" | "issues"))
+        {
+            return true;
+        }
+    }
+    first == "no"
+        && [
+            "finding",
+            "issue",
+            "debt",
+            "action",
+            "change",
+            "pivot",
+            "blocker",
+            "problem",
+            "defect",
+            "regression",
+            "required",
+            "recommended",
+            "identified",
+            "needed",
+        ]
+        .iter()
+        .any(|w| t.contains(w))
+        && ![
+            "(high)",
+            "(blocking)",
+            "(critical)",
+            "(medium)",
+            "[high]",
+            "[medium]",
+        ]
+        .iter()
+        .any(|w| t.contains(w))
+}
+
+/// Findings written as a review history rather than under a findings heading: items led by
+/// a severity (`1. High: stale-lock reclaim …`) in the sections of each review round (`##
+/// Initial Review` with `- Findings:`, `## Re-Review` with `- Remaining issue:`). Each is
+/// closed by its own words (`(fixed)`, `fixed in …`), by a later closure statement (`High
+/// finding closed.`, `All findings closed.`), or by the next fix section (a heading naming a
+/// fix: `## Fix Cycle 1`) when that lists at least one fix per finding of its round
+/// (numbered items under a `Fixes applied:` or `Implemented fixes:` item). One that nothing
+/// closes is open. Returns whether the document has such findings.
+fn history_findings(path: &str, doc: &Doc, d: &mut Disposition) -> bool {
+    let heads = doc.headings();
+    let findings_sections: Vec<std::ops::Range<usize>> = doc
+        .sections(|t| markdown::has_word(t, &["findings", "finding"]))
+        .into_iter()
+        .map(|(_, r)| r)
+        .collect();
+    let heading_of = |index: usize| heads.iter().rev().find(|h| h.index <= index);
+    let is_fix_heading =
+        |h: &markdown::Heading| markdown::has_word(&h.title, &["fix", "fixes", "remediation"]);
+    let items = doc.items(doc.all());
+    // The label an item sits under: the nearest earlier item of the same section ending with
+    // `:` (`- Fixes applied:`, `- Verification:`), or its parent's text.
+    let label_of = |k: usize| -> String {
+        let sec = heading_of(items[k].index).map(|h| h.index);
+        if let Some(p) = items[k].parent {
+            return items[p].text.to_ascii_lowercase();
+        }
+        items[..k]
+            .iter()
+            .rev()
+            .take_while(|x| heading_of(x.index).map(|h| h.index) == sec)
+            .find(|x| x.text.trim_end().ends_with(':'))
+            .map(|x| x.text.to_ascii_lowercase())
+            .unwrap_or_default()
+    };
+    // Fix sections in order: (heading index, fixes listed).
+    let mut fixes: Vec<(usize, usize)> = Vec::new();
+    for h in heads.iter().filter(|h| is_fix_heading(h)) {
+        let n = items
+            .iter()
+            .enumerate()
+            .filter(|(_, x)| heading_of(x.index).is_some_and(|hh| hh.index == h.index))
+            .filter(|(k, x)| {
+                !x.text.trim_end().ends_with(':') && {
+                    let l = label_of(*k);
+                    markdown::has_word(&l, &["fix", "fixes", "fixed", "changes", "implemented"])
+                }
+            })
+            .count();
+        fixes.push((h.index, n));
+    }
+    // Closure statements: (line index, severity or None for all).
+    let mut closures: Vec<(usize, Option<&'static str>)> = Vec::new();
+    for l in doc.visible(doc.all()) {
+        let t = markdown::strip_line_markers(l.text.trim_start()).to_ascii_lowercase();
+        let w: Vec<&str> = t
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .collect();
+        if w.len() < 3 || w.len() > 6 {
+            continue;
+        }
+        let closed = matches!(w[w.len() - 1], "closed" | "resolved" | "fixed");
+        let negated = w.iter().any(|x| matches!(*x, "not" | "no" | "never"));
+        if !closed || negated {
+            continue;
+        }
+        if w[0] == "all" && w.iter().any(|x| matches!(*x, "findings" | "issues")) {
+            closures.push((l.no as usize - 1, None));
+        } else if let Some(sev) = parse_severity(w[0])
+            .filter(|_| matches!(w[1], "finding" | "findings" | "issue" | "issues"))
+        {
+            closures.push((l.no as usize - 1, Some(sev)));
+        }
+    }
+    // The findings, grouped in rounds by the fix sections after them.
+    let found: Vec<(usize, &'static str)> = items
+        .iter()
+        .enumerate()
+        .filter(|(_, x)| !findings_sections.iter().any(|r| r.contains(&x.index)))
+        .filter(|(_, x)| !heading_of(x.index).is_some_and(|h| is_fix_heading(h)))
+        .filter_map(|(k, x)| leading_severity(&x.text).map(|s| (k, s)))
+        .collect();
+    let round_of = |index: usize| fixes.iter().position(|(h, _)| *h > index);
+    for (n, &(k, sev)) in found.iter().enumerate() {
+        let it = &items[k];
+        let round = round_of(it.index);
+        let in_round = found
+            .iter()
+            .filter(|(j, _)| round_of(items[*j].index) == round)
+            .count();
+        let by_words = status_in_words(&it.text).is_some();
+        let by_statement = closures
+            .iter()
+            .any(|(at, s)| *at > it.index && s.is_none_or(|s| s == sev));
+        let by_fixes = round.is_some_and(|r| fixes[r].1 >= in_round);
+        let resolved = by_words || by_statement || by_fixes;
+        let label = format!("finding {} (`{}`)", n + 1, short(&it.text));
+        if !resolved {
+            match sev {
+                "low" => {}
+                "medium" => d.findings.push(
+                    Finding::error(
+                        "medium-open",
+                        path,
+                        it.line,
+                        it.col,
+                        format!("{label} is a medium that no later fix or closure closes"),
+                    )
+                    .with_severity(Severity::Warning),
+                ),
+                _ => d.findings.push(
+                    Finding::error(
+                        "blocking-or-high-not-resolved",
+                        path,
+                        it.line,
+                        it.col,
+                        format!(
+                            "{label} is {sev} and nothing closes it: no status in its words, no later `{} finding closed`, and no fix section after it listing a fix for each finding of its round",
+                            capitalise(sev)
+                        ),
+                    )
+                    .with_help("record the fix: a `## Fix Cycle` listing the fixes, or a closure line (`High finding closed.`) after the re-review"),
+                ),
+            }
+        }
+        d.items.push(Item {
+            line: it.line,
+            id: format!("{}", n + 1),
+            severity: sev.to_string(),
+            status: if resolved { "resolved" } else { "open" }.to_string(),
+            owner: String::new(),
+            rationale: String::new(),
+            target_slice: String::new(),
+        });
+    }
+    !found.is_empty()
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+        .unwrap_or_default()
 }
