@@ -731,7 +731,7 @@ pub fn check_with(
     let history = history_findings(path, &doc, &mut d);
     // A document stating its review closed (`- status: `closed``) with an approving
     // decision needs no findings list: the changes it lists are the closed findings.
-    if !listed && !history && !changes_closed(&doc) {
+    if !listed && !history && !changes_closed(&doc) && !none_stated(&doc) {
         d.findings.push(
             err("findings-missing", 0, 0, "no findings: neither a findings table (id, severity, status, evidence, owner, rationale, target slice) nor a list under a heading naming the findings".into())
                 .with_help("list the findings, even when the review found nothing (a table with no rows); see docs/closure-format.md"),
@@ -1235,4 +1235,31 @@ fn capitalise(s: &str) -> String {
     c.next()
         .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
         .unwrap_or_default()
+}
+
+/// Whether a key line says there is nothing to find: `findings: none`, `- architecture
+/// drift: none`, `follow-up required: none`, `blocking/high: none`.
+fn none_stated(doc: &Doc) -> bool {
+    doc.visible(doc.all()).any(|l| {
+        let t = markdown::strip_line_markers(l.text.trim_start()).to_ascii_lowercase();
+        let Some((k, v)) = t.split_once(':') else {
+            return false;
+        };
+        let v = strip_emphasis(v.trim()).trim_end_matches('.').to_string();
+        v == "none"
+            && k.split_whitespace().count() <= 4
+            && [
+                "finding",
+                "issue",
+                "follow-up",
+                "followup",
+                "drift",
+                "debt",
+                "blocker",
+                "blocking",
+                "high",
+            ]
+            .iter()
+            .any(|w| k.contains(w))
+    })
 }
