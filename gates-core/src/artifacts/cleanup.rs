@@ -810,7 +810,12 @@ pub fn check(
         }
         match e.action {
             Action::Retain => {
-                if !exists {
+                if !exists && written_after_cleanup(&e.path, &cfg.manifest) {
+                    notes.push(format!(
+                        "`{}` is retained and written after the cleanup (its role: readiness, report, handoff): not there yet",
+                        e.path
+                    ));
+                } else if !exists {
                     findings.push(mf(
                         "retained-path-missing",
                         e,

@@ -109,6 +109,7 @@ fn structural_record(ctx: &CheckCtx, p: &Params, doc: &str) -> Result<CheckOutpu
         crate::artifacts::names::walk(ctx.pass_root)?
             .into_iter()
             .filter(|f| !f.contains('/') && set.is_match(f))
+            .filter(|f| p.record.is_some() || !implementation_final(f))
             .collect()
     } else {
         Vec::new()
@@ -363,4 +364,16 @@ fn deleted_by_cleanup(pass_root: &std::path::Path) -> Vec<String> {
         }
     }
     out
+}
+
+/// An agent document of another slice that happens to say "structural" in its name
+/// (`AGENT_3_FINAL_F3_STRUCTURAL_EVIDENCE_GATES.md`, `AGENT_7_FINAL_E7_STEWARD_STRUCTURAL_CHECK.md`):
+/// after the agent's id, its name names a slice without the structural suffix (`F3`, not
+/// `F5A`). It is not the structural record.
+fn implementation_final(f: &str) -> bool {
+    let stem = f.strip_suffix(".md").unwrap_or(f);
+    stem.split('_').skip(2).any(|w| {
+        crate::artifacts::readiness::slice_id(w)
+            .is_some_and(|id| id.ends_with(|c: char| c.is_ascii_digit()))
+    })
 }
