@@ -253,19 +253,20 @@ fn closing_heading(h: &markdown::Heading) -> bool {
             )
         })
         && words.iter().all(|w| {
-            matches!(
-                w.as_str(),
-                "final"
-                    | "a7"
-                    | "b4a"
-                    | "review"
-                    | "structural"
-                    | "disposition"
-                    | "conclusion"
-                    | "signoff"
-                    | "sign"
-                    | "off"
-            )
+            super::readiness::slice_id(&w.to_ascii_uppercase()).is_some()
+                || matches!(
+                    w.as_str(),
+                    "final"
+                        | "a7"
+                        | "b4a"
+                        | "review"
+                        | "structural"
+                        | "disposition"
+                        | "conclusion"
+                        | "signoff"
+                        | "sign"
+                        | "off"
+                )
         })
 }
 
