@@ -379,3 +379,145 @@ fn readiness_by_concern_with_opening_steps() {
     assert_eq!(errors(&rt.findings), vec![]);
     assert_eq!(rt.concern_owners.len(), 2);
 }
+
+/// The conditional decision slice, run as a gate of a pipeline over a temporary target.
+fn conditional(files: &[(&str, &str)]) -> Vec<(String, String, u32, u32)> {
+    let t = tempfile::tempdir().unwrap();
+    for (f, text) in files {
+        write(t.path(), &format!("spec/_pass/{f}"), text);
+    }
+    let text = format!(
+        "[pipeline]\nname = \"k\"\n\n[target]\nrepo = {:?}\npass_root = \"spec/_pass\"\n\n[[stage]]\nnumber = 0\ntitle = \"s\"\n\n[[slice]]\nid = \"K4\"\nstage = 0\ntitle = \"conditional\"\nowner = \"o\"\ndepends_on = []\ngates = [\"k4\"]\n\n[gate.k4]\ncheck = \"conditional-disposition\"\nparams = {{ document = \"K4_DISPOSITION.md\" }}\n",
+        t.path().to_str().unwrap()
+    );
+    let file = t.path().join("pipeline.toml");
+    let p = gates::load::load_str(&text, &file, t.path()).unwrap();
+    let repo = std::fs::canonicalize(t.path()).unwrap();
+    let res = gates::run::executor::run_gate(
+        &p,
+        &p.gates["k4"],
+        &repo,
+        &repo.join("spec/_pass"),
+        &std::sync::atomic::AtomicBool::new(false),
+        None,
+    );
+    let mut v: Vec<(String, String, u32, u32)> = res
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .map(|f| {
+            (
+                f.rule.clone(),
+                f.path.clone().unwrap_or_default(),
+                f.line,
+                f.col,
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+const DEFERRED: &str = "# K4 Disposition\n\nstate: deferred\n\n## Summary\nNo trigger criterion is met; `K4_TRIGGER_EVIDENCE.md` stays absent until one is.\n";
+const SCAN_QUIET: &str = "{\n  \"criterion\": \"k4-scan\",\n  \"triggered\": false\n}\n";
+const SCAN_FIRED: &str = "{\n  \"criterion\": \"k4-scan\",\n  \"triggered\": true\n}\n";
+
+fn c(rule: &str, path: &str, line: u32, col: u32) -> (String, String, u32, u32) {
+    (rule.into(), format!("spec/_pass/{path}"), line, col)
+}
+
+#[test]
+fn conditional_disposition_states_agree_with_scans_and_evidence() {
+    // Deferred with a quiet scan and no evidence; triggered with a fired scan and evidence.
+    assert_eq!(
+        conditional(&[
+            ("K4_DISPOSITION.md", DEFERRED),
+            ("K4_TRIGGER_SCAN_RESULT.json", SCAN_QUIET)
+        ]),
+        vec![]
+    );
+    let triggered = DEFERRED.replace("state: deferred", "state: triggered");
+    assert_eq!(
+        conditional(&[
+            ("K4_DISPOSITION.md", &triggered),
+            ("K4_TRIGGER_SCAN_RESULT.json", SCAN_FIRED),
+            ("K4_TRIGGER_EVIDENCE.md", "# K4 Trigger Evidence\n"),
+        ]),
+        vec![]
+    );
+    // Trigger evidence added while the state is deferred.
+    assert_eq!(
+        conditional(&[
+            ("K4_DISPOSITION.md", DEFERRED),
+            ("K4_TRIGGER_SCAN_RESULT.json", SCAN_QUIET),
+            ("K4_TRIGGER_EVIDENCE.md", "# K4 Trigger Evidence\n"),
+        ]),
+        vec![c(
+            "trigger-evidence-present",
+            "K4_TRIGGER_EVIDENCE.md",
+            0,
+            0
+        )]
+    );
+    // Deferred against a scan that fired; triggered without evidence nor a fired scan.
+    assert_eq!(
+        conditional(&[
+            ("K4_DISPOSITION.md", DEFERRED),
+            ("K4_TRIGGER_SCAN_RESULT.json", SCAN_FIRED)
+        ]),
+        vec![c("state-disagrees-with-scan", "K4_DISPOSITION.md", 3, 8)]
+    );
+    assert_eq!(
+        conditional(&[
+            ("K4_DISPOSITION.md", &triggered),
+            ("K4_TRIGGER_SCAN_RESULT.json", SCAN_QUIET)
+        ]),
+        vec![
+            c("state-disagrees-with-scan", "K4_DISPOSITION.md", 3, 8),
+            c("trigger-evidence-missing", "K4_DISPOSITION.md", 3, 8)
+        ]
+    );
+    // Exactly one state: none, two, an unknown word; a scan without its field.
+    assert_eq!(
+        conditional(&[(
+            "K4_DISPOSITION.md",
+            "# K4 Disposition\n\nDeferred for now.\n"
+        )]),
+        vec![c("state-missing", "K4_DISPOSITION.md", 0, 0)]
+    );
+    assert_eq!(
+        conditional(&[(
+            "K4_DISPOSITION.md",
+            &DEFERRED.replace("state: deferred\n", "state: deferred\n- state: triggered\n")
+        )]),
+        vec![c("state-duplicate", "K4_DISPOSITION.md", 4, 10)]
+    );
+    assert_eq!(
+        conditional(&[(
+            "K4_DISPOSITION.md",
+            &DEFERRED.replace("deferred\n", "maybe\n")
+        )]),
+        vec![c("state-invalid", "K4_DISPOSITION.md", 3, 8)]
+    );
+    assert_eq!(
+        conditional(&[
+            ("K4_DISPOSITION.md", DEFERRED),
+            ("K4_TRIGGER_SCAN_RESULT.json", "{\n  \"fired\": 1\n}\n")
+        ]),
+        vec![c(
+            "scan-result-invalid",
+            "K4_TRIGGER_SCAN_RESULT.json",
+            0,
+            0
+        )]
+    );
+    assert_eq!(
+        conditional(&[]),
+        vec![c(
+            "conditional-disposition-missing",
+            "K4_DISPOSITION.md",
+            0,
+            0
+        )]
+    );
+}

@@ -17,8 +17,8 @@ pub use gates_core::checks::{
     CheckCtx, CheckDef, CheckKind, CheckOutput, ParamError, RunSoFar, parse_params, resolve_inside,
 };
 pub use gates_core::checks::{
-    agent_outputs, ci_drift, closure, docs_cleanup, handoff, metadata_contract,
-    orchestrator_artifacts, preflight, readiness,
+    agent_outputs, ci_drift, closure, conditional_disposition, docs_cleanup, handoff,
+    metadata_contract, orchestrator_artifacts, preflight, readiness,
 };
 
 /// Every built-in check as the pipeline loader sees it (name and params validation).
@@ -89,6 +89,7 @@ pub fn registry() -> Vec<CheckDef> {
             validate: ci_drift::validate,
             run: ci_drift::run,
         },
+        conditional_disposition::def(),
         manifest_smoke::def(),
         host_composition_guard::def(),
         harness_matrix::def(),
