@@ -458,11 +458,22 @@ fn target_repo(p: &Pipeline, repo: &Option<PathBuf>) -> anyhow::Result<PathBuf> 
             path.display()
         );
     }
+    // Git refusing the repository (owned by another user) would otherwise read as "not a
+    // git work tree": preflight would fail on it and the state would move out of the
+    // repository's git directory without a word.
+    if let Some(refusal) = gates::artifacts::git::refusal(&path) {
+        anyhow::bail!("the target repository {}: {refusal}", path.display());
+    }
     let manifest = path.join("package.json");
     match std::fs::metadata(&manifest) {
         Ok(m) if m.is_file() => {}
         Ok(_) => anyhow::bail!(
             "the target repository {}: its package.json is not a regular file",
+            path.display()
+        ),
+        Err(_) if gates::artifacts::git::is_bare(&path) => anyhow::bail!(
+            "the target repository {} is a bare git repository: it has no work tree to judge; clone it (`git clone {} DIR`) and name the clone with --repo DIR",
+            path.display(),
             path.display()
         ),
         Err(_) => anyhow::bail!(
@@ -471,6 +482,20 @@ fn target_repo(p: &Pipeline, repo: &Option<PathBuf>) -> anyhow::Result<PathBuf> 
         ),
     }
     Ok(path)
+}
+
+/// Refuses a file named on the command line to be read (`--report`, `--runbook`) that
+/// exists but is not a regular file (a device, a FIFO, a directory), before anything runs
+/// or is printed.
+fn regular_input(flag: &str, path: &Path) -> anyhow::Result<()> {
+    match std::fs::metadata(path) {
+        Ok(m) if !m.is_file() => anyhow::bail!(
+            "{flag} {}: {}; name a regular file",
+            path.display(),
+            gates::fs::careful::not_regular(&m)
+        ),
+        _ => Ok(()),
+    }
 }
 
 /// Checks the output files named on the command line before anything runs: a regular file,
@@ -726,6 +751,7 @@ fn run_checks_with(
     let pm = std::sync::Arc::make_mut(&mut p);
     if let Some(rb) = runbook {
         let abs = std::path::absolute(rb).map_err(|e| anyhow::anyhow!("{}: {e}", rb.display()))?;
+        regular_input("--runbook", rb)?;
         if !abs.is_file() {
             anyhow::bail!("{}: the runbook does not exist", rb.display());
         }
@@ -843,14 +869,15 @@ fn phase_a(
             let _ = writeln!(std::io::stderr(), "warning: {w}");
         }
     }
-    // The verdict is printed first, whatever happens to the report files.
-    match a.format {
+    // The verdict is printed first, whatever happens to the report files; and the report
+    // files are written whatever happens to stdout (a terminal closed with SIGHUP).
+    let printed = match a.format {
         Format::Human => {
             let style = Style::detect(colour, std::io::stdout().is_terminal());
-            out_styled(&report::human::summary(&style, &record), style.colour)?
+            out_styled(&report::human::summary(&style, &record), style.colour)
         }
-        Format::Json => out(&report::json::render(&record))?,
-    }
+        Format::Json => out(&report::json::render(&record)),
+    };
     let origin = report::Origin::of(&p);
     let junit_ok = write_output("--junit", &outputs[0], || {
         report::junit::render(&record, &origin)
@@ -858,6 +885,7 @@ fn phase_a(
     let sarif_ok = write_output("--sarif", &outputs[1], || {
         report::sarif::render(&record, &origin)
     });
+    printed?;
     if !(junit_ok && sarif_ok) {
         return Ok(EXIT_TOOL);
     }
@@ -888,6 +916,9 @@ fn gate(
         anyhow::bail!(
             "gate `{id}` does not judge a test report (--report works with gates whose check is `harness-matrix` or `instance-isolation`)"
         );
+    }
+    if let Some(file) = report_file {
+        regular_input("--report", file)?;
     }
     let outputs = check_outputs(&[("--sarif", sarif)])?;
     let mut r = match report_file {

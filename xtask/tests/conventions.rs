@@ -191,9 +191,20 @@ fn the_declared_msrv_is_the_dependencies_and_ci_checks_it() {
         .expect("a workspace rust-version")
         .trim_matches('"')
         .to_string();
-    // The highest rust-version among the packages the lockfile resolves.
+    // The highest rust-version among the packages the lockfile resolves for this machine's
+    // platform. Offline, and filtered to the host: a build downloads only the host's crates,
+    // so without the filter `cargo metadata` needs every platform's (anstyle-wincon,
+    // windows-sys...) and fails on a machine that has only ever built the project.
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let vv = Command::new(rustc).arg("-vV").output().unwrap();
+    let vv = String::from_utf8(vv.stdout).unwrap();
+    let host = vv
+        .lines()
+        .find_map(|l| l.strip_prefix("host: "))
+        .expect("rustc -vV names the host");
     let out = Command::new(env!("CARGO"))
         .args(["metadata", "--format-version", "1", "--locked", "--offline"])
+        .args(["--filter-platform", host])
         .current_dir(workspace())
         .output()
         .unwrap();

@@ -6,8 +6,10 @@ mod cli;
 mod closure_cli;
 mod conventions;
 mod example;
+mod gate_processes;
 mod guard_outputs;
 mod history;
+mod messages;
 mod robustness;
 
 // What the modules above share.
