@@ -1172,7 +1172,7 @@ fn history_findings(path: &str, doc: &Doc, d: &mut Disposition) -> bool {
         .iter()
         .enumerate()
         .filter(|(_, x)| !findings_sections.iter().any(|r| r.contains(&x.index)))
-        .filter(|(_, x)| !heading_of(x.index).is_some_and(|h| is_fix_heading(h)))
+        .filter(|(_, x)| !heading_of(x.index).is_some_and(&is_fix_heading))
         .filter_map(|(k, x)| leading_severity(&x.text).map(|s| (k, s)))
         .collect();
     let round_of = |index: usize| fixes.iter().position(|(h, _)| *h > index);

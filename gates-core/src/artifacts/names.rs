@@ -129,6 +129,15 @@ pub fn walk(root: &Path) -> Result<Vec<String>, GateError> {
     Ok(out)
 }
 
+/// The slice after `id` in its phase: `A8` → `A9`, `E6` → `E7`, `B4A` → none (a letter
+/// suffix has no successor).
+pub fn next_slice(id: &str) -> Option<String> {
+    let mut chars = id.chars();
+    let phase = chars.next().filter(|c| c.is_ascii_uppercase())?;
+    let n: u32 = chars.as_str().parse().ok()?;
+    Some(format!("{phase}{}", n + 1))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,13 +184,4 @@ mod tests {
         assert!(!is_artifact_name("ARCHITECTURE.md"));
         assert!(!is_artifact_name("docs/A7_X.md"));
     }
-}
-
-/// The slice after `id` in its phase: `A8` → `A9`, `E6` → `E7`, `B4A` → none (a letter
-/// suffix has no successor).
-pub fn next_slice(id: &str) -> Option<String> {
-    let mut chars = id.chars();
-    let phase = chars.next().filter(|c| c.is_ascii_uppercase())?;
-    let n: u32 = chars.as_str().parse().ok()?;
-    Some(format!("{phase}{}", n + 1))
 }
