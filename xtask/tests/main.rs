@@ -9,7 +9,10 @@ mod example;
 mod gate_processes;
 mod guard_outputs;
 mod history;
+mod init_into;
 mod messages;
+mod observability;
+mod packet_names;
 mod robustness;
 
 // What the modules above share.

@@ -10,6 +10,7 @@ pub mod conditional_disposition;
 pub mod docs_cleanup;
 pub mod handoff;
 pub mod metadata_contract;
+pub mod observability_contract;
 pub mod orchestrator_artifacts;
 pub mod preflight;
 pub mod readiness;
