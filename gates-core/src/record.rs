@@ -63,6 +63,8 @@ pub struct GateResult {
 pub const COULD_NOT_JUDGE: &[&str] = &[
     "harness-report-unreadable",
     "setup-failed",
+    // A symbolic link out of the target: the gate's commands were not run.
+    "link-out-of-target",
     crate::fs::source::READ_FAILED,
 ];
 

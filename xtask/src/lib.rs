@@ -520,7 +520,20 @@ fn target_repo(p: &Pipeline, repo: &Option<PathBuf>) -> anyhow::Result<PathBuf> 
             path.display()
         ),
     }
+    // Nothing the tool reads or writes below the target or its state directory follows a
+    // symbolic link out of it.
+    gates::fs::inside::confine(&path, gates::fs::inside::TARGET);
+    let _ = gates::fs::state::state_dir(&path);
     Ok(path)
+}
+
+/// The pass root of the target: refused when it, or a folder above it, is a symbolic link
+/// out of the target (the closure gates would judge another tree's documents).
+fn pass_root(p: &Pipeline, repo: &Path) -> anyhow::Result<PathBuf> {
+    Ok(gates::fs::resolve_inside(
+        repo,
+        &p.target.pass_root.to_string_lossy(),
+    )?)
 }
 
 /// Refuses a file named on the command line to be read (`--report`, `--runbook`) that
@@ -551,6 +564,79 @@ fn check_outputs(outputs: &[(&str, &Option<PathBuf>)]) -> anyhow::Result<Vec<Opt
                 .transpose()
         })
         .collect()
+}
+
+/// Refuses, before anything runs, an output path that would destroy something: the same
+/// file named by two output flags, a file the target tracks (a run never changes the
+/// target's tracked files), or a file the run reads (the pipeline, its runbook, a `--report`
+/// being judged). Paths are compared where they really lead (links followed, `./` and `..`
+/// resolved), so `F` and `./F` or a link to `F` are the same file.
+fn check_output_paths(
+    p: &Pipeline,
+    repo: &Path,
+    outputs: &[(&str, &Option<PathBuf>)],
+    inputs: &[(&str, &Path)],
+) -> anyhow::Result<()> {
+    let real = |path: &Path| -> Option<PathBuf> {
+        gates::fs::inside::resolve(&std::path::absolute(path).ok()?).ok()
+    };
+    let mut read: Vec<(String, PathBuf)> = vec![(
+        format!("the pipeline being run ({})", p.file.display()),
+        p.file.clone(),
+    )];
+    for g in p.gates.values() {
+        if g.kind.check_name() == Some("orchestrator-artifacts")
+            && let Some(rb) = g
+                .kind
+                .params()
+                .and_then(|t| t.get("runbook"))
+                .and_then(|v| v.as_str())
+        {
+            let path = if Path::new(rb).is_absolute() {
+                PathBuf::from(rb)
+            } else {
+                repo.join(rb)
+            };
+            read.push((format!("the runbook the pipeline reads ({rb})"), path));
+        }
+    }
+    for (what, path) in inputs {
+        read.push((format!("{what} ({})", path.display()), path.to_path_buf()));
+    }
+    let read: Vec<(String, PathBuf)> = read
+        .into_iter()
+        .filter_map(|(what, path)| Some((what, real(&path)?)))
+        .collect();
+    let repo_real = std::fs::canonicalize(repo).unwrap_or_else(|_| repo.to_path_buf());
+    let mut seen: Vec<(&str, PathBuf)> = Vec::new();
+    for (flag, path) in outputs {
+        let Some(path) = path else { continue };
+        let Some(out) = real(path) else { continue };
+        if let Some((other, _)) = seen.iter().find(|(_, o)| *o == out) {
+            anyhow::bail!(
+                "{flag} {}: the same file as {other}; give each report its own file",
+                path.display()
+            );
+        }
+        if let Some((what, _)) = read.iter().find(|(_, r)| *r == out) {
+            anyhow::bail!(
+                "{flag} {}: is {what}; a report must not overwrite what the run reads",
+                path.display()
+            );
+        }
+        if let Ok(rel) = out.strip_prefix(&repo_real)
+            && out.is_file()
+            && gates::artifacts::git::is_tracked(repo, &gates::artifacts::git::rel_str(rel))?
+        {
+            anyhow::bail!(
+                "{flag} {}: is a file the target tracks ({}); a run never changes the target's tracked files, write the report elsewhere",
+                path.display(),
+                gates::artifacts::git::rel_str(rel)
+            );
+        }
+        seen.push((flag, out));
+    }
+    Ok(())
 }
 
 /// Writes a report file checked by [`check_outputs`]; a failure is reported on stderr and
@@ -712,7 +798,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         } => {
             let p = load(&pipeline)?;
             let repo = target_repo(&p, &repo)?;
-            let out = gates::artifacts::plan::init(&repo.join(&p.target.pass_root), &runbook)?;
+            let out = gates::artifacts::plan::init(&pass_root(&p, &repo)?, &runbook)?;
             outln!("wrote {}", out.plan.display());
             let verb = if out.scratchpad_existed {
                 "appended to"
@@ -743,6 +829,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             let p = load(&pipeline)?;
             let repo = target_repo(&p, &repo)?;
             let cfg = gates::checks::docs_cleanup::config_of(&p)?;
+            pass_root(&p, &repo)?;
             let pass_rel = gates::artifacts::git::rel_str(&p.target.pass_root);
             let (path, m) = gates::artifacts::cleanup::write_plan(&repo, &pass_rel, &cfg)?;
             for e in &m.entries {
@@ -758,6 +845,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             let p = load(&pipeline)?;
             let repo = target_repo(&p, &repo)?;
             let cfg = gates::checks::docs_cleanup::config_of(&p)?;
+            pass_root(&p, &repo)?;
             let pass_rel = gates::artifacts::git::rel_str(&p.target.pass_root);
             let out = gates::artifacts::cleanup::apply(&repo, &pass_rel, &cfg, yes)?;
             let prefix = if out.dry_run { "would " } else { "" };
@@ -774,14 +862,10 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Cmd::Report { repo, .. } => {
             let p = load(&pipeline)?;
             let repo = target_repo(&p, &repo)?;
+            let pass_root = pass_root(&p, &repo)?;
             let record = session::read_last_run(&repo)?;
             let docs = gates::artifacts::report::Docs::of(&p);
-            for path in gates::artifacts::report::write(
-                &repo,
-                &repo.join(&p.target.pass_root),
-                &record,
-                &docs,
-            )? {
+            for path in gates::artifacts::report::write(&repo, &pass_root, &record, &docs)? {
                 outln!("wrote {}", path.display());
             }
             Ok(0)
@@ -819,6 +903,7 @@ fn run_checks_with(
         pm.set_check_param("orchestrator-artifacts", "runbook", &abs.to_string_lossy());
     }
     let repo = target_repo(&p, repo)?;
+    let pass_root = pass_root(&p, &repo)?;
     let interrupt = run::interrupt::flag();
     let style = Style::detect(colour, std::io::stdout().is_terminal());
     let mut results = Vec::new();
@@ -833,14 +918,7 @@ fn run_checks_with(
                 p.file.display()
             );
         };
-        let mut r = executor::run_gate(
-            &p,
-            g,
-            &repo,
-            &repo.join(&p.target.pass_root),
-            &interrupt,
-            None,
-        );
+        let mut r = executor::run_gate(&p, g, &repo, &pass_root, &interrupt, None);
         r.slices = p.slices_of_gate(&g.id).map(|s| s.id.clone()).collect();
         out_styled(&report::human::gate_details(&style, &r), style.colour)?;
         results.push(r);
@@ -890,7 +968,9 @@ fn phase_a(
     .map_err(anyhow::Error::msg)?;
     let repo = target_repo(&p, &a.repo)?;
     let jobs = jobs(a.jobs, "gate")?;
-    let outputs = check_outputs(&[("--junit", &a.junit), ("--sarif", &a.sarif)])?;
+    let flags = [("--junit", &a.junit), ("--sarif", &a.sarif)];
+    check_output_paths(&p, &repo, &flags, &[])?;
+    let outputs = check_outputs(&flags)?;
     let tty = std::io::stderr().is_terminal();
     let style = Style::detect(colour, tty);
     let live = report::human::Live::new(style, colour::live_capable(tty));
@@ -983,6 +1063,12 @@ fn gate(
     if let Some(file) = report_file {
         regular_input("--report", file)?;
     }
+    let pass_root = pass_root(&p, &repo)?;
+    let inputs: Vec<(&str, &Path)> = report_file
+        .map(|f| ("the test report being judged", f))
+        .into_iter()
+        .collect();
+    check_output_paths(&p, &repo, &[("--sarif", sarif)], &inputs)?;
     let outputs = check_outputs(&[("--sarif", sarif)])?;
     let mut r = match report_file {
         Some(file) => gates::checks::harness_matrix::judge_existing_result(g, &repo, file),
@@ -995,14 +1081,7 @@ fn gate(
             if colour::live_capable(tty) {
                 gates::run::executor::Observer::gate_started(&live, id);
             }
-            let r = executor::run_gate(
-                &p,
-                g,
-                &repo,
-                &repo.join(&p.target.pass_root),
-                &interrupt,
-                None,
-            );
+            let r = executor::run_gate(&p, g, &repo, &pass_root, &interrupt, None);
             live.finish();
             r
         }

@@ -14,6 +14,7 @@ mod messages;
 mod observability;
 mod packet_names;
 mod robustness;
+mod symlinks;
 
 // What the modules above share.
 mod support;

@@ -85,6 +85,11 @@ pub fn init(pass_root: &Path, runbook: &Path) -> Result<InitOutcome, GateError> 
         )));
     }
     let plan = pass_root.join(PLAN);
+    // A link out of the target at the plan's or the scratchpad's place is refused before
+    // anything is written.
+    for p in [&plan, &pass_root.join(SCRATCHPAD)] {
+        crate::fs::inside::check_path(p).map_err(|e| GateError::io(p, e))?;
+    }
     if plan.exists() {
         return Err(GateError::msg(format!(
             "{} already exists; the plan is written once per pass and never overwritten",

@@ -8,6 +8,9 @@
 //! swapped in between), and anything but a regular file is refused with an error saying
 //! what it is. The caller names the path in its message (`{path}: {error}`).
 //!
+//! A path under the target repository or the tool's state directory must not lead out of it
+//! through a symbolic link ([`crate::fs::inside`]): refused before a byte is read.
+//!
 //! How to fix a refusal: put a regular file at the path (or follow the link to one).
 
 use std::fs::{File, Metadata, OpenOptions};
@@ -69,6 +72,38 @@ pub fn not_regular(meta: &Metadata) -> io::Error {
 
 /// Opens `path` for reading, refusing anything but a regular file without ever blocking.
 pub fn open(path: &Path, links: Links) -> io::Result<File> {
+    use crate::fs::inside::{self, Opening};
+    let opening = inside::before_open(path)?;
+    let f = match opening {
+        // Below a root: a link at the last component is looked at before it is followed.
+        Opening::LastComponent if links == Links::Follow && cfg!(unix) => {
+            match open_raw(path, Links::NoFollow) {
+                Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+                    inside::check_path(path)?;
+                    open_raw(path, Links::Follow)?
+                }
+                r => r?,
+            }
+        }
+        Opening::LastComponent if links == Links::Follow => {
+            inside::check_path(path)?;
+            open_raw(path, links)?
+        }
+        _ => open_raw(path, links)?,
+    };
+    if opening == Opening::AfterOpen {
+        inside::check_opened(path, &f)?;
+    }
+    let meta = f.metadata()?;
+    if !meta.is_file() {
+        return Err(not_regular(&meta));
+    }
+    Ok(f)
+}
+
+/// The open itself: read-only, never blocking, without following a link at the last
+/// component when asked.
+fn open_raw(path: &Path, links: Links) -> io::Result<File> {
     let mut opts = OpenOptions::new();
     opts.read(true);
     #[cfg(unix)]
@@ -91,18 +126,15 @@ pub fn open(path: &Path, links: Links) -> io::Result<File> {
             return Err(not_regular(&meta));
         }
     }
-    let f = opts.open(path)?;
-    let meta = f.metadata()?;
-    if !meta.is_file() {
-        return Err(not_regular(&meta));
-    }
-    Ok(f)
+    opts.open(path)
 }
 
 /// Opens `path` with `opts` (for appending or locking: files the tool writes in place),
 /// without blocking and refusing anything but a regular file. A FIFO without a reader is
 /// refused by the open itself (`ENXIO`), one with a reader by the type check.
 pub fn open_with(path: &Path, opts: &mut OpenOptions) -> io::Result<File> {
+    // It may create the file: checked before it is touched.
+    crate::fs::inside::check_path(path)?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;

@@ -4,7 +4,9 @@
 //! Why: writing a report must never destroy something else. A regular file (or a path that
 //! does not exist yet) is written to a temporary file beside it, synced, and renamed over
 //! it, so a crash leaves the old file or the new one, never half of either. A symlink is
-//! written through: the file it points at is replaced, the link stays. Anything else (a
+//! written through (the file it points at is replaced, the link stays), unless the path lies
+//! in the target repository or the tool's state directory and the link leads out of it
+//! ([`crate::fs::inside`]): a link the target holds is never followed out of it. Anything else (a
 //! directory, a FIFO, a device such as `/dev/full`) is refused: renaming over it would
 //! replace a device node with a regular file, and opening it could block or fail late.
 //! [`check`] says so before any gate runs, so a run is never wasted on an unwritable path.
@@ -31,6 +33,7 @@ pub struct Output {
 /// file, or is a symlink (chain) to one of these. The error says what is there instead; the
 /// caller names the path (`{path}: {error}`).
 pub fn check(path: &Path) -> io::Result<Output> {
+    crate::fs::inside::check_path(path)?;
     let mut target = path.to_path_buf();
     for _ in 0..MAX_LINKS {
         let meta = match std::fs::symlink_metadata(&target) {

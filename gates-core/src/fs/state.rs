@@ -15,7 +15,16 @@ pub const STATE_NAME: &str = "rawr-gates";
 /// In a git checkout it is `rawr-gates/` under the per-worktree git directory
 /// (`git rev-parse --absolute-git-dir`; a linked worktree has its own); a directory outside
 /// git gets one under this workspace's `target/`, keyed by the target's path.
+///
+/// The directory is declared a confined root ([`crate::fs::inside::confine`]): nothing the
+/// tool reads or writes there follows a symbolic link out of it.
 pub fn state_dir(repo: &Path) -> PathBuf {
+    let dir = state_dir_of(repo);
+    crate::fs::inside::confine(&dir, crate::fs::inside::STATE);
+    dir
+}
+
+fn state_dir_of(repo: &Path) -> PathBuf {
     if let Some(git_dir) = git_dir(repo) {
         return git_dir.join(STATE_NAME);
     }

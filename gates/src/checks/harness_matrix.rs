@@ -401,7 +401,7 @@ fn validate_as(table: &toml::Table, flavor: Flavor) -> Result<(), ParamError> {
             );
         }
         for root in &t.roots {
-            if super::resolve_inside(Path::new("."), root).is_err() {
+            if crate::fs::escapes(root) {
                 return bad(
                     "title_assertions",
                     format!("title_assertions: root {root:?} must be inside the target repository"),
@@ -438,7 +438,7 @@ fn validate_as(table: &toml::Table, flavor: Flavor) -> Result<(), ParamError> {
     }
     for (key, path) in [("report", &p.report), ("nextest_list", &p.nextest_list)] {
         if let Some(path) = path
-            && super::resolve_inside(Path::new("."), path).is_err()
+            && crate::fs::escapes(path)
         {
             return bad(
                 key,
@@ -447,7 +447,7 @@ fn validate_as(table: &toml::Table, flavor: Flavor) -> Result<(), ParamError> {
         }
     }
     for root in p.test_roots() {
-        if super::resolve_inside(Path::new("."), &root).is_err() {
+        if crate::fs::escapes(&root) {
             return bad(
                 "test_roots",
                 format!("test_roots: {root:?} must be inside the target repository"),

@@ -338,7 +338,7 @@ fn validate(table: &toml::Table) -> Result<(), ParamError> {
             return bad("start", "`start.command` is empty".into());
         }
         if let Some(cwd) = &s.cwd
-            && resolve_inside(Path::new("."), cwd).is_err()
+            && crate::fs::escapes(cwd)
         {
             return bad(
                 "start",

@@ -369,7 +369,14 @@ pub(crate) fn judge_commit(
         }
     };
     let t = Instant::now();
-    let pass_root = target.join(&p.target.pass_root);
+    let pass_root = match crate::fs::resolve_inside(&target, &p.target.pass_root.to_string_lossy())
+    {
+        Ok(p) => p,
+        Err(e) => {
+            c.error = Some(e.to_string());
+            return c;
+        }
+    };
     let mut so_far = RunSoFar {
         earlier: Vec::new(),
         selected: gates.iter().cloned().collect::<BTreeSet<_>>(),

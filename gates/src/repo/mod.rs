@@ -4,7 +4,7 @@
 //! parsed with positions ([`ts`]), and workspace packages with `exports`-aware import
 //! resolution ([`workspace`]).
 
-pub use gates_core::repo::{json, plugins, toolchain, workspace};
+pub use gates_core::repo::{json, links, plugins, toolchain, workspace};
 
 pub mod calls;
 pub mod cases;

@@ -564,6 +564,18 @@ pub fn run_gate_shared(
 ) -> GateResult {
     let start = Instant::now();
     let mut r = skeleton_free(gate);
+    // Nothing this gate reads or writes follows a link out of the target.
+    crate::fs::inside::confine(repo, crate::fs::inside::TARGET);
+    // The target's own commands would follow its links out of it: none runs while one is there.
+    if runs_target_code(gate) {
+        let links = crate::repo::links::findings(repo);
+        if !links.is_empty() {
+            r.findings = links;
+            r.judge_findings();
+            r.duration_ms = start.elapsed().as_millis() as u64;
+            return r;
+        }
+    }
     // Placeholders of the pipeline's commands (`{install}`, `{exec}`, `{state}`, …) follow
     // the target's own toolchain.
     // (The record keeps the command as the pipeline wrote it: the expansion holds paths of
@@ -713,6 +725,18 @@ pub fn run_gate_shared(
     r.judge_findings();
     r.duration_ms = start.elapsed().as_millis() as u64;
     r
+}
+
+/// Whether the gate runs commands of the target: a setup step, a command, a check that
+/// starts the target's host (`route-probe`) or lists its tests (`nextest_list_command`).
+fn runs_target_code(gate: &Gate) -> bool {
+    gate.setup.is_some()
+        || gate.kind.command().is_some()
+        || gate.kind.check_name() == Some("route-probe")
+        || gate
+            .kind
+            .params()
+            .is_some_and(|p| p.contains_key("nextest_list_command"))
 }
 
 /// A report path as the pipeline writes it: under the tool's state directory when it starts

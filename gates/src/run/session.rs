@@ -134,12 +134,19 @@ pub fn run_pipeline(
     let started_at = scratchpad::now_rfc3339();
     let clock = Instant::now();
     let run_id = run_id();
-    let pass_root = opts.repo.join(&pipeline.target.pass_root);
+    // A pass root that leads out of the target through a symbolic link is refused: the
+    // closure gates would judge another tree's documents, the scratchpad be written there.
+    let pass_root =
+        crate::fs::resolve_inside(&opts.repo, &pipeline.target.pass_root.to_string_lossy())?;
     let mut warnings = Vec::new();
     let scratch = if !opts.log_scratchpad {
         None
     } else if pass_root.is_dir() {
-        Some(pass_root.join(artifacts::SCRATCHPAD))
+        // Refused before any gate runs when the scratchpad is a link out of the target.
+        let path = pass_root.join(artifacts::SCRATCHPAD);
+        crate::fs::inside::check_path(&path)
+            .map_err(|e| GateError::msg(format!("--log-scratchpad: {}: {e}", path.display())))?;
+        Some(path)
     } else {
         warnings.push(format!(
             "scratchpad not written: the pass root {} does not exist (create it with `cargo xtask artifacts init`)",
