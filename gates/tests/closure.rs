@@ -539,8 +539,8 @@ fn agent_final_sections_end_at_the_next_required_section_whatever_its_level() {
 fn plan_must_equal_the_configured_runbook() {
     let t = fixture("complete");
     let p = pipeline_with(
-        "[gate.orchestrator-artifacts]\ncheck = \"orchestrator-artifacts\"\n",
-        "[gate.orchestrator-artifacts]\ncheck = \"orchestrator-artifacts\"\nparams = { runbook = \"docs/runbook.md\" }\n",
+        "[gate.orchestrator-artifacts]\ncheck = \"orchestrator-artifacts\"\nparams = { append_only = true, entry_timestamps = true }\n",
+        "[gate.orchestrator-artifacts]\ncheck = \"orchestrator-artifacts\"\nparams = { runbook = \"docs/runbook.md\", append_only = true, entry_timestamps = true }\n",
     );
     let plan = std::fs::read(t.path().join("pass/ORCHESTRATOR_PLAN_VERBATIM.md")).unwrap();
     let (_, body) = gates::artifacts::plan::parse(&plan).unwrap();
@@ -603,5 +603,48 @@ fn a_repeated_evidence_map_is_checked_too() {
             27,
             20
         )]
+    );
+}
+
+/// Append-only and per-entry timestamps are the Phase A runbook's rules, turned on in its
+/// pipeline; a pipeline that does not turn them on accepts a scratchpad edited in place and
+/// entries without times (the later runbooks' registry tables).
+#[test]
+fn scratchpad_rules_are_off_unless_the_pipeline_turns_them_on() {
+    let t = fixture("complete");
+    git_repo(t.path());
+    let sp = t.path().join("pass/ORCHESTRATOR_SCRATCHPAD.md");
+    let text = std::fs::read_to_string(&sp).unwrap();
+    std::fs::write(
+        &sp,
+        text.replace("agents 1 and 2 fresh", "agents reused")
+            + "\n## Slice Registry\n| slice | status |\n| --- | --- |\n| A0 | done |\n",
+    )
+    .unwrap();
+    let off = pipeline_with(
+        "params = { append_only = true, entry_timestamps = true }\n",
+        "",
+    );
+    assert_eq!(
+        errors(&run_in(&off, "orchestrator-artifacts", t.path(), None)),
+        vec![]
+    );
+    // The fixture pipeline turns them on, as ci/phase-a.toml does.
+    assert_eq!(
+        errors(&run("orchestrator-artifacts", t.path(), None)),
+        vec![
+            f(
+                "scratchpad-rewritten",
+                "pass/ORCHESTRATOR_SCRATCHPAD.md",
+                3,
+                1
+            ),
+            f(
+                "scratchpad-entry-untimestamped",
+                "pass/ORCHESTRATOR_SCRATCHPAD.md",
+                5,
+                1
+            )
+        ]
     );
 }

@@ -7,6 +7,7 @@ mod ci_github_summary;
 mod closure;
 mod closure_cleanup;
 mod closure_git;
+mod closure_later;
 mod closure_prose;
 mod closure_rules;
 mod example_pipeline;

@@ -63,8 +63,8 @@ fn history(repo: &Path, text: &str) -> String {
 
 fn judge(repo: &Path) -> gates::run::GateResult {
     let p = pipeline_with(
-        "check = \"orchestrator-artifacts\"\n",
-        "check = \"orchestrator-artifacts\"\nparams = { first_slice = \"A0\" }\n",
+        "check = \"orchestrator-artifacts\"\nparams = { append_only = true, entry_timestamps = true }\n",
+        "check = \"orchestrator-artifacts\"\nparams = { first_slice = \"A0\", append_only = true, entry_timestamps = true }\n",
     );
     run_in(&p, "orchestrator-artifacts", repo, None)
 }
@@ -131,9 +131,9 @@ fn the_first_commit_can_be_named_when_no_message_names_the_slice() {
         .trim()
         .to_string();
     let p = pipeline_with(
-        "check = \"orchestrator-artifacts\"\n",
+        "check = \"orchestrator-artifacts\"\nparams = { append_only = true, entry_timestamps = true }\n",
         &format!(
-            "check = \"orchestrator-artifacts\"\nparams = {{ first_slice = \"A0\", first_commit = \"{first}\" }}\n"
+            "check = \"orchestrator-artifacts\"\nparams = {{ first_slice = \"A0\", first_commit = \"{first}\", append_only = true, entry_timestamps = true }}\n"
         ),
     );
     let r = run_in(&p, "orchestrator-artifacts", t.path(), None);

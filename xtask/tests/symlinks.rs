@@ -166,7 +166,9 @@ fn log_scratchpad_does_not_append_through_a_link_out_of_the_target() {
 
 #[test]
 fn report_does_not_read_or_write_through_a_link_out_of_the_target() {
-    let ws = Ws::new(TOUCH_GATE);
+    let ws = Ws::new(&format!(
+        "[documents]\nreport = \"PHASE_A_EXECUTION_REPORT.md\"\nhandoff = \"FINAL_PHASE_A_HANDOFF.md\"\n\n{TOUCH_GATE}"
+    ));
     let out = ws.run(&["phase-a"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let report = Outside::new(ws.outside().join("report.md"));

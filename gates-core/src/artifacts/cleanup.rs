@@ -47,6 +47,10 @@ pub struct Config {
     pub later_slices: Vec<String>,
     /// The manifest's title when `cleanup plan` writes it.
     pub title: String,
+    /// The files the cleanup must retain, as file-name globs (`PHASE_*_EXECUTION_REPORT.md`,
+    /// `*_REVIEW_DISPOSITION.md`), from the gate's `protected` param; `None`: the phase's
+    /// required outputs, orchestrator files, agent finals and closure outputs.
+    pub protected_globs: Option<Vec<String>>,
 }
 
 impl Config {
@@ -74,6 +78,7 @@ impl Config {
                 Some(s) => format!("{s} Cleanup Manifest"),
                 None => "Cleanup Manifest".into(),
             },
+            protected_globs: None,
         }
     }
 }
@@ -119,6 +124,46 @@ impl Entry {
 #[derive(Clone, Debug, Default)]
 pub struct Manifest {
     pub entries: Vec<Entry>,
+    /// Entries for files outside the pass root, named by their repository-relative path (the
+    /// canonical docs a cleanup updates: `docs/…/README.md` with the action `update`).
+    pub outside: Vec<Entry>,
+}
+
+/// A table row's action: `delete` (`deleted`, `remove`), `archive` (`moved`), or one that
+/// leaves the file in place, which must then exist: `retain`, `keep`, `update`, `add`,
+/// `finalize`, `create`, with a note (`retain (untouched)`).
+fn table_action(v: &str) -> Option<Action> {
+    let first = v
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .find(|w| !w.is_empty())?
+        .to_ascii_lowercase();
+    match first.as_str() {
+        "delete" | "deleted" | "remove" | "removed" => Some(Action::Delete),
+        "archive" | "archived" | "move" | "moved" => Some(Action::Archive),
+        "retain" | "retained" | "keep" | "kept" | "update" | "updated" | "add" | "added"
+        | "finalize" | "finalized" | "finalise" | "finalised" | "create" | "created" => {
+            Some(Action::Retain)
+        }
+        _ => None,
+    }
+}
+
+/// A manifest path as the pass root sees it: `./X.md` is `X.md`, and a repository-relative
+/// path into the pass root is the path inside it. `Err` carries a repository-relative path
+/// outside the pass root (it starts with the pass root's first folder: `docs/…`).
+fn normalise_path(pass_rel: &str, p: &str) -> Result<String, String> {
+    let p = p.trim_start_matches("./");
+    if pass_rel.is_empty() {
+        return Ok(p.to_string());
+    }
+    if let Some(r) = p.strip_prefix(&format!("{pass_rel}/")) {
+        return Ok(r.to_string());
+    }
+    let top = pass_rel.split('/').next().unwrap_or("");
+    if pass_rel.contains('/') && p.starts_with(&format!("{top}/")) {
+        return Err(p.to_string());
+    }
+    Ok(p.to_string())
 }
 
 /// Parses a manifest. Problems come back as findings at `path` (the manifest's
@@ -127,6 +172,7 @@ pub fn parse(path: &str, text: &str) -> (Manifest, Vec<Finding>) {
     let doc = Doc::parse(text);
     let mut m = Manifest::default();
     let mut problems = Vec::new();
+    let pass_rel = path.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
     let tables = doc.tables(doc.all());
     // Every table with `path` and `action` columns (a person may split the manifest by action).
     let manifest_tables: Vec<_> = tables
@@ -154,29 +200,30 @@ pub fn parse(path: &str, text: &str) -> (Manifest, Vec<Finding>) {
             let get = |i: Option<usize>| i.and_then(|i| row.cells.get(i));
             let Some(pc) = get(Some(pi)) else { continue };
             let p = strip_emphasis(&pc.text);
-            // `./X.md` and `X.md` name the same file.
-            let p = p.strip_prefix("./").map(str::to_string).unwrap_or(p);
             let ac = get(Some(ai));
-            let action = match ac
-                .map(|c| strip_emphasis(&c.text).to_ascii_lowercase())
-                .as_deref()
-            {
-                Some("delete") => Action::Delete,
-                Some("archive") => Action::Archive,
-                Some("retain") => Action::Retain,
-                other => {
+            let action_text = ac.map(|c| strip_emphasis(&c.text).to_ascii_lowercase());
+            let action = match action_text.as_deref().and_then(table_action) {
+                Some(a) => a,
+                None => {
+                    let other = action_text.as_deref();
                     problems.push(Finding::error(
                         "invalid-action",
                         path,
                         row.line,
                         ac.map(|c| c.col).unwrap_or(1),
                         format!(
-                            "action `{}` is not one of delete, archive, retain",
+                            "action `{}` is not one of delete, archive, retain (or update, add, finalize: the file stays)",
                             other.unwrap_or("")
                         ),
                     ));
                     continue;
                 }
+            };
+            // Table rows are read like list rows: a repository-relative path into the pass
+            // root is the path inside it; one elsewhere is a canonical doc of the repository.
+            let (p, outside) = match normalise_path(pass_rel, &p) {
+                Ok(p) => (p, false),
+                Err(p) => (p, true),
             };
             if p.is_empty() {
                 problems.push(Finding::error(
@@ -199,15 +246,23 @@ pub fn parse(path: &str, text: &str) -> (Manifest, Vec<Finding>) {
                     format!("`{p}` has no rationale"),
                 ));
             }
-            m.entries.push(Entry {
+            let e = Entry {
                 path: p,
                 action,
-                destination: dest.map(|c| strip_emphasis(&c.text)),
+                destination: dest.map(|c| {
+                    let d = strip_emphasis(&c.text);
+                    normalise_path(pass_rel, &d).unwrap_or(d)
+                }),
                 rationale,
                 line: row.line,
                 path_col: pc.col,
                 dest_col: dest.map(|c| c.col).unwrap_or(0),
-            });
+            };
+            if outside {
+                m.outside.push(e);
+            } else {
+                m.entries.push(e);
+            }
         }
     }
     let before = m.entries.len();
@@ -270,10 +325,11 @@ fn list_entries(manifest_rel: &str, doc: &Doc, m: &mut Manifest) -> usize {
     // first): the nearest item, itself or an ancestor, opening with an action word. One pass,
     // so a deeply nested list costs no more than a flat one.
     let mut item_action: Vec<Option<Action>> = Vec::with_capacity(items.len());
-    let mut listed: std::collections::HashSet<(String, Action)> = m
+    let mut listed: std::collections::HashSet<(String, Action, bool)> = m
         .entries
         .iter()
-        .map(|e| (e.path.clone(), e.action))
+        .map(|e| (e.path.clone(), e.action, false))
+        .chain(m.outside.iter().map(|e| (e.path.clone(), e.action, true)))
         .collect();
     let mut head = 0;
     for it in &items {
@@ -300,16 +356,12 @@ fn list_entries(manifest_rel: &str, doc: &Doc, m: &mut Manifest) -> usize {
                 let t = &i.text;
                 !t.is_empty()
                     && !t.contains(['*', '?', '[', ' '])
-                    && (t.ends_with(".md") || super::evidence::looks_like_file(t))
+                    && (t.ends_with(".md")
+                        || super::evidence::looks_like_file(t)
+                        || is_artifact_file(t))
             })
             .collect();
-        let strip = |t: &str| {
-            let t = t.trim_start_matches("./");
-            match t.strip_prefix(&format!("{pass_rel}/")) {
-                Some(r) if !pass_rel.is_empty() => r.to_string(),
-                _ => t.to_string(),
-            }
-        };
+        let strip = |t: &str| normalise_path(pass_rel, t);
         // An archived item may name its destination as a second path (`A.md` → `_archive/A.md`);
         // otherwise every path of the item is an entry.
         type Span = (u32, markdown::Inline);
@@ -322,14 +374,22 @@ fn list_entries(manifest_rel: &str, doc: &Doc, m: &mut Manifest) -> usize {
         // them, so a long one is cut (its words are only counted, and shown in messages).
         let rationale = cut(&it.text, MAX_ITEM_RATIONALE);
         for ((line, first), dest) in pairs {
-            let path = strip(&first.text);
-            if !listed.insert((path.clone(), action)) {
+            let (path, outside) = match strip(&first.text) {
+                Ok(p) => (p, false),
+                Err(p) => (p, true),
+            };
+            if !listed.insert((path.clone(), action, outside)) {
                 continue; // listed again under another heading with the same action
             }
-            m.entries.push(Entry {
+            let list = if outside {
+                &mut m.outside
+            } else {
+                &mut m.entries
+            };
+            list.push(Entry {
                 path,
                 action,
-                destination: dest.map(|(_, d)| strip(&d.text)),
+                destination: dest.map(|(_, d)| strip(&d.text).unwrap_or_else(|e| e)),
                 rationale: rationale.clone(),
                 line: *line,
                 path_col: first.col,
@@ -401,9 +461,32 @@ fn list_rationale_missing(path: &str, doc: &Doc, listed: &[Entry]) -> Option<Fin
             )
         })
         .into_iter()
-        .any(|(_, r)| {
-            doc.visible(r)
-                .any(|l| !items.contains(&l.no) && !heads.contains(&l.no) && words(&l.text) >= 3)
+        .any(|(h, r)| {
+            // The heading itself may say why: `## Deleted (superseded scratch/plan
+            // artifacts)`, `## Deleted as Superseded in B5`.
+            let why = h
+                .title
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|w| w.len() > 1)
+                .filter(|w| {
+                    action_named(w, false).is_none()
+                        && !matches!(
+                            w.to_ascii_lowercase().as_str(),
+                            "artifacts"
+                                | "artifact"
+                                | "files"
+                                | "file"
+                                | "paths"
+                                | "path"
+                                | "in"
+                                | "the"
+                        )
+                })
+                .count();
+            why >= 2
+                || doc.visible(r).any(|l| {
+                    !items.contains(&l.no) && !heads.contains(&l.no) && words(&l.text) >= 3
+                })
         });
     // Each item's own words beyond its paths.
     let own = moved.iter().all(|e| {
@@ -451,18 +534,23 @@ pub fn render(m: &Manifest, cfg: &Config) -> String {
 /// Whether a pass-root file is one the cleanup slice or a later slice writes, which a
 /// manifest written before it cannot mention: the cleanup and readiness slices' documents
 /// (agent finals and reviews of those slices, the readiness), the execution report and the
-/// handoff.
+/// handoff: by the pipeline's documents and slices, and by their role whatever the phase (a
+/// readiness, an execution report, a handoff, a realignment: `B6_PHASE_C_READINESS.md`,
+/// `PHASE_E_EXECUTION_REPORT.md`, `FINAL_PHASE_F_HANDOFF.md`, `AGENT_6_FINAL_REALIGNMENT.md`).
 pub fn written_after_cleanup(f: &str, cfg: &Config) -> bool {
     if f.contains('/') {
         return false;
     }
     let stem = f.strip_suffix(".md").unwrap_or(f);
+    let words: Vec<&str> = stem.split('_').collect();
+    let by_role = |w: &str| matches!(w, "READINESS" | "HANDOFF" | "REALIGNMENT");
     cfg.generated
         .iter()
         .any(|g| stem == g.trim_end_matches(".md"))
-        || stem
-            .split('_')
-            .any(|w| cfg.later_slices.iter().any(|s| s == w))
+        || words
+            .iter()
+            .any(|w| by_role(w) || cfg.later_slices.iter().any(|s| s == w))
+        || words.windows(2).any(|p| p == ["EXECUTION", "REPORT"])
 }
 
 /// Whether a pass-root path is one the runbook says must be retained: orchestrator files,
@@ -470,6 +558,12 @@ pub fn written_after_cleanup(f: &str, cfg: &Config) -> bool {
 pub fn is_protected(path: &str, cfg: &Config) -> bool {
     if path.contains('/') {
         return false;
+    }
+    if let Some(globs) = &cfg.protected_globs {
+        return path == cfg.manifest
+            || globs
+                .iter()
+                .any(|g| globset::Glob::new(g).is_ok_and(|g| g.compile_matcher().is_match(path)));
     }
     path == cfg.manifest
         || cfg.protected.iter().any(|o| o == path)
@@ -581,7 +675,10 @@ pub fn plan(
         dest_col: 0,
     });
     entries.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(Manifest { entries })
+    Ok(Manifest {
+        entries,
+        outside: Vec::new(),
+    })
 }
 
 fn classify(
@@ -710,6 +807,13 @@ pub fn check(
         Finding::error(rule, &manifest_rel, e.line, col, msg)
     };
 
+    // The readiness slice has not run while neither its readiness nor its handoff exists:
+    // until then, a retained document of that slice may be missing.
+    let readiness_written = names::walk(&pass_root)?.iter().any(|f| {
+        !f.contains('/')
+            && f.strip_suffix(".md")
+                .is_some_and(|s| s.split('_').any(|w| matches!(w, "READINESS" | "HANDOFF")))
+    });
     let mut seen: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
     let mut accounted: BTreeSet<String> = BTreeSet::from([cfg.manifest.clone()]);
     let mut gone: Vec<(String, Action, Option<String>)> = Vec::new();
@@ -744,7 +848,12 @@ pub fn check(
         }
         match e.action {
             Action::Retain => {
-                if !exists {
+                if !exists && written_after_cleanup(&e.path, cfg) && !readiness_written {
+                    notes.push(format!(
+                        "`{}` is retained and written after the cleanup (its role: readiness, report, handoff): not there yet",
+                        e.path
+                    ));
+                } else if !exists {
                     findings.push(mf(
                         "retained-path-missing",
                         e,
@@ -811,6 +920,47 @@ pub fn check(
                 gone.push((e.path.clone(), Action::Archive, Some(dest)));
             }
         }
+    }
+    // Files outside the pass root the cleanup touched (canonical docs it updated): named
+    // from the repository root, they exist unless deleted.
+    for e in &m.outside {
+        let bad = e.path.split('/').any(|c| c == ".." || c == ".") || e.path.starts_with('/');
+        if bad {
+            findings.push(mf(
+                "path-outside-pass-root",
+                e,
+                e.path_col,
+                format!("`{}` climbs with `..` or is absolute", e.path),
+            ));
+            continue;
+        }
+        let exists = std::fs::symlink_metadata(repo.join(&e.path)).is_ok();
+        match e.action {
+            Action::Retain if !exists => findings.push(mf(
+                "retained-path-missing",
+                e,
+                e.path_col,
+                format!("`{}` is kept (or updated) but does not exist", e.path),
+            )),
+            Action::Delete if exists => findings.push(mf(
+                "deleted-path-present",
+                e,
+                e.path_col,
+                format!("`{}` is listed as deleted but still exists", e.path),
+            )),
+            _ => {}
+        }
+    }
+    if !m.outside.is_empty() {
+        notes.push(format!(
+            "{} entr(y/ies) outside the pass root, checked from the repository root: {}",
+            m.outside.len(),
+            m.outside
+                .iter()
+                .map(|e| e.path.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
     }
     let mut later = Vec::new();
     for f in names::walk(&pass_root)? {
@@ -1356,4 +1506,18 @@ fn row(e: &Entry, dest: Option<String>) -> String {
         dest,
         e.rationale.replace('|', "\\|").replace('\n', " ")
     )
+}
+
+/// A pass-root artifact other than markdown, named bare in a manifest list: upper-case words
+/// and an extension (`D4_DEDUPE_SCAN_RESULT.json`).
+fn is_artifact_file(t: &str) -> bool {
+    t.rsplit_once('.').is_some_and(|(stem, ext)| {
+        stem.len() > 2
+            && stem.contains('_')
+            && stem
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+            && (2..=5).contains(&ext.len())
+            && ext.chars().all(|c| c.is_ascii_lowercase())
+    })
 }

@@ -61,27 +61,176 @@ pub struct Disposition {
 }
 
 /// The decision a document states, if it states one decision without conflict (used by
-/// the report generator; the gates use [`check`]).
+/// the report generator; the gates use [`check`]). A review history's last decision, in a
+/// final or re-review section, stands over the earlier ones ([`settle`]).
 pub fn decision_of(text: &str) -> Option<Decision> {
     let doc = Doc::parse(text);
-    let (tokens, invalid) = decision_tokens(&doc, DECISION_WORDS, parse_decision);
-    let first = tokens.first()?.2;
-    (invalid.is_empty() && tokens.iter().all(|t| t.2 == first)).then_some(first)
+    let vocab = Vocabulary::default();
+    let closed = changes_closed(&doc);
+    let (tokens, invalid) = decision_tokens_keyed(&doc, DECISION_WORDS, DECISION_KEYS, |v| {
+        vocab.parse(v, closed)
+    });
+    if !invalid.is_empty() {
+        return None;
+    }
+    match settle(&doc, &tokens) {
+        Settled::One(i) | Settled::History(i) => Some(tokens[i].2),
+        Settled::None | Settled::Conflict => None,
+    }
 }
 
 /// Words a heading or key uses to name the decision.
 pub const DECISION_WORDS: &[&str] = &["decision", "verdict", "posture", "outcome"];
 
-fn parse_decision(v: &str) -> Option<Decision> {
-    match v
-        .trim()
-        .trim_end_matches(['.', '!'])
-        .to_ascii_lowercase()
-        .as_str()
-    {
-        "approve" | "approved" | "approval" => Some(Decision::Approve),
-        "reject" | "rejected" | "rejection" => Some(Decision::Reject),
-        _ => None,
+/// Words a key line uses to state the decision: the heading words and `disposition`
+/// (`- Disposition: `not_ready``, `disposition: approve`, `- Final disposition: `approve``).
+/// A heading with `disposition` is not a decision section by that word alone (`## Finding
+/// Disposition` holds the findings); see [`closing_heading`].
+pub const DECISION_KEYS: &[&str] = &["decision", "verdict", "posture", "outcome", "disposition"];
+
+/// The words a pipeline accepts as decisions (the review and structural gates' param
+/// `decisions`), with their meaning. A value is compared with case, spaces, `-` and `_`
+/// ignored (`not ready`, `not-ready` and `not_ready` are one word).
+#[derive(Clone, Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Vocabulary {
+    /// The slice is closed: default `approve`, `approved`, `approval`, `ready`.
+    #[serde(default = "default_approve")]
+    pub approve: Vec<String>,
+    /// The slice is not closed: default `reject`, `rejected`, `rejection`, `not_ready`.
+    #[serde(default = "default_reject")]
+    pub reject: Vec<String>,
+    /// Approve once the requested changes are made, which the document states with a
+    /// `status: closed` (or `resolved`, `done`, `complete`) key line outside the findings;
+    /// a reject otherwise. Default `approve_with_changes`, `approved_with_changes`.
+    #[serde(default = "default_conditional")]
+    pub approve_when_closed: Vec<String>,
+}
+
+fn default_approve() -> Vec<String> {
+    ["approve", "approved", "approval", "ready"]
+        .map(String::from)
+        .to_vec()
+}
+
+fn default_reject() -> Vec<String> {
+    ["reject", "rejected", "rejection", "not_ready"]
+        .map(String::from)
+        .to_vec()
+}
+
+fn default_conditional() -> Vec<String> {
+    ["approve_with_changes", "approved_with_changes"]
+        .map(String::from)
+        .to_vec()
+}
+
+impl Default for Vocabulary {
+    fn default() -> Self {
+        Vocabulary {
+            approve: default_approve(),
+            reject: default_reject(),
+            approve_when_closed: default_conditional(),
+        }
+    }
+}
+
+impl Vocabulary {
+    /// The decision `v` states; `closed` says whether the document states its changes made.
+    pub fn parse(&self, v: &str, closed: bool) -> Option<Decision> {
+        let key = markdown::normalise_key(v.trim().trim_end_matches(['.', '!']));
+        if key.is_empty() {
+            return None;
+        }
+        let has = |list: &[String]| list.iter().any(|w| markdown::normalise_key(w) == key);
+        if has(&self.approve) {
+            Some(Decision::Approve)
+        } else if has(&self.reject) {
+            Some(Decision::Reject)
+        } else if has(&self.approve_when_closed) {
+            Some(if closed {
+                Decision::Approve
+            } else {
+                Decision::Reject
+            })
+        } else {
+            None
+        }
+    }
+}
+
+/// Whether the document states its review closed: a `status: closed` key line (also
+/// `resolved`, `done`, `complete`) outside the findings.
+fn changes_closed(doc: &Doc) -> bool {
+    let findings: Vec<std::ops::Range<usize>> = doc
+        .sections(|t| markdown::has_word(t, &["findings", "finding"]))
+        .into_iter()
+        .map(|(_, r)| r)
+        .collect();
+    markdown::key_value_lines_in(doc, doc.all(), &["status"])
+        .iter()
+        .filter(|(l, _, _)| !findings.iter().any(|r| r.contains(&(*l as usize - 1))))
+        .any(|(_, v, _)| {
+            matches!(
+                v.trim_end_matches('.').to_ascii_lowercase().as_str(),
+                "closed" | "resolved" | "done" | "complete" | "completed"
+            )
+        })
+}
+
+/// How the decision tokens of a document settle.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Settled {
+    None,
+    /// Every token states the same decision: the first one's index.
+    One(usize),
+    /// A review history: the rounds (one section each: `## Initial Review`, `## Re-Review`,
+    /// `## Final Disposition`) state different decisions, and the last one, in a section
+    /// or on a key line naming it final or a re-review, stands. Its index.
+    History(usize),
+    /// Two different decisions in one section, or with no final one: a conflict.
+    Conflict,
+}
+
+/// Settles the tokens of [`decision_tokens`] (see [`Settled`]).
+pub fn settle<T: Copy + PartialEq>(doc: &Doc, tokens: &[(u32, u32, T)]) -> Settled {
+    let Some(first) = tokens.first() else {
+        return Settled::None;
+    };
+    if tokens.iter().all(|t| t.2 == first.2) {
+        return Settled::One(0);
+    }
+    let heads = doc.headings();
+    // The section a line is in: its heading's index (a heading line is its own section).
+    let section_of = |line: u32| heads.iter().rposition(|h| h.line <= line);
+    for a in tokens {
+        if tokens
+            .iter()
+            .any(|b| section_of(a.0) == section_of(b.0) && a.2 != b.2)
+        {
+            return Settled::Conflict;
+        }
+    }
+    let last = tokens.len() - 1;
+    let line = tokens[last].0;
+    let final_section = section_of(line)
+        .and_then(|i| heads.get(i))
+        .is_some_and(|h| {
+            let t = h.title.to_ascii_lowercase();
+            h.line != line
+                && (markdown::has_word(&t, &["final"])
+                    || t.contains("re-review")
+                    || t.contains("rereview"))
+        });
+    let final_key = doc
+        .lines
+        .get(line as usize - 1)
+        .and_then(|l| l.text.split(':').next())
+        .is_some_and(|k| markdown::has_word(k, &["final"]));
+    if final_section || final_key {
+        Settled::History(last)
+    } else {
+        Settled::Conflict
     }
 }
 
@@ -104,19 +253,20 @@ fn closing_heading(h: &markdown::Heading) -> bool {
             )
         })
         && words.iter().all(|w| {
-            matches!(
-                w.as_str(),
-                "final"
-                    | "a7"
-                    | "b4a"
-                    | "review"
-                    | "structural"
-                    | "disposition"
-                    | "conclusion"
-                    | "signoff"
-                    | "sign"
-                    | "off"
-            )
+            super::readiness::slice_id(&w.to_ascii_uppercase()).is_some()
+                || matches!(
+                    w.as_str(),
+                    "final"
+                        | "a7"
+                        | "b4a"
+                        | "review"
+                        | "structural"
+                        | "disposition"
+                        | "conclusion"
+                        | "signoff"
+                        | "sign"
+                        | "off"
+                )
         })
 }
 
@@ -132,15 +282,40 @@ pub fn decision_tokens<T: Copy + PartialEq>(
     words: &[&str],
     parse: impl Fn(&str) -> Option<T>,
 ) -> Tokens<T> {
+    decision_tokens_keyed(doc, words, words, parse)
+}
+
+/// Headings of sections that report checks run, not decisions: a `- Outcome: pass` there
+/// is a command's result.
+const VERIFICATION_WORDS: &[&str] = &["verification", "validation", "commands", "checks"];
+
+/// [`decision_tokens`] with the words of key lines apart from the words of headings
+/// (`key_words`: [`DECISION_KEYS`] for dispositions). Key lines in a section whose heading
+/// names verification (`## Verification Command Outcomes`) are results, not decisions.
+pub fn decision_tokens_keyed<T: Copy + PartialEq>(
+    doc: &Doc,
+    words: &[&str],
+    key_words: &[&str],
+    parse: impl Fn(&str) -> Option<T>,
+) -> Tokens<T> {
     let mut tokens: Vec<(u32, u32, T)> = Vec::new();
     // The lines with a token so far (a look-up per line, not a scan of every token).
     let mut token_lines: std::collections::HashSet<u32> = std::collections::HashSet::new();
     let mut invalid = Vec::new();
+    let results: Vec<std::ops::Range<usize>> = doc
+        .sections(|t| markdown::has_word(t, VERIFICATION_WORDS))
+        .into_iter()
+        .map(|(_, r)| r)
+        .collect();
     for l in doc.visible(doc.all()) {
         let t = markdown::strip_line_markers(l.text.trim_start());
         let Some(colon) = t.find(':') else { continue };
         let key = t[..colon].trim_matches(['*', '_', '`', ' ']);
-        if key.is_empty() || key.split_whitespace().count() > 4 || !markdown::has_word(key, words) {
+        if key.is_empty()
+            || key.split_whitespace().count() > 4
+            || !markdown::has_word(key, key_words)
+            || results.iter().any(|r| r.contains(&(l.no as usize - 1)))
+        {
             continue;
         }
         let v = t[colon + 1..].trim_start_matches('*');
@@ -159,8 +334,9 @@ pub fn decision_tokens<T: Copy + PartialEq>(
             }
             // Only a key that is the decision word itself (`Decision: maybe`) states an
             // unreadable decision; "Keep forward-only posture: no rollback" is prose.
-            None if words.iter().any(|w| key.eq_ignore_ascii_case(w))
-                || key.eq_ignore_ascii_case("final decision") =>
+            None if key_words.iter().any(|w| key.eq_ignore_ascii_case(w))
+                || key.eq_ignore_ascii_case("final decision")
+                || key.eq_ignore_ascii_case("final disposition") =>
             {
                 invalid.push((l.no, col, value))
             }
@@ -311,7 +487,16 @@ fn prose_findings(path: &str, doc: &Doc, resolver: &mut Resolver, d: &mut Dispos
                         return None;
                     };
                     Some((s, it.col, it.line))
+                })
+                .or_else(|| {
+                    // In words, with no token: `(fixed)`, `fixed in `6b83860``.
+                    status_in_words(&it.text).map(|s| (s, word_col(doc, it, s), it.line))
                 });
+            if status.is_none() && states_none(&it.text) {
+                // "None.", "- blocking/high: none", "No material debt requiring changes.":
+                // the review found nothing here; not a finding.
+                continue;
+            }
             let severity = toks
                 .iter()
                 .find_map(|(_, i)| parse_severity(&i.text))
@@ -326,7 +511,8 @@ fn prose_findings(path: &str, doc: &Doc, resolver: &mut Resolver, d: &mut Dispos
                                 .then(|| parse_severity(w))
                                 .flatten()
                         })
-                });
+                })
+                .or_else(|| leading_severity(&it.text));
             let id = format!("{}", n + 1);
             let label = format!("finding {} (`{}`)", n + 1, short(&it.text));
             let err =
@@ -532,6 +718,16 @@ fn short(s: &str) -> String {
 /// Parses and judges a disposition document. `path` is the document's repository-relative
 /// path (used in findings); anchors are resolved with `resolver`.
 pub fn check(path: &str, text: &str, resolver: &mut Resolver) -> Disposition {
+    check_with(path, text, resolver, &Vocabulary::default())
+}
+
+/// [`check`] with the decision words of a pipeline.
+pub fn check_with(
+    path: &str,
+    text: &str,
+    resolver: &mut Resolver,
+    vocab: &Vocabulary,
+) -> Disposition {
     let doc = Doc::parse(text);
     let mut d = Disposition::default();
     let err =
@@ -544,7 +740,11 @@ pub fn check(path: &str, text: &str, resolver: &mut Resolver) -> Disposition {
         .iter()
         .filter(|t| t.column("id").is_some() && t.column("severity").is_some())
         .collect();
-    if findings_tables.is_empty() && !prose_findings(path, &doc, resolver, &mut d) {
+    let listed = !findings_tables.is_empty() || prose_findings(path, &doc, resolver, &mut d);
+    let history = history_findings(path, &doc, &mut d);
+    // A document stating its review closed (`- status: `closed``) with an approving
+    // decision needs no findings list: the changes it lists are the closed findings.
+    if !listed && !history && !changes_closed(&doc) && !none_stated(&doc) {
         d.findings.push(
             err("findings-missing", 0, 0, "no findings: neither a findings table (id, severity, status, evidence, owner, rationale, target slice) nor a list under a heading naming the findings".into())
                 .with_help("list the findings, even when the review found nothing (a table with no rows); see docs/closure-format.md"),
@@ -695,7 +895,10 @@ pub fn check(path: &str, text: &str, resolver: &mut Resolver) -> Disposition {
     }
 
     // The decision.
-    let (tokens, invalid) = decision_tokens(&doc, DECISION_WORDS, parse_decision);
+    let closed = changes_closed(&doc);
+    let (tokens, invalid) = decision_tokens_keyed(&doc, DECISION_WORDS, DECISION_KEYS, |v| {
+        vocab.parse(v, closed)
+    });
     for (line, col, v) in &invalid {
         d.findings.push(err(
             "decision-invalid",
@@ -704,8 +907,9 @@ pub fn check(path: &str, text: &str, resolver: &mut Resolver) -> Disposition {
             format!("decision `{v}` is neither `approve` nor `reject`"),
         ));
     }
-    match tokens.first() {
-        None if invalid.is_empty() => d.findings.push(
+    let settled = settle(&doc, &tokens);
+    match settled {
+        Settled::None if invalid.is_empty() => d.findings.push(
             err(
                 "decision-missing",
                 0,
@@ -714,11 +918,10 @@ pub fn check(path: &str, text: &str, resolver: &mut Resolver) -> Disposition {
             )
             .with_help("state the outcome of the re-review: `## Decision` then `approve`"),
         ),
-        None => {}
-        Some(&(line, col, first)) => {
-            let conflict: Vec<&(u32, u32, Decision)> =
-                tokens.iter().filter(|t| t.2 != first).collect();
-            for (l, c, v) in &conflict {
+        Settled::None => {}
+        Settled::Conflict => {
+            let (line, _, first) = tokens[0];
+            for (l, c, v) in tokens.iter().filter(|t| t.2 != first) {
                 d.findings.push(err(
                     "decision-conflict",
                     *l,
@@ -730,14 +933,27 @@ pub fn check(path: &str, text: &str, resolver: &mut Resolver) -> Disposition {
                     ),
                 ));
             }
-            if conflict.is_empty() && invalid.is_empty() {
-                d.decision = Some((first, line));
-                if first == Decision::Reject {
+        }
+        Settled::One(i) | Settled::History(i) => {
+            let (line, col, decision) = tokens[i];
+            if invalid.is_empty() {
+                d.decision = Some((decision, line));
+                if decision == Decision::Reject {
+                    let word = doc
+                        .lines
+                        .get(line as usize - 1)
+                        .and_then(|l| {
+                            let rest: String = l.text.chars().skip(col as usize - 1).collect();
+                            rest.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-'))
+                                .find(|w| !w.is_empty())
+                                .map(str::to_string)
+                        })
+                        .unwrap_or_else(|| "reject".into());
                     d.findings.push(err(
                         "decision-reject",
                         line,
                         col,
-                        "the decision is `reject`: the slice is not closed".into(),
+                        format!("the decision is `{word}`: the slice is not closed"),
                     ));
                 }
             }
@@ -755,4 +971,306 @@ pub fn check(path: &str, text: &str, resolver: &mut Resolver) -> Disposition {
         }
     }
     d
+}
+
+/// The status words a finding may carry in plain words (no token), and what they mean.
+const STATUS_WORDS: &[&str] = &["resolved", "fixed", "closed", "addressed"];
+
+/// A finding's status stated in words in its own text, when it carries no token: a word of
+/// [`STATUS_WORDS`] in brackets (`(fixed)`), before `in`, `by`, `via`, `with`, `through` or
+/// `and` (`fixed in `6b83860``, `resolved in B5 by …`), or ending the text. A word turned
+/// over or put off (`not fixed`, `to be fixed`, `fixed later`) states nothing.
+fn status_in_words(text: &str) -> Option<&'static str> {
+    let lower = text.to_ascii_lowercase();
+    let words: Vec<(usize, &str)> = lower
+        .split_inclusive(|c: char| !c.is_ascii_alphanumeric())
+        .scan(0usize, |at, w| {
+            let start = *at;
+            *at += w.len();
+            Some((
+                start,
+                w.trim_end_matches(|c: char| !c.is_ascii_alphanumeric()),
+            ))
+        })
+        .filter(|(_, w)| !w.is_empty())
+        .collect();
+    for (k, (at, w)) in words.iter().enumerate() {
+        if !STATUS_WORDS.contains(w) {
+            continue;
+        }
+        let prev = k.checked_sub(1).map(|p| words[p].1);
+        if prev.is_some_and(|p| {
+            matches!(
+                p,
+                "not" | "never" | "be" | "unless" | "until" | "if" | "once" | "when" | "un"
+            )
+        }) {
+            continue;
+        }
+        let bracketed = lower[..*at].ends_with('(') && lower[at + w.len()..].starts_with(')');
+        let next = words.get(k + 1).map(|n| n.1);
+        let led = next
+            .is_some_and(|n| matches!(n, "in" | "by" | "via" | "with" | "through" | "and" | "at"));
+        let last = next.is_none();
+        if bracketed || led || last {
+            return Some("resolved");
+        }
+    }
+    None
+}
+
+/// The column of a status stated in words ([`status_in_words`]) on the item's line: the
+/// first status word there, else the item's own column.
+fn word_col(doc: &Doc, it: &markdown::Item, _status: &str) -> u32 {
+    let Some(line) = doc.lines.get(it.line as usize - 1) else {
+        return it.col;
+    };
+    let lower = line.text.to_ascii_lowercase();
+    STATUS_WORDS
+        .iter()
+        .filter_map(|w| lower.find(w))
+        .min()
+        .map_or(it.col, |b| lower[..b].chars().count() as u32 + 1)
+}
+
+/// A severity leading a finding's text: `High: stale lock reclaim …`, `**Medium**: …`.
+fn leading_severity(text: &str) -> Option<&'static str> {
+    let t = strip_emphasis(text.trim_start());
+    let (head, _) = t.split_once(':')?;
+    let head = strip_emphasis(head).to_ascii_lowercase();
+    match head.trim() {
+        "blocking" | "blocker" | "critical" | "p0" => Some("blocking"),
+        "high" | "p1" => Some("high"),
+        "medium" | "p2" => Some("medium"),
+        "low" | "p3" | "nit" => Some("low"),
+        _ => None,
+    }
+}
+
+/// Whether a findings item says the review found nothing: `None.`, `None (`P0`/`P1`): no
+/// blocking findings identified`, `blocking/high: none`, `Nothing to report`, or a sentence
+/// opening with `No` about findings, issues, debt or action (`No material structural debt
+/// requiring changes.`, `No architecture pivots recommended.`).
+fn states_none(text: &str) -> bool {
+    let t = strip_emphasis(text.trim()).to_ascii_lowercase();
+    let t = t.trim_start_matches(['-', '*', ' ']);
+    let first = t
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .find(|w| !w.is_empty())
+        .unwrap_or("");
+    if matches!(first, "none" | "nothing") {
+        return true;
+    }
+    // `blocking/high: none`, `medium: none.`
+    if let Some((k, v)) = t.split_once(':') {
+        let v = v.trim().trim_end_matches('.');
+        if matches!(v, "none" | "no findings" | "0" | "nothing")
+            && k.split(|c: char| !c.is_ascii_alphanumeric())
+                .filter(|w| !w.is_empty())
+                .all(|w| parse_severity(w).is_some() || matches!(w, "findings" | "issues"))
+        {
+            return true;
+        }
+    }
+    first == "no"
+        && [
+            "finding",
+            "issue",
+            "debt",
+            "action",
+            "change",
+            "pivot",
+            "blocker",
+            "problem",
+            "defect",
+            "regression",
+            "required",
+            "recommended",
+            "identified",
+            "needed",
+        ]
+        .iter()
+        .any(|w| t.contains(w))
+        && ![
+            "(high)",
+            "(blocking)",
+            "(critical)",
+            "(medium)",
+            "[high]",
+            "[medium]",
+        ]
+        .iter()
+        .any(|w| t.contains(w))
+}
+
+/// Findings written as a review history rather than under a findings heading: items led by
+/// a severity (`1. High: stale-lock reclaim …`) in the sections of each review round (`##
+/// Initial Review` with `- Findings:`, `## Re-Review` with `- Remaining issue:`). Each is
+/// closed by its own words (`(fixed)`, `fixed in …`), by a later closure statement (`High
+/// finding closed.`, `All findings closed.`), or by the next fix section (a heading naming a
+/// fix: `## Fix Cycle 1`) when that lists at least one fix per finding of its round
+/// (numbered items under a `Fixes applied:` or `Implemented fixes:` item). One that nothing
+/// closes is open. Returns whether the document has such findings.
+fn history_findings(path: &str, doc: &Doc, d: &mut Disposition) -> bool {
+    let heads = doc.headings();
+    let findings_sections: Vec<std::ops::Range<usize>> = doc
+        .sections(|t| markdown::has_word(t, &["findings", "finding"]))
+        .into_iter()
+        .map(|(_, r)| r)
+        .collect();
+    let heading_of = |index: usize| heads.iter().rev().find(|h| h.index <= index);
+    let is_fix_heading =
+        |h: &markdown::Heading| markdown::has_word(&h.title, &["fix", "fixes", "remediation"]);
+    let items = doc.items(doc.all());
+    // The label an item sits under: the nearest earlier item of the same section ending with
+    // `:` (`- Fixes applied:`, `- Verification:`), or its parent's text.
+    let label_of = |k: usize| -> String {
+        let sec = heading_of(items[k].index).map(|h| h.index);
+        if let Some(p) = items[k].parent {
+            return items[p].text.to_ascii_lowercase();
+        }
+        items[..k]
+            .iter()
+            .rev()
+            .take_while(|x| heading_of(x.index).map(|h| h.index) == sec)
+            .find(|x| x.text.trim_end().ends_with(':'))
+            .map(|x| x.text.to_ascii_lowercase())
+            .unwrap_or_default()
+    };
+    // Fix sections in order: (heading index, fixes listed).
+    let mut fixes: Vec<(usize, usize)> = Vec::new();
+    for h in heads.iter().filter(|h| is_fix_heading(h)) {
+        let n = items
+            .iter()
+            .enumerate()
+            .filter(|(_, x)| heading_of(x.index).is_some_and(|hh| hh.index == h.index))
+            .filter(|(k, x)| {
+                !x.text.trim_end().ends_with(':') && {
+                    let l = label_of(*k);
+                    markdown::has_word(&l, &["fix", "fixes", "fixed", "changes", "implemented"])
+                }
+            })
+            .count();
+        fixes.push((h.index, n));
+    }
+    // Closure statements: (line index, severity or None for all).
+    let mut closures: Vec<(usize, Option<&'static str>)> = Vec::new();
+    for l in doc.visible(doc.all()) {
+        let t = markdown::strip_line_markers(l.text.trim_start()).to_ascii_lowercase();
+        let w: Vec<&str> = t
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .collect();
+        if w.len() < 3 || w.len() > 6 {
+            continue;
+        }
+        let closed = matches!(w[w.len() - 1], "closed" | "resolved" | "fixed");
+        let negated = w.iter().any(|x| matches!(*x, "not" | "no" | "never"));
+        if !closed || negated {
+            continue;
+        }
+        if w[0] == "all" && w.iter().any(|x| matches!(*x, "findings" | "issues")) {
+            closures.push((l.no as usize - 1, None));
+        } else if let Some(sev) = parse_severity(w[0])
+            .filter(|_| matches!(w[1], "finding" | "findings" | "issue" | "issues"))
+        {
+            closures.push((l.no as usize - 1, Some(sev)));
+        }
+    }
+    // The findings, grouped in rounds by the fix sections after them.
+    let found: Vec<(usize, &'static str)> = items
+        .iter()
+        .enumerate()
+        .filter(|(_, x)| !findings_sections.iter().any(|r| r.contains(&x.index)))
+        .filter(|(_, x)| !heading_of(x.index).is_some_and(&is_fix_heading))
+        .filter_map(|(k, x)| leading_severity(&x.text).map(|s| (k, s)))
+        .collect();
+    let round_of = |index: usize| fixes.iter().position(|(h, _)| *h > index);
+    for (n, &(k, sev)) in found.iter().enumerate() {
+        let it = &items[k];
+        let round = round_of(it.index);
+        let in_round = found
+            .iter()
+            .filter(|(j, _)| round_of(items[*j].index) == round)
+            .count();
+        let by_words = status_in_words(&it.text).is_some();
+        let by_statement = closures
+            .iter()
+            .any(|(at, s)| *at > it.index && s.is_none_or(|s| s == sev));
+        let by_fixes = round.is_some_and(|r| fixes[r].1 >= in_round);
+        let resolved = by_words || by_statement || by_fixes;
+        let label = format!("finding {} (`{}`)", n + 1, short(&it.text));
+        if !resolved {
+            match sev {
+                "low" => {}
+                "medium" => d.findings.push(
+                    Finding::error(
+                        "medium-open",
+                        path,
+                        it.line,
+                        it.col,
+                        format!("{label} is a medium that no later fix or closure closes"),
+                    )
+                    .with_severity(Severity::Warning),
+                ),
+                _ => d.findings.push(
+                    Finding::error(
+                        "blocking-or-high-not-resolved",
+                        path,
+                        it.line,
+                        it.col,
+                        format!(
+                            "{label} is {sev} and nothing closes it: no status in its words, no later `{} finding closed`, and no fix section after it listing a fix for each finding of its round",
+                            capitalise(sev)
+                        ),
+                    )
+                    .with_help("record the fix: a `## Fix Cycle` listing the fixes, or a closure line (`High finding closed.`) after the re-review"),
+                ),
+            }
+        }
+        d.items.push(Item {
+            line: it.line,
+            id: format!("{}", n + 1),
+            severity: sev.to_string(),
+            status: if resolved { "resolved" } else { "open" }.to_string(),
+            owner: String::new(),
+            rationale: String::new(),
+            target_slice: String::new(),
+        });
+    }
+    !found.is_empty()
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+        .unwrap_or_default()
+}
+
+/// Whether a key line says there is nothing to find: `findings: none`, `- architecture
+/// drift: none`, `follow-up required: none`, `blocking/high: none`.
+fn none_stated(doc: &Doc) -> bool {
+    doc.visible(doc.all()).any(|l| {
+        let t = markdown::strip_line_markers(l.text.trim_start()).to_ascii_lowercase();
+        let Some((k, v)) = t.split_once(':') else {
+            return false;
+        };
+        let v = strip_emphasis(v.trim()).trim_end_matches('.').to_string();
+        v == "none"
+            && k.split_whitespace().count() <= 4
+            && [
+                "finding",
+                "issue",
+                "follow-up",
+                "followup",
+                "drift",
+                "debt",
+                "blocker",
+                "blocking",
+                "high",
+            ]
+            .iter()
+            .any(|w| k.contains(w))
+    })
 }

@@ -470,6 +470,60 @@ pub fn looks_like_file(t: &str) -> bool {
     ext_ok && (t.contains('/') || t.ends_with(".md"))
 }
 
+/// A git revision range (`codex/phase-f..HEAD`, `main...topic`): `..` joining two names,
+/// not a path component.
+pub fn is_git_range(t: &str) -> bool {
+    t.match_indices("..").any(|(at, _)| {
+        let before = t[..at].chars().next_back();
+        let after = t[at..].trim_start_matches('.').chars().next();
+        before.is_some_and(|c| c != '/' && c != '.') && after.is_some_and(|c| c != '/')
+    })
+}
+
+/// Whether an absolute path lies in a folder of the user's own configuration, outside any
+/// repository: a dot-folder directly under a home directory (`/Users/me/.codex/skills/…`,
+/// `/home/me/.config/…`, `~/.agents/prompts/…`). Such a file (a skill, a prompt) is context
+/// for the reader, not a file of the target.
+pub fn in_user_config(path: &str) -> bool {
+    let parts: Vec<&str> = path.split('/').collect();
+    match parts.as_slice() {
+        ["~", dot, ..] => dot.starts_with('.') && dot.len() > 1,
+        ["", "Users" | "home", _, dot, _, ..] => dot.starts_with('.') && dot.len() > 1,
+        ["", "root", dot, _, ..] => dot.starts_with('.') && dot.len() > 1,
+        _ => false,
+    }
+}
+
+/// What a line says of the files it names: that they must not exist, stay absent on
+/// purpose, or are written later. Such a citation is no dangling reference.
+pub fn says_absent(line: &str) -> bool {
+    let l = line.to_ascii_lowercase();
+    [
+        "must not exist",
+        "should not exist",
+        "does not exist",
+        "not exist",
+        "intentionally absent",
+        "remains absent",
+        "remain absent",
+        "stays absent",
+        "is absent",
+        "are absent",
+        "not yet written",
+        "written later",
+        "will be written",
+        "will be published",
+        "to be written",
+        "to be published",
+        "publish `",
+        "is not created",
+        "not allowed",
+        "forbidden",
+    ]
+    .iter()
+    .any(|p| l.contains(p))
+}
+
 /// A file a document cites: where, and the path as written (a `:line` suffix kept for the
 /// anchor check).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -493,7 +547,7 @@ pub fn citations(doc: &markdown::Doc) -> Vec<Citation> {
                 let file = parse_anchor(&i.text)
                     .map(|(p, _, _)| p)
                     .unwrap_or_else(|| i.text.clone());
-                if !looks_like_file(&file) {
+                if !looks_like_file(&file) || is_git_range(&file) {
                     continue;
                 }
                 i.text.clone()
@@ -530,8 +584,25 @@ pub fn check_citations(
 ) -> usize {
     let doc = markdown::Doc::parse(text);
     let cites = citations(&doc);
+    // Lines naming a file of the user's own configuration: a bare name there is of the
+    // same folder (`` `~/.x/prompts/a.md` maps to `b.md` ``).
+    let config_lines: Vec<u32> = cites
+        .iter()
+        .filter(|c| in_user_config(&c.text))
+        .map(|c| c.line)
+        .collect();
     for c in &cites {
         if !anchors && parse_anchor(&c.text).is_some() {
+            continue;
+        }
+        let line_text = doc
+            .lines
+            .get(c.line as usize - 1)
+            .map_or("", |l| l.text.as_str());
+        if in_user_config(&c.text)
+            || (!c.text.contains('/') && config_lines.contains(&c.line))
+            || says_absent(line_text)
+        {
             continue;
         }
         let err = match parse_anchor(&c.text) {

@@ -50,6 +50,10 @@ pub struct Readiness {
     /// Slices in order, with their dependencies.
     pub order: Vec<(String, Vec<String>)>,
     pub owners: Vec<(String, String)>,
+    /// Owners by concern (concern, owner), when the owners are not given per slice.
+    pub concern_owners: Vec<(String, String)>,
+    /// Opening steps of an order naming no slice (line, text), before the next packet.
+    pub steps: Vec<(u32, String)>,
     pub findings: Vec<Finding>,
 }
 
@@ -223,6 +227,34 @@ fn table_lines(tables: &[Table]) -> Vec<u32> {
 /// Parses and judges the readiness document at repository-relative `path`.
 /// `require_ready` turns a consistent `not-ready` posture from a warning into an error.
 pub fn check(path: &str, text: &str, require_ready: bool) -> Readiness {
+    check_with(path, text, require_ready, true)
+}
+
+/// The phase a readiness document opens: the letter of the first `Phase X` in its title, else
+/// in a heading naming the order (`## Ordering Guidance for Phase E Start`).
+pub fn next_phase(text: &str) -> Option<char> {
+    let doc = Doc::parse(text);
+    let heads = doc.headings();
+    let of = |t: &str| {
+        let w: Vec<&str> = t.split(|c: char| !c.is_ascii_alphanumeric()).collect();
+        w.windows(2).find_map(|p| {
+            (p[0].eq_ignore_ascii_case("phase") && p[1].len() == 1)
+                .then(|| p[1].chars().next())
+                .flatten()
+                .filter(char::is_ascii_uppercase)
+        })
+    };
+    heads
+        .first()
+        .and_then(|h| of(&h.title))
+        .or_else(|| heads.iter().find_map(|h| of(&h.title)))
+}
+
+/// [`check`], saying whether the next phase's packet is written (`next_packet`): until it
+/// is, the order may be a list of opening steps that names no slice of it ("Start with the
+/// Phase E planning packet", "F1+ runtime slices in packet order"), and owners may be given
+/// by concern.
+pub fn check_with(path: &str, text: &str, require_ready: bool, next_packet: bool) -> Readiness {
     let doc = Doc::parse(text);
     let mut r = Readiness::default();
     let err =
@@ -273,7 +305,15 @@ pub fn check(path: &str, text: &str, require_ready: bool) -> Readiness {
 
     // Blockers: every statement of every section whose heading names blockers, unless it
     // says there are none; or a `Blockers:` line.
-    let blocker_sections = doc.sections(|t| markdown::has_word(t, &["blockers", "blocker"]));
+    // `## Blockers`, `## Blocking Items`; not `## Non-Blocking Carry-Forward`.
+    let blocker_sections = doc.sections(|t| {
+        let l = t.to_ascii_lowercase();
+        markdown::has_word(t, &["blockers", "blocker"])
+            || (markdown::has_word(t, &["blocking"])
+                && !l.contains("non-blocking")
+                && !l.contains("non blocking")
+                && !l.contains("nonblocking"))
+    });
     let kv = markdown::key_value_lines(&doc, "blockers");
     if blocker_sections.is_empty() && kv.is_empty() {
         r.findings.push(err(
@@ -340,7 +380,12 @@ pub fn check(path: &str, text: &str, require_ready: bool) -> Readiness {
     // dependency rules in a `depends on` column or stated as "B1 depends on B0".
     let mut rules: Vec<(u32, u32, String, Vec<String>)> = Vec::new();
     let mut explicit_deps = false;
-    match doc.section(|t| markdown::has_word(t, &["order", "ordered", "sequence", "sequencing"])) {
+    match doc.section(|t| {
+        markdown::has_word(
+            t,
+            &["order", "ordered", "ordering", "sequence", "sequencing"],
+        )
+    }) {
         None => r.findings.push(err(
             "order-section-missing",
             0,
@@ -394,6 +439,8 @@ pub fn check(path: &str, text: &str, require_ready: bool) -> Readiness {
                 }
                 match first_slice(&it.text) {
                     Some(s) => declared.push((it.line, it.col, s)),
+                    // An opening step before the next packet names its slices.
+                    None if !next_packet => r.steps.push((it.line, it.text.clone())),
                     None => r.findings.push(err(
                         "order-slice-missing",
                         it.line,
@@ -456,7 +503,7 @@ pub fn check(path: &str, text: &str, require_ready: bool) -> Readiness {
                     r.order.push((s.clone(), Vec::new()));
                 }
             }
-            if r.order.is_empty() {
+            if r.order.is_empty() && r.steps.is_empty() {
                 r.findings.push(err(
                     "order-empty",
                     h.line,
@@ -528,8 +575,33 @@ pub fn check(path: &str, text: &str, require_ready: bool) -> Readiness {
                 .find_map(|t| owner_column(t).map(|oi| (t, oi)))
             {
                 matrix_line = t.header_line;
+                let by_concern =
+                    t.column_containing(&["slice"]).is_none() && t.column("concern").is_some();
                 let si = t.column_containing(&["slice"]).unwrap_or(0);
-                for row in &t.rows {
+                for row in t.rows.iter().filter(|_| by_concern) {
+                    // Owners by concern (`| Concern | Owner | … |`): each concern has one.
+                    let owner = row
+                        .cells
+                        .get(oi)
+                        .map(|c| c.text.clone())
+                        .unwrap_or_default();
+                    let concern = row
+                        .cells
+                        .get(si)
+                        .map(|c| c.text.clone())
+                        .unwrap_or_default();
+                    if is_blank_value(&owner) {
+                        r.findings.push(err(
+                            "owner-missing",
+                            row.line,
+                            row.cells.get(oi).map_or(1, |c| c.col),
+                            format!("concern `{}` has no owner", strip_emphasis(&concern)),
+                        ));
+                    } else {
+                        r.concern_owners.push((strip_emphasis(&concern), owner));
+                    }
+                }
+                for row in t.rows.iter().filter(|_| !by_concern) {
                     let Some(sc) = row.cells.get(si) else {
                         continue;
                     };
@@ -561,6 +633,20 @@ pub fn check(path: &str, text: &str, require_ready: bool) -> Readiness {
                     }
                 }
                 if rows.is_empty() {
+                    // A list of teams, each with what it owns: `` `@runtime-host`: own the
+                    // slice sequencing``, `Steward/orchestrator: enforce …`.
+                    for it in doc.items(range.clone()) {
+                        if let Some((who, what)) = it.text.split_once(':')
+                            && !is_blank_value(who)
+                            && who.split_whitespace().count() <= 3
+                            && !what.trim().is_empty()
+                        {
+                            r.concern_owners
+                                .push((what.trim().to_string(), strip_emphasis(who.trim())));
+                        }
+                    }
+                }
+                if rows.is_empty() && r.concern_owners.is_empty() {
                     r.findings.push(err(
                         "owners-table-missing",
                         h.line,
@@ -582,7 +668,8 @@ pub fn check(path: &str, text: &str, require_ready: bool) -> Readiness {
                     r.owners.push((slice, owner));
                 }
             }
-            for (slice, deps) in &r.order {
+            // Owners by concern are not matched with slices.
+            for (slice, deps) in r.order.iter().filter(|_| r.concern_owners.is_empty()) {
                 if deps.is_empty() && !r.owners.iter().any(|(s, _)| s == slice) {
                     r.findings.push(err(
                         "opening-slice-without-owner",

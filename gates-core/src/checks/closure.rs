@@ -64,6 +64,9 @@ pub struct Params {
     /// Absolute directories that stand for the target's root in evidence anchors.
     #[serde(default)]
     pub worktree_prefixes: Vec<String>,
+    /// The decision words and their meaning (`approve`, `reject`, `approve_when_closed`
+    /// lists; each defaults as in docs/closure-format.md).
+    pub decisions: Option<disposition::Vocabulary>,
 }
 
 pub fn validate(t: &toml::Table) -> Result<(), ParamError> {
@@ -188,6 +191,7 @@ fn structural_record(
         crate::artifacts::names::walk(ctx.pass_root)?
             .into_iter()
             .filter(|f| !f.contains('/') && set.is_match(f))
+            .filter(|f| p.record.is_some() || !implementation_final(f))
             .collect()
     } else {
         Vec::new()
@@ -230,7 +234,8 @@ fn structural_record(
             Err(_) => (Vec::new(), format!("`{closer}` does not exist")),
             Ok(text) => {
                 let mut r = super::evidence_resolver(ctx, &p.worktree_prefixes);
-                let d = disposition::check(&closer_rel, &text, &mut r);
+                let vocab = p.decisions.clone().unwrap_or_default();
+                let d = disposition::check_with(&closer_rel, &text, &mut r, &vocab);
                 let open = d
                     .items
                     .iter()
@@ -400,7 +405,25 @@ fn run(ctx: &CheckCtx, default_doc: &str) -> Result<CheckOutput, GateError> {
         .unwrap_or_default();
     let mut resolver =
         super::evidence_resolver(ctx, &p.worktree_prefixes).with_bases(&doc_dir, &packet);
-    let d = disposition::check(&rel, &text, &mut resolver);
+    let vocab = p.decisions.clone().unwrap_or_default();
+    let mut d = disposition::check_with(&rel, &text, &mut resolver, &vocab);
+    let deleted = deleted_by_cleanup(ctx.pass_root);
+    for f in d.findings.iter_mut() {
+        let cited = f
+            .message
+            .strip_prefix("cites `")
+            .and_then(|m| m.split('`').next())
+            .unwrap_or("");
+        let name = cited.rsplit('/').next().unwrap_or(cited);
+        if f.rule == "cited-artifact-missing" && deleted.iter().any(|x| x == name) {
+            f.rule = "cited-artifact-deleted-by-cleanup".into();
+            f.severity = crate::finding::Severity::Warning;
+            f.message = format!(
+                "{} (the phase's cleanup manifest deletes it as superseded: the citation is history)",
+                f.message
+            );
+        }
+    }
     let open = d.items.iter().filter(|i| i.status == "open").count();
     out.notes.push(format!(
         "{rel}: {} finding(s), {open} open; decision: {}",
@@ -508,3 +531,43 @@ pub const RULES: &[Rule] = &[
         FIX,
     ),
 ];
+
+/// The files a cleanup manifest of the pass root (`*CLEANUP_MANIFEST*.md`) deletes, by
+/// name: a disposition written before the cleanup cites its sources, which the cleanup then
+/// deletes as superseded.
+fn deleted_by_cleanup(pass_root: &std::path::Path) -> Vec<String> {
+    let Ok(dir) = std::fs::read_dir(pass_root) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut manifests: Vec<String> = dir
+        .filter_map(Result::ok)
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| n.contains("CLEANUP_MANIFEST") && n.ends_with(".md"))
+        .collect();
+    manifests.sort();
+    for m in manifests {
+        let Ok(text) = crate::fs::careful::read_to_string(pass_root.join(&m)) else {
+            continue;
+        };
+        let (parsed, _) = crate::artifacts::cleanup::parse(&m, &text);
+        for e in parsed.entries {
+            if e.action == crate::artifacts::cleanup::Action::Delete {
+                out.push(e.path.rsplit('/').next().unwrap_or(&e.path).to_string());
+            }
+        }
+    }
+    out
+}
+
+/// An agent document of another slice that happens to say "structural" in its name
+/// (`AGENT_3_FINAL_F3_STRUCTURAL_EVIDENCE_GATES.md`, `AGENT_7_FINAL_E7_STEWARD_STRUCTURAL_CHECK.md`):
+/// after the agent's id, its name names a slice without the structural suffix (`F3`, not
+/// `F5A`). It is not the structural record.
+fn implementation_final(f: &str) -> bool {
+    let stem = f.strip_suffix(".md").unwrap_or(f);
+    stem.split('_').skip(2).any(|w| {
+        crate::artifacts::readiness::slice_id(w)
+            .is_some_and(|id| id.ends_with(|c: char| c.is_ascii_digit()))
+    })
+}

@@ -39,6 +39,10 @@ pub struct Params {
     pub canonical_docs: Option<Vec<String>>,
     /// Closure documents (relative to the pass root).
     pub closure_documents: Option<Vec<String>>,
+    /// The files the cleanup must retain, as file-name globs (default: the phase's required
+    /// outputs, the orchestrator files, agent finals and closure outputs). The later runbooks
+    /// keep a minimal set: report, handoff, dispositions, manifest, readiness.
+    pub protected: Option<Vec<String>>,
 }
 
 impl Params {
@@ -50,6 +54,7 @@ impl Params {
             archive_dir: self.archive_dir.unwrap_or(d.archive_dir),
             canonical_docs: self.canonical_docs.unwrap_or(d.canonical_docs),
             closure_documents: self.closure_documents.unwrap_or(d.closure_documents),
+            protected_globs: self.protected,
             ..d
         }
     }
@@ -155,6 +160,14 @@ pub const RULES: &[Rule] = &[
 
 pub fn validate(t: &toml::Table) -> Result<(), ParamError> {
     let p: Params = parse_params(t)?;
+    for g in p.protected.iter().flatten() {
+        if let Err(e) = globset::Glob::new(g) {
+            return Err(ParamError {
+                message: format!("`protected` glob {g:?} is invalid: {e}"),
+                key: Some("protected".into()),
+            });
+        }
+    }
     if let Some(a) = &p.archive_dir {
         let path = std::path::Path::new(a);
         if a.is_empty()

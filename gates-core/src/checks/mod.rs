@@ -6,6 +6,7 @@
 pub mod agent_outputs;
 pub mod ci_drift;
 pub mod closure;
+pub mod conditional_disposition;
 pub mod docs_cleanup;
 pub mod handoff;
 pub mod metadata_contract;

@@ -5,11 +5,13 @@
 //! check --runbook FILE`) it equals that file byte for byte. The checksum header `cargo xtask
 //! artifacts init` writes is optional (people write the runbook down themselves); when
 //! present, the body under it must still hash to the recorded SHA-256.
-//! `ORCHESTRATOR_SCRATCHPAD.md` exists and is not empty; its entries (headings below the
-//! title, else top-level list items) each carry a timestamp (`2026-02-20T23:31:38Z`, a
-//! date with an optional time), and one earlier than the entry before it is a warning. It is
-//! append-only: the committed version is a prefix of the current file, and each committed
-//! version a prefix of the next one in the history.
+//! `ORCHESTRATOR_SCRATCHPAD.md` exists and is not empty. With `entry_timestamps = true` its
+//! entries (headings below the title, else top-level list items) each carry a timestamp
+//! (`2026-02-20T23:31:38Z`, a date with an optional time), and one earlier than the entry
+//! before it is a warning. With `append_only = true` the committed version is a prefix of the
+//! current file, and each committed version a prefix of the next one in the history. Both are
+//! off unless the pipeline turns them on (a runbook that asks for them; runbooks that edit
+//! registry tables in place do not).
 //!
 //! **Why.** The runbook's first act is to write the plan and the scratchpad; every later
 //! slice is judged against that plan, so it must be the runbook as written, unedited, and the
@@ -45,6 +47,15 @@ pub struct Params {
     /// The runbook the plan must equal, if any: repository-relative, or absolute (as
     /// `cargo xtask artifacts check --runbook FILE` sets it).
     pub runbook: Option<String>,
+    /// The scratchpad is append-only (its committed versions are prefixes of the next and of
+    /// the work tree's file). Off unless the pipeline's runbook asks for it;
+    /// runbooks that edit registry tables in place do not.
+    #[serde(default)]
+    pub append_only: bool,
+    /// Every scratchpad entry carries a timestamp (and they do not go back). Off unless the
+    /// pipeline's runbook asks for it.
+    #[serde(default)]
+    pub entry_timestamps: bool,
     /// The first implementation slice, whose first commit the team prep must precede
     /// (default: the first slice of a later stage than this gate's slice).
     pub first_slice: Option<String>,
@@ -74,26 +85,6 @@ const FIX: &str = "run `cargo xtask artifacts init --runbook FILE`; if the plan 
 
 /// Every rule of the orchestrator-artifacts check.
 pub const RULES: &[Rule] = &[
-    error(
-        "team-prep-missing",
-        "no scratchpad entry records the team prep (its heading or item says team prep)",
-        FIX,
-    ),
-    error(
-        "team-prep-incomplete",
-        "the team-prep entries do not record the agent sweep, the freshness and the capacity decisions",
-        FIX,
-    ),
-    error(
-        "team-prep-after-implementation",
-        "the team prep is dated after the first commit of the first implementation slice (named)",
-        FIX,
-    ),
-    error(
-        "team-prep-order-unclear",
-        "the team prep's order against the first implementation commit cannot be told",
-        FIX,
-    ),
     error(
         "plan-missing",
         "the orchestrator plan has not been written down",
@@ -295,11 +286,16 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
             ))
         }
         Ok(bytes) => {
-            check_entries(&sp_rel, &String::from_utf8_lossy(&bytes), &mut out.findings);
+            if p.entry_timestamps {
+                check_entries(&sp_rel, &String::from_utf8_lossy(&bytes), &mut out.findings);
+            }
             check_team_prep(ctx, &p, &sp_rel, &String::from_utf8_lossy(&bytes), &mut out)?;
             // Append-only: a committed version must be a prefix of the current file, and
             // every committed version a prefix of the next.
-            if git::place(ctx.repo)?.is_some() && git::is_tracked(ctx.repo, &sp_rel)? {
+            if p.append_only
+                && git::place(ctx.repo)?.is_some()
+                && git::is_tracked(ctx.repo, &sp_rel)?
+            {
                 check_history(ctx.repo, &sp_rel, &mut out.findings)?;
                 let spec = format!("HEAD:./{sp_rel}");
                 let head = git::run(ctx.repo, &["show", &spec])?;

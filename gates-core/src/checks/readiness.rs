@@ -78,14 +78,36 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
     else {
         return Ok(out);
     };
-    let r = readiness::check(&rel, &text, p.require_ready.unwrap_or(true));
+    // The next phase's packet (`PHASE_<X>_EXECUTION_PACKET.md` in the spec packet, the pass
+    // root's parent): until it is written, the order may be opening steps naming no slice.
+    let packet = ctx.pass_root.parent().unwrap_or(ctx.pass_root);
+    let next = readiness::next_phase(&text);
+    let written = next.is_some_and(|x| {
+        packet
+            .join(format!("PHASE_{x}_EXECUTION_PACKET.md"))
+            .is_file()
+    });
+    let r = readiness::check_with(&rel, &text, p.require_ready.unwrap_or(true), written);
     out.notes.push(format!(
         "{rel}: posture {}, {} blocker(s), {} slice(s) in order, {} owner(s)",
         r.posture.map(|x| x.as_str()).unwrap_or("none"),
         r.blockers.len(),
         r.order.len(),
-        r.owners.len()
+        r.owners.len() + r.concern_owners.len()
     ));
+    if !r.steps.is_empty() {
+        out.notes.push(format!(
+            "the order has {} opening step(s) naming no slice: the packet of phase {} is not written yet",
+            r.steps.len(),
+            next.map_or("(unnamed)".to_string(), |c| c.to_string())
+        ));
+    }
+    if !r.concern_owners.is_empty() {
+        out.notes.push(format!(
+            "owners by concern ({}), not matched with slices",
+            r.concern_owners.len()
+        ));
+    }
     out.findings = r.findings;
     Ok(out)
 }

@@ -57,12 +57,12 @@ pub const SHAPES: &[Shape] = &[
 
 /// Every reader over one document.
 fn read_all(text: &str, repo: &Path) {
-    let (m, f) = cleanup::parse("pass/A8_CLEANUP_MANIFEST.md", text);
+    let (m, f) = cleanup::parse("pass/K6_CLEANUP_MANIFEST.md", text);
     std::hint::black_box((m.entries.len(), f.len()));
     let mut r = evidence::Resolver::new(repo, &[]);
-    let d = disposition::check("pass/A7_REVIEW_DISPOSITION.md", text, &mut r);
+    let d = disposition::check("pass/K5_REVIEW_DISPOSITION.md", text, &mut r);
     std::hint::black_box(d.findings.len());
-    let rd = readiness::check("pass/A9_PHASE_B_READINESS.md", text, true);
+    let rd = readiness::check("pass/K7_PHASE_L_READINESS.md", text, true);
     std::hint::black_box(rd.findings.len());
     std::hint::black_box(report::parse_claims(text).is_some());
 }

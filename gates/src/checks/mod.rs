@@ -19,8 +19,9 @@ pub use gates_core::checks::{
     RunSoFar, no_roles, parse_params, resolve_inside,
 };
 pub use gates_core::checks::{
-    agent_outputs, ci_drift, closure, docs_cleanup, handoff, metadata_contract,
-    observability_contract, orchestrator_artifacts, preflight, readiness, workbreakdown_drift,
+    agent_outputs, ci_drift, closure, conditional_disposition, docs_cleanup, handoff,
+    metadata_contract, observability_contract, orchestrator_artifacts, preflight, readiness,
+    workbreakdown_drift,
 };
 
 /// Every built-in check as the pipeline loader sees it (name, aliases, params validation,
@@ -59,6 +60,7 @@ pub fn registry() -> &'static [CheckDef] {
             discovery_roots::def(),
             import_boundary::def(),
             legacy_metadata_guard::def(),
+            conditional_disposition::def(),
             all_of::def(),
         ]
     })
