@@ -1,6 +1,7 @@
 //! The gates crate's integration tests, one module per file beside this one, in one
 //! test binary (one link of the library instead of one per file).
 
+mod cache;
 mod ci;
 mod ci_github_summary;
 mod closure;

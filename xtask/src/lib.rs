@@ -33,6 +33,10 @@ struct Cli {
     /// CLICOLOR and TERM=dumb, then whether the stream is a terminal.
     #[arg(long, global = true, value_enum, default_value_t = Color::Auto, value_name = "WHEN")]
     color: Color,
+    /// Judge every gate again: neither reuse nor keep verdicts (the verdict cache of a
+    /// git target, see docs/cache.md).
+    #[arg(long, global = true)]
+    no_cache: bool,
     /// The pipeline file (default: ci/phase-a.toml of this workspace), for the subcommands
     /// that read one; also accepted after the subcommand.
     #[arg(long, value_name = "FILE")]
@@ -550,6 +554,7 @@ fn pipeline_file(cli: &Cli) -> anyhow::Result<Option<PathBuf>> {
 fn dispatch(cli: Cli) -> anyhow::Result<u8> {
     let pipeline = pipeline_file(&cli)?;
     let colour = ColorChoice::from(cli.color);
+    gates::run::cache::set_enabled(!cli.no_cache);
     match cli.cmd {
         Cmd::PhaseA(a) => phase_a(&pipeline, a, colour),
         Cmd::Gate {

@@ -6,6 +6,7 @@
 
 pub mod careful;
 pub mod output;
+pub mod record;
 pub mod source;
 pub mod state;
 

@@ -81,7 +81,9 @@ pub fn read(repo: &Path, abs: &Path) -> Result<SourceFile, ReadError> {
     let fail = |line: u32, col: u32, msg: String| ReadError {
         finding: Finding::error("unreadable-file", rel.clone(), line, col, msg),
     };
-    let real = std::fs::canonicalize(abs).map_err(|e| {
+    let real = std::fs::canonicalize(abs);
+    crate::fs::record::resolved(abs, real.as_deref().ok());
+    let real = real.map_err(|e| {
         let why = if e.raw_os_error() == Some(libc::ELOOP) {
             "is a symlink loop".to_string()
         } else {
@@ -100,8 +102,21 @@ pub fn read(repo: &Path, abs: &Path) -> Result<SourceFile, ReadError> {
             ),
         ));
     }
-    let meta =
-        std::fs::metadata(&real).map_err(|e| fail(0, 0, format!("{rel} cannot be read: {e}")))?;
+    let meta = std::fs::metadata(&real).map_err(|e| {
+        crate::fs::record::file_read(&real, Err(&e));
+        fail(0, 0, format!("{rel} cannot be read: {e}"))
+    })?;
+    if !meta.is_file() || meta.len() > MAX_FILE_BYTES {
+        // Refused without reading: what it is (and how large) is what the finding says.
+        crate::fs::record::file_seen(
+            &real,
+            crate::fs::record::FileState::Unreadable(format!(
+                "{} {}",
+                crate::fs::careful::kind_of(&meta),
+                meta.len()
+            )),
+        );
+    }
     if !meta.is_file() {
         let e = crate::fs::careful::not_regular(&meta);
         return Err(fail(0, 0, format!("{rel} {e}")));

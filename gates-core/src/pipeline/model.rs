@@ -69,6 +69,10 @@ pub struct Gate {
     pub timeout: Duration,
     /// Run before the gate (e.g. installing the target's dependencies when they are missing).
     pub setup: Option<SetupSpec>,
+    /// What the gate's commands read, as globs over the target (`inputs = [...]`); `None`
+    /// means everything the target tracks or could track, and its lockfile (see
+    /// `gates::run::cache`).
+    pub inputs: Option<Vec<String>>,
     pub pos: Pos,
 }
 

@@ -1680,22 +1680,16 @@ impl Provenance {
 
 /// `(HEAD, dirty)` of the git checkout holding `repo`, if any.
 fn git_revision(repo: &Path) -> Option<(String, bool)> {
-    let head = std::process::Command::new("git")
-        .arg("-C")
-        .arg(repo)
-        .args(["rev-parse", "HEAD"])
-        .stderr(std::process::Stdio::null())
-        .output()
+    // Through the git module, so the verdict cache sees these answers as inputs.
+    let head = crate::artifacts::git::run(repo, &["rev-parse", "HEAD"])
         .ok()
         .filter(|o| o.status.success())?;
     let rev = String::from_utf8_lossy(&head.stdout).trim().to_string();
-    let status = std::process::Command::new("git")
-        .arg("-C")
-        .arg(repo)
-        .args(["status", "--porcelain", "--untracked-files=no", "--", "."])
-        .stderr(std::process::Stdio::null())
-        .output()
-        .ok();
+    let status = crate::artifacts::git::run(
+        repo,
+        &["status", "--porcelain", "--untracked-files=no", "--", "."],
+    )
+    .ok();
     let dirty = status.is_some_and(|o| !o.stdout.is_empty());
     Some((rev, dirty))
 }
@@ -1716,6 +1710,7 @@ pub fn judge_existing_result(gate: &Gate, repo: &Path, report: &Path) -> crate::
         findings: Vec::new(),
         notes: Vec::new(),
         output: String::new(),
+        cached: false,
     };
     match judge_existing(gate, repo, report) {
         Ok(out) => {

@@ -71,6 +71,9 @@ pub fn gate_line(style: &Style, g: &GateResult) -> String {
         g.id,
         secs(g.duration_ms)
     );
+    if g.cached {
+        line.push_str(&format!(" {}", style.dim("(cached)")));
+    }
     let errors = g.error_count();
     let other = g.findings.len() - errors;
     if errors > 0 {

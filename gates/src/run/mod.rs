@@ -2,6 +2,7 @@
 //! the lock, the log, the run record written at the end). The record itself is
 //! [`crate::record`]; processes are [`crate::process`].
 
+pub mod cache;
 pub mod executor;
 pub mod session;
 
