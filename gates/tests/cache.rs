@@ -215,13 +215,13 @@ fn a_new_build_of_the_tool_judges_again() {
     // A new build's check may judge the same files differently: nothing of build 1 is reused.
     assert_eq!(verdict(&judge_with(&repo, &p, "build 2")), green());
     assert_eq!(verdict(&judge_with(&repo, &p, "build 2")), cached_green());
-    // The identity of this process's own build names its executable.
-    let id = gates::run::cache::tool_id();
-    assert!(id.starts_with("rawr-gates "), "{id}");
-    assert!(
-        id.contains(&*std::env::current_exe().unwrap().to_string_lossy()),
-        "{id}"
-    );
+    // This process's own build is known by its executable's bytes, remembered by identity.
+    let memo = repo.join("tool.json");
+    let id = gates::run::cache::tool_id(Some(&memo));
+    let exe = std::fs::read(std::env::current_exe().unwrap()).unwrap();
+    let want = gates::fs::record::sha256_hex(&exe);
+    assert_eq!(id, format!("rawr-gates {} {want}", env!("CARGO_PKG_VERSION")));
+    assert!(std::fs::read_to_string(&memo).unwrap().contains(&want));
 }
 
 #[test]

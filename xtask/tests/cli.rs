@@ -610,3 +610,52 @@ fn a_bun_that_cannot_be_installed_is_named_with_its_install_command() {
         "{stdout}"
     );
 }
+
+/// The verdict cache from the command line: a second run of an unchanged git target reuses
+/// the verdict (shown as `(cached)`, `"cached": true` in JSON) without running the command;
+/// `--no-cache` runs it.
+#[test]
+fn a_second_run_of_an_unchanged_target_is_cached_unless_no_cache() {
+    let ws = Ws::new(
+        r#"[[stage]]
+number = 0
+title = "s"
+
+[[slice]]
+id = "S"
+stage = 0
+title = "t"
+owner = "o"
+gates = ["count"]
+
+[gate.count]
+command = ["sh", "-c", "echo ran >> ../runs.txt"]
+"#,
+    );
+    git(&ws.root().join("repo"), &["init", "-q"]);
+    let runs = || {
+        std::fs::read_to_string(ws.root().join("runs.txt"))
+            .unwrap_or_default()
+            .lines()
+            .count()
+    };
+    let (code, out, _) = ws.run(&["phase-a"]);
+    assert_eq!((code, runs()), (0, 1), "{out}");
+    assert!(!out.contains("(cached)"), "{out}");
+    let (code, out, _) = ws.run(&["phase-a"]);
+    assert_eq!((code, runs()), (0, 1), "{out}");
+    assert!(out.contains("PASS count") && out.contains("(cached)"), "{out}");
+    let (code, json, _) = ws.run(&["phase-a", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!((code, &v["gates"][0]["cached"]), (0, &serde_json::json!(true)));
+    // The gate alone uses the same cache.
+    let (code, out, _) = ws.run(&["gate", "count"]);
+    assert_eq!((code, runs()), (0, 1), "{out}");
+    // Off: judged again, and nothing says cached.
+    let (code, out, _) = ws.run(&["--no-cache", "phase-a"]);
+    assert_eq!((code, runs()), (0, 2), "{out}");
+    assert!(!out.contains("(cached)"), "{out}");
+    let (code, json, _) = ws.run(&["phase-a", "--no-cache", "--format", "json"]);
+    assert_eq!((code, runs()), (0, 3), "{json}");
+    assert!(!json.contains("\"cached\""), "{json}");
+}

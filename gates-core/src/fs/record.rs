@@ -54,6 +54,9 @@ pub struct Inputs {
     /// Verdicts of earlier gates of the run the check asked for, by gate id.
     #[serde(default)]
     pub run: BTreeMap<String, String>,
+    /// Environment variables read, with the hash of their value (`unset` when unset).
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
     /// Programs started (argv[0] as given).
     #[serde(default)]
     pub spawned: BTreeSet<String>,
@@ -287,6 +290,25 @@ pub fn git_output(cwd: &Path, args: &[&str], status: Option<i32>, stdout: &[u8])
             i.git.insert(key, answer);
         })
     });
+}
+
+/// The hash [`env_var`] records for the variable `name` as it is now.
+pub fn env_value(name: &str) -> String {
+    match std::env::var_os(name) {
+        Some(v) => sha256_hex(v.as_encoded_bytes()),
+        None => "unset".into(),
+    }
+}
+
+/// Reads the environment variable `name` for a check, recording what it found.
+pub fn env_var(name: &str) -> Option<String> {
+    record(|r| {
+        let v = env_value(name);
+        r.with(|i| {
+            i.env.insert(name.to_string(), v);
+        })
+    });
+    std::env::var(name).ok()
 }
 
 /// A process `program` was started.

@@ -6,8 +6,8 @@
 //! path led through symlinks, every git query and its answer, the verdicts of earlier gates
 //! it asked for. To that the cache adds, for every gate:
 //!
-//! - the **key**: this build of the tool ([`tool_id`]: its version and its executable's
-//!   size, time and inode, so a rebuilt tool judges again), the gate as the pipeline declares
+//! - the **key**: this build of the tool ([`tool_id`]: its version and the SHA-256 of its
+//!   executable, so a rebuilt tool judges again), the gate as the pipeline declares
 //!   it (check, params, command, setup) and the whole pipeline (a check may read any of it);
 //! - the **listing** of the target: the path, type and link target of every file and
 //!   directory that is tracked or not ignored. A check may ask whether a path exists without
@@ -54,23 +54,47 @@ pub fn enabled() -> bool {
     ENABLED.load(Ordering::SeqCst)
 }
 
-/// This build of the tool: its version and its executable's identity (path, size,
-/// modification and change times, inode). Any rebuild writes a new executable, so a changed
-/// check never reuses a verdict of the old code. (Hashing the executable itself would cost
-/// tens of milliseconds per run for the same answer.)
-pub fn tool_id() -> String {
+/// This build of the tool: its version and the SHA-256 of its executable, so a rebuilt tool
+/// with changed code never reuses a verdict of the old one. The hash is computed once per
+/// build and remembered by the executable's identity (path, size, times, inode) in
+/// `memo`, so later runs pay a `stat`, not a read of the whole executable. (Identity alone
+/// would do on one machine, but a CI job unpacks the same build anew each time.)
+pub fn tool_id(memo: Option<&Path>) -> String {
     let mut t = TOOL.lock().unwrap_or_else(|e| e.into_inner());
-    // (Computed once per process.)
     if let Some(id) = &*t {
         return id.clone();
     }
     let exe = std::env::current_exe().ok();
-    let meta = exe.as_ref().and_then(|p| std::fs::metadata(p).ok());
+    let stat = exe
+        .as_ref()
+        .and_then(|p| std::fs::metadata(p).ok())
+        .map(|m| format!("{exe:?} {}", stat_text(&m)));
+    let remembered: Option<(String, String)> = memo
+        .and_then(|m| std::fs::read(m).ok())
+        .and_then(|b| serde_json::from_slice(&b).ok());
+    let hash = match (&stat, remembered) {
+        (Some(stat), Some((s, h))) if *stat == s => Some(h),
+        _ => {
+            let h = exe
+                .as_ref()
+                .and_then(|p| std::fs::read(p).ok())
+                .map(|b| sha256_hex(&b));
+            if let (Some(m), Some(stat), Some(h)) = (memo, &stat, &h)
+                && let Ok(json) = serde_json::to_vec(&(stat, h))
+                && let Some(dir) = m.parent()
+                && std::fs::create_dir_all(dir).is_ok()
+            {
+                let _ = crate::fs::write_atomic(m, &json);
+            }
+            h
+        }
+    };
+    // Without its executable's bytes the build is unknown: a fresh id per process keeps
+    // nothing it judged from being reused by another.
     let id = format!(
-        "rawr-gates {} {:?} {}",
+        "rawr-gates {} {}",
         env!("CARGO_PKG_VERSION"),
-        exe,
-        meta.as_ref().map(stat_text).unwrap_or_default()
+        hash.unwrap_or_else(|| format!("unknown-{}-{}", std::process::id(), now_ns()))
     );
     *t = Some(id.clone());
     id
@@ -339,14 +363,18 @@ impl Session {
         if !enabled() {
             return None;
         }
-        Session::open(repo, &tool_id())
+        let state = crate::fs::state::git_state_dir(repo)?;
+        Session::open(repo, &tool_id(Some(&state.join("tool.json"))))
     }
 
     /// The cache of `repo` for a run starting now by the tool `tool` ([`tool_id`]), whether
     /// or not [`enabled`]; `None` when `repo` is not the top of a git work tree.
     pub fn open(repo: &Path, tool: &str) -> Option<Arc<Session>> {
-        let dir = crate::fs::state::git_state_dir(repo)?.join("cache");
-        let tree = Tree::snapshot(repo, &dir.join("hashes.json"));
+        let state = crate::fs::state::git_state_dir(repo)?;
+        // The remembered file hashes stay beside the cache, not in it: they are this
+        // checkout's (inodes, times), and CI saves and restores only `cache/`.
+        let tree = Tree::snapshot(repo, &state.join("hashes.json"));
+        let dir = state.join("cache");
         Some(Arc::new(Session {
             dir,
             repo: repo.to_path_buf(),
@@ -422,6 +450,9 @@ impl Session {
         }
         if let Some((p, _)) = e.programs.iter().find(|(p, id)| program_id(p) != **id) {
             return Some(format!("the program `{p}` changed"));
+        }
+        if let Some((v, _)) = i.env.iter().find(|(v, h)| record::env_value(v) != **h) {
+            return Some(format!("the environment variable {v} changed"));
         }
         if let Some((g, _)) = i
             .run
