@@ -220,7 +220,10 @@ fn a_new_build_of_the_tool_judges_again() {
     let id = gates::run::cache::tool_id(Some(&memo));
     let exe = std::fs::read(std::env::current_exe().unwrap()).unwrap();
     let want = gates::fs::record::sha256_hex(&exe);
-    assert_eq!(id, format!("rawr-gates {} {want}", env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        id,
+        format!("rawr-gates {} {want}", env!("CARGO_PKG_VERSION"))
+    );
     assert!(std::fs::read_to_string(&memo).unwrap().contains(&want));
 }
 

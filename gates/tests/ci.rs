@@ -1530,7 +1530,12 @@ fn stage_jobs_of_a_root_target_restore_and_save_the_verdict_cache_per_ref() {
     let doc = yaml(&rendered.text);
     let steps = doc["jobs"]["stage-0"]["steps"].as_sequence().unwrap();
     let names: Vec<&str> = steps.iter().map(|s| s["name"].as_str().unwrap()).collect();
-    let at = |n: &str| names.iter().position(|x| *x == n).unwrap_or_else(|| panic!("{names:?}"));
+    let at = |n: &str| {
+        names
+            .iter()
+            .position(|x| *x == n)
+            .unwrap_or_else(|| panic!("{names:?}"))
+    };
     assert!(at("Restore the verdict cache") < at("Gates of stage 0"));
     assert!(at("Gates of stage 0") < at("Save the verdict cache"));
     let restore = &steps[at("Restore the verdict cache")];
@@ -1556,5 +1561,10 @@ fn stage_jobs_of_a_root_target_restore_and_save_the_verdict_cache_per_ref() {
     assert!(problems.is_empty(), "{problems:#?}");
     assert_eq!(code, 0);
     // The example's target is a subdirectory of this repository: no cache steps.
-    assert!(!ci::render(&example()).unwrap().text.contains("verdict cache"));
+    assert!(
+        !ci::render(&example())
+            .unwrap()
+            .text
+            .contains("verdict cache")
+    );
 }

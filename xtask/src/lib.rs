@@ -112,6 +112,9 @@ enum Cmd {
         /// Also write the findings as SARIF 2.1.0.
         #[arg(long, value_name = "FILE")]
         sarif: Option<PathBuf>,
+        /// Judge again whenever the target changes, until Ctrl-C (see docs/cache.md).
+        #[arg(long, conflicts_with = "report")]
+        watch: bool,
     },
     /// Print the order and levels of the pipeline; runs nothing.
     Plan {
@@ -327,6 +330,10 @@ struct PhaseAArgs {
     /// Also write the findings of every gate as SARIF 2.1.0.
     #[arg(long, value_name = "FILE")]
     sarif: Option<PathBuf>,
+    /// Judge again whenever the target changes, until Ctrl-C; with the verdict cache only the
+    /// gates whose inputs changed are judged (see docs/cache.md).
+    #[arg(long)]
+    watch: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -563,16 +570,34 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             format,
             report,
             sarif,
+            watch,
             ..
-        } => gate(
-            &pipeline,
-            &id,
-            &repo,
-            format,
-            report.as_deref(),
-            &sarif,
-            colour,
-        ),
+        } => {
+            if !watch {
+                return gate(
+                    &pipeline,
+                    &id,
+                    &repo,
+                    format,
+                    report.as_deref(),
+                    &sarif,
+                    colour,
+                );
+            }
+            let p = load(&pipeline)?;
+            let dir = target_repo(&p, &repo)?;
+            watch_loop(&dir, || {
+                gate(
+                    &pipeline,
+                    &id,
+                    &repo,
+                    format,
+                    report.as_deref(),
+                    &sarif,
+                    colour,
+                )
+            })
+        }
         Cmd::Plan { format, .. } => {
             let p = load(&pipeline)?;
             let plan = Plan::new(&p);
@@ -809,6 +834,33 @@ fn phase_a(
     let repo = target_repo(&p, &a.repo)?;
     let jobs = jobs(a.jobs, "gate")?;
     let outputs = check_outputs(&[("--junit", &a.junit), ("--sarif", &a.sarif)])?;
+    if a.watch {
+        let dir = repo.clone();
+        return watch_loop(&dir, || {
+            phase_a_once(
+                &p,
+                &a,
+                selection.clone(),
+                repo.clone(),
+                jobs,
+                &outputs,
+                colour,
+            )
+        });
+    }
+    phase_a_once(&p, &a, selection, repo, jobs, &outputs, colour)
+}
+
+/// One run of `phase-a` (again and again under `--watch`).
+fn phase_a_once(
+    p: &Arc<Pipeline>,
+    a: &PhaseAArgs,
+    selection: Selection,
+    repo: PathBuf,
+    jobs: usize,
+    outputs: &[Option<Output>],
+    colour: ColorChoice,
+) -> anyhow::Result<u8> {
     let tty = std::io::stderr().is_terminal();
     let style = Style::detect(colour, tty);
     let live = report::human::Live::new(style, colour::live_capable(tty));
@@ -821,7 +873,7 @@ fn phase_a(
         repo,
         selection,
     };
-    let result = session::run_pipeline(&p, &opts, &live, &interrupt);
+    let result = session::run_pipeline(p, &opts, &live, &interrupt);
     live.finish();
     let (record, warnings) = result?;
     for w in &warnings {
@@ -856,7 +908,7 @@ fn phase_a(
         }
         Format::Json => out(&report::json::render(&record))?,
     }
-    let origin = report::Origin::of(&p);
+    let origin = report::Origin::of(p);
     let junit_ok = write_output("--junit", &outputs[0], || {
         report::junit::render(&record, &origin)
     });
@@ -867,6 +919,40 @@ fn phase_a(
         return Ok(EXIT_TOOL);
     }
     Ok(record.exit_code as u8)
+}
+
+/// `--watch`: runs `once`, then again each time the target changes (debounced), until
+/// Ctrl-C. On a terminal each run redraws the screen; elsewhere runs follow one another,
+/// each opened by a line saying when the change was seen. Returns the last run's exit code.
+fn watch_loop(repo: &Path, mut once: impl FnMut() -> anyhow::Result<u8>) -> anyhow::Result<u8> {
+    let interrupt = run::interrupt::flag();
+    let mut watch = gates::run::watch::Watch::new(repo)?;
+    let tty = std::io::stdout().is_terminal();
+    let mut code = once()?;
+    loop {
+        let _ = writeln!(
+            std::io::stderr(),
+            "watching {} for changes (Ctrl-C to stop)",
+            repo.display()
+        );
+        if !watch.wait(std::time::Duration::from_millis(15), &interrupt) {
+            return Ok(code);
+        }
+        watch.sync()?;
+        if tty {
+            // Redraw in place: clear the screen and go home.
+            out("\x1b[2J\x1b[H")?;
+        } else {
+            out(&format!(
+                "--- {} changed: judging again\n",
+                gates::run::watch::now_text()
+            ))?;
+        }
+        code = once()?;
+        if interrupt.load(std::sync::atomic::Ordering::SeqCst) {
+            return Ok(code);
+        }
+    }
 }
 
 fn gate(

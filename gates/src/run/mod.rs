@@ -5,6 +5,7 @@
 pub mod cache;
 pub mod executor;
 pub mod session;
+pub mod watch;
 
 pub use crate::process::{command, guardian, interrupt, service, shared};
 pub use crate::record::*;
