@@ -266,6 +266,20 @@ fn declared_inputs_limit_a_command_gate_to_what_it_reads() {
     assert_eq!(verdict(&judge(&repo, &p)), cached_green());
     write(&repo, "src/t.txt", "no\n");
     assert_eq!((judge(&repo, &p).status), Status::Failed);
+    // `!glob` takes files out of everything: the documents here.
+    write(&repo, "src/t.txt", "ok\n");
+    let p = pipeline(
+        &repo,
+        "command = [\"grep\", \"-q\", \"ok\", \"src/t.txt\"]\ninputs = [\"!docs/**\"]",
+    );
+    assert_eq!(verdict(&judge(&repo, &p)), green());
+    write(&repo, "docs/a.md", "c\n");
+    assert_eq!(verdict(&judge(&repo, &p)), cached_green());
+    write(&repo, "src/other.txt", "new\n");
+    assert_eq!(verdict(&judge(&repo, &p)), green());
+    // The lockfile is an input whatever the globs say.
+    write(&repo, "bun.lock", "y\n");
+    assert_eq!(verdict(&judge(&repo, &p)), green());
 }
 
 #[test]

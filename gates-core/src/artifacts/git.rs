@@ -34,6 +34,15 @@ pub fn run(repo: &Path, args: &[&str]) -> Result<Output, GateError> {
     Ok(out)
 }
 
+/// [`run`] without telling the verdict cache: for answers that only describe the moment
+/// (a note saying at which revision a report was made), not what a verdict depends on.
+pub fn run_unrecorded(repo: &Path, args: &[&str]) -> Result<Output, GateError> {
+    git(repo)
+        .args(args)
+        .output()
+        .map_err(|e| GateError::msg(format!("cannot run git (is it installed?): {e}")))
+}
+
 /// Runs a git query exactly as [`run`] does and returns the hash the recorder keeps of its
 /// answer ([`crate::fs::record::git_answer`]), for the verdict cache to compare.
 pub fn answer(repo: &Path, args: &[&str]) -> Option<String> {

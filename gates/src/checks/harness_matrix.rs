@@ -1680,12 +1680,13 @@ impl Provenance {
 
 /// `(HEAD, dirty)` of the git checkout holding `repo`, if any.
 fn git_revision(repo: &Path) -> Option<(String, bool)> {
-    // Through the git module, so the verdict cache sees these answers as inputs.
-    let head = crate::artifacts::git::run(repo, &["rev-parse", "HEAD"])
+    // Only for the provenance note, which describes the report as it was made: not an input
+    // of the verdict (a reused verdict keeps its note).
+    let head = crate::artifacts::git::run_unrecorded(repo, &["rev-parse", "HEAD"])
         .ok()
         .filter(|o| o.status.success())?;
     let rev = String::from_utf8_lossy(&head.stdout).trim().to_string();
-    let status = crate::artifacts::git::run(
+    let status = crate::artifacts::git::run_unrecorded(
         repo,
         &["status", "--porcelain", "--untracked-files=no", "--", "."],
     )

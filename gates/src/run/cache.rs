@@ -279,16 +279,29 @@ impl Tree {
         record::hex(&h.finalize())
     }
 
-    /// The content hash of the files `globs` match, and of the lockfile.
+    /// The content hash of the files `globs` match, and of the lockfile. A glob starting
+    /// with `!` takes files out; with only such globs, every other file is in.
     fn content_matching(&self, globs: &[String]) -> String {
-        let mut b = globset::GlobSetBuilder::new();
+        let mut inc = globset::GlobSetBuilder::new();
+        let mut exc = globset::GlobSetBuilder::new();
+        let mut any_inc = false;
         for g in globs {
-            if let Ok(g) = globset::Glob::new(g) {
+            let (b, pat) = match g.strip_prefix('!') {
+                Some(p) => (&mut exc, p),
+                None => {
+                    any_inc = true;
+                    (&mut inc, g.as_str())
+                }
+            };
+            if let Ok(g) = globset::Glob::new(pat) {
                 b.add(g);
             }
         }
-        let set = b.build().unwrap_or_else(|_| globset::GlobSet::empty());
-        self.content_of(|name| set.is_match(name) || LOCKFILES.contains(&name))
+        let inc = inc.build().unwrap_or_else(|_| globset::GlobSet::empty());
+        let exc = exc.build().unwrap_or_else(|_| globset::GlobSet::empty());
+        self.content_of(|name| {
+            LOCKFILES.contains(&name) || ((!any_inc || inc.is_match(name)) && !exc.is_match(name))
+        })
     }
 
     /// What a read of the file `key` would find now.
