@@ -64,7 +64,11 @@ pub struct GateResult {
 /// Finding rules that mean the gate could not judge the target (its evidence was unusable),
 /// not that the target is wrong: a gate with one of them is `Errored` (exit 2), the finding
 /// kept for its position.
-pub const COULD_NOT_JUDGE: &[&str] = &["harness-report-unreadable", "setup-failed"];
+pub const COULD_NOT_JUDGE: &[&str] = &[
+    "harness-report-unreadable",
+    "setup-failed",
+    crate::fs::source::READ_FAILED,
+];
 
 impl GateResult {
     /// Sets `status` (and `reason`) from the findings: `Errored` when one says the gate

@@ -1252,7 +1252,7 @@ fn the_xtask_is_compiled_once_with_the_lockfile() {
             cargo_runs,
             [(
                 "build".to_string(),
-                "cargo build --locked --package xtask".to_string()
+                "cargo build --locked --bin xtask".to_string()
             )]
         );
         // Every stage job downloads the artifact the build job uploads.

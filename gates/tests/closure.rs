@@ -446,13 +446,13 @@ fn scratchpad_entries_carry_timestamps_in_order() {
     };
     // Entries as headings, the way people write them; details below them are free.
     let r = with(
-        "# ORCHESTRATOR_SCRATCHPAD\n\n## 2026-02-20T23:31:38Z - Stage 0 Start\n- Runbook written verbatim.\n\n## 2026-02-20 23:44 UTC - Recovery Decision\n### Why\n- Collision.\n",
+        "# ORCHESTRATOR_SCRATCHPAD\n\n## 2026-02-20T23:31:38Z - Stage 0 Start\n- Runbook written verbatim.\n\n## 2026-02-20T23:31:46Z - Team Prep Sweep\n- No stale agents; fresh agents; capacity 3.\n\n## 2026-02-20 23:44 UTC - Recovery Decision\n### Why\n- Collision.\n",
     );
     assert_eq!(errors(&r), vec![]);
     assert_eq!(warnings(&r), vec![]);
     // An entry without a time; one timestamped before the entry above it (a warning).
     let r = with(
-        "# ORCHESTRATOR_SCRATCHPAD\n\n## 2026-02-20T23:31:38Z - Stage 0 Start\n\n## Team Prep Sweep\n\n## 2026-02-20T22:00:00Z - Recovery Decision\n",
+        "# ORCHESTRATOR_SCRATCHPAD\n\n## 2026-02-20T23:31:38Z - Stage 0 Start\n\n## Team Prep Sweep: no stale agents, fresh agents, capacity 3\n\n## 2026-02-20T22:00:00Z - Recovery Decision\n",
     );
     assert_eq!(
         errors(&r),
@@ -463,14 +463,22 @@ fn scratchpad_entries_carry_timestamps_in_order() {
         vec![f("scratchpad-entry-out-of-order", sp, 7, 1)]
     );
     // Entries as list items, the way the tool appends them.
-    let r = with("# Orchestrator scratchpad\n\n- 2026-02-20T08:00:00Z plan\n- A0 green\n");
+    let r = with(
+        "# Orchestrator scratchpad\n\n- 2026-02-20T08:00:00Z plan; team prep: none stale, fresh agents, capacity 2\n- A0 green\n",
+    );
     assert_eq!(
         errors(&r),
         vec![f("scratchpad-entry-untimestamped", sp, 4, 1)]
     );
     // Prose with no entry and no time at all.
     let r = with("# Orchestrator scratchpad\n\nStarted the pass.\n");
-    assert_eq!(errors(&r), vec![f("scratchpad-untimestamped", sp, 1, 1)]);
+    assert_eq!(
+        errors(&r),
+        vec![
+            f("team-prep-missing", sp, 0, 0),
+            f("scratchpad-untimestamped", sp, 1, 1)
+        ]
+    );
 }
 
 #[test]

@@ -259,9 +259,83 @@ fn a_process_that_leaves_the_group_holding_stdout_does_not_hang_the_gate() {
     let r = run(&p, d.path(), &Selection::all(&p), 1, false);
     let took = t.elapsed();
     let pid = std::fs::read_to_string(d.path().join("daemon.pid")).unwrap();
+    // On Linux the sleeper is ended with the gate (see `process::tree`).
+    let left = pid_alive(&pid);
     let _ = std::process::Command::new("kill").arg(pid.trim()).status();
     assert_eq!(status(&r, "daemon").status, Status::Passed);
     assert!(took < Duration::from_secs(15), "the gate took {took:?}");
+    if cfg!(target_os = "linux") {
+        assert!(!left, "the setsid sleeper {pid} outlived its gate");
+    }
+}
+
+/// A daemon as a test suite may start one: out of the group (`setsid`), deaf to SIGTERM,
+/// holding the gate's output open. The command waits until it is set up (its pid written).
+#[cfg(target_os = "linux")]
+const DAEMON: &str = "setsid sh -c \"trap '' TERM; echo \\$\\$ > daemon.pid.tmp; mv daemon.pid.tmp daemon.pid; exec sleep 307\" & while [ ! -f daemon.pid ]; do sleep 0.01; done; echo started";
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_daemon_that_left_the_group_and_ignores_sigterm_ends_with_the_gate() {
+    // Passing, five times over (ending it used to depend on timing), failing, timing out.
+    for (then, timeout, expected) in [
+        ("exit 0", "20s", Status::Passed),
+        ("exit 0", "20s", Status::Passed),
+        ("exit 0", "20s", Status::Passed),
+        ("exit 0", "20s", Status::Passed),
+        ("exit 0", "20s", Status::Passed),
+        ("exit 3", "20s", Status::Failed),
+        ("sleep 300", "1s", Status::TimedOut),
+    ] {
+        let d = tempfile::tempdir().unwrap();
+        let script = format!("{DAEMON}; {then}");
+        let p = pipeline(
+            d.path(),
+            &[("S", &[], &["daemon"])],
+            &[("daemon", &[SH, "-c", &script], timeout)],
+        );
+        let t = Instant::now();
+        let r = run(&p, d.path(), &Selection::all(&p), 1, false);
+        let pid = std::fs::read_to_string(d.path().join("daemon.pid")).unwrap();
+        // Gone when the run returns: no waiting.
+        let left = pid_alive(&pid);
+        if left {
+            let _ = std::process::Command::new("kill")
+                .args(["-9", pid.trim()])
+                .status();
+        }
+        assert!(!left, "{then}: the daemon {} outlived its gate", pid.trim());
+        assert_eq!(status(&r, "daemon").status, expected, "{then}");
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "{then}: took {:?}",
+            t.elapsed()
+        );
+        // Nothing held the output open past the command.
+        let g = status(&r, "daemon");
+        assert!(!g.output.contains("output still open"), "{}", g.output);
+    }
+}
+
+/// Workers that exited after their parent (zombies in the command's group, re-parented to
+/// the tool) are reaped at once: they do not keep the group looking alive.
+#[test]
+fn zombies_left_in_the_group_do_not_hold_the_gate() {
+    let d = tempfile::tempdir().unwrap();
+    let script = "sh -c 'sleep 0.1 & exec sleep 0.3' & exec sleep 0.5";
+    let p = pipeline(
+        d.path(),
+        &[("S", &[], &["workers"])],
+        &[("workers", &[SH, "-c", script], "20s")],
+    );
+    let t = Instant::now();
+    let r = run(&p, d.path(), &Selection::all(&p), 1, false);
+    assert_eq!(status(&r, "workers").status, Status::Passed);
+    assert!(
+        t.elapsed() < Duration::from_millis(2500),
+        "took {:?}",
+        t.elapsed()
+    );
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! The gates crate's integration tests, one module per file beside this one, in one
 //! test binary (one link of the library instead of one per file).
 
+mod all_of;
 mod cache;
 mod ci;
 mod ci_github_summary;
@@ -21,6 +22,7 @@ mod pipeline_load;
 mod report_locations;
 mod route_probe;
 mod setup;
+mod team_prep;
 
 // What the modules above share.
 mod closure_support;

@@ -410,3 +410,54 @@ fn an_unreadable_pipeline_file_names_the_file_without_a_position() {
         "no/such/phase-a.toml: cannot read the pipeline file: No such file or directory (os error 2)"
     );
 }
+
+#[test]
+fn aliases_name_a_gate_and_are_unique() {
+    let text = VALID.replace(
+        "[gate.g0]\ncommand = [\"true\"]",
+        "[gate.g0]\ncommand = [\"true\"]\naliases = [\"packet-name\", \"other-name\"]",
+    );
+    let p = load_str(&text, Path::new("ci/phase-a.toml"), Path::new(".")).unwrap();
+    assert_eq!(p.gates["g0"].aliases, ["packet-name", "other-name"]);
+    assert_eq!(p.gate_named("packet-name").unwrap().id, "g0");
+    assert_eq!(p.gate_named("g1").unwrap().id, "g1");
+    assert!(p.gate_named("nope").is_none());
+
+    // An alias that is a gate's id.
+    let text = VALID.replace(
+        "[gate.g0]\ncommand = [\"true\"]",
+        "[gate.g0]\ncommand = [\"true\"]\naliases = [\"g1\"]",
+    );
+    let (line, col, msg, snippet) = err(&text);
+    assert_eq!((line, col), (30, 12), "{msg}");
+    assert_eq!(
+        msg,
+        "alias `g1` of gate `g0` is the id of a gate: `cargo xtask gate g1` would be ambiguous"
+    );
+    assert_eq!(snippet, "\"g1\"");
+
+    // The same alias on two gates.
+    let text = VALID
+        .replace(
+            "[gate.g0]\ncommand = [\"true\"]",
+            "[gate.g0]\ncommand = [\"true\"]\naliases = [\"both\"]",
+        )
+        .replace("timeout = \"5s\"", "timeout = \"5s\"\naliases = [\"both\"]");
+    let (line, col, msg, _) = err(&text);
+    assert_eq!((line, col), (35, 12), "{msg}");
+    assert_eq!(
+        msg,
+        "alias `both` of gate `g1` is already an alias of gate `g0` (line 30, column 12)"
+    );
+
+    // Not kebab-case.
+    let text = VALID.replace(
+        "[gate.g0]\ncommand = [\"true\"]",
+        "[gate.g0]\ncommand = [\"true\"]\naliases = [\"Packet Name\"]",
+    );
+    let (_, _, msg, _) = err(&text);
+    assert_eq!(
+        msg,
+        "alias \"Packet Name\" of gate `g0` is not kebab-case (a-z, 0-9, `-`)"
+    );
+}

@@ -6,6 +6,7 @@
 //! `gates`, where a binary would wait for all of it; the binary itself is then only linked.
 
 mod cold_build;
+mod init_into;
 
 use std::io::IsTerminal;
 use std::io::Write;
@@ -159,6 +160,8 @@ enum Cmd {
     },
     /// The gates over a range of commits, as a gate × commit matrix; or bisect one gate.
     History(HistoryArgs),
+    /// Set the tool up: `--into DIR` makes it that repository's own `cargo xtask`.
+    Init(InitArgs),
     /// Benchmarks over generated inputs.
     #[command(subcommand)]
     Bench(BenchCmd),
@@ -188,6 +191,26 @@ struct HistoryArgs {
     /// Find the first commit between GOOD and BAD where GATE stops passing.
     #[arg(long, num_args = 3, value_names = ["GATE", "GOOD", "BAD"])]
     bisect: Option<Vec<String>>,
+}
+
+#[derive(clap::Args)]
+struct InitArgs {
+    #[command(flatten)]
+    pipe: PipelineArg,
+    /// Set the tool up inside this repository: a thin xtask crate depending on this
+    /// workspace, the `cargo xtask` alias, a pipeline with `target.repo = "."` (from this
+    /// workspace's pipeline, or `--pipeline`) and its rendered workflow.
+    #[arg(long, value_name = "DIR")]
+    into: Option<PathBuf>,
+    /// Overwrite files that already exist there (otherwise nothing is written).
+    #[arg(long, requires = "into")]
+    force: bool,
+    /// Depend on the tool by this git URL instead of a path to this checkout.
+    #[arg(long, value_name = "URL", requires = "into")]
+    git: Option<String>,
+    /// With `--git`: the revision (default: the commit this checkout is at).
+    #[arg(long, value_name = "REV", requires = "git")]
+    rev: Option<String>,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -435,8 +458,24 @@ fn jobs(given: Option<usize>, unit: &str) -> anyhow::Result<usize> {
     Ok(jobs)
 }
 
-/// The workspace this xtask belongs to, whatever the current directory.
+/// The workspace whose `cargo xtask` this is: this one, or the repository whose thin xtask
+/// crate called [`main_in`] (its pipeline is the default one).
+static WORKSPACE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
+/// The command line of a repository set up with `init --into`: `root` is that repository,
+/// whose `ci/phase-a.toml` is the default pipeline.
+pub fn main_in(root: &Path) -> ExitCode {
+    let _ = WORKSPACE.set(root.to_path_buf());
+    main()
+}
+
+/// The workspace this xtask runs for, whatever the current directory.
 fn workspace_root() -> PathBuf {
+    WORKSPACE.get().cloned().unwrap_or_else(tool_root)
+}
+
+/// This tool's own workspace (the checkout its code was built from).
+fn tool_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .expect("xtask sits in the workspace")
@@ -469,11 +508,22 @@ fn target_repo(p: &Pipeline, repo: &Option<PathBuf>) -> anyhow::Result<PathBuf> 
             path.display()
         );
     }
+    // Git refusing the repository (owned by another user) would otherwise read as "not a
+    // git work tree": preflight would fail on it and the state would move out of the
+    // repository's git directory without a word.
+    if let Some(refusal) = gates::artifacts::git::refusal(&path) {
+        anyhow::bail!("the target repository {}: {refusal}", path.display());
+    }
     let manifest = path.join("package.json");
     match std::fs::metadata(&manifest) {
         Ok(m) if m.is_file() => {}
         Ok(_) => anyhow::bail!(
             "the target repository {}: its package.json is not a regular file",
+            path.display()
+        ),
+        Err(_) if gates::artifacts::git::is_bare(&path) => anyhow::bail!(
+            "the target repository {} is a bare git repository: it has no work tree to judge; clone it (`git clone {} DIR`) and name the clone with --repo DIR",
+            path.display(),
             path.display()
         ),
         Err(_) => anyhow::bail!(
@@ -482,6 +532,20 @@ fn target_repo(p: &Pipeline, repo: &Option<PathBuf>) -> anyhow::Result<PathBuf> 
         ),
     }
     Ok(path)
+}
+
+/// Refuses a file named on the command line to be read (`--report`, `--runbook`) that
+/// exists but is not a regular file (a device, a FIFO, a directory), before anything runs
+/// or is printed.
+fn regular_input(flag: &str, path: &Path) -> anyhow::Result<()> {
+    match std::fs::metadata(path) {
+        Ok(m) if !m.is_file() => anyhow::bail!(
+            "{flag} {}: {}; name a regular file",
+            path.display(),
+            gates::fs::careful::not_regular(&m)
+        ),
+        _ => Ok(()),
+    }
 }
 
 /// Checks the output files named on the command line before anything runs: a regular file,
@@ -531,6 +595,7 @@ impl Cmd {
             | Cmd::Report { pipe, .. }
             | Cmd::Ci { pipe, .. } => Some(pipe),
             Cmd::History(a) => Some(&a.pipe),
+            Cmd::Init(a) => Some(&a.pipe),
             Cmd::Test { .. } | Cmd::Bench(_) | Cmd::Fuzz { .. } => None,
         }
     }
@@ -611,19 +676,40 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         }
         Cmd::Ci { cmd, .. } => ci(&pipeline, cmd),
         Cmd::History(a) => history(&pipeline, a),
+        Cmd::Init(a) => {
+            let Some(into) = a.into else {
+                anyhow::bail!("init: name the repository to set up with --into DIR");
+            };
+            let template = pipeline.unwrap_or_else(|| tool_root().join("ci").join("phase-a.toml"));
+            let dep = match a.git {
+                Some(url) => init_into::Dependency::Git { url, rev: a.rev },
+                None => init_into::Dependency::Path(tool_root()),
+            };
+            let done = init_into::run(&init_into::Options {
+                into,
+                force: a.force,
+                template,
+                dep,
+                tool_root: tool_root(),
+            })?;
+            for line in &done.lines {
+                outln!("{line}");
+            }
+            Ok(if done.complete { 0 } else { EXIT_TOOL })
+        }
         Cmd::Test { args } => {
-            let code = gates::devtest::run(&workspace_root(), &args).map_err(anyhow::Error::msg)?;
+            let code = gates::devtest::run(&tool_root(), &args).map_err(anyhow::Error::msg)?;
             Ok(code.clamp(0, 255) as u8)
         }
         Cmd::Fuzz { target, time } => {
-            let (code, summary) = gates::fuzzing::run(&workspace_root(), target.as_deref(), time)
+            let (code, summary) = gates::fuzzing::run(&tool_root(), target.as_deref(), time)
                 .map_err(anyhow::Error::msg)?;
             outp!("{summary}");
             Ok(code as u8)
         }
         Cmd::Bench(b) => match b {
             BenchCmd::ColdBuild { runs, target } => {
-                let met = cold_build::bench(&workspace_root(), runs, target)?;
+                let met = cold_build::bench(&tool_root(), runs, target)?;
                 Ok(if met { 0 } else { 1 })
             }
             BenchCmd::Executor { gates: n, runs } => {
@@ -756,6 +842,7 @@ fn run_checks_with(
     let pm = std::sync::Arc::make_mut(&mut p);
     if let Some(rb) = runbook {
         let abs = std::path::absolute(rb).map_err(|e| anyhow::anyhow!("{}: {e}", rb.display()))?;
+        regular_input("--runbook", rb)?;
         if !abs.is_file() {
             anyhow::bail!("{}: the runbook does not exist", rb.display());
         }
@@ -900,14 +987,15 @@ fn phase_a_once(
             let _ = writeln!(std::io::stderr(), "warning: {w}");
         }
     }
-    // The verdict is printed first, whatever happens to the report files.
-    match a.format {
+    // The verdict is printed first, whatever happens to the report files; and the report
+    // files are written whatever happens to stdout (a terminal closed with SIGHUP).
+    let printed = match a.format {
         Format::Human => {
             let style = Style::detect(colour, std::io::stdout().is_terminal());
-            out_styled(&report::human::summary(&style, &record), style.colour)?
+            out_styled(&report::human::summary(&style, &record), style.colour)
         }
-        Format::Json => out(&report::json::render(&record))?,
-    }
+        Format::Json => out(&report::json::render(&record)),
+    };
     let origin = report::Origin::of(p);
     let junit_ok = write_output("--junit", &outputs[0], || {
         report::junit::render(&record, &origin)
@@ -915,6 +1003,7 @@ fn phase_a_once(
     let sarif_ok = write_output("--sarif", &outputs[1], || {
         report::sarif::render(&record, &origin)
     });
+    printed?;
     if !(junit_ok && sarif_ok) {
         return Ok(EXIT_TOOL);
     }
@@ -965,10 +1054,12 @@ fn gate(
     colour: ColorChoice,
 ) -> anyhow::Result<u8> {
     let p = load(pipeline_file)?;
-    let Some(g) = p.gates.get(id) else {
+    let Some(g) = p.gate_named(id) else {
         let known: Vec<&str> = p.gates.keys().map(String::as_str).collect();
         anyhow::bail!("unknown gate `{id}` (known: {})", known.join(", "));
     };
+    // An alias runs the gate it names, under the gate's id.
+    let id = g.id.as_str();
     let repo = target_repo(&p, repo)?;
     if report_file.is_some()
         && g.kind
@@ -979,6 +1070,9 @@ fn gate(
         anyhow::bail!(
             "gate `{id}` does not judge a test report (--report works with gates whose check is `harness-matrix` or `instance-isolation`)"
         );
+    }
+    if let Some(file) = report_file {
+        regular_input("--report", file)?;
     }
     let outputs = check_outputs(&[("--sarif", sarif)])?;
     let mut r = match report_file {

@@ -6,8 +6,13 @@ mod cli;
 mod closure_cli;
 mod conventions;
 mod example;
+mod gate_processes;
 mod guard_outputs;
 mod history;
+mod init_into;
+mod messages;
+mod observability;
+mod packet_names;
 mod robustness;
 
 // What the modules above share.

@@ -87,6 +87,9 @@ pub fn place(repo: &Path) -> Result<Option<Place>, GateError> {
         ],
     )?;
     if !out.status.success() {
+        if let Some(refusal) = refusal_in(&String::from_utf8_lossy(&out.stderr)) {
+            return Err(GateError::msg(format!("{}: {refusal}", repo.display())));
+        }
         return Ok(None);
     }
     let text = String::from_utf8_lossy(&out.stdout);
@@ -97,6 +100,48 @@ pub fn place(repo: &Path) -> Result<Option<Place>, GateError> {
     let toplevel = lines.next().unwrap_or("").to_string();
     let prefix = lines.next().unwrap_or("").to_string();
     Ok(Some(Place { toplevel, prefix }))
+}
+
+/// Why git refuses to work in `repo` at all, if it does: a repository owned by another user
+/// (git's `safe.directory` check). Git's own words, and how to fix it.
+pub fn refusal(repo: &Path) -> Option<String> {
+    let out = run(repo, &["rev-parse", "--git-dir"]).ok()?;
+    if out.status.success() {
+        return None;
+    }
+    refusal_in(&String::from_utf8_lossy(&out.stderr))
+}
+
+/// [`refusal`] read from git's stderr.
+fn refusal_in(stderr: &str) -> Option<String> {
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("detected dubious ownership"))?;
+    let said = line.trim().trim_start_matches("fatal: ");
+    // Git names the directory to trust in the command it suggests.
+    let dir = stderr
+        .lines()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("git config --global --add safe.directory ")
+        })
+        .map(str::to_string)
+        .or_else(|| {
+            said.split_once(" at '")
+                .map(|(_, d)| d.trim_end_matches('\'').to_string())
+        })
+        .unwrap_or_else(|| "DIR".into());
+    Some(format!(
+        "git refuses to work in it: \"{said}\" (the repository belongs to another user than the one running the tool); if you trust it, run `git config --global --add safe.directory {dir}`, or run the tool as the repository's owner"
+    ))
+}
+
+/// Whether `path` is a bare git repository (no work tree).
+pub fn is_bare(path: &Path) -> bool {
+    run(path, &["rev-parse", "--is-bare-repository"])
+        .ok()
+        .filter(|o| o.status.success())
+        .is_some_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "true")
 }
 
 /// The git operation left in progress in the target's work tree, if any: a merge, rebase,

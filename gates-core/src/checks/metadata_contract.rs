@@ -252,7 +252,10 @@ fn check_one(
         Ok(f) => f,
         Err(e) => {
             let mut f = e.finding;
-            f.rule = "manifest-unreadable".into();
+            // What the file is; a read the system refused stays "could not judge".
+            if f.rule != crate::fs::source::READ_FAILED {
+                f.rule = "manifest-unreadable".into();
+            }
             return Some((vec![f], None));
         }
     };

@@ -9,6 +9,7 @@ pub mod closure;
 pub mod docs_cleanup;
 pub mod handoff;
 pub mod metadata_contract;
+pub mod observability_contract;
 pub mod orchestrator_artifacts;
 pub mod preflight;
 pub mod readiness;
@@ -110,7 +111,8 @@ impl CheckCtx<'_> {
 pub use crate::fs::resolve_inside;
 
 /// Resolves a configured discovery implementation inside the repository. When nothing at
-/// all is there, reports `implementation-missing` and returns `None`. Anything else (a
+/// all is there, reports `implementation-missing` and returns `None` (and when the system
+/// will not say, a folder on the way being closed to the tool, `read-failed`). Anything else (a
 /// directory, a dangling link, a symlink loop) is returned and left to the reader, which
 /// reports the precise problem with its position.
 pub fn discovery_implementation(
@@ -119,17 +121,24 @@ pub fn discovery_implementation(
     out: &mut CheckOutput,
 ) -> Result<Option<PathBuf>, GateError> {
     let path = resolve_inside(repo, imp)?;
-    if !path.exists() && path.symlink_metadata().is_err() {
-        out.findings.push(Finding::error(
-            "implementation-missing",
-            imp.to_string(),
-            0,
-            0,
-            format!("discovery implementation {imp} does not exist"),
-        ));
-        return Ok(None);
+    match path.symlink_metadata() {
+        Ok(_) => Ok(Some(path)),
+        Err(e) if crate::fs::source::is_missing(&e) => {
+            out.findings.push(Finding::error(
+                "implementation-missing",
+                imp.to_string(),
+                0,
+                0,
+                format!("discovery implementation {imp} does not exist"),
+            ));
+            Ok(None)
+        }
+        // A folder on the way the tool may not search: it could not judge the file.
+        Err(e) => {
+            out.findings.push(crate::fs::source::read_failed(imp, &e));
+            Ok(None)
+        }
     }
-    Ok(Some(path))
 }
 
 /// A document's bytes as text. Bytes that are not UTF-8 are the finding `document-not-utf8`

@@ -18,6 +18,17 @@
 //! **How to fix.** Run `cargo xtask artifacts init --runbook FILE`. If the plan was edited,
 //! restore it from git; a changed runbook belongs in a new pass root. Never rewrite the
 //! scratchpad's committed entries; append instead.
+//!
+//! **Stage 0's order of events.** The runbook: "No implementation begins until team prep is
+//! complete and logged in orchestrator scratchpad". A team-prep entry (its heading or item
+//! says team prep) must exist (`team-prep-missing`), record the agent sweep, the freshness
+//! and the capacity decisions (`team-prep-incomplete`), and be dated before the first commit
+//! of the first implementation slice (`team-prep-after-implementation`, naming that commit).
+//! That slice is `first_slice` (default: the first slice of a later stage than this gate's),
+//! and its first commit is the earliest-authored commit of the history whose message names
+//! the slice as a word (or `first_commit`). The entry's own timestamp is compared with the
+//! commit's author date, so the order is judged even where the scratchpad was committed
+//! after the implementation (as people often do): the history cannot tell, the dates can.
 
 use serde::Deserialize;
 
@@ -32,6 +43,11 @@ pub struct Params {
     /// The runbook the plan must equal, if any: repository-relative, or absolute (as
     /// `cargo xtask artifacts check --runbook FILE` sets it).
     pub runbook: Option<String>,
+    /// The first implementation slice, whose first commit the team prep must precede
+    /// (default: the first slice of a later stage than this gate's slice).
+    pub first_slice: Option<String>,
+    /// That slice's first commit, when no commit message names the slice.
+    pub first_commit: Option<String>,
 }
 
 pub fn validate(t: &toml::Table) -> Result<(), ParamError> {
@@ -169,6 +185,7 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
         }
         Ok(bytes) => {
             check_entries(&sp_rel, &String::from_utf8_lossy(&bytes), &mut out.findings);
+            check_team_prep(ctx, &p, &sp_rel, &String::from_utf8_lossy(&bytes), &mut out)?;
             // Append-only: a committed version must be a prefix of the current file, and
             // every committed version a prefix of the next.
             if git::place(ctx.repo)?.is_some() && git::is_tracked(ctx.repo, &sp_rel)? {
@@ -198,6 +215,259 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
         }
     }
     Ok(out)
+}
+
+/// Words that make an entry the team-prep entry (its heading or item text).
+const TEAM_PREP: &[&str] = &["team prep", "team-prep", "team preparation"];
+
+/// The decisions a team-prep entry records, each with the words that show it.
+const DECISIONS: &[(&str, &[&str])] = &[
+    ("agent sweep", &["sweep", "aligned", "stale"]),
+    ("freshness", &["fresh", "reuse"]),
+    ("capacity", &["capacity", "concurren", "parallel"]),
+];
+
+/// Stage 0's order: a complete team-prep entry, dated before the first implementation
+/// slice's first commit.
+fn check_team_prep(
+    ctx: &CheckCtx,
+    p: &Params,
+    sp_rel: &str,
+    text: &str,
+    out: &mut CheckOutput,
+) -> Result<(), GateError> {
+    let prep = team_prep_entries(text);
+    let Some(first) = prep.first() else {
+        out.findings.push(
+            Finding::error(
+                "team-prep-missing",
+                sp_rel,
+                0,
+                0,
+                "the scratchpad logs no team prep: no entry says `Team Prep`",
+            )
+            .with_help("before the first implementation slice, append `## <UTC time> - Team Prep Sweep` with the agent sweep (aligned/stale), freshness and capacity decisions"),
+        );
+        return Ok(());
+    };
+    // The decisions may be spread over several team-prep entries.
+    let text = prep
+        .iter()
+        .map(|e| e.body.as_str())
+        .collect::<Vec<_>>()
+        .join("\n")
+        .to_lowercase();
+    let missing: Vec<&str> = DECISIONS
+        .iter()
+        .filter(|(_, words)| !words.iter().any(|w| text.contains(w)))
+        .map(|(name, _)| *name)
+        .collect();
+    if !missing.is_empty() {
+        out.findings.push(
+            Finding::error(
+                "team-prep-incomplete",
+                sp_rel,
+                first.line,
+                1,
+                format!(
+                    "team prep records no {} decision",
+                    missing.join(", no ")
+                ),
+            )
+            .with_help("team prep is the agent sweep (aligned/stale), the freshness policy and the capacity target, logged before any slice starts"),
+        );
+    }
+    let Some(slice) = first_slice(ctx, p) else {
+        return Ok(());
+    };
+    let Some((sha, secs)) = first_commit(ctx.repo, &slice, p.first_commit.as_deref())? else {
+        out.notes.push(format!(
+            "team prep ({sp_rel}:{}) not ordered: no commit of the target's history names slice {slice} (set `first_commit`)",
+            first.line
+        ));
+        return Ok(());
+    };
+    let authored = humantime::format_rfc3339_seconds(
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs),
+    )
+    .to_string();
+    let short = &sha[..sha.len().min(8)];
+    let commit_stamp = scratchpad::stamp_in(&authored).expect("an RFC 3339 time");
+    for entry in &prep {
+        // An entry without a time is already `scratchpad-entry-untimestamped`.
+        let Some(stamp) = &entry.stamp else { continue };
+        let shown = match &stamp.time {
+            Some(t) => format!("{}T{t}", stamp.date),
+            None => stamp.date.clone(),
+        };
+        if commit_stamp.before(stamp) {
+            out.findings.push(
+                Finding::error(
+                    "team-prep-after-implementation",
+                    sp_rel,
+                    entry.line,
+                    1,
+                    format!(
+                        "team prep is dated {shown}, after commit {short}, the first commit of {slice} (authored {authored}): no implementation begins until team prep is complete and logged"
+                    ),
+                )
+                .with_help("the runbook's Stage 0 runs the agent sweep and logs the team prep decisions before any slice starts"),
+            );
+        } else if !stamp.before(&commit_stamp) {
+            out.findings.push(
+                Finding::error(
+                    "team-prep-order-unclear",
+                    sp_rel,
+                    entry.line,
+                    1,
+                    format!(
+                        "team prep is dated {shown}, which cannot be told apart from commit {short}, the first commit of {slice} (authored {authored})"
+                    ),
+                )
+                .with_severity(crate::finding::Severity::Warning)
+                .with_help("give the entry its UTC time (`2026-02-20T23:31:46Z`)"),
+            );
+        } else {
+            out.notes.push(format!(
+                "team prep ({sp_rel}:{}, {shown}) is dated before commit {short}, the first commit of {slice} (authored {authored})",
+                entry.line
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A team-prep entry: its line, timestamp and text (with what is written under it).
+struct PrepEntry {
+    line: u32,
+    stamp: Option<scratchpad::Stamp>,
+    body: String,
+}
+
+/// The entries that say team prep: headings (with the lines under them, to the next heading
+/// of the same or a higher level) and top-level list items (with their continuation), both,
+/// since a scratchpad may mix them (`--log-scratchpad` appends a heading per run).
+fn team_prep_entries(text: &str) -> Vec<PrepEntry> {
+    let lines: Vec<&str> = text.lines().collect();
+    let level = |l: &str| {
+        let n = l.bytes().take_while(|b| *b == b'#').count();
+        (n > 0 && l.as_bytes().get(n) == Some(&b' ')).then_some(n)
+    };
+    let item = |l: &str| {
+        l.starts_with("- ")
+            || l.starts_with("* ")
+            || l.starts_with("+ ")
+            || l.split_once(". ")
+                .is_some_and(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    };
+    let mut out = Vec::new();
+    let mut in_code = false;
+    for (i, l) in lines.iter().enumerate() {
+        if l.trim_start().starts_with("```") || l.trim_start().starts_with("~~~") {
+            in_code = !in_code;
+        }
+        if in_code || !TEAM_PREP.iter().any(|w| l.to_lowercase().contains(w)) {
+            continue;
+        }
+        let end = if let Some(n) = level(l) {
+            if n == 1 {
+                continue; // the document's title
+            }
+            (i + 1..lines.len())
+                .find(|&j| level(lines[j]).is_some_and(|m| m <= n))
+                .unwrap_or(lines.len())
+        } else if item(l) {
+            (i + 1..lines.len())
+                .find(|&j| item(lines[j]) || level(lines[j]).is_some())
+                .unwrap_or(lines.len())
+        } else {
+            continue;
+        };
+        out.push(PrepEntry {
+            line: i as u32 + 1,
+            stamp: scratchpad::stamp_in(l),
+            body: lines[i..end].join("\n"),
+        });
+    }
+    out
+}
+
+/// The first implementation slice: `first_slice`, else the first slice (in file order) of a
+/// later stage than the slice holding this gate.
+fn first_slice(ctx: &CheckCtx, p: &Params) -> Option<String> {
+    if let Some(s) = &p.first_slice {
+        return Some(s.clone());
+    }
+    let own = ctx
+        .pipeline
+        .slices_of_gate(ctx.gate_id)
+        .map(|s| s.stage)
+        .min()?;
+    ctx.pipeline
+        .slices
+        .iter()
+        .find(|s| s.stage > own)
+        .map(|s| s.id.clone())
+}
+
+/// The first commit of `slice`: `given` resolved, else the earliest-authored commit of HEAD's
+/// history whose message names the slice as a word. Its hash and author time (Unix seconds).
+fn first_commit(
+    repo: &std::path::Path,
+    slice: &str,
+    given: Option<&str>,
+) -> Result<Option<(String, u64)>, GateError> {
+    if git::place(repo)?.is_none() {
+        return Ok(None);
+    }
+    if let Some(rev) = given {
+        let o = git::run(
+            repo,
+            &["log", "-1", "--format=%H %at", &format!("{rev}^{{commit}}")],
+        )?;
+        if !o.status.success() {
+            return Err(GateError::msg(format!(
+                "first_commit: `{rev}` is not a commit of the target repository"
+            )));
+        }
+        let text = String::from_utf8_lossy(&o.stdout);
+        let mut it = text.split_whitespace();
+        return Ok(it
+            .next()
+            .zip(it.next().and_then(|s| s.parse().ok()))
+            .map(|(h, t)| (h.to_string(), t)));
+    }
+    // Commits of the target's tree only (`.`: the target may be a directory of a larger
+    // repository).
+    let o = git::run(
+        repo,
+        &["log", "HEAD", "--format=%H%x1f%at%x1f%B%x1e", "--", "."],
+    )?;
+    if !o.status.success() {
+        return Ok(None);
+    }
+    let text = String::from_utf8_lossy(&o.stdout);
+    let mut best: Option<(String, u64)> = None;
+    for rec in text.split('\x1e') {
+        let mut f = rec.trim_start_matches('\n').splitn(3, '\x1f');
+        let (Some(h), Some(t), Some(msg)) = (f.next(), f.next(), f.next()) else {
+            continue;
+        };
+        let Ok(t) = t.parse::<u64>() else { continue };
+        if names_word(msg, slice) && best.as_ref().is_none_or(|(_, bt)| t < *bt) {
+            best = Some((h.to_string(), t));
+        }
+    }
+    Ok(best)
+}
+
+/// Whether `text` holds `word` not inside a longer word (letters, digits).
+fn names_word(text: &str, word: &str) -> bool {
+    text.match_indices(word).any(|(i, _)| {
+        let before = text[..i].chars().next_back();
+        let after = text[i + word.len()..].chars().next();
+        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+    })
 }
 
 /// Every entry carries a timestamp, and the timestamps do not go back (a warning: an entry

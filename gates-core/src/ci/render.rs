@@ -389,7 +389,10 @@ pub fn build_script(cfg: &CiConfig) -> String {
         cmd.push(' ');
         cmd.push_str(f);
     }
-    cmd.push_str(" --package xtask");
+    // `--bin`, not `--package`: a repository set up with `init --into` has a thin crate of its
+    // own whose binary is `xtask` and which depends on this workspace's `xtask` package, so
+    // the package name would be ambiguous there.
+    cmd.push_str(" --bin xtask");
     format!(
         "{cmd}
 tar -cf \"$RUNNER_TEMP/{XTASK_TAR}\" -C \"${{CARGO_TARGET_DIR:-target}}/{}\" xtask\n",

@@ -54,8 +54,34 @@ impl SourceFile {
     }
 }
 
+/// The rule of a file the system would not let the tool read (permission denied, an I/O
+/// error): the gate could not judge it (see [`crate::record::COULD_NOT_JUDGE`]), exit 2.
+pub const READ_FAILED: &str = "read-failed";
+
+/// Whether an error of a stat or an open means there is nothing at the path (rather than
+/// that the system would not say, e.g. a folder on the way the tool may not search).
+pub fn is_missing(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+    )
+}
+
+/// The [`READ_FAILED`] finding for `rel`, which the system would not let the tool read.
+pub fn read_failed(rel: &str, e: &std::io::Error) -> Finding {
+    Finding::error(
+        READ_FAILED,
+        rel.to_string(),
+        0,
+        0,
+        format!("{rel} cannot be read: {e}"),
+    )
+}
+
 /// Why a file could not be read as text. Each carries a positioned finding (rule
-/// `unreadable-file`) so a check can report it without crashing.
+/// `unreadable-file` for what the file is: a loop, not a regular file, too large, binary,
+/// not UTF-8; [`READ_FAILED`] when the system refused the read) so a check can report it
+/// without crashing.
 #[derive(Debug)]
 pub struct ReadError {
     pub finding: Finding,
@@ -81,15 +107,19 @@ pub fn read(repo: &Path, abs: &Path) -> Result<SourceFile, ReadError> {
     let fail = |line: u32, col: u32, msg: String| ReadError {
         finding: Finding::error("unreadable-file", rel.clone(), line, col, msg),
     };
+    // The system refused the read (permissions, an I/O error): the tool could not judge
+    // the file, as for a document it cannot read (exit 2), rather than a finding about it.
+    let refused = |e: std::io::Error| ReadError {
+        finding: read_failed(&rel, &e),
+    };
     let real = std::fs::canonicalize(abs);
     crate::fs::record::resolved(abs, real.as_deref().ok());
     let real = real.map_err(|e| {
-        let why = if e.raw_os_error() == Some(libc::ELOOP) {
-            "is a symlink loop".to_string()
+        if e.raw_os_error() == Some(libc::ELOOP) {
+            fail(0, 0, format!("{rel} is a symlink loop"))
         } else {
-            format!("cannot be read: {e}")
-        };
-        fail(0, 0, format!("{rel} {why}"))
+            refused(e)
+        }
     })?;
     let repo_real = std::fs::canonicalize(repo).unwrap_or_else(|_| repo.to_path_buf());
     if !real.starts_with(&repo_real) {
@@ -104,7 +134,7 @@ pub fn read(repo: &Path, abs: &Path) -> Result<SourceFile, ReadError> {
     }
     let meta = std::fs::metadata(&real).map_err(|e| {
         crate::fs::record::file_read(&real, Err(&e));
-        fail(0, 0, format!("{rel} cannot be read: {e}"))
+        refused(e)
     })?;
     if !meta.is_file() || meta.len() > MAX_FILE_BYTES {
         // Refused without reading: what it is (and how large) is what the finding says.
@@ -132,8 +162,17 @@ pub fn read(repo: &Path, abs: &Path) -> Result<SourceFile, ReadError> {
             ),
         ));
     }
-    let bytes = crate::fs::careful::read(&real)
-        .map_err(|e| fail(0, 0, format!("{rel} cannot be read: {e}")))?;
+    let bytes = crate::fs::careful::read(&real).map_err(|e| {
+        // A file swapped for a FIFO or device after the check above is still its shape.
+        if matches!(
+            e.kind(),
+            std::io::ErrorKind::InvalidInput | std::io::ErrorKind::IsADirectory
+        ) {
+            fail(0, 0, format!("{rel} {e}"))
+        } else {
+            refused(e)
+        }
+    })?;
     from_bytes(abs, rel, bytes)
 }
 

@@ -69,6 +69,9 @@ pub struct Gate {
     pub timeout: Duration,
     /// Run before the gate (e.g. installing the target's dependencies when they are missing).
     pub setup: Option<SetupSpec>,
+    /// Other names of the gate (`aliases = [...]`), e.g. the names a phase packet gives its
+    /// gates; unique, and never the id of a gate.
+    pub aliases: Vec<String>,
     /// What the gate's commands read, as globs over the target (`inputs = [...]`); `None`
     /// means everything the target tracks or could track, and its lockfile (see
     /// `gates::run::cache`).
@@ -159,6 +162,15 @@ impl Pipeline {
                 params.insert(key.into(), toml::Value::String(value.into()));
             }
         }
+    }
+
+    /// The gate with this id, or whose `aliases` name it.
+    pub fn gate_named(&self, name: &str) -> Option<&Gate> {
+        self.gates.get(name).or_else(|| {
+            self.gates
+                .values()
+                .find(|g| g.aliases.iter().any(|a| a == name))
+        })
     }
 
     pub fn slice(&self, id: &str) -> Option<&Slice> {

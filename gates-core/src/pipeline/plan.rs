@@ -188,6 +188,9 @@ pub fn render_list(p: &Pipeline) -> String {
             "  {id:<28} {what}  (timeout {})\n",
             humantime::format_duration(g.timeout)
         ));
+        if !g.aliases.is_empty() {
+            out.push_str(&format!("  {:<28} also: {}\n", "", g.aliases.join(", ")));
+        }
     }
     out
 }

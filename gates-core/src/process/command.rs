@@ -4,7 +4,8 @@
 //! Why a process group: a test runner typically forks workers; killing only the direct child
 //! on timeout would leave them running as orphans. The child is made leader of a new group
 //! (`process_group(0)`), and on timeout, cancellation or normal exit the whole group gets
-//! SIGTERM and then SIGKILL, so nothing it started outlives the gate. Each group is also
+//! SIGTERM and then SIGKILL, and with it (on Linux) every process the command started that
+//! left the group ([`super::tree`]): nothing it started outlives the gate. Each group is also
 //! listed with the [`super::guardian`], which kills it should the tool itself be killed.
 //!
 //! Only on Unix: elsewhere there are no process groups to kill, and a timeout that cannot
@@ -19,13 +20,11 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use super::tree::Scope;
 use crate::error::GateError;
 
 /// How much output is kept per stream (the tail).
 const KEEP_BYTES: usize = 64 * 1024;
-/// Grace between SIGTERM and SIGKILL.
-#[cfg(unix)]
-const GRACE: Duration = Duration::from_millis(500);
 /// How long the output readers may take to reach end-of-file once the group is gone.
 pub(crate) const READER_GRACE: Duration = Duration::from_secs(2);
 
@@ -115,10 +114,11 @@ fn run_with(
     let started_at = std::time::SystemTime::now();
     let Grouped {
         mut child,
-        pid,
+        scope,
         out,
         err,
         readers,
+        ..
     } = spawn_grouped(argv, cwd, env, stdout_file)?;
 
     // A waiter thread owns the child and reports its exit at once; this thread only wakes
@@ -148,8 +148,9 @@ fn run_with(
             break None;
         }
     };
-    // Whatever happened, the group goes: a gate's command may not leave processes behind.
-    kill_group(pid, || {});
+    // Whatever happened, the group goes, and every process that left it: a gate's command
+    // may not leave processes behind.
+    end_scope(&scope, || {});
     let status = match status {
         Some(s) => Some(s),
         None => rx.recv().ok().and_then(Result::ok),
@@ -159,11 +160,12 @@ fn run_with(
     let held = join_readers(readers, READER_GRACE);
     let mut stderr_note = String::new();
     if held {
-        // A process that left the group (`setsid`, a daemon) still holds the pipe open:
+        // A process the tool could not end (of another user, or one that cleared its
+        // environment and left the tree; see `super::tree`) still holds the pipe open:
         // waiting for end-of-file would hang the gate past its timeout, for as long as that
         // process lives. Keep what was read and say so.
         stderr_note = format!(
-            "\n[rawr-gates: output still open {}s after the command ended (a process outside its group holds it); stopped reading]\n",
+            "\n[rawr-gates: output still open {}s after the command ended (a process the tool could not end holds it); stopped reading]\n",
             READER_GRACE.as_secs()
         );
     }
@@ -226,6 +228,8 @@ pub(crate) struct Grouped {
     pub child: Child,
     /// Process id, also the process group id.
     pub pid: u32,
+    /// Every process the command starts (see [`super::tree`]).
+    pub scope: Scope,
     pub out: Arc<Mutex<Tail>>,
     pub err: Arc<Mutex<Tail>>,
     pub readers: Vec<thread::JoinHandle<()>>,
@@ -251,10 +255,15 @@ pub(crate) fn spawn_grouped(
             cwd.display()
         )));
     }
+    // The variable every process the command starts inherits, and the tool a subreaper:
+    // both find what left the group when the gate ends.
+    let scope_env = Scope::next_env();
+    super::tree::become_subreaper();
     let mut cmd = Command::new(program);
     cmd.args(args)
         .current_dir(cwd)
         .envs(env.iter().map(|(k, v)| (k, v)))
+        .env(&scope_env.0, &scope_env.1)
         .stdin(Stdio::null())
         .stderr(Stdio::piped());
     match stdout_file {
@@ -285,6 +294,7 @@ pub(crate) fn spawn_grouped(
         ))
     })?;
     let pid = child.id();
+    let scope = Scope::of(pid, &scope_env);
     let out = Arc::new(Mutex::new(Tail::default()));
     let err = Arc::new(Mutex::new(Tail::default()));
     let readers = [
@@ -309,40 +319,19 @@ pub(crate) fn spawn_grouped(
     Ok(Grouped {
         child,
         pid,
+        scope,
         out,
         err,
         readers,
     })
 }
 
-/// SIGTERM to the whole group, SIGKILL to whatever is left after [`GRACE`]. `reap` is called
-/// while waiting, so a caller that owns the leader can reap it and keep a zombie leader from
-/// making the group look alive.
-#[cfg(unix)]
-#[allow(unsafe_code)]
-pub(crate) fn kill_group(pid: u32, mut reap: impl FnMut()) {
-    let _release = super::guardian::Release(pid);
-    let pgid = pid as libc::pid_t;
-    // SAFETY: killpg only sends a signal; a group that no longer exists yields ESRCH.
-    let alive = unsafe { libc::killpg(pgid, libc::SIGTERM) } == 0;
-    if alive {
-        let deadline = Instant::now() + GRACE;
-        while Instant::now() < deadline {
-            reap();
-            // SAFETY: signal 0 only probes whether the group still has members.
-            if unsafe { libc::killpg(pgid, 0) } != 0 {
-                return;
-            }
-            thread::sleep(Duration::from_millis(5));
-        }
-        // SAFETY: as above.
-        unsafe { libc::killpg(pgid, libc::SIGKILL) };
-    }
+/// Ends every process of `scope`: the group and what left it get SIGTERM, then SIGKILL
+/// until none is left ([`super::tree::end`]). `reap` is called while waiting, so a caller
+/// that owns the leader can reap it and keep a zombie leader from making the group look alive.
+pub(crate) fn end_scope(scope: &Scope, reap: impl FnMut()) {
+    super::tree::end(scope, reap);
 }
-
-/// Never reached: [`spawn_grouped`] starts nothing on a platform without process groups.
-#[cfg(not(unix))]
-pub(crate) fn kill_group(_pid: u32, _reap: impl FnMut()) {}
 
 /// Waits up to `grace` for the reader threads to finish; returns true when one is still
 /// blocked (it is left detached: it ends when the last writer closes the pipe).
@@ -438,7 +427,7 @@ mod platform_tests {
         assert_eq!(r.is_ok(), cfg!(unix));
         if let Ok(mut g) = r {
             let _ = g.child.wait();
-            kill_group(g.pid, || {});
+            end_scope(&g.scope, || {});
         }
     }
 }

@@ -12,14 +12,18 @@
 //! a pipe only the tool holds. Each gate command writes `+ PGID` into it itself, between
 //! fork and exec (so it is listed before it can start anything), and the tool writes
 //! `- PGID` once it has killed the group. When the tool dies for any reason, the kernel closes the pipe,
-//! the guardian reads end-of-file and sends SIGKILL to every group still listed, then
-//! exits. When the tool exits normally the list is empty and the guardian just exits.
+//! the guardian reads end-of-file and sends SIGKILL to every group still listed, and (on
+//! Linux) to every process that carries this run's variable ([`super::tree::run_var`]):
+//! those that left their group (`setsid`, daemons), until `/proc` shows none. Then it exits.
+//! When the tool exits normally nothing is listed or left and the guardian just exits.
 
 use std::io::Write;
 use std::process::{ChildStdin, Command, Stdio};
 use std::sync::{Mutex, OnceLock};
 
-/// The guardian's program: keeps the listed groups, kills them at end-of-file.
+/// The guardian's program: keeps the listed groups, kills them at end-of-file, then every
+/// process whose environment holds the variable named by `$1` (the guardian itself, `grep`
+/// and `sed` do not: the tool's own environment has no such variable).
 const SCRIPT: &str = r#"trap '' INT HUP
 live=' '
 while IFS=' ' read -r op g; do
@@ -29,6 +33,14 @@ while IFS=' ' read -r op g; do
   esac
 done
 for g in $live; do kill -s KILL -- "-$g" 2>/dev/null; done
+[ -n "$1" ] || exit 0
+n=0
+while [ $n -lt 50 ]; do
+  pids=$(grep -lsF -- "$1=" /proc/[0-9]*/environ | sed 's,^/proc/,,;s,/environ$,,')
+  [ -n "$pids" ] || break
+  kill -s KILL $pids 2>/dev/null
+  n=$((n+1))
+done
 "#;
 
 static GUARDIAN: OnceLock<Option<Mutex<ChildStdin>>> = OnceLock::new();
@@ -41,7 +53,7 @@ fn guardian() -> Option<&'static Mutex<ChildStdin>> {
 fn start() -> Option<Mutex<ChildStdin>> {
     use std::os::unix::process::CommandExt;
     let mut child = Command::new("/bin/sh")
-        .args(["-c", SCRIPT, "rawr-gates-guardian"])
+        .args(["-c", SCRIPT, "rawr-gates-guardian", super::tree::run_var()])
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -162,7 +174,12 @@ mod tests {
         let mut kept = spawn_group();
         let mut released = spawn_group();
         let mut g = Command::new("/bin/sh")
-            .args(["-c", SCRIPT, "guardian-test"])
+            .args([
+                "-c",
+                SCRIPT,
+                "guardian-test",
+                "RAWR_GATES_GUARDIAN_TEST_UNUSED",
+            ])
             .stdin(Stdio::piped())
             .spawn()
             .unwrap();
@@ -179,5 +196,37 @@ mod tests {
         assert!(released.try_wait().unwrap().is_none());
         released.kill().unwrap();
         released.wait().unwrap();
+    }
+
+    /// At end-of-file the script also kills every process carrying the run's variable, in a
+    /// group of its own and never listed (a `setsid` daemon); a process without it is left.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_script_kills_the_runs_processes_outside_any_listed_group() {
+        use std::os::unix::process::CommandExt;
+        use std::os::unix::process::ExitStatusExt;
+        let var = format!("RAWR_GATES_GUARDIAN_TEST_{}", std::process::id());
+        let mut carrier = Command::new("sleep")
+            .arg("30")
+            .env(&var, "1")
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        let mut bystander = Command::new("sleep")
+            .arg("30")
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        let mut g = Command::new("/bin/sh")
+            .args(["-c", SCRIPT, "guardian-test", &var])
+            .stdin(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(g.stdin.take());
+        assert!(g.wait().unwrap().success());
+        assert_eq!(carrier.wait().unwrap().signal(), Some(9));
+        assert!(bystander.try_wait().unwrap().is_none());
+        bystander.kill().unwrap();
+        bystander.wait().unwrap();
     }
 }

@@ -1,10 +1,13 @@
 //! Processes: running a command in its own process group with a timeout and its output
 //! kept ([`command`]), a long-lived service waited on and stopped ([`service`]), one run
-//! shared by several gates ([`shared`]) and Ctrl-C ([`interrupt`]). Below the checks (a
-//! check may run a command or start a service) and the executor.
+//! shared by several gates ([`shared`]), every process a command started ended with it
+//! ([`tree`]), children that die with the tool ([`guardian`]) and interrupts: Ctrl-C,
+//! SIGTERM, SIGHUP ([`interrupt`]). Below the checks (a check may run a command or start a
+//! service) and the executor.
 
 pub mod command;
 pub mod guardian;
 pub mod interrupt;
 pub mod service;
 pub mod shared;
+pub mod tree;

@@ -1,6 +1,7 @@
 //! A long-running process a gate needs while it works (e.g. the host a live probe talks to):
 //! started in its own process group, waited for until it answers, and torn down, whole group
-//! included, when the [`Service`] is dropped, whatever path the gate takes out.
+//! included (and what left it, see [`super::tree`]), when the [`Service`] is dropped,
+//! whatever path the gate takes out.
 
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::path::Path;
@@ -10,13 +11,15 @@ use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use super::command::{Grouped, READER_GRACE, Tail, join_readers, kill_group, spawn_grouped};
+use super::command::{Grouped, READER_GRACE, Tail, end_scope, join_readers, spawn_grouped};
+use super::tree::Scope;
 use crate::error::GateError;
 
 /// A started process group. Dropping it kills the group (SIGTERM, then SIGKILL).
 pub struct Service {
     child: Child,
     pid: u32,
+    scope: Scope,
     argv: Vec<String>,
     out: Arc<Mutex<Tail>>,
     err: Arc<Mutex<Tail>>,
@@ -54,6 +57,7 @@ impl Service {
         let Grouped {
             child,
             pid,
+            scope,
             out,
             err,
             readers,
@@ -61,6 +65,7 @@ impl Service {
         Ok(Service {
             child,
             pid,
+            scope,
             argv: argv.to_vec(),
             out,
             err,
@@ -107,11 +112,11 @@ impl Service {
         self.child.try_wait().ok().flatten().map(|s| s.code())
     }
 
-    /// Kills the group and returns the tail of its output (stdout then stderr).
+    /// Kills the group, and every process that left it, and returns the tail of its output (stdout then stderr).
     pub fn stop(&mut self) -> String {
         if !self.stopped {
             let child = &mut self.child;
-            kill_group(self.pid, || {
+            end_scope(&self.scope, || {
                 let _ = child.try_wait();
             });
             let _ = self.child.wait();
@@ -157,4 +162,37 @@ pub fn free_loopback_port() -> Result<u16, GateError> {
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .map_err(|e| GateError::msg(format!("cannot find a free loopback port: {e}")))
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::*;
+
+    /// A service that daemonises part of itself (out of its group with `setsid`, deaf to
+    /// SIGTERM) is stopped whole: the daemon is gone, reaped, when `stop` returns.
+    #[test]
+    fn stopping_a_service_ends_what_left_its_group() {
+        let dir = tempfile::tempdir().unwrap();
+        let script = "setsid sh -c \"trap '' TERM; echo \\$\\$ > d.tmp; mv d.tmp daemon.pid; exec sleep 311\" & while [ ! -f daemon.pid ]; do sleep 0.01; done; exec sleep 300";
+        let argv: Vec<String> = ["sh", "-c", script].map(String::from).to_vec();
+        let mut s = Service::start(&argv, dir.path(), &[]).unwrap();
+        let pid_file = dir.path().join("daemon.pid");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !pid_file.exists() {
+            assert!(Instant::now() < deadline, "the daemon never started");
+            thread::sleep(Duration::from_millis(10));
+        }
+        let pid = std::fs::read_to_string(&pid_file).unwrap();
+        let stat = format!("/proc/{}/stat", pid.trim());
+        assert!(std::path::Path::new(&stat).exists());
+        s.stop();
+        // Not even a zombie is left.
+        let left = std::fs::read_to_string(&stat).ok();
+        if left.is_some() {
+            let _ = std::process::Command::new("kill")
+                .args(["-9", pid.trim()])
+                .status();
+        }
+        assert_eq!(left, None, "the daemon {} outlived the service", pid.trim());
+    }
 }

@@ -160,6 +160,66 @@ fn read_json(path: &Path) -> Option<Value> {
     serde_json::from_str(text.trim_start_matches('\u{feff}')).ok()
 }
 
+/// Checks that the root `package.json`, when there is one, can be read as JSON: the
+/// workspace packages come from it, so without it every import of one looks unresolved, and
+/// a gate judging imports would blame the importing files (`workspace-plugins.ts does not
+/// import the contract`) for what is a broken manifest. A gate that resolves imports calls
+/// this first and, on an error, could not judge (exit 2); the error names `package.json`
+/// with the line and column of the problem.
+pub fn check_root_manifest(repo: &Path) -> Result<(), crate::error::GateError> {
+    let path = repo.join("package.json");
+    let bytes = match crate::fs::careful::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => {
+            return Err(crate::error::GateError::msg(format!(
+                "package.json: {e}; the workspace packages are declared there, so imports of them cannot be resolved"
+            )));
+        }
+    };
+    let broken = |line: usize, col: usize, why: String| {
+        crate::error::GateError::msg(format!(
+            "package.json:{line}:{col}: {why}; the workspace packages are declared there, so imports of them cannot be resolved"
+        ))
+    };
+    let text = match std::str::from_utf8(&bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let at = e.valid_up_to();
+            let before = &bytes[..at];
+            let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+            let line_start = before
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |i| i + 1);
+            // Columns count characters; what precedes `at` on its line is valid UTF-8.
+            let col = String::from_utf8_lossy(&before[line_start..])
+                .chars()
+                .count()
+                + 1;
+            return Err(broken(
+                line,
+                col,
+                format!("is not valid UTF-8 (at byte {at})"),
+            ));
+        }
+    };
+    match serde_json::from_str::<Value>(text.trim_start_matches('\u{feff}')) {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let said = e.to_string();
+            let said = said
+                .rsplit_once(" at line ")
+                .map_or(said.as_str(), |(m, _)| m);
+            Err(broken(
+                e.line(),
+                e.column(),
+                format!("is not valid JSON: {said}"),
+            ))
+        }
+    }
+}
+
 /// `@scope/name/sub/path` → (`@scope/name`, `sub/path`); `name/sub` → (`name`, `sub`).
 fn split_package(spec: &str) -> (&str, &str) {
     let mut idx = spec.match_indices('/').map(|(i, _)| i);

@@ -148,6 +148,7 @@ pub fn check_repo(
     implementations: &[String],
     roots: &[String],
 ) -> Result<CheckOutput, GateError> {
+    crate::repo::workspace::check_root_manifest(repo)?;
     let ws = Workspace::load(repo);
     let modules = Modules::new(repo, &ws);
     let mut out = CheckOutput::default();

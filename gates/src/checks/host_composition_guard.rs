@@ -121,6 +121,7 @@ fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
     if let Some(d) = &p.host_dir {
         ctx.repo_path(d)?;
     }
+    crate::repo::workspace::check_root_manifest(ctx.repo)?;
     Ok(check(ctx.repo, &p))
 }
 

@@ -142,6 +142,7 @@ fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
 
 /// Runs the check on `repo`.
 pub fn check_repo(repo: &std::path::Path, cfg: &Config) -> Result<CheckOutput, GateError> {
+    crate::repo::workspace::check_root_manifest(repo)?;
     let ws = Workspace::load(repo);
     let modules = Modules::new(repo, &ws);
     let contract = normalize(&crate::fs::resolve_inside(repo, &cfg.contract)?);

@@ -293,20 +293,28 @@ impl Guard {
                 continue;
             }
             let abs = repo.join(rel);
-            if std::fs::symlink_metadata(&abs).is_err() {
-                acc.add_findings(vec![
-                    Finding::error(
-                        "legacy-guard-missing-surface",
-                        rel.clone(),
-                        0,
-                        0,
-                        format!("listed surface {rel} does not exist"),
-                    )
-                    .with_help(
-                        "a listed file that is missing is not a pass: restore it, or change the gate's `surfaces` if it moved",
-                    ),
-                ]);
-                continue;
+            match std::fs::symlink_metadata(&abs) {
+                Ok(_) => {}
+                Err(e) if crate::fs::source::is_missing(&e) => {
+                    acc.add_findings(vec![
+                        Finding::error(
+                            "legacy-guard-missing-surface",
+                            rel.clone(),
+                            0,
+                            0,
+                            format!("listed surface {rel} does not exist"),
+                        )
+                        .with_help(
+                            "a listed file that is missing is not a pass: restore it, or change the gate's `surfaces` if it moved",
+                        ),
+                    ]);
+                    continue;
+                }
+                // A folder on the way the tool may not search: it could not judge the file.
+                Err(e) => {
+                    acc.add_findings(vec![crate::fs::source::read_failed(rel, &e)]);
+                    continue;
+                }
             }
             self.visit_file(repo, &abs, rel.clone(), &acc, false);
         }

@@ -100,6 +100,7 @@ fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
     let p: Params = ctx.params()?;
     ctx.repo_path(&p.manifest)?;
     ctx.repo_path(&p.host)?;
+    crate::repo::workspace::check_root_manifest(ctx.repo)?;
     Ok(check(ctx.repo, &p))
 }
 

@@ -4,6 +4,7 @@
 //! pipeline file), a parameter validator that runs when the pipeline is loaded (so bad
 //! parameters are reported with their position before anything runs) and a `run` function.
 
+pub mod all_of;
 pub mod discovery_roots;
 pub mod harness_matrix;
 pub mod host_composition_guard;
@@ -18,7 +19,7 @@ pub use gates_core::checks::{
 };
 pub use gates_core::checks::{
     agent_outputs, ci_drift, closure, docs_cleanup, handoff, metadata_contract,
-    orchestrator_artifacts, preflight, readiness,
+    observability_contract, orchestrator_artifacts, preflight, readiness,
 };
 
 /// Every built-in check as the pipeline loader sees it (name and params validation).
@@ -93,10 +94,12 @@ pub fn registry() -> Vec<CheckDef> {
         host_composition_guard::def(),
         harness_matrix::def(),
         harness_matrix::instance_isolation_def(),
+        observability_contract::def(),
         route_probe::def(),
         metadata_contract::def(),
         discovery_roots::def(),
         import_boundary::def(),
         legacy_metadata_guard::def(),
+        all_of::def(),
     ]
 }

@@ -283,7 +283,10 @@ pub fn execute(
                     running -= 1;
                     if interrupted && r.status != Status::Passed && r.status != Status::Failed {
                         r.status = Status::Errored;
-                        r.reason = Some("interrupted: the gate was stopped by Ctrl-C".into());
+                        r.reason = Some(format!(
+                            "interrupted: the gate was stopped by {}",
+                            crate::process::interrupt::cause().unwrap_or("an interrupt")
+                        ));
                     }
                     let r = finish(pipeline, &id, &slices_of[id.as_str()], r);
                     if !keep_going_ok(opts, &r) && stop_cause.is_none() {

@@ -15,9 +15,8 @@ use gates::run::{GateResult, RunRecord, executor, session};
 #[path = "../../../tests/support/common.rs"]
 mod common;
 
-use common::copy_dir;
 #[allow(unused_imports)]
-pub use common::{git, workspace};
+pub use common::{copy_dir, git, git_env, workspace};
 
 pub fn fixtures() -> PathBuf {
     workspace().join("tests/fixtures/closure")
