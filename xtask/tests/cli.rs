@@ -639,14 +639,18 @@ command = ["sh", "-c", "echo ran >> ../runs.txt"]
             .lines()
             .count()
     };
-    let (code, out, _) = ws.run(&["phase-a"]);
-    assert_eq!((code, runs()), (0, 1), "{out}");
-    assert!(!out.contains("(cached)"), "{out}");
-    let (code, out, _) = ws.run(&["phase-a"]);
-    assert_eq!((code, runs()), (0, 1), "{out}");
+    // The live lines (stderr when it is not a terminal) show each gate as it finishes.
+    let (code, _, err) = ws.run(&["phase-a"]);
+    assert_eq!((code, runs()), (0, 1), "{err}");
     assert!(
-        out.contains("PASS count") && out.contains("(cached)"),
-        "{out}"
+        err.contains("PASS count") && !err.contains("(cached)"),
+        "{err}"
+    );
+    let (code, _, err) = ws.run(&["phase-a"]);
+    assert_eq!((code, runs()), (0, 1), "{err}");
+    assert!(
+        err.contains("PASS count") && err.contains("(cached)"),
+        "{err}"
     );
     let (code, json, _) = ws.run(&["phase-a", "--format", "json"]);
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
@@ -654,15 +658,18 @@ command = ["sh", "-c", "echo ran >> ../runs.txt"]
         (code, &v["gates"][0]["cached"]),
         (0, &serde_json::json!(true))
     );
-    // The gate alone uses the same cache.
+    // A gate alone is judged once (alone, a check sees no run) and then reused too.
     let (code, out, _) = ws.run(&["gate", "count"]);
-    assert_eq!((code, runs()), (0, 1), "{out}");
-    // Off: judged again, and nothing says cached.
-    let (code, out, _) = ws.run(&["--no-cache", "phase-a"]);
     assert_eq!((code, runs()), (0, 2), "{out}");
-    assert!(!out.contains("(cached)"), "{out}");
+    let (code, out, _) = ws.run(&["gate", "count"]);
+    assert_eq!((code, runs()), (0, 2), "{out}");
+    assert!(out.contains("(cached)"), "{out}");
+    // Off: judged again, and nothing says cached.
+    let (code, _, err) = ws.run(&["--no-cache", "phase-a"]);
+    assert_eq!((code, runs()), (0, 3), "{err}");
+    assert!(!err.contains("(cached)"), "{err}");
     let (code, json, _) = ws.run(&["phase-a", "--no-cache", "--format", "json"]);
-    assert_eq!((code, runs()), (0, 3), "{json}");
+    assert_eq!((code, runs()), (0, 4), "{json}");
     assert!(!json.contains("\"cached\""), "{json}");
 }
 
