@@ -55,6 +55,10 @@ pub struct GateResult {
     /// The tail of a command gate's combined output.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub output: String,
+    /// The verdict and findings were reused from an earlier run whose recorded inputs are all
+    /// unchanged (the verdict cache); not judged again.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cached: bool,
 }
 
 /// Finding rules that mean the gate could not judge the target (its evidence was unusable),

@@ -1509,3 +1509,59 @@ fn sarif_goes_to_code_scanning_per_stage_with_write_access_only_there() {
     // The SARIF report is still written and uploaded as an artifact.
     assert!(out.contains("--sarif \"$RUNNER_TEMP/phase-a-reports/phase-a.sarif\""));
 }
+
+/// A target at the checkout's root keeps its verdict cache across CI runs: each stage job
+/// restores the newest save of its own ref, else of the default branch, and saves under its
+/// ref and commit (docs/cache.md). A target in a subdirectory (the example) has no cache.
+#[test]
+fn stage_jobs_of_a_root_target_restore_and_save_the_verdict_cache_per_ref() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = "[target]\nrepo = \".\"\npass_root = \"pass\"\n\n[[stage]]\nnumber = 0\ntitle = \"s\"\n\n\
+        [[slice]]\nid = \"S\"\nstage = 0\ntitle = \"t\"\nowner = \"o\"\ngates = [\"g\"]\n\n\
+        [gate.g]\ncommand = [\"true\"]\n\n[ci]\npackage_manager = \"none\"\n";
+    std::fs::create_dir_all(tmp.path().join("ci")).unwrap();
+    let file = tmp.path().join("ci/phase-a.toml");
+    std::fs::write(&file, text).unwrap();
+    let p = load_file(&file).unwrap();
+    let rendered = ci::render(&p).unwrap();
+    let doc = yaml(&rendered.text);
+    let steps = doc["jobs"]["stage-0"]["steps"].as_sequence().unwrap();
+    let names: Vec<&str> = steps.iter().map(|s| s["name"].as_str().unwrap()).collect();
+    let at = |n: &str| {
+        names
+            .iter()
+            .position(|x| *x == n)
+            .unwrap_or_else(|| panic!("{names:?}"))
+    };
+    assert!(at("Restore the verdict cache") < at("Gates of stage 0"));
+    assert!(at("Gates of stage 0") < at("Save the verdict cache"));
+    let restore = &steps[at("Restore the verdict cache")];
+    let save = &steps[at("Save the verdict cache")];
+    assert_eq!(restore["uses"], "actions/cache/restore@v5");
+    assert_eq!(save["uses"], "actions/cache/save@v5");
+    let key = "rawr-gates-phase-a-stage-0-${{ github.ref }}:${{ github.sha }}";
+    assert_eq!(restore["with"]["key"], key);
+    assert_eq!(save["with"]["key"], key);
+    assert_eq!(restore["with"]["path"], ".git/rawr-gates/cache");
+    assert_eq!(
+        restore["with"]["restore-keys"],
+        "rawr-gates-phase-a-stage-0-${{ github.ref }}:\n\
+         rawr-gates-phase-a-stage-0-refs/heads/${{ github.event.repository.default_branch }}:\n"
+    );
+    assert_eq!(
+        save["if"],
+        "${{ !cancelled() && (github.event_name == 'push' || github.event_name == 'pull_request') }}"
+    );
+    let wf = tmp.path().join("phase-a.yml");
+    std::fs::write(&wf, &rendered.text).unwrap();
+    let (code, problems) = actionlint(&[wf]);
+    assert!(problems.is_empty(), "{problems:#?}");
+    assert_eq!(code, 0);
+    // The example's target is a subdirectory of this repository: no cache steps.
+    assert!(
+        !ci::render(&example())
+            .unwrap()
+            .text
+            .contains("verdict cache")
+    );
+}

@@ -19,6 +19,7 @@ fn gate(id: &str, slices: &[&str], status: Status) -> GateResult {
         findings: Vec::new(),
         notes: Vec::new(),
         output: String::new(),
+        cached: false,
     }
 }
 

@@ -362,6 +362,7 @@ fn record(statuses: &[(&str, gates::run::Status)]) -> gates::run::RunRecord {
             findings: vec![],
             notes: vec![],
             output: String::new(),
+            cached: false,
         })
         .collect();
     gates::run::RunRecord {

@@ -681,6 +681,7 @@ fn gate_result(id: &str, r: ScanReport) -> gates::run::GateResult {
         findings: r.output.findings,
         notes: r.output.notes,
         output: String::new(),
+        cached: false,
     }
 }
 

@@ -2,6 +2,7 @@
 //! test binary (one link of the library instead of one per file).
 
 mod all_of;
+mod cache;
 mod ci;
 mod ci_github_summary;
 mod closure;

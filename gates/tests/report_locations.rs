@@ -32,6 +32,7 @@ fn gate(id: &str, stage: u32, status: Status, findings: Vec<Finding>) -> GateRes
         findings,
         notes: vec![],
         output: String::new(),
+        cached: false,
     }
 }
 

@@ -169,6 +169,7 @@ fn sarif_rules_carry_the_declared_words() {
         ],
         notes: vec![],
         output: String::new(),
+        cached: false,
     };
     let log = gates::report::sarif::log(&[g], &gates::report::Origin::default());
     let rules = log["runs"][0]["tool"]["driver"]["rules"]

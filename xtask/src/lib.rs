@@ -35,6 +35,10 @@ struct Cli {
     /// CLICOLOR and TERM=dumb, then whether the stream is a terminal.
     #[arg(long, global = true, value_enum, default_value_t = Color::Auto, value_name = "WHEN")]
     color: Color,
+    /// Judge every gate again: neither reuse nor keep verdicts (the verdict cache of a
+    /// git target, see docs/cache.md).
+    #[arg(long, global = true)]
+    no_cache: bool,
     /// The pipeline file (default: ci/phase-a.toml of this workspace), for the subcommands
     /// that read one; also accepted after the subcommand.
     #[arg(long, value_name = "FILE")]
@@ -114,6 +118,9 @@ enum Cmd {
         /// Also write the findings as SARIF 2.1.0.
         #[arg(long, value_name = "FILE")]
         sarif: Option<PathBuf>,
+        /// Judge again whenever the target changes, until Ctrl-C (see docs/cache.md).
+        #[arg(long, conflicts_with = "report")]
+        watch: bool,
     },
     /// Print the order and levels of the pipeline; runs nothing.
     Plan {
@@ -391,6 +398,10 @@ struct RunArgs {
     /// Also write the findings of every gate as SARIF 2.1.0.
     #[arg(long, value_name = "FILE")]
     sarif: Option<PathBuf>,
+    /// Judge again whenever the target changes, until Ctrl-C; with the verdict cache only the
+    /// gates whose inputs changed are judged (see docs/cache.md).
+    #[arg(long)]
+    watch: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -746,6 +757,7 @@ fn pipeline_file(cli: &Cli) -> anyhow::Result<Option<PathBuf>> {
 fn dispatch(cli: Cli) -> anyhow::Result<u8> {
     let pipeline = pipeline_file(&cli)?;
     let colour = ColorChoice::from(cli.color);
+    gates::run::cache::set_enabled(!cli.no_cache);
     match cli.cmd {
         Cmd::Run(a) | Cmd::PhaseA(a) => run_pipeline(&pipeline, a, colour),
         Cmd::Gate {
@@ -754,16 +766,34 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             format,
             report,
             sarif,
+            watch,
             ..
-        } => gate(
-            &pipeline,
-            &id,
-            &repo,
-            format,
-            report.as_deref(),
-            &sarif,
-            colour,
-        ),
+        } => {
+            if !watch {
+                return gate(
+                    &pipeline,
+                    &id,
+                    &repo,
+                    format,
+                    report.as_deref(),
+                    &sarif,
+                    colour,
+                );
+            }
+            let p = load(&pipeline)?;
+            let dir = target_repo(&p, &repo)?;
+            watch_loop(&dir, || {
+                gate(
+                    &pipeline,
+                    &id,
+                    &repo,
+                    format,
+                    report.as_deref(),
+                    &sarif,
+                    colour,
+                )
+            })
+        }
         Cmd::Plan { format, .. } => {
             let p = load(&pipeline)?;
             let plan = Plan::new(&p);
@@ -1105,6 +1135,33 @@ fn run_pipeline(
     let flags = [("--junit", &a.junit), ("--sarif", &a.sarif)];
     check_output_paths(&p, &repo, &flags, &[])?;
     let outputs = check_outputs(&flags)?;
+    if a.watch {
+        let dir = repo.clone();
+        return watch_loop(&dir, || {
+            phase_a_once(
+                &p,
+                &a,
+                selection.clone(),
+                repo.clone(),
+                jobs,
+                &outputs,
+                colour,
+            )
+        });
+    }
+    phase_a_once(&p, &a, selection, repo, jobs, &outputs, colour)
+}
+
+/// One run of `phase-a` (again and again under `--watch`).
+fn phase_a_once(
+    p: &Arc<Pipeline>,
+    a: &RunArgs,
+    selection: Selection,
+    repo: PathBuf,
+    jobs: usize,
+    outputs: &[Option<Output>],
+    colour: ColorChoice,
+) -> anyhow::Result<u8> {
     let tty = std::io::stderr().is_terminal();
     let style = Style::detect(colour, tty);
     let live = report::human::Live::new(style, colour::live_capable(tty));
@@ -1117,7 +1174,7 @@ fn run_pipeline(
         repo,
         selection,
     };
-    let result = session::run_pipeline(&p, &opts, &live, &interrupt);
+    let result = session::run_pipeline(p, &opts, &live, &interrupt);
     live.finish();
     let (record, warnings) = result?;
     for w in &warnings {
@@ -1153,7 +1210,7 @@ fn run_pipeline(
         }
         Format::Json => out(&report::json::render(&record)),
     };
-    let origin = report::Origin::of(&p);
+    let origin = report::Origin::of(p);
     let junit_ok = write_output("--junit", &outputs[0], || {
         report::junit::render(&record, &origin)
     });
@@ -1165,6 +1222,40 @@ fn run_pipeline(
         return Ok(EXIT_TOOL);
     }
     Ok(record.exit_code as u8)
+}
+
+/// `--watch`: runs `once`, then again each time the target changes (debounced), until
+/// Ctrl-C. On a terminal each run redraws the screen; elsewhere runs follow one another,
+/// each opened by a line saying when the change was seen. Returns the last run's exit code.
+fn watch_loop(repo: &Path, mut once: impl FnMut() -> anyhow::Result<u8>) -> anyhow::Result<u8> {
+    let interrupt = run::interrupt::flag();
+    let mut watch = gates::run::watch::Watch::new(repo)?;
+    let tty = std::io::stdout().is_terminal();
+    let mut code = once()?;
+    loop {
+        let _ = writeln!(
+            std::io::stderr(),
+            "watching {} for changes (Ctrl-C to stop)",
+            repo.display()
+        );
+        if !watch.wait(std::time::Duration::from_millis(15), &interrupt) {
+            return Ok(code);
+        }
+        watch.sync()?;
+        if tty {
+            // Redraw in place: clear the screen and go home.
+            out("\x1b[2J\x1b[H")?;
+        } else {
+            out(&format!(
+                "--- {} changed: judging again\n",
+                gates::run::watch::now_text()
+            ))?;
+        }
+        code = once()?;
+        if interrupt.load(std::sync::atomic::Ordering::SeqCst) {
+            return Ok(code);
+        }
+    }
 }
 
 fn gate(

@@ -763,3 +763,144 @@ fn report_without_the_phase_documents_says_what_to_add() {
         "nothing written"
     );
 }
+
+/// The verdict cache from the command line: a second run of an unchanged git target reuses
+/// the verdict (shown as `(cached)`, `"cached": true` in JSON) without running the command;
+/// `--no-cache` runs it.
+#[test]
+fn a_second_run_of_an_unchanged_target_is_cached_unless_no_cache() {
+    let ws = Ws::new(
+        r#"[[stage]]
+number = 0
+title = "s"
+
+[[slice]]
+id = "S"
+stage = 0
+title = "t"
+owner = "o"
+gates = ["count"]
+
+[gate.count]
+command = ["sh", "-c", "echo ran >> ../runs.txt"]
+"#,
+    );
+    git(&ws.root().join("repo"), &["init", "-q"]);
+    let runs = || {
+        std::fs::read_to_string(ws.root().join("runs.txt"))
+            .unwrap_or_default()
+            .lines()
+            .count()
+    };
+    // The live lines (stderr when it is not a terminal) show each gate as it finishes.
+    let (code, _, err) = ws.run(&["phase-a"]);
+    assert_eq!((code, runs()), (0, 1), "{err}");
+    assert!(
+        err.contains("PASS count") && !err.contains("(cached)"),
+        "{err}"
+    );
+    let (code, _, err) = ws.run(&["phase-a"]);
+    assert_eq!((code, runs()), (0, 1), "{err}");
+    assert!(
+        err.contains("PASS count") && err.contains("(cached)"),
+        "{err}"
+    );
+    let (code, json, _) = ws.run(&["phase-a", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        (code, &v["gates"][0]["cached"]),
+        (0, &serde_json::json!(true))
+    );
+    // A gate alone is judged once (alone, a check sees no run) and then reused too.
+    let (code, out, _) = ws.run(&["gate", "count"]);
+    assert_eq!((code, runs()), (0, 2), "{out}");
+    let (code, out, _) = ws.run(&["gate", "count"]);
+    assert_eq!((code, runs()), (0, 2), "{out}");
+    assert!(out.contains("(cached)"), "{out}");
+    // Off: judged again, and nothing says cached.
+    let (code, _, err) = ws.run(&["--no-cache", "phase-a"]);
+    assert_eq!((code, runs()), (0, 3), "{err}");
+    assert!(!err.contains("(cached)"), "{err}");
+    let (code, json, _) = ws.run(&["phase-a", "--no-cache", "--format", "json"]);
+    assert_eq!((code, runs()), (0, 4), "{json}");
+    assert!(!json.contains("\"cached\""), "{json}");
+}
+
+/// `gate ID --watch`: judged at once, judged again after a save (only the changed gate's
+/// inputs matter), and Ctrl-C ends it with the last verdict, leaving nothing in the work tree.
+#[test]
+fn gate_watch_judges_again_on_a_save_and_stops_on_ctrl_c() {
+    use std::io::{BufRead, BufReader};
+    let ws = Ws::new(
+        r#"[[stage]]
+number = 0
+title = "s"
+
+[[slice]]
+id = "S"
+stage = 0
+title = "t"
+owner = "o"
+gates = ["guard"]
+
+[gate.guard]
+check = "legacy-metadata-guard"
+params = { mode = "enforce", surfaces = ["src/**/*.ts"], keys = ["templateRole"] }
+"#,
+    );
+    let repo = ws.root().join("repo");
+    std::fs::create_dir_all(repo.join("src")).unwrap();
+    std::fs::write(repo.join("src/a.ts"), "export const m = { role: 1 };\n").unwrap();
+    git(&repo, &["init", "-q"]);
+    let before = tree_state(&repo);
+    let mut child = ws
+        .cmd(&["gate", "guard", "--watch"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            if tx.send(line.unwrap()).is_err() {
+                break;
+            }
+        }
+    });
+    let until = |want: &str| -> Vec<String> {
+        let mut seen = Vec::new();
+        while let Ok(line) = rx.recv_timeout(Duration::from_secs(30)) {
+            let done = line.contains(want);
+            seen.push(line);
+            if done {
+                return seen;
+            }
+        }
+        panic!("no line with {want:?} in {seen:#?}");
+    };
+    until("PASS guard");
+    // The watch is set up once the first verdict is out; give the watcher a moment.
+    std::thread::sleep(Duration::from_millis(300));
+    std::fs::write(
+        repo.join("src/a.ts"),
+        "export const m = { templateRole: 1 };\n",
+    )
+    .unwrap();
+    let seen = until("FAIL guard");
+    assert!(
+        seen.iter().any(|l| l.contains("changed: judging again")),
+        "{seen:#?}"
+    );
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    // The last verdict: a finding.
+    assert_eq!(out.status.code(), Some(1));
+    // Nothing of the tool's in the work tree (its state is under .git).
+    std::fs::write(repo.join("src/a.ts"), "export const m = { role: 1 };\n").unwrap();
+    assert_eq!(tree_state(&repo), before);
+}

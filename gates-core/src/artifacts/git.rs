@@ -25,10 +25,32 @@ fn git(repo: &Path) -> Command {
 
 /// Runs git with `args` in `repo` and returns its output (whatever the exit status).
 pub fn run(repo: &Path, args: &[&str]) -> Result<Output, GateError> {
+    let out = git(repo)
+        .args(args)
+        .output()
+        .map_err(|e| GateError::msg(format!("cannot run git (is it installed?): {e}")))?;
+    // The answer is an input of the gate asking (the verdict cache asks again to compare).
+    crate::fs::record::git_output(repo, args, out.status.code(), &out.stdout);
+    Ok(out)
+}
+
+/// [`run`] without telling the verdict cache: for answers that only describe the moment
+/// (a note saying at which revision a report was made), not what a verdict depends on.
+pub fn run_unrecorded(repo: &Path, args: &[&str]) -> Result<Output, GateError> {
     git(repo)
         .args(args)
         .output()
         .map_err(|e| GateError::msg(format!("cannot run git (is it installed?): {e}")))
+}
+
+/// Runs a git query exactly as [`run`] does and returns the hash the recorder keeps of its
+/// answer ([`crate::fs::record::git_answer`]), for the verdict cache to compare.
+pub fn answer(repo: &Path, args: &[&str]) -> Option<String> {
+    let out = git(repo).args(args).output().ok()?;
+    Some(crate::fs::record::git_answer(
+        out.status.code(),
+        &out.stdout,
+    ))
 }
 
 /// Runs git and returns stdout, or an error quoting git's stderr.

@@ -74,14 +74,7 @@ fn reference(ctx: &CheckCtx) -> Reference {
     match ctx.run {
         Some(run) => {
             for id in ctx.pipeline.gates.keys() {
-                let st = if let Some(r) = run.earlier.iter().find(|r| &r.id == id) {
-                    Some(r.status)
-                } else if run.selected.contains(id) {
-                    None
-                } else {
-                    Some(Status::Passed)
-                };
-                m.insert(id.clone(), st);
+                m.insert(id.clone(), run.status_of(id));
             }
             Reference::Known(m)
         }

@@ -228,14 +228,18 @@ fn check_manifests(
         return plugins.iter().map(|p| check_one(repo, cfg, p)).collect();
     }
     let chunk = plugins.len().div_ceil(threads);
+    let rec = crate::fs::record::current();
     std::thread::scope(|s| {
         let handles: Vec<_> = plugins
             .chunks(chunk)
             .map(|c| {
+                let rec = rec.clone();
                 s.spawn(move || {
-                    c.iter()
-                        .map(|p| check_one(repo, cfg, p))
-                        .collect::<Vec<_>>()
+                    crate::fs::record::scope(rec, || {
+                        c.iter()
+                            .map(|p| check_one(repo, cfg, p))
+                            .collect::<Vec<_>>()
+                    })
                 })
             })
             .collect();

@@ -53,6 +53,37 @@ pub struct RunSoFar {
     pub selected: std::collections::BTreeSet<String>,
 }
 
+impl RunSoFar {
+    /// The verdict of gate `id` as this run sees it: its status when it finished before this
+    /// gate started, `None` while it is selected but not finished, `Passed` when the selection
+    /// left it out. Checks read the run through here, so the verdict cache records what they
+    /// used ([`crate::fs::record::run_fact`]).
+    pub fn status_of(&self, id: &str) -> Option<crate::record::Status> {
+        let st = self.peek(id);
+        crate::fs::record::run_fact(id, &Self::fact_text(st));
+        st
+    }
+
+    /// [`RunSoFar::status_of`] as the verdict cache records it, without recording.
+    pub fn fact(&self, id: &str) -> String {
+        Self::fact_text(self.peek(id))
+    }
+
+    fn peek(&self, id: &str) -> Option<crate::record::Status> {
+        if let Some(r) = self.earlier.iter().find(|r| r.id == id) {
+            Some(r.status)
+        } else if self.selected.contains(id) {
+            None
+        } else {
+            Some(crate::record::Status::Passed)
+        }
+    }
+
+    fn fact_text(st: Option<crate::record::Status>) -> String {
+        st.map_or("pending", |s| s.as_str()).to_string()
+    }
+}
+
 impl CheckCtx<'_> {
     /// Deserializes this gate's parameters (already validated at load time).
     pub fn params<P: DeserializeOwned>(&self) -> Result<P, GateError> {

@@ -119,6 +119,49 @@ fn rel_components(r: &Path) -> Option<String> {
     })
 }
 
+/// Where the verdict cache of a target at the checkout's root lives (the cache is kept for
+/// a target that is the top of a git work tree only).
+pub const VERDICT_CACHE_PATH: &str = ".git/rawr-gates/cache";
+
+/// The steps restoring and saving a stage job's verdict cache (docs/cache.md), when the
+/// target is the checkout itself.
+///
+/// The cache holds verdicts, so it is trusted input: a run must never restore one another
+/// branch could have written. The key is the ref, `:` (which no ref name contains), and the
+/// commit; a run restores the newest save of its own ref, else of the default branch
+/// (`refs/heads/<default>:`, which only a run on the default branch can write, and those
+/// save only on push). GitHub's cache scopes add the same fence: a pull request reads its
+/// own saves and its base's, never another pull request's.
+fn verdict_cache(p: &Pipeline, stage: u32) -> Option<(Step, Step)> {
+    if target_dir_in_checkout(p).as_deref() != Some(".") {
+        return None;
+    }
+    let prefix = format!("rawr-gates-{}-{}-", slug(&p.name), stage_job_id(stage));
+    let key = format!("{prefix}${{{{ github.ref }}}}:${{{{ github.sha }}}}");
+    let restore_keys = format!(
+        "{prefix}${{{{ github.ref }}}}:\n{prefix}refs/heads/${{{{ github.event.repository.default_branch }}}}:\n"
+    );
+    let restore = uses_step(
+        "Restore the verdict cache",
+        actions::CACHE_RESTORE,
+        &[
+            ("path", VERDICT_CACHE_PATH),
+            ("key", &key),
+            ("restore-keys", &restore_keys),
+        ],
+    );
+    let mut save = uses_step(
+        "Save the verdict cache",
+        actions::CACHE_SAVE,
+        &[("path", VERDICT_CACHE_PATH), ("key", &key)],
+    );
+    save.condition = Some(
+        "${{ !cancelled() && (github.event_name == 'push' || github.event_name == 'pull_request') }}"
+            .into(),
+    );
+    Some((restore, save))
+}
+
 /// The setup steps of the target's JavaScript toolchain, or none.
 fn toolchain_steps(p: &Pipeline, cfg: &CiConfig) -> Result<Vec<Step>, CiError> {
     let Some(tc) = node::toolchain(cfg.package_manager, &p.repo_path()) else {
@@ -256,11 +299,18 @@ pub fn render(p: &Pipeline) -> Result<Rendered, CiError> {
         for step in toolchain.iter().chain(&cfg.setup) {
             write_step(&mut w, 6, step);
         }
+        let cache = verdict_cache(p, st.number);
+        if let Some((restore, _)) = &cache {
+            write_step(&mut w, 6, restore);
+        }
         w.kv_prefixed(6, "- ", "name", &format!("Gates of stage {}", st.number));
         // The job log renders ANSI colours, though the step's output is not a terminal.
         w.open(8, "env");
         w.line(10, "CLICOLOR_FORCE: \"1\"");
         w.kv(8, "run", &stage_script(p, &cfg, &rel, st.number));
+        if let Some((_, save)) = &cache {
+            write_step(&mut w, 6, save);
+        }
         w.kv_prefixed(
             6,
             "- ",

@@ -162,7 +162,16 @@ pub fn open_with(path: &Path, opts: &mut OpenOptions) -> io::Result<File> {
 
 /// Reads all of the regular file at `path` (following links).
 pub fn read(path: impl AsRef<Path>) -> io::Result<Vec<u8>> {
-    let mut f = open(path.as_ref(), Links::Follow)?;
+    let path = path.as_ref();
+    let result = read_whole(path);
+    crate::fs::record::file_read(path, result.as_deref());
+    result
+}
+
+/// [`read`] without telling the recorder of the current gate ([`crate::fs::record`]): for
+/// the verdict cache comparing what a gate read with what is there now.
+pub fn read_whole(path: &Path) -> io::Result<Vec<u8>> {
+    let mut f = open(path, Links::Follow)?;
     let mut bytes = Vec::new();
     f.read_to_end(&mut bytes)?;
     Ok(bytes)
@@ -185,6 +194,17 @@ pub fn read_to_string(path: impl AsRef<Path>) -> io::Result<String> {
 /// Reads at most `max` bytes of the regular file at `path` into `buf` (cleared first); a
 /// longer file is an error saying so, after reading no more than `max + 1` bytes.
 pub fn read_limited(path: &Path, links: Links, max: u64, buf: &mut Vec<u8>) -> io::Result<()> {
+    let result = read_limited_unrecorded(path, links, max, buf);
+    crate::fs::record::file_read(path, result.as_ref().map(|()| buf.as_slice()));
+    result
+}
+
+fn read_limited_unrecorded(
+    path: &Path,
+    links: Links,
+    max: u64,
+    buf: &mut Vec<u8>,
+) -> io::Result<()> {
     buf.clear();
     let f = open(path, links)?;
     f.take(max + 1).read_to_end(buf)?;

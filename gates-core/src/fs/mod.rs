@@ -7,6 +7,7 @@
 pub mod careful;
 pub mod inside;
 pub mod output;
+pub mod record;
 pub mod source;
 pub mod state;
 

@@ -112,7 +112,9 @@ pub fn read(repo: &Path, abs: &Path) -> Result<SourceFile, ReadError> {
     let refused = |e: std::io::Error| ReadError {
         finding: read_failed(&rel, &e),
     };
-    let real = std::fs::canonicalize(abs).map_err(|e| {
+    let real = std::fs::canonicalize(abs);
+    crate::fs::record::resolved(abs, real.as_deref().ok());
+    let real = real.map_err(|e| {
         if e.raw_os_error() == Some(libc::ELOOP) {
             fail(0, 0, format!("{rel} is a symlink loop"))
         } else {
@@ -130,7 +132,21 @@ pub fn read(repo: &Path, abs: &Path) -> Result<SourceFile, ReadError> {
             ),
         ));
     }
-    let meta = std::fs::metadata(&real).map_err(refused)?;
+    let meta = std::fs::metadata(&real).map_err(|e| {
+        crate::fs::record::file_read(&real, Err(&e));
+        refused(e)
+    })?;
+    if !meta.is_file() || meta.len() > MAX_FILE_BYTES {
+        // Refused without reading: what it is (and how large) is what the finding says.
+        crate::fs::record::file_seen(
+            &real,
+            crate::fs::record::FileState::Unreadable(format!(
+                "{} {}",
+                crate::fs::careful::kind_of(&meta),
+                meta.len()
+            )),
+        );
+    }
     if !meta.is_file() {
         let e = crate::fs::careful::not_regular(&meta);
         return Err(fail(0, 0, format!("{rel} {e}")));

@@ -45,6 +45,12 @@ fn state_dir_of(repo: &Path) -> PathBuf {
         .join(format!("{name}-{key}"))
 }
 
+/// The state directory of `repo` when it is the top of a git work tree (under its git
+/// directory, private to this checkout), else `None`.
+pub fn git_state_dir(repo: &Path) -> Option<PathBuf> {
+    git_dir(repo).map(|d| d.join(STATE_NAME))
+}
+
 /// The per-worktree git directory of `repo`, when `repo` is the top of a git work tree
 /// (a directory inside another repository's tree is not its own checkout).
 fn git_dir(repo: &Path) -> Option<PathBuf> {

@@ -247,6 +247,10 @@ pub struct Gate {
     /// Other names of the gate (`aliases = [...]`), e.g. the names a phase packet gives its
     /// gates; unique, and never the id of a gate.
     pub aliases: Vec<String>,
+    /// What the gate's commands read, as globs over the target (`inputs = [...]`); `None`
+    /// means everything the target tracks or could track, and its lockfile (see
+    /// `gates::run::cache`).
+    pub inputs: Option<Vec<String>>,
     pub pos: Pos,
 }
 

@@ -248,6 +248,7 @@ pub(crate) fn spawn_grouped(
         .split_first()
         .ok_or_else(|| GateError::msg("empty argv"))?;
     platform_check(cfg!(unix), program)?;
+    crate::fs::record::spawned(program);
     if !cwd.is_dir() {
         return Err(GateError::msg(format!(
             "working directory {} does not exist",

@@ -72,12 +72,14 @@ pub fn discover(repo: &Path, plugins_dir: &str, roots: &[&str]) -> Result<Discov
 pub fn candidates(repo: &Path, plugins_dir: &str, roots: &[&str]) -> Result<Discovery, GateError> {
     let base = crate::fs::resolve_inside(repo, plugins_dir)?;
     // The roots are listed in parallel (listing is bound by system calls), merged in order.
+    let rec = crate::fs::record::current();
     let parts: Vec<Result<Discovery, GateError>> = std::thread::scope(|s| {
         let handles: Vec<_> = roots
             .iter()
             .map(|root| {
                 let base = &base;
-                s.spawn(move || list_root(repo, base, root))
+                let rec = rec.clone();
+                s.spawn(move || crate::fs::record::scope(rec, || list_root(repo, base, root)))
             })
             .collect();
         handles
@@ -110,6 +112,7 @@ fn list_root(repo: &Path, base: &Path, root: &str) -> Result<Discovery, GateErro
             .is_some_and(|(real, repo_real)| {
                 real.starts_with(&repo_real) && real == crate::repo::workspace::normalize(&root_dir)
             });
+        crate::fs::record::dir_listed(&root_dir);
         let entries = match std::fs::read_dir(&root_dir) {
             Ok(rd) => rd,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {

@@ -376,6 +376,7 @@ pub fn expand_dir_glob(repo: &Path, pattern: &str) -> Vec<PathBuf> {
             };
             let m = glob.compile_matcher();
             for dir in &current {
+                crate::fs::record::dir_listed(dir);
                 let Ok(rd) = std::fs::read_dir(dir) else {
                     continue;
                 };

@@ -1696,22 +1696,17 @@ impl Provenance {
 
 /// `(HEAD, dirty)` of the git checkout holding `repo`, if any.
 fn git_revision(repo: &Path) -> Option<(String, bool)> {
-    let head = std::process::Command::new("git")
-        .arg("-C")
-        .arg(repo)
-        .args(["rev-parse", "HEAD"])
-        .stderr(std::process::Stdio::null())
-        .output()
+    // Only for the provenance note, which describes the report as it was made: not an input
+    // of the verdict (a reused verdict keeps its note).
+    let head = crate::artifacts::git::run_unrecorded(repo, &["rev-parse", "HEAD"])
         .ok()
         .filter(|o| o.status.success())?;
     let rev = String::from_utf8_lossy(&head.stdout).trim().to_string();
-    let status = std::process::Command::new("git")
-        .arg("-C")
-        .arg(repo)
-        .args(["status", "--porcelain", "--untracked-files=no", "--", "."])
-        .stderr(std::process::Stdio::null())
-        .output()
-        .ok();
+    let status = crate::artifacts::git::run_unrecorded(
+        repo,
+        &["status", "--porcelain", "--untracked-files=no", "--", "."],
+    )
+    .ok();
     let dirty = status.is_some_and(|o| !o.stdout.is_empty());
     Some((rev, dirty))
 }
@@ -1732,6 +1727,7 @@ pub fn judge_existing_result(gate: &Gate, repo: &Path, report: &Path) -> crate::
         findings: Vec::new(),
         notes: Vec::new(),
         output: String::new(),
+        cached: false,
     };
     match judge_existing(gate, repo, report) {
         Ok(out) => {

@@ -173,6 +173,7 @@ fn ts_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
+        crate::fs::record::dir_listed(&d);
         let Ok(rd) = std::fs::read_dir(&d) else {
             continue;
         };

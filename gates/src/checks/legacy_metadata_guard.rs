@@ -419,6 +419,8 @@ impl Guard {
             };
             // Depth 0 is the directory walked (possibly through a link).
             if ft.is_dir() || entry.depth() == 0 {
+                // Ignored files are walked too: the listing is an input of the verdict.
+                crate::fs::record::dir_listed(entry.path());
                 return;
             }
             if ft.is_symlink() && entry.path().is_dir() {
@@ -474,13 +476,15 @@ impl Guard {
                     .map(|n| n.get())
                     .unwrap_or(1),
             );
+            let rec = crate::fs::record::current();
             wb.build_parallel().run(|| {
-                Box::new(|r| {
+                let rec = rec.clone();
+                Box::new(move |r| {
                     if cancel.load(Ordering::Relaxed) {
                         return ignore::WalkState::Quit;
                     }
                     if let Ok(e) = r {
-                        handle(e);
+                        crate::fs::record::scope(rec.clone(), || handle(e));
                     }
                     ignore::WalkState::Continue
                 })

@@ -712,7 +712,7 @@ fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
     }
     let key = match (&p.signing_key, &p.signing_key_env) {
         (Some(k), _) => Some(k.clone()),
-        (None, Some(var)) => std::env::var(var).ok().filter(|k| !k.is_empty()),
+        (None, Some(var)) => crate::fs::record::env_var(var).filter(|k| !k.is_empty()),
         // A host the probe starts itself gets its key from `start.env`: use the same one.
         (None, None) => p
             .start

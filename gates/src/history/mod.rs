@@ -386,7 +386,17 @@ pub(crate) fn judge_commit(
             break;
         }
         let g = &p.gates[id];
-        let mut r = executor::run_gate(p, g, &target, &pass_root, interrupt, Some(&so_far));
+        // No verdict cache: a throw-away checkout's cache would be thrown away with it.
+        let mut r = executor::run_gate_shared(
+            p,
+            g,
+            &target,
+            &pass_root,
+            interrupt,
+            Some(&so_far),
+            None,
+            None,
+        );
         r.slices = p.slices_of_gate(id).map(|s| s.id.clone()).collect();
         r.stage = p.slices_of_gate(id).next().map(|s| s.stage).unwrap_or(0);
         c.cells.push(Cell::of(&r));

@@ -255,6 +255,7 @@ mod tests {
             findings,
             notes: vec![],
             output: String::new(),
+            cached: false,
         }
     }
 

@@ -71,6 +71,9 @@ pub fn gate_line(style: &Style, g: &GateResult) -> String {
         g.id,
         secs(g.duration_ms)
     );
+    if g.cached {
+        line.push_str(&format!(" {}", style.dim("(cached)")));
+    }
     // By severity, as `history` counts them: errors fail the gate, warnings and notes
     // do not.
     let count = |sev: Severity| g.findings.iter().filter(|f| f.severity == sev).count();

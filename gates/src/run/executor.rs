@@ -105,6 +105,8 @@ pub fn execute(
 
     let pass_root = opts.repo.join(&pipeline.target.pass_root);
     let shared = Arc::new(super::shared::SharedRuns::default());
+    // The verdict cache, with the target's listing as the run starts.
+    let cache = super::cache::Session::for_target(&opts.repo);
     let mut state: HashMap<String, GateState> = gate_order
         .iter()
         .map(|g| (g.clone(), GateState::Pending))
@@ -248,6 +250,7 @@ pub fn execute(
                 selected: gate_order.iter().cloned().collect(),
             };
             let shared = shared.clone();
+            let cache = cache.clone();
             let tx = tx.clone();
             let p = pipeline.clone();
             let repo = opts.repo.clone();
@@ -263,6 +266,7 @@ pub fn execute(
                         &cancel,
                         Some(&so_far),
                         Some(&shared),
+                        cache.as_deref(),
                     );
                     let _ = tx.send((gate.id.clone(), r));
                 })
@@ -414,6 +418,7 @@ fn finish(p: &Pipeline, gate: &str, slices: &[&str], r: GateResult) -> GateResul
         findings: r.findings,
         notes: r.notes,
         output: r.output,
+        cached: r.cached,
         ..s
     }
 }
@@ -548,12 +553,52 @@ pub fn run_gate(
     cancel: &AtomicBool,
     run: Option<&RunSoFar>,
 ) -> GateResult {
-    run_gate_shared(p, gate, repo, pass_root, cancel, run, None)
+    let cache = super::cache::Session::for_target(repo);
+    run_gate_shared(
+        p,
+        gate,
+        repo,
+        pass_root,
+        cancel,
+        run,
+        None,
+        cache.as_deref(),
+    )
 }
 
 /// [`run_gate`] within a pipeline run: a command judged by a check is run once per
 /// `shared` (see [`super::shared`]) and its run reused by every gate naming the same one.
+/// With `cache`, a gate whose recorded inputs are unchanged reuses its verdict
+/// ([`super::cache`]); otherwise it is judged with its reads recorded.
+#[allow(clippy::too_many_arguments)]
 pub fn run_gate_shared(
+    p: &Pipeline,
+    gate: &Gate,
+    repo: &Path,
+    pass_root: &Path,
+    cancel: &AtomicBool,
+    run: Option<&RunSoFar>,
+    shared: Option<&super::shared::SharedRuns>,
+    cache: Option<&super::cache::Session>,
+) -> GateResult {
+    let Some(cache) = cache else {
+        return judge(p, gate, repo, pass_root, cancel, run, shared);
+    };
+    if let Some(r) = cache.lookup(p, gate, pass_root, run) {
+        return r;
+    }
+    let rec = crate::fs::record::Recorder::new(repo);
+    let r = crate::fs::record::scope(Some(rec.clone()), || {
+        judge(p, gate, repo, pass_root, cancel, run, shared)
+    });
+    if !cancel.load(Ordering::SeqCst) {
+        cache.store(p, gate, pass_root, run, &rec, &r);
+    }
+    r
+}
+
+/// Judges one gate: its setup, its command, its check.
+fn judge(
     p: &Pipeline,
     gate: &Gate,
     repo: &Path,
@@ -838,6 +883,7 @@ fn skeleton_free(gate: &Gate) -> GateResult {
         findings: Vec::new(),
         notes: Vec::new(),
         output: String::new(),
+        cached: false,
     }
 }
 

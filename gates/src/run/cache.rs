@@ -1,0 +1,585 @@
+//! The verdict cache: a gate whose recorded inputs are all unchanged reuses its verdict and
+//! findings instead of judging again (marked `cached` in the reports).
+//!
+//! What a gate depends on is what it read, recorded while it ran ([`crate::fs::record`]):
+//! every file through the careful reader (by SHA-256), every directory it listed, where a
+//! path led through symlinks, every git query and its answer, the verdicts of earlier gates
+//! it asked for. To that the cache adds, for every gate:
+//!
+//! - the **key**: this build of the tool ([`tool_id`]: its version and the SHA-256 of its
+//!   executable, so a rebuilt tool judges again), the gate as the pipeline declares
+//!   it (check, params, command, setup) and the whole pipeline (a check may read any of it);
+//! - the **listing** of the target: the path, type and link target of every file and
+//!   directory that is tracked or not ignored. A check may ask whether a path exists without
+//!   reading it; any such answer changes only when the listing does, so a created, deleted,
+//!   renamed or retargeted path anywhere makes every built-in check judge again. (An edit
+//!   inside a file changes only the gates that read it.)
+//! - for a gate that started a process (a command gate, a setup step, a check starting a
+//!   service): what a process reads is not known, so its inputs are the content of the files
+//!   its `inputs` globs match, or, without `inputs`, of every tracked and untracked
+//!   non-ignored file and the lockfile; and the program's executable found on `PATH`.
+//!   Only a pass of such a gate is kept (a failure may be the machine's, not the code's).
+//!
+//! When anything cannot be compared (a read on a thread the recorder did not follow, a gate
+//! that errored, timed out or was interrupted), nothing is kept: when in doubt, the gate runs.
+//!
+//! The cache lives in the target's state directory (`rawr-gates/cache/` under its git
+//! directory), one file per gate, and is used only for a target that is the top of a git
+//! work tree (a directory elsewhere has its state in this workspace's `target/`, shared by
+//! every checkout of that path). `--no-cache` turns it off ([`set_enabled`]).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+use crate::checks::RunSoFar;
+use crate::fs::record::{self, FileState, Inputs, Recorder, sha256_hex};
+use crate::pipeline::{Gate, Pipeline};
+use crate::record::{GateResult, Status};
+
+static ENABLED: AtomicBool = AtomicBool::new(false);
+static TOOL: Mutex<Option<String>> = Mutex::new(None);
+
+/// Turns the cache on or off for this process (the command line turns it on unless
+/// `--no-cache`; the library starts with it off).
+pub fn set_enabled(on: bool) {
+    ENABLED.store(on, Ordering::SeqCst);
+}
+
+pub fn enabled() -> bool {
+    ENABLED.load(Ordering::SeqCst)
+}
+
+/// This build of the tool: its version and the SHA-256 of its executable, so a rebuilt tool
+/// with changed code never reuses a verdict of the old one. The hash is computed once per
+/// build and remembered by the executable's identity (path, size, times, inode) in
+/// `memo`, so later runs pay a `stat`, not a read of the whole executable. (Identity alone
+/// would do on one machine, but a CI job unpacks the same build anew each time.)
+pub fn tool_id(memo: Option<&Path>) -> String {
+    let mut t = TOOL.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(id) = &*t {
+        return id.clone();
+    }
+    let exe = std::env::current_exe().ok();
+    let stat = exe
+        .as_ref()
+        .and_then(|p| std::fs::metadata(p).ok())
+        .map(|m| format!("{exe:?} {}", stat_text(&m)));
+    let remembered: Option<(String, String)> = memo
+        .and_then(|m| std::fs::read(m).ok())
+        .and_then(|b| serde_json::from_slice(&b).ok());
+    let hash = match (&stat, remembered) {
+        (Some(stat), Some((s, h))) if *stat == s => Some(h),
+        _ => {
+            let h = exe
+                .as_ref()
+                .and_then(|p| std::fs::read(p).ok())
+                .map(|b| sha256_hex(&b));
+            if let (Some(m), Some(stat), Some(h)) = (memo, &stat, &h)
+                && let Ok(json) = serde_json::to_vec(&(stat, h))
+                && let Some(dir) = m.parent()
+                && std::fs::create_dir_all(dir).is_ok()
+            {
+                let _ = crate::fs::write_atomic(m, &json);
+            }
+            h
+        }
+    };
+    // Without its executable's bytes the build is unknown: a fresh id per process keeps
+    // nothing it judged from being reused by another.
+    let id = format!(
+        "rawr-gates {} {}",
+        env!("CARGO_PKG_VERSION"),
+        hash.unwrap_or_else(|| format!("unknown-{}-{}", std::process::id(), now_ns()))
+    );
+    *t = Some(id.clone());
+    id
+}
+
+fn stat_text(m: &std::fs::Metadata) -> String {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        format!(
+            "{} {} {}.{} {}.{} {}",
+            m.dev(),
+            m.ino(),
+            m.mtime(),
+            m.mtime_nsec(),
+            m.ctime(),
+            m.ctime_nsec(),
+            m.len()
+        )
+    }
+    #[cfg(not(unix))]
+    {
+        format!("{:?} {}", m.modified().ok(), m.len())
+    }
+}
+
+/// Lockfiles that are inputs of every command gate without `inputs`, even when ignored.
+const LOCKFILES: &[&str] = &[
+    "bun.lock",
+    "bun.lockb",
+    "package-lock.json",
+    "npm-shrinkwrap.json",
+    "pnpm-lock.yaml",
+    "yarn.lock",
+];
+
+/// One node of the target's listing.
+#[derive(Clone, Debug)]
+struct Node {
+    kind: char,
+    link: Option<String>,
+    hash: Option<String>,
+}
+
+/// The target as a run found it: its listing, and the content hash of each file.
+pub struct Tree {
+    root: PathBuf,
+    nodes: BTreeMap<String, Node>,
+    listing: String,
+    content: OnceLock<String>,
+}
+
+/// A remembered hash: the file's identity when it was hashed, and when.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Hashed {
+    stat: String,
+    /// The file's change time was this long (nanoseconds) before it was hashed; a file
+    /// changed less than [`RACY_NS`] before is hashed again each time (a write in the same
+    /// clock tick as the hash would keep its times).
+    age_ns: i128,
+    hash: String,
+}
+
+const RACY_NS: i128 = 2_000_000_000;
+
+impl Tree {
+    /// Lists the target (tracked files and everything not ignored, `.git` aside) and hashes
+    /// its files, reusing the hash of a file whose identity is unchanged since it was hashed
+    /// (kept in `hashes`).
+    fn snapshot(root: &Path, hashes_path: &Path) -> Tree {
+        let mut names: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+        for e in ignore::WalkBuilder::new(root)
+            .hidden(false)
+            .require_git(false)
+            .filter_entry(|e| !(e.depth() == 1 && e.file_name() == ".git"))
+            .build()
+            .flatten()
+        {
+            if e.depth() > 0 {
+                names.insert(crate::fs::source::rel_path(root, e.path()));
+            }
+        }
+        // Tracked files an ignore rule matches are still the target's.
+        // (Asked directly, not through the git module: the snapshot is no gate's input.)
+        if let Ok(out) = std::process::Command::new("git")
+            .arg("-C")
+            .arg(root)
+            .args(["--no-optional-locks", "ls-files", "-z"])
+            .env("GIT_OPTIONAL_LOCKS", "0")
+            .output()
+            && out.status.success()
+        {
+            for n in out.stdout.split(|b| *b == 0).filter(|n| !n.is_empty()) {
+                names.insert(String::from_utf8_lossy(n).into_owned());
+            }
+        }
+        for l in LOCKFILES {
+            names.insert((*l).to_string());
+        }
+        let old: BTreeMap<String, Hashed> = std::fs::read(hashes_path)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default();
+        let mut fresh: BTreeMap<String, Hashed> = BTreeMap::new();
+        let mut nodes = BTreeMap::new();
+        let mut listing = hmac_sha256::Hash::new();
+        for name in names {
+            let path = root.join(&name);
+            let Ok(meta) = std::fs::symlink_metadata(&path) else {
+                continue;
+            };
+            let ft = meta.file_type();
+            let (kind, link, hash) = if ft.is_symlink() {
+                let to = std::fs::read_link(&path)
+                    .map(|t| t.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                ('l', Some(to), None)
+            } else if ft.is_dir() {
+                ('d', None, None)
+            } else if ft.is_file() {
+                let stat = stat_text(&meta);
+                let hash = match old.get(&name) {
+                    Some(h) if h.stat == stat && h.age_ns > RACY_NS => h.clone(),
+                    _ => {
+                        let now = now_ns();
+                        let Ok(bytes) = crate::fs::careful::read_whole(&path) else {
+                            continue;
+                        };
+                        Hashed {
+                            stat,
+                            age_ns: now - ctime_ns(&meta),
+                            hash: sha256_hex(&bytes),
+                        }
+                    }
+                };
+                let h = hash.hash.clone();
+                fresh.insert(name.clone(), hash);
+                ('f', None, Some(h))
+            } else {
+                ('o', None, None)
+            };
+            listing.update(format!(
+                "{kind}\0{name}\0{}\0",
+                link.as_deref().unwrap_or("")
+            ));
+            nodes.insert(name, Node { kind, link, hash });
+        }
+        if let Ok(json) = serde_json::to_vec(&fresh)
+            && let Some(dir) = hashes_path.parent()
+            && std::fs::create_dir_all(dir).is_ok()
+        {
+            let _ = crate::fs::write_atomic(hashes_path, &json);
+        }
+        Tree {
+            root: root.to_path_buf(),
+            nodes,
+            listing: record::hex(&listing.finalize()),
+            content: OnceLock::new(),
+        }
+    }
+
+    /// The hash of every file's content (the default inputs of a command gate).
+    fn content(&self) -> String {
+        self.content
+            .get_or_init(|| self.content_of(|_| true))
+            .clone()
+    }
+
+    fn content_of(&self, keep: impl Fn(&str) -> bool) -> String {
+        let mut h = hmac_sha256::Hash::new();
+        for (name, n) in &self.nodes {
+            if n.kind == 'd' || !keep(name) {
+                continue;
+            }
+            h.update(format!(
+                "{}\0{name}\0{}\0{}\0",
+                n.kind,
+                n.link.as_deref().unwrap_or(""),
+                n.hash.as_deref().unwrap_or("")
+            ));
+        }
+        record::hex(&h.finalize())
+    }
+
+    /// The content hash of the files `globs` match, and of the lockfile. A glob starting
+    /// with `!` takes files out; with only such globs, every other file is in.
+    fn content_matching(&self, globs: &[String]) -> String {
+        let mut inc = globset::GlobSetBuilder::new();
+        let mut exc = globset::GlobSetBuilder::new();
+        let mut any_inc = false;
+        for g in globs {
+            let (b, pat) = match g.strip_prefix('!') {
+                Some(p) => (&mut exc, p),
+                None => {
+                    any_inc = true;
+                    (&mut inc, g.as_str())
+                }
+            };
+            if let Ok(g) = globset::Glob::new(pat) {
+                b.add(g);
+            }
+        }
+        let inc = inc.build().unwrap_or_else(|_| globset::GlobSet::empty());
+        let exc = exc.build().unwrap_or_else(|_| globset::GlobSet::empty());
+        self.content_of(|name| {
+            LOCKFILES.contains(&name) || ((!any_inc || inc.is_match(name)) && !exc.is_match(name))
+        })
+    }
+
+    /// What a read of the file `key` would find now.
+    fn file_now(&self, key: &str) -> FileState {
+        if let Some(rel) = key.strip_prefix("./")
+            && let Some(Node {
+                kind: 'f',
+                hash: Some(h),
+                ..
+            }) = self.nodes.get(rel)
+        {
+            return FileState::Content(h.clone());
+        }
+        let path = record::path_of(&self.root, key);
+        record::file_state(crate::fs::careful::read_whole(&path).as_deref())
+    }
+}
+
+fn now_ns() -> i128 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() as i128)
+        .unwrap_or(0)
+}
+
+fn ctime_ns(m: &std::fs::Metadata) -> i128 {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let c = m.ctime() as i128 * 1_000_000_000 + m.ctime_nsec() as i128;
+        let t = m.mtime() as i128 * 1_000_000_000 + m.mtime_nsec() as i128;
+        c.max(t)
+    }
+    #[cfg(not(unix))]
+    {
+        m.modified()
+            .ok()
+            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+            .map(|d| d.as_nanos() as i128)
+            .unwrap_or(i128::MAX)
+    }
+}
+
+/// What the cache keeps for a gate.
+#[derive(Debug, Serialize, Deserialize)]
+struct Entry {
+    key: String,
+    inputs: Inputs,
+    listing: String,
+    /// For a gate that started processes: the content hash of its inputs.
+    #[serde(default)]
+    command_inputs: Option<String>,
+    /// For a gate that started processes: each program's executable, by identity.
+    #[serde(default)]
+    programs: BTreeMap<String, String>,
+    result: GateResult,
+}
+
+/// The cache for one run over one target: the target's listing is taken once, when the run
+/// starts, and shared by its gates.
+pub struct Session {
+    dir: PathBuf,
+    repo: PathBuf,
+    tool: String,
+    tree: Tree,
+}
+
+impl Session {
+    /// The cache of `repo` for a run starting now, or `None` when the cache is off or the
+    /// target is not the top of a git work tree.
+    pub fn for_target(repo: &Path) -> Option<Arc<Session>> {
+        if !enabled() {
+            return None;
+        }
+        let state = crate::fs::state::git_state_dir(repo)?;
+        Session::open(repo, &tool_id(Some(&state.join("tool.json"))))
+    }
+
+    /// The cache of `repo` for a run starting now by the tool `tool` ([`tool_id`]), whether
+    /// or not [`enabled`]; `None` when `repo` is not the top of a git work tree.
+    pub fn open(repo: &Path, tool: &str) -> Option<Arc<Session>> {
+        let state = crate::fs::state::git_state_dir(repo)?;
+        // The remembered file hashes stay beside the cache, not in it: they are this
+        // checkout's (inodes, times), and CI saves and restores only `cache/`.
+        let tree = Tree::snapshot(repo, &state.join("hashes.json"));
+        let dir = state.join("cache");
+        Some(Arc::new(Session {
+            dir,
+            repo: repo.to_path_buf(),
+            tool: tool.to_string(),
+            tree,
+        }))
+    }
+
+    fn entry_path(&self, gate: &str) -> PathBuf {
+        self.dir.join("gates").join(format!("{gate}.json"))
+    }
+
+    fn key(&self, p: &Pipeline, gate: &Gate, pass_root: &Path, run: Option<&RunSoFar>) -> String {
+        sha256_hex(
+            format!(
+                "{}\n{:?}\n{:?}\n{}\n{}\n{}",
+                self.tool,
+                gate,
+                p,
+                self.repo.display(),
+                pass_root.display(),
+                run.is_some()
+            )
+            .as_bytes(),
+        )
+    }
+
+    /// The gate's kept result, when every input it recorded is unchanged; marked `cached`.
+    pub fn lookup(
+        &self,
+        p: &Pipeline,
+        gate: &Gate,
+        pass_root: &Path,
+        run: Option<&RunSoFar>,
+    ) -> Option<GateResult> {
+        let start = Instant::now();
+        let bytes = std::fs::read(self.entry_path(&gate.id)).ok()?;
+        let e: Entry = serde_json::from_slice(&bytes).ok()?;
+        if e.key != self.key(p, gate, pass_root, run) || !e.inputs.complete {
+            return None;
+        }
+        if !self.unchanged(gate, &e, run) {
+            return None;
+        }
+        let mut r = e.result;
+        r.cached = true;
+        r.duration_ms = start.elapsed().as_millis() as u64;
+        Some(r)
+    }
+
+    fn unchanged(&self, gate: &Gate, e: &Entry, run: Option<&RunSoFar>) -> bool {
+        match self.changed(gate, e, run) {
+            None => true,
+            Some(why) => {
+                if std::env::var_os("RAWR_GATES_CACHE_DEBUG").is_some() {
+                    eprintln!("cache: {} runs again: {why}", gate.id);
+                }
+                false
+            }
+        }
+    }
+
+    /// The first recorded input of `e` that is not as it was, in words.
+    fn changed(&self, gate: &Gate, e: &Entry, run: Option<&RunSoFar>) -> Option<String> {
+        let i = &e.inputs;
+        if e.listing != self.tree.listing {
+            return Some("a path of the target was created, deleted or retargeted".into());
+        }
+        if let Some(c) = &e.command_inputs
+            && *c != self.command_inputs(gate)
+        {
+            return Some("a file its commands read changed".into());
+        }
+        if let Some((p, _)) = e.programs.iter().find(|(p, id)| program_id(p) != **id) {
+            return Some(format!("the program `{p}` changed"));
+        }
+        if let Some((v, _)) = i.env.iter().find(|(v, h)| record::env_value(v) != **h) {
+            return Some(format!("the environment variable {v} changed"));
+        }
+        if let Some((g, _)) = i
+            .run
+            .iter()
+            .find(|(g, v)| run.is_none_or(|r| r.fact(g) != **v))
+        {
+            return Some(format!("the verdict of gate `{g}` changed"));
+        }
+        if let Some((k, _)) = i.files.iter().find(|(k, st)| self.tree.file_now(k) != **st) {
+            return Some(format!("{k} changed"));
+        }
+        if let Some((k, _)) = i
+            .dirs
+            .iter()
+            .find(|(k, h)| record::listing_hash(&record::path_of(&self.repo, k)) != **h)
+        {
+            return Some(format!("the listing of {k} changed"));
+        }
+        let key = |p: &Path| record::key_of(&self.repo, p);
+        if let Some((k, _)) = i.resolved.iter().find(|(k, real)| {
+            std::fs::canonicalize(record::path_of(&self.repo, k))
+                .ok()
+                .map(|p| key(&p))
+                != **real
+        }) {
+            return Some(format!("{k} now leads elsewhere"));
+        }
+        i.git
+            .iter()
+            .find(|(k, answer)| {
+                let mut parts = k.split('\0');
+                let cwd = record::path_of(&self.repo, parts.next().unwrap_or(""));
+                let args: Vec<&str> = parts.collect();
+                crate::artifacts::git::answer(&cwd, &args).as_deref() != Some(answer.as_str())
+            })
+            .map(|(k, _)| {
+                format!(
+                    "the answer to `git {}` changed",
+                    k.split('\0').skip(1).collect::<Vec<_>>().join(" ")
+                )
+            })
+    }
+
+    fn command_inputs(&self, gate: &Gate) -> String {
+        match &gate.inputs {
+            Some(globs) => self.tree.content_matching(globs),
+            None => self.tree.content(),
+        }
+    }
+
+    /// Keeps `result` with what `rec` recorded, when it can be trusted later.
+    pub fn store(
+        &self,
+        p: &Pipeline,
+        gate: &Gate,
+        pass_root: &Path,
+        run: Option<&RunSoFar>,
+        rec: &Recorder,
+        result: &GateResult,
+    ) {
+        let inputs = rec.finish();
+        let spawned = !inputs.spawned.is_empty() || gate.kind.command().is_some();
+        let keep = inputs.complete
+            && match result.status {
+                Status::Passed => true,
+                Status::Failed => !spawned,
+                _ => false,
+            };
+        let path = self.entry_path(&gate.id);
+        if !keep {
+            let _ = std::fs::remove_file(&path);
+            return;
+        }
+        let mut result = result.clone();
+        result.cached = false;
+        let e = Entry {
+            key: self.key(p, gate, pass_root, run),
+            listing: self.tree.listing.clone(),
+            command_inputs: spawned.then(|| self.command_inputs(gate)),
+            programs: inputs
+                .spawned
+                .iter()
+                .map(|p| (p.clone(), program_id(p)))
+                .collect(),
+            inputs,
+            result,
+        };
+        if let Ok(json) = serde_json::to_vec(&e)
+            && let Some(dir) = path.parent()
+            && std::fs::create_dir_all(dir).is_ok()
+        {
+            let _ = crate::fs::write_atomic(&path, &json);
+        }
+    }
+}
+
+/// A program as `PATH` finds it now: its resolved path and identity.
+fn program_id(program: &str) -> String {
+    let found = if program.contains('/') {
+        Some(PathBuf::from(program))
+    } else {
+        std::env::var_os("PATH").and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|d| d.join(program))
+                .find(|p| p.is_file())
+        })
+    };
+    match found.and_then(|p| std::fs::canonicalize(p).ok()) {
+        Some(p) => {
+            let meta = std::fs::metadata(&p)
+                .map(|m| stat_text(&m))
+                .unwrap_or_default();
+            format!("{} {meta}", p.display())
+        }
+        None => "not found".into(),
+    }
+}
