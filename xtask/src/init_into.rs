@@ -15,7 +15,7 @@
 //! already (the build output must not make the work tree dirty: the preflight gate wants it
 //! clean). Every file written is named in the output.
 
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, bail};
@@ -66,7 +66,7 @@ pub fn run(o: &Options) -> anyhow::Result<Done> {
             let ws = std::fs::canonicalize(ws)?.join("xtask");
             format!(
                 "{{ package = \"xtask\", path = {} }}",
-                toml_str(&relative(&root.join("xtask"), &ws))
+                toml_str(&crate::relative_path(&root.join("xtask"), &ws, 0))
             )
         }
         Dependency::Git { url, rev } => {
@@ -250,27 +250,6 @@ fn head_of(dir: &Path) -> Option<String> {
         .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
-/// `to` relative to the directory `from` (both absolute), `/`-separated.
-fn relative(from: &Path, to: &Path) -> String {
-    let a: Vec<Component> = from.components().collect();
-    let b: Vec<Component> = to.components().collect();
-    let common = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
-    if common == 0 {
-        return to.to_string_lossy().into_owned();
-    }
-    let mut parts: Vec<String> = vec!["..".into(); a.len() - common];
-    parts.extend(
-        b[common..]
-            .iter()
-            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
-    );
-    if parts.is_empty() {
-        ".".into()
-    } else {
-        parts.join("/")
-    }
-}
-
 /// A TOML basic string.
 fn toml_str(s: &str) -> String {
     let mut out = String::from("\"");
@@ -368,9 +347,10 @@ mod tests {
     #[test]
     fn paths_are_written_relative_and_the_target_repo_is_set_in_place() {
         assert_eq!(
-            relative(
+            crate::relative_path(
                 Path::new("/w/hq/xtask"),
-                Path::new("/w/tools/rawr-gates/xtask")
+                Path::new("/w/tools/rawr-gates/xtask"),
+                0
             ),
             "../../tools/rawr-gates/xtask"
         );

@@ -1,7 +1,7 @@
 //! `cargo xtask init [--repo DIR] [--packet DIR | --workbreakdown FILE] [--out FILE]
 //! [--force]`: a pipeline file written from a phase's own packet (`gates::packet`).
 
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use gates::packet::{self, acceptance, init, workbreakdown};
 
@@ -122,7 +122,7 @@ pub fn run(o: &Options, workspace: &Path) -> anyhow::Result<Vec<String>> {
         .map(Path::to_path_buf)
         .unwrap_or_default();
     let input = init::Input {
-        repo: relative(&base, &repo),
+        repo: crate::relative_path(&base, &repo, 1),
         pass_root,
         planning_pass_root: planning,
         workbreakdown: wb_rel,
@@ -192,26 +192,4 @@ fn display(cwd: &Path, path: &Path) -> String {
     path.strip_prefix(cwd)
         .map(|r| r.display().to_string())
         .unwrap_or_else(|_| path.display().to_string())
-}
-
-/// `to` relative to `from` (both absolute), with `..` where needed; `to` itself when they
-/// share nothing but the root.
-fn relative(from: &Path, to: &Path) -> String {
-    let from: Vec<Component> = from.components().collect();
-    let to_c: Vec<Component> = to.components().collect();
-    let common = from.iter().zip(&to_c).take_while(|(a, b)| a == b).count();
-    if common <= 1 {
-        return to.to_string_lossy().into_owned();
-    }
-    let mut parts: Vec<String> = vec!["..".into(); from.len() - common];
-    parts.extend(
-        to_c[common..]
-            .iter()
-            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
-    );
-    if parts.is_empty() {
-        ".".into()
-    } else {
-        parts.join("/")
-    }
 }

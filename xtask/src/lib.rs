@@ -9,6 +9,30 @@ mod cold_build;
 mod init_into;
 mod init_pipeline;
 
+/// `to` relative to the directory `from` (both absolute), `/`-separated, with `..` where
+/// needed; `to` itself when they share no more than `keep` leading components (`1`: only the
+/// root, so a path across the filesystem stays absolute).
+fn relative_path(from: &Path, to: &Path, keep: usize) -> String {
+    use std::path::Component;
+    let a: Vec<Component> = from.components().collect();
+    let b: Vec<Component> = to.components().collect();
+    let common = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    if common <= keep {
+        return to.to_string_lossy().into_owned();
+    }
+    let mut parts: Vec<String> = vec!["..".into(); a.len() - common];
+    parts.extend(
+        b[common..]
+            .iter()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+    );
+    if parts.is_empty() {
+        ".".into()
+    } else {
+        parts.join("/")
+    }
+}
+
 use std::io::IsTerminal;
 use std::io::Write;
 use std::path::{Path, PathBuf};

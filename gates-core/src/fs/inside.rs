@@ -332,7 +332,7 @@ fn root_of(path: &Path) -> Option<(Root, PathBuf)> {
 
 /// `.` dropped and `..` taken lexically (for deciding which root a path names; the walk
 /// itself takes `..` physically).
-fn normalise(p: &Path) -> PathBuf {
+pub fn normalise(p: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for c in p.components() {
         match c {

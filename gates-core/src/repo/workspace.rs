@@ -9,7 +9,7 @@
 //! `./x.js` → `./x.ts`, `./dir` → `./dir/index.ts`).
 
 use std::collections::BTreeMap;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
@@ -324,19 +324,7 @@ fn probe(target: &Path) -> Option<PathBuf> {
 }
 
 /// Removes `.` and resolves `..` lexically.
-pub fn normalize(p: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in p.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
-}
+pub use crate::fs::inside::normalise as normalize;
 
 /// Directories matching a workspace glob such as `packages/*` or `plugins/*/*`.
 /// Each segment is a literal or a glob; `**` matches any depth. Dot-directories and
