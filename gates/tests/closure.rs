@@ -539,8 +539,8 @@ fn agent_final_sections_end_at_the_next_required_section_whatever_its_level() {
 fn plan_must_equal_the_configured_runbook() {
     let t = fixture("complete");
     let p = pipeline_with(
-        "[gate.orchestrator-artifacts]\ncheck = \"orchestrator-artifacts\"\nparams = { append_only = true, entry_timestamps = true }\n",
-        "[gate.orchestrator-artifacts]\ncheck = \"orchestrator-artifacts\"\nparams = { runbook = \"docs/runbook.md\", append_only = true, entry_timestamps = true }\n",
+        "[gate.orchestrator-artifacts]\ncheck = \"orchestrator-artifacts\"\nparams = { append_only = true, entry_timestamps = true, team_prep = true }\n",
+        "[gate.orchestrator-artifacts]\ncheck = \"orchestrator-artifacts\"\nparams = { runbook = \"docs/runbook.md\", append_only = true, entry_timestamps = true, team_prep = true }\n",
     );
     let plan = std::fs::read(t.path().join("pass/ORCHESTRATOR_PLAN_VERBATIM.md")).unwrap();
     let (_, body) = gates::artifacts::plan::parse(&plan).unwrap();
@@ -622,7 +622,7 @@ fn scratchpad_rules_are_off_unless_the_pipeline_turns_them_on() {
     )
     .unwrap();
     let off = pipeline_with(
-        "params = { append_only = true, entry_timestamps = true }\n",
+        "params = { append_only = true, entry_timestamps = true, team_prep = true }\n",
         "",
     );
     assert_eq!(

@@ -696,8 +696,8 @@ fn the_plan_equals_the_runbook_when_one_is_given() {
         .unwrap()
         .replace("pass_root = \"pass\"", &format!("pass_root = \"{PASS}\""))
         .replace(
-            "check = \"orchestrator-artifacts\"\nparams = { append_only = true, entry_timestamps = true }\n",
-            "check = \"orchestrator-artifacts\"\nparams = { runbook = \"docs/runbook.md\", append_only = true, entry_timestamps = true }\n",
+            "check = \"orchestrator-artifacts\"\nparams = { append_only = true, entry_timestamps = true, team_prep = true }\n",
+            "check = \"orchestrator-artifacts\"\nparams = { runbook = \"docs/runbook.md\", append_only = true, entry_timestamps = true, team_prep = true }\n",
         );
     let pl = gates::load::load_str(&text, &file, &workspace()).unwrap();
     assert_eq!(

@@ -63,8 +63,8 @@ fn history(repo: &Path, text: &str) -> String {
 
 fn judge(repo: &Path) -> gates::run::GateResult {
     let p = pipeline_with(
-        "check = \"orchestrator-artifacts\"\nparams = { append_only = true, entry_timestamps = true }\n",
-        "check = \"orchestrator-artifacts\"\nparams = { first_slice = \"A0\", append_only = true, entry_timestamps = true }\n",
+        "check = \"orchestrator-artifacts\"\nparams = { append_only = true, entry_timestamps = true, team_prep = true }\n",
+        "check = \"orchestrator-artifacts\"\nparams = { first_slice = \"A0\", append_only = true, entry_timestamps = true, team_prep = true }\n",
     );
     run_in(&p, "orchestrator-artifacts", repo, None)
 }
@@ -122,6 +122,28 @@ fn no_team_prep_or_an_incomplete_one_fails() {
     );
 }
 
+/// Team prep is a rule of the runbook that asks for it: a pipeline that does not turn it on
+/// (the later phases keep a preflight ledger instead) gets no team-prep finding.
+#[test]
+fn team_prep_is_judged_only_when_the_pipeline_turns_it_on() {
+    let t = fixture("complete");
+    history(t.path(), START);
+    let p = pipeline_with(
+        "check = \"orchestrator-artifacts\"\nparams = { append_only = true, entry_timestamps = true, team_prep = true }\n",
+        "check = \"orchestrator-artifacts\"\nparams = { first_slice = \"A0\", append_only = true, entry_timestamps = true }\n",
+    );
+    let r = run_in(&p, "orchestrator-artifacts", t.path(), None);
+    assert!(
+        r.findings.iter().all(|f| !f.rule.starts_with("team-prep")),
+        "{:?}",
+        r.findings
+    );
+    assert_eq!(
+        errors(&judge(t.path())),
+        vec![f("team-prep-missing", SP, 0, 0)]
+    );
+}
+
 #[test]
 fn the_first_commit_can_be_named_when_no_message_names_the_slice() {
     let t = fixture("complete");
@@ -131,9 +153,9 @@ fn the_first_commit_can_be_named_when_no_message_names_the_slice() {
         .trim()
         .to_string();
     let p = pipeline_with(
-        "check = \"orchestrator-artifacts\"\nparams = { append_only = true, entry_timestamps = true }\n",
+        "check = \"orchestrator-artifacts\"\nparams = { append_only = true, entry_timestamps = true, team_prep = true }\n",
         &format!(
-            "check = \"orchestrator-artifacts\"\nparams = {{ first_slice = \"A0\", first_commit = \"{first}\", append_only = true, entry_timestamps = true }}\n"
+            "check = \"orchestrator-artifacts\"\nparams = {{ first_slice = \"A0\", first_commit = \"{first}\", append_only = true, entry_timestamps = true, team_prep = true }}\n"
         ),
     );
     let r = run_in(&p, "orchestrator-artifacts", t.path(), None);

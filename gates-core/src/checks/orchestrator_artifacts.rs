@@ -21,7 +21,7 @@
 //! restore it from git; a changed runbook belongs in a new pass root. Never rewrite the
 //! scratchpad's committed entries; append instead.
 //!
-//! **Stage 0's order of events.** The runbook: "No implementation begins until team prep is
+//! **Stage 0's order of events** (with `team_prep = true`). The runbook: "No implementation begins until team prep is
 //! complete and logged in orchestrator scratchpad". A team-prep entry (its heading or item
 //! says team prep) must exist (`team-prep-missing`), record the agent sweep, the freshness
 //! and the capacity decisions (`team-prep-incomplete`), and be dated before the first commit
@@ -56,6 +56,12 @@ pub struct Params {
     /// pipeline's runbook asks for it.
     #[serde(default)]
     pub entry_timestamps: bool,
+    /// Stage 0's order of events: a team-prep entry, dated before the first implementation
+    /// commit. Off unless the pipeline's runbook asks for it (one that says no implementation
+    /// begins until team prep is logged in the scratchpad); runbooks that keep a preflight
+    /// ledger and registries instead do not.
+    #[serde(default)]
+    pub team_prep: bool,
     /// The first implementation slice, whose first commit the team prep must precede
     /// (default: the first slice of a later stage than this gate's slice).
     pub first_slice: Option<String>,
@@ -289,7 +295,9 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
             if p.entry_timestamps {
                 check_entries(&sp_rel, &String::from_utf8_lossy(&bytes), &mut out.findings);
             }
-            check_team_prep(ctx, &p, &sp_rel, &String::from_utf8_lossy(&bytes), &mut out)?;
+            if p.team_prep {
+                check_team_prep(ctx, &p, &sp_rel, &String::from_utf8_lossy(&bytes), &mut out)?;
+            }
             // Append-only: a committed version must be a prefix of the current file, and
             // every committed version a prefix of the next.
             if p.append_only
