@@ -606,6 +606,32 @@ fn a_repeated_evidence_map_is_checked_too() {
     );
 }
 
+/// A file the evidence map says must stay absent is no dangling citation; one it only names
+/// is.
+#[test]
+fn an_evidence_map_file_said_to_be_absent_is_not_missing() {
+    let t = fixture("complete");
+    let p = t.path().join("pass/AGENT_2_FINAL_REVIEW.md");
+    let text = std::fs::read_to_string(&p).unwrap();
+    let with = |line: &str| {
+        std::fs::write(&p, format!("{text}\n## Evidence Map\n\n{line}\n")).unwrap();
+        errors(&run("agent-outputs", t.path(), None))
+    };
+    assert_eq!(
+        with("- the deferred state forbids `TRIGGER_EVIDENCE.md`"),
+        vec![]
+    );
+    assert_eq!(
+        with("- the deferred state needs `TRIGGER_EVIDENCE.md`"),
+        vec![f(
+            "evidence-file-missing",
+            "pass/AGENT_2_FINAL_REVIEW.md",
+            27,
+            29
+        )]
+    );
+}
+
 /// Append-only and per-entry timestamps are the Phase A runbook's rules, turned on in its
 /// pipeline; a pipeline that does not turn them on accepts a scratchpad edited in place and
 /// entries without times (the later runbooks' registry tables).

@@ -41,6 +41,7 @@ fn target() -> tempfile::TempDir {
         write(t.path(), f, "# notes\n");
     }
     write(t.path(), "src/lock.ts", "a\nb\nc\n");
+    write(t.path(), "scripts/verify.mjs", &"x\n".repeat(10));
     t
 }
 
@@ -214,7 +215,7 @@ fn approve_with_changes_needs_the_changes_closed() {
 
 #[test]
 fn citations_that_are_not_files_of_the_target() {
-    let text = "# K5 Review Disposition\n\ndisposition: approve\n\n## Findings\n1. None.\n\n## Scope\n- Range: `codex/phase-k-runtime..HEAD` at `6b83860`.\n- Skill: `/Users/someone/.agents/skills/review/SKILL.md`.\n- Prompt `/Users/someone/.agents/prompts/a-to-b.md` maps to `a-to-b-canonical.md` here.\n- `K4_TRIGGER_EVIDENCE.md` remains intentionally absent while the state is deferred.\n- Evidence: `src/lock.ts:3`, `/home/dev/checkouts/hq/src/lock.ts:2`.\n";
+    let text = "# K5 Review Disposition\n\ndisposition: approve\n\n## Findings\n1. None.\n\n## Scope\n- Range: `codex/phase-k-runtime..HEAD` at `6b83860`.\n- Skill: `/Users/someone/.agents/skills/review/SKILL.md`.\n- Prompt `/Users/someone/.agents/prompts/a-to-b.md` maps to `a-to-b-canonical.md` here.\n- `K4_TRIGGER_EVIDENCE.md` remains intentionally absent while the state is deferred.\n- `scripts/verify.mjs:8` (the deferred state forbids `K4_TRIGGER_LOG.md`).\n- Evidence: `src/lock.ts:3`, `/home/dev/checkouts/hq/src/lock.ts:2`.\n";
     let t = target();
     let mut resolver = Resolver::new(t.path(), &["/home/dev/checkouts/hq".to_string()])
         .with_bases("spec/_pass", "spec");
@@ -229,7 +230,7 @@ fn citations_that_are_not_files_of_the_target() {
     );
     assert_eq!(
         errors(&d.findings),
-        vec![r("cited-artifact-missing", 13, 14)]
+        vec![r("cited-artifact-missing", 14, 14)]
     );
 }
 

@@ -520,6 +520,8 @@ pub fn says_absent(line: &str) -> bool {
         "is not created",
         "not allowed",
         "forbidden",
+        "forbids",
+        "forbid `",
     ]
     .iter()
     .any(|p| l.contains(p))

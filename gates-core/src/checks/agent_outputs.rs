@@ -409,6 +409,15 @@ pub fn check_final(
                         continue;
                     }
                     files += 1;
+                    // A file the line says must not exist or is absent on purpose
+                    // (`deferred posture forbids `X.md``) is no dangling citation.
+                    if doc
+                        .lines
+                        .get((line as usize).saturating_sub(1))
+                        .is_some_and(|l| evidence::says_absent(&l.text))
+                    {
+                        continue;
+                    }
                     match resolver.locate(&i.text) {
                         Ok(_) => {}
                         // A path outside the target (a skill file, another machine's
