@@ -606,6 +606,37 @@ fn a_repeated_evidence_map_is_checked_too() {
     );
 }
 
+/// A scratchpad the phase's own cleanup manifest deletes (the later runbooks prune it once
+/// the closure documents exist) is not missing; one gone without a deletion is.
+#[test]
+fn a_scratchpad_the_cleanup_manifest_deletes_is_not_missing() {
+    let t = fixture("complete");
+    std::fs::remove_file(t.path().join("pass/ORCHESTRATOR_SCRATCHPAD.md")).unwrap();
+    assert_eq!(
+        errors(&run("orchestrator-artifacts", t.path(), None)),
+        vec![f(
+            "scratchpad-missing",
+            "pass/ORCHESTRATOR_SCRATCHPAD.md",
+            0,
+            0
+        )]
+    );
+    let m = t.path().join("pass/A8_CLEANUP_MANIFEST.md");
+    let text = std::fs::read_to_string(&m).unwrap().replace(
+        "| `ORCHESTRATOR_SCRATCHPAD.md` | retain | — | orchestrator file |",
+        "| `ORCHESTRATOR_SCRATCHPAD.md` | delete | — | the ledger is superseded by the report |",
+    );
+    std::fs::write(&m, text).unwrap();
+    let r = run("orchestrator-artifacts", t.path(), None);
+    assert_eq!(errors(&r), vec![]);
+    assert!(
+        r.notes.iter().any(|n| n
+            == "pass/ORCHESTRATOR_SCRATCHPAD.md was deleted by the cleanup manifest (pass/A8_CLEANUP_MANIFEST.md:17)"),
+        "{:?}",
+        r.notes
+    );
+}
+
 /// A file the evidence map says must stay absent is no dangling citation; one it only names
 /// is.
 #[test]

@@ -271,16 +271,25 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
     let sp_rel = format!("{pass_rel}/{}", documents.scratchpad);
     let sp_path = super::resolve_inside(ctx.pass_root, &documents.scratchpad)?;
     match crate::fs::careful::read_document_bytes(&sp_path) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => out.findings.push(
-            Finding::error(
-                "scratchpad-missing",
-                &sp_rel,
-                0,
-                0,
-                "the orchestrator scratchpad does not exist",
-            )
-            .with_help(fix),
-        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            match deleted_by_cleanup(ctx, &pass_rel, &documents.scratchpad) {
+                // The later runbooks' cleanup deletes scratchpads once the phase's closure
+                // documents exist: gone as the phase's own manifest says is not missing.
+                Some((manifest, line)) => out.notes.push(format!(
+                    "{sp_rel} was deleted by the cleanup manifest ({pass_rel}/{manifest}:{line})"
+                )),
+                None => out.findings.push(
+                    Finding::error(
+                        "scratchpad-missing",
+                        &sp_rel,
+                        0,
+                        0,
+                        "the orchestrator scratchpad does not exist",
+                    )
+                    .with_help(fix),
+                ),
+            }
+        }
         Err(e) => return Err(GateError::io(sp_path, e)),
         Ok(bytes) if bytes.iter().all(u8::is_ascii_whitespace) => {
             out.findings.push(Finding::error(
@@ -688,4 +697,21 @@ fn check_history(
         prev = Some((h, show.stdout));
     }
     Ok(())
+}
+
+/// The pipeline's cleanup manifest and the line where it lists `file` (pass-root-relative)
+/// under a deletion, if it does.
+fn deleted_by_cleanup(ctx: &CheckCtx, pass_rel: &str, file: &str) -> Option<(String, u32)> {
+    use crate::artifacts::cleanup;
+    let manifest = ctx
+        .pipeline
+        .documents
+        .file(crate::pipeline::Role::Cleanup)?
+        .to_string();
+    let text = crate::fs::careful::read_document(ctx.pass_root.join(&manifest)).ok()?;
+    let (m, _) = cleanup::parse(&format!("{pass_rel}/{manifest}"), &text);
+    m.entries
+        .iter()
+        .find(|e| e.action == cleanup::Action::Delete && e.path == file)
+        .map(|e| (manifest, e.line))
 }
