@@ -531,6 +531,20 @@ pub fn render(m: &Manifest, cfg: &Config) -> String {
     s
 }
 
+/// The entries the cleanup manifest `manifest` (in the pass root) lists for deletion; none
+/// when it is absent or cannot be read.
+pub fn deletions(pass_root: &Path, pass_rel: &str, manifest: &str) -> Vec<Entry> {
+    let Ok(text) = crate::fs::careful::read_document(pass_root.join(manifest)) else {
+        return Vec::new();
+    };
+    parse(&format!("{pass_rel}/{manifest}"), &text)
+        .0
+        .entries
+        .into_iter()
+        .filter(|e| e.action == Action::Delete)
+        .collect()
+}
+
 /// Whether a pass-root file is one the cleanup slice or a later slice writes, which a
 /// manifest written before it cannot mention: the cleanup and readiness slices' documents
 /// (agent finals and reviews of those slices, the readiness), the execution report and the

@@ -407,7 +407,17 @@ fn run(ctx: &CheckCtx, default_doc: &str) -> Result<CheckOutput, GateError> {
         super::evidence_resolver(ctx, &p.worktree_prefixes).with_bases(&doc_dir, &packet);
     let vocab = p.decisions.clone().unwrap_or_default();
     let mut d = disposition::check_with(&rel, &text, &mut resolver, &vocab);
-    let deleted = deleted_by_cleanup(ctx.pass_root);
+    // A disposition written before the cleanup cites its sources, which the cleanup then
+    // deletes as superseded: the files the phase's cleanup manifest deletes, by name.
+    let deleted: Vec<String> = ctx
+        .pipeline
+        .documents
+        .file(crate::pipeline::Role::Cleanup)
+        .map(|m| crate::artifacts::cleanup::deletions(ctx.pass_root, &pass_rel, m))
+        .unwrap_or_default()
+        .into_iter()
+        .map(|e| e.path.rsplit('/').next().unwrap_or(&e.path).to_string())
+        .collect();
     for f in d.findings.iter_mut() {
         let cited = f
             .message
@@ -531,34 +541,6 @@ pub const RULES: &[Rule] = &[
         FIX,
     ),
 ];
-
-/// The files a cleanup manifest of the pass root (`*CLEANUP_MANIFEST*.md`) deletes, by
-/// name: a disposition written before the cleanup cites its sources, which the cleanup then
-/// deletes as superseded.
-fn deleted_by_cleanup(pass_root: &std::path::Path) -> Vec<String> {
-    let Ok(dir) = std::fs::read_dir(pass_root) else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    let mut manifests: Vec<String> = dir
-        .filter_map(Result::ok)
-        .filter_map(|e| e.file_name().into_string().ok())
-        .filter(|n| n.contains("CLEANUP_MANIFEST") && n.ends_with(".md"))
-        .collect();
-    manifests.sort();
-    for m in manifests {
-        let Ok(text) = crate::fs::careful::read_to_string(pass_root.join(&m)) else {
-            continue;
-        };
-        let (parsed, _) = crate::artifacts::cleanup::parse(&m, &text);
-        for e in parsed.entries {
-            if e.action == crate::artifacts::cleanup::Action::Delete {
-                out.push(e.path.rsplit('/').next().unwrap_or(&e.path).to_string());
-            }
-        }
-    }
-    out
-}
 
 /// An agent document of another slice that happens to say "structural" in its name
 /// (`AGENT_3_FINAL_F3_STRUCTURAL_EVIDENCE_GATES.md`, `AGENT_7_FINAL_E7_STEWARD_STRUCTURAL_CHECK.md`):

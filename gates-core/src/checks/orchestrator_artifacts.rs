@@ -702,16 +702,12 @@ fn check_history(
 /// The pipeline's cleanup manifest and the line where it lists `file` (pass-root-relative)
 /// under a deletion, if it does.
 fn deleted_by_cleanup(ctx: &CheckCtx, pass_rel: &str, file: &str) -> Option<(String, u32)> {
-    use crate::artifacts::cleanup;
     let manifest = ctx
         .pipeline
         .documents
-        .file(crate::pipeline::Role::Cleanup)?
-        .to_string();
-    let text = crate::fs::careful::read_document(ctx.pass_root.join(&manifest)).ok()?;
-    let (m, _) = cleanup::parse(&format!("{pass_rel}/{manifest}"), &text);
-    m.entries
-        .iter()
-        .find(|e| e.action == cleanup::Action::Delete && e.path == file)
-        .map(|e| (manifest, e.line))
+        .file(crate::pipeline::Role::Cleanup)?;
+    crate::artifacts::cleanup::deletions(ctx.pass_root, pass_rel, manifest)
+        .into_iter()
+        .find(|e| e.path == file)
+        .map(|e| (manifest.to_string(), e.line))
 }
