@@ -42,12 +42,16 @@ enum Bug {
     DispatchAnswersProbeBody500,
     /// The guard crashes on a valid signature (500, no runtime mark): never dispatched.
     GuardCrashesOnValid,
-    /// Not a bug: like the host from Phase B on, a first-party `/rpc` caller needs an
-    /// affirmative `x-rawr-session-auth` beside its label; the label alone is unlabeled (403).
+    /// Not a bug: like the host from Phase B on (its `/rpc` guard, written here from the
+    /// host's caller classes), a first-party `/rpc` caller needs an affirmative
+    /// `x-rawr-session-auth` beside its label (the label alone is unlabeled: 403); `internal`
+    /// and `trusted-service` need `x-rawr-service-auth`; runtime ingress never passes; there
+    /// is no `/rpc/workflows` family (404 past the guard).
     SessionEvidence,
-    /// As `SessionEvidence`, but a `rawr-session=` cookie also counts as the session (the
-    /// heuristic a review found spoofable and the host later removed).
-    SessionCookieTrusted,
+    /// As `SessionEvidence`, but a `rawr-session=` cookie also counts as a session and a
+    /// `bearer svc_` authorization as a service (the heuristics a review found spoofable and
+    /// the host later removed).
+    SessionHeuristics,
 }
 
 struct TestHost {
@@ -135,14 +139,36 @@ fn route(bug: Bug, _method: &str, target: &str, h: &HashMap<String, String>, bod
     if path == "/health" {
         return 200;
     }
+    if (path == "/rpc" || path.starts_with("/rpc/"))
+        && matches!(bug, Bug::SessionEvidence | Bug::SessionHeuristics)
+    {
+        let heuristics = bug == Bug::SessionHeuristics;
+        let says = |name: &str| {
+            h.get(name).is_some_and(|v| {
+                ["1", "true", "yes", "valid", "verified", "trusted"]
+                    .contains(&v.to_ascii_lowercase().as_str())
+            })
+        };
+        let session = says("x-rawr-session-auth")
+            || (heuristics && h.get("cookie").is_some_and(|c| c.contains("rawr-session=")));
+        let service = says("x-rawr-service-auth")
+            || (heuristics
+                && h.get("authorization")
+                    .is_some_and(|a| a.to_ascii_lowercase().starts_with("bearer svc_")));
+        let allowed = match caller {
+            Some("first-party") => session,
+            Some("internal" | "trusted-service") => service,
+            Some("cli") => says("x-rawr-cli-auth"),
+            _ => false,
+        };
+        return match allowed {
+            false => 403,
+            true if path.starts_with("/rpc/workflows/") => 404,
+            true => 200,
+        };
+    }
     if path == "/rpc" || path.starts_with("/rpc/") {
-        let session = matches!(
-            h.get("x-rawr-session-auth").map(String::as_str),
-            Some("verified" | "true")
-        ) || (bug == Bug::SessionCookieTrusted
-            && h.get("cookie").is_some_and(|c| c.contains("rawr-session=")));
-        let evidence = !matches!(bug, Bug::SessionEvidence | Bug::SessionCookieTrusted) || session;
-        let open = (caller == Some("first-party") && evidence)
+        let open = caller == Some("first-party")
             || (bug == Bug::RpcOpenToExternal && caller == Some("external"));
         if open && bug == Bug::RpcRedirectsFirstParty {
             return 302;
@@ -633,7 +659,7 @@ fn a_cell_sends_its_own_headers_and_a_trusted_session_cookie_is_named() {
         r.notes
     );
     // A host that takes a session cookie as evidence lets the spoof through.
-    let host = start_host(Bug::SessionCookieTrusted);
+    let host = start_host(Bug::SessionHeuristics);
     let r = probe_with(host.port, &format!("{SESSION_PRESENTATION}{SPOOF_CELLS}"));
     assert_eq!(r.status, Status::Failed);
     assert_eq!(
@@ -802,4 +828,108 @@ fn load_error_text(params: &str) -> String {
     format!(
         "[target]\nrepo = \".\"\npass_root = \"p\"\n[[stage]]\nnumber = 1\ntitle = \"t\"\n[[slice]]\nid = \"A5\"\nstage = 1\ntitle = \"t\"\nowner = \"o\"\ngates = [\"p\"]\n[gate.p]\ncheck = \"route-probe\"\n[gate.p.params]\nbase_url = \"http://127.0.0.1:4317\"\n{params}"
     )
+}
+
+/// A later phase's pipeline file.
+fn later_pipeline(phase: &str) -> gates::pipeline::Pipeline {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(format!("ci/rawr-hq/phase-{phase}.toml"));
+    gates::load::load_file(&file).unwrap()
+}
+
+/// A later phase's route-probe gate run against a test host: its `start` replaced by the
+/// host's URL, the test host's own orpc and workflow paths, no setup step.
+fn run_later_probe(phase: &str, port: u16) -> GateResult {
+    let mut p = later_pipeline(phase);
+    let g = p.gates.get_mut("route-probe").unwrap();
+    g.setup = None;
+    let gates::pipeline::GateKind::Check { params, .. } = &mut g.kind else {
+        panic!("phase {phase}: route-probe is not a check gate");
+    };
+    assert!(
+        params.remove("start").is_some(),
+        "phase {phase}: the probe starts the host"
+    );
+    params.insert(
+        "base_url".into(),
+        toml::Value::String(format!("http://127.0.0.1:{port}")),
+    );
+    params.insert("orpc_path".into(), "/api/orpc/hq/health".into());
+    params.insert(
+        "workflow_declared".into(),
+        toml::Value::Array(vec!["/api/workflows/support".into()]),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let g = &p.gates["route-probe"];
+    executor::run_gate(
+        &p,
+        g,
+        dir.path(),
+        &dir.path().join("pass"),
+        &AtomicBool::new(false),
+        None,
+    )
+}
+
+#[test]
+fn the_later_pipelines_probe_first_party_with_the_session_assertion_and_name_spoofs() {
+    // Each later phase runs the probe on the slice where its acceptance gates speak of the
+    // host's routes, with the same params (docs/later-phases.md, "The route probe").
+    let slices = [
+        ("b", "B0"),
+        ("c", "C1"),
+        ("d", "D3"),
+        ("e", "E1"),
+        ("f", "F1"),
+    ];
+    let reference = start_host(Bug::SessionEvidence);
+    let heuristics = start_host(Bug::SessionHeuristics);
+    let mut first: Option<toml::Value> = None;
+    for (phase, slice) in slices {
+        let p = later_pipeline(phase);
+        let holders: Vec<&str> = p
+            .slices
+            .iter()
+            .filter(|s| s.gates.iter().any(|g| g == "route-probe"))
+            .map(|s| s.id.as_str())
+            .collect();
+        assert_eq!(holders, [slice], "phase {phase}");
+        let gates::pipeline::GateKind::Check { params, .. } = &p.gates["route-probe"].kind else {
+            panic!("phase {phase}");
+        };
+        // Against a host that decides /rpc as the later host does: every cell as expected.
+        let r = run_later_probe(phase, reference.port);
+        assert_eq!(
+            r.status,
+            Status::Passed,
+            "phase {phase}: {:#?}",
+            messages(&r)
+        );
+        assert!(
+            summary_note(&r).contains(": 30 as expected, 0 not;"),
+            "phase {phase}: {:?}",
+            r.notes
+        );
+        let params = toml::Value::Table(params.clone());
+        match &first {
+            None => first = Some(params),
+            Some(f) => assert_eq!(&params, f, "phase {phase}'s probe differs from phase b's"),
+        }
+    }
+    // Against B0's host before the HIGH-01 fix: the two heuristics are named.
+    let r = run_later_probe("b", heuristics.port);
+    assert_eq!(
+        messages(&r),
+        vec![
+            (
+                "route-probe-unexpected-status".to_string(),
+                "cell `rpc-post-first-party-session-cookie`: unlabeled POST /rpc/coordination/listWorkflows with cookie: rawr-session=probe, x-rawr-caller-surface: first-party: expected rejected (401/403), got 200".to_string()
+            ),
+            (
+                "route-probe-unexpected-status".to_string(),
+                "cell `rpc-post-trusted-service-bearer`: unlabeled POST /rpc/coordination/listWorkflows with authorization: bearer svc_probe, x-rawr-caller-surface: trusted-service: expected rejected (401/403), got 200".to_string()
+            ),
+        ]
+    );
 }
