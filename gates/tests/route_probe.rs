@@ -810,6 +810,20 @@ fn bad_presentation_skip_and_header_params_are_load_errors_with_positions() {
             "for:\n{params}\nwant: {want}\ngot:  {got}"
         );
     }
+    // A gate named like the key: the position is the key's line, not the section header's.
+    let text = load_error_text("skip = [3]\n")
+        .replace("gates = [\"p\"]", "gates = [\"skip\"]")
+        .replace("[gate.p]", "[gate.skip]")
+        .replace("[gate.p.params]", "[gate.skip.params]");
+    let got = gates::load::load_str(&text, Path::new("ci/t.toml"), Path::new("."))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        got.starts_with(
+            "ci/t.toml:17:1: gate `skip`: invalid params for check `route-probe`: skip[0]: "
+        ),
+        "{got}"
+    );
     // The forms that load: a plain id and an id with its reason; headers of any case.
     for ok in [
         "skip = [\"rpc-get-external\", { cell = \"rpc-post-external\", reason = \"why\" }]\n",
