@@ -50,7 +50,7 @@ pub fn def() -> CheckDef {
         name: "ci-drift",
         summary: "the generated GitHub Actions workflow matches the pipeline file",
         capabilities: &[Capability::Workspace],
-        rules: RULES,
+        rules: &[RULES],
         aliases: &[],
         validate,
         roles: super::no_roles,

@@ -42,7 +42,7 @@ pub fn def() -> CheckDef {
         name: "conditional-disposition",
         summary: "a conditional decision slice declares one state (triggered/deferred) agreeing with its scan results and trigger evidence",
         capabilities: &[Capability::WorkTree],
-        rules: RULES,
+        rules: &[RULES],
         aliases: &[],
         validate,
         roles: no_roles,

@@ -65,7 +65,7 @@ pub fn def() -> CheckDef {
         name: "docs-cleanup",
         summary: "the cleanup manifest agrees with the tree; no doc links to a deleted path",
         capabilities: &[Capability::WorkTree, Capability::Commit],
-        rules: RULES,
+        rules: &[RULES, super::common::DOCUMENT],
         aliases: &[],
         validate,
         roles,
@@ -151,11 +151,7 @@ pub const RULES: &[Rule] = &[
         "the archive folder is history and is not checked",
         FIX,
     ),
-    error(
-        "document-not-utf8",
-        "a document the check reads is not UTF-8 text",
-        FIX,
-    ),
+
 ];
 
 pub fn validate(t: &toml::Table) -> Result<(), ParamError> {

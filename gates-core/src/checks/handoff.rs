@@ -113,7 +113,7 @@ pub fn def() -> CheckDef {
             Capability::Commit,
             Capability::RunRecord,
         ],
-        rules: RULES,
+        rules: &[RULES, super::common::DOCUMENT],
         aliases: &[],
         validate,
         roles,
@@ -208,11 +208,7 @@ pub const RULES: &[Rule] = &[
         "a merge, rebase, cherry-pick, revert, `git am` or bisect is half-done (even with a clean status)",
         FIX,
     ),
-    error(
-        "document-not-utf8",
-        "a document the check reads is not UTF-8 text",
-        FIX,
-    ),
+
 ];
 
 pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {

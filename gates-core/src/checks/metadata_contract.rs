@@ -100,7 +100,7 @@ pub fn def() -> CheckDef {
         name: "metadata-contract",
         summary: "plugin manifests carry rawr.kind (matching their root) and rawr.capability, no legacy keys, no duplicate identities",
         capabilities: &[Capability::WorkTree],
-        rules: RULES,
+        rules: &[RULES],
         aliases: &[],
         validate,
         roles: super::no_roles,

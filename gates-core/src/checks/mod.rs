@@ -6,6 +6,7 @@
 pub mod agent_outputs;
 pub mod ci_drift;
 pub mod closure;
+pub mod common;
 pub mod conditional_disposition;
 pub mod docs_cleanup;
 pub mod handoff;
@@ -201,7 +202,7 @@ pub struct CheckOutput {
     pub notes: Vec<String>,
 }
 
-pub use crate::pipeline::{Alias, CheckKind, ParamError, Role, no_roles};
+pub use crate::pipeline::{Alias, ParamError, Role, no_roles};
 
 /// Deserializes a params table into `P`, naming the offending key when serde does.
 pub fn parse_params<P: DeserializeOwned>(table: &toml::Table) -> Result<P, ParamError> {
@@ -225,8 +226,9 @@ pub struct CheckDef {
     pub summary: &'static str,
     /// What the check needs of the target and the run (docs/rules.md).
     pub capabilities: &'static [Capability],
-    /// Every rule its findings carry (docs/rules.md, SARIF `rules`).
-    pub rules: &'static [Rule],
+    /// Every rule its findings carry (docs/rules.md, SARIF `rules`): its own table, and the
+    /// shared tables ([`common`]) of the readers it uses.
+    pub rules: &'static [&'static [Rule]],
     /// Old names kept so existing pipelines load, with the parameters they fix.
     pub aliases: &'static [Alias],
     /// Validates a gate's `params` at load time.
@@ -238,19 +240,20 @@ pub struct CheckDef {
 }
 
 impl CheckDef {
-    /// The check as the pipeline loader sees it.
-    pub fn kind(&self) -> CheckKind {
-        CheckKind {
-            name: self.name,
-            validate: self.validate,
-            aliases: self.aliases,
-            roles: self.roles,
-        }
+    /// Every rule the check declares, its own first.
+    pub fn rules(&self) -> impl Iterator<Item = &'static Rule> + use<> {
+        self.rules.iter().flat_map(|t| t.iter())
     }
 
     /// The rule `id`, if the check declares it.
     pub fn rule(&self, id: &str) -> Option<&'static Rule> {
-        self.rules.iter().find(|r| r.id == id)
+        self.rules().find(|r| r.id == id)
+    }
+}
+
+impl std::fmt::Debug for CheckDef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "check `{}`", self.name)
     }
 }
 

@@ -77,7 +77,7 @@ pub fn def() -> CheckDef {
         name: "observability-contract",
         summary: "the observability package's tests ran in the suite run and passed",
         capabilities: &[Capability::WorkTree, Capability::CommandOutcome],
-        rules: RULES,
+        rules: &[RULES],
         aliases: &[],
         validate,
         roles: super::no_roles,

@@ -78,7 +78,7 @@ pub fn def() -> CheckDef {
         name: "orchestrator-artifacts",
         summary: "Stage 0: the orchestrator plan (verbatim, checksum intact) and the append-only scratchpad exist",
         capabilities: &[Capability::WorkTree, Capability::Commit],
-        rules: RULES,
+        rules: &[RULES, super::common::DOCUMENT],
         aliases: &[],
         validate,
         roles: super::no_roles,
@@ -154,11 +154,7 @@ pub const RULES: &[Rule] = &[
         "the order of team prep and the first implementation commit cannot be told",
         "date the team-prep entry (UTC) so its order against the first implementation commit shows",
     ),
-    error(
-        "document-not-utf8",
-        "the plan or the scratchpad is not UTF-8 text",
-        FIX,
-    ),
+
 ];
 
 pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {

@@ -61,7 +61,7 @@ pub fn def() -> CheckDef {
         name: "preflight",
         summary: "Stage 0: the target is a clean git work tree on the expected branch; parent branch and worktree exist",
         capabilities: &[Capability::Commit, Capability::WorkTree],
-        rules: RULES,
+        rules: &[RULES],
         aliases: &[],
         validate,
         roles: super::no_roles,

@@ -59,7 +59,7 @@ pub fn def() -> CheckDef {
         name: "workbreakdown-drift",
         summary: "the pipeline's slices and dependencies are those of the phase's PHASE_<X>_WORKBREAKDOWN.yaml",
         capabilities: &[Capability::WorkTree, Capability::Workspace],
-        rules: RULES,
+        rules: &[RULES],
         aliases: &[],
         validate,
         roles: super::no_roles,

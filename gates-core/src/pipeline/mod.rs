@@ -11,7 +11,7 @@ pub mod model;
 pub mod plan;
 pub mod select;
 
-pub use load::{Alias, CheckKind, ParamError, load_file_with, load_str_with, no_roles};
+pub use load::{Alias, ParamError, load_file_with, load_str_with, no_roles};
 pub use model::{
     CommandSpec, ConditionalDocument, Documents, Gate, GateKind, Phase, Pipeline, ReportSpec, Role,
     RoleDocument, SetupSpec, Slice, Stage, Target,

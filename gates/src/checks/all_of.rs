@@ -62,7 +62,7 @@ pub fn def() -> CheckDef {
         summary: "every part (another gate, or a check with params) passes: a gate that is a conjunction",
         // What its parts read; the parts' own checks declare their rules.
         capabilities: &[Capability::WorkTree, Capability::RunRecord],
-        rules: RULES,
+        rules: &[RULES],
         aliases: &[],
         validate,
         roles: super::no_roles,

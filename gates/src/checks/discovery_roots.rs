@@ -58,7 +58,7 @@ pub fn def() -> CheckDef {
         name: "discovery-roots",
         summary: "each discovery implementation builds scan paths for all five plugin roots",
         capabilities: &[Capability::WorkTree],
-        rules: RULES,
+        rules: &[RULES],
         aliases: &[],
         roles: no_roles,
         validate,

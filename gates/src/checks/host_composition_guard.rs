@@ -64,7 +64,7 @@ pub fn def() -> CheckDef {
         name: "host-composition-guard",
         summary: "real mount order, no /rpc/workflows, signature verified before ingress dispatch, request-scoped context, no stub mounts",
         capabilities: &[Capability::WorkTree],
-        rules: RULES,
+        rules: &[RULES],
         aliases: &[],
         roles: no_roles,
         validate: |t| parse_params::<Params>(t).map(|_| ()),

@@ -77,7 +77,7 @@ pub fn def() -> CheckDef {
         name: "import-boundary",
         summary: "discovery implementations import the shared manifest contract; no duplicate parser",
         capabilities: &[Capability::WorkTree],
-        rules: RULES,
+        rules: &[RULES],
         aliases: &[],
         roles: no_roles,
         validate,

@@ -77,7 +77,7 @@ pub fn def() -> CheckDef {
         name: "legacy-metadata-guard",
         summary: "structure-aware static guard: the hard-deleted legacy plugin metadata keys are not declared or read on runtime/tooling/scaffold surfaces or active manifests",
         capabilities: &[Capability::WorkTree],
-        rules: RULES,
+        rules: &[RULES],
         aliases: &[],
         roles: no_roles,
         validate,

@@ -48,7 +48,7 @@ pub fn def() -> CheckDef {
         name: "manifest-smoke",
         summary: "rawr.hq.ts exports rawrHqManifest with every seam; the host mounts the route families and consumes the seams",
         capabilities: &[Capability::WorkTree],
-        rules: RULES,
+        rules: &[RULES],
         aliases: &[],
         roles: no_roles,
         validate: |t| parse_params::<Params>(t).map(|_| ()),

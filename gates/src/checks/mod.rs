@@ -15,7 +15,7 @@ pub mod route_probe;
 
 pub use gates_core::checks::discovery_implementation;
 pub use gates_core::checks::{
-    Alias, Capability, CheckCtx, CheckDef, CheckKind, CheckOutput, ParamError, Role, Rule,
+    Alias, Capability, CheckCtx, CheckDef, CheckOutput, ParamError, Role, Rule,
     RunSoFar, no_roles, parse_params, resolve_inside,
 };
 pub use gates_core::checks::{
@@ -23,12 +23,6 @@ pub use gates_core::checks::{
     metadata_contract, observability_contract, orchestrator_artifacts, preflight, readiness,
     workbreakdown_drift,
 };
-
-/// Every built-in check as the pipeline loader sees it (name, aliases, params validation,
-/// document roles).
-pub fn kinds() -> Vec<CheckKind> {
-    registry().iter().map(CheckDef::kind).collect()
-}
 
 /// The check named `name` (its own name, as the loader resolves aliases), from the registry.
 pub fn find(name: &str) -> Option<&'static CheckDef> {
@@ -112,14 +106,14 @@ pub fn catalogue() -> String {
         if !d.aliases.is_empty() {
             s.push('\n');
         }
-        if d.rules.is_empty() {
+        if d.rules().next().is_none() {
             s.push_str(
                 "Its rules are not declared in the registry yet: see the check's source file.\n",
             );
             continue;
         }
         s.push_str("| rule | severity | when | how to fix |\n| --- | --- | --- | --- |\n");
-        for r in d.rules {
+        for r in d.rules() {
             s.push_str(&format!(
                 "| `{}` | {} | {} | {} |\n",
                 r.id,

@@ -304,7 +304,7 @@ pub fn def() -> CheckDef {
         name: "route-probe",
         summary: "live probe of the host: caller × route family, signed/forged/expired ingress",
         capabilities: &[Capability::WorkTree, Capability::Service],
-        rules: RULES,
+        rules: &[RULES],
         aliases: &[],
         roles: no_roles,
         validate,
