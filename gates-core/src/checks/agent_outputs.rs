@@ -71,6 +71,7 @@ pub fn def() -> CheckDef {
         summary: "agent finals have the five sections, resolving evidence; cited artifacts exist",
         capabilities: &[Capability::WorkTree],
         rules: &[RULES, super::common::EVIDENCE, super::common::DOCUMENT],
+        parts: None,
         aliases: &[],
         validate,
         roles: super::no_roles,
@@ -106,7 +107,6 @@ pub const RULES: &[Rule] = &[
         "the file is an agent's plan, scratchpad or draft, gone, listed under a Deleted heading of the cleanup manifest, and a final of the same agent is in the pass root: the runbook deletes exactly these once the final exists. A final, a closure output, a file the manifest does not list, or one whose agent has no final stays `evidence-file-missing`",
         FIX,
     ),
-
 ];
 
 pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {

@@ -51,6 +51,7 @@ pub fn def() -> CheckDef {
         summary: "the generated GitHub Actions workflow matches the pipeline file",
         capabilities: &[Capability::Workspace],
         rules: &[RULES],
+        parts: None,
         aliases: &[],
         validate,
         roles: super::no_roles,

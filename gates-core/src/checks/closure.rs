@@ -109,6 +109,7 @@ pub fn def() -> CheckDef {
         summary: "a review or structural disposition has no open blocking/high finding, complete deferrals, resolving evidence, an approve decision",
         capabilities: &[Capability::WorkTree, Capability::Commit],
         rules: &[RULES, super::common::EVIDENCE, super::common::DOCUMENT],
+        parts: None,
         aliases: &[
             Alias {
                 name: "review-closure",
@@ -510,7 +511,6 @@ pub const RULES: &[Rule] = &[
         "neither the disposition nor any record document exists",
         FIX,
     ),
-
 ];
 
 /// An agent document of another slice that happens to say "structural" in its name

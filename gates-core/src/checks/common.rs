@@ -43,24 +43,28 @@ pub const DOCUMENT: &[Rule] = &[error(
     "save the document as UTF-8",
 )];
 
-/// The source reader (`fs::source`, and the TypeScript parser over it).
+/// The careful file reader (`fs::source`): the TypeScript, JSON and manifest files a check
+/// reads, and the directories it lists to find them (`repo::plugins`).
 pub const SOURCES: &[Rule] = &[
     error(
         "unreadable-file",
-        "a source the check must read is a symlink loop, not a regular file, larger than the cap, binary or not UTF-8",
-        "make the file a regular UTF-8 text file of the target, or point the check's params elsewhere",
+        "a file or folder the check must read is a symlink loop, leads outside the target, is not of the kind expected (a directory or FIFO for a file, a file for a discovery root), is larger than the cap, binary or not UTF-8",
+        "make the file a regular UTF-8 text file inside the target (a folder where a folder is expected), or point the check's params elsewhere",
     ),
     error(
         "read-failed",
-        "the system refused to read a file the check must read (permissions, an I/O error)",
+        "the system refused to read a file the check must read (permissions, an I/O error): the gate could not judge it",
         "give the tool read access to the file; the verdict cannot be decided without it",
     ),
-    error(
-        "syntax-error",
-        "a TypeScript source the check must read does not parse",
-        "fix the syntax error at the position given (the same file fails `tsc`)",
-    ),
 ];
+
+/// The parsers (`repo::ts` over oxc for TypeScript and JavaScript; the JSON reader where a
+/// check judges JSON structurally).
+pub const SYNTAX: &[Rule] = &[error(
+    "syntax-error",
+    "a source the check must parse does not parse (TypeScript/JavaScript, or JSON where the check reads JSON)",
+    "fix the syntax error at the position given (the same file fails `tsc`, or `JSON.parse`)",
+)];
 
 /// The discovery implementations a check reads (`checks::discovery_implementation`).
 pub const DISCOVERY: &[Rule] = &[error(
@@ -68,3 +72,26 @@ pub const DISCOVERY: &[Rule] = &[error(
     "a configured discovery implementation does not exist in the target",
     "restore the file, or name the implementation the workspace really uses in the gate's params",
 )];
+
+/// The forwarding closure of a module (`gates::repo::flow::forwarding_closure`): the modules
+/// it re-exports from, or whose imported functions it calls, judged with it.
+pub const FORWARDING: &[Rule] = &[error(
+    "unresolved-import",
+    "an import the judged module follows (relative, absolute, or into a workspace package) names no file of the target, so what it forwards to cannot be judged",
+    "fix the import specifier, or the workspace package's `exports`/`main`, so it names a file that exists",
+)];
+
+/// The host reader (`gates::repo::host::load_host`): the module holding the host's
+/// route-registration function.
+pub const HOST: &[Rule] = &[
+    error(
+        "host-missing",
+        "the configured host module does not exist",
+        "set `host` in the gate's params to the module that registers the routes",
+    ),
+    error(
+        "registration-missing",
+        "the host module declares or imports no function named by `registration` or, without it, exports no function that mounts a route family",
+        "export the function that registers the routes, or name it in the gate's `registration` param",
+    ),
+];

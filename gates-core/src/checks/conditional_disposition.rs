@@ -43,6 +43,7 @@ pub fn def() -> CheckDef {
         summary: "a conditional decision slice declares one state (triggered/deferred) agreeing with its scan results and trigger evidence",
         capabilities: &[Capability::WorkTree],
         rules: &[RULES],
+        parts: None,
         aliases: &[],
         validate,
         roles: no_roles,

@@ -66,6 +66,7 @@ pub fn def() -> CheckDef {
         summary: "the cleanup manifest agrees with the tree; no doc links to a deleted path",
         capabilities: &[Capability::WorkTree, Capability::Commit],
         rules: &[RULES, super::common::DOCUMENT],
+        parts: None,
         aliases: &[],
         validate,
         roles,
@@ -151,7 +152,6 @@ pub const RULES: &[Rule] = &[
         "the archive folder is history and is not checked",
         FIX,
     ),
-
 ];
 
 pub fn validate(t: &toml::Table) -> Result<(), ParamError> {

@@ -114,6 +114,7 @@ pub fn def() -> CheckDef {
             Capability::RunRecord,
         ],
         rules: &[RULES, super::common::DOCUMENT],
+        parts: None,
         aliases: &[],
         validate,
         roles,
@@ -208,7 +209,6 @@ pub const RULES: &[Rule] = &[
         "a merge, rebase, cherry-pick, revert, `git am` or bisect is half-done (even with a clean status)",
         FIX,
     ),
-
 ];
 
 pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {

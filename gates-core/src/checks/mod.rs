@@ -229,6 +229,11 @@ pub struct CheckDef {
     /// Every rule its findings carry (docs/rules.md, SARIF `rules`): its own table, and the
     /// shared tables ([`common`]) of the readers it uses.
     pub rules: &'static [&'static [Rule]],
+    /// For a check that also reports other checks' findings under their own rules (`all-of`
+    /// reports its parts'): the checks a gate with these params delegates to in the pipeline.
+    /// A finding of such a gate carries a rule of the check or of one of these
+    /// ([`CheckDef::finding_rule`]). `None` for a check that reports only its own rules.
+    pub parts: Option<fn(&toml::Table, &Pipeline) -> Vec<&'static CheckDef>>,
     /// Old names kept so existing pipelines load, with the parameters they fix.
     pub aliases: &'static [Alias],
     /// Validates a gate's `params` at load time.
@@ -248,6 +253,22 @@ impl CheckDef {
     /// The rule `id`, if the check declares it.
     pub fn rule(&self, id: &str) -> Option<&'static Rule> {
         self.rules().find(|r| r.id == id)
+    }
+
+    /// The declared rule of a finding `id` that a gate of this check reports with `params` in
+    /// `pipeline`: the check's own, or, for a check that reports its parts' findings
+    /// ([`CheckDef::parts`]), the rule as the part's check declares it (parts are not
+    /// themselves checks with parts: `all-of` refuses a part that is `all-of`).
+    pub fn finding_rule(
+        &self,
+        id: &str,
+        params: &toml::Table,
+        pipeline: &Pipeline,
+    ) -> Option<&'static Rule> {
+        self.rule(id).or_else(|| {
+            let parts = self.parts?;
+            parts(params, pipeline).into_iter().find_map(|d| d.rule(id))
+        })
     }
 }
 

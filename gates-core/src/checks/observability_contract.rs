@@ -78,6 +78,7 @@ pub fn def() -> CheckDef {
         summary: "the observability package's tests ran in the suite run and passed",
         capabilities: &[Capability::WorkTree, Capability::CommandOutcome],
         rules: &[RULES],
+        parts: None,
         aliases: &[],
         validate,
         roles: super::no_roles,

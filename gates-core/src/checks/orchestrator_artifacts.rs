@@ -79,6 +79,7 @@ pub fn def() -> CheckDef {
         summary: "Stage 0: the orchestrator plan (verbatim, checksum intact) and the append-only scratchpad exist",
         capabilities: &[Capability::WorkTree, Capability::Commit],
         rules: &[RULES, super::common::DOCUMENT],
+        parts: None,
         aliases: &[],
         validate,
         roles: super::no_roles,
@@ -154,7 +155,6 @@ pub const RULES: &[Rule] = &[
         "the order of team prep and the first implementation commit cannot be told",
         "date the team-prep entry (UTC) so its order against the first implementation commit shows",
     ),
-
 ];
 
 pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {

@@ -62,6 +62,7 @@ pub fn def() -> CheckDef {
         summary: "Stage 0: the target is a clean git work tree on the expected branch; parent branch and worktree exist",
         capabilities: &[Capability::Commit, Capability::WorkTree],
         rules: &[RULES],
+        parts: None,
         aliases: &[],
         validate,
         roles: super::no_roles,

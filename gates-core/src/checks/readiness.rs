@@ -44,6 +44,7 @@ pub fn def() -> CheckDef {
         summary: "the next phase's posture is explicit and consistent with blockers, owners and order",
         capabilities: &[Capability::WorkTree],
         rules: &[RULES, super::common::DOCUMENT],
+        parts: None,
         // The check's old name, kept so existing pipelines load.
         aliases: &[Alias {
             name: "phase-b-readiness",
@@ -178,5 +179,4 @@ pub const RULES: &[Rule] = &[
         "a dependency on (or of) a slice outside the order, on a later slice, or on itself",
         FIX,
     ),
-
 ];

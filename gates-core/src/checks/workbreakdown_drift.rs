@@ -60,6 +60,7 @@ pub fn def() -> CheckDef {
         summary: "the pipeline's slices and dependencies are those of the phase's PHASE_<X>_WORKBREAKDOWN.yaml",
         capabilities: &[Capability::WorkTree, Capability::Workspace],
         rules: &[RULES],
+        parts: None,
         aliases: &[],
         validate,
         roles: super::no_roles,

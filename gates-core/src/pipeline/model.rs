@@ -287,9 +287,14 @@ pub enum GateKind {
 
 impl GateKind {
     pub fn check_name(&self) -> Option<&str> {
+        self.check().map(|c| c.name)
+    }
+
+    /// The built-in check that judges the gate, if any.
+    pub fn check(&self) -> Option<&'static CheckDef> {
         match self {
             GateKind::Check { check, .. } | GateKind::CommandWithCheck { check, .. } => {
-                Some(check.name)
+                Some(*check)
             }
             GateKind::Command(_) => None,
         }

@@ -15,11 +15,11 @@ pub mod route_probe;
 
 pub use gates_core::checks::discovery_implementation;
 pub use gates_core::checks::{
-    Alias, Capability, CheckCtx, CheckDef, CheckOutput, ParamError, Role, Rule,
-    RunSoFar, no_roles, parse_params, resolve_inside,
+    Alias, Capability, CheckCtx, CheckDef, CheckOutput, ParamError, Role, Rule, RunSoFar, error,
+    no_roles, parse_params, resolve_inside, warning,
 };
 pub use gates_core::checks::{
-    agent_outputs, ci_drift, closure, conditional_disposition, docs_cleanup, handoff,
+    agent_outputs, ci_drift, closure, common, conditional_disposition, docs_cleanup, handoff,
     metadata_contract, observability_contract, orchestrator_artifacts, preflight, readiness,
     workbreakdown_drift,
 };
@@ -106,11 +106,16 @@ pub fn catalogue() -> String {
         if !d.aliases.is_empty() {
             s.push('\n');
         }
-        if d.rules().next().is_none() {
+        if d.parts.is_some() {
             s.push_str(
-                "Its rules are not declared in the registry yet: see the check's source file.\n",
+                "Its findings are its parts': each carries the rule its part's check declares (see that check).\n",
             );
+        }
+        if d.rules().next().is_none() {
             continue;
+        }
+        if d.parts.is_some() {
+            s.push('\n');
         }
         s.push_str("| rule | severity | when | how to fix |\n| --- | --- | --- | --- |\n");
         for r in d.rules() {
