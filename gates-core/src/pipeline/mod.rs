@@ -3,8 +3,10 @@
 //!
 //! [`load`] reads and validates the file (every error points into it), [`plan`] orders the
 //! slices topologically and groups them into levels, and [`select`] narrows a plan to what
-//! a command line asked for.
+//! a command line asked for. [`check`] is the interface every check implements, since a
+//! loaded gate holds its check's definition.
 
+pub mod check;
 pub mod ci;
 pub mod load;
 pub mod model;

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::checks::CheckDef;
+use super::check::CheckDef;
 
 /// A place in the pipeline file (1-based).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

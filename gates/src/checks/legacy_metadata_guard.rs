@@ -87,7 +87,7 @@ pub fn def() -> CheckDef {
     }
 }
 
-const FIX: &str = "key lifecycle decisions on rawr.kind and rawr.capability and delete the legacy key (from the manifest, the type, the reader); a line that must keep it as a key takes `// rawr-gates: allow(<key>) <reason>`";
+const FIX: &str = "base lifecycle decisions on rawr.kind and rawr.capability and delete the legacy key (from the manifest, the type, the reader); a line that must keep it as a key takes `// rawr-gates: allow(<key>) <reason>`";
 
 /// Every rule of the legacy-metadata-guard check. The key rules and the marker rules are
 /// errors in mode `enforce` and warnings in `report-only`.
