@@ -254,6 +254,9 @@ const NOT_RULES: &[&str] = &[
     "rev-parse",
     // route-probe: HTTP headers, caller labels, cell ids, the forged key
     "content-type",
+    "content-length",
+    "transfer-encoding",
+    "x-inngest-signature",
     "x-rawr-caller-surface",
     "x-inngest-sdk",
     "x-inngest-framework",

@@ -187,7 +187,10 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
         // A disposition's `path:line` evidence is judged by its own gate (the closure
         // gates); here only the files it cites.
         let anchors = !dispositions.contains(&d.as_str());
-        check_citations(&rel, &text, &mut resolver, &mut out.findings, anchors);
+        let mut found = Vec::new();
+        check_citations(&rel, &text, &mut resolver, &mut found, anchors);
+        super::closure::history_citations(ctx, &mut found);
+        out.findings.extend(found);
     }
     Ok(out)
 }

@@ -2,7 +2,7 @@
 //! the readers it uses beside its own (`rules: &[RULES, common::EVIDENCE]`), so each rule is
 //! declared once, with one summary and one fix, however many checks report it.
 
-use super::{Rule, error};
+use super::{Rule, error, warning};
 
 /// The evidence and citation reader (`artifacts::evidence`): anchors `path:line` in closure
 /// documents and agent finals, and files a closure document cites.
@@ -30,6 +30,11 @@ pub const EVIDENCE: &[Rule] = &[
     error(
         "cited-artifact-outside-repo",
         "a file a closure document cites lies outside the target",
+        EVIDENCE_FIX,
+    ),
+    warning(
+        "cited-artifact-deleted-by-cleanup",
+        "a file a closure document cites is gone, and the phase's cleanup manifest deletes it (by name) as superseded: the citation is history",
         EVIDENCE_FIX,
     ),
 ];
