@@ -20,7 +20,14 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("executor", &["run"]),
     (
         "reports and tools over runs",
-        &["report", "history", "bench", "devtest", "fuzzing"],
+        &[
+            "report",
+            "history",
+            "bench",
+            "devtest",
+            "fuzzing",
+            "fuzz_bodies",
+        ],
     ),
 ];
 
