@@ -70,7 +70,8 @@ pub fn def() -> CheckDef {
         name: "agent-outputs",
         summary: "agent finals have the five sections, resolving evidence; cited artifacts exist",
         capabilities: &[Capability::WorkTree],
-        rules: RULES,
+        rules: &[RULES, super::common::EVIDENCE, super::common::DOCUMENT],
+        parts: None,
         aliases: &[],
         validate,
         roles: super::no_roles,
@@ -101,44 +102,9 @@ pub const RULES: &[Rule] = &[
         "it cites files but no line",
         FIX,
     ),
-    error(
-        "evidence-file-missing",
-        "the file does not exist (or is not a file)",
-        FIX,
-    ),
-    error(
-        "evidence-line-out-of-range",
-        "the file is shorter than the cited line, or the range runs backwards",
-        FIX,
-    ),
-    error(
-        "evidence-outside-repo",
-        "absolute path under no known prefix, `..` escaping the target, or a symlink leading out",
-        FIX,
-    ),
-    error(
-        "cited-artifact-missing",
-        "a file a closure document cites does not exist",
-        FIX,
-    ),
-    error(
-        "cited-artifact-outside-repo",
-        "a file a closure document cites lies outside the target",
-        FIX,
-    ),
     warning(
         "evidence-deleted-by-cleanup",
         "the file is an agent's plan, scratchpad or draft, gone, listed under a Deleted heading of the cleanup manifest, and a final of the same agent is in the pass root: the runbook deletes exactly these once the final exists. A final, a closure output, a file the manifest does not list, or one whose agent has no final stays `evidence-file-missing`",
-        FIX,
-    ),
-    error(
-        "document-not-utf8",
-        "a document the check reads is not UTF-8 text",
-        FIX,
-    ),
-    warning(
-        "cited-artifact-deleted-by-cleanup",
-        "a file a closure document cites is gone, and the phase's cleanup manifest deletes it (by name) as superseded: the citation is history",
         FIX,
     ),
 ];

@@ -108,7 +108,8 @@ pub fn def() -> CheckDef {
         name: "closure",
         summary: "a review or structural disposition has no open blocking/high finding, complete deferrals, resolving evidence, an approve decision",
         capabilities: &[Capability::WorkTree, Capability::Commit],
-        rules: RULES,
+        rules: &[RULES, super::common::EVIDENCE, super::common::DOCUMENT],
+        parts: None,
         aliases: &[
             Alias {
                 name: "review-closure",
@@ -475,31 +476,6 @@ pub const RULES: &[Rule] = &[
         "a table finding without any anchor",
         FIX,
     ),
-    error(
-        "evidence-file-missing",
-        "the file does not exist (or is not a file)",
-        FIX,
-    ),
-    error(
-        "evidence-line-out-of-range",
-        "the file is shorter than the cited line, or the range runs backwards",
-        FIX,
-    ),
-    error(
-        "evidence-outside-repo",
-        "absolute path under no known prefix, `..` escaping the target, or a symlink leading out",
-        FIX,
-    ),
-    error(
-        "cited-artifact-missing",
-        "a cited file that does not exist, or lies outside the target",
-        FIX,
-    ),
-    error(
-        "cited-artifact-outside-repo",
-        "a cited file that does not exist, or lies outside the target",
-        FIX,
-    ),
     error("decision-missing", "no decision", FIX),
     error("decision-invalid", "`Decision: x` with another value", FIX),
     error("decision-conflict", "two different decisions", FIX),
@@ -507,16 +483,6 @@ pub const RULES: &[Rule] = &[
     error(
         "structural-record-missing",
         "neither the disposition nor any record document exists",
-        FIX,
-    ),
-    error(
-        "document-not-utf8",
-        "a document the check reads is not UTF-8 text",
-        FIX,
-    ),
-    warning(
-        "cited-artifact-deleted-by-cleanup",
-        "a file a closure document cites is gone, and the phase's cleanup manifest deletes it (by name) as superseded: the citation is history",
         FIX,
     ),
 ];

@@ -113,7 +113,8 @@ pub fn def() -> CheckDef {
             Capability::Commit,
             Capability::RunRecord,
         ],
-        rules: RULES,
+        rules: &[RULES, super::common::DOCUMENT],
+        parts: None,
         aliases: &[],
         validate,
         roles,
@@ -206,11 +207,6 @@ pub const RULES: &[Rule] = &[
     error(
         "git-operation-in-progress",
         "a merge, rebase, cherry-pick, revert, `git am` or bisect is half-done (even with a clean status)",
-        FIX,
-    ),
-    error(
-        "document-not-utf8",
-        "a document the check reads is not UTF-8 text",
         FIX,
     ),
 ];

@@ -78,7 +78,8 @@ pub fn def() -> CheckDef {
         name: "orchestrator-artifacts",
         summary: "Stage 0: the orchestrator plan (verbatim, checksum intact) and the append-only scratchpad exist",
         capabilities: &[Capability::WorkTree, Capability::Commit],
-        rules: RULES,
+        rules: &[RULES, super::common::DOCUMENT],
+        parts: None,
         aliases: &[],
         validate,
         roles: super::no_roles,
@@ -153,11 +154,6 @@ pub const RULES: &[Rule] = &[
         "team-prep-order-unclear",
         "the order of team prep and the first implementation commit cannot be told",
         "date the team-prep entry (UTC) so its order against the first implementation commit shows",
-    ),
-    error(
-        "document-not-utf8",
-        "the plan or the scratchpad is not UTF-8 text",
-        FIX,
     ),
 ];
 

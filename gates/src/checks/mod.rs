@@ -15,20 +15,14 @@ pub mod route_probe;
 
 pub use gates_core::checks::discovery_implementation;
 pub use gates_core::checks::{
-    Alias, Capability, CheckCtx, CheckDef, CheckKind, CheckOutput, ParamError, Role, Rule,
-    RunSoFar, no_roles, parse_params, resolve_inside,
+    Alias, Capability, CheckCtx, CheckDef, CheckOutput, ParamError, Role, Rule, RunSoFar, error,
+    no_roles, parse_params, resolve_inside, warning,
 };
 pub use gates_core::checks::{
-    agent_outputs, ci_drift, closure, conditional_disposition, docs_cleanup, handoff,
+    agent_outputs, ci_drift, closure, common, conditional_disposition, docs_cleanup, handoff,
     metadata_contract, observability_contract, orchestrator_artifacts, preflight, readiness,
     workbreakdown_drift,
 };
-
-/// Every built-in check as the pipeline loader sees it (name, aliases, params validation,
-/// document roles).
-pub fn kinds() -> Vec<CheckKind> {
-    registry().iter().map(CheckDef::kind).collect()
-}
 
 /// The check named `name` (its own name, as the loader resolves aliases), from the registry.
 pub fn find(name: &str) -> Option<&'static CheckDef> {
@@ -160,14 +154,19 @@ pub fn catalogue() -> String {
         if !d.aliases.is_empty() {
             s.push('\n');
         }
-        if d.rules.is_empty() {
+        if d.parts.is_some() {
             s.push_str(
-                "Its rules are not declared in the registry yet: see the check's source file.\n",
+                "Its findings are its parts': each carries the rule its part's check declares (see that check).\n",
             );
+        }
+        if d.rules().next().is_none() {
             continue;
         }
+        if d.parts.is_some() {
+            s.push('\n');
+        }
         s.push_str("| rule | severity | when | how to fix |\n| --- | --- | --- | --- |\n");
-        for r in d.rules {
+        for r in d.rules() {
             s.push_str(&format!(
                 "| `{}` | {} | {} | {} |\n",
                 r.id,

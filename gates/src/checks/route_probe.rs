@@ -430,7 +430,8 @@ pub fn def() -> CheckDef {
         name: "route-probe",
         summary: "live probe of the host: caller × route family, signed/forged/expired ingress",
         capabilities: &[Capability::WorkTree, Capability::Service],
-        rules: RULES,
+        rules: &[RULES],
+        parts: None,
         aliases: &[],
         roles: no_roles,
         validate,
@@ -439,7 +440,38 @@ pub fn def() -> CheckDef {
 }
 
 /// Every rule of the route-probe check.
-pub const RULES: &[Rule] = &[];
+pub const RULES: &[Rule] = &[
+    super::error(
+        "route-probe-unexpected-status",
+        "a cell's response status is not what the cell expects (e.g. an external caller got through /rpc, a forged or expired signature reached dispatch, an undeclared capability was served)",
+        "make the host's route guards match SPEC §4: default-deny /rpc for anything but first-party callers, verify the ingress signature on the raw body before dispatch, resolve workflow capabilities from the manifest",
+    ),
+    super::error(
+        "route-probe-no-response",
+        "a cell's request got no response (refused, reset, or not within `request_timeout`)",
+        "make the host answer every route family; a guard that crashes the connection or hangs serves nothing",
+    ),
+    super::error(
+        "route-probe-host-not-ready",
+        "the host the probe started exited, or did not answer 2xx on its readiness path in time, or exited while another process answered on its port",
+        "make the host start with the gate's `start` (command, env, port variable) and answer its `ready_path`; its output is in the finding's help",
+    ),
+    super::error(
+        "route-probe-host-entry-missing",
+        "`start.command` names `{host}` but no host entry is found: `start.entry` does not exist, or no start/dev/serve script of the app names a module and no `src/index.ts`, `src/main.ts` or `src/server.ts` exists",
+        "set `start.entry` in the gate's params to the module that starts the host",
+    ),
+    super::warning(
+        "route-probe-no-signing-key",
+        "no signing key is configured, so the expired and validly signed /api/inngest cells are not probed",
+        "set `signing_key` (a test key) or `signing_key_env` in the gate's params",
+    ),
+    super::warning(
+        "route-probe-no-declared-capability",
+        "no declared-capability path is configured or derived from the manifest's `workflows.capabilities`, so the declared-capability cells are not probed",
+        "set `workflow_declared` in the gate's params, or declare the capabilities in the manifest",
+    ),
+];
 
 fn validate(table: &toml::Table) -> Result<(), ParamError> {
     let p: Params = parse_params(table)?;

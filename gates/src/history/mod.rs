@@ -44,9 +44,6 @@ use checkout::{Checkout, Source, TempRoot};
 ///   a fresh detached checkout is always clean and never on the branch.
 pub const NOT_OF_THE_COMMIT: &[&str] = &["ci-drift", "preflight"];
 
-/// Built-in checks that start a process or service of the target themselves.
-const SERVICE_CHECKS: &[&str] = &["route-probe"];
-
 /// True for a gate that only reads the tree: a built-in check with no command, no setup step,
 /// and that starts no service.
 pub fn is_static(p: &Pipeline, id: &str) -> bool {
@@ -55,7 +52,10 @@ pub fn is_static(p: &Pipeline, id: &str) -> bool {
     };
     match &g.kind {
         GateKind::Check { check, .. } => {
-            g.setup.is_none() && !SERVICE_CHECKS.contains(&check.as_str())
+            g.setup.is_none()
+                && !check
+                    .capabilities
+                    .contains(&gates_core::checks::Capability::Service)
         }
         _ => false,
     }
