@@ -136,7 +136,7 @@ pub fn markdown_readers(text: &str) {
     let _ = crate::checks::handoff::prose_claims(text, p);
     // A resolver over a folder that does not exist: every citation is missing, nothing is read.
     let mut resolver = evidence::Resolver::new(std::path::Path::new("/nonexistent-fuzz-root"), &[]);
-    let _ = disposition::check("A7_REVIEW_DISPOSITION.md", text, &mut resolver);
+    let _ = disposition::check("K5_REVIEW_DISPOSITION.md", text, &mut resolver);
     let _ = disposition::decision_of(text);
     let _ = scratchpad::entries(text);
 }
