@@ -257,6 +257,61 @@ fn source_pattern_reports_each_broken_promise_where_it_is() {
     );
 }
 
+/// A triggered state has its evidence, a deferred one has none: `exists` in alternatives.
+const STATE_PARAMS: &str = r#"[[gate.g.params.patterns]]
+files = ["spec/_pass/K4_DISPOSITION.md"]
+any_of = [
+  [{ regex = 'state:\s*triggered' }, { files = ["spec/_pass/K4_TRIGGER_EVIDENCE.md"], exists = true }],
+  [{ regex = 'state:\s*deferred' }, { files = ["spec/_pass/K4_TRIGGER_EVIDENCE.md"], exists = false }],
+]
+
+[[gate.g.params.patterns]]
+files = ["spec/_pass/K7_*READINESS*.md"]
+exists = true
+"#;
+
+#[test]
+fn source_pattern_exists_asks_whether_files_are_there() {
+    let deferred = ("spec/_pass/K4_DISPOSITION.md", "# K4\n\nstate: deferred\n");
+    let triggered = ("spec/_pass/K4_DISPOSITION.md", "# K4\n\nstate: triggered\n");
+    let evidence = ("spec/_pass/K4_TRIGGER_EVIDENCE.md", "# Evidence\n");
+    let readiness = ("spec/_pass/K7_PHASE_L_READINESS.md", "# Ready\n");
+    let sp = |files: &[(&str, &str)]| judge(files, "source-pattern", STATE_PARAMS);
+    assert_eq!(sp(&[deferred, readiness]), vec![]);
+    assert_eq!(sp(&[triggered, evidence, readiness]), vec![]);
+    assert_eq!(
+        sp(&[deferred, evidence, readiness]),
+        vec![f(
+            "alternatives-unmet",
+            "spec/_pass/K4_DISPOSITION.md",
+            1,
+            1
+        )]
+    );
+    assert_eq!(
+        sp(&[triggered, readiness]),
+        vec![f(
+            "alternatives-unmet",
+            "spec/_pass/K4_TRIGGER_EVIDENCE.md",
+            0,
+            0
+        )]
+    );
+    assert_eq!(
+        sp(&[deferred]),
+        vec![f("files-unmatched", "spec/_pass/K7_*READINESS*.md", 0, 0)]
+    );
+    // Alone, `exists = false` is the finding `file-present`.
+    assert_eq!(
+        judge(
+            &[evidence],
+            "source-pattern",
+            "[[gate.g.params.patterns]]\nfiles = [\"spec/_pass/K4_TRIGGER_EVIDENCE.md\"]\nexists = false\n"
+        ),
+        vec![f("file-present", "spec/_pass/K4_TRIGGER_EVIDENCE.md", 0, 0)]
+    );
+}
+
 #[test]
 fn source_pattern_reads_no_link_out_of_the_target() {
     let outside = tempfile::tempdir().unwrap();

@@ -7,7 +7,9 @@
 //! occur in each file: at least once by default, `min`/`max`/`count` for counts, `absent =
 //! true` for never. An entry with `any_of` holds when one of its alternatives holds, each
 //! alternative a list of entries that must all hold (their `files` default to the entry's):
-//! "the assertion is inline in both handlers, or in a shared helper both handlers call".
+//! "the assertion is inline in both handlers, or in a shared helper both handlers call". An
+//! entry with `exists = true` or `false` and no expression asks only whether its files are
+//! there ("a triggered state has its evidence, a deferred one has none").
 //!
 //! Expressions are the `regex` crate's syntax (no look-around or back-references), matched
 //! against the whole file: `.` stops at a line end, `[\s\S]` does not, `(?m)` makes `^`/`$`
@@ -59,6 +61,8 @@ pub struct Entry {
     pub min: Option<usize>,
     pub max: Option<usize>,
     pub count: Option<usize>,
+    /// Without an expression: `true`, the files must exist; `false`, they must not.
+    pub exists: Option<bool>,
     /// Why the pattern matters, shown in its findings.
     pub message: Option<String>,
     /// Alternatives: the entry holds when every entry of one of them holds.
@@ -91,6 +95,11 @@ pub const RULES: &[Rule] = &[
         "files-unmatched",
         "a glob of `files` matches no file",
         "add the files, or fix the glob in the pipeline",
+    ),
+    error(
+        "file-present",
+        "a file an entry with `exists = false` forbids is there",
+        "remove the file, or change the pipeline when it belongs there now",
     ),
     error(
         "pattern-missing",
@@ -161,9 +170,10 @@ fn validate_entry(e: &Entry, at: &str, inherited: bool) -> Result<(), String> {
         }
     }
     if let Some(alts) = &e.any_of {
-        if e.regex.is_some() || e.literal.is_some() || e.absent || counted(e) {
+        if e.regex.is_some() || e.literal.is_some() || e.absent || counted(e) || e.exists.is_some()
+        {
             return Err(format!(
-                "{at}: an entry with `any_of` has no expression or count of its own (put them in the alternatives)"
+                "{at}: an entry with `any_of` has no expression, count or `exists` of its own (put them in the alternatives)"
             ));
         }
         if alts.len() < 2 {
@@ -183,9 +193,21 @@ fn validate_entry(e: &Entry, at: &str, inherited: bool) -> Result<(), String> {
         }
         return Ok(());
     }
+    if e.exists.is_some() {
+        if e.regex.is_some() || e.literal.is_some() || e.absent || counted(e) {
+            return Err(format!(
+                "{at}: `exists` takes no expression or count (it asks whether the files are there)"
+            ));
+        }
+        return Ok(());
+    }
     match (&e.regex, &e.literal) {
         (Some(_), Some(_)) => return Err(format!("{at}: give `regex` or `literal`, not both")),
-        (None, None) => return Err(format!("{at}: give `regex`, `literal` or `any_of`")),
+        (None, None) => {
+            return Err(format!(
+                "{at}: give `regex`, `literal`, `exists` or `any_of`"
+            ));
+        }
         (Some(r), None) => {
             compile(r).map_err(|m| format!("{at}: {m}"))?;
         }
@@ -407,6 +429,53 @@ fn judge(
         }
         return Ok(vec![f.with_help(FIX)]);
     }
+    if let Some(want) = e.exists {
+        let mut found = Vec::new();
+        let mut paths = Vec::new();
+        for n in &names {
+            if !is_glob(n) {
+                paths.push(n.clone());
+                continue;
+            }
+            let v = files.expand(n)?;
+            if v.is_empty() && want {
+                found.push(Finding::error(
+                    "files-unmatched",
+                    n.clone(),
+                    0,
+                    0,
+                    format!("{}no file matches `{n}`", prefix(e.message.as_deref())),
+                ));
+            }
+            paths.extend(v);
+        }
+        for rel in &paths {
+            let here = files.get(rel)?;
+            match (want, here) {
+                (true, Err(f)) => found.push(f.clone()),
+                (false, Ok(_)) => found.push(
+                    Finding::error(
+                        "file-present",
+                        rel.clone(),
+                        0,
+                        0,
+                        format!("{}`{rel}` must not exist", prefix(e.message.as_deref())),
+                    )
+                    .with_help("remove the file, or change the pipeline when it belongs there now"),
+                ),
+                // Something is there but unreadable (a directory, a link out): present.
+                (false, Err(f)) if f.rule != "file-missing" => found.push(Finding::error(
+                    "file-present",
+                    rel.clone(),
+                    0,
+                    0,
+                    format!("{}`{rel}` must not exist", prefix(e.message.as_deref())),
+                )),
+                _ => {}
+            }
+        }
+        return Ok(found);
+    }
     let re = match (&e.regex, &e.literal) {
         (Some(r), _) => compile(r).map_err(GateError::msg)?,
         (None, Some(l)) => compile(&regex::escape(l)).map_err(GateError::msg)?,
@@ -499,13 +568,8 @@ fn judge(
     Ok(found)
 }
 
-/// The rules of a file that could not be read (rather than a pattern judged).
-const FILE_RULES: &[&str] = &[
-    "file-missing",
-    "files-unmatched",
-    "unreadable-file",
-    source::READ_FAILED,
-];
+/// The rules of a file that is there but could not be read: its alternatives were not judged.
+const FILE_RULES: &[&str] = &["unreadable-file", source::READ_FAILED];
 
 fn prefix(message: Option<&str>) -> String {
     message.map(|m| format!("{m}: ")).unwrap_or_default()
