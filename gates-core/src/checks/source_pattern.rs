@@ -311,7 +311,7 @@ impl Files<'_> {
         }
         let m = glob(pattern).map_err(GateError::msg)?;
         let prefix: Vec<&str> = pattern.split('/').take_while(|c| !is_glob(c)).collect();
-        // The last component is a file name unless the glob goes on.
+        // The folders before the first component with a glob character are walked.
         let dir = prefix.join("/");
         let base = if dir.is_empty() {
             self.repo.to_path_buf()
@@ -319,7 +319,10 @@ impl Files<'_> {
             crate::fs::resolve_inside(self.repo, &dir)?
         };
         let mut out = Vec::new();
-        if base.is_dir() {
+        if !base.is_dir() {
+            // Recorded as absent, so a cached verdict is judged again once the folder appears.
+            crate::fs::record::dir_listed(&base);
+        } else {
             for f in crate::artifacts::names::walk(&base)? {
                 let rel = if dir.is_empty() {
                     f
