@@ -136,6 +136,11 @@ pub const RULES: &[Rule] = &[
         "a document the check reads is not UTF-8 text",
         FIX,
     ),
+    warning(
+        "cited-artifact-deleted-by-cleanup",
+        "a file a closure document cites is gone, and the phase's cleanup manifest deletes it (by name) as superseded: the citation is history",
+        FIX,
+    ),
 ];
 
 pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
@@ -216,7 +221,10 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
         // A disposition's `path:line` evidence is judged by its own gate (the closure
         // gates); here only the files it cites.
         let anchors = !dispositions.contains(&d.as_str());
-        check_citations(&rel, &text, &mut resolver, &mut out.findings, anchors);
+        let mut found = Vec::new();
+        check_citations(&rel, &text, &mut resolver, &mut found, anchors);
+        super::closure::history_citations(ctx, &mut found);
+        out.findings.extend(found);
     }
     Ok(out)
 }

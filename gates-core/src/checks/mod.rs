@@ -115,6 +115,35 @@ impl CheckCtx<'_> {
 
 pub use crate::fs::resolve_inside;
 
+/// Where the phase's cleanup manifest (the pipeline's `cleanup` document) deletes the
+/// pass-root file `file`: the manifest's name and the line listing it. `None` when the
+/// manifest does not delete it (or there is no readable manifest: its problems are the
+/// `docs-cleanup` gate's).
+pub fn deleted_by_cleanup(ctx: &CheckCtx, file: &str) -> Option<(String, u32)> {
+    cleanup_deletion(ctx, |deleted| deleted == file)
+}
+
+/// [`deleted_by_cleanup`] for a file a document cites as written (a bare name, a
+/// pass-root-relative or repository-relative path): compared by file name, the way a
+/// document written before the cleanup cites a sibling it later deletes.
+pub fn cited_deleted_by_cleanup(ctx: &CheckCtx, cited: &str) -> Option<(String, u32)> {
+    let name = |p: &str| p.rsplit('/').next().unwrap_or(p).to_string();
+    let want = name(cited);
+    cleanup_deletion(ctx, |deleted| !want.is_empty() && name(deleted) == want)
+}
+
+fn cleanup_deletion(ctx: &CheckCtx, matches: impl Fn(&str) -> bool) -> Option<(String, u32)> {
+    let manifest = ctx
+        .pipeline
+        .documents
+        .file(crate::pipeline::Role::Cleanup)?;
+    let pass_rel = crate::artifacts::git::rel_str(&ctx.pipeline.target.pass_root);
+    crate::artifacts::cleanup::deletions(ctx.pass_root, &pass_rel, manifest)
+        .into_iter()
+        .find(|e| matches(&e.path))
+        .map(|e| (manifest.to_string(), e.line))
+}
+
 /// Resolves a configured discovery implementation inside the repository. When nothing at
 /// all is there, reports `implementation-missing` and returns `None` (and when the system
 /// will not say, a folder on the way being closed to the tool, `read-failed`). Anything else (a
