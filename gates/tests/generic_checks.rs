@@ -519,8 +519,8 @@ fn json_field_params_are_checked_at_load() {
         "json-field",
         "file = \"package.json\"\nfields = [{ path = \"scripts.x\", equals = \"a\", absent = true }]\n",
     );
-    // At the gate's `[gate.g.params]` table (line 23), the message naming the entry.
-    assert_eq!(line, 23, "{msg}");
+    // At the `fields` key (line 25), the message naming the entry.
+    assert_eq!(line, 25, "{msg}");
     assert!(msg.contains("fields[0]: give exactly one of"), "{msg}");
     let (_, _, msg) = load_err(
         "json-field",
