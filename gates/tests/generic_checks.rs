@@ -243,13 +243,19 @@ fn source_pattern_reports_each_broken_promise_where_it_is() {
         ))),
         vec![f("alternatives-unmet", "src/orpc.ts", 1, 1)]
     );
-    // No file matches a glob.
-    let params = SOURCE_PARAMS.replace("files = [\"src/*.ts\"]", "files = [\"lib/*.ts\"]");
+    // No file matches the glob of a required pattern; a forbidding glob that matches nothing
+    // breaks nothing.
     let v: Vec<(&str, &str)> = base.iter().map(|(a, b)| (*a, b.as_str())).collect();
+    let params = SOURCE_PARAMS.replace(
+        "files = [\"src/orpc.ts\"]\nregex",
+        "files = [\"lib/*.ts\"]\nregex",
+    );
     assert_eq!(
         judge(&v, "source-pattern", &params),
         vec![f("files-unmatched", "lib/*.ts", 0, 0)]
     );
+    let params = SOURCE_PARAMS.replace("files = [\"src/*.ts\"]", "files = [\"lib/*.ts\"]");
+    assert_eq!(judge(&v, "source-pattern", &params), vec![]);
     // A pattern's file is binary.
     assert_eq!(
         source(&replaced(&base, "src/orpc.ts", "import", "\0import")),
@@ -658,4 +664,99 @@ fn doc_contains_params_are_checked_at_load() {
         "[[gate.g.params.documents]]\npath = \"X.md\"\nroot = \"home\"\n",
     );
     assert!(msg.contains("unknown variant `home`"), "{msg}");
+}
+
+// ---- the verdict cache ----
+
+/// Judges gate `g` of `text` over the git work tree `repo` with the verdict cache: (status,
+/// reused, rules).
+fn cached_judge(repo: &Path, text: &str) -> (gates::run::Status, bool, Vec<String>) {
+    let p = gates::load::load_str(text, &repo.join("pipeline.toml"), repo).unwrap();
+    let session = gates::run::cache::Session::open(repo, "generic checks test build").unwrap();
+    let r = gates::run::executor::run_gate_shared(
+        &p,
+        &p.gates["g"],
+        repo,
+        &repo.join("spec/_pass"),
+        &std::sync::atomic::AtomicBool::new(false),
+        None,
+        None,
+        Some(&session),
+    );
+    (
+        r.status,
+        r.cached,
+        r.findings.iter().map(|f| f.rule.clone()).collect(),
+    )
+}
+
+#[test]
+fn a_kept_verdict_is_judged_again_when_a_file_a_pattern_read_or_a_glob_lists_changes() {
+    use gates::run::Status::{Failed, Passed};
+    let t = tempfile::tempdir().unwrap();
+    let repo = std::fs::canonicalize(t.path()).unwrap();
+    assert!(
+        std::process::Command::new("git")
+            .args(["init", "-q"])
+            .current_dir(&repo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    write(&repo, "src/types.ts", TYPES);
+    write(&repo, "spec/_pass/K7_PHASE_L_READINESS.md", "# Ready\n");
+    let mut text = pipeline(
+        &repo,
+        "source-pattern",
+        "[[gate.g.params.patterns]]\nfiles = [\"src/types.ts\"]\nregex = 'LockOptions'\n\n[[gate.g.params.patterns]]\nfiles = [\"spec/_pass/K7_*READINESS*.md\"]\nexists = true\n\n[[gate.g.params.patterns]]\nfiles = [\"spec/_pass/K4_TRIGGER_EVIDENCE.md\"]\nexists = false\n",
+    );
+    assert_eq!(cached_judge(&repo, &text), (Passed, false, vec![]));
+    assert_eq!(cached_judge(&repo, &text), (Passed, true, vec![]));
+    // A file an expression read is edited.
+    write(&repo, "src/types.ts", "export type Other = {};\n");
+    assert_eq!(
+        cached_judge(&repo, &text),
+        (Failed, false, vec!["pattern-missing".to_string()])
+    );
+    write(&repo, "src/types.ts", TYPES);
+    assert_eq!(cached_judge(&repo, &text), (Passed, false, vec![]));
+    // The only file a glob matched is renamed away.
+    std::fs::rename(
+        repo.join("spec/_pass/K7_PHASE_L_READINESS.md"),
+        repo.join("spec/_pass/K7_NOTES.md"),
+    )
+    .unwrap();
+    assert_eq!(
+        cached_judge(&repo, &text),
+        (Failed, false, vec!["files-unmatched".to_string()])
+    );
+    std::fs::rename(
+        repo.join("spec/_pass/K7_NOTES.md"),
+        repo.join("spec/_pass/K7_PHASE_L_READINESS.md"),
+    )
+    .unwrap();
+    assert_eq!(cached_judge(&repo, &text), (Passed, false, vec![]));
+    // A folder a forbidding glob walks appears, with what it forbids.
+    text = text.replace(
+        "[[gate.g.params.patterns]]\nfiles = [\"spec/_pass/K4",
+        "[[gate.g.params.patterns]]\nfiles = [\"gen/**/*.ts\"]\nliteral = 'templateRole'\nabsent = true\n\n[[gate.g.params.patterns]]\nfiles = [\"spec/_pass/K4",
+    );
+    assert_eq!(cached_judge(&repo, &text), (Passed, false, vec![]));
+    assert_eq!(cached_judge(&repo, &text), (Passed, true, vec![]));
+    write(
+        &repo,
+        "gen/deep/m.ts",
+        "export const m = { templateRole: 1 };\n",
+    );
+    assert_eq!(
+        cached_judge(&repo, &text),
+        (Failed, false, vec!["pattern-forbidden".to_string()])
+    );
+    std::fs::remove_dir_all(repo.join("gen")).unwrap();
+    // A file that must not exist appears.
+    write(&repo, "spec/_pass/K4_TRIGGER_EVIDENCE.md", "# Evidence\n");
+    assert_eq!(
+        cached_judge(&repo, &text),
+        (Failed, false, vec!["file-present".to_string()])
+    );
 }

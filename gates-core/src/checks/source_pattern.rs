@@ -93,7 +93,7 @@ pub const RULES: &[Rule] = &[
     ),
     error(
         "files-unmatched",
-        "a glob of `files` matches no file",
+        "a glob of `files` matches no file (where the entry asks for an occurrence or `exists = true`; a forbidding glob that matches nothing breaks nothing)",
         "add the files, or fix the glob in the pipeline",
     ),
     error(
@@ -498,7 +498,8 @@ fn judge(
     for n in &names {
         if is_glob(n) {
             let v = files.expand(n)?;
-            if v.is_empty() {
+            // A glob that matches nothing breaks no `absent` rule.
+            if v.is_empty() && !e.absent {
                 found.push(Finding::error(
                     "files-unmatched",
                     n.clone(),
