@@ -267,7 +267,7 @@ fn source_pattern_reports_each_broken_promise_where_it_is() {
 const STATE_PARAMS: &str = r#"[[gate.g.params.patterns]]
 files = ["spec/_pass/K4_DISPOSITION.md"]
 any_of = [
-  [{ regex = 'state:\s*triggered' }, { files = ["spec/_pass/K4_TRIGGER_EVIDENCE.md"], exists = true }],
+  [{ regex = 'state:\s*triggered' }, { regex = 'state:\s*deferred', absent = true }, { files = ["spec/_pass/K4_TRIGGER_EVIDENCE.md"], exists = true }],
   [{ regex = 'state:\s*deferred' }, { files = ["spec/_pass/K4_TRIGGER_EVIDENCE.md"], exists = false }],
 ]
 
@@ -285,13 +285,14 @@ fn source_pattern_exists_asks_whether_files_are_there() {
     let sp = |files: &[(&str, &str)]| judge(files, "source-pattern", STATE_PARAMS);
     assert_eq!(sp(&[deferred, readiness]), vec![]);
     assert_eq!(sp(&[triggered, evidence, readiness]), vec![]);
+    // Where the closest alternative (deferred, one failure) failed: the evidence.
     assert_eq!(
         sp(&[deferred, evidence, readiness]),
         vec![f(
             "alternatives-unmet",
-            "spec/_pass/K4_DISPOSITION.md",
-            1,
-            1
+            "spec/_pass/K4_TRIGGER_EVIDENCE.md",
+            0,
+            0
         )]
     );
     assert_eq!(

@@ -409,7 +409,13 @@ fn judge(
         if !unread.is_empty() {
             return Ok(unread);
         }
-        let first = &failures[0][0];
+        // Shown where the alternative that came closest (fewest failures; the first of
+        // equals) failed: a deferred state with evidence points at the evidence.
+        let closest = failures
+            .iter()
+            .min_by_key(|f| f.len())
+            .expect("at least two alternatives");
+        let first = &closest[0];
         let why: Vec<String> = failures
             .iter()
             .enumerate()
