@@ -69,15 +69,21 @@ pub fn select_gates(
 ) -> Result<Vec<String>, GateError> {
     let order = Plan::new(p).gate_order;
     if !named.is_empty() {
+        // A gate's id or one of its `aliases` (the packet's name for it), as its id.
+        let mut ids: Vec<String> = Vec::new();
         for id in named {
-            if !p.gates.contains_key(id) {
+            let Some(g) = p.gate_named(id) else {
                 let known: Vec<&str> = p.gates.keys().map(String::as_str).collect();
                 return Err(GateError::msg(format!(
                     "unknown gate `{id}` (known: {})",
                     known.join(", ")
                 )));
+            };
+            if !ids.contains(&g.id) {
+                ids.push(g.id.clone());
             }
         }
+        let named = &ids;
         // Gates outside every slice are not in the plan's order: keep them, after it.
         let mut out: Vec<String> = order
             .iter()
