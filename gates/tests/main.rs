@@ -14,6 +14,7 @@ mod closure_rules;
 mod example_pipeline;
 mod executor;
 mod fuzz_bodies;
+mod generic_checks;
 mod guard;
 mod harness;
 mod harness_cases;

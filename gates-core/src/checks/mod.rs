@@ -8,13 +8,16 @@ pub mod ci_drift;
 pub mod closure;
 pub mod common;
 pub mod conditional_disposition;
+pub mod doc_contains;
 pub mod docs_cleanup;
 pub mod handoff;
+pub mod json_field;
 pub mod metadata_contract;
 pub mod observability_contract;
 pub mod orchestrator_artifacts;
 pub mod preflight;
 pub mod readiness;
+pub mod source_pattern;
 pub mod workbreakdown_drift;
 
 use std::path::{Path, PathBuf};

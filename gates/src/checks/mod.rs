@@ -19,9 +19,9 @@ pub use gates_core::checks::{
     no_roles, parse_params, resolve_inside, warning,
 };
 pub use gates_core::checks::{
-    agent_outputs, ci_drift, closure, common, conditional_disposition, docs_cleanup, handoff,
-    metadata_contract, observability_contract, orchestrator_artifacts, preflight, readiness,
-    workbreakdown_drift,
+    agent_outputs, ci_drift, closure, common, conditional_disposition, doc_contains, docs_cleanup,
+    handoff, json_field, metadata_contract, observability_contract, orchestrator_artifacts,
+    preflight, readiness, source_pattern, workbreakdown_drift,
 };
 
 /// The check named `name` (its own name, as the loader resolves aliases), from the registry.
@@ -55,6 +55,9 @@ pub fn registry() -> &'static [CheckDef] {
             import_boundary::def(),
             legacy_metadata_guard::def(),
             conditional_disposition::def(),
+            source_pattern::def(),
+            json_field::def(),
+            doc_contains::def(),
             all_of::def(),
         ]
     })
