@@ -1759,8 +1759,7 @@ impl Provenance {
 
     fn write(&self, report: &Path) -> Result<(), String> {
         let json = serde_json::to_string_pretty(self).map_err(|e| e.to_string())?;
-        crate::artifacts::write_atomic(&Self::path_for(report), json.as_bytes())
-            .map_err(|e| e.to_string())
+        crate::fs::write_atomic(&Self::path_for(report), json.as_bytes()).map_err(|e| e.to_string())
     }
 
     /// The record for `report`, if one exists and still describes the file as it is.
@@ -1784,11 +1783,11 @@ impl Provenance {
 fn git_revision(repo: &Path) -> Option<(String, bool)> {
     // Only for the provenance note, which describes the report as it was made: not an input
     // of the verdict (a reused verdict keeps its note).
-    let head = crate::artifacts::git::run_unrecorded(repo, &["rev-parse", "HEAD"])
+    let head = crate::git::run_unrecorded(repo, &["rev-parse", "HEAD"])
         .ok()
         .filter(|o| o.status.success())?;
     let rev = String::from_utf8_lossy(&head.stdout).trim().to_string();
-    let status = crate::artifacts::git::run_unrecorded(
+    let status = crate::git::run_unrecorded(
         repo,
         &["status", "--porcelain", "--untracked-files=no", "--", "."],
     )
