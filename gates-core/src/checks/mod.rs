@@ -100,3 +100,26 @@ pub fn read_pass_document(
 }
 
 pub use crate::pipeline::{Alias, ParamError, Role, no_roles};
+
+/// For a test report judged without running its gate's command (`gate <id> --report FILE`):
+/// its format (the gate's `report_format` param, else its command's declared `report`) and
+/// the folder the command runs in (the report's relative paths are relative to it).
+pub fn report_format_and_dir(
+    gate: &crate::pipeline::Gate,
+    repo: &Path,
+    param_format: Option<&str>,
+) -> Result<(Option<crate::testreport::ReportFormat>, PathBuf), GateError> {
+    let declared = gate
+        .kind
+        .command()
+        .and_then(|c| c.report.as_ref())
+        .map(|r| r.format.clone());
+    let format = param_format
+        .or(declared.as_deref())
+        .and_then(crate::testreport::ReportFormat::parse);
+    let cwd = match gate.kind.command() {
+        Some(s) => resolve_inside(repo, &s.cwd.to_string_lossy())?,
+        None => repo.to_path_buf(),
+    };
+    Ok((format, cwd))
+}

@@ -734,20 +734,7 @@ pub fn judge_existing(gate: &Gate, repo: &Path, report: &Path) -> Result<CheckOu
         .unwrap_or_default();
     let params = parse_as(&table, flavor)
         .map_err(|e| GateError::msg(format!("invalid params: {}", e.message)))?;
-    let declared = gate
-        .kind
-        .command()
-        .and_then(|c| c.report.as_ref())
-        .map(|r| r.format.clone());
-    let format = params
-        .report_format
-        .as_deref()
-        .or(declared.as_deref())
-        .and_then(ReportFormat::parse);
-    let cwd = match gate.kind.command() {
-        Some(s) => super::resolve_inside(repo, &s.cwd.to_string_lossy())?,
-        None => repo.to_path_buf(),
-    };
+    let (format, cwd) = super::report_format_and_dir(gate, repo, params.report_format.as_deref())?;
     let report = std::fs::canonicalize(report).map_err(|e| GateError::io(report, e))?;
     let mut out = CheckOutput::default();
     out.notes.push(provenance_note(repo, &report));
