@@ -21,6 +21,7 @@
 pub mod bisect;
 pub mod checkout;
 pub mod render;
+pub mod reuse;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -125,6 +126,10 @@ pub struct Cell {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     pub duration_ms: u64,
+    /// The verdict of an earlier commit, reused because nothing the gate read differs here
+    /// ([`reuse`]); the findings are that verdict's, the same a judgement would give.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cached: bool,
     pub findings: Vec<crate::finding::Finding>,
 }
 
@@ -138,6 +143,7 @@ impl Cell {
             warnings: r.findings.len() - errors,
             reason: r.reason.clone(),
             duration_ms: r.duration_ms,
+            cached: r.cached,
             findings: r.findings.clone(),
         }
     }
@@ -262,12 +268,21 @@ pub fn run(
             let (done, results) = (&done, &results);
             s.spawn(move || {
                 let mut co = Checkout::new(root.path().join(format!("w{w}")));
+                // Verdicts reused from this worker's previous commits (not with --no-cache).
+                let mut reuse = crate::run::cache::enabled().then(reuse::Reuse::new);
+                // Reads of this thread outside a gate (finding the pass root) are nobody's
+                // input: a sink takes them, so they do not spoil the other worker's recording.
+                let sink = reuse
+                    .is_some()
+                    .then(|| crate::fs::record::Recorder::new(root.path()));
+                crate::fs::record::scope(sink, || {
                 for i in w * chunk..((w + 1) * chunk).min(revs.len()) {
                     if interrupt.load(Ordering::Relaxed) {
                         break;
                     }
                     let (rev, sha) = &revs[i];
-                    let mut c = judge_commit(p, src, sha, &mut co, gates, interrupt);
+                    let mut c =
+                        judge_commit(p, src, sha, &mut co, gates, interrupt, reuse.as_mut());
                     c.rev = rev.clone();
                     c.subject = subjects[i].clone();
                     if interrupt.load(Ordering::Relaxed) {
@@ -282,6 +297,7 @@ pub fn run(
                     progress.commit_done(n, revs.len(), &c);
                     results.lock().expect("lock")[i] = Some(c);
                 }
+                });
                 co.remove();
             });
         }
@@ -348,6 +364,7 @@ pub(crate) fn judge_commit(
     checkout: &mut Checkout,
     gates: &[String],
     interrupt: &AtomicBool,
+    mut reuse: Option<&mut reuse::Reuse>,
 ) -> CommitResult {
     let mut c = CommitResult {
         rev: sha.to_string(),
@@ -386,17 +403,45 @@ pub(crate) fn judge_commit(
             break;
         }
         let g = &p.gates[id];
-        // No verdict cache: a throw-away checkout's cache would be thrown away with it.
-        let mut r = executor::run_gate_shared(
-            p,
-            g,
-            &target,
-            &pass_root,
-            interrupt,
-            Some(&so_far),
-            None,
-            None,
-        );
+        // No verdict cache on disk: a throw-away checkout's cache would be thrown away with
+        // it. Verdicts are reused from the worker's previous commit instead ([`reuse`]).
+        let reused = reuse
+            .as_deref_mut()
+            .and_then(|ru| ru.lookup(src, g, sha, &target, &so_far));
+        let mut r = match reused {
+            Some(r) => r,
+            None => match reuse.as_deref_mut() {
+                Some(ru) if reuse::Reuse::may_keep(g) => {
+                    let rec = crate::fs::record::Recorder::new(&target);
+                    let r = crate::fs::record::scope(Some(rec.clone()), || {
+                        executor::run_gate_shared(
+                            p,
+                            g,
+                            &target,
+                            &pass_root,
+                            interrupt,
+                            Some(&so_far),
+                            None,
+                            None,
+                        )
+                    });
+                    if !interrupt.load(Ordering::Relaxed) {
+                        ru.keep(g, sha, rec.finish(), &r);
+                    }
+                    r
+                }
+                _ => executor::run_gate_shared(
+                    p,
+                    g,
+                    &target,
+                    &pass_root,
+                    interrupt,
+                    Some(&so_far),
+                    None,
+                    None,
+                ),
+            },
+        };
         r.slices = p.slices_of_gate(id).map(|s| s.id.clone()).collect();
         r.stage = p.slices_of_gate(id).next().map(|s| s.stage).unwrap_or(0);
         c.cells.push(Cell::of(&r));
@@ -525,6 +570,7 @@ setup = { command = ["true"] }
                     warnings: 0,
                     reason: None,
                     duration_ms: 0,
+                    cached: false,
                     findings: Vec::new(),
                 })
                 .collect(),

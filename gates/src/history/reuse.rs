@@ -1,0 +1,288 @@
+//! `history` reuses a gate's verdict from one commit at the next when everything the gate read
+//! is the same there (the verdict cache's rule, [`crate::run::cache`], applied across commits).
+//!
+//! Each worker keeps, per gate, the verdict it last judged (or reused) and what the gate read
+//! then ([`crate::fs::record::Inputs`]), anchored at that commit. At the next commit of the
+//! worker, the verdict is reused when:
+//!
+//! - the two commits' trees have the same paths (`git diff-tree -r --raw`: only files whose
+//!   content changed, none added, deleted, renamed, retyped, re-moded or a symlink): a check
+//!   may ask whether a path exists without reading it, so, as in the cache, a created or
+//!   deleted path anywhere re-judges every gate; nor did a `.gitignore`, `.ignore` or
+//!   `.gitattributes` change (which files a walk sees, what a checkout writes);
+//! - no file the gate read is among the changed ones (when the tree holds a symlink, each
+//!   file it read is hashed again in the checkout instead: a link's target may have changed
+//!   under its unchanged name); files outside the target, or in its git directory, are hashed
+//!   again too;
+//! - each directory it listed lists the same names, each path it resolved leads to the same
+//!   place, each git query it made gives the same answer in the checkout (a check that reads
+//!   the commit id, a date or the log of `HEAD` asked git, so its verdict is not reused at
+//!   another commit unless the answer is the same), each environment variable and each
+//!   earlier gate's verdict it asked for is as it was.
+//!
+//! Only a pass or a failure of a gate that started no process is kept, and only when its
+//! recording is complete. Checks that read the clock or a file's times (the harness matrix's
+//! report age) are never reused: their findings could differ from a fresh judgement.
+//! A worker's checkout keeps its path from commit to commit, so a finding that names a path
+//! of the checkout is the same either way. When in doubt, the gate is judged.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
+use std::time::Instant;
+
+use crate::checks::RunSoFar;
+use crate::fs::record::{self, Inputs};
+use crate::pipeline::Gate;
+use crate::record::{GateResult, Status};
+
+use super::checkout::{Source, git_ok};
+
+/// Checks whose findings depend on the clock or on a file's times.
+const NEVER_REUSED: &[&str] = &["harness-matrix"];
+
+/// What changed between two commits, as far as reuse is concerned.
+struct Diff {
+    /// Some path was created, deleted, retyped or re-moded, an ignore or attributes file
+    /// changed, or the tree holds a symlink whose target's change would not show by name.
+    /// `None` when reuse is impossible; else the repository paths whose content changed.
+    modified: Option<BTreeSet<String>>,
+    /// The new tree holds a symlink: files are hashed again instead of looked up by name.
+    symlinks: bool,
+}
+
+struct Kept {
+    sha: String,
+    inputs: Inputs,
+    result: GateResult,
+}
+
+/// One worker's kept verdicts.
+pub struct Reuse {
+    kept: HashMap<String, Kept>,
+    diffs: HashMap<(String, String), std::sync::Arc<Diff>>,
+    symlinks: HashMap<String, bool>,
+}
+
+impl Default for Reuse {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Reuse {
+    pub fn new() -> Reuse {
+        Reuse {
+            kept: HashMap::new(),
+            diffs: HashMap::new(),
+            symlinks: HashMap::new(),
+        }
+    }
+
+    /// Whether `gate`'s verdict can ever be kept.
+    pub fn may_keep(gate: &Gate) -> bool {
+        gate.kind.command().is_none()
+            && gate.setup.is_none()
+            && !gate
+                .kind
+                .check_name()
+                .is_some_and(|c| NEVER_REUSED.contains(&c))
+    }
+
+    /// The gate's verdict at `sha` (checked out at `target`), when the kept one still holds
+    /// there; marked `cached` and re-anchored at `sha`.
+    pub fn lookup(
+        &mut self,
+        src: &Source,
+        gate: &Gate,
+        sha: &str,
+        target: &Path,
+        run: &RunSoFar,
+    ) -> Option<GateResult> {
+        let start = Instant::now();
+        let from = self.kept.get(&gate.id)?.sha.clone();
+        let diff = self.diff(src, &from, sha)?;
+        let kept = self.kept.get_mut(&gate.id)?;
+        if let Some(why) = changed(src, &kept.inputs, &diff, target, run) {
+            if std::env::var_os("RAWR_GATES_CACHE_DEBUG").is_some() {
+                eprintln!(
+                    "history: {} judged again at {}: {why}",
+                    gate.id,
+                    super::checkout::short(sha)
+                );
+            }
+            self.kept.remove(&gate.id);
+            return None;
+        }
+        kept.sha = sha.to_string();
+        let mut r = kept.result.clone();
+        r.cached = true;
+        r.duration_ms = start.elapsed().as_millis() as u64;
+        Some(r)
+    }
+
+    /// Keeps `result`, judged at `sha` with `inputs` recorded, when it can be trusted later.
+    pub fn keep(&mut self, gate: &Gate, sha: &str, inputs: Inputs, result: &GateResult) {
+        let keep = Self::may_keep(gate)
+            && inputs.complete
+            && inputs.spawned.is_empty()
+            && matches!(result.status, Status::Passed | Status::Failed);
+        if !keep {
+            self.kept.remove(&gate.id);
+            return;
+        }
+        let mut result = result.clone();
+        result.cached = false;
+        self.kept.insert(
+            gate.id.clone(),
+            Kept {
+                sha: sha.to_string(),
+                inputs,
+                result,
+            },
+        );
+    }
+
+    fn diff(&mut self, src: &Source, from: &str, to: &str) -> Option<std::sync::Arc<Diff>> {
+        let key = (from.to_string(), to.to_string());
+        if let Some(d) = self.diffs.get(&key) {
+            return Some(d.clone());
+        }
+        let mut d = tree_diff(src, from, to);
+        if d.modified.is_some() {
+            let links = match self.symlinks.get(to) {
+                Some(l) => Some(*l),
+                None => has_symlinks(src, to),
+            };
+            match links {
+                Some(l) => {
+                    self.symlinks.insert(to.to_string(), l);
+                    d.symlinks = l;
+                }
+                None => d.modified = None,
+            }
+        }
+        let d = std::sync::Arc::new(d);
+        self.diffs.insert(key, d.clone());
+        Some(d)
+    }
+}
+
+/// The paths whose content differs between the commits `from` and `to`; `modified` is `None`
+/// when any path was created, deleted or changed kind, or git could not say.
+fn tree_diff(src: &Source, from: &str, to: &str) -> Diff {
+    let none = Diff {
+        modified: None,
+        symlinks: false,
+    };
+    let Ok(out) = git_ok(
+        &src.dir,
+        &["diff-tree", "-r", "-z", "--no-renames", "--raw", from, to],
+    ) else {
+        return none;
+    };
+    let mut modified = BTreeSet::new();
+    let mut parts = out.split('\0');
+    while let Some(meta) = parts.next() {
+        if meta.is_empty() {
+            continue;
+        }
+        let Some(path) = parts.next() else {
+            return none;
+        };
+        // ":<old mode> <new mode> <old blob> <new blob> <status>"
+        let fields: Vec<&str> = meta.trim_start_matches(':').split(' ').collect();
+        let [old_mode, new_mode, _, _, status] = fields[..] else {
+            return none;
+        };
+        let name = path.rsplit('/').next().unwrap_or(path);
+        if status != "M"
+            || old_mode != new_mode
+            || !matches!(new_mode, "100644" | "100755")
+            || matches!(name, ".gitignore" | ".ignore" | ".gitattributes")
+        {
+            return none;
+        }
+        modified.insert(path.to_string());
+    }
+    Diff {
+        modified: Some(modified),
+        symlinks: false,
+    }
+}
+
+/// Whether the tree of `commit` holds a symlink (or a submodule); `None` when git cannot say.
+fn has_symlinks(src: &Source, commit: &str) -> Option<bool> {
+    let out = git_ok(&src.dir, &["ls-tree", "-r", "-z", "--full-tree", commit]).ok()?;
+    Some(
+        out.split('\0')
+            .any(|e| e.starts_with("120000 ") || e.starts_with("160000 ")),
+    )
+}
+
+/// The first input of `i` that is not the same in the checkout at `target`, in words.
+fn changed(
+    src: &Source,
+    i: &Inputs,
+    diff: &Diff,
+    target: &Path,
+    run: &RunSoFar,
+) -> Option<String> {
+    let Some(modified) = &diff.modified else {
+        return Some("a path was created, deleted or changed kind".into());
+    };
+    if let Some((g, _)) = i.run.iter().find(|(g, v)| run.fact(g) != **v) {
+        return Some(format!("the verdict of gate `{g}` changed"));
+    }
+    if let Some((v, _)) = i.env.iter().find(|(v, h)| record::env_value(v) != **h) {
+        return Some(format!("the environment variable {v} changed"));
+    }
+    let by_name = |key: &str| -> Option<String> {
+        let rel = key.strip_prefix("./")?;
+        if rel.is_empty() || rel == ".git" || rel.starts_with(".git/") || diff.symlinks {
+            return None;
+        }
+        Some(format!("{}{rel}", src.prefix))
+    };
+    for (k, st) in &i.files {
+        let same = match by_name(k) {
+            Some(path) => !modified.contains(&path),
+            None => {
+                let path = record::path_of(target, k);
+                record::file_state(crate::fs::careful::read_whole(&path).as_ref().map(|b| &b[..]))
+                    == *st
+            }
+        };
+        if !same {
+            return Some(format!("{k} changed"));
+        }
+    }
+    if let Some((k, _)) = i
+        .dirs
+        .iter()
+        .find(|(k, h)| record::listing_hash(&record::path_of(target, k)) != **h)
+    {
+        return Some(format!("the listing of {k} changed"));
+    }
+    if let Some((k, _)) = i.resolved.iter().find(|(k, real)| {
+        std::fs::canonicalize(record::path_of(target, k))
+            .ok()
+            .map(|p| record::key_of(target, &p))
+            != **real
+    }) {
+        return Some(format!("{k} now leads elsewhere"));
+    }
+    i.git
+        .iter()
+        .find(|(k, answer)| {
+            let mut parts = k.split('\0');
+            let cwd = record::path_of(target, parts.next().unwrap_or(""));
+            let args: Vec<&str> = parts.collect();
+            crate::artifacts::git::answer(&cwd, &args).as_deref() != Some(answer.as_str())
+        })
+        .map(|(k, _)| {
+            format!(
+                "the answer to `git {}` changed",
+                k.split('\0').skip(1).collect::<Vec<_>>().join(" ")
+            )
+        })
+}
