@@ -286,3 +286,123 @@ fn changed(
             )
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::checkout::Checkout;
+    use std::collections::BTreeMap;
+
+    const PIPELINE: &str = r#"
+[target]
+repo = "."
+pass_root = "."
+[[stage]]
+number = 0
+title = "s"
+[[slice]]
+id = "s"
+stage = 0
+title = "t"
+owner = "o"
+depends_on = []
+gates = ["g"]
+[gate.g]
+title = "t"
+check = "metadata-contract"
+"#;
+
+    fn git(dir: &Path, args: &[&str]) -> String {
+        let out = std::process::Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(["-c", "user.name=a", "-c", "user.email=a@example.test"])
+            .args(["-c", "commit.gpgsign=false"])
+            .args(args)
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    /// A verdict whose check asked git `args` (answered as at commit `at`) and read `a.md`.
+    fn kept_with_git(r: &mut Reuse, gate: &Gate, at: &str, target: &Path, args: &[&str]) {
+        let mut inputs = Inputs {
+            complete: true,
+            ..Inputs::default()
+        };
+        let answer = crate::artifacts::git::answer(target, args).unwrap();
+        inputs.git = BTreeMap::from([(record::git_key("./", args), answer)]);
+        inputs.files = BTreeMap::from([(
+            "./a.md".to_string(),
+            record::file_state(std::fs::read(target.join("a.md")).as_deref()),
+        )]);
+        let result = GateResult {
+            id: gate.id.clone(),
+            check: gate.kind.check_name().map(str::to_string),
+            command: None,
+            slices: Vec::new(),
+            stage: 0,
+            status: Status::Passed,
+            reason: None,
+            duration_ms: 0,
+            findings: Vec::new(),
+            notes: Vec::new(),
+            output: String::new(),
+            cached: false,
+        };
+        r.keep(gate, at, inputs, &result);
+    }
+
+    #[test]
+    fn a_git_answer_that_names_the_commit_is_not_reused_at_another() {
+        let t = tempfile::tempdir().unwrap();
+        let repo = t.path().join("repo");
+        std::fs::create_dir_all(&repo).unwrap();
+        git(&repo, &["init", "-q"]);
+        std::fs::write(repo.join("a.md"), "a\n").unwrap();
+        std::fs::write(repo.join("b.md"), "b\n").unwrap();
+        git(&repo, &["add", "-A"]);
+        git(&repo, &["commit", "-qm", "one"]);
+        let one = git(&repo, &["rev-parse", "HEAD"]);
+        std::fs::write(repo.join("b.md"), "b, edited\n").unwrap();
+        git(&repo, &["commit", "-qam", "two"]);
+        let two = git(&repo, &["rev-parse", "HEAD"]);
+        std::fs::write(repo.join("a.md"), "a, edited\n").unwrap();
+        git(&repo, &["commit", "-qam", "three"]);
+        let three = git(&repo, &["rev-parse", "HEAD"]);
+
+        let p = crate::load::load_str(PIPELINE, Path::new("p.toml"), Path::new(".")).unwrap();
+        let gate = &p.gates["g"];
+        let src = Source::of(&repo).unwrap();
+        let mut co = Checkout::new(t.path().join("co"));
+        let run = RunSoFar {
+            earlier: Vec::new(),
+            selected: BTreeSet::new(),
+        };
+        let same = ["rev-parse", "--is-inside-work-tree"];
+        let head = ["log", "-1", "--format=%H %s"];
+
+        // Asked something every commit answers the same: reused at the next commit...
+        let target = co.switch(&src, &one).unwrap();
+        let mut r = Reuse::new();
+        kept_with_git(&mut r, gate, &one, &target, &same);
+        let target = co.switch(&src, &two).unwrap();
+        let got = r.lookup(&src, gate, &two, &target, &run).expect("reused");
+        assert!(got.cached);
+        // ...but not where a file it read changed.
+        let target = co.switch(&src, &three).unwrap();
+        assert!(r.lookup(&src, gate, &three, &target, &run).is_none());
+
+        // Asked for HEAD's commit: judged again at the next commit, though no file it read
+        // changed.
+        let target = co.switch(&src, &one).unwrap();
+        let mut r = Reuse::new();
+        kept_with_git(&mut r, gate, &one, &target, &head);
+        let target = co.switch(&src, &two).unwrap();
+        assert!(r.lookup(&src, gate, &two, &target, &run).is_none());
+        co.remove();
+    }
+}
