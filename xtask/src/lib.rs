@@ -1255,6 +1255,10 @@ fn watch_loop(repo: &Path, mut once: impl FnMut() -> anyhow::Result<u8>) -> anyh
     let interrupt = run::interrupt::flag();
     let mut watch = gates::run::watch::Watch::new(repo)?;
     let tty = std::io::stdout().is_terminal();
+    // The cache's listing of the target, kept between runs and brought up to date from the
+    // watcher's changed paths (walked again only when a path may have been created or
+    // deleted).
+    gates::run::cache::refresh_live(repo, None);
     let mut code = once()?;
     loop {
         let _ = writeln!(
@@ -1265,7 +1269,11 @@ fn watch_loop(repo: &Path, mut once: impl FnMut() -> anyhow::Result<u8>) -> anyh
         if !watch.wait(std::time::Duration::from_millis(15), &interrupt) {
             return Ok(code);
         }
-        watch.sync()?;
+        let changed = watch.changes();
+        if gates::run::cache::refresh_live(repo, changed.as_deref()) {
+            // The listing was taken again: watch the directories created since.
+            watch.sync()?;
+        }
         if tty {
             // Redraw in place: clear the screen and go home.
             out("\x1b[2J\x1b[H")?;
