@@ -1414,8 +1414,15 @@ fn history(pipeline_file: &Option<PathBuf>, a: HistoryArgs) -> anyhow::Result<u8
     }
     let checkout: u64 = h.commits.iter().map(|c| c.checkout_ms).sum();
     let gates_ms: u64 = h.commits.iter().map(|c| c.gates_ms).sum();
+    let cells = h.commits.iter().map(|c| c.cells.len()).sum::<usize>();
+    let reused = h
+        .commits
+        .iter()
+        .flat_map(|c| &c.cells)
+        .filter(|c| c.cached)
+        .count();
     eprintln!(
-        "history: {} commits in {} (summed over commits: checkout {}, gates {})",
+        "history: {} commits in {} (summed over commits: checkout {}, gates {}; {reused} of {cells} verdicts reused)",
         h.commits.len(),
         report::human::secs(h.duration_ms),
         report::human::secs(checkout),

@@ -56,8 +56,7 @@ check = "legacy-metadata-guard"
 params = { mode = "enforce", surfaces = ["plugins/*/*/package.json"] }
 "#;
 
-const GOOD: &str =
-    "{\n  \"name\": \"@hq/hello\",\n  \"rawr\": { \"kind\": \"toolkit\", \"capability\": \"hello\" }\n}\n";
+const GOOD: &str = "{\n  \"name\": \"@hq/hello\",\n  \"rawr\": { \"kind\": \"toolkit\", \"capability\": \"hello\" }\n}\n";
 const LEGACY: &str = "{\n  \"name\": \"@hq/hello\",\n  \"rawr\": {\n    \"kind\": \"toolkit\",\n    \"capability\": \"hello\",\n    \"channel\": \"B\"\n  }\n}\n";
 
 enum Op {
@@ -79,26 +78,44 @@ const HISTORY: &[(&str, &[Op])] = &[
         ],
     ),
     // 1: only a document's content changes: the code gates' verdicts are reused.
-    ("docs: edit the notes", &[Write("docs/notes.md", "# notes, edited\n")]),
+    (
+        "docs: edit the notes",
+        &[Write("docs/notes.md", "# notes, edited\n")],
+    ),
     // 2: a file both gates read changes: judged again (and now failing).
     (
         "add a legacy key",
         &[Write("plugins/cli/hello/package.json", LEGACY)],
     ),
     // 3: a failure is reused too, with the same findings.
-    ("docs: edit again", &[Write("docs/notes.md", "# notes, again\n")]),
+    (
+        "docs: edit again",
+        &[Write("docs/notes.md", "# notes, again\n")],
+    ),
     // 4: a new file anywhere: judged again (a check may ask whether a path exists).
     ("docs: a new page", &[Write("docs/more.md", "# more\n")]),
     // 5: a deleted file: judged again.
     ("docs: drop the page", &[Delete("docs/more.md")]),
     // 6: a symlink appears: judged again.
-    ("docs: link the notes", &[Link("docs/current.md", "notes.md")]),
+    (
+        "docs: link the notes",
+        &[Link("docs/current.md", "notes.md")],
+    ),
     // 7: a content change in a tree with a symlink: read files are hashed again, reused.
-    ("docs: edit with a link", &[Write("docs/notes.md", "# notes, linked\n")]),
+    (
+        "docs: edit with a link",
+        &[Write("docs/notes.md", "# notes, linked\n")],
+    ),
     // 8: the symlink is retargeted: judged again.
-    ("docs: retarget the link", &[Link("docs/current.md", "pass/README.md")]),
+    (
+        "docs: retarget the link",
+        &[Link("docs/current.md", "pass/README.md")],
+    ),
     // 9: the manifest is fixed: judged again, passing.
-    ("fix the manifest", &[Write("plugins/cli/hello/package.json", GOOD)]),
+    (
+        "fix the manifest",
+        &[Write("plugins/cli/hello/package.json", GOOD)],
+    ),
 ];
 
 struct Ws {
@@ -244,21 +261,26 @@ fn statuses(h: &serde_json::Value, gate: &str) -> Vec<String> {
 fn a_commit_leaving_a_gates_inputs_unchanged_reuses_its_verdict() {
     let ws = Ws::new();
     let h = ws.history(&[], &[]);
-    let both = || vec!["metadata-contract".to_string(), "legacy-metadata-guard".into()];
+    let both = || {
+        vec![
+            "metadata-contract".to_string(),
+            "legacy-metadata-guard".into(),
+        ]
+    };
     let none = Vec::<String>::new;
     assert_eq!(
         reused(&h),
         [
-            none(),  // 0: first commit, judged
-            both(),  // 1: docs content only
-            none(),  // 2: a read manifest changed
-            both(),  // 3: docs content only, the failures reused
-            none(),  // 4: a created path
-            none(),  // 5: a deleted path
-            none(),  // 6: a created symlink
-            both(),  // 7: docs content only, in a tree with a symlink
-            none(),  // 8: a retargeted symlink
-            none(),  // 9: a read manifest changed
+            none(), // 0: first commit, judged
+            both(), // 1: docs content only
+            none(), // 2: a read manifest changed
+            both(), // 3: docs content only, the failures reused
+            none(), // 4: a created path
+            none(), // 5: a deleted path
+            none(), // 6: a created symlink
+            both(), // 7: docs content only, in a tree with a symlink
+            none(), // 8: a retargeted symlink
+            none(), // 9: a read manifest changed
         ]
     );
     assert_eq!(

@@ -276,27 +276,46 @@ pub fn run(
                     .is_some()
                     .then(|| crate::fs::record::Recorder::new(root.path()));
                 crate::fs::record::scope(sink, || {
-                for i in w * chunk..((w + 1) * chunk).min(revs.len()) {
-                    if interrupt.load(Ordering::Relaxed) {
-                        break;
+                    let end = ((w + 1) * chunk).min(revs.len());
+                    if let Some(r) = &mut reuse {
+                        let mine = &revs[(w * chunk).min(end)..end];
+                        let pairs: Vec<(&str, &str)> = mine
+                            .windows(2)
+                            .map(|p| (p[0].1.as_str(), p[1].1.as_str()))
+                            .collect();
+                        r.prepare(src, &pairs);
                     }
-                    let (rev, sha) = &revs[i];
-                    let mut c =
-                        judge_commit(p, src, sha, &mut co, gates, interrupt, reuse.as_mut());
-                    c.rev = rev.clone();
-                    c.subject = subjects[i].clone();
-                    if interrupt.load(Ordering::Relaxed) {
-                        // Cells of a commit cut short are not verdicts.
-                        break;
+                    for i in w * chunk..end {
+                        if interrupt.load(Ordering::Relaxed) {
+                            break;
+                        }
+                        let (rev, sha) = &revs[i];
+                        // The commit this worker judges next: verdicts are recorded for reuse
+                        // only when it can reuse them (it has the same paths).
+                        let next = revs[..end].get(i + 1).map(|(_, s)| s.as_str());
+                        let mut c = judge_commit(
+                            p,
+                            src,
+                            sha,
+                            &mut co,
+                            gates,
+                            interrupt,
+                            reuse.as_mut().map(|r| (r, next)),
+                        );
+                        c.rev = rev.clone();
+                        c.subject = subjects[i].clone();
+                        if interrupt.load(Ordering::Relaxed) {
+                            // Cells of a commit cut short are not verdicts.
+                            break;
+                        }
+                        let n = {
+                            let mut d = done.lock().expect("lock");
+                            *d += 1;
+                            *d
+                        };
+                        progress.commit_done(n, revs.len(), &c);
+                        results.lock().expect("lock")[i] = Some(c);
                     }
-                    let n = {
-                        let mut d = done.lock().expect("lock");
-                        *d += 1;
-                        *d
-                    };
-                    progress.commit_done(n, revs.len(), &c);
-                    results.lock().expect("lock")[i] = Some(c);
-                }
                 });
                 co.remove();
             });
@@ -364,8 +383,12 @@ pub(crate) fn judge_commit(
     checkout: &mut Checkout,
     gates: &[String],
     interrupt: &AtomicBool,
-    mut reuse: Option<&mut reuse::Reuse>,
+    reuse: Option<(&mut reuse::Reuse, Option<&str>)>,
 ) -> CommitResult {
+    let (mut reuse, next) = match reuse {
+        Some((r, next)) => (Some(r), next),
+        None => (None, None),
+    };
     let mut c = CommitResult {
         rev: sha.to_string(),
         sha: sha.to_string(),
@@ -398,6 +421,9 @@ pub(crate) fn judge_commit(
         earlier: Vec::new(),
         selected: gates.iter().cloned().collect::<BTreeSet<_>>(),
     };
+    let record = reuse
+        .as_deref_mut()
+        .is_some_and(|ru| next.is_some_and(|n| ru.may_reuse_between(src, sha, n)));
     for id in gates {
         if interrupt.load(Ordering::Relaxed) {
             break;
@@ -411,7 +437,7 @@ pub(crate) fn judge_commit(
         let mut r = match reused {
             Some(r) => r,
             None => match reuse.as_deref_mut() {
-                Some(ru) if reuse::Reuse::may_keep(g) => {
+                Some(ru) if record && reuse::Reuse::may_keep(g) => {
                     let rec = crate::fs::record::Recorder::new(&target);
                     let r = crate::fs::record::scope(Some(rec.clone()), || {
                         executor::run_gate_shared(
@@ -430,16 +456,22 @@ pub(crate) fn judge_commit(
                     }
                     r
                 }
-                _ => executor::run_gate_shared(
-                    p,
-                    g,
-                    &target,
-                    &pass_root,
-                    interrupt,
-                    Some(&so_far),
-                    None,
-                    None,
-                ),
+                other => {
+                    // Nothing to keep for the next commit (it creates or deletes a path).
+                    if let Some(ru) = other {
+                        ru.forget(g);
+                    }
+                    executor::run_gate_shared(
+                        p,
+                        g,
+                        &target,
+                        &pass_root,
+                        interrupt,
+                        Some(&so_far),
+                        None,
+                        None,
+                    )
+                }
             },
         };
         r.slices = p.slices_of_gate(id).map(|s| s.id.clone()).collect();

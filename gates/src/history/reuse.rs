@@ -120,6 +120,18 @@ impl Reuse {
         Some(r)
     }
 
+    /// Whether a verdict at `from` can be reused at `to` at all (the two commits have the
+    /// same paths): when not, recording what a gate reads at `from` is wasted work.
+    pub fn may_reuse_between(&mut self, src: &Source, from: &str, to: &str) -> bool {
+        self.diff(src, from, to)
+            .is_some_and(|d| d.modified.is_some())
+    }
+
+    /// Drops the kept verdict of `gate` (judged again without recording).
+    pub fn forget(&mut self, gate: &Gate) {
+        self.kept.remove(&gate.id);
+    }
+
     /// Keeps `result`, judged at `sha` with `inputs` recorded, when it can be trusted later.
     pub fn keep(&mut self, gate: &Gate, sha: &str, inputs: Inputs, result: &GateResult) {
         let keep = Self::may_keep(gate)
@@ -142,12 +154,81 @@ impl Reuse {
         );
     }
 
-    fn diff(&mut self, src: &Source, from: &str, to: &str) -> Option<std::sync::Arc<Diff>> {
-        let key = (from.to_string(), to.to_string());
-        if let Some(d) = self.diffs.get(&key) {
-            return Some(d.clone());
+    /// Compares each pair of commits (from, to) at once, in one `git diff-tree --stdin`
+    /// (a worker's neighbouring commits, which [`Reuse::may_reuse_between`] asks about one
+    /// by one). Pairs git does not answer for are compared one by one when asked.
+    pub fn prepare(&mut self, src: &Source, pairs: &[(&str, &str)]) {
+        if pairs.is_empty() {
+            return;
         }
-        let mut d = tree_diff(src, from, to);
+        let mut input = String::new();
+        for (a, b) in pairs {
+            input.push_str(&format!("{a} {b}\n"));
+        }
+        let out = (|| {
+            use std::io::Write;
+            let mut child = super::checkout::git(&src.dir)
+                .args([
+                    "diff-tree",
+                    "--stdin",
+                    "--always",
+                    "-r",
+                    "-z",
+                    "--no-renames",
+                    "--raw",
+                ])
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .ok()?;
+            let mut stdin = child.stdin.take()?;
+            // Git writes as it reads: feed it from a thread so neither side blocks.
+            let feed = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+            let out = child.wait_with_output().ok()?;
+            feed.join().ok()?.ok()?;
+            out.status
+                .success()
+                .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+        })();
+        let Some(out) = out else { return };
+        // Each pair's answer opens with a line naming its first commit, then its raw entries.
+        let mut answers: Vec<String> = Vec::new();
+        let mut tokens = out.split('\0');
+        while let Some(t) = tokens.next() {
+            let t = t.trim_start_matches('\n');
+            if t.is_empty() {
+                continue;
+            }
+            if t.starts_with(':') {
+                let Some(path) = tokens.next() else { return };
+                let Some(last) = answers.last_mut() else {
+                    return;
+                };
+                last.push_str(t);
+                last.push('\0');
+                last.push_str(path);
+                last.push('\0');
+            } else {
+                answers.push(String::new());
+            }
+        }
+        if answers.len() != pairs.len() {
+            return;
+        }
+        for ((a, b), raw) in pairs.iter().zip(answers) {
+            let d = parse_raw(&raw);
+            self.store_diff(src, a, b, d);
+        }
+    }
+
+    fn store_diff(
+        &mut self,
+        src: &Source,
+        from: &str,
+        to: &str,
+        mut d: Diff,
+    ) -> std::sync::Arc<Diff> {
         if d.modified.is_some() {
             let links = match self.symlinks.get(to) {
                 Some(l) => Some(*l),
@@ -162,23 +243,27 @@ impl Reuse {
             }
         }
         let d = std::sync::Arc::new(d);
-        self.diffs.insert(key, d.clone());
-        Some(d)
+        self.diffs
+            .insert((from.to_string(), to.to_string()), d.clone());
+        d
+    }
+
+    fn diff(&mut self, src: &Source, from: &str, to: &str) -> Option<std::sync::Arc<Diff>> {
+        let key = (from.to_string(), to.to_string());
+        if let Some(d) = self.diffs.get(&key) {
+            return Some(d.clone());
+        }
+        let d = tree_diff(src, from, to);
+        Some(self.store_diff(src, from, to, d))
     }
 }
 
-/// The paths whose content differs between the commits `from` and `to`; `modified` is `None`
-/// when any path was created, deleted or changed kind, or git could not say.
-fn tree_diff(src: &Source, from: &str, to: &str) -> Diff {
+/// The paths whose content differs between two commits, from `git diff-tree -r -z --raw`'s
+/// output; `modified` is `None` when any path was created, deleted or changed kind.
+fn parse_raw(out: &str) -> Diff {
     let none = Diff {
         modified: None,
         symlinks: false,
-    };
-    let Ok(out) = git_ok(
-        &src.dir,
-        &["diff-tree", "-r", "-z", "--no-renames", "--raw", from, to],
-    ) else {
-        return none;
     };
     let mut modified = BTreeSet::new();
     let mut parts = out.split('\0');
@@ -210,6 +295,22 @@ fn tree_diff(src: &Source, from: &str, to: &str) -> Diff {
     }
 }
 
+/// The paths whose content differs between the commits `from` and `to`; `modified` is `None`
+/// when any path was created, deleted or changed kind, or git could not say.
+fn tree_diff(src: &Source, from: &str, to: &str) -> Diff {
+    let none = Diff {
+        modified: None,
+        symlinks: false,
+    };
+    let Ok(out) = git_ok(
+        &src.dir,
+        &["diff-tree", "-r", "-z", "--no-renames", "--raw", from, to],
+    ) else {
+        return none;
+    };
+    parse_raw(&out)
+}
+
 /// Whether the tree of `commit` holds a symlink (or a submodule); `None` when git cannot say.
 fn has_symlinks(src: &Source, commit: &str) -> Option<bool> {
     let out = git_ok(&src.dir, &["ls-tree", "-r", "-z", "--full-tree", commit]).ok()?;
@@ -220,13 +321,7 @@ fn has_symlinks(src: &Source, commit: &str) -> Option<bool> {
 }
 
 /// The first input of `i` that is not the same in the checkout at `target`, in words.
-fn changed(
-    src: &Source,
-    i: &Inputs,
-    diff: &Diff,
-    target: &Path,
-    run: &RunSoFar,
-) -> Option<String> {
+fn changed(src: &Source, i: &Inputs, diff: &Diff, target: &Path, run: &RunSoFar) -> Option<String> {
     let Some(modified) = &diff.modified else {
         return Some("a path was created, deleted or changed kind".into());
     };
@@ -248,8 +343,11 @@ fn changed(
             Some(path) => !modified.contains(&path),
             None => {
                 let path = record::path_of(target, k);
-                record::file_state(crate::fs::careful::read_whole(&path).as_ref().map(|b| &b[..]))
-                    == *st
+                record::file_state(
+                    crate::fs::careful::read_whole(&path)
+                        .as_ref()
+                        .map(|b| &b[..]),
+                ) == *st
             }
         };
         if !same {
@@ -323,7 +421,11 @@ check = "metadata-contract"
             .env("GIT_CONFIG_NOSYSTEM", "1")
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
 
@@ -395,6 +497,38 @@ check = "metadata-contract"
         // ...but not where a file it read changed.
         let target = co.switch(&src, &three).unwrap();
         assert!(r.lookup(&src, gate, &three, &target, &run).is_none());
+
+        // Comparing many pairs at once gives what comparing each does.
+        let mut batch = Reuse::new();
+        let four = {
+            std::fs::write(repo.join("c.md"), "c\n").unwrap();
+            git(&repo, &["add", "-A"]);
+            git(&repo, &["commit", "-qm", "four"]);
+            git(&repo, &["rev-parse", "HEAD"])
+        };
+        let pairs = [
+            (one.as_str(), two.as_str()),
+            (two.as_str(), two.as_str()),
+            (one.as_str(), three.as_str()),
+            (three.as_str(), four.as_str()),
+        ];
+        batch.prepare(&src, &pairs);
+        assert_eq!(batch.diffs.len(), pairs.len());
+        for (a, b) in pairs {
+            let got = &batch.diffs[&(a.to_string(), b.to_string())];
+            assert_eq!(got.modified, tree_diff(&src, a, b).modified, "{a}..{b}");
+        }
+        let modified = |a: &str, b: &str| {
+            batch.diffs[&(a.to_string(), b.to_string())]
+                .modified
+                .clone()
+        };
+        assert_eq!(
+            modified(&one, &three),
+            Some(BTreeSet::from(["a.md".to_string(), "b.md".to_string()]))
+        );
+        assert_eq!(modified(&two, &two), Some(BTreeSet::new()));
+        assert_eq!(modified(&three, &four), None);
 
         // Asked for HEAD's commit: judged again at the next commit, though no file it read
         // changed.

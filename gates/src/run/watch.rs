@@ -126,8 +126,12 @@ impl Watch {
                         && e.paths.iter().any(|p| self.relevant(p))
                     {
                         last_change = Some(Instant::now());
-                        let paths: Vec<PathBuf> =
-                            e.paths.iter().filter(|p| self.relevant(p)).cloned().collect();
+                        let paths: Vec<PathBuf> = e
+                            .paths
+                            .iter()
+                            .filter(|p| self.relevant(p))
+                            .cloned()
+                            .collect();
                         if e.need_rescan() {
                             self.changed = None;
                         } else if let Some(c) = &mut self.changed {
