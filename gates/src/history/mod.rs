@@ -270,11 +270,10 @@ pub fn run(
                 let mut co = Checkout::new(root.path().join(format!("w{w}")));
                 // Verdicts reused from this worker's previous commits (not with --no-cache).
                 let mut reuse = crate::run::cache::enabled().then(reuse::Reuse::new);
-                // Reads of this thread outside a gate (finding the pass root) are nobody's
-                // input: a sink takes them, so they do not spoil the other worker's recording.
-                let sink = reuse
-                    .is_some()
-                    .then(|| crate::fs::record::Recorder::new(root.path()));
+                // Reads of this thread outside a recorded gate (finding the pass root, a
+                // gate whose verdict will not be kept) are nobody's input: a sink takes
+                // them for nothing, and they do not spoil the other worker's recording.
+                let sink = reuse.is_some().then(crate::fs::record::Recorder::sink);
                 crate::fs::record::scope(sink, || {
                     let end = ((w + 1) * chunk).min(revs.len());
                     if let Some(r) = &mut reuse {
