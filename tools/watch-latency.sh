@@ -20,7 +20,7 @@ mkfifo "$fifo"
 pid=$!
 exec 3<"$fifo"
 cleanup() {
-  kill -INT "$pid" 2>/dev/null || true
+  kill -TERM "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
   cp -p "$saved" "$file"
   rm -f "$saved" "$fifo"
