@@ -10,6 +10,7 @@
 
 pub mod bench;
 pub mod checks;
+pub mod fuzz_bodies;
 pub mod fuzzing;
 pub mod history;
 pub mod load;

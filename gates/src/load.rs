@@ -9,10 +9,10 @@ use crate::pipeline::{self, Pipeline};
 
 /// Reads and validates a pipeline file (see [`pipeline::load_file_with`]).
 pub fn load_file(path: &Path) -> Result<Pipeline, LoadError> {
-    pipeline::load_file_with(path, &crate::checks::kinds())
+    pipeline::load_file_with(path, crate::checks::registry())
 }
 
 /// Validates pipeline text (see [`pipeline::load_str_with`]).
 pub fn load_str(text: &str, file: &Path, base_dir: &Path) -> Result<Pipeline, LoadError> {
-    pipeline::load_str_with(text, file, base_dir, &crate::checks::kinds())
+    pipeline::load_str_with(text, file, base_dir, crate::checks::registry())
 }

@@ -745,6 +745,13 @@ fn a_handoff_contradicting_the_run_is_a_finding() {
             f("run-not-green", "", 0, 0),
             f("report-claims-green-but-run-red", &h, 4, 1),
             f("report-claims-green-but-run-red", &h, 14, 1),
+            // "## Scope Completed" / "- A8 cleanup manifest completed.": the report says so too.
+            f(
+                "report-claims-green-but-run-red",
+                &p("PHASE_A_EXECUTION_REPORT.md"),
+                8,
+                1
+            ),
         ]
     );
 }
@@ -899,5 +906,166 @@ fn a_failing_gate_beside_the_handoff_is_not_a_slice_it_hands_off() {
             .iter()
             .any(|x| *x == f("report-claims-green-but-run-red", &h, 4, 1)),
         "{found:?}"
+    );
+}
+
+/// The later phases' handoff shapes: the slices listed under a heading that states their
+/// status ("Delivered Slice Branches"), a publication step's state beside a slice ("PR
+/// pending") that says nothing of the slice, "<phase> … slices … are closed", and the posture
+/// as a code span under a `### Posture` heading. Each is a claim, checked like the others.
+#[test]
+fn a_handoff_in_the_later_phases_shape() {
+    let h = p("FINAL_PHASE_A_HANDOFF.md");
+    let pl = prose_pipeline();
+    let green = gates::checks::RunSoFar {
+        earlier: vec![],
+        selected: ["handoff".to_string()].into(),
+    };
+    let later = "# Final Phase A Handoff\n\n## Delivered Slice Branches\n1. A7: `codex/phase-a-a7-review` -> PR #12\n2. A8: `codex/phase-a-a8-docs-cleanup` -> PR pending\n3. A9: `codex/phase-a-a9-realignment` (this branch)\n\n## Phase Exit Posture\n### Posture\n`ready`\n\n## Net Result\nPhase A mandatory slices through docs/cleanup are closed and verified.\n\n## Open Questions\n1. Whether A9 needs a second owner.\n";
+    let with = |text: &str| {
+        let t = fixture("prose");
+        std::fs::write(t.path().join(&h), text).unwrap();
+        git_repo(t.path());
+        t
+    };
+    let t = with(later);
+    let r = run_in(&pl, "handoff", t.path(), Some(&green));
+    assert_eq!(errors(&r), vec![]);
+    // The six slices of the phase line, the three delivered and the posture: read, not
+    // skipped.
+    let note = r
+        .notes
+        .iter()
+        .find(|n| n.starts_with(&h))
+        .expect("a note on the handoff");
+    assert!(note.contains(": 10 claim(s)"), "{note}");
+    // A red slice listed as delivered is a claim of green against a red run.
+    let t = with(later);
+    let gone = t.path().join(PASS).join("A8_CLEANUP_MANIFEST.md");
+    let kept = std::fs::read(&gone).unwrap();
+    std::fs::remove_file(&gone).unwrap();
+    let cleanup = gate(&t, "docs-cleanup");
+    assert_eq!(cleanup.status, gates::run::Status::Failed);
+    std::fs::write(&gone, kept).unwrap();
+    let so_far = gates::checks::RunSoFar {
+        earlier: vec![cleanup],
+        selected: pl.gates.keys().cloned().collect(),
+    };
+    assert_eq!(
+        errors(&run_in(&pl, "handoff", t.path(), Some(&so_far))),
+        vec![
+            f("run-not-green", "", 0, 0),
+            f("report-claims-green-but-run-red", &h, 5, 1),
+            f("report-claims-green-but-run-red", &h, 13, 1),
+            f(
+                "report-claims-green-but-run-red",
+                &p("PHASE_A_EXECUTION_REPORT.md"),
+                8,
+                1
+            ),
+        ]
+    );
+    // The posture under its heading against the readiness document.
+    let t = with(&later.replace("### Posture\n`ready`", "### Posture\n`not-ready`"));
+    assert_eq!(
+        errors(&run_in(&pl, "handoff", t.path(), Some(&green))),
+        vec![f("handoff-contradicts-document", &h, 10, 1)]
+    );
+    // A pending slice, not a pending PR, is not complete.
+    let t = with(&later.replace("-> PR pending", "-> pending"));
+    assert_eq!(
+        errors(&run_in(&pl, "handoff", t.path(), Some(&green))),
+        vec![f("report-stale", &h, 5, 1)]
+    );
+    // A list under "Open Questions" states nothing of the slice it names.
+    let t = with(&later.replace("## Open Questions", "## Open Items"));
+    assert_eq!(
+        errors(&run_in(&pl, "handoff", t.path(), Some(&green))),
+        vec![]
+    );
+    // With nothing read, the handoff says nothing the gate can check.
+    let t = with("# Final Phase A Handoff\n\n## Branches\n1. A7: `codex/phase-a-a7-review`\n");
+    assert_eq!(
+        errors(&run_in(&pl, "handoff", t.path(), Some(&green))),
+        vec![f("report-claims-missing", &h, 0, 0)]
+    );
+}
+
+/// A closure document written before the cleanup cites sources the cleanup then deletes as
+/// superseded: the review gate and `agent-outputs` read the same citation the same way (a
+/// warning naming the manifest's deletion), and a citation the manifest does not delete stays
+/// missing in both. A required output the manifest deletes is not missing either.
+#[test]
+fn citations_and_outputs_the_cleanup_deleted_on_the_record() {
+    let d = p("A7_REVIEW_DISPOSITION.md");
+    let t = edited(
+        &d,
+        "- `AGENT_Q1_FINAL_API_REVIEW.md`\n",
+        "- `AGENT_Q1_FINAL_API_REVIEW.md`\n- `AGENT_4_REVIEW_REPORT.md`\n- `AGENT_9_REVIEW_REPORT.md`\n",
+    );
+    for id in ["review-closure", "agent-outputs"] {
+        let r = gate(&t, id);
+        assert_eq!(
+            warnings(&r)
+                .into_iter()
+                .filter(|w| w.0 == "cited-artifact-deleted-by-cleanup")
+                .collect::<Vec<_>>(),
+            vec![f("cited-artifact-deleted-by-cleanup", &d, 13, 4)],
+            "{id}"
+        );
+        assert_eq!(
+            errors(&r),
+            vec![f("cited-artifact-missing", &d, 14, 4)],
+            "{id}"
+        );
+    }
+    // The scratchpad deleted on the record: neither the handoff nor the orchestrator gate
+    // calls it missing; deleted without a word, both do.
+    let t = fixture("prose");
+    git_repo(t.path());
+    let manifest = p("A8_CLEANUP_MANIFEST.md");
+    edit(
+        &t,
+        &manifest,
+        "- `AGENT_4_REVIEW_REPORT.md`\n",
+        "- `AGENT_4_REVIEW_REPORT.md`\n- `ORCHESTRATOR_SCRATCHPAD.md`\n",
+    );
+    edit(
+        &t,
+        &manifest,
+        "- `ORCHESTRATOR_SCRATCHPAD.md`\n- All",
+        "- All",
+    );
+    std::fs::remove_file(t.path().join(p("ORCHESTRATOR_SCRATCHPAD.md"))).unwrap();
+    let pl = prose_pipeline();
+    let green = gates::checks::RunSoFar {
+        earlier: vec![],
+        selected: ["handoff".to_string()].into(),
+    };
+    let missing = |r: &gates::run::GateResult| -> Vec<F> {
+        errors(r)
+            .into_iter()
+            .filter(|e| e.0.ends_with("-missing"))
+            .collect()
+    };
+    let h = run_in(&pl, "handoff", t.path(), Some(&green));
+    assert_eq!(missing(&h), vec![]);
+    assert!(
+        h.notes.iter().any(|n| n
+            .contains("ORCHESTRATOR_SCRATCHPAD.md was deleted by the cleanup manifest")
+            && n.contains("A8_CLEANUP_MANIFEST.md:15")),
+        "{:?}",
+        h.notes
+    );
+    assert_eq!(missing(&gate(&t, "orchestrator-artifacts")), vec![]);
+    edit(&t, &manifest, "- `ORCHESTRATOR_SCRATCHPAD.md`\n", "");
+    let scratch = p("ORCHESTRATOR_SCRATCHPAD.md");
+    assert_eq!(
+        missing(&run_in(&pl, "handoff", t.path(), Some(&green))),
+        vec![f("required-output-missing", &scratch, 0, 0)]
+    );
+    assert_eq!(
+        missing(&gate(&t, "orchestrator-artifacts")),
+        vec![f("scratchpad-missing", &scratch, 0, 0)]
     );
 }

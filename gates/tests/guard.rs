@@ -691,6 +691,7 @@ fn origin() -> gates::report::Origin {
         pipeline_file: "ci/phase-a.toml".into(),
         gate_lines: [("legacy-metadata-guard".to_string(), 120)].into(),
         pipeline: "phase-a".into(),
+        ..Default::default()
     }
 }
 

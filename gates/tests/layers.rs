@@ -13,14 +13,21 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("file access and paths", &["fs"]),
     ("processes", &["process"]),
     ("repository model", &["repo", "testreport"]),
-    ("pipeline", &["pipeline", "ci"]),
     ("run record", &["record"]),
+    ("pipeline", &["pipeline", "ci"]),
     ("closure documents", &["artifacts", "packet"]),
     ("checks", &["checks", "load"]),
     ("executor", &["run"]),
     (
         "reports and tools over runs",
-        &["report", "history", "bench", "devtest", "fuzzing"],
+        &[
+            "report",
+            "history",
+            "bench",
+            "devtest",
+            "fuzzing",
+            "fuzz_bodies",
+        ],
     ),
 ];
 

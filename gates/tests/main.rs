@@ -13,6 +13,8 @@ mod closure_prose;
 mod closure_rules;
 mod example_pipeline;
 mod executor;
+mod fuzz_bodies;
+mod generic_checks;
 mod guard;
 mod harness;
 mod harness_cases;

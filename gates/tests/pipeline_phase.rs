@@ -181,7 +181,7 @@ fn old_check_names_load_as_the_phase_neutral_checks() {
     let p = load(PHASE_C);
     match &p.gates["review-closure"].kind {
         GateKind::Check { check, params } => {
-            assert_eq!(check, "closure");
+            assert_eq!(check.name, "closure");
             assert_eq!(params.get("kind").and_then(|v| v.as_str()), Some("review"));
         }
         k => panic!("{k:?}"),

@@ -42,6 +42,16 @@ enum Bug {
     DispatchAnswersProbeBody500,
     /// The guard crashes on a valid signature (500, no runtime mark): never dispatched.
     GuardCrashesOnValid,
+    /// Not a bug: like the host from Phase B on (its `/rpc` guard, written here from the
+    /// host's caller classes), a first-party `/rpc` caller needs an affirmative
+    /// `x-rawr-session-auth` beside its label (the label alone is unlabeled: 403); `internal`
+    /// and `trusted-service` need `x-rawr-service-auth`; runtime ingress never passes; there
+    /// is no `/rpc/workflows` family (404 past the guard).
+    SessionEvidence,
+    /// As `SessionEvidence`, but a `rawr-session=` cookie also counts as a session and a
+    /// `bearer svc_` authorization as a service (the heuristics a review found spoofable and
+    /// the host later removed).
+    SessionHeuristics,
 }
 
 struct TestHost {
@@ -128,6 +138,34 @@ fn route(bug: Bug, _method: &str, target: &str, h: &HashMap<String, String>, bod
     let caller = h.get("x-rawr-caller-surface").map(String::as_str);
     if path == "/health" {
         return 200;
+    }
+    if (path == "/rpc" || path.starts_with("/rpc/"))
+        && matches!(bug, Bug::SessionEvidence | Bug::SessionHeuristics)
+    {
+        let heuristics = bug == Bug::SessionHeuristics;
+        let says = |name: &str| {
+            h.get(name).is_some_and(|v| {
+                ["1", "true", "yes", "valid", "verified", "trusted"]
+                    .contains(&v.to_ascii_lowercase().as_str())
+            })
+        };
+        let session = says("x-rawr-session-auth")
+            || (heuristics && h.get("cookie").is_some_and(|c| c.contains("rawr-session=")));
+        let service = says("x-rawr-service-auth")
+            || (heuristics
+                && h.get("authorization")
+                    .is_some_and(|a| a.to_ascii_lowercase().starts_with("bearer svc_")));
+        let allowed = match caller {
+            Some("first-party") => session,
+            Some("internal" | "trusted-service") => service,
+            Some("cli") => says("x-rawr-cli-auth"),
+            _ => false,
+        };
+        return match allowed {
+            false => 403,
+            true if path.starts_with("/rpc/workflows/") => 404,
+            true => 200,
+        };
     }
     if path == "/rpc" || path.starts_with("/rpc/") {
         let open = caller == Some("first-party")
@@ -524,5 +562,388 @@ fn a_guard_that_fails_a_valid_signature_with_500_never_dispatched() {
             "route-probe-unexpected-status".to_string(),
             "cell `inngest-valid`: unlabeled POST /api/inngest validly signed: expected dispatched (past the guard: not 401/403, 3xx or 404; a 5xx only from the ingress runtime itself), got 500".to_string()
         )]
+    );
+}
+
+// ---- how a first-party caller is presented, skip reasons, cells' own headers -------------
+
+fn probe_with(port: u16, extra: &str) -> GateResult {
+    let dir = tempfile::tempdir().unwrap();
+    let body = format!("{}{extra}", params_for(&format!("http://127.0.0.1:{port}")));
+    run_in(dir.path(), &body)
+}
+
+/// The later host's own first-party request: its label and its session assertion.
+const SESSION_PRESENTATION: &str = "first_party = { headers = { x-rawr-caller-surface = \"first-party\", x-rawr-session-auth = \"verified\" } }\n";
+
+#[test]
+fn a_first_party_label_alone_is_refused_by_a_host_that_wants_session_evidence() {
+    // Phase A's presentation (the caller header alone) against the later host: the label is
+    // no evidence, so both first-party /rpc cells get 403.
+    let host = start_host(Bug::SessionEvidence);
+    let r = probe(host.port);
+    assert_eq!(r.status, Status::Failed);
+    let allowed = "expected allowed (not 401/403, not 3xx, not 5xx), got 403";
+    assert_eq!(
+        messages(&r),
+        vec![
+            (
+                "route-probe-unexpected-status".to_string(),
+                format!("cell `rpc-get-first-party`: first-party GET /rpc/hq/health: {allowed}")
+            ),
+            (
+                "route-probe-unexpected-status".to_string(),
+                format!("cell `rpc-post-first-party`: first-party POST /rpc/hq/health: {allowed}")
+            ),
+        ]
+    );
+}
+
+#[test]
+fn first_party_headers_present_the_session_evidence_the_host_accepts() {
+    let host = start_host(Bug::SessionEvidence);
+    let r = probe_with(host.port, SESSION_PRESENTATION);
+    assert_eq!(r.status, Status::Passed, "{:#?}", messages(&r));
+    assert!(
+        r.notes.iter().any(|n| n
+            == "first-party callers presented with x-rawr-caller-surface: first-party, x-rawr-session-auth: verified"),
+        "{:?}",
+        r.notes
+    );
+    assert!(
+        summary_note(&r).contains("23 as expected, 0 not"),
+        "{:?}",
+        r.notes
+    );
+    assert!(!summary_note(&r).contains("skipped"), "{:?}", r.notes);
+    // The headers replace the caller header: the session assertion without the label is not
+    // a first-party request.
+    let r = probe_with(
+        host.port,
+        "first_party = { headers = { x-rawr-session-auth = \"verified\" } }\n",
+    );
+    let allowed = "expected allowed (not 401/403, not 3xx, not 5xx), got 403";
+    assert_eq!(
+        messages(&r),
+        vec![
+            (
+                "route-probe-unexpected-status".to_string(),
+                format!("cell `rpc-get-first-party`: first-party GET /rpc/hq/health: {allowed}")
+            ),
+            (
+                "route-probe-unexpected-status".to_string(),
+                format!("cell `rpc-post-first-party`: first-party POST /rpc/hq/health: {allowed}")
+            ),
+        ]
+    );
+}
+
+/// Cells of the later pipelines: spoofed first-party evidence must be refused.
+const SPOOF_CELLS: &str = r#"cells = [
+  { id = "rpc-post-label-only", method = "POST", path = "/rpc/hq/health", body = "{}", headers = { x-rawr-caller-surface = "first-party" }, expect = "rejected" },
+  { id = "rpc-post-session-cookie", method = "POST", path = "/rpc/hq/health", body = "{}", headers = { x-rawr-caller-surface = "first-party", cookie = "rawr-session=probe" }, expect = "rejected" },
+  { id = "rpc-post-first-party-denied-session", caller = "first-party", method = "POST", path = "/rpc/hq/health", body = "{}", headers = { X-Rawr-Session-Auth = "no" }, expect = "rejected" },
+]
+"#;
+
+#[test]
+fn a_cell_sends_its_own_headers_and_a_trusted_session_cookie_is_named() {
+    // The reference later host refuses all three spoofs (the third replaces the
+    // presentation's session header, whatever its case, with a denial).
+    let host = start_host(Bug::SessionEvidence);
+    let r = probe_with(host.port, &format!("{SESSION_PRESENTATION}{SPOOF_CELLS}"));
+    assert_eq!(r.status, Status::Passed, "{:#?}", messages(&r));
+    assert!(
+        summary_note(&r).starts_with("probed 26 cells"),
+        "{:?}",
+        r.notes
+    );
+    // A host that takes a session cookie as evidence lets the spoof through.
+    let host = start_host(Bug::SessionHeuristics);
+    let r = probe_with(host.port, &format!("{SESSION_PRESENTATION}{SPOOF_CELLS}"));
+    assert_eq!(r.status, Status::Failed);
+    assert_eq!(
+        messages(&r),
+        vec![(
+            "route-probe-unexpected-status".to_string(),
+            "cell `rpc-post-session-cookie`: unlabeled POST /rpc/hq/health with cookie: rawr-session=probe, x-rawr-caller-surface: first-party: expected rejected (401/403), got 200".to_string()
+        )]
+    );
+}
+
+#[test]
+fn a_skipped_cell_is_not_probed_and_its_reason_is_printed() {
+    let host = start_host(Bug::SessionEvidence);
+    let r = probe_with(
+        host.port,
+        "skip = [\"orpc-post-unlabeled\", { cell = \"rpc-get-first-party\", reason = \"the host wants a session assertion the probe does not make\" }]\n",
+    );
+    // The skipped first-party GET is not judged; the POST still is.
+    assert_eq!(
+        messages(&r),
+        vec![(
+            "route-probe-unexpected-status".to_string(),
+            "cell `rpc-post-first-party`: first-party POST /rpc/hq/health: expected allowed (not 401/403, not 3xx, not 5xx), got 403".to_string()
+        )]
+    );
+    let skipped: Vec<&str> = r
+        .notes
+        .iter()
+        .filter(|n| n.starts_with("skipped cell"))
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        skipped,
+        [
+            "skipped cell `rpc-get-first-party` (first-party GET /rpc/hq/health): the host wants a session assertion the probe does not make",
+            "skipped cell `orpc-post-unlabeled` (unlabeled POST /api/orpc/hq/health): no reason given",
+        ]
+    );
+    assert!(
+        summary_note(&r).starts_with("probed 21 cells against http://127.0.0.1:"),
+        "{:?}",
+        r.notes
+    );
+    assert!(
+        summary_note(&r).ends_with(" ms; 2 cells skipped"),
+        "{:?}",
+        r.notes
+    );
+    assert_eq!(host.requests.load(Ordering::SeqCst), 21);
+}
+
+/// The load error of a route-probe gate whose params table ends with `params` (from line 17
+/// of the file).
+fn load_error(params: &str) -> String {
+    let text = load_error_text(params);
+    match gates::load::load_str(&text, Path::new("ci/t.toml"), Path::new(".")) {
+        Ok(_) => panic!("loaded:\n{params}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn bad_presentation_skip_and_header_params_are_load_errors_with_positions() {
+    let pre = "gate `p`: invalid params for check `route-probe`: ";
+    let cases: &[(&str, String)] = &[
+        (
+            "first_party = { headers = {} }\n",
+            format!(
+                "ci/t.toml:17:1: {pre}first_party.headers is empty: a caller presented with no header is an unlabeled one"
+            ),
+        ),
+        (
+            "first_party = { header = { a = \"b\" } }\n",
+            format!("ci/t.toml:17:17: {pre}unknown field `header`, expected `headers`"),
+        ),
+        (
+            "caller_header = \"x\"\nfirst_party = { headers = { x = \"first-party\", \"x y\" = \"1\" } }\n",
+            format!(
+                "ci/t.toml:18:49: {pre}first_party.headers: \"x y\" is not a header name (letters, digits and !#$%&'*+-.^_`|~)"
+            ),
+        ),
+        (
+            "first_party = { headers = { x = \"first-party\", Host = \"localhost\" } }\n",
+            format!(
+                "ci/t.toml:17:48: {pre}first_party.headers: `Host` cannot be set: the probe sends the base URL's host"
+            ),
+        ),
+        (
+            "first_party = { headers = { x-a = \"1\\r\\nx-b: 2\" } }\n",
+            format!(
+                "ci/t.toml:17:29: {pre}first_party.headers.x-a: the value has a control character (a line break would split the request)"
+            ),
+        ),
+        (
+            "cells = [{ id = \"c\", method = \"GET\", path = \"/x\", headers = { x-inngest-signature = \"t=1&s=00\" }, expect = \"ok\" }]\n",
+            format!(
+                "ci/t.toml:17:63: {pre}cells.c.headers: `x-inngest-signature` cannot be set: the probe signs a cell's request as its `sign` says"
+            ),
+        ),
+        (
+            "skip = [\n  \"rpc-get-external\",\n  { cell = \"rpc-post-external\" },\n]\n",
+            format!(
+                "ci/t.toml:17:1: {pre}skip[1]: cell `rpc-post-external` has no `reason`; say why it is not probed (it is printed), or give the cell id alone"
+            ),
+        ),
+        (
+            "skip = [{ cell = \"rpc-post-external\", reason = \"  \" }]\n",
+            format!(
+                "ci/t.toml:17:1: {pre}skip[0]: cell `rpc-post-external` has no `reason`; say why it is not probed (it is printed), or give the cell id alone"
+            ),
+        ),
+        (
+            "skip = [{ cell = \"rpc-post-external\", why = \"x\" }]\n",
+            format!(
+                "ci/t.toml:17:1: {pre}skip[0]: unknown key `why` (an entry is `{{ cell = \"<id>\", reason = \"<why>\" }}`)"
+            ),
+        ),
+        (
+            "skip = [3]\n",
+            format!(
+                "ci/t.toml:17:1: {pre}skip[0]: a integer is not a cell id or `{{ cell = \"<id>\", reason = \"<why>\" }}`"
+            ),
+        ),
+        (
+            "skip = [{ cell = \"rpc-post-nobody\", reason = \"x\" }]\n",
+            format!("ci/t.toml:17:1: {pre}skip: no default cell `rpc-post-nobody` (cells: "),
+        ),
+        (
+            "skip = [\"rpc-get-external\", { cell = \"rpc-get-external\", reason = \"x\" }]\n",
+            format!("ci/t.toml:17:1: {pre}skip: cell `rpc-get-external` is skipped twice"),
+        ),
+        (
+            "skip = [\"rpc-get-external\"]\nexpect = { rpc-post-external = [403], rpc-get-external = \"rejected\" }\n",
+            format!(
+                "ci/t.toml:18:39: {pre}expect.rpc-get-external: the cell is skipped (`skip`), so it has no expectation"
+            ),
+        ),
+        (
+            "expect = { rpc-post-external = [403], rpc-post-nobody = \"rejected\" }\n",
+            format!("ci/t.toml:17:39: {pre}expect: no default cell `rpc-post-nobody` (cells: "),
+        ),
+    ];
+    for (params, want) in cases {
+        let got = load_error(params);
+        assert!(
+            got.starts_with(want.as_str()),
+            "for:\n{params}\nwant: {want}\ngot:  {got}"
+        );
+    }
+    // A gate named like the key: the position is the key's line, not the section header's.
+    let text = load_error_text("skip = [3]\n")
+        .replace("gates = [\"p\"]", "gates = [\"skip\"]")
+        .replace("[gate.p]", "[gate.skip]")
+        .replace("[gate.p.params]", "[gate.skip.params]");
+    let got = gates::load::load_str(&text, Path::new("ci/t.toml"), Path::new("."))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        got.starts_with(
+            "ci/t.toml:17:1: gate `skip`: invalid params for check `route-probe`: skip[0]: "
+        ),
+        "{got}"
+    );
+    // The forms that load: a plain id and an id with its reason; headers of any case.
+    for ok in [
+        "skip = [\"rpc-get-external\", { cell = \"rpc-post-external\", reason = \"why\" }]\n",
+        "first_party = { headers = { X-Rawr-Caller-Surface = \"first-party\", x-rawr-session-auth = \"verified\" } }\n",
+    ] {
+        let text = load_error_text(ok);
+        assert!(
+            gates::load::load_str(&text, Path::new("ci/t.toml"), Path::new(".")).is_ok(),
+            "{ok}"
+        );
+    }
+}
+
+/// A pipeline with one route-probe gate whose params table ends with `params` (line 17 on).
+fn load_error_text(params: &str) -> String {
+    format!(
+        "[target]\nrepo = \".\"\npass_root = \"p\"\n[[stage]]\nnumber = 1\ntitle = \"t\"\n[[slice]]\nid = \"A5\"\nstage = 1\ntitle = \"t\"\nowner = \"o\"\ngates = [\"p\"]\n[gate.p]\ncheck = \"route-probe\"\n[gate.p.params]\nbase_url = \"http://127.0.0.1:4317\"\n{params}"
+    )
+}
+
+/// A later phase's pipeline file.
+fn later_pipeline(phase: &str) -> gates::pipeline::Pipeline {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(format!("ci/rawr-hq/phase-{phase}.toml"));
+    gates::load::load_file(&file).unwrap()
+}
+
+/// A later phase's route-probe gate run against a test host: its `start` replaced by the
+/// host's URL, the test host's own orpc and workflow paths, no setup step.
+fn run_later_probe(phase: &str, port: u16) -> GateResult {
+    let mut p = later_pipeline(phase);
+    let g = p.gates.get_mut("route-probe").unwrap();
+    g.setup = None;
+    let gates::pipeline::GateKind::Check { params, .. } = &mut g.kind else {
+        panic!("phase {phase}: route-probe is not a check gate");
+    };
+    assert!(
+        params.remove("start").is_some(),
+        "phase {phase}: the probe starts the host"
+    );
+    params.insert(
+        "base_url".into(),
+        toml::Value::String(format!("http://127.0.0.1:{port}")),
+    );
+    params.insert("orpc_path".into(), "/api/orpc/hq/health".into());
+    params.insert(
+        "workflow_declared".into(),
+        toml::Value::Array(vec!["/api/workflows/support".into()]),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let g = &p.gates["route-probe"];
+    executor::run_gate(
+        &p,
+        g,
+        dir.path(),
+        &dir.path().join("pass"),
+        &AtomicBool::new(false),
+        None,
+    )
+}
+
+#[test]
+fn the_later_pipelines_probe_first_party_with_the_session_assertion_and_name_spoofs() {
+    // Each later phase runs the probe on the slice where its acceptance gates speak of the
+    // host's routes, with the same params (docs/later-phases.md, "The route probe").
+    let slices = [
+        ("b", "B0"),
+        ("c", "C1"),
+        ("d", "D3"),
+        ("e", "E1"),
+        ("f", "F1"),
+    ];
+    let reference = start_host(Bug::SessionEvidence);
+    let heuristics = start_host(Bug::SessionHeuristics);
+    let mut first: Option<toml::Value> = None;
+    for (phase, slice) in slices {
+        let p = later_pipeline(phase);
+        let holders: Vec<&str> = p
+            .slices
+            .iter()
+            .filter(|s| s.gates.iter().any(|g| g == "route-probe"))
+            .map(|s| s.id.as_str())
+            .collect();
+        assert_eq!(holders, [slice], "phase {phase}");
+        let gates::pipeline::GateKind::Check { params, .. } = &p.gates["route-probe"].kind else {
+            panic!("phase {phase}");
+        };
+        // Against a host that decides /rpc as the later host does: every cell as expected.
+        let r = run_later_probe(phase, reference.port);
+        assert_eq!(
+            r.status,
+            Status::Passed,
+            "phase {phase}: {:#?}",
+            messages(&r)
+        );
+        assert!(
+            summary_note(&r).contains(": 30 as expected, 0 not;"),
+            "phase {phase}: {:?}",
+            r.notes
+        );
+        let params = toml::Value::Table(params.clone());
+        match &first {
+            None => first = Some(params),
+            Some(f) => assert_eq!(&params, f, "phase {phase}'s probe differs from phase b's"),
+        }
+    }
+    // Against B0's host before the HIGH-01 fix: the two heuristics are named.
+    let r = run_later_probe("b", heuristics.port);
+    assert_eq!(
+        messages(&r),
+        vec![
+            (
+                "route-probe-unexpected-status".to_string(),
+                "cell `rpc-post-first-party-session-cookie`: unlabeled POST /rpc/coordination/listWorkflows with cookie: rawr-session=probe, x-rawr-caller-surface: first-party: expected rejected (401/403), got 200".to_string()
+            ),
+            (
+                "route-probe-unexpected-status".to_string(),
+                "cell `rpc-post-trusted-service-bearer`: unlabeled POST /rpc/coordination/listWorkflows with authorization: bearer svc_probe, x-rawr-caller-surface: trusted-service: expected rejected (401/403), got 200".to_string()
+            ),
+        ]
     );
 }

@@ -136,7 +136,8 @@ enum Cmd {
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
         /// Judge this existing test report instead of running the gate's command (gates
-        /// whose check is `harness-matrix` or `instance-isolation`); prints the report's age and revision.
+        /// whose check is `harness-matrix`, `instance-isolation` or `observability-contract`);
+        /// prints the report's age and revision.
         #[arg(long, value_name = "FILE")]
         report: Option<PathBuf>,
         /// Also write the findings as SARIF 2.1.0.
@@ -1308,13 +1309,13 @@ fn gate(
     let id = g.id.as_str();
     let repo = target_repo(&p, repo)?;
     if report_file.is_some()
-        && g.kind
+        && !g
+            .kind
             .check_name()
-            .and_then(gates::checks::harness_matrix::flavor_of)
-            .is_none()
+            .is_some_and(gates::checks::judges_a_report)
     {
         anyhow::bail!(
-            "gate `{id}` does not judge a test report (--report works with gates whose check is `harness-matrix` or `instance-isolation`)"
+            "gate `{id}` does not judge a test report (--report works with gates whose check is `harness-matrix`, `instance-isolation` or `observability-contract`)"
         );
     }
     if let Some(file) = report_file {
@@ -1328,7 +1329,7 @@ fn gate(
     check_output_paths(&p, &repo, &[("--sarif", sarif)], &inputs)?;
     let outputs = check_outputs(&[("--sarif", sarif)])?;
     let mut r = match report_file {
-        Some(file) => gates::checks::harness_matrix::judge_existing_result(g, &repo, file),
+        Some(file) => gates::checks::judge_report(g, &repo, file),
         None => {
             let interrupt = run::interrupt::flag();
             // On a terminal, a live line while the gate runs (a test-suite run takes a while).

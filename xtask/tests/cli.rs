@@ -930,3 +930,37 @@ params = { mode = "enforce", surfaces = ["src/**/*.ts"], keys = ["templateRole"]
     std::fs::write(repo.join("src/a.ts"), "export const m = { role: 1 };\n").unwrap();
     assert_eq!(tree_state(&repo), before);
 }
+
+#[test]
+fn a_bad_route_probe_param_is_exit_2_at_its_position_before_any_gate_runs() {
+    let ws = Ws::new(
+        r#"[[stage]]
+number = 1
+title = "Work"
+
+[[slice]]
+id = "B0"
+stage = 1
+title = "probe"
+owner = "agent-1"
+gates = ["route-probe"]
+
+[gate.route-probe]
+check = "route-probe"
+
+[gate.route-probe.params]
+base_url = "http://127.0.0.1:4317"
+first_party = { headers = { x-rawr-caller-surface = "first-party", x-rawr-session-auth = "verified" } }
+skip = [
+  { cell = "rpc-get-external" },
+]
+"#,
+    );
+    let (code, stdout, stderr) = ws.run(&["run", "--only", "route-probe"]);
+    assert_eq!(code, 2, "{stdout}");
+    assert_eq!(stdout, "");
+    assert!(
+        stderr.contains("ci/phase-a.toml:22:1: gate `route-probe`: invalid params for check `route-probe`: skip[0]: cell `rpc-get-external` has no `reason`; say why it is not probed (it is printed), or give the cell id alone"),
+        "{stderr}"
+    );
+}

@@ -78,6 +78,60 @@ fn the_observability_gate_judges_the_packages_tests_in_the_suite_run() {
         )
     );
 
+    // The same run's report named on the command line: the same verdict, without a run; a
+    // report that is not there cannot be judged.
+    let kept = tmp.path().join("vitest.json");
+    std::fs::copy(repo.join(".git/rawr-gates/harness/vitest.json"), &kept).unwrap();
+    let judged = |report: &Path| {
+        let out = xtask()
+            .args([
+                "gate",
+                "observability-contract",
+                "--format",
+                "json",
+                "--repo",
+            ])
+            .arg(&repo)
+            .arg("--report")
+            .arg(report)
+            .output()
+            .unwrap();
+        let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let rules: Vec<String> = r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                format!(
+                    "{} {}:{}:{}",
+                    f["rule"].as_str().unwrap(),
+                    f["path"].as_str().unwrap(),
+                    f["line"],
+                    f["col"]
+                )
+            })
+            .collect();
+        (out.status.code(), rules)
+    };
+    assert_eq!(
+        judged(&kept),
+        (
+            Some(1),
+            vec![format!("observability-test-failed {TEST_FILE}:5:3")]
+        )
+    );
+    let absent = tmp.path().join("absent.json");
+    assert_eq!(
+        judged(&absent),
+        (
+            Some(1),
+            vec![format!(
+                "observability-report-unreadable {}:0:0",
+                absent.display()
+            )]
+        )
+    );
+
     // Its tests skipped.
     std::fs::write(repo.join(TEST_FILE), &original).unwrap();
     edit(

@@ -57,3 +57,59 @@ fn every_packet_gate_name_is_listed_and_runs() {
     let out = xtask().args(["gate", "no-such-gate"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// The packet's names select their gates wherever a gate is named: `run --only` and
+/// `history --gates` take an alias as the gate it names.
+#[test]
+fn an_alias_selects_its_gate_in_run_and_history() {
+    use crate::support::{copy_dir, git, workspace};
+    let out = xtask()
+        .args(["run", "--only", "docs-sync-cleanup", "--format", "json"])
+        .output()
+        .unwrap();
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("{e}: {}", String::from_utf8_lossy(&out.stderr));
+    });
+    let ids: Vec<&str> = r["gates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["docs-cleanup"], "{r}");
+    assert_eq!(out.status.code(), Some(0));
+
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("hq");
+    copy_dir(&workspace().join("examples/hq"), &repo);
+    git(&repo, &["init", "-q", "-b", "main"]);
+    git(&repo, &["add", "-A"]);
+    git(&repo, &["commit", "-q", "-m", "example"]);
+    let out = xtask()
+        .args([
+            "history",
+            "--gates",
+            "manifest-smoke-completion,docs-sync-cleanup",
+            "--format",
+            "json",
+            "--repo",
+        ])
+        .arg(&repo)
+        .arg("HEAD")
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("{e}: {}", String::from_utf8_lossy(&out.stderr));
+    });
+    assert_eq!(
+        v["gates"],
+        serde_json::json!(["manifest-smoke", "docs-cleanup"])
+    );
+    // An unknown name is still an error naming it.
+    let out = xtask()
+        .args(["run", "--only", "no-such-gate"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no-such-gate"));
+}

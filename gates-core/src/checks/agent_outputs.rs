@@ -70,7 +70,8 @@ pub fn def() -> CheckDef {
         name: "agent-outputs",
         summary: "agent finals have the five sections, resolving evidence; cited artifacts exist",
         capabilities: &[Capability::WorkTree],
-        rules: RULES,
+        rules: &[RULES, super::common::EVIDENCE, super::common::DOCUMENT],
+        parts: None,
         aliases: &[],
         validate,
         roles: super::no_roles,
@@ -101,39 +102,9 @@ pub const RULES: &[Rule] = &[
         "it cites files but no line",
         FIX,
     ),
-    error(
-        "evidence-file-missing",
-        "the file does not exist (or is not a file)",
-        FIX,
-    ),
-    error(
-        "evidence-line-out-of-range",
-        "the file is shorter than the cited line, or the range runs backwards",
-        FIX,
-    ),
-    error(
-        "evidence-outside-repo",
-        "absolute path under no known prefix, `..` escaping the target, or a symlink leading out",
-        FIX,
-    ),
-    error(
-        "cited-artifact-missing",
-        "a file a closure document cites does not exist",
-        FIX,
-    ),
-    error(
-        "cited-artifact-outside-repo",
-        "a file a closure document cites lies outside the target",
-        FIX,
-    ),
     warning(
         "evidence-deleted-by-cleanup",
         "the file is an agent's plan, scratchpad or draft, gone, listed under a Deleted heading of the cleanup manifest, and a final of the same agent is in the pass root: the runbook deletes exactly these once the final exists. A final, a closure output, a file the manifest does not list, or one whose agent has no final stays `evidence-file-missing`",
-        FIX,
-    ),
-    error(
-        "document-not-utf8",
-        "a document the check reads is not UTF-8 text",
         FIX,
     ),
 ];
@@ -216,7 +187,10 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
         // A disposition's `path:line` evidence is judged by its own gate (the closure
         // gates); here only the files it cites.
         let anchors = !dispositions.contains(&d.as_str());
-        check_citations(&rel, &text, &mut resolver, &mut out.findings, anchors);
+        let mut found = Vec::new();
+        check_citations(&rel, &text, &mut resolver, &mut found, anchors);
+        super::closure::history_citations(ctx, &mut found);
+        out.findings.extend(found);
     }
     Ok(out)
 }

@@ -108,7 +108,8 @@ pub fn def() -> CheckDef {
         name: "closure",
         summary: "a review or structural disposition has no open blocking/high finding, complete deferrals, resolving evidence, an approve decision",
         capabilities: &[Capability::WorkTree, Capability::Commit],
-        rules: RULES,
+        rules: &[RULES, super::common::EVIDENCE, super::common::DOCUMENT],
+        parts: None,
         aliases: &[
             Alias {
                 name: "review-closure",
@@ -407,33 +408,7 @@ fn run(ctx: &CheckCtx, default_doc: &str) -> Result<CheckOutput, GateError> {
         super::evidence_resolver(ctx, &p.worktree_prefixes).with_bases(&doc_dir, &packet);
     let vocab = p.decisions.clone().unwrap_or_default();
     let mut d = disposition::check_with(&rel, &text, &mut resolver, &vocab);
-    // A disposition written before the cleanup cites its sources, which the cleanup then
-    // deletes as superseded: the files the phase's cleanup manifest deletes, by name.
-    let deleted: Vec<String> = ctx
-        .pipeline
-        .documents
-        .file(crate::pipeline::Role::Cleanup)
-        .map(|m| crate::artifacts::cleanup::deletions(ctx.pass_root, &pass_rel, m))
-        .unwrap_or_default()
-        .into_iter()
-        .map(|e| e.path.rsplit('/').next().unwrap_or(&e.path).to_string())
-        .collect();
-    for f in d.findings.iter_mut() {
-        let cited = f
-            .message
-            .strip_prefix("cites `")
-            .and_then(|m| m.split('`').next())
-            .unwrap_or("");
-        let name = cited.rsplit('/').next().unwrap_or(cited);
-        if f.rule == "cited-artifact-missing" && deleted.iter().any(|x| x == name) {
-            f.rule = "cited-artifact-deleted-by-cleanup".into();
-            f.severity = crate::finding::Severity::Warning;
-            f.message = format!(
-                "{} (the phase's cleanup manifest deletes it as superseded: the citation is history)",
-                f.message
-            );
-        }
-    }
+    history_citations(ctx, &mut d.findings);
     let open = d.items.iter().filter(|i| i.status == "open").count();
     out.notes.push(format!(
         "{rel}: {} finding(s), {open} open; decision: {}",
@@ -501,31 +476,6 @@ pub const RULES: &[Rule] = &[
         "a table finding without any anchor",
         FIX,
     ),
-    error(
-        "evidence-file-missing",
-        "the file does not exist (or is not a file)",
-        FIX,
-    ),
-    error(
-        "evidence-line-out-of-range",
-        "the file is shorter than the cited line, or the range runs backwards",
-        FIX,
-    ),
-    error(
-        "evidence-outside-repo",
-        "absolute path under no known prefix, `..` escaping the target, or a symlink leading out",
-        FIX,
-    ),
-    error(
-        "cited-artifact-missing",
-        "a cited file that does not exist, or lies outside the target",
-        FIX,
-    ),
-    error(
-        "cited-artifact-outside-repo",
-        "a cited file that does not exist, or lies outside the target",
-        FIX,
-    ),
     error("decision-missing", "no decision", FIX),
     error("decision-invalid", "`Decision: x` with another value", FIX),
     error("decision-conflict", "two different decisions", FIX),
@@ -535,12 +485,32 @@ pub const RULES: &[Rule] = &[
         "neither the disposition nor any record document exists",
         FIX,
     ),
-    error(
-        "document-not-utf8",
-        "a document the check reads is not UTF-8 text",
-        FIX,
-    ),
 ];
+
+/// A closure document written before the cleanup cites its sources, which the cleanup then
+/// deletes as superseded: a `cited-artifact-missing` finding for a file the phase's cleanup
+/// manifest deletes (by file name) is the warning `cited-artifact-deleted-by-cleanup`. The
+/// closure gates and `agent-outputs` read the same citations the same way.
+pub fn history_citations(ctx: &CheckCtx, findings: &mut [Finding]) {
+    for f in findings.iter_mut() {
+        if f.rule != "cited-artifact-missing" {
+            continue;
+        }
+        let cited = f
+            .message
+            .strip_prefix("cites `")
+            .and_then(|m| m.split('`').next())
+            .unwrap_or("");
+        if super::cited_deleted_by_cleanup(ctx, cited).is_some() {
+            f.rule = "cited-artifact-deleted-by-cleanup".into();
+            f.severity = crate::finding::Severity::Warning;
+            f.message = format!(
+                "{} (the phase's cleanup manifest deletes it as superseded: the citation is history)",
+                f.message
+            );
+        }
+    }
+}
 
 /// An agent document of another slice that happens to say "structural" in its name
 /// (`AGENT_3_FINAL_F3_STRUCTURAL_EVIDENCE_GATES.md`, `AGENT_7_FINAL_E7_STEWARD_STRUCTURAL_CHECK.md`):

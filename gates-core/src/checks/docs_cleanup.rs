@@ -65,7 +65,8 @@ pub fn def() -> CheckDef {
         name: "docs-cleanup",
         summary: "the cleanup manifest agrees with the tree; no doc links to a deleted path",
         capabilities: &[Capability::WorkTree, Capability::Commit],
-        rules: RULES,
+        rules: &[RULES, super::common::DOCUMENT],
+        parts: None,
         aliases: &[],
         validate,
         roles,
@@ -149,11 +150,6 @@ pub const RULES: &[Rule] = &[
     error(
         "link-to-archived-path",
         "the archive folder is history and is not checked",
-        FIX,
-    ),
-    error(
-        "document-not-utf8",
-        "a document the check reads is not UTF-8 text",
         FIX,
     ),
 ];

@@ -22,7 +22,9 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::checks::{Capability, CheckCtx, CheckDef, CheckOutput, ParamError, Rule, parse_params};
+use crate::checks::{
+    Capability, CheckCtx, CheckDef, CheckOutput, ParamError, Rule, error, parse_params,
+};
 use crate::error::GateError;
 use crate::finding::Finding;
 use crate::fs::source::{self, SourceFile};
@@ -100,7 +102,8 @@ pub fn def() -> CheckDef {
         name: "metadata-contract",
         summary: "plugin manifests carry rawr.kind (matching their root) and rawr.capability, no legacy keys, no duplicate identities",
         capabilities: &[Capability::WorkTree],
-        rules: RULES,
+        rules: &[RULES, super::common::SOURCES],
+        parts: None,
         aliases: &[],
         validate,
         roles: super::no_roles,
@@ -108,8 +111,75 @@ pub fn def() -> CheckDef {
     }
 }
 
+const FIX: &str = "edit the named manifest at the reported position: add the missing field, delete the legacy key, make the kind match the directory the plugin lives in, or give the duplicate plugin its own capability";
+
 /// Every rule of the metadata-contract check.
-pub const RULES: &[Rule] = &[];
+pub const RULES: &[Rule] = &[
+    error(
+        "manifest-unreadable",
+        "a plugin manifest cannot be read as text: a symlink loop, a link out of the target, not a regular file, over the size cap, binary or not UTF-8",
+        "make the manifest a regular UTF-8 JSON file of the plugin",
+    ),
+    error(
+        "manifest-bom",
+        "the manifest starts with a byte order mark, which `JSON.parse` rejects",
+        "save the file as UTF-8 without BOM",
+    ),
+    error(
+        "manifest-syntax",
+        "the manifest is not valid JSON",
+        "fix the JSON at the position given",
+    ),
+    error(
+        "duplicate-key",
+        "a key repeats in one object of the manifest (`JSON.parse` keeps only the last)",
+        "keep one of the two keys",
+    ),
+    error(
+        "manifest-not-object",
+        "the manifest is not a JSON object",
+        FIX,
+    ),
+    error(
+        "missing-rawr",
+        "the manifest has no `rawr` member",
+        "add \"rawr\": { \"kind\": \"<kind of its root>\", \"capability\": \"<name>\" }",
+    ),
+    error("rawr-not-object", "`rawr` is not an object", FIX),
+    error("missing-kind", "`rawr.kind` is missing", FIX),
+    error(
+        "invalid-kind",
+        "`rawr.kind` is not a string, or not one of the kinds of the configured roots",
+        FIX,
+    ),
+    error(
+        "kind-root-mismatch",
+        "`rawr.kind` is a known kind, but not the one the plugin's discovery root requires",
+        FIX,
+    ),
+    error("missing-capability", "`rawr.capability` is missing", FIX),
+    error("blank-capability", "`rawr.capability` is blank", FIX),
+    error(
+        "invalid-capability",
+        "`rawr.capability` is not a string",
+        FIX,
+    ),
+    error(
+        "forbidden-legacy-key",
+        "a forbidden legacy key (`templateRole`, `channel`, `publishTier`, `published` by default) anywhere under `rawr`, arrays included",
+        "delete it; runtime identity is rawr.kind + rawr.capability",
+    ),
+    error(
+        "duplicate-identity",
+        "two plugins claim the same `rawr.kind` + `rawr.capability` (reported at each later claim)",
+        "each plugin needs its own rawr.kind + rawr.capability",
+    ),
+    error(
+        "no-plugins",
+        "no plugin manifest is found under the discovery roots (a wrong `plugins_dir`, roots or target would otherwise look green)",
+        "check the gate's `plugins_dir` and `roots` and the target repository",
+    ),
+];
 
 fn validate(t: &toml::Table) -> Result<(), ParamError> {
     let p: Params = parse_params(t)?;

@@ -77,7 +77,8 @@ pub fn def() -> CheckDef {
         name: "observability-contract",
         summary: "the observability package's tests ran in the suite run and passed",
         capabilities: &[Capability::WorkTree, Capability::CommandOutcome],
-        rules: RULES,
+        rules: &[RULES],
+        parts: None,
         aliases: &[],
         validate,
         roles: super::no_roles,
@@ -283,6 +284,62 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
         }
     };
     judge(ctx.repo, &cwd, &package, &test_file, &run, &mut out);
+    Ok(out)
+}
+
+/// Judges a test report named on the command line (`cargo xtask gate <id> --report FILE`)
+/// instead of running the gate's command: the same judgement, on that file.
+pub fn judge_existing(
+    gate: &crate::pipeline::Gate,
+    repo: &Path,
+    report: &Path,
+) -> Result<CheckOutput, GateError> {
+    let table = gate.kind.params().cloned().unwrap_or_default();
+    let params: Params = parse_params(&table)
+        .map_err(|e| GateError::msg(format!("invalid params: {}", e.message)))?;
+    let declared = gate
+        .kind
+        .command()
+        .and_then(|c| c.report.as_ref())
+        .map(|r| r.format.clone());
+    let format = params
+        .report_format
+        .as_deref()
+        .or(declared.as_deref())
+        .and_then(ReportFormat::parse);
+    let cwd = match gate.kind.command() {
+        Some(s) => resolve_inside(repo, &s.cwd.to_string_lossy())?,
+        None => repo.to_path_buf(),
+    };
+    let mut out = CheckOutput::default();
+    let shown = report.display().to_string();
+    let run = match testreport::read(report, format) {
+        Ok(r) => r,
+        Err(e) => {
+            let message = if report.exists() {
+                format!("{shown} {}", e.message)
+            } else {
+                format!("{shown} does not exist")
+            };
+            out.findings.push(Finding::error(
+                "observability-report-unreadable",
+                shown,
+                e.line,
+                e.col,
+                message,
+            ));
+            return Ok(out);
+        }
+    };
+    out.notes.push(format!("judged the test report {shown}"));
+    judge(
+        repo,
+        &cwd,
+        &params.package(),
+        &params.test_file(),
+        &run,
+        &mut out,
+    );
     Ok(out)
 }
 

@@ -78,7 +78,8 @@ pub fn def() -> CheckDef {
         name: "orchestrator-artifacts",
         summary: "Stage 0: the orchestrator plan (verbatim, checksum intact) and the append-only scratchpad exist",
         capabilities: &[Capability::WorkTree, Capability::Commit],
-        rules: RULES,
+        rules: &[RULES, super::common::DOCUMENT],
+        parts: None,
         aliases: &[],
         validate,
         roles: super::no_roles,
@@ -153,11 +154,6 @@ pub const RULES: &[Rule] = &[
         "team-prep-order-unclear",
         "the order of team prep and the first implementation commit cannot be told",
         "date the team-prep entry (UTC) so its order against the first implementation commit shows",
-    ),
-    error(
-        "document-not-utf8",
-        "the plan or the scratchpad is not UTF-8 text",
-        FIX,
     ),
 ];
 
@@ -272,7 +268,7 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
     let sp_path = super::resolve_inside(ctx.pass_root, &documents.scratchpad)?;
     match crate::fs::careful::read_document_bytes(&sp_path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            match deleted_by_cleanup(ctx, &pass_rel, &documents.scratchpad) {
+            match super::deleted_by_cleanup(ctx, &documents.scratchpad) {
                 // The later runbooks' cleanup deletes scratchpads once the phase's closure
                 // documents exist: gone as the phase's own manifest says is not missing.
                 Some((manifest, line)) => out.notes.push(format!(
@@ -697,17 +693,4 @@ fn check_history(
         prev = Some((h, show.stdout));
     }
     Ok(())
-}
-
-/// The pipeline's cleanup manifest and the line where it lists `file` (pass-root-relative)
-/// under a deletion, if it does.
-fn deleted_by_cleanup(ctx: &CheckCtx, pass_rel: &str, file: &str) -> Option<(String, u32)> {
-    let manifest = ctx
-        .pipeline
-        .documents
-        .file(crate::pipeline::Role::Cleanup)?;
-    crate::artifacts::cleanup::deletions(ctx.pass_root, pass_rel, manifest)
-        .into_iter()
-        .find(|e| e.path == file)
-        .map(|e| (manifest.to_string(), e.line))
 }

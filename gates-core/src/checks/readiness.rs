@@ -43,7 +43,8 @@ pub fn def() -> CheckDef {
         name: "readiness",
         summary: "the next phase's posture is explicit and consistent with blockers, owners and order",
         capabilities: &[Capability::WorkTree],
-        rules: RULES,
+        rules: &[RULES, super::common::DOCUMENT],
+        parts: None,
         // The check's old name, kept so existing pipelines load.
         aliases: &[Alias {
             name: "phase-b-readiness",
@@ -176,11 +177,6 @@ pub const RULES: &[Rule] = &[
     error(
         "dependency-cycle",
         "a dependency on (or of) a slice outside the order, on a later slice, or on itself",
-        FIX,
-    ),
-    error(
-        "document-not-utf8",
-        "a document the check reads is not UTF-8 text",
         FIX,
     ),
 ];

@@ -3,15 +3,17 @@
 //!
 //! [`load`] reads and validates the file (every error points into it), [`plan`] orders the
 //! slices topologically and groups them into levels, and [`select`] narrows a plan to what
-//! a command line asked for.
+//! a command line asked for. [`check`] is the interface every check implements, since a
+//! loaded gate holds its check's definition.
 
+pub mod check;
 pub mod ci;
 pub mod load;
 pub mod model;
 pub mod plan;
 pub mod select;
 
-pub use load::{Alias, CheckKind, ParamError, load_file_with, load_str_with, no_roles};
+pub use load::{Alias, ParamError, load_file_with, load_str_with, no_roles};
 pub use model::{
     CommandSpec, ConditionalDocument, Documents, Gate, GateKind, Phase, Pipeline, ReportSpec, Role,
     RoleDocument, SetupSpec, Slice, Stage, Target,

@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::check::CheckDef;
+
 /// A place in the pipeline file (1-based).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Pos {
@@ -268,22 +270,32 @@ pub struct SetupSpec {
 #[derive(Clone, Debug)]
 pub enum GateKind {
     /// A built-in check, parameterised from the file.
-    Check { check: String, params: toml::Table },
+    Check {
+        check: &'static CheckDef,
+        params: toml::Table,
+    },
     /// An external command. Passes when it exits 0.
     Command(CommandSpec),
     /// An external command whose outcome (exit status, report file) is judged by a
     /// built-in check, e.g. a test run judged by the harness matrix.
     CommandWithCheck {
         command: CommandSpec,
-        check: String,
+        check: &'static CheckDef,
         params: toml::Table,
     },
 }
 
 impl GateKind {
     pub fn check_name(&self) -> Option<&str> {
+        self.check().map(|c| c.name)
+    }
+
+    /// The built-in check that judges the gate, if any.
+    pub fn check(&self) -> Option<&'static CheckDef> {
         match self {
-            GateKind::Check { check, .. } | GateKind::CommandWithCheck { check, .. } => Some(check),
+            GateKind::Check { check, .. } | GateKind::CommandWithCheck { check, .. } => {
+                Some(*check)
+            }
             GateKind::Command(_) => None,
         }
     }
@@ -332,7 +344,7 @@ impl Pipeline {
             | GateKind::CommandWithCheck {
                 check: c, params, ..
             } = &mut g.kind
-                && c == check
+                && c.name == check
             {
                 params.insert(key.into(), toml::Value::String(value.into()));
             }

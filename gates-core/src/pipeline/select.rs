@@ -102,8 +102,9 @@ pub fn select(p: &Pipeline, a: &SelectArgs) -> Result<Selection, String> {
         for id in &a.only {
             if p.slice(id).is_some() {
                 want_slices.insert(id.clone());
-            } else if p.gates.contains_key(id) {
-                want_gates.insert(id.clone());
+            } else if let Some(g) = p.gate_named(id) {
+                // A gate's id or one of its `aliases` (the packet's name for it).
+                want_gates.insert(g.id.clone());
             } else {
                 return Err(unknown(p, id));
             }

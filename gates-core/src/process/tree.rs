@@ -256,10 +256,25 @@ mod linux {
     }
 
     /// Whether the environment `pid` started with holds exactly `entry` (`NAME=value`).
-    fn carries(pid: u32, entry: &[u8]) -> bool {
-        std::fs::read(format!("/proc/{pid}/environ"))
-            .map(|env| env.split(|&b| b == 0).any(|e| e == entry))
-            .unwrap_or(false)
+    ///
+    /// While a process is in `execve` its environment reads empty for a moment (the new
+    /// program's is not mapped yet): a gate's daemon that `exec`s as the gate ends
+    /// (`sh -c '…; exec sleep 300'`) would be missed and outlive it. An orphan re-parented to
+    /// the tool (`ppid == ours`: only a gate's commands leave those) whose environment reads
+    /// empty is read again until it is not, for a short while.
+    fn carries(p: &Proc, ours: u32, entry: &[u8]) -> bool {
+        let read = || std::fs::read(format!("/proc/{}/environ", p.pid)).ok();
+        let mut env = read();
+        if p.ppid == ours {
+            for _ in 0..50 {
+                if env.as_ref().is_some_and(|e| !e.is_empty()) || !alive(p.pid) {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(2));
+                env = read();
+            }
+        }
+        env.is_some_and(|env| env.split(|&b| b == 0).any(|e| e == entry))
     }
 
     /// The live members of `scope`: its process group, every process carrying its variable
@@ -273,7 +288,7 @@ mod linux {
         let mut set: HashSet<u32> = table
             .iter()
             .filter(|p| {
-                p.pgrp == scope.leader || (p.start >= scope.start && carries(p.pid, &entry))
+                p.pgrp == scope.leader || (p.start >= scope.start && carries(p, ours, &entry))
             })
             .map(|p| p.pid)
             .collect();

@@ -14,15 +14,18 @@
 //! contract tests together: an alias to any one of the gates that judge those parts would
 //! pass where the packet's gate fails.
 //!
+//! **Rules.** None of its own: each finding keeps the rule its part's check declares, and is
+//! looked up in that check's table (docs/rules.md lists them under each check).
+//!
 //! **How to fix.** Fix what each part's findings say; each part's gate (or check) documents
 //! its own rules.
 
 use serde::Deserialize;
 
-use super::{Capability, CheckCtx, CheckDef, CheckOutput, ParamError, Rule, parse_params};
+use super::{Capability, CheckCtx, CheckDef, CheckOutput, ParamError, parse_params};
 use crate::error::GateError;
 use crate::finding::Severity;
-use crate::pipeline::CommandSpec;
+use crate::pipeline::{CommandSpec, Pipeline};
 
 /// This check's name, which no part may name (a conjunction of conjunctions is one).
 const NAME: &str = "all-of";
@@ -60,9 +63,13 @@ pub fn def() -> CheckDef {
     CheckDef {
         name: NAME,
         summary: "every part (another gate, or a check with params) passes: a gate that is a conjunction",
-        // What its parts read; the parts' own checks declare their rules.
+        // What its parts read.
         capabilities: &[Capability::WorkTree, Capability::RunRecord],
-        rules: RULES,
+        // It reports no finding of its own: every finding is a part's, under the rule the
+        // part's check declares, and is looked up there (`parts`: the executor's assertion,
+        // SARIF `rules` and docs/rules.md all go through `CheckDef::finding_rule`).
+        rules: &[],
+        parts: Some(parts),
         aliases: &[],
         validate,
         roles: super::no_roles,
@@ -70,8 +77,21 @@ pub fn def() -> CheckDef {
     }
 }
 
-/// The all-of check reports its parts' findings, under their own rules.
-pub const RULES: &[Rule] = &[];
+/// The checks of a gate's parts: the check of a part's gate, or the part's own check. A part
+/// the pipeline does not resolve is left out (the run refuses it before any finding).
+fn parts(table: &toml::Table, pipeline: &Pipeline) -> Vec<&'static CheckDef> {
+    let Ok(p) = parse_params::<Params>(table) else {
+        return Vec::new();
+    };
+    p.parts
+        .iter()
+        .filter_map(|part| match (&part.gate, &part.check) {
+            (Some(id), _) => pipeline.gates.get(id).and_then(|g| g.kind.check()),
+            (None, Some(c)) => super::find(c),
+            (None, None) => None,
+        })
+        .collect()
+}
 
 fn bad(message: String) -> Result<(), ParamError> {
     Err(ParamError {

@@ -25,7 +25,8 @@
 use serde::Deserialize;
 
 use crate::checks::{
-    Capability, CheckCtx, CheckDef, CheckOutput, ParamError, Rule, no_roles, parse_params,
+    Capability, CheckCtx, CheckDef, CheckOutput, ParamError, Rule, common, error, no_roles,
+    parse_params,
 };
 use crate::error::GateError;
 use crate::finding::Finding;
@@ -58,7 +59,14 @@ pub fn def() -> CheckDef {
         name: "discovery-roots",
         summary: "each discovery implementation builds scan paths for all five plugin roots",
         capabilities: &[Capability::WorkTree],
-        rules: RULES,
+        rules: &[
+            RULES,
+            common::DISCOVERY,
+            common::FORWARDING,
+            common::SOURCES,
+            common::SYNTAX,
+        ],
+        parts: None,
         aliases: &[],
         roles: no_roles,
         validate,
@@ -66,8 +74,21 @@ pub fn def() -> CheckDef {
     }
 }
 
+const FIX: &str = "build the scan paths from the full list of roots (ideally the shared contract's constant) in the reported implementation";
+
 /// Every rule of the discovery-roots check.
-pub const RULES: &[Rule] = &[];
+pub const RULES: &[Rule] = &[
+    error(
+        "no-scan-path",
+        "a discovery implementation, with the modules it forwards to, builds no plugin scan path at all",
+        "build the scan paths as `path.join(workspaceRoot, \"plugins\", root)` over every root",
+    ),
+    error(
+        "missing-discovery-roots",
+        "the scan paths a discovery implementation builds (their roots evaluated statically) do not cover every configured root; a constant listing the roots that never reaches a scan path does not count",
+        FIX,
+    ),
+];
 
 fn validate(t: &toml::Table) -> Result<(), ParamError> {
     let p: Params = parse_params(t)?;

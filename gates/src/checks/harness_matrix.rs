@@ -49,7 +49,8 @@ use std::time::{Duration, SystemTime};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Capability, CheckCtx, CheckDef, CheckOutput, ParamError, Rule, no_roles, parse_params,
+    Capability, CheckCtx, CheckDef, CheckOutput, ParamError, Rule, error, no_roles, parse_params,
+    warning,
 };
 use crate::error::GateError;
 use crate::finding::{Finding, Severity};
@@ -320,7 +321,8 @@ pub fn def() -> CheckDef {
         name: "harness-matrix",
         summary: "required suite IDs and negative assertions were executed by the runner and passed",
         capabilities: &[Capability::WorkTree, Capability::CommandOutcome],
-        rules: RULES,
+        rules: &[RULES],
+        parts: None,
         aliases: &[],
         roles: no_roles,
         validate,
@@ -328,8 +330,94 @@ pub fn def() -> CheckDef {
     }
 }
 
-/// Every rule of the harness-matrix check.
-pub const RULES: &[Rule] = &[];
+const NOT_RUN_FIX: &str = "carry the ID in a case that an executed test drives (an ID field of a case the test sends, invokes or passes to the code under test), or name an executed test after it, in a file the runner includes";
+const SKIP_FIX: &str = "remove `.skip`/`.todo`/`skipIf` (or the ignore mark) and make the test run";
+const REPORT_FIX: &str = "make the gate's command write the runner's own report (vitest `--reporter=json --outputFile`, JUnit) at the path the gate reads, on every run";
+
+/// Every rule of the harness-matrix check, and of instance-isolation (the same judgement
+/// with other defaults). One per outcome of a requirement (`Outcome::rule`), and the report's.
+pub const RULES: &[Rule] = &[
+    error(
+        "harness-missing",
+        "no executed test carries the requirement, and no test source names it",
+        NOT_RUN_FIX,
+    ),
+    error(
+        "harness-declared-only",
+        "the requirement is named only where nothing runs it: a constant, a comment, a case no executed test drives, or a test the runner did not run (filtered out, its file did not run)",
+        NOT_RUN_FIX,
+    ),
+    error(
+        "harness-skipped",
+        "every test carrying the requirement was skipped (`.skip`, `skipIf`, ignored), or the case's static skip means it did not run",
+        SKIP_FIX,
+    ),
+    error(
+        "harness-todo",
+        "the tests carrying the requirement are todo placeholders",
+        SKIP_FIX,
+    ),
+    error(
+        "harness-zero-tests",
+        "the suite carrying the requirement declares no test",
+        "add at least one test to the suite",
+    ),
+    error(
+        "harness-failed",
+        "a test carrying the requirement failed (a test declared with `.fails` that the runner reports passed counts as failed)",
+        "make the failing test pass; the gate reads the runner's own report",
+    ),
+    error(
+        "harness-undecidable",
+        "a test may execute the case carrying the requirement, but narrows its case table with something the gate cannot evaluate",
+        "iterate the case table directly, or narrow it with a `.filter` on the cases' literal fields (e.g. `c.kind === \"http\"`) the gate can evaluate",
+    ),
+    warning(
+        "harness-partially-skipped",
+        "the requirement passed, but some of the tests carrying it were skipped or todo",
+        SKIP_FIX,
+    ),
+    error(
+        "harness-test-failed",
+        "a failing test carries none of the requirements (`fail_on_other_failures`, on by default for harness-matrix)",
+        "make the failing test pass, or set `fail_on_other_failures = false` when other gates judge it",
+    ),
+    error(
+        "harness-file-failed",
+        "a test file failed before running its tests (an import or setup error)",
+        "fix the error the runner reports for the file",
+    ),
+    error(
+        "harness-runner-failed",
+        "the runner exited unsuccessfully although its report shows no failure",
+        "read the runner's output (in the finding's help and the log the notes name): a crash after the report, a coverage threshold, an unhandled error",
+    ),
+    error(
+        "harness-report-missing",
+        "the runner wrote no report where the gate reads it, so nothing can be judged",
+        REPORT_FIX,
+    ),
+    error(
+        "harness-report-unreadable",
+        "the report (or the `nextest_list` file) is not a vitest JSON, JUnit or nextest list the gate can read",
+        REPORT_FIX,
+    ),
+    error(
+        "harness-report-stale",
+        "the report is an earlier run's: older than the gate's command, or a vitest report whose run started before the command did",
+        REPORT_FIX,
+    ),
+    error(
+        "harness-list-failed",
+        "the `nextest_list_command` failed or did not finish, so the tests the target declares are unknown",
+        "make the list command (`cargo nextest list --message-format json`) succeed in the gate command's directory",
+    ),
+    warning(
+        "syntax-error",
+        "a test source does not parse, so it cannot explain a requirement the report lacks (the report still decides)",
+        "fix the syntax error at the position given",
+    ),
+];
 
 /// A6's gate: the same judgement with the instance-isolation defaults.
 pub fn instance_isolation_def() -> CheckDef {
@@ -337,16 +425,14 @@ pub fn instance_isolation_def() -> CheckDef {
         name: "instance-isolation",
         summary: "the instance-local canonical root assertions of both install-state packages ran and passed",
         capabilities: &[Capability::WorkTree, Capability::CommandOutcome],
-        rules: II_RULES,
+        rules: &[RULES],
+        parts: None,
         aliases: &[],
         roles: no_roles,
         validate: validate_ii,
         run: run_ii,
     }
 }
-
-/// Every rule of the instance-isolation check.
-pub const II_RULES: &[Rule] = &[];
 
 fn validate(table: &toml::Table) -> Result<(), ParamError> {
     validate_as(table, Flavor::HarnessMatrix)

@@ -38,7 +38,10 @@ use oxc_ast::ast::{
 use oxc_span::{GetSpan, Span};
 use serde::Deserialize;
 
-use super::{Capability, CheckCtx, CheckDef, CheckOutput, Rule, no_roles, parse_params};
+use super::{
+    Capability, CheckCtx, CheckDef, CheckOutput, Rule, common, error, no_roles, parse_params,
+    warning,
+};
 use crate::error::GateError;
 use crate::finding::{Finding, Severity};
 use crate::repo::calls::{
@@ -64,7 +67,8 @@ pub fn def() -> CheckDef {
         name: "host-composition-guard",
         summary: "real mount order, no /rpc/workflows, signature verified before ingress dispatch, request-scoped context, no stub mounts",
         capabilities: &[Capability::WorkTree],
-        rules: RULES,
+        rules: &[RULES, common::HOST, common::SOURCES, common::SYNTAX],
+        parts: None,
         aliases: &[],
         roles: no_roles,
         validate: |t| parse_params::<Params>(t).map(|_| ()),
@@ -72,8 +76,94 @@ pub fn def() -> CheckDef {
     }
 }
 
+const ORDER_FIX: &str =
+    "register the routes in the contract's order, and give each family a real handler";
+const INGRESS_FIX: &str = "in the /api/inngest handler, verify the signature (HMAC-SHA256 over the raw body and timestamp with the signing key) and return 401 (or throw) when it fails, before calling the runtime handler";
+const CONTEXT_FIX: &str = "call the boundary-context factory inside each handler, once per request, and keep the context in a local of the handler";
+
 /// Every rule of the host-composition-guard check.
-pub const RULES: &[Rule] = &[];
+pub const RULES: &[Rule] = &[
+    warning(
+        "mount-path-unresolved",
+        "a mount's path is computed, so its place in the mount order is not judged",
+        "mount with a literal path, or a constant the gate can read",
+    ),
+    error(
+        "mount-order",
+        "in the order the registration's calls run, a route family is mounted after one the contract puts later (`/api/inngest` → `/api/workflows/*` → {`/rpc`, `/api/orpc/*`})",
+        ORDER_FIX,
+    ),
+    error(
+        "rpc-workflows-mount",
+        "a dedicated `/rpc/workflows` mount (also as `/workflows` on a sub-router mounted under `/rpc`); workflows are served under `/api/workflows/<capability>/*`",
+        "remove the /rpc/workflows mount",
+    ),
+    error(
+        "stub-mount",
+        "a route-family mount whose handler unconditionally answers 404: the family is mounted in name only",
+        ORDER_FIX,
+    ),
+    error(
+        "ingress-mount-missing",
+        "the registration does not mount `/api/inngest`, so its signature guard cannot be shown",
+        "mount /api/inngest in the host's registration",
+    ),
+    error(
+        "ingress-handler-unreadable",
+        "an `/api/inngest` handler (or middleware before it) is not a function the gate can read, so its signature guard cannot be shown",
+        "pass a function (or a factory of the target returning one) as the handler",
+    ),
+    error(
+        "ingress-signature-not-verified",
+        "the `/api/inngest` handler never verifies the Inngest signature: no call computes an HMAC of the request (checking that the header is present is not verification)",
+        INGRESS_FIX,
+    ),
+    error(
+        "ingress-dispatch-before-verification",
+        "the `/api/inngest` handler calls the runtime handler on a path where a failed signature check has not returned or thrown first",
+        INGRESS_FIX,
+    ),
+    error(
+        "ingress-dispatch-not-found",
+        "the `/api/inngest` handler never calls a runtime handler made by the dispatch factories (`serveHandlerFactory`, ... or the gate's `dispatch_functions`)",
+        "dispatch through the manifest's `inngest.serveHandlerFactory`, or name your runtime handler in `dispatch_functions`",
+    ),
+    error(
+        "context-module-missing",
+        "the boundary-context module does not exist",
+        "add the request-scoped boundary-context factory, or set `context_module`",
+    ),
+    error(
+        "context-factory-missing",
+        "the boundary-context module exports no factory (a function named `create…`, or one named in `context_factories`)",
+        "export the boundary-context factory, or name it in `context_factories`",
+    ),
+    error(
+        "context-factory-caches",
+        "a boundary-context factory stores into module state, so requests can share a context",
+        "build a fresh context on every call",
+    ),
+    error(
+        "module-level-request-context",
+        "the boundary-context factory is called at module level, so every request shares the context",
+        CONTEXT_FIX,
+    ),
+    error(
+        "request-context-outside-handler",
+        "the boundary-context factory is called by the registration itself (once per app, while routes are registered), not inside a handler",
+        CONTEXT_FIX,
+    ),
+    error(
+        "request-context-stored-globally",
+        "a boundary context is stored in a module-level binding (or `globalThis`), so requests can see each other's context",
+        CONTEXT_FIX,
+    ),
+    error(
+        "request-context-not-created",
+        "no route handler creates a boundary context with the factory",
+        CONTEXT_FIX,
+    ),
+];
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

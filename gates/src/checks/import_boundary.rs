@@ -30,7 +30,8 @@ use serde::Deserialize;
 
 use crate::checks::discovery_roots::DEFAULT_IMPLEMENTATIONS;
 use crate::checks::{
-    Capability, CheckCtx, CheckDef, CheckOutput, ParamError, Rule, no_roles, parse_params,
+    Capability, CheckCtx, CheckDef, CheckOutput, ParamError, Rule, common, error, no_roles,
+    parse_params,
 };
 use crate::error::GateError;
 use crate::finding::Finding;
@@ -77,7 +78,14 @@ pub fn def() -> CheckDef {
         name: "import-boundary",
         summary: "discovery implementations import the shared manifest contract; no duplicate parser",
         capabilities: &[Capability::WorkTree],
-        rules: RULES,
+        rules: &[
+            RULES,
+            common::DISCOVERY,
+            common::FORWARDING,
+            common::SOURCES,
+            common::SYNTAX,
+        ],
+        parts: None,
         aliases: &[],
         roles: no_roles,
         validate,
@@ -85,8 +93,26 @@ pub fn def() -> CheckDef {
     }
 }
 
+const FIX: &str = "import the contract's parser in the implementation and call it; replace a duplicate read with a call to the contract";
+
 /// Every rule of the import-boundary check.
-pub const RULES: &[Rule] = &[];
+pub const RULES: &[Rule] = &[
+    error(
+        "contract-missing",
+        "the shared manifest parser contract does not exist",
+        "restore the contract module, or name the one the workspace uses in the gate's `contract` param",
+    ),
+    error(
+        "contract-not-imported",
+        "a discovery implementation does not use the shared contract, directly or through what it forwards to: it does not import it, imports it only as types (erased at runtime), imports it without using it, or only re-exports it",
+        FIX,
+    ),
+    error(
+        "duplicate-parser",
+        "a non-archival module other than the contract reads `rawr.kind` and `rawr.capability` of a parsed manifest itself (member access or destructuring); reading only one of them outside the discovery implementations is a validator, named in the notes",
+        FIX,
+    ),
+];
 
 fn validate(t: &toml::Table) -> Result<(), ParamError> {
     let p: Params = parse_params(t)?;

@@ -61,7 +61,8 @@ use oxc_allocator::Allocator;
 use serde::Deserialize;
 
 use super::{
-    Capability, CheckCtx, CheckDef, CheckOutput, ParamError, Rule, no_roles, parse_params,
+    Capability, CheckCtx, CheckDef, CheckOutput, ParamError, Rule, error, no_roles, parse_params,
+    warning,
 };
 use crate::error::GateError;
 use crate::finding::{Finding, Severity};
@@ -77,7 +78,8 @@ pub fn def() -> CheckDef {
         name: "legacy-metadata-guard",
         summary: "structure-aware static guard: the hard-deleted legacy plugin metadata keys are not declared or read on runtime/tooling/scaffold surfaces or active manifests",
         capabilities: &[Capability::WorkTree],
-        rules: RULES,
+        rules: &[RULES, super::common::SOURCES, super::common::SYNTAX],
+        parts: None,
         aliases: &[],
         roles: no_roles,
         validate,
@@ -85,8 +87,77 @@ pub fn def() -> CheckDef {
     }
 }
 
-/// Every rule of the legacy-metadata-guard check.
-pub const RULES: &[Rule] = &[];
+const FIX: &str = "base lifecycle decisions on rawr.kind and rawr.capability and delete the legacy key (from the manifest, the type, the reader); a line that must keep it as a key takes `// rawr-gates: allow(<key>) <reason>`";
+
+/// Every rule of the legacy-metadata-guard check. The key rules and the marker rules are
+/// errors in mode `enforce` and warnings in `report-only`.
+pub const RULES: &[Rule] = &[
+    error(
+        "legacy-key-manifest",
+        "a legacy key anywhere under `rawr` in a JSON manifest (a warning in report-only mode)",
+        "delete the key: plugin identity is rawr.kind + rawr.capability (JSON has no comments, so a manifest cannot carry an allow marker)",
+    ),
+    error(
+        "legacy-key-property",
+        "a legacy key declared as a member of an object literal, class, interface or type literal, enum or JSX element (a warning in report-only mode)",
+        FIX,
+    ),
+    error(
+        "legacy-key-access",
+        "a legacy key read or written through a member access (dot or bracket), an indexed-access type, `in`, or a reflective key argument such as `Object.hasOwn(x, \"channel\")` (a warning in report-only mode)",
+        FIX,
+    ),
+    error(
+        "legacy-key-destructuring",
+        "a legacy key pulled out by destructuring, in a binding or an assignment (a warning in report-only mode)",
+        FIX,
+    ),
+    error(
+        "legacy-key-identifier",
+        "a variable, parameter, function or import named like a legacy key (a warning in report-only mode)",
+        FIX,
+    ),
+    error(
+        "legacy-key-string-mention",
+        "a string or template literal whose text mentions `rawr.<key>` of a legacy key (a warning in report-only mode)",
+        FIX,
+    ),
+    error(
+        "legacy-guard-allow-unknown-key",
+        "an allow marker names no key, or a key the guard does not guard (a warning in report-only mode)",
+        "name one of the gate's `keys` in the marker (`rawr-gates: allow(<key>) <reason>`), or remove it",
+    ),
+    error(
+        "legacy-guard-allow-without-reason",
+        "an allow marker gives no reason (a warning in report-only mode)",
+        "write the reason after the marker: `rawr-gates: allow(<key>) <why this line must keep the key>`",
+    ),
+    warning(
+        "legacy-guard-allow-unused",
+        "an allow marker allows nothing on the line it covers",
+        "remove the marker",
+    ),
+    error(
+        "legacy-guard-missing-surface",
+        "a surface file the gate lists does not exist",
+        "a listed file that is missing is not a pass: restore it, or change the gate's `surfaces` if it moved",
+    ),
+    error(
+        "legacy-guard-link-outside",
+        "a directory the surface globs reach is a symbolic link to a directory outside the repository; the guard does not follow it",
+        "the surfaces must be files of this repository: replace the link, or exclude it if it is archival",
+    ),
+    error(
+        "legacy-guard-unsupported-file",
+        "a surface is neither JSON nor TypeScript/JavaScript, so the guard cannot read it structurally",
+        "list only .json and .ts/.tsx/.mts/.cts/.js/.jsx/.mjs/.cjs surfaces",
+    ),
+    warning(
+        "legacy-guard-no-match",
+        "a surface glob matched no file, so it checks nothing",
+        "check the gate's `surfaces` against the target's layout",
+    ),
+];
 
 /// The forbidden keys of SPEC §2.
 pub const DEFAULT_KEYS: [&str; 4] = ["templateRole", "channel", "publishTier", "published"];

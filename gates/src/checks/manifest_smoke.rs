@@ -30,7 +30,9 @@ use oxc_allocator::Allocator;
 use oxc_ast::ast::{Expression, ObjectExpression};
 use oxc_span::{GetSpan, Span};
 
-use super::{Capability, CheckCtx, CheckDef, CheckOutput, Rule, no_roles, parse_params};
+use super::{
+    Capability, CheckCtx, CheckDef, CheckOutput, Rule, common, error, no_roles, parse_params,
+};
 use crate::error::GateError;
 use crate::finding::Finding;
 use crate::repo::calls::{
@@ -48,7 +50,8 @@ pub fn def() -> CheckDef {
         name: "manifest-smoke",
         summary: "rawr.hq.ts exports rawrHqManifest with every seam; the host mounts the route families and consumes the seams",
         capabilities: &[Capability::WorkTree],
-        rules: RULES,
+        rules: &[RULES, common::HOST, common::SOURCES, common::SYNTAX],
+        parts: None,
         aliases: &[],
         roles: no_roles,
         validate: |t| parse_params::<Params>(t).map(|_| ()),
@@ -56,8 +59,83 @@ pub fn def() -> CheckDef {
     }
 }
 
-/// Every rule of the manifest-smoke check.
-pub const RULES: &[Rule] = &[];
+const FIX: &str = "declare the missing member in `rawrHqManifest`; in the host, import `rawrHqManifest` and pass `rawrHqManifest.<seam>` where the routes are registered instead of composing it yourself";
+const MOUNT_FIX: &str = "mount every route family with a route-registration call that always runs; a constant listing the path is not a mount";
+
+/// Every rule of the manifest-smoke check. "Completion" rules are judged in mode `completion`
+/// only.
+pub const RULES: &[Rule] = &[
+    error(
+        "manifest-missing",
+        "completion: the manifest authority (`rawr.hq.ts`) does not exist",
+        "create the manifest module exporting `rawrHqManifest`, the canonical runtime composition",
+    ),
+    error(
+        "manifest-export-missing",
+        "the manifest module (when it exists) does not export the manifest (`rawrHqManifest`) from a declaration of its own",
+        "export the manifest: `export const rawrHqManifest = { ... }`",
+    ),
+    error(
+        "manifest-not-object",
+        "the exported manifest has no value, or is not an object literal the gate can read (through constants and imports)",
+        "make `rawrHqManifest` an object literal (its members may be imported constants)",
+    ),
+    error(
+        "manifest-seam-missing",
+        "completion: a seam (`orpc.router`, `workflows.capabilities`, `workflows.triggerRouter`, `inngest.bundleFactory`, `inngest.serveHandlerFactory`) is not declared, or an object on its path is not an object literal",
+        FIX,
+    ),
+    error(
+        "capabilities-not-object",
+        "completion: `workflows.capabilities` is not an object literal, or a spread in it hides which capabilities it declares",
+        "declare each capability as a member of the `workflows.capabilities` object literal",
+    ),
+    error(
+        "capability-path-prefix-missing",
+        "completion: a capability is not an object, or declares no `pathPrefix`",
+        "give each capability `{ pathPrefix: \"/api/workflows/<capability>\" }`",
+    ),
+    error(
+        "capability-path-prefix-invalid",
+        "completion: a capability's `pathPrefix` is not a constant string, not `/api/workflows/<segment>` or `/<segment>`, or the same as another capability's",
+        "give each capability its own constant `pathPrefix` of one segment below `/api/workflows`",
+    ),
+    error(
+        "capabilities-empty",
+        "completion: `workflows.capabilities` declares no capability",
+        "declare the workflow capabilities the host serves in `workflows.capabilities`",
+    ),
+    error(
+        "mount-conditional",
+        "a required route family (`/api/inngest`, `/rpc`, `/api/orpc`; in completion also `/api/workflows/*`) is mounted only under a condition: a branch, `&&`/`||`/`?:`, a `catch`, or after an early `return` (a `throw` guard is not a condition)",
+        MOUNT_FIX,
+    ),
+    error(
+        "mount-missing",
+        "no route-registration call the host's registration runs mounts a required route family",
+        MOUNT_FIX,
+    ),
+    error(
+        "manifest-not-imported",
+        "completion: the host does not import the manifest in the modules where it registers routes",
+        "import `rawrHqManifest` from the manifest module in the host's registration",
+    ),
+    error(
+        "seam-not-consumed",
+        "completion: the registration (or what it calls) never reads a seam's member path of the imported manifest",
+        "take the seam from the manifest where the routes are registered",
+    ),
+    error(
+        "host-composes-seam-locally",
+        "completion: the host calls a primitive the manifest composes a seam with (a fallback such as `options.router ?? createOrpcRouter()` counts only when some call reached from the registration omits the seam)",
+        "take the composed seam from `rawrHqManifest` instead of building it in the host",
+    ),
+    error(
+        "capability-routing-not-from-manifest",
+        "completion: the handler of an `/api/workflows/*` mount does not resolve the capability from the manifest's `workflows.capabilities`",
+        "look the capability up in `rawrHqManifest.workflows.capabilities` and answer 404 when it is not declared",
+    ),
+];
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]

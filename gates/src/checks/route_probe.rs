@@ -29,8 +29,15 @@
 //! expect only `allowed`: a route literal elsewhere need not be on that router). The notes
 //! say what was derived.
 //!
+//! **Callers.** A first-party request carries the caller header (`caller_header`, default
+//! `x-rawr-caller-surface: first-party`), or, with `first_party = { headers = {...} }`, exactly
+//! the headers the host takes as first-party evidence (a later host wants a session
+//! assertion beside the label); an external one carries `<caller_header>: external`, an
+//! unlabeled one neither.
+//!
 //! Each cell's expectation can be overridden in the pipeline file (`expect`), cells can be
-//! skipped (`skip`) or added (`cells`). No expectation but an explicit list of codes accepts a
+//! skipped (`skip`, a cell id or `{ cell, reason }`: the reason is printed) or added
+//! (`cells`, with headers of their own). No expectation but an explicit list of codes accepts a
 //! redirect: the probe does not follow it, so a 3xx served nothing. A failing cell's finding names caller, method, path,
 //! what was expected and what came back.
 //!
@@ -111,7 +118,11 @@ struct Params {
     #[serde(default)]
     allow_remote: bool,
     start: Option<StartParams>,
+    /// The header that labels external (and, by default, first-party) callers.
     caller_header: Option<String>,
+    /// How a first-party caller presents itself: the headers every first-party cell sends
+    /// instead of the caller header alone (e.g. the label and the host's session evidence).
+    first_party: Option<FirstParty>,
     rpc_path: Option<String>,
     orpc_path: Option<String>,
     /// Paths under a declared capability, e.g. `/api/workflows/support`.
@@ -128,9 +139,10 @@ struct Params {
     /// Overrides of default cells' expectations, by cell id.
     #[serde(default)]
     expect: BTreeMap<String, Expect>,
-    /// Default cells not to probe.
+    /// Default cells not to probe: a cell id, or `{ cell = "<id>", reason = "<why>" }`
+    /// (read by [`skip_entries`]; the reason is printed).
     #[serde(default)]
-    skip: Vec<String>,
+    skip: Vec<toml::Value>,
     /// Additional cells.
     #[serde(default)]
     cells: Vec<ExtraCell>,
@@ -175,7 +187,119 @@ struct ExtraCell {
     sign: Option<String>,
     #[serde(default)]
     body: Option<String>,
+    /// Headers sent besides the caller's own (a same-named one replaces the caller's).
+    #[serde(default)]
+    headers: BTreeMap<String, String>,
     expect: Expect,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FirstParty {
+    headers: BTreeMap<String, String>,
+}
+
+/// A default cell left out of the probe, and why (printed in the notes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Skip {
+    cell: String,
+    reason: Option<String>,
+}
+
+/// The `skip` list: each entry a cell id or `{ cell = "<id>", reason = "<why>" }`. Cell ids
+/// are checked against the default cells by `validate`.
+fn skip_entries(raw: &[toml::Value]) -> Result<Vec<Skip>, ParamError> {
+    let bad = |message: String| ParamError {
+        message,
+        key: Some("skip".into()),
+    };
+    let mut out: Vec<Skip> = Vec::new();
+    for (i, v) in raw.iter().enumerate() {
+        let skip = match v {
+            toml::Value::String(id) => Skip {
+                cell: id.clone(),
+                reason: None,
+            },
+            toml::Value::Table(t) => {
+                if let Some(k) = t.keys().find(|k| *k != "cell" && *k != "reason") {
+                    return Err(bad(format!(
+                        "skip[{i}]: unknown key `{k}` (an entry is `{{ cell = \"<id>\", reason = \"<why>\" }}`)"
+                    )));
+                }
+                let Some(toml::Value::String(cell)) = t.get("cell") else {
+                    return Err(bad(format!(
+                        "skip[{i}]: `cell` (the id of the cell not to probe) must be a string"
+                    )));
+                };
+                let reason = match t.get("reason") {
+                    Some(toml::Value::String(r)) if !r.trim().is_empty() => r.trim().to_string(),
+                    Some(toml::Value::String(_)) | None => {
+                        return Err(bad(format!(
+                            "skip[{i}]: cell `{cell}` has no `reason`; say why it is not probed (it is printed), or give the cell id alone"
+                        )));
+                    }
+                    Some(_) => {
+                        return Err(bad(format!("skip[{i}]: `reason` must be a string")));
+                    }
+                };
+                Skip {
+                    cell: cell.clone(),
+                    reason: Some(reason),
+                }
+            }
+            other => {
+                return Err(bad(format!(
+                    "skip[{i}]: a {} is not a cell id or `{{ cell = \"<id>\", reason = \"<why>\" }}`",
+                    other.type_str()
+                )));
+            }
+        };
+        if out.iter().any(|s| s.cell == skip.cell) {
+            return Err(bad(format!("skip: cell `{}` is skipped twice", skip.cell)));
+        }
+        out.push(skip);
+    }
+    Ok(out)
+}
+
+/// Headers the probe sets itself: a pipeline may not set them for a caller or a cell.
+const PROBE_HEADERS: &[(&str, &str)] = &[
+    ("host", "the probe sends the base URL's host"),
+    ("content-length", "the probe sends the body's length"),
+    ("transfer-encoding", "the probe sends the body whole"),
+    ("connection", "the probe manages the connection"),
+    (
+        "x-inngest-signature",
+        "the probe signs a cell's request as its `sign` says",
+    ),
+];
+
+/// A header a pipeline gives (first-party presentation, a cell's headers): a name of
+/// token characters (RFC 9110), not one the probe sets itself, and a value without control
+/// characters (a line break would split the request).
+fn check_header(at: &str, name: &str, value: &str) -> Result<(), ParamError> {
+    let bad = |message: String| ParamError {
+        message,
+        key: Some(name.to_string()),
+    };
+    let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+    if name.is_empty() || !name.chars().all(token) {
+        return Err(bad(format!(
+            "{at}: {name:?} is not a header name (letters, digits and !#$%&'*+-.^_`|~)"
+        )));
+    }
+    if let Some((_, why)) = PROBE_HEADERS
+        .iter()
+        .find(|(h, _)| name.eq_ignore_ascii_case(h))
+    {
+        return Err(bad(format!("{at}: `{name}` cannot be set: {why}")));
+    }
+    if value.chars().any(|c| c.is_control() && c != '\t') {
+        return Err(bad(format!(
+            "{at}.{name}: the value has a control character (a line break would split the request)"
+        )));
+    }
+    Ok(())
 }
 
 fn unlabeled() -> String {
@@ -296,6 +420,8 @@ struct Cell {
     path: String,
     sign: Sign,
     body: Option<String>,
+    /// Sent besides the caller's own headers (pipeline cells only).
+    headers: Vec<(String, String)>,
     expect: Expect,
 }
 
@@ -304,7 +430,8 @@ pub fn def() -> CheckDef {
         name: "route-probe",
         summary: "live probe of the host: caller × route family, signed/forged/expired ingress",
         capabilities: &[Capability::WorkTree, Capability::Service],
-        rules: RULES,
+        rules: &[RULES],
+        parts: None,
         aliases: &[],
         roles: no_roles,
         validate,
@@ -313,7 +440,38 @@ pub fn def() -> CheckDef {
 }
 
 /// Every rule of the route-probe check.
-pub const RULES: &[Rule] = &[];
+pub const RULES: &[Rule] = &[
+    super::error(
+        "route-probe-unexpected-status",
+        "a cell's response status is not what the cell expects (e.g. an external caller got through /rpc, a forged or expired signature reached dispatch, an undeclared capability was served)",
+        "make the host's route guards match SPEC §4: default-deny /rpc for anything but first-party callers, verify the ingress signature on the raw body before dispatch, resolve workflow capabilities from the manifest",
+    ),
+    super::error(
+        "route-probe-no-response",
+        "a cell's request got no response (refused, reset, or not within `request_timeout`)",
+        "make the host answer every route family; a guard that crashes the connection or hangs serves nothing",
+    ),
+    super::error(
+        "route-probe-host-not-ready",
+        "the host the probe started exited, or did not answer 2xx on its readiness path in time, or exited while another process answered on its port",
+        "make the host start with the gate's `start` (command, env, port variable) and answer its `ready_path`; its output is in the finding's help",
+    ),
+    super::error(
+        "route-probe-host-entry-missing",
+        "`start.command` names `{host}` but no host entry is found: `start.entry` does not exist, or no start/dev/serve script of the app names a module and no `src/index.ts`, `src/main.ts` or `src/server.ts` exists",
+        "set `start.entry` in the gate's params to the module that starts the host",
+    ),
+    super::warning(
+        "route-probe-no-signing-key",
+        "no signing key is configured, so the expired and validly signed /api/inngest cells are not probed",
+        "set `signing_key` (a test key) or `signing_key_env` in the gate's params",
+    ),
+    super::warning(
+        "route-probe-no-declared-capability",
+        "no declared-capability path is configured or derived from the manifest's `workflows.capabilities`, so the declared-capability cells are not probed",
+        "set `workflow_declared` in the gate's params, or declare the capabilities in the manifest",
+    ),
+];
 
 fn validate(table: &toml::Table) -> Result<(), ParamError> {
     let p: Params = parse_params(table)?;
@@ -391,10 +549,24 @@ fn validate(table: &toml::Table) -> Result<(), ParamError> {
         .into_iter()
         .map(|c| c.id)
         .collect();
+    let skips = skip_entries(&p.skip)?;
+    for s in &skips {
+        if !defaults.contains(&s.cell) {
+            return bad(
+                "skip",
+                format!(
+                    "skip: no default cell `{}` (cells: {})",
+                    s.cell,
+                    defaults.join(", ")
+                ),
+            );
+        }
+    }
+    // The key is the cell id, so the error points at the very entry.
     for (id, e) in &p.expect {
         if !defaults.contains(id) {
             return bad(
-                "expect",
+                id,
                 format!(
                     "expect: no default cell `{id}` (cells: {})",
                     defaults.join(", ")
@@ -402,18 +574,24 @@ fn validate(table: &toml::Table) -> Result<(), ParamError> {
             );
         }
         if let Err(m) = e.validate() {
-            return bad("expect", format!("expect.{id}: {m}"));
+            return bad(id, format!("expect.{id}: {m}"));
+        }
+        if skips.iter().any(|s| s.cell == *id) {
+            return bad(
+                id,
+                format!("expect.{id}: the cell is skipped (`skip`), so it has no expectation"),
+            );
         }
     }
-    for id in &p.skip {
-        if !defaults.contains(id) {
+    if let Some(fp) = &p.first_party {
+        if fp.headers.is_empty() {
             return bad(
-                "skip",
-                format!(
-                    "skip: no default cell `{id}` (cells: {})",
-                    defaults.join(", ")
-                ),
+                "first_party",
+                "first_party.headers is empty: a caller presented with no header is an unlabeled one".into(),
             );
+        }
+        for (name, value) in &fp.headers {
+            check_header("first_party.headers", name, value)?;
         }
     }
     for c in &p.cells {
@@ -460,6 +638,9 @@ fn validate(table: &toml::Table) -> Result<(), ParamError> {
         }
         if let Err(m) = c.expect.validate() {
             return bad("cells", format!("cells.{}: {m}", c.id));
+        }
+        for (name, value) in &c.headers {
+            check_header(&format!("cells.{}.headers", c.id), name, value)?;
         }
     }
     Ok(())
@@ -541,6 +722,7 @@ fn default_cells(p: &Params, dc: &DefaultsCtx) -> Vec<Cell> {
             path: path.into(),
             sign,
             body: body.map(str::to_string),
+            headers: Vec::new(),
             expect,
         });
     };
@@ -739,21 +921,31 @@ fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
             .with_severity(Severity::Warning),
         );
     }
-    let mut cells: Vec<Cell> = default_cells(
+    let skips = skip_entries(&p.skip).map_err(|e| GateError::msg(e.message))?;
+    let mut cells = Vec::new();
+    for mut c in default_cells(
         &p,
         &DefaultsCtx {
             has_key: key.is_some(),
         },
-    )
-    .into_iter()
-    .filter(|c| !p.skip.contains(&c.id))
-    .map(|mut c| {
+    ) {
+        if let Some(s) = skips.iter().find(|s| s.cell == c.id) {
+            out.notes.push(format!(
+                "skipped cell `{}` ({} {} {}): {}",
+                c.id,
+                c.caller,
+                c.method,
+                c.path,
+                s.reason.as_deref().unwrap_or("no reason given")
+            ));
+            continue;
+        }
         if let Some(e) = p.expect.get(&c.id) {
             c.expect = e.clone();
         }
-        c
-    })
-    .collect();
+        cells.push(c);
+    }
+    let skipped = skips.len();
     for c in &p.cells {
         cells.push(Cell {
             id: c.id.clone(),
@@ -762,6 +954,11 @@ fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
             path: c.path.clone(),
             sign: parse_sign(c.sign.as_deref()),
             body: c.body.clone(),
+            headers: c
+                .headers
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
             expect: c.expect.clone(),
         });
     }
@@ -879,10 +1076,13 @@ fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
         .map(|t| humantime::parse_duration(t).expect("validated"))
         .unwrap_or(Duration::from_secs(10));
     let agent = agent(timeout);
-    let caller_header = p
-        .caller_header
-        .clone()
-        .unwrap_or_else(|| DEFAULT_CALLER_HEADER.into());
+    let callers = Callers::new(&p);
+    if let Some(fp) = &p.first_party {
+        out.notes.push(format!(
+            "first-party callers presented with {}",
+            describe_headers(fp.headers.iter())
+        ));
+    }
     let start = Instant::now();
     let mut requests = 0usize;
     let mut failed = 0usize;
@@ -890,7 +1090,7 @@ fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
         if ctx.cancelled() {
             return Err(GateError::msg("interrupted during the probe"));
         }
-        let probed = probe(&agent, &base_url, &caller_header, key.as_deref(), cell);
+        let probed = probe(&agent, &base_url, &callers, key.as_deref(), cell);
         requests += 1;
         let ok = probed
             .status
@@ -911,8 +1111,13 @@ fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
             out.notes.push(format!("host output (tail):\n{tail}"));
         }
     }
+    let skipped = match skipped {
+        0 => String::new(),
+        1 => "; 1 cell skipped".into(),
+        n => format!("; {n} cells skipped"),
+    };
     out.notes.push(format!(
-        "probed {requests} cells against {base_url}: {} as expected, {failed} not; {requests} requests in {} ms",
+        "probed {requests} cells against {base_url}: {} as expected, {failed} not; {requests} requests in {} ms{skipped}",
         requests - failed,
         elapsed.as_millis()
     ));
@@ -944,7 +1149,54 @@ fn agent(timeout: Duration) -> Agent {
     }
 }
 
-fn probe(agent: &Agent, base: &str, caller_header: &str, key: Option<&str>, cell: &Cell) -> Probed {
+/// How each caller presents itself: first-party with the pipeline's `first_party.headers`
+/// (default: the caller header alone), external with the caller header, unlabeled with none.
+struct Callers {
+    caller_header: String,
+    first_party: Option<Vec<(String, String)>>,
+}
+
+impl Callers {
+    fn new(p: &Params) -> Callers {
+        Callers {
+            caller_header: p
+                .caller_header
+                .clone()
+                .unwrap_or_else(|| DEFAULT_CALLER_HEADER.into()),
+            first_party: p.first_party.as_ref().map(|fp| {
+                fp.headers
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect()
+            }),
+        }
+    }
+
+    /// The headers of `cell`'s request besides the signature and content type: its caller's,
+    /// then its own (a same-named one, in any case, replaces the caller's).
+    fn headers(&self, cell: &Cell) -> Vec<(String, String)> {
+        let mut headers = match (cell.caller.as_str(), &self.first_party) {
+            ("unlabeled", _) => Vec::new(),
+            ("first-party", Some(fp)) => fp.clone(),
+            (caller, _) => vec![(self.caller_header.clone(), caller.to_string())],
+        };
+        for (k, v) in &cell.headers {
+            headers.retain(|(h, _)| !h.eq_ignore_ascii_case(k));
+            headers.push((k.clone(), v.clone()));
+        }
+        headers
+    }
+}
+
+/// `a: 1, b: 2`, for notes and findings.
+fn describe_headers<'a>(headers: impl Iterator<Item = (&'a String, &'a String)>) -> String {
+    headers
+        .map(|(k, v)| format!("{k}: {v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn probe(agent: &Agent, base: &str, callers: &Callers, key: Option<&str>, cell: &Cell) -> Probed {
     let url = format!("{}{}", base.trim_end_matches('/'), cell.path);
     let body = cell.body.clone().unwrap_or_default();
     let now = SystemTime::now()
@@ -972,13 +1224,17 @@ fn probe(agent: &Agent, base: &str, caller_header: &str, key: Option<&str>, cell
     let mut req = minreq::Request::new(method, url)
         .with_follow_redirects(false)
         .with_timeout(agent.timeout_secs);
-    if cell.caller != "unlabeled" {
-        req = req.with_header(caller_header, cell.caller.as_str());
+    let headers = callers.headers(cell);
+    let has_content_type = headers
+        .iter()
+        .any(|(h, _)| h.eq_ignore_ascii_case("content-type"));
+    for (name, value) in headers {
+        req = req.with_header(name, value);
     }
     if let Some(sig) = &signature {
         req = req.with_header(SIGNATURE_HEADER, sig.as_str());
     }
-    if cell.body.is_some() {
+    if cell.body.is_some() && !has_content_type {
         req = req.with_header("content-type", "application/json");
     }
     match req.with_body(body.into_bytes()).send_lazy() {
@@ -1023,10 +1279,18 @@ fn cell_finding(cell: &Cell, probed: &Probed) -> Finding {
     } else {
         "route-probe-no-response"
     };
+    let with = if cell.headers.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " with {}",
+            describe_headers(cell.headers.iter().map(|(k, v)| (k, v)))
+        )
+    };
     let mut f = Finding::general(
         rule,
         format!(
-            "cell `{}`: {} {} {}{sign}: expected {}, got {got}",
+            "cell `{}`: {} {} {}{with}{sign}: expected {}, got {got}",
             cell.id,
             cell.caller,
             cell.method,

@@ -45,9 +45,6 @@ use checkout::{Checkout, Source, TempRoot};
 ///   a fresh detached checkout is always clean and never on the branch.
 pub const NOT_OF_THE_COMMIT: &[&str] = &["ci-drift", "preflight"];
 
-/// Built-in checks that start a process or service of the target themselves.
-const SERVICE_CHECKS: &[&str] = &["route-probe"];
-
 /// True for a gate that only reads the tree: a built-in check with no command, no setup step,
 /// and that starts no service.
 pub fn is_static(p: &Pipeline, id: &str) -> bool {
@@ -56,7 +53,10 @@ pub fn is_static(p: &Pipeline, id: &str) -> bool {
     };
     match &g.kind {
         GateKind::Check { check, .. } => {
-            g.setup.is_none() && !SERVICE_CHECKS.contains(&check.as_str())
+            g.setup.is_none()
+                && !check
+                    .capabilities
+                    .contains(&gates_core::checks::Capability::Service)
         }
         _ => false,
     }
@@ -70,15 +70,21 @@ pub fn select_gates(
 ) -> Result<Vec<String>, GateError> {
     let order = Plan::new(p).gate_order;
     if !named.is_empty() {
+        // A gate's id or one of its `aliases` (the packet's name for it), as its id.
+        let mut ids: Vec<String> = Vec::new();
         for id in named {
-            if !p.gates.contains_key(id) {
+            let Some(g) = p.gate_named(id) else {
                 let known: Vec<&str> = p.gates.keys().map(String::as_str).collect();
                 return Err(GateError::msg(format!(
                     "unknown gate `{id}` (known: {})",
                     known.join(", ")
                 )));
+            };
+            if !ids.contains(&g.id) {
+                ids.push(g.id.clone());
             }
         }
+        let named = &ids;
         // Gates outside every slice are not in the plan's order: keep them, after it.
         let mut out: Vec<String> = order
             .iter()

@@ -25,6 +25,9 @@ pub struct Origin {
     pub gate_lines: BTreeMap<String, u32>,
     /// The pipeline's name, which prefixes the SARIF `automationDetails.id`.
     pub pipeline: String,
+    /// Gate id → the checks of its parts, for a gate whose check reports its parts' findings
+    /// (`all-of`): where the declared words of those findings' rules are found.
+    pub parts: BTreeMap<String, Vec<&'static str>>,
 }
 
 impl Origin {
@@ -43,7 +46,28 @@ impl Origin {
                 .map(|g| (g.id.clone(), g.pos.line))
                 .collect(),
             pipeline: p.name.clone(),
+            parts: p
+                .gates
+                .values()
+                .filter_map(|g| {
+                    let parts = g.kind.check()?.parts?;
+                    let params = g.kind.params()?;
+                    let names = parts(params, p).iter().map(|d| d.name).collect();
+                    Some((g.id.clone(), names))
+                })
+                .collect(),
         }
+    }
+
+    /// The declared rule `id` of a finding of gate `gate`, judged by `check`: the check's own,
+    /// or one of the gate's parts' ([`Origin::parts`]).
+    pub fn rule(&self, gate: &str, check: &str, id: &str) -> Option<&'static crate::checks::Rule> {
+        crate::checks::rule(check, id).or_else(|| {
+            self.parts
+                .get(gate)?
+                .iter()
+                .find_map(|c| crate::checks::rule(c, id))
+        })
     }
 
     /// The pipeline file and the line declaring `gate` (0 when the gate is not declared).

@@ -75,7 +75,7 @@ pub fn log(gates: &[GateResult], origin: &Origin) -> Value {
             let declared = g
                 .check
                 .as_deref()
-                .and_then(|c| crate::checks::rule(c, &f.rule));
+                .and_then(|c| origin.rule(&g.id, c, &f.rule));
             let e = rules
                 .entry(f.rule.as_str())
                 .or_insert((Vec::new(), f.severity, declared));

@@ -742,10 +742,10 @@ fn judge(
                 r.findings.push(command_failed(run));
             }
         }
-        GateKind::Check { check, params } | GateKind::CommandWithCheck { check, params, .. } => {
-            let Some(def) = checks::find(check) else {
-                return errored(r, start, GateError::msg(format!("unknown check `{check}`")));
-            };
+        GateKind::Check { check: def, params }
+        | GateKind::CommandWithCheck {
+            check: def, params, ..
+        } => {
             let ctx = CheckCtx {
                 gate_id: &gate.id,
                 repo,
@@ -758,6 +758,20 @@ fn judge(
             };
             match (def.run)(&ctx) {
                 Ok(CheckOutput { findings, notes }) => {
+                    // Every rule a check reports is in its declared table (docs/rules.md,
+                    // SARIF `rules`), or its parts' (`all-of`); the test suite runs every
+                    // check's failing fixtures.
+                    let undeclared = |f: &&Finding| def.finding_rule(&f.rule, params, p).is_none();
+                    debug_assert!(
+                        !findings.iter().any(|f| undeclared(&f)),
+                        "check `{}` reported an undeclared rule: {:?}",
+                        def.name,
+                        findings
+                            .iter()
+                            .filter(undeclared)
+                            .map(|f| &f.rule)
+                            .collect::<Vec<_>>()
+                    );
                     r.findings = findings;
                     r.notes.extend(notes);
                 }
@@ -776,7 +790,8 @@ fn judge(
 fn runs_target_code(gate: &Gate) -> bool {
     gate.setup.is_some()
         || gate.kind.command().is_some()
-        || gate.kind.check_name() == Some("route-probe")
+        || matches!(&gate.kind, GateKind::Check { check, .. } | GateKind::CommandWithCheck { check, .. }
+            if check.capabilities.contains(&checks::Capability::Service))
         || gate
             .kind
             .params()
