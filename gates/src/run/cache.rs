@@ -694,7 +694,7 @@ mod tests {
         );
         // An edit inside a file of the listing: no new listing, the new content is seen.
         std::fs::write(&a, "two").unwrap();
-        assert!(!refresh_live(repo, Some(&[a.clone()])));
+        assert!(!refresh_live(repo, Some(std::slice::from_ref(&a))));
         let after = live();
         assert_eq!(after.tree.listing, before.tree.listing);
         assert_eq!(
@@ -707,7 +707,7 @@ mod tests {
         // listed again.
         let b = repo.join("b.txt");
         std::fs::write(&b, "b").unwrap();
-        assert!(refresh_live(repo, Some(&[b.clone()])));
+        assert!(refresh_live(repo, Some(std::slice::from_ref(&b))));
         assert_ne!(live().tree.listing, before.tree.listing);
         std::fs::remove_file(&b).unwrap();
         assert!(refresh_live(repo, Some(&[b])));

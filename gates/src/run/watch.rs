@@ -157,7 +157,9 @@ impl Watch {
 impl Watch {
     /// The paths changed since the last call (`None`: unknown, treat everything as changed).
     pub fn changes(&mut self) -> Option<Vec<PathBuf>> {
-        std::mem::replace(&mut self.changed, Some(BTreeSet::new())).map(|c| c.into_iter().collect())
+        self.changed
+            .replace(BTreeSet::new())
+            .map(|c| c.into_iter().collect())
     }
 }
 
