@@ -1,24 +1,25 @@
-//! The phase gate library's base: everything that does not read TypeScript.
+//! The engine's base: no check and no phase in it.
 //!
-//! The pipeline model and its loader ([`pipeline`]), files and processes ([`fs`],
-//! [`process`]), the run record ([`record`]), the runners' test reports ([`testreport`]), the
-//! pass-root artifacts ([`artifacts`]), the phase's packet ([`packet`]: work breakdown and
-//! acceptance gates), the generated workflow ([`ci`]), the JSON, plugin and
-//! workspace model of the target ([`repo`]) and the checks that need no TypeScript
-//! ([`checks`], with the interface every check implements).
+//! The pipeline model and its loader ([`pipeline`], with the interface every check
+//! implements: `CheckDef`, `CheckCtx`, rules), files and processes ([`fs`], [`process`],
+//! [`git`]), the run record ([`record`]), the runners' test reports ([`testreport`]), the
+//! phase's packet ([`packet`]: work breakdown and acceptance gates), the generated workflow
+//! ([`ci`]), the JSON, plugin and workspace model of the target ([`repo`]) and the helpers and
+//! shared rule tables of the checks ([`checks`]).
 //!
-//! It is a crate of its own so that it compiles while oxc does: the `gates` crate above it
-//! (the TypeScript-reading checks, the registry, the executor and the reports) is all that a
-//! cold build still compiles after oxc. `gates` re-exports every module here, so
-//! `gates::fs`, `gates::checks::closure`, `gates::repo::json` are the paths to use.
+//! The checks live in the crates above it, cut by what they read: `gates-docs` (the phase's
+//! documents, the packet and JSON) and `gates-ts` (the target's TypeScript, with oxc), which
+//! compile side by side. `gates` registers both, runs pipelines and renders reports, and
+//! re-exports every module, so `gates::fs`, `gates::checks::closure`, `gates::repo::json` are
+//! the paths to use.
 
-pub mod artifacts;
 pub mod checks;
 pub mod ci;
 pub mod devtest;
 pub mod error;
 pub mod finding;
 pub mod fs;
+pub mod git;
 pub mod packet;
 pub mod pipeline;
 pub mod process;

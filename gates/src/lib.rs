@@ -1,7 +1,10 @@
 //! The phase gate library: a phase's runbook as machine-checked gates.
 //!
-//! The modules that read no TypeScript live in the `gates-core` crate (so that they compile
-//! while oxc does) and are re-exported here under the same paths.
+//! The crates below it are cut by idea: `gates-core` (the engine's base: pipeline, files,
+//! processes, record, the check interface; no check and no phase), `gates-docs` (the checks
+//! of the phase's documents) and `gates-ts` (the checks of the target's TypeScript, with
+//! oxc), the last two compiling side by side. Their modules are re-exported here under the
+//! same paths.
 //!
 //! `xtask` is a thin command-line layer over this crate. Everything with logic lives here:
 //! the pipeline model and its loader ([`pipeline`]), the executor that runs gates in
@@ -14,11 +17,12 @@ pub mod fuzz_bodies;
 pub mod fuzzing;
 pub mod history;
 pub mod load;
-pub mod repo;
 pub mod report;
 pub mod run;
 
 pub use gates_core::{
-    Finding, GateError, LoadError, Severity, artifacts, ci, devtest, error, finding, fs, packet,
+    Finding, GateError, LoadError, Severity, ci, devtest, error, finding, fs, git, packet,
     pipeline, process, record, testreport, text,
 };
+pub use gates_docs::artifacts;
+pub use gates_ts::repo;

@@ -54,8 +54,14 @@ fn without_rules(text: &str) -> String {
 #[test]
 fn every_declared_rule_is_reported_somewhere() {
     let mut src = String::new();
-    sources(&workspace().join("gates-core/src"), &mut src);
-    sources(&workspace().join("gates/src"), &mut src);
+    for d in [
+        "gates-core/src",
+        "gates-docs/src",
+        "gates-ts/src",
+        "gates/src",
+    ] {
+        sources(&workspace().join(d), &mut src);
+    }
     for d in checks::registry() {
         for r in d.rules() {
             assert!(
@@ -97,18 +103,18 @@ fn a_document_check_declares_every_rule_its_source_reports() {
     };
     let mut undeclared = Vec::new();
     for (check, file) in [
-        ("closure", "gates-core/src/checks/closure.rs"),
-        ("closure", "gates-core/src/artifacts/disposition.rs"),
-        ("agent-outputs", "gates-core/src/checks/agent_outputs.rs"),
-        ("handoff", "gates-core/src/checks/handoff.rs"),
-        ("preflight", "gates-core/src/checks/preflight.rs"),
+        ("closure", "gates-docs/src/checks/closure.rs"),
+        ("closure", "gates-docs/src/artifacts/disposition.rs"),
+        ("agent-outputs", "gates-docs/src/checks/agent_outputs.rs"),
+        ("handoff", "gates-docs/src/checks/handoff.rs"),
+        ("preflight", "gates-docs/src/checks/preflight.rs"),
         (
             "orchestrator-artifacts",
-            "gates-core/src/checks/orchestrator_artifacts.rs",
+            "gates-docs/src/checks/orchestrator_artifacts.rs",
         ),
-        ("ci-drift", "gates-core/src/checks/ci_drift.rs"),
-        ("docs-cleanup", "gates-core/src/artifacts/cleanup.rs"),
-        ("readiness", "gates-core/src/artifacts/readiness.rs"),
+        ("ci-drift", "gates-docs/src/checks/ci_drift.rs"),
+        ("docs-cleanup", "gates-docs/src/artifacts/cleanup.rs"),
+        ("readiness", "gates-docs/src/artifacts/readiness.rs"),
     ] {
         let text = std::fs::read_to_string(workspace().join(file)).unwrap();
         let text = text.split("#[cfg(test)]").next().unwrap();
@@ -302,23 +308,26 @@ fn a_typescript_check_declares_every_rule_its_source_reports() {
     let mut undeclared = Vec::new();
     let mut covered = std::collections::BTreeSet::new();
     for (check, file) in [
-        ("discovery-roots", "gates/src/checks/discovery_roots.rs"),
-        ("import-boundary", "gates/src/checks/import_boundary.rs"),
-        ("manifest-smoke", "gates/src/checks/manifest_smoke.rs"),
+        ("discovery-roots", "gates-ts/src/checks/discovery_roots.rs"),
+        ("import-boundary", "gates-ts/src/checks/import_boundary.rs"),
+        ("manifest-smoke", "gates-ts/src/checks/manifest_smoke.rs"),
         (
             "host-composition-guard",
-            "gates/src/checks/host_composition_guard.rs",
+            "gates-ts/src/checks/host_composition_guard.rs",
         ),
-        ("harness-matrix", "gates/src/checks/harness_matrix.rs"),
-        ("instance-isolation", "gates/src/checks/harness_matrix.rs"),
-        ("route-probe", "gates/src/checks/route_probe.rs"),
+        ("harness-matrix", "gates-ts/src/checks/harness_matrix.rs"),
+        (
+            "instance-isolation",
+            "gates-ts/src/checks/harness_matrix.rs",
+        ),
+        ("route-probe", "gates-ts/src/checks/route_probe.rs"),
         (
             "legacy-metadata-guard",
-            "gates/src/checks/legacy_metadata_guard.rs",
+            "gates-ts/src/checks/legacy_metadata_guard.rs",
         ),
         (
             "metadata-contract",
-            "gates-core/src/checks/metadata_contract.rs",
+            "gates-docs/src/checks/metadata_contract.rs",
         ),
         ("all-of", "gates/src/checks/all_of.rs"),
     ] {
@@ -364,7 +373,10 @@ fn a_typescript_check_declares_every_rule_its_source_reports() {
         );
     }
     // Every TypeScript check's file is read above.
-    for e in std::fs::read_dir(workspace().join("gates/src/checks")).unwrap() {
+    let files = ["gates-ts/src/checks", "gates/src/checks"]
+        .into_iter()
+        .flat_map(|d| std::fs::read_dir(workspace().join(d)).unwrap());
+    for e in files {
         let p = e.unwrap().path();
         if p.extension().is_some_and(|x| x == "rs") && !p.ends_with("mod.rs") {
             assert!(
@@ -378,10 +390,10 @@ fn a_typescript_check_declares_every_rule_its_source_reports() {
     for (file, tables) in [
         ("gates-core/src/fs/source.rs", vec![common::SOURCES]),
         ("gates-core/src/repo/plugins.rs", vec![common::SOURCES]),
-        ("gates/src/repo/ts.rs", vec![common::SYNTAX]),
-        ("gates/src/repo/host.rs", vec![common::HOST]),
+        ("gates-ts/src/repo/ts.rs", vec![common::SYNTAX]),
+        ("gates-ts/src/repo/host.rs", vec![common::HOST]),
         (
-            "gates/src/repo/flow/forwarding.rs",
+            "gates-ts/src/repo/flow/forwarding.rs",
             vec![common::FORWARDING],
         ),
         (

@@ -387,7 +387,7 @@ const PHASE_WORDS: &[&str] = &[
 const PHASE_WORD_ALLOWED: &[(&str, &str)] = &[
     // The readiness check's old name, kept as an alias so existing pipelines load.
     (
-        "gates-core/src/checks/readiness.rs",
+        "gates-docs/src/checks/readiness.rs",
         "name: \"phase-b-readiness\",",
     ),
 ];
@@ -404,7 +404,10 @@ fn has_word(line: &str, word: &str) -> bool {
 }
 
 fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-    for e in std::fs::read_dir(dir).unwrap() {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return; // a crate the scan's own test tree does not make
+    };
+    for e in entries {
         let p = e.unwrap().path();
         if p.is_dir() {
             rust_files(&p, out);
@@ -418,7 +421,13 @@ fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
 /// `#[cfg(test)]` tail: `(file:line, text)`.
 fn phase_words_in(root: &Path) -> Vec<String> {
     let mut files = Vec::new();
-    for d in ["gates-core/src", "gates/src", "xtask/src"] {
+    for d in [
+        "gates-core/src",
+        "gates-docs/src",
+        "gates-ts/src",
+        "gates/src",
+        "xtask/src",
+    ] {
         rust_files(&root.join(d), &mut files);
     }
     files.sort();
@@ -447,6 +456,12 @@ fn phase_words_in(root: &Path) -> Vec<String> {
 
 #[test]
 fn no_phase_is_named_in_the_library_or_the_cli() {
+    for d in ["gates-core", "gates-docs", "gates-ts", "gates", "xtask"] {
+        assert!(
+            workspace().join(d).join("src").is_dir(),
+            "{d}/src is scanned"
+        );
+    }
     let found = phase_words_in(&workspace());
     assert!(
         found.is_empty(),

@@ -3,22 +3,7 @@
 //! to fix. The registry of every check, and the checks that read TypeScript, are
 //! `gates::checks`.
 
-pub mod agent_outputs;
-pub mod ci_drift;
-pub mod closure;
 pub mod common;
-pub mod conditional_disposition;
-pub mod doc_contains;
-pub mod docs_cleanup;
-pub mod handoff;
-pub mod json_field;
-pub mod metadata_contract;
-pub mod observability_contract;
-pub mod orchestrator_artifacts;
-pub mod preflight;
-pub mod readiness;
-pub mod source_pattern;
-pub mod workbreakdown_drift;
 
 use std::path::{Path, PathBuf};
 
@@ -32,35 +17,6 @@ pub use crate::pipeline::check::{
 };
 
 pub use crate::fs::resolve_inside;
-
-/// Where the phase's cleanup manifest (the pipeline's `cleanup` document) deletes the
-/// pass-root file `file`: the manifest's name and the line listing it. `None` when the
-/// manifest does not delete it (or there is no readable manifest: its problems are the
-/// `docs-cleanup` gate's).
-pub fn deleted_by_cleanup(ctx: &CheckCtx, file: &str) -> Option<(String, u32)> {
-    cleanup_deletion(ctx, |deleted| deleted == file)
-}
-
-/// [`deleted_by_cleanup`] for a file a document cites as written (a bare name, a
-/// pass-root-relative or repository-relative path): compared by file name, the way a
-/// document written before the cleanup cites a sibling it later deletes.
-pub fn cited_deleted_by_cleanup(ctx: &CheckCtx, cited: &str) -> Option<(String, u32)> {
-    let name = |p: &str| p.rsplit('/').next().unwrap_or(p).to_string();
-    let want = name(cited);
-    cleanup_deletion(ctx, |deleted| !want.is_empty() && name(deleted) == want)
-}
-
-fn cleanup_deletion(ctx: &CheckCtx, matches: impl Fn(&str) -> bool) -> Option<(String, u32)> {
-    let manifest = ctx
-        .pipeline
-        .documents
-        .file(crate::pipeline::Role::Cleanup)?;
-    let pass_rel = crate::artifacts::git::rel_str(&ctx.pipeline.target.pass_root);
-    crate::artifacts::cleanup::deletions(ctx.pass_root, &pass_rel, manifest)
-        .into_iter()
-        .find(|e| matches(&e.path))
-        .map(|e| (manifest.to_string(), e.line))
-}
 
 /// Resolves a configured discovery implementation inside the repository. When nothing at
 /// all is there, reports `implementation-missing` and returns `None` (and when the system
@@ -145,18 +101,25 @@ pub fn read_pass_document(
 
 pub use crate::pipeline::{Alias, ParamError, Role, no_roles};
 
-/// The evidence resolver of a check: absolute paths map through the gate's
-/// `worktree_prefixes` and the worktrees the pass root's documents declare
-/// ([`crate::artifacts::evidence::declared_worktrees`]).
-pub fn evidence_resolver(
-    ctx: &CheckCtx,
-    prefixes: &[String],
-) -> crate::artifacts::evidence::Resolver {
-    let mut all = prefixes.to_vec();
-    for w in crate::artifacts::evidence::declared_worktrees(ctx.pass_root) {
-        if !all.contains(&w) {
-            all.push(w);
-        }
-    }
-    crate::artifacts::evidence::Resolver::new(ctx.repo, &all)
+/// For a test report judged without running its gate's command (`gate <id> --report FILE`):
+/// its format (the gate's `report_format` param, else its command's declared `report`) and
+/// the folder the command runs in (the report's relative paths are relative to it).
+pub fn report_format_and_dir(
+    gate: &crate::pipeline::Gate,
+    repo: &Path,
+    param_format: Option<&str>,
+) -> Result<(Option<crate::testreport::ReportFormat>, PathBuf), GateError> {
+    let declared = gate
+        .kind
+        .command()
+        .and_then(|c| c.report.as_ref())
+        .map(|r| r.format.clone());
+    let format = param_format
+        .or(declared.as_deref())
+        .and_then(crate::testreport::ReportFormat::parse);
+    let cwd = match gate.kind.command() {
+        Some(s) => resolve_inside(repo, &s.cwd.to_string_lossy())?,
+        None => repo.to_path_buf(),
+    };
+    Ok((format, cwd))
 }

@@ -47,6 +47,7 @@
 //! are walked in parallel with the `ignore` crate from their literal prefix only.
 //! `cargo xtask bench guard` measures it against `rg -w -c`.
 
+pub mod corpus;
 mod prescan;
 mod ts_keys;
 
@@ -1454,7 +1455,7 @@ mod plan_tests {
 
     #[test]
     fn the_plan_agrees_with_whole_parses_on_every_corpus_text() {
-        use crate::bench::guard::{Mention, ts_module};
+        use super::corpus::{Mention, ts_module};
         let g = guard();
         let mut texts: Vec<(String, String)> = Vec::new();
         for m in [

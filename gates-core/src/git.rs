@@ -9,8 +9,8 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use crate::artifacts::STATE_DIR;
 use crate::error::GateError;
+use crate::fs::state::STATE_DIR;
 
 fn git(repo: &Path) -> Command {
     let mut c = Command::new("git");

@@ -4,7 +4,6 @@
 pub mod cleanup;
 pub mod disposition;
 pub mod evidence;
-pub mod git;
 pub mod markdown;
 pub mod names;
 pub mod plan;
@@ -15,5 +14,6 @@ pub mod scratchpad;
 pub use crate::fs::state::{STATE_DIR, STATE_NAME, state_dir};
 pub use crate::fs::write_atomic;
 pub use crate::record::{LAST_RUN, last_run_path};
+pub use gates_core::git;
 /// The default scratchpad (`[documents] scratchpad`).
 pub const SCRATCHPAD: &str = crate::pipeline::load::DEFAULT_SCRATCHPAD;

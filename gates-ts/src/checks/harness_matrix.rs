@@ -734,20 +734,7 @@ pub fn judge_existing(gate: &Gate, repo: &Path, report: &Path) -> Result<CheckOu
         .unwrap_or_default();
     let params = parse_as(&table, flavor)
         .map_err(|e| GateError::msg(format!("invalid params: {}", e.message)))?;
-    let declared = gate
-        .kind
-        .command()
-        .and_then(|c| c.report.as_ref())
-        .map(|r| r.format.clone());
-    let format = params
-        .report_format
-        .as_deref()
-        .or(declared.as_deref())
-        .and_then(ReportFormat::parse);
-    let cwd = match gate.kind.command() {
-        Some(s) => super::resolve_inside(repo, &s.cwd.to_string_lossy())?,
-        None => repo.to_path_buf(),
-    };
+    let (format, cwd) = super::report_format_and_dir(gate, repo, params.report_format.as_deref())?;
     let report = std::fs::canonicalize(report).map_err(|e| GateError::io(report, e))?;
     let mut out = CheckOutput::default();
     out.notes.push(provenance_note(repo, &report));
@@ -1759,8 +1746,7 @@ impl Provenance {
 
     fn write(&self, report: &Path) -> Result<(), String> {
         let json = serde_json::to_string_pretty(self).map_err(|e| e.to_string())?;
-        crate::artifacts::write_atomic(&Self::path_for(report), json.as_bytes())
-            .map_err(|e| e.to_string())
+        crate::fs::write_atomic(&Self::path_for(report), json.as_bytes()).map_err(|e| e.to_string())
     }
 
     /// The record for `report`, if one exists and still describes the file as it is.
@@ -1784,11 +1770,11 @@ impl Provenance {
 fn git_revision(repo: &Path) -> Option<(String, bool)> {
     // Only for the provenance note, which describes the report as it was made: not an input
     // of the verdict (a reused verdict keeps its note).
-    let head = crate::artifacts::git::run_unrecorded(repo, &["rev-parse", "HEAD"])
+    let head = crate::git::run_unrecorded(repo, &["rev-parse", "HEAD"])
         .ok()
         .filter(|o| o.status.success())?;
     let rev = String::from_utf8_lossy(&head.stdout).trim().to_string();
-    let status = crate::artifacts::git::run_unrecorded(
+    let status = crate::git::run_unrecorded(
         repo,
         &["status", "--porcelain", "--untracked-files=no", "--", "."],
     )

@@ -297,20 +297,7 @@ pub fn judge_existing(
     let table = gate.kind.params().cloned().unwrap_or_default();
     let params: Params = parse_params(&table)
         .map_err(|e| GateError::msg(format!("invalid params: {}", e.message)))?;
-    let declared = gate
-        .kind
-        .command()
-        .and_then(|c| c.report.as_ref())
-        .map(|r| r.format.clone());
-    let format = params
-        .report_format
-        .as_deref()
-        .or(declared.as_deref())
-        .and_then(ReportFormat::parse);
-    let cwd = match gate.kind.command() {
-        Some(s) => resolve_inside(repo, &s.cwd.to_string_lossy())?,
-        None => repo.to_path_buf(),
-    };
+    let (format, cwd) = super::report_format_and_dir(gate, repo, params.report_format.as_deref())?;
     let mut out = CheckOutput::default();
     let shown = report.display().to_string();
     let run = match testreport::read(report, format) {
