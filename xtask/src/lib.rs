@@ -1256,6 +1256,10 @@ fn watch_loop(repo: &Path, mut once: impl FnMut() -> anyhow::Result<u8>) -> anyh
     let interrupt = run::interrupt::flag();
     let mut watch = gates::run::watch::Watch::new(repo)?;
     let tty = std::io::stdout().is_terminal();
+    // The cache's listing of the target, kept between runs and brought up to date from the
+    // watcher's changed paths (walked again only when a path may have been created or
+    // deleted).
+    gates::run::cache::refresh_live(repo, None);
     let mut code = once()?;
     loop {
         let _ = writeln!(
@@ -1266,7 +1270,11 @@ fn watch_loop(repo: &Path, mut once: impl FnMut() -> anyhow::Result<u8>) -> anyh
         if !watch.wait(std::time::Duration::from_millis(15), &interrupt) {
             return Ok(code);
         }
-        watch.sync()?;
+        let changed = watch.changes();
+        if gates::run::cache::refresh_live(repo, changed.as_deref()) {
+            // The listing was taken again: watch the directories created since.
+            watch.sync()?;
+        }
         if tty {
             // Redraw in place: clear the screen and go home.
             out("\x1b[2J\x1b[H")?;
@@ -1407,8 +1415,15 @@ fn history(pipeline_file: &Option<PathBuf>, a: HistoryArgs) -> anyhow::Result<u8
     }
     let checkout: u64 = h.commits.iter().map(|c| c.checkout_ms).sum();
     let gates_ms: u64 = h.commits.iter().map(|c| c.gates_ms).sum();
+    let cells = h.commits.iter().map(|c| c.cells.len()).sum::<usize>();
+    let reused = h
+        .commits
+        .iter()
+        .flat_map(|c| &c.cells)
+        .filter(|c| c.cached)
+        .count();
     eprintln!(
-        "history: {} commits in {} (summed over commits: checkout {}, gates {})",
+        "history: {} commits in {} (summed over commits: checkout {}, gates {}; {reused} of {cells} verdicts reused)",
         h.commits.len(),
         report::human::secs(h.duration_ms),
         report::human::secs(checkout),

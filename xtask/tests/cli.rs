@@ -892,6 +892,32 @@ params = { mode = "enforce", surfaces = ["src/**/*.ts"], keys = ["templateRole"]
         seen.iter().any(|l| l.contains("changed: judging again")),
         "{seen:#?}"
     );
+    // Between runs, the listing is kept up to date from the watcher's changed paths: an edit
+    // inside a file needs no new walk; a created or deleted file, a new directory (watched
+    // from then on) are walked again. Each must give a fresh verdict, never a stale one.
+    let write = |rel: &str, text: &str| {
+        let p = repo.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    };
+    let legacy = "export const m = { templateRole: 1 };\n";
+    let fine = "export const m = { role: 1 };\n";
+    write("src/a.ts", fine);
+    until("PASS guard");
+    write("src/b.ts", legacy);
+    until("FAIL guard");
+    std::fs::remove_file(repo.join("src/b.ts")).unwrap();
+    until("PASS guard");
+    write("src/deep/c.ts", legacy);
+    until("FAIL guard");
+    write("src/deep/c.ts", fine);
+    until("PASS guard");
+    write("src/deep/c.ts", legacy);
+    until("FAIL guard");
+    std::fs::remove_dir_all(repo.join("src/deep")).unwrap();
+    until("PASS guard");
+    write("src/a.ts", legacy);
+    until("FAIL guard");
     let status = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()

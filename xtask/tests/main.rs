@@ -9,6 +9,7 @@ mod example;
 mod gate_processes;
 mod guard_outputs;
 mod history;
+mod history_reuse;
 mod init;
 mod init_into;
 mod messages;

@@ -184,7 +184,7 @@ pub fn run(p: &Arc<Pipeline>, opts: &Options, interrupt: &AtomicBool) -> Result<
                     .zip(slots.iter_mut())
                     .map(|(sha, co)| {
                         let (src, gates) = (&src, &gates);
-                        s.spawn(move || judge_commit(p, src, sha, co, gates, interrupt))
+                        s.spawn(move || judge_commit(p, src, sha, co, gates, interrupt, None))
                     })
                     .collect();
                 handles

@@ -32,7 +32,7 @@ pub struct Source {
     pub dir: PathBuf,
 }
 
-fn git(dir: &Path) -> Command {
+pub(crate) fn git(dir: &Path) -> Command {
     let mut c = Command::new("git");
     c.arg("--no-optional-locks")
         .arg("-C")

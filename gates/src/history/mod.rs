@@ -21,6 +21,7 @@
 pub mod bisect;
 pub mod checkout;
 pub mod render;
+pub mod reuse;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -131,6 +132,10 @@ pub struct Cell {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     pub duration_ms: u64,
+    /// The verdict of an earlier commit, reused because nothing the gate read differs here
+    /// ([`reuse`]); the findings are that verdict's, the same a judgement would give.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cached: bool,
     pub findings: Vec<crate::finding::Finding>,
 }
 
@@ -144,6 +149,7 @@ impl Cell {
             warnings: r.findings.len() - errors,
             reason: r.reason.clone(),
             duration_ms: r.duration_ms,
+            cached: r.cached,
             findings: r.findings.clone(),
         }
     }
@@ -268,26 +274,54 @@ pub fn run(
             let (done, results) = (&done, &results);
             s.spawn(move || {
                 let mut co = Checkout::new(root.path().join(format!("w{w}")));
-                for i in w * chunk..((w + 1) * chunk).min(revs.len()) {
-                    if interrupt.load(Ordering::Relaxed) {
-                        break;
+                // Verdicts reused from this worker's previous commits (not with --no-cache).
+                let mut reuse = crate::run::cache::enabled().then(reuse::Reuse::new);
+                // Reads of this thread outside a recorded gate (finding the pass root, a
+                // gate whose verdict will not be kept) are nobody's input: a sink takes
+                // them for nothing, and they do not spoil the other worker's recording.
+                let sink = reuse.is_some().then(crate::fs::record::Recorder::sink);
+                crate::fs::record::scope(sink, || {
+                    let end = ((w + 1) * chunk).min(revs.len());
+                    if let Some(r) = &mut reuse {
+                        let mine = &revs[(w * chunk).min(end)..end];
+                        let pairs: Vec<(&str, &str)> = mine
+                            .windows(2)
+                            .map(|p| (p[0].1.as_str(), p[1].1.as_str()))
+                            .collect();
+                        r.prepare(src, &pairs);
                     }
-                    let (rev, sha) = &revs[i];
-                    let mut c = judge_commit(p, src, sha, &mut co, gates, interrupt);
-                    c.rev = rev.clone();
-                    c.subject = subjects[i].clone();
-                    if interrupt.load(Ordering::Relaxed) {
-                        // Cells of a commit cut short are not verdicts.
-                        break;
+                    for i in w * chunk..end {
+                        if interrupt.load(Ordering::Relaxed) {
+                            break;
+                        }
+                        let (rev, sha) = &revs[i];
+                        // The commit this worker judges next: verdicts are recorded for reuse
+                        // only when it can reuse them (it has the same paths).
+                        let next = revs[..end].get(i + 1).map(|(_, s)| s.as_str());
+                        let mut c = judge_commit(
+                            p,
+                            src,
+                            sha,
+                            &mut co,
+                            gates,
+                            interrupt,
+                            reuse.as_mut().map(|r| (r, next)),
+                        );
+                        c.rev = rev.clone();
+                        c.subject = subjects[i].clone();
+                        if interrupt.load(Ordering::Relaxed) {
+                            // Cells of a commit cut short are not verdicts.
+                            break;
+                        }
+                        let n = {
+                            let mut d = done.lock().expect("lock");
+                            *d += 1;
+                            *d
+                        };
+                        progress.commit_done(n, revs.len(), &c);
+                        results.lock().expect("lock")[i] = Some(c);
                     }
-                    let n = {
-                        let mut d = done.lock().expect("lock");
-                        *d += 1;
-                        *d
-                    };
-                    progress.commit_done(n, revs.len(), &c);
-                    results.lock().expect("lock")[i] = Some(c);
-                }
+                });
                 co.remove();
             });
         }
@@ -354,7 +388,12 @@ pub(crate) fn judge_commit(
     checkout: &mut Checkout,
     gates: &[String],
     interrupt: &AtomicBool,
+    reuse: Option<(&mut reuse::Reuse, Option<&str>)>,
 ) -> CommitResult {
+    let (mut reuse, next) = match reuse {
+        Some((r, next)) => (Some(r), next),
+        None => (None, None),
+    };
     let mut c = CommitResult {
         rev: sha.to_string(),
         sha: sha.to_string(),
@@ -387,22 +426,59 @@ pub(crate) fn judge_commit(
         earlier: Vec::new(),
         selected: gates.iter().cloned().collect::<BTreeSet<_>>(),
     };
+    let record = reuse
+        .as_deref_mut()
+        .is_some_and(|ru| next.is_some_and(|n| ru.may_reuse_between(src, sha, n)));
     for id in gates {
         if interrupt.load(Ordering::Relaxed) {
             break;
         }
         let g = &p.gates[id];
-        // No verdict cache: a throw-away checkout's cache would be thrown away with it.
-        let mut r = executor::run_gate_shared(
-            p,
-            g,
-            &target,
-            &pass_root,
-            interrupt,
-            Some(&so_far),
-            None,
-            None,
-        );
+        // No verdict cache on disk: a throw-away checkout's cache would be thrown away with
+        // it. Verdicts are reused from the worker's previous commit instead ([`reuse`]).
+        let reused = reuse
+            .as_deref_mut()
+            .and_then(|ru| ru.lookup(src, g, sha, &target, &so_far));
+        let mut r = match reused {
+            Some(r) => r,
+            None => match reuse.as_deref_mut() {
+                Some(ru) if record && reuse::Reuse::may_keep(g) => {
+                    let rec = crate::fs::record::Recorder::new(&target);
+                    let r = crate::fs::record::scope(Some(rec.clone()), || {
+                        executor::run_gate_shared(
+                            p,
+                            g,
+                            &target,
+                            &pass_root,
+                            interrupt,
+                            Some(&so_far),
+                            None,
+                            None,
+                        )
+                    });
+                    if !interrupt.load(Ordering::Relaxed) {
+                        ru.keep(g, sha, rec.finish(), &r);
+                    }
+                    r
+                }
+                other => {
+                    // Nothing to keep for the next commit (it creates or deletes a path).
+                    if let Some(ru) = other {
+                        ru.forget(g);
+                    }
+                    executor::run_gate_shared(
+                        p,
+                        g,
+                        &target,
+                        &pass_root,
+                        interrupt,
+                        Some(&so_far),
+                        None,
+                        None,
+                    )
+                }
+            },
+        };
         r.slices = p.slices_of_gate(id).map(|s| s.id.clone()).collect();
         r.stage = p.slices_of_gate(id).next().map(|s| s.stage).unwrap_or(0);
         c.cells.push(Cell::of(&r));
@@ -531,6 +607,7 @@ setup = { command = ["true"] }
                     warnings: 0,
                     reason: None,
                     duration_ms: 0,
+                    cached: false,
                     findings: Vec::new(),
                 })
                 .collect(),

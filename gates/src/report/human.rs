@@ -157,8 +157,13 @@ impl Live {
             let state = state.clone();
             let stop = stop.clone();
             std::thread::spawn(move || {
-                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                    std::thread::sleep(Duration::from_millis(200));
+                loop {
+                    // Woken early by `finish` (which would otherwise wait out the tick: up to
+                    // 200 ms added to every run, and to each verdict under `--watch`).
+                    std::thread::park_timeout(Duration::from_millis(200));
+                    if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        break;
+                    }
                     let mut s = state.lock().expect("lock");
                     if tty {
                         redraw(&style, &mut s, None);
@@ -181,6 +186,7 @@ impl Live {
     pub fn finish(mut self) {
         self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
         if let Some(t) = self.ticker.take() {
+            t.thread().unpark();
             let _ = t.join();
         }
         if self.tty {
@@ -400,4 +406,22 @@ pub fn gate_details(style: &Style, g: &GateResult) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod live_tests {
+    use super::*;
+
+    #[test]
+    fn finishing_does_not_wait_out_the_tick() {
+        let live = Live::new(Style::detect(ColorChoice::Never, false), false);
+        let t = std::time::Instant::now();
+        live.finish();
+        // The ticker sleeps 200 ms between ticks; finishing wakes it.
+        assert!(
+            t.elapsed() < Duration::from_millis(120),
+            "{:?}",
+            t.elapsed()
+        );
+    }
 }

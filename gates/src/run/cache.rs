@@ -43,6 +43,8 @@ use crate::record::{GateResult, Status};
 
 static ENABLED: AtomicBool = AtomicBool::new(false);
 static TOOL: Mutex<Option<String>> = Mutex::new(None);
+/// The session `--watch` keeps up to date between runs ([`refresh_live`]), by target.
+static LIVE: Mutex<Option<Arc<Session>>> = Mutex::new(None);
 
 /// Turns the cache on or off for this process (the command line turns it on unless
 /// `--no-cache`; the library starts with it off).
@@ -132,7 +134,7 @@ const LOCKFILES: &[&str] = &[
 ];
 
 /// One node of the target's listing.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 struct Node {
     kind: char,
     link: Option<String>,
@@ -376,8 +378,64 @@ impl Session {
         if !enabled() {
             return None;
         }
+        if let Some(live) = &*LIVE.lock().unwrap_or_else(|e| e.into_inner())
+            && live.repo == repo
+        {
+            return Some(live.clone());
+        }
         let state = crate::fs::state::git_state_dir(repo)?;
         Session::open(repo, &tool_id(Some(&state.join("tool.json"))))
+    }
+
+    /// This session after the files `changed` (absolute paths) were edited in place, without
+    /// listing the target again; `None` when a change may have changed the listing (a path
+    /// created, deleted or changing kind, a directory, an ignore file, anything in the git
+    /// directory or outside the target), which only a new snapshot can tell.
+    fn edited(&self, changed: &[PathBuf]) -> Option<Session> {
+        let mut nodes = self.tree.nodes.clone();
+        for path in changed {
+            let rel = path.strip_prefix(&self.repo).ok()?;
+            let rel = crate::fs::source::rel_path(Path::new(""), rel);
+            let name = rel.rsplit('/').next().unwrap_or(&rel);
+            if rel.is_empty()
+                || rel == ".git"
+                || rel.starts_with(".git/")
+                || matches!(name, ".gitignore" | ".ignore")
+            {
+                return None;
+            }
+            let meta = std::fs::symlink_metadata(path);
+            match (nodes.get(&rel), meta) {
+                // A file of the listing, still a file: its content may have changed.
+                (Some(Node { kind: 'f', .. }), Ok(m)) if m.file_type().is_file() => {
+                    let bytes = crate::fs::careful::read_whole(path).ok()?;
+                    nodes.insert(
+                        rel,
+                        Node {
+                            kind: 'f',
+                            link: None,
+                            hash: Some(sha256_hex(&bytes)),
+                        },
+                    );
+                }
+                // Not in the listing and not there (an editor's temporary file, written and
+                // removed again): the listing is as it was.
+                (None, Err(e)) if e.kind() == std::io::ErrorKind::NotFound => {}
+                _ => return None,
+            }
+        }
+        let listing = self.tree.listing.clone();
+        Some(Session {
+            dir: self.dir.clone(),
+            repo: self.repo.clone(),
+            tool: self.tool.clone(),
+            tree: Tree {
+                root: self.tree.root.clone(),
+                nodes,
+                listing,
+                content: OnceLock::new(),
+            },
+        })
     }
 
     /// The cache of `repo` for a run starting now by the tool `tool` ([`tool_id`]), whether
@@ -562,6 +620,31 @@ impl Session {
     }
 }
 
+/// `--watch` keeps one session of `repo` between its runs: taken whole when `changed` is
+/// `None` (the first run, or changes the watcher could not name), else brought up to date
+/// from the changed paths alone when they are all edits inside files of the listing. Returns
+/// true when the target was listed again (its directories may have changed). Does nothing
+/// when the cache is off or `repo` is not the top of a git work tree.
+pub fn refresh_live(repo: &Path, changed: Option<&[PathBuf]>) -> bool {
+    if !enabled() {
+        return true;
+    }
+    let mut live = LIVE.lock().unwrap_or_else(|e| e.into_inner());
+    if let (Some(changed), Some(s)) = (changed, &*live)
+        && s.repo == repo
+        && let Some(next) = s.edited(changed)
+    {
+        *live = Some(Arc::new(next));
+        return false;
+    }
+    *live = None;
+    let Some(state) = crate::fs::state::git_state_dir(repo) else {
+        return true;
+    };
+    *live = Session::open(repo, &tool_id(Some(&state.join("tool.json"))));
+    true
+}
+
 /// A program as `PATH` finds it now: its resolved path and identity.
 fn program_id(program: &str) -> String {
     let found = if program.contains('/') {
@@ -581,5 +664,60 @@ fn program_id(program: &str) -> String {
             format!("{} {meta}", p.display())
         }
         None => "not found".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn watch_keeps_the_listing_from_edits_and_lists_again_for_anything_else() {
+        let t = tempfile::tempdir().unwrap();
+        let repo = t.path();
+        let ok = std::process::Command::new("git")
+            .arg("-C")
+            .arg(repo)
+            .args(["init", "-q"])
+            .status()
+            .unwrap();
+        assert!(ok.success());
+        let a = repo.join("a.txt");
+        std::fs::write(&a, "one").unwrap();
+        set_enabled(true);
+        assert!(refresh_live(repo, None));
+        let live = || Session::for_target(repo).unwrap();
+        let before = live();
+        assert_eq!(
+            before.tree.file_now("./a.txt"),
+            FileState::Content(sha256_hex(b"one"))
+        );
+        // An edit inside a file of the listing: no new listing, the new content is seen.
+        std::fs::write(&a, "two").unwrap();
+        assert!(!refresh_live(repo, Some(std::slice::from_ref(&a))));
+        let after = live();
+        assert_eq!(after.tree.listing, before.tree.listing);
+        assert_eq!(
+            after.tree.file_now("./a.txt"),
+            FileState::Content(sha256_hex(b"two"))
+        );
+        // An editor's temporary file, gone again: nothing to list.
+        assert!(!refresh_live(repo, Some(&[repo.join(".a.txt.swp")])));
+        // A created file, a deleted one, an ignore file, a directory, the git directory:
+        // listed again.
+        let b = repo.join("b.txt");
+        std::fs::write(&b, "b").unwrap();
+        assert!(refresh_live(repo, Some(std::slice::from_ref(&b))));
+        assert_ne!(live().tree.listing, before.tree.listing);
+        std::fs::remove_file(&b).unwrap();
+        assert!(refresh_live(repo, Some(&[b])));
+        assert_eq!(live().tree.listing, before.tree.listing);
+        std::fs::write(repo.join(".gitignore"), "x\n").unwrap();
+        assert!(refresh_live(repo, Some(&[repo.join(".gitignore")])));
+        std::fs::create_dir(repo.join("d")).unwrap();
+        assert!(refresh_live(repo, Some(&[repo.join("d")])));
+        assert!(refresh_live(repo, Some(&[repo.join(".git/index")])));
+        // Changes the watcher could not name: listed again.
+        assert!(refresh_live(repo, None));
     }
 }

@@ -27,6 +27,9 @@ pub struct Watch {
     watcher: notify::RecommendedWatcher,
     rx: mpsc::Receiver<notify::Result<notify::Event>>,
     watched: BTreeSet<PathBuf>,
+    /// The paths changed since the last [`Watch::changes`]; `None` when some change could
+    /// not be named (the kernel's queue overflowed, a rescan was asked for).
+    changed: Option<BTreeSet<PathBuf>>,
 }
 
 impl Watch {
@@ -46,6 +49,7 @@ impl Watch {
             watcher,
             rx,
             watched: BTreeSet::new(),
+            changed: Some(BTreeSet::new()),
         };
         w.sync()?;
         Ok(w)
@@ -105,7 +109,7 @@ impl Watch {
 
     /// Blocks until the target changes, then waits until it has been quiet for `debounce`
     /// (an editor's save is often several writes). Returns false when `interrupt` is set.
-    pub fn wait(&self, debounce: Duration, interrupt: &AtomicBool) -> bool {
+    pub fn wait(&mut self, debounce: Duration, interrupt: &AtomicBool) -> bool {
         let poll = Duration::from_millis(25);
         let mut last_change: Option<Instant> = None;
         loop {
@@ -122,10 +126,24 @@ impl Watch {
                         && e.paths.iter().any(|p| self.relevant(p))
                     {
                         last_change = Some(Instant::now());
+                        let paths: Vec<PathBuf> = e
+                            .paths
+                            .iter()
+                            .filter(|p| self.relevant(p))
+                            .cloned()
+                            .collect();
+                        if e.need_rescan() {
+                            self.changed = None;
+                        } else if let Some(c) = &mut self.changed {
+                            c.extend(paths);
+                        }
                     }
                 }
                 // An overflow or watcher error: something changed, and we cannot say what.
-                Ok(Err(_)) => last_change = Some(Instant::now()),
+                Ok(Err(_)) => {
+                    last_change = Some(Instant::now());
+                    self.changed = None;
+                }
                 Err(mpsc::RecvTimeoutError::Timeout) => {}
                 Err(mpsc::RecvTimeoutError::Disconnected) => return false,
             }
@@ -133,6 +151,15 @@ impl Watch {
                 return true;
             }
         }
+    }
+}
+
+impl Watch {
+    /// The paths changed since the last call (`None`: unknown, treat everything as changed).
+    pub fn changes(&mut self) -> Option<Vec<PathBuf>> {
+        self.changed
+            .replace(BTreeSet::new())
+            .map(|c| c.into_iter().collect())
     }
 }
 
