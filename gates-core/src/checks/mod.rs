@@ -123,3 +123,41 @@ pub fn report_format_and_dir(
     };
     Ok((format, cwd))
 }
+
+/// A gate's result from a check's output (or its error), judged as the executor judges one,
+/// for a gate judged outside a run (`gate <id> --report FILE`); `start` is when it began.
+pub fn result_of(
+    gate: &crate::pipeline::Gate,
+    output: Result<CheckOutput, GateError>,
+    start: std::time::Instant,
+) -> crate::record::GateResult {
+    use crate::record::{GateResult, Status};
+    let mut r = GateResult {
+        id: gate.id.clone(),
+        check: gate.kind.check_name().map(str::to_string),
+        command: None,
+        slices: Vec::new(),
+        stage: 0,
+        status: Status::Passed,
+        reason: None,
+        duration_ms: 0,
+        findings: Vec::new(),
+        notes: Vec::new(),
+        output: String::new(),
+        cached: false,
+    };
+    match output {
+        Ok(out) => {
+            r.findings = out.findings;
+            r.notes = out.notes;
+            crate::finding::sort_findings(&mut r.findings);
+            r.judge_findings();
+        }
+        Err(e) => {
+            r.status = Status::Errored;
+            r.reason = Some(e.to_string());
+        }
+    }
+    r.duration_ms = start.elapsed().as_millis() as u64;
+    r
+}

@@ -1785,44 +1785,19 @@ fn git_revision(repo: &Path) -> Option<(String, bool)> {
 
 /// [`judge_existing`] as a gate result, for `cargo xtask gate ID --report FILE`.
 pub fn judge_existing_result(gate: &Gate, repo: &Path, report: &Path) -> crate::record::GateResult {
-    use crate::record::{GateResult, Status};
     let start = std::time::Instant::now();
-    let mut r = GateResult {
-        id: gate.id.clone(),
-        check: gate.kind.check_name().map(str::to_string),
-        command: None,
-        slices: Vec::new(),
-        stage: 0,
-        status: Status::Passed,
-        reason: None,
-        duration_ms: 0,
-        findings: Vec::new(),
-        notes: Vec::new(),
-        output: String::new(),
-        cached: false,
-    };
-    match judge_existing(gate, repo, report) {
-        Ok(out) => {
-            r.findings = out.findings;
-            r.notes = out.notes;
-            crate::finding::sort_findings(&mut r.findings);
-            // A report named on the command line that is not there is as unusable as a
-            // garbage one: nothing could be judged.
-            for f in &mut r.findings {
-                if f.rule == "harness-report-missing" {
-                    f.rule = "harness-report-unreadable".into();
-                    f.message = format!("{} does not exist", report.display());
-                }
+    let output = judge_existing(gate, repo, report).map(|mut out| {
+        // A report named on the command line that is not there is as unusable as a garbage
+        // one: nothing could be judged.
+        for f in &mut out.findings {
+            if f.rule == "harness-report-missing" {
+                f.rule = "harness-report-unreadable".into();
+                f.message = format!("{} does not exist", report.display());
             }
-            r.judge_findings();
         }
-        Err(e) => {
-            r.status = Status::Errored;
-            r.reason = Some(e.to_string());
-        }
-    }
-    r.duration_ms = start.elapsed().as_millis() as u64;
-    r
+        out
+    });
+    super::result_of(gate, output, start)
 }
 
 #[cfg(test)]

@@ -71,34 +71,8 @@ pub fn judge_report(
         return harness_matrix::judge_existing_result(gate, repo, report);
     }
     let start = std::time::Instant::now();
-    let mut r = crate::record::GateResult {
-        id: gate.id.clone(),
-        check: Some(check.to_string()),
-        command: None,
-        slices: Vec::new(),
-        stage: 0,
-        status: crate::record::Status::Passed,
-        reason: None,
-        duration_ms: 0,
-        findings: Vec::new(),
-        notes: Vec::new(),
-        output: String::new(),
-        cached: false,
-    };
-    match observability_contract::judge_existing(gate, repo, report) {
-        Ok(out) => {
-            r.findings = out.findings;
-            r.notes = out.notes;
-            crate::finding::sort_findings(&mut r.findings);
-            r.judge_findings();
-        }
-        Err(e) => {
-            r.status = crate::record::Status::Errored;
-            r.reason = Some(e.to_string());
-        }
-    }
-    r.duration_ms = start.elapsed().as_millis() as u64;
-    r
+    let output = observability_contract::judge_existing(gate, repo, report);
+    result_of(gate, output, start)
 }
 
 /// The rule catalogue (`docs/rules.md`): every check with its summary, what it reads, its old
