@@ -82,18 +82,7 @@ struct Ws {
 
 fn git(dir: &Path, args: &[&str]) -> String {
     // The commits need a fixed author (the matrix shows it) and no user configuration.
-    support::git_env(
-        dir,
-        args,
-        &[
-            ("GIT_CONFIG_GLOBAL", "/dev/null"),
-            ("GIT_CONFIG_NOSYSTEM", "1"),
-            ("GIT_AUTHOR_NAME", "Agent One"),
-            ("GIT_AUTHOR_EMAIL", "agent-1@example.test"),
-            ("GIT_COMMITTER_NAME", "Agent One"),
-            ("GIT_COMMITTER_EMAIL", "agent-1@example.test"),
-        ],
-    )
+    support::git_fixed(dir, args)
 }
 
 /// (subject, files to write, files to delete) for each commit.

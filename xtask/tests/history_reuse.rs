@@ -130,15 +130,7 @@ impl Ws {
         std::fs::write(dir.path().join("ci/phase-a.toml"), PIPELINE).unwrap();
         let repo = dir.path().join("hq");
         std::fs::create_dir_all(&repo).unwrap();
-        let env = [
-            ("GIT_CONFIG_GLOBAL", "/dev/null"),
-            ("GIT_CONFIG_NOSYSTEM", "1"),
-            ("GIT_AUTHOR_NAME", "Agent One"),
-            ("GIT_AUTHOR_EMAIL", "agent-1@example.test"),
-            ("GIT_COMMITTER_NAME", "Agent One"),
-            ("GIT_COMMITTER_EMAIL", "agent-1@example.test"),
-        ];
-        support::git_env(&repo, &["init", "-q", "-b", "main"], &env);
+        support::git_fixed(&repo, &["init", "-q", "-b", "main"]);
         let mut commits = Vec::new();
         for (subject, ops) in HISTORY {
             for op in *ops {
@@ -156,14 +148,13 @@ impl Ws {
                     }
                 }
             }
-            support::git_env(&repo, &["add", "-A"], &env);
-            support::git_env(
+            support::git_fixed(&repo, &["add", "-A"]);
+            support::git_fixed(
                 &repo,
                 &["-c", "commit.gpgsign=false", "commit", "-q", "-m", subject],
-                &env,
             );
             commits.push(
-                support::git_env(&repo, &["rev-parse", "HEAD"], &env)
+                support::git_fixed(&repo, &["rev-parse", "HEAD"])
                     .trim()
                     .to_string(),
             );

@@ -14,6 +14,23 @@ mod common;
 #[allow(unused_imports)]
 pub use common::{copy_dir, git, git_env, workspace};
 
+/// git with a fixed author and no user configuration: commits made with it are the same on
+/// every run (a history matrix shows their author).
+pub fn git_fixed(dir: &std::path::Path, args: &[&str]) -> String {
+    git_env(
+        dir,
+        args,
+        &[
+            ("GIT_CONFIG_GLOBAL", "/dev/null"),
+            ("GIT_CONFIG_NOSYSTEM", "1"),
+            ("GIT_AUTHOR_NAME", "Agent One"),
+            ("GIT_AUTHOR_EMAIL", "agent-1@example.test"),
+            ("GIT_COMMITTER_NAME", "Agent One"),
+            ("GIT_COMMITTER_EMAIL", "agent-1@example.test"),
+        ],
+    )
+}
+
 /// The xtask binary, run from the workspace, without colour, outside GitHub Actions and with
 /// no standard input.
 pub fn xtask() -> Command {
