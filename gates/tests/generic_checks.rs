@@ -369,6 +369,36 @@ fn source_pattern_reads_no_link_out_of_the_target() {
             .message
             .contains("resolves outside the repository")
     );
+
+    // A folder of the target that links outside: a file through it is refused as such,
+    // whether or not it exists out there (nothing outside decides the verdict).
+    std::os::unix::fs::symlink(outside.path(), t.path().join("lib")).unwrap();
+    for file in ["lib/secret.ts", "lib/absent.ts"] {
+        let text = pipeline(
+            t.path(),
+            "source-pattern",
+            &format!("[[gate.g.params.patterns]]\nfiles = [\"{file}\"]\nregex = 'LockOptions'\n"),
+        );
+        let p = gates::load::load_str(&text, &t.path().join("pipeline.toml"), t.path()).unwrap();
+        let res = gates::run::executor::run_gate(
+            &p,
+            &p.gates["g"],
+            &repo,
+            &repo.join("spec/_pass"),
+            &std::sync::atomic::AtomicBool::new(false),
+            None,
+        );
+        let rules: Vec<(String, String)> = res
+            .findings
+            .iter()
+            .map(|x| (x.rule.clone(), x.path.clone().unwrap_or_default()))
+            .collect();
+        assert_eq!(
+            rules,
+            vec![("unreadable-file".to_string(), file.to_string())],
+            "{file}"
+        );
+    }
 }
 
 #[test]

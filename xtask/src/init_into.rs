@@ -204,25 +204,17 @@ pub fn run(o: &Options) -> anyhow::Result<Done> {
     Ok(Done { lines, complete })
 }
 
-/// Refuses `path` (`rel` inside `root`) when its nearest existing ancestor, or the file
-/// itself, resolves outside `root` (a symlink out of the target).
+/// Refuses `path` (`rel` inside `root`) when a symlink along it, a dangling one included,
+/// leads outside `root` (the one resolver every write goes through: `fs::inside`).
 fn check_inside(root: &Path, path: &Path, rel: &str) -> anyhow::Result<()> {
-    let mut probe = path.to_path_buf();
-    loop {
-        if probe.symlink_metadata().is_ok() {
-            let real = std::fs::canonicalize(&probe).unwrap_or_else(|_| probe.clone());
-            if !real.starts_with(root) {
-                bail!(
-                    "{rel}: {} leads out of the target (to {}) through a symlink; refusing to write there",
-                    probe.display(),
-                    real.display()
-                );
-            }
-            return Ok(());
-        }
-        if !probe.pop() || probe == root {
-            return Ok(());
-        }
+    match gates::fs::inside::link_out(root, Path::new(rel), gates::fs::inside::TARGET) {
+        Ok(None) => Ok(()),
+        Ok(Some(escape)) => bail!(
+            "{rel}: {} leads out of the target (to {}) through a symlink; refusing to write there",
+            escape.link.display(),
+            escape.to.display()
+        ),
+        Err(e) => bail!("{}: {e}", path.display()),
     }
 }
 

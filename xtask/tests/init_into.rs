@@ -129,6 +129,25 @@ fn init_refuses_to_overwrite_and_symlinks_out_of_the_target() {
     );
     assert_eq!(tree(&repo), before);
     assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 0);
+
+    // A dangling link out of the target where a file would be written: refused too, and
+    // nothing is created at its far end.
+    std::fs::remove_file(repo.join(".cargo")).unwrap();
+    std::fs::create_dir(repo.join(".cargo")).unwrap();
+    let far = outside.join("config.toml");
+    std::os::unix::fs::symlink(&far, repo.join(".cargo/config.toml")).unwrap();
+    let out = xtask()
+        .args(["init", "--into"])
+        .arg(&repo)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(".cargo/config.toml: ") && stderr.contains("leads out of the target"),
+        "{stderr}"
+    );
+    assert!(!far.exists(), "written through a dangling link");
 }
 
 #[test]

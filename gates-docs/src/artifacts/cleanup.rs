@@ -948,6 +948,21 @@ pub fn check(
             ));
             continue;
         }
+        // A folder link out of the target on the way: the path is not the target's, and
+        // nothing outside is looked at.
+        if let Ok(Some(escape)) = crate::fs::inside::link_out(
+            repo,
+            std::path::Path::new(&e.path),
+            crate::fs::inside::TARGET,
+        ) {
+            findings.push(mf(
+                "path-outside-pass-root",
+                e,
+                e.path_col,
+                format!("`{}`: {escape}", e.path),
+            ));
+            continue;
+        }
         let exists = std::fs::symlink_metadata(repo.join(&e.path)).is_ok();
         match e.action {
             Action::Retain if !exists => findings.push(mf(

@@ -75,7 +75,7 @@ pub fn def() -> CheckDef {
         name: "doc-contains",
         summary: "documents have the key lines, headings and text the phase asks, and none of what they must not",
         capabilities: &[Capability::WorkTree],
-        rules: &[RULES],
+        rules: &[RULES, super::common::DOCUMENT],
         parts: None,
         aliases: &[],
         validate,
@@ -92,11 +92,6 @@ pub const RULES: &[Rule] = &[
         "document-missing",
         "a document the gate names does not exist",
         "write the document, or fix its path in the pipeline",
-    ),
-    error(
-        "document-not-utf8",
-        "a document is not UTF-8 text",
-        "save it as UTF-8",
     ),
     error("key-line-missing", "no `key: value` line with the key", FIX),
     error(

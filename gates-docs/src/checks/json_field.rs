@@ -94,7 +94,7 @@ pub fn def() -> CheckDef {
         name: "json-field",
         summary: "a JSON file's fields equal a value, match an expression or are absent, and no value under chosen keys mentions what it must not",
         capabilities: &[Capability::WorkTree],
-        rules: &[RULES],
+        rules: &[RULES, super::common::SOURCES],
         parts: None,
         aliases: &[],
         validate,
@@ -136,11 +136,6 @@ pub const RULES: &[Rule] = &[
         "value-mentions-forbidden",
         "a value under the chosen keys mentions a forbidden expression",
         "take the mention out of the value (e.g. a command reading a document the cleanup deletes)",
-    ),
-    error(
-        "unreadable-file",
-        "the file is a symlink loop, a directory, binary, too large or not UTF-8",
-        "make it a text file inside the repository",
     ),
 ];
 

@@ -74,7 +74,7 @@ pub fn def() -> CheckDef {
         name: "source-pattern",
         summary: "files exist and their text matches (or does not match) expressions, with counts and either/or alternatives",
         capabilities: &[Capability::WorkTree],
-        rules: &[RULES],
+        rules: &[RULES, super::common::SOURCES],
         parts: None,
         aliases: &[],
         validate,
@@ -121,11 +121,6 @@ pub const RULES: &[Rule] = &[
         "alternatives-unmet",
         "none of an entry's `any_of` alternatives holds",
         FIX,
-    ),
-    error(
-        "unreadable-file",
-        "a named file is a symlink loop, a directory, binary, too large or not UTF-8",
-        "make it a text file inside the repository",
     ),
 ];
 
@@ -266,6 +261,20 @@ pub fn read_target(repo: &Path, rel: &str) -> Result<Result<SourceFile, Finding>
     // A link out of the repository (the file's or a folder's on the way) is the reader's
     // finding (`unreadable-file`, "resolves outside the repository"), never followed.
     let abs = repo.join(rel);
+    // A link out of the target on the way (a folder's or the file's): refused as the reader
+    // refuses it, and nothing outside is looked at.
+    if let Some(escape) =
+        crate::fs::inside::link_out(repo, Path::new(rel), crate::fs::inside::TARGET)
+            .map_err(|e| GateError::io(&abs, e))?
+    {
+        return Ok(Err(Finding::error(
+            "unreadable-file",
+            rel,
+            0,
+            0,
+            format!("`{rel}` resolves outside the repository: {escape}"),
+        )));
+    }
     match abs.symlink_metadata() {
         Err(e) if source::is_missing(&e) => {
             crate::fs::record::file_read(&abs, Err(&e));
