@@ -179,3 +179,48 @@ fn bad_parts_are_load_errors_or_named_when_run() {
         Some("part `ghost` names no gate of the pipeline")
     );
 }
+
+/// An `all-of` runs the target's code when a part does: it is then no static gate for
+/// `history`, and the executor's guard against links out of the target applies before it
+/// runs. A composition of static checks stays static.
+#[test]
+fn an_all_of_with_a_part_that_runs_code_is_not_static() {
+    let text = r#"[target]
+repo = "."
+pass_root = "docs"
+
+[[stage]]
+number = 0
+title = "zero"
+
+[[slice]]
+id = "A6"
+stage = 0
+title = "t"
+owner = "o"
+gates = ["suite", "static-pair", "with-suite", "with-probe"]
+
+[gate.suite]
+command = ["sh", "-c", "true"]
+
+[gate.static-pair]
+check = "all-of"
+params = { parts = [{ check = "metadata-contract" }, { check = "legacy-metadata-guard", params = { mode = "enforce" } }] }
+
+[gate.with-suite]
+check = "all-of"
+params = { parts = [{ check = "metadata-contract" }, { gate = "suite" }] }
+
+[gate.with-probe]
+check = "all-of"
+params = { parts = [{ check = "metadata-contract" }, { check = "route-probe", params = { base_url = "http://127.0.0.1:1" } }] }
+"#;
+    let p = load_str(text, Path::new("ci/phase-a.toml"), Path::new(".")).unwrap();
+    let runs = |id: &str| executor::runs_target_code(&p, &p.gates[id]);
+    assert!(!runs("static-pair"));
+    assert!(runs("with-suite"));
+    assert!(runs("with-probe"));
+    assert!(gates::history::is_static(&p, "static-pair"));
+    assert!(!gates::history::is_static(&p, "with-suite"));
+    assert!(!gates::history::is_static(&p, "with-probe"));
+}

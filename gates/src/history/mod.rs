@@ -51,15 +51,7 @@ pub fn is_static(p: &Pipeline, id: &str) -> bool {
     let Some(g) = p.gates.get(id) else {
         return false;
     };
-    match &g.kind {
-        GateKind::Check { check, .. } => {
-            g.setup.is_none()
-                && !check
-                    .capabilities
-                    .contains(&gates_core::checks::Capability::Service)
-        }
-        _ => false,
-    }
+    matches!(g.kind, GateKind::Check { .. }) && !crate::run::executor::runs_target_code(p, g)
 }
 
 /// Which gates a history run judges, in the pipeline's gate order.

@@ -612,7 +612,7 @@ fn judge(
     // Nothing this gate reads or writes follows a link out of the target.
     crate::fs::inside::confine(repo, crate::fs::inside::TARGET);
     // The target's own commands would follow its links out of it: none runs while one is there.
-    if runs_target_code(gate) {
+    if runs_target_code(p, gate) {
         let links = crate::repo::links::findings(repo);
         if !links.is_empty() {
             r.findings = links;
@@ -787,15 +787,56 @@ fn judge(
 
 /// Whether the gate runs commands of the target: a setup step, a command, a check that
 /// starts the target's host (`route-probe`) or lists its tests (`nextest_list_command`).
-fn runs_target_code(gate: &Gate) -> bool {
-    gate.setup.is_some()
-        || gate.kind.command().is_some()
-        || matches!(&gate.kind, GateKind::Check { check, .. } | GateKind::CommandWithCheck { check, .. }
-            if check.capabilities.contains(&checks::Capability::Service))
-        || gate
-            .kind
-            .params()
-            .is_some_and(|p| p.contains_key("nextest_list_command"))
+/// A gate composed of parts (`all-of`) runs the target's code when one of its parts does: a
+/// part gate that does, or a part check that starts a service or lists the target's tests.
+pub fn runs_target_code(p: &Pipeline, gate: &Gate) -> bool {
+    fn check_runs(check: &checks::CheckDef, params: &toml::Table) -> bool {
+        check.capabilities.contains(&checks::Capability::Service)
+            || params.contains_key("nextest_list_command")
+    }
+    fn of(p: &Pipeline, gate: &Gate, depth: u8) -> bool {
+        let params = gate.kind.params();
+        if gate.setup.is_some()
+            || gate.kind.command().is_some()
+            || gate
+                .kind
+                .check()
+                .zip(params)
+                .is_some_and(|(c, t)| check_runs(c, t))
+        {
+            return true;
+        }
+        let composed = gate.kind.check().is_some_and(|c| c.parts.is_some());
+        let parts = params
+            .and_then(|t| t.get("parts"))
+            .and_then(toml::Value::as_array);
+        // Deeper than any pipeline nests: taken as running code (the safe side).
+        if composed && depth > 8 {
+            return true;
+        }
+        composed
+            && parts.is_some_and(|parts| {
+                parts.iter().filter_map(toml::Value::as_table).any(|part| {
+                    let empty = toml::Table::new();
+                    let part_params = part
+                        .get("params")
+                        .and_then(toml::Value::as_table)
+                        .unwrap_or(&empty);
+                    match (part.get("gate"), part.get("check")) {
+                        (Some(id), _) => id
+                            .as_str()
+                            .and_then(|id| p.gates.get(id))
+                            .is_none_or(|g| of(p, g, depth + 1)),
+                        (None, Some(c)) => c
+                            .as_str()
+                            .and_then(checks::find)
+                            .is_none_or(|c| check_runs(c, part_params)),
+                        (None, None) => true,
+                    }
+                })
+            })
+    }
+    of(p, gate, 0)
 }
 
 /// A report path as the pipeline writes it: under the tool's state directory when it starts
