@@ -712,6 +712,28 @@ fn a_skipped_cell_is_not_probed_and_its_reason_is_printed() {
     assert_eq!(host.requests.load(Ordering::SeqCst), 21);
 }
 
+/// Every default cell skipped and none added: nothing is probed, so the gate cannot say the
+/// host is right (errored, never green).
+#[test]
+fn a_probe_left_with_no_cell_judges_nothing_and_is_not_green() {
+    let base = params_for("http://127.0.0.1:9");
+    let table: toml::Table = toml::from_str(&base).unwrap();
+    let params = table["gate"]["route-probe"]["params"].as_table().unwrap();
+    let ids = gates::checks::route_probe::default_cell_ids(params).unwrap();
+    assert_eq!(ids.len(), 23);
+    let skip: Vec<String> = ids.iter().map(|i| format!("\"{i}\"")).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let r = run_in(dir.path(), &format!("{base}skip = [{}]\n", skip.join(", ")));
+    assert_eq!(r.status, Status::Errored, "{r:?}");
+    assert!(
+        r.reason
+            .as_deref()
+            .unwrap_or("")
+            .contains("no cell is left to probe"),
+        "{r:?}"
+    );
+}
+
 /// The load error of a route-probe gate whose params table ends with `params` (from line 17
 /// of the file).
 fn load_error(params: &str) -> String {

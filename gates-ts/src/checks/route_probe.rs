@@ -692,6 +692,16 @@ impl DefaultsCtx {
 }
 
 /// The default matrix (SPEC §4), with the params' paths.
+/// The ids of the default cells a gate with these params probes (before `skip`), a signing
+/// key taken as given.
+pub fn default_cell_ids(table: &toml::Table) -> Result<Vec<String>, ParamError> {
+    let p: Params = parse_params(table)?;
+    Ok(default_cells(&p, &DefaultsCtx { has_key: true })
+        .into_iter()
+        .map(|c| c.id)
+        .collect())
+}
+
 fn default_cells(p: &Params, dc: &DefaultsCtx) -> Vec<Cell> {
     let rpc = p.rpc_path.clone().unwrap_or_else(|| "/rpc".into());
     let orpc = p.orpc_path.clone().unwrap_or_else(|| "/api/orpc".into());
@@ -923,6 +933,7 @@ fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
     }
     let skips = skip_entries(&p.skip).map_err(|e| GateError::msg(e.message))?;
     let mut cells = Vec::new();
+    let mut skipped = 0;
     for mut c in default_cells(
         &p,
         &DefaultsCtx {
@@ -938,6 +949,7 @@ fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
                 c.path,
                 s.reason.as_deref().unwrap_or("no reason given")
             ));
+            skipped += 1;
             continue;
         }
         if let Some(e) = p.expect.get(&c.id) {
@@ -945,7 +957,6 @@ fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
         }
         cells.push(c);
     }
-    let skipped = skips.len();
     for c in &p.cells {
         cells.push(Cell {
             id: c.id.clone(),
@@ -961,6 +972,12 @@ fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
                 .collect(),
             expect: c.expect.clone(),
         });
+    }
+    // Nothing left to probe proves nothing about the host's routes.
+    if cells.is_empty() {
+        return Err(GateError::msg(
+            "no cell is left to probe (every default cell skipped and no `cells` added): the gate would judge nothing",
+        ));
     }
     if key.is_none()
         && cells
