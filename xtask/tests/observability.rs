@@ -176,4 +176,12 @@ fn the_observability_gate_judges_the_packages_tests_in_the_suite_run() {
             )]
         )
     );
+    // An earlier run's report judged with the file gone: the same verdict as a run gives.
+    assert_eq!(
+        judged(&kept),
+        (
+            Some(1),
+            vec![format!("observability-test-missing {TEST_FILE}:0:0")]
+        )
+    );
 }

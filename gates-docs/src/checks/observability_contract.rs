@@ -181,27 +181,7 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
     let package = params.package();
     let test_file = params.test_file();
 
-    let manifest = format!("{package}/package.json");
-    if !ctx.repo_path(&manifest)?.is_file() {
-        out.findings.push(
-            Finding::error(
-                "observability-package-missing",
-                manifest.clone(),
-                0,
-                0,
-                format!("the observability package `{package}` has no `package.json`"),
-            )
-            .with_help("the packet requires the observability package and its tests (A0, A5, A6)"),
-        );
-    }
-    if !ctx.repo_path(&test_file)?.is_file() {
-        out.findings.push(Finding::error(
-            "observability-test-missing",
-            test_file.clone(),
-            0,
-            0,
-            format!("the observability test file `{test_file}` does not exist"),
-        ));
+    if !package_and_test_present(ctx.repo, &package, &test_file, &mut out)? {
         return Ok(out);
     }
 
@@ -287,6 +267,40 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
     Ok(out)
 }
 
+/// The package's manifest and its test file are there (else their findings, and `false` when
+/// the test file is missing: nothing can then be judged of its run).
+fn package_and_test_present(
+    repo: &Path,
+    package: &str,
+    test_file: &str,
+    out: &mut CheckOutput,
+) -> Result<bool, GateError> {
+    let manifest = format!("{package}/package.json");
+    if !resolve_inside(repo, &manifest)?.is_file() {
+        out.findings.push(
+            Finding::error(
+                "observability-package-missing",
+                manifest.clone(),
+                0,
+                0,
+                format!("the observability package `{package}` has no `package.json`"),
+            )
+            .with_help("the packet requires the observability package and its tests (A0, A5, A6)"),
+        );
+    }
+    if !resolve_inside(repo, test_file)?.is_file() {
+        out.findings.push(Finding::error(
+            "observability-test-missing",
+            test_file.to_string(),
+            0,
+            0,
+            format!("the observability test file `{test_file}` does not exist"),
+        ));
+        return Ok(false);
+    }
+    Ok(true)
+}
+
 /// Judges a test report named on the command line (`cargo xtask gate <id> --report FILE`)
 /// instead of running the gate's command: the same judgement, on that file.
 pub fn judge_existing(
@@ -299,6 +313,10 @@ pub fn judge_existing(
         .map_err(|e| GateError::msg(format!("invalid params: {}", e.message)))?;
     let (format, cwd) = super::report_format_and_dir(gate, repo, params.report_format.as_deref())?;
     let mut out = CheckOutput::default();
+    // What a run checks before the report, checked here too: the same verdict either way.
+    if !package_and_test_present(repo, &params.package(), &params.test_file(), &mut out)? {
+        return Ok(out);
+    }
     let shown = report.display().to_string();
     let run = match testreport::read(report, format) {
         Ok(r) => r,
