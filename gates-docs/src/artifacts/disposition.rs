@@ -979,7 +979,8 @@ const STATUS_WORDS: &[&str] = &["resolved", "fixed", "closed", "addressed"];
 /// A finding's status stated in words in its own text, when it carries no token: a word of
 /// [`STATUS_WORDS`] in brackets (`(fixed)`), before `in`, `by`, `via`, `with`, `through` or
 /// `and` (`fixed in `6b83860``, `resolved in B5 by …`), or ending the text. A word turned
-/// over or put off (`not fixed`, `to be fixed`, `fixed later`) states nothing.
+/// over or put off within three words before it (`not fixed`, `not yet fixed`, `has not
+/// been addressed`, `to be fixed`) states nothing.
 fn status_in_words(text: &str) -> Option<&'static str> {
     let lower = text.to_ascii_lowercase();
     let words: Vec<(usize, &str)> = lower
@@ -998,13 +999,27 @@ fn status_in_words(text: &str) -> Option<&'static str> {
         if !STATUS_WORDS.contains(w) {
             continue;
         }
-        let prev = k.checked_sub(1).map(|p| words[p].1);
-        if prev.is_some_and(|p| {
-            matches!(
+        // Turned over or put off by one of the three words before it (`not fixed`, `not yet
+        // fixed`, `has not been addressed`, `to be fixed`).
+        // The look-back stays in the word's clause: `Not a blocker; fixed in 6b83860` is fixed.
+        let mut turned = false;
+        let mut j = k;
+        while j > 0 && k - j < 3 {
+            let (p_at, p) = words[j - 1];
+            let gap = &lower[p_at + p.len()..words[j].0];
+            if gap.chars().any(|c| !c.is_whitespace() && c != '-') {
+                break;
+            }
+            if matches!(
                 p,
-                "not" | "never" | "be" | "unless" | "until" | "if" | "once" | "when" | "un"
-            )
-        }) {
+                "not" | "never" | "be" | "unless" | "until" | "if" | "once" | "when" | "un" | "yet"
+            ) {
+                turned = true;
+                break;
+            }
+            j -= 1;
+        }
+        if turned {
             continue;
         }
         let bracketed = lower[..*at].ends_with('(') && lower[at + w.len()..].starts_with(')');
@@ -1072,6 +1087,15 @@ fn states_none(text: &str) -> bool {
             return true;
         }
     }
+    // `No material structural debt …`, `No blocking/high findings identified`: what there is
+    // none of is named within the words right after `no`. `No rate limiting on /login —
+    // high, regression risk` is a finding that begins with "no", not a statement of none.
+    let head: String = t
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(6)
+        .collect::<Vec<_>>()
+        .join(" ");
     first == "no"
         && [
             "finding",
@@ -1090,7 +1114,7 @@ fn states_none(text: &str) -> bool {
             "needed",
         ]
         .iter()
-        .any(|w| t.contains(w))
+        .any(|w| head.contains(w))
         && ![
             "(high)",
             "(blocking)",
@@ -1273,4 +1297,49 @@ fn none_stated(doc: &Doc) -> bool {
             .iter()
             .any(|w| k.contains(w))
     })
+}
+
+#[cfg(test)]
+mod words_tests {
+    use super::status_in_words;
+
+    #[test]
+    fn a_status_word_turned_over_within_its_clause_states_nothing() {
+        for resolved in [
+            "HIGH-01 fixed in `6b83860`",
+            "Duplicate parser (fixed)",
+            "Not a blocker; fixed in `6b83860`",
+            "The route guard was fixed",
+        ] {
+            assert_eq!(status_in_words(resolved), Some("resolved"), "{resolved}");
+        }
+        for open in [
+            "HIGH-02 not fixed",
+            "HIGH-02 not yet fixed",
+            "The spoof has not been addressed",
+            "to be fixed in B5",
+            "never resolved",
+        ] {
+            assert_eq!(status_in_words(open), None, "{open}");
+        }
+    }
+
+    #[test]
+    fn none_is_what_the_words_after_no_name() {
+        for none in [
+            "None.",
+            "- blocking/high: none",
+            "No material structural debt requiring changes.",
+            "No blocking/high findings identified",
+            "No changes required.",
+        ] {
+            assert!(super::states_none(none), "{none}");
+        }
+        for finding in [
+            "No rate limiting on /login — **high**, regression risk",
+            "No timeout on the ingress handler: a stuck request blocks the worker (defect)",
+        ] {
+            assert!(!super::states_none(finding), "{finding}");
+        }
+    }
 }
