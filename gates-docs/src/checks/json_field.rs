@@ -345,10 +345,34 @@ fn forbid(
     out: &mut CheckOutput,
 ) -> Result<(), GateError> {
     let keys = f.under.keys();
-    let Ok((obj, _)) = walk(root, &keys) else {
-        return Ok(());
+    let shown = keys.join(".");
+    let note = f
+        .message
+        .as_deref()
+        .map(|m| format!("{m}: "))
+        .unwrap_or_default();
+    // The object whose values must not mention the text is the contract's: missing, or not
+    // an object, nothing was checked (a misspelt `under` must not pass).
+    let found = walk(root, &keys);
+    let key_at = match found {
+        Ok((_, k)) | Err(k) => k,
     };
-    let Some(members) = obj.as_object() else {
+    let Some(members) = found.ok().and_then(|(obj, _)| obj.as_object()) else {
+        let (line, col) = if key_at > 0 {
+            sf.line_col(key_at)
+        } else {
+            (1, 1)
+        };
+        out.findings.push(
+            Finding::error(
+                "field-missing",
+                sf.rel.clone(),
+                line,
+                col,
+                format!("{note}`{shown}` is not an object whose values can be checked"),
+            )
+            .with_help(FIX),
+        );
         return Ok(());
     };
     let key_re = match &f.keys {
@@ -356,11 +380,6 @@ fn forbid(
         None => None,
     };
     let re = super::source_pattern::compile(&f.mentions).map_err(GateError::msg)?;
-    let note = f
-        .message
-        .as_deref()
-        .map(|m| format!("{m}: "))
-        .unwrap_or_default();
     for m in members {
         if key_re.as_ref().is_some_and(|k| !k.is_match(&m.key)) {
             continue;
