@@ -170,6 +170,7 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
         .into_iter()
         .filter_map(|r| documents.file(r))
         .collect();
+    let deleted_on_record = super::Deletions::of(ctx);
     for d in &docs {
         let full = super::resolve_inside(ctx.pass_root, d)?;
         if !full.is_file() {
@@ -189,7 +190,7 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
         let anchors = !dispositions.contains(&d.as_str());
         let mut found = Vec::new();
         check_citations(&rel, &text, &mut resolver, &mut found, anchors);
-        super::closure::history_citations(ctx, &mut found);
+        super::closure::history_citations(&deleted_on_record, &mut found);
         out.findings.extend(found);
     }
     Ok(out)

@@ -408,7 +408,7 @@ fn run(ctx: &CheckCtx, default_doc: &str) -> Result<CheckOutput, GateError> {
         super::evidence_resolver(ctx, &p.worktree_prefixes).with_bases(&doc_dir, &packet);
     let vocab = p.decisions.clone().unwrap_or_default();
     let mut d = disposition::check_with(&rel, &text, &mut resolver, &vocab);
-    history_citations(ctx, &mut d.findings);
+    history_citations(&super::Deletions::of(ctx), &mut d.findings);
     let open = d.items.iter().filter(|i| i.status == "open").count();
     out.notes.push(format!(
         "{rel}: {} finding(s), {open} open; decision: {}",
@@ -491,7 +491,7 @@ pub const RULES: &[Rule] = &[
 /// deletes as superseded: a `cited-artifact-missing` finding for a file the phase's cleanup
 /// manifest deletes (by file name) is the warning `cited-artifact-deleted-by-cleanup`. The
 /// closure gates and `agent-outputs` read the same citations the same way.
-pub fn history_citations(ctx: &CheckCtx, findings: &mut [Finding]) {
+pub fn history_citations(deleted: &super::Deletions, findings: &mut [Finding]) {
     for f in findings.iter_mut() {
         if f.rule != "cited-artifact-missing" {
             continue;
@@ -501,7 +501,7 @@ pub fn history_citations(ctx: &CheckCtx, findings: &mut [Finding]) {
             .strip_prefix("cites `")
             .and_then(|m| m.split('`').next())
             .unwrap_or("");
-        if super::cited_deleted_by_cleanup(ctx, cited).is_some() {
+        if deleted.cited(cited).is_some() {
             f.rule = "cited-artifact-deleted-by-cleanup".into();
             f.severity = crate::finding::Severity::Warning;
             f.message = format!(

@@ -223,11 +223,12 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
         .map(String::as_str)
         .collect();
     let required: Vec<String> = p.required.unwrap_or_else(|| docs.required.clone());
+    let deleted = super::Deletions::of(ctx);
     for r in &required {
         if !super::resolve_inside(ctx.pass_root, r)?.exists() {
             // The later runbooks' cleanup deletes the scratchpads once the closure documents
             // exist: an output the phase's own manifest deletes is not missing.
-            if let Some((manifest, line)) = super::deleted_by_cleanup(ctx, r) {
+            if let Some((manifest, line)) = deleted.file(r) {
                 out.notes.push(format!(
                     "{pass_rel}/{r} was deleted by the cleanup manifest ({pass_rel}/{manifest}:{line})"
                 ));

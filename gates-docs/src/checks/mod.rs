@@ -20,33 +20,48 @@ pub mod workbreakdown_drift;
 
 pub use gates_core::checks::*;
 
-/// Where the phase's cleanup manifest (the pipeline's `cleanup` document) deletes the
-/// pass-root file `file`: the manifest's name and the line listing it. `None` when the
-/// manifest does not delete it (or there is no readable manifest: its problems are the
-/// `docs-cleanup` gate's).
-pub fn deleted_by_cleanup(ctx: &CheckCtx, file: &str) -> Option<(String, u32)> {
-    cleanup_deletion(ctx, |deleted| deleted == file)
+/// What the phase's cleanup manifest deletes (the docs-cleanup gate's manifest, else the
+/// pipeline's `cleanup` document), read once per gate. Empty when there is no readable
+/// manifest: its problems are the `docs-cleanup` gate's.
+pub struct Deletions {
+    manifest: String,
+    entries: Vec<crate::artifacts::cleanup::Entry>,
 }
 
-/// [`deleted_by_cleanup`] for a file a document cites as written (a bare name, a
-/// pass-root-relative or repository-relative path): compared by file name, the way a
-/// document written before the cleanup cites a sibling it later deletes.
-pub fn cited_deleted_by_cleanup(ctx: &CheckCtx, cited: &str) -> Option<(String, u32)> {
-    let name = |p: &str| p.rsplit('/').next().unwrap_or(p).to_string();
-    let want = name(cited);
-    cleanup_deletion(ctx, |deleted| !want.is_empty() && name(deleted) == want)
-}
+impl Deletions {
+    pub fn of(ctx: &CheckCtx) -> Deletions {
+        let manifest = docs_cleanup::config_of(ctx.pipeline)
+            .map(|c| c.manifest)
+            .unwrap_or_default();
+        let pass_rel = crate::artifacts::git::rel_str(&ctx.pipeline.target.pass_root);
+        let entries = if manifest.is_empty() {
+            Vec::new()
+        } else {
+            crate::artifacts::cleanup::deletions(ctx.pass_root, &pass_rel, &manifest)
+        };
+        Deletions { manifest, entries }
+    }
 
-fn cleanup_deletion(ctx: &CheckCtx, matches: impl Fn(&str) -> bool) -> Option<(String, u32)> {
-    let manifest = ctx
-        .pipeline
-        .documents
-        .file(crate::pipeline::Role::Cleanup)?;
-    let pass_rel = crate::artifacts::git::rel_str(&ctx.pipeline.target.pass_root);
-    crate::artifacts::cleanup::deletions(ctx.pass_root, &pass_rel, manifest)
-        .into_iter()
-        .find(|e| matches(&e.path))
-        .map(|e| (manifest.to_string(), e.line))
+    /// Where the manifest deletes the pass-root file `file`: its name and the line.
+    pub fn file(&self, file: &str) -> Option<(&str, u32)> {
+        self.find(|deleted| deleted == file)
+    }
+
+    /// [`Deletions::file`] for a file a document cites as written (a bare name, a
+    /// pass-root-relative or repository-relative path): compared by file name, the way a
+    /// document written before the cleanup cites a sibling it later deletes.
+    pub fn cited(&self, cited: &str) -> Option<(&str, u32)> {
+        let name = |p: &str| p.rsplit('/').next().unwrap_or(p).to_string();
+        let want = name(cited);
+        self.find(|deleted| !want.is_empty() && name(deleted) == want)
+    }
+
+    fn find(&self, matches: impl Fn(&str) -> bool) -> Option<(&str, u32)> {
+        self.entries
+            .iter()
+            .find(|e| matches(&e.path))
+            .map(|e| (self.manifest.as_str(), e.line))
+    }
 }
 
 /// The evidence resolver of a check: absolute paths map through the gate's

@@ -268,7 +268,7 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
     let sp_path = super::resolve_inside(ctx.pass_root, &documents.scratchpad)?;
     match crate::fs::careful::read_document_bytes(&sp_path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            match super::deleted_by_cleanup(ctx, &documents.scratchpad) {
+            match super::Deletions::of(ctx).file(&documents.scratchpad) {
                 // The later runbooks' cleanup deletes scratchpads once the phase's closure
                 // documents exist: gone as the phase's own manifest says is not missing.
                 Some((manifest, line)) => out.notes.push(format!(
