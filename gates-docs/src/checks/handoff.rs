@@ -201,7 +201,7 @@ pub const RULES: &[Rule] = &[
     ),
     error(
         "not-a-git-repo",
-        "something under the target is not committed",
+        "the target is not inside a git work tree, so nothing handed off is committed",
         FIX,
     ),
     error(
