@@ -314,3 +314,53 @@ fn a_target_outside_git_has_no_cache() {
     let dir = tempfile::tempdir().unwrap();
     assert!(Session::open(dir.path(), TOOL).is_none());
 }
+
+/// A command of the run rewrites a file a later check read: the run's listing of the target
+/// is from before the command, so no verdict is reused after it (the later check sees the
+/// rewritten file and fails, where reusing would have kept last run's green).
+#[test]
+fn no_verdict_is_reused_after_a_command_of_the_run() {
+    let (_d, repo) = target(&[("trigger", "ok\n"), ("src/a.ts", "export const ok = 1;\n")]);
+    let text = format!(
+        "[target]\nrepo = {:?}\npass_root = \"pass\"\n\n[[stage]]\nnumber = 0\ntitle = \"s\"\n\n\
+         [[slice]]\nid = \"S\"\nstage = 0\ntitle = \"t\"\nowner = \"o\"\ngates = [\"w\", \"g\"]\n\n\
+         [gate.w]\ncommand = [\"sh\", \"-c\", \"grep -q ok trigger && echo 'export const ok = 1;' > src/a.ts || echo 'const x = {{ templateRole: 1 }};' > src/a.ts\"]\ninputs = [\"trigger\"]\n\n\
+         [gate.g]\ncheck = \"legacy-metadata-guard\"\nparams = {{ mode = \"enforce\", surfaces = [\"src/**/*.ts\"], keys = [\"templateRole\"] }}\n",
+        repo.display().to_string()
+    );
+    let p = load_str(&text, Path::new("test.toml"), Path::new("/")).unwrap();
+    let run = |p: &Pipeline| -> Vec<(Status, bool)> {
+        let session = Session::open(&repo, TOOL).unwrap();
+        ["w", "g"]
+            .iter()
+            .map(|id| {
+                let r = run_gate_shared(
+                    p,
+                    &p.gates[*id],
+                    &repo,
+                    &repo.join("pass"),
+                    &AtomicBool::new(false),
+                    None,
+                    None,
+                    Some(&session),
+                );
+                (r.status, r.cached)
+            })
+            .collect()
+    };
+    assert_eq!(
+        run(&p),
+        vec![(Status::Passed, false), (Status::Passed, false)]
+    );
+    // Nothing changed: both reused.
+    assert_eq!(
+        run(&p),
+        vec![(Status::Passed, true), (Status::Passed, true)]
+    );
+    // The command's input changes: it runs again and rewrites src/a.ts with a legacy key.
+    write(&repo, "trigger", "bad\n");
+    assert_eq!(
+        run(&p),
+        vec![(Status::Passed, false), (Status::Failed, false)]
+    );
+}

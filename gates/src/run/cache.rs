@@ -369,6 +369,10 @@ pub struct Session {
     repo: PathBuf,
     tool: String,
     tree: Tree,
+    /// Set once a gate of this run starts the target's code: a command may rewrite files of
+    /// the target, and `tree` is the target as the run found it, so from then on no verdict
+    /// is reused in this run (each is still kept for the next run).
+    target_code_ran: AtomicBool,
 }
 
 impl Session {
@@ -435,6 +439,7 @@ impl Session {
                 listing,
                 content: OnceLock::new(),
             },
+            target_code_ran: AtomicBool::new(false),
         })
     }
 
@@ -451,6 +456,7 @@ impl Session {
             repo: repo.to_path_buf(),
             tool: tool.to_string(),
             tree,
+            target_code_ran: AtomicBool::new(false),
         }))
     }
 
@@ -481,6 +487,9 @@ impl Session {
         pass_root: &Path,
         run: Option<&RunSoFar>,
     ) -> Option<GateResult> {
+        if self.target_code_ran.load(Ordering::SeqCst) {
+            return None;
+        }
         let start = Instant::now();
         let bytes = std::fs::read(self.entry_path(&gate.id)).ok()?;
         let e: Entry = serde_json::from_slice(&bytes).ok()?;
@@ -575,6 +584,12 @@ impl Session {
     }
 
     /// Keeps `result` with what `rec` recorded, when it can be trusted later.
+    /// A gate that runs the target's code is about to be judged (not reused): the tree this
+    /// run found may change under the gates after it.
+    pub fn target_code_runs(&self) {
+        self.target_code_ran.store(true, Ordering::SeqCst);
+    }
+
     pub fn store(
         &self,
         p: &Pipeline,

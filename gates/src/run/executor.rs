@@ -587,6 +587,9 @@ pub fn run_gate_shared(
     if let Some(r) = cache.lookup(p, gate, pass_root, run) {
         return r;
     }
+    if runs_target_code(p, gate) {
+        cache.target_code_runs();
+    }
     let rec = crate::fs::record::Recorder::new(repo);
     let r = crate::fs::record::scope(Some(rec.clone()), || {
         judge(p, gate, repo, pass_root, cancel, run, shared)
