@@ -119,7 +119,8 @@ pub fn markdown_readers(text: &str) {
         let _ = evidence::anchors_in_line(line);
         let _ = evidence::is_git_range(line);
         let _ = evidence::in_user_config(line);
-        let _ = evidence::says_absent(line);
+        let _ = evidence::says_absent(line, 1);
+        let _ = evidence::says_absent(line, (line.len() / 2) as u32);
     }
     let _ = readiness::check("READINESS.md", text, true);
     // The later phases' readers: an order of opening steps before the next packet, owners by

@@ -495,10 +495,23 @@ pub fn in_user_config(path: &str) -> bool {
     }
 }
 
-/// What a line says of the files it names: that they must not exist, stay absent on
-/// purpose, or are written later. Such a citation is no dangling reference.
-pub fn says_absent(line: &str) -> bool {
-    let l = line.to_ascii_lowercase();
+/// What a line says of the file it cites at the 1-based column `col`: that it must not
+/// exist, stays absent on purpose, or is written later. Such a citation is no dangling
+/// reference. Only the citation's own clause counts (`;` and `. ` end one): in "`a.ts`
+/// removed; the old call is forbidden" the citation of `a.ts` is still checked.
+pub fn says_absent(line: &str, col: u32) -> bool {
+    let at = line
+        .char_indices()
+        .nth((col as usize).saturating_sub(1))
+        .map_or(line.len(), |(i, _)| i);
+    let start = line[..at].rfind([';']).map_or(0, |i| i + 1);
+    let start = line[..at].rfind(". ").map_or(start, |i| start.max(i + 2));
+    let end = [line[at..].find(';'), line[at..].find(". ")]
+        .into_iter()
+        .flatten()
+        .min()
+        .map_or(line.len(), |i| at + i);
+    let l = line[start..end].to_ascii_lowercase();
     [
         "must not exist",
         "should not exist",
@@ -602,9 +615,10 @@ pub fn check_citations(
             .lines
             .get(c.line as usize - 1)
             .map_or("", |l| l.text.as_str());
+        // An anchor (`path:line`) says a line exists: never an absence.
         if in_user_config(&c.text)
             || (!c.text.contains('/') && config_lines.contains(&c.line))
-            || says_absent(line_text)
+            || (parse_anchor(&c.text).is_none() && says_absent(line_text, c.col))
         {
             continue;
         }
@@ -719,5 +733,31 @@ mod tests {
             r.locate("../x.md").unwrap_err().rule,
             "evidence-file-missing"
         );
+    }
+}
+
+#[cfg(test)]
+mod absent_tests {
+    use super::says_absent;
+
+    #[test]
+    fn an_absence_is_said_of_the_citation_in_its_own_clause() {
+        let col = |line: &str, span: &str| line.find(span).unwrap() as u32 + 2;
+        for (line, span) in [
+            (
+                "- `F4_TRIGGER_EVIDENCE.md` remains intentionally absent",
+                "F4_",
+            ),
+            ("the deferred state forbids `X.md`", "X.md"),
+            ("`K7_PHASE_L_READINESS.md` will be written by K7", "K7_"),
+        ] {
+            assert!(says_absent(line, col(line, span)), "{line}");
+        }
+        for (line, span) in [
+            ("`a.ts` removed; the old call is forbidden", "a.ts"),
+            ("See `b.md`. Direct writes are not allowed.", "b.md"),
+        ] {
+            assert!(!says_absent(line, col(line, span)), "{line}");
+        }
     }
 }

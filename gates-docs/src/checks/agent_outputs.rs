@@ -389,7 +389,7 @@ pub fn check_final(
                     if doc
                         .lines
                         .get((line as usize).saturating_sub(1))
-                        .is_some_and(|l| evidence::says_absent(&l.text))
+                        .is_some_and(|l| evidence::says_absent(&l.text, i.col))
                     {
                         continue;
                     }
