@@ -42,7 +42,7 @@ pub fn def() -> CheckDef {
         name: "conditional-disposition",
         summary: "a conditional decision slice declares one state (triggered/deferred) agreeing with its scan results and trigger evidence",
         capabilities: &[Capability::WorkTree],
-        rules: &[RULES],
+        rules: &[RULES, super::common::DOCUMENT],
         parts: None,
         aliases: &[],
         validate,
@@ -70,7 +70,7 @@ pub const RULES: &[Rule] = &[
     error("state-missing", "no `state:` line", FIX),
     error(
         "scan-result-invalid",
-        "a scan result that is not JSON with a boolean `triggered`, or none at all",
+        "a scan result that is not JSON with a boolean `triggered` at its top level",
         FIX,
     ),
     error(
@@ -209,31 +209,48 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
     let mut any_triggered = false;
     for f in &scans {
         let frel = format!("{pass_rel}/{f}");
-        let raw = crate::fs::careful::read_to_string(ctx.pass_root.join(f))
-            .map_err(|e| GateError::io(ctx.pass_root.join(f), e))?;
-        let value: serde_json::Value = match serde_json::from_str(&raw) {
-            Ok(v) => v,
+        // Through the careful reader and its size cap, as every document of the pass root.
+        let path = ctx.pass_root.join(f);
+        let bytes = match crate::fs::careful::read_document_bytes(&path) {
+            Ok(b) => b,
+            Err(e) if crate::fs::careful::too_large(&e) => return Err(GateError::io(path, e)),
             Err(e) => {
                 out.findings.push(err(
                     "scan-result-invalid",
                     &frel,
-                    e.line() as u32,
-                    e.column() as u32,
-                    format!("not JSON: {e}"),
+                    0,
+                    0,
+                    format!("cannot be read: {e}"),
                 ));
                 continue;
             }
         };
-        // The position of the `"triggered"` key, for findings.
-        let (tline, tcol) = raw
-            .lines()
-            .enumerate()
-            .find_map(|(i, l)| {
-                l.find("\"triggered\"")
-                    .map(|c| (i as u32 + 1, l[..c].chars().count() as u32 + 1))
-            })
-            .unwrap_or((0, 0));
-        match value.get("triggered").and_then(serde_json::Value::as_bool) {
+        let Some(raw) = super::document_text(bytes, &frel, &mut out) else {
+            continue;
+        };
+        let index = crate::text::LineIndex::new(&raw);
+        let root = match crate::repo::json::parse(&raw) {
+            Ok(d) => d.root,
+            Err(e) => {
+                let (line, col) = index.line_col(&raw, e.offset);
+                out.findings.push(err(
+                    "scan-result-invalid",
+                    &frel,
+                    line,
+                    col,
+                    format!("not JSON: {}", e.message),
+                ));
+                continue;
+            }
+        };
+        // The top-level `"triggered"` key, for findings (not a nested one, not a string).
+        let member = root.member("triggered");
+        let (tline, tcol) = member.map_or((0, 0), |m| index.line_col(&raw, m.key_span.start));
+        let triggered = member.and_then(|m| match m.value.value {
+            crate::repo::json::Value::Bool(b) => Some(b),
+            _ => None,
+        });
+        match triggered {
             None => out.findings.push(err(
                 "scan-result-invalid",
                 &frel,
