@@ -394,6 +394,21 @@ fn readiness_by_concern_with_opening_steps() {
     let rt = readiness::check_with("K7.md", &teams, true, false);
     assert_eq!(errors(&rt.findings), vec![]);
     assert_eq!(rt.concern_owners.len(), 2);
+    // A note or a placeholder in that list is no owner: with nothing else there, the section
+    // names no owner at all.
+    let notes = READY.replace(
+        "| Concern | Owner | Priority |\n| --- | --- | --- |\n| Phase L packet | `@sequencing` | P0 |\n| Runtime seams | `@runtime-host` | P1 |\n",
+        "1. Note: owners are assigned at kickoff.\n2. `@runtime-host`: TBD\n",
+    );
+    let rn = readiness::check_with("K7.md", &notes, true, false);
+    assert_eq!(rn.concern_owners.len(), 0);
+    assert_eq!(
+        errors(&rn.findings)
+            .into_iter()
+            .filter(|f| f.0 == "owners-table-missing")
+            .count(),
+        1
+    );
 }
 
 /// The conditional decision slice, run as a gate of a pipeline over a temporary target.

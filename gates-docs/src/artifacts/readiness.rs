@@ -636,10 +636,18 @@ pub fn check_with(path: &str, text: &str, require_ready: bool, next_packet: bool
                     // A list of teams, each with what it owns: `` `@runtime-host`: own the
                     // slice sequencing``, `Steward/orchestrator: enforce …`.
                     for it in doc.items(range.clone()) {
+                        // A note or a placeholder (`Note: TBD`) is no owner.
+                        let label = strip_emphasis(it.text.split(':').next().unwrap_or(""))
+                            .trim()
+                            .to_ascii_lowercase();
                         if let Some((who, what)) = it.text.split_once(':')
                             && !is_blank_value(who)
                             && who.split_whitespace().count() <= 3
-                            && !what.trim().is_empty()
+                            && !is_blank_value(what)
+                            && !matches!(
+                                label.as_str(),
+                                "note" | "notes" | "nb" | "todo" | "tbd" | "caveat" | "example"
+                            )
                         {
                             r.concern_owners
                                 .push((what.trim().to_string(), strip_emphasis(who.trim())));
