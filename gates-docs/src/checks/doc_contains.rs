@@ -187,11 +187,7 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
             }
             Err(e) => return Err(GateError::io(&full, e)),
         };
-        let note = d
-            .message
-            .as_deref()
-            .map(|m| format!("{m}: "))
-            .unwrap_or_default();
+        let note = super::source_pattern::prefix(d.message.as_deref());
         let at_file =
             |rule: &str, msg: String| Finding::error(rule, &rel, 1, 1, msg).with_help(FIX);
         let doc = markdown::Doc::parse(&text);

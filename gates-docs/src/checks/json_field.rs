@@ -260,11 +260,7 @@ fn walk<'a>(root: &'a Node, keys: &[String]) -> Result<(&'a Node, usize), usize>
 fn field(sf: &SourceFile, root: &Node, f: &Field, out: &mut CheckOutput) {
     let keys = f.path.keys();
     let shown = keys.join(".");
-    let note = f
-        .message
-        .as_deref()
-        .map(|m| format!("{m}: "))
-        .unwrap_or_default();
+    let note = super::source_pattern::prefix(f.message.as_deref());
     let found = walk(root, &keys);
     if f.absent {
         if let Ok((_, key_at)) = found {
@@ -346,11 +342,7 @@ fn forbid(
 ) -> Result<(), GateError> {
     let keys = f.under.keys();
     let shown = keys.join(".");
-    let note = f
-        .message
-        .as_deref()
-        .map(|m| format!("{m}: "))
-        .unwrap_or_default();
+    let note = super::source_pattern::prefix(f.message.as_deref());
     // The object whose values must not mention the text is the contract's: missing, or not
     // an object, nothing was checked (a misspelt `under` must not pass).
     let found = walk(root, &keys);

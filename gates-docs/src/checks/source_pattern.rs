@@ -591,6 +591,7 @@ fn judge(
 /// The rules of a file that is there but could not be read: its alternatives were not judged.
 const FILE_RULES: &[&str] = &["unreadable-file", source::READ_FAILED];
 
-fn prefix(message: Option<&str>) -> String {
+/// A finding's lead-in from an entry's `message` (`"<message>: "`, or nothing).
+pub(crate) fn prefix(message: Option<&str>) -> String {
     message.map(|m| format!("{m}: ")).unwrap_or_default()
 }
