@@ -4,6 +4,9 @@
 //! `cargo nextest run --workspace` with the `tests` cargo profile (the tool's own builds abort
 //! on panic, the test harness needs unwinding: see the workspace Cargo.toml) and any extra
 //! arguments, so the README's one test command works without further setup.
+//!
+//! Test scaffolding.
+#![allow(clippy::disallowed_methods)]
 
 use std::path::Path;
 use std::process::Command;

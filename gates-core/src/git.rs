@@ -6,6 +6,7 @@
 //! own repository), so status is asked for the target directory only and paths are made
 //! relative to it.
 
+use crate::fs::probe::Probe;
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -162,7 +163,7 @@ pub fn operation_in_progress(repo: &Path) -> Result<Option<&'static str>, GateEr
     ];
     Ok(markers
         .iter()
-        .find(|(m, _)| dir.join(m).exists())
+        .find(|(m, _)| dir.join(m).probe_exists())
         .map(|(_, what)| *what))
 }
 

@@ -1,5 +1,6 @@
 //! `history` reuses a gate's verdict at the next commit when nothing it read differs there,
-//! and judges again whenever something it read (or any path's existence) may have changed.
+//! and judges again whenever something it read, listed or asked about may have changed: a
+//! path created or deleted where no check looked changes no verdict.
 //! Every matrix is compared with a `--no-cache` run over the same commits: a reused verdict
 //! carries exactly the findings a fresh judgement gives.
 
@@ -92,10 +93,20 @@ const HISTORY: &[(&str, &[Op])] = &[
         "docs: edit again",
         &[Write("docs/notes.md", "# notes, again\n")],
     ),
-    // 4: a new file anywhere: judged again (a check may ask whether a path exists).
+    // 4: a new file where neither code gate looks: reused.
     ("docs: a new page", &[Write("docs/more.md", "# more\n")]),
-    // 5: a deleted file: judged again.
+    // 5: a deleted file where neither looks: reused.
     ("docs: drop the page", &[Delete("docs/more.md")]),
+    // 6: a new file in a folder both list (a plugin folder of `plugins/cli`): judged again.
+    (
+        "add a plugin",
+        &[Write("plugins/cli/other/package.json", LEGACY)],
+    ),
+    // 7: the plugin goes again: judged again.
+    (
+        "drop the plugin",
+        &[Delete("plugins/cli/other/package.json")],
+    ),
     // 6: a symlink appears: judged again.
     (
         "docs: link the notes",
@@ -266,12 +277,14 @@ fn a_commit_leaving_a_gates_inputs_unchanged_reuses_its_verdict() {
             both(), // 1: docs content only
             none(), // 2: a read manifest changed
             both(), // 3: docs content only, the failures reused
-            none(), // 4: a created path
-            none(), // 5: a deleted path
-            none(), // 6: a created symlink
-            both(), // 7: docs content only, in a tree with a symlink
-            none(), // 8: a retargeted symlink
-            none(), // 9: a read manifest changed
+            both(), // 4: a created path where no check looked
+            both(), // 5: a deleted path where no check looked
+            none(), // 6: a created path in a listed folder
+            none(), // 7: a deleted path in a listed folder
+            none(), // 8: a created symlink
+            both(), // 9: docs content only, in a tree with a symlink
+            none(), // 10: a retargeted symlink
+            none(), // 11: a read manifest changed
         ]
     );
     assert_eq!(
@@ -282,6 +295,8 @@ fn a_commit_leaving_a_gates_inputs_unchanged_reuses_its_verdict() {
             "failed(1)",
             "failed(1)",
             "failed(1)",
+            "failed(1)",
+            "failed(2)",
             "failed(1)",
             "failed(1)",
             "failed(1)",
@@ -302,13 +317,14 @@ fn a_gate_that_read_git_is_reused_only_where_git_answers_the_same() {
     let h = ws.history(&[], &gates);
     // Preflight asked git about the checkout (its branch, its status, its worktrees): the
     // same answers at each docs-only commit of a detached clean checkout, so it is reused
-    // where the guard is, and judged again wherever a path was created or deleted. (A query
-    // whose answer names the commit is the reuse module's unit test.)
+    // where the guard is. (A query whose answer names the commit is the reuse module's unit
+    // test.)
     let r = reused(&h);
     let both = || vec!["preflight".to_string(), "legacy-metadata-guard".into()];
     assert_eq!(r[1], both());
-    assert_eq!(r[4], Vec::<String>::new());
-    assert_eq!(r[7], both());
+    assert_eq!(r[4], both());
+    assert_eq!(r[6], vec!["preflight".to_string()]);
+    assert_eq!(r[9], both());
     let fresh = ws.history(&["--no-cache"], &gates);
     assert_eq!(verdicts(h), verdicts(fresh));
 }

@@ -5,6 +5,7 @@
 
 pub mod common;
 
+use crate::fs::probe::Probe;
 use std::path::{Path, PathBuf};
 
 use crate::error::GateError;
@@ -29,7 +30,7 @@ pub fn discovery_implementation(
     out: &mut CheckOutput,
 ) -> Result<Option<PathBuf>, GateError> {
     let path = resolve_inside(repo, imp)?;
-    match path.symlink_metadata() {
+    match path.probe_symlink_metadata() {
         Ok(_) => Ok(Some(path)),
         Err(e) if crate::fs::source::is_missing(&e) => {
             out.findings.push(Finding::error(

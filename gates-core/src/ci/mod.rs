@@ -92,6 +92,8 @@ fn default_pipeline() -> PathBuf {
 /// The command that regenerates `p`'s workflow, run from the root of its workspace.
 pub fn regenerate_command(p: &Pipeline) -> Result<String, CiError> {
     let rel = pipeline_rel(p)?;
+    // The pipeline file and this workspace's default one: the tool's files, not the target's.
+    #[allow(clippy::disallowed_methods)]
     let is_default = match (
         std::fs::canonicalize(&p.file),
         std::fs::canonicalize(default_pipeline()),

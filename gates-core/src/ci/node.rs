@@ -9,6 +9,7 @@
 //! over bun's install cache for bun (after `oven-sh/setup-bun`). Node is set up in every
 //! case, since gates run `node`/`npx` tools of the target whatever installs them.
 
+use crate::fs::probe::Probe;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -97,8 +98,8 @@ pub fn detect(dir: &Path) -> Option<PackageManager> {
         PackageManager::Npm,
     ]
     .iter()
-    .any(|pm| pm.lockfiles().iter().any(|f| dir.join(f).is_file()));
-    if !any_lockfile && !dir.join("package.json").is_file() {
+    .any(|pm| pm.lockfiles().iter().any(|f| dir.join(f).probe_is_file()));
+    if !any_lockfile && !dir.join("package.json").probe_is_file() {
         return None;
     }
     Some(match Toolchain::detect(dir).pm {
@@ -121,7 +122,7 @@ pub fn toolchain(choice: PackageManagerChoice, dir: &Path) -> Option<Toolchain> 
         .lockfiles()
         .iter()
         .copied()
-        .find(|f| dir.join(f).is_file());
+        .find(|f| dir.join(f).probe_is_file());
     let pinned_version = package_manager_field(dir)
         .as_deref()
         .and_then(named)

@@ -12,6 +12,9 @@
 //! through a symbolic link ([`crate::fs::inside`]): refused before a byte is read.
 //!
 //! How to fix a refusal: put a regular file at the path (or follow the link to one).
+//!
+//! The careful reader records what it read itself (`record::file_read`).
+#![allow(clippy::disallowed_methods)]
 
 use std::fs::{File, Metadata, OpenOptions};
 use std::io::{self, Read};

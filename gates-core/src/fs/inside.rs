@@ -20,6 +20,11 @@
 //!
 //! How to fix a refusal: replace the link with the file itself, or point it inside the
 //! repository.
+//!
+//! Link checks of the readers and writers: a read they guard is recorded by its reader; where a link leads
+//! is part of the listing the cache compares, and `history` reuses nothing across a created path where
+//! links are.
+#![allow(clippy::disallowed_methods)]
 
 use std::ffi::OsString;
 use std::io;

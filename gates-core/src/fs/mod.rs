@@ -7,10 +7,12 @@
 pub mod careful;
 pub mod inside;
 pub mod output;
+pub mod probe;
 pub mod record;
 pub mod source;
 pub mod state;
 
+use crate::fs::probe::Probe;
 use std::path::{Path, PathBuf};
 
 use crate::error::GateError;
@@ -24,7 +26,7 @@ pub fn resolve_inside(root: &Path, rel: &str) -> Result<PathBuf, GateError> {
         )));
     }
     let p = Path::new(rel);
-    if root.exists() {
+    if root.probe_exists() {
         match inside::link_out(root, p, inside::TARGET) {
             Ok(None) => {}
             Ok(Some(escape)) => return Err(GateError::msg(format!("path {rel:?}: {escape}"))),

@@ -54,6 +54,10 @@ pub struct Inputs {
     /// Verdicts of earlier gates of the run the check asked for, by gate id.
     #[serde(default)]
     pub run: BTreeMap<String, String>,
+    /// What a probe of a path found ([`crate::fs::probe`]), by `F` (links followed) or `L`
+    /// (not) and the path's key: the kind of thing there, or `absent`.
+    #[serde(default)]
+    pub probes: BTreeMap<String, String>,
     /// Environment variables read, with the hash of their value (`unset` when unset).
     #[serde(default)]
     pub env: BTreeMap<String, String>,
@@ -63,6 +67,85 @@ pub struct Inputs {
     /// False when a read may have escaped the recording (see the module doc).
     #[serde(default)]
     pub complete: bool,
+}
+
+/// Where a recording's inputs are compared with how things are now ([`Inputs::first_change`]):
+/// the target at `root()` (keys are resolved against it), a quicker way to know a file's
+/// state where one is known, and the verdicts of the run's earlier gates.
+pub trait World {
+    /// The target the keys stand for paths of.
+    fn root(&self) -> &Path;
+    /// Whether a read of the file `key` would find what it found before, `was` (by default,
+    /// it is read again).
+    fn file_same(&self, key: &str, was: &FileState) -> bool {
+        file_state(crate::fs::careful::read_whole(&path_of(self.root(), key)).as_deref()) == *was
+    }
+    /// The verdict of the run's gate `gate` as the check would be told it; `None` when there
+    /// is no run to ask.
+    fn run_fact(&self, gate: &str) -> Option<String>;
+    /// The hash of the answer to the git query `args` in `cwd` now ([`git_answer`]).
+    fn git_answer(&self, cwd: &Path, args: &[&str]) -> Option<String>;
+}
+
+impl Inputs {
+    /// The first input that is not as it was recorded in `world`, in words; `None` when
+    /// every one is the same. Cheap comparisons first, the git queries last.
+    pub fn first_change(&self, world: &dyn World) -> Option<String> {
+        let root = world.root();
+        if let Some((g, _)) = self
+            .run
+            .iter()
+            .find(|(g, v)| world.run_fact(g).as_ref() != Some(*v))
+        {
+            return Some(format!("the verdict of gate `{g}` changed"));
+        }
+        if let Some((v, _)) = self.env.iter().find(|(v, h)| env_value(v) != **h) {
+            return Some(format!("the environment variable {v} changed"));
+        }
+        if let Some((k, _)) = self.files.iter().find(|(k, st)| !world.file_same(k, st)) {
+            return Some(format!("{k} changed"));
+        }
+        if let Some((k, _)) = self
+            .dirs
+            .iter()
+            .find(|(k, h)| listing_hash(&path_of(root, k)) != **h)
+        {
+            return Some(format!("the listing of {k} changed"));
+        }
+        for (k, was) in &self.probes {
+            let mut chars = k.chars();
+            let look = chars.next().and_then(crate::fs::probe::Look::of_tag);
+            let Some(look) = look else {
+                return Some(format!("an unknown probe {k}"));
+            };
+            let key = chars.as_str();
+            let now = crate::fs::probe::state(&path_of(root, key), look);
+            if now != *was {
+                return Some(format!("{key} is now {now}"));
+            }
+        }
+        if let Some((k, _)) = self.resolved.iter().find(|(k, real)| {
+            #[allow(clippy::disallowed_methods)]
+            let now = std::fs::canonicalize(path_of(root, k));
+            now.ok().map(|p| key_of(root, &p)) != **real
+        }) {
+            return Some(format!("{k} now leads elsewhere"));
+        }
+        self.git
+            .iter()
+            .find(|(k, answer)| {
+                let mut parts = k.split('\0');
+                let cwd = path_of(root, parts.next().unwrap_or(""));
+                let args: Vec<&str> = parts.collect();
+                world.git_answer(&cwd, &args).as_deref() != Some(answer.as_str())
+            })
+            .map(|(k, _)| {
+                format!(
+                    "the answer to `git {}` changed",
+                    k.split('\0').skip(1).collect::<Vec<_>>().join(" ")
+                )
+            })
+    }
 }
 
 /// Records one gate's reads.
@@ -246,37 +329,62 @@ pub fn resolved(path: &Path, real: Option<&Path>) {
     });
 }
 
-/// The hash of a directory's sorted names (`absent` when it cannot be listed), as
-/// [`dir_listed`] records it.
+/// The hash of a listing: each entry's name and kind (`d`, `f`, `l`, `o`), sorted.
+pub fn listing_of(entries: impl Iterator<Item = (Vec<u8>, char)>) -> String {
+    let mut names: Vec<(Vec<u8>, char)> = entries.collect();
+    names.sort();
+    let mut h = hmac_sha256::Hash::new();
+    for (n, k) in &names {
+        h.update(n);
+        h.update([0u8, *k as u8, 0u8]);
+    }
+    hex(&h.finalize())
+}
+
+/// The hash of a directory's names and kinds as [`dir_listed`] records it (`absent` when it
+/// is not there, else the error's kind when it cannot be listed).
 pub fn listing_hash(dir: &Path) -> String {
-    match std::fs::read_dir(dir) {
-        Ok(rd) => {
-            let mut names: Vec<Vec<u8>> = rd
-                .filter_map(|e| e.ok())
-                .map(|e| e.file_name().as_encoded_bytes().to_vec())
-                .collect();
-            names.sort();
-            let mut h = hmac_sha256::Hash::new();
-            for n in &names {
-                h.update(n);
-                h.update([0u8]);
-            }
-            hex(&h.finalize())
-        }
-        Err(_) => "absent".into(),
+    #[allow(clippy::disallowed_methods)]
+    let rd = std::fs::read_dir(dir);
+    match rd.and_then(|rd| rd.collect::<io::Result<Vec<_>>>()) {
+        Ok(es) => listing_of(es.iter().map(crate::fs::probe::entry_name_kind)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => "absent".into(),
+        Err(e) => format!("error {:?}", e.kind()),
     }
 }
 
-/// A check listed the directory `dir` (its names are listed again here and hashed).
+/// Whether a gate is being recorded on this thread (else a hook that must work to say what
+/// it saw can skip the work).
+fn recording() -> bool {
+    CURRENT.with(|c| c.borrow().as_ref().is_some_and(|r| !r.discard))
+}
+
+/// A check listed the directory `dir` by other means than [`crate::fs::probe::read_dir`]
+/// (a walk): its names are listed again here and hashed.
 pub fn dir_listed(dir: &Path) {
-    if CURRENT.with(|c| c.borrow().as_ref().is_none_or(|r| r.discard)) {
+    if !recording() {
         record(|_| {});
         return;
     }
     let hash = listing_hash(dir);
+    listed(dir, hash);
+}
+
+/// The directory `dir` listed as `hash` ([`listing_of`]).
+pub fn listed(dir: &Path, hash: String) {
     record(|r| {
         r.with(|i| {
             i.dirs.insert(r.key(dir), hash);
+        })
+    });
+}
+
+/// A probe of `path` ([`crate::fs::probe`]) found `state`.
+pub fn probed(path: &Path, look: crate::fs::probe::Look, state: String) {
+    record(|r| {
+        let key = format!("{}{}", look.tag(), r.key(path));
+        r.with(|i| {
+            i.probes.insert(key, state);
         })
     });
 }

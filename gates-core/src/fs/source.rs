@@ -1,5 +1,8 @@
 //! Reading target files without trusting them: no escaping the repository (also through
 //! symlinks), no huge or binary files, UTF-8 required, a BOM stripped and remembered.
+//!
+//! The source reader records where a path led and what it read itself.
+#![allow(clippy::disallowed_methods)]
 
 use std::path::{Path, PathBuf};
 

@@ -1,6 +1,9 @@
 //! Where the tool keeps its own state for a target (the run lock, the last run's record, the
 //! test runner's reports): a directory under the target's per-worktree git directory, never
 //! in its work tree.
+//!
+//! The tool's state directory, no gate's input.
+#![allow(clippy::disallowed_methods)]
 
 use std::path::{Path, PathBuf};
 

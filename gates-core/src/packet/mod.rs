@@ -21,7 +21,7 @@ pub fn workbreakdowns(dir: &Path, depth: usize) -> Vec<PathBuf> {
 }
 
 fn walk(dir: &Path, depth: usize, found: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
+    let Ok(entries) = crate::fs::probe::read_dir(dir) else {
         return;
     };
     for e in entries.flatten() {
@@ -78,7 +78,7 @@ pub fn spec_root(file: &Path) -> PathBuf {
 /// last by name of `_phase-<x>-<kind>-pass-*` directories.
 pub fn pass_root(spec_root: &Path, phase: &str, kind: &str) -> Option<String> {
     let prefix = format!("_phase-{}-{kind}-pass-", phase.to_ascii_lowercase());
-    let mut names: Vec<String> = std::fs::read_dir(spec_root)
+    let mut names: Vec<String> = crate::fs::probe::read_dir(spec_root)
         .ok()?
         .flatten()
         .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
@@ -91,7 +91,7 @@ pub fn pass_root(spec_root: &Path, phase: &str, kind: &str) -> Option<String> {
 
 /// Files of `dir` whose name starts with `prefix` and ends with `suffix`, sorted.
 pub fn files_like(dir: &Path, prefix: &str, suffix: &str) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
+    let mut names: Vec<String> = crate::fs::probe::read_dir(dir)
         .map(|rd| {
             rd.flatten()
                 .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))

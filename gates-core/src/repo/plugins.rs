@@ -6,6 +6,7 @@
 //! caller's business (a manifest that is a directory, a symlink loop or binary is still a
 //! plugin whose manifest is broken, and must be reported as such, not skipped).
 
+use crate::fs::probe::Probe;
 use std::path::{Path, PathBuf};
 
 use crate::error::GateError;
@@ -62,7 +63,7 @@ pub fn discover(repo: &Path, plugins_dir: &str, roots: &[&str]) -> Result<Discov
     // Any entry named package.json (file, directory, link) makes a plugin; only its
     // absence means "not a plugin".
     d.plugins
-        .retain(|p| std::fs::symlink_metadata(&p.manifest).is_ok());
+        .retain(|p| crate::fs::probe::symlink_metadata(&p.manifest).is_ok());
     Ok(d)
 }
 
@@ -106,20 +107,20 @@ fn list_root(repo: &Path, base: &Path, root: &str) -> Result<Discovery, GateErro
     {
         let root_dir = base.join(root);
         // Whether the root directory is inside the repository without symlinks.
-        let root_direct = std::fs::canonicalize(&root_dir)
+        let root_direct = crate::fs::probe::canonicalize(&root_dir)
             .ok()
-            .zip(std::fs::canonicalize(repo).ok())
+            .zip(crate::fs::probe::canonicalize(repo).ok())
             .is_some_and(|(real, repo_real)| {
                 real.starts_with(&repo_real) && real == crate::repo::workspace::normalize(&root_dir)
             });
         crate::fs::record::dir_listed(&root_dir);
-        let entries = match std::fs::read_dir(&root_dir) {
+        let entries = match crate::fs::probe::read_dir(&root_dir) {
             Ok(rd) => rd,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 out.missing_roots.push(root.to_string());
                 return Ok(out);
             }
-            Err(e) if root_dir.is_file() => {
+            Err(e) if root_dir.probe_is_file() => {
                 let _ = e;
                 out.problems.push(Finding::error(
                     "unreadable-file",
@@ -152,7 +153,7 @@ fn list_root(repo: &Path, base: &Path, root: &str) -> Result<Discovery, GateErro
             let meta = if real_dir {
                 Ok(None)
             } else {
-                std::fs::metadata(&dir).map(Some)
+                crate::fs::probe::metadata(&dir).map(Some)
             };
             match meta {
                 Ok(None) => {}

@@ -8,6 +8,7 @@
 //! Relative specifiers are resolved with TypeScript's extension rules (`./x` → `./x.ts`,
 //! `./x.js` → `./x.ts`, `./dir` → `./dir/index.ts`).
 
+use crate::fs::probe::Probe;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -285,7 +286,7 @@ fn resolve_target(v: &Value, hole: Option<&str>) -> Option<String> {
 
 /// The file a module path denotes, with TypeScript's extension rules.
 fn probe(target: &Path) -> Option<PathBuf> {
-    if target.is_file() {
+    if target.probe_is_file() {
         return Some(target.to_path_buf());
     }
     // `./x.js` written in TypeScript source refers to `./x.ts`.
@@ -299,7 +300,7 @@ fn probe(target: &Path) -> Option<PathBuf> {
         };
         for a in alts {
             let p = target.with_extension(a);
-            if p.is_file() {
+            if p.probe_is_file() {
                 return Some(p);
             }
         }
@@ -308,14 +309,14 @@ fn probe(target: &Path) -> Option<PathBuf> {
         let mut s = target.as_os_str().to_owned();
         s.push(format!(".{ext}"));
         let p = PathBuf::from(s);
-        if p.is_file() {
+        if p.probe_is_file() {
             return Some(p);
         }
     }
-    if target.is_dir() {
+    if target.probe_is_dir() {
         for ext in EXTENSIONS {
             let p = target.join(format!("index.{ext}"));
-            if p.is_file() {
+            if p.probe_is_file() {
                 return Some(p);
             }
         }
@@ -342,11 +343,13 @@ pub fn expand_dir_glob(repo: &Path, pattern: &str) -> Vec<PathBuf> {
             // Any depth: every directory below each current one (bounded by the walker).
             for dir in &current {
                 next.push(dir.clone());
-                for e in ignore::WalkBuilder::new(dir)
-                    .standard_filters(true)
-                    .hidden(true)
-                    .build()
-                    .flatten()
+                for e in crate::fs::probe::walk(
+                    ignore::WalkBuilder::new(dir)
+                        .standard_filters(true)
+                        .hidden(true),
+                    dir,
+                )
+                .flatten()
                 {
                     if e.file_type().is_some_and(|t| t.is_dir())
                         && !e
@@ -365,7 +368,7 @@ pub fn expand_dir_glob(repo: &Path, pattern: &str) -> Vec<PathBuf> {
             let m = glob.compile_matcher();
             for dir in &current {
                 crate::fs::record::dir_listed(dir);
-                let Ok(rd) = std::fs::read_dir(dir) else {
+                let Ok(rd) = crate::fs::probe::read_dir(dir) else {
                     continue;
                 };
                 let mut names: Vec<_> = rd.flatten().collect();
@@ -376,7 +379,7 @@ pub fn expand_dir_glob(repo: &Path, pattern: &str) -> Vec<PathBuf> {
                     if name.starts_with('.') || name == "node_modules" {
                         continue;
                     }
-                    if e.path().is_dir() && m.is_match(name.as_ref()) {
+                    if e.path().probe_is_dir() && m.is_match(name.as_ref()) {
                         next.push(e.path());
                     }
                 }

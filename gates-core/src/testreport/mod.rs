@@ -135,7 +135,8 @@ pub fn read(path: &Path, format: Option<ReportFormat>) -> Result<TestRun, Report
         col: 0,
         message,
     };
-    let meta = std::fs::metadata(path).map_err(|e| whole(format!("cannot be read: {e}")))?;
+    let meta =
+        crate::fs::probe::metadata(path).map_err(|e| whole(format!("cannot be read: {e}")))?;
     if meta.is_dir() {
         return Err(whole("is a directory, not a report file".into()));
     }
@@ -168,5 +169,7 @@ pub fn read(path: &Path, format: Option<ReportFormat>) -> Result<TestRun, Report
 
 /// The modification time of a file, if it can be read.
 pub fn mtime(path: &Path) -> Option<SystemTime> {
-    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+    crate::fs::probe::metadata(path)
+        .and_then(|m| m.modified())
+        .ok()
 }

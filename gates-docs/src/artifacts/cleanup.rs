@@ -14,6 +14,7 @@
 //! changes it finds are exactly those the manifest explains, so the clean-tree rule lets it
 //! go on, and every action is idempotent.
 
+use gates_core::fs::probe::Probe;
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -774,7 +775,7 @@ fn path_problem(pass_root: &Path, rel: &str) -> Option<String> {
     let mut cur = pass_root.to_path_buf();
     for c in p.components() {
         cur.push(c);
-        match std::fs::symlink_metadata(&cur) {
+        match gates_core::fs::probe::symlink_metadata(&cur) {
             Ok(md) if md.file_type().is_symlink() => {
                 return Some(format!(
                     "`{rel}` goes through the symlink `{}`",
@@ -847,7 +848,7 @@ pub fn check(
             continue;
         }
         accounted.insert(e.path.clone());
-        let exists = std::fs::symlink_metadata(pass_root.join(&e.path)).is_ok();
+        let exists = gates_core::fs::probe::symlink_metadata(pass_root.join(&e.path)).is_ok();
         if e.action != Action::Retain && is_protected(&e.path, cfg) {
             findings.push(mf(
                 "protected-file-not-retained",
@@ -897,7 +898,7 @@ pub fn check(
                     continue;
                 }
                 accounted.insert(dest.clone());
-                let dest_exists = pass_root.join(&dest).exists();
+                let dest_exists = pass_root.join(&dest).probe_exists();
                 match (exists, dest_exists) {
                     (false, true) => {}
                     (true, false) => findings.push(
@@ -963,7 +964,7 @@ pub fn check(
             ));
             continue;
         }
-        let exists = std::fs::symlink_metadata(repo.join(&e.path)).is_ok();
+        let exists = gates_core::fs::probe::symlink_metadata(repo.join(&e.path)).is_ok();
         match e.action {
             Action::Retain if !exists => findings.push(mf(
                 "retained-path-missing",
@@ -1034,7 +1035,7 @@ pub fn check(
         let mut docs: BTreeSet<String> = BTreeSet::new();
         for dir in &cfg.canonical_docs {
             let d = crate::fs::resolve_inside(repo, dir)?;
-            if d.is_dir() {
+            if d.probe_is_dir() {
                 for f in names::walk(&d)? {
                     if f.ends_with(".md") {
                         docs.insert(format!("{}/{f}", dir.trim_end_matches('/')));
@@ -1218,7 +1219,7 @@ pub fn apply(
             continue;
         }
         let src_rel = format!("{pass_rel}/{}", e.path);
-        let exists = std::fs::symlink_metadata(pass_root.join(&e.path)).is_ok();
+        let exists = gates_core::fs::probe::symlink_metadata(pass_root.join(&e.path)).is_ok();
         match e.action {
             Action::Retain => {}
             Action::Delete => {
@@ -1244,7 +1245,8 @@ pub fn apply(
                 let dst_rel = format!("{pass_rel}/{dest}");
                 explained.insert(src_rel.clone());
                 explained.insert(dst_rel.clone());
-                let dest_exists = std::fs::symlink_metadata(pass_root.join(&dest)).is_ok();
+                let dest_exists =
+                    gates_core::fs::probe::symlink_metadata(pass_root.join(&dest)).is_ok();
                 match (exists, dest_exists) {
                     (true, false) => {
                         let tracked = git::is_tracked(repo, &src_rel)?;
@@ -1410,7 +1412,7 @@ pub fn write_plan(
 /// twice adds nothing the second time.
 pub fn write_plan_merged(repo: &Path, pass_rel: &str, cfg: &Config) -> Result<Planned, GateError> {
     let pass_root = repo.join(pass_rel);
-    if !pass_root.is_dir() {
+    if !pass_root.probe_is_dir() {
         return Err(GateError::msg(format!(
             "the pass root {} does not exist",
             pass_root.display()

@@ -6,6 +6,7 @@
 //! relative path escaping the repository, does not resolve. An anchor resolves when the file
 //! exists inside the repository and the line (or both ends of the range) exist in it.
 
+use gates_core::fs::probe::Probe;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -29,7 +30,7 @@ pub struct Anchor {
 pub fn declared_worktrees(pass_root: &Path) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     crate::fs::record::dir_listed(pass_root);
-    let Ok(dir) = std::fs::read_dir(pass_root) else {
+    let Ok(dir) = gates_core::fs::probe::read_dir(pass_root) else {
         return out;
     };
     let mut files: Vec<std::path::PathBuf> = dir
@@ -241,7 +242,8 @@ impl Resolver {
     /// `prefixes` are absolute directories that stand for the repository root in anchors
     /// (the worktrees the agents ran in). The repository's own absolute path always does.
     pub fn new(repo: &Path, prefixes: &[String]) -> Resolver {
-        let repo_canon = std::fs::canonicalize(repo).unwrap_or_else(|_| repo.to_path_buf());
+        let repo_canon =
+            gates_core::fs::probe::canonicalize(repo).unwrap_or_else(|_| repo.to_path_buf());
         let mut prefixes: Vec<String> = prefixes
             .iter()
             .map(|p| p.trim_end_matches('/').to_string())
@@ -291,7 +293,7 @@ impl Resolver {
                 continue;
             };
             inside = true;
-            if std::fs::symlink_metadata(self.repo.join(&cand)).is_ok() {
+            if gates_core::fs::probe::symlink_metadata(self.repo.join(&cand)).is_ok() {
                 return Ok(cand);
             }
             tried.push(cand);
@@ -358,7 +360,7 @@ impl Resolver {
             Err(u) => return Err(u),
         };
         let full = self.repo.join(&rel);
-        let canon = match std::fs::canonicalize(&full) {
+        let canon = match gates_core::fs::probe::canonicalize(&full) {
             Ok(c) => c,
             Err(_) => {
                 return Err(Unresolved {
@@ -376,7 +378,7 @@ impl Resolver {
                 message: format!("`{rel}` resolves outside the repository (through a symlink)"),
             });
         }
-        if !canon.is_file() {
+        if !canon.probe_is_file() {
             return Err(Unresolved {
                 rule: "evidence-file-missing",
                 message: format!("`{}` cites `{rel}`, which is not a file", a.raw),

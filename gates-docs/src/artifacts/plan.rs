@@ -5,6 +5,7 @@
 //! (every byte after the header line) must hash to the recorded checksum. Only the source
 //! file's name is recorded, never the machine path it was read from.
 
+use gates_core::fs::probe::Probe;
 use std::path::Path;
 
 use super::{SCRATCHPAD, scratchpad};
@@ -91,7 +92,7 @@ pub fn init(pass_root: &Path, runbook: &Path) -> Result<InitOutcome, GateError> 
     for p in [&plan, &pass_root.join(SCRATCHPAD)] {
         crate::fs::inside::check_path(p).map_err(|e| GateError::io(p, e))?;
     }
-    if plan.exists() {
+    if plan.probe_exists() {
         return Err(GateError::msg(format!(
             "{} already exists; the plan is written once per pass and never overwritten",
             plan.display()
@@ -118,7 +119,7 @@ pub fn init(pass_root: &Path, runbook: &Path) -> Result<InitOutcome, GateError> 
             })?;
     }
     let scratch = pass_root.join(SCRATCHPAD);
-    let existed = scratch.exists();
+    let existed = scratch.probe_exists();
     scratchpad::append(
         &scratch,
         &format!(

@@ -11,6 +11,7 @@
 //! status the run recorded) inside an HTML comment; the `handoff` gate compares those claims
 //! with the run, so a report that claims green after a red run fails.
 
+use gates_core::fs::probe::Probe;
 use std::path::Path;
 
 use super::disposition::{self, Decision};
@@ -591,7 +592,7 @@ pub fn handoff(
     }
     s.push_str("## Required outputs\n\n");
     for o in &docs.required {
-        let present = pass_root.join(o).exists() || docs.is_generated(o);
+        let present = pass_root.join(o).probe_exists() || docs.is_generated(o);
         s.push_str(&format!("- [{}] `{o}`\n", if present { "x" } else { " " }));
     }
     s.push('\n');

@@ -27,6 +27,7 @@
 //! point anchors at lines that exist (after edits, lines move); restore a cited artifact, or
 //! update the citation to where the artifact was archived.
 
+use gates_core::fs::probe::Probe;
 use serde::Deserialize;
 
 use super::{
@@ -113,7 +114,7 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
     let p: Params = ctx.params()?;
     let pass_rel = git::rel_str(&ctx.pipeline.target.pass_root);
     let mut out = CheckOutput::default();
-    if !ctx.pass_root.is_dir() {
+    if !ctx.pass_root.probe_is_dir() {
         out.findings.push(Finding::error(
             "pass-root-missing",
             &pass_rel,
@@ -173,7 +174,7 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
     let deleted_on_record = super::Deletions::of(ctx);
     for d in &docs {
         let full = super::resolve_inside(ctx.pass_root, d)?;
-        if !full.is_file() {
+        if !full.probe_is_file() {
             continue;
         }
         let rel = format!("{pass_rel}/{d}");
@@ -212,7 +213,7 @@ fn superseded_deletions(
     let cfg = super::docs_cleanup::config_of(ctx.pipeline)?;
     let path = super::resolve_inside(ctx.pass_root, &cfg.manifest)?;
     let mut out = Deletions::new();
-    if !path.is_file() {
+    if !path.probe_is_file() {
         return Ok(out);
     }
     let text = match crate::fs::careful::read_document(&path) {

@@ -26,6 +26,7 @@
 //! cited report or cite where it was archived; state one decision (`## Decision` then
 //! `` `approve` ``). Every accepted form is in `docs/closure-format.md`.
 
+use gates_core::fs::probe::Probe;
 use serde::Deserialize;
 
 use super::{
@@ -155,7 +156,7 @@ pub fn run_structural(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
         .as_deref()
         .or_else(|| ctx.pipeline.documents.file(Role::Structural));
     if let Some(doc) = doc
-        && super::resolve_inside(ctx.pass_root, doc)?.is_file()
+        && super::resolve_inside(ctx.pass_root, doc)?.probe_is_file()
     {
         return run(ctx, doc);
     }
@@ -188,7 +189,7 @@ fn structural_record(
         })?);
     }
     let set = b.build().map_err(|e| GateError::msg(e.to_string()))?;
-    let files: Vec<String> = if ctx.pass_root.is_dir() {
+    let files: Vec<String> = if ctx.pass_root.probe_is_dir() {
         crate::artifacts::names::walk(ctx.pass_root)?
             .into_iter()
             .filter(|f| !f.contains('/') && set.is_match(f))

@@ -16,6 +16,7 @@
 //! **How to fix.** Re-run the assess script, write the state it found, and publish (or
 //! remove) the trigger evidence to match.
 
+use gates_core::fs::probe::Probe;
 use serde::Deserialize;
 
 use super::{
@@ -290,7 +291,7 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
         .trigger_evidence
         .clone()
         .unwrap_or_else(|| format!("{slice}_TRIGGER_EVIDENCE.md"));
-    let present = super::resolve_inside(ctx.pass_root, &evidence)?.is_file();
+    let present = super::resolve_inside(ctx.pass_root, &evidence)?.probe_is_file();
     match (state, present) {
         (State::Triggered, false) => out.findings.push(
             err(

@@ -21,6 +21,7 @@
 //! **How to fix.** Correct the claim, or run the pipeline, then `cargo xtask report`,
 //! commit, and run again. The accepted forms are in `docs/closure-format.md`.
 
+use gates_core::fs::probe::Probe;
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
@@ -225,7 +226,7 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
     let required: Vec<String> = p.required.unwrap_or_else(|| docs.required.clone());
     let deleted = super::Deletions::of(ctx);
     for r in &required {
-        if !super::resolve_inside(ctx.pass_root, r)?.exists() {
+        if !super::resolve_inside(ctx.pass_root, r)?.probe_exists() {
             // The later runbooks' cleanup deletes the scratchpads once the closure documents
             // exist: an output the phase's own manifest deletes is not missing.
             if let Some((manifest, line)) = deleted.file(r) {

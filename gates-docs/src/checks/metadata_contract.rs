@@ -420,7 +420,7 @@ fn read_manifest(
             Err(_) => {}
         }
     }
-    std::fs::symlink_metadata(&plugin.manifest).ok()?;
+    gates_core::fs::probe::symlink_metadata(&plugin.manifest).ok()?;
     Some(source::read(repo, &plugin.manifest))
 }
 

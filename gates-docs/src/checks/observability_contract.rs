@@ -22,6 +22,7 @@
 //! sure the gate's command covers the package's test directory (e.g. add
 //! `packages/coordination-observability/test` to the vitest roots).
 
+use gates_core::fs::probe::Probe;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -244,7 +245,7 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
     let run = match testreport::read(&report, format) {
         Ok(r) => r,
         Err(e) => {
-            let (rule, message) = if report.exists() {
+            let (rule, message) = if report.probe_exists() {
                 (
                     "observability-report-unreadable",
                     format!("{report_shown} {}", e.message),
@@ -276,7 +277,7 @@ fn package_and_test_present(
     out: &mut CheckOutput,
 ) -> Result<bool, GateError> {
     let manifest = format!("{package}/package.json");
-    if !resolve_inside(repo, &manifest)?.is_file() {
+    if !resolve_inside(repo, &manifest)?.probe_is_file() {
         out.findings.push(
             Finding::error(
                 "observability-package-missing",
@@ -288,7 +289,7 @@ fn package_and_test_present(
             .with_help("the packet requires the observability package and its tests (A0, A5, A6)"),
         );
     }
-    if !resolve_inside(repo, test_file)?.is_file() {
+    if !resolve_inside(repo, test_file)?.probe_is_file() {
         out.findings.push(Finding::error(
             "observability-test-missing",
             test_file.to_string(),
@@ -321,7 +322,7 @@ pub fn judge_existing(
     let run = match testreport::read(report, format) {
         Ok(r) => r,
         Err(e) => {
-            let message = if report.exists() {
+            let message = if report.probe_exists() {
                 format!("{shown} {}", e.message)
             } else {
                 format!("{shown} does not exist")

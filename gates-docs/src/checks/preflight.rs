@@ -21,6 +21,7 @@
 //! **How to fix.** Commit or stash the listed changes; check out the expected branch; create
 //! the worktree with the printed command.
 
+use gates_core::fs::probe::Probe;
 use serde::Deserialize;
 
 use super::{Capability, CheckCtx, CheckDef, CheckOutput, ParamError, Rule, error, parse_params};
@@ -130,7 +131,7 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
         } else {
             ctx.repo.join(wt)
         };
-        if !path.is_dir() {
+        if !path.probe_is_dir() {
             let mut f = Finding::general(
                 "worktree-missing",
                 format!("the implementation worktree `{wt}` does not exist"),
@@ -167,14 +168,18 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
         } else {
             ctx.repo.join(wt)
         };
-        if path.is_dir() {
+        if path.probe_is_dir() {
             let listed = git::run_ok(ctx.repo, &["worktree", "list", "--porcelain"])?;
-            let want = std::fs::canonicalize(&path).unwrap_or(path);
+            let want = gates_core::fs::probe::canonicalize(&path).unwrap_or(path);
             let registered = listed
                 .lines()
                 .filter_map(|l| l.strip_prefix("worktree "))
-                .any(|w| std::fs::canonicalize(w).map(|c| c == want).unwrap_or(false));
-            let target_top = std::fs::canonicalize(&place.toplevel).ok();
+                .any(|w| {
+                    gates_core::fs::probe::canonicalize(w)
+                        .map(|c| c == want)
+                        .unwrap_or(false)
+                });
+            let target_top = gates_core::fs::probe::canonicalize(&place.toplevel).ok();
             if !registered {
                 out.findings.push(Finding::general(
                     "worktree-not-registered",

@@ -16,6 +16,7 @@
 //!
 //! **How to fix.** Edit the document in the format of `docs/closure-format.md`.
 
+use gates_core::fs::probe::Probe;
 use serde::Deserialize;
 
 use super::{
@@ -86,7 +87,7 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
     let written = next.is_some_and(|x| {
         packet
             .join(format!("PHASE_{x}_EXECUTION_PACKET.md"))
-            .is_file()
+            .probe_is_file()
     });
     let r = readiness::check_with(&rel, &text, p.require_ready.unwrap_or(true), written);
     out.notes.push(format!(

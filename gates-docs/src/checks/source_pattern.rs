@@ -24,6 +24,7 @@
 //! **How to fix.** Restore what the pattern pins (the finding's message says what, and the
 //! entry's `message` why), or change the pipeline when the contract changed on purpose.
 
+use gates_core::fs::probe::Probe;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -275,7 +276,7 @@ pub fn read_target(repo: &Path, rel: &str) -> Result<Result<SourceFile, Finding>
             format!("`{rel}` resolves outside the repository: {escape}"),
         )));
     }
-    match abs.symlink_metadata() {
+    match abs.probe_symlink_metadata() {
         Err(e) if source::is_missing(&e) => {
             crate::fs::record::file_read(&abs, Err(&e));
             return Ok(Err(Finding::error(
@@ -329,7 +330,7 @@ impl Files<'_> {
             crate::fs::resolve_inside(self.repo, &dir)?
         };
         let mut out = Vec::new();
-        if !base.is_dir() {
+        if !base.probe_is_dir() {
             // Recorded as absent, so a cached verdict is judged again once the folder appears.
             crate::fs::record::dir_listed(&base);
         } else {

@@ -23,6 +23,7 @@
 //! repository; `pipeline_only` (optional), slices of the pipeline the work breakdown does
 //! not list.
 
+use gates_core::fs::probe::Probe;
 use serde::Deserialize;
 
 use super::{Capability, CheckCtx, CheckDef, CheckOutput, ParamError, Rule, parse_params};
@@ -150,7 +151,7 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
     let mut out = CheckOutput::default();
     let rel = params.workbreakdown.clone();
     let full = ctx.repo_path(&rel)?;
-    if !full.exists() {
+    if !full.probe_exists() {
         out.findings.push(
             Finding::error(
                 "workbreakdown-missing",

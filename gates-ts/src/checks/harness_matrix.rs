@@ -42,6 +42,7 @@
 //! });
 //! ```
 
+use gates_core::fs::probe::Probe;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -669,7 +670,7 @@ fn run_as(ctx: &CheckCtx, flavor: Flavor) -> Result<CheckOutput, GateError> {
     out.findings.extend(judged.findings);
     out.notes.extend(judged.notes);
     if let Some(cmd) = ctx.command
-        && report.is_file()
+        && report.probe_is_file()
     {
         let prov = Provenance::now(ctx.repo, ctx.gate_id, &report, cmd);
         match prov.write(&report) {
@@ -735,7 +736,8 @@ pub fn judge_existing(gate: &Gate, repo: &Path, report: &Path) -> Result<CheckOu
     let params = parse_as(&table, flavor)
         .map_err(|e| GateError::msg(format!("invalid params: {}", e.message)))?;
     let (format, cwd) = super::report_format_and_dir(gate, repo, params.report_format.as_deref())?;
-    let report = std::fs::canonicalize(report).map_err(|e| GateError::io(report, e))?;
+    let report =
+        gates_core::fs::probe::canonicalize(report).map_err(|e| GateError::io(report, e))?;
     let mut out = CheckOutput::default();
     out.notes.push(provenance_note(repo, &report));
     let judged = judge(repo, &cwd, &params, &report, format, None)?;
@@ -845,7 +847,7 @@ fn judge(
     let run = match testreport::read(report, format) {
         Ok(run) => run,
         Err(e) => {
-            let missing = !report.exists();
+            let missing = !report.probe_exists();
             let (rule, message) = if missing {
                 (
                     "harness-report-missing",
@@ -1590,8 +1592,8 @@ fn case_file(repo: &Path, cwd: &Path, file: &str) -> Option<String> {
     } else {
         cwd.join(p)
     };
-    let repo_c = std::fs::canonicalize(repo).unwrap_or_else(|_| repo.to_path_buf());
-    let abs_c = std::fs::canonicalize(&abs).unwrap_or(abs);
+    let repo_c = gates_core::fs::probe::canonicalize(repo).unwrap_or_else(|_| repo.to_path_buf());
+    let abs_c = gates_core::fs::probe::canonicalize(&abs).unwrap_or(abs);
     abs_c
         .strip_prefix(&repo_c)
         .ok()
@@ -1649,14 +1651,16 @@ fn scan_sources(
         let Ok(dir) = super::resolve_inside(repo, root) else {
             continue;
         };
-        if !dir.is_dir() {
+        if !dir.probe_is_dir() {
             continue;
         }
-        for e in ignore::WalkBuilder::new(&dir)
-            .hidden(true)
-            .filter_entry(|e| e.file_name() != "node_modules")
-            .build()
-            .flatten()
+        for e in gates_core::fs::probe::walk(
+            ignore::WalkBuilder::new(&dir)
+                .hidden(true)
+                .filter_entry(|e| e.file_name() != "node_modules"),
+            &dir,
+        )
+        .flatten()
         {
             let p = e.path();
             if e.file_type().is_some_and(|t| t.is_file())
@@ -1675,7 +1679,7 @@ fn scan_sources(
     {
         if let Some(rel) = case_file(repo, cwd, f) {
             let p = repo.join(&rel);
-            if p.is_file() {
+            if p.probe_is_file() {
                 files.insert(p);
             }
         }
@@ -1691,7 +1695,7 @@ fn scan_sources(
 }
 
 fn display_path(repo: &Path, p: &Path) -> String {
-    let repo_c = std::fs::canonicalize(repo).unwrap_or_else(|_| repo.to_path_buf());
+    let repo_c = gates_core::fs::probe::canonicalize(repo).unwrap_or_else(|_| repo.to_path_buf());
     match p.strip_prefix(&repo_c).or_else(|_| p.strip_prefix(repo)) {
         Ok(r) => source::rel_path(Path::new(""), r),
         Err(_) => p.display().to_string(),

@@ -22,6 +22,7 @@
 //! How to fix: import the contract's parser in the reported implementation; replace the
 //! reported read with a call to the contract.
 
+use gates_core::fs::probe::Probe;
 use oxc_allocator::Allocator;
 use oxc_ast::AstKind;
 use oxc_ast::ast::{BindingPattern, Expression, ForStatementLeft};
@@ -182,7 +183,7 @@ pub fn check_repo(repo: &std::path::Path, cfg: &Config) -> Result<CheckOutput, G
     let modules = Modules::new(repo, &ws);
     let contract = normalize(&crate::fs::resolve_inside(repo, &cfg.contract)?);
     let mut out = CheckOutput::default();
-    if !contract.is_file() {
+    if !contract.probe_is_file() {
         out.findings.push(Finding::error(
             "contract-missing",
             cfg.contract.clone(),
@@ -288,13 +289,14 @@ pub fn check_repo(repo: &std::path::Path, cfg: &Config) -> Result<CheckOutput, G
         cfg.archival.join(", ")
     ));
     let mut files = Vec::new();
-    for entry in ignore::WalkBuilder::new(repo)
-        .hidden(true)
-        .require_git(false)
-        // Dependencies are never the target's own code; do not even descend.
-        .filter_entry(|e| e.file_name() != "node_modules")
-        .build()
-    {
+    for entry in gates_core::fs::probe::walk(
+        ignore::WalkBuilder::new(repo)
+            .hidden(true)
+            .require_git(false)
+            // Dependencies are never the target's own code; do not even descend.
+            .filter_entry(|e| e.file_name() != "node_modules"),
+        repo,
+    ) {
         let Ok(entry) = entry else { continue };
         if !entry.file_type().is_some_and(|t| t.is_file()) {
             continue;

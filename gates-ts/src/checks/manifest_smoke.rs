@@ -24,6 +24,7 @@
 //! `rawrHqManifest` and pass `rawrHqManifest.<seam>` where the routes are registered instead
 //! of calling the factories yourself.
 
+use gates_core::fs::probe::Probe;
 use serde::Deserialize;
 
 use oxc_allocator::Allocator;
@@ -221,14 +222,14 @@ struct ManifestInfo {
 
 fn judge_manifest(set: &ModuleSet, p: &Params, out: &mut CheckOutput) -> Option<ManifestInfo> {
     let abs = set.repo().join(&p.manifest);
-    if !abs.exists() && p.mode == Mode::Baseline {
+    if !abs.probe_exists() && p.mode == Mode::Baseline {
         out.notes.push(format!(
             "{} does not exist yet: the baseline does not require it (it arrives with A4); the completion mode does",
             p.manifest
         ));
         return None;
     }
-    if !abs.exists() {
+    if !abs.probe_exists() {
         out.findings.push(
             Finding::error(
                 "manifest-missing",
@@ -918,7 +919,7 @@ pub fn declared_capabilities(
     export: &str,
 ) -> Vec<(String, String)> {
     let abs = repo.join(manifest);
-    if !abs.is_file() {
+    if !abs.probe_is_file() {
         return Vec::new();
     }
     let alloc = Allocator::default();

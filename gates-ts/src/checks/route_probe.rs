@@ -1377,15 +1377,17 @@ fn get_routes(repo: &Path) -> Vec<(String, String)> {
         "dist",
     ];
     let mut files = Vec::new();
-    for e in ignore::WalkBuilder::new(repo)
-        .hidden(true)
-        .require_git(false)
-        .filter_entry(move |e| {
-            let n = e.file_name().to_string_lossy();
-            n != "node_modules" && !skip.contains(&n.as_ref())
-        })
-        .build()
-        .flatten()
+    for e in gates_core::fs::probe::walk(
+        ignore::WalkBuilder::new(repo)
+            .hidden(true)
+            .require_git(false)
+            .filter_entry(move |e| {
+                let n = e.file_name().to_string_lossy();
+                n != "node_modules" && !skip.contains(&n.as_ref())
+            }),
+        repo,
+    )
+    .flatten()
     {
         let path = e.path();
         let ext = path.extension().and_then(|x| x.to_str()).unwrap_or("");

@@ -8,6 +8,7 @@
 //! middleware is collected too (method `use`): it runs before the handlers of its path.
 //! Each mount records whether it runs only under a condition ([`Mount::conditional`]).
 
+use gates_core::fs::probe::Probe;
 use std::collections::HashSet;
 
 use oxc_ast::AstKind;
@@ -774,7 +775,7 @@ pub fn load_host<'a>(
 ) -> Result<Registration<'a>, Vec<crate::finding::Finding>> {
     use crate::finding::Finding;
     let abs = set.repo().join(spec.entry);
-    if !abs.exists() {
+    if !abs.probe_exists() {
         return Err(vec![
             Finding::error(
                 "host-missing",

@@ -64,7 +64,7 @@ impl<'a> ModuleSet<'a> {
         ModuleSet {
             alloc,
             // Canonical, so module paths (canonical too) are reported relative to it.
-            repo: std::fs::canonicalize(repo).unwrap_or_else(|_| repo.to_path_buf()),
+            repo: gates_core::fs::probe::canonicalize(repo).unwrap_or_else(|_| repo.to_path_buf()),
             workspace,
             modules: RefCell::new(Vec::new()),
             by_path: RefCell::new(HashMap::new()),
@@ -82,14 +82,15 @@ impl<'a> ModuleSet<'a> {
     /// Loads (once) and parses the module at `abs`. An unreadable file gives its positioned
     /// `unreadable-file` finding.
     pub fn load(&self, abs: &Path) -> Result<ModId, Finding> {
-        let key = std::fs::canonicalize(abs).unwrap_or_else(|_| abs.to_path_buf());
+        let key = gates_core::fs::probe::canonicalize(abs).unwrap_or_else(|_| abs.to_path_buf());
         if let Some(r) = self.by_path.borrow().get(&key) {
             return r.clone();
         }
         // Read through the canonical directory but the file's own name, so a symlinked file
         // is still judged (and refused) as the repository path that names it.
         let named = match (
-            abs.parent().and_then(|d| std::fs::canonicalize(d).ok()),
+            abs.parent()
+                .and_then(|d| gates_core::fs::probe::canonicalize(d).ok()),
             abs.file_name(),
         ) {
             (Some(dir), Some(name)) => dir.join(name),

@@ -5,20 +5,23 @@
 //! then ([`crate::fs::record::Inputs`]), anchored at that commit. At the next commit of the
 //! worker, the verdict is reused when:
 //!
-//! - the two commits' trees have the same paths (`git diff-tree -r --raw`: only files whose
-//!   content changed, none added, deleted, renamed, retyped, re-moded or a symlink): a check
-//!   may ask whether a path exists without reading it, so, as in the cache, a created or
-//!   deleted path anywhere re-judges every gate; nor did a `.gitignore`, `.ignore` or
-//!   `.gitattributes` change (which files a walk sees, what a checkout writes);
-//! - no file the gate read is among the changed ones (when the tree holds a symlink, each
-//!   file it read is hashed again in the checkout instead: a link's target may have changed
-//!   under its unchanged name); files outside the target, or in its git directory, are hashed
-//!   again too;
-//! - each directory it listed lists the same names, each path it resolved leads to the same
-//!   place, each git query it made gives the same answer in the checkout (a check that reads
-//!   the commit id, a date or the log of `HEAD` asked git, so its verdict is not reused at
-//!   another commit unless the answer is the same), each environment variable and each
-//!   earlier gate's verdict it asked for is as it was.
+//! - the two commits' trees differ only in files whose content changed, files created and
+//!   files deleted (`git diff-tree -r --raw`): none renamed as such, retyped, re-moded, a
+//!   symlink or a submodule; no `.gitignore`, `.ignore` or `.gitattributes` among them (which
+//!   files a walk sees, what a checkout writes); and when a path was created or deleted,
+//!   neither tree holds a symlink (where a link leads could change what a path means);
+//! - no file the gate read is among the changed, created or deleted ones (when the tree
+//!   holds a symlink, each file it read is hashed again in the checkout instead: a link's
+//!   target may have changed under its unchanged name); files outside the target, or in its
+//!   git directory, are hashed again too;
+//! - each directory it listed lists the same names and kinds, each path it probed is the
+//!   same kind of thing ([`crate::fs::probe`]: a check learns whether a path exists only
+//!   through it, so a file created where no check looked changes no verdict), each path it
+//!   resolved leads to the same place, each git query it made gives the same answer in the
+//!   checkout (a check that reads the commit id, a date or the log of `HEAD` asked git, so
+//!   its verdict is not reused at another commit unless the answer is the same), each
+//!   environment variable and each earlier gate's verdict it asked for is as it was
+//!   ([`crate::fs::record::Inputs::first_change`]).
 //!
 //! Only a pass or a failure of a gate that started no process is kept, and only when its
 //! recording is complete. Checks that read the clock or a file's times (the harness matrix's
@@ -42,10 +45,13 @@ const NEVER_REUSED: &[&str] = &["harness-matrix"];
 
 /// What changed between two commits, as far as reuse is concerned.
 struct Diff {
-    /// Some path was created, deleted, retyped or re-moded, an ignore or attributes file
-    /// changed, or the tree holds a symlink whose target's change would not show by name.
-    /// `None` when reuse is impossible; else the repository paths whose content changed.
+    /// The repository paths whose content changed, that were created or that were deleted;
+    /// `None` when reuse is impossible (a path retyped or re-moded, a symlink or submodule
+    /// changed, an ignore or attributes file changed, a path created or deleted while a
+    /// tree holds a symlink, or git could not say).
     modified: Option<BTreeSet<String>>,
+    /// Some path was created or deleted.
+    created: bool,
     /// The new tree holds a symlink: files are hashed again instead of looked up by name.
     symlinks: bool,
 }
@@ -230,22 +236,29 @@ impl Reuse {
         mut d: Diff,
     ) -> std::sync::Arc<Diff> {
         if d.modified.is_some() {
-            let links = match self.symlinks.get(to) {
-                Some(l) => Some(*l),
-                None => has_symlinks(src, to),
-            };
-            match links {
-                Some(l) => {
-                    self.symlinks.insert(to.to_string(), l);
-                    d.symlinks = l;
-                }
+            match self.has_symlinks(src, to) {
+                Some(l) => d.symlinks = l,
                 None => d.modified = None,
+            }
+            // A created or deleted path where links are: what a probed path means may have
+            // changed without its name showing it.
+            if d.created && (d.symlinks || self.has_symlinks(src, from) != Some(false)) {
+                d.modified = None;
             }
         }
         let d = std::sync::Arc::new(d);
         self.diffs
             .insert((from.to_string(), to.to_string()), d.clone());
         d
+    }
+
+    fn has_symlinks(&mut self, src: &Source, commit: &str) -> Option<bool> {
+        if let Some(l) = self.symlinks.get(commit) {
+            return Some(*l);
+        }
+        let l = has_symlinks(src, commit)?;
+        self.symlinks.insert(commit.to_string(), l);
+        Some(l)
     }
 
     fn diff(&mut self, src: &Source, from: &str, to: &str) -> Option<std::sync::Arc<Diff>> {
@@ -258,15 +271,19 @@ impl Reuse {
     }
 }
 
-/// The paths whose content differs between two commits, from `git diff-tree -r -z --raw`'s
-/// output; `modified` is `None` when any path was created, deleted or changed kind.
+/// The paths whose content differs between two commits, or that one of them lacks, from
+/// `git diff-tree -r -z --raw`'s output; `modified` is `None` when any path changed kind or
+/// mode, is not a regular file, or is an ignore or attributes file.
 fn parse_raw(out: &str) -> Diff {
     let none = Diff {
         modified: None,
+        created: false,
         symlinks: false,
     };
     let mut modified = BTreeSet::new();
+    let mut created = false;
     let mut parts = out.split('\0');
+    let regular = |m: &str| matches!(m, "100644" | "100755");
     while let Some(meta) = parts.next() {
         if meta.is_empty() {
             continue;
@@ -280,17 +297,24 @@ fn parse_raw(out: &str) -> Diff {
             return none;
         };
         let name = path.rsplit('/').next().unwrap_or(path);
-        if status != "M"
-            || old_mode != new_mode
-            || !matches!(new_mode, "100644" | "100755")
-            || matches!(name, ".gitignore" | ".ignore" | ".gitattributes")
-        {
+        if matches!(name, ".gitignore" | ".ignore" | ".gitattributes") {
             return none;
         }
+        let ok = match status {
+            "M" => old_mode == new_mode && regular(new_mode),
+            "A" => regular(new_mode),
+            "D" => regular(old_mode),
+            _ => false,
+        };
+        if !ok {
+            return none;
+        }
+        created |= status != "M";
         modified.insert(path.to_string());
     }
     Diff {
         modified: Some(modified),
+        created,
         symlinks: false,
     }
 }
@@ -300,6 +324,7 @@ fn parse_raw(out: &str) -> Diff {
 fn tree_diff(src: &Source, from: &str, to: &str) -> Diff {
     let none = Diff {
         modified: None,
+        created: false,
         symlinks: false,
     };
     let Ok(out) = git_ok(
@@ -320,69 +345,49 @@ fn has_symlinks(src: &Source, commit: &str) -> Option<bool> {
     )
 }
 
+/// A worker's checkout at the next commit, for comparing a kept gate's inputs.
+struct Then<'a> {
+    src: &'a Source,
+    modified: &'a BTreeSet<String>,
+    symlinks: bool,
+    target: &'a Path,
+    run: &'a RunSoFar,
+}
+
+impl record::World for Then<'_> {
+    fn root(&self) -> &Path {
+        self.target
+    }
+    fn file_same(&self, key: &str, was: &record::FileState) -> bool {
+        // A file of the tree, with no link in it: the same unless git says it changed.
+        if let Some(rel) = key.strip_prefix("./")
+            && !(rel.is_empty() || rel == ".git" || rel.starts_with(".git/") || self.symlinks)
+        {
+            return !self.modified.contains(&format!("{}{rel}", self.src.prefix));
+        }
+        let path = record::path_of(self.target, key);
+        record::file_state(crate::fs::careful::read_whole(&path).as_deref()) == *was
+    }
+    fn run_fact(&self, gate: &str) -> Option<String> {
+        Some(self.run.fact(gate))
+    }
+    fn git_answer(&self, cwd: &Path, args: &[&str]) -> Option<String> {
+        crate::artifacts::git::answer(cwd, args)
+    }
+}
+
 /// The first input of `i` that is not the same in the checkout at `target`, in words.
 fn changed(src: &Source, i: &Inputs, diff: &Diff, target: &Path, run: &RunSoFar) -> Option<String> {
     let Some(modified) = &diff.modified else {
-        return Some("a path was created, deleted or changed kind".into());
+        return Some("a path changed kind, or was created or deleted where links are".into());
     };
-    if let Some((g, _)) = i.run.iter().find(|(g, v)| run.fact(g) != **v) {
-        return Some(format!("the verdict of gate `{g}` changed"));
-    }
-    if let Some((v, _)) = i.env.iter().find(|(v, h)| record::env_value(v) != **h) {
-        return Some(format!("the environment variable {v} changed"));
-    }
-    let by_name = |key: &str| -> Option<String> {
-        let rel = key.strip_prefix("./")?;
-        if rel.is_empty() || rel == ".git" || rel.starts_with(".git/") || diff.symlinks {
-            return None;
-        }
-        Some(format!("{}{rel}", src.prefix))
-    };
-    for (k, st) in &i.files {
-        let same = match by_name(k) {
-            Some(path) => !modified.contains(&path),
-            None => {
-                let path = record::path_of(target, k);
-                record::file_state(
-                    crate::fs::careful::read_whole(&path)
-                        .as_ref()
-                        .map(|b| &b[..]),
-                ) == *st
-            }
-        };
-        if !same {
-            return Some(format!("{k} changed"));
-        }
-    }
-    if let Some((k, _)) = i
-        .dirs
-        .iter()
-        .find(|(k, h)| record::listing_hash(&record::path_of(target, k)) != **h)
-    {
-        return Some(format!("the listing of {k} changed"));
-    }
-    if let Some((k, _)) = i.resolved.iter().find(|(k, real)| {
-        std::fs::canonicalize(record::path_of(target, k))
-            .ok()
-            .map(|p| record::key_of(target, &p))
-            != **real
-    }) {
-        return Some(format!("{k} now leads elsewhere"));
-    }
-    i.git
-        .iter()
-        .find(|(k, answer)| {
-            let mut parts = k.split('\0');
-            let cwd = record::path_of(target, parts.next().unwrap_or(""));
-            let args: Vec<&str> = parts.collect();
-            crate::artifacts::git::answer(&cwd, &args).as_deref() != Some(answer.as_str())
-        })
-        .map(|(k, _)| {
-            format!(
-                "the answer to `git {}` changed",
-                k.split('\0').skip(1).collect::<Vec<_>>().join(" ")
-            )
-        })
+    i.first_change(&Then {
+        src,
+        modified,
+        symlinks: diff.symlinks,
+        target,
+        run,
+    })
 }
 
 #[cfg(test)]
@@ -528,7 +533,11 @@ check = "metadata-contract"
             Some(BTreeSet::from(["a.md".to_string(), "b.md".to_string()]))
         );
         assert_eq!(modified(&two, &two), Some(BTreeSet::new()));
-        assert_eq!(modified(&three, &four), None);
+        // A created file is among the paths to compare, not a reason to judge everything.
+        assert_eq!(
+            modified(&three, &four),
+            Some(BTreeSet::from(["c.md".to_string()]))
+        );
 
         // Asked for HEAD's commit: judged again at the next commit, though no file it read
         // changed.
@@ -537,6 +546,64 @@ check = "metadata-contract"
         kept_with_git(&mut r, gate, &one, &target, &head);
         let target = co.switch(&src, &two).unwrap();
         assert!(r.lookup(&src, gate, &two, &target, &run).is_none());
+        co.remove();
+    }
+
+    #[test]
+    fn a_created_path_re_judges_only_a_gate_that_looked_there() {
+        let t = tempfile::tempdir().unwrap();
+        let repo = t.path().join("repo");
+        std::fs::create_dir_all(&repo).unwrap();
+        git(&repo, &["init", "-q"]);
+        let commit = |write: &[&str], link: Option<&str>| {
+            for w in write {
+                std::fs::write(repo.join(w), "x\n").unwrap();
+            }
+            if let Some(l) = link {
+                std::os::unix::fs::symlink("a.md", repo.join(l)).unwrap();
+            }
+            git(&repo, &["add", "-A"]);
+            git(&repo, &["commit", "-qm", "c"]);
+            git(&repo, &["rev-parse", "HEAD"])
+        };
+        let one = commit(&["a.md"], None);
+        let two = commit(&["x.md"], None);
+        let three = commit(&["y.md"], None);
+        let four = commit(&[], Some("l.md"));
+        let five = commit(&["z.md"], None);
+
+        let p = crate::load::load_str(PIPELINE, Path::new("p.toml"), Path::new(".")).unwrap();
+        let gate = &p.gates["g"];
+        let src = Source::of(&repo).unwrap();
+        let mut co = Checkout::new(t.path().join("co"));
+        let run = RunSoFar {
+            earlier: Vec::new(),
+            selected: BTreeSet::new(),
+        };
+        let same = ["rev-parse", "--is-inside-work-tree"];
+        // A gate that read `a.md` and asked whether `y.md` exists.
+        let keep = |r: &mut Reuse, at: &str, target: &Path| {
+            kept_with_git(r, gate, at, target, &same);
+            let k = r.kept.get_mut("g").unwrap();
+            k.inputs.probes.insert(
+                "F./y.md".into(),
+                crate::fs::probe::state(&target.join("y.md"), crate::fs::probe::Look::Follow),
+            );
+        };
+        let target = co.switch(&src, &one).unwrap();
+        let mut r = Reuse::new();
+        keep(&mut r, &one, &target);
+        // `x.md` created where it did not look: reused.
+        let target = co.switch(&src, &two).unwrap();
+        assert!(r.lookup(&src, gate, &two, &target, &run).is_some());
+        // `y.md` created where it looked: judged again.
+        let target = co.switch(&src, &three).unwrap();
+        assert!(r.lookup(&src, gate, &three, &target, &run).is_none());
+        // A created path in a tree with a link: judged again, though it did not look there.
+        let target = co.switch(&src, &four).unwrap();
+        keep(&mut r, &four, &target);
+        let target = co.switch(&src, &five).unwrap();
+        assert!(r.lookup(&src, gate, &five, &target, &run).is_none());
         co.remove();
     }
 }

@@ -531,49 +531,7 @@ impl Session {
         if let Some((p, _)) = e.programs.iter().find(|(p, id)| program_id(p) != **id) {
             return Some(format!("the program `{p}` changed"));
         }
-        if let Some((v, _)) = i.env.iter().find(|(v, h)| record::env_value(v) != **h) {
-            return Some(format!("the environment variable {v} changed"));
-        }
-        if let Some((g, _)) = i
-            .run
-            .iter()
-            .find(|(g, v)| run.is_none_or(|r| r.fact(g) != **v))
-        {
-            return Some(format!("the verdict of gate `{g}` changed"));
-        }
-        if let Some((k, _)) = i.files.iter().find(|(k, st)| self.tree.file_now(k) != **st) {
-            return Some(format!("{k} changed"));
-        }
-        if let Some((k, _)) = i
-            .dirs
-            .iter()
-            .find(|(k, h)| record::listing_hash(&record::path_of(&self.repo, k)) != **h)
-        {
-            return Some(format!("the listing of {k} changed"));
-        }
-        let key = |p: &Path| record::key_of(&self.repo, p);
-        if let Some((k, _)) = i.resolved.iter().find(|(k, real)| {
-            std::fs::canonicalize(record::path_of(&self.repo, k))
-                .ok()
-                .map(|p| key(&p))
-                != **real
-        }) {
-            return Some(format!("{k} now leads elsewhere"));
-        }
-        i.git
-            .iter()
-            .find(|(k, answer)| {
-                let mut parts = k.split('\0');
-                let cwd = record::path_of(&self.repo, parts.next().unwrap_or(""));
-                let args: Vec<&str> = parts.collect();
-                crate::artifacts::git::answer(&cwd, &args).as_deref() != Some(answer.as_str())
-            })
-            .map(|(k, _)| {
-                format!(
-                    "the answer to `git {}` changed",
-                    k.split('\0').skip(1).collect::<Vec<_>>().join(" ")
-                )
-            })
+        i.first_change(&Now { session: self, run })
     }
 
     fn command_inputs(&self, gate: &Gate) -> String {
@@ -632,6 +590,27 @@ impl Session {
         {
             let _ = crate::fs::write_atomic(&path, &json);
         }
+    }
+}
+
+/// The target as this run found it, for comparing a kept gate's inputs.
+struct Now<'a> {
+    session: &'a Session,
+    run: Option<&'a RunSoFar>,
+}
+
+impl record::World for Now<'_> {
+    fn root(&self) -> &Path {
+        &self.session.repo
+    }
+    fn file_same(&self, key: &str, was: &FileState) -> bool {
+        self.session.tree.file_now(key) == *was
+    }
+    fn run_fact(&self, gate: &str) -> Option<String> {
+        self.run.map(|r| r.fact(gate))
+    }
+    fn git_answer(&self, cwd: &Path, args: &[&str]) -> Option<String> {
+        crate::artifacts::git::answer(cwd, args)
     }
 }
 

@@ -7,6 +7,7 @@
 //! Fix: call the boundary-context factory inside each handler.
 
 use super::*;
+use gates_core::fs::probe::Probe;
 
 pub(super) fn judge_context<'a>(
     set: &ModuleSet<'a>,
@@ -15,7 +16,7 @@ pub(super) fn judge_context<'a>(
     out: &mut CheckOutput,
 ) {
     let abs = set.repo().join(&p.context_module);
-    if !abs.exists() {
+    if !abs.probe_exists() {
         out.findings.push(
             Finding::error(
                 "context-module-missing",
