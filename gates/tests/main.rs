@@ -23,6 +23,7 @@ mod layers;
 mod manifest_gates;
 mod pipeline_load;
 mod pipeline_phase;
+mod probe_completeness;
 mod report_locations;
 mod route_probe;
 mod rules;
