@@ -364,3 +364,21 @@ fn no_verdict_is_reused_after_a_command_of_the_run() {
         vec![(Status::Passed, false), (Status::Failed, false)]
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn a_file_losing_its_exec_bit_reruns_a_command_gate() {
+    use std::os::unix::fs::PermissionsExt;
+    let (_d, repo) = target(&[("tool.sh", "#!/bin/sh\n")]);
+    let mode = |m: u32| {
+        std::fs::set_permissions(repo.join("tool.sh"), std::fs::Permissions::from_mode(m)).unwrap()
+    };
+    mode(0o755);
+    let p = pipeline(&repo, "command = [\"test\", \"-x\", \"tool.sh\"]");
+    assert_eq!(verdict(&judge(&repo, &p)), green());
+    assert_eq!(verdict(&judge(&repo, &p)), cached_green());
+    // Same content, same names: only the mode says the command would fail now.
+    mode(0o644);
+    let r = judge(&repo, &p);
+    assert_eq!((r.status, r.cached), (Status::Failed, false));
+}

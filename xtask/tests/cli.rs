@@ -826,6 +826,132 @@ command = ["sh", "-c", "echo ran >> ../runs.txt"]
     assert!(!json.contains("\"cached\""), "{json}");
 }
 
+/// A command gate's pass is kept with the environment its command inherited: under another
+/// (`NODE_ENV`, `CI`, a setting the target's scripts read) it runs again; a terminal's or a
+/// shell's own variables do not count.
+#[test]
+fn a_command_gate_runs_again_when_its_environment_changes() {
+    let ws = Ws::new(
+        r#"[[stage]]
+number = 0
+title = "s"
+
+[[slice]]
+id = "S"
+stage = 0
+title = "t"
+owner = "o"
+gates = ["flavour"]
+
+[gate.flavour]
+command = ["sh", "-c", "echo ran >> ../runs.txt; test \"$GATE_FLAVOUR\" = good"]
+"#,
+    );
+    git(&ws.root().join("repo"), &["init", "-q"]);
+    let runs = || {
+        std::fs::read_to_string(ws.root().join("runs.txt"))
+            .unwrap_or_default()
+            .lines()
+            .count()
+    };
+    let run = |flavour: &str, term: &str| {
+        let out = ws
+            .cmd(&["gate", "flavour"])
+            .env("GATE_FLAVOUR", flavour)
+            .env("TERM", term)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        (out.status.code().unwrap_or(-1), runs())
+    };
+    assert_eq!(run("good", "xterm"), (0, 1));
+    assert_eq!(run("good", "xterm"), (0, 1), "reused");
+    assert_eq!(
+        run("good", "screen"),
+        (0, 1),
+        "a terminal's variable does not count"
+    );
+    assert_eq!(
+        run("bad", "xterm"),
+        (1, 2),
+        "kept under another environment"
+    );
+    assert_eq!(run("good", "xterm"), (0, 3), "a failure is not kept");
+}
+
+/// The tool's state directory (the cache, the run lock, the last record) is the tool's own:
+/// when the target's git directory holds it as a link to elsewhere, nothing is written or
+/// read through it, a run says so (exit 2), and a cache entry that is a FIFO is not waited on.
+#[cfg(unix)]
+#[test]
+fn a_state_directory_that_is_a_link_or_holds_a_fifo_is_not_followed() {
+    let body = r#"[[stage]]
+number = 0
+title = "s"
+
+[[slice]]
+id = "S"
+stage = 0
+title = "t"
+owner = "o"
+gates = ["g"]
+
+[gate.g]
+check = "metadata-contract"
+"#;
+    let ws = Ws::new(body);
+    let repo = ws.root().join("repo");
+    git(&repo, &["init", "-q"]);
+    let outside = ws.root().join("outside");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::os::unix::fs::symlink(&outside, repo.join(".git/rawr-gates")).unwrap();
+    let (code, _, err) = ws.run(&["phase-a"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("rawr-gates is a symbolic link leading outside the tool's state directory"),
+        "{err}"
+    );
+    // A gate alone takes no lock: judged, with nothing kept.
+    let (code, _, err) = ws.run(&["gate", "g"]);
+    assert_eq!(code, 1, "{err}");
+    let left: Vec<_> = std::fs::read_dir(&outside).unwrap().collect();
+    assert!(left.is_empty(), "written through the link: {left:?}");
+
+    // A FIFO where a kept verdict would be: read as no verdict, at once.
+    let ws = Ws::new(body);
+    let repo = ws.root().join("repo");
+    git(&repo, &["init", "-q"]);
+    let gates = repo.join(".git/rawr-gates/cache/gates");
+    std::fs::create_dir_all(&gates).unwrap();
+    let fifo = gates.join("g.json");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let mut child = ws
+        .cmd(&["gate", "g"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("waited on the FIFO");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(1));
+}
+
 /// `gate ID --watch`: judged at once, judged again after a save (only the changed gate's
 /// inputs matter), and Ctrl-C ends it with the last verdict, leaving nothing in the work tree.
 #[test]

@@ -202,6 +202,24 @@ struct Root {
     /// Canonical.
     real: PathBuf,
     is: &'static str,
+    /// The root is itself a symbolic link where none may be (the state directory): every
+    /// path below it is refused.
+    linked: bool,
+}
+
+impl Root {
+    /// The refusal of every path below a [`Root::linked`] root.
+    fn linked_out(&self) -> io::Result<()> {
+        if !self.linked {
+            return Ok(());
+        }
+        Err(Escape {
+            link: self.given.clone(),
+            to: self.real.clone(),
+            root_is: self.is,
+        }
+        .error())
+    }
 }
 
 static ROOTS: RwLock<Vec<Root>> = RwLock::new(Vec::new());
@@ -221,14 +239,27 @@ pub fn confine(root: &Path, is: &'static str) {
     };
     let given = normalise(&given);
     let real = std::fs::canonicalize(&given).unwrap_or_else(|_| given.clone());
+    // The tool's state directory is the tool's own: when it is itself a link, what is
+    // written there would land wherever the link points, so every path below it is refused.
+    let linked =
+        is == STATE && std::fs::symlink_metadata(&given).is_ok_and(|m| m.file_type().is_symlink());
     // Folders verified earlier may have changed since (a history checkout moves to another
     // commit): verified again from now on.
     CLEAN.lock().unwrap_or_else(|e| e.into_inner()).clear();
     let mut roots = ROOTS.write().unwrap_or_else(|e| e.into_inner());
-    if roots.iter().any(|r| r.given == given && r.real == real) {
+    if roots
+        .iter()
+        .any(|r| r.given == given && r.real == real && r.linked == linked)
+    {
         return;
     }
-    roots.push(Root { given, real, is });
+    roots.retain(|r| r.given != given);
+    roots.push(Root {
+        given,
+        real,
+        is,
+        linked,
+    });
 }
 
 /// Folders (absolute, as written below a root) verified to lead nowhere outside their root.
@@ -255,6 +286,7 @@ pub fn before_open(path: &Path) -> io::Result<Opening> {
     let Some((root, rel)) = root_of(path) else {
         return Ok(Opening::Free);
     };
+    root.linked_out()?;
     if path.components().any(|c| matches!(c, Component::ParentDir)) {
         return Ok(Opening::AfterOpen);
     }
@@ -358,6 +390,7 @@ pub fn check_path(path: &Path) -> io::Result<()> {
     let Some((root, rel)) = root_of(path) else {
         return Ok(());
     };
+    root.linked_out()?;
     match link_out(&root.given, &rel, root.is) {
         Ok(Some(escape)) => Err(escape.error_for(path)),
         Ok(None) => Ok(()),
@@ -375,6 +408,7 @@ pub fn check_opened(path: &Path, file: &std::fs::File) -> io::Result<()> {
     let Some((root, rel)) = root_of(path) else {
         return Ok(());
     };
+    root.linked_out()?;
     let real = match opened_path(file) {
         Some(p) => p,
         None => std::fs::canonicalize(path)?,

@@ -50,8 +50,12 @@ fn state_dir_of(repo: &Path) -> PathBuf {
 
 /// The state directory of `repo` when it is the top of a git work tree (under its git
 /// directory, private to this checkout), else `None`.
+///
+/// Confined like [`state_dir`]'s.
 pub fn git_state_dir(repo: &Path) -> Option<PathBuf> {
-    git_dir(repo).map(|d| d.join(STATE_NAME))
+    let dir = git_dir(repo)?.join(STATE_NAME);
+    crate::fs::inside::confine(&dir, crate::fs::inside::STATE);
+    Some(dir)
 }
 
 /// The per-worktree git directory of `repo`, when `repo` is the top of a git work tree

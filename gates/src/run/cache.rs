@@ -72,7 +72,7 @@ pub fn tool_id(memo: Option<&Path>) -> String {
         .and_then(|p| std::fs::metadata(p).ok())
         .map(|m| format!("{exe:?} {}", stat_text(&m)));
     let remembered: Option<(String, String)> = memo
-        .and_then(|m| std::fs::read(m).ok())
+        .and_then(|m| crate::fs::careful::read_whole(m).ok())
         .and_then(|b| serde_json::from_slice(&b).ok());
     let hash = match (&stat, remembered) {
         (Some(stat), Some((s, h))) if *stat == s => Some(h),
@@ -83,8 +83,6 @@ pub fn tool_id(memo: Option<&Path>) -> String {
                 .map(|b| sha256_hex(&b));
             if let (Some(m), Some(stat), Some(h)) = (memo, &stat, &h)
                 && let Ok(json) = serde_json::to_vec(&(stat, h))
-                && let Some(dir) = m.parent()
-                && std::fs::create_dir_all(dir).is_ok()
             {
                 let _ = crate::fs::write_atomic(m, &json);
             }
@@ -196,7 +194,7 @@ impl Tree {
         for l in LOCKFILES {
             names.insert((*l).to_string());
         }
-        let old: BTreeMap<String, Hashed> = std::fs::read(hashes_path)
+        let old: BTreeMap<String, Hashed> = crate::fs::careful::read_whole(hashes_path)
             .ok()
             .and_then(|b| serde_json::from_slice(&b).ok())
             .unwrap_or_default();
@@ -218,6 +216,7 @@ impl Tree {
                 ('d', None, None)
             } else if ft.is_file() {
                 let stat = stat_text(&meta);
+
                 let hash = match old.get(&name) {
                     Some(h) if h.stat == stat && h.age_ns > RACY_NS => h.clone(),
                     _ => {
@@ -234,7 +233,7 @@ impl Tree {
                 };
                 let h = hash.hash.clone();
                 fresh.insert(name.clone(), hash);
-                ('f', None, Some(h))
+                (file_kind(&meta), None, Some(h))
             } else {
                 ('o', None, None)
             };
@@ -244,10 +243,7 @@ impl Tree {
             ));
             nodes.insert(name, Node { kind, link, hash });
         }
-        if let Ok(json) = serde_json::to_vec(&fresh)
-            && let Some(dir) = hashes_path.parent()
-            && std::fs::create_dir_all(dir).is_ok()
-        {
+        if let Ok(json) = serde_json::to_vec(&fresh) {
             let _ = crate::fs::write_atomic(hashes_path, &json);
         }
         Tree {
@@ -310,7 +306,7 @@ impl Tree {
     fn file_now(&self, key: &str) -> FileState {
         if let Some(rel) = key.strip_prefix("./")
             && let Some(Node {
-                kind: 'f',
+                kind: 'f' | 'x',
                 hash: Some(h),
                 ..
             }) = self.nodes.get(rel)
@@ -320,6 +316,20 @@ impl Tree {
         let path = record::path_of(&self.root, key);
         record::file_state(crate::fs::careful::read_whole(&path).as_deref())
     }
+}
+
+/// A regular file's kind in the listing: `x` when executable (a command may run it, or
+/// refuse to), else `f`.
+fn file_kind(meta: &std::fs::Metadata) -> char {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if meta.permissions().mode() & 0o111 != 0 {
+            return 'x';
+        }
+    }
+    let _ = meta;
+    'f'
 }
 
 fn now_ns() -> i128 {
@@ -359,6 +369,9 @@ struct Entry {
     /// For a gate that started processes: each program's executable, by identity.
     #[serde(default)]
     programs: BTreeMap<String, String>,
+    /// For a gate that started processes: the environment they inherited ([`command_env`]).
+    #[serde(default)]
+    command_env: Option<String>,
     result: GateResult,
 }
 
@@ -410,13 +423,17 @@ impl Session {
             }
             let meta = std::fs::symlink_metadata(path);
             match (nodes.get(&rel), meta) {
-                // A file of the listing, still a file: its content may have changed.
-                (Some(Node { kind: 'f', .. }), Ok(m)) if m.file_type().is_file() => {
+                // A file of the listing, still a file of the same kind: its content may
+                // have changed.
+                (Some(Node { kind, .. }), Ok(m))
+                    if m.file_type().is_file() && *kind == file_kind(&m) =>
+                {
+                    let kind = *kind;
                     let bytes = crate::fs::careful::read_whole(path).ok()?;
                     nodes.insert(
                         rel,
                         Node {
-                            kind: 'f',
+                            kind,
                             link: None,
                             hash: Some(sha256_hex(&bytes)),
                         },
@@ -491,7 +508,7 @@ impl Session {
             return None;
         }
         let start = Instant::now();
-        let bytes = std::fs::read(self.entry_path(&gate.id)).ok()?;
+        let bytes = crate::fs::careful::read_whole(&self.entry_path(&gate.id)).ok()?;
         let e: Entry = serde_json::from_slice(&bytes).ok()?;
         if e.key != self.key(p, gate, pass_root, run) || !e.inputs.complete {
             return None;
@@ -531,6 +548,11 @@ impl Session {
         if let Some((p, _)) = e.programs.iter().find(|(p, id)| program_id(p) != **id) {
             return Some(format!("the program `{p}` changed"));
         }
+        if let Some(env) = &e.command_env
+            && *env != command_env()
+        {
+            return Some("the environment its commands inherit changed".into());
+        }
         i.first_change(&Now { session: self, run })
     }
 
@@ -567,7 +589,10 @@ impl Session {
             };
         let path = self.entry_path(&gate.id);
         if !keep {
-            let _ = std::fs::remove_file(&path);
+            // Not through a link out of the state directory.
+            if crate::fs::inside::check_path(&path).is_ok() {
+                let _ = std::fs::remove_file(&path);
+            }
             return;
         }
         let mut result = result.clone();
@@ -576,6 +601,7 @@ impl Session {
             key: self.key(p, gate, pass_root, run),
             listing: self.tree.listing.clone(),
             command_inputs: spawned.then(|| self.command_inputs(gate)),
+            command_env: spawned.then(command_env),
             programs: inputs
                 .spawned
                 .iter()
@@ -584,10 +610,7 @@ impl Session {
             inputs,
             result,
         };
-        if let Ok(json) = serde_json::to_vec(&e)
-            && let Some(dir) = path.parent()
-            && std::fs::create_dir_all(dir).is_ok()
-        {
+        if let Ok(json) = serde_json::to_vec(&e) {
             let _ = crate::fs::write_atomic(&path, &json);
         }
     }
@@ -637,6 +660,72 @@ pub fn refresh_live(repo: &Path, changed: Option<&[PathBuf]>) -> bool {
     };
     *live = Session::open(repo, &tool_id(Some(&state.join("tool.json"))));
     true
+}
+
+/// Variables that say where and how the tool was started (a terminal, a shell, a login
+/// session, a CI job's context), not what a command computes: left out of [`command_env`],
+/// with the names starting with [`VOLATILE_PREFIXES`]. Every other variable is in it.
+const VOLATILE_ENV: &[&str] = &[
+    "_",
+    "OLDPWD",
+    "PWD",
+    "SHLVL",
+    "COLUMNS",
+    "LINES",
+    "TERM",
+    "COLORTERM",
+    "WINDOWID",
+    "DISPLAY",
+    "WAYLAND_DISPLAY",
+    "DBUS_SESSION_BUS_ADDRESS",
+    "GPG_AGENT_INFO",
+    "HISTFILE",
+    "LS_COLORS",
+    "PS1",
+    "PROMPT_COMMAND",
+    "STY",
+    "INVOCATION_ID",
+    "JOURNAL_STREAM",
+    "RAWR_GATES_CACHE_DEBUG",
+];
+const VOLATILE_PREFIXES: &[&str] = &[
+    "SSH_",
+    "TERM_",
+    "TMUX",
+    "VSCODE_",
+    "ITERM_",
+    "KITTY_",
+    "WT_",
+    "XDG_SESSION_",
+    "LC_TERMINAL",
+    // A CI job's context: its run, step files, runner, commit and ref. (A command that reads
+    // them would be reused across commits and runs: the pipeline's gates do not.)
+    "GITHUB_",
+    "RUNNER_",
+    "ACTIONS_",
+];
+
+/// The hash of the environment a gate's commands inherit (all of this process's variables
+/// but the [`VOLATILE_ENV`] ones): a command may read any of them (`NODE_ENV`, `CI`, a
+/// toolchain's settings), so a pass kept under one environment is not reused under another.
+fn command_env() -> String {
+    let mut vars: Vec<(Vec<u8>, Vec<u8>)> = std::env::vars_os()
+        .filter(|(k, _)| {
+            let k = k.to_string_lossy();
+            !VOLATILE_ENV.contains(&k.as_ref())
+                && !VOLATILE_PREFIXES.iter().any(|p| k.starts_with(p))
+        })
+        .map(|(k, v)| (k.as_encoded_bytes().to_vec(), v.as_encoded_bytes().to_vec()))
+        .collect();
+    vars.sort();
+    let mut h = hmac_sha256::Hash::new();
+    for (k, v) in &vars {
+        h.update(k);
+        h.update([0u8]);
+        h.update(v);
+        h.update([0u8]);
+    }
+    record::hex(&h.finalize())
 }
 
 /// A program as `PATH` finds it now: its resolved path and identity.
