@@ -1,7 +1,8 @@
 //! `cargo xtask history` end to end on a repository the test builds: a small RAWR HQ-shaped
 //! repository whose commits break and fix the manifest contract and the legacy-key guard.
 //! Exact matrices in every format, the default gate selection, `--bisect`, that the target's
-//! repository is left as it was, and that Ctrl-C leaves no checkout and no temporary folder.
+//! repository is left as it was (but for the checkouts kept in the tool's state directory),
+//! and that Ctrl-C leaves no temporary folder.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -215,7 +216,8 @@ impl Ws {
         )
     }
 
-    /// Everything about the target's repository a run must not change.
+    /// Everything about the target's repository a run must not change (the tool's state
+    /// directory under the git directory aside: a run keeps its checkouts there).
     fn repo_state(&self) -> String {
         let repo = self.repo();
         let mut s = git(&repo, &["worktree", "list", "--porcelain"]);
@@ -225,6 +227,7 @@ impl Ws {
         let mut entries: Vec<String> = std::fs::read_dir(repo.join(".git"))
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n != "rawr-gates")
             .collect();
         entries.sort();
         s.push_str(&entries.join(","));
@@ -336,6 +339,74 @@ legacy-metadata-guard  first green {}, red again {}
         "# edited\n"
     );
     assert!(ws.tmp_entries().is_empty(), "{:?}", ws.tmp_entries());
+    // The two workers' checkouts are kept for the next run, under the tool's state directory.
+    let kept = ws.repo().join(".git/rawr-gates/history");
+    assert!(kept.join("w0/.git").is_dir() && kept.join("w1/.git").is_dir());
+}
+
+/// The next run moves the kept checkouts on from where they were left, and whatever was
+/// done to one in between (a file left behind, a command put in its git configuration, the
+/// slot replaced by a link) changes no verdict, runs nothing and touches nothing outside.
+#[cfg(unix)]
+#[test]
+fn kept_checkouts_are_exact_whatever_was_done_to_them() {
+    let ws = Ws::new();
+    let c = &ws.commits;
+    let all: Vec<&str> = c.iter().map(String::as_str).collect();
+    let with = |extra: &[&str]| {
+        let mut a = all.clone();
+        a.extend(["-j", "1", "--format", "json"]);
+        a.extend(extra);
+        let (code, out, err) = ws.run(&a);
+        assert_eq!(code, 1, "{err}");
+        let mut v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        without_timings(&mut v);
+        v
+    };
+    let fresh = with(&["--no-cache"]);
+    assert!(
+        !ws.repo().join(".git/rawr-gates/history").exists(),
+        "--no-cache keeps no checkout"
+    );
+    let strip_cached = |mut v: serde_json::Value| {
+        for commit in v["commits"].as_array_mut().unwrap() {
+            for cell in commit["cells"].as_array_mut().unwrap() {
+                cell.as_object_mut().unwrap().remove("cached");
+            }
+        }
+        v
+    };
+    assert_eq!(strip_cached(with(&[])), fresh);
+    let slot = ws.repo().join(".git/rawr-gates/history/w0");
+    assert!(slot.join(".git").is_dir());
+
+    // A file left behind and a configuration pointing git at another folder.
+    let victim = ws.root().join("victim");
+    std::fs::create_dir_all(&victim).unwrap();
+    std::fs::write(victim.join("precious.txt"), "keep me\n").unwrap();
+    std::fs::write(slot.join("plugins/cli/stray.json"), "{}\n").unwrap();
+    let marker = victim.join("fsmonitor-ran");
+    std::fs::write(
+        slot.join(".git/config"),
+        format!(
+            "[core]\n\trepositoryformatversion = 0\n\tfsmonitor = touch {}; true\n",
+            marker.display()
+        ),
+    )
+    .unwrap();
+    assert_eq!(strip_cached(with(&[])), fresh);
+    assert!(!marker.exists(), "ran a command of the checkout's configuration");
+    assert!(!slot.join("plugins/cli/stray.json").exists());
+
+    // The slot replaced by a link to another folder: not used, not followed.
+    std::fs::remove_dir_all(&slot).unwrap();
+    std::os::unix::fs::symlink(&victim, &slot).unwrap();
+    assert_eq!(strip_cached(with(&[])), fresh);
+    let left: Vec<_> = std::fs::read_dir(&victim)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left, ["precious.txt"]);
 }
 
 #[test]
@@ -569,12 +640,23 @@ fn bad_revisions_and_gates_are_errors_naming_them() {
 #[test]
 fn ctrl_c_leaves_no_checkout_and_no_temporary_folder() {
     let ws = Ws::new();
-    // A slow command gate keeps every commit busy; the temporary checkouts exist while it runs.
+    // A slow command gate keeps every commit busy; the temporary checkouts (`--no-cache`:
+    // none kept) exist while it runs.
     ws.make_the_suites_slow();
     let before = ws.repo_state();
     let c = &ws.commits;
     let child = ws
-        .cmd(&[&c[0], &c[1], &c[2], &c[3], "--gates", "suites", "-j", "2"])
+        .cmd(&[
+            &c[0],
+            &c[1],
+            &c[2],
+            &c[3],
+            "--gates",
+            "suites",
+            "-j",
+            "2",
+            "--no-cache",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

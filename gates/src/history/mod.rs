@@ -36,7 +36,7 @@ use crate::error::GateError;
 use crate::pipeline::{GateKind, Pipeline, Plan};
 use crate::record::{Counts, GateResult, Status};
 use crate::run::executor;
-use checkout::{Checkout, Source, TempRoot};
+use checkout::{Checkout, Checkouts, Source};
 
 /// Checks whose verdict in a history run says nothing about the commit, left out of the
 /// default selection (they still run when named with `--gates`):
@@ -253,19 +253,22 @@ pub fn run(
     let revs = expand_revs(&src, &opts.revs)?;
     let shas: Vec<String> = revs.iter().map(|(_, s)| s.clone()).collect();
     let subjects = src.subjects(&shas)?;
-    let root = TempRoot::create()?;
+    let root = Checkouts::for_source(&src, crate::run::cache::enabled())?;
     let jobs = opts.jobs.max(1).min(revs.len());
     // Each worker takes a contiguous run of commits, so its checkout moves between
     // neighbours (few files differ) instead of being written whole for every commit.
     let chunk = revs.len().div_ceil(jobs);
     let done = Mutex::new(0usize);
     let results: Mutex<Vec<Option<CommitResult>>> = Mutex::new(vec![None; revs.len()]);
+    let checkouts = (0..jobs)
+        .map(|w| root.take(w))
+        .collect::<Result<Vec<_>, _>>()?;
     std::thread::scope(|s| {
-        for w in 0..jobs {
-            let (revs, subjects, gates, src, root) = (&revs, &subjects, &gates, &src, &root);
+        for (w, co) in checkouts.into_iter().enumerate() {
+            let (revs, subjects, gates, src) = (&revs, &subjects, &gates, &src);
             let (done, results) = (&done, &results);
             s.spawn(move || {
-                let mut co = Checkout::new(root.path().join(format!("w{w}")));
+                let mut co = co;
                 // Verdicts reused from this worker's previous commits (not with --no-cache).
                 let mut reuse = crate::run::cache::enabled().then(reuse::Reuse::new);
                 // Reads of this thread outside a recorded gate (finding the pass root, a
