@@ -395,7 +395,10 @@ fn kept_checkouts_are_exact_whatever_was_done_to_them() {
     )
     .unwrap();
     assert_eq!(strip_cached(with(&[])), fresh);
-    assert!(!marker.exists(), "ran a command of the checkout's configuration");
+    assert!(
+        !marker.exists(),
+        "ran a command of the checkout's configuration"
+    );
     assert!(!slot.join("plugins/cli/stray.json").exists());
 
     // The slot replaced by a link to another folder: not used, not followed.

@@ -1,15 +1,18 @@
-//! Temporary checkouts of a target's commits, without touching the target's repository.
+//! Checkouts of a target's commits, without touching the target's work tree, index or refs.
 //!
-//! A checkout is its own fresh repository under one temporary folder: `git init` (no
-//! templates), an `objects/info/alternates` line pointing at the target's object store, then
-//! `git checkout --detach <commit>`; it then moves from commit to commit ([`Checkout::switch`]).
-//! The gates see a proper git work tree (HEAD at the commit, a clean status, `git ls-files`
-//! works), yet nothing is written to the target's repository: no worktree is registered, no
-//! ref, index or HEAD of the user's changes. That is why this is used instead of
-//! `git worktree add`: a run killed at any moment (even by SIGKILL) leaves at worst a temporary
-//! folder, never a stale entry in the user's worktree list; and removing a checkout is a plain
-//! directory removal (`git worktree remove` costs a `git status` per worktree). A first
-//! checkout costs the same as `git worktree add` (the whole tree is written).
+//! A checkout is its own repository: `git init` (no templates), an `objects/info/alternates`
+//! line pointing at the target's object store, then `git checkout --detach <commit>`; it then
+//! moves from commit to commit ([`Checkout::switch`]). The gates see a proper git work tree
+//! (HEAD at the commit, a clean status, `git ls-files` works), yet nothing of the user's is
+//! touched: no worktree is registered, no ref, index or HEAD of the user's changes. That is
+//! why this is used instead of `git worktree add`: a run killed at any moment (even by
+//! SIGKILL) never leaves a stale entry in the user's worktree list, and removing a checkout is
+//! a plain directory removal (`git worktree remove` costs a `git status` per worktree). A
+//! first checkout costs the same as `git worktree add` (the whole tree is written).
+//!
+//! The checkouts live in the tool's state directory of the repository and are kept for the
+//! next run ([`Checkouts::Kept`]), or, with `--no-cache` or outside a work tree's top, in a
+//! temporary folder removed at the end ([`TempRoot`]).
 //!
 //! When the target is a subdirectory of its repository (e.g. a monorepo's package), the whole
 //! commit is checked out and the gates are pointed at the same subdirectory inside it.

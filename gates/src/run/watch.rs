@@ -8,7 +8,8 @@
 //! kernel watch. A created directory shows up in its parent's events and is watched from the
 //! next round on ([`Watch::sync`]). The tool's own state (the run record, the cache) lives in
 //! the git directory, whose changes are ignored except for the files a commit or checkout
-//! moves (`HEAD`, `index`, `refs/`), which the git-reading gates depend on.
+//! moves (`HEAD`, `index`, `refs/`), which the git-reading gates depend on, and `info/`
+//! (`exclude` says what is ignored).
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -55,9 +56,12 @@ impl Watch {
         Ok(w)
     }
 
-    /// Watches the directories created since the last call.
+    /// Watches the directories created since the last call: those of the target's listing
+    /// (not ignored, or holding a tracked file: a file git tracks is the target's even where
+    /// an ignore rule matches it) and the git directory's top, `refs/heads` and `info` (its
+    /// `exclude` decides what is ignored).
     pub fn sync(&mut self) -> Result<(), GateError> {
-        let mut dirs: Vec<PathBuf> = vec![self.repo.clone()];
+        let mut dirs: BTreeSet<PathBuf> = BTreeSet::from([self.repo.clone()]);
         for e in ignore::WalkBuilder::new(&self.repo)
             .hidden(false)
             .require_git(false)
@@ -66,12 +70,32 @@ impl Watch {
             .flatten()
         {
             if e.file_type().is_some_and(|t| t.is_dir()) {
-                dirs.push(e.path().to_path_buf());
+                dirs.insert(e.path().to_path_buf());
+            }
+        }
+        if let Ok(out) = std::process::Command::new("git")
+            .arg("-C")
+            .arg(&self.repo)
+            .args(["--no-optional-locks", "ls-files", "-z"])
+            .env("GIT_OPTIONAL_LOCKS", "0")
+            .output()
+            && out.status.success()
+        {
+            for name in out.stdout.split(|b| *b == 0).filter(|n| !n.is_empty()) {
+                let path = self.repo.join(String::from_utf8_lossy(name).as_ref());
+                let mut dir = path.parent();
+                while let Some(d) = dir
+                    && d.starts_with(&self.repo)
+                    && dirs.insert(d.to_path_buf())
+                {
+                    dir = d.parent();
+                }
             }
         }
         if let Some(g) = &self.git_dir {
-            dirs.push(g.clone());
-            dirs.push(g.join("refs/heads"));
+            dirs.insert(g.clone());
+            dirs.insert(g.join("refs/heads"));
+            dirs.insert(g.join("info"));
         }
         for d in dirs {
             if self.watched.contains(&d) {
@@ -100,7 +124,7 @@ impl Watch {
                 let first = rel.components().next().map(|c| c.as_os_str().to_owned());
                 matches!(
                     first.as_deref().and_then(|f| f.to_str()),
-                    Some("HEAD" | "index" | "refs" | "packed-refs")
+                    Some("HEAD" | "index" | "refs" | "packed-refs" | "info")
                 )
             }
             _ => true,
@@ -166,4 +190,67 @@ impl Watch {
 /// Now, to the millisecond (RFC 3339, UTC), for the line opening each run.
 pub fn now_text() -> String {
     humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn git(repo: &Path, args: &[&str]) {
+        let ok = std::process::Command::new("git")
+            .arg("-C")
+            .arg(repo)
+            .args(args)
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "git {args:?}");
+    }
+
+    /// The next change the watch reports, within a few seconds.
+    fn next_change(w: &mut Watch) -> Vec<PathBuf> {
+        let stop = AtomicBool::new(false);
+        let seen = std::thread::scope(|s| {
+            let timer = s.spawn(|| {
+                let end = Instant::now() + Duration::from_secs(5);
+                while Instant::now() < end && !stop.load(Ordering::Relaxed) {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                stop.store(true, Ordering::Relaxed);
+            });
+            let seen = w.wait(Duration::from_millis(50), &stop);
+            stop.store(true, Ordering::Relaxed);
+            let _ = timer.join();
+            seen
+        });
+        assert!(seen, "no change seen within 5 s");
+        w.changes().expect("named changes")
+    }
+
+    #[test]
+    fn a_tracked_file_in_an_ignored_folder_and_the_exclude_file_are_watched() {
+        let t = tempfile::tempdir().unwrap();
+        let repo = std::fs::canonicalize(t.path()).unwrap();
+        git(&repo, &["init", "-q"]);
+        std::fs::write(repo.join(".gitignore"), "build/\n").unwrap();
+        std::fs::create_dir_all(repo.join("build/out")).unwrap();
+        std::fs::write(repo.join("build/out/keep.txt"), "one\n").unwrap();
+        git(&repo, &["add", "-f", "build/out/keep.txt", ".gitignore"]);
+        let mut w = Watch::new(&repo).unwrap();
+        // A file git tracks, though an ignore rule matches its folder.
+        std::fs::write(repo.join("build/out/keep.txt"), "two\n").unwrap();
+        assert!(next_change(&mut w).contains(&repo.join("build/out/keep.txt")));
+        // What git ignores besides `.gitignore`.
+        std::fs::create_dir_all(repo.join(".git/info")).unwrap();
+        std::fs::write(repo.join(".git/info/exclude"), "*.log\n").unwrap();
+        let changed = next_change(&mut w);
+        assert!(
+            changed
+                .iter()
+                .any(|p| p.starts_with(repo.join(".git/info"))),
+            "{changed:?}"
+        );
+    }
 }
