@@ -369,9 +369,10 @@ struct Entry {
     /// For a gate that started processes: each program's executable, by identity.
     #[serde(default)]
     programs: BTreeMap<String, String>,
-    /// For a gate that started processes: the environment they inherited ([`command_env`]).
+    /// For a gate that started processes: the environment they inherited, each variable's
+    /// value hashed ([`command_env`]).
     #[serde(default)]
-    command_env: Option<String>,
+    command_env: Option<BTreeMap<String, String>>,
     result: GateResult,
 }
 
@@ -548,10 +549,17 @@ impl Session {
         if let Some((p, _)) = e.programs.iter().find(|(p, id)| program_id(p) != **id) {
             return Some(format!("the program `{p}` changed"));
         }
-        if let Some(env) = &e.command_env
-            && *env != command_env()
-        {
-            return Some("the environment its commands inherit changed".into());
+        if let Some(was) = &e.command_env {
+            let now = command_env();
+            if let Some(v) = was
+                .keys()
+                .chain(now.keys())
+                .find(|v| was.get(*v) != now.get(*v))
+            {
+                return Some(format!(
+                    "the environment variable {v}, which its commands inherit, changed"
+                ));
+            }
         }
         i.first_change(&Now { session: self, run })
     }
@@ -687,6 +695,11 @@ const VOLATILE_ENV: &[&str] = &[
     "INVOCATION_ID",
     "JOURNAL_STREAM",
     "RAWR_GATES_CACHE_DEBUG",
+    "COLORFGBG",
+    "SECURITYSESSIONID",
+    "TERMINAL_EMULATOR",
+    "INSIDE_EMACS",
+    "VTE_VERSION",
 ];
 const VOLATILE_PREFIXES: &[&str] = &[
     "SSH_",
@@ -698,6 +711,17 @@ const VOLATILE_PREFIXES: &[&str] = &[
     "WT_",
     "XDG_SESSION_",
     "LC_TERMINAL",
+    "KONSOLE_",
+    "GNOME_TERMINAL_",
+    "ALACRITTY_",
+    "WEZTERM_",
+    "GHOSTTY_",
+    "XPC_",
+    "__CF",
+    // direnv's own bookkeeping (what it loaded, where): the variables it sets count.
+    "DIRENV_",
+    // A benchmark harness's per-run padding.
+    "HYPERFINE_",
     // A CI job's context: its run, step files, runner, commit and ref. (A command that reads
     // them would be reused across commits and runs: the pipeline's gates do not.)
     "GITHUB_",
@@ -705,27 +729,19 @@ const VOLATILE_PREFIXES: &[&str] = &[
     "ACTIONS_",
 ];
 
-/// The hash of the environment a gate's commands inherit (all of this process's variables
-/// but the [`VOLATILE_ENV`] ones): a command may read any of them (`NODE_ENV`, `CI`, a
-/// toolchain's settings), so a pass kept under one environment is not reused under another.
-fn command_env() -> String {
-    let mut vars: Vec<(Vec<u8>, Vec<u8>)> = std::env::vars_os()
-        .filter(|(k, _)| {
-            let k = k.to_string_lossy();
-            !VOLATILE_ENV.contains(&k.as_ref())
-                && !VOLATILE_PREFIXES.iter().any(|p| k.starts_with(p))
+/// The environment a gate's commands inherit (all of this process's variables but the
+/// [`VOLATILE_ENV`] ones), each value hashed: a command may read any of them (`NODE_ENV`,
+/// `CI`, a toolchain's settings), so a pass kept under one environment is not reused under
+/// another. `RAWR_GATES_CACHE_DEBUG=1` names the variable that changed.
+fn command_env() -> BTreeMap<String, String> {
+    std::env::vars_os()
+        .filter_map(|(k, v)| {
+            let k = k.to_string_lossy().into_owned();
+            let volatile = VOLATILE_ENV.contains(&k.as_str())
+                || VOLATILE_PREFIXES.iter().any(|p| k.starts_with(p));
+            (!volatile).then(|| (k, sha256_hex(v.as_encoded_bytes())))
         })
-        .map(|(k, v)| (k.as_encoded_bytes().to_vec(), v.as_encoded_bytes().to_vec()))
-        .collect();
-    vars.sort();
-    let mut h = hmac_sha256::Hash::new();
-    for (k, v) in &vars {
-        h.update(k);
-        h.update([0u8]);
-        h.update(v);
-        h.update([0u8]);
-    }
-    record::hex(&h.finalize())
+        .collect()
 }
 
 /// A program as `PATH` finds it now: its resolved path and identity.
