@@ -15,6 +15,8 @@ use gates::pipeline::Pipeline;
 use gates::run::executor::{run_gate_shared, runs_target_code};
 use gates::run::{GateResult, Status};
 
+use crate::closure_support;
+
 struct Now<'a>(&'a Path);
 
 impl World for Now<'_> {
@@ -31,38 +33,6 @@ impl World for Now<'_> {
     fn git_answer(&self, cwd: &Path, args: &[&str]) -> Option<String> {
         gates::artifacts::git::answer(cwd, args)
     }
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let name = e.file_name();
-        if name == "node_modules" {
-            continue;
-        }
-        let (src, dst) = (e.path(), to.join(&name));
-        if e.file_type().unwrap().is_dir() {
-            std::fs::create_dir_all(&dst).unwrap();
-            copy_tree(&src, &dst);
-        } else {
-            std::fs::copy(&src, &dst).unwrap();
-        }
-    }
-}
-
-fn git(repo: &Path, args: &[&str]) {
-    let ok = std::process::Command::new("git")
-        .arg("-C")
-        .arg(repo)
-        .args(["-c", "user.name=a", "-c", "user.email=a@example.test"])
-        .args(["-c", "commit.gpgsign=false"])
-        .args(args)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok, "git {args:?}");
 }
 
 /// Every folder and every file below `root`, `.git` aside.
@@ -105,14 +75,12 @@ fn judge(p: &Pipeline, id: &str, repo: &Path) -> GateResult {
 
 #[test]
 fn a_gate_whose_recording_says_unchanged_judges_the_same_after_any_path_is_created_or_deleted() {
-    let ws = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let ws = closure_support::workspace();
     let t = tempfile::tempdir().unwrap();
     let repo = std::fs::canonicalize(t.path()).unwrap().join("hq");
     std::fs::create_dir_all(&repo).unwrap();
-    copy_tree(&ws.join("examples/hq"), &repo);
-    git(&repo, &["init", "-q"]);
-    git(&repo, &["add", "-A"]);
-    git(&repo, &["commit", "-qm", "example"]);
+    closure_support::copy_dir(&ws.join("examples/hq"), &repo);
+    closure_support::git_repo(&repo);
 
     let mut p = gates::load::load_file(&ws.join("ci/phase-a.toml")).unwrap();
     p.target.repo = repo.clone();
