@@ -382,3 +382,74 @@ fn a_file_losing_its_exec_bit_reruns_a_command_gate() {
     let r = judge(&repo, &p);
     assert_eq!((r.status, r.cached), (Status::Failed, false));
 }
+
+#[test]
+fn a_tracked_file_an_ignore_rule_newly_matches_is_judged_again() {
+    // import-boundary walks the target with git's ignore rules. A tracked file stays in the
+    // target's listing (`git ls-files`) when an ignore rule starts to match it, and no file
+    // or folder the gate recorded changes, yet the walk no longer sees it: the verdict must
+    // not be reused.
+    let (_d, repo) = target(&[
+        ("package.json", "{\"name\":\"x\",\"private\":true}\n"),
+        (
+            "src/contract.ts",
+            "export function parseManifest(pkg: any) { return [pkg.rawr.kind, pkg.rawr.capability]; }\n",
+        ),
+        (
+            "src/impl.ts",
+            "import { parseManifest } from \"./contract\";\nexport const found = parseManifest({});\n",
+        ),
+        (
+            "src/dup.ts",
+            "export function parse(pkg: any) { return [pkg.rawr.kind, pkg.rawr.capability]; }\n",
+        ),
+        (".gitignore", "node_modules/\n"),
+    ]);
+    let ok = std::process::Command::new("git")
+        .args(["add", "-A"])
+        .current_dir(&repo)
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+    let p = pipeline(
+        &repo,
+        "check = \"import-boundary\"\nparams = { implementations = [\"src/impl.ts\"], contract = \"src/contract.ts\" }",
+    );
+    let dup = vec![
+        "duplicate-parser src/dup.ts".to_string(),
+        "duplicate-parser src/dup.ts".to_string(),
+    ];
+    assert_eq!(
+        verdict(&judge(&repo, &p)),
+        (Status::Failed, false, dup.clone())
+    );
+    assert_eq!(verdict(&judge(&repo, &p)), (Status::Failed, true, dup));
+    write(&repo, ".gitignore", "node_modules/\nsrc/dup.ts\n");
+    assert_eq!(verdict(&judge(&repo, &p)), green());
+}
+
+#[cfg(unix)]
+#[test]
+fn an_ignored_folder_link_retargeted_into_the_target_is_judged_again() {
+    // source-pattern refuses `gen/file.md` while the ignored link `gen` leads out of the
+    // target, before probing or reading it: the link check's answer must be an input (an
+    // ignored link is not in the target's listing).
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("file.md"), "ok\n").unwrap();
+    let (_d, repo) = target(&[("real/file.md", "ok\n"), (".gitignore", "gen\n")]);
+    std::os::unix::fs::symlink(outside.path(), repo.join("gen")).unwrap();
+    let p = pipeline(
+        &repo,
+        "check = \"source-pattern\"\nparams = { exist = [\"gen/file.md\"] }",
+    );
+    let refused = vec!["unreadable-file gen/file.md".to_string()];
+    assert_eq!(
+        verdict(&judge(&repo, &p)),
+        (Status::Failed, false, refused.clone())
+    );
+    assert_eq!(verdict(&judge(&repo, &p)), (Status::Failed, true, refused));
+    std::fs::remove_file(repo.join("gen")).unwrap();
+    std::os::unix::fs::symlink("real", repo.join("gen")).unwrap();
+    assert_eq!(verdict(&judge(&repo, &p)), green());
+}

@@ -550,6 +550,64 @@ check = "metadata-contract"
     }
 
     #[test]
+    fn a_file_created_where_a_read_path_had_a_folder_is_judged_again() {
+        // A gate tried to read `orch/PLAN.md` (absent); the next commit creates the file
+        // `orch`. A read of `orch/PLAN.md` now fails with "not a directory", not "not
+        // found" (orchestrator-artifacts: an error instead of a `plan-missing` failure),
+        // though the path it read is not among the created ones.
+        let t = tempfile::tempdir().unwrap();
+        let repo = t.path().join("repo");
+        std::fs::create_dir_all(&repo).unwrap();
+        git(&repo, &["init", "-q"]);
+        std::fs::write(repo.join("a.md"), "a\n").unwrap();
+        git(&repo, &["add", "-A"]);
+        git(&repo, &["commit", "-qm", "one"]);
+        let one = git(&repo, &["rev-parse", "HEAD"]);
+        std::fs::write(repo.join("orch"), "x\n").unwrap();
+        git(&repo, &["add", "-A"]);
+        git(&repo, &["commit", "-qm", "two"]);
+        let two = git(&repo, &["rev-parse", "HEAD"]);
+
+        let p = crate::load::load_str(PIPELINE, Path::new("p.toml"), Path::new(".")).unwrap();
+        let gate = &p.gates["g"];
+        let src = Source::of(&repo).unwrap();
+        let mut co = Checkout::new(t.path().join("co"));
+        let run = RunSoFar {
+            earlier: Vec::new(),
+            selected: BTreeSet::new(),
+        };
+        let target = co.switch(&src, &one).unwrap();
+        let mut r = Reuse::new();
+        kept_with_git(
+            &mut r,
+            gate,
+            &one,
+            &target,
+            &["rev-parse", "--is-inside-work-tree"],
+        );
+        let was = record::file_state(
+            crate::fs::careful::read_whole(&target.join("orch/PLAN.md")).as_deref(),
+        );
+        assert_eq!(was, record::FileState::Absent);
+        r.kept
+            .get_mut("g")
+            .unwrap()
+            .inputs
+            .files
+            .insert("./orch/PLAN.md".into(), was.clone());
+        let target = co.switch(&src, &two).unwrap();
+        let now = record::file_state(
+            crate::fs::careful::read_whole(&target.join("orch/PLAN.md")).as_deref(),
+        );
+        assert_ne!(now, was, "a fresh read finds something else");
+        assert!(
+            r.lookup(&src, gate, &two, &target, &run).is_none(),
+            "reused though a read of orch/PLAN.md now fails differently"
+        );
+        co.remove();
+    }
+
+    #[test]
     fn a_created_path_re_judges_only_a_gate_that_looked_there() {
         let t = tempfile::tempdir().unwrap();
         let repo = t.path().join("repo");
