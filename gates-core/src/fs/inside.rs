@@ -117,7 +117,9 @@ pub fn link_out(root: &Path, rel: &Path, root_is: &'static str) -> io::Result<Op
         };
         shown.push(name);
         let next = cur.join(name);
-        let meta = match std::fs::symlink_metadata(&next) {
+        let meta = std::fs::symlink_metadata(&next);
+        crate::fs::probe::seen(&next, crate::fs::probe::Look::NoFollow, &meta);
+        let meta = match meta {
             Ok(m) => m,
             Err(e)
                 if e.kind() == io::ErrorKind::NotFound

@@ -73,8 +73,15 @@ fn looked(path: &Path, look: Look) -> io::Result<Metadata> {
         Look::Follow => std::fs::metadata(path),
         Look::NoFollow => std::fs::symlink_metadata(path),
     };
-    record::probed(path, look, state_of(path, &meta));
+    seen(path, look, &meta);
     meta
+}
+
+/// Records what a look at `path` found, for the layer's own link checks
+/// ([`crate::fs::inside::link_out`]): whether a folder on a configured path is a link, and
+/// where it leads, decides whether the path is refused before anything is read.
+pub(crate) fn seen(path: &Path, look: Look, meta: &io::Result<Metadata>) {
+    record::probed(path, look, state_of(path, meta));
 }
 
 /// `std::fs::metadata`, recorded by the kind of thing found (not its size or times: a check
@@ -205,8 +212,9 @@ impl Iterator for Walk {
 
     fn next(&mut self) -> Option<Self::Item> {
         let next = self.inner.next()?;
+        // The root too when it is a link to a folder (the walk reports it as a link).
         if let Ok(e) = &next
-            && e.file_type().is_some_and(|t| t.is_dir())
+            && (e.depth() == 0 || e.file_type().is_some_and(|t| t.is_dir()))
         {
             record::dir_listed(e.path());
         }

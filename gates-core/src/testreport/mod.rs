@@ -141,6 +141,11 @@ pub fn read(path: &Path, format: Option<ReportFormat>) -> Result<TestRun, Report
         return Err(whole("is a directory, not a report file".into()));
     }
     if meta.len() > MAX_REPORT_BYTES {
+        // Refused by its size alone: the size is what was read.
+        crate::fs::record::file_seen(
+            path,
+            crate::fs::record::FileState::Unreadable(format!("too large {}", meta.len())),
+        );
         return Err(whole(format!(
             "is {} bytes, over the {MAX_REPORT_BYTES} byte limit for reports",
             meta.len()

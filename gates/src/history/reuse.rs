@@ -359,11 +359,20 @@ impl record::World for Then<'_> {
         self.target
     }
     fn file_same(&self, key: &str, was: &record::FileState) -> bool {
-        // A file of the tree, with no link in it: the same unless git says it changed.
+        // A file of the tree, with no link in it: the same unless git says it, or a folder
+        // on its way (a file created where a folder was, or the other way), changed.
         if let Some(rel) = key.strip_prefix("./")
             && !(rel.is_empty() || rel == ".git" || rel.starts_with(".git/") || self.symlinks)
         {
-            return !self.modified.contains(&format!("{}{rel}", self.src.prefix));
+            let path = format!("{}{rel}", self.src.prefix);
+            let mut on_the_way = Some(path.as_str());
+            while let Some(p) = on_the_way {
+                if self.modified.contains(p) {
+                    return false;
+                }
+                on_the_way = p.rsplit_once('/').map(|(dir, _)| dir);
+            }
+            return true;
         }
         let path = record::path_of(self.target, key);
         record::file_state(crate::fs::careful::read_whole(&path).as_deref()) == *was

@@ -163,7 +163,7 @@ const RACY_NS: i128 = 2_000_000_000;
 impl Tree {
     /// Lists the target (tracked files and everything not ignored, `.git` aside) and hashes
     /// its files, reusing the hash of a file whose identity is unchanged since it was hashed
-    /// (kept in `hashes`).
+    /// (kept in `hashes_path`, in the state directory under the git directory).
     fn snapshot(root: &Path, hashes_path: &Path) -> Tree {
         let mut names: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
         for e in ignore::WalkBuilder::new(root)
@@ -242,6 +242,26 @@ impl Tree {
                 link.as_deref().unwrap_or("")
             ));
             nodes.insert(name, Node { kind, link, hash });
+        }
+        // What decides which files a check's walk sees: the ignore files' contents (a tracked
+        // file stays in the listing when a rule starts to match it, but a walk no longer
+        // yields it), the repository's `info/exclude` and the user's global excludes file.
+        for (name, n) in &nodes {
+            let file = name.rsplit('/').next().unwrap_or(name);
+            if matches!(file, ".gitignore" | ".ignore") {
+                listing.update(format!("i\0{name}\0{}\0", n.hash.as_deref().unwrap_or("")));
+            }
+        }
+        let exclude = hashes_path
+            .parent()
+            .and_then(Path::parent)
+            .map(|git_dir| git_dir.join("info").join("exclude"));
+        for file in exclude
+            .into_iter()
+            .chain(ignore::gitignore::gitconfig_excludes_path())
+        {
+            let state = record::file_state(crate::fs::careful::read_whole(&file).as_deref());
+            listing.update(format!("x\0{}\0{state:?}\0", file.display()));
         }
         if let Ok(json) = serde_json::to_vec(&fresh) {
             let _ = crate::fs::write_atomic(hashes_path, &json);
