@@ -854,3 +854,99 @@ fn a_gate_green_at_the_first_commit_shown_is_green_from_the_start() {
         "{stdout}"
     );
 }
+
+/// The matrix (JSON, timings and `cached` left out) of `commits` with `-j 1` and `extra`.
+fn review_matrix(ws: &Ws, commits: &[&str], extra: &[&str]) -> serde_json::Value {
+    let mut a: Vec<&str> = commits.to_vec();
+    a.extend(["-j", "1", "--format", "json"]);
+    a.extend(extra);
+    let (code, out, err) = ws.run(&a);
+    assert!(code == 0 || code == 1, "exit {code}: {err}");
+    let mut v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    without_timings(&mut v);
+    for commit in v["commits"].as_array_mut().unwrap() {
+        for cell in commit["cells"].as_array_mut().unwrap() {
+            cell.as_object_mut().unwrap().remove("cached");
+        }
+    }
+    v
+}
+
+/// A kept checkout's git directory naming another common directory (`commondir`): the
+/// configuration the tool writes is not the one git reads there, so a command of that other
+/// configuration must not run (a history without `--with-suites` runs nothing of the target).
+#[cfg(unix)]
+#[test]
+fn a_kept_checkout_with_a_commondir_runs_nothing_of_it() {
+    let ws = Ws::new();
+    let all: Vec<&str> = ws.commits.iter().map(String::as_str).collect();
+    let fresh = review_matrix(&ws, &all, &["--no-cache"]);
+    assert_eq!(review_matrix(&ws, &all, &[]), fresh);
+    let slot = ws.repo().join(".git/rawr-gates/history/w0");
+    assert!(slot.join(".git").is_dir());
+    let other = ws.root().join("other-common");
+    std::fs::create_dir_all(other.join("objects/info")).unwrap();
+    std::fs::create_dir_all(other.join("refs")).unwrap();
+    std::fs::write(
+        other.join("objects/info/alternates"),
+        format!("{}\n", ws.repo().join(".git/objects").display()),
+    )
+    .unwrap();
+    let marker = ws.root().join("fsmonitor-ran");
+    std::fs::write(
+        other.join("config"),
+        format!(
+            "[core]\n\trepositoryformatversion = 0\n\tbare = false\n\tfsmonitor = \"touch {}; false #\"\n",
+            marker.display()
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        slot.join(".git/commondir"),
+        format!("{}\n", other.display()),
+    )
+    .unwrap();
+    assert_eq!(review_matrix(&ws, &all, &[]), fresh);
+    assert!(
+        !marker.exists(),
+        "ran a command of the configuration a kept checkout's commondir names"
+    );
+}
+
+/// A replace ref in a kept checkout (`git replace A B`) must not make commit A be judged on
+/// B's tree.
+#[cfg(unix)]
+#[test]
+fn a_replace_ref_in_a_kept_checkout_changes_no_verdict() {
+    let ws = Ws::new();
+    let all: Vec<&str> = ws.commits.iter().map(String::as_str).collect();
+    let fresh = review_matrix(&ws, &all, &["--no-cache"]);
+    assert_eq!(review_matrix(&ws, &all, &[]), fresh);
+    let slot = ws.repo().join(".git/rawr-gates/history/w0");
+    git(&slot, &["replace", all[0], all[1]]);
+    assert_eq!(review_matrix(&ws, &all, &[]), fresh);
+}
+
+/// A file of a kept checkout changed and hidden from git with the skip-worktree bit (what a
+/// gate's `git sparse-checkout` or `update-index --skip-worktree` leaves): the next run's
+/// tree must still be exactly each commit's.
+#[cfg(unix)]
+#[test]
+fn a_skip_worktree_bit_in_a_kept_checkout_changes_no_verdict() {
+    let ws = Ws::new();
+    let all: Vec<&str> = ws.commits.iter().map(String::as_str).collect();
+    // From the second commit on, the hello manifest is the same file in every commit.
+    let later = &all[1..];
+    let fresh = review_matrix(&ws, later, &["--no-cache"]);
+    assert_eq!(review_matrix(&ws, later, &[]), fresh);
+    let slot = ws.repo().join(".git/rawr-gates/history/w0");
+    let manifest = "plugins/cli/hello/package.json";
+    // The legacy manifest of the first commit, in place of the fixed one.
+    std::fs::write(
+        slot.join(manifest),
+        "{\n  \"name\": \"@hq/hello\",\n  \"rawr\": { \"templateRole\": \"operational\" }\n}\n",
+    )
+    .unwrap();
+    git(&slot, &["update-index", "--skip-worktree", manifest]);
+    assert_eq!(review_matrix(&ws, later, &[]), fresh);
+}

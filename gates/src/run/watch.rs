@@ -253,4 +253,28 @@ mod tests {
             "{changed:?}"
         );
     }
+
+    /// A file git ignores and does not track, written in a folder watched only because it
+    /// holds a tracked file (build output, a log): no verdict can change, so no new run.
+    #[test]
+    fn an_ignored_file_beside_a_tracked_one_is_no_change() {
+        let t = tempfile::tempdir().unwrap();
+        let repo = std::fs::canonicalize(t.path()).unwrap();
+        git(&repo, &["init", "-q"]);
+        std::fs::write(repo.join(".gitignore"), "logs/\n").unwrap();
+        std::fs::create_dir_all(repo.join("logs")).unwrap();
+        std::fs::write(repo.join("logs/.gitkeep"), "").unwrap();
+        git(&repo, &["add", "-f", "logs/.gitkeep", ".gitignore"]);
+        let mut w = Watch::new(&repo).unwrap();
+        std::fs::write(repo.join("logs/run.log"), "written by a gate\n").unwrap();
+        let stop = AtomicBool::new(false);
+        let seen = std::thread::scope(|s| {
+            s.spawn(|| {
+                std::thread::sleep(Duration::from_millis(1500));
+                stop.store(true, Ordering::Relaxed);
+            });
+            w.wait(Duration::from_millis(50), &stop)
+        });
+        assert!(!seen, "changed: {:?}", w.changes());
+    }
 }
