@@ -950,3 +950,23 @@ fn a_skip_worktree_bit_in_a_kept_checkout_changes_no_verdict() {
     git(&slot, &["update-index", "--skip-worktree", manifest]);
     assert_eq!(review_matrix(&ws, later, &[]), fresh);
 }
+
+/// A kept checkout's reflog replaced by a link to a file outside: moving the checkout must
+/// not append to that file (git appends to an existing `logs/HEAD`, following the link).
+#[cfg(unix)]
+#[test]
+fn a_linked_reflog_in_a_kept_checkout_writes_nothing_outside() {
+    let ws = Ws::new();
+    let all: Vec<&str> = ws.commits.iter().map(String::as_str).collect();
+    let fresh = review_matrix(&ws, &all, &["--no-cache"]);
+    assert_eq!(review_matrix(&ws, &all, &[]), fresh);
+    let slot = ws.repo().join(".git/rawr-gates/history/w0");
+    let precious = ws.root().join("precious.txt");
+    std::fs::write(&precious, "keep me\n").unwrap();
+    let log = slot.join(".git/logs/HEAD");
+    std::fs::create_dir_all(log.parent().unwrap()).unwrap();
+    let _ = std::fs::remove_file(&log);
+    std::os::unix::fs::symlink(&precious, &log).unwrap();
+    assert_eq!(review_matrix(&ws, &all, &[]), fresh);
+    assert_eq!(std::fs::read_to_string(&precious).unwrap(), "keep me\n");
+}
