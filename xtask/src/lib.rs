@@ -205,7 +205,9 @@ enum Cmd {
 struct HistoryArgs {
     #[command(flatten)]
     pipe: PipelineArg,
-    /// The target repository (default: the pipeline's `target.repo`); only read.
+    /// The target repository (default: the pipeline's `target.repo`). Its work tree, index
+    /// and refs are only read; the checkouts are kept in its git directory's `rawr-gates/`
+    /// for the next run (`--no-cache`: a temporary folder).
     #[arg(long, value_name = "DIR")]
     repo: Option<PathBuf>,
     /// Commits in the order to show them (`REV…`), or a range `A..B` (oldest first).
@@ -219,7 +221,7 @@ struct HistoryArgs {
     with_suites: bool,
     #[arg(long, value_enum, default_value_t = HistoryFormat::Text)]
     format: HistoryFormat,
-    /// Commits judged at once, each in its own temporary checkout (default: the number of cores).
+    /// Commits judged at once, each worker in its own checkout (default: the number of cores).
     #[arg(short = 'j', long = "jobs", value_name = "N")]
     jobs: Option<usize>,
     /// Find the first commit between GOOD and BAD where GATE stops passing.

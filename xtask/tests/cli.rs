@@ -877,6 +877,30 @@ command = ["sh", "-c", "echo ran >> ../runs.txt; test \"$GATE_FLAVOUR\" = good"]
         "kept under another environment"
     );
     assert_eq!(run("good", "xterm"), (0, 3), "a failure is not kept");
+
+    // A variable that may hold a secret counts too, but its value is kept only salted: the
+    // cache travels (CI saves it), and a plain hash of a short password can be guessed back.
+    let with_token = |token: &str| {
+        let out = ws
+            .cmd(&["gate", "flavour"])
+            .env("GATE_FLAVOUR", "good")
+            .env("TERM", "xterm")
+            .env("DEPLOY_TOKEN", token)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        (out.status.code().unwrap_or(-1), runs())
+    };
+    assert_eq!(with_token("hunter2"), (0, 4));
+    assert_eq!(with_token("hunter2"), (0, 4), "reused");
+    assert_eq!(with_token("hunter3"), (0, 5), "another value runs again");
+    let entry = std::fs::read_to_string(
+        ws.root()
+            .join("repo/.git/rawr-gates/cache/gates/flavour.json"),
+    )
+    .unwrap();
+    assert!(entry.contains("\"DEPLOY_TOKEN\":\"salted:"), "{entry}");
+    assert!(!entry.contains(&gates::fs::record::sha256_hex(b"hunter3")));
 }
 
 /// The tool's state directory (the cache, the run lock, the last record) is the tool's own:

@@ -37,7 +37,16 @@ pub struct Source {
 
 pub(crate) fn git(dir: &Path) -> Command {
     let mut c = Command::new("git");
+    // No command of a repository's configuration runs (`fsmonitor`), nothing is logged
+    // (a reflog that is a link), and objects are what their ids say (no replace refs).
     c.arg("--no-optional-locks")
+        .arg("--no-replace-objects")
+        .args([
+            "-c",
+            "core.fsmonitor=false",
+            "-c",
+            "core.logAllRefUpdates=false",
+        ])
         .arg("-C")
         .arg(dir)
         .env("GIT_OPTIONAL_LOCKS", "0")
@@ -168,11 +177,6 @@ pub struct Checkout {
     _temp: Option<TempRoot>,
 }
 
-/// The contents of a checkout's `.git/config`, written by the tool: whatever a command gate
-/// or anything else wrote into a kept checkout's configuration (a hook path, a filter, an
-/// fsmonitor command, another work tree) is gone before git runs there again.
-const CONFIG: &str = "[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = false\n\tlogallrefupdates = true\n";
-
 impl Checkout {
     /// A checkout that will live in `dir` (created on the first [`Checkout::switch`]).
     pub fn new(dir: PathBuf) -> Checkout {
@@ -184,19 +188,33 @@ impl Checkout {
         }
     }
 
-    /// The kept checkout in `dir` (its slot's lock `lock` taken): moved on from whatever
-    /// commit it was left at, once its configuration is the tool's again.
+    /// The kept checkout in `dir` (its slot's lock `lock` taken), to move on from whatever
+    /// commit it was left at. Its git directory is made anew around the index it had: nothing
+    /// anyone put there (a configuration with a hook path, a filter or an `fsmonitor`
+    /// command, a `commondir` naming another repository, replace refs, a reflog that is a
+    /// link) is left, and `git init` detects the file system's settings again (case, modes).
+    /// The index (only the stat data that spares rewriting unchanged files) is kept when it
+    /// is a regular file marking no entry skip-worktree or assume-unchanged (such a file
+    /// would keep its edited content through a switch); otherwise the checkout starts fresh.
     fn kept(dir: PathBuf, lock: std::fs::File, src: &Source) -> Checkout {
         let git = dir.join(".git");
+        let index = git.join("index");
+        let saved = dir.with_extension("index");
         let real_dir = |p: &Path| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_dir());
+        let regular =
+            |p: &Path| std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_file());
         let ready = real_dir(&dir)
             && real_dir(&git)
-            && crate::fs::write_atomic(&git.join("config"), CONFIG.as_bytes()).is_ok()
-            && crate::fs::write_atomic(
-                &git.join("objects/info/alternates"),
-                format!("{}\n", src.objects.to_string_lossy()).as_bytes(),
-            )
-            .is_ok();
+            && regular(&index)
+            && std::fs::rename(&index, &saved).is_ok()
+            && {
+                remove_tree(&git);
+                std::fs::symlink_metadata(&git).is_err()
+            }
+            && init(&dir, src).is_ok()
+            && std::fs::rename(&saved, &index).is_ok()
+            && no_flagged_entries(&dir);
+        let _ = std::fs::remove_file(&saved);
         if !ready {
             remove_tree(&dir);
         }
@@ -231,15 +249,7 @@ impl Checkout {
             }
         }
         if !self.ready {
-            let d = self.dir.to_string_lossy().into_owned();
-            let parent = self.dir.parent().unwrap_or(&self.dir);
-            git_ok(parent, &["init", "-q", "--template=", &d])?;
-            let info = self.dir.join(".git").join("objects").join("info");
-            std::fs::create_dir_all(&info).map_err(|e| GateError::io(&info, e))?;
-            let alternates = info.join("alternates");
-            let mut line = src.objects.to_string_lossy().into_owned();
-            line.push('\n');
-            std::fs::write(&alternates, line).map_err(|e| GateError::io(&alternates, e))?;
+            init(&self.dir, src)?;
             git_ok(&self.dir, &switch)?;
             self.ready = true;
         }
@@ -254,12 +264,40 @@ impl Checkout {
         Ok(target)
     }
 
-    /// Removes the checkout (a kept one stays for the next run, its slot unlocked).
+    /// Removes the checkout. A kept one stays for the next run, its slot unlocked, without
+    /// what the gates left in it (installed dependencies, reports).
     pub fn remove(self) {
         if self.kept.is_none() {
             remove_tree(&self.dir);
+        } else if self.ready {
+            let _ = git_ok(&self.dir, &["clean", "-ffdxq"]);
         }
     }
+}
+
+/// Makes `dir` a repository of its own (no templates) that borrows `src`'s objects.
+fn init(dir: &Path, src: &Source) -> Result<(), GateError> {
+    let d = dir.to_string_lossy().into_owned();
+    let parent = dir.parent().unwrap_or(dir);
+    git_ok(parent, &["init", "-q", "--template=", &d])?;
+    let info = dir.join(".git").join("objects").join("info");
+    std::fs::create_dir_all(&info).map_err(|e| GateError::io(&info, e))?;
+    let alternates = info.join("alternates");
+    let mut line = src.objects.to_string_lossy().into_owned();
+    line.push('\n');
+    crate::fs::write_atomic(&alternates, line.as_bytes()).map_err(|e| GateError::io(&alternates, e))
+}
+
+/// Whether no entry of `dir`'s index is marked skip-worktree or assume-unchanged
+/// (`git ls-files -v`: `S` or a lower-case tag).
+fn no_flagged_entries(dir: &Path) -> bool {
+    git_ok(dir, &["ls-files", "-v", "-z"]).is_ok_and(|out| {
+        out.split('\0').filter(|e| !e.is_empty()).all(|e| {
+            e.chars()
+                .next()
+                .is_some_and(|t| t.is_ascii_uppercase() && t != 'S')
+        })
+    })
 }
 
 /// Where a run's checkouts live: a temporary folder removed at the end, or kept between runs
@@ -310,18 +348,19 @@ impl Checkouts {
         std::fs::create_dir_all(dir).ok()?;
         for k in 0..16 {
             let lock_path = dir.join(format!("w{k}.lock"));
-            let lock = crate::fs::careful::open_with(
+            let Ok(lock) = crate::fs::careful::open_with(
                 &lock_path,
                 std::fs::OpenOptions::new()
                     .create(true)
                     .truncate(false)
                     .write(true),
-            )
-            .ok()?;
+            ) else {
+                continue;
+            };
             match lock.try_lock() {
                 Ok(()) => {}
                 Err(std::fs::TryLockError::WouldBlock) => continue,
-                Err(std::fs::TryLockError::Error(_)) => return None,
+                Err(std::fs::TryLockError::Error(_)) => continue,
             }
             let slot = dir.join(format!("w{k}"));
             // Anything but a folder of its own (a link, a file) is not a checkout to use.

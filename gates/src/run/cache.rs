@@ -407,6 +407,9 @@ pub struct Session {
     /// the target, and `tree` is the target as the run found it, so from then on no verdict
     /// is reused in this run (each is still kept for the next run).
     target_code_ran: AtomicBool,
+    /// This checkout's salt for the values of variables that may hold secrets
+    /// ([`command_env`]).
+    salt: String,
 }
 
 impl Session {
@@ -478,6 +481,7 @@ impl Session {
                 content: OnceLock::new(),
             },
             target_code_ran: AtomicBool::new(false),
+            salt: self.salt.clone(),
         })
     }
 
@@ -495,6 +499,7 @@ impl Session {
             tool: tool.to_string(),
             tree,
             target_code_ran: AtomicBool::new(false),
+            salt: salt(&state.join("env-salt")),
         }))
     }
 
@@ -570,7 +575,7 @@ impl Session {
             return Some(format!("the program `{p}` changed"));
         }
         if let Some(was) = &e.command_env {
-            let now = command_env();
+            let now = command_env(&self.salt);
             if let Some(v) = was
                 .keys()
                 .chain(now.keys())
@@ -629,7 +634,7 @@ impl Session {
             key: self.key(p, gate, pass_root, run),
             listing: self.tree.listing.clone(),
             command_inputs: spawned.then(|| self.command_inputs(gate)),
-            command_env: spawned.then(command_env),
+            command_env: spawned.then(|| command_env(&self.salt)),
             programs: inputs
                 .spawned
                 .iter()
@@ -720,6 +725,20 @@ const VOLATILE_ENV: &[&str] = &[
     "TERMINAL_EMULATOR",
     "INSIDE_EMACS",
     "VTE_VERSION",
+    "GPG_TTY",
+    "STARSHIP_SESSION_KEY",
+    "STARSHIP_SHELL",
+    "WSL_INTEROP",
+    "SESSION_MANAGER",
+    "XAUTHORITY",
+    "SYSTEMD_EXEC_PID",
+    "MEMORY_PRESSURE_WATCH",
+    "MEMORY_PRESSURE_WRITE",
+    "LaunchInstanceID",
+    "SHELL_SESSION_ID",
+    "NVIM",
+    "__INTELLIJ_COMMAND_HISTFILE__",
+    "HOSTNAME",
 ];
 const VOLATILE_PREFIXES: &[&str] = &[
     "SSH_",
@@ -731,6 +750,7 @@ const VOLATILE_PREFIXES: &[&str] = &[
     "WT_",
     "XDG_SESSION_",
     "LC_TERMINAL",
+    "ZELLIJ",
     "KONSOLE_",
     "GNOME_TERMINAL_",
     "ALACRITTY_",
@@ -753,15 +773,81 @@ const VOLATILE_PREFIXES: &[&str] = &[
 /// [`VOLATILE_ENV`] ones), each value hashed: a command may read any of them (`NODE_ENV`,
 /// `CI`, a toolchain's settings), so a pass kept under one environment is not reused under
 /// another. `RAWR_GATES_CACHE_DEBUG=1` names the variable that changed.
-fn command_env() -> BTreeMap<String, String> {
+///
+/// A variable whose name says it may hold a secret ([`secret_like`]) is hashed with `salt`,
+/// this checkout's own ([`salt`]): the cache travels (CI saves it, a pull request's run may
+/// restore it), and a plain hash of a short password can be guessed back. Where the salt
+/// differs (another machine, a fresh CI job) such a variable counts as changed.
+fn command_env(salt: &str) -> BTreeMap<String, String> {
     std::env::vars_os()
         .filter_map(|(k, v)| {
             let k = k.to_string_lossy().into_owned();
             let volatile = VOLATILE_ENV.contains(&k.as_str())
                 || VOLATILE_PREFIXES.iter().any(|p| k.starts_with(p));
-            (!volatile).then(|| (k, sha256_hex(v.as_encoded_bytes())))
+            if volatile {
+                return None;
+            }
+            let hash = if secret_like(&k) {
+                let mut h = hmac_sha256::Hash::new();
+                h.update(salt.as_bytes());
+                h.update([0u8]);
+                h.update(v.as_encoded_bytes());
+                format!("salted:{}", record::hex(&h.finalize()))
+            } else {
+                sha256_hex(v.as_encoded_bytes())
+            };
+            Some((k, hash))
         })
         .collect()
+}
+
+/// Whether a variable's name says it may hold a secret (a token, a password, a key, a
+/// connection string).
+fn secret_like(name: &str) -> bool {
+    let n = name.to_ascii_uppercase();
+    [
+        "TOKEN",
+        "SECRET",
+        "PASSW",
+        "PASSPHRASE",
+        "CREDENTIAL",
+        "AUTH",
+        "COOKIE",
+        "PRIVATE",
+        "KEY",
+        "_URL",
+        "_URI",
+        "DSN",
+        "CONNECTION",
+    ]
+    .iter()
+    .any(|w| n.contains(w))
+}
+
+/// This checkout's salt (`env-salt` in the state directory, beside the cache and never in
+/// it: CI saves only the cache), made from the system's random source the first time.
+fn salt(path: &Path) -> String {
+    if let Ok(b) = crate::fs::careful::read_whole(path)
+        && b.len() == 64
+        && b.iter().all(u8::is_ascii_hexdigit)
+    {
+        return String::from_utf8_lossy(&b).into_owned();
+    }
+    let mut bytes = [0u8; 32];
+    let random = std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut bytes));
+    if random.is_err() {
+        let seed = format!(
+            "{:?} {} {:p}",
+            SystemTime::now(),
+            std::process::id(),
+            &bytes
+        );
+        bytes = hmac_sha256::Hash::hash(seed.as_bytes());
+    }
+    let salt = record::hex(&bytes);
+    let _ = crate::fs::write_atomic(path, salt.as_bytes());
+    salt
 }
 
 /// A program as `PATH` finds it now: its resolved path and identity.

@@ -28,6 +28,11 @@ pub struct Watch {
     watcher: notify::RecommendedWatcher,
     rx: mpsc::Receiver<notify::Result<notify::Event>>,
     watched: BTreeSet<PathBuf>,
+    /// Folders watched only because they hold a file git tracks (an ignore rule matches
+    /// them): there, only the tracked files count.
+    ignored_dirs: BTreeSet<PathBuf>,
+    /// The tracked files in [`Watch::ignored_dirs`].
+    tracked_in_ignored: BTreeSet<PathBuf>,
     /// The paths changed since the last [`Watch::changes`]; `None` when some change could
     /// not be named (the kernel's queue overflowed, a rescan was asked for).
     changed: Option<BTreeSet<PathBuf>>,
@@ -50,6 +55,8 @@ impl Watch {
             watcher,
             rx,
             watched: BTreeSet::new(),
+            ignored_dirs: BTreeSet::new(),
+            tracked_in_ignored: BTreeSet::new(),
             changed: Some(BTreeSet::new()),
         };
         w.sync()?;
@@ -81,6 +88,8 @@ impl Watch {
             .output()
             && out.status.success()
         {
+            let mut ignored_dirs = BTreeSet::new();
+            let mut tracked = Vec::new();
             for name in out.stdout.split(|b| *b == 0).filter(|n| !n.is_empty()) {
                 let path = self.repo.join(String::from_utf8_lossy(name).as_ref());
                 let mut dir = path.parent();
@@ -88,9 +97,16 @@ impl Watch {
                     && d.starts_with(&self.repo)
                     && dirs.insert(d.to_path_buf())
                 {
+                    ignored_dirs.insert(d.to_path_buf());
                     dir = d.parent();
                 }
+                tracked.push(path);
             }
+            self.tracked_in_ignored = tracked
+                .into_iter()
+                .filter(|p| p.parent().is_some_and(|d| ignored_dirs.contains(d)))
+                .collect();
+            self.ignored_dirs = ignored_dirs;
         }
         if let Some(g) = &self.git_dir {
             dirs.insert(g.clone());
@@ -118,6 +134,11 @@ impl Watch {
 
     /// Whether an event at `path` can change a verdict.
     fn relevant(&self, path: &Path) -> bool {
+        // In a folder an ignore rule matches, only the files git tracks and the folders
+        // leading to them count (build output or a log written beside them does not).
+        if path.parent().is_some_and(|d| self.ignored_dirs.contains(d)) {
+            return self.tracked_in_ignored.contains(path) || self.ignored_dirs.contains(path);
+        }
         match &self.git_dir {
             Some(g) if path.starts_with(g) => {
                 let rel = path.strip_prefix(g).unwrap_or(path);
