@@ -976,6 +976,38 @@ check = "metadata-contract"
     assert_eq!(status.code(), Some(1));
 }
 
+/// Gates judged side by side are all reused by the next run: what one gate's thread does
+/// between gates (keeping its verdict) spoils no other gate's recording.
+#[test]
+fn gates_judged_side_by_side_are_all_reused_next_time() {
+    let mut body = String::from(
+        "[[stage]]\nnumber = 0\ntitle = \"s\"\n\n[[slice]]\nid = \"S\"\nstage = 0\ntitle = \"t\"\nowner = \"o\"\ngates = [",
+    );
+    let ids: Vec<String> = (0..6).map(|i| format!("g{i}")).collect();
+    body.push_str(
+        &ids.iter()
+            .map(|i| format!("\"{i}\""))
+            .collect::<Vec<_>>()
+            .join(", "),
+    );
+    body.push_str("]\n");
+    for i in &ids {
+        body.push_str(&format!("\n[gate.{i}]\ncheck = \"metadata-contract\"\n"));
+    }
+    let ws = Ws::new(&body);
+    git(&ws.root().join("repo"), &["init", "-q"]);
+    ws.run(&["phase-a", "--all"]);
+    let (_, json, err) = ws.run(&["phase-a", "--all", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap_or_else(|_| panic!("{err}"));
+    let cached: Vec<bool> = v["gates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["cached"] == serde_json::json!(true))
+        .collect();
+    assert_eq!(cached, vec![true; 6], "{json}");
+}
+
 /// `gate ID --watch`: judged at once, judged again after a save (only the changed gate's
 /// inputs matter), and Ctrl-C ends it with the last verdict, leaving nothing in the work tree.
 #[test]

@@ -73,7 +73,7 @@ fn looked(path: &Path, look: Look) -> io::Result<Metadata> {
         Look::Follow => std::fs::metadata(path),
         Look::NoFollow => std::fs::symlink_metadata(path),
     };
-    seen(path, look, &meta);
+    record::probed(path, look, state_of(path, &meta));
     meta
 }
 
@@ -81,7 +81,7 @@ fn looked(path: &Path, look: Look) -> io::Result<Metadata> {
 /// ([`crate::fs::inside::link_out`]): whether a folder on a configured path is a link, and
 /// where it leads, decides whether the path is refused before anything is read.
 pub(crate) fn seen(path: &Path, look: Look, meta: &io::Result<Metadata>) {
-    record::probed(path, look, state_of(path, meta));
+    record::probed_if_recording(path, look, state_of(path, meta));
 }
 
 /// `std::fs::metadata`, recorded by the kind of thing found (not its size or times: a check

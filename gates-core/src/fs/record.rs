@@ -381,12 +381,27 @@ pub fn listed(dir: &Path, hash: String) {
 
 /// A probe of `path` ([`crate::fs::probe`]) found `state`.
 pub fn probed(path: &Path, look: crate::fs::probe::Look, state: String) {
-    record(|r| {
-        let key = format!("{}{}", look.tag(), r.key(path));
-        r.with(|i| {
-            i.probes.insert(key, state);
-        })
-    });
+    record(|r| probe_into(r, path, look, state));
+}
+
+/// What the layer's own link checks saw of `path` ([`crate::fs::inside::link_out`]), for the
+/// gate recorded on this thread, if any. Those checks also guard the tool's own writes (the
+/// cache, the run record) between gates: on a thread no gate is recorded on, they are no
+/// gate's input, and not a stray read that would spoil the recordings open elsewhere.
+pub fn probed_if_recording(path: &Path, look: crate::fs::probe::Look, state: String) {
+    let rec = CURRENT.with(|c| c.borrow().clone());
+    if let Some(r) = rec
+        && !r.discard
+    {
+        probe_into(&r, path, look, state);
+    }
+}
+
+fn probe_into(r: &Recorder, path: &Path, look: crate::fs::probe::Look, state: String) {
+    let key = format!("{}{}", look.tag(), r.key(path));
+    r.with(|i| {
+        i.probes.insert(key, state);
+    })
 }
 
 /// The key of a git query in [`Inputs::git`].
@@ -502,5 +517,25 @@ mod tests {
         });
         assert_eq!(sink.finish().files.len(), 0);
         assert!(rec.finish().complete);
+    }
+
+    #[test]
+    fn the_tools_own_writes_between_gates_spoil_no_recording() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("state");
+        std::fs::create_dir_all(&state).unwrap();
+        crate::fs::inside::confine(&state, crate::fs::inside::STATE);
+        // A gate is being recorded on another thread...
+        let rec = Recorder::new(dir.path());
+        // ...while this thread, recording nothing, writes a file of the tool's state (the
+        // cache keeps a verdict): the link checks of the write are nobody's input.
+        crate::fs::write_atomic(&state.join("cache/g.json"), b"{}").unwrap();
+        assert!(rec.finish().complete);
+        // The same link checks on a recorded thread are its gate's input.
+        scope(Some(rec.clone()), || {
+            crate::fs::inside::check_path(&state.join("cache/g.json")).unwrap();
+        });
+        let got = rec.finish();
+        assert!(got.complete && !got.probes.is_empty(), "{got:?}");
     }
 }
