@@ -31,7 +31,7 @@ pub fn run(repo: &Path, args: &[&str]) -> Result<Output, GateError> {
         .output()
         .map_err(|e| GateError::msg(format!("cannot run git (is it installed?): {e}")))?;
     // The answer is an input of the gate asking (the verdict cache asks again to compare).
-    crate::fs::record::git_output(repo, args, out.status.code(), &out.stdout);
+    crate::fs::record::git_output(repo, args, &out);
     Ok(out)
 }
 
@@ -48,10 +48,7 @@ pub fn run_unrecorded(repo: &Path, args: &[&str]) -> Result<Output, GateError> {
 /// answer ([`crate::fs::record::git_answer`]), for the verdict cache to compare.
 pub fn answer(repo: &Path, args: &[&str]) -> Option<String> {
     let out = git(repo).args(args).output().ok()?;
-    Some(crate::fs::record::git_answer(
-        out.status.code(),
-        &out.stdout,
-    ))
+    Some(crate::fs::record::git_answer(&out))
 }
 
 /// Runs git and returns stdout, or an error quoting git's stderr.

@@ -414,19 +414,22 @@ pub fn git_key(cwd: &str, args: &[&str]) -> String {
     k
 }
 
-/// The hash of a git query's answer.
-pub fn git_answer(status: Option<i32>, stdout: &[u8]) -> String {
+/// The hash of a git query's answer: its status, its output and what it said on stderr (a
+/// check may read that too, as the refusal of a repository another user owns).
+pub fn git_answer(out: &std::process::Output) -> String {
     let mut h = hmac_sha256::Hash::new();
-    h.update(format!("{status:?}\0").as_bytes());
-    h.update(stdout);
+    h.update(format!("{:?}\0", out.status.code()).as_bytes());
+    h.update(&out.stdout);
+    h.update([0u8]);
+    h.update(&out.stderr);
     hex(&h.finalize())
 }
 
-/// A git query `args` ran in `cwd` and answered `stdout` with `status`.
-pub fn git_output(cwd: &Path, args: &[&str], status: Option<i32>, stdout: &[u8]) {
+/// A git query `args` ran in `cwd` and answered `out`.
+pub fn git_output(cwd: &Path, args: &[&str], out: &std::process::Output) {
     record(|r| {
         let key = git_key(&r.key(cwd), args);
-        let answer = git_answer(status, stdout);
+        let answer = git_answer(out);
         r.with(|i| {
             i.git.insert(key, answer);
         })
@@ -537,5 +540,21 @@ mod tests {
         });
         let got = rec.finish();
         assert!(got.complete && !got.probes.is_empty(), "{got:?}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_git_answer_differs_when_only_its_stderr_does() {
+        use std::os::unix::process::ExitStatusExt;
+        let out = |stderr: &[u8]| std::process::Output {
+            status: std::process::ExitStatus::from_raw(128 << 8),
+            stdout: Vec::new(),
+            stderr: stderr.to_vec(),
+        };
+        // Git refusing a repository another user owns says so on stderr only.
+        assert_ne!(
+            git_answer(&out(b"fatal: not a git repository")),
+            git_answer(&out(b"fatal: detected dubious ownership in repository"))
+        );
     }
 }
