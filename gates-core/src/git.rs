@@ -15,7 +15,10 @@ use crate::fs::state::STATE_DIR;
 
 fn git(repo: &Path) -> Command {
     let mut c = Command::new("git");
+    // A command named in the repository's configuration (`core.fsmonitor`) is the target's
+    // code: the static gates run none.
     c.arg("--no-optional-locks")
+        .args(["-c", "core.fsmonitor=false"])
         .arg("-C")
         .arg(repo)
         .env("GIT_OPTIONAL_LOCKS", "0");

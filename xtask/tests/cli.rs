@@ -1008,6 +1008,46 @@ fn gates_judged_side_by_side_are_all_reused_next_time() {
     assert_eq!(cached, vec![true; 6], "{json}");
 }
 
+/// A command in the target's git configuration (`core.fsmonitor`) is the target's code: the
+/// static gates, which ask git about the target, run none of it.
+#[test]
+fn the_static_gates_run_no_command_of_the_targets_git_configuration() {
+    let ws = Ws::new(
+        r#"[[stage]]
+number = 0
+title = "s"
+
+[[slice]]
+id = "S"
+stage = 0
+title = "t"
+owner = "o"
+gates = ["preflight"]
+
+[gate.preflight]
+check = "preflight"
+"#,
+    );
+    let repo = ws.root().join("repo");
+    git(&repo, &["init", "-q"]);
+    let marker = ws.root().join("fsmonitor-ran");
+    git(
+        &repo,
+        &[
+            "config",
+            "core.fsmonitor",
+            &format!("touch {}; false", marker.display()),
+        ],
+    );
+    ws.run(&["phase-a", "--all"]);
+    ws.run(&["gate", "preflight"]);
+    ws.run(&["--no-cache", "phase-a", "--all"]);
+    assert!(
+        !marker.exists(),
+        "a command of the target's configuration ran"
+    );
+}
+
 /// `gate ID --watch`: judged at once, judged again after a save (only the changed gate's
 /// inputs matter), and Ctrl-C ends it with the last verdict, leaving nothing in the work tree.
 #[test]

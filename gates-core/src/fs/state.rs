@@ -62,6 +62,7 @@ pub fn git_state_dir(repo: &Path) -> Option<PathBuf> {
 /// (a directory inside another repository's tree is not its own checkout).
 fn git_dir(repo: &Path) -> Option<PathBuf> {
     let out = std::process::Command::new("git")
+        .args(["-c", "core.fsmonitor=false"])
         .arg("-C")
         .arg(repo)
         .args(["rev-parse", "--show-toplevel", "--absolute-git-dir"])

@@ -77,6 +77,7 @@ pub fn findings(repo: &Path) -> Vec<Finding> {
 /// Repository-relative paths of the links to look at.
 fn candidate_links(repo: &Path) -> std::io::Result<Vec<String>> {
     let tracked = std::process::Command::new("git")
+        .args(["-c", "core.fsmonitor=false"])
         .arg("--no-optional-locks")
         .arg("-C")
         .arg(repo)
@@ -124,6 +125,7 @@ fn candidate_links(repo: &Path) -> std::io::Result<Vec<String>> {
 /// top): `ls-files --full-name` paths start with it.
 fn git_prefix(repo: &Path) -> Option<String> {
     let out = std::process::Command::new("git")
+        .args(["-c", "core.fsmonitor=false"])
         .arg("-C")
         .arg(repo)
         .args(["rev-parse", "--show-prefix"])
@@ -144,6 +146,7 @@ mod tests {
 
     fn git(dir: &Path, args: &[&str]) {
         let ok = std::process::Command::new("git")
+            .args(["-c", "core.fsmonitor=false"])
             .arg("-C")
             .arg(dir)
             .args(args)

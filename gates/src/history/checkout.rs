@@ -300,6 +300,22 @@ fn no_flagged_entries(dir: &Path) -> bool {
     })
 }
 
+/// The kept checkouts this process has taken.
+static TAKEN: std::sync::Mutex<std::collections::BTreeSet<PathBuf>> =
+    std::sync::Mutex::new(std::collections::BTreeSet::new());
+
+fn release(slot: &Path) {
+    TAKEN.lock().unwrap_or_else(|e| e.into_inner()).remove(slot);
+}
+
+impl Drop for Checkout {
+    fn drop(&mut self) {
+        if self.kept.is_some() {
+            release(&self.dir);
+        }
+    }
+}
+
 /// Where a run's checkouts live: a temporary folder removed at the end, or kept between runs
 /// in the tool's state directory of the repository (`rawr-gates/history/w<N>` under its git
 /// directory), so that the next run moves each from the commit it was left at instead of
@@ -357,15 +373,29 @@ impl Checkouts {
             ) else {
                 continue;
             };
+            let slot = dir.join(format!("w{k}"));
+            // Taken by another worker of this process: a lock file system that does not tell
+            // one process's locks apart (an NFS client's emulation) would let it through.
+            if !TAKEN
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(slot.clone())
+            {
+                continue;
+            }
             match lock.try_lock() {
                 Ok(()) => {}
-                Err(std::fs::TryLockError::WouldBlock) => continue,
-                Err(std::fs::TryLockError::Error(_)) => continue,
+                Err(_) => {
+                    release(&slot);
+                    continue;
+                }
             }
-            let slot = dir.join(format!("w{k}"));
             // Anything but a folder of its own (a link, a file) is not a checkout to use.
             match std::fs::symlink_metadata(&slot) {
-                Ok(m) if !m.is_dir() => continue,
+                Ok(m) if !m.is_dir() => {
+                    release(&slot);
+                    continue;
+                }
                 _ => {}
             }
             return Some(Checkout::kept(slot, lock, src));
@@ -485,5 +515,32 @@ mod tests {
         assert!(p.is_dir());
         drop(r);
         assert!(!p.exists());
+    }
+
+    #[test]
+    fn each_worker_takes_a_kept_checkout_of_its_own_and_gives_it_back() {
+        let t = tempfile::tempdir().unwrap();
+        let repo = std::fs::canonicalize(t.path()).unwrap();
+        let ok = Command::new("git")
+            .arg("-C")
+            .arg(&repo)
+            .args(["init", "-q"])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok);
+        let src = Source::of(&repo).unwrap();
+        let kept = Checkouts::for_source(&src, true).unwrap();
+        let a = kept.take(0).unwrap();
+        let b = kept.take(1).unwrap();
+        assert!(a.kept.is_some() && b.kept.is_some());
+        assert_ne!(a.dir, b.dir);
+        let a_dir = a.dir.clone();
+        a.remove();
+        let c = kept.take(2).unwrap();
+        assert_eq!(c.dir, a_dir, "a slot given back is taken again");
+        // Without keeping: a temporary folder.
+        let temp = Checkouts::for_source(&src, false).unwrap();
+        assert!(temp.take(0).unwrap().kept.is_none());
     }
 }

@@ -180,6 +180,7 @@ impl Tree {
         // Tracked files an ignore rule matches are still the target's.
         // (Asked directly, not through the git module: the snapshot is no gate's input.)
         if let Ok(out) = std::process::Command::new("git")
+            .args(["-c", "core.fsmonitor=false"])
             .arg("-C")
             .arg(root)
             .args(["--no-optional-locks", "ls-files", "-z"])
@@ -708,8 +709,6 @@ const VOLATILE_ENV: &[&str] = &[
     "TERM",
     "COLORTERM",
     "WINDOWID",
-    "DISPLAY",
-    "WAYLAND_DISPLAY",
     "DBUS_SESSION_BUS_ADDRESS",
     "GPG_AGENT_INFO",
     "HISTFILE",

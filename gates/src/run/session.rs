@@ -238,6 +238,7 @@ fn run_id() -> String {
 
 fn git_revision(repo: &Path) -> Option<String> {
     let out = std::process::Command::new("git")
+        .args(["-c", "core.fsmonitor=false"])
         .arg("-C")
         .arg(repo)
         .args(["rev-parse", "HEAD"])

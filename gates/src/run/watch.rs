@@ -81,6 +81,7 @@ impl Watch {
             }
         }
         if let Ok(out) = std::process::Command::new("git")
+            .args(["-c", "core.fsmonitor=false"])
             .arg("-C")
             .arg(&self.repo)
             .args(["--no-optional-locks", "ls-files", "-z"])
