@@ -28,6 +28,21 @@ impl Ws {
         Ws { dir }
     }
 
+    /// [`Ws::new`] with the target a git work tree (the verdict cache is kept for those).
+    fn git_target(pipeline_body: &str) -> Ws {
+        let ws = Ws::new(pipeline_body);
+        git(&ws.root().join("repo"), &["init", "-q"]);
+        ws
+    }
+
+    /// How many times a command gate ran (each run appends a line to `runs.txt`).
+    fn runs(&self) -> usize {
+        std::fs::read_to_string(self.root().join("runs.txt"))
+            .unwrap_or_default()
+            .lines()
+            .count()
+    }
+
     fn root(&self) -> &Path {
         self.dir.path()
     }
@@ -54,6 +69,16 @@ impl Ws {
             f(&out.stderr),
         )
     }
+}
+
+/// A pipeline body of one stage and one slice holding `gates`, followed by `tables` (the
+/// gates' own tables).
+fn one_slice(gates: &[&str], tables: &str) -> String {
+    let ids: Vec<String> = gates.iter().map(|g| format!("{g:?}")).collect();
+    format!(
+        "[[stage]]\nnumber = 0\ntitle = \"s\"\n\n[[slice]]\nid = \"S\"\nstage = 0\ntitle = \"t\"\nowner = \"o\"\ngates = [{}]\n\n{tables}",
+        ids.join(", ")
+    )
 }
 
 const MIXED: &str = r#"[[stage]]
@@ -769,29 +794,13 @@ fn report_without_the_phase_documents_says_what_to_add() {
 /// `--no-cache` runs it.
 #[test]
 fn a_second_run_of_an_unchanged_target_is_cached_unless_no_cache() {
-    let ws = Ws::new(
-        r#"[[stage]]
-number = 0
-title = "s"
-
-[[slice]]
-id = "S"
-stage = 0
-title = "t"
-owner = "o"
-gates = ["count"]
-
-[gate.count]
+    let ws = Ws::git_target(&one_slice(
+        &["count"],
+        r#"[gate.count]
 command = ["sh", "-c", "echo ran >> ../runs.txt"]
 "#,
-    );
-    git(&ws.root().join("repo"), &["init", "-q"]);
-    let runs = || {
-        std::fs::read_to_string(ws.root().join("runs.txt"))
-            .unwrap_or_default()
-            .lines()
-            .count()
-    };
+    ));
+    let runs = || ws.runs();
     // The live lines (stderr when it is not a terminal) show each gate as it finishes.
     let (code, _, err) = ws.run(&["phase-a"]);
     assert_eq!((code, runs()), (0, 1), "{err}");
@@ -831,29 +840,13 @@ command = ["sh", "-c", "echo ran >> ../runs.txt"]
 /// shell's own variables do not count.
 #[test]
 fn a_command_gate_runs_again_when_its_environment_changes() {
-    let ws = Ws::new(
-        r#"[[stage]]
-number = 0
-title = "s"
-
-[[slice]]
-id = "S"
-stage = 0
-title = "t"
-owner = "o"
-gates = ["flavour"]
-
-[gate.flavour]
+    let ws = Ws::git_target(&one_slice(
+        &["flavour"],
+        r#"[gate.flavour]
 command = ["sh", "-c", "echo ran >> ../runs.txt; test \"$GATE_FLAVOUR\" = good"]
 "#,
-    );
-    git(&ws.root().join("repo"), &["init", "-q"]);
-    let runs = || {
-        std::fs::read_to_string(ws.root().join("runs.txt"))
-            .unwrap_or_default()
-            .lines()
-            .count()
-    };
+    ));
+    let runs = || ws.runs();
     let run = |flavour: &str, term: &str| {
         let out = ws
             .cmd(&["gate", "flavour"])
@@ -909,21 +902,13 @@ command = ["sh", "-c", "echo ran >> ../runs.txt; test \"$GATE_FLAVOUR\" = good"]
 #[cfg(unix)]
 #[test]
 fn a_state_directory_that_is_a_link_or_holds_a_fifo_is_not_followed() {
-    let body = r#"[[stage]]
-number = 0
-title = "s"
-
-[[slice]]
-id = "S"
-stage = 0
-title = "t"
-owner = "o"
-gates = ["g"]
-
-[gate.g]
+    let body = one_slice(
+        &["g"],
+        r#"[gate.g]
 check = "metadata-contract"
-"#;
-    let ws = Ws::new(body);
+"#,
+    );
+    let ws = Ws::new(&body);
     let repo = ws.root().join("repo");
     git(&repo, &["init", "-q"]);
     let outside = ws.root().join("outside");
@@ -942,7 +927,7 @@ check = "metadata-contract"
     assert!(left.is_empty(), "written through the link: {left:?}");
 
     // A FIFO where a kept verdict would be: read as no verdict, at once.
-    let ws = Ws::new(body);
+    let ws = Ws::new(&body);
     let repo = ws.root().join("repo");
     git(&repo, &["init", "-q"]);
     let gates = repo.join(".git/rawr-gates/cache/gates");
@@ -980,22 +965,13 @@ check = "metadata-contract"
 /// between gates (keeping its verdict) spoils no other gate's recording.
 #[test]
 fn gates_judged_side_by_side_are_all_reused_next_time() {
-    let mut body = String::from(
-        "[[stage]]\nnumber = 0\ntitle = \"s\"\n\n[[slice]]\nid = \"S\"\nstage = 0\ntitle = \"t\"\nowner = \"o\"\ngates = [",
-    );
     let ids: Vec<String> = (0..6).map(|i| format!("g{i}")).collect();
-    body.push_str(
-        &ids.iter()
-            .map(|i| format!("\"{i}\""))
-            .collect::<Vec<_>>()
-            .join(", "),
-    );
-    body.push_str("]\n");
-    for i in &ids {
-        body.push_str(&format!("\n[gate.{i}]\ncheck = \"metadata-contract\"\n"));
-    }
-    let ws = Ws::new(&body);
-    git(&ws.root().join("repo"), &["init", "-q"]);
+    let tables: String = ids
+        .iter()
+        .map(|i| format!("[gate.{i}]\ncheck = \"metadata-contract\"\n\n"))
+        .collect();
+    let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let ws = Ws::git_target(&one_slice(&refs, &tables));
     ws.run(&["phase-a", "--all"]);
     let (_, json, err) = ws.run(&["phase-a", "--all", "--format", "json"]);
     let v: serde_json::Value = serde_json::from_str(&json).unwrap_or_else(|_| panic!("{err}"));
@@ -1012,22 +988,12 @@ fn gates_judged_side_by_side_are_all_reused_next_time() {
 /// static gates, which ask git about the target, run none of it.
 #[test]
 fn the_static_gates_run_no_command_of_the_targets_git_configuration() {
-    let ws = Ws::new(
-        r#"[[stage]]
-number = 0
-title = "s"
-
-[[slice]]
-id = "S"
-stage = 0
-title = "t"
-owner = "o"
-gates = ["preflight"]
-
-[gate.preflight]
+    let ws = Ws::new(&one_slice(
+        &["preflight"],
+        r#"[gate.preflight]
 check = "preflight"
 "#,
-    );
+    ));
     let repo = ws.root().join("repo");
     git(&repo, &["init", "-q"]);
     let marker = ws.root().join("fsmonitor-ran");
@@ -1053,23 +1019,13 @@ check = "preflight"
 #[test]
 fn gate_watch_judges_again_on_a_save_and_stops_on_ctrl_c() {
     use std::io::{BufRead, BufReader};
-    let ws = Ws::new(
-        r#"[[stage]]
-number = 0
-title = "s"
-
-[[slice]]
-id = "S"
-stage = 0
-title = "t"
-owner = "o"
-gates = ["guard"]
-
-[gate.guard]
+    let ws = Ws::new(&one_slice(
+        &["guard"],
+        r#"[gate.guard]
 check = "legacy-metadata-guard"
 params = { mode = "enforce", surfaces = ["src/**/*.ts"], keys = ["templateRole"] }
 "#,
-    );
+    ));
     let repo = ws.root().join("repo");
     std::fs::create_dir_all(repo.join("src")).unwrap();
     std::fs::write(repo.join("src/a.ts"), "export const m = { role: 1 };\n").unwrap();

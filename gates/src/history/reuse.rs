@@ -403,6 +403,7 @@ fn changed(src: &Source, i: &Inputs, diff: &Diff, target: &Path, run: &RunSoFar)
 mod tests {
     use super::*;
     use crate::history::checkout::Checkout;
+    use crate::pipeline::Pipeline;
     use std::collections::BTreeMap;
 
     const PIPELINE: &str = r#"
@@ -472,32 +473,46 @@ check = "metadata-contract"
         r.keep(gate, at, inputs, &result);
     }
 
-    #[test]
-    fn a_git_answer_that_names_the_commit_is_not_reused_at_another() {
-        let t = tempfile::tempdir().unwrap();
+    /// A repository in `t` (`repo/`), empty.
+    fn repo(t: &tempfile::TempDir) -> std::path::PathBuf {
         let repo = t.path().join("repo");
         std::fs::create_dir_all(&repo).unwrap();
         git(&repo, &["init", "-q"]);
-        std::fs::write(repo.join("a.md"), "a\n").unwrap();
-        std::fs::write(repo.join("b.md"), "b\n").unwrap();
-        git(&repo, &["add", "-A"]);
-        git(&repo, &["commit", "-qm", "one"]);
-        let one = git(&repo, &["rev-parse", "HEAD"]);
-        std::fs::write(repo.join("b.md"), "b, edited\n").unwrap();
-        git(&repo, &["commit", "-qam", "two"]);
-        let two = git(&repo, &["rev-parse", "HEAD"]);
-        std::fs::write(repo.join("a.md"), "a, edited\n").unwrap();
-        git(&repo, &["commit", "-qam", "three"]);
-        let three = git(&repo, &["rev-parse", "HEAD"]);
+        repo
+    }
 
+    /// Writes `files` (path, text) in `repo`, commits everything and returns the commit.
+    fn commit(repo: &Path, files: &[(&str, &str)]) -> String {
+        for (path, text) in files {
+            std::fs::write(repo.join(path), text).unwrap();
+        }
+        git(repo, &["add", "-A"]);
+        git(repo, &["commit", "-qm", "c"]);
+        git(repo, &["rev-parse", "HEAD"])
+    }
+
+    /// What a reuse test judges with: the one-gate pipeline, the source, a checkout in `t`
+    /// and an empty run.
+    fn world(t: &tempfile::TempDir, repo: &Path) -> (Pipeline, Source, Checkout, RunSoFar) {
         let p = crate::load::load_str(PIPELINE, Path::new("p.toml"), Path::new(".")).unwrap();
-        let gate = &p.gates["g"];
-        let src = Source::of(&repo).unwrap();
-        let mut co = Checkout::new(t.path().join("co"));
+        let src = Source::of(repo).unwrap();
+        let co = Checkout::new(t.path().join("co"));
         let run = RunSoFar {
             earlier: Vec::new(),
             selected: BTreeSet::new(),
         };
+        (p, src, co, run)
+    }
+
+    #[test]
+    fn a_git_answer_that_names_the_commit_is_not_reused_at_another() {
+        let t = tempfile::tempdir().unwrap();
+        let repo = repo(&t);
+        let one = commit(&repo, &[("a.md", "a\n"), ("b.md", "b\n")]);
+        let two = commit(&repo, &[("b.md", "b, edited\n")]);
+        let three = commit(&repo, &[("a.md", "a, edited\n")]);
+        let (p, src, mut co, run) = world(&t, &repo);
+        let gate = &p.gates["g"];
         let same = ["rev-parse", "--is-inside-work-tree"];
         let head = ["log", "-1", "--format=%H %s"];
 
@@ -514,12 +529,7 @@ check = "metadata-contract"
 
         // Comparing many pairs at once gives what comparing each does.
         let mut batch = Reuse::new();
-        let four = {
-            std::fs::write(repo.join("c.md"), "c\n").unwrap();
-            git(&repo, &["add", "-A"]);
-            git(&repo, &["commit", "-qm", "four"]);
-            git(&repo, &["rev-parse", "HEAD"])
-        };
+        let four = commit(&repo, &[("c.md", "c\n")]);
         let pairs = [
             (one.as_str(), two.as_str()),
             (two.as_str(), two.as_str()),
@@ -565,26 +575,11 @@ check = "metadata-contract"
         // found" (orchestrator-artifacts: an error instead of a `plan-missing` failure),
         // though the path it read is not among the created ones.
         let t = tempfile::tempdir().unwrap();
-        let repo = t.path().join("repo");
-        std::fs::create_dir_all(&repo).unwrap();
-        git(&repo, &["init", "-q"]);
-        std::fs::write(repo.join("a.md"), "a\n").unwrap();
-        git(&repo, &["add", "-A"]);
-        git(&repo, &["commit", "-qm", "one"]);
-        let one = git(&repo, &["rev-parse", "HEAD"]);
-        std::fs::write(repo.join("orch"), "x\n").unwrap();
-        git(&repo, &["add", "-A"]);
-        git(&repo, &["commit", "-qm", "two"]);
-        let two = git(&repo, &["rev-parse", "HEAD"]);
-
-        let p = crate::load::load_str(PIPELINE, Path::new("p.toml"), Path::new(".")).unwrap();
+        let repo = repo(&t);
+        let one = commit(&repo, &[("a.md", "a\n")]);
+        let two = commit(&repo, &[("orch", "x\n")]);
+        let (p, src, mut co, run) = world(&t, &repo);
         let gate = &p.gates["g"];
-        let src = Source::of(&repo).unwrap();
-        let mut co = Checkout::new(t.path().join("co"));
-        let run = RunSoFar {
-            earlier: Vec::new(),
-            selected: BTreeSet::new(),
-        };
         let target = co.switch(&src, &one).unwrap();
         let mut r = Reuse::new();
         kept_with_git(
@@ -619,34 +614,15 @@ check = "metadata-contract"
     #[test]
     fn a_created_path_re_judges_only_a_gate_that_looked_there() {
         let t = tempfile::tempdir().unwrap();
-        let repo = t.path().join("repo");
-        std::fs::create_dir_all(&repo).unwrap();
-        git(&repo, &["init", "-q"]);
-        let commit = |write: &[&str], link: Option<&str>| {
-            for w in write {
-                std::fs::write(repo.join(w), "x\n").unwrap();
-            }
-            if let Some(l) = link {
-                std::os::unix::fs::symlink("a.md", repo.join(l)).unwrap();
-            }
-            git(&repo, &["add", "-A"]);
-            git(&repo, &["commit", "-qm", "c"]);
-            git(&repo, &["rev-parse", "HEAD"])
-        };
-        let one = commit(&["a.md"], None);
-        let two = commit(&["x.md"], None);
-        let three = commit(&["y.md"], None);
-        let four = commit(&[], Some("l.md"));
-        let five = commit(&["z.md"], None);
-
-        let p = crate::load::load_str(PIPELINE, Path::new("p.toml"), Path::new(".")).unwrap();
+        let repo = repo(&t);
+        let one = commit(&repo, &[("a.md", "x\n")]);
+        let two = commit(&repo, &[("x.md", "x\n")]);
+        let three = commit(&repo, &[("y.md", "x\n")]);
+        std::os::unix::fs::symlink("a.md", repo.join("l.md")).unwrap();
+        let four = commit(&repo, &[]);
+        let five = commit(&repo, &[("z.md", "x\n")]);
+        let (p, src, mut co, run) = world(&t, &repo);
         let gate = &p.gates["g"];
-        let src = Source::of(&repo).unwrap();
-        let mut co = Checkout::new(t.path().join("co"));
-        let run = RunSoFar {
-            earlier: Vec::new(),
-            selected: BTreeSet::new(),
-        };
         let same = ["rev-parse", "--is-inside-work-tree"];
         // A gate that read `a.md` and asked whether `y.md` exists.
         let keep = |r: &mut Reuse, at: &str, target: &Path| {
