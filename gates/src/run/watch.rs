@@ -231,12 +231,12 @@ mod tests {
         assert!(ok, "git {args:?}");
     }
 
-    /// The next change the watch reports, within a few seconds.
-    fn next_change(w: &mut Watch) -> Vec<PathBuf> {
+    /// Whether the watch reports a change within `within`.
+    fn changes_within(w: &mut Watch, within: Duration) -> bool {
         let stop = AtomicBool::new(false);
-        let seen = std::thread::scope(|s| {
+        std::thread::scope(|s| {
             let timer = s.spawn(|| {
-                let end = Instant::now() + Duration::from_secs(5);
+                let end = Instant::now() + within;
                 while Instant::now() < end && !stop.load(Ordering::Relaxed) {
                     std::thread::sleep(Duration::from_millis(10));
                 }
@@ -246,20 +246,35 @@ mod tests {
             stop.store(true, Ordering::Relaxed);
             let _ = timer.join();
             seen
-        });
-        assert!(seen, "no change seen within 5 s");
+        })
+    }
+
+    /// The next change the watch reports, within a few seconds.
+    fn next_change(w: &mut Watch) -> Vec<PathBuf> {
+        assert!(
+            changes_within(w, Duration::from_secs(5)),
+            "no change seen within 5 s"
+        );
         w.changes().expect("named changes")
+    }
+
+    /// A repository in a temporary folder with `.gitignore` ignoring `ignored`, and `kept`
+    /// (in that folder) tracked all the same.
+    fn repo_with_a_tracked_file_in(ignored: &str, kept: &str) -> (tempfile::TempDir, PathBuf) {
+        let t = tempfile::tempdir().unwrap();
+        let repo = std::fs::canonicalize(t.path()).unwrap();
+        git(&repo, &["init", "-q"]);
+        std::fs::write(repo.join(".gitignore"), format!("{ignored}\n")).unwrap();
+        let kept_path = repo.join(kept);
+        std::fs::create_dir_all(kept_path.parent().unwrap()).unwrap();
+        std::fs::write(&kept_path, "one\n").unwrap();
+        git(&repo, &["add", "-f", kept, ".gitignore"]);
+        (t, repo)
     }
 
     #[test]
     fn a_tracked_file_in_an_ignored_folder_and_the_exclude_file_are_watched() {
-        let t = tempfile::tempdir().unwrap();
-        let repo = std::fs::canonicalize(t.path()).unwrap();
-        git(&repo, &["init", "-q"]);
-        std::fs::write(repo.join(".gitignore"), "build/\n").unwrap();
-        std::fs::create_dir_all(repo.join("build/out")).unwrap();
-        std::fs::write(repo.join("build/out/keep.txt"), "one\n").unwrap();
-        git(&repo, &["add", "-f", "build/out/keep.txt", ".gitignore"]);
+        let (_t, repo) = repo_with_a_tracked_file_in("build/", "build/out/keep.txt");
         let mut w = Watch::new(&repo).unwrap();
         // A file git tracks, though an ignore rule matches its folder.
         std::fs::write(repo.join("build/out/keep.txt"), "two\n").unwrap();
@@ -280,23 +295,10 @@ mod tests {
     /// holds a tracked file (build output, a log): no verdict can change, so no new run.
     #[test]
     fn an_ignored_file_beside_a_tracked_one_is_no_change() {
-        let t = tempfile::tempdir().unwrap();
-        let repo = std::fs::canonicalize(t.path()).unwrap();
-        git(&repo, &["init", "-q"]);
-        std::fs::write(repo.join(".gitignore"), "logs/\n").unwrap();
-        std::fs::create_dir_all(repo.join("logs")).unwrap();
-        std::fs::write(repo.join("logs/.gitkeep"), "").unwrap();
-        git(&repo, &["add", "-f", "logs/.gitkeep", ".gitignore"]);
+        let (_t, repo) = repo_with_a_tracked_file_in("logs/", "logs/.gitkeep");
         let mut w = Watch::new(&repo).unwrap();
         std::fs::write(repo.join("logs/run.log"), "written by a gate\n").unwrap();
-        let stop = AtomicBool::new(false);
-        let seen = std::thread::scope(|s| {
-            s.spawn(|| {
-                std::thread::sleep(Duration::from_millis(1500));
-                stop.store(true, Ordering::Relaxed);
-            });
-            w.wait(Duration::from_millis(50), &stop)
-        });
+        let seen = changes_within(&mut w, Duration::from_millis(1500));
         assert!(!seen, "changed: {:?}", w.changes());
     }
 }
