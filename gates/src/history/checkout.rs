@@ -300,6 +300,9 @@ fn no_flagged_entries(dir: &Path) -> bool {
     })
 }
 
+/// How many kept checkouts a repository may have.
+const SLOTS: usize = 16;
+
 /// The kept checkouts this process has taken.
 static TAKEN: std::sync::Mutex<std::collections::BTreeSet<PathBuf>> =
     std::sync::Mutex::new(std::collections::BTreeSet::new());
@@ -358,11 +361,47 @@ impl Checkouts {
         }
     }
 
+    /// Removes the kept checkouts beyond the first `keep` that no run holds now: runs at the
+    /// same time take one each, and without pruning there would stay as many as the most
+    /// workers that ever ran at once.
+    pub fn prune(&self, keep: usize) {
+        let Checkouts::Kept { dir, .. } = self else {
+            return;
+        };
+        if crate::fs::inside::check_path(&dir.join("w")).is_err() {
+            return;
+        }
+        for k in keep..SLOTS {
+            let slot = dir.join(format!("w{k}"));
+            let lock_path = dir.join(format!("w{k}.lock"));
+            if std::fs::symlink_metadata(&lock_path).is_err() {
+                continue;
+            }
+            let Ok(lock) =
+                crate::fs::careful::open_with(&lock_path, std::fs::OpenOptions::new().write(true))
+            else {
+                continue;
+            };
+            if TAKEN
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .contains(&slot)
+                || lock.try_lock().is_err()
+            {
+                continue;
+            }
+            if std::fs::symlink_metadata(&slot).is_ok_and(|m| m.is_dir()) {
+                remove_tree(&slot);
+            }
+            let _ = std::fs::remove_file(&lock_path);
+        }
+    }
+
     fn free_slot(dir: &Path, src: &Source) -> Option<Checkout> {
         // Not through a link out of the state directory.
         crate::fs::inside::check_path(&dir.join("w")).ok()?;
         std::fs::create_dir_all(dir).ok()?;
-        for k in 0..16 {
+        for k in 0..SLOTS {
             let lock_path = dir.join(format!("w{k}.lock"));
             let Ok(lock) = crate::fs::careful::open_with(
                 &lock_path,
@@ -539,6 +578,15 @@ mod tests {
         a.remove();
         let c = kept.take(2).unwrap();
         assert_eq!(c.dir, a_dir, "a slot given back is taken again");
+        // Pruned to one: the slot still held stays, the one given back goes.
+        let b_dir = b.dir.clone();
+        std::fs::create_dir_all(&b_dir).unwrap();
+        b.remove();
+        kept.prune(1);
+        assert!(!b_dir.exists(), "{b_dir:?} was not pruned");
+        let d = kept.take(3).unwrap();
+        assert_eq!(d.dir, b_dir, "pruned slots are taken anew");
+        drop((c, d));
         // Without keeping: a temporary folder.
         let temp = Checkouts::for_source(&src, false).unwrap();
         assert!(temp.take(0).unwrap().kept.is_none());

@@ -321,6 +321,7 @@ pub fn run(
             });
         }
     });
+    root.prune(opts.jobs.max(1));
     drop(root);
     let interrupted = interrupt.load(Ordering::Relaxed);
     let commits: Vec<CommitResult> = results
