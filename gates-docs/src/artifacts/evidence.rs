@@ -236,6 +236,8 @@ pub struct Resolver {
     /// Repository-relative folders a relative path is tried against before the root, in
     /// order: the citing document's folder, then the spec packet.
     bases: Vec<String>,
+    /// The file names the phase's cleanup deletes as superseded ([`Resolver::with_superseded`]).
+    superseded: std::collections::BTreeSet<String>,
 }
 
 impl Resolver {
@@ -260,11 +262,21 @@ impl Resolver {
             prefixes,
             lines: HashMap::new(),
             bases: Vec::new(),
+            superseded: std::collections::BTreeSet::new(),
         }
     }
 
     /// Relative paths resolve against `doc_dir` (the citing document's folder), then
     /// `packet` (the spec packet: the pass root's parent), then the repository root.
+    /// A document written before the cleanup cites its sources, which the cleanup then
+    /// deletes as superseded: a citation of a missing file whose name is one of `names` is
+    /// history, the warning `cited-artifact-deleted-by-cleanup`, not `cited-artifact-missing`
+    /// ([`check_citations`]; compared by file name, the way such a document cites a sibling).
+    pub fn with_superseded(mut self, names: impl IntoIterator<Item = String>) -> Resolver {
+        self.superseded = names.into_iter().filter(|n| !n.is_empty()).collect();
+        self
+    }
+
     pub fn with_bases(mut self, doc_dir: &str, packet: &str) -> Resolver {
         self.set_bases(doc_dir, packet);
         self
@@ -651,16 +663,23 @@ pub fn check_citations(
                 "restore the artifact, or cite where it was archived",
             ),
         };
-        findings.push(
+        let message = format!("cites `{}`: {}", c.text, u.message);
+        let name = c.text.rsplit('/').next().unwrap_or(&c.text);
+        let finding = if rule == "cited-artifact-missing" && resolver.superseded.contains(name) {
             crate::finding::Finding::error(
-                rule,
+                "cited-artifact-deleted-by-cleanup",
                 rel,
                 c.line,
                 c.col,
-                format!("cites `{}`: {}", c.text, u.message),
+                format!(
+                    "{message} (the phase's cleanup manifest deletes it as superseded: the citation is history)"
+                ),
             )
-            .with_help(help),
-        );
+            .with_severity(crate::finding::Severity::Warning)
+        } else {
+            crate::finding::Finding::error(rule, rel, c.line, c.col, message)
+        };
+        findings.push(finding.with_help(help));
     }
     cites.len()
 }

@@ -125,8 +125,10 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
         return Ok(out);
     }
     let packet_rel = packet_of(&pass_rel);
-    let mut resolver =
-        super::evidence_resolver(ctx, &p.worktree_prefixes).with_bases(&pass_rel, &packet_rel);
+    // A citation of a file the cleanup deletes as superseded is history (a warning).
+    let mut resolver = super::evidence_resolver(ctx, &p.worktree_prefixes)
+        .with_bases(&pass_rel, &packet_rel)
+        .with_superseded(super::Deletions::of(ctx).names());
     let files: Vec<String> = names::walk(ctx.pass_root)?
         .into_iter()
         .filter(|f| !f.contains('/'))
@@ -171,7 +173,6 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
         .into_iter()
         .filter_map(|r| documents.file(r))
         .collect();
-    let deleted_on_record = super::Deletions::of(ctx);
     for d in &docs {
         let full = super::resolve_inside(ctx.pass_root, d)?;
         if !full.probe_is_file() {
@@ -191,7 +192,6 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
         let anchors = !dispositions.contains(&d.as_str());
         let mut found = Vec::new();
         check_citations(&rel, &text, &mut resolver, &mut found, anchors);
-        super::closure::history_citations(&deleted_on_record, &mut found);
         out.findings.extend(found);
     }
     Ok(out)

@@ -405,11 +405,11 @@ fn run(ctx: &CheckCtx, default_doc: &str) -> Result<CheckOutput, GateError> {
         .parent()
         .map(git::rel_str)
         .unwrap_or_default();
-    let mut resolver =
-        super::evidence_resolver(ctx, &p.worktree_prefixes).with_bases(&doc_dir, &packet);
+    let mut resolver = super::evidence_resolver(ctx, &p.worktree_prefixes)
+        .with_bases(&doc_dir, &packet)
+        .with_superseded(super::Deletions::of(ctx).names());
     let vocab = p.decisions.clone().unwrap_or_default();
-    let mut d = disposition::check_with(&rel, &text, &mut resolver, &vocab);
-    history_citations(&super::Deletions::of(ctx), &mut d.findings);
+    let d = disposition::check_with(&rel, &text, &mut resolver, &vocab);
     let open = d.items.iter().filter(|i| i.status == "open").count();
     out.notes.push(format!(
         "{rel}: {} finding(s), {open} open; decision: {}",
@@ -487,31 +487,6 @@ pub const RULES: &[Rule] = &[
         FIX,
     ),
 ];
-
-/// A closure document written before the cleanup cites its sources, which the cleanup then
-/// deletes as superseded: a `cited-artifact-missing` finding for a file the phase's cleanup
-/// manifest deletes (by file name) is the warning `cited-artifact-deleted-by-cleanup`. The
-/// closure gates and `agent-outputs` read the same citations the same way.
-pub fn history_citations(deleted: &super::Deletions, findings: &mut [Finding]) {
-    for f in findings.iter_mut() {
-        if f.rule != "cited-artifact-missing" {
-            continue;
-        }
-        let cited = f
-            .message
-            .strip_prefix("cites `")
-            .and_then(|m| m.split('`').next())
-            .unwrap_or("");
-        if deleted.cited(cited).is_some() {
-            f.rule = "cited-artifact-deleted-by-cleanup".into();
-            f.severity = crate::finding::Severity::Warning;
-            f.message = format!(
-                "{} (the phase's cleanup manifest deletes it as superseded: the citation is history)",
-                f.message
-            );
-        }
-    }
-}
 
 /// An agent document of another slice that happens to say "structural" in its name
 /// (`AGENT_3_FINAL_F3_STRUCTURAL_EVIDENCE_GATES.md`, `AGENT_7_FINAL_E7_STEWARD_STRUCTURAL_CHECK.md`):

@@ -56,6 +56,15 @@ impl Deletions {
         self.find(|deleted| !want.is_empty() && name(deleted) == want)
     }
 
+    /// The file names the manifest deletes, for the evidence resolver
+    /// ([`crate::artifacts::evidence::Resolver::with_superseded`]).
+    pub fn names(&self) -> Vec<String> {
+        self.entries
+            .iter()
+            .map(|e| e.path.rsplit('/').next().unwrap_or(&e.path).to_string())
+            .collect()
+    }
+
     fn find(&self, matches: impl Fn(&str) -> bool) -> Option<(&str, u32)> {
         self.entries
             .iter()
