@@ -170,67 +170,10 @@ fn options() -> Options {
     Options::ENABLE_TABLES
 }
 
-/// Byte offsets of line starts.
-fn line_starts(text: &str) -> Vec<usize> {
-    std::iter::once(0)
-        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
-        .collect()
-}
-
-/// Maps byte offsets to 0-based lines and 1-based columns in characters, in constant time
-/// per offset whatever the line's length (counting the characters from the line's start
-/// each time made a long line quadratic: a line of 20,000 nested `- ` items took seconds).
-struct Locator<'a> {
-    text: &'a str,
-    starts: Vec<usize>,
-    /// UTF-8 continuation bytes before each block of [`BLOCK`] bytes.
-    cont: Vec<u32>,
-}
-
-const BLOCK: usize = 64;
-
-fn is_cont(b: u8) -> bool {
-    b & 0xC0 == 0x80
-}
-
-impl<'a> Locator<'a> {
-    fn new(text: &'a str) -> Self {
-        let mut cont = Vec::with_capacity(text.len() / BLOCK + 1);
-        let mut n = 0u32;
-        for chunk in text.as_bytes().chunks(BLOCK) {
-            cont.push(n);
-            n += chunk.iter().filter(|b| is_cont(**b)).count() as u32;
-        }
-        cont.push(n);
-        Locator {
-            text,
-            starts: line_starts(text),
-            cont,
-        }
-    }
-
-    /// Continuation bytes before `off`.
-    fn cont_before(&self, off: usize) -> usize {
-        let b = off / BLOCK;
-        self.cont[b] as usize
-            + self.text.as_bytes()[b * BLOCK..off]
-                .iter()
-                .filter(|b| is_cont(**b))
-                .count()
-    }
-
-    /// 0-based line index and 1-based column (in characters) of byte `off`.
-    fn locate(&self, off: usize) -> (usize, u32) {
-        let text = self.text;
-        let mut off = off.min(text.len());
-        while !text.is_char_boundary(off) {
-            off -= 1;
-        }
-        let idx = self.starts.partition_point(|s| *s <= off).saturating_sub(1);
-        let start = self.starts[idx];
-        let chars = (off - start) - (self.cont_before(off) - self.cont_before(start));
-        (idx, chars as u32 + 1)
-    }
+/// 0-based line index and 1-based column (in characters) of byte `off` of `text`.
+fn locate(loc: &gates_core::text::LineIndex, text: &str, off: usize) -> (usize, u32) {
+    let (line, col) = loc.line_col(text, off);
+    (line as usize - 1, col)
 }
 
 #[derive(Debug)]
@@ -248,8 +191,8 @@ pub struct Doc {
 
 impl Doc {
     pub fn parse(text: &str) -> Doc {
-        let loc = Locator::new(text);
-        let starts = &loc.starts;
+        let loc = gates_core::text::LineIndex::new(text);
+        let starts = loc.starts();
         let mut masked: Vec<u8> = text.as_bytes().to_vec();
         let mut blank = |r: Range<usize>| {
             for b in &mut masked[r] {
@@ -286,7 +229,7 @@ impl Doc {
                 .filter(|x| !x.ends_with('\\'))
                 .unwrap_or(t);
             let lead = lead + (raw.trim().len() - t.len()) + (t.len() - t.trim_start().len());
-            let (_, col) = loc.locate(r.start + lead);
+            let (_, col) = locate(&loc, text, r.start + lead);
             Cell {
                 text: t2.trim().replace("\\|", "|"),
                 col,
@@ -333,8 +276,8 @@ impl Doc {
                 }
                 Event::End(TagEnd::Heading(_)) => {
                     if let Some((level, hr, title)) = heading.take() {
-                        let (index, _) = loc.locate(hr.start);
-                        let (last, _) = loc.locate(hr.end.saturating_sub(1).max(hr.start));
+                        let (index, _) = locate(&loc, text, hr.start);
+                        let (last, _) = locate(&loc, text, hr.end.saturating_sub(1).max(hr.start));
                         headings.push(Heading {
                             level,
                             title: title.trim().to_string(),
@@ -346,7 +289,7 @@ impl Doc {
                 }
                 Event::Start(Tag::Table(_)) => {
                     item_text = None;
-                    let (idx, _) = loc.locate(r.start);
+                    let (idx, _) = locate(&loc, text, r.start);
                     tables.push(Table {
                         header_line: idx as u32 + 1,
                         header: Vec::new(),
@@ -356,7 +299,7 @@ impl Doc {
                 Event::Start(Tag::TableHead) => in_table_head = true,
                 Event::End(TagEnd::TableHead) => in_table_head = false,
                 Event::Start(Tag::TableRow) => {
-                    let (idx, _) = loc.locate(r.start);
+                    let (idx, _) = locate(&loc, text, r.start);
                     row = Some(Row {
                         line: idx as u32 + 1,
                         cells: Vec::new(),
@@ -378,7 +321,7 @@ impl Doc {
                     }
                 }
                 Event::Start(Tag::Item) => {
-                    let (index, col) = loc.locate(r.start);
+                    let (index, col) = locate(&loc, text, r.start);
                     items.push(Item {
                         line: index as u32 + 1,
                         col,
@@ -407,7 +350,7 @@ impl Doc {
                 Event::Start(Tag::Strong) => strong.push((r.start, strong_log.len())),
                 Event::End(TagEnd::Strong) => {
                     if let Some((start, from)) = strong.pop() {
-                        let (idx, col) = loc.locate(start + 2);
+                        let (idx, col) = locate(&loc, text, start + 2);
                         inlines.push((
                             idx,
                             start + 2,
@@ -437,7 +380,7 @@ impl Doc {
                         }
                         None => (r.start, dest_url.to_string()),
                     };
-                    let (idx, col) = loc.locate(off);
+                    let (idx, col) = locate(&loc, text, off);
                     inlines.push((
                         idx,
                         off,
@@ -453,7 +396,7 @@ impl Doc {
                     let ticks = src.chars().take_while(|c| *c == '`').count();
                     let inner = &src[ticks..];
                     let lead = inner.len() - inner.trim_start_matches([' ', '\n']).len();
-                    let (idx, col) = loc.locate(r.start + ticks + lead);
+                    let (idx, col) = locate(&loc, text, r.start + ticks + lead);
                     inlines.push((
                         idx,
                         r.start + ticks + lead,
@@ -512,7 +455,7 @@ impl Doc {
             .for_each(|i| i.text = i.text.trim().to_string());
         // In document order (a strong run is pushed at its end), for range look-ups.
         inlines.sort_by_key(|(_, off, _)| *off);
-        let starts = loc.starts.clone();
+        let starts = loc.starts().to_vec();
         Doc {
             lines,
             headings,
