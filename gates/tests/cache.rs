@@ -170,43 +170,6 @@ fn a_new_file_in_a_listed_folder_is_judged_again_even_when_git_ignores_it() {
     );
 }
 
-/// A path created or deleted where the gate did not look leaves its verdict reused: the guard
-/// over `src/**/*.ts` walked `src` only. Not where a link is or was, nor when an ignore rule
-/// changed.
-#[test]
-fn a_file_created_where_no_check_looked_reuses_the_verdict() {
-    let (_d, repo) = target(&[("src/a.ts", CLEAN), ("docs/a.md", "# a\n")]);
-    let p = guard(&repo, "");
-    assert_eq!(verdict(&judge(&repo, &p)), green());
-    write(&repo, "docs/b.md", "# b\n");
-    assert_eq!(verdict(&judge(&repo, &p)), cached_green());
-    std::fs::remove_file(repo.join("docs/a.md")).unwrap();
-    assert_eq!(verdict(&judge(&repo, &p)), cached_green());
-    // Where it looked: judged again.
-    write(&repo, "src/b.ts", LEGACY);
-    assert_eq!(
-        verdict(&judge(&repo, &p)),
-        (Status::Failed, false, legacy_at("src/b.ts"))
-    );
-    std::fs::remove_file(repo.join("src/b.ts")).unwrap();
-    assert_eq!(verdict(&judge(&repo, &p)), green());
-    // An ignore rule that changes nothing the guard sees still judges again.
-    write(&repo, ".gitignore", "docs/\n");
-    assert_eq!(verdict(&judge(&repo, &p)), green());
-    assert_eq!(verdict(&judge(&repo, &p)), cached_green());
-    // A link in the target's listing (not in the ignored `docs/`): a created path judges
-    // again.
-    #[cfg(unix)]
-    {
-        std::fs::create_dir_all(repo.join("notes")).unwrap();
-        std::os::unix::fs::symlink("../src/a.ts", repo.join("notes/link.ts")).unwrap();
-        assert_eq!(verdict(&judge(&repo, &p)), green());
-        assert_eq!(verdict(&judge(&repo, &p)), cached_green());
-        write(&repo, "notes/c.md", "# c\n");
-        assert_eq!(verdict(&judge(&repo, &p)), green());
-    }
-}
-
 #[test]
 fn a_deleted_file_is_judged_again() {
     // `src/a.ts` is a listed surface: the guard only asks whether it exists.

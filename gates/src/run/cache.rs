@@ -144,11 +144,6 @@ pub struct Tree {
     root: PathBuf,
     nodes: BTreeMap<String, Node>,
     listing: String,
-    /// The hash of what decides which files a walk sees (the ignore files' contents,
-    /// `info/exclude`, the global excludes file).
-    walk_rules: String,
-    /// The listing holds a symbolic link.
-    links: bool,
     content: OnceLock<String>,
 }
 
@@ -252,11 +247,10 @@ impl Tree {
         // What decides which files a check's walk sees: the ignore files' contents (a tracked
         // file stays in the listing when a rule starts to match it, but a walk no longer
         // yields it), the repository's `info/exclude` and the user's global excludes file.
-        let mut walk_rules = hmac_sha256::Hash::new();
         for (name, n) in &nodes {
             let file = name.rsplit('/').next().unwrap_or(name);
             if matches!(file, ".gitignore" | ".ignore") {
-                walk_rules.update(format!("i\0{name}\0{}\0", n.hash.as_deref().unwrap_or("")));
+                listing.update(format!("i\0{name}\0{}\0", n.hash.as_deref().unwrap_or("")));
             }
         }
         let exclude = hashes_path
@@ -268,11 +262,8 @@ impl Tree {
             .chain(ignore::gitignore::gitconfig_excludes_path())
         {
             let state = record::file_state(crate::fs::careful::read_whole(&file).as_deref());
-            walk_rules.update(format!("x\0{}\0{state:?}\0", file.display()));
+            listing.update(format!("x\0{}\0{state:?}\0", file.display()));
         }
-        let walk_rules = record::hex(&walk_rules.finalize());
-        listing.update(&walk_rules);
-        let links = nodes.values().any(|n| n.kind == 'l');
         if let Ok(json) = serde_json::to_vec(&fresh) {
             let _ = crate::fs::write_atomic(hashes_path, &json);
         }
@@ -280,8 +271,6 @@ impl Tree {
             root: root.to_path_buf(),
             nodes,
             listing: record::hex(&listing.finalize()),
-            walk_rules,
-            links,
             content: OnceLock::new(),
         }
     }
@@ -395,12 +384,6 @@ struct Entry {
     key: String,
     inputs: Inputs,
     listing: String,
-    /// [`Tree::walk_rules`] when the gate was judged.
-    #[serde(default)]
-    walk_rules: String,
-    /// Whether the listing held a symbolic link when the gate was judged.
-    #[serde(default)]
-    links: bool,
     /// For a gate that started processes: the content hash of its inputs.
     #[serde(default)]
     command_inputs: Option<String>,
@@ -496,8 +479,6 @@ impl Session {
                 root: self.tree.root.clone(),
                 nodes,
                 listing,
-                walk_rules: self.tree.walk_rules.clone(),
-                links: self.tree.links,
                 content: OnceLock::new(),
             },
             target_code_ran: AtomicBool::new(false),
@@ -583,17 +564,8 @@ impl Session {
     /// The first recorded input of `e` that is not as it was, in words.
     fn changed(&self, gate: &Gate, e: &Entry, run: Option<&RunSoFar>) -> Option<String> {
         let i = &e.inputs;
-        // A path created, deleted or changed elsewhere in the target changes the verdict of a
-        // gate only where the gate looked: every question a check asks of a path is recorded
-        // (`fs::probe`), and compared below. Unless an ignore rule changed (a walk would see
-        // other files) or a link is or was in the listing (a path may now lead elsewhere).
         if e.listing != self.tree.listing {
-            if e.walk_rules != self.tree.walk_rules {
-                return Some("an ignore rule changed".into());
-            }
-            if e.links || self.tree.links {
-                return Some("a path was created or deleted where links are".into());
-            }
+            return Some("a path of the target was created, deleted or retargeted".into());
         }
         if let Some(c) = &e.command_inputs
             && *c != self.command_inputs(gate)
@@ -662,8 +634,6 @@ impl Session {
         let e = Entry {
             key: self.key(p, gate, pass_root, run),
             listing: self.tree.listing.clone(),
-            walk_rules: self.tree.walk_rules.clone(),
-            links: self.tree.links,
             command_inputs: spawned.then(|| self.command_inputs(gate)),
             command_env: spawned.then(|| command_env(&self.salt)),
             programs: inputs
