@@ -15,7 +15,9 @@
 //! npm; without one, `packageManager` in `package.json`, else npm.
 //!
 //! The toolchain shapes the commands a gate runs; a gate that runs one is judged by its
-//! command inputs, not by what it read.
+//! command inputs, not by what it read. Finding the host's entry ([`host_entry`]) asks
+//! through the recorded probes: the route probe fails without starting anything when the
+//! entry is missing, and that verdict is kept.
 #![allow(clippy::disallowed_methods)]
 
 use std::path::{Path, PathBuf};
@@ -288,7 +290,8 @@ pub fn host_entry(
             };
             let words: Vec<&str> = script.split_whitespace().collect();
             let Some(file) = words.iter().find(|w| {
-                SCRIPT_EXTENSIONS.iter().any(|x| w.ends_with(x)) && app.join(w).is_file()
+                SCRIPT_EXTENSIONS.iter().any(|x| w.ends_with(x))
+                    && crate::fs::probe::is_file(app.join(w))
             }) else {
                 continue;
             };
@@ -306,7 +309,10 @@ pub fn host_entry(
                 path
             }
             None => {
-                let Some(c) = ENTRY_CANDIDATES.iter().find(|c| app.join(c).is_file()) else {
+                let Some(c) = ENTRY_CANDIDATES
+                    .iter()
+                    .find(|c| crate::fs::probe::is_file(app.join(c)))
+                else {
                     return Err(format!(
                         "no host entry found in {app_dir}: no start/dev/serve script names a module, and none of {} exists; set the route probe's `entry`",
                         ENTRY_CANDIDATES.join(", ")
@@ -318,7 +324,7 @@ pub fn host_entry(
         }
     };
     let rel = rel.trim_start_matches("./").to_string();
-    if !repo.join(&rel).is_file() {
+    if !crate::fs::probe::is_file(repo.join(&rel)) {
         return Err(format!("the host entry {rel} does not exist"));
     }
     let runner = runner.unwrap_or_else(|| match tc.pm {
@@ -483,5 +489,27 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
         assert!(tc.ensure_available_in(&["bunx".into()], path).is_ok());
+    }
+
+    /// A missing entry fails the route probe before anything starts, and that failure is
+    /// kept: every path the search looked at is recorded, so creating the entry judges again.
+    #[test]
+    fn the_host_entry_search_records_where_it_looked() {
+        let t = tree(&[("bun.lock", ""), ("apps/server/package.json", "{}")]);
+        let tc = Toolchain::detect(t.path());
+        let rec = crate::fs::record::Recorder::new(t.path());
+        let found = crate::fs::record::scope(Some(rec.clone()), || {
+            host_entry(t.path(), &tc, "apps/server", None)
+        });
+        assert!(found.is_err());
+        let got = rec.finish();
+        for c in ENTRY_CANDIDATES {
+            let key = format!("F./apps/server/{c}");
+            assert_eq!(
+                got.probes.get(&key).map(String::as_str),
+                Some("absent"),
+                "{key}"
+            );
+        }
     }
 }
