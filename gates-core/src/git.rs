@@ -47,6 +47,20 @@ pub fn run_unrecorded(repo: &Path, args: &[&str]) -> Result<Output, GateError> {
         .map_err(|e| GateError::msg(format!("cannot run git (is it installed?): {e}")))
 }
 
+/// The files git tracks in `repo` (`git ls-files -z`, relative to it), unrecorded: for the
+/// tool's own view of the target (the verdict cache's listing, the folders `--watch`
+/// watches); `None` when git cannot say (not a work tree).
+pub fn tracked_files(repo: &Path) -> Option<Vec<String>> {
+    let out = run_unrecorded(repo, &["ls-files", "-z"]).ok()?;
+    out.status.success().then(|| {
+        out.stdout
+            .split(|b| *b == 0)
+            .filter(|n| !n.is_empty())
+            .map(|n| String::from_utf8_lossy(n).into_owned())
+            .collect()
+    })
+}
+
 /// Runs a git query exactly as [`run`] does and returns the hash the recorder keeps of its
 /// answer ([`crate::fs::record::git_answer`]), for the verdict cache to compare.
 pub fn answer(repo: &Path, args: &[&str]) -> Option<String> {

@@ -76,15 +76,7 @@ pub fn findings(repo: &Path) -> Vec<Finding> {
 
 /// Repository-relative paths of the links to look at.
 fn candidate_links(repo: &Path) -> std::io::Result<Vec<String>> {
-    let tracked = std::process::Command::new("git")
-        .args(["-c", "core.fsmonitor=false"])
-        .arg("--no-optional-locks")
-        .arg("-C")
-        .arg(repo)
-        .args(["ls-files", "-s", "-z", "--full-name"])
-        .env("GIT_OPTIONAL_LOCKS", "0")
-        .stderr(std::process::Stdio::null())
-        .output();
+    let tracked = crate::git::run_unrecorded(repo, &["ls-files", "-s", "-z", "--full-name"]);
     if let Ok(out) = tracked
         && out.status.success()
         && let Some(prefix) = git_prefix(repo)
@@ -124,14 +116,7 @@ fn candidate_links(repo: &Path) -> std::io::Result<Vec<String>> {
 /// The path of `repo` below the top of its git work tree, with a trailing `/` (empty at the
 /// top): `ls-files --full-name` paths start with it.
 fn git_prefix(repo: &Path) -> Option<String> {
-    let out = std::process::Command::new("git")
-        .args(["-c", "core.fsmonitor=false"])
-        .arg("-C")
-        .arg(repo)
-        .args(["rev-parse", "--show-prefix"])
-        .stderr(std::process::Stdio::null())
-        .output()
-        .ok()?;
+    let out = crate::git::run_unrecorded(repo, &["rev-parse", "--show-prefix"]).ok()?;
     out.status.success().then(|| {
         String::from_utf8_lossy(&out.stdout)
             .trim_end_matches('\n')

@@ -178,20 +178,8 @@ impl Tree {
             }
         }
         // Tracked files an ignore rule matches are still the target's.
-        // (Asked directly, not through the git module: the snapshot is no gate's input.)
-        if let Ok(out) = std::process::Command::new("git")
-            .args(["-c", "core.fsmonitor=false"])
-            .arg("-C")
-            .arg(root)
-            .args(["--no-optional-locks", "ls-files", "-z"])
-            .env("GIT_OPTIONAL_LOCKS", "0")
-            .output()
-            && out.status.success()
-        {
-            for n in out.stdout.split(|b| *b == 0).filter(|n| !n.is_empty()) {
-                names.insert(String::from_utf8_lossy(n).into_owned());
-            }
-        }
+        // (Unrecorded: the snapshot is no gate's input.)
+        names.extend(crate::artifacts::git::tracked_files(root).unwrap_or_default());
         for l in LOCKFILES {
             names.insert((*l).to_string());
         }

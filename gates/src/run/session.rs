@@ -237,14 +237,7 @@ fn run_id() -> String {
 }
 
 fn git_revision(repo: &Path) -> Option<String> {
-    let out = std::process::Command::new("git")
-        .args(["-c", "core.fsmonitor=false"])
-        .arg("-C")
-        .arg(repo)
-        .args(["rev-parse", "HEAD"])
-        .stderr(std::process::Stdio::null())
-        .output()
-        .ok()?;
+    let out = crate::artifacts::git::run_unrecorded(repo, &["rev-parse", "HEAD"]).ok()?;
     out.status
         .success()
         .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())

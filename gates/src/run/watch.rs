@@ -80,19 +80,11 @@ impl Watch {
                 dirs.insert(e.path().to_path_buf());
             }
         }
-        if let Ok(out) = std::process::Command::new("git")
-            .args(["-c", "core.fsmonitor=false"])
-            .arg("-C")
-            .arg(&self.repo)
-            .args(["--no-optional-locks", "ls-files", "-z"])
-            .env("GIT_OPTIONAL_LOCKS", "0")
-            .output()
-            && out.status.success()
-        {
+        if let Some(files) = crate::artifacts::git::tracked_files(&self.repo) {
             let mut ignored_dirs = BTreeSet::new();
             let mut tracked = Vec::new();
-            for name in out.stdout.split(|b| *b == 0).filter(|n| !n.is_empty()) {
-                let path = self.repo.join(String::from_utf8_lossy(name).as_ref());
+            for name in files {
+                let path = self.repo.join(name);
                 let mut dir = path.parent();
                 while let Some(d) = dir
                     && d.starts_with(&self.repo)
