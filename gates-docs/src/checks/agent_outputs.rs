@@ -190,9 +190,7 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
         // A disposition's `path:line` evidence is judged by its own gate (the closure
         // gates); here only the files it cites.
         let anchors = !dispositions.contains(&d.as_str());
-        let mut found = Vec::new();
-        check_citations(&rel, &text, &mut resolver, &mut found, anchors);
-        out.findings.extend(found);
+        check_citations(&rel, &text, &mut resolver, &mut out.findings, anchors);
     }
     Ok(out)
 }

@@ -193,9 +193,13 @@ pub fn run(ctx: &CheckCtx) -> Result<CheckOutput, GateError> {
         let doc = markdown::Doc::parse(&text);
         for k in &d.key_lines {
             let lines = markdown::key_value_lines(&doc, &k.key);
-            let ok = |v: &str| match (&k.value, &k.matches) {
+            let re = k
+                .matches
+                .as_ref()
+                .map(|r| super::source_pattern::compile(r).ok());
+            let ok = |v: &str| match (&k.value, &re) {
                 (Some(want), _) => plain(v) == plain(want),
-                (None, Some(r)) => super::source_pattern::compile(r).is_ok_and(|re| re.is_match(v)),
+                (None, Some(re)) => re.as_ref().is_some_and(|re| re.is_match(v)),
                 (None, None) => true,
             };
             if lines.iter().any(|(_, v, _)| ok(v)) {

@@ -47,15 +47,6 @@ impl Deletions {
         self.find(|deleted| deleted == file)
     }
 
-    /// [`Deletions::file`] for a file a document cites as written (a bare name, a
-    /// pass-root-relative or repository-relative path): compared by file name, the way a
-    /// document written before the cleanup cites a sibling it later deletes.
-    pub fn cited(&self, cited: &str) -> Option<(&str, u32)> {
-        let name = |p: &str| p.rsplit('/').next().unwrap_or(p).to_string();
-        let want = name(cited);
-        self.find(|deleted| !want.is_empty() && name(deleted) == want)
-    }
-
     /// The file names the manifest deletes, for the evidence resolver
     /// ([`crate::artifacts::evidence::Resolver::with_superseded`]).
     pub fn names(&self) -> Vec<String> {

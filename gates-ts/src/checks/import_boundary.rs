@@ -319,14 +319,36 @@ pub fn check_repo(repo: &std::path::Path, cfg: &Config) -> Result<CheckOutput, G
         .filter_map(|i| crate::fs::resolve_inside(repo, i).ok())
         .map(|p| normalize(&p))
         .collect();
+    let mut buf = Vec::new();
     for p in files {
-        let Ok(bytes) = crate::fs::careful::read(&p) else {
-            continue;
+        // Read once, up to the source limit (the walk follows no link, so the file is the
+        // target's own); only a file that mentions `rawr` is parsed. A larger one is read
+        // whole to tell, then refused with its size by the source reader.
+        let limited = crate::fs::careful::read_limited(
+            &p,
+            crate::fs::careful::Links::Follow,
+            source::MAX_FILE_BYTES,
+            &mut buf,
+        );
+        let read = match limited {
+            Ok(()) => {
+                if memchr::memmem::find(&buf, b"rawr").is_none() {
+                    continue;
+                }
+                source::from_bytes(&p, rel_path(repo, &p), std::mem::take(&mut buf))
+            }
+            Err(e) if crate::fs::careful::too_large(&e) => {
+                let Ok(bytes) = crate::fs::careful::read(&p) else {
+                    continue;
+                };
+                if memchr::memmem::find(&bytes, b"rawr").is_none() {
+                    continue;
+                }
+                source::read(repo, &p)
+            }
+            Err(_) => continue,
         };
-        if memchr::memmem::find(&bytes, b"rawr").is_none() {
-            continue;
-        }
-        let src = match source::read(repo, &p) {
+        let src = match read {
             Ok(src) => src,
             Err(e) => {
                 out.findings.push(e.finding);
