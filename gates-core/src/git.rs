@@ -21,7 +21,11 @@ fn git(repo: &Path) -> Command {
         .args(["-c", "core.fsmonitor=false"])
         .arg("-C")
         .arg(repo)
-        .env("GIT_OPTIONAL_LOCKS", "0");
+        .env("GIT_OPTIONAL_LOCKS", "0")
+        // Run from inside a git hook, these would point every query at the hook's repository.
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_WORK_TREE")
+        .env_remove("GIT_INDEX_FILE");
     // A user's pager or colour settings must not leak into parsed output.
     c.env("GIT_PAGER", "cat").env("LC_ALL", "C");
     c

@@ -142,10 +142,7 @@ pub trait Probe {
     fn probe_exists(&self) -> bool;
     fn probe_is_file(&self) -> bool;
     fn probe_is_dir(&self) -> bool;
-    fn probe_metadata(&self) -> io::Result<Metadata>;
     fn probe_symlink_metadata(&self) -> io::Result<Metadata>;
-    fn probe_canonicalize(&self) -> io::Result<PathBuf>;
-    fn probe_read_dir(&self) -> io::Result<Entries>;
 }
 
 impl Probe for Path {
@@ -158,17 +155,8 @@ impl Probe for Path {
     fn probe_is_dir(&self) -> bool {
         is_dir(self)
     }
-    fn probe_metadata(&self) -> io::Result<Metadata> {
-        metadata(self)
-    }
     fn probe_symlink_metadata(&self) -> io::Result<Metadata> {
         symlink_metadata(self)
-    }
-    fn probe_canonicalize(&self) -> io::Result<PathBuf> {
-        canonicalize(self)
-    }
-    fn probe_read_dir(&self) -> io::Result<Entries> {
-        read_dir(self)
     }
 }
 

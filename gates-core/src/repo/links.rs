@@ -76,10 +76,10 @@ pub fn findings(repo: &Path) -> Vec<Finding> {
 
 /// Repository-relative paths of the links to look at.
 fn candidate_links(repo: &Path) -> std::io::Result<Vec<String>> {
-    let tracked = crate::git::run_unrecorded(repo, &["ls-files", "-s", "-z", "--full-name"]);
+    // Relative to the target (`-C` it, no `--full-name`): only its own files.
+    let tracked = crate::git::run_unrecorded(repo, &["ls-files", "-s", "-z"]);
     if let Ok(out) = tracked
         && out.status.success()
-        && let Some(prefix) = git_prefix(repo)
     {
         // `<mode> <object> <stage>\t<path>`; 120000 is a symbolic link.
         return Ok(out
@@ -88,8 +88,7 @@ fn candidate_links(repo: &Path) -> std::io::Result<Vec<String>> {
             .filter_map(|rec| {
                 let rec = std::str::from_utf8(rec).ok()?;
                 let (meta, path) = rec.split_once('\t')?;
-                meta.starts_with("120000 ").then_some(path)?;
-                Some(path.strip_prefix(&prefix)?.to_string())
+                meta.starts_with("120000 ").then_some(path.to_string())
             })
             .collect());
     }
@@ -111,17 +110,6 @@ fn candidate_links(repo: &Path) -> std::io::Result<Vec<String>> {
     }
     links.sort();
     Ok(links)
-}
-
-/// The path of `repo` below the top of its git work tree, with a trailing `/` (empty at the
-/// top): `ls-files --full-name` paths start with it.
-fn git_prefix(repo: &Path) -> Option<String> {
-    let out = crate::git::run_unrecorded(repo, &["rev-parse", "--show-prefix"]).ok()?;
-    out.status.success().then(|| {
-        String::from_utf8_lossy(&out.stdout)
-            .trim_end_matches('\n')
-            .to_string()
-    })
 }
 
 #[cfg(all(test, unix))]

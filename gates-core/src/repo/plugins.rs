@@ -113,7 +113,6 @@ fn list_root(repo: &Path, base: &Path, root: &str) -> Result<Discovery, GateErro
             .is_some_and(|(real, repo_real)| {
                 real.starts_with(&repo_real) && real == crate::repo::workspace::normalize(&root_dir)
             });
-        crate::fs::record::dir_listed(&root_dir);
         let entries = match crate::fs::probe::read_dir(&root_dir) {
             Ok(rd) => rd,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {

@@ -367,7 +367,6 @@ pub fn expand_dir_glob(repo: &Path, pattern: &str) -> Vec<PathBuf> {
             };
             let m = glob.compile_matcher();
             for dir in &current {
-                crate::fs::record::dir_listed(dir);
                 let Ok(rd) = crate::fs::probe::read_dir(dir) else {
                     continue;
                 };

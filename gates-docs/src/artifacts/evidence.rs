@@ -29,7 +29,6 @@ pub struct Anchor {
 /// under one of them stand for the target's root, as through `worktree_prefixes`.
 pub fn declared_worktrees(pass_root: &Path) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    crate::fs::record::dir_listed(pass_root);
     let Ok(dir) = gates_core::fs::probe::read_dir(pass_root) else {
         return out;
     };

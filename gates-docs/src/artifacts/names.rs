@@ -93,7 +93,6 @@ pub fn walk(root: &Path) -> Result<Vec<String>, GateError> {
     let mut out = Vec::new();
     let mut stack = vec![(root.to_path_buf(), String::new())];
     while let Some((dir, prefix)) = stack.pop() {
-        crate::fs::record::dir_listed(&dir);
         let entries = gates_core::fs::probe::read_dir(&dir).map_err(|e| GateError::io(&dir, e))?;
         for e in entries {
             let e = e.map_err(|e| GateError::io(&dir, e))?;

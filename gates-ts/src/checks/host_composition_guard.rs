@@ -263,7 +263,6 @@ fn ts_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        crate::fs::record::dir_listed(&d);
         let Ok(rd) = gates_core::fs::probe::read_dir(&d) else {
             continue;
         };

@@ -254,6 +254,18 @@ impl Checkout {
             self.ready = true;
         }
         let target = self.dir.join(src.prefix.trim_end_matches('/'));
+        // A committed link on the way to the target would have the gates judge wherever it
+        // leads.
+        if let Ok(Some(escape)) = crate::fs::inside::link_out(
+            &self.dir,
+            Path::new(src.prefix.trim_end_matches('/')),
+            crate::fs::inside::TARGET,
+        ) {
+            return Err(GateError::msg(format!(
+                "at commit {}: {escape}",
+                short(commit)
+            )));
+        }
         if !target.is_dir() {
             return Err(GateError::msg(format!(
                 "the target directory {} does not exist at commit {}",
@@ -590,5 +602,42 @@ mod tests {
         // Without keeping: a temporary folder.
         let temp = Checkouts::for_source(&src, false).unwrap();
         assert!(temp.take(0).unwrap().kept.is_none());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_target_folder_that_is_a_link_out_at_a_commit_is_refused() {
+        let t = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(t.path()).unwrap();
+        let (repo, outside) = (root.join("repo"), root.join("outside"));
+        std::fs::create_dir_all(&repo).unwrap();
+        std::fs::create_dir_all(&outside).unwrap();
+        let git = |args: &[&str]| {
+            let ok = Command::new("git")
+                .arg("-C")
+                .arg(&repo)
+                .args(["-c", "user.name=a", "-c", "user.email=a@example.test"])
+                .args(args)
+                .status()
+                .unwrap()
+                .success();
+            assert!(ok, "git {args:?}");
+        };
+        git(&["init", "-q"]);
+        std::os::unix::fs::symlink(&outside, repo.join("sub")).unwrap();
+        git(&["add", "-A"]);
+        git(&["commit", "-qm", "a link"]);
+        std::fs::remove_file(repo.join("sub")).unwrap();
+        std::fs::create_dir_all(repo.join("sub")).unwrap();
+        std::fs::write(repo.join("sub/a.md"), "a\n").unwrap();
+        git(&["add", "-A"]);
+        git(&["commit", "-qm", "a folder"]);
+        let src = Source::of(&repo.join("sub")).unwrap();
+        let linked = src.resolve("HEAD~1").unwrap();
+        let mut co = Checkout::new(root.join("co"));
+        let err = co.switch(&src, &linked).unwrap_err().to_string();
+        assert!(err.contains("symbolic link"), "{err}");
+        assert!(co.switch(&src, &src.resolve("HEAD").unwrap()).is_ok());
+        co.remove();
     }
 }

@@ -478,6 +478,8 @@ impl Session {
     /// or not [`enabled`]; `None` when `repo` is not the top of a git work tree.
     pub fn open(repo: &Path, tool: &str) -> Option<Arc<Session>> {
         let state = crate::fs::state::git_state_dir(repo)?;
+        // The snapshot reads the target's files: not through a link out of it.
+        crate::fs::inside::confine(repo, crate::fs::inside::TARGET);
         // The remembered file hashes stay beside the cache, not in it: they are this
         // checkout's (inodes, times), and CI saves and restores only `cache/`.
         let tree = Tree::snapshot(repo, &state.join("hashes.json"));
